@@ -1,0 +1,17 @@
+/** @type {import('jest').Config} */
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+};
+const project = (name, extra = {}) => ({
+  displayName: name,
+  testEnvironment: 'node',
+  transform,
+  testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+  ...extra,
+});
+
+module.exports = {
+  // The pyramid of docs/style.md §2.8: `npx jest --selectProjects domain` runs one layer.
+  projects: [project('domain'), project('store'), project('service'), project('mof'), project('e2e')],
+  testTimeout: 30000,
+};

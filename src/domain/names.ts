@@ -1,0 +1,95 @@
+/**
+ * Names: case-insensitive, case-preserving (docs/wmi-semantics.md §5.6). Keys are the folded form,
+ * branded so a map keyed by a display name does not compile; build them only with these functions.
+ */
+import { WbemError } from './wbem-status';
+
+export type ClassKey = string & { readonly __brand: 'ClassKey' };
+export type NamespaceKey = string & { readonly __brand: 'NamespaceKey' };
+
+/** Names are ASCII by grammar (non-ASCII is rejected), so ASCII folding is exact. */
+function fold(name: string): string {
+  return name.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+}
+
+export function classKey(name: string): ClassKey {
+  return fold(name) as ClassKey;
+}
+
+/** The key of a namespace given as elements, e.g. ['root', 'CIMV2'] → 'root\cimv2'. */
+export function namespaceKeyOf(elements: readonly string[]): NamespaceKey {
+  return fold(elements.join('\\')) as NamespaceKey;
+}
+
+export function sameName(a: string, b: string): boolean {
+  return a.length === b.length && fold(a) === fold(b);
+}
+
+/** WBEM_MAX_IDENTIFIER: the longest name accepted, in UTF-16 code units (§5.7). */
+export const MAX_IDENTIFIER = 4096;
+
+/**
+ * STRING-IDENTIFIER of MS-WMI 2.2.1.1 for user elements: a letter, then letters, digits and inner
+ * underscores; no leading or trailing underscore; ASCII only (§5.6, §12.2 q5).
+ */
+const IDENTIFIER = /^[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$/;
+
+export function isIdentifier(name: string): boolean {
+  return IDENTIFIER.test(name);
+}
+
+/**
+ * C2/C3: the rules on `__CLASS`, in the order of §3.3 step 7, with a leading underscore checked
+ * before the grammar so `_Foo` and `__Foo` are INVALID_OPERATION rather than INVALID_PARAMETER.
+ * Throws WBEM_E_INVALID_PARAMETER, WBEM_E_INVALID_OPERATION, WBEM_E_INVALID_OBJECT or
+ * WBEM_E_QUOTA_VIOLATION.
+ */
+export function checkClassName(name: string): void {
+  if (name.length === 0) {
+    throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the class name (__CLASS) is empty');
+  }
+  if (name.startsWith('_')) {
+    throw new WbemError(
+      'WBEM_E_INVALID_OPERATION',
+      `class name "${preview(name)}" begins with an underscore: system classes cannot be written`,
+    );
+  }
+  if (name.endsWith('_')) {
+    throw new WbemError('WBEM_E_INVALID_OBJECT', `class name "${preview(name)}" ends with an underscore`);
+  }
+  if (!isIdentifier(name)) {
+    throw new WbemError(
+      'WBEM_E_INVALID_PARAMETER',
+      `class name "${preview(name)}" is not a CLASS-NAME (a letter, then letters, digits and inner underscores)`,
+    );
+  }
+  if (name.length > MAX_IDENTIFIER) {
+    throw new WbemError(
+      'WBEM_E_QUOTA_VIOLATION',
+      `class name is ${name.length} characters long; the limit is ${MAX_IDENTIFIER}`,
+    );
+  }
+}
+
+export type MemberKind = 'property' | 'method' | 'parameter' | 'qualifier';
+
+/** §5.6 for properties, methods, parameters and qualifiers: WBEM_E_INVALID_PARAMETER. */
+export function checkMemberName(kind: MemberKind, name: string, owner: string): void {
+  if (name.length > MAX_IDENTIFIER) {
+    throw new WbemError(
+      'WBEM_E_INVALID_PARAMETER',
+      `${kind} name on ${owner} is ${name.length} characters long; the limit is ${MAX_IDENTIFIER}`,
+    );
+  }
+  if (!isIdentifier(name)) {
+    throw new WbemError(
+      'WBEM_E_INVALID_PARAMETER',
+      `${kind} name "${preview(name)}" on ${owner} is not an identifier (a letter, then letters, digits and inner underscores, ASCII only)`,
+    );
+  }
+}
+
+/** Names go into messages; a 4 MB name must not. */
+export function preview(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 61)}...` : name;
+}

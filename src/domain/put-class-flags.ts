@@ -1,0 +1,92 @@
+/**
+ * lFlags of PutClass / PutClassAsync / DeleteClass, parsed once into a typed value
+ * (docs/wmi-semantics.md §2.2). Nothing downstream looks at raw bits again.
+ */
+import { WbemError } from './wbem-status';
+
+export const WBEM_FLAG = {
+  CREATE_OR_UPDATE: 0x0,
+  UPDATE_ONLY: 0x1,
+  CREATE_ONLY: 0x2,
+  RETURN_IMMEDIATELY: 0x10,
+  UPDATE_SAFE_MODE: 0x20,
+  UPDATE_FORCE_MODE: 0x40,
+  SEND_STATUS: 0x80,
+  OWNER_UPDATE: 0x1_0000,
+  USE_AMENDED_QUALIFIERS: 0x2_0000,
+  STRONG_VALIDATION: 0x10_0000,
+} as const;
+
+/** WBEM_MASK_RESERVED_FLAGS | WBEM_FLAG_STRONG_VALIDATION: "MUST be ignored on receipt" (§2.2). */
+const IGNORED_BITS = 0x1_f000 | WBEM_FLAG.STRONG_VALIDATION;
+
+const COMMON_BITS =
+  WBEM_FLAG.UPDATE_ONLY |
+  WBEM_FLAG.CREATE_ONLY |
+  WBEM_FLAG.UPDATE_SAFE_MODE |
+  WBEM_FLAG.UPDATE_FORCE_MODE |
+  WBEM_FLAG.USE_AMENDED_QUALIFIERS;
+
+/** MS-WMI 3.1.4.3.7 (async) allows SEND_STATUS; 3.1.4.3.6 (sync) does not (K13). */
+const ALLOWED_BITS = { async: COMMON_BITS | WBEM_FLAG.SEND_STATUS, sync: COMMON_BITS } as const;
+
+export type PutMode = 'createOrUpdate' | 'updateOnly' | 'createOnly';
+export type UpdateMode = 'compatible' | 'safe' | 'force';
+
+export interface PutClassFlags {
+  readonly mode: PutMode;
+  readonly update: UpdateMode;
+  /** WBEM_FLAG_SEND_STATUS: the sink forwards progress events. */
+  readonly sendStatus: boolean;
+  /** WBEM_FLAG_USE_AMENDED_QUALIFIERS (§5.8). */
+  readonly useAmendedQualifiers: boolean;
+  /** WBEM_FLAG_OWNER_UPDATE: accepted, no repository-visible effect (§2.2). */
+  readonly ownerUpdate: boolean;
+  /** The bits as received, for logs. */
+  readonly bits: number;
+}
+
+function flagError(bits: number, why: string): WbemError {
+  return new WbemError(
+    'WBEM_E_INVALID_PARAMETER',
+    `flags 0x${(bits >>> 0).toString(16).padStart(8, '0')}: ${why}`,
+  );
+}
+
+/**
+ * Throws WBEM_E_INVALID_PARAMETER for bits outside the method's table (RETURN_IMMEDIATELY on a
+ * gRPC call included: there is no IWbemCallResult to return), CREATE_ONLY with UPDATE_ONLY, or
+ * SAFE with FORCE. Reserved bits are ignored.
+ */
+export function parsePutClassFlags(raw: number, call: 'async' | 'sync'): PutClassFlags {
+  const bits = raw >>> 0;
+  const considered = bits & ~IGNORED_BITS;
+  const unknown = (considered & ~ALLOWED_BITS[call]) >>> 0;
+  if (unknown !== 0) {
+    throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of ${call === 'async' ? 'PutClassAsync' : 'PutClass'}`);
+  }
+  const modeBits = considered & (WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY);
+  if (modeBits === (WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY)) {
+    throw flagError(bits, 'WBEM_FLAG_CREATE_ONLY and WBEM_FLAG_UPDATE_ONLY exclude each other');
+  }
+  const updateBits = considered & (WBEM_FLAG.UPDATE_SAFE_MODE | WBEM_FLAG.UPDATE_FORCE_MODE);
+  if (updateBits === (WBEM_FLAG.UPDATE_SAFE_MODE | WBEM_FLAG.UPDATE_FORCE_MODE)) {
+    throw flagError(bits, 'WBEM_FLAG_UPDATE_SAFE_MODE and WBEM_FLAG_UPDATE_FORCE_MODE exclude each other');
+  }
+  return {
+    mode: modeBits === WBEM_FLAG.UPDATE_ONLY ? 'updateOnly' : modeBits === WBEM_FLAG.CREATE_ONLY ? 'createOnly' : 'createOrUpdate',
+    update:
+      updateBits === WBEM_FLAG.UPDATE_SAFE_MODE ? 'safe' : updateBits === WBEM_FLAG.UPDATE_FORCE_MODE ? 'force' : 'compatible',
+    sendStatus: (considered & WBEM_FLAG.SEND_STATUS) !== 0,
+    useAmendedQualifiers: (considered & WBEM_FLAG.USE_AMENDED_QUALIFIERS) !== 0,
+    ownerUpdate: (bits & WBEM_FLAG.OWNER_UPDATE) !== 0,
+    bits,
+  };
+}
+
+/** DeleteClass defines no bits a repository uses; reserved bits are ignored, others refused. */
+export function parseDeleteClassFlags(raw: number): void {
+  const bits = raw >>> 0;
+  const unknown = (bits & ~IGNORED_BITS) >>> 0;
+  if (unknown !== 0) throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of DeleteClass`);
+}
