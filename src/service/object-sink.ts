@@ -1,0 +1,58 @@
+/**
+ * IWbemObjectSink as a protocol-checking state machine (docs/style.md §2.4): progress events
+ * (forwarded only with WBEM_FLAG_SEND_STATUS; current ≤ total, non-decreasing), then exactly one
+ * final status. Neither the service's operations nor the transport can break the protocol:
+ * a violation is a bug and throws.
+ */
+import type { WbemError } from '../domain/wbem-status';
+
+export type Outcome =
+  | { readonly ok: true; readonly path: string }
+  | { readonly ok: false; readonly error: WbemError };
+
+export type SinkEvent =
+  | { readonly kind: 'progress'; readonly current: number; readonly total: number; readonly message: string }
+  | { readonly kind: 'status'; readonly outcome: Outcome };
+
+/** Where events go: the gRPC stream in production, an array in tests. */
+export interface SinkPort {
+  /** Resolves when another event may be sent (back-pressure). Never rejects. */
+  send(event: SinkEvent): Promise<void>;
+}
+
+export class ObjectSink {
+  #done = false;
+  #lastCurrent = 0;
+  #lastTotal = 0;
+
+  constructor(
+    private readonly port: SinkPort,
+    /** WBEM_FLAG_SEND_STATUS: forward progress events. */
+    readonly sendStatus: boolean,
+  ) {}
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  async progress(current: number, total: number, message: string): Promise<void> {
+    if (this.#done) throw new Error('ObjectSink: progress after the final status');
+    if (!Number.isInteger(current) || !Number.isInteger(total) || current < 0 || current > total) {
+      throw new RangeError(`ObjectSink: progress ${current}/${total} is not a valid step`);
+    }
+    if (current < this.#lastCurrent || total < this.#lastTotal) {
+      throw new RangeError(`ObjectSink: progress ${current}/${total} after ${this.#lastCurrent}/${this.#lastTotal}`);
+    }
+    this.#lastCurrent = current;
+    this.#lastTotal = total;
+    if (this.sendStatus) await this.port.send({ kind: 'progress', current, total, message });
+  }
+
+  /** Sends the one final SetStatus and returns the outcome for the transport to close with. */
+  async complete(outcome: Outcome): Promise<Outcome> {
+    if (this.#done) throw new Error('ObjectSink: second final status');
+    this.#done = true;
+    await this.port.send({ kind: 'status', outcome });
+    return outcome;
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * What one call carries through the service: its id, its cancellation signal and the client's
+ * context object (pCtx). Built by the transport; the service never sees grpc-js.
+ */
+import type { CimValue } from '../domain/class-model';
+
+/** IWbemContext: named values, forwarded unchanged (docs/wmi-semantics.md §7). */
+export type ClientContext = ReadonlyMap<string, CimValue | null>;
+
+export interface OperationContext {
+  /** Sent to the client in the `wbem-operation-id` header; in every log line of the call. */
+  readonly operationId: string;
+  /** Aborted when the client cancels or the deadline passes (CancelAsyncCall). */
+  readonly signal: AbortSignal;
+  /** Who is calling, for logs (e.g. `ipv4:127.0.0.1:51234`). */
+  readonly peer: string;
+}

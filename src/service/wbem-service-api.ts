@@ -1,0 +1,83 @@
+/**
+ * The service's surface as the transport sees it. Every method throws (or rejects with) WbemError
+ * only; a call that throws from `beginPutClass` was rejected at once (zero sink events).
+ */
+import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
+import type { ObjectSink, Outcome } from './object-sink';
+import type { ClientContext, OperationContext } from './operation-context';
+
+export interface PutClassInput {
+  /** As the client wrote it: `root/cimv2`, `\\.\root\cimv2`… */
+  readonly namespace: string;
+  /** pObject; undefined = NULL (WBEM_E_INVALID_PARAMETER at once). */
+  readonly definition: ClassDefinition | undefined;
+  /** lFlags as sent (int32). */
+  readonly flags: number;
+  /** pCtx; undefined = NULL. */
+  readonly context: ClientContext | undefined;
+}
+
+/** A PutClass(Async) that passed the immediate checks. */
+export interface AcceptedPutClass {
+  /** WBEM_FLAG_SEND_STATUS was set: the sink forwards progress events. */
+  readonly sendStatus: boolean;
+  /** Lock → load → decide → write → emit. Always ends with sink.complete(); never rejects. */
+  run(sink: ObjectSink): Promise<Outcome>;
+}
+
+/** __GENUS … __PROPERTY_COUNT of a class. */
+export interface SystemPropertiesView {
+  readonly genus: 1;
+  readonly className: string;
+  readonly superclass: string;
+  readonly dynasty: string;
+  readonly derivation: readonly string[];
+  readonly server: string;
+  /** `root\cimv2` */
+  readonly namespace: string;
+  /** `\\SERVER\root\cimv2:Class` */
+  readonly path: string;
+  readonly relpath: string;
+  readonly propertyCount: number;
+}
+
+/** A class as reads return it: resolved (or local members only) plus system properties. */
+export interface ClassView {
+  readonly class: ResolvedClass;
+  readonly system: SystemPropertiesView;
+}
+
+export interface NamespaceView {
+  /** Last element, e.g. `cimv2`. */
+  readonly name: string;
+  /** `root\cimv2` */
+  readonly path: string;
+}
+
+export interface DeleteClassInput {
+  readonly namespace: string;
+  readonly className: string;
+  readonly flags: number;
+  readonly context: ClientContext | undefined;
+}
+
+export interface EnumClassesInput {
+  readonly namespace: string;
+  /** '' = the top-level classes. */
+  readonly superclass: string;
+  readonly deep: boolean;
+  readonly localOnly: boolean;
+}
+
+export interface WbemServiceApi {
+  /** Immediate checks (lifecycle, namespace, object, flags); throws WbemError = rejected at once. */
+  beginPutClass(input: PutClassInput, ctx: OperationContext, call: 'async' | 'sync'): AcceptedPutClass;
+  getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView>;
+  /** The class and all its subclasses, in one atomic commit; the class first in the result. */
+  deleteClass(input: DeleteClassInput, ctx: OperationContext): Promise<{ readonly deletedClasses: readonly string[] }>;
+  enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]>;
+  createNamespace(parent: string, name: string, ctx: OperationContext): Promise<{ readonly path: string }>;
+  /** The namespace and every namespace below it; root, root\cimv2 and root\default refuse. */
+  deleteNamespace(namespace: string, ctx: OperationContext): Promise<void>;
+  enumNamespaces(parent: string, deep: boolean, ctx: OperationContext): Promise<readonly NamespaceView[]>;
+}
