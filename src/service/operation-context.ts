@@ -1,11 +1,8 @@
 /**
- * What one call carries through the service: its id, its cancellation signal and the client's
- * context object (pCtx). Built by the transport; the service never sees grpc-js.
+ * What one call carries through the service: its id and its cancellation signal. Built by the
+ * transport; the service never sees grpc-js.
  */
-import type { CimValue } from '../domain/class-model';
-
-/** IWbemContext: named values, forwarded unchanged (docs/wmi-semantics.md §7). */
-export type ClientContext = ReadonlyMap<string, CimValue | null>;
+export type { ClientContext } from '../domain/client-context';
 
 export interface OperationContext {
   /** Sent to the client in the `wbem-operation-id` header; in every log line of the call. */

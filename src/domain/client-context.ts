@@ -1,0 +1,52 @@
+/**
+ * IWbemContext (pCtx): named values the server forwards unchanged (docs/wmi-semantics.md §7).
+ * A repository class has no provider to interpret them, so only their shape is checked here;
+ * a malformed context is a malformed parameter, rejected at once (§3.1 "object encoding well-formed").
+ */
+import type { CimValue } from './class-model';
+import { MAX_IDENTIFIER, preview } from './names';
+import { WbemError } from './wbem-status';
+
+export type ClientContext = ReadonlyMap<string, CimValue | null>;
+
+/** WBEM_MAX_OBJECT_NESTING (§5.7), also for embedded objects inside context values. */
+export const MAX_OBJECT_NESTING = 64;
+
+/** Throws WBEM_E_INVALID_PARAMETER for an empty or over-long name or a value nested too deep. */
+export function checkClientContext(context: ClientContext): void {
+  for (const [name, value] of context) {
+    if (name.length === 0 || name.length > MAX_IDENTIFIER || /[\u0000-\u001f]/.test(name)) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', `context value name "${preview(name)}" is not a valid name`);
+    }
+    if (value !== null && nestingDepth(value) > MAX_OBJECT_NESTING) {
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `context value "${preview(name)}" nests embedded objects deeper than ${MAX_OBJECT_NESTING}`,
+      );
+    }
+  }
+}
+
+/** How deep embedded objects nest inside a value (0 for a scalar). */
+export function nestingDepth(value: CimValue): number {
+  switch (value.kind) {
+    case 'array':
+      return value.value.reduce((deepest, element) => Math.max(deepest, nestingDepth(element)), 0);
+    case 'object': {
+      let deepest = 0;
+      const definition = value.value;
+      for (const property of definition.properties) {
+        if (property.value !== null) deepest = Math.max(deepest, nestingDepth(property.value));
+      }
+      return deepest + 1;
+    }
+    default:
+      return 0;
+  }
+}
+
+/** `__CorrelationId` (MS-WMI 2.2.13): SHOULD be logged and passed on. */
+export function correlationIdOf(context: ClientContext | undefined): string | undefined {
+  const value = context?.get('__CorrelationId');
+  return value?.kind === 'string' ? value.value : undefined;
+}

@@ -1,0 +1,569 @@
+/**
+ * The operations of IWbemServices over a ClassStore: lock → load → decide → write → emit
+ * (docs/style.md §2.4; OpenPegasus's check → resolve → store with the I/O pulled out).
+ *
+ * Immediate checks (docs/wmi-semantics.md §3.3 steps 1–4) run synchronously in `beginPutClass` and
+ * throw; everything else is reported through the sink by `run`, which never rejects.
+ *
+ * Namespaces are few and read by every call, so the service keeps their table in memory
+ * (loaded by `initialize`, updated at each namespace commit point): the "namespace absent" check
+ * is immediate, as WMI binds the namespace before the call (Appendix B), and it is re-checked
+ * under the namespace lock, where a concurrent DeleteNamespace could have removed it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
+import { checkClientContext, correlationIdOf, type ClientContext } from '../domain/client-context';
+import { decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
+import { classKey, isIdentifier, namespaceKeyOf, preview, type ClassKey, type NamespaceKey } from '../domain/names';
+import {
+  BUILT_IN_NAMESPACES,
+  formatClassPath,
+  formatNamespace,
+  parseNamespacePath,
+  type IsLocalMachine,
+} from '../domain/namespace-path';
+import { parseDeleteClassFlags, parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
+import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
+import { WbemError } from '../domain/wbem-status';
+import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from '../store/class-store';
+import { KeyedMutex } from './keyed-mutex';
+import type { ObjectSink, Outcome } from './object-sink';
+import type { OperationContext } from './operation-context';
+import type {
+  AcceptedPutClass,
+  ClassView,
+  DeleteClassInput,
+  EnumClassesInput,
+  NamespaceView,
+  PutClassInput,
+  SystemPropertiesView,
+  WbemServiceApi,
+} from './wbem-service-api';
+
+/** pino-compatible: `logger.info({ operationId }, 'message')`. */
+export interface ServiceLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** A committed class change: what __ClassCreationEvent / Modification / Deletion carry (§9). */
+export interface ClassChange {
+  readonly kind: 'created' | 'modified' | 'deleted';
+  /** `root\cimv2` */
+  readonly namespace: string;
+  /** The class as stored after the change (the deleted class for 'deleted'). */
+  readonly target: ClassDefinition;
+  /** The class before a modification. */
+  readonly previous?: ClassDefinition;
+  /** The writer's pCtx, forwarded unchanged. */
+  readonly context: ClientContext | undefined;
+  readonly operationId: string;
+}
+
+export interface WbemServiceOptions {
+  readonly store: ClassStore;
+  /** __SERVER, and the machine name accepted in `\\SERVER\root\...` namespace paths. */
+  readonly serverName: string;
+  readonly logger?: ServiceLogger;
+  /** Called once per committed class change, after the write is durable. Must not throw. */
+  readonly onClassChange?: (change: ClassChange) => void;
+}
+
+/** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
+const PUT_STAGES = ['loaded the class and its superclass chain', 'checked the class rules', 'committed', 'synced to disk'] as const;
+
+const SILENT_LOGGER: ServiceLogger = { info() {}, warn() {}, error() {} };
+
+interface BoundNamespace {
+  readonly key: NamespaceKey;
+  readonly record: NamespaceRecord;
+}
+
+export class WbemService implements WbemServiceApi {
+  readonly #store: ClassStore;
+  readonly #serverName: string;
+  readonly #logger: ServiceLogger;
+  readonly #onClassChange: ((change: ClassChange) => void) | undefined;
+  readonly #locks = new KeyedMutex();
+  readonly #namespaces = new Map<NamespaceKey, NamespaceRecord>();
+  /** Superclass chains (the class first, then its ancestors), by namespace and class key. */
+  readonly #chains = new Map<string, readonly ClassDefinition[]>();
+  readonly #isLocalMachine: IsLocalMachine;
+  /** Bumped at every invalidation: a chain read across a write is not cached (it may be stale). */
+  #chainGeneration = 0;
+  #initialized = false;
+  #shuttingDown = false;
+
+  constructor(options: WbemServiceOptions) {
+    this.#store = options.store;
+    this.#serverName = options.serverName;
+    this.#logger = options.logger ?? SILENT_LOGGER;
+    this.#onClassChange = options.onClassChange;
+    const serverName = options.serverName.toLowerCase();
+    this.#isLocalMachine = (machine) => machine.toLowerCase() === serverName;
+  }
+
+  /** Loads the namespace table and creates root, root\cimv2 and root\default when absent. */
+  async initialize(): Promise<void> {
+    for (const record of await this.#store.listNamespaces()) {
+      this.#namespaces.set(namespaceKeyOf(record.elements), record);
+    }
+    const missing: StoreWrite[] = [];
+    for (const elements of BUILT_IN_NAMESPACES) {
+      const key = namespaceKeyOf(elements);
+      if (!this.#namespaces.has(key)) missing.push({ op: 'putNamespace', namespace: key, record: { elements } });
+    }
+    if (missing.length > 0) {
+      const durable = this.#store.commit(missing);
+      for (const write of missing) if (write.op === 'putNamespace') this.#namespaces.set(write.namespace, write.record);
+      await durable;
+    }
+    this.#initialized = true;
+  }
+
+  /** From now on every new call fails at once with WBEM_E_SHUTTING_DOWN; calls in flight finish. */
+  beginShutdown(): void {
+    this.#shuttingDown = true;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  // ---- PutClass / PutClassAsync --------------------------------------------------------------
+
+  beginPutClass(input: PutClassInput, ctx: OperationContext, call: 'async' | 'sync'): AcceptedPutClass {
+    // §3.3 immediate phase, in order: lifecycle, namespace (parse, exists), parameters.
+    this.#checkLifecycle();
+    const namespace = this.#bindNamespace(input.namespace);
+    if (input.definition === undefined) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the class object (pObject) is missing', {
+        namespace: input.namespace,
+      });
+    }
+    const flags = parsePutClassFlags(input.flags, call);
+    if (input.context !== undefined) checkClientContext(input.context);
+    const definition = input.definition;
+    return {
+      sendStatus: flags.sendStatus,
+      run: (sink) => this.#runPutClass(namespace, definition, flags, input.context, ctx, sink),
+    };
+  }
+
+  async #runPutClass(
+    bound: BoundNamespace,
+    definition: ClassDefinition,
+    flags: PutClassFlags,
+    context: ClientContext | undefined,
+    ctx: OperationContext,
+    sink: ObjectSink,
+  ): Promise<Outcome> {
+    const subject = { namespace: formatNamespace(bound.record.elements), className: definition.name };
+    let stagesDone = 0;
+    // Progress is sent outside the namespace lock, so a slow reader never holds up other writers.
+    const reportStages = async (upTo: number): Promise<void> => {
+      for (; stagesDone < upTo; stagesDone++) {
+        const stage = PUT_STAGES[stagesDone] ?? 'working';
+        await sink.progress(stagesDone + 1, PUT_STAGES.length, stage);
+      }
+    };
+    try {
+      const release = await this.#locks.acquire(bound.key, ctx.signal);
+      let stagesReached = 0;
+      let committed: { plan: PutClassPlan; path: string; durable: Promise<void> };
+      try {
+        const namespace = this.#requireNamespace(bound.key, subject.namespace);
+        const world = await this.#loadWorld(bound.key, definition);
+        stagesReached = 1;
+        const plan = decidePutClass({ definition, flags }, world);
+        stagesReached = 2;
+        // The last point where a cancel means "nothing written" (§4.4, Recommendation).
+        ctx.signal.throwIfAborted();
+        const writes: StoreWrite[] = [
+          {
+            op: 'putClass',
+            namespace: bound.key,
+            definition: plan.definition,
+            previousSuperclass: plan.previous === undefined ? undefined : superclassKeyOf(plan.previous),
+          },
+        ];
+        for (const child of plan.childRewrites) {
+          writes.push({ op: 'putClass', namespace: bound.key, definition: child, previousSuperclass: superclassKeyOf(child) });
+        }
+        // The commit point: visible from here on, and it stands whatever the client does next.
+        const durable = this.#store.commit(writes);
+        this.#forgetChains(bound.key, [plan.definition.name, ...plan.childRewrites.map((c) => c.name)]);
+        committed = { plan, path: formatClassPath(this.#serverName, namespace.elements, plan.definition.name), durable };
+      } finally {
+        release();
+        // Stages finished before a failure are still reported, then the failure.
+        await reportStages(stagesReached);
+      }
+      await reportStages(3);
+      await committed.durable;
+      await reportStages(4);
+      this.#logCorrelation(ctx, context, 'PutClass committed', subject);
+      this.#emitChanges(committed.plan, subject.namespace, context, ctx);
+      return await sink.complete({ ok: true, path: committed.path });
+    } catch (failure) {
+      // Before the commit point nothing was written; after it only durability can fail (STORE_FAILED).
+      return sink.complete({ ok: false, error: this.#asWbemError(failure, ctx, subject) });
+    }
+  }
+
+  /** Loads what decidePutClass needs (docs/style.md §2.2): existing class, superclass chain, children. */
+  async #loadWorld(ns: NamespaceKey, definition: ClassDefinition): Promise<ClassWorld> {
+    const key = classKey(definition.name);
+    const existing = await this.#store.getClass(ns, key);
+    let ancestors: ClassWorld['ancestors'] = [];
+    if (definition.superclass !== '') {
+      const chain = await this.#loadChain(ns, classKey(definition.superclass), key);
+      ancestors = chain ?? 'missing';
+    }
+    let hasSubclasses = false;
+    let descendants: ClassDefinition[] = [];
+    if (existing !== undefined) {
+      hasSubclasses = (await this.#store.listSubclasses(ns, key)).length > 0;
+      if (hasSubclasses) descendants = await this.#loadDescendants(ns, key);
+    }
+    return { existing, ancestors, hasSubclasses, descendants };
+  }
+
+  /**
+   * The stored chain from `start` up to its root: start first. Undefined when a class on the way is
+   * missing. Stops at `stopAt` (included), which is how a circular derivation shows up to the rules.
+   */
+  async #loadChain(ns: NamespaceKey, start: ClassKey, stopAt?: ClassKey): Promise<readonly ClassDefinition[] | undefined> {
+    const cacheKey = chainCacheKey(ns, start);
+    const cached = this.#chains.get(cacheKey);
+    if (cached !== undefined && (stopAt === undefined || !cached.some((c) => classKey(c.name) === stopAt))) return cached;
+    const generation = this.#chainGeneration;
+    const chain: ClassDefinition[] = [];
+    const seen = new Set<ClassKey>();
+    let next: ClassKey | null = start;
+    while (next !== null) {
+      if (seen.has(next)) break; // defensive: stored data is acyclic, never loop on damage
+      seen.add(next);
+      const definition = await this.#store.getClass(ns, next);
+      if (definition === undefined) return undefined;
+      chain.push(definition);
+      if (next === stopAt) return chain;
+      next = superclassKeyOf(definition);
+    }
+    if (generation === this.#chainGeneration) this.#chains.set(cacheKey, chain);
+    return chain;
+  }
+
+  /** Every stored subclass of `parent`, breadth-first (parents before children). */
+  async #loadDescendants(ns: NamespaceKey, parent: ClassKey): Promise<ClassDefinition[]> {
+    const found: ClassDefinition[] = [];
+    const queue: ClassKey[] = [parent];
+    for (let index = 0; index < queue.length; index++) {
+      const current = queue[index] as ClassKey;
+      for (const child of await this.#store.listSubclasses(ns, current)) {
+        const definition = await this.#store.getClass(ns, child);
+        if (definition === undefined) continue; // index ahead of a concurrent delete; nothing to check
+        found.push(definition);
+        queue.push(child);
+      }
+    }
+    return found;
+  }
+
+  /** Drops cached chains that contain any of the written classes. */
+  #forgetChains(ns: NamespaceKey, classNames: readonly string[]): void {
+    this.#chainGeneration++;
+    const written = new Set(classNames.map(classKey));
+    const prefix = `${ns}\u0000`;
+    for (const [key, chain] of this.#chains) {
+      if (key.startsWith(prefix) && chain.some((c) => written.has(classKey(c.name)))) this.#chains.delete(key);
+    }
+  }
+
+  #emitChanges(plan: PutClassPlan, namespace: string, context: ClientContext | undefined, ctx: OperationContext): void {
+    if (this.#onClassChange === undefined) return;
+    this.#notify({
+      kind: plan.kind === 'create' ? 'created' : 'modified',
+      namespace,
+      target: plan.definition,
+      ...(plan.previous === undefined ? {} : { previous: plan.previous }),
+      context,
+      operationId: ctx.operationId,
+    });
+  }
+
+  #notify(change: ClassChange): void {
+    try {
+      this.#onClassChange?.(change);
+    } catch (error) {
+      this.#logger.error({ operationId: change.operationId, err: error }, 'class change listener failed');
+    }
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  async getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(namespace);
+    return this.#guard(ctx, { namespace, className }, async () => {
+      const chain = await this.#loadChain(bound.key, classKey(className));
+      if (chain === undefined) {
+        throw new WbemError('WBEM_E_NOT_FOUND', `class ${preview(className)} does not exist in ${formatNamespace(bound.record.elements)}`);
+      }
+      return this.#view(bound.record, chain, localOnly);
+    });
+  }
+
+  async enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(input.namespace);
+    return this.#guard(ctx, { namespace: input.namespace, className: input.superclass }, async () => {
+      let start: ClassKey | null = null;
+      if (input.superclass !== '') {
+        start = classKey(input.superclass);
+        if ((await this.#store.getClass(bound.key, start)) === undefined) {
+          // CreateClassEnum names an unknown superclass: WBEM_E_INVALID_CLASS (MS-WMI 3.1.4.3.10).
+          throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(input.superclass)} does not exist`);
+        }
+      }
+      const keys: ClassKey[] = [];
+      const queue: (ClassKey | null)[] = [start];
+      for (let index = 0; index < queue.length; index++) {
+        for (const child of await this.#store.listSubclasses(bound.key, queue[index] ?? null)) {
+          keys.push(child);
+          if (input.deep) queue.push(child);
+        }
+      }
+      const views: ClassView[] = [];
+      for (const key of keys) {
+        ctx.signal.throwIfAborted();
+        const chain = await this.#loadChain(bound.key, key);
+        if (chain !== undefined) views.push(this.#view(bound.record, chain, input.localOnly));
+      }
+      return views;
+    });
+  }
+
+  #view(namespace: NamespaceRecord, chain: readonly ClassDefinition[], localOnly: boolean): ClassView {
+    const resolved: ResolvedClass = resolveClass([...chain].reverse());
+    const system: SystemPropertiesView = {
+      genus: 1,
+      className: resolved.name,
+      superclass: resolved.superclass,
+      dynasty: resolved.dynasty,
+      derivation: resolved.derivation,
+      server: this.#serverName,
+      namespace: formatNamespace(namespace.elements),
+      path: formatClassPath(this.#serverName, namespace.elements, resolved.name),
+      relpath: resolved.name,
+      // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
+      propertyCount: propertyCount(resolved),
+    };
+    return { class: localOnly ? localView(resolved) : resolved, system };
+  }
+
+  // ---- DeleteClass ---------------------------------------------------------------------------
+
+  async deleteClass(input: DeleteClassInput, ctx: OperationContext): Promise<{ readonly deletedClasses: readonly string[] }> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(input.namespace);
+    parseDeleteClassFlags(input.flags);
+    if (input.context !== undefined) checkClientContext(input.context);
+    const subject = { namespace: input.namespace, className: input.className };
+    return this.#guard(ctx, subject, async () => {
+      if (input.className.startsWith('_')) {
+        throw new WbemError('WBEM_E_INVALID_OPERATION', `system class ${preview(input.className)} cannot be deleted`);
+      }
+      const release = await this.#locks.acquire(bound.key, ctx.signal);
+      let deleted: ClassDefinition[];
+      let durable: Promise<void>;
+      try {
+        this.#requireNamespace(bound.key, input.namespace);
+        const key = classKey(input.className);
+        const target = await this.#store.getClass(bound.key, key);
+        if (target === undefined) {
+          throw new WbemError('WBEM_E_NOT_FOUND', `class ${preview(input.className)} does not exist`);
+        }
+        deleted = [target, ...(await this.#loadDescendants(bound.key, key))];
+        ctx.signal.throwIfAborted();
+        durable = this.#store.commit(
+          deleted.map((definition) => ({
+            op: 'deleteClass',
+            namespace: bound.key,
+            className: classKey(definition.name),
+            superclass: superclassKeyOf(definition),
+          })),
+        );
+        this.#forgetChains(bound.key, deleted.map((d) => d.name));
+      } finally {
+        release();
+      }
+      await durable;
+      const namespaceName = formatNamespace(bound.record.elements);
+      for (const target of deleted) {
+        this.#notify({ kind: 'deleted', namespace: namespaceName, target, context: input.context, operationId: ctx.operationId });
+      }
+      this.#logCorrelation(ctx, input.context, 'DeleteClass committed', subject);
+      return { deletedClasses: deleted.map((d) => d.name) };
+    });
+  }
+
+  // ---- namespaces ----------------------------------------------------------------------------
+
+  async createNamespace(parent: string, name: string, ctx: OperationContext): Promise<{ readonly path: string }> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(parent);
+    if (!isIdentifier(name)) {
+      // §6.9: NAMESPACE = STRING-IDENTIFIER *("\" STRING-IDENTIFIER)
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', `namespace name "${preview(name)}" is not an identifier`, { namespace: parent });
+    }
+    return this.#guard(ctx, { namespace: parent }, async () => {
+      const elements = [...bound.record.elements, name];
+      const key = namespaceKeyOf(elements);
+      const release = await this.#locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
+      try {
+        this.#requireNamespace(bound.key, parent);
+        if (this.#namespaces.has(key)) {
+          throw new WbemError('WBEM_E_ALREADY_EXISTS', `namespace ${formatNamespace(elements)} already exists`, {
+            namespace: formatNamespace(elements),
+          });
+        }
+        ctx.signal.throwIfAborted();
+        const durable = this.#store.commit([{ op: 'putNamespace', namespace: key, record: { elements } }]);
+        this.#namespaces.set(key, { elements });
+        await durable;
+      } finally {
+        release();
+      }
+      return { path: formatNamespace(elements) };
+    });
+  }
+
+  async deleteNamespace(namespace: string, ctx: OperationContext): Promise<void> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(namespace);
+    if (BUILT_IN_NAMESPACES.some((elements) => namespaceKeyOf(elements) === bound.key)) {
+      throw new WbemError('WBEM_E_INVALID_OPERATION', `namespace ${formatNamespace(bound.record.elements)} always exists`, {
+        namespace,
+      });
+    }
+    await this.#guard(ctx, { namespace }, async () => {
+      const releaseTree = await this.#locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
+      try {
+        this.#requireNamespace(bound.key, namespace);
+        const doomed = [...this.#namespaces.keys()].filter((key) => key === bound.key || key.startsWith(`${bound.key}\\`));
+        // Writers inside the doomed namespaces finish first; later ones find the namespace gone.
+        const release = await this.#locks.acquireAll(doomed, ctx.signal);
+        let durable: Promise<void>;
+        try {
+          ctx.signal.throwIfAborted();
+          durable = this.#store.commit(doomed.map((key) => ({ op: 'deleteNamespace', namespace: key })));
+          for (const key of doomed) this.#namespaces.delete(key);
+          this.#chainGeneration++;
+          const prefixes = doomed.map((key) => `${key}\u0000`);
+          for (const key of this.#chains.keys()) if (prefixes.some((p) => key.startsWith(p))) this.#chains.delete(key);
+        } finally {
+          release();
+        }
+        await durable;
+      } finally {
+        releaseTree();
+      }
+    });
+  }
+
+  async enumNamespaces(parent: string, deep: boolean, ctx: OperationContext): Promise<readonly NamespaceView[]> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(parent);
+    return this.#guard(ctx, { namespace: parent }, async () => {
+      const depth = bound.record.elements.length;
+      return [...this.#namespaces.entries()]
+        .filter(([key, record]) => key.startsWith(`${bound.key}\\`) && (deep || record.elements.length === depth + 1))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, record]) => ({ name: record.elements[record.elements.length - 1] ?? '', path: formatNamespace(record.elements) }));
+    });
+  }
+
+  // ---- shared steps --------------------------------------------------------------------------
+
+  #checkLifecycle(): void {
+    if (this.#shuttingDown) throw new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down');
+    if (!this.#initialized) throw new Error('WbemService: initialize() was not awaited before serving');
+  }
+
+  /** §3.3 step 2: unparseable → INVALID_PARAMETER; absent → INVALID_NAMESPACE. */
+  #bindNamespace(text: string): BoundNamespace {
+    const path = parseNamespacePath(text, this.#isLocalMachine);
+    return { key: path.key, record: this.#requireNamespace(path.key, text) };
+  }
+
+  #requireNamespace(key: NamespaceKey, asWritten: string): NamespaceRecord {
+    const record = this.#namespaces.get(key);
+    if (record === undefined) {
+      throw new WbemError('WBEM_E_INVALID_NAMESPACE', `namespace ${preview(asWritten)} does not exist`, {
+        namespace: asWritten,
+      });
+    }
+    return record;
+  }
+
+  /** Runs a unary operation and converts every failure into a WbemError (one catch-all). */
+  async #guard<T>(ctx: OperationContext, subject: { namespace?: string; className?: string }, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (failure) {
+      throw this.#asWbemError(failure, ctx, subject);
+    }
+  }
+
+  /**
+   * The service's catch-all: WbemError passes (with its subject filled in), an abort becomes
+   * WBEM_E_CALL_CANCELLED, a closed store during shutdown WBEM_E_SHUTTING_DOWN, anything else
+   * WBEM_E_FAILED with the cause logged, never sent.
+   */
+  #asWbemError(failure: unknown, ctx: OperationContext, subject: { namespace?: string; className?: string }): WbemError {
+    if (failure instanceof WbemError) return failure.about(subject);
+    if (ctx.signal.aborted && (failure === ctx.signal.reason || isAbortError(failure))) {
+      return new WbemError('WBEM_E_CALL_CANCELLED', 'the call was cancelled before anything was written', subject);
+    }
+    if (failure instanceof StoreError && failure.code === 'STORE_NOT_OPEN' && this.#shuttingDown) {
+      return new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down', subject);
+    }
+    this.#logger.error({ operationId: ctx.operationId, err: failure, ...subject }, 'operation failed');
+    return new WbemError('WBEM_E_FAILED', `internal error (operation ${ctx.operationId})`, subject, { cause: failure });
+  }
+
+  #logCorrelation(
+    ctx: OperationContext,
+    context: ClientContext | undefined,
+    message: string,
+    subject: { namespace?: string; className?: string },
+  ): void {
+    const correlationId = correlationIdOf(context);
+    this.#logger.info(
+      { operationId: ctx.operationId, peer: ctx.peer, ...subject, ...(correlationId === undefined ? {} : { correlationId }) },
+      message,
+    );
+  }
+}
+
+/** Lock key for the namespace tree itself (create/delete namespace); not a namespace key. */
+const NAMESPACE_TREE_LOCK = '\u0000namespaces';
+
+function chainCacheKey(ns: NamespaceKey, key: ClassKey): string {
+  return `${ns}\u0000${key}`;
+}
+
+function superclassKeyOf(definition: ClassDefinition): ClassKey | null {
+  return definition.superclass === '' ? null : classKey(definition.superclass);
+}
+
+function isAbortError(value: unknown): boolean {
+  return value instanceof Error && (value.name === 'AbortError' || value.name === 'TimeoutError');
+}
+
+/** A fresh operation id, for callers outside the transport (tools, tests). */
+export function newOperationId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,78 @@
+import type { ClassStore, StoreWrite } from '../../src/store/class-store';
+
+/** A promise a test resolves by hand, with a flag to assert "not yet" (nice-grpc's defer()). */
+export function defer<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; readonly settled: boolean } {
+  let resolve!: (value: T) => void;
+  let settled = false;
+  const promise = new Promise<T>((r) => {
+    resolve = (value) => {
+      settled = true;
+      r(value);
+    };
+  });
+  return {
+    promise,
+    resolve,
+    get settled() {
+      return settled;
+    },
+  };
+}
+
+type GatedMethod = 'getClass' | 'commitDurable';
+
+/**
+ * Wraps a store and pauses at a chosen point until the test releases it, so "cancel before the
+ * commit point" and "cancel after it" are deterministic (docs/style.md §2.8), with no sleeps.
+ * 'getClass' pauses the first read (before the commit point); 'commitDurable' makes the write
+ * visible at once but holds back durability (after the commit point).
+ */
+export class GatedStore implements ClassStore {
+  readonly #reached = defer();
+  readonly #gate = defer();
+  #armed = true;
+
+  constructor(
+    readonly inner: ClassStore,
+    private readonly at: GatedMethod,
+  ) {}
+
+  /** Resolves when an operation is paused at the gate. */
+  get reached(): Promise<void> {
+    return this.#reached.promise;
+  }
+
+  release(): void {
+    this.#gate.resolve();
+  }
+
+  async #pass(method: GatedMethod): Promise<void> {
+    if (!this.#armed || method !== this.at) return;
+    this.#armed = false;
+    this.#reached.resolve();
+    await this.#gate.promise;
+  }
+
+  get isOpen(): boolean {
+    return this.inner.isOpen;
+  }
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  getNamespace: ClassStore['getNamespace'] = (ns) => this.inner.getNamespace(ns);
+  listNamespaces: ClassStore['listNamespaces'] = () => this.inner.listNamespaces();
+  getClass: ClassStore['getClass'] = async (ns, name) => {
+    await this.#pass('getClass');
+    return this.inner.getClass(ns, name);
+  };
+  listSubclasses: ClassStore['listSubclasses'] = (ns, parent) => this.inner.listSubclasses(ns, parent);
+  listClasses: ClassStore['listClasses'] = (ns) => this.inner.listClasses(ns);
+  commit(writes: readonly StoreWrite[]): Promise<void> {
+    const durable = this.inner.commit(writes);
+    if (this.at !== 'commitDurable' || !this.#armed) return durable;
+    return durable.then(() => this.#pass('commitDurable'));
+  }
+}

@@ -1,0 +1,60 @@
+import type { ClassDefinition, CimValue, PropertyDef, QualifierDef } from '../../src/domain/class-model';
+import { CIM_TYPE } from '../../src/domain/class-model';
+import type { ClientContext } from '../../src/domain/client-context';
+import { ObjectSink, type Outcome } from '../../src/service/object-sink';
+import type { OperationContext } from '../../src/service/operation-context';
+import { WbemService, type ClassChange } from '../../src/service/wbem-service';
+import type { ClassStore } from '../../src/store/class-store';
+import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { RecordingPort } from '../helpers/recording-port';
+
+export const str = (value: string): CimValue => ({ kind: 'string', value });
+export const key: QualifierDef = { name: 'Key', value: { kind: 'boolean', value: true }, flavor: 0 };
+
+export function prop(name: string, type: number = CIM_TYPE.STRING, extra: Partial<PropertyDef> = {}): PropertyDef {
+  return { name, type, array: false, value: null, qualifiers: [], referenceClass: '', embeddedClass: '', ...extra };
+}
+
+export function cls(name: string, superclass = '', properties: PropertyDef[] = [], qualifiers: QualifierDef[] = []): ClassDefinition {
+  return { name, superclass, qualifiers, properties, methods: [] };
+}
+
+export function ctx(signal: AbortSignal = new AbortController().signal): OperationContext {
+  return { operationId: `op-${Math.random().toString(16).slice(2)}`, signal, peer: 'test' };
+}
+
+export interface ServiceFixture {
+  readonly service: WbemService;
+  readonly store: ClassStore;
+  readonly changes: ClassChange[];
+  /** Runs PutClassAsync to its end and returns the recorded transcript. */
+  put(definition: ClassDefinition, flags?: number, options?: { namespace?: string; context?: ClientContext; signal?: AbortSignal }): Promise<{ outcome: Outcome; port: RecordingPort }>;
+}
+
+export async function serviceFixture(store: ClassStore = new MemoryClassStore()): Promise<ServiceFixture> {
+  await store.open();
+  const changes: ClassChange[] = [];
+  const service = new WbemService({ store, serverName: 'TESTHOST', onClassChange: (change) => changes.push(change) });
+  await service.initialize();
+  return {
+    service,
+    store,
+    changes,
+    async put(definition, flags = 0, options = {}) {
+      const port = new RecordingPort();
+      const accepted = service.beginPutClass(
+        { namespace: options.namespace ?? 'root/cimv2', definition, flags, context: options.context },
+        ctx(options.signal),
+        'async',
+      );
+      const outcome = await accepted.run(new ObjectSink(port, accepted.sendStatus));
+      return { outcome, port };
+    },
+  };
+}
+
+/** The status name of a failed outcome; throws when the outcome succeeded (so a wrong success fails the test). */
+export function failureOf(outcome: Outcome): string {
+  if (outcome.ok) throw new Error(`expected a failure, got success (${outcome.path})`);
+  return outcome.error.status;
+}
