@@ -1,0 +1,35 @@
+/**
+ * Starts a server in a child process and waits for its `listening on HOST:PORT` line, so the
+ * load generator never shares the server's event loop or its CPU accounting.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+
+export interface ChildServer {
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+export async function startChildServer(command: string, args: readonly string[]): Promise<ChildServer> {
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (child.stdout === null) throw new Error('child has no stdout');
+  const lines = createInterface({ input: child.stdout });
+  const address = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code} before listening`)));
+    lines.on('line', (line) => {
+      const match = /^listening on (\S+)$/.exec(line);
+      if (match?.[1] !== undefined) resolve(match[1]);
+    });
+  });
+  return {
+    address,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+      lines.close();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Issue #2's benchmark: PutClassAsync (create, 2 KB class, durable LevelDB store) RPC/s and
+ * p50/p99 at 1, 16 and 64 calls in flight, next to a bare grpc-js server-streaming RPC under the
+ * same setup (server in a child process, this process the load generator), and their ratio.
+ */
+import { credentials, makeGenericClientConstructor, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CimType, type ClassObject } from '../generated/wbem/v1/cim';
+import { PutClassRequest, WbemServicesClient, type ObjectSinkEvent } from '../generated/wbem/v1/services';
+import { BARE_SERVICE } from './bare-server';
+import { startChildServer } from './child-server';
+import { formatRow, runLoad, type LoadResult } from './load';
+
+const LEVELS = [1, 16, 64] as const;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const CREATE_ONLY = 2;
+
+/** A class whose PutClassRequest encodes to about 2 KB (checked below). */
+export function twoKilobyteClass(name: string): ClassObject {
+  const description = (i: number): string => `Property ${i} of a benchmark class: a realistic Description qualifier of some length.`;
+  return {
+    className: name,
+    superclass: '',
+    qualifiers: [{ name: 'Description', value: { kind: { $case: 'string', string: 'A benchmark class.' } }, flavor: 2, propagated: false }],
+    properties: Array.from({ length: 16 }, (_, i) => ({
+      name: `Property${i}`,
+      type: i === 0 ? CimType.CIM_STRING : CimType.CIM_UINT32,
+      array: false,
+      qualifiers: [
+        ...(i === 0 ? [{ name: 'Key', value: { kind: { $case: 'boolean' as const, boolean: true } }, flavor: 0, propagated: false }] : []),
+        { name: 'Description', value: { kind: { $case: 'string' as const, string: description(i) } }, flavor: 2, propagated: false },
+      ],
+      referenceClass: '',
+      embeddedClass: '',
+      classOrigin: '',
+      propagated: false,
+    })),
+    methods: [],
+  };
+}
+
+function drain(call: ClientReadableStream<unknown>): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    call.on('data', () => undefined);
+    call.on('error', reject);
+    call.on('end', () => resolvePromise());
+  });
+}
+
+export async function benchPutClassAsync(): Promise<void> {
+  const size = PutClassRequest.encode({ namespace: 'root/cimv2', object: twoKilobyteClass('Bench_C000000'), flags: CREATE_ONLY }).finish().length;
+  console.log(`PutClassAsync vs bare server stream — request ${size} bytes, ${SECONDS}s per level, durable LevelDB (sync writes)`);
+  const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-bench-'));
+  const wbemd = await startChildServer(process.execPath, [resolve(__dirname, '../../bin/wbemd.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir]);
+  const bare = await startChildServer(process.execPath, [resolve(__dirname, 'bare-server.js')]);
+  const BareClient = makeGenericClientConstructor(BARE_SERVICE, 'Bare');
+  const wbemClient = new WbemServicesClient(wbemd.address, credentials.createInsecure());
+  const bareClient = new BareClient(bare.address, credentials.createInsecure());
+  const payload = Buffer.alloc(size, 7);
+  let serial = 0;
+  const putClass = async (): Promise<void> => {
+    const name = `Bench_C${String(serial++).padStart(6, '0')}`;
+    let final: ObjectSinkEvent | undefined;
+    const call = wbemClient.putClassAsync({ namespace: 'root/cimv2', object: twoKilobyteClass(name), flags: CREATE_ONLY });
+    call.on('data', (event: ObjectSinkEvent) => (final = event));
+    await drain(call);
+    if (final?.event?.$case !== 'status' || final.event.status.hresult !== 0) throw new Error('PutClassAsync failed');
+  };
+  const bareStream = async (): Promise<void> => {
+    const stream = (bareClient as unknown as { stream(req: Buffer, md: Metadata): ClientReadableStream<Buffer> }).stream(payload, new Metadata());
+    await drain(stream);
+  };
+  try {
+    // Warm up both servers (JIT, connections, LevelDB files).
+    await runLoad(16, 0.5, putClass);
+    await runLoad(16, 0.5, bareStream);
+    const rows: { level: number; put: LoadResult; bare: LoadResult }[] = [];
+    for (const level of LEVELS) {
+      const put = await runLoad(level, SECONDS, putClass);
+      const bareResult = await runLoad(level, SECONDS, bareStream);
+      rows.push({ level, put, bare: bareResult });
+      console.log(formatRow('PutClassAsync create (durable)', put));
+      console.log(formatRow('bare grpc-js server stream', bareResult));
+      console.log(`${''.padEnd(34)} ratio ${(put.rps / bareResult.rps).toFixed(2)}x`);
+    }
+    const at64 = rows.find((r) => r.level === 64);
+    if (at64) console.log(`RESULT put-class-async ratio@64 ${(at64.put.rps / at64.bare.rps).toFixed(2)}x (target >= 0.55x)`);
+  } finally {
+    wbemClient.close();
+    bareClient.close();
+    await Promise.all([wbemd.stop(), bare.stop()]);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,63 @@
+// Type-aware lint (docs/style.md §2.9). The layer table of §2.1 is enforced here, not in review.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const layer = (files, patterns) => ({
+  files,
+  rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
+});
+
+export default tseslint.config(
+  { ignores: ['generated/**', 'dist/**', 'node_modules/**', 'data/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.mjs', 'bin/*.js', 'scripts/*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'describe', property: 'only' },
+        { object: 'test', property: 'only' },
+        { object: 'it', property: 'only' },
+      ],
+    },
+  },
+  layer(['src/domain/**/*.ts'], [
+    { group: ['**/store/**', '**/service/**', '**/transport/**', '**/mof/**', '**/generated/**'], message: 'src/domain is pure: no storage, service, wire types.' },
+    { group: ['@grpc/*', 'level', 'classic-level', 'node:*', 'fs', 'net', 'pino'], message: 'src/domain does no I/O.' },
+  ]),
+  layer(['src/mof/**/*.ts'], [
+    { group: ['**/store/**', '**/service/**', '**/transport/**', '**/generated/**', '@grpc/*', 'level'], message: 'src/mof depends on the domain only.' },
+  ]),
+  layer(['src/store/**/*.ts'], [
+    { group: ['**/service/**', '**/transport/**', '**/generated/**', '@grpc/*'], message: 'src/store knows the domain types only.' },
+  ]),
+  layer(['src/service/**/*.ts'], [
+    { group: ['**/transport/**', '**/generated/**', '@grpc/*', 'level', 'classic-level', '**/store/level-*', '**/store/memory-*'], message: 'src/service uses the store port only, and no wire types.' },
+  ]),
+  {
+    // Tests and tools may use what they test; `any` stays banned in src/ only.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**', 'bin/**', '*.js', '*.mjs'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    files: ['*.js', 'bin/*.js', 'scripts/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+  },
+);
