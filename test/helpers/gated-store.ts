@@ -30,12 +30,18 @@ type GatedMethod = 'getClass' | 'commitDurable';
 export class GatedStore implements ClassStore {
   readonly #reached = defer();
   readonly #gate = defer();
-  #armed = true;
+  #armed = false;
 
   constructor(
     readonly inner: ClassStore,
     private readonly at: GatedMethod,
   ) {}
+
+  /** From now on, the next call at the gated point pauses (set up fixtures before arming). */
+  arm(): this {
+    this.#armed = true;
+    return this;
+  }
 
   /** Resolves when an operation is paused at the gate. */
   get reached(): Promise<void> {

@@ -147,6 +147,7 @@ describe('PutClassAsync in the service', () => {
   test('a cancel while loading writes nothing and ends with WBEM_E_CALL_CANCELLED', async () => {
     const gated = new GatedStore(new MemoryClassStore(), 'getClass');
     const f = await serviceFixture(gated);
+    gated.arm();
     const abort = new AbortController();
     const running = f.put(cls('Ex_Widget'), SEND_STATUS, { signal: abort.signal });
     await gated.reached;
@@ -162,6 +163,7 @@ describe('PutClassAsync in the service', () => {
   test('a cancel after the commit point keeps the write and reports success', async () => {
     const gated = new GatedStore(new MemoryClassStore(), 'commitDurable');
     const f = await serviceFixture(gated);
+    gated.arm();
     const abort = new AbortController();
     const running = f.put(cls('Ex_Widget'), 0, { signal: abort.signal });
     await gated.reached;
@@ -176,6 +178,7 @@ describe('PutClassAsync in the service', () => {
   test('the final success is held back until the write is durable', async () => {
     const gated = new GatedStore(new MemoryClassStore(), 'commitDurable');
     const f = await serviceFixture(gated);
+    gated.arm();
     const port = new RecordingPort();
     const accepted = f.service.beginPutClass({ namespace: 'root/cimv2', definition: cls('Ex_Widget'), flags: SEND_STATUS, context: undefined }, ctx(), 'async');
     const running = accepted.run(new ObjectSink(port, true));

@@ -1,0 +1,179 @@
+/**
+ * The creation rules that need nothing but the definition itself (docs/wmi-semantics.md §6.2,
+ * §3.3 step 8): member names and duplicates, CIM types, qualifier value types and scopes,
+ * default values, property count, method signatures. Rules against the superclass live in
+ * decide-put-class.ts.
+ */
+import {
+  cimTypeInfo,
+  CIM_TYPE,
+  type ClassDefinition,
+  type MethodDef,
+  type ParameterDef,
+  type PropertyDef,
+  type QualifierDef,
+} from './class-model';
+import { checkMemberName, preview, sameName } from './names';
+import { checkQualifierValue, checkValueFits } from './value-rules';
+import { WbemError } from './wbem-status';
+
+/** WBEM_MAX_USER_PROPERTIES (§5.7, C12). */
+export const MAX_PROPERTIES = 1024;
+
+/** C15: qualifiers that only make sense on the class, and those only on properties. */
+const CLASS_ONLY = ['Abstract', 'Singleton', 'Dynamic', 'Provider', 'Association', 'Terminal', 'Amendment'];
+const PROPERTY_ONLY = ['Key', 'Indexed', 'Not_Null'];
+/** C16: qualifiers that admit only TRUE; FALSE is accepted and means "absent". */
+const TRUE_ONLY = ['Key', 'Indexed', 'Not_Null', 'Singleton', 'Dynamic'];
+
+export type QualifiedElement = 'class' | 'property' | 'method' | 'parameter';
+
+/** The qualifier of that name, if any (case-insensitive). */
+export function findQualifier(qualifiers: readonly QualifierDef[], name: string): QualifierDef | undefined {
+  return qualifiers.find((q) => sameName(q.name, name));
+}
+
+/**
+ * Whether a boolean qualifier is in force: present with TRUE, or present with no value (MOF's
+ * bare `[Key]`). FALSE counts as absent (C16).
+ */
+export function hasTrue(qualifiers: readonly QualifierDef[], name: string): boolean {
+  const q = findQualifier(qualifiers, name);
+  if (q === undefined) return false;
+  return q.value === null || (q.value.kind === 'boolean' && q.value.value);
+}
+
+function checkQualifiers(qualifiers: readonly QualifierDef[], element: QualifiedElement, owner: string): void {
+  const seen: string[] = [];
+  for (const qualifier of qualifiers) {
+    checkMemberName('qualifier', qualifier.name, owner);
+    if (seen.some((name) => sameName(name, qualifier.name))) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', `qualifier ${preview(qualifier.name)} appears twice on ${owner}`);
+    }
+    seen.push(qualifier.name);
+    checkQualifierValue(qualifier.value, `qualifier ${qualifier.name} on ${owner}`);
+    const classOnly = CLASS_ONLY.some((name) => sameName(name, qualifier.name));
+    const propertyOnly = PROPERTY_ONLY.some((name) => sameName(name, qualifier.name));
+    if ((classOnly && element !== 'class') || (propertyOnly && element !== 'property')) {
+      throw new WbemError('WBEM_E_INVALID_QUALIFIER', `qualifier ${qualifier.name} is not allowed on ${owner} (a ${element})`);
+    }
+    if (TRUE_ONLY.some((name) => sameName(name, qualifier.name)) && qualifier.value !== null && qualifier.value.kind !== 'boolean') {
+      throw new WbemError('WBEM_E_INVALID_QUALIFIER_TYPE', `qualifier ${qualifier.name} on ${owner} takes a boolean`);
+    }
+  }
+}
+
+function checkTypeExtras(type: number, referenceClass: string, embeddedClass: string, owner: string): void {
+  if (referenceClass !== '' && type !== CIM_TYPE.REFERENCE) {
+    throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: reference_class is only for CIM_REFERENCE`);
+  }
+  if (embeddedClass !== '' && type !== CIM_TYPE.OBJECT) {
+    throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: embedded_class is only for CIM_OBJECT`);
+  }
+  // C17: a referenced class is not required to exist, only to be a name.
+  for (const className of [referenceClass, embeddedClass]) {
+    if (className !== '' && !/^(?:__)?[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$/.test(className)) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: "${preview(className)}" is not a class name`);
+    }
+  }
+}
+
+function checkProperty(property: PropertyDef, className: string): void {
+  const owner = `property ${property.name} of ${className}`;
+  checkMemberName('property', property.name, className);
+  if (cimTypeInfo(property.type) === undefined) {
+    throw new WbemError('WBEM_E_INVALID_PROPERTY_TYPE', `${owner}: ${property.type} is not a CIM type`);
+  }
+  checkTypeExtras(property.type, property.referenceClass, property.embeddedClass, owner);
+  checkQualifiers(property.qualifiers, 'property', owner);
+  checkValueFits(property.type, property.array, property.value, owner);
+}
+
+function idOf(parameter: ParameterDef): QualifierDef | undefined {
+  return findQualifier(parameter.qualifiers, 'ID');
+}
+
+/** C14: every parameter has an ID; IDs are 0..n-1 across in and out; ReturnValue is not a parameter. */
+function checkMethod(method: MethodDef, className: string): void {
+  const owner = `method ${method.name} of ${className}`;
+  checkMemberName('method', method.name, className);
+  // 0 (CIM_EMPTY) = no return value; anything else must be a CIM type.
+  if (method.returnType !== 0 && cimTypeInfo(method.returnType) === undefined) {
+    throw new WbemError('WBEM_E_INVALID_CIM_TYPE', `${owner}: return type ${method.returnType} is not a CIM type`);
+  }
+  checkQualifiers(method.qualifiers, 'method', owner);
+  const names: string[] = [];
+  const ids: number[] = [];
+  for (const parameter of method.parameters) {
+    const where = `parameter ${parameter.name} of ${owner}`;
+    if (sameName(parameter.name, 'ReturnValue')) {
+      const status = idOf(parameter) === undefined ? 'WBEM_E_INVALID_PARAMETER' : 'WBEM_E_PARAMETER_ID_ON_RETVAL';
+      throw new WbemError(status, `${owner}: ReturnValue is reserved for the return value`);
+    }
+    checkMemberName('parameter', parameter.name, owner);
+    if (names.some((name) => sameName(name, parameter.name))) {
+      throw new WbemError('WBEM_E_INVALID_DUPLICATE_PARAMETER', `${owner}: two parameters are named ${parameter.name}`);
+    }
+    names.push(parameter.name);
+    if (cimTypeInfo(parameter.type) === undefined) {
+      throw new WbemError('WBEM_E_INVALID_CIM_TYPE', `${where}: ${parameter.type} is not a CIM type`);
+    }
+    checkTypeExtras(parameter.type, parameter.referenceClass, parameter.embeddedClass, where);
+    checkQualifiers(parameter.qualifiers, 'parameter', where);
+    const id = idOf(parameter);
+    if (id === undefined || id.value === null) {
+      throw new WbemError('WBEM_E_MISSING_PARAMETER_ID', `${where} has no ID qualifier`);
+    }
+    if (id.value.kind !== 'sint' || id.value.value < 0n) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER_ID', `${where}: ID must be a non-negative integer`);
+    }
+    ids.push(Number(id.value.value));
+  }
+  const sorted = [...ids].sort((a, b) => a - b);
+  if (sorted.some((id, index) => id !== index)) {
+    throw new WbemError('WBEM_E_NONCONSECUTIVE_PARAMETER_IDS', `${owner}: parameter IDs ${sorted.join(',')} are not 0..${ids.length - 1}`);
+  }
+}
+
+/** §3.3 step 8 on the definition alone. Throws WbemError. */
+export function checkDefinitionSyntax(definition: ClassDefinition): void {
+  const className = definition.name;
+  checkQualifiers(definition.qualifiers, 'class', `class ${className}`);
+  const seen: string[] = [];
+  for (const property of definition.properties) {
+    checkProperty(property, className);
+    if (seen.some((name) => sameName(name, property.name))) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', `property ${preview(property.name)} appears twice on ${className}`);
+    }
+    seen.push(property.name);
+  }
+  if (definition.properties.length > MAX_PROPERTIES) {
+    throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${className} declares ${definition.properties.length} properties; the limit is ${MAX_PROPERTIES}`);
+  }
+  const methods: string[] = [];
+  for (const method of definition.methods) {
+    checkMethod(method, className);
+    if (methods.some((name) => sameName(name, method.name)) || seen.some((name) => sameName(name, method.name))) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', `member ${preview(method.name)} appears twice on ${className}`);
+    }
+    methods.push(method.name);
+  }
+}
+
+/** Same signature (C11): return type, and parameters by name, type, array-ness, direction and ID. */
+export function sameSignature(a: MethodDef, b: MethodDef): boolean {
+  if (a.returnType !== b.returnType || a.parameters.length !== b.parameters.length) return false;
+  return a.parameters.every((p) => {
+    const q = b.parameters.find((candidate) => sameName(candidate.name, p.name));
+    if (q === undefined) return false;
+    const idA = idOf(p)?.value;
+    const idB = idOf(q)?.value;
+    return (
+      p.type === q.type &&
+      p.array === q.array &&
+      p.in === q.in &&
+      p.out === q.out &&
+      (idA?.kind === 'sint' && idB?.kind === 'sint' ? idA.value === idB.value : idA === idB)
+    );
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Class resolution (docs/wmi-semantics.md §5.1, §6.2 C9–C11): a class's stored local definition
+ * plus what it inherits, with __CLASS_ORIGIN and the propagated marks a read returns.
+ */
+import {
+  FLAVOR,
+  type ClassDefinition,
+  type MethodDef,
+  type PropertyDef,
+  type QualifierDef,
+  type ResolvedClass,
+  type ResolvedMethod,
+  type ResolvedProperty,
+  type ResolvedQualifier,
+} from './class-model';
+import { sameName } from './names';
+
+/**
+ * C10 and §5.4 rule 4: a qualifier reaches subclasses when its flavor has ToSubclass (0x2);
+ * Key is inherited whatever its flavor. WMI's default flavor 0 does not propagate.
+ */
+export function propagatesToSubclass(qualifier: QualifierDef): boolean {
+  return (qualifier.flavor & FLAVOR.TO_SUBCLASS) !== 0 || sameName(qualifier.name, 'Key');
+}
+
+function inherited(qualifiers: readonly ResolvedQualifier[]): ResolvedQualifier[] {
+  return qualifiers
+    .filter(propagatesToSubclass)
+    .map((q) => ({ ...q, flavor: q.flavor | FLAVOR.ORIGIN_PROPAGATED, propagated: true }));
+}
+
+function local(qualifiers: readonly QualifierDef[]): ResolvedQualifier[] {
+  return qualifiers.map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK, propagated: false }));
+}
+
+/** Inherited qualifiers in their order, a local one replacing its namesake in place, new ones after. */
+export function mergeQualifiers(fromParent: readonly ResolvedQualifier[], own: readonly QualifierDef[]): ResolvedQualifier[] {
+  const merged = inherited(fromParent);
+  for (const qualifier of local(own)) {
+    const at = merged.findIndex((q) => sameName(q.name, qualifier.name));
+    if (at >= 0) merged[at] = qualifier;
+    else merged.push(qualifier);
+  }
+  return merged;
+}
+
+function resolveProperty(parent: ResolvedProperty | undefined, own: PropertyDef, className: string): ResolvedProperty {
+  return {
+    name: own.name,
+    type: own.type,
+    array: own.array,
+    value: own.value,
+    referenceClass: own.referenceClass,
+    embeddedClass: own.embeddedClass,
+    qualifiers: mergeQualifiers(parent?.qualifiers ?? [], own.qualifiers),
+    // C9: an override keeps the class that introduced the property as its origin.
+    classOrigin: parent?.classOrigin ?? className,
+    propagated: false,
+  };
+}
+
+function resolveMethod(parent: ResolvedMethod | undefined, own: MethodDef, className: string): ResolvedMethod {
+  return {
+    name: own.name,
+    returnType: own.returnType,
+    parameters: own.parameters,
+    qualifiers: mergeQualifiers(parent?.qualifiers ?? [], own.qualifiers),
+    classOrigin: parent?.classOrigin ?? className,
+    propagated: false,
+  };
+}
+
+/** One derivation step: `definition` on top of its resolved superclass (undefined for a root class). */
+export function deriveClass(parent: ResolvedClass | undefined, definition: ClassDefinition): ResolvedClass {
+  const properties: ResolvedProperty[] = [];
+  for (const inheritedProperty of parent?.properties ?? []) {
+    const override = definition.properties.find((p) => sameName(p.name, inheritedProperty.name));
+    properties.push(
+      override !== undefined
+        ? resolveProperty(inheritedProperty, override, definition.name)
+        : { ...inheritedProperty, qualifiers: inherited(inheritedProperty.qualifiers), propagated: true },
+    );
+  }
+  for (const own of definition.properties) {
+    if (!properties.some((p) => sameName(p.name, own.name))) properties.push(resolveProperty(undefined, own, definition.name));
+  }
+  const methods: ResolvedMethod[] = [];
+  for (const inheritedMethod of parent?.methods ?? []) {
+    const override = definition.methods.find((m) => sameName(m.name, inheritedMethod.name));
+    methods.push(
+      override !== undefined
+        ? resolveMethod(inheritedMethod, override, definition.name)
+        : { ...inheritedMethod, qualifiers: inherited(inheritedMethod.qualifiers), propagated: true },
+    );
+  }
+  for (const own of definition.methods) {
+    if (!methods.some((m) => sameName(m.name, own.name))) methods.push(resolveMethod(undefined, own, definition.name));
+  }
+  return {
+    name: definition.name,
+    // __SUPERCLASS as the superclass is stored, whatever case the definition used (scenario 41).
+    superclass: parent?.name ?? '',
+    qualifiers: mergeQualifiers(parent?.qualifiers ?? [], definition.qualifiers),
+    properties,
+    methods,
+    derivation: parent === undefined ? [] : [parent.name, ...parent.derivation],
+    dynasty: parent?.dynasty ?? definition.name,
+  };
+}
+
+/** chain = the class's ancestors and the class, top-most first, the class last. */
+export function resolveClass(chain: readonly ClassDefinition[]): ResolvedClass {
+  let resolved: ResolvedClass | undefined;
+  for (const definition of chain) resolved = deriveClass(resolved, definition);
+  if (resolved === undefined) throw new Error('resolveClass: empty chain');
+  return resolved;
+}
+
+/** The local view (GetClass local_only): members defined or overridden in the class itself. */
+export function localView(resolved: ResolvedClass): ResolvedClass {
+  return {
+    ...resolved,
+    qualifiers: resolved.qualifiers.filter((q) => !q.propagated),
+    properties: resolved.properties.filter((p) => !p.propagated),
+    methods: resolved.methods.filter((m) => !m.propagated),
+  };
+}
+
+/** __PROPERTY_COUNT: non-system properties, inherited ones included (§5.3). */
+export function propertyCount(resolved: ResolvedClass): number {
+  return resolved.properties.length;
+}

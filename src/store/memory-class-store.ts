@@ -1,0 +1,136 @@
+/**
+ * The in-memory ClassStore: Maps of records plus a child index, real code of its own (not level
+ * over memory-level), so the one contract suite exercises two implementations. Commits apply
+ * synchronously; "durable" is immediate.
+ */
+import type { ClassDefinition } from '../domain/class-model';
+import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
+import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from './class-store';
+
+const ROOT = '';
+
+interface NamespaceData {
+  record: NamespaceRecord;
+  classes: Map<ClassKey, ClassDefinition>;
+  /** parent key ('' for root classes) → child keys */
+  children: Map<string, Set<ClassKey>>;
+}
+
+export class MemoryClassStore implements ClassStore {
+  #open = false;
+  #namespaces = new Map<NamespaceKey, NamespaceData>();
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  async open(): Promise<void> {
+    this.#open = true;
+  }
+
+  async close(): Promise<void> {
+    this.#open = false;
+  }
+
+  #check(): void {
+    if (!this.#open) throw new StoreError('STORE_NOT_OPEN', 'the class store is not open');
+  }
+
+  async getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
+    this.#check();
+    return this.#namespaces.get(namespace)?.record;
+  }
+
+  async listNamespaces(): Promise<readonly NamespaceRecord[]> {
+    this.#check();
+    return [...this.#namespaces.entries()].sort(([a], [b]) => compare(a, b)).map(([, data]) => data.record);
+  }
+
+  async getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
+    this.#check();
+    return this.#namespaces.get(namespace)?.classes.get(className);
+  }
+
+  async listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
+    this.#check();
+    return [...(this.#namespaces.get(namespace)?.children.get(parent ?? ROOT) ?? [])].sort(compare);
+  }
+
+  async listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
+    this.#check();
+    const classes = this.#namespaces.get(namespace)?.classes ?? new Map<ClassKey, ClassDefinition>();
+    return [...classes.entries()].sort(([a], [b]) => compare(a, b)).map(([, definition]) => definition);
+  }
+
+  commit(writes: readonly StoreWrite[]): Promise<void> {
+    try {
+      this.#check();
+      // All or nothing: apply to copies of the touched namespaces, then swap them in.
+      const next = new Map(this.#namespaces);
+      const copied = new Set<NamespaceKey>();
+      const touch = (key: NamespaceKey): NamespaceData | undefined => {
+        const data = next.get(key);
+        if (data === undefined || copied.has(key)) return data;
+        const copy: NamespaceData = {
+          record: data.record,
+          classes: new Map(data.classes),
+          children: new Map([...data.children].map(([parent, set]) => [parent, new Set(set)])),
+        };
+        next.set(key, copy);
+        copied.add(key);
+        return copy;
+      };
+      for (const write of writes) apply(next, touch, copied, write);
+      this.#namespaces = next;
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}
+
+function apply(
+  next: Map<NamespaceKey, NamespaceData>,
+  touch: (key: NamespaceKey) => NamespaceData | undefined,
+  copied: Set<NamespaceKey>,
+  write: StoreWrite,
+): void {
+  switch (write.op) {
+    case 'putNamespace': {
+      const existing = touch(write.namespace);
+      if (existing !== undefined) existing.record = write.record;
+      else {
+        next.set(write.namespace, { record: write.record, classes: new Map(), children: new Map() });
+        copied.add(write.namespace);
+      }
+      return;
+    }
+    case 'deleteNamespace':
+      next.delete(write.namespace);
+      return;
+    case 'putClass': {
+      const data = touch(write.namespace);
+      if (data === undefined) throw new StoreError('STORE_CORRUPT_RECORD', `namespace ${write.namespace} is not stored`);
+      const key = classKey(write.definition.name);
+      if (write.previousSuperclass !== undefined) data.children.get(write.previousSuperclass ?? ROOT)?.delete(key);
+      const parent = write.definition.superclass === '' ? ROOT : classKey(write.definition.superclass);
+      let siblings = data.children.get(parent);
+      if (siblings === undefined) data.children.set(parent, (siblings = new Set()));
+      siblings.add(key);
+      data.classes.set(key, write.definition);
+      return;
+    }
+    case 'deleteClass': {
+      const data = touch(write.namespace);
+      if (data === undefined) return;
+      data.classes.delete(write.className);
+      data.children.get(write.superclass ?? ROOT)?.delete(write.className);
+      data.children.delete(write.className);
+      return;
+    }
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
