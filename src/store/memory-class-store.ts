@@ -128,6 +128,10 @@ function apply(
       data.children.delete(write.className);
       return;
     }
+    default: {
+      const unknown: never = write;
+      throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
+    }
   }
 }
 

@@ -1,0 +1,339 @@
+/**
+ * The LevelDB ClassStore (level 10 = classic-level).
+ *
+ * Key layout (ASCII; `!` cannot occur in a namespace or class key):
+ *   n!<namespace>                      → namespace record
+ *   c!<namespace>!<class>              → class record (the stored ClassDefinition)
+ *   i!<namespace>!<parent>!<child>     → '' (child index; <parent> is '' for root classes)
+ * so a namespace's classes, a class's children and a namespace's whole content are prefix scans.
+ *
+ * Commits: `commit()` applies its writes to an in-memory overlay before returning (the commit
+ * point: every later read sees them), queues them, and returns a promise that resolves once they
+ * are in a synced LevelDB batch. Whatever queues while a batch is being synced goes out as the
+ * next single batch (group commit): one fsync covers many operations, and each operation is still
+ * all-or-nothing because a LevelDB batch is. A failed synced batch fails the store (STORE_FAILED):
+ * writes that readers already saw can no longer be promised, so nothing more is acknowledged.
+ */
+import { Level } from 'level';
+import type { ClassDefinition } from '../domain/class-model';
+import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
+import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from './class-store';
+import { decodeClass, decodeNamespace, encodeClass, encodeNamespace } from './record-codec';
+
+type Op = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'del'; readonly key: string };
+
+/** One pending (visible, not yet durable) change to a key, or a pending namespace wipe. */
+interface OverlayEntry {
+  readonly value: string | null;
+  readonly decoded: ClassDefinition | NamespaceRecord | null;
+  readonly seq: number;
+}
+
+type QueuedStep =
+  | { readonly kind: 'op'; readonly op: Op; readonly seq: number }
+  | { readonly kind: 'wipe'; readonly prefixes: readonly string[]; readonly seq: number };
+
+interface QueuedCommit {
+  readonly steps: readonly QueuedStep[];
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Read-only counters, for metrics and tests. */
+export interface LevelStoreStats {
+  /** Synced LevelDB batches written. */
+  readonly batches: number;
+  /** Commits acknowledged (operations, not batches). */
+  readonly commits: number;
+  /** Duration of the last synced batch, in milliseconds. */
+  readonly lastSyncMs: number;
+}
+
+/** Observes each synced batch (for metrics: batch size and fsync latency). */
+export type BatchObserver = (batch: { readonly commits: number; readonly ops: number; readonly syncMs: number }) => void;
+
+const MAX_CACHED = 20_000;
+const END = '\uffff';
+
+const nsKey = (ns: NamespaceKey): string => `n!${ns}`;
+const classRecordKey = (ns: NamespaceKey, name: ClassKey): string => `c!${ns}!${name}`;
+const childIndexKey = (ns: NamespaceKey, parent: ClassKey | null, child: ClassKey): string => `i!${ns}!${parent ?? ''}!${child}`;
+const childPrefix = (ns: NamespaceKey, parent: ClassKey | null): string => `i!${ns}!${parent ?? ''}!`;
+
+export class LevelClassStore implements ClassStore {
+  readonly #location: string;
+  #db: Level<string, string> | undefined;
+  #open = false;
+  #failed: StoreError | undefined;
+  readonly #overlay = new Map<string, OverlayEntry>();
+  /** Pending wipes of whole namespaces (deleteNamespace), newest last. */
+  readonly #wipes: { readonly prefixes: readonly string[]; readonly seq: number }[] = [];
+  #seq = 0;
+  readonly #queue: QueuedCommit[] = [];
+  #flushing: Promise<void> | undefined;
+  /** Decoded records read from disk, dropped when written; never filled across a concurrent write. */
+  readonly #cache = new Map<string, ClassDefinition | NamespaceRecord>();
+  #stats = { batches: 0, commits: 0, lastSyncMs: 0 };
+  #observer: BatchObserver | undefined;
+
+  constructor(location: string, options: { onBatch?: BatchObserver } = {}) {
+    this.#location = location;
+    this.#observer = options.onBatch;
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  get stats(): LevelStoreStats {
+    return { ...this.#stats };
+  }
+
+  async open(): Promise<void> {
+    if (this.#open) return;
+    const db = new Level<string, string>(this.#location, { valueEncoding: 'utf8' });
+    try {
+      await db.open();
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') {
+        throw new StoreError('STORE_LOCKED', `data directory ${this.#location} is in use by another process`, { cause: error });
+      }
+      throw new StoreError('STORE_NOT_OPEN', `cannot open data directory ${this.#location}`, { cause: error });
+    }
+    this.#db = db;
+    this.#failed = undefined;
+    this.#open = true;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    // Everything acknowledged as visible gets its chance to become durable first.
+    while (this.#flushing !== undefined) await this.#flushing;
+    await this.#db?.close();
+    this.#db = undefined;
+    this.#overlay.clear();
+    this.#wipes.length = 0;
+    this.#cache.clear();
+  }
+
+  #readyDb(): Level<string, string> {
+    if (this.#failed !== undefined) throw this.#failed;
+    if (!this.#open || this.#db === undefined) throw new StoreError('STORE_NOT_OPEN', 'the class store is not open');
+    return this.#db;
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  /** The overlay's word on a key: an entry (value or deletion), 'wiped', or undefined (ask the disk). */
+  #pending(key: string): OverlayEntry | 'wiped' | undefined {
+    const entry = this.#overlay.get(key);
+    const wipe = this.#latestWipe(key);
+    if (wipe !== undefined && (entry === undefined || entry.seq < wipe)) return 'wiped';
+    return entry;
+  }
+
+  #latestWipe(key: string): number | undefined {
+    let latest: number | undefined;
+    for (const wipe of this.#wipes) if (wipe.prefixes.some((p) => key.startsWith(p))) latest = wipe.seq;
+    return latest;
+  }
+
+  async #get<T extends ClassDefinition | NamespaceRecord>(key: string, decode: (text: string, key: string) => T): Promise<T | undefined> {
+    const db = this.#readyDb();
+    const pending = this.#pending(key);
+    if (pending === 'wiped') return undefined;
+    if (pending !== undefined) return (pending.decoded ?? undefined) as T | undefined;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached as T;
+    const generation = this.#seq;
+    const text = await db.get(key);
+    if (text === undefined) return undefined;
+    const decoded = decode(text, key);
+    // A commit that happened while we read may have replaced the value: don't cache what may be stale.
+    if (generation === this.#seq) this.#remember(key, decoded);
+    return decoded;
+  }
+
+  #remember(key: string, decoded: ClassDefinition | NamespaceRecord): void {
+    if (this.#cache.size >= MAX_CACHED) {
+      const oldest = this.#cache.keys().next();
+      if (oldest.done !== true) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(key, decoded);
+  }
+
+  /**
+   * Keys and values under a prefix: the disk's, then the overlay's changes on top. The overlay is
+   * copied in the same tick the iterator (which reads a snapshot) is created: a flush finishing
+   * during the scan removes overlay entries the snapshot predates.
+   */
+  async #scan(prefix: string): Promise<Map<string, string | OverlayEntry>> {
+    const db = this.#readyDb();
+    const overlay = [...this.#overlay].filter(([key]) => key.startsWith(prefix));
+    const wipes = this.#wipes.filter((w) => w.prefixes.some((p) => p.startsWith(prefix) || prefix.startsWith(p)));
+    const wipedAt = (key: string): number | undefined => {
+      let latest: number | undefined;
+      for (const wipe of wipes) if (wipe.prefixes.some((p) => key.startsWith(p))) latest = wipe.seq;
+      return latest;
+    };
+    const result = new Map<string, string | OverlayEntry>();
+    for await (const [key, value] of db.iterator({ gte: prefix, lt: prefix + END })) {
+      if (wipedAt(key) === undefined) result.set(key, value);
+    }
+    for (const [key, entry] of overlay) {
+      const wiped = wipedAt(key);
+      if (wiped !== undefined && entry.seq < wiped) continue;
+      if (entry.value === null) result.delete(key);
+      else result.set(key, entry);
+    }
+    return new Map([...result.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
+    return this.#get(nsKey(namespace), decodeNamespace);
+  }
+
+  async listNamespaces(): Promise<readonly NamespaceRecord[]> {
+    return [...(await this.#scan('n!')).entries()].map(([key, value]) =>
+      typeof value === 'string' ? decodeNamespace(value, key) : (value.decoded as NamespaceRecord),
+    );
+  }
+
+  getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
+    return this.#get(classRecordKey(namespace, className), decodeClass);
+  }
+
+  async listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
+    const prefix = childPrefix(namespace, parent);
+    return [...(await this.#scan(prefix)).keys()].map((key) => key.slice(prefix.length) as ClassKey);
+  }
+
+  async listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
+    return [...(await this.#scan(`c!${namespace}!`)).entries()].map(([key, value]) =>
+      typeof value === 'string' ? decodeClass(value, key) : (value.decoded as ClassDefinition),
+    );
+  }
+
+  // ---- commits -------------------------------------------------------------------------------
+
+  commit(writes: readonly StoreWrite[]): Promise<void> {
+    try {
+      this.#readyDb();
+      // Encode everything first: a write that cannot be encoded leaves nothing visible.
+      const planned = writes.map((write) => this.#plan(write));
+      const steps: QueuedStep[] = [];
+      for (const plan of planned) {
+        for (const step of plan) {
+          const seq = ++this.#seq;
+          if (step.kind === 'wipe') {
+            this.#wipes.push({ prefixes: step.prefixes, seq });
+            for (const prefix of step.prefixes) for (const key of this.#cache.keys()) if (key.startsWith(prefix)) this.#cache.delete(key);
+            steps.push({ kind: 'wipe', prefixes: step.prefixes, seq });
+          } else {
+            this.#overlay.set(step.op.key, { value: step.op.type === 'put' ? step.op.value : null, decoded: step.decoded, seq });
+            this.#cache.delete(step.op.key);
+            steps.push({ kind: 'op', op: step.op, seq });
+          }
+        }
+      }
+      return new Promise<void>((resolve, reject) => {
+        this.#queue.push({ steps, resolve, reject });
+        this.#flushing ??= this.#flush();
+      });
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #plan(write: StoreWrite): ({ kind: 'op'; op: Op; decoded: ClassDefinition | NamespaceRecord | null } | { kind: 'wipe'; prefixes: string[] })[] {
+    switch (write.op) {
+      case 'putNamespace':
+        return [{ kind: 'op', op: { type: 'put', key: nsKey(write.namespace), value: encodeNamespace(write.record) }, decoded: write.record }];
+      case 'deleteNamespace':
+        return [
+          { kind: 'op', op: { type: 'del', key: nsKey(write.namespace) }, decoded: null },
+          { kind: 'wipe', prefixes: [`c!${write.namespace}!`, `i!${write.namespace}!`] },
+        ];
+      case 'putClass': {
+        const name = classKey(write.definition.name);
+        const parent = write.definition.superclass === '' ? null : classKey(write.definition.superclass);
+        const steps: ({ kind: 'op'; op: Op; decoded: ClassDefinition | NamespaceRecord | null })[] = [];
+        if (write.previousSuperclass !== undefined && write.previousSuperclass !== parent) {
+          steps.push({ kind: 'op', op: { type: 'del', key: childIndexKey(write.namespace, write.previousSuperclass, name) }, decoded: null });
+        }
+        steps.push({ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, name), value: encodeClass(write.definition) }, decoded: write.definition });
+        steps.push({ kind: 'op', op: { type: 'put', key: childIndexKey(write.namespace, parent, name), value: '' }, decoded: null });
+        return steps;
+      }
+      case 'deleteClass':
+        return [
+          { kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null },
+          { kind: 'op', op: { type: 'del', key: childIndexKey(write.namespace, write.superclass, write.className) }, decoded: null },
+        ];
+      default: {
+        const unknown: never = write;
+        throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0);
+        const db = this.#db;
+        if (db === undefined) throw new StoreError('STORE_NOT_OPEN', 'the class store closed with commits pending');
+        // Last write wins per key, in commit order; a wipe deletes everything under its prefixes
+        // that is on disk or was written earlier in this group.
+        const batch = new Map<string, Op>();
+        for (const commit of group) {
+          for (const step of commit.steps) {
+            if (step.kind === 'op') {
+              batch.set(step.op.key, step.op);
+              continue;
+            }
+            for (const prefix of step.prefixes) {
+              for (const key of batch.keys()) if (key.startsWith(prefix)) batch.set(key, { type: 'del', key });
+              for await (const key of db.keys({ gte: prefix, lt: prefix + END })) batch.set(key, { type: 'del', key });
+            }
+          }
+        }
+        const started = process.hrtime.bigint();
+        try {
+          await db.batch([...batch.values()], { sync: true });
+        } catch (cause) {
+          this.#fail(new StoreError('STORE_FAILED', 'a synced write to the data directory failed; the store refuses further work', { cause }), group);
+          return;
+        }
+        const syncMs = Number(process.hrtime.bigint() - started) / 1e6;
+        this.#stats = { batches: this.#stats.batches + 1, commits: this.#stats.commits + group.length, lastSyncMs: syncMs };
+        // Durable now: the overlay keeps only what was written again after this group.
+        for (const commit of group) {
+          for (const step of commit.steps) {
+            if (step.kind === 'op') {
+              if (this.#overlay.get(step.op.key)?.seq === step.seq) this.#overlay.delete(step.op.key);
+            } else {
+              const at = this.#wipes.findIndex((w) => w.seq === step.seq);
+              if (at >= 0) this.#wipes.splice(at, 1);
+            }
+          }
+        }
+        this.#observer?.({ commits: group.length, ops: batch.size, syncMs });
+        for (const commit of group) commit.resolve();
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  #fail(error: StoreError, group: readonly QueuedCommit[]): void {
+    this.#failed = error;
+    // Until reopened the disk is the only truth; what was only visible is gone with the failure.
+    this.#overlay.clear();
+    this.#wipes.length = 0;
+    this.#cache.clear();
+    for (const commit of [...group, ...this.#queue.splice(0)]) commit.reject(error);
+  }
+}

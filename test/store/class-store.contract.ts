@@ -1,0 +1,182 @@
+import type { ClassDefinition } from '../../src/domain/class-model';
+import { CIM_TYPE } from '../../src/domain/class-model';
+import { classKey, namespaceKeyOf } from '../../src/domain/names';
+import { StoreError, type ClassStore } from '../../src/store/class-store';
+
+export interface StoreFixture {
+  readonly store: ClassStore;
+  /** Persistent adapters only: close and open the same data again. */
+  reopen?(): Promise<ClassStore>;
+  cleanup(): Promise<void>;
+}
+
+const NS = namespaceKeyOf(['root', 'cimv2']);
+const NS_A = namespaceKeyOf(['root', 'a']);
+const NS_AB = namespaceKeyOf(['root', 'ab']);
+
+export function cls(name: string, superclass = '', extra: Partial<ClassDefinition> = {}): ClassDefinition {
+  return { name, superclass, qualifiers: [], properties: [], methods: [], ...extra };
+}
+
+/** Every value shape that JSON alone would not keep exactly. */
+export const tricky: ClassDefinition = cls('Ex_Tricky', '', {
+  qualifiers: [{ name: 'Description', value: { kind: 'string', value: 'ünïcode "quoted" \\ \n' }, flavor: 0x12 }],
+  properties: [
+    { name: 'U64', type: CIM_TYPE.UINT64, array: false, value: { kind: 'uint', value: 18446744073709551615n }, qualifiers: [], referenceClass: '', embeddedClass: '' },
+    { name: 'S64', type: CIM_TYPE.SINT64, array: false, value: { kind: 'sint', value: -9223372036854775808n }, qualifiers: [], referenceClass: '', embeddedClass: '' },
+    { name: 'R', type: CIM_TYPE.REAL64, array: true, value: { kind: 'array', value: [{ kind: 'real', value: -0 }, { kind: 'real', value: Infinity }, { kind: 'real', value: NaN }, { kind: 'real', value: 1.5 }] }, qualifiers: [], referenceClass: '', embeddedClass: '' },
+    { name: 'Nothing', type: CIM_TYPE.STRING, array: false, value: null, qualifiers: [], referenceClass: '', embeddedClass: '' },
+    { name: 'Ref', type: CIM_TYPE.REFERENCE, array: false, value: { kind: 'reference', value: 'CIM_X.Name="a"' }, qualifiers: [], referenceClass: 'CIM_X', embeddedClass: '' },
+    {
+      name: 'Obj',
+      type: CIM_TYPE.OBJECT,
+      array: false,
+      value: { kind: 'object', value: cls('Inner', '', { properties: [{ name: 'N', type: CIM_TYPE.UINT8, array: false, value: { kind: 'uint', value: 255n }, qualifiers: [], referenceClass: '', embeddedClass: '' }] }) },
+      qualifiers: [],
+      referenceClass: '',
+      embeddedClass: 'Inner',
+    },
+  ],
+  methods: [
+    {
+      name: 'Go',
+      returnType: CIM_TYPE.UINT32,
+      parameters: [{ name: 'X', type: CIM_TYPE.STRING, array: false, referenceClass: '', embeddedClass: '', in: true, out: false, qualifiers: [{ name: 'ID', value: { kind: 'sint', value: 0n }, flavor: 0 }] }],
+      qualifiers: [],
+    },
+  ],
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof StoreError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a StoreError, but the call succeeded');
+}
+
+export function describeClassStoreContract(adapter: string, makeFixture: () => Promise<StoreFixture>): void {
+  describe(`${adapter} meets the ClassStore contract`, () => {
+    let fixture: StoreFixture;
+    let store: ClassStore;
+    beforeEach(async () => {
+      fixture = await makeFixture();
+      store = fixture.store;
+      await store.commit([
+        { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+        { op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'A'] } },
+        { op: 'putNamespace', namespace: NS_AB, record: { elements: ['root', 'AB'] } },
+      ]);
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    test('a class round-trips exactly, 64-bit bounds, -0, NaN, Infinity, nulls and embedded objects included', async () => {
+      await store.commit([{ op: 'putClass', namespace: NS, definition: tricky, previousSuperclass: undefined }]);
+      expect(await store.getClass(NS, classKey('EX_TRICKY'))).toEqual(tricky);
+      if (fixture.reopen) {
+        store = await fixture.reopen();
+        const read = await store.getClass(NS, classKey('ex_tricky'));
+        expect(read).toEqual(tricky);
+        const reals = read?.properties[2]?.value;
+        expect(reals?.kind === 'array' && Object.is(reals.value[0]?.value, -0)).toBe(true);
+      }
+    });
+
+    test('writes are visible as soon as commit returns, before they are durable', async () => {
+      const durable = store.commit([{ op: 'putClass', namespace: NS, definition: cls('A'), previousSuperclass: undefined }]);
+      const [read, children] = await Promise.all([store.getClass(NS, classKey('a')), store.listSubclasses(NS, null)]);
+      expect(read?.name).toBe('A');
+      expect(children).toEqual(['a']);
+      await durable;
+    });
+
+    test('the display spelling is kept and replaced by a later put', async () => {
+      await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Ex_Widget'), previousSuperclass: undefined }]);
+      await store.commit([{ op: 'putClass', namespace: NS, definition: cls('EX_widget'), previousSuperclass: null }]);
+      expect((await store.getClass(NS, classKey('ex_WIDGET')))?.name).toBe('EX_widget');
+      expect(await store.listSubclasses(NS, null)).toEqual(['ex_widget']);
+    });
+
+    test('the child index follows the record, and moves when the superclass changes', async () => {
+      await store.commit([
+        { op: 'putClass', namespace: NS, definition: cls('A'), previousSuperclass: undefined },
+        { op: 'putClass', namespace: NS, definition: cls('B'), previousSuperclass: undefined },
+        { op: 'putClass', namespace: NS, definition: cls('C', 'A'), previousSuperclass: undefined },
+      ]);
+      expect(await store.listSubclasses(NS, classKey('A'))).toEqual(['c']);
+      await store.commit([{ op: 'putClass', namespace: NS, definition: cls('C', 'b'), previousSuperclass: classKey('A') }]);
+      expect(await store.listSubclasses(NS, classKey('A'))).toEqual([]);
+      expect(await store.listSubclasses(NS, classKey('B'))).toEqual(['c']);
+      expect(await store.listSubclasses(NS, null)).toEqual(['a', 'b']);
+    });
+
+    test('deleteClass removes the record and its index entry', async () => {
+      await store.commit([
+        { op: 'putClass', namespace: NS, definition: cls('A'), previousSuperclass: undefined },
+        { op: 'putClass', namespace: NS, definition: cls('B', 'A'), previousSuperclass: undefined },
+      ]);
+      await store.commit([{ op: 'deleteClass', namespace: NS, className: classKey('B'), superclass: classKey('A') }]);
+      expect(await store.getClass(NS, classKey('B'))).toBeUndefined();
+      expect(await store.listSubclasses(NS, classKey('A'))).toEqual([]);
+      expect((await store.listClasses(NS)).map((c) => c.name)).toEqual(['A']);
+    });
+
+    test('deleteNamespace removes its classes and nothing of a namespace whose key it prefixes', async () => {
+      await store.commit([
+        { op: 'putClass', namespace: NS_A, definition: cls('X'), previousSuperclass: undefined },
+        { op: 'putClass', namespace: NS_AB, definition: cls('X'), previousSuperclass: undefined },
+      ]);
+      await store.commit([{ op: 'deleteNamespace', namespace: NS_A }]);
+      expect(await store.getNamespace(NS_A)).toBeUndefined();
+      expect(await store.getClass(NS_A, classKey('X'))).toBeUndefined();
+      expect(await store.listSubclasses(NS_A, null)).toEqual([]);
+      expect((await store.getClass(NS_AB, classKey('X')))?.name).toBe('X');
+      expect((await store.listNamespaces()).map((n) => n.elements.join('\\'))).toEqual(['root\\AB', 'root\\cimv2']);
+      // Re-created after the wipe, in the next commit: the new content is what reads see.
+      await store.commit([
+        { op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'a'] } },
+        { op: 'putClass', namespace: NS_A, definition: cls('Y'), previousSuperclass: undefined },
+      ]);
+      expect((await store.listClasses(NS_A)).map((c) => c.name)).toEqual(['Y']);
+    });
+
+    test('a commit with a write that cannot be applied leaves nothing behind', async () => {
+      const bad = { op: 'explode', namespace: NS } as unknown as Parameters<ClassStore['commit']>[0][number];
+      await expect(
+        store.commit([{ op: 'putClass', namespace: NS, definition: cls('Half'), previousSuperclass: undefined }, bad]),
+      ).rejects.toThrow();
+      expect(await store.getClass(NS, classKey('Half'))).toBeUndefined();
+      expect(await store.listSubclasses(NS, null)).toEqual([]);
+    });
+
+    test('concurrent commits all become durable and readable', async () => {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`C${i}`), previousSuperclass: undefined }])),
+      );
+      expect(await store.listClasses(NS)).toHaveLength(50);
+      if (fixture.reopen) {
+        store = await fixture.reopen();
+        expect(await store.listClasses(NS)).toHaveLength(50);
+      }
+    });
+
+    test('every method rejects with STORE_NOT_OPEN once closed', async () => {
+      await store.close();
+      expect(await codeOf(store.getClass(NS, classKey('A')))).toBe('STORE_NOT_OPEN');
+      expect(await codeOf(store.getNamespace(NS))).toBe('STORE_NOT_OPEN');
+      expect(await codeOf(store.listNamespaces())).toBe('STORE_NOT_OPEN');
+      expect(await codeOf(store.listSubclasses(NS, null))).toBe('STORE_NOT_OPEN');
+      expect(await codeOf(store.listClasses(NS))).toBe('STORE_NOT_OPEN');
+      expect(await codeOf(store.commit([{ op: 'deleteNamespace', namespace: NS }]))).toBe('STORE_NOT_OPEN');
+      expect(store.isOpen).toBe(false);
+    });
+
+    test('the STORE_NOT_OPEN assertion helper fails when nothing is thrown', async () => {
+      await expect(codeOf(Promise.resolve())).rejects.toThrow('expected a StoreError');
+    });
+  });
+}

@@ -1,0 +1,131 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { classKey, namespaceKeyOf } from '../../src/domain/names';
+import { StoreError, type ClassStore } from '../../src/store/class-store';
+import { LevelClassStore } from '../../src/store/level-class-store';
+import { describeClassStoreContract, cls } from './class-store.contract';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'wbemd-store-'));
+}
+
+describeClassStoreContract('LevelClassStore', async () => {
+  const dir = await tempDir();
+  let store: ClassStore = new LevelClassStore(dir);
+  await store.open();
+  return {
+    get store() {
+      return store;
+    },
+    async reopen() {
+      await store.close();
+      store = new LevelClassStore(dir);
+      await store.open();
+      return store;
+    },
+    async cleanup() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+const NS = namespaceKeyOf(['root', 'cimv2']);
+
+describe('LevelClassStore specifics', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a second store on the same directory fails with STORE_LOCKED', async () => {
+    const first = new LevelClassStore(dir);
+    await first.open();
+    const second = new LevelClassStore(dir);
+    await expect(second.open()).rejects.toMatchObject({ code: 'STORE_LOCKED' });
+    await first.close();
+  });
+
+  test('concurrent commits are grouped into fewer synced batches than commits', async () => {
+    const batches: { commits: number; syncMs: number }[] = [];
+    const store = new LevelClassStore(dir, { onBatch: (b) => batches.push(b) });
+    await store.open();
+    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    await Promise.all(Array.from({ length: 64 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`G${i}`), previousSuperclass: undefined }])));
+    expect(store.stats.commits).toBe(65);
+    expect(store.stats.batches).toBeLessThan(65);
+    expect(batches.reduce((sum, b) => sum + b.commits, 0)).toBe(65);
+    await store.close();
+  });
+
+  test('commit resolves only after a synced batch that holds its writes completed', async () => {
+    // Spy on classic-level's batch: the commit must resolve after a batch with sync: true finished.
+    const { Level } = await import('level');
+    const original = Level.prototype.batch;
+    const order: string[] = [];
+    const patched = Level.prototype as unknown as { batch: (...args: unknown[]) => Promise<void> };
+    const callOriginal = original as unknown as (...args: unknown[]) => Promise<void>;
+    patched.batch = async function spied(this: unknown, ...args: unknown[]) {
+      const options = args[1] as { sync?: boolean } | undefined;
+      order.push(`batch sync=${String(options?.sync)}`);
+      await callOriginal.apply(this, args);
+      order.push('batch done');
+    };
+    const store = new LevelClassStore(dir);
+    try {
+      await store.open();
+      await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]).then(() => order.push('commit resolved'));
+    } finally {
+      Level.prototype.batch = original;
+    }
+    expect(order).toEqual(['batch sync=true', 'batch done', 'commit resolved']);
+    await store.close();
+  });
+
+  test('close waits for pending commits to become durable', async () => {
+    const store = new LevelClassStore(dir);
+    await store.open();
+    const pending = store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+      { op: 'putClass', namespace: NS, definition: cls('Late'), previousSuperclass: undefined },
+    ]);
+    await store.close();
+    await pending;
+    const again = new LevelClassStore(dir);
+    await again.open();
+    expect((await again.getClass(NS, classKey('late')))?.name).toBe('Late');
+    await again.close();
+  });
+
+  test('a failed synced batch fails the commit with STORE_FAILED and every later call', async () => {
+    const store = new LevelClassStore(dir);
+    await store.open();
+    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    // Fault injection: make classic-level's batch fail, as a full or broken disk would.
+    const { Level } = await import('level');
+    const original = Level.prototype.batch;
+    (Level.prototype as unknown as { batch: () => Promise<void> }).batch = () => Promise.reject(new Error('IO error: simulated'));
+    try {
+      const failure = await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Doomed'), previousSuperclass: undefined }]).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(StoreError);
+      expect((failure as StoreError).code).toBe('STORE_FAILED');
+    } finally {
+      Level.prototype.batch = original;
+    }
+    await expect(store.getClass(NS, classKey('Doomed'))).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    await expect(store.commit([{ op: 'deleteNamespace', namespace: NS }])).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    await store.close();
+    const reopened = new LevelClassStore(dir);
+    await reopened.open();
+    expect(await reopened.getClass(NS, classKey('Doomed'))).toBeUndefined();
+    expect(await reopened.getNamespace(NS)).toEqual({ elements: ['root', 'cimv2'] });
+    await reopened.close();
+  });
+});
