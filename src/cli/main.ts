@@ -1,0 +1,87 @@
+/**
+ * `wbemd serve [--listen HOST:PORT] [--data DIR] [--server-name NAME] [--shutdown-grace-ms MS]`:
+ * argv/env → startServer, one `listening on HOST:PORT` line on stdout once serving, JSON logs on
+ * stderr, SIGTERM/SIGINT → graceful stop → exit 0.
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { startServer } from '../server';
+import { StoreError } from '../store/class-store';
+
+const USAGE = `usage: wbemd serve [--listen HOST:PORT] [--data DIR] [--server-name NAME] [--shutdown-grace-ms MS]
+
+  --listen             address to serve on (env WBEMD_LISTEN; default 127.0.0.1:50051)
+  --data               LevelDB directory (env WBEMD_DATA; default ./data)
+  --server-name        __SERVER of classes and paths (env WBEMD_SERVER_NAME; default the host name)
+  --shutdown-grace-ms  how long SIGTERM lets calls in flight finish (default 10000)
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'serve') {
+    process.stderr.write(`wbemd: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...rest],
+      options: {
+        listen: { type: 'string' },
+        data: { type: 'string' },
+        'server-name': { type: 'string' },
+        'shutdown-grace-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const grace = values['shutdown-grace-ms'] === undefined ? undefined : Number(values['shutdown-grace-ms']);
+  if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0)) {
+    process.stderr.write('wbemd: --shutdown-grace-ms must be a non-negative integer\n');
+    return 2;
+  }
+  const serverName = values['server-name'] ?? process.env.WBEMD_SERVER_NAME;
+  const logger = pino({ level: process.env.WBEMD_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  let server;
+  try {
+    server = await startServer({
+      listen: values.listen ?? process.env.WBEMD_LISTEN ?? '127.0.0.1:50051',
+      dataDir: values.data ?? process.env.WBEMD_DATA ?? './data',
+      ...(serverName === undefined ? {} : { serverName }),
+      ...(grace === undefined ? {} : { shutdownGraceMs: grace }),
+      logger,
+    });
+  } catch (error) {
+    const message = error instanceof StoreError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`wbemd: cannot start: ${message}\n`);
+    return 1;
+  }
+  process.stdout.write(`listening on ${server.address}\n`);
+  const running = server;
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      running.stop().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  return 0;
+}

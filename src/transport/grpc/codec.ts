@@ -1,0 +1,278 @@
+/**
+ * proto ↔ domain, shape only (docs/style.md §2.1: the one place that knows both). No WMI rule is
+ * decided here: CIM types travel as raw numbers so an undefined type reaches the rule that names
+ * it. Only what cannot be represented at all is refused (WBEM_E_INVALID_PARAMETER, at once).
+ */
+import type {
+  ClassObject,
+  CimType,
+  Context,
+  Method,
+  Parameter,
+  Property,
+  Qualifier,
+  Value,
+} from '../../../generated/wbem/v1/cim';
+import type { ObjectSinkEvent } from '../../../generated/wbem/v1/services';
+import type { WbemStatus } from '../../../generated/wbem/v1/status';
+import type {
+  CimValue,
+  ClassDefinition,
+  MethodDef,
+  ParameterDef,
+  PropertyDef,
+  QualifierDef,
+  ResolvedClass,
+  ResolvedQualifier,
+} from '../../domain/class-model';
+import type { ClientContext } from '../../domain/client-context';
+import { toSignedHresult, WbemError } from '../../domain/wbem-status';
+import type { SinkEvent } from '../../service/object-sink';
+import type { ClassView } from '../../service/wbem-service-api';
+
+/** Values nest (arrays, embedded objects); refuse absurd depth before any recursion can hurt. */
+const MAX_DECODE_DEPTH = 200;
+
+function malformed(what: string): WbemError {
+  return new WbemError('WBEM_E_INVALID_PARAMETER', `malformed request: ${what}`);
+}
+
+// ---- in ---------------------------------------------------------------------------------------
+
+export function valueFromProto(value: Value | undefined, depth = 0): CimValue | null {
+  if (value === undefined || value.kind === undefined) return null;
+  if (depth > MAX_DECODE_DEPTH) throw malformed('values nest too deep');
+  const kind = value.kind;
+  switch (kind.$case) {
+    case 'boolean':
+      return { kind: 'boolean', value: kind.boolean };
+    case 'sint':
+      return { kind: 'sint', value: kind.sint };
+    case 'uint':
+      return { kind: 'uint', value: kind.uint };
+    case 'real':
+      return { kind: 'real', value: kind.real };
+    case 'string':
+      return { kind: 'string', value: kind.string };
+    case 'datetime':
+      return { kind: 'datetime', value: kind.datetime };
+    case 'reference':
+      return { kind: 'reference', value: kind.reference };
+    case 'char16':
+      return { kind: 'char16', value: kind.char16 };
+    case 'object':
+      return { kind: 'object', value: classFromProto(kind.object, depth + 1) };
+    case 'array':
+      return {
+        kind: 'array',
+        value: kind.array.values.map((element) => {
+          const decoded = valueFromProto(element, depth + 1);
+          if (decoded === null) throw malformed('an array element has no value');
+          if (decoded.kind === 'array') throw malformed('an array element is itself an array');
+          return decoded;
+        }),
+      };
+  }
+}
+
+function qualifierFromProto(q: Qualifier, depth: number): QualifierDef {
+  return { name: q.name, value: valueFromProto(q.value, depth + 1), flavor: q.flavor };
+}
+
+function propertyFromProto(p: Property, depth: number): PropertyDef {
+  return {
+    name: p.name,
+    type: p.type,
+    array: p.array,
+    value: valueFromProto(p.value, depth + 1),
+    qualifiers: p.qualifiers.map((q) => qualifierFromProto(q, depth)),
+    referenceClass: p.referenceClass,
+    embeddedClass: p.embeddedClass,
+    ...(p.propagated ? { propagated: true } : {}),
+  };
+}
+
+function parameterFromProto(p: Parameter, depth: number): ParameterDef {
+  return {
+    name: p.name,
+    type: p.type,
+    array: p.array,
+    referenceClass: p.referenceClass,
+    embeddedClass: p.embeddedClass,
+    in: p.in,
+    out: p.out,
+    qualifiers: p.qualifiers.map((q) => qualifierFromProto(q, depth)),
+  };
+}
+
+function methodFromProto(m: Method, depth: number): MethodDef {
+  return {
+    name: m.name,
+    returnType: m.returnType,
+    parameters: m.parameters.map((p) => parameterFromProto(p, depth)),
+    qualifiers: m.qualifiers.map((q) => qualifierFromProto(q, depth)),
+    ...(m.propagated ? { propagated: true } : {}),
+  };
+}
+
+/** pObject as the domain sees it; output-only fields are dropped, `system.genus` is kept (C1). */
+export function classFromProto(object: ClassObject, depth = 0): ClassDefinition {
+  if (depth > MAX_DECODE_DEPTH) throw malformed('embedded objects nest too deep');
+  return {
+    name: object.className,
+    superclass: object.superclass,
+    qualifiers: object.qualifiers.map((q) => qualifierFromProto(q, depth)),
+    properties: object.properties.map((p) => propertyFromProto(p, depth)),
+    methods: object.methods.map((m) => methodFromProto(m, depth)),
+    ...(object.system !== undefined && object.system.genus !== 0 ? { genus: object.system.genus } : {}),
+  };
+}
+
+export function contextFromProto(context: Context | undefined): ClientContext | undefined {
+  if (context === undefined) return undefined;
+  return new Map(Object.entries(context.values).map(([name, value]) => [name, valueFromProto(value)]));
+}
+
+// ---- out --------------------------------------------------------------------------------------
+
+export function valueToProto(value: CimValue | null): Value | undefined {
+  if (value === null) return undefined;
+  switch (value.kind) {
+    case 'boolean':
+      return { kind: { $case: 'boolean', boolean: value.value } };
+    case 'sint':
+      return { kind: { $case: 'sint', sint: value.value } };
+    case 'uint':
+      return { kind: { $case: 'uint', uint: value.value } };
+    case 'real':
+      return { kind: { $case: 'real', real: value.value } };
+    case 'string':
+      return { kind: { $case: 'string', string: value.value } };
+    case 'datetime':
+      return { kind: { $case: 'datetime', datetime: value.value } };
+    case 'reference':
+      return { kind: { $case: 'reference', reference: value.value } };
+    case 'char16':
+      return { kind: { $case: 'char16', char16: value.value } };
+    case 'object':
+      return { kind: { $case: 'object', object: definitionToProto(value.value) } };
+    case 'array':
+      return { kind: { $case: 'array', array: { values: value.value.map((v) => valueToProto(v) ?? {}) } } };
+  }
+}
+
+function qualifierToProto(q: QualifierDef | ResolvedQualifier): Qualifier {
+  const propagated = 'propagated' in q && q.propagated;
+  return { name: q.name, value: valueToProto(q.value), flavor: q.flavor, propagated };
+}
+
+/** A plain definition (embedded objects): no origins, nothing propagated. */
+export function definitionToProto(definition: ClassDefinition): ClassObject {
+  return {
+    className: definition.name,
+    superclass: definition.superclass,
+    qualifiers: definition.qualifiers.map(qualifierToProto),
+    properties: definition.properties.map((p) => ({
+      name: p.name,
+      type: p.type as CimType,
+      array: p.array,
+      value: valueToProto(p.value),
+      qualifiers: p.qualifiers.map(qualifierToProto),
+      referenceClass: p.referenceClass,
+      embeddedClass: p.embeddedClass,
+      classOrigin: '',
+      propagated: false,
+    })),
+    methods: definition.methods.map((m) => ({
+      name: m.name,
+      returnType: m.returnType as CimType,
+      parameters: m.parameters.map(parameterToProto),
+      qualifiers: m.qualifiers.map(qualifierToProto),
+      classOrigin: '',
+      propagated: false,
+    })),
+  };
+}
+
+function parameterToProto(p: ParameterDef): Parameter {
+  return {
+    name: p.name,
+    type: p.type as CimType,
+    array: p.array,
+    referenceClass: p.referenceClass,
+    embeddedClass: p.embeddedClass,
+    in: p.in,
+    out: p.out,
+    qualifiers: p.qualifiers.map(qualifierToProto),
+  };
+}
+
+/** A class as reads return it: resolved members with origins, plus the system properties. */
+export function classViewToProto(view: ClassView): ClassObject {
+  const resolved: ResolvedClass = view.class;
+  return {
+    className: resolved.name,
+    superclass: resolved.superclass,
+    qualifiers: resolved.qualifiers.map(qualifierToProto),
+    properties: resolved.properties.map((p) => ({
+      name: p.name,
+      type: p.type as CimType,
+      array: p.array,
+      value: valueToProto(p.value),
+      qualifiers: p.qualifiers.map(qualifierToProto),
+      referenceClass: p.referenceClass,
+      embeddedClass: p.embeddedClass,
+      classOrigin: p.classOrigin,
+      propagated: p.propagated,
+    })),
+    methods: resolved.methods.map((m) => ({
+      name: m.name,
+      returnType: m.returnType as CimType,
+      parameters: m.parameters.map(parameterToProto),
+      qualifiers: m.qualifiers.map(qualifierToProto),
+      classOrigin: m.classOrigin,
+      propagated: m.propagated,
+    })),
+    system: {
+      genus: view.system.genus,
+      class: view.system.className,
+      superclass: view.system.superclass,
+      dynasty: view.system.dynasty,
+      derivation: [...view.system.derivation],
+      server: view.system.server,
+      namespace: view.system.namespace,
+      path: view.system.path,
+      relpath: view.system.relpath,
+      propertyCount: view.system.propertyCount,
+    },
+  };
+}
+
+/** One sink event on the wire. A failure carries __ExtendedStatus as pObjParam. */
+export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSinkEvent {
+  if (event.kind === 'progress') {
+    return { event: { $case: 'progress', progress: { current: event.current, total: event.total, message: event.message } } };
+  }
+  const outcome = event.outcome;
+  if (outcome.ok) {
+    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR') as WbemStatus, param: outcome.path } } };
+  }
+  const hresult = toSignedHresult(outcome.error.status) as WbemStatus;
+  return {
+    event: {
+      $case: 'status',
+      status: {
+        hresult,
+        param: outcome.error.param,
+        extendedStatus: {
+          operation,
+          parameterInfo: outcome.error.subject.className ?? '',
+          description: outcome.error.param,
+          // §4.1: "Windows Management" when no provider is involved, which is always true here.
+          providerName: 'Windows Management',
+          statusCode: hresult,
+        },
+      },
+    },
+  };
+}

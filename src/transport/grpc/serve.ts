@@ -1,0 +1,131 @@
+/**
+ * The one place a call can end (docs/style.md §2.6). Every handler body runs inside serveUnary /
+ * serveStream, which build the OperationContext, attach both promise outcomes (grpc-js catches
+ * only synchronous throws), and turn anything that is not a WbemError into WBEM_E_FAILED without
+ * leaking its message.
+ */
+import {
+  Metadata,
+  status as Code,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type StatusObject,
+} from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+import { WbemError } from '../../domain/wbem-status';
+import type { OperationContext } from '../../service/operation-context';
+import { statusTrailers, toStatusObject } from './status-map';
+
+/** What the transport logs; pino-compatible. */
+export interface TransportLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
+
+/** Operation id, cancellation (client cancel or deadline) and peer of one call. */
+export function createOperationContext(call: AnyCall): OperationContext {
+  const abort = new AbortController();
+  const cancel = (): void => abort.abort(new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the call'));
+  if (call.cancelled) cancel();
+  else call.once('cancelled', cancel);
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : Infinity;
+  if (Number.isFinite(ms)) {
+    const timer = setTimeout(() => abort.abort(new WbemError('WBEM_E_CALL_CANCELLED', 'the deadline passed')), Math.max(0, ms));
+    timer.unref();
+    // Whatever ends the call first, the timer must not outlive it.
+    abort.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    call.once('finish', () => clearTimeout(timer));
+    call.once('close', () => clearTimeout(timer));
+  }
+  return { operationId: randomUUID(), signal: abort.signal, peer: call.getPeer() };
+}
+
+/** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */
+export function asWbemError(failure: unknown, ctx: OperationContext, log: TransportLogger, method: string): WbemError {
+  if (failure instanceof WbemError) return failure;
+  log.error({ operationId: ctx.operationId, method, err: failure }, 'uncaught failure in a handler');
+  return new WbemError('WBEM_E_FAILED', `internal error (operation ${ctx.operationId})`, {}, { cause: failure });
+}
+
+/** Response headers of an accepted call. */
+export function acceptedHeaders(ctx: OperationContext): Metadata {
+  const headers = new Metadata();
+  headers.set('wbem-operation-id', ctx.operationId);
+  return headers;
+}
+
+export interface CallRecord {
+  readonly method: string;
+  readonly ctx: OperationContext;
+  readonly started: bigint;
+}
+
+function logEnd(log: TransportLogger, record: CallRecord, code: Code, wbemStatus: string): void {
+  log.info(
+    {
+      method: record.method,
+      operationId: record.ctx.operationId,
+      peer: record.ctx.peer,
+      code: Code[code],
+      wbemStatus,
+      ms: Number(process.hrtime.bigint() - record.started) / 1e6,
+    },
+    'call ended',
+  );
+}
+
+export function serveUnary<Req, Res>(
+  method: string,
+  log: TransportLogger,
+  call: ServerUnaryCall<Req, Res>,
+  callback: sendUnaryData<Res>,
+  body: (ctx: OperationContext) => Promise<Res>,
+): void {
+  const ctx = createOperationContext(call as ServerUnaryCall<unknown, unknown>);
+  const record: CallRecord = { method, ctx, started: process.hrtime.bigint() };
+  call.sendMetadata(acceptedHeaders(ctx));
+  // Deliberately not awaited (grpc-js ignores a handler's return value); both outcomes end here.
+  void Promise.resolve()
+    .then(() => body(ctx))
+    .then(
+      (response) => {
+        logEnd(log, record, Code.OK, 'WBEM_S_NO_ERROR');
+        callback(null, response, statusTrailers('WBEM_S_NO_ERROR'));
+      },
+      (failure: unknown) => {
+        const error = asWbemError(failure, ctx, log, method);
+        const statusObject: StatusObject = toStatusObject(error);
+        logEnd(log, record, statusObject.code, error.status);
+        callback(statusObject);
+      },
+    );
+}
+
+/**
+ * A server stream. `body` gets `accept()`, which sends the response headers: a call that fails
+ * before accepting was rejected at once (no header, no message, only the error status).
+ */
+export function serveStream<Req, Res>(
+  method: string,
+  log: TransportLogger,
+  call: ServerWritableStream<Req, Res>,
+  body: (ctx: OperationContext, accept: () => void) => Promise<WbemError | undefined>,
+): void {
+  const ctx = createOperationContext(call as ServerWritableStream<unknown, unknown>);
+  const record: CallRecord = { method, ctx, started: process.hrtime.bigint() };
+  const accept = (): void => call.sendMetadata(acceptedHeaders(ctx));
+  const close = (error: WbemError | undefined): void => {
+    logEnd(log, record, error === undefined ? Code.OK : toStatusObject(error).code, error?.status ?? 'WBEM_S_NO_ERROR');
+    if (call.cancelled) return; // nobody left to tell
+    if (error === undefined) call.end(statusTrailers('WBEM_S_NO_ERROR'));
+    // grpc-js delivers an emitted error's status after the messages already written (stack.md trap 3).
+    else call.emit('error', toStatusObject(error));
+  };
+  void Promise.resolve()
+    .then(() => body(ctx, accept))
+    .then(close, (failure: unknown) => close(asWbemError(failure, ctx, log, method)));
+}

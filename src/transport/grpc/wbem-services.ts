@@ -1,0 +1,93 @@
+/**
+ * The WbemServices handlers: convert, call the service, adapt, end. No WMI rule is decided here.
+ */
+import type { Server, ServerWritableStream } from '@grpc/grpc-js';
+import { WbemServicesService, type WbemServicesServer } from '../../../generated/wbem/v1/services';
+import { ObjectSink, type SinkPort } from '../../service/object-sink';
+import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
+import { classFromProto, classViewToProto, contextFromProto } from './codec';
+import { drained, grpcSinkPort } from './grpc-sink-port';
+import { serveStream, serveUnary, type TransportLogger } from './serve';
+
+/** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
+const NO_SINK: SinkPort = { send: () => Promise.resolve() };
+
+function putClassInput(request: { namespace: string; object?: Parameters<typeof classFromProto>[0]; flags: number; context?: Parameters<typeof contextFromProto>[0] }): PutClassInput {
+  return {
+    namespace: request.namespace,
+    definition: request.object === undefined ? undefined : classFromProto(request.object),
+    flags: request.flags,
+    context: contextFromProto(request.context),
+  };
+}
+
+/** Writes each item with back-pressure; stops quietly once the client is gone. */
+async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: AbortSignal, items: readonly T[]): Promise<void> {
+  for (const item of items) {
+    if (call.cancelled || signal.aborted) return;
+    if (!call.write(item)) await drained(call, signal);
+  }
+}
+
+export function wbemServicesHandlers(service: WbemServiceApi, log: TransportLogger): WbemServicesServer {
+  return {
+    putClassAsync: (call) =>
+      serveStream('PutClassAsync', log, call, async (ctx, accept) => {
+        const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'async');
+        accept(); // accepted: headers go out now, then the sink's events
+        const outcome = await accepted.run(new ObjectSink(grpcSinkPort(call, ctx.signal, 'PutClassAsync'), accepted.sendStatus));
+        return outcome.ok ? undefined : outcome.error;
+      }),
+
+    putClass: (call, callback) =>
+      serveUnary('PutClass', log, call, callback, async (ctx) => {
+        const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'sync');
+        const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
+        if (!outcome.ok) throw outcome.error;
+        return { path: outcome.path };
+      }),
+
+    getClass: (call, callback) =>
+      serveUnary('GetClass', log, call, callback, async (ctx) => {
+        const { namespace, className, localOnly } = call.request;
+        return { object: classViewToProto(await service.getClass(namespace, className, localOnly, ctx)) };
+      }),
+
+    deleteClass: (call, callback) =>
+      serveUnary('DeleteClass', log, call, callback, async (ctx) => {
+        const { namespace, className, flags, context } = call.request;
+        const result = await service.deleteClass({ namespace, className, flags, context: contextFromProto(context) }, ctx);
+        return { deletedClasses: [...result.deletedClasses] };
+      }),
+
+    enumClasses: (call) =>
+      serveStream('EnumClasses', log, call, async (ctx, accept) => {
+        const views = await service.enumClasses(call.request, ctx);
+        accept();
+        await writeAll(call, ctx.signal, views.map(classViewToProto));
+        return undefined;
+      }),
+
+    createNamespace: (call, callback) =>
+      serveUnary('CreateNamespace', log, call, callback, (ctx) => service.createNamespace(call.request.parent, call.request.name, ctx)),
+
+    deleteNamespace: (call, callback) =>
+      serveUnary('DeleteNamespace', log, call, callback, async (ctx) => {
+        await service.deleteNamespace(call.request.namespace, ctx);
+        return {};
+      }),
+
+    enumNamespaces: (call) =>
+      serveStream('EnumNamespaces', log, call, async (ctx, accept) => {
+        const namespaces = await service.enumNamespaces(call.request.parent, call.request.deep, ctx);
+        accept();
+        await writeAll(call, ctx.signal, namespaces.map((n) => ({ name: n.name, path: n.path })));
+        return undefined;
+      }),
+  };
+}
+
+export function addWbemServices(server: Pick<Server, 'addService'>, service: WbemServiceApi, log: TransportLogger): void {
+  server.addService(WbemServicesService, wbemServicesHandlers(service, log));
+}
+
