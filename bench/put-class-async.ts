@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CimType, type ClassObject } from '../generated/wbem/v1/cim';
+import { WbemStatus } from '../generated/wbem/v1/status';
 import { PutClassRequest, WbemServicesClient, type ObjectSinkEvent } from '../generated/wbem/v1/services';
 import { BARE_SERVICE } from './bare-server';
 import { startChildServer } from './child-server';
@@ -66,7 +67,7 @@ export async function benchPutClassAsync(): Promise<void> {
     const call = wbemClient.putClassAsync({ namespace: 'root/cimv2', object: twoKilobyteClass(name), flags: CREATE_ONLY });
     call.on('data', (event: ObjectSinkEvent) => (final = event));
     await drain(call);
-    if (final?.event?.$case !== 'status' || final.event.status.hresult !== 0) throw new Error('PutClassAsync failed');
+    if (final?.event?.$case !== 'status' || final.event.status.hresult !== WbemStatus.WBEM_S_NO_ERROR) throw new Error('PutClassAsync failed');
   };
   const bareStream = async (): Promise<void> => {
     const stream = (bareClient as unknown as { stream(req: Buffer, md: Metadata): ClientReadableStream<Buffer> }).stream(payload, new Metadata());

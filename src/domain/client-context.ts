@@ -15,7 +15,7 @@ export const MAX_OBJECT_NESTING = 64;
 /** Throws WBEM_E_INVALID_PARAMETER for an empty or over-long name or a value nested too deep. */
 export function checkClientContext(context: ClientContext): void {
   for (const [name, value] of context) {
-    if (name.length === 0 || name.length > MAX_IDENTIFIER || /[\u0000-\u001f]/.test(name)) {
+    if (name.length === 0 || name.length > MAX_IDENTIFIER || hasControlCharacter(name)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `context value name "${preview(name)}" is not a valid name`);
     }
     if (value !== null && nestingDepth(value) > MAX_OBJECT_NESTING) {
@@ -25,6 +25,11 @@ export function checkClientContext(context: ClientContext): void {
       );
     }
   }
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
 }
 
 /** How deep embedded objects nest inside a value (0 for a scalar). */

@@ -29,7 +29,7 @@ export class KeyedMutex {
     }
     try {
       await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => reject(signal.reason);
+        const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
         signal.addEventListener('abort', onAbort, { once: true });
         previous.then(
           () => {

@@ -1,6 +1,6 @@
 import { Metadata, status as Code } from '@grpc/grpc-js';
 import { CimType } from '../../generated/wbem/v1/cim';
-import type { ObjectSinkEvent, PutClassRequest } from '../../generated/wbem/v1/services';
+import type { DeleteClassResponse, GetClassResponse, ObjectSinkEvent, PutClassRequest } from '../../generated/wbem/v1/services';
 import { WbemStatus } from '../../generated/wbem/v1/status';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { deadline, failureOf, responseOf, transcript, unary, type Transcript } from '../helpers/transcript';
@@ -114,7 +114,7 @@ describe('PutClassAsync over gRPC', () => {
         p('S', CimType.CIM_SINT64, { value: { kind: { $case: 'sint', sint: -9223372036854775808n } } }),
       ]),
     });
-    const got = responseOf(await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Bounds', localOnly: false }, new Metadata(), deadline(), cb)));
+    const got = responseOf(await unary<GetClassResponse>((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Bounds', localOnly: false }, new Metadata(), deadline(), cb)));
     expect(got.object?.properties.map((prop) => prop.value?.kind)).toEqual([
       { $case: 'uint', uint: 18446744073709551615n },
       { $case: 'sint', sint: -9223372036854775808n },
@@ -135,7 +135,7 @@ describe('reads and writes besides PutClassAsync', () => {
   test('GetClass returns the resolved class with origins and system properties; local_only the local members', async () => {
     await put({ object: cls('Ex_Base', '', [p('Id', CimType.CIM_STRING, { qualifiers: [q('Key'), q('Description', { kind: { $case: 'string', string: 'the id' } }, 0x2)] }), p('P', CimType.CIM_UINT32)]) });
     await put({ object: cls('Ex_Sub', 'ex_base', [p('Q')]) });
-    const got = responseOf(await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'EX_SUB', localOnly: false }, new Metadata(), deadline(), cb)));
+    const got = responseOf(await unary<GetClassResponse>((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'EX_SUB', localOnly: false }, new Metadata(), deadline(), cb)));
     const object = got.object;
     expect(object?.superclass).toBe('Ex_Base');
     expect(object?.properties.map((prop) => [prop.name, prop.classOrigin, prop.propagated])).toEqual([
@@ -160,7 +160,7 @@ describe('reads and writes besides PutClassAsync', () => {
       relpath: 'Ex_Sub',
       propertyCount: 3,
     });
-    const local = responseOf(await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Sub', localOnly: true }, new Metadata(), deadline(), cb)));
+    const local = responseOf(await unary<GetClassResponse>((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Sub', localOnly: true }, new Metadata(), deadline(), cb)));
     expect(local.object?.properties.map((prop) => prop.name)).toEqual(['Q']);
   });
 
@@ -175,7 +175,7 @@ describe('reads and writes besides PutClassAsync', () => {
 
   test('DeleteClass removes the class and its subclasses', async () => {
     for (const [name, superclass] of [['A', ''], ['B', 'A'], ['C', 'B']] as const) await put({ object: cls(name, superclass) });
-    const deleted = responseOf(await unary((cb) => t.client.deleteClass({ namespace: 'root/cimv2', className: 'a', flags: 0 }, new Metadata(), deadline(), cb)));
+    const deleted = responseOf(await unary<DeleteClassResponse>((cb) => t.client.deleteClass({ namespace: 'root/cimv2', className: 'a', flags: 0 }, new Metadata(), deadline(), cb)));
     expect(deleted.deletedClasses).toEqual(['A', 'B', 'C']);
     const missing = failureOf(await unary((cb) => t.client.deleteClass({ namespace: 'root/cimv2', className: 'a', flags: 0 }, new Metadata(), deadline(), cb)));
     expect(missing).toMatchObject({ code: Code.NOT_FOUND, errorInfo: { reason: 'WBEM_E_NOT_FOUND' } });

@@ -41,9 +41,10 @@ describe('Python grpcio client', () => {
     for (const [current, total] of progress) expect(current).toBeLessThanOrEqual(total);
     expect(create.events.at(-1)).toEqual({ status: 'WBEM_S_NO_ERROR', param: '\\\\PYHOST\\root\\cimv2:Py_Widget' });
 
+    // SEND_STATUS: the stage done before the rule failed (loading), then the one final status.
     expect(byName['create-again']).toMatchObject({
       code: 'ALREADY_EXISTS',
-      events: [{ status: 'WBEM_E_ALREADY_EXISTS' }],
+      events: [{ progress: [1, 4] }, { status: 'WBEM_E_ALREADY_EXISTS' }],
       'wbem-status': 'WBEM_E_ALREADY_EXISTS',
       'wbem-hresult': '0x80041019',
       errorInfo: { reason: 'WBEM_E_ALREADY_EXISTS', domain: 'wbem.v1', metadata: expect.objectContaining({ hresult: '0x80041019' }) },

@@ -4,7 +4,7 @@
  * way gax-nodejs does. Resolves only once both the messages and the status are in: grpc-js may
  * emit 'status' before the last buffered message is read.
  */
-import { Metadata, status as Code, type ClientReadableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { type Metadata, status as Code, type ClientReadableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { ErrorInfo } from '../../generated/google/rpc/error_details';
 import { Status } from '../../generated/google/rpc/status';
 
@@ -63,8 +63,12 @@ export async function transcript<T>(call: ClientReadableStream<T>): Promise<Tran
   return { headers, messages, end: callEnd(await status) };
 }
 
-/** Runs a unary call; resolves with the response or the decoded failure (never rejects). */
-export function unary<Res>(invoke: (callback: (error: ServiceError | null, response?: Res) => void) => unknown): Promise<{ response?: Res; end?: CallEnd }> {
+/**
+ * Runs a unary call; resolves with the response or the decoded failure (never rejects). `Res`
+ * defaults to `any` because a generated client's callback type cannot flow back through the
+ * arrow function that wraps it; name the type at the call site where it matters.
+ */
+export function unary<Res = any>(invoke: (callback: (error: ServiceError | null, response: any) => void) => unknown): Promise<{ response?: Res; end?: CallEnd }> {
   return new Promise((resolve) => {
     invoke((error, response) => resolve(error ? { end: callEnd(error) } : { response: response as Res }));
   });

@@ -5,7 +5,6 @@
  */
 import type {
   ClassObject,
-  CimType,
   Context,
   Method,
   Parameter,
@@ -174,7 +173,7 @@ export function definitionToProto(definition: ClassDefinition): ClassObject {
     qualifiers: definition.qualifiers.map(qualifierToProto),
     properties: definition.properties.map((p) => ({
       name: p.name,
-      type: p.type as CimType,
+      type: p.type,
       array: p.array,
       value: valueToProto(p.value),
       qualifiers: p.qualifiers.map(qualifierToProto),
@@ -185,7 +184,7 @@ export function definitionToProto(definition: ClassDefinition): ClassObject {
     })),
     methods: definition.methods.map((m) => ({
       name: m.name,
-      returnType: m.returnType as CimType,
+      returnType: m.returnType,
       parameters: m.parameters.map(parameterToProto),
       qualifiers: m.qualifiers.map(qualifierToProto),
       classOrigin: '',
@@ -197,7 +196,7 @@ export function definitionToProto(definition: ClassDefinition): ClassObject {
 function parameterToProto(p: ParameterDef): Parameter {
   return {
     name: p.name,
-    type: p.type as CimType,
+    type: p.type,
     array: p.array,
     referenceClass: p.referenceClass,
     embeddedClass: p.embeddedClass,
@@ -216,7 +215,7 @@ export function classViewToProto(view: ClassView): ClassObject {
     qualifiers: resolved.qualifiers.map(qualifierToProto),
     properties: resolved.properties.map((p) => ({
       name: p.name,
-      type: p.type as CimType,
+      type: p.type,
       array: p.array,
       value: valueToProto(p.value),
       qualifiers: p.qualifiers.map(qualifierToProto),
@@ -227,7 +226,7 @@ export function classViewToProto(view: ClassView): ClassObject {
     })),
     methods: resolved.methods.map((m) => ({
       name: m.name,
-      returnType: m.returnType as CimType,
+      returnType: m.returnType,
       parameters: m.parameters.map(parameterToProto),
       qualifiers: m.qualifiers.map(qualifierToProto),
       classOrigin: m.classOrigin,
@@ -255,7 +254,7 @@ export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSin
   }
   const outcome = event.outcome;
   if (outcome.ok) {
-    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR') as WbemStatus, param: outcome.path } } };
+    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path } } };
   }
   const hresult = toSignedHresult(outcome.error.status) as WbemStatus;
   return {

@@ -85,7 +85,7 @@ export function serveUnary<Req, Res>(
   callback: sendUnaryData<Res>,
   body: (ctx: OperationContext) => Promise<Res>,
 ): void {
-  const ctx = createOperationContext(call as ServerUnaryCall<unknown, unknown>);
+  const ctx = createOperationContext(call);
   const record: CallRecord = { method, ctx, started: process.hrtime.bigint() };
   call.sendMetadata(acceptedHeaders(ctx));
   // Deliberately not awaited (grpc-js ignores a handler's return value); both outcomes end here.
@@ -115,7 +115,7 @@ export function serveStream<Req, Res>(
   call: ServerWritableStream<Req, Res>,
   body: (ctx: OperationContext, accept: () => void) => Promise<WbemError | undefined>,
 ): void {
-  const ctx = createOperationContext(call as ServerWritableStream<unknown, unknown>);
+  const ctx = createOperationContext(call);
   const record: CallRecord = { method, ctx, started: process.hrtime.bigint() };
   const accept = (): void => call.sendMetadata(acceptedHeaders(ctx));
   const close = (error: WbemError | undefined): void => {

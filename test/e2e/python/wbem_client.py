@@ -66,8 +66,7 @@ def main(address):
     request = services_pb2.PutClassRequest(
         namespace="root\\cimv2",
         object=cim_pb2.ClassObject(class_name="Py_Widget", properties=[prop, big]),
-        flags=services_pb2.DESCRIPTOR.file.pool.FindEnumTypeByName("wbem.v1.PutClassFlag").values_by_name[
-            "WBEM_FLAG_SEND_STATUS"].number | 2,
+        flags=wbem_status_pb2.WBEM_FLAG_SEND_STATUS | wbem_status_pb2.WBEM_FLAG_CREATE_ONLY,
     )
     print(json.dumps({"call": "create", **sink_transcript(stub.PutClassAsync(request, timeout=10))}))
     print(json.dumps({"call": "create-again", **sink_transcript(stub.PutClassAsync(request, timeout=10))}))
