@@ -12,7 +12,8 @@ export interface ChildServer {
 }
 
 export async function startChildServer(command: string, args: readonly string[]): Promise<ChildServer> {
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The server's JSON logs are produced (their cost is part of the figure) but not shown.
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'ignore'] });
   if (child.stdout === null) throw new Error('child has no stdout');
   const lines = createInterface({ input: child.stdout });
   const address = await new Promise<string>((resolve, reject) => {

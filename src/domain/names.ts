@@ -7,9 +7,12 @@ import { WbemError } from './wbem-status';
 export type ClassKey = string & { readonly __brand: 'ClassKey' };
 export type NamespaceKey = string & { readonly __brand: 'NamespaceKey' };
 
-/** Names are ASCII by grammar (non-ASCII is rejected), so ASCII folding is exact. */
+/**
+ * Valid names are ASCII by grammar, so lower-casing folds them exactly; an invalid non-ASCII name
+ * is rejected by the rules before its key matters. (Hot: every lookup builds a key.)
+ */
 function fold(name: string): string {
-  return name.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+  return name.toLowerCase();
 }
 
 export function classKey(name: string): ClassKey {

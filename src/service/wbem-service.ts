@@ -43,6 +43,7 @@ import type {
 /** pino-compatible: `logger.info({ operationId }, 'message')`. */
 export interface ServiceLogger {
   info(fields: Record<string, unknown>, message: string): void;
+  debug(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
 }
@@ -73,7 +74,7 @@ export interface WbemServiceOptions {
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
 const PUT_STAGES = ['loaded the class and its superclass chain', 'checked the class rules', 'committed', 'synced to disk'] as const;
 
-const SILENT_LOGGER: ServiceLogger = { info() {}, warn() {}, error() {} };
+const SILENT_LOGGER: ServiceLogger = { info() {}, debug() {}, warn() {}, error() {} };
 
 interface BoundNamespace {
   readonly key: NamespaceKey;
@@ -541,10 +542,11 @@ export class WbemService implements WbemServiceApi {
     subject: { namespace?: string; className?: string },
   ): void {
     const correlationId = correlationIdOf(context);
-    this.#logger.info(
-      { operationId: ctx.operationId, peer: ctx.peer, ...subject, ...(correlationId === undefined ? {} : { correlationId }) },
-      message,
-    );
+    // The transport logs every call; this line adds what only the service knows. It is worth an
+    // info line when the client asked to be traced (__CorrelationId SHOULD be logged, §7).
+    const fields = { operationId: ctx.operationId, peer: ctx.peer, ...subject, ...(correlationId === undefined ? {} : { correlationId }) };
+    if (correlationId === undefined) this.#logger.debug(fields, message);
+    else this.#logger.info(fields, message);
   }
 }
 

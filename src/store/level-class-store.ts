@@ -73,6 +73,13 @@ export class LevelClassStore implements ClassStore {
   #flushing: Promise<void> | undefined;
   /** Decoded records read from disk, dropped when written; never filled across a concurrent write. */
   readonly #cache = new Map<string, ClassDefinition | NamespaceRecord>();
+  /**
+   * Per namespace, the keys of its classes, so "no such class" (every create asks it, under the
+   * service's namespace lock) is answered without a LevelDB read. Loaded once per namespace by a
+   * scan; commits that race the scan are journaled and replayed on it.
+   */
+  readonly #classKeys = new Map<NamespaceKey, Set<string> | Promise<Set<string>>>();
+  readonly #journals = new Map<NamespaceKey, { readonly key?: string; readonly present?: boolean; readonly wipe?: true }[]>();
   #stats = { batches: 0, commits: 0, lastSyncMs: 0 };
   #observer: BatchObserver | undefined;
 
@@ -116,6 +123,8 @@ export class LevelClassStore implements ClassStore {
     this.#overlay.clear();
     this.#wipes.length = 0;
     this.#cache.clear();
+    this.#classKeys.clear();
+    this.#journals.clear();
   }
 
   #readyDb(): Level<string, string> {
@@ -201,8 +210,57 @@ export class LevelClassStore implements ClassStore {
     );
   }
 
-  getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
-    return this.#get(classRecordKey(namespace, className), decodeClass);
+  async getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
+    const key = classRecordKey(namespace, className);
+    if (this.#pending(key) === undefined && !this.#cache.has(key)) {
+      const known = await this.#knownClasses(namespace);
+      if (!known.has(className)) return undefined;
+    }
+    return this.#get(key, decodeClass);
+  }
+
+  #knownClasses(namespace: NamespaceKey): Set<string> | Promise<Set<string>> {
+    const entry = this.#classKeys.get(namespace);
+    if (entry !== undefined) return entry;
+    const journal: { key?: string; present?: boolean; wipe?: true }[] = [];
+    this.#journals.set(namespace, journal);
+    const prefix = `c!${namespace}!`;
+    // #scan copies the overlay in this tick; later commits land in the journal.
+    const loading = this.#scan(prefix).then(
+      (found) => {
+        const keys = new Set([...found.keys()].map((key) => key.slice(prefix.length)));
+        for (const change of journal) {
+          if (change.wipe === true) keys.clear();
+          else if (change.key !== undefined) {
+            if (change.present === true) keys.add(change.key);
+            else keys.delete(change.key);
+          }
+        }
+        this.#journals.delete(namespace);
+        if (this.#classKeys.get(namespace) === loading) this.#classKeys.set(namespace, keys);
+        return keys;
+      },
+      (error: unknown) => {
+        this.#journals.delete(namespace);
+        this.#classKeys.delete(namespace);
+        throw error;
+      },
+    );
+    this.#classKeys.set(namespace, loading);
+    return loading;
+  }
+
+  #noteClass(namespace: NamespaceKey, change: { key?: string; present?: boolean; wipe?: true }): void {
+    const keys = this.#classKeys.get(namespace);
+    if (keys instanceof Set) {
+      if (change.wipe === true) keys.clear();
+      else if (change.key !== undefined) {
+        if (change.present === true) keys.add(change.key);
+        else keys.delete(change.key);
+      }
+    } else {
+      this.#journals.get(namespace)?.push(change);
+    }
   }
 
   async listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
@@ -223,6 +281,11 @@ export class LevelClassStore implements ClassStore {
       this.#readyDb();
       // Encode everything first: a write that cannot be encoded leaves nothing visible.
       const planned = writes.map((write) => this.#plan(write));
+      for (const write of writes) {
+        if (write.op === 'putClass') this.#noteClass(write.namespace, { key: classKey(write.definition.name), present: true });
+        else if (write.op === 'deleteClass') this.#noteClass(write.namespace, { key: write.className, present: false });
+        else if (write.op === 'deleteNamespace') this.#noteClass(write.namespace, { wipe: true });
+      }
       const steps: QueuedStep[] = [];
       for (const plan of planned) {
         for (const step of plan) {
@@ -334,6 +397,8 @@ export class LevelClassStore implements ClassStore {
     this.#overlay.clear();
     this.#wipes.length = 0;
     this.#cache.clear();
+    this.#classKeys.clear();
+    this.#journals.clear();
     for (const commit of [...group, ...this.#queue.splice(0)]) commit.reject(error);
   }
 }
