@@ -21,10 +21,10 @@ import { WbemError } from './wbem-status';
 export const MAX_PROPERTIES = 1024;
 
 /** C15: qualifiers that only make sense on the class, and those only on properties. */
-const CLASS_ONLY = ['Abstract', 'Singleton', 'Dynamic', 'Provider', 'Association', 'Terminal', 'Amendment'];
-const PROPERTY_ONLY = ['Key', 'Indexed', 'Not_Null'];
+const CLASS_ONLY = new Set(['abstract', 'singleton', 'dynamic', 'provider', 'association', 'terminal', 'amendment']);
+const PROPERTY_ONLY = new Set(['key', 'indexed', 'not_null']);
 /** C16: qualifiers that admit only TRUE; FALSE is accepted and means "absent". */
-const TRUE_ONLY = ['Key', 'Indexed', 'Not_Null', 'Singleton', 'Dynamic'];
+const TRUE_ONLY = new Set(['key', 'indexed', 'not_null', 'singleton', 'dynamic']);
 
 export type QualifiedElement = 'class' | 'property' | 'method' | 'parameter';
 
@@ -44,20 +44,19 @@ export function hasTrue(qualifiers: readonly QualifierDef[], name: string): bool
 }
 
 function checkQualifiers(qualifiers: readonly QualifierDef[], element: QualifiedElement, owner: string): void {
-  const seen: string[] = [];
+  const seen = new Set<string>();
   for (const qualifier of qualifiers) {
     checkMemberName('qualifier', qualifier.name, owner);
-    if (seen.some((name) => sameName(name, qualifier.name))) {
+    const folded = qualifier.name.toLowerCase();
+    if (seen.has(folded)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `qualifier ${preview(qualifier.name)} appears twice on ${owner}`);
     }
-    seen.push(qualifier.name);
+    seen.add(folded);
     checkQualifierValue(qualifier.value, `qualifier ${qualifier.name} on ${owner}`);
-    const classOnly = CLASS_ONLY.some((name) => sameName(name, qualifier.name));
-    const propertyOnly = PROPERTY_ONLY.some((name) => sameName(name, qualifier.name));
-    if ((classOnly && element !== 'class') || (propertyOnly && element !== 'property')) {
+    if ((CLASS_ONLY.has(folded) && element !== 'class') || (PROPERTY_ONLY.has(folded) && element !== 'property')) {
       throw new WbemError('WBEM_E_INVALID_QUALIFIER', `qualifier ${qualifier.name} is not allowed on ${owner} (a ${element})`);
     }
-    if (TRUE_ONLY.some((name) => sameName(name, qualifier.name)) && qualifier.value !== null && qualifier.value.kind !== 'boolean') {
+    if (TRUE_ONLY.has(folded) && qualifier.value !== null && qualifier.value.kind !== 'boolean') {
       throw new WbemError('WBEM_E_INVALID_QUALIFIER_TYPE', `qualifier ${qualifier.name} on ${owner} takes a boolean`);
     }
   }
@@ -139,24 +138,25 @@ function checkMethod(method: MethodDef, className: string): void {
 export function checkDefinitionSyntax(definition: ClassDefinition): void {
   const className = definition.name;
   checkQualifiers(definition.qualifiers, 'class', `class ${className}`);
-  const seen: string[] = [];
+  const seen = new Set<string>();
   for (const property of definition.properties) {
     checkProperty(property, className);
-    if (seen.some((name) => sameName(name, property.name))) {
+    const folded = property.name.toLowerCase();
+    if (seen.has(folded)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `property ${preview(property.name)} appears twice on ${className}`);
     }
-    seen.push(property.name);
+    seen.add(folded);
   }
   if (definition.properties.length > MAX_PROPERTIES) {
     throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${className} declares ${definition.properties.length} properties; the limit is ${MAX_PROPERTIES}`);
   }
-  const methods: string[] = [];
   for (const method of definition.methods) {
     checkMethod(method, className);
-    if (methods.some((name) => sameName(name, method.name)) || seen.some((name) => sameName(name, method.name))) {
+    const folded = method.name.toLowerCase();
+    if (seen.has(folded)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `member ${preview(method.name)} appears twice on ${className}`);
     }
-    methods.push(method.name);
+    seen.add(folded);
   }
 }
 

@@ -62,8 +62,7 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
   const parent = resolveSuperclass(definition, world, existing !== undefined);
   // step 11 (C6–C12 against the resolved superclass)
   const stored = strip(definition, parent, flags.useAmendedQualifiers);
-  const resolved = deriveClass(parent, stored);
-  checkAgainstSuperclass(stored, parent, resolved);
+  checkAgainstSuperclass(stored, parent);
   // step 12 (§5.8, K5): an update carrying amended qualifiers needs WBEM_FLAG_USE_AMENDED_QUALIFIERS.
   if (existing !== undefined && !flags.useAmendedQualifiers && carriesAmended(definition)) {
     throw new WbemError('WBEM_E_AMENDED_OBJECT', `class ${definition.name} carries amended qualifiers; set WBEM_FLAG_USE_AMENDED_QUALIFIERS`);
@@ -78,7 +77,7 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
     }
     // What the children inherited (approximated over the requested superclass when it changes).
     const before = deriveClass(parent, existing);
-    childRewrites = checkChildren(resolved, before, world.descendants, flags.update);
+    childRewrites = checkChildren(deriveClass(parent, stored), before, world.descendants, flags.update);
   }
   return { kind: 'update', definition: stored, previous: existing, important, childRewrites };
 }
@@ -109,10 +108,13 @@ function resolveSuperclass(definition: ClassDefinition, world: ClassWorld, updat
  * amended qualifiers are stripped with WBEM_FLAG_USE_AMENDED_QUALIFIERS (§5.8).
  */
 function strip(definition: ClassDefinition, parent: ResolvedClass | undefined, dropAmended: boolean): ClassDefinition {
-  const qualifiers = (list: readonly QualifierDef[]): QualifierDef[] =>
-    list
-      .filter((q) => !dropAmended || (q.flavor & FLAVOR.AMENDED) === 0)
-      .map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK }));
+  // Most inputs need no change: reuse their objects rather than copy every member (hot path).
+  const qualifiers = (list: readonly QualifierDef[]): readonly QualifierDef[] =>
+    list.every((q) => (q.flavor & ~FLAVOR.INPUT_MASK) === 0 && !(dropAmended && (q.flavor & FLAVOR.AMENDED) !== 0))
+      ? list
+      : list
+          .filter((q) => !dropAmended || (q.flavor & FLAVOR.AMENDED) === 0)
+          .map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK }));
   const properties: PropertyDef[] = [];
   for (const property of definition.properties) {
     if (property.propagated === true) {
@@ -122,8 +124,13 @@ function strip(definition: ClassDefinition, parent: ResolvedClass | undefined, d
       }
       if (samePropertyAs(property, inherited)) continue;
     }
+    const kept = qualifiers(property.qualifiers);
+    if (property.propagated === undefined && kept === property.qualifiers) {
+      properties.push(property);
+      continue;
+    }
     const { propagated: _ignored, ...rest } = property;
-    properties.push({ ...rest, qualifiers: qualifiers(property.qualifiers) });
+    properties.push({ ...rest, qualifiers: kept });
   }
   const methods: MethodDef[] = [];
   for (const method of definition.methods) {
@@ -134,8 +141,13 @@ function strip(definition: ClassDefinition, parent: ResolvedClass | undefined, d
       }
       if (sameSignature(method, inherited) && sameQualifiers(method.qualifiers, inherited.qualifiers.filter((q) => !q.propagated))) continue;
     }
+    const kept = qualifiers(method.qualifiers);
+    if (method.propagated === undefined && kept === method.qualifiers) {
+      methods.push(method);
+      continue;
+    }
     const { propagated: _ignored, ...rest } = method;
-    methods.push({ ...rest, qualifiers: qualifiers(method.qualifiers) });
+    methods.push({ ...rest, qualifiers: kept });
   }
   return { name: definition.name, superclass: definition.superclass, qualifiers: qualifiers(definition.qualifiers), properties, methods };
 }
@@ -172,7 +184,7 @@ function isKey(qualifiers: readonly QualifierDef[]): boolean {
   return hasTrue(qualifiers, 'Key');
 }
 
-function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass | undefined, resolved: ResolvedClass): void {
+function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass | undefined): void {
   const name = stored.name;
   checkOverrides(propagatedOnly(parent?.qualifiers ?? []), stored.qualifiers, `class ${name}`);
   const parentHasKeys = parent?.properties.some((p) => isKey(p.qualifiers)) ?? false;
@@ -213,17 +225,19 @@ function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass |
   if (parent !== undefined && hasTrue(stored.qualifiers, 'Abstract') && !hasTrue(parent.qualifiers, 'Abstract')) {
     throw new WbemError('WBEM_E_CANNOT_BE_ABSTRACT', `${name} cannot be abstract: its superclass ${parent.name} is not`);
   }
-  // C7: a singleton has no keys and derives only from singletons.
+  // C7: a singleton has no keys (own or inherited) and derives only from singletons.
   if (hasTrue(stored.qualifiers, 'Singleton')) {
-    if (resolved.properties.some((p) => isKey(p.qualifiers))) {
+    if (parentHasKeys || stored.properties.some((p) => isKey(p.qualifiers))) {
       throw new WbemError('WBEM_E_CANNOT_BE_SINGLETON', `${name} cannot be a singleton: it has key properties`);
     }
     if (parent !== undefined && !hasTrue(parent.qualifiers, 'Singleton')) {
       throw new WbemError('WBEM_E_CANNOT_BE_SINGLETON', `${name} cannot be a singleton: its superclass ${parent.name} is not`);
     }
   }
-  if (resolved.properties.length > MAX_PROPERTIES) {
-    throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${name} has ${resolved.properties.length} properties with the inherited ones; the limit is ${MAX_PROPERTIES}`); // C12
+  // C12, counted without resolving: inherited ones plus the new local ones.
+  const count = (parent?.properties.length ?? 0) + stored.properties.filter((p) => !parent?.properties.some((q) => sameName(q.name, p.name))).length;
+  if (count > MAX_PROPERTIES) {
+    throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${name} has ${count} properties with the inherited ones; the limit is ${MAX_PROPERTIES}`); // C12
   }
 }
 

@@ -24,8 +24,18 @@ export function namespaceKeyOf(elements: readonly string[]): NamespaceKey {
   return fold(elements.join('\\')) as NamespaceKey;
 }
 
+/** Case-insensitive equality without allocating (hot: the rules compare names pairwise). */
 export function sameName(a: string, b: string): boolean {
-  return a.length === b.length && fold(a) === fold(b);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 65 && x <= 90) x += 32;
+    if (y >= 65 && y <= 90) y += 32;
+    if (x !== y) return a.toLowerCase() === b.toLowerCase(); // non-ASCII: let the runtime fold
+  }
+  return true;
 }
 
 /** WBEM_MAX_IDENTIFIER: the longest name accepted, in UTF-16 code units (§5.7). */

@@ -65,72 +65,56 @@ export class MemoryClassStore implements ClassStore {
   commit(writes: readonly StoreWrite[]): Promise<void> {
     try {
       this.#check();
-      // All or nothing: apply to copies of the touched namespaces, then swap them in.
-      const next = new Map(this.#namespaces);
-      const copied = new Set<NamespaceKey>();
-      const touch = (key: NamespaceKey): NamespaceData | undefined => {
-        const data = next.get(key);
-        if (data === undefined || copied.has(key)) return data;
-        const copy: NamespaceData = {
-          record: data.record,
-          classes: new Map(data.classes),
-          children: new Map([...data.children].map(([parent, set]) => [parent, new Set(set)])),
-        };
-        next.set(key, copy);
-        copied.add(key);
-        return copy;
-      };
-      for (const write of writes) apply(next, touch, copied, write);
-      this.#namespaces = next;
+      // All or nothing without copying: every write is checked against the state it will meet
+      // first, and only then are they applied, in order (applying cannot fail).
+      const present = new Set(this.#namespaces.keys());
+      for (const write of writes) {
+        if (write.op === 'putNamespace') present.add(write.namespace);
+        else if (write.op === 'deleteNamespace') present.delete(write.namespace);
+        else if (write.op === 'putClass' && !present.has(write.namespace)) {
+          throw new StoreError('STORE_CORRUPT_RECORD', `namespace ${write.namespace} is not stored`);
+        } else if (write.op !== 'putClass' && write.op !== 'deleteClass') {
+          const unknown: never = write;
+          throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
+        }
+      }
+      for (const write of writes) this.#apply(write);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
-}
 
-function apply(
-  next: Map<NamespaceKey, NamespaceData>,
-  touch: (key: NamespaceKey) => NamespaceData | undefined,
-  copied: Set<NamespaceKey>,
-  write: StoreWrite,
-): void {
-  switch (write.op) {
-    case 'putNamespace': {
-      const existing = touch(write.namespace);
-      if (existing !== undefined) existing.record = write.record;
-      else {
-        next.set(write.namespace, { record: write.record, classes: new Map(), children: new Map() });
-        copied.add(write.namespace);
+  #apply(write: StoreWrite): void {
+    switch (write.op) {
+      case 'putNamespace': {
+        const existing = this.#namespaces.get(write.namespace);
+        if (existing !== undefined) existing.record = write.record;
+        else this.#namespaces.set(write.namespace, { record: write.record, classes: new Map(), children: new Map() });
+        return;
       }
-      return;
-    }
-    case 'deleteNamespace':
-      next.delete(write.namespace);
-      return;
-    case 'putClass': {
-      const data = touch(write.namespace);
-      if (data === undefined) throw new StoreError('STORE_CORRUPT_RECORD', `namespace ${write.namespace} is not stored`);
-      const key = classKey(write.definition.name);
-      if (write.previousSuperclass !== undefined) data.children.get(write.previousSuperclass ?? ROOT)?.delete(key);
-      const parent = write.definition.superclass === '' ? ROOT : classKey(write.definition.superclass);
-      let siblings = data.children.get(parent);
-      if (siblings === undefined) data.children.set(parent, (siblings = new Set()));
-      siblings.add(key);
-      data.classes.set(key, write.definition);
-      return;
-    }
-    case 'deleteClass': {
-      const data = touch(write.namespace);
-      if (data === undefined) return;
-      data.classes.delete(write.className);
-      data.children.get(write.superclass ?? ROOT)?.delete(write.className);
-      data.children.delete(write.className);
-      return;
-    }
-    default: {
-      const unknown: never = write;
-      throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
+      case 'deleteNamespace':
+        this.#namespaces.delete(write.namespace);
+        return;
+      case 'putClass': {
+        const data = this.#namespaces.get(write.namespace) as NamespaceData;
+        const key = classKey(write.definition.name);
+        if (write.previousSuperclass !== undefined) data.children.get(write.previousSuperclass ?? ROOT)?.delete(key);
+        const parent = write.definition.superclass === '' ? ROOT : classKey(write.definition.superclass);
+        let siblings = data.children.get(parent);
+        if (siblings === undefined) data.children.set(parent, (siblings = new Set()));
+        siblings.add(key);
+        data.classes.set(key, write.definition);
+        return;
+      }
+      case 'deleteClass': {
+        const data = this.#namespaces.get(write.namespace);
+        if (data === undefined) return;
+        data.classes.delete(write.className);
+        data.children.get(write.superclass ?? ROOT)?.delete(write.className);
+        data.children.delete(write.className);
+        return;
+      }
     }
   }
 }

@@ -1,42 +1,130 @@
 /**
- * The stored value encoding: JSON with a schema version, and tagged forms for what JSON cannot
- * hold exactly (bigint, NaN, ±Infinity, -0). JSON rather than v8.serialize so the data stays
- * readable by any LevelDB tool and independent of V8's wire format.
+ * The stored value encoding: JSON of a compact positional form with a schema version. Positional
+ * tuples instead of objects because LevelDB's cost per write (WAL, memtable, compaction) grows
+ * with bytes, and field names repeated in every member doubled the record size. JSON rather than
+ * v8.serialize keeps records readable by any LevelDB tool and independent of V8's format.
+ *
+ * Forms (all arrays):
+ *   class      [name, superclass, qualifiers, properties, methods]
+ *   qualifier  [name, value, flavor]
+ *   property   [name, type, array (0|1), value, qualifiers, referenceClass, embeddedClass]
+ *   method     [name, returnType, parameters, qualifiers]
+ *   parameter  [name, type, array (0|1), referenceClass, embeddedClass, in (0|1), out (0|1), qualifiers]
+ *   value      null | [kind, payload]: kinds b s u r S d R c o a; sint/uint payloads are decimal
+ *              strings (64-bit exact); a real that JSON cannot hold (NaN, ±Infinity, -0) is a string.
  */
-import type { ClassDefinition } from '../domain/class-model';
+import type { CimValue, ClassDefinition, MethodDef, ParameterDef, PropertyDef, QualifierDef } from '../domain/class-model';
 import { StoreError, type NamespaceRecord } from './class-store';
 
 /** Bump with a migration when the stored shape changes. */
 export const SCHEMA_VERSION = 1;
 
-interface Envelope<T> {
-  readonly v: number;
-  readonly body: T;
-}
+type Packed = unknown[];
 
-function replacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return { $big: value.toString() };
-  if (typeof value === 'number' && (!Number.isFinite(value) || Object.is(value, -0))) return { $num: Object.is(value, -0) ? '-0' : String(value) };
-  return value;
-}
-
-function reviver(_key: string, value: unknown): unknown {
-  if (typeof value === 'object' && value !== null) {
-    const tagged = value as { $big?: unknown; $num?: unknown };
-    if (typeof tagged.$big === 'string' && Object.keys(value).length === 1) return BigInt(tagged.$big);
-    if (typeof tagged.$num === 'string' && Object.keys(value).length === 1) return tagged.$num === '-0' ? -0 : Number(tagged.$num);
+function packValue(value: CimValue | null): Packed | null {
+  if (value === null) return null;
+  switch (value.kind) {
+    case 'boolean':
+      return ['b', value.value];
+    case 'sint':
+      return ['s', value.value.toString()];
+    case 'uint':
+      return ['u', value.value.toString()];
+    case 'real':
+      return ['r', Number.isFinite(value.value) && !Object.is(value.value, -0) ? value.value : Object.is(value.value, -0) ? '-0' : String(value.value)];
+    case 'string':
+      return ['S', value.value];
+    case 'datetime':
+      return ['d', value.value];
+    case 'reference':
+      return ['R', value.value];
+    case 'char16':
+      return ['c', value.value];
+    case 'object':
+      return ['o', packClass(value.value)];
+    case 'array':
+      return ['a', value.value.map(packValue)];
   }
-  return value;
 }
 
-function encode<T>(body: T): string {
-  return JSON.stringify({ v: SCHEMA_VERSION, body } satisfies Envelope<T>, replacer);
+function corrupt(what: string): StoreError {
+  return new StoreError('STORE_CORRUPT_RECORD', `damaged record: ${what}`);
 }
 
-function decode<T>(text: string, what: string): T {
-  let envelope: Envelope<T>;
+function unpackValue(packed: unknown): CimValue | null {
+  if (packed === null) return null;
+  if (!Array.isArray(packed)) throw corrupt('value');
+  const [kind, payload] = packed as [string, unknown];
+  switch (kind) {
+    case 'b':
+      return { kind: 'boolean', value: payload as boolean };
+    case 's':
+      return { kind: 'sint', value: BigInt(payload as string) };
+    case 'u':
+      return { kind: 'uint', value: BigInt(payload as string) };
+    case 'r':
+      return { kind: 'real', value: typeof payload === 'string' ? (payload === '-0' ? -0 : Number(payload)) : (payload as number) };
+    case 'S':
+      return { kind: 'string', value: payload as string };
+    case 'd':
+      return { kind: 'datetime', value: payload as string };
+    case 'R':
+      return { kind: 'reference', value: payload as string };
+    case 'c':
+      return { kind: 'char16', value: payload as string };
+    case 'o':
+      return { kind: 'object', value: unpackClass(payload) };
+    case 'a':
+      return { kind: 'array', value: (payload as unknown[]).map((element) => unpackValue(element) as CimValue) };
+    default:
+      throw corrupt(`value kind ${String(kind)}`);
+  }
+}
+
+const packQualifier = (q: QualifierDef): Packed => [q.name, packValue(q.value), q.flavor];
+function unpackQualifier(packed: unknown): QualifierDef {
+  const [name, value, flavor] = packed as [string, unknown, number];
+  return { name, value: unpackValue(value), flavor };
+}
+
+const packProperty = (p: PropertyDef): Packed => [p.name, p.type, p.array ? 1 : 0, packValue(p.value), p.qualifiers.map(packQualifier), p.referenceClass, p.embeddedClass];
+function unpackProperty(packed: unknown): PropertyDef {
+  const [name, type, array, value, qualifiers, referenceClass, embeddedClass] = packed as [string, number, number, unknown, unknown[], string, string];
+  return { name, type, array: array === 1, value: unpackValue(value), qualifiers: qualifiers.map(unpackQualifier), referenceClass, embeddedClass };
+}
+
+const packParameter = (p: ParameterDef): Packed => [p.name, p.type, p.array ? 1 : 0, p.referenceClass, p.embeddedClass, p.in ? 1 : 0, p.out ? 1 : 0, p.qualifiers.map(packQualifier)];
+function unpackParameter(packed: unknown): ParameterDef {
+  const [name, type, array, referenceClass, embeddedClass, isIn, isOut, qualifiers] = packed as [string, number, number, string, string, number, number, unknown[]];
+  return { name, type, array: array === 1, referenceClass, embeddedClass, in: isIn === 1, out: isOut === 1, qualifiers: qualifiers.map(unpackQualifier) };
+}
+
+const packMethod = (m: MethodDef): Packed => [m.name, m.returnType, m.parameters.map(packParameter), m.qualifiers.map(packQualifier)];
+function unpackMethod(packed: unknown): MethodDef {
+  const [name, returnType, parameters, qualifiers] = packed as [string, number, unknown[], unknown[]];
+  return { name, returnType, parameters: parameters.map(unpackParameter), qualifiers: qualifiers.map(unpackQualifier) };
+}
+
+function packClass(d: ClassDefinition): Packed {
+  return [d.name, d.superclass, d.qualifiers.map(packQualifier), d.properties.map(packProperty), d.methods.map(packMethod)];
+}
+
+function unpackClass(packed: unknown): ClassDefinition {
+  if (!Array.isArray(packed) || packed.length !== 5) throw corrupt('class');
+  const [name, superclass, qualifiers, properties, methods] = packed as [string, string, unknown[], unknown[], unknown[]];
+  return {
+    name,
+    superclass,
+    qualifiers: qualifiers.map(unpackQualifier),
+    properties: properties.map(unpackProperty),
+    methods: methods.map(unpackMethod),
+  };
+}
+
+function decodeEnvelope(text: string, what: string): unknown {
+  let envelope: { v?: unknown; body?: unknown };
   try {
-    envelope = JSON.parse(text, reviver) as Envelope<T>;
+    envelope = JSON.parse(text) as { v?: unknown; body?: unknown };
   } catch (cause) {
     throw new StoreError('STORE_CORRUPT_RECORD', `${what}: not a readable record`, { cause });
   }
@@ -46,7 +134,17 @@ function decode<T>(text: string, what: string): T {
   return envelope.body;
 }
 
-export const encodeClass = (definition: ClassDefinition): string => encode(definition);
-export const decodeClass = (text: string, key: string): ClassDefinition => decode<ClassDefinition>(text, key);
-export const encodeNamespace = (record: NamespaceRecord): string => encode(record);
-export const decodeNamespace = (text: string, key: string): NamespaceRecord => decode<NamespaceRecord>(text, key);
+export const encodeClass = (definition: ClassDefinition): string => JSON.stringify({ v: SCHEMA_VERSION, body: packClass(definition) });
+
+export function decodeClass(text: string, key: string): ClassDefinition {
+  const body = decodeEnvelope(text, key);
+  try {
+    return unpackClass(body);
+  } catch (cause) {
+    if (cause instanceof StoreError) throw cause;
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged class record`, { cause });
+  }
+}
+
+export const encodeNamespace = (record: NamespaceRecord): string => JSON.stringify({ v: SCHEMA_VERSION, body: record });
+export const decodeNamespace = (text: string, key: string): NamespaceRecord => decodeEnvelope(text, key) as NamespaceRecord;
