@@ -71,13 +71,20 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
   // step 13 (§6.4, M3): the update-mode gate.
   const important = isImportantChange(existing, stored);
   let childRewrites: ClassDefinition[] = [];
-  if (important && world.hasSubclasses) {
-    if (flags.update === 'compatible') {
-      throw new WbemError('WBEM_E_CLASS_HAS_CHILDREN', `class ${existing.name} has subclasses; an important change needs WBEM_FLAG_UPDATE_SAFE_MODE or FORCE_MODE`);
-    }
-    // What the children inherited (approximated over the requested superclass when it changes).
+  if (world.hasSubclasses) {
+    // What the children inherited (approximated over the requested superclass when it changes)
+    // and what they would inherit. A non-important change can still conflict with a child
+    // (a new DisableOverride qualifier it overrides: scenarios 80/81), so conflicts are checked
+    // whatever the importance.
     const before = deriveClass(parent, existing);
-    childRewrites = checkChildren(deriveClass(parent, stored), before, world.descendants, flags.update);
+    const after = deriveClass(parent, stored);
+    if (flags.update === 'compatible') {
+      if (important || conflictsWithChildren(after, before, world.descendants)) {
+        throw new WbemError('WBEM_E_CLASS_HAS_CHILDREN', `class ${existing.name} has subclasses; this change needs WBEM_FLAG_UPDATE_SAFE_MODE or FORCE_MODE`);
+      }
+    } else {
+      childRewrites = checkChildren(after, before, world.descendants, flags.update);
+    }
   }
   return { kind: 'update', definition: stored, previous: existing, important, childRewrites };
 }
@@ -345,6 +352,16 @@ function checkChildren(after: ResolvedClass, before: ResolvedClass, descendants:
     }
   }
   return rewrites;
+}
+
+function conflictsWithChildren(after: ResolvedClass, before: ResolvedClass, descendants: readonly ClassDefinition[]): boolean {
+  try {
+    checkChildren(after, before, descendants, 'safe');
+    return false;
+  } catch (error) {
+    if (error instanceof WbemError) return true;
+    throw error;
+  }
 }
 
 /** Names of the child's qualifiers that change the value of a propagated DisableOverride one. */
