@@ -62,11 +62,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await store.open();
   let server: Server | undefined;
   try {
-    const service = new WbemService({ store, serverName: options.serverName ?? hostname(), logger });
+    const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
+    const service = new WbemService({
+      store,
+      serverName: options.serverName ?? hostname(),
+      logger,
+      // A store that failed a durable write refuses all work until restarted: stop advertising.
+      onStoreFailure: () => {
+        for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
+      },
+    });
     await service.initialize();
     server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
     addWbemServices(server, service, logger);
-    const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
     health.addToServer(server);
     addReflection(server);
     const grpcServer = server;

@@ -69,6 +69,11 @@ export interface WbemServiceOptions {
   readonly logger?: ServiceLogger;
   /** Called once per committed class change, after the write is durable. Must not throw. */
   readonly onClassChange?: (change: ClassChange) => void;
+  /**
+   * Called once when the store reports a failed durable write (STORE_FAILED): from then on it
+   * refuses all work until restarted, so the server should stop advertising itself as serving.
+   */
+  readonly onStoreFailure?: (error: StoreError) => void;
 }
 
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
@@ -86,6 +91,8 @@ export class WbemService implements WbemServiceApi {
   readonly #serverName: string;
   readonly #logger: ServiceLogger;
   readonly #onClassChange: ((change: ClassChange) => void) | undefined;
+  readonly #onStoreFailure: ((error: StoreError) => void) | undefined;
+  #storeFailed = false;
   readonly #locks = new KeyedMutex();
   readonly #namespaces = new Map<NamespaceKey, NamespaceRecord>();
   /** Superclass chains (the class first, then its ancestors), by namespace and class key. */
@@ -101,6 +108,7 @@ export class WbemService implements WbemServiceApi {
     this.#serverName = options.serverName;
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#onClassChange = options.onClassChange;
+    this.#onStoreFailure = options.onStoreFailure;
     const serverName = options.serverName.toLowerCase();
     this.#isLocalMachine = (machine) => machine.toLowerCase() === serverName;
   }
@@ -531,8 +539,20 @@ export class WbemService implements WbemServiceApi {
     if (failure instanceof StoreError && failure.code === 'STORE_NOT_OPEN' && this.#shuttingDown) {
       return new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down', subject);
     }
+    if (failure instanceof StoreError && failure.code === 'STORE_FAILED') this.#storeFailure(failure);
     this.#logger.error({ operationId: ctx.operationId, err: failure, ...subject }, 'operation failed');
     return new WbemError('WBEM_E_FAILED', `internal error (operation ${ctx.operationId})`, subject, { cause: failure });
+  }
+
+  #storeFailure(error: StoreError): void {
+    if (this.#storeFailed) return;
+    this.#storeFailed = true;
+    this.#logger.error({ err: error }, 'the class store failed a durable write and refuses further work; restart the server');
+    try {
+      this.#onStoreFailure?.(error);
+    } catch (listenerError) {
+      this.#logger.error({ err: listenerError }, 'store failure listener failed');
+    }
   }
 
   #logCorrelation(

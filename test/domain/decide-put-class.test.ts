@@ -229,3 +229,18 @@ describe('values fit their CIM type exactly', () => {
     expect(catchWbem(() => checkValueFits(T.OBJECT, false, value, 'test')).status).toBe('WBEM_E_INVALID_PARAMETER');
   });
 });
+
+describe('order of the checks (§3.3 steps 6–13; docs/decisions.md D20)', () => {
+  test('a syntax error is reported before the flag/existence check', () => {
+    const stored = [cls('Ex_A', '', [prop('P', T.STRING, { qualifiers: [qual('Key', str('yes'))] })])];
+    // Same class again with CREATE_ONLY (2), but its definition is wrong in itself: the definition error wins.
+    expect(catchWbem(() => decide(stored, stored[0] as ClassDefinition, 2)).status).toBe('WBEM_E_INVALID_QUALIFIER_TYPE');
+    expect(catchWbem(() => decide(stored, cls('Ex_A', '', [prop('P'), prop('p')]), 2)).status).toBe('WBEM_E_INVALID_PARAMETER');
+    expect(catchWbem(() => decide(stored, cls('Ex_A', '', [prop('P')]), 2)).status).toBe('WBEM_E_ALREADY_EXISTS');
+  });
+
+  test('existence is checked before the superclass is resolved', () => {
+    expect(catchWbem(() => decide([], cls('Ex_B', 'Missing'), 1)).status).toBe('WBEM_E_NOT_FOUND');
+    expect(catchWbem(() => decide([], cls('Ex_B', 'Missing'), 0)).status).toBe('WBEM_E_INVALID_SUPERCLASS');
+  });
+});

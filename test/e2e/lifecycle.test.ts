@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { type HealthCheckResponse, HealthCheckResponse_ServingStatus, HealthClient } from '../../generated/grpc/health/v1/health';
 import { WbemServicesClient, type ObjectSinkEvent } from '../../generated/wbem/v1/services';
+import { WbemStatus } from '../../generated/wbem/v1/status';
 import { startServer } from '../../src/server';
 import { LevelClassStore } from '../../src/store/level-class-store';
 import { GatedStore } from '../helpers/gated-store';
@@ -92,6 +93,51 @@ describe('server lifecycle', () => {
     await expect(startServer({ listen: '127.0.0.1:0', dataDir })).rejects.toMatchObject({ code: 'STORE_LOCKED' });
     await first.stop();
     await rm(dataDir, { recursive: true, force: true });
+  });
+});
+
+describe('a failed durable write', () => {
+  test('fails the call with WBEM_E_FAILED (nothing acknowledged) and turns health NOT_SERVING', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-fail-'));
+    const server = await startServer({ listen: '127.0.0.1:0', dataDir, serverName: 'TESTHOST' });
+    const client = new WbemServicesClient(server.address, credentials.createInsecure());
+    const health = new HealthClient(server.address, credentials.createInsecure());
+    // Fault injection: classic-level's batch fails, as a full or broken disk would.
+    const { Level } = await import('level');
+    const original = Level.prototype.batch;
+    let restarted: Awaited<ReturnType<typeof startServer>> | undefined;
+    (Level.prototype as unknown as { batch: () => Promise<void> }).batch = () => Promise.reject(new Error('IO error: simulated'));
+    try {
+      const result = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Doomed'), flags: SEND_STATUS }, new Metadata(), deadline()));
+      const final = result.messages.at(-1)?.event;
+      expect(final?.$case).toBe('status');
+      expect(final?.$case === 'status' ? final.status.hresult : undefined).toBe(WbemStatus.WBEM_E_FAILED);
+      // Stages 1–3 happened; "synced to disk" never did.
+      expect(result.messages.filter((m) => m.event?.$case === 'progress').map((m) => (m.event?.$case === 'progress' ? m.event.progress.current : 0))).toEqual([1, 2, 3]);
+      expect(result.end.code).toBe(Code.INTERNAL);
+      expect(result.end.trailers['wbem-status']).toBe('WBEM_E_FAILED');
+      expect(result.end.details).toMatch(/internal error \(operation [0-9a-f-]+\)/);
+      expect(result.end.details).not.toContain('simulated');
+      Level.prototype.batch = original;
+      const check = await unary<HealthCheckResponse>((cb) => health.check({ service: '' }, new Metadata(), deadline(), cb));
+      expect(check.response?.status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+      const read = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false }, new Metadata(), deadline(), cb));
+      expect(failureOf(read).code).toBe(Code.INTERNAL);
+      await server.stop();
+      // After a restart the class that was never acknowledged is not there.
+      restarted = await startServer({ listen: '127.0.0.1:0', dataDir, serverName: 'TESTHOST' });
+      const reader = new WbemServicesClient(restarted.address, credentials.createInsecure());
+      const missing = await unary((cb) => reader.getClass({ namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false }, new Metadata(), deadline(), cb));
+      expect(failureOf(missing).code).toBe(Code.NOT_FOUND);
+      reader.close();
+    } finally {
+      Level.prototype.batch = original;
+      client.close();
+      health.close();
+      await server.stop();
+      await restarted?.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

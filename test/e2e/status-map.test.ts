@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { CimType, type ClassObject } from '../../generated/wbem/v1/cim';
 import { WbemStatus } from '../../generated/wbem/v1/status';
 import { formatHresult, toSignedHresult, WBEM_STATUS, WBEM_STATUS_NAMES, type WbemStatusName } from '../../src/domain/wbem-status';
+import { renderErrorsDoc } from '../../scripts/errors-doc';
 import { GRPC_CODE } from '../../src/transport/grpc/status-map';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { deadline, failureOf, transcript } from '../helpers/transcript';
@@ -36,6 +37,14 @@ describe('status tables', () => {
       if (!listed) absent.push(name);
     }
     expect(absent).toEqual([]);
+  });
+
+  test('docs/errors.md is the rendering of both tables: one heading per status (run `npm run docs:errors` when this fails)', () => {
+    const page = readFileSync(resolve(process.cwd(), 'docs/errors.md'), 'utf8');
+    const headings = page.split('\n').filter((line) => line.startsWith('## ')).map((line) => line.slice(3));
+    expect(headings).toEqual([...WBEM_STATUS_NAMES]);
+    expect(page).toContain(`## WBEM_E_ALREADY_EXISTS\n\n\`0x80041019\` · gRPC \`ALREADY_EXISTS\``);
+    expect(page).toBe(renderErrorsDoc());
   });
 
   test('docs/api.md fixes these codes', () => {

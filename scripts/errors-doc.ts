@@ -1,0 +1,126 @@
+/**
+ * Renders docs/errors.md from the two status tables (the HRESULT table of the domain and the gRPC
+ * code table of the transport) plus the one thing only people can write: when wbemd returns each
+ * status. `npm run docs:errors` writes the file; test/e2e/status-map.test.ts fails when the file
+ * and this rendering differ, so the page cannot drift from the code.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { status as Code } from '@grpc/grpc-js';
+import { formatHresult, WBEM_STATUS, WBEM_STATUS_NAMES, type WbemStatusName } from '../src/domain/wbem-status';
+import { GRPC_CODE } from '../src/transport/grpc/status-map';
+
+const NOT_RAISED = 'Not returned by this version; kept so clients can decode every WMI status.';
+
+/** When wbemd returns each status, and what a client can do about it. */
+const WHEN: { readonly [S in WbemStatusName]: string } = {
+  WBEM_S_NO_ERROR: 'Every successful call. The final SetStatus of PutClassAsync carries the class path in `param`; the `wbem-status` trailer is set on success too.',
+  WBEM_S_ALREADY_EXISTS: NOT_RAISED,
+  WBEM_S_RESET_TO_DEFAULT: NOT_RAISED,
+  WBEM_S_DIFFERENT: NOT_RAISED,
+  WBEM_S_NEW_STYLE: NOT_RAISED,
+  WBEM_E_FAILED: 'An internal failure that is not a rule: a store that failed a synced write (nothing was acknowledged; the store then refuses all work until restarted and health turns NOT_SERVING), or a bug. The message names the operation id; the cause is in the server log under that id, never in the response.',
+  WBEM_E_NOT_FOUND: 'GetClass or DeleteClass of a class that does not exist; PutClass(Async) with WBEM_FLAG_UPDATE_ONLY of a class that does not exist.',
+  WBEM_E_ACCESS_DENIED: NOT_RAISED + ' (Authorization comes with issue #5.)',
+  WBEM_E_TYPE_MISMATCH: 'A default value or qualifier value that does not fit its CIM type (range, sign, array-ness); a property override whose type differs from the inherited property.',
+  WBEM_E_OUT_OF_MEMORY: NOT_RAISED + ' A request larger than the server\'s receive limit is refused by gRPC itself with RESOURCE_EXHAUSTED.',
+  WBEM_E_INVALID_CONTEXT: NOT_RAISED + ' A malformed context is WBEM_E_INVALID_PARAMETER (docs/decisions.md D12).',
+  WBEM_E_INVALID_PARAMETER: 'Rejected at once (zero sink events): an unknown flag bit, CREATE_ONLY with UPDATE_ONLY, two update modes, a flag outside the method\'s table, an unparseable namespace path or a foreign machine name, a malformed context. Through the sink: an empty or ungrammatical class or member name, a duplicate member.',
+  WBEM_E_CRITICAL_ERROR: NOT_RAISED,
+  WBEM_E_NOT_SUPPORTED: NOT_RAISED,
+  WBEM_E_INVALID_SUPERCLASS: 'PutClass(Async) of a class whose superclass does not exist in the namespace (docs/decisions.md D4).',
+  WBEM_E_INVALID_NAMESPACE: 'A well-formed namespace that does not exist: rejected at once, zero sink events (docs/decisions.md D1).',
+  WBEM_E_INVALID_OBJECT: 'A class name that ends with an underscore.',
+  WBEM_E_INVALID_CLASS: 'The object sent to PutClass(Async) is not a class (`__GENUS` 2); EnumClasses under a superclass that does not exist (D14).',
+  WBEM_E_PROVIDER_LOAD_FAILURE: NOT_RAISED + ' wbemd has no providers.',
+  WBEM_E_TRANSPORT_FAILURE: NOT_RAISED,
+  WBEM_E_INVALID_OPERATION: 'A class name that starts with an underscore (system classes are not writable); DeleteClass of a system class; DeleteNamespace of root, root\\cimv2 or root\\default.',
+  WBEM_E_ALREADY_EXISTS: 'PutClass(Async) with WBEM_FLAG_CREATE_ONLY of a class that exists (of two concurrent creates exactly one wins, the other gets this); CreateNamespace of a namespace that exists.',
+  WBEM_E_OVERRIDE_NOT_ALLOWED: 'A qualifier the superclass declares DisableOverride is given another value.',
+  WBEM_E_PROPAGATED_QUALIFIER: NOT_RAISED + ' Propagated members sent back are checked against the superclass and never stored.',
+  WBEM_E_PROPAGATED_PROPERTY: NOT_RAISED + ' Propagated members sent back are checked against the superclass and never stored.',
+  WBEM_E_UNEXPECTED: NOT_RAISED,
+  WBEM_E_CANNOT_BE_KEY: 'A Key qualifier on an array, real or embedded-object property.',
+  WBEM_E_INCOMPLETE_CLASS: NOT_RAISED,
+  WBEM_E_PROVIDER_NOT_CAPABLE: NOT_RAISED,
+  WBEM_E_CLASS_HAS_CHILDREN: 'An update of a class with subclasses in WBEM_FLAG_UPDATE_COMPATIBLE mode (the default) that is an important change or conflicts with a subclass; in WBEM_FLAG_UPDATE_SAFE_MODE, an update that removes a member a subclass overrides.',
+  WBEM_E_CLASS_HAS_INSTANCES: NOT_RAISED + ' (Instances come with issue #4.)',
+  WBEM_E_ILLEGAL_NULL: NOT_RAISED,
+  WBEM_E_INVALID_QUALIFIER_TYPE: 'A qualifier value of a type the qualifier does not take (for example a string for Key).',
+  WBEM_E_INVALID_PROPERTY_TYPE: 'A property whose type is not a CIM type.',
+  WBEM_E_CANNOT_BE_SINGLETON: 'A Singleton class with key properties, or under a superclass that is not Singleton.',
+  WBEM_E_INVALID_CIM_TYPE: 'A method return type or parameter type that is not a CIM type.',
+  WBEM_E_INVALID_METHOD_PARAMETERS: NOT_RAISED,
+  WBEM_E_CALL_CANCELLED: 'The client cancelled, or its deadline passed, before the commit point: nothing was written (docs/decisions.md D9). After the commit point the write stands.',
+  WBEM_E_SHUTTING_DOWN: 'A call that arrives while the server drains after SIGTERM/SIGINT. Retry on another replica or after restart.',
+  WBEM_E_PROPAGATED_METHOD: 'A method redeclared with a signature other than the inherited one.',
+  WBEM_E_MISSING_PARAMETER_ID: 'A method parameter without an ID qualifier.',
+  WBEM_E_INVALID_PARAMETER_ID: 'A method parameter ID that is negative or not an integer.',
+  WBEM_E_NONCONSECUTIVE_PARAMETER_IDS: 'Method parameter IDs that are not 0..n-1.',
+  WBEM_E_PARAMETER_ID_ON_RETVAL: 'An ID qualifier on a method\'s return value.',
+  WBEM_E_OUT_OF_DISK_SPACE: NOT_RAISED + ' A full disk currently surfaces as WBEM_E_FAILED.',
+  WBEM_E_INVALID_QUALIFIER: 'A qualifier on an element its scope excludes (for example Key on a method).',
+  WBEM_E_INVALID_DUPLICATE_PARAMETER: 'Two parameters of one method with the same name.',
+  WBEM_E_SERVER_TOO_BUSY: NOT_RAISED,
+  WBEM_E_INVALID_FLAVOR: NOT_RAISED,
+  WBEM_E_CIRCULAR_REFERENCE: 'An update whose new superclass derives from the class itself.',
+  WBEM_E_UNSUPPORTED_CLASS_UPDATE: NOT_RAISED,
+  WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE: 'A subclass that adds keys under a keyed superclass or drops Key from an inherited key; an update that changes the keys of a class with subclasses.',
+  WBEM_E_CANNOT_CHANGE_INDEX_INHERITANCE: NOT_RAISED,
+  WBEM_E_TOO_MANY_PROPERTIES: 'A class with more than 1024 properties, inherited ones included.',
+  WBEM_E_UPDATE_TYPE_MISMATCH: 'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass declares the updated property with another type.',
+  WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED: 'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass overrides a qualifier the update makes DisableOverride.',
+  WBEM_E_UPDATE_PROPAGATED_METHOD: 'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass declares the updated method with another signature.',
+  WBEM_E_CANNOT_BE_ABSTRACT: 'An Abstract class under a concrete superclass.',
+  WBEM_E_AMENDED_OBJECT: 'A class with Amended qualifiers sent without WBEM_FLAG_USE_AMENDED_QUALIFIERS.',
+  WBEM_E_QUOTA_VIOLATION: 'A class or member name longer than 4096 characters.',
+  WBEM_E_RESERVED_001: NOT_RAISED,
+  WBEM_E_RESERVED_002: NOT_RAISED,
+  WBEM_E_VETO_PUT: NOT_RAISED,
+  CO_E_SERVER_STOPPING: NOT_RAISED,
+};
+
+const CODE_NAME: ReadonlyMap<number, string> = new Map(
+  Object.entries(Code)
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
+    .map(([name, value]) => [value, name]),
+);
+
+export function renderErrorsDoc(): string {
+  const lines = [
+    '# Errors',
+    '',
+    '<!-- Generated by `npm run docs:errors` from src/domain/wbem-status.ts, src/transport/grpc/status-map.ts',
+    '     and scripts/errors-doc.ts; a test fails when this page and the code differ. -->',
+    '',
+    'Every wbemd status (every value of the `WbemStatus` enum), in HRESULT order. A failure reaches the client three',
+    'ways at once: the final `SetStatus` event of PutClassAsync (`hresult`, `param`, `extended_status`),',
+    'the `wbem-hresult` and `wbem-status` trailers (on success too), and `grpc-status-details-bin`:',
+    'google.rpc.Status with one google.rpc.ErrorInfo (reason = the status name, domain `wbem.v1`,',
+    'metadata `hresult`, and `namespace` / `class` when the failure is about one). A call refused',
+    'before it starts ends with zero stream messages. Clients should branch on the status name',
+    '(ErrorInfo.reason or the `wbem-status` trailer), not on the gRPC code, which several statuses share.',
+    '',
+    'gRPC codes: ALREADY_EXISTS, NOT_FOUND and the like where docs/api.md fixes them; otherwise',
+    'INVALID_ARGUMENT when the request is wrong whatever the repository holds, FAILED_PRECONDITION',
+    'when it conflicts with what is stored, RESOURCE_EXHAUSTED and UNAVAILABLE for limits and a',
+    'stopping server, INTERNAL for failures that are not the caller\'s.',
+    '',
+  ];
+  for (const name of WBEM_STATUS_NAMES) {
+    lines.push(
+      `## ${name}`,
+      '',
+      `\`${formatHresult(name)}\` · gRPC \`${CODE_NAME.get(GRPC_CODE[name]) ?? String(GRPC_CODE[name])}\` · ${WBEM_STATUS[name].summary}`,
+      '',
+      WHEN[name],
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+if (require.main === module) {
+  // Run from dist/scripts/errors-doc.js by `npm run docs:errors`.
+  writeFileSync(join(__dirname, '..', '..', 'docs', 'errors.md'), renderErrorsDoc());
+}
