@@ -62,6 +62,18 @@ describe('LevelClassStore specifics', () => {
     await store.close();
   });
 
+  test('commits made in one turn of the event loop share one synced batch', async () => {
+    const batches: { commits: number; syncMs: number }[] = [];
+    const store = new LevelClassStore(dir, { onBatch: (b) => batches.push(b) });
+    await store.open();
+    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    batches.length = 0;
+    // As when one socket read carries many requests: all 16 commits are made before any I/O.
+    await Promise.all(Array.from({ length: 16 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`T${i}`), previousSuperclass: undefined }])));
+    expect(batches.map((b) => b.commits)).toEqual([16]);
+    await store.close();
+  });
+
   test('commit resolves only after a synced batch that holds its writes completed', async () => {
     // Spy on classic-level's batch: the commit must resolve after a batch with sync: true finished.
     const { Level } = await import('level');

@@ -26,15 +26,23 @@ export interface TransportLogger {
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
 
 /** Operation id, cancellation (client cancel or deadline) and peer of one call. */
+/**
+ * Abort reasons, made once: grpc-js reports 'cancelled' at the end of many calls, and a fresh
+ * Error (with its stack capture) per call showed up in profiles. A reason is only a marker: the
+ * service turns any abort into its own WBEM_E_CALL_CANCELLED.
+ */
+const CLIENT_CANCELLED = new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the call');
+const DEADLINE_PASSED = new WbemError('WBEM_E_CALL_CANCELLED', 'the deadline passed');
+
 export function createOperationContext(call: AnyCall): OperationContext {
   const abort = new AbortController();
-  const cancel = (): void => abort.abort(new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the call'));
+  const cancel = (): void => abort.abort(CLIENT_CANCELLED);
   if (call.cancelled) cancel();
   else call.once('cancelled', cancel);
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : Infinity;
   if (Number.isFinite(ms)) {
-    const timer = setTimeout(() => abort.abort(new WbemError('WBEM_E_CALL_CANCELLED', 'the deadline passed')), Math.max(0, ms));
+    const timer = setTimeout(() => abort.abort(DEADLINE_PASSED), Math.max(0, ms));
     timer.unref();
     // Whatever ends the call first, the timer must not outlive it.
     abort.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
