@@ -1,0 +1,639 @@
+/**
+ * MOF → class definitions (DMTF DSP0221, as the CIM Schema 2.41 and WMI's mofcomp use it):
+ * `#pragma include/namespace/locale`, qualifier declarations (type, default, scope, flavor),
+ * class and association declarations (properties, references, arrays, defaults, methods and
+ * parameters) and `instance of`. Pure: files are read through the `readSource` callback, so the
+ * compiler does no I/O of its own. No WMI rule is checked here beyond what the grammar needs;
+ * the definitions go through the same domain rules as any PutClass.
+ */
+import { posix } from 'node:path';
+import { CIM_TYPE, FLAVOR, cimTypeInfo, type CimValue, type ClassDefinition, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDef } from '../domain/class-model';
+import { MofError, tokenize, type MofPosition, type MofToken } from './lexer';
+
+export interface MofQualifierDecl {
+  readonly name: string;
+  readonly type: number;
+  readonly array: boolean;
+  readonly defaultValue: CimValue | null;
+  /** Lower-case scope names: class, association, indication, property, reference, method, parameter, any. */
+  readonly scopes: readonly string[];
+  readonly flavor: number;
+  readonly namespace: string;
+  readonly at: MofPosition;
+}
+
+export interface MofClass {
+  readonly definition: ClassDefinition;
+  /** The namespace of the last `#pragma namespace` before it ('' = the one the caller chose). */
+  readonly namespace: string;
+  readonly at: MofPosition;
+}
+
+export interface MofInstance {
+  readonly className: string;
+  readonly alias: string | undefined;
+  readonly properties: readonly { readonly name: string; readonly value: MofLiteral }[];
+  readonly namespace: string;
+  readonly at: MofPosition;
+}
+
+export interface MofUnit {
+  readonly qualifiers: readonly MofQualifierDecl[];
+  readonly classes: readonly MofClass[];
+  readonly instances: readonly MofInstance[];
+  /** Every file read, entry first, in the order they were included. */
+  readonly files: readonly string[];
+  /** Pragmas that were understood but have no effect here (locale, unknown ones). */
+  readonly notes: readonly string[];
+}
+
+/** A value as written, before the declared type gives it a CIM type. */
+export type MofLiteral =
+  | { readonly kind: 'integer'; readonly value: bigint }
+  | { readonly kind: 'real'; readonly value: number }
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'char'; readonly value: string }
+  | { readonly kind: 'boolean'; readonly value: boolean }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'alias'; readonly name: string }
+  | { readonly kind: 'array'; readonly items: readonly MofLiteral[] };
+
+/** Reads a file named by a path relative to the MOF root (posix separators). */
+export type ReadMofSource = (path: string) => string;
+
+const DATA_TYPES: Readonly<Record<string, number>> = {
+  sint8: CIM_TYPE.SINT8,
+  uint8: CIM_TYPE.UINT8,
+  sint16: CIM_TYPE.SINT16,
+  uint16: CIM_TYPE.UINT16,
+  sint32: CIM_TYPE.SINT32,
+  uint32: CIM_TYPE.UINT32,
+  sint64: CIM_TYPE.SINT64,
+  uint64: CIM_TYPE.UINT64,
+  real32: CIM_TYPE.REAL32,
+  real64: CIM_TYPE.REAL64,
+  boolean: CIM_TYPE.BOOLEAN,
+  string: CIM_TYPE.STRING,
+  datetime: CIM_TYPE.DATETIME,
+  char16: CIM_TYPE.CHAR16,
+  object: CIM_TYPE.OBJECT,
+};
+
+/** Qualifier flavors of DSP0004: EnableOverride and ToSubclass unless declared otherwise. */
+const DEFAULT_FLAVOR = FLAVOR.TO_SUBCLASS;
+
+/**
+ * Compiles `entry` and everything it includes. `declared` carries qualifier declarations already
+ * known (for example those stored in the target namespace), by lower-case name.
+ */
+export function compileMof(entry: string, readSource: ReadMofSource, declared: ReadonlyMap<string, MofQualifierDecl> = new Map()): MofUnit {
+  const state: CompileState = {
+    qualifierDecls: new Map(declared),
+    qualifiers: [],
+    classes: [],
+    instances: [],
+    files: [],
+    notes: [],
+    namespace: '',
+    including: new Set(),
+    readSource,
+  };
+  compileFile(state, posix.normalize(entry), undefined);
+  return { qualifiers: state.qualifiers, classes: state.classes, instances: state.instances, files: state.files, notes: state.notes };
+}
+
+interface CompileState {
+  readonly qualifierDecls: Map<string, MofQualifierDecl>;
+  readonly qualifiers: MofQualifierDecl[];
+  readonly classes: MofClass[];
+  readonly instances: MofInstance[];
+  readonly files: string[];
+  readonly notes: string[];
+  namespace: string;
+  readonly including: Set<string>;
+  readonly readSource: ReadMofSource;
+}
+
+function compileFile(state: CompileState, path: string, from: MofPosition | undefined): void {
+  if (state.including.has(path)) throw new MofError(`"${path}" includes itself`, from ?? { file: path, line: 1, column: 1 });
+  let text: string;
+  try {
+    text = state.readSource(path);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new MofError(`cannot read "${path}": ${reason}`, from ?? { file: path, line: 1, column: 1 });
+  }
+  state.files.push(path);
+  state.including.add(path);
+  new Parser(state, tokenize(text, path), path).parseFile();
+  state.including.delete(path);
+}
+
+interface TypedName {
+  readonly type: number;
+  readonly name: string;
+  readonly referenceClass: string;
+  readonly array: boolean;
+  readonly token: MofToken;
+}
+
+type QualifierUse = { readonly name: string; readonly literal: MofLiteral | undefined; readonly flavors: readonly string[]; readonly at: MofPosition };
+
+class Parser {
+  #index = 0;
+  constructor(
+    private readonly state: CompileState,
+    private readonly tokens: readonly MofToken[],
+    private readonly path: string,
+  ) {}
+
+  parseFile(): void {
+    while (this.#peek().kind !== 'end') this.#production();
+  }
+
+  // ---- tokens ----------------------------------------------------------------------------------
+
+  #peek(offset = 0): MofToken {
+    return this.tokens[Math.min(this.#index + offset, this.tokens.length - 1)] as MofToken;
+  }
+
+  #next(): MofToken {
+    const token = this.#peek();
+    if (token.kind !== 'end') this.#index++;
+    return token;
+  }
+
+  #fail(reason: string, token: MofToken = this.#peek()): never {
+    throw new MofError(reason, token.at);
+  }
+
+  #isPunct(text: string, offset = 0): boolean {
+    const token = this.#peek(offset);
+    return token.kind === 'punct' && token.text === text;
+  }
+
+  #isWord(word: string, offset = 0): boolean {
+    const token = this.#peek(offset);
+    return token.kind === 'identifier' && token.text.toLowerCase() === word;
+  }
+
+  #punct(text: string): void {
+    if (!this.#isPunct(text)) this.#fail(`expected "${text}", found ${describe(this.#peek())}`);
+    this.#index++;
+  }
+
+  #acceptPunct(text: string): boolean {
+    if (!this.#isPunct(text)) return false;
+    this.#index++;
+    return true;
+  }
+
+  #word(word: string): void {
+    if (!this.#isWord(word)) this.#fail(`expected "${word}", found ${describe(this.#peek())}`);
+    this.#index++;
+  }
+
+  #identifier(what: string): { text: string; at: MofPosition } {
+    const token = this.#peek();
+    if (token.kind !== 'identifier') this.#fail(`expected ${what}, found ${describe(token)}`);
+    this.#index++;
+    return { text: token.text, at: token.at };
+  }
+
+  #string(what: string): string {
+    const token = this.#peek();
+    if (token.kind !== 'string') this.#fail(`expected ${what} (a string), found ${describe(token)}`);
+    let value = '';
+    while (this.#peek().kind === 'string') value += (this.#next() as { value: string }).value;
+    return value;
+  }
+
+  // ---- productions -----------------------------------------------------------------------------
+
+  #production(): void {
+    const token = this.#peek();
+    if (token.kind === 'pragma') return this.#pragma();
+    if (this.#isWord('qualifier')) return this.#qualifierDeclaration();
+    const qualifiers = this.#isPunct('[') ? this.#qualifierList() : [];
+    if (this.#isWord('class')) return this.#classDeclaration(qualifiers);
+    if (this.#isWord('instance')) return this.#instanceDeclaration(qualifiers);
+    this.#fail(`expected a class, instance or qualifier declaration or a #pragma, found ${describe(this.#peek())}`);
+  }
+
+  #pragma(): void {
+    const at = this.#next().at;
+    const name = this.#identifier('a pragma name').text.toLowerCase();
+    this.#punct('(');
+    const value = this.#string(`the argument of #pragma ${name}`);
+    while (this.#acceptPunct(',')) this.#string('a pragma argument');
+    this.#punct(')');
+    switch (name) {
+      case 'include':
+        compileFile(this.state, posix.normalize(posix.join(posix.dirname(this.path), value.replace(/\\/g, '/'))), at);
+        return;
+      case 'namespace':
+        this.state.namespace = value;
+        return;
+      case 'locale':
+        this.state.notes.push(`${at.file}:${at.line}: #pragma locale("${value}") has no effect`);
+        return;
+      default:
+        this.state.notes.push(`${at.file}:${at.line}: #pragma ${name} is not supported and was ignored`);
+    }
+  }
+
+  #qualifierDeclaration(): void {
+    const at = this.#next().at;
+    const name = this.#identifier('a qualifier name');
+    this.#punct(':');
+    const typeToken = this.#identifier('a qualifier type');
+    const type = DATA_TYPES[typeToken.text.toLowerCase()];
+    if (type === undefined || type === CIM_TYPE.OBJECT) this.#fail(`"${typeToken.text}" is not a qualifier type`);
+    let array = false;
+    if (this.#acceptPunct('[')) {
+      array = true;
+      if (this.#peek().kind === 'integer') this.#next();
+      this.#punct(']');
+    }
+    const defaultValue = this.#acceptPunct('=') ? this.#typed(this.#literal(), type, array, `qualifier ${name.text}`, at) : null;
+    let scopes: string[] = [];
+    let flavor: number = DEFAULT_FLAVOR;
+    while (this.#acceptPunct(',')) {
+      if (this.#isWord('scope')) {
+        this.#next();
+        scopes = this.#wordList().map((s) => s.toLowerCase());
+      } else if (this.#isWord('flavor')) {
+        this.#next();
+        flavor = applyFlavors(DEFAULT_FLAVOR, this.#wordList(), (word) => this.#fail(`unknown flavor "${word}"`));
+      } else {
+        this.#fail(`expected Scope(...) or Flavor(...), found ${describe(this.#peek())}`);
+      }
+    }
+    this.#punct(';');
+    const decl: MofQualifierDecl = { name: name.text, type, array, defaultValue, scopes, flavor, namespace: this.state.namespace, at };
+    this.state.qualifierDecls.set(name.text.toLowerCase(), decl);
+    this.state.qualifiers.push(decl);
+  }
+
+  #wordList(): string[] {
+    this.#punct('(');
+    const words = [this.#identifier('a name').text];
+    while (this.#acceptPunct(',')) words.push(this.#identifier('a name').text);
+    this.#punct(')');
+    return words;
+  }
+
+  #qualifierList(): QualifierUse[] {
+    this.#punct('[');
+    const uses: QualifierUse[] = [];
+    do {
+      const name = this.#identifier('a qualifier name');
+      let literal: MofLiteral | undefined;
+      if (this.#acceptPunct('(')) {
+        literal = this.#literal();
+        this.#punct(')');
+      } else if (this.#isPunct('{')) {
+        literal = this.#literal();
+      }
+      const flavors: string[] = [];
+      if (this.#acceptPunct(':')) {
+        flavors.push(this.#identifier('a flavor').text);
+        // `: ToSubclass DisableOverride` — several flavors separated by spaces.
+        while (this.#peek().kind === 'identifier') flavors.push(this.#identifier('a flavor').text);
+      }
+      uses.push({ name: name.text, literal, flavors, at: name.at });
+    } while (this.#acceptPunct(','));
+    this.#punct(']');
+    return uses;
+  }
+
+  #literal(): MofLiteral {
+    const token = this.#peek();
+    if (this.#acceptPunct('{')) {
+      const items: MofLiteral[] = [];
+      if (!this.#isPunct('}')) {
+        do items.push(this.#literal());
+        while (this.#acceptPunct(','));
+      }
+      this.#punct('}');
+      return { kind: 'array', items };
+    }
+    switch (token.kind) {
+      case 'integer':
+        this.#index++;
+        return { kind: 'integer', value: token.value };
+      case 'real':
+        this.#index++;
+        return { kind: 'real', value: token.value };
+      case 'string':
+        return { kind: 'string', value: this.#string('a string') };
+      case 'char':
+        this.#index++;
+        return { kind: 'char', value: token.value };
+      case 'alias':
+        this.#index++;
+        return { kind: 'alias', name: token.text };
+      case 'identifier': {
+        const word = token.text.toLowerCase();
+        if (word === 'true' || word === 'false') {
+          this.#index++;
+          return { kind: 'boolean', value: word === 'true' };
+        }
+        if (word === 'null') {
+          this.#index++;
+          return { kind: 'null' };
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return this.#fail(`expected a value, found ${describe(token)}`);
+  }
+
+  #classDeclaration(uses: readonly QualifierUse[]): void {
+    const at = this.#next().at;
+    const name = this.#identifier('a class name');
+    let superclass = '';
+    if (this.#acceptPunct(':')) superclass = this.#identifier('a superclass name').text;
+    const qualifiers = this.#qualifiers(uses, ['class', 'association', 'indication'], `class ${name.text}`);
+    this.#punct('{');
+    const properties: PropertyDef[] = [];
+    const methods: MethodDef[] = [];
+    while (!this.#acceptPunct('}')) this.#feature(name.text, properties, methods);
+    this.#punct(';');
+    this.state.classes.push({ definition: { name: name.text, superclass, qualifiers, properties, methods }, namespace: this.state.namespace, at });
+  }
+
+  /** A property, reference or method of `owner`. */
+  #feature(owner: string, properties: PropertyDef[], methods: MethodDef[]): void {
+    const uses = this.#isPunct('[') ? this.#qualifierList() : [];
+    const typed = this.#typeAndName();
+    if (this.#isPunct('(')) {
+      const where = `method ${typed.name} of ${owner}`;
+      if (typed.array) this.#fail(`${where}: a method cannot return an array`, typed.token);
+      const parameters = this.#parameters(where);
+      this.#punct(';');
+      methods.push({ name: typed.name, returnType: typed.type, parameters, qualifiers: this.#qualifiers(uses, ['method'], where) });
+      return;
+    }
+    const where = `property ${typed.name} of ${owner}`;
+    const array = typed.array || this.#arraySuffix();
+    const value = this.#acceptPunct('=') ? this.#typed(this.#literal(), typed.type, array, where, typed.token.at) : null;
+    this.#punct(';');
+    properties.push({
+      name: typed.name,
+      type: typed.type,
+      array,
+      value,
+      qualifiers: this.#qualifiers(uses, typed.type === CIM_TYPE.REFERENCE ? ['reference', 'property'] : ['property'], where),
+      referenceClass: typed.referenceClass,
+      embeddedClass: '',
+    });
+  }
+
+  /** `uint32 Name`, `CIM_Foo REF Name`; an array suffix directly after the name is read by the caller. */
+  #typeAndName(): TypedName {
+    const token = this.#peek();
+    const typeName = this.#identifier('a data type or class name');
+    if (this.#isWord('ref')) {
+      this.#next();
+      const name = this.#identifier('a reference name').text;
+      return { type: CIM_TYPE.REFERENCE, name, referenceClass: typeName.text, array: false, token };
+    }
+    const type = DATA_TYPES[typeName.text.toLowerCase()];
+    if (type === undefined) this.#fail(`"${typeName.text}" is not a data type (a class name needs REF)`, token);
+    const name = this.#identifier('a name').text;
+    return { type, name, referenceClass: '', array: false, token };
+  }
+
+  #arraySuffix(): boolean {
+    if (!this.#acceptPunct('[')) return false;
+    if (this.#peek().kind === 'integer') this.#next();
+    this.#punct(']');
+    return true;
+  }
+
+  #parameters(where: string): ParameterDef[] {
+    this.#punct('(');
+    const declared: { uses: QualifierUse[]; typed: TypedName; array: boolean }[] = [];
+    if (!this.#isPunct(')')) {
+      do {
+        const uses = this.#isPunct('[') ? this.#qualifierList() : [];
+        const typed = this.#typeAndName();
+        const array = this.#arraySuffix();
+        // DSP0221 allows a default value for a parameter; it has no place in a WMI class.
+        if (this.#acceptPunct('=')) this.#literal();
+        declared.push({ uses, typed, array });
+      } while (this.#acceptPunct(','));
+    }
+    this.#punct(')');
+    // mofcomp numbers parameters in declaration order when none carries an ID (WMI needs them).
+    const numbered = !declared.some((d) => d.uses.some((u) => u.name.toLowerCase() === 'id'));
+    return declared.map((d, index) => {
+      const pWhere = `parameter ${d.typed.name} of ${where}`;
+      const qualifiers = this.#qualifiers(d.uses, ['parameter'], pWhere);
+      const has = (name: string): QualifierDef | undefined => qualifiers.find((q) => q.name.toLowerCase() === name);
+      const isIn = has('in');
+      const isOut = has('out');
+      const truthy = (q: QualifierDef | undefined): boolean => q !== undefined && !(q.value?.kind === 'boolean' && !q.value.value);
+      return {
+        name: d.typed.name,
+        type: d.typed.type,
+        array: d.array,
+        referenceClass: d.typed.referenceClass,
+        embeddedClass: '',
+        in: isIn === undefined && isOut === undefined ? true : truthy(isIn),
+        out: truthy(isOut),
+        qualifiers: numbered ? [...qualifiers, { name: 'ID', value: { kind: 'sint', value: BigInt(index) }, flavor: FLAVOR.NOT_OVERRIDABLE }] : qualifiers,
+      };
+    });
+  }
+
+  #instanceDeclaration(uses: readonly QualifierUse[]): void {
+    const at = this.#next().at;
+    if (uses.length > 0) this.#fail('qualifiers on an instance are not supported', this.tokens[this.#index - 1]);
+    this.#word('of');
+    const className = this.#identifier('a class name').text;
+    let alias: string | undefined;
+    if (this.#isWord('as')) {
+      this.#next();
+      const token = this.#next();
+      if (token.kind !== 'alias') this.#fail('expected an alias ($name) after "as"', token);
+      alias = token.text;
+    }
+    this.#punct('{');
+    const properties: { name: string; value: MofLiteral }[] = [];
+    while (!this.#acceptPunct('}')) {
+      if (this.#isPunct('[')) this.#qualifierList();
+      const name = this.#identifier('a property name').text;
+      this.#punct('=');
+      properties.push({ name, value: this.#literal() });
+      this.#punct(';');
+    }
+    this.#punct(';');
+    this.state.instances.push({ className, alias, properties, namespace: this.state.namespace, at });
+  }
+
+  // ---- qualifiers and values -------------------------------------------------------------------
+
+  /** Qualifier uses → QualifierDefs: values typed by their declaration, flavors from it and the use. */
+  #qualifiers(uses: readonly QualifierUse[], _scopes: readonly string[], where: string): QualifierDef[] {
+    return uses.map((use) => {
+      const decl = this.state.qualifierDecls.get(use.name.toLowerCase());
+      let value: CimValue | null;
+      if (use.literal === undefined) {
+        // `[Key]`: a boolean qualifier named alone is TRUE; any other takes its declared default.
+        value = decl === undefined || decl.type === CIM_TYPE.BOOLEAN ? { kind: 'boolean', value: true } : decl.defaultValue;
+      } else if (decl !== undefined) {
+        value = this.#typed(use.literal, decl.type, decl.array, `qualifier ${use.name} on ${where}`, use.at);
+      } else {
+        value = inferred(use.literal, (reason) => this.#fail(`qualifier ${use.name} on ${where}: ${reason}`, { kind: 'end', at: use.at }));
+      }
+      value = asWmiQualifierValue(value);
+      const flavor = applyFlavors(decl?.flavor ?? DEFAULT_FLAVOR, use.flavors, (word) => this.#fail(`unknown flavor "${word}"`, { kind: 'end', at: use.at }));
+      return { name: decl?.name ?? use.name, value, flavor };
+    });
+  }
+
+  #typed(literal: MofLiteral, type: number, array: boolean, where: string, at: MofPosition): CimValue | null {
+    const fail = (reason: string): never => this.#fail(`${where}: ${reason}`, { kind: 'end', at });
+    if (literal.kind === 'null') return null;
+    if (array) {
+      const items = literal.kind === 'array' ? literal.items : [literal];
+      return { kind: 'array', value: items.map((item) => scalar(item, type, fail)) };
+    }
+    if (literal.kind === 'array') return fail('an array value for a scalar');
+    return scalar(literal, type, fail);
+  }
+}
+
+function scalar(literal: MofLiteral, type: number, fail: (reason: string) => never): CimValue {
+  const info = cimTypeInfo(type);
+  if (info === undefined) return fail(`unknown type ${type}`);
+  switch (info.valueKind) {
+    case 'sint':
+    case 'uint':
+      if (literal.kind !== 'integer') return fail(`${info.mofName} needs an integer`);
+      return { kind: info.valueKind, value: literal.value };
+    case 'real':
+      if (literal.kind === 'integer') return { kind: 'real', value: Number(literal.value) };
+      if (literal.kind !== 'real') return fail(`${info.mofName} needs a number`);
+      return { kind: 'real', value: literal.value };
+    case 'boolean':
+      if (literal.kind !== 'boolean') return fail('boolean needs TRUE or FALSE');
+      return { kind: 'boolean', value: literal.value };
+    case 'string':
+    case 'datetime':
+      if (literal.kind !== 'string') return fail(`${info.mofName} needs a string`);
+      return { kind: info.valueKind, value: literal.value };
+    case 'reference':
+      if (literal.kind === 'alias') return { kind: 'reference', value: `$${literal.name}` };
+      if (literal.kind !== 'string') return fail('a reference needs an object path or an alias');
+      return { kind: 'reference', value: literal.value };
+    case 'char16':
+      if ((literal.kind === 'char' || literal.kind === 'string') && literal.value.length === 1) return { kind: 'char16', value: literal.value };
+      return fail('char16 needs one character');
+    case 'object':
+      return fail('embedded object values are not supported in MOF here');
+  }
+}
+
+/** The value of an undeclared qualifier: its type follows the literal (integers are sint32 in WMI). */
+function inferred(literal: MofLiteral, fail: (reason: string) => never): CimValue | null {
+  switch (literal.kind) {
+    case 'null':
+      return null;
+    case 'integer':
+      return { kind: 'sint', value: literal.value };
+    case 'real':
+      return { kind: 'real', value: literal.value };
+    case 'string':
+      return { kind: 'string', value: literal.value };
+    case 'char':
+      return { kind: 'char16', value: literal.value };
+    case 'boolean':
+      return { kind: 'boolean', value: literal.value };
+    case 'alias':
+      return { kind: 'reference', value: `$${literal.name}` };
+    case 'array': {
+      const items = literal.items.map((item) => inferred(item, fail));
+      if (items.some((item) => item === null || item.kind === 'array')) return fail('an array of null or nested arrays');
+      return { kind: 'array', value: items as CimValue[] };
+    }
+  }
+}
+
+/**
+ * WMI stores qualifier values as VT_I4, VT_R8, VT_BSTR or VT_BOOL (and arrays of them), whatever
+ * type DSP0004 declares (`MaxLen : uint32`): integers become sint32, datetimes, references and
+ * char16 become strings, as mofcomp converts them. Out-of-range integers are left for the rules.
+ */
+function asWmiQualifierValue(value: CimValue | null): CimValue | null {
+  if (value === null) return null;
+  switch (value.kind) {
+    case 'uint':
+      return { kind: 'sint', value: value.value };
+    case 'datetime':
+    case 'reference':
+    case 'char16':
+      return { kind: 'string', value: value.value };
+    case 'array':
+      return { kind: 'array', value: value.value.map((item) => asWmiQualifierValue(item) as CimValue) };
+    default:
+      return value;
+  }
+}
+
+function applyFlavors(base: number, words: readonly string[], unknown: (word: string) => never): number {
+  let flavor = base;
+  for (const word of words) {
+    switch (word.toLowerCase()) {
+      case 'enableoverride':
+        flavor &= ~FLAVOR.NOT_OVERRIDABLE;
+        break;
+      case 'disableoverride':
+        flavor |= FLAVOR.NOT_OVERRIDABLE;
+        break;
+      case 'tosubclass':
+        flavor |= FLAVOR.TO_SUBCLASS;
+        break;
+      case 'restricted':
+        flavor &= ~FLAVOR.TO_SUBCLASS;
+        break;
+      case 'toinstance':
+        flavor |= FLAVOR.TO_INSTANCE;
+        break;
+      case 'amended':
+        flavor |= FLAVOR.AMENDED;
+        break;
+      case 'translatable':
+        // DSP0004: may be localized; WMI has no flavor bit for it.
+        break;
+      default:
+        unknown(word);
+    }
+  }
+  return flavor;
+}
+
+function describe(token: MofToken): string {
+  switch (token.kind) {
+    case 'end':
+      return 'the end of the file';
+    case 'identifier':
+    case 'punct':
+      return `"${token.text}"`;
+    case 'string':
+      return 'a string';
+    case 'char':
+      return 'a char16 literal';
+    case 'integer':
+    case 'real':
+      return `the number ${token.text}`;
+    case 'alias':
+      return `$${token.text}`;
+    case 'pragma':
+      return '#pragma';
+  }
+}

@@ -1,0 +1,140 @@
+import { MofError, tokenize } from '../../src/mof/lexer';
+import { compileMof } from '../../src/mof/parser';
+
+const files = (map: Record<string, string>) => (path: string): string => {
+  const text = map[path];
+  if (text === undefined) throw new Error('no such file');
+  return text;
+};
+const one = (text: string) => compileMof('a.mof', files({ 'a.mof': text }));
+const errorOf = (run: () => unknown): MofError => {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof MofError) return error;
+    throw error;
+  }
+  throw new Error('expected a MofError, nothing was thrown');
+};
+
+describe('literals', () => {
+  test.each([
+    ['42', 42n],
+    ['-7', -7n],
+    ['0x1F', 31n],
+    ['-0x10', -16n],
+    ['101b', 5n],
+    ['017', 15n],
+    ['0', 0n],
+    ['18446744073709551615', 18446744073709551615n],
+    ['-9223372036854775808', -9223372036854775808n],
+  ])('integer %s', (text, value) => {
+    expect(tokenize(text, 'x')[0]).toMatchObject({ kind: 'integer', value });
+  });
+
+  test.each([
+    ['1.5', 1.5],
+    ['-.25', -0.25],
+    ['6.02e23', 6.02e23],
+    ['1e3', 1000],
+  ])('real %s', (text, value) => {
+    expect(tokenize(text, 'x')[0]).toMatchObject({ kind: 'real', value });
+  });
+
+  test('strings: escapes, \\x and \\X, and adjacent strings concatenate', () => {
+    const unit = one('class A { [Description("a\\tb" "\\"c\\"\\\\" "\\x41\\X263A")] string P; };');
+    expect(unit.classes[0]?.definition.properties[0]?.qualifiers[0]?.value).toEqual({ kind: 'string', value: 'a\tb"c"\\A\u263a' });
+  });
+
+  test('defaults of every type, typed by the declaration', () => {
+    const unit = one(`class A {
+      uint8 U = 255; sint64 S = -9223372036854775808; uint64 Big = 0xFFFFFFFFFFFFFFFF;
+      real32 R = 1; boolean B = TRUE; char16 C = 'x'; datetime D = "20260101000000.000000+000";
+      string Arr[] = {"a", "b"}; uint32 Fixed[4]; string N = NULL; };`);
+    expect(unit.classes[0]?.definition.properties.map((p) => [p.name, p.array, p.value])).toEqual([
+      ['U', false, { kind: 'uint', value: 255n }],
+      ['S', false, { kind: 'sint', value: -9223372036854775808n }],
+      ['Big', false, { kind: 'uint', value: 18446744073709551615n }],
+      ['R', false, { kind: 'real', value: 1 }],
+      ['B', false, { kind: 'boolean', value: true }],
+      ['C', false, { kind: 'char16', value: 'x' }],
+      ['D', false, { kind: 'datetime', value: '20260101000000.000000+000' }],
+      ['Arr', true, { kind: 'array', value: [{ kind: 'string', value: 'a' }, { kind: 'string', value: 'b' }] }],
+      ['Fixed', true, null],
+      ['N', false, null],
+    ]);
+  });
+});
+
+describe('declarations', () => {
+  test('a qualifier declaration gives its uses their type and flavor; flavors on a use override', () => {
+    const unit = one(`Qualifier MaxLen : uint32 = null, Scope(property, method, parameter);
+      Qualifier Abstract : boolean = false, Scope(class), Flavor(Restricted);
+      [Abstract] class A { [MaxLen(64): DisableOverride] string P; };`);
+    const a = unit.classes[0]?.definition;
+    expect(a?.qualifiers).toEqual([{ name: 'Abstract', value: { kind: 'boolean', value: true }, flavor: 0 }]);
+    // WMI keeps qualifier values as sint32/real64/string/boolean: a uint32 MaxLen becomes sint.
+    expect(a?.properties[0]?.qualifiers).toEqual([{ name: 'MaxLen', value: { kind: 'sint', value: 64n }, flavor: 0x02 | 0x10 }]);
+  });
+
+  test('references, methods, parameter directions and IDs', () => {
+    const unit = one(`[Association] class L { [Key] A REF Left; B REF Right; };
+      class M { uint32 Go([In] string X, [In, Out] uint32 Y[], [Out] L REF Z); };`);
+    expect(unit.classes[0]?.definition.properties.map((p) => [p.name, p.type, p.referenceClass])).toEqual([
+      ['Left', 102, 'A'],
+      ['Right', 102, 'B'],
+    ]);
+    const go = unit.classes[1]?.definition.methods[0];
+    expect(go?.parameters.map((p) => [p.name, p.type, p.array, p.in, p.out, p.qualifiers.find((q) => q.name === 'ID')?.value])).toEqual([
+      ['X', 8, false, true, false, { kind: 'sint', value: 0n }],
+      ['Y', 19, true, true, true, { kind: 'sint', value: 1n }],
+      ['Z', 102, false, false, true, { kind: 'sint', value: 2n }],
+    ]);
+  });
+
+  test('#pragma include resolves relative to the including file; #pragma namespace applies to what follows', () => {
+    const unit = compileMof(
+      'root.mof',
+      files({
+        'root.mof': '#pragma include ("sub/b.mof")\n#pragma namespace ("root/other")\nclass C { };',
+        'sub/b.mof': '#pragma include ("../a.mof")\nclass B : A { };',
+        'a.mof': 'class A { };',
+      }),
+    );
+    expect(unit.files).toEqual(['root.mof', 'sub/b.mof', 'a.mof']);
+    expect(unit.classes.map((c) => [c.definition.name, c.namespace, c.at.file, c.at.line])).toEqual([
+      ['A', '', 'a.mof', 1],
+      ['B', '', 'sub/b.mof', 2],
+      ['C', 'root/other', 'root.mof', 3],
+    ]);
+  });
+
+  test('instance of, with an alias', () => {
+    const unit = one('instance of A as $a { Name = "x"; Count = 3; };');
+    expect(unit.instances[0]).toMatchObject({ className: 'A', alias: 'a', properties: [{ name: 'Name', value: { kind: 'string', value: 'x' } }, { name: 'Count', value: { kind: 'integer', value: 3n } }] });
+  });
+});
+
+describe('errors carry file, line and column', () => {
+  test.each([
+    ['class A {\n  string P\n};', 3, 1, 'expected ";"'],
+    ['class A {\n  strin P;\n};', 2, 3, '"strin" is not a data type'],
+    ['class A { string P = "open\n}; ', 1, 22, 'unterminated string'],
+    ['/* never closed', 1, 1, 'unterminated comment'],
+    ['class A { uint32 P = "x"; };', 1, 11, 'property P of A: uint32 needs an integer'],
+    ['# include', 1, 1, 'only #pragma'],
+  ])('%j', (text, line, column, reason) => {
+    const error = errorOf(() => one(text));
+    expect(error.position).toEqual({ file: 'a.mof', line, column });
+    expect(error.message).toContain(reason);
+    expect(error.message.startsWith(`a.mof:${line}:${column}: `)).toBe(true);
+  });
+
+  test('a missing include names the including position; an include cycle is refused', () => {
+    const missing = errorOf(() => compileMof('a.mof', files({ 'a.mof': '\n#pragma include ("nope.mof")' })));
+    expect(missing.position).toMatchObject({ file: 'a.mof', line: 2, column: 1 });
+    expect(missing.message).toContain('cannot read "nope.mof"');
+    const cycle = errorOf(() => compileMof('a.mof', files({ 'a.mof': '#pragma include ("b.mof")', 'b.mof': '#pragma include ("a.mof")' })));
+    expect(cycle.message).toContain('"a.mof" includes itself');
+  });
+});
