@@ -22,6 +22,8 @@ import type {
   PropertyDef,
   QualifierDef,
   ResolvedClass,
+  ResolvedMethod,
+  ResolvedProperty,
   ResolvedQualifier,
 } from '../../domain/class-model';
 import type { ClientContext } from '../../domain/client-context';
@@ -171,25 +173,41 @@ export function definitionToProto(definition: ClassDefinition): ClassObject {
     className: definition.name,
     superclass: definition.superclass,
     qualifiers: definition.qualifiers.map(qualifierToProto),
-    properties: definition.properties.map((p) => ({
-      name: p.name,
-      type: p.type,
-      array: p.array,
-      value: valueToProto(p.value),
-      qualifiers: p.qualifiers.map(qualifierToProto),
-      referenceClass: p.referenceClass,
-      embeddedClass: p.embeddedClass,
-      classOrigin: '',
-      propagated: false,
-    })),
-    methods: definition.methods.map((m) => ({
-      name: m.name,
-      returnType: m.returnType,
-      parameters: m.parameters.map(parameterToProto),
-      qualifiers: m.qualifiers.map(qualifierToProto),
-      classOrigin: '',
-      propagated: false,
-    })),
+    properties: definition.properties.map((p) => propertyToProto(p, NO_ORIGIN)),
+    methods: definition.methods.map((m) => methodToProto(m, NO_ORIGIN)),
+  };
+}
+
+/** Where a member comes from: empty for plain definitions, resolved for reads. */
+interface MemberOrigin {
+  readonly classOrigin: string;
+  readonly propagated: boolean;
+}
+
+const NO_ORIGIN: MemberOrigin = { classOrigin: '', propagated: false };
+
+function propertyToProto(p: PropertyDef | ResolvedProperty, origin: MemberOrigin): Property {
+  return {
+    name: p.name,
+    type: p.type,
+    array: p.array,
+    value: valueToProto(p.value),
+    qualifiers: p.qualifiers.map(qualifierToProto),
+    referenceClass: p.referenceClass,
+    embeddedClass: p.embeddedClass,
+    classOrigin: origin.classOrigin,
+    propagated: origin.propagated,
+  };
+}
+
+function methodToProto(m: MethodDef | ResolvedMethod, origin: MemberOrigin): Method {
+  return {
+    name: m.name,
+    returnType: m.returnType,
+    parameters: m.parameters.map(parameterToProto),
+    qualifiers: m.qualifiers.map(qualifierToProto),
+    classOrigin: origin.classOrigin,
+    propagated: origin.propagated,
   };
 }
 
@@ -213,25 +231,8 @@ export function classViewToProto(view: ClassView): ClassObject {
     className: resolved.name,
     superclass: resolved.superclass,
     qualifiers: resolved.qualifiers.map(qualifierToProto),
-    properties: resolved.properties.map((p) => ({
-      name: p.name,
-      type: p.type,
-      array: p.array,
-      value: valueToProto(p.value),
-      qualifiers: p.qualifiers.map(qualifierToProto),
-      referenceClass: p.referenceClass,
-      embeddedClass: p.embeddedClass,
-      classOrigin: p.classOrigin,
-      propagated: p.propagated,
-    })),
-    methods: resolved.methods.map((m) => ({
-      name: m.name,
-      returnType: m.returnType,
-      parameters: m.parameters.map(parameterToProto),
-      qualifiers: m.qualifiers.map(qualifierToProto),
-      classOrigin: m.classOrigin,
-      propagated: m.propagated,
-    })),
+    properties: resolved.properties.map((p) => propertyToProto(p, p)),
+    methods: resolved.methods.map((m) => methodToProto(m, m)),
     system: {
       genus: view.system.genus,
       class: view.system.className,
