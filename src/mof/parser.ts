@@ -491,7 +491,9 @@ class Parser {
         value = inferred(use.literal, (reason) => this.#fail(`qualifier ${use.name} on ${where}: ${reason}`, { kind: 'end', at: use.at }));
       }
       value = asWmiQualifierValue(value);
-      const flavor = applyFlavors(decl?.flavor ?? DEFAULT_FLAVOR, use.flavors, (word) => this.#fail(`unknown flavor "${word}"`, { kind: 'end', at: use.at }));
+      // Declared: the declaration's flavor (DMTF default ToSubclass). Undeclared, as in WMI's own
+      // MOF: WMI's default flavor 0 (overridable, not propagated; spec §5.4 rule 1).
+      const flavor = applyFlavors(decl?.flavor ?? 0, use.flavors, (word) => this.#fail(`unknown flavor "${word}"`, { kind: 'end', at: use.at }));
       return { name: decl?.name ?? use.name, value, flavor };
     });
   }
@@ -608,7 +610,8 @@ function applyFlavors(base: number, words: readonly string[], unknown: (word: st
         flavor |= FLAVOR.AMENDED;
         break;
       case 'translatable':
-        // DSP0004: may be localized; WMI has no flavor bit for it.
+        // DSP0004: may be localized. Not WMI's Amended (which means "stored in a locale
+        // namespace"): mapping it would make every Description amended (docs/decisions.md D26).
         break;
       default:
         unknown(word);

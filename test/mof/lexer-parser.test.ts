@@ -1,5 +1,6 @@
 import { MofError, tokenize } from '../../src/mof/lexer';
 import { compileMof } from '../../src/mof/parser';
+import { writeMof } from '../../src/mof/writer';
 
 const files = (map: Record<string, string>) => (path: string): string => {
   const text = map[path];
@@ -136,5 +137,39 @@ describe('errors carry file, line and column', () => {
     expect(missing.message).toContain('cannot read "nope.mof"');
     const cycle = errorOf(() => compileMof('a.mof', files({ 'a.mof': '#pragma include ("b.mof")', 'b.mof': '#pragma include ("a.mof")' })));
     expect(cycle.message).toContain('"a.mof" includes itself');
+  });
+});
+
+describe('writeMof', () => {
+  test('round-trips escapes, reals, char16, flavors, null qualifiers and parameter directions given as flags', () => {
+    const definition = {
+      name: 'Ex_A',
+      superclass: '',
+      qualifiers: [
+        { name: 'Description', value: { kind: 'string' as const, value: 'tab\tquote" back\\ \u263a \u0001' }, flavor: 0x02 | 0x10 },
+        { name: 'Weight', value: { kind: 'real' as const, value: 2 }, flavor: 0 },
+        { name: 'Nothing', value: null, flavor: 0x01 },
+        { name: 'Ids', value: { kind: 'array' as const, value: [{ kind: 'sint' as const, value: -1n }] }, flavor: 0 },
+      ],
+      properties: [
+        { name: 'C', type: 103, array: false, value: { kind: 'char16' as const, value: "'" }, qualifiers: [], referenceClass: '', embeddedClass: '' },
+        { name: 'R', type: 5, array: true, value: { kind: 'array' as const, value: [{ kind: 'real' as const, value: 1e21 }, { kind: 'real' as const, value: -0.5 }] }, qualifiers: [], referenceClass: '', embeddedClass: '' },
+      ],
+      methods: [
+        {
+          name: 'M',
+          returnType: 19,
+          qualifiers: [],
+          parameters: [
+            { name: 'O', type: 8, array: false, referenceClass: '', embeddedClass: '', in: false, out: true, qualifiers: [{ name: 'ID', value: { kind: 'sint' as const, value: 0n }, flavor: 0x10 }] },
+          ],
+        },
+      ],
+    };
+    const text = writeMof([definition]);
+    const back = one(text).classes[0]?.definition;
+    expect(back?.qualifiers).toEqual(definition.qualifiers);
+    expect(back?.properties).toEqual(definition.properties);
+    expect(back?.methods[0]?.parameters[0]).toMatchObject({ name: 'O', in: false, out: true });
   });
 });

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compileMof, type MofUnit } from '../../src/mof/parser';
+import { writeMof } from '../../src/mof/writer';
 
 const ROOT = resolve(process.cwd(), '../shared/data/cim-schema-2.41/DMTF');
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -85,4 +86,16 @@ test('associations: references with their classes, and values typed by their dec
   expect(enabledState?.value).toEqual({ kind: 'uint', value: 5n });
   const valueMap = enabledState?.qualifiers.find((q) => q.name === 'ValueMap')?.value;
   expect(valueMap?.kind).toBe('array');
+});
+
+test('export round trip: CIM Schema 2.41 → MOF text → compile again yields identical classes', () => {
+  const text = writeMof(unit.classes.map((c) => c.definition));
+  const again = compileMof('export.mof', (path) => {
+    if (path !== 'export.mof') throw new Error(`unexpected include ${path}`);
+    return text;
+  });
+  expect(again.classes.length).toBe(unit.classes.length);
+  for (let i = 0; i < unit.classes.length; i++) {
+    expect(again.classes[i]?.definition).toEqual(unit.classes[i]?.definition);
+  }
 });
