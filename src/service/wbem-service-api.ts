@@ -17,6 +17,25 @@ export interface PutClassInput {
   readonly context: ClientContext | undefined;
 }
 
+/** One file of a CompileMof. */
+export interface MofSourceInput {
+  /** How `#pragma include` names it, relative to the first source. */
+  readonly name: string;
+  readonly text: string;
+}
+
+export interface CompileMofInput {
+  /** Where classes go unless a `#pragma namespace` says otherwise. */
+  readonly namespace: string;
+  /** The first is compiled; the others serve its includes. */
+  readonly sources: readonly MofSourceInput[];
+  /** lFlags for every class (PutClassAsync's table). */
+  readonly flags: number;
+  readonly context: ClientContext | undefined;
+  /** Write the classes that pass instead of nothing at the first failure. */
+  readonly continueOnError: boolean;
+}
+
 /** A PutClass(Async) that passed the immediate checks. */
 export interface AcceptedPutClass {
   /** WBEM_FLAG_SEND_STATUS was set: the sink forwards progress events. */
@@ -72,6 +91,8 @@ export interface EnumClassesInput {
 export interface WbemServiceApi {
   /** Immediate checks (lifecycle, namespace, object, flags); throws WbemError = rejected at once. */
   beginPutClass(input: PutClassInput, ctx: OperationContext, call: 'async' | 'sync'): AcceptedPutClass;
+  /** CompileMof's immediate checks, MOF syntax included; throws WbemError = rejected at once. */
+  beginCompileMof(input: CompileMofInput, ctx: OperationContext): AcceptedPutClass;
   getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView>;
   /** The class and all its subclasses, in one atomic commit; the class first in the result. */
   deleteClass(input: DeleteClassInput, ctx: OperationContext): Promise<{ readonly deletedClasses: readonly string[] }>;

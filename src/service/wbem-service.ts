@@ -11,6 +11,7 @@
  * under the namespace lock, where a concurrent DeleteNamespace could have removed it.
  */
 import { randomUUID } from 'node:crypto';
+import { posix } from 'node:path';
 import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
 import { checkClientContext, correlationIdOf, type ClientContext } from '../domain/client-context';
 import { decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
@@ -25,13 +26,17 @@ import {
 import { parseDeleteClassFlags, parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
 import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
 import { WbemError } from '../domain/wbem-status';
+import { MofError } from '../mof/lexer';
+import { compileMof, type MofUnit } from '../mof/parser';
 import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from '../store/class-store';
+import { StagedClasses, storeReader, type ClassReader } from './class-reader';
 import { KeyedMutex } from './keyed-mutex';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type {
   AcceptedPutClass,
   ClassView,
+  CompileMofInput,
   DeleteClassInput,
   EnumClassesInput,
   NamespaceView,
@@ -88,6 +93,7 @@ interface BoundNamespace {
 
 export class WbemService implements WbemServiceApi {
   readonly #store: ClassStore;
+  readonly #reader: ClassReader;
   readonly #serverName: string;
   readonly #logger: ServiceLogger;
   readonly #onClassChange: ((change: ClassChange) => void) | undefined;
@@ -105,6 +111,7 @@ export class WbemService implements WbemServiceApi {
 
   constructor(options: WbemServiceOptions) {
     this.#store = options.store;
+    this.#reader = storeReader(options.store);
     this.#serverName = options.serverName;
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#onClassChange = options.onClassChange;
@@ -189,17 +196,7 @@ export class WbemService implements WbemServiceApi {
         stagesReached = 2;
         // The last point where a cancel means "nothing written" (§4.4, Recommendation).
         ctx.signal.throwIfAborted();
-        const writes: StoreWrite[] = [
-          {
-            op: 'putClass',
-            namespace: bound.key,
-            definition: plan.definition,
-            previousSuperclass: plan.previous === undefined ? undefined : superclassKeyOf(plan.previous),
-          },
-        ];
-        for (const child of plan.childRewrites) {
-          writes.push({ op: 'putClass', namespace: bound.key, definition: child, previousSuperclass: superclassKeyOf(child) });
-        }
+        const writes = putClassWrites(bound.key, plan);
         // The commit point: visible from here on, and it stands whatever the client does next.
         const durable = this.#store.commit(writes);
         this.#forgetChains(bound.key, [plan.definition.name, ...plan.childRewrites.map((c) => c.name)]);
@@ -221,20 +218,125 @@ export class WbemService implements WbemServiceApi {
     }
   }
 
+  // ---- CompileMof ------------------------------------------------------------------------------
+
+  /**
+   * Immediate phase of CompileMof: lifecycle, namespace, flags, context, then the MOF itself
+   * (a syntax error, an unreadable include or a `#pragma namespace` that does not exist is
+   * rejected at once, with file:line:column).
+   */
+  beginCompileMof(input: CompileMofInput, ctx: OperationContext): AcceptedPutClass {
+    this.#checkLifecycle();
+    const target = this.#bindNamespace(input.namespace);
+    const flags = parsePutClassFlags(input.flags, 'async');
+    if (input.context !== undefined) checkClientContext(input.context);
+    const [entry] = input.sources;
+    if (entry === undefined) throw new WbemError('WBEM_E_INVALID_PARAMETER', 'no MOF source was sent');
+    const byName = new Map<string, string>();
+    for (const source of input.sources) {
+      const name = normalizeSourceName(source.name);
+      if (byName.has(name)) throw new WbemError('WBEM_E_INVALID_PARAMETER', `MOF source "${preview(source.name)}" was sent twice`);
+      byName.set(name, source.text);
+    }
+    let unit: MofUnit;
+    try {
+      unit = compileMof(normalizeSourceName(entry.name), (path) => {
+        const text = byName.get(path);
+        if (text === undefined) throw new Error('not among the sources sent');
+        return text;
+      });
+    } catch (error) {
+      if (error instanceof MofError) throw new WbemError('WBEM_E_INVALID_PARAMETER', error.message, { namespace: input.namespace });
+      throw error;
+    }
+    const targets = new Map<string, BoundNamespace>();
+    const classes = unit.classes.map((mofClass) => {
+      const pragma = mofClass.namespace;
+      let bound = targets.get(pragma);
+      if (bound === undefined) {
+        bound = pragma === '' ? target : this.#bindNamespace(isAbsoluteNamespace(pragma) ? pragma : `${formatNamespace(target.record.elements)}\\${pragma}`);
+        targets.set(pragma, bound);
+      }
+      return { definition: mofClass.definition, bound, where: `${mofClass.at.file}:${mofClass.at.line}:${mofClass.at.column}` };
+    });
+    return {
+      sendStatus: flags.sendStatus,
+      run: (sink) => this.#runCompile(target, classes, flags, input.continueOnError, input.context, ctx, sink),
+    };
+  }
+
+  /**
+   * Every class, in MOF order, judged against the store plus the classes before it (staged), then
+   * one atomic commit. The namespace locks are held throughout, progress events included: the
+   * whole compile is one write.
+   */
+  async #runCompile(
+    target: BoundNamespace,
+    classes: readonly { definition: ClassDefinition; bound: BoundNamespace; where: string }[],
+    flags: PutClassFlags,
+    continueOnError: boolean,
+    context: ClientContext | undefined,
+    ctx: OperationContext,
+    sink: ObjectSink,
+  ): Promise<Outcome> {
+    const subject = { namespace: formatNamespace(target.record.elements) };
+    try {
+      const release = await this.#locks.acquireAll(classes.map((c) => c.bound.key).concat(target.key), ctx.signal);
+      const staged = new StagedClasses(this.#store);
+      const plans: { plan: PutClassPlan; namespace: string }[] = [];
+      const writes: StoreWrite[] = [];
+      let firstFailure: WbemError | undefined;
+      let durable: Promise<void>;
+      try {
+        for (const [index, { definition, bound, where }] of classes.entries()) {
+          this.#requireNamespace(bound.key, formatNamespace(bound.record.elements));
+          try {
+            const plan = decidePutClass({ definition, flags }, await this.#loadWorld(bound.key, definition, staged));
+            for (const written of [plan.definition, ...plan.childRewrites]) staged.stage(bound.key, written);
+            writes.push(...putClassWrites(bound.key, plan));
+            plans.push({ plan, namespace: formatNamespace(bound.record.elements) });
+          } catch (failure) {
+            if (!(failure instanceof WbemError)) throw failure;
+            const located = new WbemError(failure.status, `${where}: class ${definition.name}: ${failure.param}`, {
+              namespace: formatNamespace(bound.record.elements),
+              className: definition.name,
+            });
+            if (!continueOnError) throw located;
+            firstFailure ??= located;
+          }
+          await sink.progress(index + 1, classes.length, definition.name);
+        }
+        ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
+        durable = writes.length === 0 ? Promise.resolve() : this.#store.commit(writes);
+        for (const { bound } of classes) this.#forgetChains(bound.key, classes.filter((c) => c.bound.key === bound.key).map((c) => c.definition.name));
+      } finally {
+        release();
+      }
+      await durable;
+      this.#logCorrelation(ctx, context, `CompileMof committed ${plans.length} classes`, subject);
+      for (const { plan, namespace } of plans) this.#emitChanges(plan, namespace, context, ctx);
+      if (firstFailure !== undefined) return await sink.complete({ ok: false, error: firstFailure });
+      // Success names the target namespace's path, `\\SERVER\root\cimv2`.
+      return await sink.complete({ ok: true, path: `\\\\${this.#serverName}\\${formatNamespace(target.record.elements)}` });
+    } catch (failure) {
+      return sink.complete({ ok: false, error: this.#asWbemError(failure, ctx, subject) });
+    }
+  }
+
   /** Loads what decidePutClass needs (docs/style.md §2.2): existing class, superclass chain, children. */
-  async #loadWorld(ns: NamespaceKey, definition: ClassDefinition): Promise<ClassWorld> {
+  async #loadWorld(ns: NamespaceKey, definition: ClassDefinition, reader: ClassReader = this.#reader): Promise<ClassWorld> {
     const key = classKey(definition.name);
-    const existing = await this.#store.getClass(ns, key);
+    const existing = await reader.getClass(ns, key);
     let ancestors: ClassWorld['ancestors'] = [];
     if (definition.superclass !== '') {
-      const chain = await this.#loadChain(ns, classKey(definition.superclass), key);
+      const chain = await this.#loadChain(ns, classKey(definition.superclass), key, reader);
       ancestors = chain ?? 'missing';
     }
     let hasSubclasses = false;
     let descendants: ClassDefinition[] = [];
     if (existing !== undefined) {
-      hasSubclasses = (await this.#store.listSubclasses(ns, key)).length > 0;
-      if (hasSubclasses) descendants = await this.#loadDescendants(ns, key);
+      hasSubclasses = (await reader.listSubclasses(ns, key)).length > 0;
+      if (hasSubclasses) descendants = await this.#loadDescendants(ns, key, reader);
     }
     return { existing, ancestors, hasSubclasses, descendants };
   }
@@ -243,9 +345,9 @@ export class WbemService implements WbemServiceApi {
    * The stored chain from `start` up to its root: start first. Undefined when a class on the way is
    * missing. Stops at `stopAt` (included), which is how a circular derivation shows up to the rules.
    */
-  async #loadChain(ns: NamespaceKey, start: ClassKey, stopAt?: ClassKey): Promise<readonly ClassDefinition[] | undefined> {
+  async #loadChain(ns: NamespaceKey, start: ClassKey, stopAt?: ClassKey, reader: ClassReader = this.#reader): Promise<readonly ClassDefinition[] | undefined> {
     const cacheKey = chainCacheKey(ns, start);
-    const cached = this.#chains.get(cacheKey);
+    const cached = reader.cacheable ? this.#chains.get(cacheKey) : undefined;
     if (cached !== undefined && (stopAt === undefined || !cached.some((c) => classKey(c.name) === stopAt))) return cached;
     const generation = this.#chainGeneration;
     const chain: ClassDefinition[] = [];
@@ -254,24 +356,24 @@ export class WbemService implements WbemServiceApi {
     while (next !== null) {
       if (seen.has(next)) break; // defensive: stored data is acyclic, never loop on damage
       seen.add(next);
-      const definition = await this.#store.getClass(ns, next);
+      const definition = await reader.getClass(ns, next);
       if (definition === undefined) return undefined;
       chain.push(definition);
       if (next === stopAt) return chain;
       next = superclassKeyOf(definition);
     }
-    if (generation === this.#chainGeneration) this.#chains.set(cacheKey, chain);
+    if (reader.cacheable && generation === this.#chainGeneration) this.#chains.set(cacheKey, chain);
     return chain;
   }
 
   /** Every stored subclass of `parent`, breadth-first (parents before children). */
-  async #loadDescendants(ns: NamespaceKey, parent: ClassKey): Promise<ClassDefinition[]> {
+  async #loadDescendants(ns: NamespaceKey, parent: ClassKey, reader: ClassReader = this.#reader): Promise<ClassDefinition[]> {
     const found: ClassDefinition[] = [];
     const queue: ClassKey[] = [parent];
     for (let index = 0; index < queue.length; index++) {
       const current = queue[index] as ClassKey;
-      for (const child of await this.#store.listSubclasses(ns, current)) {
-        const definition = await this.#store.getClass(ns, child);
+      for (const child of await reader.listSubclasses(ns, current)) {
+        const definition = await reader.getClass(ns, child);
         if (definition === undefined) continue; // index ahead of a concurrent delete; nothing to check
         found.push(definition);
         queue.push(child);
@@ -572,6 +674,29 @@ export class WbemService implements WbemServiceApi {
 
 /** Lock key for the namespace tree itself (create/delete namespace); not a namespace key. */
 const NAMESPACE_TREE_LOCK = '\u0000namespaces';
+
+/** The store writes of one decided PutClass: the class and the subclasses FORCE mode rewrote. */
+function putClassWrites(namespace: NamespaceKey, plan: PutClassPlan): StoreWrite[] {
+  const writes: StoreWrite[] = [
+    {
+      op: 'putClass',
+      namespace,
+      definition: plan.definition,
+      previousSuperclass: plan.previous === undefined ? undefined : superclassKeyOf(plan.previous),
+    },
+  ];
+  for (const child of plan.childRewrites) writes.push({ op: 'putClass', namespace, definition: child, previousSuperclass: superclassKeyOf(child) });
+  return writes;
+}
+
+/** `Core/./CIM_X.mof`, `Core\\CIM_X.mof` → `Core/CIM_X.mof`: how includes find their sources. */
+function normalizeSourceName(name: string): string {
+  return posix.normalize(name.replace(/\\/g, '/')).replace(/^\.\//, '');
+}
+
+function isAbsoluteNamespace(text: string): boolean {
+  return /^(\\\\|\/\/|[\\/]?root([\\/]|$))/i.test(text);
+}
 
 function chainCacheKey(ns: NamespaceKey, key: ClassKey): string {
   return `${ns}\u0000${key}`;

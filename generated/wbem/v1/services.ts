@@ -163,6 +163,32 @@ export interface NamespaceInfo {
   path: string;
 }
 
+/** One MOF file of a CompileMof request. */
+export interface MofSource {
+  /** The name `#pragma include` refers to it by, relative to the first source (`Core/CIM_X.mof`). */
+  name: string;
+  text: string;
+}
+
+/** CompileMof: the sources, the default namespace and the PutClass flags for every class. */
+export interface CompileMofRequest {
+  /** Where classes go unless a `#pragma namespace` says otherwise. */
+  namespace: string;
+  /** The first source is compiled; the others are there for its includes. */
+  sources: MofSource[];
+  /** lFlags for every class: PutClassFlag bits (CREATE_ONLY, UPDATE_ONLY, update modes, SEND_STATUS). */
+  flags: number;
+  /** pCtx; absent = NULL. */
+  context?:
+    | Context
+    | undefined;
+  /**
+   * Put the classes that pass and skip those that fail (and, so, their subclasses) instead of
+   * writing nothing at the first failure. The final status is still the first failure.
+   */
+  continueOnError: boolean;
+}
+
 function createBasePutClassRequest(): PutClassRequest {
   return { namespace: "", object: undefined, flags: 0, context: undefined };
 }
@@ -1741,6 +1767,230 @@ export const NamespaceInfo: MessageFns<NamespaceInfo> = {
   },
 };
 
+function createBaseMofSource(): MofSource {
+  return { name: "", text: "" };
+}
+
+export const MofSource: MessageFns<MofSource> = {
+  encode(message: MofSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.text !== "") {
+      writer.uint32(18).string(message.text);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MofSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMofSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MofSource {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+    };
+  },
+
+  toJSON(message: MofSource): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MofSource>, I>>(base?: I): MofSource {
+    return MofSource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MofSource>, I>>(object: I): MofSource {
+    const message = createBaseMofSource();
+    message.name = object.name ?? "";
+    message.text = object.text ?? "";
+    return message;
+  },
+};
+
+function createBaseCompileMofRequest(): CompileMofRequest {
+  return { namespace: "", sources: [], flags: 0, context: undefined, continueOnError: false };
+}
+
+export const CompileMofRequest: MessageFns<CompileMofRequest> = {
+  encode(message: CompileMofRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    for (const v of message.sources) {
+      MofSource.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.flags !== 0) {
+      writer.uint32(24).int32(message.flags);
+    }
+    if (message.context !== undefined) {
+      Context.encode(message.context, writer.uint32(34).fork()).join();
+    }
+    if (message.continueOnError !== false) {
+      writer.uint32(40).bool(message.continueOnError);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompileMofRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompileMofRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sources.push(MofSource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.flags = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.context = Context.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.continueOnError = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompileMofRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      sources: globalThis.Array.isArray(object?.sources) ? object.sources.map((e: any) => MofSource.fromJSON(e)) : [],
+      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
+      context: isSet(object.context) ? Context.fromJSON(object.context) : undefined,
+      continueOnError: isSet(object.continueOnError)
+        ? globalThis.Boolean(object.continueOnError)
+        : isSet(object.continue_on_error)
+        ? globalThis.Boolean(object.continue_on_error)
+        : false,
+    };
+  },
+
+  toJSON(message: CompileMofRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.sources?.length) {
+      obj.sources = message.sources.map((e) => MofSource.toJSON(e));
+    }
+    if (message.flags !== 0) {
+      obj.flags = Math.round(message.flags);
+    }
+    if (message.context !== undefined) {
+      obj.context = Context.toJSON(message.context);
+    }
+    if (message.continueOnError !== false) {
+      obj.continueOnError = message.continueOnError;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CompileMofRequest>, I>>(base?: I): CompileMofRequest {
+    return CompileMofRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompileMofRequest>, I>>(object: I): CompileMofRequest {
+    const message = createBaseCompileMofRequest();
+    message.namespace = object.namespace ?? "";
+    message.sources = object.sources?.map((e) => MofSource.fromPartial(e)) || [];
+    message.flags = object.flags ?? 0;
+    message.context = (object.context !== undefined && object.context !== null)
+      ? Context.fromPartial(object.context)
+      : undefined;
+    message.continueOnError = object.continueOnError ?? false;
+    return message;
+  },
+};
+
 /** IWbemServices for classes and namespaces. */
 export type WbemServicesService = typeof WbemServicesService;
 export const WbemServicesService = {
@@ -1833,6 +2083,21 @@ export const WbemServicesService = {
     responseSerialize: (value: NamespaceInfo): Buffer => Buffer.from(NamespaceInfo.encode(value).finish()),
     responseDeserialize: (value: Buffer): NamespaceInfo => NamespaceInfo.decode(value),
   },
+  /**
+   * mofcomp on the server: compiles MOF (with its includes) and puts every class in it, in
+   * order, as one atomic write. The stream is the object sink, as for PutClassAsync: one progress
+   * event per class (with WBEM_FLAG_SEND_STATUS), then one SetStatus naming the first failing
+   * class and its file:line:column. A MOF syntax error is rejected at once.
+   */
+  compileMof: {
+    path: "/wbem.v1.WbemServices/CompileMof" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: CompileMofRequest): Buffer => Buffer.from(CompileMofRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompileMofRequest => CompileMofRequest.decode(value),
+    responseSerialize: (value: ObjectSinkEvent): Buffer => Buffer.from(ObjectSinkEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ObjectSinkEvent => ObjectSinkEvent.decode(value),
+  },
 } as const;
 
 export interface WbemServicesServer extends UntypedServiceImplementation {
@@ -1856,6 +2121,13 @@ export interface WbemServicesServer extends UntypedServiceImplementation {
   deleteNamespace: handleUnaryCall<DeleteNamespaceRequest, DeleteNamespaceResponse>;
   /** Enumerates the __NAMESPACE children of a namespace. */
   enumNamespaces: handleServerStreamingCall<EnumNamespacesRequest, NamespaceInfo>;
+  /**
+   * mofcomp on the server: compiles MOF (with its includes) and puts every class in it, in
+   * order, as one atomic write. The stream is the object sink, as for PutClassAsync: one progress
+   * event per class (with WBEM_FLAG_SEND_STATUS), then one SetStatus naming the first failing
+   * class and its file:line:column. A MOF syntax error is rejected at once.
+   */
+  compileMof: handleServerStreamingCall<CompileMofRequest, ObjectSinkEvent>;
 }
 
 export interface WbemServicesClient extends Client {
@@ -1964,6 +2236,18 @@ export interface WbemServicesClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<NamespaceInfo>;
+  /**
+   * mofcomp on the server: compiles MOF (with its includes) and puts every class in it, in
+   * order, as one atomic write. The stream is the object sink, as for PutClassAsync: one progress
+   * event per class (with WBEM_FLAG_SEND_STATUS), then one SetStatus naming the first failing
+   * class and its file:line:column. A MOF syntax error is rejected at once.
+   */
+  compileMof(request: CompileMofRequest, options?: Partial<CallOptions>): ClientReadableStream<ObjectSinkEvent>;
+  compileMof(
+    request: CompileMofRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ObjectSinkEvent>;
 }
 
 export const WbemServicesClient = makeGenericClientConstructor(

@@ -47,6 +47,15 @@ export function wbemServicesHandlers(service: WbemServiceApi, log: TransportLogg
         return { path: outcome.path };
       }),
 
+    compileMof: (call) =>
+      serveStream('CompileMof', log, call, async (ctx, accept) => {
+        const { namespace, sources, flags, context, continueOnError } = call.request;
+        const accepted = service.beginCompileMof({ namespace, sources, flags, context: contextFromProto(context), continueOnError }, ctx);
+        accept();
+        const outcome = await accepted.run(new ObjectSink(grpcSinkPort(call, ctx.signal, 'CompileMof'), accepted.sendStatus));
+        return outcome.ok ? undefined : outcome.error;
+      }),
+
     getClass: (call, callback) =>
       serveUnary('GetClass', log, call, callback, async (ctx) => {
         const { namespace, className, localOnly } = call.request;

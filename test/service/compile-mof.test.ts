@@ -1,0 +1,135 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { ObjectSink } from '../../src/service/object-sink';
+import type { CompileMofInput } from '../../src/service/wbem-service-api';
+import { catchWbem } from '../helpers/catch-wbem';
+import { RecordingPort } from '../helpers/recording-port';
+import { ctx, failureOf, serviceFixture, type ServiceFixture } from './fixtures';
+
+const SEND_STATUS = 128;
+const CREATE_ONLY = 2;
+
+function input(sources: Record<string, string>, extra: Partial<CompileMofInput> = {}): CompileMofInput {
+  return { namespace: 'root/cimv2', sources: Object.entries(sources).map(([name, text]) => ({ name, text })), flags: SEND_STATUS, context: undefined, continueOnError: false, ...extra };
+}
+
+async function compile(fixture: ServiceFixture, request: CompileMofInput) {
+  const accepted = fixture.service.beginCompileMof(request, ctx());
+  const port = new RecordingPort();
+  const outcome = await accepted.run(new ObjectSink(port, accepted.sendStatus));
+  return { outcome, port };
+}
+
+const exists = async (fixture: ServiceFixture, name: string): Promise<boolean> =>
+  fixture.service.getClass('root/cimv2', name, true, ctx()).then(
+    () => true,
+    () => false,
+  );
+
+const THREE = 'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { uint32 Size; };\nclass Ex_C : Ex_B { };\n';
+
+test('every class of the MOF is written, with one progress event per class', async () => {
+  const fixture = await serviceFixture();
+  const { outcome, port } = await compile(fixture, input({ 'a.mof': THREE }));
+  expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2' });
+  expect(port.events.filter((e) => e.kind === 'progress').map((e) => (e.kind === 'progress' ? [e.current, e.total, e.message] : []))).toEqual([
+    [1, 3, 'Ex_A'],
+    [2, 3, 'Ex_B'],
+    [3, 3, 'Ex_C'],
+  ]);
+  expect(await exists(fixture, 'Ex_C')).toBe(true);
+  expect(fixture.changes.map((c) => c.target.name)).toEqual(['Ex_A', 'Ex_B', 'Ex_C']);
+});
+
+test('a class that breaks a rule writes nothing, and the final status names it and its position', async () => {
+  const fixture = await serviceFixture();
+  const bad = 'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { [Key] string Other; };\nclass Ex_C { };\n';
+  const { outcome, port } = await compile(fixture, input({ 'a.mof': bad }));
+  expect(failureOf(outcome)).toBe('WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE');
+  expect(outcome.ok ? '' : outcome.error.param).toMatch(/^a\.mof:2:1: class Ex_B: /);
+  expect(outcome.ok ? {} : outcome.error.subject).toEqual({ namespace: 'root\\cimv2', className: 'Ex_B' });
+  expect(port.events.filter((e) => e.kind === 'progress')).toHaveLength(1);
+  expect(await exists(fixture, 'Ex_A')).toBe(false);
+  expect(await exists(fixture, 'Ex_C')).toBe(false);
+  expect(fixture.changes).toEqual([]);
+});
+
+test('continue_on_error writes the classes that pass and still reports the first failure', async () => {
+  const fixture = await serviceFixture();
+  const bad = 'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { [Key] string Other; };\nclass Ex_D : Ex_B { };\nclass Ex_C { };\n';
+  const { outcome } = await compile(fixture, input({ 'a.mof': bad }, { continueOnError: true }));
+  expect(failureOf(outcome)).toBe('WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE');
+  expect([await exists(fixture, 'Ex_A'), await exists(fixture, 'Ex_B'), await exists(fixture, 'Ex_D'), await exists(fixture, 'Ex_C')]).toEqual([true, false, false, true]);
+});
+
+test('flags apply to every class: CREATE_ONLY against an existing class fails, UPDATE with the compile works', async () => {
+  const fixture = await serviceFixture();
+  await compile(fixture, input({ 'a.mof': THREE }));
+  const again = await compile(fixture, input({ 'a.mof': THREE }, { flags: CREATE_ONLY }));
+  expect(failureOf(again.outcome)).toBe('WBEM_E_ALREADY_EXISTS');
+  const update = await compile(fixture, input({ 'a.mof': 'class Ex_C : Ex_B { string Note; };' }));
+  expect(update.outcome.ok).toBe(true);
+  const view = await fixture.service.getClass('root/cimv2', 'Ex_C', false, ctx());
+  expect(view.class.properties.map((p) => p.name)).toEqual(['Id', 'Size', 'Note']);
+});
+
+test('a class defined twice in one compile, and a later class that derives from an earlier one, see the staged state', async () => {
+  const fixture = await serviceFixture();
+  const text = 'class Ex_A { [Key] string Id; };\nclass Ex_A { [Key] string Id; string More; };\nclass Ex_B : Ex_A { };\n';
+  const { outcome } = await compile(fixture, input({ 'a.mof': text }));
+  expect(outcome.ok).toBe(true);
+  const view = await fixture.service.getClass('root/cimv2', 'Ex_B', false, ctx());
+  expect(view.class.properties.map((p) => p.name)).toEqual(['Id', 'More']);
+});
+
+test('rejected at once: MOF syntax errors (with position), missing includes, unknown pragma namespaces, bad flags', async () => {
+  const fixture = await serviceFixture();
+  const syntax = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_A {\n  strin P;\n};' }), ctx()));
+  expect(syntax.status).toBe('WBEM_E_INVALID_PARAMETER');
+  expect(syntax.param).toBe('a.mof:2:3: "strin" is not a data type (a class name needs REF)');
+  const include = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': '#pragma include ("b.mof")' }), ctx()));
+  expect(include.param).toContain('cannot read "b.mof"');
+  const namespace = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': '#pragma namespace ("root/absent")\nclass Ex_A { };' }), ctx()));
+  expect(namespace.status).toBe('WBEM_E_INVALID_NAMESPACE');
+  expect(catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': THREE }, { flags: 3 }), ctx())).status).toBe('WBEM_E_INVALID_PARAMETER');
+  expect(catchWbem(() => fixture.service.beginCompileMof(input({}), ctx())).param).toBe('no MOF source was sent');
+  expect(await exists(fixture, 'Ex_A')).toBe(false);
+});
+
+test('includes resolve among the sources sent; #pragma namespace sends classes to another namespace', async () => {
+  const fixture = await serviceFixture();
+  await fixture.service.createNamespace('root', 'other', ctx());
+  const { outcome } = await compile(
+    fixture,
+    input({ 'main.mof': '#pragma include ("sub/a.mof")\n#pragma namespace ("root/other")\nclass Ex_Other { };', 'sub/a.mof': 'class Ex_A { };' }),
+  );
+  expect(outcome.ok).toBe(true);
+  expect(await exists(fixture, 'Ex_A')).toBe(true);
+  expect(await exists(fixture, 'Ex_Other')).toBe(false);
+  await expect(fixture.service.getClass('root/other', 'Ex_Other', true, ctx())).resolves.toBeDefined();
+});
+
+const ROOT = resolve(process.cwd(), '../shared/data/cim-schema-2.41/DMTF');
+function schemaSources(): { name: string; text: string }[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : name.endsWith('.mof') ? [path] : [];
+    });
+  const files = walk(ROOT).map((path) => ({ name: relative(ROOT, path), text: readFileSync(path, 'utf8') }));
+  const entry = files.findIndex((f) => f.name === 'cim_schema_2.41.0.mof');
+  return [files[entry] as { name: string; text: string }, ...files.filter((_, i) => i !== entry)];
+}
+
+test('CIM Schema 2.41 in one CompileMof is one atomic write: the C6 conflict (D25) writes nothing; continue_on_error writes the rest', async () => {
+  const fixture = await serviceFixture();
+  const sources = schemaSources();
+  const strict = await compile(fixture, { namespace: 'root/cimv2', sources, flags: 0, context: undefined, continueOnError: false });
+  expect(failureOf(strict.outcome)).toBe('WBEM_E_CANNOT_BE_ABSTRACT');
+  expect(strict.outcome.ok ? '' : strict.outcome.error.param).toMatch(/^Policy\/CIM_PolicyInSystem\.mof:\d+:\d+: class CIM_PolicyInSystem: /);
+  expect(await exists(fixture, 'CIM_ManagedElement')).toBe(false);
+  const lenient = await compile(fixture, { namespace: 'root/cimv2', sources, flags: 0, context: undefined, continueOnError: true });
+  expect(failureOf(lenient.outcome)).toBe('WBEM_E_CANNOT_BE_ABSTRACT');
+  const all = await fixture.service.enumClasses({ namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true }, ctx());
+  expect(all.length).toBe(1438 - 7);
+});
