@@ -5,6 +5,7 @@
  */
 import { FLAVOR, type ClassDefinition, type MethodDef, type PropertyDef, type QualifierDef, type ResolvedClass, type ResolvedQualifier } from './class-model';
 import { checkDefinitionSyntax, findQualifier, hasTrue, MAX_PROPERTIES, sameSignature } from './class-rules';
+import type { ClassRules } from './client-context';
 import { checkClassName, classKey, sameName } from './names';
 import type { PutClassFlags } from './put-class-flags';
 import { deriveClass, resolveClass } from './resolve-class';
@@ -40,10 +41,13 @@ export interface PutClassPlan {
 export interface PutClassInput {
   readonly definition: ClassDefinition;
   readonly flags: PutClassFlags;
+  /** WMI's class rules (the default) or DSP0004's where WMI is stricter (client-context.ts). */
+  readonly rules?: ClassRules;
 }
 
 export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClassPlan {
   const { definition, flags } = input;
+  const rules = input.rules ?? 'wmi';
   // §3.3 step 6, C1: only a class may be put as a class.
   if (definition.genus !== undefined && definition.genus !== 0 && definition.genus !== 1) {
     throw new WbemError('WBEM_E_INVALID_CLASS', `the object is not a class (__GENUS ${definition.genus})`);
@@ -62,7 +66,7 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
   const parent = resolveSuperclass(definition, world, existing !== undefined);
   // step 11 (C6–C12 against the resolved superclass)
   const stored = strip(definition, parent, flags.useAmendedQualifiers);
-  checkAgainstSuperclass(stored, parent);
+  checkAgainstSuperclass(stored, parent, rules);
   // step 12 (§5.8, K5): an update carrying amended qualifiers needs WBEM_FLAG_USE_AMENDED_QUALIFIERS.
   if (existing !== undefined && !flags.useAmendedQualifiers && carriesAmended(definition)) {
     throw new WbemError('WBEM_E_AMENDED_OBJECT', `class ${definition.name} carries amended qualifiers; set WBEM_FLAG_USE_AMENDED_QUALIFIERS`);
@@ -191,7 +195,7 @@ function isKey(qualifiers: readonly QualifierDef[]): boolean {
   return hasTrue(qualifiers, 'Key');
 }
 
-function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass | undefined): void {
+function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass | undefined, rules: ClassRules): void {
   const name = stored.name;
   checkOverrides(propagatedOnly(parent?.qualifiers ?? []), stored.qualifiers, `class ${name}`);
   const parentHasKeys = parent?.properties.some((p) => isKey(p.qualifiers)) ?? false;
@@ -228,8 +232,8 @@ function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass |
       checkOverrides(propagatedOnly(inherited.qualifiers), method.qualifiers, `method ${method.name} of ${name}`);
     }
   }
-  // C6 (K8, SDK reading): Abstract only below an abstract superclass.
-  if (parent !== undefined && hasTrue(stored.qualifiers, 'Abstract') && !hasTrue(parent.qualifiers, 'Abstract')) {
+  // C6 (K8, SDK reading): Abstract only below an abstract superclass. DSP0004 has no such rule.
+  if (rules === 'wmi' && parent !== undefined && hasTrue(stored.qualifiers, 'Abstract') && !hasTrue(parent.qualifiers, 'Abstract')) {
     throw new WbemError('WBEM_E_CANNOT_BE_ABSTRACT', `${name} cannot be abstract: its superclass ${parent.name} is not`);
   }
   // C7: a singleton has no keys (own or inherited) and derives only from singletons.

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
-import { checkClientContext, correlationIdOf, type ClientContext } from '../domain/client-context';
+import { checkClientContext, classRulesOf, correlationIdOf, type ClientContext } from '../domain/client-context';
 import { decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
 import { classKey, isIdentifier, namespaceKeyOf, preview, type ClassKey, type NamespaceKey } from '../domain/names';
 import {
@@ -192,7 +192,7 @@ export class WbemService implements WbemServiceApi {
         const namespace = this.#requireNamespace(bound.key, subject.namespace);
         const world = await this.#loadWorld(bound.key, definition);
         stagesReached = 1;
-        const plan = decidePutClass({ definition, flags }, world);
+        const plan = decidePutClass({ definition, flags, rules: classRulesOf(context) }, world);
         stagesReached = 2;
         // The last point where a cancel means "nothing written" (§4.4, Recommendation).
         ctx.signal.throwIfAborted();
@@ -283,6 +283,7 @@ export class WbemService implements WbemServiceApi {
     try {
       const release = await this.#locks.acquireAll(classes.map((c) => c.bound.key).concat(target.key), ctx.signal);
       const staged = new StagedClasses(this.#store);
+      const rules = classRulesOf(context);
       const plans: { plan: PutClassPlan; namespace: string }[] = [];
       const writes: StoreWrite[] = [];
       let firstFailure: WbemError | undefined;
@@ -291,7 +292,7 @@ export class WbemService implements WbemServiceApi {
         for (const [index, { definition, bound, where }] of classes.entries()) {
           this.#requireNamespace(bound.key, formatNamespace(bound.record.elements));
           try {
-            const plan = decidePutClass({ definition, flags }, await this.#loadWorld(bound.key, definition, staged));
+            const plan = decidePutClass({ definition, flags, rules }, await this.#loadWorld(bound.key, definition, staged));
             for (const written of [plan.definition, ...plan.childRewrites]) staged.stage(bound.key, written);
             writes.push(...putClassWrites(bound.key, plan));
             plans.push({ plan, namespace: formatNamespace(bound.record.elements) });

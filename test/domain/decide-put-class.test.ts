@@ -1,4 +1,5 @@
 import { CIM_TYPE, type ClassDefinition, type CimValue, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDef } from '../../src/domain/class-model';
+import { checkClientContext, classRulesOf } from '../../src/domain/client-context';
 import { decidePutClass, isImportantChange, type ClassWorld } from '../../src/domain/decide-put-class';
 import { parsePutClassFlags } from '../../src/domain/put-class-flags';
 import { localView, propertyCount, resolveClass } from '../../src/domain/resolve-class';
@@ -242,5 +243,22 @@ describe('order of the checks (§3.3 steps 6–13; docs/decisions.md D20)', () =
   test('existence is checked before the superclass is resolved', () => {
     expect(catchWbem(() => decide([], cls('Ex_B', 'Missing'), 1)).status).toBe('WBEM_E_NOT_FOUND');
     expect(catchWbem(() => decide([], cls('Ex_B', 'Missing'), 0)).status).toBe('WBEM_E_INVALID_SUPERCLASS');
+  });
+});
+
+describe('DSP0004 rules on request (context __wbemd_DMTFRules; docs/decisions.md D25)', () => {
+  const abstractUnderConcrete = cls('B', 'A', [], { qualifiers: [qual('Abstract')] });
+  test('C6 applies by default and is lifted with rules = dmtf; every other rule still holds', () => {
+    expect(catchWbem(() => decidePutClass({ definition: abstractUnderConcrete, flags: parsePutClassFlags(0, 'async') }, world([cls('A')], abstractUnderConcrete))).status).toBe('WBEM_E_CANNOT_BE_ABSTRACT');
+    expect(decidePutClass({ definition: abstractUnderConcrete, flags: parsePutClassFlags(0, 'async'), rules: 'dmtf' }, world([cls('A')], abstractUnderConcrete)).kind).toBe('create');
+    const keyUnderKeyed = cls('B', 'A', [prop('K2', T.STRING, { qualifiers: [KEY] })]);
+    expect(catchWbem(() => decidePutClass({ definition: keyUnderKeyed, flags: parsePutClassFlags(0, 'async'), rules: 'dmtf' }, world([A_KEYED], keyUnderKeyed))).status).toBe('WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE');
+  });
+
+  test('the context value is read case-insensitively and must be a boolean', () => {
+    expect(classRulesOf(new Map([['__WBEMD_dmtfrules', bool(true)]]))).toBe('dmtf');
+    expect(classRulesOf(new Map([['__wbemd_DMTFRules', bool(false)]]))).toBe('wmi');
+    expect(classRulesOf(undefined)).toBe('wmi');
+    expect(catchWbem(() => checkClientContext(new Map([['__wbemd_DMTFRules', str('yes')]]))).status).toBe('WBEM_E_INVALID_PARAMETER');
   });
 });

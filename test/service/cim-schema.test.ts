@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DMTF_RULES } from '../../src/domain/client-context';
 import { compileMof } from '../../src/mof/parser';
 import { ctx, serviceFixture } from './fixtures';
 
@@ -25,6 +26,22 @@ const REFUSED_BY_C6 = [
   'CIM_PolicyConditionInPolicyRepository: WBEM_E_INVALID_SUPERCLASS',
   'CIM_ReusablePolicy: WBEM_E_INVALID_SUPERCLASS',
 ];
+
+test('with __wbemd_DMTFRules in the context, all of CIM Schema 2.41 loads with zero errors', async () => {
+  const unit = compileMof('cim_schema_2.41.0.mof', (path) => readFileSync(join(ROOT, path), 'utf8'));
+  const fixture = await serviceFixture();
+  const context = new Map([[DMTF_RULES, { kind: 'boolean' as const, value: true }]]);
+  const failures: string[] = [];
+  for (const { definition } of unit.classes) {
+    const { outcome } = await fixture.put(definition, 2, { context });
+    if (!outcome.ok) failures.push(`${definition.name}: ${outcome.error.status}`);
+  }
+  expect(failures).toEqual([]);
+  const all = await fixture.service.enumClasses({ namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true }, ctx());
+  expect(all.length).toBe(unit.classes.length);
+  const policy = await fixture.service.getClass('root/cimv2', 'CIM_PolicyInSystem', false, ctx());
+  expect(policy.system.derivation).toEqual(['CIM_HostedDependency', 'CIM_Dependency']);
+});
 
 test('all of CIM Schema 2.41 but the C6 conflict loads, and resolves as the MOF says', async () => {
   const unit = compileMof('cim_schema_2.41.0.mof', (path) => readFileSync(join(ROOT, path), 'utf8'));
