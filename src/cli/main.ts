@@ -7,8 +7,10 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startServer } from '../server';
 import { StoreError } from '../store/class-store';
+import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
+import { mofgen, MOFGEN_USAGE } from './mofgen';
 
-const USAGE = `usage: wbemd serve [--listen HOST:PORT] [--data DIR] [--server-name NAME] [--shutdown-grace-ms MS]
+const SERVE_USAGE = `usage: wbemd serve [--listen HOST:PORT] [--data DIR] [--server-name NAME] [--shutdown-grace-ms MS]
 
   --listen             address to serve on (env WBEMD_LISTEN; default 127.0.0.1:50051)
   --data               LevelDB directory (env WBEMD_DATA; default ./data)
@@ -16,17 +18,22 @@ const USAGE = `usage: wbemd serve [--listen HOST:PORT] [--data DIR] [--server-na
   --shutdown-grace-ms  how long SIGTERM lets calls in flight finish (default 10000)
 `;
 
+/** Every command's usage, for `wbemd --help` and an unknown command. */
+const USAGE = (): string => `${SERVE_USAGE}\n${MOFCOMP_USAGE}\n${MOFGEN_USAGE}`;
+
 /** The longest a log line waits in the buffer. */
 const LOG_FLUSH_MS = 250;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(USAGE());
     return command === undefined ? 2 : 0;
   }
+  if (command === 'mofcomp') return mofcomp(rest, process.stdout, process.stderr);
+  if (command === 'mofgen') return mofgen(rest, process.stdout, process.stderr);
   if (command !== 'serve') {
-    process.stderr.write(`wbemd: unknown command "${command}"\n${USAGE}`);
+    process.stderr.write(`wbemd: unknown command "${command}"\n${USAGE()}`);
     return 2;
   }
   let values;
@@ -43,11 +50,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       strict: true,
     }));
   } catch (error) {
-    process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n${SERVE_USAGE}`);
     return 2;
   }
   if (values.help === true) {
-    process.stdout.write(USAGE);
+    process.stdout.write(SERVE_USAGE);
     return 0;
   }
   const grace = values['shutdown-grace-ms'] === undefined ? undefined : Number(values['shutdown-grace-ms']);

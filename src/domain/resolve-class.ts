@@ -126,6 +126,26 @@ export function localView(resolved: ResolvedClass): ResolvedClass {
   };
 }
 
+/**
+ * What PutClass would have to receive to store this class again: its local members with their
+ * local qualifiers, flavors without the server-set origin bits (the export of `as_mof`/mofgen).
+ */
+export function storedDefinitionOf(resolved: ResolvedClass): ClassDefinition {
+  const local = (qualifiers: readonly ResolvedQualifier[]): QualifierDef[] =>
+    qualifiers.filter((q) => !q.propagated).map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK }));
+  return {
+    name: resolved.name,
+    superclass: resolved.superclass,
+    qualifiers: local(resolved.qualifiers),
+    properties: resolved.properties
+      .filter((p) => !p.propagated)
+      .map((p) => ({ name: p.name, type: p.type, array: p.array, value: p.value, qualifiers: local(p.qualifiers), referenceClass: p.referenceClass, embeddedClass: p.embeddedClass })),
+    methods: resolved.methods
+      .filter((m) => !m.propagated)
+      .map((m) => ({ name: m.name, returnType: m.returnType, parameters: m.parameters, qualifiers: local(m.qualifiers) })),
+  };
+}
+
 /** __PROPERTY_COUNT: non-system properties, inherited ones included (§5.3). */
 export function propertyCount(resolved: ResolvedClass): number {
   return resolved.properties.length;

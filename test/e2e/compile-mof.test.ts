@@ -27,7 +27,7 @@ test('CompileMof streams one progress event per class, then SetStatus with the n
     { $case: 'status', status: { hresult: WbemStatus.WBEM_S_NO_ERROR, param: '\\\\TESTHOST\\root\\cimv2' } },
   ]);
   expect(call.end.code).toBe(Code.OK);
-  const read = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_MofChild', localOnly: false }, new Metadata(), deadline(), cb));
+  const read = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_MofChild', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
   expect(read.response?.object?.properties.map((p: { name: string }) => p.name)).toEqual(['Id', 'Size']);
 });
 
@@ -41,7 +41,7 @@ test('a rule failure: nothing written, the final status and ErrorInfo name the c
   ]);
   expect(call.end.code).toBe(Code.FAILED_PRECONDITION);
   expect(call.end.errorInfo?.metadata.class).toBe('Ex_Bad2');
-  const read = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Bad1', localOnly: false }, new Metadata(), deadline(), cb));
+  const read = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Bad1', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
   expect(read.end?.code).toBe(Code.NOT_FOUND);
 });
 

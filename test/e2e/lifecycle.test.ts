@@ -51,7 +51,7 @@ describe('server lifecycle', () => {
     expect(seen).toEqual([HealthCheckResponse_ServingStatus.SERVING, HealthCheckResponse_ServingStatus.NOT_SERVING]);
     watch.cancel(); // a Watch never ends by itself and would hold the drain to its deadline
 
-    const late = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Drained', localOnly: false }, new Metadata(), deadline(), cb));
+    const late = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Drained', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
     expect(failureOf(late).code).toBe(Code.UNAVAILABLE);
 
     store.release();
@@ -80,7 +80,7 @@ describe('server lifecycle', () => {
     await transcript(client.enumNamespaces({ parent: 'root', deep: false }, new Metadata(), deadline()));
     store.release();
     expect((await ended).end.code).toBe(Code.CANCELLED);
-    const get = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Cancelled', localOnly: false }, new Metadata(), deadline(), cb));
+    const get = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Cancelled', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
     expect(failureOf(get).errorInfo?.reason).toBe('WBEM_E_NOT_FOUND');
     client.close();
     await server.stop();
@@ -121,13 +121,13 @@ describe('a failed durable write', () => {
       Level.prototype.batch = original;
       const check = await unary<HealthCheckResponse>((cb) => health.check({ service: '' }, new Metadata(), deadline(), cb));
       expect(check.response?.status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
-      const read = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false }, new Metadata(), deadline(), cb));
+      const read = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
       expect(failureOf(read).code).toBe(Code.INTERNAL);
       await server.stop();
       // After a restart the class that was never acknowledged is not there.
       restarted = await startServer({ listen: '127.0.0.1:0', dataDir, serverName: 'TESTHOST' });
       const reader = new WbemServicesClient(restarted.address, credentials.createInsecure());
-      const missing = await unary((cb) => reader.getClass({ namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false }, new Metadata(), deadline(), cb));
+      const missing = await unary((cb) => reader.getClass({ namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
       expect(failureOf(missing).code).toBe(Code.NOT_FOUND);
       reader.close();
     } finally {

@@ -72,7 +72,7 @@ describe('PutClassAsync over gRPC', () => {
     const tr = await put({ object: keyed('Ex_Missing'), flags: UPDATE_ONLY });
     expectSinkProtocol(tr);
     expect(tr.end).toMatchObject({ code: Code.NOT_FOUND, errorInfo: { reason: 'WBEM_E_NOT_FOUND' } });
-    const get = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Missing', localOnly: false }, new Metadata(), deadline(), cb));
+    const get = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Missing', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
     expect(failureOf(get).errorInfo?.reason).toBe('WBEM_E_NOT_FOUND');
   });
 
@@ -96,7 +96,7 @@ describe('PutClassAsync over gRPC', () => {
   test('every namespace spelling of docs/api.md reaches the same class', async () => {
     await put({ object: keyed('Ex_Spelled') });
     for (const namespace of ['root/cimv2', 'root\\cimv2', '\\\\.\\root\\cimv2', '//./root/cimv2', '\\\\TESTHOST\\root\\cimv2', 'ROOT/CIMV2']) {
-      const got = await unary((cb) => t.client.getClass({ namespace, className: 'ex_spelled', localOnly: false }, new Metadata(), deadline(), cb));
+      const got = await unary((cb) => t.client.getClass({ namespace, className: 'ex_spelled', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
       expect(responseOf(got).object?.system?.path).toBe('\\\\TESTHOST\\root\\cimv2:Ex_Spelled');
     }
   });
@@ -114,7 +114,7 @@ describe('PutClassAsync over gRPC', () => {
         p('S', CimType.CIM_SINT64, { value: { kind: { $case: 'sint', sint: -9223372036854775808n } } }),
       ]),
     });
-    const got = responseOf(await unary<GetClassResponse>((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Bounds', localOnly: false }, new Metadata(), deadline(), cb)));
+    const got = responseOf(await unary<GetClassResponse>((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Bounds', localOnly: false, asMof: false }, new Metadata(), deadline(), cb)));
     expect(got.object?.properties.map((prop) => prop.value?.kind)).toEqual([
       { $case: 'uint', uint: 18446744073709551615n },
       { $case: 'sint', sint: -9223372036854775808n },
@@ -135,7 +135,7 @@ describe('reads and writes besides PutClassAsync', () => {
   test('GetClass returns the resolved class with origins and system properties; local_only the local members', async () => {
     await put({ object: cls('Ex_Base', '', [p('Id', CimType.CIM_STRING, { qualifiers: [q('Key'), q('Description', { kind: { $case: 'string', string: 'the id' } }, 0x2)] }), p('P', CimType.CIM_UINT32)]) });
     await put({ object: cls('Ex_Sub', 'ex_base', [p('Q')]) });
-    const got = responseOf(await unary<GetClassResponse>((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'EX_SUB', localOnly: false }, new Metadata(), deadline(), cb)));
+    const got = responseOf(await unary<GetClassResponse>((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'EX_SUB', localOnly: false, asMof: false }, new Metadata(), deadline(), cb)));
     const object = got.object;
     expect(object?.superclass).toBe('Ex_Base');
     expect(object?.properties.map((prop) => [prop.name, prop.classOrigin, prop.propagated])).toEqual([
@@ -160,7 +160,7 @@ describe('reads and writes besides PutClassAsync', () => {
       relpath: 'Ex_Sub',
       propertyCount: 3,
     });
-    const local = responseOf(await unary<GetClassResponse>((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Sub', localOnly: true }, new Metadata(), deadline(), cb)));
+    const local = responseOf(await unary<GetClassResponse>((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_Sub', localOnly: true, asMof: false }, new Metadata(), deadline(), cb)));
     expect(local.object?.properties.map((prop) => prop.name)).toEqual(['Q']);
   });
 

@@ -86,4 +86,5 @@ export function responseOf<Res>(result: { response?: Res; end?: CallEnd }): Res 
   return result.response as Res;
 }
 
-export const deadline = (): { deadline: Date } => ({ deadline: new Date(Date.now() + 20_000) });
+/** Call options with a deadline (20 s unless told), so a hung call fails the test instead of hanging it. */
+export const deadline = (ms = 20_000): { deadline: Date } => ({ deadline: new Date(Date.now() + ms) });

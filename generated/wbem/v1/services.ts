@@ -94,11 +94,20 @@ export interface GetClassRequest {
   className: string;
   /** Only the class's own members (no inherited ones). */
   localOnly: boolean;
+  /**
+   * Also return the class as MOF (its stored definition: local members and local qualifiers,
+   * flavors spelled out), which CompileMof or `wbemd mofcomp` read back to the same class.
+   */
+  asMof: boolean;
 }
 
 /** The class read by GetClass. */
 export interface GetClassResponse {
-  object?: ClassObject | undefined;
+  object?:
+    | ClassObject
+    | undefined;
+  /** With as_mof: the class declaration in MOF. */
+  mof: string;
 }
 
 /** IWbemServices::DeleteClass. */
@@ -832,7 +841,7 @@ export const ExtendedStatus: MessageFns<ExtendedStatus> = {
 };
 
 function createBaseGetClassRequest(): GetClassRequest {
-  return { namespace: "", className: "", localOnly: false };
+  return { namespace: "", className: "", localOnly: false, asMof: false };
 }
 
 export const GetClassRequest: MessageFns<GetClassRequest> = {
@@ -845,6 +854,9 @@ export const GetClassRequest: MessageFns<GetClassRequest> = {
     }
     if (message.localOnly !== false) {
       writer.uint32(24).bool(message.localOnly);
+    }
+    if (message.asMof !== false) {
+      writer.uint32(32).bool(message.asMof);
     }
     return writer;
   },
@@ -886,6 +898,14 @@ export const GetClassRequest: MessageFns<GetClassRequest> = {
             message.localOnly = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.asMof = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -911,6 +931,11 @@ export const GetClassRequest: MessageFns<GetClassRequest> = {
         : isSet(object.local_only)
         ? globalThis.Boolean(object.local_only)
         : false,
+      asMof: isSet(object.asMof)
+        ? globalThis.Boolean(object.asMof)
+        : isSet(object.as_mof)
+        ? globalThis.Boolean(object.as_mof)
+        : false,
     };
   },
 
@@ -925,6 +950,9 @@ export const GetClassRequest: MessageFns<GetClassRequest> = {
     if (message.localOnly !== false) {
       obj.localOnly = message.localOnly;
     }
+    if (message.asMof !== false) {
+      obj.asMof = message.asMof;
+    }
     return obj;
   },
 
@@ -936,18 +964,22 @@ export const GetClassRequest: MessageFns<GetClassRequest> = {
     message.namespace = object.namespace ?? "";
     message.className = object.className ?? "";
     message.localOnly = object.localOnly ?? false;
+    message.asMof = object.asMof ?? false;
     return message;
   },
 };
 
 function createBaseGetClassResponse(): GetClassResponse {
-  return { object: undefined };
+  return { object: undefined, mof: "" };
 }
 
 export const GetClassResponse: MessageFns<GetClassResponse> = {
   encode(message: GetClassResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.object !== undefined) {
       ClassObject.encode(message.object, writer.uint32(10).fork()).join();
+    }
+    if (message.mof !== "") {
+      writer.uint32(18).string(message.mof);
     }
     return writer;
   },
@@ -973,6 +1005,14 @@ export const GetClassResponse: MessageFns<GetClassResponse> = {
             message.object = ClassObject.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mof = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -986,13 +1026,19 @@ export const GetClassResponse: MessageFns<GetClassResponse> = {
   },
 
   fromJSON(object: any): GetClassResponse {
-    return { object: isSet(object.object) ? ClassObject.fromJSON(object.object) : undefined };
+    return {
+      object: isSet(object.object) ? ClassObject.fromJSON(object.object) : undefined,
+      mof: isSet(object.mof) ? globalThis.String(object.mof) : "",
+    };
   },
 
   toJSON(message: GetClassResponse): unknown {
     const obj: any = {};
     if (message.object !== undefined) {
       obj.object = ClassObject.toJSON(message.object);
+    }
+    if (message.mof !== "") {
+      obj.mof = message.mof;
     }
     return obj;
   },
@@ -1005,6 +1051,7 @@ export const GetClassResponse: MessageFns<GetClassResponse> = {
     message.object = (object.object !== undefined && object.object !== null)
       ? ClassObject.fromPartial(object.object)
       : undefined;
+    message.mof = object.mof ?? "";
     return message;
   },
 };

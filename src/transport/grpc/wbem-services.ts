@@ -3,6 +3,8 @@
  */
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import { WbemServicesService, type WbemServicesServer } from '../../../generated/wbem/v1/services';
+import { storedDefinitionOf } from '../../domain/resolve-class';
+import { writeMof } from '../../mof/writer';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
 import { classFromProto, classViewToProto, contextFromProto } from './codec';
@@ -58,8 +60,9 @@ export function wbemServicesHandlers(service: WbemServiceApi, log: TransportLogg
 
     getClass: (call, callback) =>
       serveUnary('GetClass', log, call, callback, async (ctx) => {
-        const { namespace, className, localOnly } = call.request;
-        return { object: classViewToProto(await service.getClass(namespace, className, localOnly, ctx)) };
+        const { namespace, className, localOnly, asMof } = call.request;
+        const view = await service.getClass(namespace, className, localOnly, ctx);
+        return { object: classViewToProto(view), mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '' };
       }),
 
     deleteClass: (call, callback) =>

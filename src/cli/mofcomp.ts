@@ -1,0 +1,230 @@
+/**
+ * `wbemd mofcomp [--server HOST:PORT] [-N NAMESPACE] [flags] FILE…`: compiles MOF locally
+ * (following #pragma include), then puts the classes through PutClassAsync in dependency order,
+ * with a bounded window of calls in flight. Nothing is sent when any file fails to compile.
+ */
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Context } from '../../generated/wbem/v1/cim';
+import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
+import { WbemServicesClient, type ObjectSinkEvent } from '../../generated/wbem/v1/services';
+import { DMTF_RULES } from '../domain/client-context';
+import { classKey } from '../domain/names';
+import { MofError } from '../mof/lexer';
+import { compileMof, type MofClass } from '../mof/parser';
+import { definitionToProto, valueToProto } from '../transport/grpc/codec';
+import { progressReporter } from './progress';
+
+export const MOFCOMP_USAGE = `usage: wbemd mofcomp [--server HOST:PORT] [-N NAMESPACE] [options] FILE...
+
+  --server HOST:PORT  the wbemd server (env WBEMD_SERVER; default 127.0.0.1:50051)
+  -N, --namespace NS  target namespace (default root/cimv2; #pragma namespace overrides it)
+  --create-only       WBEM_FLAG_CREATE_ONLY: fail on a class that exists
+  --update-only       WBEM_FLAG_UPDATE_ONLY: fail on a class that does not exist
+  --safe              WBEM_FLAG_UPDATE_SAFE_MODE
+  --force             WBEM_FLAG_UPDATE_FORCE_MODE
+  --dmtf              DSP0004's class rules where WMI is stricter (context __wbemd_DMTFRules)
+  --continue          go on after a failed class (its subclasses are skipped)
+  --window N          calls in flight (default 16)
+  --check             compile only; send nothing
+`;
+
+const FLAG = { CREATE_ONLY: 2, UPDATE_ONLY: 1, SAFE: 0x20, FORCE: 0x40 } as const;
+
+interface PlannedClass {
+  readonly mofClass: MofClass;
+  /** Indexes of earlier classes that must be written first (superclass, earlier definition). */
+  readonly after: readonly number[];
+}
+
+/** Which earlier classes each class waits for: its superclass and an earlier definition of itself. */
+export function dependencyPlan(classes: readonly MofClass[]): PlannedClass[] {
+  const latest = new Map<string, number>();
+  return classes.map((mofClass, index) => {
+    const after: number[] = [];
+    const self = `${mofClass.namespace}\u0000${classKey(mofClass.definition.name)}`;
+    const earlier = latest.get(self);
+    if (earlier !== undefined) after.push(earlier);
+    if (mofClass.definition.superclass !== '') {
+      const parent = latest.get(`${mofClass.namespace}\u0000${classKey(mofClass.definition.superclass)}`);
+      if (parent !== undefined) after.push(parent);
+    }
+    latest.set(self, index);
+    return { mofClass, after };
+  });
+}
+
+export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        server: { type: 'string' },
+        namespace: { type: 'string', short: 'N' },
+        'create-only': { type: 'boolean' },
+        'update-only': { type: 'boolean' },
+        safe: { type: 'boolean' },
+        force: { type: 'boolean' },
+        dmtf: { type: 'boolean' },
+        continue: { type: 'boolean' },
+        window: { type: 'string' },
+        check: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    err.write(`wbemd mofcomp: ${error instanceof Error ? error.message : String(error)}\n${MOFCOMP_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    out.write(MOFCOMP_USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    err.write(`wbemd mofcomp: no MOF file given\n${MOFCOMP_USAGE}`);
+    return 2;
+  }
+  const window = values.window === undefined ? 16 : Number(values.window);
+  if (!Number.isInteger(window) || window < 1 || window > 1024) {
+    err.write('wbemd mofcomp: --window must be an integer from 1 to 1024\n');
+    return 2;
+  }
+  // Flag conflicts (CREATE_ONLY with UPDATE_ONLY, two modes) are the server's to refuse, with its HRESULT.
+  const flags =
+    (values['create-only'] === true ? FLAG.CREATE_ONLY : 0) |
+    (values['update-only'] === true ? FLAG.UPDATE_ONLY : 0) |
+    (values.safe === true ? FLAG.SAFE : 0) |
+    (values.force === true ? FLAG.FORCE : 0);
+
+  // 1. Compile everything locally: a file that does not compile means nothing is sent.
+  const classes: MofClass[] = [];
+  for (const file of positionals) {
+    try {
+      const root = dirname(file);
+      const unit = compileMof(basename(file), (path) => readFileSync(join(root, path), 'utf8'));
+      classes.push(...unit.classes.map((c) => ({ ...c, at: { ...c.at, file: join(root, c.at.file) } })));
+    } catch (error) {
+      if (error instanceof MofError) {
+        err.write(`${error.position.file === basename(file) ? file : join(dirname(file), error.position.file)}:${error.position.line}:${error.position.column}: ${error.reason}\n`);
+        return 1;
+      }
+      throw error;
+    }
+  }
+  if (values.check === true) {
+    out.write(`${classes.length} classes compiled; nothing sent (--check)\n`);
+    return 0;
+  }
+
+  // 2. Put them in dependency order, `window` at a time.
+  const namespace = values.namespace ?? 'root/cimv2';
+  const context: Context | undefined =
+    values.dmtf === true ? { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } } : undefined;
+  const client = new WbemServicesClient(values.server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051', credentials.createInsecure());
+  const progress = progressReporter(out, classes.length);
+  try {
+    const result = await putAll(client, dependencyPlan(classes), { namespace, flags, context, window, continueOnError: values.continue === true }, () => progress.step());
+    progress.done();
+    for (const failure of result.failures.slice(0, 20)) err.write(`${failure}\n`);
+    if (result.failures.length > 20) err.write(`… and ${result.failures.length - 20} more failures\n`);
+    out.write(`${result.written} of ${classes.length} classes written to ${namespace}${result.failures.length > 0 ? `, ${result.failures.length} failed` : ''}${result.skipped > 0 ? `, ${result.skipped} not sent` : ''}\n`);
+    return result.failures.length === 0 && result.skipped === 0 ? 0 : 1;
+  } finally {
+    client.close();
+  }
+}
+
+interface PutOptions {
+  readonly namespace: string;
+  readonly flags: number;
+  readonly context: Context | undefined;
+  readonly window: number;
+  readonly continueOnError: boolean;
+}
+
+/** Runs the plan: each class once everything it waits for succeeded; at most `window` at a time. */
+export async function putAll(
+  client: WbemServicesClient,
+  plan: readonly PlannedClass[],
+  options: PutOptions,
+  onDone: () => void,
+): Promise<{ written: number; failures: string[]; skipped: number }> {
+  const state = plan.map(() => 'waiting');
+  const failures: string[] = [];
+  let written = 0;
+  let stopped = false;
+  let next = 0; // classes before `next` have all been started or settled
+  return new Promise((resolvePromise) => {
+    let running = 0;
+    const pump = (): void => {
+      for (let index = next; index < plan.length && running < options.window && !stopped; index++) {
+        if (state[index] !== 'waiting') continue;
+        const item = plan[index] as PlannedClass;
+        if (item.after.some((dependency) => state[dependency] === 'failed')) {
+          state[index] = 'failed';
+          failures.push(`${where(item.mofClass)}: class ${item.mofClass.definition.name}: not sent, a class it depends on failed`);
+          onDone();
+          continue;
+        }
+        if (!item.after.every((dependency) => state[dependency] === 'ok')) continue;
+        state[index] = 'running';
+        running++;
+        void putOne(client, item.mofClass, options).then((failure) => {
+          running--;
+          if (failure === undefined) {
+            state[index] = 'ok';
+            written++;
+          } else {
+            state[index] = 'failed';
+            failures.push(failure);
+            if (!options.continueOnError) stopped = true;
+          }
+          onDone();
+          pump();
+        });
+      }
+      while (next < plan.length && state[next] !== 'waiting') next++;
+      if (running === 0 && (stopped || next >= plan.length)) {
+        resolvePromise({ written, failures, skipped: state.filter((s) => s === 'waiting').length });
+      }
+    };
+    pump();
+  });
+}
+
+function where(mofClass: MofClass): string {
+  return `${mofClass.at.file}:${mofClass.at.line}:${mofClass.at.column}`;
+}
+
+/** One PutClassAsync; resolves with a failure line, or undefined on success. */
+function putOne(client: WbemServicesClient, mofClass: MofClass, options: PutOptions): Promise<string | undefined> {
+  const namespace = mofClass.namespace === '' ? options.namespace : mofClass.namespace;
+  const call = client.putClassAsync(
+    { namespace, object: definitionToProto(mofClass.definition), flags: options.flags, ...(options.context === undefined ? {} : { context: options.context }) },
+    new Metadata(),
+  );
+  return new Promise((resolvePromise) => {
+    let final: ObjectSinkEvent | undefined;
+    call.on('data', (event: ObjectSinkEvent) => (final = event));
+    const failed = (reason: string): void => resolvePromise(`${where(mofClass)}: class ${mofClass.definition.name}: ${reason}`);
+    const finalStatus = () => (final?.event?.$case === 'status' ? final.event.status : undefined);
+    // A failure ends with the final SetStatus, then a non-OK gRPC status ('error'); a call
+    // rejected at once has only the gRPC status, whose trailers carry the same WbemStatus.
+    call.on('error', (error: Error & { details?: string; metadata?: Metadata }) => {
+      const status = finalStatus();
+      if (status !== undefined) return failed(`${wbemStatusToJSON(status.hresult)}: ${status.param}`);
+      const name = error.metadata?.get('wbem-status')[0];
+      failed(`${typeof name === 'string' ? `${name}: ` : ''}${error.details ?? error.message}`);
+    });
+    call.on('end', () => {
+      const status = finalStatus();
+      if (status?.hresult === WbemStatus.WBEM_S_NO_ERROR) resolvePromise(undefined);
+      else failed(status === undefined ? 'no final status' : `${wbemStatusToJSON(status.hresult)}: ${status.param}`);
+    });
+  });
+}

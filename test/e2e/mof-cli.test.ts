@@ -1,0 +1,85 @@
+/**
+ * `wbemd mofcomp` and `wbemd mofgen` as users run them (child processes) against a real server:
+ * the whole CIM Schema 2.41 in, out as MOF, and in again into another namespace, identical.
+ */
+import { Metadata } from '@grpc/grpc-js';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { ClassObject } from '../../generated/wbem/v1/cim';
+import { startTestServer, type TestServer } from '../helpers/test-server';
+import { deadline, unary } from '../helpers/transcript';
+
+const run = promisify(execFile);
+const WBEMD = resolve(__dirname, '..', '..', 'bin', 'wbemd.js');
+const SCHEMA = resolve(process.cwd(), '../shared/data/cim-schema-2.41/DMTF/cim_schema_2.41.0.mof');
+
+let t: TestServer;
+let scratch: string;
+beforeAll(async () => {
+  t = await startTestServer();
+  scratch = await mkdtemp(join(tmpdir(), 'wbemd-mof-'));
+});
+afterAll(async () => {
+  await t.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const wbemd = (args: string[]) =>
+  run(process.execPath, [WBEMD, ...args], { maxBuffer: 64 * 1024 * 1024 }).then(
+    (result) => ({ code: 0, ...result }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+
+function enumAll(namespace: string): Promise<ClassObject[]> {
+  return new Promise((resolvePromise, reject) => {
+    const objects: ClassObject[] = [];
+    const call = t.client.enumClasses({ namespace, superclass: '', deep: true, localOnly: false }, new Metadata(), deadline(60_000));
+    call.on('data', (object: ClassObject) => objects.push(object));
+    call.on('error', reject);
+    call.on('end', () => resolvePromise(objects));
+  });
+}
+
+test('mofcomp loads CIM Schema 2.41 (zero errors with --dmtf); mofgen exports it; the export loads into another namespace identical', async () => {
+  const load = await wbemd(['mofcomp', '--server', t.server.address, '--dmtf', '--create-only', SCHEMA]);
+  expect(load.stderr).toBe('');
+  expect(load.code).toBe(0);
+  expect(load.stdout).toContain('1438 of 1438 classes written to root/cimv2\n');
+  expect(load.stdout).toContain('1438/1438 classes\n'); // not a TTY: plain progress lines
+
+  const exported = join(scratch, 'export.mof');
+  const gen = await wbemd(['mofgen', '--server', t.server.address, '-N', 'root/cimv2', '-o', exported]);
+  expect(gen.code).toBe(0);
+
+  const created = await unary((cb) => t.client.createNamespace({ parent: 'root', name: 'copy' }, new Metadata(), deadline(), cb));
+  expect(created.end).toBeUndefined();
+  const again = await wbemd(['mofcomp', '--server', t.server.address, '-N', 'root/copy', '--dmtf', '--create-only', exported]);
+  expect(again.code).toBe(0);
+
+  const strip = (o: ClassObject) => ({ ...o, system: { ...o.system, namespace: '', path: '' } });
+  const original = (await enumAll('root/cimv2')).map(strip);
+  const copy = (await enumAll('root/copy')).map(strip);
+  expect(copy.length).toBe(1438);
+  expect(copy).toEqual(original);
+}, 120_000);
+
+test('mofcomp: a syntax error sends nothing; a rule failure names the class and its position; exit code 1', async () => {
+  const broken = join(scratch, 'broken.mof');
+  await writeFile(broken, 'class Ex_Cli {\n  string P\n};\n');
+  const syntax = await wbemd(['mofcomp', '--server', t.server.address, broken]);
+  expect(syntax.code).toBe(1);
+  expect(syntax.stderr).toBe(`${broken}:3:1: expected ";", found "}"\n`);
+
+  const rules = join(scratch, 'rules.mof');
+  await writeFile(rules, 'class Ex_CliA { [Key] string Id; };\nclass Ex_CliB : Ex_CliA { [Key] string More; };\nclass Ex_CliC : Ex_CliB { };\n');
+  const failed = await wbemd(['mofcomp', '--server', t.server.address, rules]);
+  expect(failed.code).toBe(1);
+  expect(failed.stderr).toContain(`${rules}:2:1: class Ex_CliB: WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE: `);
+  expect(failed.stdout).toContain('1 of 3 classes written to root/cimv2, 1 failed, 1 not sent');
+
+  const usage = await wbemd(['mofcomp', '--window', '0', rules]);
+  expect(usage.code).toBe(2);
+});
