@@ -84,20 +84,25 @@ export function tokenize(source: string, file: string): MofToken[] {
     const start = i;
     if (c === '"') {
       i++;
+      // Whole runs between escapes are sliced, not built a character at a time (that garbage
+      // was two thirds of the time to compile the CIM Schema).
       let value = '';
+      let run = i;
       for (;;) {
-        if (i >= length || source[i] === '\n') fail('unterminated string', start);
-        const ch = source[i] as string;
-        if (ch === '"') break;
-        if (ch === '\\') {
+        const code = source.charCodeAt(i);
+        if (code === 0x22) break; // "
+        if (code === 0x0a || i >= length) fail('unterminated string', start);
+        if (code === 0x5c) {
+          value += source.slice(run, i);
           const [decoded, next] = readEscape(source, i, () => fail('bad escape sequence', i));
           value += decoded;
           i = next;
+          run = i;
           continue;
         }
-        value += ch;
         i++;
       }
+      value += source.slice(run, i);
       i++;
       tokens.push({ kind: 'string', value, at: at(start) });
       continue;
