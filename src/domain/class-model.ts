@@ -185,3 +185,19 @@ export interface ResolvedClass {
   /** __DYNASTY: the top-most ancestor, or the class itself. */
   readonly dynasty: string;
 }
+
+/**
+ * A qualifier declaration (DSP0004 `Qualifier Name : type = default, Scope(...), Flavor(...)`),
+ * kept per namespace by CompileMof. WMI itself has none; wbemd applies them to MOF only.
+ */
+export interface QualifierDeclaration {
+  readonly name: string;
+  /** A CIM_TYPE code (never OBJECT or REFERENCE). */
+  readonly type: number;
+  readonly array: boolean;
+  readonly defaultValue: CimValue | null;
+  /** Lower-case DSP0004 scope names: class, association, indication, property, reference, method, parameter, any. */
+  readonly scopes: readonly string[];
+  /** WBEM_FLAVOR_* bits the qualifier starts with. */
+  readonly flavor: number;
+}

@@ -7,17 +7,11 @@
  * the definitions go through the same domain rules as any PutClass.
  */
 import { posix } from 'node:path';
-import { CIM_TYPE, FLAVOR, cimTypeInfo, type CimValue, type ClassDefinition, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDef } from '../domain/class-model';
+import { CIM_TYPE, FLAVOR, cimTypeInfo, type CimValue, type ClassDefinition, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDeclaration, type QualifierDef } from '../domain/class-model';
 import { MofError, tokenize, type MofPosition, type MofToken } from './lexer';
 
-export interface MofQualifierDecl {
-  readonly name: string;
-  readonly type: number;
-  readonly array: boolean;
-  readonly defaultValue: CimValue | null;
-  /** Lower-case scope names: class, association, indication, property, reference, method, parameter, any. */
-  readonly scopes: readonly string[];
-  readonly flavor: number;
+export interface MofQualifierDecl extends QualifierDeclaration {
+  /** The `#pragma namespace` in force where it was declared ('' = the caller's). */
   readonly namespace: string;
   readonly at: MofPosition;
 }
@@ -128,6 +122,9 @@ function compileFile(state: CompileState, path: string, from: MofPosition | unde
   new Parser(state, tokenize(text, path), path).parseFile();
   state.including.delete(path);
 }
+
+/** What a qualifier is used on, as DSP0004 names scopes. */
+type ScopeElement = 'class' | 'association' | 'indication' | 'property' | 'reference' | 'method' | 'parameter';
 
 interface TypedName {
   readonly type: number;
@@ -356,12 +353,15 @@ class Parser {
     const name = this.#identifier('a class name');
     let superclass = '';
     if (this.#acceptPunct(':')) superclass = this.#identifier('a superclass name').text;
-    const qualifiers = this.#qualifiers(uses, ['class', 'association', 'indication'], `class ${name.text}`);
     this.#punct('{');
     const properties: PropertyDef[] = [];
     const methods: MethodDef[] = [];
     while (!this.#acceptPunct('}')) this.#feature(name.text, properties, methods);
     this.#punct(';');
+    // An association is marked so, or known by its references (only associations have them).
+    const marked = (qualifier: string): boolean => uses.some((u) => u.name.toLowerCase() === qualifier && !(u.literal?.kind === 'boolean' && !u.literal.value));
+    const kind = marked('association') || properties.some((p) => p.type === CIM_TYPE.REFERENCE) ? 'association' : marked('indication') ? 'indication' : 'class';
+    const qualifiers = this.#qualifiers(uses, kind, `class ${name.text}`);
     this.state.classes.push({ definition: { name: name.text, superclass, qualifiers, properties, methods }, namespace: this.state.namespace, at });
   }
 
@@ -374,7 +374,7 @@ class Parser {
       if (typed.array) this.#fail(`${where}: a method cannot return an array`, typed.token);
       const parameters = this.#parameters(where);
       this.#punct(';');
-      methods.push({ name: typed.name, returnType: typed.type, parameters, qualifiers: this.#qualifiers(uses, ['method'], where) });
+      methods.push({ name: typed.name, returnType: typed.type, parameters, qualifiers: this.#qualifiers(uses, 'method', where) });
       return;
     }
     const where = `property ${typed.name} of ${owner}`;
@@ -386,7 +386,7 @@ class Parser {
       type: typed.type,
       array,
       value,
-      qualifiers: this.#qualifiers(uses, typed.type === CIM_TYPE.REFERENCE ? ['reference', 'property'] : ['property'], where),
+      qualifiers: this.#qualifiers(uses, typed.type === CIM_TYPE.REFERENCE ? 'reference' : 'property', where),
       referenceClass: typed.referenceClass,
       embeddedClass: '',
     });
@@ -432,7 +432,7 @@ class Parser {
     const numbered = !declared.some((d) => d.uses.some((u) => u.name.toLowerCase() === 'id'));
     return declared.map((d, index) => {
       const pWhere = `parameter ${d.typed.name} of ${where}`;
-      const qualifiers = this.#qualifiers(d.uses, ['parameter'], pWhere);
+      const qualifiers = this.#qualifiers(d.uses, 'parameter', pWhere);
       const has = (name: string): QualifierDef | undefined => qualifiers.find((q) => q.name.toLowerCase() === name);
       const isIn = has('in');
       const isOut = has('out');
@@ -477,10 +477,17 @@ class Parser {
 
   // ---- qualifiers and values -------------------------------------------------------------------
 
-  /** Qualifier uses → QualifierDefs: values typed by their declaration, flavors from it and the use. */
-  #qualifiers(uses: readonly QualifierUse[], _scopes: readonly string[], where: string): QualifierDef[] {
+  /**
+   * Qualifier uses → QualifierDefs: a declared qualifier must be used within its scope and takes
+   * its declared type and flavor (flavors on the use override); an undeclared one, as in WMI's
+   * own MOF, takes the literal's type and flavor 0.
+   */
+  #qualifiers(uses: readonly QualifierUse[], element: ScopeElement, where: string): QualifierDef[] {
     return uses.map((use) => {
       const decl = this.state.qualifierDecls.get(use.name.toLowerCase());
+      if (decl !== undefined && !decl.scopes.includes('any') && !decl.scopes.includes(element)) {
+        this.#fail(`qualifier ${decl.name} is not allowed on ${where} (a ${element}; its scope is ${decl.scopes.join(', ') || 'empty'})`, { kind: 'end', at: use.at });
+      }
       let value: CimValue | null;
       if (use.literal === undefined) {
         // `[Key]`: a boolean qualifier named alone is TRUE; any other takes its declared default.

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
-import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
+import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
 import { checkClientContext, classRulesOf, correlationIdOf, type ClientContext } from '../domain/client-context';
 import { decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
 import { classKey, isIdentifier, namespaceKeyOf, preview, type ClassKey, type NamespaceKey } from '../domain/names';
@@ -27,7 +27,7 @@ import { parseDeleteClassFlags, parsePutClassFlags, type PutClassFlags } from '.
 import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
 import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
-import { compileMof, type MofUnit } from '../mof/parser';
+import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
 import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from '../store/class-store';
 import { StagedClasses, storeReader, type ClassReader } from './class-reader';
 import { KeyedMutex } from './keyed-mutex';
@@ -101,6 +101,8 @@ export class WbemService implements WbemServiceApi {
   #storeFailed = false;
   readonly #locks = new KeyedMutex();
   readonly #namespaces = new Map<NamespaceKey, NamespaceRecord>();
+  /** Qualifier declarations per namespace (folded name → declaration), kept in memory like the namespace table. */
+  readonly #qualifierDeclarations = new Map<NamespaceKey, Map<string, QualifierDeclaration>>();
   /** Superclass chains (the class first, then its ancestors), by namespace and class key. */
   readonly #chains = new Map<string, readonly ClassDefinition[]>();
   readonly #isLocalMachine: IsLocalMachine;
@@ -123,7 +125,10 @@ export class WbemService implements WbemServiceApi {
   /** Loads the namespace table and creates root, root\cimv2 and root\default when absent. */
   async initialize(): Promise<void> {
     for (const record of await this.#store.listNamespaces()) {
-      this.#namespaces.set(namespaceKeyOf(record.elements), record);
+      const key = namespaceKeyOf(record.elements);
+      this.#namespaces.set(key, record);
+      const declarations = await this.#store.listQualifiers(key);
+      if (declarations.length > 0) this.#qualifierDeclarations.set(key, new Map(declarations.map((d) => [d.name.toLowerCase(), d])));
     }
     const missing: StoreWrite[] = [];
     for (const elements of BUILT_IN_NAMESPACES) {
@@ -240,11 +245,19 @@ export class WbemService implements WbemServiceApi {
     }
     let unit: MofUnit;
     try {
-      unit = compileMof(normalizeSourceName(entry.name), (path) => {
-        const text = byName.get(path);
-        if (text === undefined) throw new Error('not among the sources sent');
-        return text;
-      });
+      const declared = new Map<string, MofQualifierDecl>();
+      for (const [name, declaration] of this.#qualifierDeclarations.get(target.key) ?? []) {
+        declared.set(name, { ...declaration, namespace: '', at: { file: '(stored)', line: 0, column: 0 } });
+      }
+      unit = compileMof(
+        normalizeSourceName(entry.name),
+        (path) => {
+          const text = byName.get(path);
+          if (text === undefined) throw new Error('not among the sources sent');
+          return text;
+        },
+        declared,
+      );
     } catch (error) {
       if (error instanceof MofError) throw new WbemError('WBEM_E_INVALID_PARAMETER', error.message, { namespace: input.namespace });
       throw error;
@@ -259,9 +272,14 @@ export class WbemService implements WbemServiceApi {
       }
       return { definition: mofClass.definition, bound, where: `${mofClass.at.file}:${mofClass.at.line}:${mofClass.at.column}` };
     });
+    const declarations = unit.qualifiers.map((declaration) => {
+      const bound = declaration.namespace === '' ? target : this.#bindNamespace(isAbsoluteNamespace(declaration.namespace) ? declaration.namespace : `${formatNamespace(target.record.elements)}\\${declaration.namespace}`);
+      const { namespace: _namespace, at: _at, ...stored } = declaration;
+      return { bound, declaration: stored };
+    });
     return {
       sendStatus: flags.sendStatus,
-      run: (sink) => this.#runCompile(target, classes, flags, input.continueOnError, input.context, ctx, sink),
+      run: (sink) => this.#runCompile(target, classes, declarations, flags, input.continueOnError, input.context, ctx, sink),
     };
   }
 
@@ -273,6 +291,7 @@ export class WbemService implements WbemServiceApi {
   async #runCompile(
     target: BoundNamespace,
     classes: readonly { definition: ClassDefinition; bound: BoundNamespace; where: string }[],
+    declarations: readonly { bound: BoundNamespace; declaration: QualifierDeclaration }[],
     flags: PutClassFlags,
     continueOnError: boolean,
     context: ClientContext | undefined,
@@ -281,7 +300,7 @@ export class WbemService implements WbemServiceApi {
   ): Promise<Outcome> {
     const subject = { namespace: formatNamespace(target.record.elements) };
     try {
-      const release = await this.#locks.acquireAll(classes.map((c) => c.bound.key).concat(target.key), ctx.signal);
+      const release = await this.#locks.acquireAll([...classes.map((c) => c.bound.key), ...declarations.map((d) => d.bound.key), target.key], ctx.signal);
       const staged = new StagedClasses(this.#store);
       const rules = classRulesOf(context);
       const plans: { plan: PutClassPlan; namespace: string }[] = [];
@@ -307,8 +326,18 @@ export class WbemService implements WbemServiceApi {
           }
           await sink.progress(index + 1, classes.length, definition.name);
         }
+        // The MOF's qualifier declarations are stored with its classes, in the same batch.
+        for (const { bound, declaration } of declarations) {
+          this.#requireNamespace(bound.key, formatNamespace(bound.record.elements));
+          writes.push({ op: 'putQualifier', namespace: bound.key, declaration });
+        }
         ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
         durable = writes.length === 0 ? Promise.resolve() : this.#store.commit(writes);
+        for (const { bound, declaration } of declarations) {
+          let known = this.#qualifierDeclarations.get(bound.key);
+          if (known === undefined) this.#qualifierDeclarations.set(bound.key, (known = new Map<string, QualifierDeclaration>()));
+          known.set(declaration.name.toLowerCase(), declaration);
+        }
         for (const { bound } of classes) this.#forgetChains(bound.key, classes.filter((c) => c.bound.key === bound.key).map((c) => c.definition.name));
       } finally {
         release();
@@ -571,7 +600,10 @@ export class WbemService implements WbemServiceApi {
         try {
           ctx.signal.throwIfAborted();
           durable = this.#store.commit(doomed.map((key) => ({ op: 'deleteNamespace', namespace: key })));
-          for (const key of doomed) this.#namespaces.delete(key);
+          for (const key of doomed) {
+            this.#namespaces.delete(key);
+            this.#qualifierDeclarations.delete(key);
+          }
           this.#chainGeneration++;
           const prefixes = doomed.map((key) => `${key}\u0000`);
           for (const key of this.#chains.keys()) if (prefixes.some((p) => key.startsWith(p))) this.#chains.delete(key);

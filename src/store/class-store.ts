@@ -10,7 +10,7 @@
  * If a durable write fails, the store fails every pending and later commit and reads
  * (STORE_FAILED): what was made visible can no longer be promised, so nothing more is acknowledged.
  */
-import type { ClassDefinition } from '../domain/class-model';
+import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { ClassKey, NamespaceKey } from '../domain/names';
 
 /** A namespace as stored: its elements as first spelled, e.g. ['root', 'cimv2']. */
@@ -25,7 +25,7 @@ export type StoreWrite =
       readonly record: NamespaceRecord;
     }
   | {
-      /** Removes the namespace record, all its classes and their indexes (not child namespaces). */
+      /** Removes the namespace record, all its classes, their indexes and its qualifier declarations (not child namespaces). */
       readonly op: 'deleteNamespace';
       readonly namespace: NamespaceKey;
     }
@@ -38,6 +38,12 @@ export type StoreWrite =
        * a stored root class. The adapter moves the child-index entry when it differs.
        */
       readonly previousSuperclass: ClassKey | null | undefined;
+    }
+  | {
+      /** Creates or replaces the namespace's declaration of one qualifier (by folded name). */
+      readonly op: 'putQualifier';
+      readonly namespace: NamespaceKey;
+      readonly declaration: QualifierDeclaration;
     }
   | {
       readonly op: 'deleteClass';
@@ -64,6 +70,8 @@ export interface ClassStore {
   listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]>;
   /** Every class of the namespace, in key order. */
   listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]>;
+  /** The namespace's qualifier declarations, by folded name. */
+  listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]>;
 
   /**
    * Applies every write or none. Writes are visible to reads when this returns; the promise

@@ -15,17 +15,17 @@
  * writes that readers already saw can no longer be promised, so nothing more is acknowledged.
  */
 import { Level } from 'level';
-import type { ClassDefinition } from '../domain/class-model';
+import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
 import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from './class-store';
-import { decodeClass, decodeNamespace, encodeClass, encodeNamespace } from './record-codec';
+import { decodeClass, decodeNamespace, decodeQualifierDeclaration, encodeClass, encodeNamespace, encodeQualifierDeclaration } from './record-codec';
 
 type Op = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'del'; readonly key: string };
 
 /** One pending (visible, not yet durable) change to a key, or a pending namespace wipe. */
 interface OverlayEntry {
   readonly value: string | null;
-  readonly decoded: ClassDefinition | NamespaceRecord | null;
+  readonly decoded: ClassDefinition | NamespaceRecord | QualifierDeclaration | null;
   readonly seq: number;
 }
 
@@ -57,6 +57,7 @@ const END = '\uffff';
 
 const nsKey = (ns: NamespaceKey): string => `n!${ns}`;
 const classRecordKey = (ns: NamespaceKey, name: ClassKey): string => `c!${ns}!${name}`;
+const qualifierKey = (ns: NamespaceKey, name: string): string => `q!${ns}!${name.toLowerCase()}`;
 const childIndexKey = (ns: NamespaceKey, parent: ClassKey | null, child: ClassKey): string => `i!${ns}!${parent ?? ''}!${child}`;
 const childPrefix = (ns: NamespaceKey, parent: ClassKey | null): string => `i!${ns}!${parent ?? ''}!`;
 
@@ -72,7 +73,7 @@ export class LevelClassStore implements ClassStore {
   readonly #queue: QueuedCommit[] = [];
   #flushing: Promise<void> | undefined;
   /** Decoded records read from disk, dropped when written; never filled across a concurrent write. */
-  readonly #cache = new Map<string, ClassDefinition | NamespaceRecord>();
+  readonly #cache = new Map<string, ClassDefinition | NamespaceRecord | QualifierDeclaration>();
   /**
    * Per namespace, the keys of its classes, so "no such class" (every create asks it, under the
    * service's namespace lock) is answered without a LevelDB read. Loaded once per namespace by a
@@ -149,7 +150,7 @@ export class LevelClassStore implements ClassStore {
     return latest;
   }
 
-  async #get<T extends ClassDefinition | NamespaceRecord>(key: string, decode: (text: string, key: string) => T): Promise<T | undefined> {
+  async #get<T extends ClassDefinition | NamespaceRecord | QualifierDeclaration>(key: string, decode: (text: string, key: string) => T): Promise<T | undefined> {
     const db = this.#readyDb();
     const pending = this.#pending(key);
     if (pending === 'wiped') return undefined;
@@ -165,7 +166,7 @@ export class LevelClassStore implements ClassStore {
     return decoded;
   }
 
-  #remember(key: string, decoded: ClassDefinition | NamespaceRecord): void {
+  #remember(key: string, decoded: ClassDefinition | NamespaceRecord | QualifierDeclaration): void {
     if (this.#cache.size >= MAX_CACHED) {
       const oldest = this.#cache.keys().next();
       if (oldest.done !== true) this.#cache.delete(oldest.value);
@@ -268,6 +269,12 @@ export class LevelClassStore implements ClassStore {
     return [...(await this.#scan(prefix)).keys()].map((key) => key.slice(prefix.length) as ClassKey);
   }
 
+  async listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
+    return [...(await this.#scan(`q!${namespace}!`)).entries()].map(([key, value]) =>
+      typeof value === 'string' ? decodeQualifierDeclaration(value, key) : (value.decoded as QualifierDeclaration),
+    );
+  }
+
   async listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
     return [...(await this.#scan(`c!${namespace}!`)).entries()].map(([key, value]) =>
       typeof value === 'string' ? decodeClass(value, key) : (value.decoded as ClassDefinition),
@@ -310,19 +317,19 @@ export class LevelClassStore implements ClassStore {
     }
   }
 
-  #plan(write: StoreWrite): ({ kind: 'op'; op: Op; decoded: ClassDefinition | NamespaceRecord | null } | { kind: 'wipe'; prefixes: string[] })[] {
+  #plan(write: StoreWrite): ({ kind: 'op'; op: Op; decoded: ClassDefinition | NamespaceRecord | QualifierDeclaration | null } | { kind: 'wipe'; prefixes: string[] })[] {
     switch (write.op) {
       case 'putNamespace':
         return [{ kind: 'op', op: { type: 'put', key: nsKey(write.namespace), value: encodeNamespace(write.record) }, decoded: write.record }];
       case 'deleteNamespace':
         return [
           { kind: 'op', op: { type: 'del', key: nsKey(write.namespace) }, decoded: null },
-          { kind: 'wipe', prefixes: [`c!${write.namespace}!`, `i!${write.namespace}!`] },
+          { kind: 'wipe', prefixes: [`c!${write.namespace}!`, `i!${write.namespace}!`, `q!${write.namespace}!`] },
         ];
       case 'putClass': {
         const name = classKey(write.definition.name);
         const parent = write.definition.superclass === '' ? null : classKey(write.definition.superclass);
-        const steps: ({ kind: 'op'; op: Op; decoded: ClassDefinition | NamespaceRecord | null })[] = [];
+        const steps: ({ kind: 'op'; op: Op; decoded: ClassDefinition | NamespaceRecord | QualifierDeclaration | null })[] = [];
         if (write.previousSuperclass !== undefined && write.previousSuperclass !== parent) {
           steps.push({ kind: 'op', op: { type: 'del', key: childIndexKey(write.namespace, write.previousSuperclass, name) }, decoded: null });
         }
@@ -330,6 +337,8 @@ export class LevelClassStore implements ClassStore {
         steps.push({ kind: 'op', op: { type: 'put', key: childIndexKey(write.namespace, parent, name), value: '' }, decoded: null });
         return steps;
       }
+      case 'putQualifier':
+        return [{ kind: 'op', op: { type: 'put', key: qualifierKey(write.namespace, write.declaration.name), value: encodeQualifierDeclaration(write.declaration) }, decoded: write.declaration }];
       case 'deleteClass':
         return [
           { kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null },

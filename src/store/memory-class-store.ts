@@ -3,7 +3,7 @@
  * over memory-level), so the one contract suite exercises two implementations. Commits apply
  * synchronously; "durable" is immediate.
  */
-import type { ClassDefinition } from '../domain/class-model';
+import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
 import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from './class-store';
 
@@ -14,6 +14,8 @@ interface NamespaceData {
   classes: Map<ClassKey, ClassDefinition>;
   /** parent key ('' for root classes) → child keys */
   children: Map<string, Set<ClassKey>>;
+  /** folded name → declaration */
+  qualifiers: Map<string, QualifierDeclaration>;
 }
 
 export class MemoryClassStore implements ClassStore {
@@ -62,6 +64,12 @@ export class MemoryClassStore implements ClassStore {
     return [...classes.entries()].sort(([a], [b]) => compare(a, b)).map(([, definition]) => definition);
   }
 
+  async listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
+    this.#check();
+    const declarations = this.#namespaces.get(namespace)?.qualifiers ?? new Map<string, QualifierDeclaration>();
+    return [...declarations.entries()].sort(([a], [b]) => compare(a, b)).map(([, declaration]) => declaration);
+  }
+
   commit(writes: readonly StoreWrite[]): Promise<void> {
     try {
       this.#check();
@@ -71,9 +79,9 @@ export class MemoryClassStore implements ClassStore {
       for (const write of writes) {
         if (write.op === 'putNamespace') present.add(write.namespace);
         else if (write.op === 'deleteNamespace') present.delete(write.namespace);
-        else if (write.op === 'putClass' && !present.has(write.namespace)) {
+        else if ((write.op === 'putClass' || write.op === 'putQualifier') && !present.has(write.namespace)) {
           throw new StoreError('STORE_CORRUPT_RECORD', `namespace ${write.namespace} is not stored`);
-        } else if (write.op !== 'putClass' && write.op !== 'deleteClass') {
+        } else if (write.op !== 'putClass' && write.op !== 'deleteClass' && write.op !== 'putQualifier') {
           const unknown: never = write;
           throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
         }
@@ -90,7 +98,7 @@ export class MemoryClassStore implements ClassStore {
       case 'putNamespace': {
         const existing = this.#namespaces.get(write.namespace);
         if (existing !== undefined) existing.record = write.record;
-        else this.#namespaces.set(write.namespace, { record: write.record, classes: new Map(), children: new Map() });
+        else this.#namespaces.set(write.namespace, { record: write.record, classes: new Map(), children: new Map(), qualifiers: new Map() });
         return;
       }
       case 'deleteNamespace':
@@ -107,6 +115,9 @@ export class MemoryClassStore implements ClassStore {
         data.classes.set(key, write.definition);
         return;
       }
+      case 'putQualifier':
+        (this.#namespaces.get(write.namespace) as NamespaceData).qualifiers.set(write.declaration.name.toLowerCase(), write.declaration);
+        return;
       case 'deleteClass': {
         const data = this.#namespaces.get(write.namespace);
         if (data === undefined) return;

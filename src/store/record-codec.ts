@@ -10,10 +10,11 @@
  *   property   [name, type, array (0|1), value, qualifiers, referenceClass, embeddedClass]
  *   method     [name, returnType, parameters, qualifiers]
  *   parameter  [name, type, array (0|1), referenceClass, embeddedClass, in (0|1), out (0|1), qualifiers]
+ *   qualifier declaration [name, type, array (0|1), default value, scopes, flavor]
  *   value      null | [kind, payload]: kinds b s u r S d R c o a; sint/uint payloads are decimal
  *              strings (64-bit exact); a real that JSON cannot hold (NaN, ±Infinity, -0) is a string.
  */
-import type { CimValue, ClassDefinition, MethodDef, ParameterDef, PropertyDef, QualifierDef } from '../domain/class-model';
+import type { CimValue, ClassDefinition, MethodDef, ParameterDef, PropertyDef, QualifierDeclaration, QualifierDef } from '../domain/class-model';
 import { StoreError, type NamespaceRecord } from './class-store';
 
 /** Bump with a migration when the stored shape changes. */
@@ -148,3 +149,17 @@ export function decodeClass(text: string, key: string): ClassDefinition {
 
 export const encodeNamespace = (record: NamespaceRecord): string => JSON.stringify({ v: SCHEMA_VERSION, body: record });
 export const decodeNamespace = (text: string, key: string): NamespaceRecord => decodeEnvelope(text, key) as NamespaceRecord;
+
+export const encodeQualifierDeclaration = (d: QualifierDeclaration): string =>
+  JSON.stringify({ v: SCHEMA_VERSION, body: [d.name, d.type, d.array ? 1 : 0, packValue(d.defaultValue), d.scopes, d.flavor] });
+
+export function decodeQualifierDeclaration(text: string, key: string): QualifierDeclaration {
+  const body = decodeEnvelope(text, key);
+  if (!Array.isArray(body) || body.length !== 6) throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged qualifier declaration`);
+  const [name, type, array, defaultValue, scopes, flavor] = body as [string, number, number, unknown, string[], number];
+  try {
+    return { name, type, array: array === 1, defaultValue: unpackValue(defaultValue), scopes, flavor };
+  } catch (cause) {
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged qualifier declaration`, { cause });
+  }
+}

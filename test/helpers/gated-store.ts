@@ -76,6 +76,7 @@ export class GatedStore implements ClassStore {
   };
   listSubclasses: ClassStore['listSubclasses'] = (ns, parent) => this.inner.listSubclasses(ns, parent);
   listClasses: ClassStore['listClasses'] = (ns) => this.inner.listClasses(ns);
+  listQualifiers: ClassStore['listQualifiers'] = (ns) => this.inner.listQualifiers(ns);
   commit(writes: readonly StoreWrite[]): Promise<void> {
     const durable = this.inner.commit(writes);
     if (this.at !== 'commitDurable' || !this.#armed) return durable;

@@ -1,6 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { namespaceKeyOf } from '../../src/domain/names';
 import { ObjectSink } from '../../src/service/object-sink';
+import { LevelClassStore } from '../../src/store/level-class-store';
 import type { CompileMofInput } from '../../src/service/wbem-service-api';
 import { catchWbem } from '../helpers/catch-wbem';
 import { RecordingPort } from '../helpers/recording-port';
@@ -132,4 +136,53 @@ test('CIM Schema 2.41 in one CompileMof is one atomic write: the C6 conflict (D2
   expect(failureOf(lenient.outcome)).toBe('WBEM_E_CANNOT_BE_ABSTRACT');
   const all = await fixture.service.enumClasses({ namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true }, ctx());
   expect(all.length).toBe(1438 - 7);
+});
+
+describe('qualifier declarations are stored per namespace and applied to later MOF', () => {
+  const DECLS = 'Qualifier Key : boolean = false, Scope(property, reference), Flavor(DisableOverride, ToSubclass);\nQualifier Units : string = null, Scope(property, method, parameter);\n';
+
+  test('a later compile is checked against the stored declarations: scope, type, default flavor', async () => {
+    const fixture = await serviceFixture();
+    expect((await compile(fixture, input({ 'qualifiers.mof': DECLS }))).outcome.ok).toBe(true);
+    expect((await fixture.store.listQualifiers(namespaceKeyOf(['root', 'cimv2']))).map((d) => d.name)).toEqual(['Key', 'Units']);
+
+    const scope = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_Q {\n  [Key] uint32 Go();\n};' }), ctx()));
+    expect(scope.param).toBe('a.mof:2:4: qualifier Key is not allowed on method Go of Ex_Q (a method; its scope is property, reference)');
+    const type = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_Q {\n  [Units(5)] uint32 P;\n};' }), ctx()));
+    expect(type.param).toBe('a.mof:2:4: qualifier Units on property P of Ex_Q: string needs a string');
+
+    const good = await compile(fixture, input({ 'a.mof': 'class Ex_Q { [Key, Units("Bytes")] string Id; };' }));
+    expect(good.outcome.ok).toBe(true);
+    const view = await fixture.service.getClass('root/cimv2', 'Ex_Q', true, ctx());
+    expect(view.class.properties[0]?.qualifiers.map((q) => [q.name, q.flavor & 0x1f])).toEqual([
+      ['Key', 0x12], // DisableOverride | ToSubclass, from the stored declaration
+      ['Units', 0x02],
+    ]);
+  });
+
+  test('declarations of another namespace do not apply; deleting the namespace drops them', async () => {
+    const fixture = await serviceFixture();
+    await fixture.service.createNamespace('root', 'decl', ctx());
+    expect((await compile(fixture, input({ 'q.mof': DECLS }, { namespace: 'root/decl' }))).outcome.ok).toBe(true);
+    const unitsOnClass = { 'a.mof': '[Units("Widgets")] class Ex_Free { };' };
+    expect(catchWbem(() => fixture.service.beginCompileMof(input(unitsOnClass, { namespace: 'root/decl' }), ctx())).param).toContain('qualifier Units is not allowed on class Ex_Free');
+    expect((await compile(fixture, input(unitsOnClass))).outcome.ok).toBe(true);
+    await fixture.service.deleteNamespace('root/decl', ctx());
+    await fixture.service.createNamespace('root', 'decl', ctx());
+    expect((await compile(fixture, input(unitsOnClass, { namespace: 'root/decl' }))).outcome.ok).toBe(true);
+  });
+
+  test('they survive a restart (LevelDB) and are loaded again by a new service', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wbemd-decl-'));
+    try {
+      const first = await serviceFixture(new LevelClassStore(dir));
+      expect((await compile(first, input({ 'q.mof': DECLS }))).outcome.ok).toBe(true);
+      await first.store.close();
+      const second = await serviceFixture(new LevelClassStore(dir));
+      expect(catchWbem(() => second.service.beginCompileMof(input({ 'a.mof': 'class Ex_Q { [Key] uint32 Go(); };' }), ctx())).status).toBe('WBEM_E_INVALID_PARAMETER');
+      await second.store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

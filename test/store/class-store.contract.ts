@@ -125,6 +125,25 @@ export function describeClassStoreContract(adapter: string, makeFixture: () => P
       expect((await store.listClasses(NS)).map((c) => c.name)).toEqual(['A']);
     });
 
+    test('qualifier declarations: put, replaced by folded name, listed in name order, wiped with their namespace', async () => {
+      const key = { name: 'Key', type: CIM_TYPE.BOOLEAN, array: false, defaultValue: { kind: 'boolean' as const, value: false }, scopes: ['property', 'reference'], flavor: 0x12 };
+      const valueMap = { name: 'ValueMap', type: CIM_TYPE.STRING, array: true, defaultValue: null, scopes: ['property', 'method', 'parameter'], flavor: 0x02 };
+      await store.commit([
+        { op: 'putQualifier', namespace: NS_A, declaration: valueMap },
+        { op: 'putQualifier', namespace: NS_A, declaration: { ...key, flavor: 0 } },
+      ]);
+      await store.commit([{ op: 'putQualifier', namespace: NS_A, declaration: { ...key, name: 'KEY' } }]);
+      expect(await store.listQualifiers(NS_A)).toEqual([{ ...key, name: 'KEY' }, valueMap]);
+      expect(await store.listQualifiers(NS_AB)).toEqual([]);
+      if (fixture.reopen) {
+        store = await fixture.reopen();
+        expect(await store.listQualifiers(NS_A)).toEqual([{ ...key, name: 'KEY' }, valueMap]);
+      }
+      await store.commit([{ op: 'deleteNamespace', namespace: NS_A }]);
+      await store.commit([{ op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'a'] } }]);
+      expect(await store.listQualifiers(NS_A)).toEqual([]);
+    });
+
     test('deleteNamespace removes its classes and nothing of a namespace whose key it prefixes', async () => {
       await store.commit([
         { op: 'putClass', namespace: NS_A, definition: cls('X'), previousSuperclass: undefined },
