@@ -27,6 +27,7 @@ export const MOFCOMP_USAGE = `usage: wbemd mofcomp [--server HOST:PORT] [-N NAME
   --force             WBEM_FLAG_UPDATE_FORCE_MODE
   --dmtf              DSP0004's class rules where WMI is stricter (context __wbemd_DMTFRules)
   --continue          go on after a failed class (its subclasses are skipped)
+  --atomic            one CompileMof call instead: all classes or none (one FILE only)
   --window N          calls in flight (default 16)
   --check             compile only; send nothing
 `;
@@ -71,6 +72,7 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
         force: { type: 'boolean' },
         dmtf: { type: 'boolean' },
         continue: { type: 'boolean' },
+        atomic: { type: 'boolean' },
         window: { type: 'string' },
         check: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -89,6 +91,10 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
     err.write(`wbemd mofcomp: no MOF file given\n${MOFCOMP_USAGE}`);
     return 2;
   }
+  if (values.atomic === true && positionals.length !== 1) {
+    err.write('wbemd mofcomp: --atomic compiles one FILE (with its includes)\n');
+    return 2;
+  }
   const window = values.window === undefined ? 16 : Number(values.window);
   if (!Number.isInteger(window) || window < 1 || window > 1024) {
     err.write('wbemd mofcomp: --window must be an integer from 1 to 1024\n');
@@ -103,10 +109,20 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
 
   // 1. Compile everything locally: a file that does not compile means nothing is sent.
   const classes: MofClass[] = [];
+  const sources: { name: string; text: string }[] = [];
   for (const file of positionals) {
     try {
       const root = dirname(file);
-      const unit = compileMof(basename(file), (path) => readFileSync(join(root, path), 'utf8'));
+      const unit = compileMof(basename(file), (path) => {
+        const text = readFileSync(join(root, path), 'utf8');
+        sources.push({ name: path, text });
+        return text;
+      });
+      const [instance] = unit.instances;
+      if (instance !== undefined) {
+        err.write(`${join(root, instance.at.file)}:${instance.at.line}:${instance.at.column}: instance of ${instance.className}: instances are not supported yet; nothing sent\n`);
+        return 1;
+      }
       classes.push(...unit.classes.map((c) => ({ ...c, at: { ...c.at, file: join(root, c.at.file) } })));
     } catch (error) {
       if (error instanceof MofError) {
@@ -127,6 +143,23 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
     values.dmtf === true ? { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } } : undefined;
   const client = new WbemServicesClient(values.server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051', credentials.createInsecure());
   const progress = progressReporter(out, classes.length);
+  if (values.atomic === true) {
+    try {
+      const failure = await compileAtomically(client, { namespace, sources, flags, context, continueOnError: values.continue === true }, () => progress.step());
+      progress.done();
+      if (failure !== undefined) {
+        // The server names positions relative to the entry file; name them as the user did.
+        const located = sources.some((source) => failure.startsWith(`${source.name}:`));
+        err.write(`${located ? join(dirname(positionals[0] ?? ''), failure) : failure}\n`);
+        out.write(`0 of ${classes.length} classes written to ${namespace} (--atomic: all or nothing)\n`);
+        return 1;
+      }
+      out.write(`${classes.length} of ${classes.length} classes written to ${namespace} in one CompileMof\n`);
+      return 0;
+    } finally {
+      client.close();
+    }
+  }
   try {
     const result = await putAll(client, dependencyPlan(classes), { namespace, flags, context, window, continueOnError: values.continue === true }, () => progress.step());
     progress.done();
@@ -226,5 +259,35 @@ function putOne(client: WbemServicesClient, mofClass: MofClass, options: PutOpti
       if (status?.hresult === WbemStatus.WBEM_S_NO_ERROR) resolvePromise(undefined);
       else failed(status === undefined ? 'no final status' : `${wbemStatusToJSON(status.hresult)}: ${status.param}`);
     });
+  });
+}
+
+const SEND_STATUS = 0x80;
+
+/** One CompileMof: the server's all-or-nothing write; progress events drive `onProgress`. */
+function compileAtomically(
+  client: WbemServicesClient,
+  request: { namespace: string; sources: { name: string; text: string }[]; flags: number; context: Context | undefined; continueOnError: boolean },
+  onProgress: () => void,
+): Promise<string | undefined> {
+  const call = client.compileMof(
+    { namespace: request.namespace, sources: request.sources, flags: request.flags | SEND_STATUS, continueOnError: request.continueOnError, ...(request.context === undefined ? {} : { context: request.context }) },
+    new Metadata(),
+  );
+  return new Promise((resolvePromise) => {
+    let final: ObjectSinkEvent | undefined;
+    call.on('data', (event: ObjectSinkEvent) => {
+      if (event.event?.$case === 'progress') onProgress();
+      else final = event;
+    });
+    const describe = (): string | undefined => {
+      const status = final?.event?.$case === 'status' ? final.event.status : undefined;
+      return status === undefined || status.hresult === WbemStatus.WBEM_S_NO_ERROR ? undefined : `${status.param} (${wbemStatusToJSON(status.hresult)})`;
+    };
+    call.on('error', (error: Error & { details?: string; metadata?: Metadata }) => {
+      const name = error.metadata?.get('wbem-status')[0];
+      resolvePromise(describe() ?? `${error.details ?? error.message}${typeof name === 'string' ? ` (${name})` : ''}`);
+    });
+    call.on('end', () => resolvePromise(describe()));
   });
 }

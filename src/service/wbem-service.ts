@@ -262,6 +262,13 @@ export class WbemService implements WbemServiceApi {
       if (error instanceof MofError) throw new WbemError('WBEM_E_INVALID_PARAMETER', error.message, { namespace: input.namespace });
       throw error;
     }
+    const [instance] = unit.instances;
+    if (instance !== undefined) {
+      // Static instances come with issue #4; dropping them silently would lose data.
+      throw new WbemError('WBEM_E_NOT_SUPPORTED', `${instance.at.file}:${instance.at.line}:${instance.at.column}: instance of ${instance.className}: instances are not supported yet`, {
+        namespace: input.namespace,
+      });
+    }
     const targets = new Map<string, BoundNamespace>();
     const classes = unit.classes.map((mofClass) => {
       const pragma = mofClass.namespace;

@@ -83,3 +83,25 @@ test('mofcomp: a syntax error sends nothing; a rule failure names the class and 
   const usage = await wbemd(['mofcomp', '--window', '0', rules]);
   expect(usage.code).toBe(2);
 });
+
+test('mofcomp --atomic: one CompileMof, all or nothing; instances are refused before anything is sent', async () => {
+  const rules = join(scratch, 'atomic.mof');
+  await writeFile(rules, 'class Ex_AtA { [Key] string Id; };\nclass Ex_AtB : Ex_AtA { [Key] string More; };\n');
+  const failed = await wbemd(['mofcomp', '--server', t.server.address, '--atomic', rules]);
+  expect(failed.code).toBe(1);
+  expect(failed.stderr).toMatch(new RegExp(`^${rules.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:1: class Ex_AtB: .*\\(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE\\)\n$`));
+  const read = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_AtA', localOnly: true, asMof: false }, new Metadata(), deadline(), cb));
+  expect(read.end?.code).toBe(5); // NOT_FOUND: the first class was not written either
+
+  const good = join(scratch, 'atomic-good.mof');
+  await writeFile(good, 'class Ex_AtC { [Key] string Id; };\nclass Ex_AtD : Ex_AtC { };\n');
+  const ok = await wbemd(['mofcomp', '--server', t.server.address, '--atomic', good]);
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toContain('2 of 2 classes written to root/cimv2 in one CompileMof');
+
+  const instances = join(scratch, 'instances.mof');
+  await writeFile(instances, 'class Ex_AtI { [Key] string Id; };\ninstance of Ex_AtI { Id = "a"; };\n');
+  const refused = await wbemd(['mofcomp', '--server', t.server.address, instances]);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toBe(`${instances}:2:1: instance of Ex_AtI: instances are not supported yet; nothing sent\n`);
+});

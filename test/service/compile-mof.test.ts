@@ -186,3 +186,11 @@ describe('qualifier declarations are stored per namespace and applied to later M
     }
   });
 });
+
+test('instance declarations are refused at once (instances come with issue #4), so nothing is silently dropped', async () => {
+  const fixture = await serviceFixture();
+  const error = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_I { [Key] string Id; };\ninstance of Ex_I { Id = "x"; };' }), ctx()));
+  expect(error.status).toBe('WBEM_E_NOT_SUPPORTED');
+  expect(error.param).toBe('a.mof:2:1: instance of Ex_I: instances are not supported yet');
+  expect(await exists(fixture, 'Ex_I')).toBe(false);
+});
