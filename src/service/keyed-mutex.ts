@@ -1,12 +1,15 @@
 /**
  * One writer at a time per key (a namespace), FIFO. Waiting can be abandoned through an
- * AbortSignal, so a cancelled call never queues behind a slow writer (CancelAsyncCall, §4.4).
+ * AbortSignal (or any CancellationSignal), so a cancelled call never queues behind a slow writer
+ * (CancelAsyncCall, §4.4).
  */
+import type { CancellationSignal } from './operation-context';
+
 export class KeyedMutex {
   readonly #tails = new Map<string, Promise<void>>();
 
   /** Resolves with a release function once the key is ours; rejects with the signal's reason if aborted first. */
-  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+  async acquire(key: string, signal?: CancellationSignal): Promise<() => void> {
     signal?.throwIfAborted();
     const previous = this.#tails.get(key) ?? Promise.resolve();
     let release!: () => void;
@@ -48,7 +51,7 @@ export class KeyedMutex {
   }
 
   /** Several keys at once, in sorted order so two multi-key holders cannot deadlock. */
-  async acquireAll(keys: readonly string[], signal?: AbortSignal): Promise<() => void> {
+  async acquireAll(keys: readonly string[], signal?: CancellationSignal): Promise<() => void> {
     const releases: (() => void)[] = [];
     try {
       for (const key of [...new Set(keys)].sort()) releases.push(await this.acquire(key, signal));

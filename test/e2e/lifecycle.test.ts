@@ -87,6 +87,25 @@ describe('server lifecycle', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  test('a deadline that passes before the commit point writes nothing; the server sees it through its own timer', async () => {
+    const { dataDir, store, server, client } = await gatedServer('getClass');
+    store.arm();
+    const call = client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Late'), flags: SEND_STATUS }, new Metadata(), { deadline: new Date(Date.now() + 300) });
+    const ended = transcript(call);
+    await store.reached; // held while loading, before any write
+    expect((await ended).end.code).toBe(Code.DEADLINE_EXCEEDED);
+    // Released after the deadline: the operation must notice and write nothing.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    store.release();
+    // Give a (wrongly) continuing operation time to write before looking.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    const get = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Late', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
+    expect(failureOf(get).errorInfo?.reason).toBe('WBEM_E_NOT_FOUND');
+    client.close();
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
   test('a second server on the same data directory fails to start with a clear message', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-lock-'));
     const first = await startServer({ listen: '127.0.0.1:0', dataDir });

@@ -6,9 +6,10 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { ObjectSinkEvent } from '../../../generated/wbem/v1/services';
 import type { SinkEvent, SinkPort } from '../../service/object-sink';
+import type { CancellationSignal } from '../../service/operation-context';
 import { sinkEventToProto } from './codec';
 
-export function grpcSinkPort<Req>(call: ServerWritableStream<Req, ObjectSinkEvent>, signal: AbortSignal, operation: string): SinkPort {
+export function grpcSinkPort<Req>(call: ServerWritableStream<Req, ObjectSinkEvent>, signal: CancellationSignal, operation: string): SinkPort {
   return {
     async send(event: SinkEvent): Promise<void> {
       if (call.cancelled || signal.aborted) return;
@@ -19,7 +20,7 @@ export function grpcSinkPort<Req>(call: ServerWritableStream<Req, ObjectSinkEven
 }
 
 /** Resolves on 'drain', or as soon as the call is cancelled or closed. */
-export function drained(call: ServerWritableStream<unknown, unknown> | ServerWritableStream<never, unknown>, signal: AbortSignal): Promise<void> {
+export function drained(call: ServerWritableStream<unknown, unknown> | ServerWritableStream<never, unknown>, signal: CancellationSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       call.off('drain', done);

@@ -14,7 +14,7 @@ import {
 } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { WbemError } from '../../domain/wbem-status';
-import type { OperationContext } from '../../service/operation-context';
+import type { CancellationSignal, OperationContext } from '../../service/operation-context';
 import { statusTrailers, toStatusObject } from './status-map';
 
 /** What the transport logs; pino-compatible. */
@@ -27,29 +27,68 @@ type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown,
 
 /** Operation id, cancellation (client cancel or deadline) and peer of one call. */
 /**
- * Abort reasons, made once: grpc-js reports 'cancelled' at the end of many calls, and a fresh
- * Error (with its stack capture) per call showed up in profiles. A reason is only a marker: the
- * service turns any abort into its own WBEM_E_CALL_CANCELLED.
+ * Abort reasons, made once: a reason is only a marker (the service turns any abort into its own
+ * WBEM_E_CALL_CANCELLED), and a fresh Error with its stack per call showed up in profiles.
  */
 const CLIENT_CANCELLED = new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the call');
 const DEADLINE_PASSED = new WbemError('WBEM_E_CALL_CANCELLED', 'the deadline passed');
 
+/**
+ * One call's cancellation: the CancellationSignal the service sees, without an AbortController
+ * (whose EventTarget machinery cost ~2% of the server's CPU per call under load).
+ */
+export class CallCancellation implements CancellationSignal {
+  #reason: unknown = undefined;
+  #aborted = false;
+  #listeners: (() => void)[] = [];
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  throwIfAborted(): void {
+    if (this.#aborted) throw this.#reason;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.#aborted) this.#listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const at = this.#listeners.indexOf(listener);
+    if (at >= 0) this.#listeners.splice(at, 1);
+  }
+
+  /** Aborts once (later calls are ignored); every listener runs once. */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    const listeners = this.#listeners;
+    this.#listeners = [];
+    for (const listener of listeners) listener();
+  }
+}
+
 export function createOperationContext(call: AnyCall): OperationContext {
-  const abort = new AbortController();
-  const cancel = (): void => abort.abort(CLIENT_CANCELLED);
-  if (call.cancelled) cancel();
-  else call.once('cancelled', cancel);
+  const cancellation = new CallCancellation();
+  if (call.cancelled) cancellation.abort(CLIENT_CANCELLED);
+  else call.once('cancelled', () => cancellation.abort(CLIENT_CANCELLED));
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : Infinity;
   if (Number.isFinite(ms)) {
-    const timer = setTimeout(() => abort.abort(DEADLINE_PASSED), Math.max(0, ms));
+    const timer = setTimeout(() => cancellation.abort(DEADLINE_PASSED), Math.max(0, ms));
     timer.unref();
     // Whatever ends the call first, the timer must not outlive it.
-    abort.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    cancellation.addEventListener('abort', () => clearTimeout(timer));
     call.once('finish', () => clearTimeout(timer));
     call.once('close', () => clearTimeout(timer));
   }
-  return { operationId: randomUUID(), signal: abort.signal, peer: call.getPeer() };
+  return { operationId: randomUUID(), signal: cancellation, peer: call.getPeer() };
 }
 
 /** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */

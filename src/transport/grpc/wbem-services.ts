@@ -6,6 +6,7 @@ import { WbemServicesService, type WbemServicesServer } from '../../../generated
 import { storedDefinitionOf } from '../../domain/resolve-class';
 import { writeMof } from '../../mof/writer';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
+import type { CancellationSignal } from '../../service/operation-context';
 import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
 import { classFromProto, classViewToProto, contextFromProto } from './codec';
 import { drained, grpcSinkPort } from './grpc-sink-port';
@@ -24,7 +25,7 @@ function putClassInput(request: { namespace: string; object?: Parameters<typeof 
 }
 
 /** Writes each item with back-pressure; stops quietly once the client is gone. */
-async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: AbortSignal, items: readonly T[]): Promise<void> {
+async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: CancellationSignal, items: readonly T[]): Promise<void> {
   for (const item of items) {
     if (call.cancelled || signal.aborted) return;
     if (!call.write(item)) await drained(call, signal);
