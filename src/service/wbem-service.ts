@@ -184,6 +184,10 @@ export class WbemService implements WbemServiceApi {
     let stagesDone = 0;
     // Progress is sent outside the namespace lock, so a slow reader never holds up other writers.
     const reportStages = async (upTo: number): Promise<void> => {
+      if (!sink.sendStatus) {
+        stagesDone = upTo; // nothing to send: skip the sink's per-event promise work
+        return;
+      }
       for (; stagesDone < upTo; stagesDone++) {
         const stage = PUT_STAGES[stagesDone] ?? 'working';
         await sink.progress(stagesDone + 1, PUT_STAGES.length, stage);

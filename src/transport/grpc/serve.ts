@@ -15,7 +15,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { WbemError } from '../../domain/wbem-status';
 import type { CancellationSignal, OperationContext } from '../../service/operation-context';
-import { statusTrailers, toStatusObject } from './status-map';
+import { SUCCESS_TRAILERS, toStatusObject } from './status-map';
 
 /** What the transport logs; pino-compatible. */
 export interface TransportLogger {
@@ -141,7 +141,7 @@ export function serveUnary<Req, Res>(
     .then(
       (response) => {
         logEnd(log, record, Code.OK, 'WBEM_S_NO_ERROR');
-        callback(null, response, statusTrailers('WBEM_S_NO_ERROR'));
+        callback(null, response, SUCCESS_TRAILERS);
       },
       (failure: unknown) => {
         const error = asWbemError(failure, ctx, log, method);
@@ -168,7 +168,7 @@ export function serveStream<Req, Res>(
   const close = (error: WbemError | undefined): void => {
     logEnd(log, record, error === undefined ? Code.OK : toStatusObject(error).code, error?.status ?? 'WBEM_S_NO_ERROR');
     if (call.cancelled) return; // nobody left to tell
-    if (error === undefined) call.end(statusTrailers('WBEM_S_NO_ERROR'));
+    if (error === undefined) call.end(SUCCESS_TRAILERS);
     // grpc-js delivers an emitted error's status after the messages already written (stack.md trap 3).
     else call.emit('error', toStatusObject(error));
   };
