@@ -50,6 +50,18 @@ test('mofcomp loads CIM Schema 2.41 (zero errors with --dmtf); mofgen exports it
   expect(load.stdout).toContain('1438 of 1438 classes written to root/cimv2\n');
   expect(load.stdout).toContain('1438/1438 classes\n'); // not a TTY: plain progress lines
 
+  // Resolved over gRPC as the MOF says: the chain, the keys and where each property comes from.
+  const read = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'CIM_ComputerSystem', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
+  const computerSystem = read.response?.object as ClassObject;
+  expect(computerSystem.system?.derivation).toEqual(['CIM_System', 'CIM_EnabledLogicalElement', 'CIM_LogicalElement', 'CIM_ManagedSystemElement', 'CIM_ManagedElement']);
+  const origin = (name: string) => computerSystem.properties.find((p) => p.name === name);
+  expect(computerSystem.properties.filter((p) => p.qualifiers.some((q) => q.name === 'Key')).map((p) => [p.name, p.classOrigin])).toEqual([
+    ['Name', 'CIM_ManagedSystemElement'],
+    ['CreationClassName', 'CIM_System'],
+  ]);
+  expect(origin('NameFormat')).toMatchObject({ classOrigin: 'CIM_System', propagated: false }); // overridden here
+  expect(origin('Caption')).toMatchObject({ classOrigin: 'CIM_ManagedElement', propagated: true });
+
   const exported = join(scratch, 'export.mof');
   const gen = await wbemd(['mofgen', '--server', t.server.address, '-N', 'root/cimv2', '-o', exported]);
   expect(gen.code).toBe(0);
