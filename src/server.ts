@@ -11,6 +11,7 @@ import { WbemService } from './service/wbem-service';
 import type { ClassStore } from './store/class-store';
 import { LevelClassStore } from './store/level-class-store';
 import { addReflection } from './transport/grpc/reflection';
+import { WbemdMetrics } from './transport/metrics';
 import { addWbemServices } from './transport/grpc/wbem-services';
 
 export interface ServerOptions {
@@ -25,14 +26,23 @@ export interface ServerOptions {
   /** How long stop() lets calls in flight finish before cancelling them. Default 10 s. */
   readonly shutdownGraceMs?: number;
   readonly logger?: Logger;
-  /** grpc-js server options (keepalive, message sizes…). */
+  /** grpc-js server options (keepalive, message sizes…); over DEFAULT_GRPC_OPTIONS. */
   readonly grpcOptions?: ChannelOptions;
+  /** `HOST:PORT` of the Prometheus `GET /metrics` listener; absent = no metrics endpoint. */
+  readonly metricsListen?: string;
+  /**
+   * Serve on a non-loopback address without TLS or access control. Until issue #5's TLS and ACLs
+   * land, that is the only way to listen beyond this machine, and it must be asked for.
+   */
+  readonly insecure?: boolean;
 }
 
 export interface RunningServer {
   /** `127.0.0.1:41234`: the real port when asked for 0. */
   readonly address: string;
   readonly service: WbemService;
+  /** The metrics listener's `HOST:PORT`, when metricsListen was given. */
+  readonly metricsAddress?: string;
   /** Graceful and idempotent. */
   stop(): Promise<void>;
 }
@@ -40,12 +50,26 @@ export interface RunningServer {
 /** The service names health reports: '' (the whole server) and WbemServices. */
 export const HEALTH_SERVICES = ['', 'wbem.v1.WbemServices'] as const;
 
-const DEFAULT_GRPC_OPTIONS: ChannelOptions = {
+/** What a mesh expects of a gRPC server (docs/stack.md); each can be set in the config file. */
+export const DEFAULT_GRPC_OPTIONS: ChannelOptions = {
   // A class never needs more; the limit keeps a flood of huge requests from costing memory.
+  // CompileMof of the whole CIM Schema 2.41 is about 4 MB.
   'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  'grpc.max_send_message_length': 16 * 1024 * 1024,
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
+  // Connections are recycled so a load balancer can rebalance; idle ones are closed.
+  'grpc.max_connection_idle_ms': 300_000,
+  'grpc.max_connection_age_ms': 600_000,
+  'grpc.max_connection_age_grace_ms': 30_000,
+  'grpc.max_concurrent_streams': 1000,
 };
+
+/** 127.0.0.0/8, ::1, localhost and unix sockets stay on this machine. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || host.startsWith('unix:');
+}
 
 function splitListen(listen: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(listen);
@@ -58,9 +82,17 @@ function splitListen(listen: string): { host: string; port: number } {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const { host } = splitListen(options.listen);
-  const store = options.store ?? new LevelClassStore(options.dataDir ?? './data');
+  if (!isLoopback(host) && options.insecure !== true) {
+    throw new Error(
+      `refusing to listen on ${options.listen}: it is not a loopback address and wbemd has no TLS or access control yet; ` +
+        'anyone who can reach it could change the schema. Listen on 127.0.0.1, or pass --insecure (config "insecure": true) to accept that.',
+    );
+  }
+  const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
+  const store = options.store ?? new LevelClassStore(options.dataDir ?? './data', metrics === undefined ? {} : { onBatch: metrics.storeBatch });
   await store.open();
   let server: Server | undefined;
+  let metricsServer: { address: string; close(): Promise<void> } | undefined;
   try {
     const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
     const service = new WbemService({
@@ -74,13 +106,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     await service.initialize();
     server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
-    addWbemServices(server, service, logger);
+    addWbemServices(server, service, metrics === undefined ? { log: logger } : { log: logger, observer: metrics });
     health.addToServer(server);
     addReflection(server);
     const grpcServer = server;
     const port = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(options.listen, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
+    if (metrics !== undefined && options.metricsListen !== undefined) {
+      const at = splitListen(options.metricsListen);
+      metricsServer = await metrics.listen(at.host, at.port);
+    }
     // SERVING only while the store is open and the server is not draining.
     for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
     let stopping: Promise<void> | undefined;
@@ -101,11 +137,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           });
         });
         await store.close();
+        // Last, so a scrape during the drain still sees the calls finishing.
+        await metricsServer?.close();
         logger.info({}, 'stopped');
       })());
-    return { address: `${host}:${port}`, service, stop };
+    return { address: `${host}:${port}`, service, stop, ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }) };
   } catch (error) {
     server?.forceShutdown();
+    await metricsServer?.close();
     await store.close();
     throw error;
   }

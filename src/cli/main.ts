@@ -3,19 +3,26 @@
  * argv/env → startServer, one `listening on HOST:PORT` line on stdout once serving, JSON logs on
  * stderr, SIGTERM/SIGINT → graceful stop → exit 0.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startServer } from '../server';
 import { StoreError } from '../store/class-store';
+import { resolveServeConfig, type ServeConfig } from './config';
 import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
 import { mofgen, MOFGEN_USAGE } from './mofgen';
 
-const SERVE_USAGE = `usage: wbemd serve [--listen HOST:PORT] [--data DIR] [--server-name NAME] [--shutdown-grace-ms MS]
+const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [options]
 
+  --config FILE        JSON configuration (env WBEMD_CONFIG); flags and env override it
   --listen             address to serve on (env WBEMD_LISTEN; default 127.0.0.1:50051)
   --data               LevelDB directory (env WBEMD_DATA; default ./data)
   --server-name        __SERVER of classes and paths (env WBEMD_SERVER_NAME; default the host name)
-  --shutdown-grace-ms  how long SIGTERM lets calls in flight finish (default 10000)
+  --shutdown-grace-ms  how long SIGTERM lets calls in flight finish (env WBEMD_SHUTDOWN_GRACE_MS; default 10000)
+  --metrics-listen     HOST:PORT for Prometheus GET /metrics (env WBEMD_METRICS_LISTEN; default off)
+  --log-level          fatal|error|warn|info|debug|trace|silent (env WBEMD_LOG_LEVEL; default info)
+  --insecure           allow a non-loopback --listen without TLS or access control (env WBEMD_INSECURE)
+  (docs/configuration.md lists every setting)
 `;
 
 /** Every command's usage, for `wbemd --help` and an unknown command. */
@@ -41,10 +48,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     ({ values } = parseArgs({
       args: [...rest],
       options: {
+        config: { type: 'string' },
         listen: { type: 'string' },
         data: { type: 'string' },
         'server-name': { type: 'string' },
         'shutdown-grace-ms': { type: 'string' },
+        'metrics-listen': { type: 'string' },
+        'log-level': { type: 'string' },
+        insecure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -57,26 +68,36 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
-  const grace = values['shutdown-grace-ms'] === undefined ? undefined : Number(values['shutdown-grace-ms']);
-  if (grace !== undefined && !(Number.isInteger(grace) && grace >= 0)) {
-    process.stderr.write('wbemd: --shutdown-grace-ms must be a non-negative integer\n');
+  let config: ServeConfig;
+  try {
+    const configPath = values.config ?? process.env.WBEMD_CONFIG;
+    const { config: _config, help: _help, ...flags } = values;
+    config = resolveServeConfig({
+      flags,
+      env: process.env,
+      ...(configPath === undefined || configPath === '' ? {} : { file: { path: configPath, text: readConfigFile(configPath) } }),
+    });
+  } catch (error) {
+    process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  const serverName = values['server-name'] ?? process.env.WBEMD_SERVER_NAME;
   // Buffered, asynchronous log writes: a write(2) per access-log line cost ~6% of the server's
   // CPU under load. Lines wait at most LOG_FLUSH_MS (or until 4 KiB are buffered); pino flushes
   // the buffer synchronously when the process exits.
   const destination = pino.destination({ dest: 2, sync: false, minLength: 4096 });
   const flushTimer = setInterval(() => destination.flush(), LOG_FLUSH_MS);
   flushTimer.unref();
-  const logger = pino({ level: process.env.WBEMD_LOG_LEVEL ?? 'info' }, destination);
+  const logger = pino({ level: config.logLevel }, destination);
   let server;
   try {
     server = await startServer({
-      listen: values.listen ?? process.env.WBEMD_LISTEN ?? '127.0.0.1:50051',
-      dataDir: values.data ?? process.env.WBEMD_DATA ?? './data',
-      ...(serverName === undefined ? {} : { serverName }),
-      ...(grace === undefined ? {} : { shutdownGraceMs: grace }),
+      listen: config.listen,
+      dataDir: config.dataDir,
+      ...(config.serverName === undefined ? {} : { serverName: config.serverName }),
+      shutdownGraceMs: config.shutdownGraceMs,
+      ...(config.metricsListen === undefined ? {} : { metricsListen: config.metricsListen }),
+      insecure: config.insecure,
+      grpcOptions: config.grpcOptions,
       logger,
     });
   } catch (error) {
@@ -84,6 +105,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`wbemd: cannot start: ${message}\n`);
     return 1;
   }
+  if (server.metricsAddress !== undefined) logger.info({ metrics: `http://${server.metricsAddress}/metrics` }, 'metrics served');
   process.stdout.write(`listening on ${server.address}\n`);
   const running = server;
   await new Promise<void>((resolve) => {
@@ -100,4 +122,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.on('SIGINT', onSignal);
   });
   return 0;
+}
+
+function readConfigFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read config file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

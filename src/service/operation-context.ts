@@ -11,6 +11,8 @@ export interface OperationContext {
   readonly signal: CancellationSignal;
   /** Who is calling, for logs (e.g. `ipv4:127.0.0.1:51234`). */
   readonly peer: string;
+  /** The caller's W3C trace id (`traceparent`), for logs. */
+  readonly traceId?: string;
 }
 
 /**

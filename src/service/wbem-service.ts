@@ -686,7 +686,7 @@ export class WbemService implements WbemServiceApi {
       return new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down', subject);
     }
     if (failure instanceof StoreError && failure.code === 'STORE_FAILED') this.#storeFailure(failure);
-    this.#logger.error({ operationId: ctx.operationId, err: failure, ...subject }, 'operation failed');
+    this.#logger.error({ operationId: ctx.operationId, ...(ctx.traceId === undefined ? {} : { traceId: ctx.traceId }), err: failure, ...subject }, 'operation failed');
     return new WbemError('WBEM_E_FAILED', `internal error (operation ${ctx.operationId})`, subject, { cause: failure });
   }
 
@@ -710,7 +710,13 @@ export class WbemService implements WbemServiceApi {
     const correlationId = correlationIdOf(context);
     // The transport logs every call; this line adds what only the service knows. It is worth an
     // info line when the client asked to be traced (__CorrelationId SHOULD be logged, §7).
-    const fields = { operationId: ctx.operationId, peer: ctx.peer, ...subject, ...(correlationId === undefined ? {} : { correlationId }) };
+    const fields = {
+      operationId: ctx.operationId,
+      ...(ctx.traceId === undefined ? {} : { traceId: ctx.traceId }),
+      peer: ctx.peer,
+      ...subject,
+      ...(correlationId === undefined ? {} : { correlationId }),
+    };
     if (correlationId === undefined) this.#logger.debug(fields, message);
     else this.#logger.info(fields, message);
   }

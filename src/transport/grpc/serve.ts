@@ -23,9 +23,20 @@ export interface TransportLogger {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
+/** Counts and times calls (Prometheus metrics); optional. */
+export interface CallObserver {
+  callStarted(method: string): void;
+  callEnded(method: string, code: Code, wbemStatus: string, seconds: number): void;
+}
+
+/** What every handler reports to: the access log and, when metrics are on, the observer. */
+export interface CallEnv {
+  readonly log: TransportLogger;
+  readonly observer?: CallObserver;
+}
+
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
 
-/** Operation id, cancellation (client cancel or deadline) and peer of one call. */
 /**
  * Abort reasons, made once: a reason is only a marker (the service turns any abort into its own
  * WBEM_E_CALL_CANCELLED), and a fresh Error with its stack per call showed up in profiles.
@@ -74,6 +85,18 @@ export class CallCancellation implements CancellationSignal {
   }
 }
 
+/** W3C Trace Context: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, all-zero ids invalid. */
+const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-[0-9a-f]{2}$/;
+
+/** The caller's trace, when it sent a valid `traceparent` (a malformed one is ignored, as the spec says). */
+export function traceOf(call: AnyCall): { traceId: string; parentId: string } | undefined {
+  const [value] = call.metadata.get('traceparent');
+  if (typeof value !== 'string') return undefined;
+  const match = TRACEPARENT.exec(value.trim().toLowerCase());
+  return match === null ? undefined : { traceId: match[1] as string, parentId: match[2] as string };
+}
+
+/** Operation id, cancellation (client cancel or deadline), peer and trace of one call. */
 export function createOperationContext(call: AnyCall): OperationContext {
   const cancellation = new CallCancellation();
   if (call.cancelled) cancellation.abort(CLIENT_CANCELLED);
@@ -88,7 +111,8 @@ export function createOperationContext(call: AnyCall): OperationContext {
     call.once('finish', () => clearTimeout(timer));
     call.once('close', () => clearTimeout(timer));
   }
-  return { operationId: randomUUID(), signal: cancellation, peer: call.getPeer() };
+  const trace = traceOf(call);
+  return { operationId: randomUUID(), signal: cancellation, peer: call.getPeer(), ...(trace === undefined ? {} : { traceId: trace.traceId }) };
 }
 
 /** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */
@@ -111,15 +135,24 @@ export interface CallRecord {
   readonly started: bigint;
 }
 
-function logEnd(log: TransportLogger, record: CallRecord, code: Code, wbemStatus: string): void {
-  log.info(
+function startCall(env: CallEnv, method: string, ctx: OperationContext): CallRecord {
+  env.observer?.callStarted(method);
+  return { method, ctx, started: process.hrtime.bigint() };
+}
+
+/** The access log line and the metrics of one ended call. */
+function endCall(env: CallEnv, record: CallRecord, code: Code, wbemStatus: string): void {
+  const seconds = Number(process.hrtime.bigint() - record.started) / 1e9;
+  env.observer?.callEnded(record.method, code, wbemStatus, seconds);
+  env.log.info(
     {
       method: record.method,
       operationId: record.ctx.operationId,
+      ...(record.ctx.traceId === undefined ? {} : { traceId: record.ctx.traceId }),
       peer: record.ctx.peer,
       code: Code[code],
       wbemStatus,
-      ms: Number(process.hrtime.bigint() - record.started) / 1e6,
+      ms: seconds * 1e3,
     },
     'call ended',
   );
@@ -127,26 +160,26 @@ function logEnd(log: TransportLogger, record: CallRecord, code: Code, wbemStatus
 
 export function serveUnary<Req, Res>(
   method: string,
-  log: TransportLogger,
+  env: CallEnv,
   call: ServerUnaryCall<Req, Res>,
   callback: sendUnaryData<Res>,
   body: (ctx: OperationContext) => Promise<Res>,
 ): void {
   const ctx = createOperationContext(call);
-  const record: CallRecord = { method, ctx, started: process.hrtime.bigint() };
+  const record = startCall(env, method, ctx);
   call.sendMetadata(acceptedHeaders(ctx));
   // Deliberately not awaited (grpc-js ignores a handler's return value); both outcomes end here.
   void Promise.resolve()
     .then(() => body(ctx))
     .then(
       (response) => {
-        logEnd(log, record, Code.OK, 'WBEM_S_NO_ERROR');
+        endCall(env, record, Code.OK, 'WBEM_S_NO_ERROR');
         callback(null, response, SUCCESS_TRAILERS);
       },
       (failure: unknown) => {
-        const error = asWbemError(failure, ctx, log, method);
+        const error = asWbemError(failure, ctx, env.log, method);
         const statusObject: StatusObject = toStatusObject(error);
-        logEnd(log, record, statusObject.code, error.status);
+        endCall(env, record, statusObject.code, error.status);
         callback(statusObject);
       },
     );
@@ -158,15 +191,15 @@ export function serveUnary<Req, Res>(
  */
 export function serveStream<Req, Res>(
   method: string,
-  log: TransportLogger,
+  env: CallEnv,
   call: ServerWritableStream<Req, Res>,
   body: (ctx: OperationContext, accept: () => void) => Promise<WbemError | undefined>,
 ): void {
   const ctx = createOperationContext(call);
-  const record: CallRecord = { method, ctx, started: process.hrtime.bigint() };
+  const record = startCall(env, method, ctx);
   const accept = (): void => call.sendMetadata(acceptedHeaders(ctx));
   const close = (error: WbemError | undefined): void => {
-    logEnd(log, record, error === undefined ? Code.OK : toStatusObject(error).code, error?.status ?? 'WBEM_S_NO_ERROR');
+    endCall(env, record, error === undefined ? Code.OK : toStatusObject(error).code, error?.status ?? 'WBEM_S_NO_ERROR');
     if (call.cancelled) return; // nobody left to tell
     if (error === undefined) call.end(SUCCESS_TRAILERS);
     // grpc-js delivers an emitted error's status after the messages already written (stack.md trap 3).
@@ -174,5 +207,5 @@ export function serveStream<Req, Res>(
   };
   void Promise.resolve()
     .then(() => body(ctx, accept))
-    .then(close, (failure: unknown) => close(asWbemError(failure, ctx, log, method)));
+    .then(close, (failure: unknown) => close(asWbemError(failure, ctx, env.log, method)));
 }

@@ -10,7 +10,7 @@ import type { CancellationSignal } from '../../service/operation-context';
 import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
 import { classFromProto, classViewToProto, contextFromProto } from './codec';
 import { drained, grpcSinkPort } from './grpc-sink-port';
-import { serveStream, serveUnary, type TransportLogger } from './serve';
+import { serveStream, serveUnary, type CallEnv } from './serve';
 
 /** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
 const NO_SINK: SinkPort = { send: () => Promise.resolve() };
@@ -32,10 +32,10 @@ async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: Cance
   }
 }
 
-export function wbemServicesHandlers(service: WbemServiceApi, log: TransportLogger): WbemServicesServer {
+export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesServer {
   return {
     putClassAsync: (call) =>
-      serveStream('PutClassAsync', log, call, async (ctx, accept) => {
+      serveStream('PutClassAsync', env, call, async (ctx, accept) => {
         const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'async');
         accept(); // accepted: headers go out now, then the sink's events
         const outcome = await accepted.run(new ObjectSink(grpcSinkPort(call, ctx.signal, 'PutClassAsync'), accepted.sendStatus));
@@ -43,7 +43,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, log: TransportLogg
       }),
 
     putClass: (call, callback) =>
-      serveUnary('PutClass', log, call, callback, async (ctx) => {
+      serveUnary('PutClass', env, call, callback, async (ctx) => {
         const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'sync');
         const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
         if (!outcome.ok) throw outcome.error;
@@ -51,7 +51,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, log: TransportLogg
       }),
 
     compileMof: (call) =>
-      serveStream('CompileMof', log, call, async (ctx, accept) => {
+      serveStream('CompileMof', env, call, async (ctx, accept) => {
         const { namespace, sources, flags, context, continueOnError } = call.request;
         const accepted = service.beginCompileMof({ namespace, sources, flags, context: contextFromProto(context), continueOnError }, ctx);
         accept();
@@ -60,21 +60,21 @@ export function wbemServicesHandlers(service: WbemServiceApi, log: TransportLogg
       }),
 
     getClass: (call, callback) =>
-      serveUnary('GetClass', log, call, callback, async (ctx) => {
+      serveUnary('GetClass', env, call, callback, async (ctx) => {
         const { namespace, className, localOnly, asMof } = call.request;
         const view = await service.getClass(namespace, className, localOnly, ctx);
         return { object: classViewToProto(view), mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '' };
       }),
 
     deleteClass: (call, callback) =>
-      serveUnary('DeleteClass', log, call, callback, async (ctx) => {
+      serveUnary('DeleteClass', env, call, callback, async (ctx) => {
         const { namespace, className, flags, context } = call.request;
         const result = await service.deleteClass({ namespace, className, flags, context: contextFromProto(context) }, ctx);
         return { deletedClasses: [...result.deletedClasses] };
       }),
 
     enumClasses: (call) =>
-      serveStream('EnumClasses', log, call, async (ctx, accept) => {
+      serveStream('EnumClasses', env, call, async (ctx, accept) => {
         const views = await service.enumClasses(call.request, ctx);
         accept();
         await writeAll(call, ctx.signal, views.map(classViewToProto));
@@ -82,16 +82,16 @@ export function wbemServicesHandlers(service: WbemServiceApi, log: TransportLogg
       }),
 
     createNamespace: (call, callback) =>
-      serveUnary('CreateNamespace', log, call, callback, (ctx) => service.createNamespace(call.request.parent, call.request.name, ctx)),
+      serveUnary('CreateNamespace', env, call, callback, (ctx) => service.createNamespace(call.request.parent, call.request.name, ctx)),
 
     deleteNamespace: (call, callback) =>
-      serveUnary('DeleteNamespace', log, call, callback, async (ctx) => {
+      serveUnary('DeleteNamespace', env, call, callback, async (ctx) => {
         await service.deleteNamespace(call.request.namespace, ctx);
         return {};
       }),
 
     enumNamespaces: (call) =>
-      serveStream('EnumNamespaces', log, call, async (ctx, accept) => {
+      serveStream('EnumNamespaces', env, call, async (ctx, accept) => {
         const namespaces = await service.enumNamespaces(call.request.parent, call.request.deep, ctx);
         accept();
         await writeAll(call, ctx.signal, namespaces.map((n) => ({ name: n.name, path: n.path })));
@@ -100,7 +100,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, log: TransportLogg
   };
 }
 
-export function addWbemServices(server: Pick<Server, 'addService'>, service: WbemServiceApi, log: TransportLogger): void {
-  server.addService(WbemServicesService, wbemServicesHandlers(service, log));
+export function addWbemServices(server: Pick<Server, 'addService'>, service: WbemServiceApi, env: CallEnv): void {
+  server.addService(WbemServicesService, wbemServicesHandlers(service, env));
 }
 

@@ -1,0 +1,145 @@
+/**
+ * `wbemd serve` configuration: one JSON file (`--config` / WBEMD_CONFIG), environment variables and
+ * flags, in that order of precedence (a flag beats the environment, which beats the file), checked
+ * as a whole at start. Every problem is reported at once, each naming where the value came from.
+ * docs/configuration.md documents every key; a test keeps the two in step.
+ */
+import type { ChannelOptions } from '@grpc/grpc-js';
+import { DEFAULT_GRPC_OPTIONS } from '../server';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ServeConfig {
+  readonly listen: string;
+  readonly dataDir: string;
+  readonly serverName: string | undefined;
+  readonly shutdownGraceMs: number;
+  readonly metricsListen: string | undefined;
+  readonly insecure: boolean;
+  readonly logLevel: LogLevel;
+  readonly grpcOptions: ChannelOptions;
+}
+
+/** The `grpc` section of the file: our names → grpc-js channel options. */
+export const GRPC_KEYS = {
+  keepaliveTimeMs: 'grpc.keepalive_time_ms',
+  keepaliveTimeoutMs: 'grpc.keepalive_timeout_ms',
+  maxConnectionIdleMs: 'grpc.max_connection_idle_ms',
+  maxConnectionAgeMs: 'grpc.max_connection_age_ms',
+  maxConnectionAgeGraceMs: 'grpc.max_connection_age_grace_ms',
+  maxReceiveMessageBytes: 'grpc.max_receive_message_length',
+  maxSendMessageBytes: 'grpc.max_send_message_length',
+  maxConcurrentStreams: 'grpc.max_concurrent_streams',
+} as const;
+
+export const CONFIG_KEYS = ['listen', 'data', 'serverName', 'shutdownGraceMs', 'metricsListen', 'insecure', 'logLevel', 'grpc'] as const;
+
+/** Flags and environment as strings (absent = not given); the file as its text. */
+export interface ConfigSources {
+  readonly flags: Readonly<Partial<Record<'listen' | 'data' | 'server-name' | 'shutdown-grace-ms' | 'metrics-listen' | 'log-level', string>>> & { readonly insecure?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The config file's path and text, when one was named. */
+  readonly file?: { readonly path: string; readonly text: string };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+export function resolveServeConfig(sources: ConfigSources): ServeConfig {
+  const problems: string[] = [];
+  let file: Record<string, unknown> = {};
+  const filePath = sources.file?.path;
+  if (sources.file !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(sources.file.text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) problems.push(`${filePath}: must be a JSON object`);
+      else file = parsed as Record<string, unknown>;
+    } catch (error) {
+      problems.push(`${filePath}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    for (const key of Object.keys(file)) {
+      if (!(CONFIG_KEYS as readonly string[]).includes(key)) problems.push(`${filePath}: unknown key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
+    }
+  }
+  const fromFile = (key: string): { value: unknown; where: string } | undefined => (key in file ? { value: file[key], where: `${filePath}: "${key}"` } : undefined);
+  /** flag, then env, then file: the first that is there, with where it came from. */
+  const pick = (flag: keyof ConfigSources['flags'], env: string, key: string): { value: unknown; where: string } | undefined => {
+    const flagValue = sources.flags[flag];
+    if (flagValue !== undefined) return { value: flagValue, where: `--${flag}` };
+    const envValue = sources.env[env];
+    if (envValue !== undefined && envValue !== '') return { value: envValue, where: env };
+    return fromFile(key);
+  };
+  const text = (found: { value: unknown; where: string } | undefined, fallback: string): string => {
+    if (found === undefined) return fallback;
+    if (typeof found.value !== 'string' || found.value === '') {
+      problems.push(`${found.where}: must be a non-empty string`);
+      return fallback;
+    }
+    return found.value;
+  };
+  const address = (found: { value: unknown; where: string } | undefined, fallback: string | undefined): string | undefined => {
+    if (found === undefined) return fallback;
+    const value = text(found, '');
+    if (value === '') return fallback;
+    const match = HOST_PORT.exec(value);
+    if (match === null || Number(match[2]) > 65535) problems.push(`${found.where}: "${value}" is not HOST:PORT`);
+    return value;
+  };
+  const integer = (found: { value: unknown; where: string } | undefined, fallback: number, min: number, max: number): number => {
+    if (found === undefined) return fallback;
+    const value = typeof found.value === 'string' && /^-?\d+$/.test(found.value.trim()) ? Number(found.value) : found.value;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${found.where}: must be an integer from ${min} to ${max}, got ${JSON.stringify(found.value)}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const listen = address(pick('listen', 'WBEMD_LISTEN', 'listen'), '127.0.0.1:50051') as string;
+  const dataDir = text(pick('data', 'WBEMD_DATA', 'data'), './data');
+  const serverNameFound = pick('server-name', 'WBEMD_SERVER_NAME', 'serverName');
+  const serverName = serverNameFound === undefined ? undefined : text(serverNameFound, '') || undefined;
+  const shutdownGraceMs = integer(pick('shutdown-grace-ms', 'WBEMD_SHUTDOWN_GRACE_MS', 'shutdownGraceMs'), 10_000, 0, 3_600_000);
+  const metricsListen = address(pick('metrics-listen', 'WBEMD_METRICS_LISTEN', 'metricsListen'), undefined);
+  const levelFound = pick('log-level', 'WBEMD_LOG_LEVEL', 'logLevel');
+  let logLevel: LogLevel = 'info';
+  if (levelFound !== undefined) {
+    if (typeof levelFound.value === 'string' && (LOG_LEVELS as readonly string[]).includes(levelFound.value)) logLevel = levelFound.value as LogLevel;
+    else problems.push(`${levelFound.where}: must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  let insecure = false;
+  if (sources.flags.insecure === true) insecure = true;
+  else if (sources.env.WBEMD_INSECURE !== undefined && sources.env.WBEMD_INSECURE !== '') {
+    if (!['1', 'true', '0', 'false'].includes(sources.env.WBEMD_INSECURE)) problems.push('WBEMD_INSECURE: must be 1, true, 0 or false');
+    insecure = sources.env.WBEMD_INSECURE === '1' || sources.env.WBEMD_INSECURE === 'true';
+  } else if ('insecure' in file) {
+    if (typeof file.insecure !== 'boolean') problems.push(`${filePath}: "insecure" must be true or false`);
+    else insecure = file.insecure;
+  }
+
+  const grpcOptions: Record<string, number> = {};
+  if ('grpc' in file) {
+    const section = file.grpc;
+    if (typeof section !== 'object' || section === null || Array.isArray(section)) problems.push(`${filePath}: "grpc" must be an object`);
+    else {
+      for (const [key, value] of Object.entries(section)) {
+        const option = (GRPC_KEYS as Record<string, string>)[key];
+        if (option === undefined) {
+          problems.push(`${filePath}: unknown key "grpc.${key}" (known: ${Object.keys(GRPC_KEYS).join(', ')})`);
+          continue;
+        }
+        grpcOptions[option] = integer({ value, where: `${filePath}: "grpc.${key}"` }, 0, 1, 2 ** 31 - 1);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { listen, dataDir, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, grpcOptions: { ...DEFAULT_GRPC_OPTIONS, ...grpcOptions } };
+}

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { CONFIG_KEYS, ConfigError, GRPC_KEYS, resolveServeConfig, type ConfigSources } from '../../src/cli/config';
+import { DEFAULT_GRPC_OPTIONS } from '../../src/server';
+
+const resolve = (sources: Partial<ConfigSources>) => resolveServeConfig({ flags: {}, env: {}, ...sources });
+const problemsOf = (sources: Partial<ConfigSources>): readonly string[] => {
+  try {
+    resolve(sources);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+test('defaults: loopback, ./data, info, no metrics, the mesh gRPC options', () => {
+  expect(resolve({})).toEqual({
+    listen: '127.0.0.1:50051',
+    dataDir: './data',
+    serverName: undefined,
+    shutdownGraceMs: 10_000,
+    metricsListen: undefined,
+    insecure: false,
+    logLevel: 'info',
+    grpcOptions: DEFAULT_GRPC_OPTIONS,
+  });
+});
+
+test('a flag beats the environment, which beats the file', () => {
+  const file = { path: 'wbemd.json', text: JSON.stringify({ listen: '127.0.0.1:1', data: '/file', logLevel: 'warn', shutdownGraceMs: 5 }) };
+  const config = resolve({ file, env: { WBEMD_LISTEN: '127.0.0.1:2', WBEMD_DATA: '/env' }, flags: { listen: '127.0.0.1:3' } });
+  expect([config.listen, config.dataDir, config.logLevel, config.shutdownGraceMs]).toEqual(['127.0.0.1:3', '/env', 'warn', 5]);
+});
+
+test('the grpc section maps to grpc-js options over the defaults', () => {
+  const file = { path: 'w.json', text: JSON.stringify({ grpc: { keepaliveTimeMs: 1000, maxConnectionAgeMs: 60000, maxReceiveMessageBytes: 1048576 } }) };
+  expect(resolve({ file }).grpcOptions).toEqual({
+    ...DEFAULT_GRPC_OPTIONS,
+    'grpc.keepalive_time_ms': 1000,
+    'grpc.max_connection_age_ms': 60000,
+    'grpc.max_receive_message_length': 1048576,
+  });
+});
+
+test('every problem is reported at once, each naming where the value came from', () => {
+  const file = { path: 'w.json', text: JSON.stringify({ lisen: 'x', shutdownGraceMs: -1, insecure: 'yes', grpc: { keepalive: 5, maxConcurrentStreams: 0 } }) };
+  expect(problemsOf({ file, flags: { 'metrics-listen': 'nope', 'log-level': 'loud' }, env: { WBEMD_INSECURE: 'maybe' } })).toEqual([
+    'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, grpc)',
+    'w.json: "shutdownGraceMs": must be an integer from 0 to 3600000, got -1',
+    '--metrics-listen: "nope" is not HOST:PORT',
+    '--log-level: must be one of fatal, error, warn, info, debug, trace, silent',
+    'WBEMD_INSECURE: must be 1, true, 0 or false',
+    'w.json: unknown key "grpc.keepalive" (known: keepaliveTimeMs, keepaliveTimeoutMs, maxConnectionIdleMs, maxConnectionAgeMs, maxConnectionAgeGraceMs, maxReceiveMessageBytes, maxSendMessageBytes, maxConcurrentStreams)',
+    'w.json: "grpc.maxConcurrentStreams": must be an integer from 1 to 2147483647, got 0',
+  ]);
+  expect(problemsOf({ file: { path: 'bad.json', text: '{ "listen": ' } })[0]).toMatch(/^bad\.json: not valid JSON/);
+  expect(problemsOf({ file: { path: 'arr.json', text: '[]' } })).toEqual(['arr.json: must be a JSON object']);
+});
+
+test('insecure from a flag, the environment or the file', () => {
+  expect(resolve({ flags: { insecure: true } }).insecure).toBe(true);
+  expect(resolve({ env: { WBEMD_INSECURE: '1' } }).insecure).toBe(true);
+  expect(resolve({ file: { path: 'w.json', text: '{"insecure": true}' } }).insecure).toBe(true);
+  expect(resolve({ env: { WBEMD_INSECURE: 'false' }, file: { path: 'w.json', text: '{"insecure": true}' } }).insecure).toBe(false);
+});
+
+test('docs/configuration.md documents every key of the file and of its grpc section', () => {
+  const page = readFileSync('docs/configuration.md', 'utf8');
+  for (const key of CONFIG_KEYS) expect(page).toContain(`| \`${key}\` |`);
+  for (const [key, option] of Object.entries(GRPC_KEYS)) expect(page).toContain(`| \`${key}\` | \`${option}\` | ${String(DEFAULT_GRPC_OPTIONS[option as string])}`);
+});
