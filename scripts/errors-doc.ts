@@ -21,7 +21,7 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_S_NEW_STYLE: NOT_RAISED,
   WBEM_E_FAILED: 'An internal failure that is not a rule: a store that failed a synced write (nothing was acknowledged; the store then refuses all work until restarted and health turns NOT_SERVING), or a bug. The message names the operation id; the cause is in the server log under that id, never in the response.',
   WBEM_E_NOT_FOUND: 'GetClass or DeleteClass of a class that does not exist; PutClass(Async) with WBEM_FLAG_UPDATE_ONLY of a class that does not exist.',
-  WBEM_E_ACCESS_DENIED: NOT_RAISED + ' (Authorization comes with issue #5.)',
+  WBEM_E_ACCESS_DENIED: 'Rejected at once, nothing read or written. The caller lacks a namespace right the operation needs (docs/configuration.md, Security): PERMISSION_DENIED. Or it sent no valid credentials where they are required (no token or client certificate, an unknown token): then the gRPC code is UNAUTHENTICATED, the one place the code differs from this table (docs/decisions.md D32).',
   WBEM_E_TYPE_MISMATCH: 'A default value or qualifier value that does not fit its CIM type (range, sign, array-ness); a property override whose type differs from the inherited property.',
   WBEM_E_OUT_OF_MEMORY: NOT_RAISED + ' A request larger than the server\'s receive limit is refused by gRPC itself with RESOURCE_EXHAUSTED.',
   WBEM_E_INVALID_CONTEXT: NOT_RAISED + ' A malformed context is WBEM_E_INVALID_PARAMETER (docs/decisions.md D12).',

@@ -10,6 +10,8 @@ import pino, { type Logger } from 'pino';
 import { WbemService } from './service/wbem-service';
 import type { ClassStore } from './store/class-store';
 import { LevelClassStore } from './store/level-class-store';
+import { AccessPolicy, type AclEntry } from './domain/access';
+import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
 import { WbemdMetrics } from './transport/metrics';
 import { addWbemServices } from './transport/grpc/wbem-services';
@@ -35,6 +37,21 @@ export interface ServerOptions {
    * land, that is the only way to listen beyond this machine, and it must be asked for.
    */
   readonly insecure?: boolean;
+  /** TLS for the gRPC port; with clientCa, client certificates are verified (mTLS). */
+  readonly tls?: TlsOptions;
+  /** Bearer tokens (hashed); configured tokens make credentials mandatory. */
+  readonly tokens?: readonly TokenEntry[];
+  /** Namespace ACL (§8); absent = every caller may do everything. */
+  readonly acl?: readonly AclEntry[];
+}
+
+export interface TlsOptions {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** CA bundle that signs client certificates; present = mTLS. */
+  readonly clientCa?: Buffer;
+  /** Refuse connections without a client certificate (default true when clientCa is given). */
+  readonly requireClientCert?: boolean;
 }
 
 export interface RunningServer {
@@ -43,6 +60,8 @@ export interface RunningServer {
   readonly service: WbemService;
   /** The metrics listener's `HOST:PORT`, when metricsListen was given. */
   readonly metricsAddress?: string;
+  /** SIGHUP: new tokens and ACL for calls from now on; calls in flight are not disturbed. */
+  reloadSecurity(security: { readonly tokens?: readonly TokenEntry[]; readonly acl?: readonly AclEntry[] }): void;
   /** Graceful and idempotent. */
   stop(): Promise<void>;
 }
@@ -71,6 +90,11 @@ export function isLoopback(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || host.startsWith('unix:');
 }
 
+function credentialsOf(tls: TlsOptions | undefined): ServerCredentials {
+  if (tls === undefined) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined && tls.requireClientCert !== false);
+}
+
 function splitListen(listen: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(listen);
   if (match === null || match[1] === undefined || match[2] === undefined || match[1] === '') {
@@ -82,12 +106,15 @@ function splitListen(listen: string): { host: string; port: number } {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const { host } = splitListen(options.listen);
-  if (!isLoopback(host) && options.insecure !== true) {
+  // Beyond this machine only with TLS and an ACL, or when the operator explicitly accepts the risk.
+  if (!isLoopback(host) && options.insecure !== true && (options.tls === undefined || options.acl === undefined)) {
     throw new Error(
-      `refusing to listen on ${options.listen}: it is not a loopback address and wbemd has no TLS or access control yet; ` +
-        'anyone who can reach it could change the schema. Listen on 127.0.0.1, or pass --insecure (config "insecure": true) to accept that.',
+      `refusing to listen on ${options.listen}: it is not a loopback address, and without TLS and an ACL anyone who can reach it ` +
+        'could change the schema. Configure "tls" and "acl", listen on 127.0.0.1, or pass --insecure (config "insecure": true) to accept that.',
     );
   }
+  const mutualTls = options.tls?.clientCa !== undefined && options.tls.requireClientCert !== false;
+  const authenticator = new Authenticator(options.tokens ?? [], (options.tokens?.length ?? 0) > 0 || mutualTls);
   const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
   const store = options.store ?? new LevelClassStore(options.dataDir ?? './data', metrics === undefined ? {} : { onBatch: metrics.storeBatch });
   await store.open();
@@ -99,6 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       store,
       serverName: options.serverName ?? hostname(),
       logger,
+      accessPolicy: options.acl === undefined ? AccessPolicy.allowAll() : AccessPolicy.fromEntries(options.acl),
       // A store that failed a durable write refuses all work until restarted: stop advertising.
       onStoreFailure: () => {
         for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
@@ -106,12 +134,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     await service.initialize();
     server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
-    addWbemServices(server, service, metrics === undefined ? { log: logger } : { log: logger, observer: metrics });
+    addWbemServices(server, service, { log: logger, authenticator, ...(metrics === undefined ? {} : { observer: metrics }) });
     health.addToServer(server);
     addReflection(server);
     const grpcServer = server;
     const port = await new Promise<number>((resolve, reject) =>
-      grpcServer.bindAsync(options.listen, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      grpcServer.bindAsync(options.listen, credentialsOf(options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     if (metrics !== undefined && options.metricsListen !== undefined) {
       const at = splitListen(options.metricsListen);
@@ -141,7 +169,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         await metricsServer?.close();
         logger.info({}, 'stopped');
       })());
-    return { address: `${host}:${port}`, service, stop, ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }) };
+    const reloadSecurity: RunningServer['reloadSecurity'] = (security) => {
+      authenticator.setTokens(security.tokens ?? []);
+      service.setAccessPolicy(security.acl === undefined ? AccessPolicy.allowAll() : AccessPolicy.fromEntries(security.acl));
+      logger.info({ tokens: security.tokens?.length ?? 0, aclEntries: security.acl?.length ?? 0 }, 'security configuration reloaded');
+    };
+    return { address: `${host}:${port}`, service, stop, reloadSecurity, ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }) };
   } catch (error) {
     server?.forceShutdown();
     await metricsServer?.close();

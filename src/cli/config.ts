@@ -5,7 +5,9 @@
  * docs/configuration.md documents every key; a test keeps the two in step.
  */
 import type { ChannelOptions } from '@grpc/grpc-js';
+import { WBEM_RIGHT, type AclEntry } from '../domain/access';
 import { DEFAULT_GRPC_OPTIONS } from '../server';
+import type { TokenEntry } from '../transport/grpc/authenticate';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -19,6 +21,16 @@ export interface ServeConfig {
   readonly insecure: boolean;
   readonly logLevel: LogLevel;
   readonly grpcOptions: ChannelOptions;
+  readonly tls: TlsFiles | undefined;
+  readonly tokens: readonly TokenEntry[] | undefined;
+  readonly acl: readonly AclEntry[] | undefined;
+}
+
+export interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly clientCa: string | undefined;
+  readonly requireClientCert: boolean;
 }
 
 /** The `grpc` section of the file: our names → grpc-js channel options. */
@@ -33,7 +45,7 @@ export const GRPC_KEYS = {
   maxConcurrentStreams: 'grpc.max_concurrent_streams',
 } as const;
 
-export const CONFIG_KEYS = ['listen', 'data', 'serverName', 'shutdownGraceMs', 'metricsListen', 'insecure', 'logLevel', 'grpc'] as const;
+export const CONFIG_KEYS = ['listen', 'data', 'serverName', 'shutdownGraceMs', 'metricsListen', 'insecure', 'logLevel', 'grpc', 'tls', 'tokens', 'acl'] as const;
 
 /** Flags and environment as strings (absent = not given); the file as its text. */
 export interface ConfigSources {
@@ -140,6 +152,85 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
       }
     }
   }
+  const security = securityOf(file, filePath ?? '', problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { listen, dataDir, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, grpcOptions: { ...DEFAULT_GRPC_OPTIONS, ...grpcOptions } };
+  return { listen, dataDir, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, grpcOptions: { ...DEFAULT_GRPC_OPTIONS, ...grpcOptions }, ...security };
+}
+
+/**
+ * The `tls`, `tokens` and `acl` sections (the last two are what SIGHUP reloads). Problems are
+ * pushed, not thrown, so every one is reported at once.
+ */
+export function securityOf(
+  file: Record<string, unknown>,
+  where: string,
+  problems: string[],
+): { tls: TlsFiles | undefined; tokens: TokenEntry[] | undefined; acl: AclEntry[] | undefined } {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
+  let tls: TlsFiles | undefined;
+  if ('tls' in file) {
+    const section = file.tls;
+    if (!isObject(section) || !nonEmpty(section.cert) || !nonEmpty(section.key)) problems.push(`${where}: "tls" needs "cert" and "key" (PEM file paths)`);
+    else {
+      if (section.clientCa !== undefined && !nonEmpty(section.clientCa)) problems.push(`${where}: "tls.clientCa" must be a PEM file path`);
+      if (section.requireClientCert !== undefined && typeof section.requireClientCert !== 'boolean') problems.push(`${where}: "tls.requireClientCert" must be true or false`);
+      tls = { cert: section.cert, key: section.key, clientCa: nonEmpty(section.clientCa) ? section.clientCa : undefined, requireClientCert: section.requireClientCert !== false };
+    }
+  }
+  let tokens: TokenEntry[] | undefined;
+  if ('tokens' in file) {
+    if (!Array.isArray(file.tokens)) problems.push(`${where}: "tokens" must be an array`);
+    else {
+      tokens = [];
+      for (const [index, entry] of (file.tokens as unknown[]).entries()) {
+        const at = `${where}: "tokens[${index}]"`;
+        if (!isObject(entry) || typeof entry.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(entry.sha256)) problems.push(`${at}: needs "sha256", the hex SHA-256 of the token (never the token itself)`);
+        else if (!nonEmpty(entry.principal)) problems.push(`${at}: needs "principal"`);
+        else if (entry.groups !== undefined && !(Array.isArray(entry.groups) && entry.groups.every(nonEmpty))) problems.push(`${at}: "groups" must be an array of names`);
+        else tokens.push({ sha256: entry.sha256, principal: entry.principal, groups: (entry.groups) ?? [] });
+      }
+    }
+  }
+  let acl: AclEntry[] | undefined;
+  if ('acl' in file) {
+    if (!Array.isArray(file.acl)) problems.push(`${where}: "acl" must be an array`);
+    else {
+      acl = [];
+      for (const [index, entry] of (file.acl as unknown[]).entries()) {
+        const at = `${where}: "acl[${index}]"`;
+        if (!isObject(entry) || !nonEmpty(entry.namespace)) {
+          problems.push(`${at}: needs "namespace"`);
+          continue;
+        }
+        if (nonEmpty(entry.principal) === nonEmpty(entry.group)) {
+          problems.push(`${at}: needs exactly one of "principal" and "group"`);
+          continue;
+        }
+        const mask = (key: 'allow' | 'deny'): number => {
+          const names = entry[key] ?? [];
+          if (!Array.isArray(names)) {
+            problems.push(`${at}: "${key}" must be an array of rights`);
+            return 0;
+          }
+          let bits = 0;
+          for (const name of names) {
+            const right = typeof name === 'string' ? (WBEM_RIGHT as Record<string, number>)[name] : undefined;
+            if (right === undefined) problems.push(`${at}: unknown right ${JSON.stringify(name)} (known: ${Object.keys(WBEM_RIGHT).join(', ')})`);
+            else bits |= right;
+          }
+          return bits;
+        };
+        if (entry.inherit !== undefined && typeof entry.inherit !== 'boolean') problems.push(`${at}: "inherit" must be true or false`);
+        acl.push({
+          namespace: entry.namespace.split(/[\\/]+/).filter(Boolean),
+          ...(nonEmpty(entry.principal) ? { principal: entry.principal } : { group: entry.group as string }),
+          allow: mask('allow'),
+          deny: mask('deny'),
+          inherit: entry.inherit !== false,
+        });
+      }
+    }
+  }
+  return { tls, tokens, acl };
 }

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startServer } from '../server';
 import { StoreError } from '../store/class-store';
-import { resolveServeConfig, type ServeConfig } from './config';
+import type { TlsOptions } from '../server';
+import { resolveServeConfig, type ServeConfig, type TlsFiles } from './config';
 import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
 import { mofgen, MOFGEN_USAGE } from './mofgen';
 
@@ -69,14 +70,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   let config: ServeConfig;
-  try {
-    const configPath = values.config ?? process.env.WBEMD_CONFIG;
-    const { config: _config, help: _help, ...flags } = values;
-    config = resolveServeConfig({
+  let tls: TlsOptions | undefined;
+  const configPath = values.config ?? process.env.WBEMD_CONFIG;
+  const { config: _config, help: _help, ...flags } = values;
+  const loadConfig = (): ServeConfig =>
+    resolveServeConfig({
       flags,
       env: process.env,
       ...(configPath === undefined || configPath === '' ? {} : { file: { path: configPath, text: readConfigFile(configPath) } }),
     });
+  try {
+    config = loadConfig();
+    tls = config.tls === undefined ? undefined : readTls(config.tls);
   } catch (error) {
     process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
@@ -98,6 +103,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...(config.metricsListen === undefined ? {} : { metricsListen: config.metricsListen }),
       insecure: config.insecure,
       grpcOptions: config.grpcOptions,
+      ...(tls === undefined ? {} : { tls }),
+      ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
+      ...(config.acl === undefined ? {} : { acl: config.acl }),
       logger,
     });
   } catch (error) {
@@ -108,11 +116,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (server.metricsAddress !== undefined) logger.info({ metrics: `http://${server.metricsAddress}/metrics` }, 'metrics served');
   process.stdout.write(`listening on ${server.address}\n`);
   const running = server;
+  // SIGHUP: tokens and ACL are read again; a configuration that does not validate is logged and
+  // the running one kept. TLS certificates and addresses need a restart.
+  const onHangup = (): void => {
+    try {
+      const fresh = loadConfig();
+      running.reloadSecurity({ ...(fresh.tokens === undefined ? {} : { tokens: fresh.tokens }), ...(fresh.acl === undefined ? {} : { acl: fresh.acl }) });
+    } catch (error) {
+      logger.error({ err: error }, 'SIGHUP: the configuration does not validate; keeping the running one');
+    }
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, 'shutting down');
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onHangup);
       running.stop().then(resolve, (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         resolve();
@@ -130,4 +150,20 @@ function readConfigFile(path: string): string {
   } catch (error) {
     throw new Error(`cannot read config file ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+function readTls(files: TlsFiles): TlsOptions {
+  const read = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`cannot read TLS ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  return {
+    cert: read(files.cert, 'certificate'),
+    key: read(files.key, 'key'),
+    ...(files.clientCa === undefined ? {} : { clientCa: read(files.clientCa, 'client CA') }),
+    requireClientCert: files.requireClientCert,
+  };
 }

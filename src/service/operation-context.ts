@@ -2,6 +2,8 @@
  * What one call carries through the service: its id and its cancellation signal. Built by the
  * transport; the service never sees grpc-js.
  */
+import type { Principal } from '../domain/access';
+
 export type { ClientContext } from '../domain/client-context';
 
 export interface OperationContext {
@@ -13,6 +15,8 @@ export interface OperationContext {
   readonly peer: string;
   /** The caller's W3C trace id (`traceparent`), for logs. */
   readonly traceId?: string;
+  /** Who is calling, as the transport authenticated it; undefined = anonymous (no credentials). */
+  readonly principal?: Principal;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
 } from '../domain/namespace-path';
 import { parseDeleteClassFlags, parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
 import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
+import { AccessPolicy, WBEM_RIGHT } from '../domain/access';
 import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
@@ -79,6 +80,8 @@ export interface WbemServiceOptions {
    * refuses all work until restarted, so the server should stop advertising itself as serving.
    */
   readonly onStoreFailure?: (error: StoreError) => void;
+  /** Who may do what per namespace (§8); default: everyone everything (no ACL configured). */
+  readonly accessPolicy?: AccessPolicy;
 }
 
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
@@ -99,6 +102,7 @@ export class WbemService implements WbemServiceApi {
   readonly #onClassChange: ((change: ClassChange) => void) | undefined;
   readonly #onStoreFailure: ((error: StoreError) => void) | undefined;
   #storeFailed = false;
+  #access: AccessPolicy;
   readonly #locks = new KeyedMutex();
   readonly #namespaces = new Map<NamespaceKey, NamespaceRecord>();
   /** Qualifier declarations per namespace (folded name → declaration), kept in memory like the namespace table. */
@@ -118,6 +122,7 @@ export class WbemService implements WbemServiceApi {
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#onClassChange = options.onClassChange;
     this.#onStoreFailure = options.onStoreFailure;
+    this.#access = options.accessPolicy ?? AccessPolicy.allowAll();
     const serverName = options.serverName.toLowerCase();
     this.#isLocalMachine = (machine) => machine.toLowerCase() === serverName;
   }
@@ -143,6 +148,16 @@ export class WbemService implements WbemServiceApi {
     this.#initialized = true;
   }
 
+  /** A new ACL (SIGHUP): calls from now on are judged by it; calls in flight keep their answer. */
+  setAccessPolicy(policy: AccessPolicy): void {
+    this.#access = policy;
+  }
+
+  /** §8: the rights an operation needs on a namespace, checked before anything else happens (rejected at once). */
+  #authorize(ctx: OperationContext, bound: BoundNamespace, needed: number, operation: string): void {
+    this.#access.require(ctx.principal, bound.record.elements, needed, operation);
+  }
+
   /** From now on every new call fails at once with WBEM_E_SHUTTING_DOWN; calls in flight finish. */
   beginShutdown(): void {
     this.#shuttingDown = true;
@@ -163,6 +178,9 @@ export class WbemService implements WbemServiceApi {
         namespace: input.namespace,
       });
     }
+    // §8 rule 2: a dynamic class (one with a Provider) needs WRITE_PROVIDER, a static one FULL_WRITE.
+    const dynamic = input.definition.qualifiers.some((q) => q.name.toLowerCase() === 'provider' && q.value !== null);
+    this.#authorize(ctx, namespace, WBEM_RIGHT.WBEM_ENABLE | (dynamic ? WBEM_RIGHT.WBEM_WRITE_PROVIDER : WBEM_RIGHT.WBEM_FULL_WRITE_REP), call === 'async' ? 'PutClassAsync' : 'PutClass');
     const flags = parsePutClassFlags(input.flags, call);
     if (input.context !== undefined) checkClientContext(input.context);
     const definition = input.definition;
@@ -237,6 +255,8 @@ export class WbemService implements WbemServiceApi {
   beginCompileMof(input: CompileMofInput, ctx: OperationContext): AcceptedPutClass {
     this.#checkLifecycle();
     const target = this.#bindNamespace(input.namespace);
+    const WRITE = WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP;
+    this.#authorize(ctx, target, WRITE, 'CompileMof');
     const flags = parsePutClassFlags(input.flags, 'async');
     if (input.context !== undefined) checkClientContext(input.context);
     const [entry] = input.sources;
@@ -279,12 +299,14 @@ export class WbemService implements WbemServiceApi {
       let bound = targets.get(pragma);
       if (bound === undefined) {
         bound = pragma === '' ? target : this.#bindNamespace(isAbsoluteNamespace(pragma) ? pragma : `${formatNamespace(target.record.elements)}\\${pragma}`);
+        this.#authorize(ctx, bound, WRITE, 'CompileMof');
         targets.set(pragma, bound);
       }
       return { definition: mofClass.definition, bound, where: `${mofClass.at.file}:${mofClass.at.line}:${mofClass.at.column}` };
     });
     const declarations = unit.qualifiers.map((declaration) => {
       const bound = declaration.namespace === '' ? target : this.#bindNamespace(isAbsoluteNamespace(declaration.namespace) ? declaration.namespace : `${formatNamespace(target.record.elements)}\\${declaration.namespace}`);
+      this.#authorize(ctx, bound, WRITE, 'CompileMof');
       const { namespace: _namespace, at: _at, ...stored } = declaration;
       return { bound, declaration: stored };
     });
@@ -458,6 +480,7 @@ export class WbemService implements WbemServiceApi {
   async getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(namespace);
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetClass');
     return this.#guard(ctx, { namespace, className }, async () => {
       const chain = await this.#loadChain(bound.key, classKey(className));
       if (chain === undefined) {
@@ -470,6 +493,7 @@ export class WbemService implements WbemServiceApi {
   async enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(input.namespace);
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumClasses');
     return this.#guard(ctx, { namespace: input.namespace, className: input.superclass }, async () => {
       let start: ClassKey | null = null;
       if (input.superclass !== '') {
@@ -520,6 +544,7 @@ export class WbemService implements WbemServiceApi {
   async deleteClass(input: DeleteClassInput, ctx: OperationContext): Promise<{ readonly deletedClasses: readonly string[] }> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(input.namespace);
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP, 'DeleteClass');
     parseDeleteClassFlags(input.flags);
     if (input.context !== undefined) checkClientContext(input.context);
     const subject = { namespace: input.namespace, className: input.className };
@@ -566,6 +591,7 @@ export class WbemService implements WbemServiceApi {
   async createNamespace(parent: string, name: string, ctx: OperationContext): Promise<{ readonly path: string }> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(parent);
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP, 'CreateNamespace');
     if (!isIdentifier(name)) {
       // §6.9: NAMESPACE = STRING-IDENTIFIER *("\" STRING-IDENTIFIER)
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `namespace name "${preview(name)}" is not an identifier`, { namespace: parent });
@@ -595,6 +621,7 @@ export class WbemService implements WbemServiceApi {
   async deleteNamespace(namespace: string, ctx: OperationContext): Promise<void> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(namespace);
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP, 'DeleteNamespace');
     if (BUILT_IN_NAMESPACES.some((elements) => namespaceKeyOf(elements) === bound.key)) {
       throw new WbemError('WBEM_E_INVALID_OPERATION', `namespace ${formatNamespace(bound.record.elements)} always exists`, {
         namespace,
@@ -631,6 +658,7 @@ export class WbemService implements WbemServiceApi {
   async enumNamespaces(parent: string, deep: boolean, ctx: OperationContext): Promise<readonly NamespaceView[]> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(parent);
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumNamespaces');
     return this.#guard(ctx, { namespace: parent }, async () => {
       const depth = bound.record.elements.length;
       return [...this.#namespaces.entries()]

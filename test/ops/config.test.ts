@@ -23,6 +23,9 @@ test('defaults: loopback, ./data, info, no metrics, the mesh gRPC options', () =
     insecure: false,
     logLevel: 'info',
     grpcOptions: DEFAULT_GRPC_OPTIONS,
+    tls: undefined,
+    tokens: undefined,
+    acl: undefined,
   });
 });
 
@@ -45,7 +48,7 @@ test('the grpc section maps to grpc-js options over the defaults', () => {
 test('every problem is reported at once, each naming where the value came from', () => {
   const file = { path: 'w.json', text: JSON.stringify({ lisen: 'x', shutdownGraceMs: -1, insecure: 'yes', grpc: { keepalive: 5, maxConcurrentStreams: 0 } }) };
   expect(problemsOf({ file, flags: { 'metrics-listen': 'nope', 'log-level': 'loud' }, env: { WBEMD_INSECURE: 'maybe' } })).toEqual([
-    'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, grpc)',
+    'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, grpc, tls, tokens, acl)',
     'w.json: "shutdownGraceMs": must be an integer from 0 to 3600000, got -1',
     '--metrics-listen: "nope" is not HOST:PORT',
     '--log-level: must be one of fatal, error, warn, info, debug, trace, silent',
@@ -68,4 +71,30 @@ test('docs/configuration.md documents every key of the file and of its grpc sect
   const page = readFileSync('docs/configuration.md', 'utf8');
   for (const key of CONFIG_KEYS) expect(page).toContain(`| \`${key}\` |`);
   for (const [key, option] of Object.entries(GRPC_KEYS)) expect(page).toContain(`| \`${key}\` | \`${option}\` | ${String(DEFAULT_GRPC_OPTIONS[option as string])}`);
+});
+
+test('security sections: tls files, hashed tokens, ACL entries with right names; each mistake reported', () => {
+  const sha = 'a'.repeat(64);
+  const good = {
+    tls: { cert: 'server.pem', key: 'server.key', clientCa: 'ca.pem' },
+    tokens: [{ sha256: sha, principal: 'alice', groups: ['ops'] }],
+    acl: [
+      { namespace: 'root/cimv2', group: 'ops', allow: ['WBEM_ENABLE', 'WBEM_FULL_WRITE_REP'] },
+      { namespace: 'root\\cimv2\\locked', principal: 'alice', allow: ['WBEM_ENABLE'], deny: ['WBEM_FULL_WRITE_REP'], inherit: false },
+    ],
+  };
+  const config = resolve({ file: { path: 'w.json', text: JSON.stringify(good) } });
+  expect(config.tls).toEqual({ cert: 'server.pem', key: 'server.key', clientCa: 'ca.pem', requireClientCert: true });
+  expect(config.tokens).toEqual([{ sha256: sha, principal: 'alice', groups: ['ops'] }]);
+  expect(config.acl).toEqual([
+    { namespace: ['root', 'cimv2'], group: 'ops', allow: 0x5, deny: 0, inherit: true },
+    { namespace: ['root', 'cimv2', 'locked'], principal: 'alice', allow: 0x1, deny: 0x4, inherit: false },
+  ]);
+  const bad = { tls: { cert: 'x' }, tokens: [{ token: 'plain', principal: 'bob' }], acl: [{ namespace: 'root', principal: 'a', group: 'b' }, { namespace: 'root', group: 'g', allow: ['WBEM_EVERYTHING'] }] };
+  expect(problemsOf({ file: { path: 'w.json', text: JSON.stringify(bad) } })).toEqual([
+    'w.json: "tls" needs "cert" and "key" (PEM file paths)',
+    'w.json: "tokens[0]": needs "sha256", the hex SHA-256 of the token (never the token itself)',
+    'w.json: "acl[0]": needs exactly one of "principal" and "group"',
+    'w.json: "acl[1]": unknown right "WBEM_EVERYTHING" (known: WBEM_ENABLE, WBEM_METHOD_EXECUTE, WBEM_FULL_WRITE_REP, WBEM_PARTIAL_WRITE_REP, WBEM_WRITE_PROVIDER, WBEM_REMOTE_ACCESS, WBEM_RIGHT_SUBSCRIBE, WBEM_RIGHT_PUBLISH, READ_CONTROL, WRITE_DAC)',
+  ]);
 });

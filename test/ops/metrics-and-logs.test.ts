@@ -102,7 +102,7 @@ describe('safe defaults: loopback unless asked', () => {
   test('a non-loopback address is refused without --insecure, with a reason; with it the server starts', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-ops-'));
     try {
-      await expect(startServer({ listen: '0.0.0.0:0', dataDir })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0:0: it is not a loopback address and wbemd has no TLS or access control yet.*--insecure/);
+      await expect(startServer({ listen: '0.0.0.0:0', dataDir })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0:0: it is not a loopback address, and without TLS and an ACL.*--insecure/);
       const open = await startServer({ listen: '0.0.0.0:0', dataDir, insecure: true });
       expect(open.address).toMatch(/^0\.0\.0\.0:\d+$/);
       await open.stop();

@@ -14,7 +14,9 @@ import {
 } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { WbemError } from '../../domain/wbem-status';
+import type { Principal } from '../../domain/access';
 import type { CancellationSignal, OperationContext } from '../../service/operation-context';
+import type { Authentication, Authenticator } from './authenticate';
 import { SUCCESS_TRAILERS, toStatusObject } from './status-map';
 
 /** What the transport logs; pino-compatible. */
@@ -33,6 +35,8 @@ export interface CallObserver {
 export interface CallEnv {
   readonly log: TransportLogger;
   readonly observer?: CallObserver;
+  /** Absent: every caller is anonymous (no credentials configured). */
+  readonly authenticator?: Authenticator;
 }
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -97,7 +101,7 @@ export function traceOf(call: AnyCall): { traceId: string; parentId: string } | 
 }
 
 /** Operation id, cancellation (client cancel or deadline), peer and trace of one call. */
-export function createOperationContext(call: AnyCall): OperationContext {
+export function createOperationContext(call: AnyCall, principal?: Principal): OperationContext {
   const cancellation = new CallCancellation();
   if (call.cancelled) cancellation.abort(CLIENT_CANCELLED);
   else call.once('cancelled', () => cancellation.abort(CLIENT_CANCELLED));
@@ -112,7 +116,13 @@ export function createOperationContext(call: AnyCall): OperationContext {
     call.once('close', () => clearTimeout(timer));
   }
   const trace = traceOf(call);
-  return { operationId: randomUUID(), signal: cancellation, peer: call.getPeer(), ...(trace === undefined ? {} : { traceId: trace.traceId }) };
+  return {
+    operationId: randomUUID(),
+    signal: cancellation,
+    peer: call.getPeer(),
+    ...(trace === undefined ? {} : { traceId: trace.traceId }),
+    ...(principal === undefined ? {} : { principal }),
+  };
 }
 
 /** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */
@@ -133,6 +143,12 @@ export interface CallRecord {
   readonly method: string;
   readonly ctx: OperationContext;
   readonly started: bigint;
+}
+
+const ANONYMOUS: Authentication = { ok: true, principal: undefined };
+
+function unauthenticated(reason: string): StatusObject {
+  return toStatusObject(new WbemError('WBEM_E_ACCESS_DENIED', `unauthenticated: ${reason}`), Code.UNAUTHENTICATED);
 }
 
 function startCall(env: CallEnv, method: string, ctx: OperationContext): CallRecord {
@@ -165,8 +181,15 @@ export function serveUnary<Req, Res>(
   callback: sendUnaryData<Res>,
   body: (ctx: OperationContext) => Promise<Res>,
 ): void {
-  const ctx = createOperationContext(call);
+  const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
+  const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
   const record = startCall(env, method, ctx);
+  if (!auth.ok) {
+    const status = unauthenticated(auth.reason);
+    endCall(env, record, status.code, 'WBEM_E_ACCESS_DENIED');
+    callback(status);
+    return;
+  }
   call.sendMetadata(acceptedHeaders(ctx));
   // Deliberately not awaited (grpc-js ignores a handler's return value); both outcomes end here.
   void Promise.resolve()
@@ -195,8 +218,16 @@ export function serveStream<Req, Res>(
   call: ServerWritableStream<Req, Res>,
   body: (ctx: OperationContext, accept: () => void) => Promise<WbemError | undefined>,
 ): void {
-  const ctx = createOperationContext(call);
+  const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
+  const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
   const record = startCall(env, method, ctx);
+  if (!auth.ok) {
+    // Rejected at once: no headers, no events, only the status (nothing was looked at or written).
+    const status = unauthenticated(auth.reason);
+    endCall(env, record, status.code, 'WBEM_E_ACCESS_DENIED');
+    call.emit('error', status);
+    return;
+  }
   const accept = (): void => call.sendMetadata(acceptedHeaders(ctx));
   const close = (error: WbemError | undefined): void => {
     endCall(env, record, error === undefined ? Code.OK : toStatusObject(error).code, error?.status ?? 'WBEM_S_NO_ERROR');

@@ -101,9 +101,12 @@ export function statusTrailers(status: WbemStatusName): Metadata {
  */
 export const SUCCESS_TRAILERS: Metadata = statusTrailers('WBEM_S_NO_ERROR');
 
-/** The three encodings of one failure. */
-export function toStatusObject(error: WbemError): StatusObject {
-  const code = GRPC_CODE[error.status];
+/**
+ * The three encodings of one failure. `code` overrides the table in exactly one case: a call
+ * without valid credentials is UNAUTHENTICATED (so clients and meshes retry with credentials)
+ * while its WbemStatus stays WBEM_E_ACCESS_DENIED, as WMI reports it (docs/decisions.md D32).
+ */
+export function toStatusObject(error: WbemError, code: Code = GRPC_CODE[error.status]): StatusObject {
   const trailers = statusTrailers(error.status);
   const metadata: Record<string, string> = { hresult: formatHresult(error.status) };
   if (error.subject.namespace !== undefined) metadata.namespace = error.subject.namespace;
