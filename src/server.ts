@@ -13,6 +13,7 @@ import { LevelClassStore } from './store/level-class-store';
 import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
+import { Admission } from './transport/grpc/serve';
 import { WbemdMetrics } from './transport/metrics';
 import { addWbemServices } from './transport/grpc/wbem-services';
 
@@ -43,6 +44,8 @@ export interface ServerOptions {
   readonly tokens?: readonly TokenEntry[];
   /** Namespace ACL (§8); absent = every caller may do everything. */
   readonly acl?: readonly AclEntry[];
+  /** Calls served at once, server-wide; more are refused at once (RESOURCE_EXHAUSTED). Default 1024. */
+  readonly maxConcurrentCalls?: number;
 }
 
 export interface TlsOptions {
@@ -83,6 +86,9 @@ export const DEFAULT_GRPC_OPTIONS: ChannelOptions = {
   'grpc.max_connection_age_grace_ms': 30_000,
   'grpc.max_concurrent_streams': 1000,
 };
+
+/** Calls served at once, server-wide (one HTTP/2 connection is capped by grpc.max_concurrent_streams). */
+export const DEFAULT_MAX_CONCURRENT_CALLS = 1024;
 
 /** 127.0.0.0/8, ::1, localhost and unix sockets stay on this machine. */
 export function isLoopback(host: string): boolean {
@@ -134,7 +140,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     await service.initialize();
     server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
-    addWbemServices(server, service, { log: logger, authenticator, ...(metrics === undefined ? {} : { observer: metrics }) });
+    const admission = new Admission(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
+    addWbemServices(server, service, { log: logger, authenticator, admission, ...(metrics === undefined ? {} : { observer: metrics }) });
     health.addToServer(server);
     addReflection(server);
     const grpcServer = server;

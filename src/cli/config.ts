@@ -6,7 +6,7 @@
  */
 import type { ChannelOptions } from '@grpc/grpc-js';
 import { WBEM_RIGHT, type AclEntry } from '../domain/access';
-import { DEFAULT_GRPC_OPTIONS } from '../server';
+import { DEFAULT_GRPC_OPTIONS, DEFAULT_MAX_CONCURRENT_CALLS } from '../server';
 import type { TokenEntry } from '../transport/grpc/authenticate';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -24,6 +24,7 @@ export interface ServeConfig {
   readonly tls: TlsFiles | undefined;
   readonly tokens: readonly TokenEntry[] | undefined;
   readonly acl: readonly AclEntry[] | undefined;
+  readonly maxConcurrentCalls: number;
 }
 
 export interface TlsFiles {
@@ -45,11 +46,11 @@ export const GRPC_KEYS = {
   maxConcurrentStreams: 'grpc.max_concurrent_streams',
 } as const;
 
-export const CONFIG_KEYS = ['listen', 'data', 'serverName', 'shutdownGraceMs', 'metricsListen', 'insecure', 'logLevel', 'grpc', 'tls', 'tokens', 'acl'] as const;
+export const CONFIG_KEYS = ['listen', 'data', 'serverName', 'shutdownGraceMs', 'metricsListen', 'insecure', 'logLevel', 'maxConcurrentCalls', 'grpc', 'tls', 'tokens', 'acl'] as const;
 
 /** Flags and environment as strings (absent = not given); the file as its text. */
 export interface ConfigSources {
-  readonly flags: Readonly<Partial<Record<'listen' | 'data' | 'server-name' | 'shutdown-grace-ms' | 'metrics-listen' | 'log-level', string>>> & { readonly insecure?: boolean };
+  readonly flags: Readonly<Partial<Record<'listen' | 'data' | 'server-name' | 'shutdown-grace-ms' | 'metrics-listen' | 'log-level' | 'max-concurrent-calls', string>>> & { readonly insecure?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The config file's path and text, when one was named. */
   readonly file?: { readonly path: string; readonly text: string };
@@ -121,6 +122,7 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
   const serverName = serverNameFound === undefined ? undefined : text(serverNameFound, '') || undefined;
   const shutdownGraceMs = integer(pick('shutdown-grace-ms', 'WBEMD_SHUTDOWN_GRACE_MS', 'shutdownGraceMs'), 10_000, 0, 3_600_000);
   const metricsListen = address(pick('metrics-listen', 'WBEMD_METRICS_LISTEN', 'metricsListen'), undefined);
+  const maxConcurrentCalls = integer(pick('max-concurrent-calls', 'WBEMD_MAX_CONCURRENT_CALLS', 'maxConcurrentCalls'), DEFAULT_MAX_CONCURRENT_CALLS, 1, 1_000_000);
   const levelFound = pick('log-level', 'WBEMD_LOG_LEVEL', 'logLevel');
   let logLevel: LogLevel = 'info';
   if (levelFound !== undefined) {
@@ -154,7 +156,7 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
   }
   const security = securityOf(file, filePath ?? '', problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { listen, dataDir, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, grpcOptions: { ...DEFAULT_GRPC_OPTIONS, ...grpcOptions }, ...security };
+  return { listen, dataDir, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, maxConcurrentCalls, grpcOptions: { ...DEFAULT_GRPC_OPTIONS, ...grpcOptions }, ...security };
 }
 
 /**

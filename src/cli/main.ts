@@ -22,7 +22,8 @@ const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--
   --shutdown-grace-ms  how long SIGTERM lets calls in flight finish (env WBEMD_SHUTDOWN_GRACE_MS; default 10000)
   --metrics-listen     HOST:PORT for Prometheus GET /metrics (env WBEMD_METRICS_LISTEN; default off)
   --log-level          fatal|error|warn|info|debug|trace|silent (env WBEMD_LOG_LEVEL; default info)
-  --insecure           allow a non-loopback --listen without TLS or access control (env WBEMD_INSECURE)
+  --max-concurrent-calls  calls served at once; more are refused (env WBEMD_MAX_CONCURRENT_CALLS; default 1024)
+  --insecure           allow a non-loopback --listen without TLS and an ACL (env WBEMD_INSECURE)
   (docs/configuration.md lists every setting)
 `;
 
@@ -56,6 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'shutdown-grace-ms': { type: 'string' },
         'metrics-listen': { type: 'string' },
         'log-level': { type: 'string' },
+        'max-concurrent-calls': { type: 'string' },
         insecure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -102,6 +104,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       shutdownGraceMs: config.shutdownGraceMs,
       ...(config.metricsListen === undefined ? {} : { metricsListen: config.metricsListen }),
       insecure: config.insecure,
+      maxConcurrentCalls: config.maxConcurrentCalls,
       grpcOptions: config.grpcOptions,
       ...(tls === undefined ? {} : { tls }),
       ...(config.tokens === undefined ? {} : { tokens: config.tokens }),

@@ -15,6 +15,7 @@ import {
 } from './class-model';
 import { checkMemberName, preview, sameName } from './names';
 import { checkQualifierValue, checkValueFits } from './value-rules';
+import { checkClassLimits } from './limits';
 import { WbemError } from './wbem-status';
 
 /** WBEM_MAX_USER_PROPERTIES (§5.7, C12). */
@@ -137,6 +138,11 @@ function checkMethod(method: MethodDef, className: string): void {
 /** §3.3 step 8 on the definition alone. Throws WbemError. */
 export function checkDefinitionSyntax(definition: ClassDefinition): void {
   const className = definition.name;
+  // First the counts: they bound the work every later check does.
+  if (definition.properties.length > MAX_PROPERTIES) {
+    throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${className} declares ${definition.properties.length} properties; the limit is ${MAX_PROPERTIES}`);
+  }
+  checkClassLimits(definition);
   checkQualifiers(definition.qualifiers, 'class', `class ${className}`);
   const seen = new Set<string>();
   for (const property of definition.properties) {

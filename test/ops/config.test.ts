@@ -26,6 +26,7 @@ test('defaults: loopback, ./data, info, no metrics, the mesh gRPC options', () =
     tls: undefined,
     tokens: undefined,
     acl: undefined,
+    maxConcurrentCalls: 1024,
   });
 });
 
@@ -48,7 +49,7 @@ test('the grpc section maps to grpc-js options over the defaults', () => {
 test('every problem is reported at once, each naming where the value came from', () => {
   const file = { path: 'w.json', text: JSON.stringify({ lisen: 'x', shutdownGraceMs: -1, insecure: 'yes', grpc: { keepalive: 5, maxConcurrentStreams: 0 } }) };
   expect(problemsOf({ file, flags: { 'metrics-listen': 'nope', 'log-level': 'loud' }, env: { WBEMD_INSECURE: 'maybe' } })).toEqual([
-    'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, grpc, tls, tokens, acl)',
+    'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, maxConcurrentCalls, grpc, tls, tokens, acl)',
     'w.json: "shutdownGraceMs": must be an integer from 0 to 3600000, got -1',
     '--metrics-listen: "nope" is not HOST:PORT',
     '--log-level: must be one of fatal, error, warn, info, debug, trace, silent',

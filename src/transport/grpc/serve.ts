@@ -37,6 +37,24 @@ export interface CallEnv {
   readonly observer?: CallObserver;
   /** Absent: every caller is anonymous (no credentials configured). */
   readonly authenticator?: Authenticator;
+  /** Caps the calls being served at once, server-wide; absent = no cap. */
+  readonly admission?: Admission;
+}
+
+/** A server-wide cap on calls in progress: beyond it a call is refused at once, never queued. */
+export class Admission {
+  #inProgress = 0;
+  constructor(readonly limit: number) {}
+
+  tryEnter(): boolean {
+    if (this.#inProgress >= this.limit) return false;
+    this.#inProgress++;
+    return true;
+  }
+
+  leave(): void {
+    this.#inProgress--;
+  }
 }
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -147,6 +165,11 @@ export interface CallRecord {
 
 const ANONYMOUS: Authentication = { ok: true, principal: undefined };
 
+/** Refused before anything else: the server is serving its limit of calls. Retry with backoff. */
+function overloaded(limit: number): StatusObject {
+  return toStatusObject(new WbemError('WBEM_E_OUT_OF_MEMORY', `the server is serving its limit of ${limit} calls at once; retry later`));
+}
+
 function unauthenticated(reason: string): StatusObject {
   return toStatusObject(new WbemError('WBEM_E_ACCESS_DENIED', `unauthenticated: ${reason}`), Code.UNAUTHENTICATED);
 }
@@ -158,6 +181,7 @@ function startCall(env: CallEnv, method: string, ctx: OperationContext): CallRec
 
 /** The access log line and the metrics of one ended call. */
 function endCall(env: CallEnv, record: CallRecord, code: Code, wbemStatus: string): void {
+  env.admission?.leave();
   const seconds = Number(process.hrtime.bigint() - record.started) / 1e9;
   env.observer?.callEnded(record.method, code, wbemStatus, seconds);
   env.log.info(
@@ -181,6 +205,10 @@ export function serveUnary<Req, Res>(
   callback: sendUnaryData<Res>,
   body: (ctx: OperationContext) => Promise<Res>,
 ): void {
+  if (env.admission !== undefined && !env.admission.tryEnter()) {
+    callback(overloaded(env.admission.limit));
+    return;
+  }
   const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
   const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
   const record = startCall(env, method, ctx);
@@ -218,6 +246,10 @@ export function serveStream<Req, Res>(
   call: ServerWritableStream<Req, Res>,
   body: (ctx: OperationContext, accept: () => void) => Promise<WbemError | undefined>,
 ): void {
+  if (env.admission !== undefined && !env.admission.tryEnter()) {
+    call.emit('error', overloaded(env.admission.limit));
+    return;
+  }
   const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
   const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
   const record = startCall(env, method, ctx);

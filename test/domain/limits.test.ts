@@ -1,0 +1,31 @@
+import type { ClassDefinition, CimValue, PropertyDef } from '../../src/domain/class-model';
+import { checkDefinitionSyntax } from '../../src/domain/class-rules';
+import { CLASS_LIMITS } from '../../src/domain/limits';
+import { catchWbem } from '../helpers/catch-wbem';
+
+const prop = (name: string, value: CimValue | null = null, type = 8, array = false): PropertyDef => ({ name, type, array, value, qualifiers: [], referenceClass: '', embeddedClass: '' });
+const cls = (extra: Partial<ClassDefinition>): ClassDefinition => ({ name: 'Ex_Big', superclass: '', qualifiers: [], properties: [], methods: [], ...extra });
+const q = (i: number) => ({ name: `Q${i}`, value: { kind: 'boolean' as const, value: true }, flavor: 0 });
+
+test.each([
+  ['qualifiers on the class', cls({ qualifiers: Array.from({ length: CLASS_LIMITS.qualifiersPerElement + 1 }, (_, i) => q(i)) }), 'more than 256 qualifiers'],
+  ['methods', cls({ methods: Array.from({ length: CLASS_LIMITS.methods + 1 }, (_, i) => ({ name: `M${i}`, returnType: 19, parameters: [], qualifiers: [] })) }), 'more than 1024 methods'],
+  ['a string default', cls({ properties: [prop('S', { kind: 'string', value: 'x'.repeat(CLASS_LIMITS.stringLength + 1) })] }), 'more than 1048576 characters in a string value'],
+  ['an array default', cls({ properties: [prop('A', { kind: 'array', value: Array.from({ length: CLASS_LIMITS.arrayElements + 1 }, () => ({ kind: 'uint' as const, value: 1n })) }, 19, true)] }), 'more than 65536 array elements'],
+  ['a qualifier value', cls({ qualifiers: [{ name: 'Description', value: { kind: 'string', value: 'y'.repeat(CLASS_LIMITS.stringLength + 1) }, flavor: 0 }] }), 'characters in a string value'],
+])('%s → WBEM_E_QUOTA_VIOLATION naming the limit', (_label, definition, message) => {
+  const error = catchWbem(() => checkDefinitionSyntax(definition));
+  expect(error.status).toBe('WBEM_E_QUOTA_VIOLATION');
+  expect(error.param).toContain(message);
+});
+
+test('at the limits, the definition passes', () => {
+  expect(() =>
+    checkDefinitionSyntax(
+      cls({
+        qualifiers: Array.from({ length: CLASS_LIMITS.qualifiersPerElement }, (_, i) => q(i)),
+        properties: [prop('S', { kind: 'string', value: 'x'.repeat(CLASS_LIMITS.stringLength) })],
+      }),
+    ),
+  ).not.toThrow();
+});
