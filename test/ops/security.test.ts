@@ -131,6 +131,18 @@ describe('the ACL matrix: every write RPC refused without WBEM_FULL_WRITE_REP, a
     });
   });
 
+  test('a refused PutClassAsync or CompileMof is rejected at once: zero sink events, no operation id, even with SEND_STATUS', async () => {
+    await withServer({ tokens, acl }, async (_server, client) => {
+      const put = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Zero'), flags: 128 }, bearer(TOKENS.bob), deadline()));
+      const mof = await transcript(client.compileMof({ namespace: 'root/cimv2', sources: [{ name: 'a.mof', text: 'class Ex_Zero2 { };' }], flags: 128, continueOnError: false }, bearer(TOKENS.bob), deadline()));
+      for (const call of [put, mof]) {
+        expect(call.messages).toEqual([]);
+        expect(call.headers['wbem-operation-id']).toBeUndefined();
+        expect([call.end.code, call.end.trailers['wbem-status'], call.end.trailers['wbem-hresult']]).toEqual([Code.PERMISSION_DENIED, 'WBEM_E_ACCESS_DENIED', '0x80041003']);
+      }
+    });
+  });
+
   test('reads need WBEM_ENABLE; a namespace without an entry for the caller is closed to it', async () => {
     const closed: AclEntry[] = [{ namespace: ['root', 'cimv2'], principal: 'alice', allow: R.WBEM_ENABLE, deny: 0, inherit: true }];
     await withServer({ tokens, acl: closed }, async (_server, client) => {
