@@ -4,8 +4,13 @@
  * Key layout (ASCII; `!` cannot occur in a namespace or class key):
  *   n!<namespace>                      → namespace record
  *   c!<namespace>!<class>              → class record (the stored ClassDefinition)
- *   i!<namespace>!<parent>!<child>     → '' (child index; <parent> is '' for root classes)
- * so a namespace's classes, a class's children and a namespace's whole content are prefix scans.
+ *   q!<namespace>!<qualifier>          → qualifier declaration
+ * so a namespace's classes and its whole content are prefix scans. Which classes exist and which
+ * are whose children is derived from the class records themselves (their superclass field), once
+ * per namespace on first use, and kept in memory with every commit: one LevelDB write per class
+ * instead of a record plus an index entry (the per-operation cost of a LevelDB batch dominated),
+ * and an index that cannot disagree with the records. Stores written before this kept `i!` index
+ * keys; they are ignored (and wiped with their namespace).
  *
  * Commits: `commit()` applies its writes to an in-memory overlay before returning (the commit
  * point: every later read sees them), queues them, and returns a promise that resolves once they
@@ -18,7 +23,7 @@ import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
 import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from './class-store';
-import { decodeClass, decodeNamespace, decodeQualifierDeclaration, encodeClass, encodeNamespace, encodeQualifierDeclaration } from './record-codec';
+import { decodeClass, decodeNamespace, decodeQualifierDeclaration, encodeClass, encodeNamespace, encodeQualifierDeclaration, superclassOfEncodedClass } from './record-codec';
 
 type Op = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'del'; readonly key: string };
 
@@ -58,8 +63,33 @@ const END = '\uffff';
 const nsKey = (ns: NamespaceKey): string => `n!${ns}`;
 const classRecordKey = (ns: NamespaceKey, name: ClassKey): string => `c!${ns}!${name}`;
 const qualifierKey = (ns: NamespaceKey, name: string): string => `q!${ns}!${name.toLowerCase()}`;
-const childIndexKey = (ns: NamespaceKey, parent: ClassKey | null, child: ClassKey): string => `i!${ns}!${parent ?? ''}!${child}`;
-const childPrefix = (ns: NamespaceKey, parent: ClassKey | null): string => `i!${ns}!${parent ?? ''}!`;
+
+/** Classes of one namespace: each class's superclass key ('' for a root class), and the reverse. */
+interface ClassIndex {
+  readonly parentOf: Map<string, string>;
+  readonly children: Map<string, Set<string>>;
+}
+
+/** A change to a namespace's ClassIndex, recorded at the commit point. */
+type IndexChange = { readonly key: string; readonly parent: string } | { readonly key: string; readonly parent: null } | { readonly wipe: true };
+
+function applyIndexChange(index: ClassIndex, change: IndexChange): void {
+  if ('wipe' in change) {
+    index.parentOf.clear();
+    index.children.clear();
+    return;
+  }
+  const previous = index.parentOf.get(change.key);
+  if (previous !== undefined) index.children.get(previous)?.delete(change.key);
+  if (change.parent === null) {
+    index.parentOf.delete(change.key);
+    return;
+  }
+  index.parentOf.set(change.key, change.parent);
+  let siblings = index.children.get(change.parent);
+  if (siblings === undefined) index.children.set(change.parent, (siblings = new Set()));
+  siblings.add(change.key);
+}
 
 export class LevelClassStore implements ClassStore {
   readonly #location: string;
@@ -79,8 +109,8 @@ export class LevelClassStore implements ClassStore {
    * service's namespace lock) is answered without a LevelDB read. Loaded once per namespace by a
    * scan; commits that race the scan are journaled and replayed on it.
    */
-  readonly #classKeys = new Map<NamespaceKey, Set<string> | Promise<Set<string>>>();
-  readonly #journals = new Map<NamespaceKey, { readonly key?: string; readonly present?: boolean; readonly wipe?: true }[]>();
+  readonly #classIndexes = new Map<NamespaceKey, ClassIndex | Promise<ClassIndex>>();
+  readonly #journals = new Map<NamespaceKey, IndexChange[]>();
   #stats = { batches: 0, commits: 0, lastSyncMs: 0 };
   #observer: BatchObserver | undefined;
 
@@ -124,7 +154,7 @@ export class LevelClassStore implements ClassStore {
     this.#overlay.clear();
     this.#wipes.length = 0;
     this.#cache.clear();
-    this.#classKeys.clear();
+    this.#classIndexes.clear();
     this.#journals.clear();
   }
 
@@ -214,59 +244,51 @@ export class LevelClassStore implements ClassStore {
   async getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
     const key = classRecordKey(namespace, className);
     if (this.#pending(key) === undefined && !this.#cache.has(key)) {
-      const known = await this.#knownClasses(namespace);
-      if (!known.has(className)) return undefined;
+      const index = await this.#classIndex(namespace);
+      if (!index.parentOf.has(className)) return undefined;
     }
     return this.#get(key, decodeClass);
   }
 
-  #knownClasses(namespace: NamespaceKey): Set<string> | Promise<Set<string>> {
-    const entry = this.#classKeys.get(namespace);
+  /** The namespace's ClassIndex, derived from its class records on first use. */
+  #classIndex(namespace: NamespaceKey): ClassIndex | Promise<ClassIndex> {
+    const entry = this.#classIndexes.get(namespace);
     if (entry !== undefined) return entry;
-    const journal: { key?: string; present?: boolean; wipe?: true }[] = [];
+    const journal: IndexChange[] = [];
     this.#journals.set(namespace, journal);
     const prefix = `c!${namespace}!`;
     // #scan copies the overlay in this tick; later commits land in the journal.
     const loading = this.#scan(prefix).then(
       (found) => {
-        const keys = new Set([...found.keys()].map((key) => key.slice(prefix.length)));
-        for (const change of journal) {
-          if (change.wipe === true) keys.clear();
-          else if (change.key !== undefined) {
-            if (change.present === true) keys.add(change.key);
-            else keys.delete(change.key);
-          }
+        const index: ClassIndex = { parentOf: new Map(), children: new Map() };
+        for (const [key, value] of found) {
+          const superclass = typeof value === 'string' ? superclassOfEncodedClass(value, key) : (value.decoded as ClassDefinition).superclass;
+          applyIndexChange(index, { key: key.slice(prefix.length), parent: superclass === '' ? '' : classKey(superclass) });
         }
+        for (const change of journal) applyIndexChange(index, change);
         this.#journals.delete(namespace);
-        if (this.#classKeys.get(namespace) === loading) this.#classKeys.set(namespace, keys);
-        return keys;
+        if (this.#classIndexes.get(namespace) === loading) this.#classIndexes.set(namespace, index);
+        return index;
       },
       (error: unknown) => {
         this.#journals.delete(namespace);
-        this.#classKeys.delete(namespace);
+        this.#classIndexes.delete(namespace);
         throw error;
       },
     );
-    this.#classKeys.set(namespace, loading);
+    this.#classIndexes.set(namespace, loading);
     return loading;
   }
 
-  #noteClass(namespace: NamespaceKey, change: { key?: string; present?: boolean; wipe?: true }): void {
-    const keys = this.#classKeys.get(namespace);
-    if (keys instanceof Set) {
-      if (change.wipe === true) keys.clear();
-      else if (change.key !== undefined) {
-        if (change.present === true) keys.add(change.key);
-        else keys.delete(change.key);
-      }
-    } else {
-      this.#journals.get(namespace)?.push(change);
-    }
+  #noteClass(namespace: NamespaceKey, change: IndexChange): void {
+    const index = this.#classIndexes.get(namespace);
+    if (index instanceof Promise) this.#journals.get(namespace)?.push(change);
+    else if (index !== undefined) applyIndexChange(index, change);
   }
 
   async listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
-    const prefix = childPrefix(namespace, parent);
-    return [...(await this.#scan(prefix)).keys()].map((key) => key.slice(prefix.length) as ClassKey);
+    const index = await this.#classIndex(namespace);
+    return [...(index.children.get(parent ?? '') ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) as ClassKey[];
   }
 
   async listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
@@ -289,8 +311,10 @@ export class LevelClassStore implements ClassStore {
       // Encode everything first: a write that cannot be encoded leaves nothing visible.
       const planned = writes.map((write) => this.#plan(write));
       for (const write of writes) {
-        if (write.op === 'putClass') this.#noteClass(write.namespace, { key: classKey(write.definition.name), present: true });
-        else if (write.op === 'deleteClass') this.#noteClass(write.namespace, { key: write.className, present: false });
+        if (write.op === 'putClass') {
+          const parent = write.definition.superclass === '' ? '' : classKey(write.definition.superclass);
+          this.#noteClass(write.namespace, { key: classKey(write.definition.name), parent });
+        } else if (write.op === 'deleteClass') this.#noteClass(write.namespace, { key: write.className, parent: null });
         else if (write.op === 'deleteNamespace') this.#noteClass(write.namespace, { wipe: true });
       }
       const steps: QueuedStep[] = [];
@@ -326,24 +350,13 @@ export class LevelClassStore implements ClassStore {
           { kind: 'op', op: { type: 'del', key: nsKey(write.namespace) }, decoded: null },
           { kind: 'wipe', prefixes: [`c!${write.namespace}!`, `i!${write.namespace}!`, `q!${write.namespace}!`] },
         ];
-      case 'putClass': {
-        const name = classKey(write.definition.name);
-        const parent = write.definition.superclass === '' ? null : classKey(write.definition.superclass);
-        const steps: ({ kind: 'op'; op: Op; decoded: ClassDefinition | NamespaceRecord | QualifierDeclaration | null })[] = [];
-        if (write.previousSuperclass !== undefined && write.previousSuperclass !== parent) {
-          steps.push({ kind: 'op', op: { type: 'del', key: childIndexKey(write.namespace, write.previousSuperclass, name) }, decoded: null });
-        }
-        steps.push({ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, name), value: encodeClass(write.definition) }, decoded: write.definition });
-        steps.push({ kind: 'op', op: { type: 'put', key: childIndexKey(write.namespace, parent, name), value: '' }, decoded: null });
-        return steps;
-      }
+      case 'putClass':
+        // The child index is derived from this record (see the header): one write.
+        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value: encodeClass(write.definition) }, decoded: write.definition }];
       case 'putQualifier':
         return [{ kind: 'op', op: { type: 'put', key: qualifierKey(write.namespace, write.declaration.name), value: encodeQualifierDeclaration(write.declaration) }, decoded: write.declaration }];
       case 'deleteClass':
-        return [
-          { kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null },
-          { kind: 'op', op: { type: 'del', key: childIndexKey(write.namespace, write.superclass, write.className) }, decoded: null },
-        ];
+        return [{ kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null }];
       default: {
         const unknown: never = write;
         throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
@@ -410,7 +423,7 @@ export class LevelClassStore implements ClassStore {
     this.#overlay.clear();
     this.#wipes.length = 0;
     this.#cache.clear();
-    this.#classKeys.clear();
+    this.#classIndexes.clear();
     this.#journals.clear();
     for (const commit of [...group, ...this.#queue.splice(0)]) commit.reject(error);
   }

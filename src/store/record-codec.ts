@@ -137,6 +137,19 @@ function decodeEnvelope(text: string, what: string): unknown {
 
 export const encodeClass = (definition: ClassDefinition): string => JSON.stringify({ v: SCHEMA_VERSION, body: packClass(definition) });
 
+/** `{"v":1,"body":["Name","Superclass",…`: the head of every class record encodeClass writes. */
+const CLASS_HEAD = /^\{"v":1,"body":\["(?:[^"\\]|\\.)*","((?:[^"\\]|\\.)*)"/;
+
+/**
+ * A class record's superclass without decoding the record (building a namespace's class index
+ * reads every record once). Falls back to a full decode for anything unexpected.
+ */
+export function superclassOfEncodedClass(text: string, key: string): string {
+  const head = CLASS_HEAD.exec(text);
+  if (head === null || head[1] === undefined) return decodeClass(text, key).superclass;
+  return head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1];
+}
+
 export function decodeClass(text: string, key: string): ClassDefinition {
   const body = decodeEnvelope(text, key);
   try {

@@ -125,6 +125,29 @@ export function describeClassStoreContract(adapter: string, makeFixture: () => P
       expect((await store.listClasses(NS)).map((c) => c.name)).toEqual(['A']);
     });
 
+    test('subclass lists follow creates, superclass moves and deletes, and survive a reopen', async () => {
+      await store.commit([
+        { op: 'putClass', namespace: NS, definition: cls('A'), previousSuperclass: undefined },
+        { op: 'putClass', namespace: NS, definition: cls('B', 'A'), previousSuperclass: undefined },
+        { op: 'putClass', namespace: NS, definition: cls('C', 'A'), previousSuperclass: undefined },
+        { op: 'putClass', namespace: NS, definition: cls('D', 'C'), previousSuperclass: undefined },
+      ]);
+      await store.commit([{ op: 'putClass', namespace: NS, definition: cls('C', 'B'), previousSuperclass: classKey('A') }]);
+      await store.commit([{ op: 'deleteClass', namespace: NS, className: classKey('D'), superclass: classKey('C') }]);
+      const expectShape = async (s: ClassStore) => {
+        expect(await s.listSubclasses(NS, null)).toEqual(['a']);
+        expect(await s.listSubclasses(NS, classKey('A'))).toEqual(['b']);
+        expect(await s.listSubclasses(NS, classKey('B'))).toEqual(['c']);
+        expect(await s.listSubclasses(NS, classKey('C'))).toEqual([]);
+        expect(await s.getClass(NS, classKey('D'))).toBeUndefined();
+      };
+      await expectShape(store);
+      if (fixture.reopen) {
+        store = await fixture.reopen();
+        await expectShape(store);
+      }
+    });
+
     test('qualifier declarations: put, replaced by folded name, listed in name order, wiped with their namespace', async () => {
       const key = { name: 'Key', type: CIM_TYPE.BOOLEAN, array: false, defaultValue: { kind: 'boolean' as const, value: false }, scopes: ['property', 'reference'], flavor: 0x12 };
       const valueMap = { name: 'ValueMap', type: CIM_TYPE.STRING, array: true, defaultValue: null, scopes: ['property', 'method', 'parameter'], flavor: 0x02 };

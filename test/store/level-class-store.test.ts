@@ -50,6 +50,27 @@ describe('LevelClassStore specifics', () => {
     await first.close();
   });
 
+  test('a class is one LevelDB write: the child index is derived from the records (legacy i! keys are ignored)', async () => {
+    const batches: { commits: number; ops: number }[] = [];
+    const store = new LevelClassStore(dir, { onBatch: (b) => batches.push(b) });
+    await store.open();
+    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    batches.length = 0;
+    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Parent'), previousSuperclass: undefined }]);
+    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Child', 'Parent'), previousSuperclass: undefined }]);
+    expect(batches.map((b) => b.ops)).toEqual([1, 1]);
+    await store.close();
+    // A store written by an earlier version also holds index keys; a stale one must not matter.
+    const { Level } = await import('level');
+    const raw = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+    await raw.put(`i!${NS}!parent!ghost`, '');
+    await raw.close();
+    const again = new LevelClassStore(dir);
+    await again.open();
+    expect(await again.listSubclasses(NS, classKey('Parent'))).toEqual(['child']);
+    await again.close();
+  });
+
   test('concurrent commits are grouped into fewer synced batches than commits', async () => {
     const batches: { commits: number; syncMs: number }[] = [];
     const store = new LevelClassStore(dir, { onBatch: (b) => batches.push(b) });
