@@ -14,7 +14,7 @@ import {
   type QualifierDef,
 } from './class-model';
 import { checkMemberName, preview, sameName } from './names';
-import { checkQualifierValue, checkValueFits } from './value-rules';
+import { checkQualifierValue, checkValueFits, qualifierValueOk } from './value-rules';
 import { checkClassLimits } from './limits';
 import { WbemError } from './wbem-status';
 
@@ -45,15 +45,17 @@ export function hasTrue(qualifiers: readonly QualifierDef[], name: string): bool
 }
 
 function checkQualifiers(qualifiers: readonly QualifierDef[], element: QualifiedElement, owner: string): void {
-  const seen = new Set<string>();
-  for (const qualifier of qualifiers) {
+  // Hot path (every PutClass): no Set and no message strings unless something is wrong.
+  for (let i = 0; i < qualifiers.length; i++) {
+    const qualifier = qualifiers[i] as QualifierDef;
     checkMemberName('qualifier', qualifier.name, owner);
-    const folded = qualifier.name.toLowerCase();
-    if (seen.has(folded)) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', `qualifier ${preview(qualifier.name)} appears twice on ${owner}`);
+    for (let j = 0; j < i; j++) {
+      if (sameName((qualifiers[j] as QualifierDef).name, qualifier.name)) {
+        throw new WbemError('WBEM_E_INVALID_PARAMETER', `qualifier ${preview(qualifier.name)} appears twice on ${owner}`);
+      }
     }
-    seen.add(folded);
-    checkQualifierValue(qualifier.value, `qualifier ${qualifier.name} on ${owner}`);
+    if (!qualifierValueOk(qualifier.value)) checkQualifierValue(qualifier.value, `qualifier ${qualifier.name} on ${owner}`);
+    const folded = qualifier.name.toLowerCase();
     if ((CLASS_ONLY.has(folded) && element !== 'class') || (PROPERTY_ONLY.has(folded) && element !== 'property')) {
       throw new WbemError('WBEM_E_INVALID_QUALIFIER', `qualifier ${qualifier.name} is not allowed on ${owner} (a ${element})`);
     }

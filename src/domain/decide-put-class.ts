@@ -197,15 +197,16 @@ function isKey(qualifiers: readonly QualifierDef[]): boolean {
 
 function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass | undefined, rules: ClassRules): void {
   const name = stored.name;
-  checkOverrides(propagatedOnly(parent?.qualifiers ?? []), stored.qualifiers, `class ${name}`);
+  if (parent !== undefined) checkOverrides(propagatedOnly(parent.qualifiers), stored.qualifiers, `class ${name}`);
   const parentHasKeys = parent?.properties.some((p) => isKey(p.qualifiers)) ?? false;
   for (const property of stored.properties) {
-    const owner = `property ${property.name} of ${name}`;
     const inherited = parent?.properties.find((p) => sameName(p.name, property.name));
     const key = isKey(property.qualifiers);
     if (key && (property.array || !(cimTypeKeyable(property.type)))) {
-      throw new WbemError('WBEM_E_CANNOT_BE_KEY', `${owner} cannot be a key (arrays, reals and embedded objects cannot)`); // C8
+      throw new WbemError('WBEM_E_CANNOT_BE_KEY', `property ${property.name} of ${name} cannot be a key (arrays, reals and embedded objects cannot)`); // C8
     }
+    if (inherited === undefined && !(key && parentHasKeys)) continue; // the common case: nothing to compare
+    const owner = `property ${property.name} of ${name}`;
     if (inherited !== undefined) {
       // C9: an override keeps the inherited type (a reference may name another class: DMTF narrows them).
       if (inherited.type !== property.type || inherited.array !== property.array) {
@@ -246,7 +247,7 @@ function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass |
     }
   }
   // C12, counted without resolving: inherited ones plus the new local ones.
-  const count = (parent?.properties.length ?? 0) + stored.properties.filter((p) => !parent?.properties.some((q) => sameName(q.name, p.name))).length;
+  const count = parent === undefined ? stored.properties.length : parent.properties.length + stored.properties.filter((p) => !parent.properties.some((q) => sameName(q.name, p.name))).length;
   if (count > MAX_PROPERTIES) {
     throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${name} has ${count} properties with the inherited ones; the limit is ${MAX_PROPERTIES}`); // C12
   }

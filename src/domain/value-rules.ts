@@ -73,15 +73,16 @@ function qualifierScalarOk(value: CimValue): boolean {
  * §5.4 rule 6: qualifier values are VT_I4, VT_R8, VT_BSTR, VT_BOOL or arrays of one of them.
  * Throws WBEM_E_INVALID_QUALIFIER_TYPE.
  */
+/** Whether WMI can hold the value as a qualifier value (VT_I4, VT_R8, VT_BSTR, VT_BOOL or an array of one). */
+export function qualifierValueOk(value: CimValue | null): boolean {
+  if (value === null) return true;
+  if (value.kind !== 'array') return qualifierScalarOk(value);
+  const first = value.value[0];
+  return value.value.every((element) => qualifierScalarOk(element) && element.kind === first?.kind);
+}
+
 export function checkQualifierValue(value: CimValue | null, where: string): void {
-  if (value === null) return;
-  if (value.kind === 'array') {
-    const first = value.value[0];
-    const ok = value.value.every((element) => qualifierScalarOk(element) && element.kind === first?.kind);
-    if (ok) return;
-  } else if (qualifierScalarOk(value)) {
-    return;
-  }
+  if (qualifierValueOk(value)) return;
   throw new WbemError(
     'WBEM_E_INVALID_QUALIFIER_TYPE',
     `${where}: qualifier values are sint32, real64, string, boolean or arrays of one of them`,
