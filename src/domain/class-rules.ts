@@ -137,6 +137,22 @@ function checkMethod(method: MethodDef, className: string): void {
   }
 }
 
+/**
+ * Records a member name (folded) and says whether it was seen before. The folded copies are the
+ * cost of a Set; for the usual few dozen members a scan of the names already seen is cheaper.
+ */
+function memberSeen(seen: Set<string>, members: number, name: string): boolean {
+  if (members <= 32) {
+    for (const earlier of seen) if (sameName(earlier, name)) return true;
+    seen.add(name);
+    return false;
+  }
+  const folded = name.toLowerCase();
+  if (seen.has(folded)) return true;
+  seen.add(folded);
+  return false;
+}
+
 /** §3.3 step 8 on the definition alone. Throws WbemError. */
 export function checkDefinitionSyntax(definition: ClassDefinition): void {
   const className = definition.name;
@@ -149,22 +165,18 @@ export function checkDefinitionSyntax(definition: ClassDefinition): void {
   const seen = new Set<string>();
   for (const property of definition.properties) {
     checkProperty(property, className);
-    const folded = property.name.toLowerCase();
-    if (seen.has(folded)) {
+    if (memberSeen(seen, definition.properties.length + definition.methods.length, property.name)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `property ${preview(property.name)} appears twice on ${className}`);
     }
-    seen.add(folded);
   }
   if (definition.properties.length > MAX_PROPERTIES) {
     throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${className} declares ${definition.properties.length} properties; the limit is ${MAX_PROPERTIES}`);
   }
   for (const method of definition.methods) {
     checkMethod(method, className);
-    const folded = method.name.toLowerCase();
-    if (seen.has(folded)) {
+    if (memberSeen(seen, definition.properties.length + definition.methods.length, method.name)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `member ${preview(method.name)} appears twice on ${className}`);
     }
-    seen.add(folded);
   }
 }
 

@@ -29,3 +29,11 @@ test('at the limits, the definition passes', () => {
     ),
   ).not.toThrow();
 });
+
+test.each([4, 40])('a member named twice (case aside) is refused in a class of %i properties', (count) => {
+  const properties = Array.from({ length: count }, (_, i) => prop(`P${i}`));
+  properties.push(prop(`p${count - 1}`));
+  expect(catchWbem(() => checkDefinitionSyntax(cls({ properties }))).param).toBe(`property p${count - 1} appears twice on Ex_Big`);
+  const clash = cls({ properties: Array.from({ length: count }, (_, i) => prop(`P${i}`)), methods: [{ name: 'p0', returnType: 19, parameters: [], qualifiers: [] }] });
+  expect(catchWbem(() => checkDefinitionSyntax(clash)).param).toBe('member p0 appears twice on Ex_Big');
+});
