@@ -9,7 +9,14 @@ export interface LoadResult {
   readonly p99ms: number;
 }
 
-export async function runLoad(inFlight: number, seconds: number, call: (index: number) => Promise<void>): Promise<LoadResult> {
+/** The raw outcome of one timed stretch of load. */
+export interface LoadSample {
+  readonly latencies: number[];
+  readonly failures: number;
+  readonly seconds: number;
+}
+
+export async function measure(inFlight: number, seconds: number, call: (index: number) => Promise<void>): Promise<LoadSample> {
   const latencies: number[] = [];
   let failures = 0;
   let next = 0;
@@ -28,18 +35,27 @@ export async function runLoad(inFlight: number, seconds: number, call: (index: n
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  latencies.sort((a, b) => a - b);
+  return { latencies, failures, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+/** Several stretches as one result: calls over total time, percentiles over every call. */
+export function summarize(inFlight: number, samples: readonly LoadSample[]): LoadResult {
+  const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
+  const seconds = samples.reduce((sum, s) => sum + s.seconds, 0);
   const quantile = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   return {
     inFlight,
     calls: latencies.length,
-    failures,
-    seconds: elapsed,
-    rps: latencies.length / elapsed,
+    failures: samples.reduce((sum, s) => sum + s.failures, 0),
+    seconds,
+    rps: latencies.length / seconds,
     p50ms: quantile(0.5),
     p99ms: quantile(0.99),
   };
+}
+
+export async function runLoad(inFlight: number, seconds: number, call: (index: number) => Promise<void>): Promise<LoadResult> {
+  return summarize(inFlight, [await measure(inFlight, seconds, call)]);
 }
 
 export function formatRow(label: string, r: LoadResult): string {
