@@ -198,6 +198,21 @@ function endCall(env: CallEnv, record: CallRecord, code: Code, wbemStatus: strin
   );
 }
 
+/**
+ * What every call goes through first, before any handler code: the server-wide cap on calls in
+ * progress, then authentication. A refusal is a complete status to end the call with.
+ */
+function admit(env: CallEnv, method: string, call: AnyCall): { ctx: OperationContext; record: CallRecord } | { refused: StatusObject } {
+  if (env.admission !== undefined && !env.admission.tryEnter()) return { refused: overloaded(env.admission.limit) };
+  const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
+  const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
+  const record = startCall(env, method, ctx);
+  if (auth.ok) return { ctx, record };
+  const refused = unauthenticated(auth.reason);
+  endCall(env, record, refused.code, 'WBEM_E_ACCESS_DENIED');
+  return { refused };
+}
+
 export function serveUnary<Req, Res>(
   method: string,
   env: CallEnv,
@@ -205,19 +220,12 @@ export function serveUnary<Req, Res>(
   callback: sendUnaryData<Res>,
   body: (ctx: OperationContext) => Promise<Res>,
 ): void {
-  if (env.admission !== undefined && !env.admission.tryEnter()) {
-    callback(overloaded(env.admission.limit));
+  const admitted = admit(env, method, call);
+  if ('refused' in admitted) {
+    callback(admitted.refused);
     return;
   }
-  const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
-  const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
-  const record = startCall(env, method, ctx);
-  if (!auth.ok) {
-    const status = unauthenticated(auth.reason);
-    endCall(env, record, status.code, 'WBEM_E_ACCESS_DENIED');
-    callback(status);
-    return;
-  }
+  const { ctx, record } = admitted;
   call.sendMetadata(acceptedHeaders(ctx));
   // Deliberately not awaited (grpc-js ignores a handler's return value); both outcomes end here.
   void Promise.resolve()
@@ -246,20 +254,13 @@ export function serveStream<Req, Res>(
   call: ServerWritableStream<Req, Res>,
   body: (ctx: OperationContext, accept: () => void) => Promise<WbemError | undefined>,
 ): void {
-  if (env.admission !== undefined && !env.admission.tryEnter()) {
-    call.emit('error', overloaded(env.admission.limit));
-    return;
-  }
-  const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
-  const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
-  const record = startCall(env, method, ctx);
-  if (!auth.ok) {
+  const admitted = admit(env, method, call);
+  if ('refused' in admitted) {
     // Rejected at once: no headers, no events, only the status (nothing was looked at or written).
-    const status = unauthenticated(auth.reason);
-    endCall(env, record, status.code, 'WBEM_E_ACCESS_DENIED');
-    call.emit('error', status);
+    call.emit('error', admitted.refused);
     return;
   }
+  const { ctx, record } = admitted;
   const accept = (): void => call.sendMetadata(acceptedHeaders(ctx));
   const close = (error: WbemError | undefined): void => {
     endCall(env, record, error === undefined ? Code.OK : toStatusObject(error).code, error?.status ?? 'WBEM_S_NO_ERROR');
