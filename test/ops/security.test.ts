@@ -209,7 +209,9 @@ test('SIGHUP reloads tokens and the ACL of a running wbemd serve; a broken file 
   const fileWith = (aclEntries: unknown[]) => JSON.stringify({ listen: '127.0.0.1:0', data: join(dir, 'data'), tokens: tokens.map((t) => ({ ...t, groups: [...t.groups] })), acl: aclEntries });
   await writeFile(configPath, fileWith([{ namespace: 'root', group: '*', allow: ['WBEM_ENABLE'] }]));
   const child = spawn(process.execPath, [resolve(__dirname, '..', '..', 'bin', 'wbemd.js'), 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr.resume();
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => (stderr += chunk));
   const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
   const address = line.replace('listening on ', '');
   const client = new WbemServicesClient(address, credentials.createInsecure());
@@ -218,12 +220,18 @@ test('SIGHUP reloads tokens and the ACL of a running wbemd serve; a broken file 
     expect(before.end.code).toBe(Code.PERMISSION_DENIED);
     await writeFile(configPath, fileWith([{ namespace: 'root', principal: 'bob', allow: ['WBEM_ENABLE', 'WBEM_FULL_WRITE_REP'] }]));
     child.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 300));
-    const after = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Hup'), flags: 0 }, bearer(TOKENS.bob), deadline()));
+    // The reload is asynchronous to us (a signal): poll until it shows, for at most 10 s.
+    let after = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Hup'), flags: 0 }, bearer(TOKENS.bob), deadline()));
+    for (let tries = 0; after.end.code !== Code.OK && tries < 100; tries++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Hup'), flags: 0 }, bearer(TOKENS.bob), deadline()));
+    }
     expect(after.end.code).toBe(Code.OK);
     await writeFile(configPath, '{ broken');
     child.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait for the server to say it kept the running configuration (logs are flushed every 250 ms).
+    for (let tries = 0; !stderr.includes('keeping the running one') && tries < 100; tries++) await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toContain('SIGHUP: the configuration does not validate; keeping the running one');
     const still = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Hup2'), flags: 0 }, bearer(TOKENS.bob), deadline()));
     expect(still.end.code).toBe(Code.OK);
   } finally {
