@@ -34,8 +34,8 @@ export interface ServerOptions {
   /** `HOST:PORT` of the Prometheus `GET /metrics` listener; absent = no metrics endpoint. */
   readonly metricsListen?: string;
   /**
-   * Serve on a non-loopback address without TLS or access control. Until issue #5's TLS and ACLs
-   * land, that is the only way to listen beyond this machine, and it must be asked for.
+   * Serve on a non-loopback address without both TLS and an ACL: anyone who can reach the port
+   * could then change the schema, so it must be asked for explicitly.
    */
   readonly insecure?: boolean;
   /** TLS for the gRPC port; with clientCa, client certificates are verified (mTLS). */
