@@ -337,6 +337,8 @@ export class WbemService implements WbemServiceApi {
       const staged = new StagedClasses(this.#store);
       const rules = classRulesOf(context);
       const plans: { plan: PutClassPlan; namespace: string }[] = [];
+      /** Every class the commit rewrites, FORCE-mode children included, by namespace. */
+      const written = new Map<NamespaceKey, string[]>();
       const writes: StoreWrite[] = [];
       let firstFailure: WbemError | undefined;
       let durable: Promise<void>;
@@ -348,6 +350,9 @@ export class WbemService implements WbemServiceApi {
             for (const written of [plan.definition, ...plan.childRewrites]) staged.stage(bound.key, written);
             writes.push(...putClassWrites(bound.key, plan));
             plans.push({ plan, namespace: formatNamespace(bound.record.elements) });
+            const names = written.get(bound.key) ?? [];
+            names.push(plan.definition.name, ...plan.childRewrites.map((c) => c.name));
+            written.set(bound.key, names);
           } catch (failure) {
             if (!(failure instanceof WbemError)) throw failure;
             const located = new WbemError(failure.status, `${where}: class ${definition.name}: ${failure.param}`, {
@@ -371,7 +376,7 @@ export class WbemService implements WbemServiceApi {
           if (known === undefined) this.#qualifierDeclarations.set(bound.key, (known = new Map<string, QualifierDeclaration>()));
           known.set(declaration.name.toLowerCase(), declaration);
         }
-        for (const { bound } of classes) this.#forgetChains(bound.key, classes.filter((c) => c.bound.key === bound.key).map((c) => c.definition.name));
+        for (const [namespace, names] of written) this.#forgetChains(namespace, names);
       } finally {
         release();
       }

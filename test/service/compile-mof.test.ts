@@ -194,3 +194,14 @@ test('instance declarations are refused at once (instances come with issue #4), 
   expect(error.param).toBe('a.mof:2:1: instance of Ex_I: instances are not supported yet');
   expect(await exists(fixture, 'Ex_I')).toBe(false);
 });
+
+test('a FORCE-mode compile that rewrites subclasses leaves no stale superclass chain behind', async () => {
+  const fixture = await serviceFixture();
+  expect((await compile(fixture, input({ 'a.mof': 'class Ex_A { };\nclass Ex_B : Ex_A { uint32 P; };\nclass Ex_C : Ex_B { };' }))).outcome.ok).toBe(true);
+  // Read C once so its chain [C, B, A] is cached.
+  expect((await fixture.service.getClass('root/cimv2', 'Ex_C', false, ctx())).class.properties.map((p) => [p.name, p.type])).toEqual([['P', 19]]);
+  // A gains a string P; FORCE (0x40) removes B's conflicting uint32 P.
+  const force = await compile(fixture, input({ 'a.mof': 'class Ex_A { string P; };' }, { flags: 0x40 }));
+  expect(force.outcome.ok).toBe(true);
+  expect((await fixture.service.getClass('root/cimv2', 'Ex_C', false, ctx())).class.properties.map((p) => [p.name, p.type, p.classOrigin])).toEqual([['P', 8, 'Ex_A']]);
+});
