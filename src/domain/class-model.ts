@@ -74,6 +74,13 @@ export function cimTypeInfo(code: number): CimTypeInfo | undefined {
   return BY_CODE.get(code);
 }
 
+const BY_MOF_NAME = new Map<string, CimTypeInfo>(TYPE_INFO.map((info) => [info.mofName, info]));
+
+/** The type a MOF spelling names (case-insensitive): `uint32`, `string`, … `ref` and `object` too. */
+export function cimTypeByMofName(name: string): CimTypeInfo | undefined {
+  return BY_MOF_NAME.get(name.toLowerCase());
+}
+
 /** A CIM value. NULL is `null` where a value may be absent. */
 export type CimValue =
   | { readonly kind: 'boolean'; readonly value: boolean }

@@ -7,7 +7,7 @@
  * the definitions go through the same domain rules as any PutClass.
  */
 import { posix } from 'node:path';
-import { CIM_TYPE, FLAVOR, cimTypeInfo, type CimValue, type ClassDefinition, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDeclaration, type QualifierDef } from '../domain/class-model';
+import { CIM_TYPE, FLAVOR, cimTypeByMofName, cimTypeInfo, type CimValue, type ClassDefinition, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDeclaration, type QualifierDef } from '../domain/class-model';
 import { MofError, tokenize, type MofPosition, type MofToken } from './lexer';
 
 export interface MofQualifierDecl extends QualifierDeclaration {
@@ -55,23 +55,14 @@ export type MofLiteral =
 /** Reads a file named by a path relative to the MOF root (posix separators). */
 export type ReadMofSource = (path: string) => string;
 
-const DATA_TYPES: Readonly<Record<string, number>> = {
-  sint8: CIM_TYPE.SINT8,
-  uint8: CIM_TYPE.UINT8,
-  sint16: CIM_TYPE.SINT16,
-  uint16: CIM_TYPE.UINT16,
-  sint32: CIM_TYPE.SINT32,
-  uint32: CIM_TYPE.UINT32,
-  sint64: CIM_TYPE.SINT64,
-  uint64: CIM_TYPE.UINT64,
-  real32: CIM_TYPE.REAL32,
-  real64: CIM_TYPE.REAL64,
-  boolean: CIM_TYPE.BOOLEAN,
-  string: CIM_TYPE.STRING,
-  datetime: CIM_TYPE.DATETIME,
-  char16: CIM_TYPE.CHAR16,
-  object: CIM_TYPE.OBJECT,
-};
+/**
+ * A MOF data type keyword → its CIM type code. `ref` is not one: a reference is spelled
+ * `ClassName REF name`.
+ */
+function dataType(keyword: string): number | undefined {
+  const info = cimTypeByMofName(keyword);
+  return info === undefined || info.code === CIM_TYPE.REFERENCE ? undefined : info.code;
+}
 
 /** Qualifier flavors of DSP0004: EnableOverride and ToSubclass unless declared otherwise. */
 const DEFAULT_FLAVOR = FLAVOR.TO_SUBCLASS;
@@ -244,7 +235,7 @@ class Parser {
     const name = this.#identifier('a qualifier name');
     this.#punct(':');
     const typeToken = this.#identifier('a qualifier type');
-    const type = DATA_TYPES[typeToken.text.toLowerCase()];
+    const type = dataType(typeToken.text);
     if (type === undefined || type === CIM_TYPE.OBJECT) this.#fail(`"${typeToken.text}" is not a qualifier type`);
     let array = false;
     if (this.#acceptPunct('[')) {
@@ -401,7 +392,7 @@ class Parser {
       const name = this.#identifier('a reference name').text;
       return { type: CIM_TYPE.REFERENCE, name, referenceClass: typeName.text, array: false, token };
     }
-    const type = DATA_TYPES[typeName.text.toLowerCase()];
+    const type = dataType(typeName.text);
     if (type === undefined) this.#fail(`"${typeName.text}" is not a data type (a class name needs REF)`, token);
     const name = this.#identifier('a name').text;
     return { type, name, referenceClass: '', array: false, token };
