@@ -3,18 +3,18 @@
  * (following #pragma include), then puts the classes through PutClassAsync in dependency order,
  * with a bounded window of calls in flight. Nothing is sent when any file fails to compile.
  */
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Context } from '../../generated/wbem/v1/cim';
 import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
-import { WbemServicesClient, type ObjectSinkEvent } from '../../generated/wbem/v1/services';
+import { type WbemServicesClient, type ObjectSinkEvent } from '../../generated/wbem/v1/services';
 import { DMTF_RULES } from '../domain/client-context';
 import { classKey } from '../domain/names';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofClass } from '../mof/parser';
 import { definitionToProto, valueToProto } from '../transport/grpc/codec';
+import { connectToServer, parseClientCommand } from './client-command';
 import { progressReporter } from './progress';
 
 export const MOFCOMP_USAGE = `usage: wbemd mofcomp [--server HOST:PORT] [-N NAMESPACE] [options] FILE...
@@ -58,35 +58,26 @@ export function dependencyPlan(classes: readonly MofClass[]): PlannedClass[] {
 }
 
 export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        server: { type: 'string' },
-        namespace: { type: 'string', short: 'N' },
-        'create-only': { type: 'boolean' },
-        'update-only': { type: 'boolean' },
-        safe: { type: 'boolean' },
-        force: { type: 'boolean' },
-        dmtf: { type: 'boolean' },
-        continue: { type: 'boolean' },
-        atomic: { type: 'boolean' },
-        window: { type: 'string' },
-        check: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    err.write(`wbemd mofcomp: ${error instanceof Error ? error.message : String(error)}\n${MOFCOMP_USAGE}`);
-    return 2;
-  }
+  const parsed = parseClientCommand(
+    'mofcomp',
+    MOFCOMP_USAGE,
+    args,
+    {
+      'create-only': { type: 'boolean' },
+      'update-only': { type: 'boolean' },
+      safe: { type: 'boolean' },
+      force: { type: 'boolean' },
+      dmtf: { type: 'boolean' },
+      continue: { type: 'boolean' },
+      atomic: { type: 'boolean' },
+      window: { type: 'string' },
+      check: { type: 'boolean' },
+    },
+    out,
+    err,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    out.write(MOFCOMP_USAGE);
-    return 0;
-  }
   if (positionals.length === 0) {
     err.write(`wbemd mofcomp: no MOF file given\n${MOFCOMP_USAGE}`);
     return 2;
@@ -141,7 +132,7 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
   const namespace = values.namespace ?? 'root/cimv2';
   const context: Context | undefined =
     values.dmtf === true ? { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } } : undefined;
-  const client = new WbemServicesClient(values.server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051', credentials.createInsecure());
+  const client = connectToServer(values.server);
   const progress = progressReporter(out, classes.length);
   if (values.atomic === true) {
     try {

@@ -3,11 +3,11 @@
  * (GetClass with as_mof), parents before children, so `wbemd mofcomp` or CompileMof reads the
  * output back to the same classes. No CLASS: every class of the namespace.
  */
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { WbemServicesClient, type GetClassResponse } from '../../generated/wbem/v1/services';
+import { type WbemServicesClient, type GetClassResponse } from '../../generated/wbem/v1/services';
 import type { ClassObject } from '../../generated/wbem/v1/cim';
+import { connectToServer, parseClientCommand } from './client-command';
 
 export const MOFGEN_USAGE = `usage: wbemd mofgen [--server HOST:PORT] -N NAMESPACE [-o FILE] [CLASS...]
 
@@ -18,29 +18,11 @@ export const MOFGEN_USAGE = `usage: wbemd mofgen [--server HOST:PORT] -N NAMESPA
 `;
 
 export async function mofgen(args: readonly string[], out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        server: { type: 'string' },
-        namespace: { type: 'string', short: 'N' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    err.write(`wbemd mofgen: ${error instanceof Error ? error.message : String(error)}\n${MOFGEN_USAGE}`);
-    return 2;
-  }
+  const parsed = parseClientCommand('mofgen', MOFGEN_USAGE, args, { output: { type: 'string', short: 'o' } }, out, err);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    out.write(MOFGEN_USAGE);
-    return 0;
-  }
   const namespace = values.namespace ?? 'root/cimv2';
-  const client = new WbemServicesClient(values.server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051', credentials.createInsecure());
+  const client = connectToServer(values.server);
   try {
     // EnumClasses deep is breadth-first: parents before children (docs/decisions.md D15).
     const names = positionals.length > 0 ? positionals : await allClassNames(client, namespace);

@@ -1,0 +1,47 @@
+/**
+ * What the client commands (`mofcomp`, `mofgen`) share: the options every one of them takes,
+ * argument parsing with the usual exits (usage error 2, --help 0), and the connection.
+ */
+import { credentials } from '@grpc/grpc-js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { WbemServicesClient } from '../../generated/wbem/v1/services';
+
+/** Options every client command takes. */
+export const CLIENT_OPTIONS = {
+  server: { type: 'string' },
+  namespace: { type: 'string', short: 'N' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses `args` with CLIENT_OPTIONS plus the command's own; returns the parse, or the exit status
+ * when the command is done already (a usage error, or --help).
+ */
+export function parseClientCommand<O extends Options>(
+  command: string,
+  usage: string,
+  args: readonly string[],
+  options: O,
+  out: NodeJS.WriteStream,
+  err: NodeJS.WriteStream,
+): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O & typeof CLIENT_OPTIONS }>> | number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { ...options, ...CLIENT_OPTIONS } });
+  } catch (error) {
+    err.write(`wbemd ${command}: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return 2;
+  }
+  if ((parsed.values as { help?: boolean }).help === true) {
+    out.write(usage);
+    return 0;
+  }
+  return parsed;
+}
+
+/** `--server` (env WBEMD_SERVER; default 127.0.0.1:50051), plaintext as the server's loopback default. */
+export function connectToServer(server: string | undefined): WbemServicesClient {
+  return new WbemServicesClient(server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051', credentials.createInsecure());
+}
