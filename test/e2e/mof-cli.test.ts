@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { ClassObject } from '../../generated/wbem/v1/cim';
+import { CIM_SCHEMA_ENTRY, CIM_SCHEMA_ROOT } from '../helpers/cim-schema';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { deadline, unary } from '../helpers/transcript';
 
 const run = promisify(execFile);
 const WBEMD = resolve(__dirname, '..', '..', 'bin', 'wbemd.js');
-const SCHEMA = resolve(process.cwd(), '../shared/data/cim-schema-2.41/DMTF/cim_schema_2.41.0.mof');
+const SCHEMA = join(CIM_SCHEMA_ROOT, CIM_SCHEMA_ENTRY);
 
 let t: TestServer;
 let scratch: string;

@@ -2,25 +2,15 @@
  * The real workload: the DMTF CIM Schema 2.41 (read from ../shared, never copied). The class count
  * is checked against an independent count of `class` declarations in the files themselves.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { compileMof, type MofUnit } from '../../src/mof/parser';
 import { writeMof } from '../../src/mof/writer';
-
-const ROOT = resolve(process.cwd(), '../shared/data/cim-schema-2.41/DMTF');
-const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
-
-function mofFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? mofFiles(path) : name.endsWith('.mof') ? [path] : [];
-  });
-}
+import { CIM_SCHEMA_ENTRY, readSchemaFile, schemaFiles } from '../helpers/cim-schema';
 
 /** Class declarations counted without the compiler: comments and strings removed, then `class Name`. */
 function countClassDeclarations(): number {
   let count = 0;
-  for (const file of mofFiles(ROOT)) {
+  for (const file of schemaFiles()) {
     const text = readFileSync(file, 'utf8')
       .replace(/"(?:[^"\\\n]|\\.)*"/g, '""')
       .replace(/\/\*[\s\S]*?\*\//g, ' ')
@@ -32,7 +22,7 @@ function countClassDeclarations(): number {
 
 let unit: MofUnit;
 beforeAll(() => {
-  unit = compileMof('cim_schema_2.41.0.mof', read);
+  unit = compileMof(CIM_SCHEMA_ENTRY, readSchemaFile);
 });
 
 const byName = (name: string) => unit.classes.find((c) => c.definition.name === name)?.definition;

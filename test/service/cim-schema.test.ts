@@ -3,13 +3,11 @@
  * include order, which is dependency order) through the service's PutClassAsync with CREATE_ONLY:
  * every class rule of the domain meets the real workload.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { DMTF_RULES } from '../../src/domain/client-context';
 import { compileMof } from '../../src/mof/parser';
+import { CIM_SCHEMA_ENTRY, readSchemaFile } from '../helpers/cim-schema';
 import { ctx, serviceFixture } from './fixtures';
 
-const ROOT = resolve(process.cwd(), '../shared/data/cim-schema-2.41/DMTF');
 
 /**
  * The one class WMI's rules refuse: CIM_PolicyInSystem is Abstract under the concrete
@@ -28,7 +26,7 @@ const REFUSED_BY_C6 = [
 ];
 
 test('with __wbemd_DMTFRules in the context, all of CIM Schema 2.41 loads with zero errors', async () => {
-  const unit = compileMof('cim_schema_2.41.0.mof', (path) => readFileSync(join(ROOT, path), 'utf8'));
+  const unit = compileMof(CIM_SCHEMA_ENTRY, readSchemaFile);
   const fixture = await serviceFixture();
   const context = new Map([[DMTF_RULES, { kind: 'boolean' as const, value: true }]]);
   const failures: string[] = [];
@@ -44,7 +42,7 @@ test('with __wbemd_DMTFRules in the context, all of CIM Schema 2.41 loads with z
 });
 
 test('all of CIM Schema 2.41 but the C6 conflict loads, and resolves as the MOF says', async () => {
-  const unit = compileMof('cim_schema_2.41.0.mof', (path) => readFileSync(join(ROOT, path), 'utf8'));
+  const unit = compileMof(CIM_SCHEMA_ENTRY, readSchemaFile);
   const fixture = await serviceFixture();
   const failures: string[] = [];
   for (const { definition } of unit.classes) {

@@ -1,12 +1,12 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { namespaceKeyOf } from '../../src/domain/names';
 import { ObjectSink } from '../../src/service/object-sink';
 import { LevelClassStore } from '../../src/store/level-class-store';
 import type { CompileMofInput } from '../../src/service/wbem-service-api';
 import { catchWbem } from '../helpers/catch-wbem';
+import { schemaSources } from '../helpers/cim-schema';
 import { RecordingPort } from '../helpers/recording-port';
 import { ctx, failureOf, serviceFixture, type ServiceFixture } from './fixtures';
 
@@ -112,18 +112,6 @@ test('includes resolve among the sources sent; #pragma namespace sends classes t
   expect(await exists(fixture, 'Ex_Other')).toBe(false);
   await expect(fixture.service.getClass('root/other', 'Ex_Other', true, ctx())).resolves.toBeDefined();
 });
-
-const ROOT = resolve(process.cwd(), '../shared/data/cim-schema-2.41/DMTF');
-function schemaSources(): { name: string; text: string }[] {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : name.endsWith('.mof') ? [path] : [];
-    });
-  const files = walk(ROOT).map((path) => ({ name: relative(ROOT, path), text: readFileSync(path, 'utf8') }));
-  const entry = files.findIndex((f) => f.name === 'cim_schema_2.41.0.mof');
-  return [files[entry] as { name: string; text: string }, ...files.filter((_, i) => i !== entry)];
-}
 
 test('CIM Schema 2.41 in one CompileMof is one atomic write: the C6 conflict (D25) writes nothing; continue_on_error writes the rest', async () => {
   const fixture = await serviceFixture();
