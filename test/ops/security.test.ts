@@ -3,7 +3,7 @@
  * with certificates made by openssl for the test, the ACL matrix (every write RPC × the rights it
  * needs), nothing written on a refusal, and SIGHUP reloading the ACL of a running `wbemd serve`.
  */
-import { credentials, Metadata, status as Code, type ChannelCredentials } from '@grpc/grpc-js';
+import { credentials, Metadata, status as Code } from '@grpc/grpc-js';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -43,10 +43,11 @@ const bearer = (token: string): Metadata => {
   return metadata;
 };
 
-async function withServer(options: Parameters<typeof startServer>[0] | Partial<Parameters<typeof startServer>[0]>, body: (server: RunningServer, client: WbemServicesClient) => Promise<void>, channel: ChannelCredentials = credentials.createInsecure()): Promise<void> {
+/** A server on a fresh data directory and a plaintext client (TLS tests make their own clients). */
+async function withServer(options: Partial<Parameters<typeof startServer>[0]>, body: (server: RunningServer, client: WbemServicesClient) => Promise<void>): Promise<void> {
   const dataDir = await mkdtemp(join(scratch, 'data-'));
   const server = await startServer({ listen: '127.0.0.1:0', dataDir, serverName: 'SEC', ...options });
-  const client = new WbemServicesClient(server.address, channel, channel === credentials.createInsecure() ? {} : { 'grpc.ssl_target_name_override': 'localhost' });
+  const client = new WbemServicesClient(server.address, credentials.createInsecure());
   try {
     await body(server, client);
   } finally {
