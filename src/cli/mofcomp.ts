@@ -3,12 +3,12 @@
  * (following #pragma include), then puts the classes through PutClassAsync in dependency order,
  * with a bounded window of calls in flight. Nothing is sent when any file fails to compile.
  */
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../../generated/wbem/v1/cim';
 import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
-import { type WbemServicesClient, type ObjectSinkEvent } from '../../generated/wbem/v1/services';
+import type { ObjectSinkEvent, SetStatus, WbemServicesClient } from '../../generated/wbem/v1/services';
 import { DMTF_RULES } from '../domain/client-context';
 import { classKey } from '../domain/names';
 import { MofError } from '../mof/lexer';
@@ -225,60 +225,60 @@ function where(mofClass: MofClass): string {
   return `${mofClass.at.file}:${mofClass.at.line}:${mofClass.at.column}`;
 }
 
-/** One PutClassAsync; resolves with a failure line, or undefined on success. */
-function putOne(client: WbemServicesClient, mofClass: MofClass, options: PutOptions): Promise<string | undefined> {
-  const namespace = mofClass.namespace === '' ? options.namespace : mofClass.namespace;
-  const call = client.putClassAsync(
-    { namespace, object: definitionToProto(mofClass.definition), flags: options.flags, ...(options.context === undefined ? {} : { context: options.context }) },
-    new Metadata(),
-  );
+/** How an object-sink stream ended: success, or the WbemStatus name and the reason. */
+type SinkOutcome = { readonly ok: true } | { readonly ok: false; readonly status: string; readonly reason: string };
+
+/**
+ * Reads one object-sink stream (PutClassAsync, CompileMof) to its end. A failure ends with the
+ * final SetStatus, then a non-OK gRPC status ('error'); a call rejected at once has only the gRPC
+ * status, whose trailers carry the same WbemStatus. A stream that ends without a final status is
+ * a failure too.
+ */
+function sinkOutcome(call: ClientReadableStream<ObjectSinkEvent>, onProgress: () => void = () => undefined): Promise<SinkOutcome> {
   return new Promise((resolvePromise) => {
-    let final: ObjectSinkEvent | undefined;
-    call.on('data', (event: ObjectSinkEvent) => (final = event));
-    const failed = (reason: string): void => resolvePromise(`${where(mofClass)}: class ${mofClass.definition.name}: ${reason}`);
-    const finalStatus = () => (final?.event?.$case === 'status' ? final.event.status : undefined);
-    // A failure ends with the final SetStatus, then a non-OK gRPC status ('error'); a call
-    // rejected at once has only the gRPC status, whose trailers carry the same WbemStatus.
+    let final: SetStatus | undefined;
+    call.on('data', (event: ObjectSinkEvent) => {
+      if (event.event?.$case === 'progress') onProgress();
+      else if (event.event?.$case === 'status') final = event.event.status;
+    });
+    const fromFinal = (status: SetStatus): SinkOutcome =>
+      status.hresult === WbemStatus.WBEM_S_NO_ERROR ? { ok: true } : { ok: false, status: wbemStatusToJSON(status.hresult), reason: status.param };
     call.on('error', (error: Error & { details?: string; metadata?: Metadata }) => {
-      const status = finalStatus();
-      if (status !== undefined) return failed(`${wbemStatusToJSON(status.hresult)}: ${status.param}`);
+      if (final !== undefined) return resolvePromise(fromFinal(final));
       const name = error.metadata?.get('wbem-status')[0];
-      failed(`${typeof name === 'string' ? `${name}: ` : ''}${error.details ?? error.message}`);
+      resolvePromise({ ok: false, status: typeof name === 'string' ? name : '', reason: error.details ?? error.message });
     });
-    call.on('end', () => {
-      const status = finalStatus();
-      if (status?.hresult === WbemStatus.WBEM_S_NO_ERROR) resolvePromise(undefined);
-      else failed(status === undefined ? 'no final status' : `${wbemStatusToJSON(status.hresult)}: ${status.param}`);
-    });
+    call.on('end', () => resolvePromise(final === undefined ? { ok: false, status: '', reason: 'no final status' } : fromFinal(final)));
   });
+}
+
+/** One PutClassAsync; resolves with a failure line, or undefined on success. */
+async function putOne(client: WbemServicesClient, mofClass: MofClass, options: PutOptions): Promise<string | undefined> {
+  const namespace = mofClass.namespace === '' ? options.namespace : mofClass.namespace;
+  const outcome = await sinkOutcome(
+    client.putClassAsync(
+      { namespace, object: definitionToProto(mofClass.definition), flags: options.flags, ...(options.context === undefined ? {} : { context: options.context }) },
+      new Metadata(),
+    ),
+  );
+  if (outcome.ok) return undefined;
+  return `${where(mofClass)}: class ${mofClass.definition.name}: ${outcome.status === '' ? '' : `${outcome.status}: `}${outcome.reason}`;
 }
 
 const SEND_STATUS = 0x80;
 
 /** One CompileMof: the server's all-or-nothing write; progress events drive `onProgress`. */
-function compileAtomically(
+async function compileAtomically(
   client: WbemServicesClient,
   request: { namespace: string; sources: { name: string; text: string }[]; flags: number; context: Context | undefined; continueOnError: boolean },
   onProgress: () => void,
 ): Promise<string | undefined> {
-  const call = client.compileMof(
-    { namespace: request.namespace, sources: request.sources, flags: request.flags | SEND_STATUS, continueOnError: request.continueOnError, ...(request.context === undefined ? {} : { context: request.context }) },
-    new Metadata(),
+  const outcome = await sinkOutcome(
+    client.compileMof(
+      { namespace: request.namespace, sources: request.sources, flags: request.flags | SEND_STATUS, continueOnError: request.continueOnError, ...(request.context === undefined ? {} : { context: request.context }) },
+      new Metadata(),
+    ),
+    onProgress,
   );
-  return new Promise((resolvePromise) => {
-    let final: ObjectSinkEvent | undefined;
-    call.on('data', (event: ObjectSinkEvent) => {
-      if (event.event?.$case === 'progress') onProgress();
-      else final = event;
-    });
-    const describe = (): string | undefined => {
-      const status = final?.event?.$case === 'status' ? final.event.status : undefined;
-      return status === undefined || status.hresult === WbemStatus.WBEM_S_NO_ERROR ? undefined : `${status.param} (${wbemStatusToJSON(status.hresult)})`;
-    };
-    call.on('error', (error: Error & { details?: string; metadata?: Metadata }) => {
-      const name = error.metadata?.get('wbem-status')[0];
-      resolvePromise(describe() ?? `${error.details ?? error.message}${typeof name === 'string' ? ` (${name})` : ''}`);
-    });
-    call.on('end', () => resolvePromise(describe()));
-  });
+  return outcome.ok ? undefined : `${outcome.reason}${outcome.status === '' ? '' : ` (${outcome.status})`}`;
 }
