@@ -293,22 +293,25 @@ export class WbemService implements WbemServiceApi {
         namespace: input.namespace,
       });
     }
-    const targets = new Map<string, BoundNamespace>();
-    const classes = unit.classes.map((mofClass) => {
-      const pragma = mofClass.namespace;
+    // Each `#pragma namespace` (absolute, or relative to the target) bound and authorized once.
+    const targets = new Map<string, BoundNamespace>([['', target]]);
+    const bindPragma = (pragma: string): BoundNamespace => {
       let bound = targets.get(pragma);
       if (bound === undefined) {
-        bound = pragma === '' ? target : this.#bindNamespace(isAbsoluteNamespace(pragma) ? pragma : `${formatNamespace(target.record.elements)}\\${pragma}`);
+        bound = this.#bindNamespace(isAbsoluteNamespace(pragma) ? pragma : `${formatNamespace(target.record.elements)}\\${pragma}`);
         this.#authorize(ctx, bound, WRITE, 'CompileMof');
         targets.set(pragma, bound);
       }
-      return { definition: mofClass.definition, bound, where: `${mofClass.at.file}:${mofClass.at.line}:${mofClass.at.column}` };
-    });
+      return bound;
+    };
+    const classes = unit.classes.map((mofClass) => ({
+      definition: mofClass.definition,
+      bound: bindPragma(mofClass.namespace),
+      where: `${mofClass.at.file}:${mofClass.at.line}:${mofClass.at.column}`,
+    }));
     const declarations = unit.qualifiers.map((declaration) => {
-      const bound = declaration.namespace === '' ? target : this.#bindNamespace(isAbsoluteNamespace(declaration.namespace) ? declaration.namespace : `${formatNamespace(target.record.elements)}\\${declaration.namespace}`);
-      this.#authorize(ctx, bound, WRITE, 'CompileMof');
-      const { namespace: _namespace, at: _at, ...stored } = declaration;
-      return { bound, declaration: stored };
+      const { namespace, at: _at, ...stored } = declaration;
+      return { bound: bindPragma(namespace), declaration: stored };
     });
     return {
       sendStatus: flags.sendStatus,
