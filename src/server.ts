@@ -132,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       store,
       serverName: options.serverName ?? hostname(),
       logger,
-      accessPolicy: options.acl === undefined ? AccessPolicy.allowAll() : AccessPolicy.fromEntries(options.acl),
+      accessPolicy: AccessPolicy.fromEntries(options.acl),
       // A store that failed a durable write refuses all work until restarted: stop advertising.
       onStoreFailure: () => {
         for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
@@ -178,7 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       })());
     const reloadSecurity: RunningServer['reloadSecurity'] = (security) => {
       authenticator.setTokens(security.tokens ?? []);
-      service.setAccessPolicy(security.acl === undefined ? AccessPolicy.allowAll() : AccessPolicy.fromEntries(security.acl));
+      service.setAccessPolicy(AccessPolicy.fromEntries(security.acl));
       logger.info({ tokens: security.tokens?.length ?? 0, aclEntries: security.acl?.length ?? 0 }, 'security configuration reloaded');
     };
     return { address: `${host}:${port}`, service, stop, reloadSecurity, ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }) };

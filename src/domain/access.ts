@@ -53,7 +53,8 @@ export class AccessPolicy {
     return new AccessPolicy(undefined);
   }
 
-  static fromEntries(entries: readonly AclEntry[]): AccessPolicy {
+  /** The ACL's policy; no ACL configured (undefined) means allowAll. */
+  static fromEntries(entries: readonly AclEntry[] | undefined): AccessPolicy {
     return new AccessPolicy(entries);
   }
 
