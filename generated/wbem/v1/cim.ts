@@ -278,6 +278,25 @@ export interface ClassObject {
   system?: SystemProperties | undefined;
 }
 
+/** An IWbemClassObject of genus instance (a static instance kept by the repository). */
+export interface Instance {
+  /** __CLASS: the instance's own class. */
+  className: string;
+  /**
+   * Input: the property values by name (`type` may be left CIM_EMPTY; when set it must match the
+   * class). Properties not sent take the class's default. Output: every property of the class
+   * with its value, type, class_origin and the qualifiers that reach instances (ToInstance).
+   */
+  properties: Property[];
+  /** Output-only: class qualifiers with the ToInstance flavor (marked propagated). */
+  qualifiers: Qualifier[];
+  /**
+   * Output-only: genus 2, class, superclass, dynasty, derivation, server, namespace, path
+   * (`\\SERVER\root\cimv2:Ex_Disk.Id="a"`), relpath (`Ex_Disk.Id="a"`), property_count.
+   */
+  system?: SystemProperties | undefined;
+}
+
 /** IWbemContext (pCtx): named values, forwarded unchanged; absent = NULL context. */
 export interface Context {
   values: { [key: string]: Value };
@@ -1711,6 +1730,133 @@ export const ClassObject: MessageFns<ClassObject> = {
     message.qualifiers = object.qualifiers?.map((e) => Qualifier.fromPartial(e)) || [];
     message.properties = object.properties?.map((e) => Property.fromPartial(e)) || [];
     message.methods = object.methods?.map((e) => Method.fromPartial(e)) || [];
+    message.system = (object.system !== undefined && object.system !== null)
+      ? SystemProperties.fromPartial(object.system)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseInstance(): Instance {
+  return { className: "", properties: [], qualifiers: [], system: undefined };
+}
+
+export const Instance: MessageFns<Instance> = {
+  encode(message: Instance, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.className !== "") {
+      writer.uint32(10).string(message.className);
+    }
+    for (const v of message.properties) {
+      Property.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.qualifiers) {
+      Qualifier.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.system !== undefined) {
+      SystemProperties.encode(message.system, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Instance {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstance();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.className = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.properties.push(Property.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.qualifiers.push(Qualifier.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.system = SystemProperties.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Instance {
+    return {
+      className: isSet(object.className)
+        ? globalThis.String(object.className)
+        : isSet(object.class_name)
+        ? globalThis.String(object.class_name)
+        : "",
+      properties: globalThis.Array.isArray(object?.properties)
+        ? object.properties.map((e: any) => Property.fromJSON(e))
+        : [],
+      qualifiers: globalThis.Array.isArray(object?.qualifiers)
+        ? object.qualifiers.map((e: any) => Qualifier.fromJSON(e))
+        : [],
+      system: isSet(object.system) ? SystemProperties.fromJSON(object.system) : undefined,
+    };
+  },
+
+  toJSON(message: Instance): unknown {
+    const obj: any = {};
+    if (message.className !== "") {
+      obj.className = message.className;
+    }
+    if (message.properties?.length) {
+      obj.properties = message.properties.map((e) => Property.toJSON(e));
+    }
+    if (message.qualifiers?.length) {
+      obj.qualifiers = message.qualifiers.map((e) => Qualifier.toJSON(e));
+    }
+    if (message.system !== undefined) {
+      obj.system = SystemProperties.toJSON(message.system);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Instance>, I>>(base?: I): Instance {
+    return Instance.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Instance>, I>>(object: I): Instance {
+    const message = createBaseInstance();
+    message.className = object.className ?? "";
+    message.properties = object.properties?.map((e) => Property.fromPartial(e)) || [];
+    message.qualifiers = object.qualifiers?.map((e) => Qualifier.fromPartial(e)) || [];
     message.system = (object.system !== undefined && object.system !== null)
       ? SystemProperties.fromPartial(object.system)
       : undefined;

@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ClassObject, Context } from "./cim";
+import { ClassObject, Context, Instance } from "./cim";
 import { WbemStatus, wbemStatusFromJSON, wbemStatusToJSON } from "./status";
 
 export const protobufPackage = "wbem.v1";
@@ -40,13 +40,52 @@ export interface PutClassRequest {
   /** lFlags: PutClassFlag bits. */
   flags: number;
   /** pCtx; absent = NULL. */
-  context?: Context | undefined;
+  context?:
+    | Context
+    | undefined;
+  /**
+   * Dry run: every rule is checked and the outcome reported (with the subclasses and instance
+   * counts the change would touch, in `report`), but nothing is written and no event is raised.
+   */
+  validateOnly?:
+    | boolean
+    | undefined;
+  /**
+   * Optimistic concurrency: the class's revision as last read (GetClassResponse.revision); the
+   * write fails with WBEM_E_RESERVED_001 (the SDK's WBEM_E_TRANSACTION_CONFLICT) if the class has
+   * changed since. 0 = the class must not exist. Absent = no check.
+   */
+  expectedRevision?: bigint | undefined;
 }
 
 /** The result of PutClass. */
 export interface PutClassResponse {
   /** The written class's path, `\\SERVER\root\cimv2:ClassName`. */
   path: string;
+  /** The store revision of the write (the class's new revision); 0 for validate_only. */
+  revision: bigint;
+  /** What the change touches (always set for validate_only). */
+  report?: ChangeReport | undefined;
+}
+
+/** What a PutClass changes or, with validate_only, would change. */
+export interface ChangeReport {
+  /** "create", "update" or "unchanged" (an identical re-put). */
+  kind: string;
+  /** docs/wmi-semantics.md §6.3: whether the update is an important change. */
+  important: boolean;
+  /** Instances of the class itself. */
+  instanceCount: bigint;
+  /** Every subclass (all depths), with its instance count and whether FORCE mode rewrites it. */
+  subclasses: AffectedClass[];
+}
+
+/** One subclass an update reaches. */
+export interface AffectedClass {
+  className: string;
+  instanceCount: bigint;
+  /** FORCE mode removes its conflicting local members (parent wins). */
+  rewritten: boolean;
 }
 
 /** One call of IWbemObjectSink::SetStatus. */
@@ -76,7 +115,13 @@ export interface SetStatus {
   /** On success the written class's path; on failure a readable reason. */
   param: string;
   /** pObjParam: the __ExtendedStatus error object, on failure only. */
-  extendedStatus?: ExtendedStatus | undefined;
+  extendedStatus?:
+    | ExtendedStatus
+    | undefined;
+  /** On success of a class write: its store revision (0 for validate_only). */
+  revision: bigint;
+  /** With validate_only: what the change would touch. */
+  report?: ChangeReport | undefined;
 }
 
 /** __ExtendedStatus. */
@@ -108,6 +153,8 @@ export interface GetClassResponse {
     | undefined;
   /** With as_mof: the class declaration in MOF. */
   mof: string;
+  /** The store revision of the class's last write: the etag for PutClassRequest.expected_revision. */
+  revision: bigint;
 }
 
 /** IWbemServices::DeleteClass. */
@@ -198,8 +245,107 @@ export interface CompileMofRequest {
   continueOnError: boolean;
 }
 
+/** IWbemServices::PutInstance(pInst, lFlags, pCtx). */
+export interface PutInstanceRequest {
+  namespace: string;
+  instance?:
+    | Instance
+    | undefined;
+  /** WBEM_FLAG_CREATE_OR_UPDATE (0), WBEM_FLAG_UPDATE_ONLY (1) or WBEM_FLAG_CREATE_ONLY (2). */
+  flags: number;
+  context?: Context | undefined;
+}
+
+/** The result of PutInstance. */
+export interface PutInstanceResponse {
+  /** The instance's relative path, `Ex_Disk.Id="a"` (keys in the class's order). */
+  path: string;
+}
+
+/** GetObject on an instance path. */
+export interface GetInstanceRequest {
+  namespace: string;
+  /**
+   * `Ex_Disk.Id="a"`, `Ex_Disk.Id="a",Slot=2`, `Ex_Config=@`; a namespace prefix
+   * (`\\.\root\cimv2:Ex_Disk.Id="a"`) must name the request's namespace.
+   */
+  path: string;
+}
+
+/** The instance read by GetInstance. */
+export interface GetInstanceResponse {
+  instance?: Instance | undefined;
+}
+
+/** IWbemServices::DeleteInstance. */
+export interface DeleteInstanceRequest {
+  namespace: string;
+  /** An instance path, as in GetInstanceRequest. */
+  path: string;
+  /** No bits are defined for a repository DeleteInstance. */
+  flags: number;
+  context?: Context | undefined;
+}
+
+/** The result of DeleteInstance. */
+export interface DeleteInstanceResponse {
+}
+
+/** IWbemServices::CreateInstanceEnum. */
+export interface EnumInstancesRequest {
+  namespace: string;
+  className: string;
+  /** false: instances of the class itself; true: of its subclasses too (WBEM_FLAG_DEEP). */
+  deep: boolean;
+}
+
+/** Watches a namespace's intrinsic class events. */
+export interface WatchClassEventsRequest {
+  namespace: string;
+  /** `TargetClass ISA 'X'`: only events about X and its subclasses. Empty = every class. */
+  className: string;
+  /**
+   * Replay every retained event with a revision above this one, then go live. Absent = live
+   * events only. Older than the log retains → WBEM_E_QUEUE_OVERFLOW (gRPC OUT_OF_RANGE).
+   */
+  sinceRevision?: bigint | undefined;
+}
+
+/** One __ClassCreationEvent, __ClassModificationEvent or __ClassDeletionEvent. */
+export interface ClassEvent {
+  /** `__ClassCreationEvent`, `__ClassModificationEvent` or `__ClassDeletionEvent`. */
+  eventClass: string;
+  /** The store revision of the change: unique, increasing; reconnect with it as since_revision. */
+  revision: bigint;
+  /** `root\cimv2` */
+  namespace: string;
+  /** TargetClass: the class as written (or as deleted), local members, with system properties. */
+  targetClass?:
+    | ClassObject
+    | undefined;
+  /** PreviousClass (modification only): the class before the change. */
+  previousClass?:
+    | ClassObject
+    | undefined;
+  /** TIME_CREATED: 100-ns intervals since 1601-01-01 UTC. */
+  timeCreated: bigint;
+  /** The writer's pCtx, forwarded unchanged. */
+  context?:
+    | Context
+    | undefined;
+  /** The writing call's wbem-operation-id. */
+  operationId: string;
+}
+
 function createBasePutClassRequest(): PutClassRequest {
-  return { namespace: "", object: undefined, flags: 0, context: undefined };
+  return {
+    namespace: "",
+    object: undefined,
+    flags: 0,
+    context: undefined,
+    validateOnly: undefined,
+    expectedRevision: undefined,
+  };
 }
 
 export const PutClassRequest: MessageFns<PutClassRequest> = {
@@ -215,6 +361,15 @@ export const PutClassRequest: MessageFns<PutClassRequest> = {
     }
     if (message.context !== undefined) {
       Context.encode(message.context, writer.uint32(34).fork()).join();
+    }
+    if (message.validateOnly !== undefined) {
+      writer.uint32(40).bool(message.validateOnly);
+    }
+    if (message.expectedRevision !== undefined) {
+      if (BigInt.asUintN(64, message.expectedRevision) !== message.expectedRevision) {
+        throw new globalThis.Error("value provided for field message.expectedRevision of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.expectedRevision);
     }
     return writer;
   },
@@ -264,6 +419,22 @@ export const PutClassRequest: MessageFns<PutClassRequest> = {
             message.context = Context.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.validateOnly = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.expectedRevision = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -282,6 +453,16 @@ export const PutClassRequest: MessageFns<PutClassRequest> = {
       object: isSet(object.object) ? ClassObject.fromJSON(object.object) : undefined,
       flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
       context: isSet(object.context) ? Context.fromJSON(object.context) : undefined,
+      validateOnly: isSet(object.validateOnly)
+        ? globalThis.Boolean(object.validateOnly)
+        : isSet(object.validate_only)
+        ? globalThis.Boolean(object.validate_only)
+        : undefined,
+      expectedRevision: isSet(object.expectedRevision)
+        ? BigInt(object.expectedRevision)
+        : isSet(object.expected_revision)
+        ? BigInt(object.expected_revision)
+        : undefined,
     };
   },
 
@@ -299,6 +480,12 @@ export const PutClassRequest: MessageFns<PutClassRequest> = {
     if (message.context !== undefined) {
       obj.context = Context.toJSON(message.context);
     }
+    if (message.validateOnly !== undefined) {
+      obj.validateOnly = message.validateOnly;
+    }
+    if (message.expectedRevision !== undefined) {
+      obj.expectedRevision = message.expectedRevision.toString();
+    }
     return obj;
   },
 
@@ -315,18 +502,31 @@ export const PutClassRequest: MessageFns<PutClassRequest> = {
     message.context = (object.context !== undefined && object.context !== null)
       ? Context.fromPartial(object.context)
       : undefined;
+    message.validateOnly = object.validateOnly ?? undefined;
+    message.expectedRevision = (object.expectedRevision !== undefined && object.expectedRevision !== null)
+      ? BigInt(object.expectedRevision)
+      : undefined;
     return message;
   },
 };
 
 function createBasePutClassResponse(): PutClassResponse {
-  return { path: "" };
+  return { path: "", revision: 0n, report: undefined };
 }
 
 export const PutClassResponse: MessageFns<PutClassResponse> = {
   encode(message: PutClassResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.path !== "") {
       writer.uint32(10).string(message.path);
+    }
+    if (message.revision !== 0n) {
+      if (BigInt.asUintN(64, message.revision) !== message.revision) {
+        throw new globalThis.Error("value provided for field message.revision of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.revision);
+    }
+    if (message.report !== undefined) {
+      ChangeReport.encode(message.report, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -352,6 +552,22 @@ export const PutClassResponse: MessageFns<PutClassResponse> = {
             message.path = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.revision = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.report = ChangeReport.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -365,13 +581,23 @@ export const PutClassResponse: MessageFns<PutClassResponse> = {
   },
 
   fromJSON(object: any): PutClassResponse {
-    return { path: isSet(object.path) ? globalThis.String(object.path) : "" };
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      revision: isSet(object.revision) ? BigInt(object.revision) : 0n,
+      report: isSet(object.report) ? ChangeReport.fromJSON(object.report) : undefined,
+    };
   },
 
   toJSON(message: PutClassResponse): unknown {
     const obj: any = {};
     if (message.path !== "") {
       obj.path = message.path;
+    }
+    if (message.revision !== 0n) {
+      obj.revision = message.revision.toString();
+    }
+    if (message.report !== undefined) {
+      obj.report = ChangeReport.toJSON(message.report);
     }
     return obj;
   },
@@ -382,6 +608,252 @@ export const PutClassResponse: MessageFns<PutClassResponse> = {
   fromPartial<I extends Exact<DeepPartial<PutClassResponse>, I>>(object: I): PutClassResponse {
     const message = createBasePutClassResponse();
     message.path = object.path ?? "";
+    message.revision = (object.revision !== undefined && object.revision !== null) ? BigInt(object.revision) : 0n;
+    message.report = (object.report !== undefined && object.report !== null)
+      ? ChangeReport.fromPartial(object.report)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseChangeReport(): ChangeReport {
+  return { kind: "", important: false, instanceCount: 0n, subclasses: [] };
+}
+
+export const ChangeReport: MessageFns<ChangeReport> = {
+  encode(message: ChangeReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.important !== false) {
+      writer.uint32(16).bool(message.important);
+    }
+    if (message.instanceCount !== 0n) {
+      if (BigInt.asUintN(64, message.instanceCount) !== message.instanceCount) {
+        throw new globalThis.Error("value provided for field message.instanceCount of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.instanceCount);
+    }
+    for (const v of message.subclasses) {
+      AffectedClass.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangeReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangeReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.important = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.instanceCount = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.subclasses.push(AffectedClass.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChangeReport {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      important: isSet(object.important) ? globalThis.Boolean(object.important) : false,
+      instanceCount: isSet(object.instanceCount)
+        ? BigInt(object.instanceCount)
+        : isSet(object.instance_count)
+        ? BigInt(object.instance_count)
+        : 0n,
+      subclasses: globalThis.Array.isArray(object?.subclasses)
+        ? object.subclasses.map((e: any) => AffectedClass.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ChangeReport): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.important !== false) {
+      obj.important = message.important;
+    }
+    if (message.instanceCount !== 0n) {
+      obj.instanceCount = message.instanceCount.toString();
+    }
+    if (message.subclasses?.length) {
+      obj.subclasses = message.subclasses.map((e) => AffectedClass.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChangeReport>, I>>(base?: I): ChangeReport {
+    return ChangeReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChangeReport>, I>>(object: I): ChangeReport {
+    const message = createBaseChangeReport();
+    message.kind = object.kind ?? "";
+    message.important = object.important ?? false;
+    message.instanceCount = (object.instanceCount !== undefined && object.instanceCount !== null)
+      ? BigInt(object.instanceCount)
+      : 0n;
+    message.subclasses = object.subclasses?.map((e) => AffectedClass.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAffectedClass(): AffectedClass {
+  return { className: "", instanceCount: 0n, rewritten: false };
+}
+
+export const AffectedClass: MessageFns<AffectedClass> = {
+  encode(message: AffectedClass, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.className !== "") {
+      writer.uint32(10).string(message.className);
+    }
+    if (message.instanceCount !== 0n) {
+      if (BigInt.asUintN(64, message.instanceCount) !== message.instanceCount) {
+        throw new globalThis.Error("value provided for field message.instanceCount of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.instanceCount);
+    }
+    if (message.rewritten !== false) {
+      writer.uint32(24).bool(message.rewritten);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AffectedClass {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAffectedClass();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.className = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.instanceCount = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rewritten = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AffectedClass {
+    return {
+      className: isSet(object.className)
+        ? globalThis.String(object.className)
+        : isSet(object.class_name)
+        ? globalThis.String(object.class_name)
+        : "",
+      instanceCount: isSet(object.instanceCount)
+        ? BigInt(object.instanceCount)
+        : isSet(object.instance_count)
+        ? BigInt(object.instance_count)
+        : 0n,
+      rewritten: isSet(object.rewritten) ? globalThis.Boolean(object.rewritten) : false,
+    };
+  },
+
+  toJSON(message: AffectedClass): unknown {
+    const obj: any = {};
+    if (message.className !== "") {
+      obj.className = message.className;
+    }
+    if (message.instanceCount !== 0n) {
+      obj.instanceCount = message.instanceCount.toString();
+    }
+    if (message.rewritten !== false) {
+      obj.rewritten = message.rewritten;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AffectedClass>, I>>(base?: I): AffectedClass {
+    return AffectedClass.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AffectedClass>, I>>(object: I): AffectedClass {
+    const message = createBaseAffectedClass();
+    message.className = object.className ?? "";
+    message.instanceCount = (object.instanceCount !== undefined && object.instanceCount !== null)
+      ? BigInt(object.instanceCount)
+      : 0n;
+    message.rewritten = object.rewritten ?? false;
     return message;
   },
 };
@@ -589,7 +1061,7 @@ export const Progress: MessageFns<Progress> = {
 };
 
 function createBaseSetStatus(): SetStatus {
-  return { hresult: 0, param: "", extendedStatus: undefined };
+  return { hresult: 0, param: "", extendedStatus: undefined, revision: 0n, report: undefined };
 }
 
 export const SetStatus: MessageFns<SetStatus> = {
@@ -602,6 +1074,15 @@ export const SetStatus: MessageFns<SetStatus> = {
     }
     if (message.extendedStatus !== undefined) {
       ExtendedStatus.encode(message.extendedStatus, writer.uint32(26).fork()).join();
+    }
+    if (message.revision !== 0n) {
+      if (BigInt.asUintN(64, message.revision) !== message.revision) {
+        throw new globalThis.Error("value provided for field message.revision of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.revision);
+    }
+    if (message.report !== undefined) {
+      ChangeReport.encode(message.report, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -643,6 +1124,22 @@ export const SetStatus: MessageFns<SetStatus> = {
             message.extendedStatus = ExtendedStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.revision = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.report = ChangeReport.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -664,6 +1161,8 @@ export const SetStatus: MessageFns<SetStatus> = {
         : isSet(object.extended_status)
         ? ExtendedStatus.fromJSON(object.extended_status)
         : undefined,
+      revision: isSet(object.revision) ? BigInt(object.revision) : 0n,
+      report: isSet(object.report) ? ChangeReport.fromJSON(object.report) : undefined,
     };
   },
 
@@ -678,6 +1177,12 @@ export const SetStatus: MessageFns<SetStatus> = {
     if (message.extendedStatus !== undefined) {
       obj.extendedStatus = ExtendedStatus.toJSON(message.extendedStatus);
     }
+    if (message.revision !== 0n) {
+      obj.revision = message.revision.toString();
+    }
+    if (message.report !== undefined) {
+      obj.report = ChangeReport.toJSON(message.report);
+    }
     return obj;
   },
 
@@ -690,6 +1195,10 @@ export const SetStatus: MessageFns<SetStatus> = {
     message.param = object.param ?? "";
     message.extendedStatus = (object.extendedStatus !== undefined && object.extendedStatus !== null)
       ? ExtendedStatus.fromPartial(object.extendedStatus)
+      : undefined;
+    message.revision = (object.revision !== undefined && object.revision !== null) ? BigInt(object.revision) : 0n;
+    message.report = (object.report !== undefined && object.report !== null)
+      ? ChangeReport.fromPartial(object.report)
       : undefined;
     return message;
   },
@@ -970,7 +1479,7 @@ export const GetClassRequest: MessageFns<GetClassRequest> = {
 };
 
 function createBaseGetClassResponse(): GetClassResponse {
-  return { object: undefined, mof: "" };
+  return { object: undefined, mof: "", revision: 0n };
 }
 
 export const GetClassResponse: MessageFns<GetClassResponse> = {
@@ -980,6 +1489,12 @@ export const GetClassResponse: MessageFns<GetClassResponse> = {
     }
     if (message.mof !== "") {
       writer.uint32(18).string(message.mof);
+    }
+    if (message.revision !== 0n) {
+      if (BigInt.asUintN(64, message.revision) !== message.revision) {
+        throw new globalThis.Error("value provided for field message.revision of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.revision);
     }
     return writer;
   },
@@ -1013,6 +1528,14 @@ export const GetClassResponse: MessageFns<GetClassResponse> = {
             message.mof = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.revision = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1029,6 +1552,7 @@ export const GetClassResponse: MessageFns<GetClassResponse> = {
     return {
       object: isSet(object.object) ? ClassObject.fromJSON(object.object) : undefined,
       mof: isSet(object.mof) ? globalThis.String(object.mof) : "",
+      revision: isSet(object.revision) ? BigInt(object.revision) : 0n,
     };
   },
 
@@ -1039,6 +1563,9 @@ export const GetClassResponse: MessageFns<GetClassResponse> = {
     }
     if (message.mof !== "") {
       obj.mof = message.mof;
+    }
+    if (message.revision !== 0n) {
+      obj.revision = message.revision.toString();
     }
     return obj;
   },
@@ -1052,6 +1579,7 @@ export const GetClassResponse: MessageFns<GetClassResponse> = {
       ? ClassObject.fromPartial(object.object)
       : undefined;
     message.mof = object.mof ?? "";
+    message.revision = (object.revision !== undefined && object.revision !== null) ? BigInt(object.revision) : 0n;
     return message;
   },
 };
@@ -2038,6 +2566,962 @@ export const CompileMofRequest: MessageFns<CompileMofRequest> = {
   },
 };
 
+function createBasePutInstanceRequest(): PutInstanceRequest {
+  return { namespace: "", instance: undefined, flags: 0, context: undefined };
+}
+
+export const PutInstanceRequest: MessageFns<PutInstanceRequest> = {
+  encode(message: PutInstanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.instance !== undefined) {
+      Instance.encode(message.instance, writer.uint32(18).fork()).join();
+    }
+    if (message.flags !== 0) {
+      writer.uint32(24).int32(message.flags);
+    }
+    if (message.context !== undefined) {
+      Context.encode(message.context, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutInstanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutInstanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.instance = Instance.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.flags = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.context = Context.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutInstanceRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      instance: isSet(object.instance) ? Instance.fromJSON(object.instance) : undefined,
+      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
+      context: isSet(object.context) ? Context.fromJSON(object.context) : undefined,
+    };
+  },
+
+  toJSON(message: PutInstanceRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.instance !== undefined) {
+      obj.instance = Instance.toJSON(message.instance);
+    }
+    if (message.flags !== 0) {
+      obj.flags = Math.round(message.flags);
+    }
+    if (message.context !== undefined) {
+      obj.context = Context.toJSON(message.context);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutInstanceRequest>, I>>(base?: I): PutInstanceRequest {
+    return PutInstanceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutInstanceRequest>, I>>(object: I): PutInstanceRequest {
+    const message = createBasePutInstanceRequest();
+    message.namespace = object.namespace ?? "";
+    message.instance = (object.instance !== undefined && object.instance !== null)
+      ? Instance.fromPartial(object.instance)
+      : undefined;
+    message.flags = object.flags ?? 0;
+    message.context = (object.context !== undefined && object.context !== null)
+      ? Context.fromPartial(object.context)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePutInstanceResponse(): PutInstanceResponse {
+  return { path: "" };
+}
+
+export const PutInstanceResponse: MessageFns<PutInstanceResponse> = {
+  encode(message: PutInstanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutInstanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutInstanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutInstanceResponse {
+    return { path: isSet(object.path) ? globalThis.String(object.path) : "" };
+  },
+
+  toJSON(message: PutInstanceResponse): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PutInstanceResponse>, I>>(base?: I): PutInstanceResponse {
+    return PutInstanceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PutInstanceResponse>, I>>(object: I): PutInstanceResponse {
+    const message = createBasePutInstanceResponse();
+    message.path = object.path ?? "";
+    return message;
+  },
+};
+
+function createBaseGetInstanceRequest(): GetInstanceRequest {
+  return { namespace: "", path: "" };
+}
+
+export const GetInstanceRequest: MessageFns<GetInstanceRequest> = {
+  encode(message: GetInstanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInstanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInstanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInstanceRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+    };
+  },
+
+  toJSON(message: GetInstanceRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetInstanceRequest>, I>>(base?: I): GetInstanceRequest {
+    return GetInstanceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetInstanceRequest>, I>>(object: I): GetInstanceRequest {
+    const message = createBaseGetInstanceRequest();
+    message.namespace = object.namespace ?? "";
+    message.path = object.path ?? "";
+    return message;
+  },
+};
+
+function createBaseGetInstanceResponse(): GetInstanceResponse {
+  return { instance: undefined };
+}
+
+export const GetInstanceResponse: MessageFns<GetInstanceResponse> = {
+  encode(message: GetInstanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instance !== undefined) {
+      Instance.encode(message.instance, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetInstanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetInstanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instance = Instance.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetInstanceResponse {
+    return { instance: isSet(object.instance) ? Instance.fromJSON(object.instance) : undefined };
+  },
+
+  toJSON(message: GetInstanceResponse): unknown {
+    const obj: any = {};
+    if (message.instance !== undefined) {
+      obj.instance = Instance.toJSON(message.instance);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetInstanceResponse>, I>>(base?: I): GetInstanceResponse {
+    return GetInstanceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetInstanceResponse>, I>>(object: I): GetInstanceResponse {
+    const message = createBaseGetInstanceResponse();
+    message.instance = (object.instance !== undefined && object.instance !== null)
+      ? Instance.fromPartial(object.instance)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteInstanceRequest(): DeleteInstanceRequest {
+  return { namespace: "", path: "", flags: 0, context: undefined };
+}
+
+export const DeleteInstanceRequest: MessageFns<DeleteInstanceRequest> = {
+  encode(message: DeleteInstanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.flags !== 0) {
+      writer.uint32(24).int32(message.flags);
+    }
+    if (message.context !== undefined) {
+      Context.encode(message.context, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteInstanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteInstanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.flags = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.context = Context.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteInstanceRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      flags: isSet(object.flags) ? globalThis.Number(object.flags) : 0,
+      context: isSet(object.context) ? Context.fromJSON(object.context) : undefined,
+    };
+  },
+
+  toJSON(message: DeleteInstanceRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.flags !== 0) {
+      obj.flags = Math.round(message.flags);
+    }
+    if (message.context !== undefined) {
+      obj.context = Context.toJSON(message.context);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteInstanceRequest>, I>>(base?: I): DeleteInstanceRequest {
+    return DeleteInstanceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteInstanceRequest>, I>>(object: I): DeleteInstanceRequest {
+    const message = createBaseDeleteInstanceRequest();
+    message.namespace = object.namespace ?? "";
+    message.path = object.path ?? "";
+    message.flags = object.flags ?? 0;
+    message.context = (object.context !== undefined && object.context !== null)
+      ? Context.fromPartial(object.context)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteInstanceResponse(): DeleteInstanceResponse {
+  return {};
+}
+
+export const DeleteInstanceResponse: MessageFns<DeleteInstanceResponse> = {
+  encode(_: DeleteInstanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteInstanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteInstanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteInstanceResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteInstanceResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteInstanceResponse>, I>>(base?: I): DeleteInstanceResponse {
+    return DeleteInstanceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteInstanceResponse>, I>>(_: I): DeleteInstanceResponse {
+    const message = createBaseDeleteInstanceResponse();
+    return message;
+  },
+};
+
+function createBaseEnumInstancesRequest(): EnumInstancesRequest {
+  return { namespace: "", className: "", deep: false };
+}
+
+export const EnumInstancesRequest: MessageFns<EnumInstancesRequest> = {
+  encode(message: EnumInstancesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.className !== "") {
+      writer.uint32(18).string(message.className);
+    }
+    if (message.deep !== false) {
+      writer.uint32(24).bool(message.deep);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnumInstancesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnumInstancesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.className = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.deep = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnumInstancesRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      className: isSet(object.className)
+        ? globalThis.String(object.className)
+        : isSet(object.class_name)
+        ? globalThis.String(object.class_name)
+        : "",
+      deep: isSet(object.deep) ? globalThis.Boolean(object.deep) : false,
+    };
+  },
+
+  toJSON(message: EnumInstancesRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.className !== "") {
+      obj.className = message.className;
+    }
+    if (message.deep !== false) {
+      obj.deep = message.deep;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnumInstancesRequest>, I>>(base?: I): EnumInstancesRequest {
+    return EnumInstancesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnumInstancesRequest>, I>>(object: I): EnumInstancesRequest {
+    const message = createBaseEnumInstancesRequest();
+    message.namespace = object.namespace ?? "";
+    message.className = object.className ?? "";
+    message.deep = object.deep ?? false;
+    return message;
+  },
+};
+
+function createBaseWatchClassEventsRequest(): WatchClassEventsRequest {
+  return { namespace: "", className: "", sinceRevision: undefined };
+}
+
+export const WatchClassEventsRequest: MessageFns<WatchClassEventsRequest> = {
+  encode(message: WatchClassEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.className !== "") {
+      writer.uint32(18).string(message.className);
+    }
+    if (message.sinceRevision !== undefined) {
+      if (BigInt.asUintN(64, message.sinceRevision) !== message.sinceRevision) {
+        throw new globalThis.Error("value provided for field message.sinceRevision of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.sinceRevision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchClassEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchClassEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.className = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sinceRevision = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchClassEventsRequest {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      className: isSet(object.className)
+        ? globalThis.String(object.className)
+        : isSet(object.class_name)
+        ? globalThis.String(object.class_name)
+        : "",
+      sinceRevision: isSet(object.sinceRevision)
+        ? BigInt(object.sinceRevision)
+        : isSet(object.since_revision)
+        ? BigInt(object.since_revision)
+        : undefined,
+    };
+  },
+
+  toJSON(message: WatchClassEventsRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.className !== "") {
+      obj.className = message.className;
+    }
+    if (message.sinceRevision !== undefined) {
+      obj.sinceRevision = message.sinceRevision.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchClassEventsRequest>, I>>(base?: I): WatchClassEventsRequest {
+    return WatchClassEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchClassEventsRequest>, I>>(object: I): WatchClassEventsRequest {
+    const message = createBaseWatchClassEventsRequest();
+    message.namespace = object.namespace ?? "";
+    message.className = object.className ?? "";
+    message.sinceRevision = (object.sinceRevision !== undefined && object.sinceRevision !== null)
+      ? BigInt(object.sinceRevision)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseClassEvent(): ClassEvent {
+  return {
+    eventClass: "",
+    revision: 0n,
+    namespace: "",
+    targetClass: undefined,
+    previousClass: undefined,
+    timeCreated: 0n,
+    context: undefined,
+    operationId: "",
+  };
+}
+
+export const ClassEvent: MessageFns<ClassEvent> = {
+  encode(message: ClassEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventClass !== "") {
+      writer.uint32(10).string(message.eventClass);
+    }
+    if (message.revision !== 0n) {
+      if (BigInt.asUintN(64, message.revision) !== message.revision) {
+        throw new globalThis.Error("value provided for field message.revision of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.revision);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    if (message.targetClass !== undefined) {
+      ClassObject.encode(message.targetClass, writer.uint32(34).fork()).join();
+    }
+    if (message.previousClass !== undefined) {
+      ClassObject.encode(message.previousClass, writer.uint32(42).fork()).join();
+    }
+    if (message.timeCreated !== 0n) {
+      if (BigInt.asUintN(64, message.timeCreated) !== message.timeCreated) {
+        throw new globalThis.Error("value provided for field message.timeCreated of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.timeCreated);
+    }
+    if (message.context !== undefined) {
+      Context.encode(message.context, writer.uint32(58).fork()).join();
+    }
+    if (message.operationId !== "") {
+      writer.uint32(66).string(message.operationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClassEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClassEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventClass = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.revision = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.targetClass = ClassObject.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.previousClass = ClassObject.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.timeCreated = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.context = Context.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.operationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClassEvent {
+    return {
+      eventClass: isSet(object.eventClass)
+        ? globalThis.String(object.eventClass)
+        : isSet(object.event_class)
+        ? globalThis.String(object.event_class)
+        : "",
+      revision: isSet(object.revision) ? BigInt(object.revision) : 0n,
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      targetClass: isSet(object.targetClass)
+        ? ClassObject.fromJSON(object.targetClass)
+        : isSet(object.target_class)
+        ? ClassObject.fromJSON(object.target_class)
+        : undefined,
+      previousClass: isSet(object.previousClass)
+        ? ClassObject.fromJSON(object.previousClass)
+        : isSet(object.previous_class)
+        ? ClassObject.fromJSON(object.previous_class)
+        : undefined,
+      timeCreated: isSet(object.timeCreated)
+        ? BigInt(object.timeCreated)
+        : isSet(object.time_created)
+        ? BigInt(object.time_created)
+        : 0n,
+      context: isSet(object.context) ? Context.fromJSON(object.context) : undefined,
+      operationId: isSet(object.operationId)
+        ? globalThis.String(object.operationId)
+        : isSet(object.operation_id)
+        ? globalThis.String(object.operation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ClassEvent): unknown {
+    const obj: any = {};
+    if (message.eventClass !== "") {
+      obj.eventClass = message.eventClass;
+    }
+    if (message.revision !== 0n) {
+      obj.revision = message.revision.toString();
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.targetClass !== undefined) {
+      obj.targetClass = ClassObject.toJSON(message.targetClass);
+    }
+    if (message.previousClass !== undefined) {
+      obj.previousClass = ClassObject.toJSON(message.previousClass);
+    }
+    if (message.timeCreated !== 0n) {
+      obj.timeCreated = message.timeCreated.toString();
+    }
+    if (message.context !== undefined) {
+      obj.context = Context.toJSON(message.context);
+    }
+    if (message.operationId !== "") {
+      obj.operationId = message.operationId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClassEvent>, I>>(base?: I): ClassEvent {
+    return ClassEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClassEvent>, I>>(object: I): ClassEvent {
+    const message = createBaseClassEvent();
+    message.eventClass = object.eventClass ?? "";
+    message.revision = (object.revision !== undefined && object.revision !== null) ? BigInt(object.revision) : 0n;
+    message.namespace = object.namespace ?? "";
+    message.targetClass = (object.targetClass !== undefined && object.targetClass !== null)
+      ? ClassObject.fromPartial(object.targetClass)
+      : undefined;
+    message.previousClass = (object.previousClass !== undefined && object.previousClass !== null)
+      ? ClassObject.fromPartial(object.previousClass)
+      : undefined;
+    message.timeCreated = (object.timeCreated !== undefined && object.timeCreated !== null)
+      ? BigInt(object.timeCreated)
+      : 0n;
+    message.context = (object.context !== undefined && object.context !== null)
+      ? Context.fromPartial(object.context)
+      : undefined;
+    message.operationId = object.operationId ?? "";
+    return message;
+  },
+};
+
 /** IWbemServices for classes and namespaces. */
 export type WbemServicesService = typeof WbemServicesService;
 export const WbemServicesService = {
@@ -2145,6 +3629,63 @@ export const WbemServicesService = {
     responseSerialize: (value: ObjectSinkEvent): Buffer => Buffer.from(ObjectSinkEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): ObjectSinkEvent => ObjectSinkEvent.decode(value),
   },
+  /** IWbemServices::PutInstance: creates or updates a static instance, keyed by its class's keys. */
+  putInstance: {
+    path: "/wbem.v1.WbemServices/PutInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutInstanceRequest): Buffer => Buffer.from(PutInstanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutInstanceRequest => PutInstanceRequest.decode(value),
+    responseSerialize: (value: PutInstanceResponse): Buffer => Buffer.from(PutInstanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutInstanceResponse => PutInstanceResponse.decode(value),
+  },
+  /** GetObject on an instance path (`Ex_Disk.Id="a"`, `Ex_Config=@`). */
+  getInstance: {
+    path: "/wbem.v1.WbemServices/GetInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetInstanceRequest): Buffer => Buffer.from(GetInstanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetInstanceRequest => GetInstanceRequest.decode(value),
+    responseSerialize: (value: GetInstanceResponse): Buffer => Buffer.from(GetInstanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetInstanceResponse => GetInstanceResponse.decode(value),
+  },
+  /** IWbemServices::DeleteInstance. */
+  deleteInstance: {
+    path: "/wbem.v1.WbemServices/DeleteInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteInstanceRequest): Buffer =>
+      Buffer.from(DeleteInstanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteInstanceRequest => DeleteInstanceRequest.decode(value),
+    responseSerialize: (value: DeleteInstanceResponse): Buffer =>
+      Buffer.from(DeleteInstanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteInstanceResponse => DeleteInstanceResponse.decode(value),
+  },
+  /** IWbemServices::CreateInstanceEnum (deep: instances of subclasses too). */
+  enumInstances: {
+    path: "/wbem.v1.WbemServices/EnumInstances" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: EnumInstancesRequest): Buffer => Buffer.from(EnumInstancesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EnumInstancesRequest => EnumInstancesRequest.decode(value),
+    responseSerialize: (value: Instance): Buffer => Buffer.from(Instance.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Instance => Instance.decode(value),
+  },
+  /**
+   * Intrinsic class events (__ClassCreationEvent, __ClassModificationEvent, __ClassDeletionEvent)
+   * of a namespace, from the store's event log: with `since_revision`, every retained event after
+   * that revision first, then live events; each exactly once, in revision order.
+   */
+  watchClassEvents: {
+    path: "/wbem.v1.WbemServices/WatchClassEvents" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchClassEventsRequest): Buffer =>
+      Buffer.from(WatchClassEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchClassEventsRequest => WatchClassEventsRequest.decode(value),
+    responseSerialize: (value: ClassEvent): Buffer => Buffer.from(ClassEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClassEvent => ClassEvent.decode(value),
+  },
 } as const;
 
 export interface WbemServicesServer extends UntypedServiceImplementation {
@@ -2175,6 +3716,20 @@ export interface WbemServicesServer extends UntypedServiceImplementation {
    * class and its file:line:column. A MOF syntax error is rejected at once.
    */
   compileMof: handleServerStreamingCall<CompileMofRequest, ObjectSinkEvent>;
+  /** IWbemServices::PutInstance: creates or updates a static instance, keyed by its class's keys. */
+  putInstance: handleUnaryCall<PutInstanceRequest, PutInstanceResponse>;
+  /** GetObject on an instance path (`Ex_Disk.Id="a"`, `Ex_Config=@`). */
+  getInstance: handleUnaryCall<GetInstanceRequest, GetInstanceResponse>;
+  /** IWbemServices::DeleteInstance. */
+  deleteInstance: handleUnaryCall<DeleteInstanceRequest, DeleteInstanceResponse>;
+  /** IWbemServices::CreateInstanceEnum (deep: instances of subclasses too). */
+  enumInstances: handleServerStreamingCall<EnumInstancesRequest, Instance>;
+  /**
+   * Intrinsic class events (__ClassCreationEvent, __ClassModificationEvent, __ClassDeletionEvent)
+   * of a namespace, from the store's event log: with `since_revision`, every retained event after
+   * that revision first, then live events; each exactly once, in revision order.
+   */
+  watchClassEvents: handleServerStreamingCall<WatchClassEventsRequest, ClassEvent>;
 }
 
 export interface WbemServicesClient extends Client {
@@ -2295,6 +3850,72 @@ export interface WbemServicesClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<ObjectSinkEvent>;
+  /** IWbemServices::PutInstance: creates or updates a static instance, keyed by its class's keys. */
+  putInstance(
+    request: PutInstanceRequest,
+    callback: (error: ServiceError | null, response: PutInstanceResponse) => void,
+  ): ClientUnaryCall;
+  putInstance(
+    request: PutInstanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutInstanceResponse) => void,
+  ): ClientUnaryCall;
+  putInstance(
+    request: PutInstanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutInstanceResponse) => void,
+  ): ClientUnaryCall;
+  /** GetObject on an instance path (`Ex_Disk.Id="a"`, `Ex_Config=@`). */
+  getInstance(
+    request: GetInstanceRequest,
+    callback: (error: ServiceError | null, response: GetInstanceResponse) => void,
+  ): ClientUnaryCall;
+  getInstance(
+    request: GetInstanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetInstanceResponse) => void,
+  ): ClientUnaryCall;
+  getInstance(
+    request: GetInstanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetInstanceResponse) => void,
+  ): ClientUnaryCall;
+  /** IWbemServices::DeleteInstance. */
+  deleteInstance(
+    request: DeleteInstanceRequest,
+    callback: (error: ServiceError | null, response: DeleteInstanceResponse) => void,
+  ): ClientUnaryCall;
+  deleteInstance(
+    request: DeleteInstanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteInstanceResponse) => void,
+  ): ClientUnaryCall;
+  deleteInstance(
+    request: DeleteInstanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteInstanceResponse) => void,
+  ): ClientUnaryCall;
+  /** IWbemServices::CreateInstanceEnum (deep: instances of subclasses too). */
+  enumInstances(request: EnumInstancesRequest, options?: Partial<CallOptions>): ClientReadableStream<Instance>;
+  enumInstances(
+    request: EnumInstancesRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<Instance>;
+  /**
+   * Intrinsic class events (__ClassCreationEvent, __ClassModificationEvent, __ClassDeletionEvent)
+   * of a namespace, from the store's event log: with `since_revision`, every retained event after
+   * that revision first, then live events; each exactly once, in revision order.
+   */
+  watchClassEvents(request: WatchClassEventsRequest, options?: Partial<CallOptions>): ClientReadableStream<ClassEvent>;
+  watchClassEvents(
+    request: WatchClassEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ClassEvent>;
 }
 
 export const WbemServicesClient = makeGenericClientConstructor(

@@ -106,6 +106,8 @@ export enum WbemStatus {
   WBEM_E_NONCONSECUTIVE_PARAMETER_IDS = -2147217352,
   /** WBEM_E_PARAMETER_ID_ON_RETVAL - 0x80041039 */
   WBEM_E_PARAMETER_ID_ON_RETVAL = -2147217351,
+  /** WBEM_E_INVALID_OBJECT_PATH - 0x8004103A */
+  WBEM_E_INVALID_OBJECT_PATH = -2147217350,
   /** WBEM_E_OUT_OF_DISK_SPACE - 0x8004103B */
   WBEM_E_OUT_OF_DISK_SPACE = -2147217349,
   /** WBEM_E_INVALID_QUALIFIER - 0x80041042 */
@@ -136,6 +138,8 @@ export enum WbemStatus {
   WBEM_E_CANNOT_BE_ABSTRACT = -2147217307,
   /** WBEM_E_AMENDED_OBJECT - 0x80041066 */
   WBEM_E_AMENDED_OBJECT = -2147217306,
+  /** WBEM_E_QUEUE_OVERFLOW - 0x80041067 */
+  WBEM_E_QUEUE_OVERFLOW = -2147217305,
   /** WBEM_E_QUOTA_VIOLATION - 0x8004106C */
   WBEM_E_QUOTA_VIOLATION = -2147217300,
   /** WBEM_E_RESERVED_001 - 0x8004106D (SDK docs: WBEM_E_TRANSACTION_CONFLICT) */
@@ -286,6 +290,9 @@ export function wbemStatusFromJSON(object: any): WbemStatus {
     case -2147217351:
     case "WBEM_E_PARAMETER_ID_ON_RETVAL":
       return WbemStatus.WBEM_E_PARAMETER_ID_ON_RETVAL;
+    case -2147217350:
+    case "WBEM_E_INVALID_OBJECT_PATH":
+      return WbemStatus.WBEM_E_INVALID_OBJECT_PATH;
     case -2147217349:
     case "WBEM_E_OUT_OF_DISK_SPACE":
       return WbemStatus.WBEM_E_OUT_OF_DISK_SPACE;
@@ -331,6 +338,9 @@ export function wbemStatusFromJSON(object: any): WbemStatus {
     case -2147217306:
     case "WBEM_E_AMENDED_OBJECT":
       return WbemStatus.WBEM_E_AMENDED_OBJECT;
+    case -2147217305:
+    case "WBEM_E_QUEUE_OVERFLOW":
+      return WbemStatus.WBEM_E_QUEUE_OVERFLOW;
     case -2147217300:
     case "WBEM_E_QUOTA_VIOLATION":
       return WbemStatus.WBEM_E_QUOTA_VIOLATION;
@@ -445,6 +455,8 @@ export function wbemStatusToJSON(object: WbemStatus): string {
       return "WBEM_E_NONCONSECUTIVE_PARAMETER_IDS";
     case WbemStatus.WBEM_E_PARAMETER_ID_ON_RETVAL:
       return "WBEM_E_PARAMETER_ID_ON_RETVAL";
+    case WbemStatus.WBEM_E_INVALID_OBJECT_PATH:
+      return "WBEM_E_INVALID_OBJECT_PATH";
     case WbemStatus.WBEM_E_OUT_OF_DISK_SPACE:
       return "WBEM_E_OUT_OF_DISK_SPACE";
     case WbemStatus.WBEM_E_INVALID_QUALIFIER:
@@ -475,6 +487,8 @@ export function wbemStatusToJSON(object: WbemStatus): string {
       return "WBEM_E_CANNOT_BE_ABSTRACT";
     case WbemStatus.WBEM_E_AMENDED_OBJECT:
       return "WBEM_E_AMENDED_OBJECT";
+    case WbemStatus.WBEM_E_QUEUE_OVERFLOW:
+      return "WBEM_E_QUEUE_OVERFLOW";
     case WbemStatus.WBEM_E_QUOTA_VIOLATION:
       return "WBEM_E_QUOTA_VIOLATION";
     case WbemStatus.WBEM_E_RESERVED_001:

@@ -251,7 +251,7 @@ export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSin
   }
   const outcome = event.outcome;
   if (outcome.ok) {
-    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path } } };
+    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path, revision: 0n } } };
   }
   const hresult = toSignedHresult(outcome.error.status) as WbemStatus;
   return {
@@ -268,6 +268,7 @@ export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSin
           providerName: 'Windows Management',
           statusCode: hresult,
         },
+        revision: 0n,
       },
     },
   };

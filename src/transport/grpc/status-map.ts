@@ -54,6 +54,7 @@ export const GRPC_CODE: { readonly [S in WbemStatusName]: Code } = {
   WBEM_E_INVALID_FLAVOR: Code.INVALID_ARGUMENT,
   WBEM_E_TOO_MANY_PROPERTIES: Code.INVALID_ARGUMENT,
   WBEM_E_AMENDED_OBJECT: Code.INVALID_ARGUMENT,
+  WBEM_E_INVALID_OBJECT_PATH: Code.INVALID_ARGUMENT,
   // The definition conflicts with what is stored (superclass, subclasses, instances).
   WBEM_E_OVERRIDE_NOT_ALLOWED: Code.FAILED_PRECONDITION,
   WBEM_E_PROPAGATED_QUALIFIER: Code.FAILED_PRECONDITION,
@@ -70,8 +71,10 @@ export const GRPC_CODE: { readonly [S in WbemStatusName]: Code } = {
   WBEM_E_UNSUPPORTED_CLASS_UPDATE: Code.FAILED_PRECONDITION,
   WBEM_E_PROVIDER_NOT_CAPABLE: Code.FAILED_PRECONDITION,
   WBEM_E_VETO_PUT: Code.FAILED_PRECONDITION,
-  WBEM_E_RESERVED_001: Code.ABORTED, // SDK: transaction conflict
+  WBEM_E_RESERVED_001: Code.ABORTED, // SDK: transaction conflict (expected_revision did not match)
   WBEM_E_RESERVED_002: Code.ABORTED, // SDK: forced rollback
+  // A watcher asked for events the log no longer holds (etcd's "compacted"): re-read, then watch again.
+  WBEM_E_QUEUE_OVERFLOW: Code.OUT_OF_RANGE,
   // Resources and the server itself.
   WBEM_E_QUOTA_VIOLATION: Code.RESOURCE_EXHAUSTED,
   WBEM_E_OUT_OF_DISK_SPACE: Code.RESOURCE_EXHAUSTED,

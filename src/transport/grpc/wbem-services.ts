@@ -4,6 +4,7 @@
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import { WbemServicesService, type WbemServicesServer } from '../../../generated/wbem/v1/services';
 import { storedDefinitionOf } from '../../domain/resolve-class';
+import { WbemError } from '../../domain/wbem-status';
 import { writeMof } from '../../mof/writer';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
@@ -47,7 +48,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
         const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'sync');
         const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
         if (!outcome.ok) throw outcome.error;
-        return { path: outcome.path };
+        return { path: outcome.path, revision: 0n, report: undefined };
       }),
 
     compileMof: (call) =>
@@ -63,7 +64,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
       serveUnary('GetClass', env, call, callback, async (ctx) => {
         const { namespace, className, localOnly, asMof } = call.request;
         const view = await service.getClass(namespace, className, localOnly, ctx);
-        return { object: classViewToProto(view), mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '' };
+        return { object: classViewToProto(view), mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '', revision: 0n };
       }),
 
     deleteClass: (call, callback) =>
@@ -97,7 +98,18 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
         await writeAll(call, ctx.signal, namespaces.map((n) => ({ name: n.name, path: n.path })));
         return undefined;
       }),
+
+    // Issue #4 work in progress: the RPCs exist in the contract; each answers NOT_SUPPORTED until built.
+    putInstance: (call, callback) => serveUnary('PutInstance', env, call, callback, () => Promise.reject(notYet('PutInstance'))),
+    getInstance: (call, callback) => serveUnary('GetInstance', env, call, callback, () => Promise.reject(notYet('GetInstance'))),
+    deleteInstance: (call, callback) => serveUnary('DeleteInstance', env, call, callback, () => Promise.reject(notYet('DeleteInstance'))),
+    enumInstances: (call) => serveStream('EnumInstances', env, call, () => Promise.reject(notYet('EnumInstances'))),
+    watchClassEvents: (call) => serveStream('WatchClassEvents', env, call, () => Promise.reject(notYet('WatchClassEvents'))),
   };
+}
+
+function notYet(rpc: string): WbemError {
+  return new WbemError('WBEM_E_NOT_SUPPORTED', `${rpc} is not implemented yet`);
 }
 
 export function addWbemServices(server: Pick<Server, 'addService'>, service: WbemServiceApi, env: CallEnv): void {
