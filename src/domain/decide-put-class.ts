@@ -6,7 +6,7 @@
 import { FLAVOR, type ClassDefinition, type MethodDef, type PropertyDef, type QualifierDef, type ResolvedClass, type ResolvedQualifier } from './class-model';
 import { checkDefinitionSyntax, findQualifier, hasTrue, MAX_PROPERTIES, sameSignature } from './class-rules';
 import type { ClassRules } from './client-context';
-import { checkClassName, classKey, sameName } from './names';
+import { checkClassName, classKey, sameName, type ClassKey } from './names';
 import type { PutClassFlags } from './put-class-flags';
 import { deriveClass, resolveClass } from './resolve-class';
 import { sameValue } from './value-rules';
@@ -24,6 +24,11 @@ export interface ClassWorld {
   readonly hasSubclasses: boolean;
   /** Every stored descendant of the existing class (loaded only when it has subclasses). */
   readonly descendants: readonly ClassDefinition[];
+  /**
+   * Static instances of the existing class and of each descendant, by folded class name; a class
+   * that is absent has none. Only the update gate reads it (§6.4, M10).
+   */
+  readonly instanceCounts: ReadonlyMap<ClassKey, number>;
 }
 
 export interface PutClassPlan {
@@ -36,6 +41,8 @@ export interface PutClassPlan {
   readonly important: boolean;
   /** FORCE mode: subclasses rewritten so they no longer conflict (parent wins, §6.4). */
   readonly childRewrites: readonly ClassDefinition[];
+  /** An update that stores exactly what is stored (M8: allowed in every mode; still an update). */
+  readonly unchanged: boolean;
 }
 
 export interface PutClassInput {
@@ -71,7 +78,7 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
   if (existing !== undefined && !flags.useAmendedQualifiers && carriesAmended(definition)) {
     throw new WbemError('WBEM_E_AMENDED_OBJECT', `class ${definition.name} carries amended qualifiers; set WBEM_FLAG_USE_AMENDED_QUALIFIERS`);
   }
-  if (existing === undefined) return { kind: 'create', definition: stored, important: true, childRewrites: [] };
+  if (existing === undefined) return { kind: 'create', definition: stored, important: true, childRewrites: [], unchanged: false };
   // step 13 (§6.4, M3): the update-mode gate.
   const important = isImportantChange(existing, stored);
   let childRewrites: ClassDefinition[] = [];
@@ -82,15 +89,62 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
     // whatever the importance.
     const before = deriveClass(parent, existing);
     const after = deriveClass(parent, stored);
-    if (flags.update === 'compatible') {
-      if (important || conflictsWithChildren(after, before, world.descendants)) {
-        throw new WbemError('WBEM_E_CLASS_HAS_CHILDREN', `class ${existing.name} has subclasses; this change needs WBEM_FLAG_UPDATE_SAFE_MODE or FORCE_MODE`);
-      }
-    } else {
-      childRewrites = checkChildren(after, before, world.descendants, flags.update);
+    if (flags.update === 'compatible' && (important || conflictsWithChildren(after, before, world.descendants))) {
+      throw new WbemError('WBEM_E_CLASS_HAS_CHILDREN', `class ${existing.name} has subclasses; this change needs WBEM_FLAG_UPDATE_SAFE_MODE or FORCE_MODE`);
     }
+    checkInstances(existing, important, world, layoutChanges(before, after));
+    if (flags.update !== 'compatible') childRewrites = checkChildren(after, before, world.descendants, flags.update);
+    for (const child of childRewrites) {
+      // pragma classflags("forceupdate"): "If the child class has instances, the update fails".
+      const count = world.instanceCounts.get(classKey(child.name)) ?? 0;
+      if (count > 0) throw hasInstances(child.name, count, `FORCE mode would rewrite subclass ${child.name}`);
+    }
+  } else {
+    checkInstances(existing, important, world, false); // no subclasses: only the class's own instances matter
   }
-  return { kind: 'update', definition: stored, previous: existing, important, childRewrites };
+  const unchanged = !important && sameStoredClass(existing, stored);
+  return { kind: 'update', definition: stored, previous: existing, important, childRewrites, unchanged };
+}
+
+/**
+ * §6.4 and M10 (K4 adopted: FORCE does not delete instances, it fails like the other modes). An
+ * important change is refused while the class has instances; and while any descendant has
+ * instances when the change alters the layout the descendants inherit (properties, types, keys,
+ * defaults, superclass), since their stored images would no longer match their class (§5.1).
+ */
+function checkInstances(existing: ClassDefinition, important: boolean, world: ClassWorld, layoutChanged: boolean): void {
+  if (!important) return;
+  const own = world.instanceCounts.get(classKey(existing.name)) ?? 0;
+  if (own > 0) throw hasInstances(existing.name, own, 'this is an important change (§6.3)');
+  if (!layoutChanged) return;
+  for (const child of world.descendants) {
+    const count = world.instanceCounts.get(classKey(child.name)) ?? 0;
+    if (count > 0) throw hasInstances(child.name, count, `the change alters the properties subclass ${child.name} inherits`);
+  }
+}
+
+function hasInstances(className: string, count: number, why: string): WbemError {
+  return new WbemError('WBEM_E_CLASS_HAS_INSTANCES', `class ${className} has ${count} instance${count === 1 ? '' : 's'}; ${why}. Delete the instances first`);
+}
+
+/** Whether what subclasses inherit changes: the property layout (and keys) of the resolved class. */
+function layoutChanges(before: ResolvedClass, after: ResolvedClass): boolean {
+  if (!sameName(before.superclass, after.superclass) || before.properties.length !== after.properties.length) return true;
+  return before.properties.some((was) => {
+    const now = after.properties.find((p) => sameName(p.name, was.name));
+    return (
+      now === undefined ||
+      !samePropertyAs(now, was) ||
+      IMPORTANT_PROPERTY_QUALIFIERS.some((q) => hasTrue(was.qualifiers, q) !== hasTrue(now.qualifiers, q))
+    );
+  });
+}
+
+/** M8: the new definition stores exactly what is stored (names as spelled, qualifiers, values). */
+function sameStoredClass(a: ClassDefinition, b: ClassDefinition): boolean {
+  const canonical = (definition: ClassDefinition): string =>
+    JSON.stringify({ ...definition, genus: undefined }, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  return canonical(a) === canonical(b);
 }
 
 function resolveSuperclass(definition: ClassDefinition, world: ClassWorld, updating: boolean): ResolvedClass | undefined {

@@ -405,11 +405,17 @@ export class WbemService implements WbemServiceApi {
     }
     let hasSubclasses = false;
     let descendants: ClassDefinition[] = [];
+    const instanceCounts = new Map<ClassKey, number>();
     if (existing !== undefined) {
       hasSubclasses = (await reader.listSubclasses(ns, key)).length > 0;
       if (hasSubclasses) descendants = await this.#loadDescendants(ns, key, reader);
+      // Only an update's gate reads them (§6.4, M10); a create never pays for the counts.
+      for (const definition of [existing, ...descendants]) {
+        const count = await this.#store.countInstances(ns, classKey(definition.name));
+        if (count > 0) instanceCounts.set(classKey(definition.name), count);
+      }
     }
-    return { existing, ancestors, hasSubclasses, descendants };
+    return { existing, ancestors, hasSubclasses, descendants, instanceCounts };
   }
 
   /**

@@ -11,6 +11,7 @@
  * (STORE_FAILED): what was made visible can no longer be promised, so nothing more is acknowledged.
  */
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
+import type { StoredInstance } from '../domain/instance-model';
 import type { ClassKey, NamespaceKey } from '../domain/names';
 
 /** A namespace as stored: its elements as first spelled, e.g. ['root', 'cimv2']. */
@@ -25,7 +26,7 @@ export type StoreWrite =
       readonly record: NamespaceRecord;
     }
   | {
-      /** Removes the namespace record, all its classes, their indexes and its qualifier declarations (not child namespaces). */
+      /** Removes the namespace record, all its classes, their indexes, instances and qualifier declarations (not child namespaces). */
       readonly op: 'deleteNamespace';
       readonly namespace: NamespaceKey;
     }
@@ -51,7 +52,27 @@ export type StoreWrite =
       readonly className: ClassKey;
       /** The stored superclass (null for a root class), to remove the child-index entry. */
       readonly superclass: ClassKey | null;
+    }
+  | {
+      /** Creates or replaces a static instance, filed under its own class and canonical key. */
+      readonly op: 'putInstance';
+      readonly namespace: NamespaceKey;
+      readonly className: ClassKey;
+      readonly key: string;
+      readonly instance: StoredInstance;
+    }
+  | {
+      readonly op: 'deleteInstance';
+      readonly namespace: NamespaceKey;
+      readonly className: ClassKey;
+      readonly key: string;
     };
+
+/** A stored instance with the canonical key it is filed under. */
+export interface InstanceEntry {
+  readonly key: string;
+  readonly instance: StoredInstance;
+}
 
 export interface ClassStore {
   /** Opens (creating when absent). STORE_LOCKED when another process holds the data directory. */
@@ -72,6 +93,13 @@ export interface ClassStore {
   listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]>;
   /** The namespace's qualifier declarations, by folded name. */
   listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]>;
+
+  /** The instance of exactly this class (not a subclass) filed under `key`. */
+  getInstance(namespace: NamespaceKey, className: ClassKey, key: string): Promise<StoredInstance | undefined>;
+  /** The instances of exactly this class, in key order. */
+  listInstances(namespace: NamespaceKey, className: ClassKey): Promise<readonly InstanceEntry[]>;
+  /** How many instances of exactly this class are stored (without decoding them). */
+  countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number>;
 
   /**
    * Applies every write or none. Writes are visible to reads when this returns; the promise

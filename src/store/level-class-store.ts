@@ -5,6 +5,7 @@
  *   n!<namespace>                      → namespace record
  *   c!<namespace>!<class>              → class record (the stored ClassDefinition)
  *   q!<namespace>!<qualifier>          → qualifier declaration
+ *   o!<namespace>!<class>!<key>        → static instance of exactly that class (key: canonical)
  * so a namespace's classes and its whole content are prefix scans. Which classes exist and which
  * are whose children is derived from the class records themselves (their superclass field), once
  * per namespace on first use, and kept in memory with every commit: one LevelDB write per class
@@ -21,16 +22,30 @@
  */
 import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
+import type { StoredInstance } from '../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
-import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from './class-store';
-import { decodeClass, decodeNamespace, decodeQualifierDeclaration, encodeClass, encodeNamespace, encodeQualifierDeclaration, superclassOfEncodedClass } from './record-codec';
+import { StoreError, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
+import {
+  decodeClass,
+  decodeInstance,
+  decodeNamespace,
+  decodeQualifierDeclaration,
+  encodeClass,
+  encodeInstance,
+  encodeNamespace,
+  encodeQualifierDeclaration,
+  superclassOfEncodedClass,
+} from './record-codec';
+
+/** Every kind of record, decoded. */
+type Decoded = ClassDefinition | NamespaceRecord | QualifierDeclaration | StoredInstance;
 
 type Op = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'del'; readonly key: string };
 
 /** One pending (visible, not yet durable) change to a key, or a pending namespace wipe. */
 interface OverlayEntry {
   readonly value: string | null;
-  readonly decoded: ClassDefinition | NamespaceRecord | QualifierDeclaration | null;
+  readonly decoded: Decoded | null;
   readonly seq: number;
 }
 
@@ -63,6 +78,8 @@ const END = '\uffff';
 const nsKey = (ns: NamespaceKey): string => `n!${ns}`;
 const classRecordKey = (ns: NamespaceKey, name: ClassKey): string => `c!${ns}!${name}`;
 const qualifierKey = (ns: NamespaceKey, name: string): string => `q!${ns}!${name.toLowerCase()}`;
+const instancePrefix = (ns: NamespaceKey, className: ClassKey): string => `o!${ns}!${className}!`;
+const instanceRecordKey = (ns: NamespaceKey, className: ClassKey, key: string): string => `${instancePrefix(ns, className)}${key}`;
 
 /** Classes of one namespace: each class's superclass key ('' for a root class), and the reverse. */
 interface ClassIndex {
@@ -103,7 +120,7 @@ export class LevelClassStore implements ClassStore {
   readonly #queue: QueuedCommit[] = [];
   #flushing: Promise<void> | undefined;
   /** Decoded records read from disk, dropped when written; never filled across a concurrent write. */
-  readonly #cache = new Map<string, ClassDefinition | NamespaceRecord | QualifierDeclaration>();
+  readonly #cache = new Map<string, Decoded>();
   /**
    * Per namespace, the keys of its classes, so "no such class" (every create asks it, under the
    * service's namespace lock) is answered without a LevelDB read. Loaded once per namespace by a
@@ -180,7 +197,7 @@ export class LevelClassStore implements ClassStore {
     return latest;
   }
 
-  async #get<T extends ClassDefinition | NamespaceRecord | QualifierDeclaration>(key: string, decode: (text: string, key: string) => T): Promise<T | undefined> {
+  async #get<T extends Decoded>(key: string, decode: (text: string, key: string) => T): Promise<T | undefined> {
     const db = this.#readyDb();
     const pending = this.#pending(key);
     if (pending === 'wiped') return undefined;
@@ -196,7 +213,7 @@ export class LevelClassStore implements ClassStore {
     return decoded;
   }
 
-  #remember(key: string, decoded: ClassDefinition | NamespaceRecord | QualifierDeclaration): void {
+  #remember(key: string, decoded: Decoded): void {
     if (this.#cache.size >= MAX_CACHED) {
       const oldest = this.#cache.keys().next();
       if (oldest.done !== true) this.#cache.delete(oldest.value);
@@ -303,6 +320,23 @@ export class LevelClassStore implements ClassStore {
     );
   }
 
+  getInstance(namespace: NamespaceKey, className: ClassKey, key: string): Promise<StoredInstance | undefined> {
+    return this.#get(instanceRecordKey(namespace, className, key), decodeInstance);
+  }
+
+  async listInstances(namespace: NamespaceKey, className: ClassKey): Promise<readonly InstanceEntry[]> {
+    const prefix = instancePrefix(namespace, className);
+    return [...(await this.#scan(prefix)).entries()].map(([key, value]) => ({
+      key: key.slice(prefix.length),
+      instance: typeof value === 'string' ? decodeInstance(value, key) : (value.decoded as StoredInstance),
+    }));
+  }
+
+  async countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
+    // Values are read by the scan but never decoded; the update gate asks this per subclass.
+    return (await this.#scan(instancePrefix(namespace, className))).size;
+  }
+
   // ---- commits -------------------------------------------------------------------------------
 
   commit(writes: readonly StoreWrite[]): Promise<void> {
@@ -341,14 +375,14 @@ export class LevelClassStore implements ClassStore {
     }
   }
 
-  #plan(write: StoreWrite): ({ kind: 'op'; op: Op; decoded: ClassDefinition | NamespaceRecord | QualifierDeclaration | null } | { kind: 'wipe'; prefixes: string[] })[] {
+  #plan(write: StoreWrite): ({ kind: 'op'; op: Op; decoded: Decoded | null } | { kind: 'wipe'; prefixes: string[] })[] {
     switch (write.op) {
       case 'putNamespace':
         return [{ kind: 'op', op: { type: 'put', key: nsKey(write.namespace), value: encodeNamespace(write.record) }, decoded: write.record }];
       case 'deleteNamespace':
         return [
           { kind: 'op', op: { type: 'del', key: nsKey(write.namespace) }, decoded: null },
-          { kind: 'wipe', prefixes: [`c!${write.namespace}!`, `i!${write.namespace}!`, `q!${write.namespace}!`] },
+          { kind: 'wipe', prefixes: [`c!${write.namespace}!`, `i!${write.namespace}!`, `q!${write.namespace}!`, `o!${write.namespace}!`] },
         ];
       case 'putClass':
         // The child index is derived from this record (see the header): one write.
@@ -357,6 +391,10 @@ export class LevelClassStore implements ClassStore {
         return [{ kind: 'op', op: { type: 'put', key: qualifierKey(write.namespace, write.declaration.name), value: encodeQualifierDeclaration(write.declaration) }, decoded: write.declaration }];
       case 'deleteClass':
         return [{ kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null }];
+      case 'putInstance':
+        return [{ kind: 'op', op: { type: 'put', key: instanceRecordKey(write.namespace, write.className, write.key), value: encodeInstance(write.instance) }, decoded: write.instance }];
+      case 'deleteInstance':
+        return [{ kind: 'op', op: { type: 'del', key: instanceRecordKey(write.namespace, write.className, write.key) }, decoded: null }];
       default: {
         const unknown: never = write;
         throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);

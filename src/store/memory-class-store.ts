@@ -4,8 +4,9 @@
  * synchronously; "durable" is immediate.
  */
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
+import type { StoredInstance } from '../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
-import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from './class-store';
+import { StoreError, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
 
 const ROOT = '';
 
@@ -16,6 +17,8 @@ interface NamespaceData {
   children: Map<string, Set<ClassKey>>;
   /** folded name → declaration */
   qualifiers: Map<string, QualifierDeclaration>;
+  /** class key → canonical instance key → instance */
+  instances: Map<ClassKey, Map<string, StoredInstance>>;
 }
 
 export class MemoryClassStore implements ClassStore {
@@ -70,6 +73,22 @@ export class MemoryClassStore implements ClassStore {
     return [...declarations.entries()].sort(([a], [b]) => compare(a, b)).map(([, declaration]) => declaration);
   }
 
+  async getInstance(namespace: NamespaceKey, className: ClassKey, key: string): Promise<StoredInstance | undefined> {
+    this.#check();
+    return this.#namespaces.get(namespace)?.instances.get(className)?.get(key);
+  }
+
+  async listInstances(namespace: NamespaceKey, className: ClassKey): Promise<readonly InstanceEntry[]> {
+    this.#check();
+    const instances = this.#namespaces.get(namespace)?.instances.get(className) ?? new Map<string, StoredInstance>();
+    return [...instances.entries()].sort(([a], [b]) => compare(a, b)).map(([key, instance]) => ({ key, instance }));
+  }
+
+  async countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
+    this.#check();
+    return this.#namespaces.get(namespace)?.instances.get(className)?.size ?? 0;
+  }
+
   commit(writes: readonly StoreWrite[]): Promise<void> {
     try {
       this.#check();
@@ -79,9 +98,9 @@ export class MemoryClassStore implements ClassStore {
       for (const write of writes) {
         if (write.op === 'putNamespace') present.add(write.namespace);
         else if (write.op === 'deleteNamespace') present.delete(write.namespace);
-        else if ((write.op === 'putClass' || write.op === 'putQualifier') && !present.has(write.namespace)) {
+        else if ((write.op === 'putClass' || write.op === 'putQualifier' || write.op === 'putInstance') && !present.has(write.namespace)) {
           throw new StoreError('STORE_CORRUPT_RECORD', `namespace ${write.namespace} is not stored`);
-        } else if (write.op !== 'putClass' && write.op !== 'deleteClass' && write.op !== 'putQualifier') {
+        } else if (write.op !== 'putClass' && write.op !== 'deleteClass' && write.op !== 'putQualifier' && write.op !== 'putInstance' && write.op !== 'deleteInstance') {
           const unknown: never = write;
           throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
         }
@@ -98,7 +117,7 @@ export class MemoryClassStore implements ClassStore {
       case 'putNamespace': {
         const existing = this.#namespaces.get(write.namespace);
         if (existing !== undefined) existing.record = write.record;
-        else this.#namespaces.set(write.namespace, { record: write.record, classes: new Map(), children: new Map(), qualifiers: new Map() });
+        else this.#namespaces.set(write.namespace, { record: write.record, classes: new Map(), children: new Map(), qualifiers: new Map(), instances: new Map() });
         return;
       }
       case 'deleteNamespace':
@@ -124,6 +143,19 @@ export class MemoryClassStore implements ClassStore {
         data.classes.delete(write.className);
         data.children.get(write.superclass ?? ROOT)?.delete(write.className);
         data.children.delete(write.className);
+        return;
+      }
+      case 'putInstance': {
+        const instances = (this.#namespaces.get(write.namespace) as NamespaceData).instances;
+        let ofClass = instances.get(write.className);
+        if (ofClass === undefined) instances.set(write.className, (ofClass = new Map()));
+        ofClass.set(write.key, write.instance);
+        return;
+      }
+      case 'deleteInstance': {
+        const ofClass = this.#namespaces.get(write.namespace)?.instances.get(write.className);
+        ofClass?.delete(write.key);
+        if (ofClass?.size === 0) this.#namespaces.get(write.namespace)?.instances.delete(write.className);
         return;
       }
     }

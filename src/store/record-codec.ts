@@ -11,10 +11,12 @@
  *   method     [name, returnType, parameters, qualifiers]
  *   parameter  [name, type, array (0|1), referenceClass, embeddedClass, in (0|1), out (0|1), qualifiers]
  *   qualifier declaration [name, type, array (0|1), default value, scopes, flavor]
+ *   instance   [className, [[propertyName, value], …]]
  *   value      null | [kind, payload]: kinds b s u r S d R c o a; sint/uint payloads are decimal
  *              strings (64-bit exact); a real that JSON cannot hold (NaN, ±Infinity, -0) is a string.
  */
 import type { CimValue, ClassDefinition, MethodDef, ParameterDef, PropertyDef, QualifierDeclaration, QualifierDef } from '../domain/class-model';
+import type { StoredInstance } from '../domain/instance-model';
 import { StoreError, type NamespaceRecord } from './class-store';
 
 /** Bump with a migration when the stored shape changes. */
@@ -174,5 +176,27 @@ export function decodeQualifierDeclaration(text: string, key: string): Qualifier
     return { name, type, array: array === 1, defaultValue: unpackValue(defaultValue), scopes, flavor };
   } catch (cause) {
     throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged qualifier declaration`, { cause });
+  }
+}
+
+export const encodeInstance = (instance: StoredInstance): string =>
+  JSON.stringify({ v: SCHEMA_VERSION, body: [instance.className, instance.values.map((v) => [v.name, packValue(v.value)])] });
+
+export function decodeInstance(text: string, key: string): StoredInstance {
+  const body = decodeEnvelope(text, key);
+  if (!Array.isArray(body) || body.length !== 2 || typeof body[0] !== 'string' || !Array.isArray(body[1])) {
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged instance record`);
+  }
+  const [className, values] = body as [string, unknown[]];
+  try {
+    return {
+      className,
+      values: values.map((packed) => {
+        const [name, value] = packed as [string, unknown];
+        return { name, value: unpackValue(value) };
+      }),
+    };
+  } catch (cause) {
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged instance record`, { cause });
   }
 }

@@ -1,6 +1,7 @@
 import { CIM_TYPE, type ClassDefinition, type CimValue, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDef } from '../../src/domain/class-model';
 import { checkClientContext, classRulesOf } from '../../src/domain/client-context';
 import { decidePutClass, isImportantChange, type ClassWorld } from '../../src/domain/decide-put-class';
+import { classKey } from '../../src/domain/names';
 import { parsePutClassFlags } from '../../src/domain/put-class-flags';
 import { localView, propertyCount, resolveClass } from '../../src/domain/resolve-class';
 import { checkValueFits } from '../../src/domain/value-rules';
@@ -24,7 +25,7 @@ const cls = (name: string, superclass = '', properties: PropertyDef[] = [], extr
 });
 
 /** A world from stored classes: the chain of the definition's superclass, the existing class, its descendants. */
-function world(stored: ClassDefinition[], definition: ClassDefinition): ClassWorld {
+function world(stored: ClassDefinition[], definition: ClassDefinition, instances: Record<string, number> = {}): ClassWorld {
   const find = (name: string): ClassDefinition | undefined => stored.find((c) => c.name.toLowerCase() === name.toLowerCase());
   const existing = find(definition.name);
   let ancestors: ClassDefinition[] | 'missing' = [];
@@ -41,11 +42,12 @@ function world(stored: ClassDefinition[], definition: ClassDefinition): ClassWor
     const parent = queue.shift();
     for (const c of stored) if (c.superclass.toLowerCase() === parent) { descendants.push(c); queue.push(c.name.toLowerCase()); }
   }
-  return { existing, ancestors, hasSubclasses: descendants.length > 0, descendants };
+  const instanceCounts = new Map(Object.entries(instances).map(([name, count]) => [classKey(name), count]));
+  return { existing, ancestors, hasSubclasses: descendants.length > 0, descendants, instanceCounts };
 }
 
-function decide(stored: ClassDefinition[], definition: ClassDefinition, flags = 0) {
-  return decidePutClass({ definition, flags: parsePutClassFlags(flags, 'async') }, world(stored, definition));
+function decide(stored: ClassDefinition[], definition: ClassDefinition, flags = 0, instances: Record<string, number> = {}) {
+  return decidePutClass({ definition, flags: parsePutClassFlags(flags, 'async') }, world(stored, definition, instances));
 }
 
 const A_KEYED = cls('A', '', [prop('Id', T.STRING, { qualifiers: [KEY] })]);
@@ -260,5 +262,43 @@ describe('DSP0004 rules on request (context __wbemd_DMTFRules; docs/decisions.md
     expect(classRulesOf(new Map([['__wbemd_DMTFRules', bool(false)]]))).toBe('wmi');
     expect(classRulesOf(undefined)).toBe('wmi');
     expect(catchWbem(() => checkClientContext(new Map([['__wbemd_DMTFRules', str('yes')]]))).status).toBe('WBEM_E_INVALID_PARAMETER');
+  });
+});
+
+describe('update modes against instances (§6.4, M10, K4; scenarios 83–95)', () => {
+  const A_ID_P = cls('A', '', [prop('Id', T.STRING, { qualifiers: [KEY] }), prop('P', T.UINT32)]);
+  const withZ = cls('A', '', [prop('Id', T.STRING, { qualifiers: [KEY] }), prop('P', T.UINT32), prop('Z', T.UINT32)]);
+  test.each<[string, ClassDefinition[], ClassDefinition, number, Record<string, number>]>([
+    ['83 add Z, COMPATIBLE, A#1', [A_ID_P], withZ, 0, { A: 1 }],
+    ['84 add Z, SAFE, A#1', [A_ID_P], withZ, SAFE, { A: 1 }],
+    ['85 add Z, FORCE, A#1 (K4: FORCE does not delete instances)', [A_ID_P], withZ, FORCE, { A: 1 }],
+    ['87 remove P, A#1', [A_ID_P], cls('A', '', [prop('Id', T.STRING, { qualifiers: [KEY] })]), 0, { A: 1 }],
+    ['88 make P Indexed, A#1', [A_ID_P], cls('A', '', [prop('Id', T.STRING, { qualifiers: [KEY] }), prop('P', T.UINT32, { qualifiers: [qual('Indexed')] })]), 0, { A: 1 }],
+    ['93 change the superclass, C#1', [cls('X'), cls('Y'), cls('C', 'X')], cls('C', 'Y'), 0, { C: 1 }],
+    ['95 add Z, SAFE, instances only in the child B', [A_ID_P, cls('B', 'A')], withZ, SAFE, { B: 1 }],
+    ['95 FORCE too, grandchild instances', [A_ID_P, cls('B', 'A'), cls('C', 'B')], withZ, FORCE, { c: 2 }],
+    ['make A abstract, A#1', [A_ID_P], cls('A', '', [...A_ID_P.properties], { qualifiers: [qual('Abstract')] }), 0, { A: 1 }],
+    ['FORCE would rewrite a child that has instances', [A_ID_P, cls('B', 'A', [], { qualifiers: [qual('Q', str('child'))] })], cls('A', '', [...A_ID_P.properties], { qualifiers: [qual('Q', str('base'), 0x12)] }), FORCE, { B: 3 }],
+  ])('%s → WBEM_E_CLASS_HAS_INSTANCES', (_name, stored, definition, flags, instances) => {
+    expect(catchWbem(() => decide(stored, definition, flags, instances))?.status).toBe('WBEM_E_CLASS_HAS_INSTANCES');
+  });
+
+  test('75 COMPATIBLE with children reports CLASS_HAS_CHILDREN before instances (§3.3 step 13)', () => {
+    expect(catchWbem(() => decide([A_ID_P, cls('B', 'A')], withZ, 0, { A: 1, B: 1 }))?.status).toBe('WBEM_E_CLASS_HAS_CHILDREN');
+  });
+
+  test.each<[string, ClassDefinition[], ClassDefinition, number, Record<string, number>]>([
+    ['86 Description only, COMPATIBLE, A#1', [A_ID_P], cls('A', '', [...A_ID_P.properties], { qualifiers: [qual('Description', str('x'))] }), 0, { A: 1 }],
+    ['91 identical re-put with children and instances', [A_ID_P, cls('B', 'A')], A_ID_P, 0, { A: 2, B: 1 }],
+    ['a new DisableOverride qualifier, SAFE: child instances do not block a qualifier-only change', [A_ID_P, cls('B', 'A')], cls('A', '', [...A_ID_P.properties], { qualifiers: [qual('Q', str('base'), 0x12)] }), SAFE, { B: 1 }],
+    ['add Z, SAFE, instances elsewhere only', [A_ID_P, cls('B', 'A')], withZ, SAFE, { Other: 5 }],
+  ])('%s → accepted', (_name, stored, definition, flags, instances) => {
+    expect(decide(stored, definition, flags, instances).kind).toBe('update');
+  });
+
+  test('91 an identical re-put is an unchanged update (M8)', () => {
+    const plan = decide([A_ID_P, cls('B', 'A')], A_ID_P, 0, { A: 2 });
+    expect({ unchanged: plan.unchanged, important: plan.important }).toEqual({ unchanged: true, important: false });
+    expect(decide([A_ID_P], withZ).unchanged).toBe(false);
   });
 });

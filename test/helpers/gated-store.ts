@@ -77,6 +77,9 @@ export class GatedStore implements ClassStore {
   listSubclasses: ClassStore['listSubclasses'] = (ns, parent) => this.inner.listSubclasses(ns, parent);
   listClasses: ClassStore['listClasses'] = (ns) => this.inner.listClasses(ns);
   listQualifiers: ClassStore['listQualifiers'] = (ns) => this.inner.listQualifiers(ns);
+  getInstance: ClassStore['getInstance'] = (ns, name, key) => this.inner.getInstance(ns, name, key);
+  listInstances: ClassStore['listInstances'] = (ns, name) => this.inner.listInstances(ns, name);
+  countInstances: ClassStore['countInstances'] = (ns, name) => this.inner.countInstances(ns, name);
   commit(writes: readonly StoreWrite[]): Promise<void> {
     const durable = this.inner.commit(writes);
     if (this.at !== 'commitDurable' || !this.#armed) return durable;

@@ -186,6 +186,46 @@ export function describeClassStoreContract(adapter: string, makeFixture: () => P
       expect((await store.listClasses(NS_A)).map((c) => c.name)).toEqual(['Y']);
     });
 
+    test('instances: put, replaced, listed in key order per class, counted, deleted, kept across reopen', async () => {
+      const disk = (id: string, size: bigint | null) => ({
+        className: 'Ex_Disk',
+        values: [
+          { name: 'Id', value: { kind: 'string' as const, value: id } },
+          { name: 'Size', value: size === null ? null : { kind: 'uint' as const, value: size } },
+        ],
+      });
+      await store.commit([
+        { op: 'putClass', namespace: NS, definition: cls('Ex_Disk'), previousSuperclass: undefined },
+        { op: 'putInstance', namespace: NS, className: classKey('Ex_Disk'), key: '"b"', instance: disk('B', 1n) },
+        { op: 'putInstance', namespace: NS, className: classKey('Ex_Disk'), key: '"a"', instance: disk('A', 18446744073709551615n) },
+        { op: 'putInstance', namespace: NS_AB, className: classKey('Ex_Disk'), key: '"a"', instance: disk('other namespace', null) },
+      ]);
+      await store.commit([{ op: 'putInstance', namespace: NS, className: classKey('Ex_Disk'), key: '"b"', instance: disk('B', null) }]);
+      const expectShape = async (s: ClassStore) => {
+        expect(await s.getInstance(NS, classKey('Ex_Disk'), '"a"')).toEqual(disk('A', 18446744073709551615n));
+        expect(await s.listInstances(NS, classKey('Ex_Disk'))).toEqual([
+          { key: '"a"', instance: disk('A', 18446744073709551615n) },
+          { key: '"b"', instance: disk('B', null) },
+        ]);
+        expect(await s.countInstances(NS, classKey('Ex_Disk'))).toBe(2);
+        expect(await s.countInstances(NS, classKey('Ex_Other'))).toBe(0);
+        expect(await s.getInstance(NS, classKey('Ex_Disk'), '"c"')).toBeUndefined();
+      };
+      await expectShape(store);
+      if (fixture.reopen) {
+        store = await fixture.reopen();
+        await expectShape(store);
+      }
+      await store.commit([{ op: 'deleteInstance', namespace: NS, className: classKey('Ex_Disk'), key: '"a"' }]);
+      expect(await store.getInstance(NS, classKey('Ex_Disk'), '"a"')).toBeUndefined();
+      expect(await store.countInstances(NS, classKey('Ex_Disk'))).toBe(1);
+      // A namespace wipe takes its instances and nothing of a namespace whose key it prefixes.
+      await store.commit([{ op: 'deleteNamespace', namespace: NS_A }, { op: 'deleteNamespace', namespace: NS }]);
+      await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+      expect(await store.listInstances(NS, classKey('Ex_Disk'))).toEqual([]);
+      expect(await store.countInstances(NS_AB, classKey('Ex_Disk'))).toBe(1);
+    });
+
     test('a commit with a write that cannot be applied leaves nothing behind', async () => {
       const bad = { op: 'explode', namespace: NS } as unknown as Parameters<ClassStore['commit']>[0][number];
       await expect(
@@ -213,6 +253,9 @@ export function describeClassStoreContract(adapter: string, makeFixture: () => P
       expect(await codeOf(store.listNamespaces())).toBe('STORE_NOT_OPEN');
       expect(await codeOf(store.listSubclasses(NS, null))).toBe('STORE_NOT_OPEN');
       expect(await codeOf(store.listClasses(NS))).toBe('STORE_NOT_OPEN');
+      expect(await codeOf(store.getInstance(NS, classKey('A'), '"x"'))).toBe('STORE_NOT_OPEN');
+      expect(await codeOf(store.listInstances(NS, classKey('A')))).toBe('STORE_NOT_OPEN');
+      expect(await codeOf(store.countInstances(NS, classKey('A')))).toBe('STORE_NOT_OPEN');
       expect(await codeOf(store.commit([{ op: 'deleteNamespace', namespace: NS }]))).toBe('STORE_NOT_OPEN');
       expect(store.isOpen).toBe(false);
     });
