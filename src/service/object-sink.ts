@@ -5,9 +5,15 @@
  * a violation is a bug and throws.
  */
 import type { WbemError } from '../domain/wbem-status';
+import type { ChangeReportView } from './wbem-service-api';
 
 export type Outcome =
-  | { readonly ok: true; readonly path: string }
+  | {
+      readonly ok: true;
+      readonly path: string;
+      /** validate_only: what the change would touch. */
+      readonly report?: ChangeReportView;
+    }
   | { readonly ok: false; readonly error: WbemError };
 
 export type SinkEvent =

@@ -15,6 +15,19 @@ export interface PutClassInput {
   readonly flags: number;
   /** pCtx; undefined = NULL. */
   readonly context: ClientContext | undefined;
+  /** Check every rule and report, write nothing. */
+  readonly validateOnly?: boolean;
+}
+
+/** What a PutClass changes or, with validate_only, would change. */
+export interface ChangeReportView {
+  readonly kind: 'create' | 'update' | 'unchanged';
+  /** §6.3 */
+  readonly important: boolean;
+  /** Instances of the class itself. */
+  readonly instanceCount: number;
+  /** Every subclass (all depths, breadth-first), with its instances and whether FORCE rewrites it. */
+  readonly subclasses: readonly { readonly className: string; readonly instanceCount: number; readonly rewritten: boolean }[];
 }
 
 /** One file of a CompileMof. */

@@ -36,6 +36,7 @@ import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type {
   AcceptedPutClass,
+  ChangeReportView,
   ClassView,
   CompileMofInput,
   DeleteClassInput,
@@ -85,7 +86,18 @@ export interface WbemServiceOptions {
 }
 
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
-const PUT_STAGES = ['loaded the class and its superclass chain', 'checked the class rules', 'committed', 'synced to disk'] as const;
+const PUT_STAGE = {
+  loaded: 'loaded the class and its superclass chain',
+  checked: 'checked the class rules',
+  committed: 'committed',
+  synced: 'synced to disk',
+} as const;
+
+/**
+ * Subclasses re-derived by an update are reported in groups of this many (one progress event per
+ * group), so a class with 10,000 subclasses sends 40 subclass events, not 10,000.
+ */
+export const SUBCLASS_PROGRESS_GROUP = 256;
 
 const SILENT_LOGGER: ServiceLogger = { info() {}, debug() {}, warn() {}, error() {} };
 
@@ -186,7 +198,7 @@ export class WbemService implements WbemServiceApi {
     const definition = input.definition;
     return {
       sendStatus: flags.sendStatus,
-      run: (sink) => this.#runPutClass(namespace, definition, flags, input.context, ctx, sink),
+      run: (sink) => this.#runPutClass(namespace, definition, flags, { context: input.context, validateOnly: input.validateOnly === true }, ctx, sink),
     };
   }
 
@@ -194,11 +206,16 @@ export class WbemService implements WbemServiceApi {
     bound: BoundNamespace,
     definition: ClassDefinition,
     flags: PutClassFlags,
-    context: ClientContext | undefined,
+    request: PutClassOptions,
     ctx: OperationContext,
     sink: ObjectSink,
   ): Promise<Outcome> {
+    const { context, validateOnly } = request;
     const subject = { namespace: formatNamespace(bound.record.elements), className: definition.name };
+    // The stages reported with WBEM_FLAG_SEND_STATUS, one per real step; the subclass stages are
+    // known once the decision is made, which is before the first event goes out (see below).
+    const stages: string[] = [PUT_STAGE.loaded, PUT_STAGE.checked];
+    const commitStages = validateOnly ? [] : [PUT_STAGE.committed, PUT_STAGE.synced];
     let stagesDone = 0;
     // Progress is sent outside the namespace lock, so a slow reader never holds up other writers.
     const reportStages = async (upTo: number): Promise<void> => {
@@ -206,39 +223,47 @@ export class WbemService implements WbemServiceApi {
         stagesDone = upTo; // nothing to send: skip the sink's per-event promise work
         return;
       }
+      const total = stages.length + commitStages.length;
       for (; stagesDone < upTo; stagesDone++) {
-        const stage = PUT_STAGES[stagesDone] ?? 'working';
-        await sink.progress(stagesDone + 1, PUT_STAGES.length, stage);
+        await sink.progress(stagesDone + 1, total, stages[stagesDone] ?? commitStages[stagesDone - stages.length] ?? 'working');
       }
     };
     try {
       const release = await this.#locks.acquire(bound.key, ctx.signal);
       let stagesReached = 0;
-      let committed: { plan: PutClassPlan; path: string; durable: Promise<void> };
+      let decided: { plan: PutClassPlan; world: ClassWorld; path: string };
+      let durable: Promise<void> | undefined;
       try {
         const namespace = this.#requireNamespace(bound.key, subject.namespace);
         const world = await this.#loadWorld(bound.key, definition);
         stagesReached = 1;
         const plan = decidePutClass({ definition, flags, rules: classRulesOf(context) }, world);
-        stagesReached = 2;
-        // The last point where a cancel means "nothing written" (§4.4, Recommendation).
-        ctx.signal.throwIfAborted();
-        const writes = putClassWrites(bound.key, plan);
-        // The commit point: visible from here on, and it stands whatever the client does next.
-        const durable = this.#store.commit(writes);
-        this.#forgetChains(bound.key, [plan.definition.name, ...plan.childRewrites.map((c) => c.name)]);
-        committed = { plan, path: formatClassPath(this.#serverName, namespace.elements, plan.definition.name), durable };
+        stages.push(...subclassStages(plan, world));
+        stagesReached = stages.length;
+        decided = { plan, world, path: formatClassPath(this.#serverName, namespace.elements, plan.definition.name) };
+        if (!validateOnly) {
+          // The last point where a cancel means "nothing written" (§4.4, Recommendation).
+          ctx.signal.throwIfAborted();
+          const writes = putClassWrites(bound.key, plan);
+          // The commit point: visible from here on, and it stands whatever the client does next.
+          durable = this.#store.commit(writes);
+          this.#forgetChains(bound.key, [plan.definition.name, ...plan.childRewrites.map((c) => c.name)]);
+        }
       } finally {
         release();
         // Stages finished before a failure are still reported, then the failure.
         await reportStages(stagesReached);
       }
-      await reportStages(3);
-      await committed.durable;
-      await reportStages(4);
+      if (durable === undefined) {
+        // validate_only: every rule ran, nothing was written and no event is raised.
+        return await sink.complete({ ok: true, path: decided.path, report: changeReport(decided.plan, decided.world) });
+      }
+      await reportStages(stages.length + 1);
+      await durable;
+      await reportStages(stages.length + 2);
       this.#logCorrelation(ctx, context, 'PutClass committed', subject);
-      this.#emitChanges(committed.plan, subject.namespace, context, ctx);
-      return await sink.complete({ ok: true, path: committed.path });
+      this.#emitChanges(decided.plan, subject.namespace, context, ctx);
+      return await sink.complete({ ok: true, path: decided.path });
     } catch (failure) {
       // Before the commit point nothing was written; after it only durability can fail (STORE_FAILED).
       return sink.complete({ ok: false, error: this.#asWbemError(failure, ctx, subject) });
@@ -762,6 +787,45 @@ export class WbemService implements WbemServiceApi {
     if (correlationId === undefined) this.#logger.debug(fields, message);
     else this.#logger.info(fields, message);
   }
+}
+
+/** What a PutClass request asks besides the class: its context and whether to write at all. */
+interface PutClassOptions {
+  readonly context: ClientContext | undefined;
+  readonly validateOnly: boolean;
+}
+
+/**
+ * One stage per group of subclasses an update re-derived (M7): every descendant is checked
+ * against the new definition (SAFE/FORCE conflicts, COMPATIBLE's child conflicts), and FORCE
+ * rewrites the conflicting ones. Creates and updates of leaf classes have none.
+ */
+function subclassStages(plan: PutClassPlan, world: ClassWorld): string[] {
+  if (plan.kind === 'create' || world.descendants.length === 0) return [];
+  const rewritten = new Set(plan.childRewrites.map((c) => classKey(c.name)));
+  const total = world.descendants.length;
+  const stages: string[] = [];
+  for (let from = 0; from < total; from += SUBCLASS_PROGRESS_GROUP) {
+    const group = world.descendants.slice(from, from + SUBCLASS_PROGRESS_GROUP);
+    const changed = group.filter((c) => rewritten.has(classKey(c.name))).length;
+    stages.push(`checked subclasses ${from + 1}-${from + group.length} of ${total}${changed > 0 ? ` (${changed} rewritten)` : ''}`);
+  }
+  return stages;
+}
+
+/** What a PutClass touches (validate_only reports it): the class, every subclass, their instances. */
+function changeReport(plan: PutClassPlan, world: ClassWorld): ChangeReportView {
+  const rewritten = new Set(plan.childRewrites.map((c) => classKey(c.name)));
+  return {
+    kind: plan.kind === 'create' ? 'create' : plan.unchanged ? 'unchanged' : 'update',
+    important: plan.important,
+    instanceCount: world.instanceCounts.get(classKey(plan.definition.name)) ?? 0,
+    subclasses: world.descendants.map((child) => ({
+      className: child.name,
+      instanceCount: world.instanceCounts.get(classKey(child.name)) ?? 0,
+      rewritten: rewritten.has(classKey(child.name)),
+    })),
+  };
 }
 
 /** Lock key for the namespace tree itself (create/delete namespace); not a namespace key. */

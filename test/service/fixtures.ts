@@ -28,7 +28,7 @@ export interface ServiceFixture {
   readonly store: ClassStore;
   readonly changes: ClassChange[];
   /** Runs PutClassAsync to its end and returns the recorded transcript. */
-  put(definition: ClassDefinition, flags?: number, options?: { namespace?: string; context?: ClientContext; signal?: AbortSignal }): Promise<{ outcome: Outcome; port: RecordingPort }>;
+  put(definition: ClassDefinition, flags?: number, options?: { namespace?: string; context?: ClientContext; signal?: AbortSignal; validateOnly?: boolean }): Promise<{ outcome: Outcome; port: RecordingPort }>;
 }
 
 export async function serviceFixture(store: ClassStore = new MemoryClassStore()): Promise<ServiceFixture> {
@@ -43,7 +43,7 @@ export async function serviceFixture(store: ClassStore = new MemoryClassStore())
     async put(definition, flags = 0, options = {}) {
       const port = new RecordingPort();
       const accepted = service.beginPutClass(
-        { namespace: options.namespace ?? 'root/cimv2', definition, flags, context: options.context },
+        { namespace: options.namespace ?? 'root/cimv2', definition, flags, context: options.context, validateOnly: options.validateOnly },
         ctx(options.signal),
         'async',
       );

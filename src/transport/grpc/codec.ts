@@ -12,7 +12,7 @@ import type {
   Qualifier,
   Value,
 } from '../../../generated/wbem/v1/cim';
-import type { ObjectSinkEvent } from '../../../generated/wbem/v1/services';
+import type { ChangeReport, ObjectSinkEvent } from '../../../generated/wbem/v1/services';
 import type { WbemStatus } from '../../../generated/wbem/v1/status';
 import type {
   CimValue,
@@ -29,7 +29,7 @@ import type {
 import type { ClientContext } from '../../domain/client-context';
 import { toSignedHresult, WbemError } from '../../domain/wbem-status';
 import type { SinkEvent } from '../../service/object-sink';
-import type { ClassView } from '../../service/wbem-service-api';
+import type { ChangeReportView, ClassView } from '../../service/wbem-service-api';
 
 /** Values nest (arrays, embedded objects); refuse absurd depth before any recursion can hurt. */
 const MAX_DECODE_DEPTH = 200;
@@ -244,6 +244,17 @@ export function classViewToProto(view: ClassView): ClassObject {
   };
 }
 
+/** ChangeReport on the wire (validate_only); undefined when there is none. */
+export function changeReportToProto(report: ChangeReportView | undefined): ChangeReport | undefined {
+  if (report === undefined) return undefined;
+  return {
+    kind: report.kind,
+    important: report.important,
+    instanceCount: BigInt(report.instanceCount),
+    subclasses: report.subclasses.map((s) => ({ className: s.className, instanceCount: BigInt(s.instanceCount), rewritten: s.rewritten })),
+  };
+}
+
 /** One sink event on the wire. A failure carries __ExtendedStatus as pObjParam. */
 export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSinkEvent {
   if (event.kind === 'progress') {
@@ -251,7 +262,7 @@ export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSin
   }
   const outcome = event.outcome;
   if (outcome.ok) {
-    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path, revision: 0n } } };
+    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path, revision: 0n, report: changeReportToProto(outcome.report) } } };
   }
   const hresult = toSignedHresult(outcome.error.status) as WbemStatus;
   return {

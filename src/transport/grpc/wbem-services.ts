@@ -2,26 +2,27 @@
  * The WbemServices handlers: convert, call the service, adapt, end. No WMI rule is decided here.
  */
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
-import { WbemServicesService, type WbemServicesServer } from '../../../generated/wbem/v1/services';
+import { WbemServicesService, type PutClassRequest, type WbemServicesServer } from '../../../generated/wbem/v1/services';
 import { storedDefinitionOf } from '../../domain/resolve-class';
 import { WbemError } from '../../domain/wbem-status';
 import { writeMof } from '../../mof/writer';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
 import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
-import { classFromProto, classViewToProto, contextFromProto } from './codec';
+import { changeReportToProto, classFromProto, classViewToProto, contextFromProto } from './codec';
 import { drained, grpcSinkPort } from './grpc-sink-port';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 
 /** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
 const NO_SINK: SinkPort = { send: () => Promise.resolve() };
 
-function putClassInput(request: { namespace: string; object?: Parameters<typeof classFromProto>[0]; flags: number; context?: Parameters<typeof contextFromProto>[0] }): PutClassInput {
+function putClassInput(request: PutClassRequest): PutClassInput {
   return {
     namespace: request.namespace,
     definition: request.object === undefined ? undefined : classFromProto(request.object),
     flags: request.flags,
     context: contextFromProto(request.context),
+    validateOnly: request.validateOnly === true,
   };
 }
 
@@ -48,7 +49,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
         const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'sync');
         const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
         if (!outcome.ok) throw outcome.error;
-        return { path: outcome.path, revision: 0n, report: undefined };
+        return { path: outcome.path, revision: 0n, report: changeReportToProto(outcome.report) };
       }),
 
     compileMof: (call) =>
