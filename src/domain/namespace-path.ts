@@ -56,3 +56,11 @@ export function formatClassPath(server: string, namespace: readonly string[], cl
 
 /** The namespaces every store has (docs/api.md). */
 export const BUILT_IN_NAMESPACES: readonly (readonly string[])[] = [['root'], ['root', 'cimv2'], ['root', 'default']];
+
+/**
+ * A locale namespace (`root\cimv2\ms_409`, §5.8, §6.9): it holds the amended qualifiers of the
+ * classes of its parent, and no instances can be created there.
+ */
+export function isLocaleNamespace(elements: readonly string[]): boolean {
+  return /^ms_[0-9a-f]+$/i.test(elements[elements.length - 1] ?? '');
+}

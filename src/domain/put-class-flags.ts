@@ -86,7 +86,17 @@ export function parsePutClassFlags(raw: number, call: 'async' | 'sync'): PutClas
 
 /** DeleteClass defines no bits a repository uses; reserved bits are ignored, others refused. */
 export function parseDeleteClassFlags(raw: number): void {
+  parseFlaglessCall(raw, 'DeleteClass');
+}
+
+/** lFlags of DeleteInstance: as DeleteClass, a repository defines no bit. */
+export function parseDeleteInstanceFlags(raw: number): void {
+  parseFlaglessCall(raw, 'DeleteInstance');
+}
+
+/** Reserved bits are ignored; any other bit is WBEM_E_INVALID_PARAMETER. */
+function parseFlaglessCall(raw: number, method: string): void {
   const bits = raw >>> 0;
   const unknown = (bits & ~IGNORED_BITS) >>> 0;
-  if (unknown !== 0) throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of DeleteClass`);
+  if (unknown !== 0) throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of ${method}`);
 }

@@ -75,6 +75,7 @@ export const WBEM_STATUS = {
   WBEM_E_QUOTA_VIOLATION: { hresult: 0x8004_106c, summary: 'A size or count limit was exceeded.' },
   WBEM_E_RESERVED_001: { hresult: 0x8004_106d, summary: 'Transaction conflict (SDK name WBEM_E_TRANSACTION_CONFLICT): the object changed since the expected revision.' },
   WBEM_E_RESERVED_002: { hresult: 0x8004_106e, summary: 'Reserved (SDK: forced rollback).' },
+  WBEM_E_NO_KEY: { hresult: 0x8004_1089, summary: 'An instance was put of a class that has no key (and is not a singleton).' },
   WBEM_E_VETO_PUT: { hresult: 0x8004_107a, summary: 'A provider vetoed the put.' },
   CO_E_SERVER_STOPPING: { hresult: 0x8008_0008, summary: 'The server is stopping (repository restore).' },
 } as const satisfies Record<string, WbemStatusRow>;

@@ -3,6 +3,8 @@
  * only; a call that throws from `beginPutClass` was rejected at once (zero sink events).
  */
 import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
+import type { InstanceInput } from '../domain/instance-model';
+import type { InstanceView } from '../domain/instance-view';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { ClientContext, OperationContext } from './operation-context';
 
@@ -57,9 +59,9 @@ export interface AcceptedPutClass {
   run(sink: ObjectSink): Promise<Outcome>;
 }
 
-/** __GENUS … __PROPERTY_COUNT of a class. */
+/** __GENUS … __PROPERTY_COUNT of a class (genus 1) or an instance (genus 2). */
 export interface SystemPropertiesView {
-  readonly genus: 1;
+  readonly genus: 1 | 2;
   readonly className: string;
   readonly superclass: string;
   readonly dynasty: string;
@@ -101,6 +103,35 @@ export interface EnumClassesInput {
   readonly localOnly: boolean;
 }
 
+/** An instance as reads return it: every property of its class with its value, plus system properties. */
+export interface InstanceObjectView {
+  readonly instance: InstanceView;
+  readonly system: SystemPropertiesView;
+}
+
+export interface PutInstanceInput {
+  readonly namespace: string;
+  /** pInst; undefined = NULL (WBEM_E_INVALID_PARAMETER at once). */
+  readonly instance: InstanceInput | undefined;
+  readonly flags: number;
+  readonly context: ClientContext | undefined;
+}
+
+export interface DeleteInstanceInput {
+  readonly namespace: string;
+  /** An instance path: `Ex_Disk.Id="a"`. */
+  readonly path: string;
+  readonly flags: number;
+  readonly context: ClientContext | undefined;
+}
+
+export interface EnumInstancesInput {
+  readonly namespace: string;
+  readonly className: string;
+  /** Instances of subclasses too. */
+  readonly deep: boolean;
+}
+
 export interface WbemServiceApi {
   /** Immediate checks (lifecycle, namespace, object, flags); throws WbemError = rejected at once. */
   beginPutClass(input: PutClassInput, ctx: OperationContext, call: 'async' | 'sync'): AcceptedPutClass;
@@ -114,4 +145,10 @@ export interface WbemServiceApi {
   /** The namespace and every namespace below it; root, root\cimv2 and root\default refuse. */
   deleteNamespace(namespace: string, ctx: OperationContext): Promise<void>;
   enumNamespaces(parent: string, deep: boolean, ctx: OperationContext): Promise<readonly NamespaceView[]>;
+  /** Creates or updates a static instance; resolves with its relative path. */
+  putInstance(input: PutInstanceInput, ctx: OperationContext): Promise<{ readonly path: string }>;
+  getInstance(namespace: string, path: string, ctx: OperationContext): Promise<InstanceObjectView>;
+  deleteInstance(input: DeleteInstanceInput, ctx: OperationContext): Promise<void>;
+  /** The class's instances (with `deep`, its subclasses' too, parents first), in key order per class. */
+  enumInstances(input: EnumInstancesInput, ctx: OperationContext): Promise<readonly InstanceObjectView[]>;
 }

@@ -20,16 +20,21 @@ import {
   BUILT_IN_NAMESPACES,
   formatClassPath,
   formatNamespace,
+  isLocaleNamespace,
   parseNamespacePath,
   type IsLocalMachine,
 } from '../domain/namespace-path';
-import { parseDeleteClassFlags, parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
+import { parseDeleteClassFlags, parseDeleteInstanceFlags, parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
+import { decideInstanceWrite, parsePutInstanceFlags, prepareInstance } from '../domain/decide-put-instance';
+import type { InstancePath, StoredInstance } from '../domain/instance-model';
+import { formatRelPath, locateByPath, parseInstancePath } from '../domain/instance-path';
+import { instanceKeysOf, instanceView } from '../domain/instance-view';
 import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
 import { AccessPolicy, WBEM_RIGHT } from '../domain/access';
-import { WbemError } from '../domain/wbem-status';
+import { WbemError, type WbemErrorName } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
-import { StoreError, type ClassStore, type NamespaceRecord, type StoreWrite } from '../store/class-store';
+import { StoreError, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from '../store/class-store';
 import { StagedClasses, storeReader, type ClassReader } from './class-reader';
 import { KeyedMutex } from './keyed-mutex';
 import type { ObjectSink, Outcome } from './object-sink';
@@ -40,8 +45,12 @@ import type {
   ClassView,
   CompileMofInput,
   DeleteClassInput,
+  DeleteInstanceInput,
   EnumClassesInput,
+  EnumInstancesInput,
+  InstanceObjectView,
   NamespaceView,
+  PutInstanceInput,
   PutClassInput,
   SystemPropertiesView,
   WbemServiceApi,
@@ -602,15 +611,23 @@ export class WbemService implements WbemServiceApi {
           throw new WbemError('WBEM_E_NOT_FOUND', `class ${preview(input.className)} does not exist`);
         }
         deleted = [target, ...(await this.#loadDescendants(bound.key, key))];
+        // §6.6: the static instances of every deleted class go in the same atomic write.
+        const instanceWrites: StoreWrite[] = [];
+        for (const definition of deleted) {
+          for (const entry of await this.#store.listInstances(bound.key, classKey(definition.name))) {
+            instanceWrites.push({ op: 'deleteInstance', namespace: bound.key, className: classKey(definition.name), key: entry.key });
+          }
+        }
         ctx.signal.throwIfAborted();
-        durable = this.#store.commit(
-          deleted.map((definition) => ({
+        durable = this.#store.commit([
+          ...deleted.map((definition): StoreWrite => ({
             op: 'deleteClass',
             namespace: bound.key,
             className: classKey(definition.name),
             superclass: superclassKeyOf(definition),
           })),
-        );
+          ...instanceWrites,
+        ]);
         this.#forgetChains(bound.key, deleted.map((d) => d.name));
       } finally {
         release();
@@ -705,6 +722,171 @@ export class WbemService implements WbemServiceApi {
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([, record]) => ({ name: record.elements[record.elements.length - 1] ?? '', path: formatNamespace(record.elements) }));
     });
+  }
+
+  // ---- static instances ----------------------------------------------------------------------
+
+  /** §8: static instances need WBEM_PARTIAL_WRITE_REP, which WBEM_FULL_WRITE_REP includes. */
+  #authorizeInstanceWrite(ctx: OperationContext, bound: BoundNamespace, operation: string): void {
+    const full = (this.#access.rightsOf(ctx.principal, bound.record.elements) & WBEM_RIGHT.WBEM_FULL_WRITE_REP) !== 0;
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | (full ? WBEM_RIGHT.WBEM_FULL_WRITE_REP : WBEM_RIGHT.WBEM_PARTIAL_WRITE_REP), operation);
+  }
+
+  async putInstance(input: PutInstanceInput, ctx: OperationContext): Promise<{ readonly path: string }> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(input.namespace);
+    if (input.instance === undefined) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the instance object (pInst) is missing', { namespace: input.namespace });
+    }
+    this.#authorizeInstanceWrite(ctx, bound, 'PutInstance');
+    const mode = parsePutInstanceFlags(input.flags);
+    if (input.context !== undefined) checkClientContext(input.context);
+    const instance = input.instance;
+    const subject = { namespace: input.namespace, className: instance.className };
+    return this.#guard(ctx, subject, async () => {
+      const release = await this.#locks.acquire(bound.key, ctx.signal);
+      let durable: Promise<void>;
+      let relpath: string;
+      try {
+        const namespace = this.#requireNamespace(bound.key, input.namespace);
+        const resolved = await this.#resolvedClass(bound.key, instance.className, 'WBEM_E_INVALID_CLASS');
+        const prepared = prepareInstance(instance, resolved, isLocaleNamespace(namespace.elements));
+        const existing = await this.#findInstance(bound.key, prepared.location.keyRoot, prepared.location.key);
+        decideInstanceWrite(mode, resolved.name, existing?.instance);
+        relpath = prepared.relpath;
+        ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
+        durable = this.#store.commit([{ op: 'putInstance', namespace: bound.key, className: classKey(resolved.name), key: prepared.location.key, instance: prepared.stored }]);
+      } finally {
+        release();
+      }
+      await durable;
+      this.#logCorrelation(ctx, input.context, 'PutInstance committed', subject);
+      return { path: relpath };
+    });
+  }
+
+  async getInstance(namespace: string, path: string, ctx: OperationContext): Promise<InstanceObjectView> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(namespace);
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetInstance');
+    const parsed = this.#parseInstancePathIn(bound, path);
+    return this.#guard(ctx, { namespace, className: parsed.className }, async () => {
+      const found = await this.#locateInstance(bound.key, parsed);
+      return this.#instanceObjectView(bound.record, found.chain, found.instance);
+    });
+  }
+
+  async deleteInstance(input: DeleteInstanceInput, ctx: OperationContext): Promise<void> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(input.namespace);
+    this.#authorizeInstanceWrite(ctx, bound, 'DeleteInstance');
+    parseDeleteInstanceFlags(input.flags);
+    if (input.context !== undefined) checkClientContext(input.context);
+    const parsed = this.#parseInstancePathIn(bound, input.path);
+    const subject = { namespace: input.namespace, className: parsed.className };
+    await this.#guard(ctx, subject, async () => {
+      const release = await this.#locks.acquire(bound.key, ctx.signal);
+      let durable: Promise<void>;
+      try {
+        this.#requireNamespace(bound.key, input.namespace);
+        const found = await this.#locateInstance(bound.key, parsed);
+        ctx.signal.throwIfAborted();
+        durable = this.#store.commit([{ op: 'deleteInstance', namespace: bound.key, className: classKey(found.instance.className), key: found.key }]);
+      } finally {
+        release();
+      }
+      await durable;
+      this.#logCorrelation(ctx, input.context, 'DeleteInstance committed', subject);
+    });
+  }
+
+  async enumInstances(input: EnumInstancesInput, ctx: OperationContext): Promise<readonly InstanceObjectView[]> {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(input.namespace);
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumInstances');
+    return this.#guard(ctx, { namespace: input.namespace, className: input.className }, async () => {
+      const start = classKey(input.className);
+      const root = await this.#store.getClass(bound.key, start);
+      if (root === undefined) {
+        // CreateInstanceEnum of an unknown class: WBEM_E_INVALID_CLASS, as CreateClassEnum.
+        throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(input.className)} does not exist`);
+      }
+      const classes = input.deep ? [root, ...(await this.#loadDescendants(bound.key, start))] : [root];
+      const views: InstanceObjectView[] = [];
+      for (const definition of classes) {
+        ctx.signal.throwIfAborted();
+        const entries = await this.#store.listInstances(bound.key, classKey(definition.name));
+        if (entries.length === 0) continue;
+        const chain = await this.#loadChain(bound.key, classKey(definition.name));
+        if (chain === undefined) continue; // deleted meanwhile: its instances went with it
+        for (const entry of entries) views.push(this.#instanceObjectView(bound.record, chain, entry.instance));
+      }
+      return views;
+    });
+  }
+
+  /** The class resolved (chain loaded), or `missing` when it does not exist. */
+  async #resolvedClass(ns: NamespaceKey, className: string, missing: WbemErrorName): Promise<ResolvedClass> {
+    const chain = await this.#loadChain(ns, classKey(className));
+    if (chain === undefined) throw new WbemError(missing, `class ${preview(className)} does not exist`);
+    return resolveClass([...chain].reverse());
+  }
+
+  /**
+   * The instance filed under `key` in the keyed hierarchy rooted at `keyRoot`: instance paths are
+   * unique across a hierarchy (A.Id="x" and B.Id="x" of B:A are one path), so every class of it is
+   * looked at, the root first.
+   */
+  async #findInstance(ns: NamespaceKey, keyRoot: ClassKey, key: string, within: ClassKey = keyRoot): Promise<InstanceEntry | undefined> {
+    const classes: ClassKey[] = [within];
+    for (let index = 0; index < classes.length; index++) {
+      const current = classes[index] as ClassKey;
+      const instance = await this.#store.getInstance(ns, current, key);
+      if (instance !== undefined) return { key, instance };
+      classes.push(...(await this.#store.listSubclasses(ns, current)));
+    }
+    return undefined;
+  }
+
+  /** An instance path of the bound namespace: a namespace prefix must name it (§6.9). */
+  #parseInstancePathIn(bound: BoundNamespace, text: string): InstancePath {
+    const parsed = parseInstancePath(text);
+    if (parsed.namespace !== undefined && parseNamespacePath(parsed.namespace, this.#isLocalMachine).key !== bound.key) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', `object path "${preview(text)}" names another namespace than ${formatNamespace(bound.record.elements)}`);
+    }
+    return parsed;
+  }
+
+  /** The instance a path names: of the path's class or a subclass (a path may name a subclass instance by its base class). */
+  async #locateInstance(ns: NamespaceKey, path: InstancePath): Promise<{ readonly instance: StoredInstance; readonly key: string; readonly chain: readonly ClassDefinition[] }> {
+    const pathClass = await this.#resolvedClass(ns, path.className, 'WBEM_E_INVALID_CLASS');
+    const { location } = locateByPath(pathClass, path);
+    const found = await this.#findInstance(ns, location.keyRoot, location.key, classKey(pathClass.name));
+    const chain = found === undefined ? undefined : await this.#loadChain(ns, classKey(found.instance.className));
+    if (found === undefined || chain === undefined) {
+      throw new WbemError('WBEM_E_NOT_FOUND', `no instance has the path ${preview(formatRelPath(pathClass.name, locateByPath(pathClass, path).keys))}`);
+    }
+    return { instance: found.instance, key: found.key, chain };
+  }
+
+  #instanceObjectView(namespace: NamespaceRecord, chain: readonly ClassDefinition[], stored: StoredInstance): InstanceObjectView {
+    const resolved = resolveClass([...chain].reverse());
+    const relpath = formatRelPath(resolved.name, instanceKeysOf(resolved, stored));
+    return {
+      instance: instanceView(resolved, stored),
+      system: {
+        genus: 2,
+        className: resolved.name,
+        superclass: resolved.superclass,
+        dynasty: resolved.dynasty,
+        derivation: resolved.derivation,
+        server: this.#serverName,
+        namespace: formatNamespace(namespace.elements),
+        path: `${formatClassPath(this.#serverName, namespace.elements, '')}${relpath}`,
+        relpath,
+        propertyCount: propertyCount(resolved),
+      },
+    };
   }
 
   // ---- shared steps --------------------------------------------------------------------------

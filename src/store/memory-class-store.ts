@@ -148,7 +148,7 @@ export class MemoryClassStore implements ClassStore {
       case 'putInstance': {
         const instances = (this.#namespaces.get(write.namespace) as NamespaceData).instances;
         let ofClass = instances.get(write.className);
-        if (ofClass === undefined) instances.set(write.className, (ofClass = new Map()));
+        if (ofClass === undefined) instances.set(write.className, (ofClass = new Map<string, StoredInstance>()));
         ofClass.set(write.key, write.instance);
         return;
       }

@@ -258,7 +258,7 @@ export interface PutInstanceRequest {
 
 /** The result of PutInstance. */
 export interface PutInstanceResponse {
-  /** The instance's relative path, `Ex_Disk.Id="a"` (keys in the class's order). */
+  /** The instance's relative path, `Ex_Disk.Id="a"` (__RELPATH: keys sorted by name, as WMI does). */
   path: string;
 }
 

@@ -146,6 +146,8 @@ export enum WbemStatus {
   WBEM_E_RESERVED_001 = -2147217299,
   /** WBEM_E_RESERVED_002 - 0x8004106E (SDK docs: WBEM_E_FORCED_ROLLBACK) */
   WBEM_E_RESERVED_002 = -2147217298,
+  /** WBEM_E_NO_KEY - 0x80041089 */
+  WBEM_E_NO_KEY = -2147217271,
   /** WBEM_E_VETO_PUT - 0x8004107A */
   WBEM_E_VETO_PUT = -2147217286,
   /** CO_E_SERVER_STOPPING - 0x80080008 */
@@ -350,6 +352,9 @@ export function wbemStatusFromJSON(object: any): WbemStatus {
     case -2147217298:
     case "WBEM_E_RESERVED_002":
       return WbemStatus.WBEM_E_RESERVED_002;
+    case -2147217271:
+    case "WBEM_E_NO_KEY":
+      return WbemStatus.WBEM_E_NO_KEY;
     case -2147217286:
     case "WBEM_E_VETO_PUT":
       return WbemStatus.WBEM_E_VETO_PUT;
@@ -495,6 +500,8 @@ export function wbemStatusToJSON(object: WbemStatus): string {
       return "WBEM_E_RESERVED_001";
     case WbemStatus.WBEM_E_RESERVED_002:
       return "WBEM_E_RESERVED_002";
+    case WbemStatus.WBEM_E_NO_KEY:
+      return "WBEM_E_NO_KEY";
     case WbemStatus.WBEM_E_VETO_PUT:
       return "WBEM_E_VETO_PUT";
     case WbemStatus.CO_E_SERVER_STOPPING:

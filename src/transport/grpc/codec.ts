@@ -6,6 +6,8 @@
 import type {
   ClassObject,
   Context,
+  Instance,
+  SystemProperties,
   Method,
   Parameter,
   Property,
@@ -29,7 +31,8 @@ import type {
 import type { ClientContext } from '../../domain/client-context';
 import { toSignedHresult, WbemError } from '../../domain/wbem-status';
 import type { SinkEvent } from '../../service/object-sink';
-import type { ChangeReportView, ClassView } from '../../service/wbem-service-api';
+import type { InstanceInput } from '../../domain/instance-model';
+import type { ChangeReportView, ClassView, InstanceObjectView, SystemPropertiesView } from '../../service/wbem-service-api';
 
 /** Values nest (arrays, embedded objects); refuse absurd depth before any recursion can hurt. */
 const MAX_DECODE_DEPTH = 200;
@@ -229,18 +232,47 @@ export function classViewToProto(view: ClassView): ClassObject {
     qualifiers: resolved.qualifiers.map(qualifierToProto),
     properties: resolved.properties.map((p) => propertyToProto(p, p)),
     methods: resolved.methods.map((m) => methodToProto(m, m)),
-    system: {
-      genus: view.system.genus,
-      class: view.system.className,
-      superclass: view.system.superclass,
-      dynasty: view.system.dynasty,
-      derivation: [...view.system.derivation],
-      server: view.system.server,
-      namespace: view.system.namespace,
-      path: view.system.path,
-      relpath: view.system.relpath,
-      propertyCount: view.system.propertyCount,
-    },
+    system: systemToProto(view.system),
+  };
+}
+
+function systemToProto(system: SystemPropertiesView): SystemProperties {
+  return {
+    genus: system.genus,
+    class: system.className,
+    superclass: system.superclass,
+    dynasty: system.dynasty,
+    derivation: [...system.derivation],
+    server: system.server,
+    namespace: system.namespace,
+    path: system.path,
+    relpath: system.relpath,
+    propertyCount: system.propertyCount,
+  };
+}
+
+/** pInst as the domain sees it: values by name; qualifiers are counted so the rules can refuse them. */
+export function instanceFromProto(instance: Instance): InstanceInput {
+  return {
+    className: instance.className,
+    properties: instance.properties.map((p) => ({
+      name: p.name,
+      type: p.type,
+      array: p.array,
+      value: valueFromProto(p.value),
+      qualifierCount: p.qualifiers.length,
+    })),
+    qualifierCount: instance.qualifiers.length,
+  };
+}
+
+/** An instance as reads return it: every property with its value, origin and ToInstance qualifiers. */
+export function instanceViewToProto(view: InstanceObjectView): Instance {
+  return {
+    className: view.instance.className,
+    properties: view.instance.properties.map((p) => propertyToProto(p, p)),
+    qualifiers: view.instance.qualifiers.map(qualifierToProto),
+    system: systemToProto(view.system),
   };
 }
 

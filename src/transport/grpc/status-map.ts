@@ -71,6 +71,7 @@ export const GRPC_CODE: { readonly [S in WbemStatusName]: Code } = {
   WBEM_E_UNSUPPORTED_CLASS_UPDATE: Code.FAILED_PRECONDITION,
   WBEM_E_PROVIDER_NOT_CAPABLE: Code.FAILED_PRECONDITION,
   WBEM_E_VETO_PUT: Code.FAILED_PRECONDITION,
+  WBEM_E_NO_KEY: Code.FAILED_PRECONDITION,
   WBEM_E_RESERVED_001: Code.ABORTED, // SDK: transaction conflict (expected_revision did not match)
   WBEM_E_RESERVED_002: Code.ABORTED, // SDK: forced rollback
   // A watcher asked for events the log no longer holds (etcd's "compacted"): re-read, then watch again.

@@ -9,7 +9,7 @@ import { writeMof } from '../../mof/writer';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
 import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
-import { changeReportToProto, classFromProto, classViewToProto, contextFromProto } from './codec';
+import { changeReportToProto, classFromProto, classViewToProto, contextFromProto, instanceFromProto, instanceViewToProto } from './codec';
 import { drained, grpcSinkPort } from './grpc-sink-port';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 
@@ -100,11 +100,33 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
         return undefined;
       }),
 
-    // Issue #4 work in progress: the RPCs exist in the contract; each answers NOT_SUPPORTED until built.
-    putInstance: (call, callback) => serveUnary('PutInstance', env, call, callback, () => Promise.reject(notYet('PutInstance'))),
-    getInstance: (call, callback) => serveUnary('GetInstance', env, call, callback, () => Promise.reject(notYet('GetInstance'))),
-    deleteInstance: (call, callback) => serveUnary('DeleteInstance', env, call, callback, () => Promise.reject(notYet('DeleteInstance'))),
-    enumInstances: (call) => serveStream('EnumInstances', env, call, () => Promise.reject(notYet('EnumInstances'))),
+    putInstance: (call, callback) =>
+      serveUnary('PutInstance', env, call, callback, (ctx) => {
+        const { namespace, instance, flags, context } = call.request;
+        return service.putInstance({ namespace, instance: instance === undefined ? undefined : instanceFromProto(instance), flags, context: contextFromProto(context) }, ctx);
+      }),
+
+    getInstance: (call, callback) =>
+      serveUnary('GetInstance', env, call, callback, async (ctx) => ({
+        instance: instanceViewToProto(await service.getInstance(call.request.namespace, call.request.path, ctx)),
+      })),
+
+    deleteInstance: (call, callback) =>
+      serveUnary('DeleteInstance', env, call, callback, async (ctx) => {
+        const { namespace, path, flags, context } = call.request;
+        await service.deleteInstance({ namespace, path, flags, context: contextFromProto(context) }, ctx);
+        return {};
+      }),
+
+    enumInstances: (call) =>
+      serveStream('EnumInstances', env, call, async (ctx, accept) => {
+        const views = await service.enumInstances(call.request, ctx);
+        accept();
+        await writeAll(call, ctx.signal, views.map(instanceViewToProto));
+        return undefined;
+      }),
+
+    // Issue #4 work in progress: WatchClassEvents answers NOT_SUPPORTED until built.
     watchClassEvents: (call) => serveStream('WatchClassEvents', env, call, () => Promise.reject(notYet('WatchClassEvents'))),
   };
 }
