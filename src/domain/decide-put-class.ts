@@ -3,7 +3,7 @@
  * modification rules M1–M12 that concern subclasses, as one pure function over a loaded snapshot.
  * Throws WbemError; never touches storage.
  */
-import { FLAVOR, type ClassDefinition, type MethodDef, type PropertyDef, type QualifierDef, type ResolvedClass, type ResolvedQualifier } from './class-model';
+import { CIM_TYPE, FLAVOR, type ClassDefinition, type MethodDef, type PropertyDef, type QualifierDef, type ResolvedClass, type ResolvedQualifier } from './class-model';
 import { checkDefinitionSyntax, findQualifier, hasTrue, MAX_PROPERTIES, sameSignature } from './class-rules';
 import type { ClassRules } from './client-context';
 import { checkClassName, classKey, sameName, type ClassKey } from './names';
@@ -298,6 +298,18 @@ function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass |
     }
     if (parent !== undefined && !hasTrue(parent.qualifiers, 'Singleton')) {
       throw new WbemError('WBEM_E_CANNOT_BE_SINGLETON', `${name} cannot be a singleton: its superclass ${parent.name} is not`);
+    }
+  }
+  // §5.5 Association (issue #4: references required): an association relates objects, so it has
+  // at least two reference properties, own or inherited (DSP0004 "two or more references"; WMI
+  // names no code: INVALID_QUALIFIER, the qualifier is not valid on this class, D41).
+  if (hasTrue(stored.qualifiers, 'Association')) {
+    const references = new Set<string>();
+    for (const property of [...(parent?.properties ?? []), ...stored.properties]) {
+      if (property.type === CIM_TYPE.REFERENCE && !property.array) references.add(property.name.toLowerCase());
+    }
+    if (references.size < 2) {
+      throw new WbemError('WBEM_E_INVALID_QUALIFIER', `${name} is an Association but has ${references.size} reference propert${references.size === 1 ? 'y' : 'ies'}; an association needs at least two`);
     }
   }
   // C12, counted without resolving: inherited ones plus the new local ones.

@@ -302,3 +302,21 @@ describe('update modes against instances (§6.4, M10, K4; scenarios 83–95)', (
     expect(decide([A_ID_P], withZ).unchanged).toBe(false);
   });
 });
+
+describe('Association needs references (§5.5; docs/decisions.md D41)', () => {
+  const ref = (name: string, target: string) => prop(name, T.REFERENCE, { referenceClass: target });
+  const ASSOC = qual('Association');
+  test.each<[string, ClassDefinition[], ClassDefinition, string]>([
+    ['two own references', [], cls('L', '', [ref('A', 'X'), ref('B', 'Y')], { qualifiers: [ASSOC] }), 'ok'],
+    ['references inherited from an association', [cls('L', '', [ref('A', 'X'), ref('B', 'Y')], { qualifiers: [ASSOC] })], cls('L2', 'L', [], { qualifiers: [ASSOC] }), 'ok'],
+    ['one own, one inherited', [cls('Base', '', [ref('A', 'X')])], cls('L', 'Base', [ref('B', 'Y')], { qualifiers: [ASSOC] }), 'ok'],
+    ['no references', [], cls('L', '', [prop('P')], { qualifiers: [ASSOC] }), 'WBEM_E_INVALID_QUALIFIER'],
+    ['one reference', [], cls('L', '', [ref('A', 'X')], { qualifiers: [ASSOC] }), 'WBEM_E_INVALID_QUALIFIER'],
+    ['an array of references does not count', [], cls('L', '', [ref('A', 'X'), prop('B', T.REFERENCE, { array: true })], { qualifiers: [ASSOC] }), 'WBEM_E_INVALID_QUALIFIER'],
+    ['Association = FALSE needs none', [], cls('L', '', [], { qualifiers: [qual('Association', bool(false))] }), 'ok'],
+    ['references without Association are fine (C17)', [], cls('L', '', [ref('A', 'X')]), 'ok'],
+  ])('%s', (_name, stored, definition, expected) => {
+    if (expected === 'ok') expect(decide(stored, definition).kind).toMatch(/^(create|update)$/);
+    else expect(catchWbem(() => decide(stored, definition))?.status).toBe(expected);
+  });
+});

@@ -87,6 +87,8 @@ const SCENARIOS: Record<string, Scenario> = {
   '97 create with USE_AMENDED_QUALIFIERS strips it': { given: [], put: cls('A', '', [p('P')], { qualifiers: [q('Description', str('x'), 0x80)] }), flags: USE_AMENDED, expect: 'WBEM_S_NO_ERROR' },
   '98 update with an amended qualifier, no flag': { given: [cls('A')], put: cls('A', '', [], { qualifiers: [q('Description', str('x'), 0x80)] }), expect: 'WBEM_E_AMENDED_OBJECT' },
   '99 update with USE_AMENDED_QUALIFIERS': { given: [cls('A')], put: cls('A', '', [p('P')], { qualifiers: [q('Description', str('x'), 0x80)] }), flags: USE_AMENDED, expect: 'WBEM_S_NO_ERROR', after: { A: ['P'] } },
+  'an Association without two references (D41)': { given: [], put: cls('L', '', [p('R', CimType.CIM_REFERENCE, { referenceClass: 'X' })], { qualifiers: [q('Association')] }), expect: 'WBEM_E_INVALID_QUALIFIER' },
+  'an Association with two references': { given: [], put: cls('L', '', [p('R', CimType.CIM_REFERENCE, { referenceClass: 'X' }), p('S', CimType.CIM_REFERENCE)], { qualifiers: [q('Association')] }), expect: 'WBEM_S_NO_ERROR' },
   '11 OWNER_UPDATE is accepted and changes nothing': { given: [], put: A_ID, flags: OWNER_UPDATE, expect: 'WBEM_S_NO_ERROR', after: { A: ['Id'] } },
 };
 
