@@ -132,6 +132,26 @@ describe('the ACL matrix: every write RPC refused without WBEM_FULL_WRITE_REP, a
     });
   });
 
+  test('instances: PutInstance and DeleteInstance need WBEM_ENABLE and WBEM_PARTIAL_WRITE_REP (or FULL_WRITE_REP, which includes it) (D46)', async () => {
+    await withServer({ tokens, acl }, async (server, client) => {
+      expect((await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Item'), flags: 0 }, bearer(TOKENS.alice), deadline()))).end.code).toBe(Code.OK);
+      const item = (id: string) => ({ className: 'Ex_Item', properties: [{ name: 'Id', type: 0, array: false, value: { kind: { $case: 'string' as const, string: id } }, qualifiers: [], referenceClass: '', embeddedClass: '', classOrigin: '', propagated: false }], qualifiers: [] });
+      let n = 0;
+      for (const right of Object.values(R)) {
+        for (const withEnable of [true, false]) {
+          const mask = right | (withEnable ? R.WBEM_ENABLE : 0);
+          server.reloadSecurity({ tokens, acl: [...acl.filter((e) => e.group !== '*'), { namespace: ['root'], principal: 'bob', allow: mask, deny: 0, inherit: true }] });
+          const id = `i${++n}`;
+          const put = await unary((cb) => client.putInstance({ namespace: 'root/cimv2', instance: item(id), flags: 0 }, bearer(TOKENS.bob), deadline(), cb));
+          expect((await unary((cb) => client.putInstance({ namespace: 'root/cimv2', instance: item(`${id}-victim`), flags: 0 }, bearer(TOKENS.alice), deadline(), cb))).end).toBeUndefined();
+          const del = await unary((cb) => client.deleteInstance({ namespace: 'root/cimv2', path: `Ex_Item.Id="${id}-victim"`, flags: 0 }, bearer(TOKENS.bob), deadline(), cb));
+          const expected = withEnable && (mask & (R.WBEM_PARTIAL_WRITE_REP | R.WBEM_FULL_WRITE_REP)) !== 0 ? 'allowed' : 'WBEM_E_ACCESS_DENIED';
+          expect([right, withEnable, put.end === undefined ? 'allowed' : put.end.errorInfo?.reason, del.end === undefined ? 'allowed' : del.end.errorInfo?.reason]).toEqual([right, withEnable, expected, expected]);
+        }
+      }
+    });
+  });
+
   test('a refused PutClassAsync or CompileMof is rejected at once: zero sink events, no operation id, even with SEND_STATUS', async () => {
     await withServer({ tokens, acl }, async (_server, client) => {
       const put = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Zero'), flags: 128 }, bearer(TOKENS.bob), deadline()));
