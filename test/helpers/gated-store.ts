@@ -77,6 +77,15 @@ export class GatedStore implements ClassStore {
   listSubclasses: ClassStore['listSubclasses'] = (ns, parent) => this.inner.listSubclasses(ns, parent);
   listClasses: ClassStore['listClasses'] = (ns) => this.inner.listClasses(ns);
   listQualifiers: ClassStore['listQualifiers'] = (ns) => this.inner.listQualifiers(ns);
+  getClassRevision: ClassStore['getClassRevision'] = (ns, name) => this.inner.getClassRevision(ns, name);
+  readEvents: ClassStore['readEvents'] = (ns, after, limit) => this.inner.readEvents(ns, after, limit);
+  onDurableEvents: ClassStore['onDurableEvents'] = (listener) => this.inner.onDurableEvents(listener);
+  get revision(): bigint {
+    return this.inner.revision;
+  }
+  get firstRetainedRevision(): bigint {
+    return this.inner.firstRetainedRevision;
+  }
   commit(writes: readonly StoreWrite[]): Promise<void> {
     const durable = this.inner.commit(writes);
     if (this.at !== 'commitDurable' || !this.#armed) return durable;
