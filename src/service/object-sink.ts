@@ -7,7 +7,8 @@
 import type { WbemError } from '../domain/wbem-status';
 
 export type Outcome =
-  | { readonly ok: true; readonly path: string }
+  /** `revision`: the store revision after the write (the written class's mod revision). */
+  | { readonly ok: true; readonly path: string; readonly revision: bigint }
   | { readonly ok: false; readonly error: WbemError };
 
 export type SinkEvent =

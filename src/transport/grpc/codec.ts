@@ -12,7 +12,7 @@ import type {
   Qualifier,
   Value,
 } from '../../../generated/wbem/v1/cim';
-import type { ObjectSinkEvent } from '../../../generated/wbem/v1/services';
+import type { ClassEvent, ObjectSinkEvent } from '../../../generated/wbem/v1/services';
 import type { WbemStatus } from '../../../generated/wbem/v1/status';
 import type {
   CimValue,
@@ -29,7 +29,7 @@ import type {
 import type { ClientContext } from '../../domain/client-context';
 import { toSignedHresult, WbemError } from '../../domain/wbem-status';
 import type { SinkEvent } from '../../service/object-sink';
-import type { ClassView } from '../../service/wbem-service-api';
+import type { ClassEventView, ClassView, EventClassView, SystemPropertiesView } from '../../service/wbem-service-api';
 
 /** Values nest (arrays, embedded objects); refuse absurd depth before any recursion can hurt. */
 const MAX_DECODE_DEPTH = 200;
@@ -220,6 +220,21 @@ function parameterToProto(p: ParameterDef): Parameter {
   };
 }
 
+function systemToProto(system: SystemPropertiesView): NonNullable<ClassObject['system']> {
+  return {
+    genus: system.genus,
+    class: system.className,
+    superclass: system.superclass,
+    dynasty: system.dynasty,
+    derivation: [...system.derivation],
+    server: system.server,
+    namespace: system.namespace,
+    path: system.path,
+    relpath: system.relpath,
+    propertyCount: system.propertyCount,
+  };
+}
+
 /** A class as reads return it: resolved members with origins, plus the system properties. */
 export function classViewToProto(view: ClassView): ClassObject {
   const resolved: ResolvedClass = view.class;
@@ -229,18 +244,34 @@ export function classViewToProto(view: ClassView): ClassObject {
     qualifiers: resolved.qualifiers.map(qualifierToProto),
     properties: resolved.properties.map((p) => propertyToProto(p, p)),
     methods: resolved.methods.map((m) => methodToProto(m, m)),
-    system: {
-      genus: view.system.genus,
-      class: view.system.className,
-      superclass: view.system.superclass,
-      dynasty: view.system.dynasty,
-      derivation: [...view.system.derivation],
-      server: view.system.server,
-      namespace: view.system.namespace,
-      path: view.system.path,
-      relpath: view.system.relpath,
-      propertyCount: view.system.propertyCount,
-    },
+    system: systemToProto(view.system),
+  };
+}
+
+export function contextToProto(context: ClientContext | undefined): Context | undefined {
+  if (context === undefined) return undefined;
+  const values: Context['values'] = {};
+  for (const [name, value] of context) {
+    const encoded = valueToProto(value);
+    // A NULL value is an absent Value, which a map entry cannot hold: it travels as an empty Value (contextFromProto reads it back as null).
+    values[name] = encoded ?? {};
+  }
+  return { values };
+}
+
+const eventClassToProto = (view: EventClassView): ClassObject => ({ ...definitionToProto(view.definition), system: systemToProto(view.system) });
+
+/** One intrinsic class event on the wire. */
+export function classEventToProto(event: ClassEventView): ClassEvent {
+  return {
+    eventClass: event.eventClass,
+    revision: event.revision,
+    namespace: event.namespace,
+    targetClass: eventClassToProto(event.target),
+    previousClass: event.previous === undefined ? undefined : eventClassToProto(event.previous),
+    timeCreated: event.timeCreated,
+    context: contextToProto(event.context),
+    operationId: event.operationId,
   };
 }
 
@@ -251,7 +282,7 @@ export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSin
   }
   const outcome = event.outcome;
   if (outcome.ok) {
-    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path, revision: 0n } } };
+    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path, revision: outcome.revision } } };
   }
   const hresult = toSignedHresult(outcome.error.status) as WbemStatus;
   return {

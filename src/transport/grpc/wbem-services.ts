@@ -2,14 +2,15 @@
  * The WbemServices handlers: convert, call the service, adapt, end. No WMI rule is decided here.
  */
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
-import { WbemServicesService, type WbemServicesServer } from '../../../generated/wbem/v1/services';
+import { WbemServicesService, type ClassEvent, type WbemServicesServer } from '../../../generated/wbem/v1/services';
 import { storedDefinitionOf } from '../../domain/resolve-class';
 import { WbemError } from '../../domain/wbem-status';
 import { writeMof } from '../../mof/writer';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
-import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
-import { classFromProto, classViewToProto, contextFromProto } from './codec';
+import type { WatchPort } from '../../service/class-watch';
+import type { ClassEventView, PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
+import { classEventToProto, classFromProto, classViewToProto, contextFromProto } from './codec';
 import { drained, grpcSinkPort } from './grpc-sink-port';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 
@@ -33,6 +34,16 @@ async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: Cance
   }
 }
 
+/** A watcher's events onto the stream, with back-pressure; once the client is gone, dropped. */
+function classEventPort(call: ServerWritableStream<unknown, ClassEvent>, signal: CancellationSignal): WatchPort<ClassEventView> {
+  return {
+    async send(event) {
+      if (call.cancelled || signal.aborted) return;
+      if (!call.write(classEventToProto(event))) await drained(call, signal);
+    },
+  };
+}
+
 export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesServer {
   return {
     putClassAsync: (call) =>
@@ -48,7 +59,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
         const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'sync');
         const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
         if (!outcome.ok) throw outcome.error;
-        return { path: outcome.path, revision: 0n, report: undefined };
+        return { path: outcome.path, revision: outcome.revision, report: undefined };
       }),
 
     compileMof: (call) =>
@@ -64,7 +75,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
       serveUnary('GetClass', env, call, callback, async (ctx) => {
         const { namespace, className, localOnly, asMof } = call.request;
         const view = await service.getClass(namespace, className, localOnly, ctx);
-        return { object: classViewToProto(view), mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '', revision: 0n };
+        return { object: classViewToProto(view), mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '', revision: view.revision };
       }),
 
     deleteClass: (call, callback) =>
@@ -104,7 +115,15 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
     getInstance: (call, callback) => serveUnary('GetInstance', env, call, callback, () => Promise.reject(notYet('GetInstance'))),
     deleteInstance: (call, callback) => serveUnary('DeleteInstance', env, call, callback, () => Promise.reject(notYet('DeleteInstance'))),
     enumInstances: (call) => serveStream('EnumInstances', env, call, () => Promise.reject(notYet('EnumInstances'))),
-    watchClassEvents: (call) => serveStream('WatchClassEvents', env, call, () => Promise.reject(notYet('WatchClassEvents'))),
+
+    watchClassEvents: (call) =>
+      serveStream('WatchClassEvents', env, call, async (ctx, accept) => {
+        const { namespace, className, sinceRevision } = call.request;
+        const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
+        // The revision the watch starts from: a client may list, then watch with it as since_revision.
+        accept({ 'wbem-revision': watch.revision.toString() });
+        return watch.run(classEventPort(call, ctx.signal));
+      }),
   };
 }
 
