@@ -499,6 +499,11 @@ export class WbemService implements WbemServiceApi {
     }
   }
 
+  /** Watches being served (metrics, and tests that a cancelled watch is freed). */
+  get watchCount(): number {
+    return this.#watchers.size;
+  }
+
   #endWatchers(which: (watcher: ClassWatcher<ClassEventView>) => boolean, error: () => WbemError): void {
     for (const watcher of this.#watchers) if (which(watcher)) watcher.end(error());
   }
