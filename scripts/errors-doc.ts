@@ -74,7 +74,8 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_UPDATE_PROPAGATED_METHOD: 'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass declares the updated method with another signature.',
   WBEM_E_CANNOT_BE_ABSTRACT: 'An Abstract class under a concrete superclass.',
   WBEM_E_AMENDED_OBJECT: 'A class with Amended qualifiers sent without WBEM_FLAG_USE_AMENDED_QUALIFIERS.',
-  WBEM_E_QUEUE_OVERFLOW: 'WatchClassEvents with a `since_revision` older than the event log retains: some events are gone. Re-read the classes (GetClass/EnumClasses), then watch again from a current revision.',
+  WBEM_E_QUEUE_OVERFLOW:
+    'WatchClassEvents: at once, when `since_revision` is older than the event log retains (some events are gone) or ahead of the store (another history, e.g. a restored store): re-read the classes (GetClass/EnumClasses), then watch again from the `wbem-revision` header. During a watch, when the client fell more events behind than the server buffers: watch again with the last revision received (nothing is lost while the log retains it).',
   WBEM_E_QUOTA_VIOLATION: 'A class or member name longer than 4096 characters; a class over one of the size limits of docs/configuration.md (qualifiers per element, methods, parameters, string length, array elements), checked before any other rule; a PutInstance whose class has more than 256 keys or whose values exceed those limits.',
   WBEM_E_RESERVED_001: NOT_RAISED,
   WBEM_E_RESERVED_002: NOT_RAISED,

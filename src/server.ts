@@ -1,7 +1,8 @@
 /**
  * startServer: store → service → gRPC server with WbemServices, grpc.health.v1 and reflection.
- * stop(): health NOT_SERVING, new calls refused (WBEM_E_SHUTTING_DOWN), calls in flight drained
- * until the grace deadline, then forced, then the store closed (docs/stack.md trap 4).
+ * stop(): health NOT_SERVING, new calls refused (WBEM_E_SHUTTING_DOWN), WatchClassEvents streams
+ * ended (WBEM_E_SHUTTING_DOWN: they never finish by themselves), calls in flight drained until the
+ * grace deadline, then forced, then the store closed (docs/stack.md trap 4).
  */
 import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -46,6 +47,8 @@ export interface ServerOptions {
   readonly acl?: readonly AclEntry[];
   /** Calls served at once, server-wide; more are refused at once (RESOURCE_EXHAUSTED). Default 1024. */
   readonly maxConcurrentCalls?: number;
+  /** The event log keeps the class events of the newest this many revisions (LevelDB store). Default 100,000. */
+  readonly eventRetention?: number;
 }
 
 export interface TlsOptions {
@@ -122,7 +125,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const mutualTls = options.tls?.clientCa !== undefined && options.tls.requireClientCert !== false;
   const authenticator = new Authenticator(options.tokens ?? [], (options.tokens?.length ?? 0) > 0 || mutualTls);
   const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
-  const store = options.store ?? new LevelClassStore(options.dataDir ?? './data', metrics === undefined ? {} : { onBatch: metrics.storeBatch });
+  const store =
+    options.store ??
+    new LevelClassStore(options.dataDir ?? './data', {
+      ...(metrics === undefined ? {} : { onBatch: metrics.storeBatch }),
+      ...(options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention }),
+    });
   await store.open();
   let server: Server | undefined;
   let metricsServer: { address: string; close(): Promise<void> } | undefined;

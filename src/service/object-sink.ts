@@ -11,6 +11,8 @@ export type Outcome =
   | {
       readonly ok: true;
       readonly path: string;
+      /** The store revision after the write (the written class's mod revision); 0 for validate_only. */
+      readonly revision: bigint;
       /** validate_only: what the change would touch. */
       readonly report?: ChangeReportView;
     }

@@ -5,6 +5,8 @@
 import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
 import type { InstanceInput } from '../domain/instance-model';
 import type { InstanceView } from '../domain/instance-view';
+import type { WbemError } from '../domain/wbem-status';
+import type { WatchPort } from './class-watch';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { ClientContext, OperationContext } from './operation-context';
 
@@ -132,12 +134,50 @@ export interface EnumInstancesInput {
   readonly deep: boolean;
 }
 
+export interface WatchClassEventsInput {
+  readonly namespace: string;
+  /** `TargetClass ISA 'X'`: X; '' = every class. X need not exist. */
+  readonly className: string;
+  /** Replay the retained events after this revision first; undefined = from the current revision. */
+  readonly sinceRevision: bigint | undefined;
+}
+
+/** A class as an event carries it: as written (local members), with system properties. */
+export interface EventClassView {
+  readonly definition: ClassDefinition;
+  readonly system: SystemPropertiesView;
+}
+
+/** One __ClassCreationEvent, __ClassModificationEvent or __ClassDeletionEvent (§9). */
+export interface ClassEventView {
+  readonly eventClass: '__ClassCreationEvent' | '__ClassModificationEvent' | '__ClassDeletionEvent';
+  readonly revision: bigint;
+  /** `root\cimv2` */
+  readonly namespace: string;
+  readonly target: EventClassView;
+  /** Modification only. */
+  readonly previous?: EventClassView;
+  /** TIME_CREATED: 100-ns intervals since 1601-01-01 UTC. */
+  readonly timeCreated: bigint;
+  readonly context: ClientContext | undefined;
+  readonly operationId: string;
+}
+
+/** A WatchClassEvents that passed the immediate checks. */
+export interface AcceptedWatch {
+  /** The store revision when the watch was accepted (a client may list, then watch from it). */
+  readonly revision: bigint;
+  /** Sends events until the watch ends (cancel, shutdown, namespace deleted, overflow); resolves with why. Never rejects. */
+  run(port: WatchPort<ClassEventView>): Promise<WbemError>;
+}
+
 export interface WbemServiceApi {
   /** Immediate checks (lifecycle, namespace, object, flags); throws WbemError = rejected at once. */
   beginPutClass(input: PutClassInput, ctx: OperationContext, call: 'async' | 'sync'): AcceptedPutClass;
   /** CompileMof's immediate checks, MOF syntax included; throws WbemError = rejected at once. */
   beginCompileMof(input: CompileMofInput, ctx: OperationContext): AcceptedPutClass;
-  getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView>;
+  /** The class, and its mod revision (the etag for expected_revision). */
+  getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView & { readonly revision: bigint }>;
   /** The class and all its subclasses, in one atomic commit; the class first in the result. */
   deleteClass(input: DeleteClassInput, ctx: OperationContext): Promise<{ readonly deletedClasses: readonly string[] }>;
   enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]>;
@@ -151,4 +191,6 @@ export interface WbemServiceApi {
   deleteInstance(input: DeleteInstanceInput, ctx: OperationContext): Promise<void>;
   /** The class's instances (with `deep`, its subclasses' too, parents first), in key order per class. */
   enumInstances(input: EnumInstancesInput, ctx: OperationContext): Promise<readonly InstanceObjectView[]>;
+  /** Immediate checks (lifecycle, namespace, rights, since_revision in the log); throws WbemError = rejected at once. */
+  watchClassEvents(input: WatchClassEventsInput, ctx: OperationContext): AcceptedWatch;
 }

@@ -34,15 +34,19 @@ import { AccessPolicy, WBEM_RIGHT } from '../domain/access';
 import { WbemError, type WbemErrorName } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
-import { StoreError, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from '../store/class-store';
+import { StoreError, type ChangeEventInfo, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from '../store/class-store';
 import { StagedClasses, storeReader, type ClassReader } from './class-reader';
+import { ClassWatcher } from './class-watch';
 import { KeyedMutex } from './keyed-mutex';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type {
   AcceptedPutClass,
   ChangeReportView,
+  AcceptedWatch,
+  ClassEventView,
   ClassView,
+  EventClassView,
   CompileMofInput,
   DeleteClassInput,
   DeleteInstanceInput,
@@ -53,6 +57,7 @@ import type {
   PutInstanceInput,
   PutClassInput,
   SystemPropertiesView,
+  WatchClassEventsInput,
   WbemServiceApi,
 } from './wbem-service-api';
 
@@ -64,26 +69,18 @@ export interface ServiceLogger {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
-/** A committed class change: what __ClassCreationEvent / Modification / Deletion carry (§9). */
-export interface ClassChange {
-  readonly kind: 'created' | 'modified' | 'deleted';
-  /** `root\cimv2` */
-  readonly namespace: string;
-  /** The class as stored after the change (the deleted class for 'deleted'). */
-  readonly target: ClassDefinition;
-  /** The class before a modification. */
-  readonly previous?: ClassDefinition;
-  /** The writer's pCtx, forwarded unchanged. */
-  readonly context: ClientContext | undefined;
-  readonly operationId: string;
-}
+/** A durable class change with its revision: what __ClassCreationEvent / Modification / Deletion carry (§9). */
+export type ClassChange = ClassEventRecord;
 
 export interface WbemServiceOptions {
   readonly store: ClassStore;
   /** __SERVER, and the machine name accepted in `\\SERVER\root\...` namespace paths. */
   readonly serverName: string;
   readonly logger?: ServiceLogger;
-  /** Called once per committed class change, after the write is durable. Must not throw. */
+  /**
+   * Called once per class change, after the write is durable and in revision order (the feed the
+   * watchers are served from). A throw is logged and ignored.
+   */
   readonly onClassChange?: (change: ClassChange) => void;
   /**
    * Called once when the store reports a failed durable write (STORE_FAILED): from then on it
@@ -92,7 +89,17 @@ export interface WbemServiceOptions {
   readonly onStoreFailure?: (error: StoreError) => void;
   /** Who may do what per namespace (§8); default: everyone everything (no ACL configured). */
   readonly accessPolicy?: AccessPolicy;
+  /** The most live events a WatchClassEvents client may fall behind before its watch ends (WBEM_E_QUEUE_OVERFLOW). Default 1024. */
+  readonly watchQueueLimit?: number;
 }
+
+const DEFAULT_WATCH_QUEUE_LIMIT = 1024;
+
+const EVENT_CLASSES = {
+  created: '__ClassCreationEvent',
+  modified: '__ClassModificationEvent',
+  deleted: '__ClassDeletionEvent',
+} as const;
 
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
 const PUT_STAGE = {
@@ -135,6 +142,8 @@ export class WbemService implements WbemServiceApi {
   #chainGeneration = 0;
   #initialized = false;
   #shuttingDown = false;
+  readonly #watchers = new Set<ClassWatcher<ClassEventView>>();
+  readonly #watchQueueLimit: number;
 
   constructor(options: WbemServiceOptions) {
     this.#store = options.store;
@@ -144,12 +153,15 @@ export class WbemService implements WbemServiceApi {
     this.#onClassChange = options.onClassChange;
     this.#onStoreFailure = options.onStoreFailure;
     this.#access = options.accessPolicy ?? AccessPolicy.allowAll();
+    this.#watchQueueLimit = options.watchQueueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT;
     const serverName = options.serverName.toLowerCase();
     this.#isLocalMachine = (machine) => machine.toLowerCase() === serverName;
   }
 
   /** Loads the namespace table and creates root, root\cimv2 and root\default when absent. */
   async initialize(): Promise<void> {
+    // The live feed: durable class changes, in revision order, from the store.
+    this.#store.onDurableEvents((events) => this.#publish(events));
     for (const record of await this.#store.listNamespaces()) {
       const key = namespaceKeyOf(record.elements);
       this.#namespaces.set(key, record);
@@ -179,9 +191,14 @@ export class WbemService implements WbemServiceApi {
     this.#access.require(ctx.principal, bound.record.elements, needed, operation);
   }
 
-  /** From now on every new call fails at once with WBEM_E_SHUTTING_DOWN; calls in flight finish. */
+  /**
+   * From now on every new call fails at once with WBEM_E_SHUTTING_DOWN; calls in flight finish.
+   * Watches never finish by themselves, so they end here (WBEM_E_SHUTTING_DOWN): the server's
+   * drain must not wait for them.
+   */
   beginShutdown(): void {
     this.#shuttingDown = true;
+    this.#endWatchers(() => true, () => new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down'));
   }
 
   get isShuttingDown(): boolean {
@@ -242,6 +259,7 @@ export class WbemService implements WbemServiceApi {
       let stagesReached = 0;
       let decided: { plan: PutClassPlan; world: ClassWorld; path: string };
       let durable: Promise<void> | undefined;
+      let revision = 0n;
       try {
         const namespace = this.#requireNamespace(bound.key, subject.namespace);
         const world = await this.#loadWorld(bound.key, definition);
@@ -253,9 +271,10 @@ export class WbemService implements WbemServiceApi {
         if (!validateOnly) {
           // The last point where a cancel means "nothing written" (§4.4, Recommendation).
           ctx.signal.throwIfAborted();
-          const writes = putClassWrites(bound.key, plan);
+          const writes = putClassWrites(bound.key, plan, world, changeInfo(context, ctx));
           // The commit point: visible from here on, and it stands whatever the client does next.
           durable = this.#store.commit(writes);
+          revision = this.#store.revision;
           this.#forgetChains(bound.key, [plan.definition.name, ...plan.childRewrites.map((c) => c.name)]);
         }
       } finally {
@@ -265,14 +284,13 @@ export class WbemService implements WbemServiceApi {
       }
       if (durable === undefined) {
         // validate_only: every rule ran, nothing was written and no event is raised.
-        return await sink.complete({ ok: true, path: decided.path, report: changeReport(decided.plan, decided.world) });
+        return await sink.complete({ ok: true, path: decided.path, revision: 0n, report: changeReport(decided.plan, decided.world) });
       }
       await reportStages(stages.length + 1);
       await durable;
       await reportStages(stages.length + 2);
       this.#logCorrelation(ctx, context, 'PutClass committed', subject);
-      this.#emitChanges(decided.plan, subject.namespace, context, ctx);
-      return await sink.complete({ ok: true, path: decided.path });
+      return await sink.complete({ ok: true, path: decided.path, revision });
     } catch (failure) {
       // Before the commit point nothing was written; after it only durability can fail (STORE_FAILED).
       return sink.complete({ ok: false, error: this.#asWbemError(failure, ctx, subject) });
@@ -373,20 +391,23 @@ export class WbemService implements WbemServiceApi {
       const release = await this.#locks.acquireAll([...classes.map((c) => c.bound.key), ...declarations.map((d) => d.bound.key), target.key], ctx.signal);
       const staged = new StagedClasses(this.#store);
       const rules = classRulesOf(context);
-      const plans: { plan: PutClassPlan; namespace: string }[] = [];
+      const change = changeInfo(context, ctx);
+      let classCount = 0;
       /** Every class the commit rewrites, FORCE-mode children included, by namespace. */
       const written = new Map<NamespaceKey, string[]>();
       const writes: StoreWrite[] = [];
       let firstFailure: WbemError | undefined;
       let durable: Promise<void>;
+      let revision: bigint;
       try {
         for (const [index, { definition, bound, where }] of classes.entries()) {
           this.#requireNamespace(bound.key, formatNamespace(bound.record.elements));
           try {
-            const plan = decidePutClass({ definition, flags, rules }, await this.#loadWorld(bound.key, definition, staged));
+            const world = await this.#loadWorld(bound.key, definition, staged);
+            const plan = decidePutClass({ definition, flags, rules }, world);
             for (const written of [plan.definition, ...plan.childRewrites]) staged.stage(bound.key, written);
-            writes.push(...putClassWrites(bound.key, plan));
-            plans.push({ plan, namespace: formatNamespace(bound.record.elements) });
+            writes.push(...putClassWrites(bound.key, plan, world, change));
+            classCount++;
             const names = written.get(bound.key) ?? [];
             names.push(plan.definition.name, ...plan.childRewrites.map((c) => c.name));
             written.set(bound.key, names);
@@ -408,6 +429,7 @@ export class WbemService implements WbemServiceApi {
         }
         ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
         durable = writes.length === 0 ? Promise.resolve() : this.#store.commit(writes);
+        revision = this.#store.revision;
         for (const { bound, declaration } of declarations) {
           let known = this.#qualifierDeclarations.get(bound.key);
           if (known === undefined) this.#qualifierDeclarations.set(bound.key, (known = new Map<string, QualifierDeclaration>()));
@@ -418,11 +440,10 @@ export class WbemService implements WbemServiceApi {
         release();
       }
       await durable;
-      this.#logCorrelation(ctx, context, `CompileMof committed ${plans.length} classes`, subject);
-      for (const { plan, namespace } of plans) this.#emitChanges(plan, namespace, context, ctx);
+      this.#logCorrelation(ctx, context, `CompileMof committed ${classCount} classes`, subject);
       if (firstFailure !== undefined) return await sink.complete({ ok: false, error: firstFailure });
       // Success names the target namespace's path, `\\SERVER\root\cimv2`.
-      return await sink.complete({ ok: true, path: `\\\\${this.#serverName}\\${formatNamespace(target.record.elements)}` });
+      return await sink.complete({ ok: true, path: `\\\\${this.#serverName}\\${formatNamespace(target.record.elements)}`, revision });
     } catch (failure) {
       return sink.complete({ ok: false, error: this.#asWbemError(failure, ctx, subject) });
     }
@@ -503,38 +524,133 @@ export class WbemService implements WbemServiceApi {
     }
   }
 
-  #emitChanges(plan: PutClassPlan, namespace: string, context: ClientContext | undefined, ctx: OperationContext): void {
-    if (this.#onClassChange === undefined) return;
-    this.#notify({
-      kind: plan.kind === 'create' ? 'created' : 'modified',
-      namespace,
-      target: plan.definition,
-      ...(plan.previous === undefined ? {} : { previous: plan.previous }),
-      context,
-      operationId: ctx.operationId,
-    });
+  // ---- class events ----------------------------------------------------------------------------
+
+  /** Hands durable class changes to the onClassChange hook and to the watchers of their namespace. */
+  #publish(events: readonly ClassEventRecord[]): void {
+    for (const event of events) {
+      try {
+        this.#onClassChange?.(event);
+      } catch (error) {
+        this.#logger.error({ operationId: event.operationId, err: error }, 'class change listener failed');
+      }
+    }
+    for (const watcher of this.#watchers) {
+      const mine = events.filter((event) => event.namespace === watcher.namespace);
+      if (mine.length > 0) watcher.offer(mine);
+    }
   }
 
-  #notify(change: ClassChange): void {
-    try {
-      this.#onClassChange?.(change);
-    } catch (error) {
-      this.#logger.error({ operationId: change.operationId, err: error }, 'class change listener failed');
+  /** Watches being served (metrics, and tests that a cancelled watch is freed). */
+  get watchCount(): number {
+    return this.#watchers.size;
+  }
+
+  #endWatchers(which: (watcher: ClassWatcher<ClassEventView>) => boolean, error: () => WbemError): void {
+    for (const watcher of this.#watchers) if (which(watcher)) watcher.end(error());
+  }
+
+  /**
+   * WatchClassEvents' immediate phase: lifecycle, namespace, rights (§9: WBEM_RIGHT_SUBSCRIBE),
+   * the filter's shape, and whether the log still holds what `since_revision` asks for.
+   */
+  watchClassEvents(input: WatchClassEventsInput, ctx: OperationContext): AcceptedWatch {
+    this.#checkLifecycle();
+    const bound = this.#bindNamespace(input.namespace);
+    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_RIGHT_SUBSCRIBE, 'WatchClassEvents');
+    if (input.className !== '' && !isIdentifier(input.className)) {
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', `"${preview(input.className)}" is not a class name`, { namespace: input.namespace });
     }
+    const revision = this.#store.revision;
+    const since = input.sinceRevision;
+    if (since !== undefined && since < this.#store.firstRetainedRevision - 1n) {
+      throw new WbemError('WBEM_E_QUEUE_OVERFLOW', `the event log retains revisions from ${this.#store.firstRetainedRevision} on, not all after ${since}`, { namespace: input.namespace });
+    }
+    if (since !== undefined && since > revision) {
+      // Revisions this store never made: the client's view is of another history (a restored store).
+      throw new WbemError('WBEM_E_QUEUE_OVERFLOW', `revision ${since} is ahead of the store's revision ${revision}`, { namespace: input.namespace });
+    }
+    const isa = input.className === '' ? undefined : classKey(input.className);
+    return { revision, run: (port) => this.#runWatch(bound, isa, since ?? revision, ctx, port) };
+  }
+
+  async #runWatch(bound: BoundNamespace, isa: ClassKey | undefined, after: bigint, ctx: OperationContext, port: Parameters<AcceptedWatch['run']>[0]): Promise<WbemError> {
+    const watcher = new ClassWatcher<ClassEventView>({
+      namespace: bound.key,
+      isa,
+      after,
+      limit: this.#watchQueueLimit,
+      store: this.#store,
+      toView: (record) => this.#eventView(bound.record, record),
+    });
+    // Registered before the watcher reads the log (see class-watch.ts).
+    this.#watchers.add(watcher);
+    const cancelled = (): void => watcher.end(new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the watch'));
+    ctx.signal.addEventListener('abort', cancelled, { once: true });
+    if (ctx.signal.aborted) cancelled();
+    // A namespace deleted between the immediate checks and here.
+    if (!this.#namespaces.has(bound.key)) watcher.end(namespaceGone(bound.record));
+    if (this.#shuttingDown) watcher.end(new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down'));
+    try {
+      return await watcher.run(port);
+    } finally {
+      this.#watchers.delete(watcher);
+      ctx.signal.removeEventListener('abort', cancelled);
+    }
+  }
+
+  /**
+   * An event as sent: TargetClass / PreviousClass as written (local members, not resolved: the
+   * class may be gone, and the event describes the write), with system properties from the
+   * recorded derivation. __PROPERTY_COUNT is not known from a local definition: 0.
+   */
+  #eventView(namespace: NamespaceRecord, record: ClassEventRecord): ClassEventView {
+    const classView = (definition: ClassDefinition, derivation: readonly string[]): EventClassView => ({
+      definition,
+      system: {
+        genus: 1,
+        className: definition.name,
+        superclass: definition.superclass,
+        dynasty: derivation[derivation.length - 1] ?? definition.name,
+        derivation,
+        server: this.#serverName,
+        namespace: formatNamespace(namespace.elements),
+        path: formatClassPath(this.#serverName, namespace.elements, definition.name),
+        relpath: definition.name,
+        propertyCount: 0,
+      },
+    });
+    const previous = record.previous;
+    // The recorded chain is the target's; a modification that moved the class keeps only the old parent.
+    const previousDerivation =
+      previous === undefined || classKey(previous.superclass) === classKey(record.target.superclass) ? record.derivation : previous.superclass === '' ? [] : [previous.superclass];
+    return {
+      eventClass: EVENT_CLASSES[record.kind],
+      revision: record.revision,
+      namespace: formatNamespace(namespace.elements),
+      target: classView(record.target, record.derivation),
+      ...(previous === undefined ? {} : { previous: classView(previous, previousDerivation) }),
+      timeCreated: record.timeCreated,
+      context: record.context,
+      operationId: record.operationId,
+    };
   }
 
   // ---- reads ---------------------------------------------------------------------------------
 
-  async getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView> {
+  async getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView & { readonly revision: bigint }> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(namespace);
     this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetClass');
     return this.#guard(ctx, { namespace, className }, async () => {
-      const chain = await this.#loadChain(bound.key, classKey(className));
-      if (chain === undefined) {
+      // The revision is read before the class: a write in between makes it older than what is
+      // returned, so an expected_revision built from it fails safe (a conflict), never the reverse.
+      const revision = await this.#store.getClassRevision(bound.key, classKey(className));
+      const chain = revision === undefined ? undefined : await this.#loadChain(bound.key, classKey(className));
+      if (chain === undefined || revision === undefined) {
         throw new WbemError('WBEM_E_NOT_FOUND', `class ${preview(className)} does not exist in ${formatNamespace(bound.record.elements)}`);
       }
-      return this.#view(bound.record, chain, localOnly);
+      return { ...this.#view(bound.record, chain, localOnly), revision };
     });
   }
 
@@ -618,13 +734,18 @@ export class WbemService implements WbemServiceApi {
             instanceWrites.push({ op: 'deleteInstance', namespace: bound.key, className: classKey(definition.name), key: entry.key });
           }
         }
+        const chain = await this.#loadChain(bound.key, key);
+        const derivations = descendantDerivations(target, (chain ?? []).slice(1).map((c) => c.name), deleted.slice(1));
         ctx.signal.throwIfAborted();
+        const change = changeInfo(input.context, ctx);
+        // One deletion event per class (§9 [I]), the class first, then its subclasses parents first.
         durable = this.#store.commit([
           ...deleted.map((definition): StoreWrite => ({
             op: 'deleteClass',
             namespace: bound.key,
             className: classKey(definition.name),
             superclass: superclassKeyOf(definition),
+            event: { ...change, derivation: derivations.get(classKey(definition.name)) ?? [], target: definition },
           })),
           ...instanceWrites,
         ]);
@@ -633,10 +754,6 @@ export class WbemService implements WbemServiceApi {
         release();
       }
       await durable;
-      const namespaceName = formatNamespace(bound.record.elements);
-      for (const target of deleted) {
-        this.#notify({ kind: 'deleted', namespace: namespaceName, target, context: input.context, operationId: ctx.operationId });
-      }
       this.#logCorrelation(ctx, input.context, 'DeleteClass committed', subject);
       return { deletedClasses: deleted.map((d) => d.name) };
     });
@@ -699,6 +816,8 @@ export class WbemService implements WbemServiceApi {
             this.#qualifierDeclarations.delete(key);
           }
           this.#chainGeneration++;
+          const gone = new Set(doomed);
+          this.#endWatchers((watcher) => gone.has(watcher.namespace), () => namespaceGone(bound.record));
           const prefixes = doomed.map((key) => `${key}\u0000`);
           for (const key of this.#chains.keys()) if (prefixes.some((p) => key.startsWith(p))) this.#chains.delete(key);
         } finally {
@@ -943,6 +1062,8 @@ export class WbemService implements WbemServiceApi {
     if (this.#storeFailed) return;
     this.#storeFailed = true;
     this.#logger.error({ err: error }, 'the class store failed a durable write and refuses further work; restart the server');
+    // No more events will come: end the watches rather than leave them waiting.
+    this.#endWatchers(() => true, () => new WbemError('WBEM_E_FAILED', 'the class store failed; watch again after the server restarts'));
     try {
       this.#onStoreFailure?.(error);
     } catch (listenerError) {
@@ -1010,21 +1131,76 @@ function changeReport(plan: PutClassPlan, world: ClassWorld): ChangeReportView {
   };
 }
 
+function namespaceGone(record: NamespaceRecord): WbemError {
+  const namespace = formatNamespace(record.elements);
+  return new WbemError('WBEM_E_INVALID_NAMESPACE', `namespace ${namespace} was deleted`, { namespace });
+}
+
 /** Lock key for the namespace tree itself (create/delete namespace); not a namespace key. */
 const NAMESPACE_TREE_LOCK = '\u0000namespaces';
 
-/** The store writes of one decided PutClass: the class and the subclasses FORCE mode rewrote. */
-function putClassWrites(namespace: NamespaceKey, plan: PutClassPlan): StoreWrite[] {
+/** What every event of one operation shares (§9): the writer's pCtx, its operation id, TIME_CREATED. */
+type OperationChange = Omit<ChangeEventInfo, 'derivation'>;
+
+function changeInfo(context: ClientContext | undefined, ctx: OperationContext): OperationChange {
+  return { context, operationId: ctx.operationId, timeCreated: fileTimeNow() };
+}
+
+/** 100-ns intervals between 1601-01-01 and 1970-01-01 UTC (FILETIME's epoch and Unix's). */
+const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
+
+/** TIME_CREATED: 100-ns intervals since 1601-01-01 UTC (millisecond precision). */
+function fileTimeNow(): bigint {
+  return BigInt(Date.now()) * 10_000n + FILETIME_UNIX_EPOCH;
+}
+
+/**
+ * The store writes of one decided PutClass, each with its event (§9): the class (created, or
+ * modified with the stored class as PreviousClass) and the subclasses FORCE mode rewrote (each a
+ * modification of that subclass, its stored definition as PreviousClass).
+ */
+function putClassWrites(namespace: NamespaceKey, plan: PutClassPlan, world: ClassWorld, change: OperationChange): StoreWrite[] {
+  const derivation = world.ancestors === 'missing' ? [] : world.ancestors.map((c) => c.name);
   const writes: StoreWrite[] = [
     {
       op: 'putClass',
       namespace,
       definition: plan.definition,
       previousSuperclass: plan.previous === undefined ? undefined : superclassKeyOf(plan.previous),
+      event: { ...change, derivation, previous: plan.previous },
     },
   ];
-  for (const child of plan.childRewrites) writes.push({ op: 'putClass', namespace, definition: child, previousSuperclass: superclassKeyOf(child) });
+  if (plan.childRewrites.length === 0) return writes;
+  const derivations = descendantDerivations(plan.definition, derivation, world.descendants);
+  const stored = new Map(world.descendants.map((d) => [classKey(d.name), d]));
+  for (const child of plan.childRewrites) {
+    const key = classKey(child.name);
+    writes.push({
+      op: 'putClass',
+      namespace,
+      definition: child,
+      previousSuperclass: superclassKeyOf(child),
+      event: { ...change, derivation: derivations.get(key) ?? [], previous: stored.get(key) },
+    });
+  }
   return writes;
+}
+
+/**
+ * __DERIVATION of every descendant (immediate parent first), from the root's own derivation and
+ * the descendants listed parents before children.
+ */
+function descendantDerivations(root: ClassDefinition, rootDerivation: readonly string[], descendants: readonly ClassDefinition[]): Map<ClassKey, readonly string[]> {
+  const derivations = new Map<ClassKey, readonly string[]>([[classKey(root.name), rootDerivation]]);
+  const names = new Map<ClassKey, string>([[classKey(root.name), root.name]]);
+  for (const descendant of descendants) {
+    const parent = superclassKeyOf(descendant);
+    const parentDerivation = parent === null ? undefined : derivations.get(parent);
+    if (parent === null || parentDerivation === undefined) continue;
+    derivations.set(classKey(descendant.name), [names.get(parent) ?? descendant.superclass, ...parentDerivation]);
+    names.set(classKey(descendant.name), descendant.name);
+  }
+  return derivations;
 }
 
 /** `Core/./CIM_X.mof`, `Core\\CIM_X.mof` → `Core/CIM_X.mof`: how includes find their sources. */

@@ -12,12 +12,49 @@
  */
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
+import type { ClientContext } from '../domain/client-context';
 import type { ClassKey, NamespaceKey } from '../domain/names';
 
 /** A namespace as stored: its elements as first spelled, e.g. ['root', 'cimv2']. */
 export interface NamespaceRecord {
   readonly elements: readonly string[];
 }
+
+/**
+ * What the event log keeps about a class change besides the class itself. The store records it
+ * as given (it decides nothing about events); the service fills it in.
+ */
+export interface ChangeEventInfo {
+  /** The target's superclass chain, immediate parent first (kept so an ISA filter still works once the classes are gone). */
+  readonly derivation: readonly string[];
+  /** The writer's pCtx, forwarded unchanged. */
+  readonly context: ClientContext | undefined;
+  /** The writing call's wbem-operation-id. */
+  readonly operationId: string;
+  /** TIME_CREATED: 100-ns intervals since 1601-01-01 UTC. */
+  readonly timeCreated: bigint;
+}
+
+/** One class change as the event log holds it (__ClassCreationEvent / Modification / Deletion). */
+export interface ClassEventRecord extends ChangeEventInfo {
+  /** The store revision of the change. */
+  readonly revision: bigint;
+  readonly kind: 'created' | 'modified' | 'deleted';
+  readonly namespace: NamespaceKey;
+  /** The class as written (local members), or as it was when deleted. */
+  readonly target: ClassDefinition;
+  /** The class before a modification. */
+  readonly previous?: ClassDefinition;
+}
+
+/** Default of the stores' `eventRetention` option: how many of the newest revisions' events the log keeps. */
+export const DEFAULT_EVENT_RETENTION = 100_000;
+
+/**
+ * The revision a class written before revisions existed reports (schema version 1 records). Not 0:
+ * 0 means "no such class" to expected_revision; a store that holds such classes opens at revision 1.
+ */
+export const LEGACY_CLASS_REVISION = 1n;
 
 export type StoreWrite =
   | {
@@ -39,6 +76,11 @@ export type StoreWrite =
        * a stored root class. The adapter moves the child-index entry when it differs.
        */
       readonly previousSuperclass: ClassKey | null | undefined;
+      /**
+       * Present: append a log record in the same atomic batch — 'created' when `previous` is
+       * undefined, else 'modified' with `previous` as PreviousClass.
+       */
+      readonly event?: ChangeEventInfo & { readonly previous: ClassDefinition | undefined };
     }
   | {
       /** Creates or replaces the namespace's declaration of one qualifier (by folded name). */
@@ -52,6 +94,8 @@ export type StoreWrite =
       readonly className: ClassKey;
       /** The stored superclass (null for a root class), to remove the child-index entry. */
       readonly superclass: ClassKey | null;
+      /** Present: append a 'deleted' log record for `target` (the class as stored) in the same atomic batch. */
+      readonly event?: ChangeEventInfo & { readonly target: ClassDefinition };
     }
   | {
       /** Creates or replaces a static instance, filed under its own class and canonical key. */
@@ -87,6 +131,11 @@ export interface ClassStore {
 
   /** The stored definition (local members), looked up by folded name. */
   getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined>;
+  /**
+   * The class's mod revision: the store revision of its last write (LEGACY_CLASS_REVISION for a
+   * class written before revisions existed); undefined when there is no such class.
+   */
+  getClassRevision(namespace: NamespaceKey, className: ClassKey): Promise<bigint | undefined>;
   /** Direct subclasses of `parent` (null = the root classes), in key order. */
   listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]>;
   /** Every class of the namespace, in key order. */
@@ -104,8 +153,44 @@ export interface ClassStore {
   /**
    * Applies every write or none. Writes are visible to reads when this returns; the promise
    * resolves when they are durable. Rejects with StoreError; never checks a WMI rule.
+   *
+   * Each putClass and deleteClass write gets the next store revision, assigned here in commit
+   * order, so `revision` read right after this returns is the revision of the commit's last class
+   * change. Its log records (writes with `event`) go into the same atomic batch.
    */
   commit(writes: readonly StoreWrite[]): Promise<void>;
+
+  /**
+   * The store revision: that of the last visible class change (0 for a store that never had
+   * one). Store-wide, increasing, never reused; survives a restart.
+   */
+  readonly revision: bigint;
+  /**
+   * The event log holds every event with a revision from this one on (retention dropped those
+   * below). A watcher that has seen revision R misses nothing when R >= firstRetainedRevision - 1.
+   */
+  readonly firstRetainedRevision: bigint;
+  /**
+   * Durable log records of one namespace with a revision above `afterRevision`, in revision
+   * order, at most `limit` of them (a page: ask again after the last one).
+   */
+  readEvents(namespace: NamespaceKey, afterRevision: bigint, limit: number): Promise<readonly ClassEventRecord[]>;
+  /**
+   * Calls `listener` once per durable batch with its log records, in revision order, before the
+   * batch's commits resolve. The listener must not throw. Returns the unsubscribe function.
+   */
+  onDurableEvents(listener: (events: readonly ClassEventRecord[]) => void): () => void;
+}
+
+/** Hands one durable batch's records to each listener; a listener that throws breaks its contract and is skipped, never the store. */
+export function publishEvents(listeners: Iterable<(events: readonly ClassEventRecord[]) => void>, events: readonly ClassEventRecord[]): void {
+  for (const listener of listeners) {
+    try {
+      listener(events);
+    } catch {
+      // The store has no logger and must not fail a durable commit over a listener's bug.
+    }
+  }
 }
 
 export type StoreErrorCode =

@@ -6,6 +6,8 @@
  *   c!<namespace>!<class>              → class record (the stored ClassDefinition)
  *   q!<namespace>!<qualifier>          → qualifier declaration
  *   o!<namespace>!<class>!<key>        → static instance of exactly that class (key: canonical)
+ *   e!<revision, 20 digits>            → event log record (ordered by revision)
+ *   m!revisions                        → [store revision, first retained revision]
  * so a namespace's classes and its whole content are prefix scans. Which classes exist and which
  * are whose children is derived from the class records themselves (their superclass field), once
  * per namespace on first use, and kept in memory with every commit: one LevelDB write per class
@@ -19,26 +21,40 @@
  * next single batch (group commit): one fsync covers many operations, and each operation is still
  * all-or-nothing because a LevelDB batch is. A failed synced batch fails the store (STORE_FAILED):
  * writes that readers already saw can no longer be promised, so nothing more is acknowledged.
+ *
+ * Revisions and the event log: each class change gets the next revision at the commit point and
+ * its class record keeps it; its log record, the revisions record and the deletion of the log
+ * records that fall out of retention go into the commit's batch, so a crash leaves the class, its
+ * event and the revision together or none of them. Log records are read from disk only: what
+ * `readEvents` returns is durable, as what `onDurableEvents` publishes (after the synced batch).
+ * Retention is by revision: the records of the newest `eventRetention` revisions are kept (every
+ * class change the service makes has a record, so that is the newest N events); the deletions are
+ * computed from the revisions, with no read, and ride in the batch of the commit that pushes them
+ * out.
  */
 import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
-import { StoreError, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
+import { DEFAULT_EVENT_RETENTION, LEGACY_CLASS_REVISION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
+import { checkRetention } from './memory-class-store';
 import {
   decodeClass,
+  decodeEvent,
   decodeInstance,
   decodeNamespace,
   decodeQualifierDeclaration,
+  decodeRevisions,
   encodeClass,
+  encodeEvent,
   encodeInstance,
   encodeNamespace,
   encodeQualifierDeclaration,
+  encodeRevisions,
+  isEventOf,
   superclassOfEncodedClass,
+  type StoredClass,
 } from './record-codec';
-
-/** Every kind of record, decoded. */
-type Decoded = ClassDefinition | NamespaceRecord | QualifierDeclaration | StoredInstance;
 
 type Op = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'del'; readonly key: string };
 
@@ -49,14 +65,32 @@ interface OverlayEntry {
   readonly seq: number;
 }
 
+type Decoded = StoredClass | NamespaceRecord | QualifierDeclaration | StoredInstance;
+
 type QueuedStep =
   | { readonly kind: 'op'; readonly op: Op; readonly seq: number }
   | { readonly kind: 'wipe'; readonly prefixes: readonly string[]; readonly seq: number };
 
 interface QueuedCommit {
   readonly steps: readonly QueuedStep[];
+  /** Its log records, published once the batch is synced. */
+  readonly events: readonly ClassEventRecord[];
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
+}
+
+/** One step of a planned commit; `decoded` undefined = not a record reads see (log, revisions). */
+type PlannedStep = { kind: 'op'; op: Op; decoded?: Decoded | null } | { kind: 'wipe'; prefixes: string[] };
+
+/** The log record of a class change, when the write asks for one. */
+function eventOf(write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>, revision: bigint): ClassEventRecord | undefined {
+  if (write.event === undefined) return undefined;
+  if (write.op === 'deleteClass') {
+    const { target, ...info } = write.event;
+    return { ...info, revision, kind: 'deleted', namespace: write.namespace, target };
+  }
+  const { previous, ...info } = write.event;
+  return { ...info, revision, kind: previous === undefined ? 'created' : 'modified', namespace: write.namespace, target: write.definition, ...(previous === undefined ? {} : { previous }) };
 }
 
 /** Read-only counters, for metrics and tests. */
@@ -80,6 +114,9 @@ const classRecordKey = (ns: NamespaceKey, name: ClassKey): string => `c!${ns}!${
 const qualifierKey = (ns: NamespaceKey, name: string): string => `q!${ns}!${name.toLowerCase()}`;
 const instancePrefix = (ns: NamespaceKey, className: ClassKey): string => `o!${ns}!${className}!`;
 const instanceRecordKey = (ns: NamespaceKey, className: ClassKey, key: string): string => `${instancePrefix(ns, className)}${key}`;
+/** Fixed width, so key order is revision order (2^64 has 20 digits). */
+const eventKey = (revision: bigint): string => `e!${revision.toString().padStart(20, '0')}`;
+const REVISIONS_KEY = 'm!revisions';
 
 /** Classes of one namespace: each class's superclass key ('' for a root class), and the reverse. */
 interface ClassIndex {
@@ -130,14 +167,27 @@ export class LevelClassStore implements ClassStore {
   readonly #journals = new Map<NamespaceKey, IndexChange[]>();
   #stats = { batches: 0, commits: 0, lastSyncMs: 0 };
   #observer: BatchObserver | undefined;
+  #revision = 0n;
+  #firstRetained = 1n;
+  readonly #retention: bigint;
+  readonly #listeners = new Set<(events: readonly ClassEventRecord[]) => void>();
 
-  constructor(location: string, options: { onBatch?: BatchObserver } = {}) {
+  constructor(location: string, options: { onBatch?: BatchObserver; eventRetention?: number } = {}) {
     this.#location = location;
     this.#observer = options.onBatch;
+    this.#retention = BigInt(checkRetention(options.eventRetention ?? DEFAULT_EVENT_RETENTION));
   }
 
   get isOpen(): boolean {
     return this.#open;
+  }
+
+  get revision(): bigint {
+    return this.#revision;
+  }
+
+  get firstRetainedRevision(): bigint {
+    return this.#firstRetained;
   }
 
   get stats(): LevelStoreStats {
@@ -155,6 +205,22 @@ export class LevelClassStore implements ClassStore {
         throw new StoreError('STORE_LOCKED', `data directory ${this.#location} is in use by another process`, { cause: error });
       }
       throw new StoreError('STORE_NOT_OPEN', `cannot open data directory ${this.#location}`, { cause: error });
+    }
+    try {
+      const revisions = await db.get(REVISIONS_KEY);
+      if (revisions !== undefined) {
+        ({ revision: this.#revision, firstRetained: this.#firstRetained } = decodeRevisions(revisions, REVISIONS_KEY));
+      } else {
+        // A new store, or one written before revisions: its classes (if any) are LEGACY_CLASS_REVISION,
+        // and no event of them was ever logged.
+        let hasClasses = false;
+        for await (const _key of db.keys({ gte: 'c!', lt: `c!${END}`, limit: 1 })) hasClasses = true;
+        this.#revision = hasClasses ? LEGACY_CLASS_REVISION : 0n;
+        this.#firstRetained = this.#revision + 1n;
+      }
+    } catch (error) {
+      await db.close();
+      throw error;
     }
     this.#db = db;
     this.#failed = undefined;
@@ -259,12 +325,38 @@ export class LevelClassStore implements ClassStore {
   }
 
   async getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
+    return (await this.#getStoredClass(namespace, className))?.definition;
+  }
+
+  async getClassRevision(namespace: NamespaceKey, className: ClassKey): Promise<bigint | undefined> {
+    return (await this.#getStoredClass(namespace, className))?.revision;
+  }
+
+  async #getStoredClass(namespace: NamespaceKey, className: ClassKey): Promise<StoredClass | undefined> {
     const key = classRecordKey(namespace, className);
     if (this.#pending(key) === undefined && !this.#cache.has(key)) {
       const index = await this.#classIndex(namespace);
       if (!index.parentOf.has(className)) return undefined;
     }
     return this.#get(key, decodeClass);
+  }
+
+  async readEvents(namespace: NamespaceKey, afterRevision: bigint, limit: number): Promise<readonly ClassEventRecord[]> {
+    const db = this.#readyDb();
+    const found: ClassEventRecord[] = [];
+    if (limit <= 0) return found;
+    // From disk only: what is there is durable (see the header).
+    for await (const [key, value] of db.iterator({ gt: eventKey(afterRevision), lt: `e!${END}` })) {
+      if (!isEventOf(value, namespace)) continue;
+      found.push(decodeEvent(value, key, BigInt(key.slice(2))));
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  onDurableEvents(listener: (events: readonly ClassEventRecord[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The namespace's ClassIndex, derived from its class records on first use. */
@@ -279,7 +371,7 @@ export class LevelClassStore implements ClassStore {
       (found) => {
         const index: ClassIndex = { parentOf: new Map(), children: new Map() };
         for (const [key, value] of found) {
-          const superclass = typeof value === 'string' ? superclassOfEncodedClass(value, key) : (value.decoded as ClassDefinition).superclass;
+          const superclass = typeof value === 'string' ? superclassOfEncodedClass(value, key) : (value.decoded as StoredClass).definition.superclass;
           applyIndexChange(index, { key: key.slice(prefix.length), parent: superclass === '' ? '' : classKey(superclass) });
         }
         for (const change of journal) applyIndexChange(index, change);
@@ -316,7 +408,7 @@ export class LevelClassStore implements ClassStore {
 
   async listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
     return [...(await this.#scan(`c!${namespace}!`)).entries()].map(([key, value]) =>
-      typeof value === 'string' ? decodeClass(value, key) : (value.decoded as ClassDefinition),
+      (typeof value === 'string' ? decodeClass(value, key) : (value.decoded as StoredClass)).definition,
     );
   }
 
@@ -342,8 +434,17 @@ export class LevelClassStore implements ClassStore {
   commit(writes: readonly StoreWrite[]): Promise<void> {
     try {
       this.#readyDb();
-      // Encode everything first: a write that cannot be encoded leaves nothing visible.
-      const planned = writes.map((write) => this.#plan(write));
+      // Encode everything first: a write that cannot be encoded leaves nothing visible (and takes
+      // no revision).
+      let revision = this.#revision;
+      const events: ClassEventRecord[] = [];
+      const planned = writes.map((write) => {
+        if (write.op !== 'putClass' && write.op !== 'deleteClass') return this.#plan(write, 0n);
+        const event = eventOf(write, ++revision);
+        if (event !== undefined) events.push(event);
+        return this.#plan(write, revision, event);
+      });
+      if (revision !== this.#revision) planned.push(this.#planRevisions(revision));
       for (const write of writes) {
         if (write.op === 'putClass') {
           const parent = write.definition.superclass === '' ? '' : classKey(write.definition.superclass);
@@ -360,14 +461,17 @@ export class LevelClassStore implements ClassStore {
             for (const prefix of step.prefixes) for (const key of this.#cache.keys()) if (key.startsWith(prefix)) this.#cache.delete(key);
             steps.push({ kind: 'wipe', prefixes: step.prefixes, seq });
           } else {
-            this.#overlay.set(step.op.key, { value: step.op.type === 'put' ? step.op.value : null, decoded: step.decoded, seq });
-            this.#cache.delete(step.op.key);
+            // Log and revisions records are read from disk only: they need no overlay entry.
+            if (step.decoded !== undefined) {
+              this.#overlay.set(step.op.key, { value: step.op.type === 'put' ? step.op.value : null, decoded: step.decoded, seq });
+              this.#cache.delete(step.op.key);
+            }
             steps.push({ kind: 'op', op: step.op, seq });
           }
         }
       }
       return new Promise<void>((resolve, reject) => {
-        this.#queue.push({ steps, resolve, reject });
+        this.#queue.push({ steps, events, resolve, reject });
         this.#flushing ??= this.#flush();
       });
     } catch (error) {
@@ -375,7 +479,24 @@ export class LevelClassStore implements ClassStore {
     }
   }
 
-  #plan(write: StoreWrite): ({ kind: 'op'; op: Op; decoded: Decoded | null } | { kind: 'wipe'; prefixes: string[] })[] {
+  /**
+   * The revisions record, and the deletion of the log records the new revision pushes out of
+   * retention (computed, not read: a revision without a record costs one tombstone).
+   */
+  #planRevisions(revision: bigint): PlannedStep[] {
+    const steps: PlannedStep[] = [];
+    const first = revision - this.#retention + 1n;
+    if (first > this.#firstRetained) {
+      for (let dropped = this.#firstRetained; dropped < first; dropped++) steps.push({ kind: 'op', op: { type: 'del', key: eventKey(dropped) } });
+      this.#firstRetained = first;
+    }
+    this.#revision = revision;
+    steps.push({ kind: 'op', op: { type: 'put', key: REVISIONS_KEY, value: encodeRevisions(revision, this.#firstRetained) } });
+    return steps;
+  }
+
+  #plan(write: StoreWrite, revision: bigint, event?: ClassEventRecord): PlannedStep[] {
+    const logged: PlannedStep[] = event === undefined ? [] : [{ kind: 'op', op: { type: 'put', key: eventKey(revision), value: encodeEvent(event) } }];
     switch (write.op) {
       case 'putNamespace':
         return [{ kind: 'op', op: { type: 'put', key: nsKey(write.namespace), value: encodeNamespace(write.record) }, decoded: write.record }];
@@ -384,13 +505,15 @@ export class LevelClassStore implements ClassStore {
           { kind: 'op', op: { type: 'del', key: nsKey(write.namespace) }, decoded: null },
           { kind: 'wipe', prefixes: [`c!${write.namespace}!`, `i!${write.namespace}!`, `q!${write.namespace}!`, `o!${write.namespace}!`] },
         ];
-      case 'putClass':
-        // The child index is derived from this record (see the header): one write.
-        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value: encodeClass(write.definition) }, decoded: write.definition }];
+      case 'putClass': {
+        // The child index is derived from this record (see the header): one write (plus its event).
+        const stored: StoredClass = { definition: write.definition, revision };
+        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value: encodeClass(stored) }, decoded: stored }, ...logged];
+      }
       case 'putQualifier':
         return [{ kind: 'op', op: { type: 'put', key: qualifierKey(write.namespace, write.declaration.name), value: encodeQualifierDeclaration(write.declaration) }, decoded: write.declaration }];
       case 'deleteClass':
-        return [{ kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null }];
+        return [{ kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null }, ...logged];
       case 'putInstance':
         return [{ kind: 'op', op: { type: 'put', key: instanceRecordKey(write.namespace, write.className, write.key), value: encodeInstance(write.instance) }, decoded: write.instance }];
       case 'deleteInstance':
@@ -448,6 +571,8 @@ export class LevelClassStore implements ClassStore {
           }
         }
         this.#observer?.({ commits: group.length, ops: batch.size, syncMs });
+        const events = group.flatMap((commit) => commit.events);
+        if (events.length > 0) publishEvents(this.#listeners, events);
         for (const commit of group) commit.resolve();
       }
     } finally {

@@ -1,18 +1,19 @@
 /**
  * The in-memory ClassStore: Maps of records plus a child index, real code of its own (not level
  * over memory-level), so the one contract suite exercises two implementations. Commits apply
- * synchronously; "durable" is immediate.
+ * synchronously; "durable" is immediate, and the event listeners hear of a commit in a microtask
+ * (before the committer's await continues), as they would after a synced batch.
  */
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
-import { StoreError, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
+import { DEFAULT_EVENT_RETENTION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
 
 const ROOT = '';
 
 interface NamespaceData {
   record: NamespaceRecord;
-  classes: Map<ClassKey, ClassDefinition>;
+  classes: Map<ClassKey, { readonly definition: ClassDefinition; readonly revision: bigint }>;
   /** parent key ('' for root classes) → child keys */
   children: Map<string, Set<ClassKey>>;
   /** folded name → declaration */
@@ -21,12 +22,35 @@ interface NamespaceData {
   instances: Map<ClassKey, Map<string, StoredInstance>>;
 }
 
+export interface MemoryClassStoreOptions {
+  /** The event log keeps the events of the newest this many revisions (default DEFAULT_EVENT_RETENTION). */
+  readonly eventRetention?: number;
+}
+
 export class MemoryClassStore implements ClassStore {
   #open = false;
   #namespaces = new Map<NamespaceKey, NamespaceData>();
+  #revision = 0n;
+  #firstRetained = 1n;
+  /** The event log, in revision order. */
+  #events: ClassEventRecord[] = [];
+  readonly #retention: bigint;
+  readonly #listeners = new Set<(events: readonly ClassEventRecord[]) => void>();
+
+  constructor(options: MemoryClassStoreOptions = {}) {
+    this.#retention = BigInt(checkRetention(options.eventRetention ?? DEFAULT_EVENT_RETENTION));
+  }
 
   get isOpen(): boolean {
     return this.#open;
+  }
+
+  get revision(): bigint {
+    return this.#revision;
+  }
+
+  get firstRetainedRevision(): bigint {
+    return this.#firstRetained;
   }
 
   async open(): Promise<void> {
@@ -53,7 +77,27 @@ export class MemoryClassStore implements ClassStore {
 
   async getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
     this.#check();
-    return this.#namespaces.get(namespace)?.classes.get(className);
+    return this.#namespaces.get(namespace)?.classes.get(className)?.definition;
+  }
+
+  async getClassRevision(namespace: NamespaceKey, className: ClassKey): Promise<bigint | undefined> {
+    this.#check();
+    return this.#namespaces.get(namespace)?.classes.get(className)?.revision;
+  }
+
+  async readEvents(namespace: NamespaceKey, afterRevision: bigint, limit: number): Promise<readonly ClassEventRecord[]> {
+    this.#check();
+    const found: ClassEventRecord[] = [];
+    for (const event of this.#events) {
+      if (found.length >= limit) break;
+      if (event.revision > afterRevision && event.namespace === namespace) found.push(event);
+    }
+    return found;
+  }
+
+  onDurableEvents(listener: (events: readonly ClassEventRecord[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   async listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
@@ -63,8 +107,8 @@ export class MemoryClassStore implements ClassStore {
 
   async listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
     this.#check();
-    const classes = this.#namespaces.get(namespace)?.classes ?? new Map<ClassKey, ClassDefinition>();
-    return [...classes.entries()].sort(([a], [b]) => compare(a, b)).map(([, definition]) => definition);
+    const classes = [...(this.#namespaces.get(namespace)?.classes ?? [])];
+    return classes.sort(([a], [b]) => compare(a, b)).map(([, stored]) => stored.definition);
   }
 
   async listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
@@ -105,24 +149,43 @@ export class MemoryClassStore implements ClassStore {
           throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
         }
       }
-      for (const write of writes) this.#apply(write);
+      const events: ClassEventRecord[] = [];
+      for (const write of writes) {
+        const event = this.#apply(write);
+        if (event !== undefined) events.push(event);
+      }
+      this.#trim();
+      if (events.length > 0 && this.#listeners.size > 0) {
+        const listeners = [...this.#listeners];
+        queueMicrotask(() => publishEvents(listeners, events));
+      }
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  #apply(write: StoreWrite): void {
+  /** Keeps the events of the newest `retention` revisions. */
+  #trim(): void {
+    const first = this.#revision - this.#retention + 1n;
+    if (first <= this.#firstRetained) return;
+    this.#firstRetained = first;
+    const keep = this.#events.findIndex((event) => event.revision >= first);
+    this.#events = keep < 0 ? [] : this.#events.slice(keep);
+  }
+
+  /** Applies one write; a class change gets the next revision and, with `event`, a log record (returned). */
+  #apply(write: StoreWrite): ClassEventRecord | undefined {
     switch (write.op) {
       case 'putNamespace': {
         const existing = this.#namespaces.get(write.namespace);
         if (existing !== undefined) existing.record = write.record;
         else this.#namespaces.set(write.namespace, { record: write.record, classes: new Map(), children: new Map(), qualifiers: new Map(), instances: new Map() });
-        return;
+        return undefined;
       }
       case 'deleteNamespace':
         this.#namespaces.delete(write.namespace);
-        return;
+        return undefined;
       case 'putClass': {
         const data = this.#namespaces.get(write.namespace) as NamespaceData;
         const key = classKey(write.definition.name);
@@ -131,19 +194,26 @@ export class MemoryClassStore implements ClassStore {
         let siblings = data.children.get(parent);
         if (siblings === undefined) data.children.set(parent, (siblings = new Set()));
         siblings.add(key);
-        data.classes.set(key, write.definition);
-        return;
+        const revision = ++this.#revision;
+        data.classes.set(key, { definition: write.definition, revision });
+        if (write.event === undefined) return undefined;
+        const { previous, ...info } = write.event;
+        return this.#log({ ...info, revision, kind: previous === undefined ? 'created' : 'modified', namespace: write.namespace, target: write.definition, ...(previous === undefined ? {} : { previous }) });
       }
       case 'putQualifier':
         (this.#namespaces.get(write.namespace) as NamespaceData).qualifiers.set(write.declaration.name.toLowerCase(), write.declaration);
-        return;
+        return undefined;
       case 'deleteClass': {
+        const revision = ++this.#revision;
         const data = this.#namespaces.get(write.namespace);
-        if (data === undefined) return;
-        data.classes.delete(write.className);
-        data.children.get(write.superclass ?? ROOT)?.delete(write.className);
-        data.children.delete(write.className);
-        return;
+        if (data !== undefined) {
+          data.classes.delete(write.className);
+          data.children.get(write.superclass ?? ROOT)?.delete(write.className);
+          data.children.delete(write.className);
+        }
+        if (write.event === undefined) return undefined;
+        const { target, ...info } = write.event;
+        return this.#log({ ...info, revision, kind: 'deleted', namespace: write.namespace, target });
       }
       case 'putInstance': {
         const instances = (this.#namespaces.get(write.namespace) as NamespaceData).instances;
@@ -160,8 +230,19 @@ export class MemoryClassStore implements ClassStore {
       }
     }
   }
+
+  #log(event: ClassEventRecord): ClassEventRecord {
+    this.#events.push(event);
+    return event;
+  }
 }
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The retention must keep at least the newest revision's events. */
+export function checkRetention(retention: number): number {
+  if (!Number.isSafeInteger(retention) || retention < 1) throw new RangeError(`eventRetention must be a positive integer, got ${retention}`);
+  return retention;
 }

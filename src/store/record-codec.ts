@@ -14,13 +14,25 @@
  *   instance   [className, [[propertyName, value], …]]
  *   value      null | [kind, payload]: kinds b s u r S d R c o a; sint/uint payloads are decimal
  *              strings (64-bit exact); a real that JSON cannot hold (NaN, ±Infinity, -0) is a string.
+ *   event      [namespace, kind (c|m|d), target class, previous class | null, derivation[],
+ *              context [[name, value], …] | null, operationId, timeCreated (decimal)]
+ *   revisions  [store revision, first retained revision] (decimal strings)
+ *
+ * Versions: 2 added the class record's mod revision as a decimal string `r` after the body
+ * (`{"v":2,"body":[…],"r":"42"}`), the event log and the revisions record. Version 1 records
+ * (namespaces, qualifier declarations and classes without `r`) have the same bodies and are still
+ * read: their classes report LEGACY_CLASS_REVISION. Nothing is rewritten on open.
  */
 import type { CimValue, ClassDefinition, MethodDef, ParameterDef, PropertyDef, QualifierDeclaration, QualifierDef } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
-import { StoreError, type NamespaceRecord } from './class-store';
+import type { ClientContext } from '../domain/client-context';
+import type { NamespaceKey } from '../domain/names';
+import { LEGACY_CLASS_REVISION, StoreError, type ClassEventRecord, type NamespaceRecord } from './class-store';
 
-/** Bump with a migration when the stored shape changes. */
-export const SCHEMA_VERSION = 1;
+/** Bump with a migration (or a reader of the old form) when the stored shape changes. */
+export const SCHEMA_VERSION = 2;
+/** Versions still read (see the header). */
+const READABLE_VERSIONS: readonly unknown[] = [1, 2];
 
 type Packed = unknown[];
 
@@ -124,23 +136,39 @@ function unpackClass(packed: unknown): ClassDefinition {
   };
 }
 
-function decodeEnvelope(text: string, what: string): unknown {
-  let envelope: { v?: unknown; body?: unknown };
+interface Envelope {
+  readonly v?: unknown;
+  readonly body?: unknown;
+  /** A class record's mod revision (version 2). */
+  readonly r?: unknown;
+}
+
+function readEnvelope(text: string, what: string): Envelope {
+  let envelope: Envelope;
   try {
-    envelope = JSON.parse(text) as { v?: unknown; body?: unknown };
+    envelope = JSON.parse(text) as Envelope;
   } catch (cause) {
     throw new StoreError('STORE_CORRUPT_RECORD', `${what}: not a readable record`, { cause });
   }
-  if (envelope.v !== SCHEMA_VERSION) {
-    throw new StoreError('STORE_CORRUPT_RECORD', `${what}: schema version ${String(envelope.v)} is not ${SCHEMA_VERSION}`);
+  if (!READABLE_VERSIONS.includes(envelope.v)) {
+    throw new StoreError('STORE_CORRUPT_RECORD', `${what}: schema version ${String(envelope.v)} is not one of ${READABLE_VERSIONS.join(', ')}`);
   }
-  return envelope.body;
+  return envelope;
 }
 
-export const encodeClass = (definition: ClassDefinition): string => JSON.stringify({ v: SCHEMA_VERSION, body: packClass(definition) });
+const decodeEnvelope = (text: string, what: string): unknown => readEnvelope(text, what).body;
 
-/** `{"v":1,"body":["Name","Superclass",…`: the head of every class record encodeClass writes. */
-const CLASS_HEAD = /^\{"v":1,"body":\["(?:[^"\\]|\\.)*","((?:[^"\\]|\\.)*)"/;
+/** A class record as stored: the definition and its mod revision. */
+export interface StoredClass {
+  readonly definition: ClassDefinition;
+  readonly revision: bigint;
+}
+
+export const encodeClass = (stored: StoredClass): string =>
+  JSON.stringify({ v: SCHEMA_VERSION, body: packClass(stored.definition), r: stored.revision.toString() });
+
+/** `{"v":2,"body":["Name","Superclass",…`: the head of every class record (versions 1 and 2). */
+const CLASS_HEAD = /^\{"v":[12],"body":\["(?:[^"\\]|\\.)*","((?:[^"\\]|\\.)*)"/;
 
 /**
  * A class record's superclass without decoding the record (building a namespace's class index
@@ -148,14 +176,16 @@ const CLASS_HEAD = /^\{"v":1,"body":\["(?:[^"\\]|\\.)*","((?:[^"\\]|\\.)*)"/;
  */
 export function superclassOfEncodedClass(text: string, key: string): string {
   const head = CLASS_HEAD.exec(text);
-  if (head === null || head[1] === undefined) return decodeClass(text, key).superclass;
+  if (head === null || head[1] === undefined) return decodeClass(text, key).definition.superclass;
   return head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1];
 }
 
-export function decodeClass(text: string, key: string): ClassDefinition {
-  const body = decodeEnvelope(text, key);
+export function decodeClass(text: string, key: string): StoredClass {
+  const envelope = readEnvelope(text, key);
   try {
-    return unpackClass(body);
+    const definition = unpackClass(envelope.body);
+    // Version 1 records predate revisions (see the header).
+    return { definition, revision: envelope.r === undefined ? LEGACY_CLASS_REVISION : BigInt(envelope.r as string) };
   } catch (cause) {
     if (cause instanceof StoreError) throw cause;
     throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged class record`, { cause });
@@ -198,5 +228,80 @@ export function decodeInstance(text: string, key: string): StoredInstance {
     };
   } catch (cause) {
     throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged instance record`, { cause });
+  }
+}
+
+// ---- the event log ------------------------------------------------------------------------------
+
+const KIND_CODES = { created: 'c', modified: 'm', deleted: 'd' } as const;
+const KINDS_BY_CODE: Readonly<Record<string, ClassEventRecord['kind']>> = { c: 'created', m: 'modified', d: 'deleted' };
+
+function packContext(context: ClientContext | undefined): Packed | null {
+  return context === undefined ? null : [...context].map(([name, value]) => [name, packValue(value)]);
+}
+
+function unpackContext(packed: unknown): ClientContext | undefined {
+  if (packed === null) return undefined;
+  return new Map((packed as [string, unknown][]).map(([name, value]) => [name, unpackValue(value)]));
+}
+
+/** A log record's value; its revision is its key. */
+export const encodeEvent = (event: ClassEventRecord): string =>
+  JSON.stringify({
+    v: SCHEMA_VERSION,
+    body: [
+      event.namespace,
+      KIND_CODES[event.kind],
+      packClass(event.target),
+      event.previous === undefined ? null : packClass(event.previous),
+      event.derivation,
+      packContext(event.context),
+      event.operationId,
+      event.timeCreated.toString(),
+    ],
+  });
+
+export function decodeEvent(text: string, key: string, revision: bigint): ClassEventRecord {
+  const body = decodeEnvelope(text, key);
+  if (!Array.isArray(body) || body.length !== 8) throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`);
+  const [namespace, kind, target, previous, derivation, context, operationId, timeCreated] = body as [string, string, unknown, unknown, string[], unknown, string, string];
+  try {
+    const decodedKind = KINDS_BY_CODE[kind];
+    if (decodedKind === undefined) throw corrupt(`event kind ${kind}`);
+    return {
+      revision,
+      kind: decodedKind,
+      namespace: namespace as NamespaceKey,
+      target: unpackClass(target),
+      ...(previous === null ? {} : { previous: unpackClass(previous) }),
+      derivation,
+      context: unpackContext(context),
+      operationId,
+      timeCreated: BigInt(timeCreated),
+    };
+  } catch (cause) {
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`, { cause });
+  }
+}
+
+/** `{"v":2,"body":["root\\cimv2",…`: a log record's namespace, read without decoding the record. */
+const EVENT_HEAD = /^\{"v":2,"body":\["((?:[^"\\]|\\.)*)"/;
+
+/** Whether an encoded log record is of `namespace` (replays skip other namespaces' records unread). */
+export function isEventOf(text: string, namespace: NamespaceKey): boolean {
+  const head = EVENT_HEAD.exec(text);
+  return head?.[1] === JSON.stringify(namespace).slice(1, -1);
+}
+
+export const encodeRevisions = (revision: bigint, firstRetained: bigint): string =>
+  JSON.stringify({ v: SCHEMA_VERSION, body: [revision.toString(), firstRetained.toString()] });
+
+export function decodeRevisions(text: string, key: string): { revision: bigint; firstRetained: bigint } {
+  const body = decodeEnvelope(text, key);
+  if (!Array.isArray(body) || body.length !== 2) throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged revisions record`);
+  try {
+    return { revision: BigInt(body[0] as string), firstRetained: BigInt(body[1] as string) };
+  } catch (cause) {
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged revisions record`, { cause });
   }
 }

@@ -24,7 +24,7 @@ test('CompileMof streams one progress event per class, then SetStatus with the n
   expect(call.messages.map((m) => m.event)).toEqual([
     { $case: 'progress', progress: { current: 1, total: 2, message: 'Ex_Mof' } },
     { $case: 'progress', progress: { current: 2, total: 2, message: 'Ex_MofChild' } },
-    { $case: 'status', status: { hresult: WbemStatus.WBEM_S_NO_ERROR, param: '\\\\TESTHOST\\root\\cimv2' } },
+    { $case: 'status', status: { hresult: WbemStatus.WBEM_S_NO_ERROR, param: '\\\\TESTHOST\\root\\cimv2', revision: 2n } },
   ]);
   expect(call.end.code).toBe(Code.OK);
   const read = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_MofChild', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));

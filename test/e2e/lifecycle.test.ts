@@ -172,7 +172,7 @@ describe('external clients and the command line', () => {
       const body = JSON.stringify({ namespace: 'root/cimv2', flags: 130, object: { class_name: 'Buf_Widget', properties: [{ name: 'Id', type: 'CIM_STRING', qualifiers: [{ name: 'Key', value: { boolean: true } }] }] } });
       const created = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', body, `${url}/wbem.v1.WbemServices/PutClassAsync`]);
       const events = created.stdout.trim().split(/\n(?=\{)/).map((chunk) => JSON.parse(chunk) as Record<string, unknown>);
-      expect(events.at(-1)).toEqual({ status: { param: '\\\\BUFHOST\\root\\cimv2:Buf_Widget' } });
+      expect(events.at(-1)).toEqual({ status: { param: '\\\\BUFHOST\\root\\cimv2:Buf_Widget', revision: '1' } });
       expect(events.filter((e) => 'progress' in e)).toHaveLength(4);
       const again = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', body, `${url}/wbem.v1.WbemServices/PutClassAsync`]).then(
         () => undefined,

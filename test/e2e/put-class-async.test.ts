@@ -44,7 +44,7 @@ describe('PutClassAsync over gRPC', () => {
       '4/4',
       'status',
     ]);
-    expect(tr.messages.at(-1)).toEqual({ event: { $case: 'status', status: { hresult: WbemStatus.WBEM_S_NO_ERROR, param: '\\\\TESTHOST\\root\\cimv2:Ex_Widget' } } });
+    expect(tr.messages.at(-1)).toEqual({ event: { $case: 'status', status: { hresult: WbemStatus.WBEM_S_NO_ERROR, param: '\\\\TESTHOST\\root\\cimv2:Ex_Widget', revision: 1n } } });
     expect(tr.end).toMatchObject({ code: Code.OK, trailers: { 'wbem-hresult': '0x00000000', 'wbem-status': 'WBEM_S_NO_ERROR' } });
   });
 
@@ -125,7 +125,7 @@ describe('PutClassAsync over gRPC', () => {
 describe('reads and writes besides PutClassAsync', () => {
   test('PutClass (unary) returns the path, or the failure with the three encodings', async () => {
     const ok = await unary((cb) => t.client.putClass({ namespace: 'root/cimv2', object: keyed('Ex_Unary'), flags: 0 }, new Metadata(), deadline(), cb));
-    expect(responseOf(ok)).toEqual({ path: '\\\\TESTHOST\\root\\cimv2:Ex_Unary' });
+    expect(responseOf(ok)).toEqual({ path: '\\\\TESTHOST\\root\\cimv2:Ex_Unary', revision: 1n });
     const again = failureOf(await unary((cb) => t.client.putClass({ namespace: 'root/cimv2', object: keyed('Ex_Unary'), flags: CREATE_ONLY }, new Metadata(), deadline(), cb)));
     expect(again).toMatchObject({ code: Code.ALREADY_EXISTS, trailers: { 'wbem-hresult': '0x80041019' }, errorInfo: { reason: 'WBEM_E_ALREADY_EXISTS' } });
     const sendStatus = failureOf(await unary((cb) => t.client.putClass({ namespace: 'root/cimv2', object: keyed('Ex_U2'), flags: SEND_STATUS }, new Metadata(), deadline(), cb)));

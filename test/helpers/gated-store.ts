@@ -80,6 +80,15 @@ export class GatedStore implements ClassStore {
   getInstance: ClassStore['getInstance'] = (ns, name, key) => this.inner.getInstance(ns, name, key);
   listInstances: ClassStore['listInstances'] = (ns, name) => this.inner.listInstances(ns, name);
   countInstances: ClassStore['countInstances'] = (ns, name) => this.inner.countInstances(ns, name);
+  getClassRevision: ClassStore['getClassRevision'] = (ns, name) => this.inner.getClassRevision(ns, name);
+  readEvents: ClassStore['readEvents'] = (ns, after, limit) => this.inner.readEvents(ns, after, limit);
+  onDurableEvents: ClassStore['onDurableEvents'] = (listener) => this.inner.onDurableEvents(listener);
+  get revision(): bigint {
+    return this.inner.revision;
+  }
+  get firstRetainedRevision(): bigint {
+    return this.inner.firstRetainedRevision;
+  }
   commit(writes: readonly StoreWrite[]): Promise<void> {
     const durable = this.inner.commit(writes);
     if (this.at !== 'commitDurable' || !this.#armed) return durable;

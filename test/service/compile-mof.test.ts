@@ -35,7 +35,7 @@ const THREE = 'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { uint32 Size
 test('every class of the MOF is written, with one progress event per class', async () => {
   const fixture = await serviceFixture();
   const { outcome, port } = await compile(fixture, input({ 'a.mof': THREE }));
-  expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2' });
+  expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2', revision: 3n });
   expect(port.events.filter((e) => e.kind === 'progress').map((e) => (e.kind === 'progress' ? [e.current, e.total, e.message] : []))).toEqual([
     [1, 3, 'Ex_A'],
     [2, 3, 'Ex_B'],

@@ -25,7 +25,7 @@ describe('PutClassAsync in the service', () => {
   test('with SEND_STATUS: progress 1..4 of 4, then exactly one status as the last event', async () => {
     const f = await serviceFixture();
     const { outcome, port } = await f.put(cls('Ex_Widget', '', [prop('Id', undefined, { qualifiers: [key] })]), SEND_STATUS);
-    expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2:Ex_Widget' });
+    expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2:Ex_Widget', revision: 1n });
     expect(port.events.map((e) => (e.kind === 'progress' ? `${e.current}/${e.total}` : e.kind))).toEqual([
       '1/4',
       '2/4',
@@ -105,7 +105,7 @@ describe('PutClassAsync in the service', () => {
     async (namespace) => {
       const f = await serviceFixture();
       const { outcome } = await f.put(cls('Ex_Widget'), 0, { namespace });
-      expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2:Ex_Widget' });
+      expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2:Ex_Widget', revision: 1n });
     },
   );
 

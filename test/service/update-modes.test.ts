@@ -79,6 +79,7 @@ describe('validate_only (dry run)', () => {
     expect(outcome).toEqual({
       ok: true,
       path: '\\\\TESTHOST\\root\\cimv2:A',
+      revision: 0n,
       report: {
         kind: 'update',
         important: false,

@@ -1,7 +1,7 @@
 import type { ClassDefinition } from '../../src/domain/class-model';
 import { CIM_TYPE } from '../../src/domain/class-model';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
-import { StoreError, type ClassStore } from '../../src/store/class-store';
+import { StoreError, type ChangeEventInfo, type ClassEventRecord, type ClassStore, type StoreWrite } from '../../src/store/class-store';
 
 export interface StoreFixture {
   readonly store: ClassStore;
@@ -57,7 +57,31 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   throw new Error('expected a StoreError, but the call succeeded');
 }
 
-export function describeClassStoreContract(adapter: string, makeFixture: () => Promise<StoreFixture>): void {
+/** What the service puts on a class write to have it logged. */
+function info(operationId: string, derivation: string[] = []): ChangeEventInfo {
+  return { derivation, context: new Map([['__CorrelationId', { kind: 'string', value: `corr-${operationId}` }], ['Empty', null]]), operationId, timeCreated: 133_000_000_000_000_000n };
+}
+
+const created = (ns: typeof NS, definition: ClassDefinition, operationId: string, derivation: string[] = []): StoreWrite => ({
+  op: 'putClass',
+  namespace: ns,
+  definition,
+  previousSuperclass: undefined,
+  event: { ...info(operationId, derivation), previous: undefined },
+});
+
+/** Collects what onDurableEvents publishes. */
+function listen(store: ClassStore): { readonly batches: (readonly ClassEventRecord[])[]; stop(): void } {
+  const batches: (readonly ClassEventRecord[])[] = [];
+  const stop = store.onDurableEvents((events) => batches.push(events));
+  return { batches, stop };
+}
+
+export interface StoreOptions {
+  readonly eventRetention?: number;
+}
+
+export function describeClassStoreContract(adapter: string, makeFixture: (options?: StoreOptions) => Promise<StoreFixture>): void {
   describe(`${adapter} meets the ClassStore contract`, () => {
     let fixture: StoreFixture;
     let store: ClassStore;
@@ -258,6 +282,118 @@ export function describeClassStoreContract(adapter: string, makeFixture: () => P
       expect(await codeOf(store.countInstances(NS, classKey('A')))).toBe('STORE_NOT_OPEN');
       expect(await codeOf(store.commit([{ op: 'deleteNamespace', namespace: NS }]))).toBe('STORE_NOT_OPEN');
       expect(store.isOpen).toBe(false);
+    });
+
+    describe('revisions and the event log', () => {
+      test('every class change takes the next revision in commit order, and a class keeps its mod revision', async () => {
+        const start = store.revision;
+        const first = store.commit([created(NS, cls('A'), 'op1'), created(NS, cls('B', 'A'), 'op1', ['A'])]);
+        // Assigned at the commit point, before durability.
+        expect(store.revision).toBe(start + 2n);
+        await first;
+        await store.commit([{ op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'A'] } }]);
+        expect(store.revision).toBe(start + 2n); // not a class change
+        await store.commit([{ op: 'putClass', namespace: NS, definition: cls('A', '', { qualifiers: [{ name: 'Abstract', value: { kind: 'boolean', value: true }, flavor: 0 }] }), previousSuperclass: null }]);
+        expect(store.revision).toBe(start + 3n);
+        expect(await store.getClassRevision(NS, classKey('a'))).toBe(start + 3n);
+        expect(await store.getClassRevision(NS, classKey('B'))).toBe(start + 2n);
+        expect(await store.getClassRevision(NS, classKey('Nope'))).toBeUndefined();
+        await store.commit([{ op: 'deleteClass', namespace: NS, className: classKey('B'), superclass: classKey('A') }]);
+        expect(store.revision).toBe(start + 4n);
+        expect(await store.getClassRevision(NS, classKey('B'))).toBeUndefined();
+        if (fixture.reopen) {
+          store = await fixture.reopen();
+          expect(store.revision).toBe(start + 4n);
+          expect(await store.getClassRevision(NS, classKey('A'))).toBe(start + 3n);
+          await store.commit([created(NS, cls('C'), 'op9')]);
+          expect(store.revision).toBe(start + 5n);
+        }
+      });
+
+      test('each logged change is one record: kind, namespace, target, previous, derivation, context, operation id, time', async () => {
+        const base = store.revision;
+        const v1 = cls('Ex_Base');
+        const v2 = cls('Ex_Base', '', { properties: [{ name: 'P', type: CIM_TYPE.STRING, array: false, value: null, qualifiers: [], referenceClass: '', embeddedClass: '' }] });
+        await store.commit([created(NS, v1, 'op1'), created(NS, tricky, 'op1'), created(NS_A, cls('Elsewhere'), 'op1')]);
+        await store.commit([{ op: 'putClass', namespace: NS, definition: v2, previousSuperclass: null, event: { ...info('op2'), previous: v1 } }]);
+        await store.commit([{ op: 'deleteClass', namespace: NS, className: classKey('Ex_Base'), superclass: null, event: { ...info('op3', ['Gone_Parent']), target: v2 } }]);
+        const check = async (s: ClassStore): Promise<void> => {
+          const events = await s.readEvents(NS, base, 100);
+          expect(events.map((e) => [e.revision - base, e.kind, e.target.name, e.previous?.name, e.operationId])).toEqual([
+            [1n, 'created', 'Ex_Base', undefined, 'op1'],
+            [2n, 'created', 'Ex_Tricky', undefined, 'op1'],
+            [4n, 'modified', 'Ex_Base', 'Ex_Base', 'op2'],
+            [5n, 'deleted', 'Ex_Base', undefined, 'op3'],
+          ]);
+          expect(events[1]?.target).toEqual(tricky);
+          expect(events[2]).toEqual({ ...info('op2'), revision: base + 4n, kind: 'modified', namespace: NS, target: v2, previous: v1 });
+          expect(events[3]).toEqual({ ...info('op3', ['Gone_Parent']), revision: base + 5n, kind: 'deleted', namespace: NS, target: v2 });
+          expect((await s.readEvents(NS_A, base, 100)).map((e) => [e.revision - base, e.target.name])).toEqual([[3n, 'Elsewhere']]);
+          expect(await s.readEvents(NS_AB, base, 100)).toEqual([]);
+        };
+        await check(store);
+        if (fixture.reopen) {
+          store = await fixture.reopen();
+          await check(store);
+        }
+      });
+
+      test('readEvents pages: after a revision, at most limit records', async () => {
+        const base = store.revision;
+        await store.commit(Array.from({ length: 5 }, (_, i) => created(NS, cls(`P${i}`), `op${i}`)));
+        expect((await store.readEvents(NS, base, 2)).map((e) => e.target.name)).toEqual(['P0', 'P1']);
+        expect((await store.readEvents(NS, base + 2n, 2)).map((e) => e.target.name)).toEqual(['P2', 'P3']);
+        expect((await store.readEvents(NS, base + 4n, 2)).map((e) => e.target.name)).toEqual(['P4']);
+        expect(await store.readEvents(NS, base + 5n, 2)).toEqual([]);
+      });
+
+      test('onDurableEvents publishes each durable batch in revision order, before its commit resolves', async () => {
+        const heard = listen(store);
+        let heardAtResolve = -1;
+        await store.commit([created(NS, cls('L1'), 'a'), created(NS, cls('L2'), 'a')]).then(() => (heardAtResolve = heard.batches.flat().length));
+        await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Silent'), previousSuperclass: undefined }]); // no event asked
+        await store.commit([created(NS_A, cls('L3'), 'b')]);
+        heard.stop();
+        await store.commit([created(NS, cls('L4'), 'c')]);
+        expect(heardAtResolve).toBe(2);
+        const revisions = heard.batches.flat().map((e) => e.revision);
+        expect(heard.batches.flat().map((e) => e.target.name)).toEqual(['L1', 'L2', 'L3']);
+        expect([...revisions].sort((a, b) => (a < b ? -1 : 1))).toEqual(revisions);
+      });
+
+      test('a commit that cannot be applied takes no revision and logs nothing', async () => {
+        const base = store.revision;
+        const bad = { op: 'explode', namespace: NS } as unknown as StoreWrite;
+        await expect(store.commit([created(NS, cls('Half'), 'x'), bad])).rejects.toThrow();
+        expect(store.revision).toBe(base);
+        expect(await store.readEvents(NS, 0n, 100)).toEqual([]);
+      });
+
+      test('the store opens at revision 0 with everything retained', () => {
+        expect(store.revision).toBe(0n);
+        expect(store.firstRetainedRevision).toBe(1n);
+      });
+
+      test('retention keeps the events of the newest N revisions', async () => {
+        const small = await makeFixture({ eventRetention: 3 });
+        let s = small.store;
+        try {
+          await s.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+          await s.commit([created(NS, cls('R1'), 'a'), created(NS, cls('R2'), 'a')]);
+          expect(s.firstRetainedRevision).toBe(1n);
+          for (const name of ['R3', 'R4', 'R5']) await s.commit([created(NS, cls(name), name)]);
+          expect(s.revision).toBe(5n);
+          expect(s.firstRetainedRevision).toBe(3n);
+          expect((await s.readEvents(NS, 0n, 100)).map((e) => e.target.name)).toEqual(['R3', 'R4', 'R5']);
+          if (small.reopen) {
+            s = await small.reopen();
+            expect(s.firstRetainedRevision).toBe(3n);
+            expect((await s.readEvents(NS, 0n, 100)).map((e) => e.revision)).toEqual([3n, 4n, 5n]);
+          }
+        } finally {
+          await small.cleanup();
+        }
+      });
     });
 
     test('the STORE_NOT_OPEN assertion helper fails when nothing is thrown', async () => {

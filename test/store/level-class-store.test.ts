@@ -10,9 +10,9 @@ async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'wbemd-store-'));
 }
 
-describeClassStoreContract('LevelClassStore', async () => {
+describeClassStoreContract('LevelClassStore', async (options = {}) => {
   const dir = await tempDir();
-  let store: ClassStore = new LevelClassStore(dir);
+  let store: ClassStore = new LevelClassStore(dir, options);
   await store.open();
   return {
     get store() {
@@ -20,7 +20,7 @@ describeClassStoreContract('LevelClassStore', async () => {
     },
     async reopen() {
       await store.close();
-      store = new LevelClassStore(dir);
+      store = new LevelClassStore(dir, options);
       await store.open();
       return store;
     },
@@ -58,7 +58,8 @@ describe('LevelClassStore specifics', () => {
     batches.length = 0;
     await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Parent'), previousSuperclass: undefined }]);
     await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Child', 'Parent'), previousSuperclass: undefined }]);
-    expect(batches.map((b) => b.ops)).toEqual([1, 1]);
+    // The class record and the store's revisions record; no index entry.
+    expect(batches.map((b) => b.ops)).toEqual([2, 2]);
     await store.close();
     // A store written by an earlier version also holds index keys; a stale one must not matter.
     const { Level } = await import('level');
@@ -160,5 +161,50 @@ describe('LevelClassStore specifics', () => {
     expect(await reopened.getClass(NS, classKey('Doomed'))).toBeUndefined();
     expect(await reopened.getNamespace(NS)).toEqual({ elements: ['root', 'cimv2'] });
     await reopened.close();
+  });
+
+  test('a failed synced batch leaves neither the class, nor its event, nor its revision', async () => {
+    const store = new LevelClassStore(dir);
+    await store.open();
+    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    const heard: bigint[] = [];
+    store.onDurableEvents((events) => heard.push(...events.map((e) => e.revision)));
+    const event = { derivation: [], context: undefined, operationId: 'op', timeCreated: 1n, previous: undefined };
+    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Kept'), previousSuperclass: undefined, event }]);
+    const { Level } = await import('level');
+    const original = Level.prototype.batch;
+    (Level.prototype as unknown as { batch: () => Promise<void> }).batch = () => Promise.reject(new Error('IO error: simulated'));
+    try {
+      await expect(store.commit([{ op: 'putClass', namespace: NS, definition: cls('Doomed'), previousSuperclass: undefined, event }])).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    } finally {
+      Level.prototype.batch = original;
+    }
+    expect(heard).toEqual([1n]); // the failed batch published nothing
+    await store.close();
+    const reopened = new LevelClassStore(dir);
+    await reopened.open();
+    expect(reopened.revision).toBe(1n);
+    expect((await reopened.readEvents(NS, 0n, 10)).map((e) => e.target.name)).toEqual(['Kept']);
+    expect(await reopened.getClass(NS, classKey('Doomed'))).toBeUndefined();
+    await reopened.close();
+  });
+
+  test('records of schema version 1 are still read: their classes report revision 1, and the store opens at 1', async () => {
+    const { Level } = await import('level');
+    const raw = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+    await raw.put(`n!${NS}`, JSON.stringify({ v: 1, body: { elements: ['root', 'cimv2'] } }));
+    await raw.put(`c!${NS}!old`, JSON.stringify({ v: 1, body: ['Old', '', [], [], []] }));
+    await raw.put(`c!${NS}!older`, JSON.stringify({ v: 1, body: ['Older', 'Old', [], [], []] }));
+    await raw.close();
+    const store = new LevelClassStore(dir);
+    await store.open();
+    expect(store.revision).toBe(1n);
+    expect(store.firstRetainedRevision).toBe(2n); // nothing before the upgrade was ever logged
+    expect(await store.getClass(NS, classKey('Old'))).toEqual(cls('Old'));
+    expect(await store.getClassRevision(NS, classKey('Old'))).toBe(1n);
+    expect(await store.listSubclasses(NS, classKey('Old'))).toEqual(['older']);
+    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Old'), previousSuperclass: null }]);
+    expect(await store.getClassRevision(NS, classKey('Old'))).toBe(2n);
+    await store.close();
   });
 });

@@ -1,8 +1,8 @@
 import { MemoryClassStore } from '../../src/store/memory-class-store';
 import { describeClassStoreContract } from './class-store.contract';
 
-describeClassStoreContract('MemoryClassStore', async () => {
-  const store = new MemoryClassStore();
+describeClassStoreContract('MemoryClassStore', async (options) => {
+  const store = new MemoryClassStore(options);
   await store.open();
   return { store, cleanup: () => store.close() };
 });

@@ -7,14 +7,13 @@ import type {
   ClassObject,
   Context,
   Instance,
-  SystemProperties,
   Method,
   Parameter,
   Property,
   Qualifier,
   Value,
 } from '../../../generated/wbem/v1/cim';
-import type { ChangeReport, ObjectSinkEvent } from '../../../generated/wbem/v1/services';
+import type { ChangeReport, ClassEvent, ObjectSinkEvent } from '../../../generated/wbem/v1/services';
 import type { WbemStatus } from '../../../generated/wbem/v1/status';
 import type {
   CimValue,
@@ -32,7 +31,7 @@ import type { ClientContext } from '../../domain/client-context';
 import { toSignedHresult, WbemError } from '../../domain/wbem-status';
 import type { SinkEvent } from '../../service/object-sink';
 import type { InstanceInput } from '../../domain/instance-model';
-import type { ChangeReportView, ClassView, InstanceObjectView, SystemPropertiesView } from '../../service/wbem-service-api';
+import type { ChangeReportView, ClassEventView, ClassView, EventClassView, InstanceObjectView, SystemPropertiesView } from '../../service/wbem-service-api';
 
 /** Values nest (arrays, embedded objects); refuse absurd depth before any recursion can hurt. */
 const MAX_DECODE_DEPTH = 200;
@@ -223,20 +222,7 @@ function parameterToProto(p: ParameterDef): Parameter {
   };
 }
 
-/** A class as reads return it: resolved members with origins, plus the system properties. */
-export function classViewToProto(view: ClassView): ClassObject {
-  const resolved: ResolvedClass = view.class;
-  return {
-    className: resolved.name,
-    superclass: resolved.superclass,
-    qualifiers: resolved.qualifiers.map(qualifierToProto),
-    properties: resolved.properties.map((p) => propertyToProto(p, p)),
-    methods: resolved.methods.map((m) => methodToProto(m, m)),
-    system: systemToProto(view.system),
-  };
-}
-
-function systemToProto(system: SystemPropertiesView): SystemProperties {
+function systemToProto(system: SystemPropertiesView): NonNullable<ClassObject['system']> {
   return {
     genus: system.genus,
     class: system.className,
@@ -248,6 +234,19 @@ function systemToProto(system: SystemPropertiesView): SystemProperties {
     path: system.path,
     relpath: system.relpath,
     propertyCount: system.propertyCount,
+  };
+}
+
+/** A class as reads return it: resolved members with origins, plus the system properties. */
+export function classViewToProto(view: ClassView): ClassObject {
+  const resolved: ResolvedClass = view.class;
+  return {
+    className: resolved.name,
+    superclass: resolved.superclass,
+    qualifiers: resolved.qualifiers.map(qualifierToProto),
+    properties: resolved.properties.map((p) => propertyToProto(p, p)),
+    methods: resolved.methods.map((m) => methodToProto(m, m)),
+    system: systemToProto(view.system),
   };
 }
 
@@ -287,6 +286,33 @@ export function changeReportToProto(report: ChangeReportView | undefined): Chang
   };
 }
 
+export function contextToProto(context: ClientContext | undefined): Context | undefined {
+  if (context === undefined) return undefined;
+  const values: Context['values'] = {};
+  for (const [name, value] of context) {
+    const encoded = valueToProto(value);
+    // A NULL value is an absent Value, which a map entry cannot hold: it travels as an empty Value (contextFromProto reads it back as null).
+    values[name] = encoded ?? {};
+  }
+  return { values };
+}
+
+const eventClassToProto = (view: EventClassView): ClassObject => ({ ...definitionToProto(view.definition), system: systemToProto(view.system) });
+
+/** One intrinsic class event on the wire. */
+export function classEventToProto(event: ClassEventView): ClassEvent {
+  return {
+    eventClass: event.eventClass,
+    revision: event.revision,
+    namespace: event.namespace,
+    targetClass: eventClassToProto(event.target),
+    previousClass: event.previous === undefined ? undefined : eventClassToProto(event.previous),
+    timeCreated: event.timeCreated,
+    context: contextToProto(event.context),
+    operationId: event.operationId,
+  };
+}
+
 /** One sink event on the wire. A failure carries __ExtendedStatus as pObjParam. */
 export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSinkEvent {
   if (event.kind === 'progress') {
@@ -294,7 +320,7 @@ export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSin
   }
   const outcome = event.outcome;
   if (outcome.ok) {
-    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path, revision: 0n, report: changeReportToProto(outcome.report) } } };
+    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path, revision: outcome.revision, report: changeReportToProto(outcome.report) } } };
   }
   const hresult = toSignedHresult(outcome.error.status) as WbemStatus;
   return {

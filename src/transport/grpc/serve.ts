@@ -150,10 +150,11 @@ export function asWbemError(failure: unknown, ctx: OperationContext, log: Transp
   return new WbemError('WBEM_E_FAILED', `internal error (operation ${ctx.operationId})`, {}, { cause: failure });
 }
 
-/** Response headers of an accepted call. */
-export function acceptedHeaders(ctx: OperationContext): Metadata {
+/** Response headers of an accepted call, plus any the handler adds (e.g. `wbem-revision`). */
+export function acceptedHeaders(ctx: OperationContext, extra: Readonly<Record<string, string>> = {}): Metadata {
   const headers = new Metadata();
   headers.set('wbem-operation-id', ctx.operationId);
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
   return headers;
 }
 
@@ -252,7 +253,7 @@ export function serveStream<Req, Res>(
   method: string,
   env: CallEnv,
   call: ServerWritableStream<Req, Res>,
-  body: (ctx: OperationContext, accept: () => void) => Promise<WbemError | undefined>,
+  body: (ctx: OperationContext, accept: (headers?: Readonly<Record<string, string>>) => void) => Promise<WbemError | undefined>,
 ): void {
   const admitted = admit(env, method, call);
   if ('refused' in admitted) {
@@ -261,7 +262,7 @@ export function serveStream<Req, Res>(
     return;
   }
   const { ctx, record } = admitted;
-  const accept = (): void => call.sendMetadata(acceptedHeaders(ctx));
+  const accept = (headers?: Readonly<Record<string, string>>): void => call.sendMetadata(acceptedHeaders(ctx, headers));
   const close = (error: WbemError | undefined): void => {
     endCall(env, record, error === undefined ? Code.OK : toStatusObject(error).code, error?.status ?? 'WBEM_S_NO_ERROR');
     if (call.cancelled) return; // nobody left to tell

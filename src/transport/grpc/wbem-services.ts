@@ -2,14 +2,14 @@
  * The WbemServices handlers: convert, call the service, adapt, end. No WMI rule is decided here.
  */
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
-import { WbemServicesService, type PutClassRequest, type WbemServicesServer } from '../../../generated/wbem/v1/services';
+import { WbemServicesService, type ClassEvent, type PutClassRequest, type WbemServicesServer } from '../../../generated/wbem/v1/services';
 import { storedDefinitionOf } from '../../domain/resolve-class';
-import { WbemError } from '../../domain/wbem-status';
 import { writeMof } from '../../mof/writer';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
-import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
-import { changeReportToProto, classFromProto, classViewToProto, contextFromProto, instanceFromProto, instanceViewToProto } from './codec';
+import type { WatchPort } from '../../service/class-watch';
+import type { ClassEventView, PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
+import { changeReportToProto, classEventToProto, classFromProto, classViewToProto, contextFromProto, instanceFromProto, instanceViewToProto } from './codec';
 import { drained, grpcSinkPort } from './grpc-sink-port';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 
@@ -34,6 +34,16 @@ async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: Cance
   }
 }
 
+/** A watcher's events onto the stream, with back-pressure; once the client is gone, dropped. */
+function classEventPort(call: ServerWritableStream<unknown, ClassEvent>, signal: CancellationSignal): WatchPort<ClassEventView> {
+  return {
+    async send(event) {
+      if (call.cancelled || signal.aborted) return;
+      if (!call.write(classEventToProto(event))) await drained(call, signal);
+    },
+  };
+}
+
 export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesServer {
   return {
     putClassAsync: (call) =>
@@ -49,7 +59,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
         const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'sync');
         const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
         if (!outcome.ok) throw outcome.error;
-        return { path: outcome.path, revision: 0n, report: changeReportToProto(outcome.report) };
+        return { path: outcome.path, revision: outcome.revision, report: changeReportToProto(outcome.report) };
       }),
 
     compileMof: (call) =>
@@ -65,7 +75,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
       serveUnary('GetClass', env, call, callback, async (ctx) => {
         const { namespace, className, localOnly, asMof } = call.request;
         const view = await service.getClass(namespace, className, localOnly, ctx);
-        return { object: classViewToProto(view), mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '', revision: 0n };
+        return { object: classViewToProto(view), mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '', revision: view.revision };
       }),
 
     deleteClass: (call, callback) =>
@@ -126,13 +136,15 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
         return undefined;
       }),
 
-    // Issue #4 work in progress: WatchClassEvents answers NOT_SUPPORTED until built.
-    watchClassEvents: (call) => serveStream('WatchClassEvents', env, call, () => Promise.reject(notYet('WatchClassEvents'))),
+    watchClassEvents: (call) =>
+      serveStream('WatchClassEvents', env, call, async (ctx, accept) => {
+        const { namespace, className, sinceRevision } = call.request;
+        const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
+        // The revision the watch starts from: a client may list, then watch with it as since_revision.
+        accept({ 'wbem-revision': watch.revision.toString() });
+        return watch.run(classEventPort(call, ctx.signal));
+      }),
   };
-}
-
-function notYet(rpc: string): WbemError {
-  return new WbemError('WBEM_E_NOT_SUPPORTED', `${rpc} is not implemented yet`);
 }
 
 export function addWbemServices(server: Pick<Server, 'addService'>, service: WbemServiceApi, env: CallEnv): void {
