@@ -77,7 +77,7 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_QUEUE_OVERFLOW:
     'WatchClassEvents: at once, when `since_revision` is older than the event log retains (some events are gone) or ahead of the store (another history, e.g. a restored store): re-read the classes (GetClass/EnumClasses), then watch again from the `wbem-revision` header. During a watch, when the client fell more events behind than the server buffers: watch again with the last revision received (nothing is lost while the log retains it).',
   WBEM_E_QUOTA_VIOLATION: 'A class or member name longer than 4096 characters; a class over one of the size limits of docs/configuration.md (qualifiers per element, methods, parameters, string length, array elements), checked before any other rule; a PutInstance whose class has more than 256 keys or whose values exceed those limits.',
-  WBEM_E_RESERVED_001: NOT_RAISED,
+  WBEM_E_RESERVED_001: 'The SDK\'s WBEM_E_TRANSACTION_CONFLICT: a PutClass(Async) with `expected_revision` whose class changed since it was read (or exists when 0 said it must not, or is gone). Nothing was written: read the class again (GetClass gives its revision), then retry. gRPC ABORTED (docs/decisions.md D58).',
   WBEM_E_RESERVED_002: NOT_RAISED,
   WBEM_E_NO_KEY: 'PutInstance of a class that has no key property and is not a Singleton: no instance path could name the instance. Give the class a key (while it has no instances) or mark it Singleton.',
   WBEM_E_VETO_PUT: NOT_RAISED,

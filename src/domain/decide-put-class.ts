@@ -444,3 +444,17 @@ function conflictingQualifiers(base: readonly ResolvedQualifier[], own: readonly
     })
     .map((q) => q.name);
 }
+
+/**
+ * Optimistic concurrency (issue #4; no WMI peer has it, D58): the class's revision must be the
+ * one the client read (0 = the class must not exist). A mismatch is WBEM_E_RESERVED_001, the
+ * SDK's WBEM_E_TRANSACTION_CONFLICT (gRPC ABORTED: re-read, then retry).
+ */
+export function checkExpectedRevision(className: string, expected: bigint | undefined, current: bigint | undefined): void {
+  if (expected === undefined) return;
+  const now = current ?? 0n;
+  if (now === expected) return;
+  const was = expected === 0n ? 'expected not to exist' : `expected at revision ${expected}`;
+  const is = current === undefined ? 'it does not exist' : `it is at revision ${now}`;
+  throw new WbemError('WBEM_E_RESERVED_001', `class ${className} changed since it was read: ${was}, ${is} (transaction conflict: read it again, then retry)`);
+}

@@ -21,6 +21,8 @@ export interface PutClassInput {
   readonly context: ClientContext | undefined;
   /** Check every rule and report, write nothing. */
   readonly validateOnly?: boolean;
+  /** The class's revision as the client read it (0 = must not exist); undefined = no check. */
+  readonly expectedRevision?: bigint;
 }
 
 /** What a PutClass changes or, with validate_only, would change. */

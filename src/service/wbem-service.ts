@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
 import { checkClientContext, classRulesOf, correlationIdOf, type ClientContext } from '../domain/client-context';
-import { decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
+import { checkExpectedRevision, decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
 import { classKey, isIdentifier, namespaceKeyOf, preview, type ClassKey, type NamespaceKey } from '../domain/names';
 import {
   BUILT_IN_NAMESPACES,
@@ -224,7 +224,8 @@ export class WbemService implements WbemServiceApi {
     const definition = input.definition;
     return {
       sendStatus: flags.sendStatus,
-      run: (sink) => this.#runPutClass(namespace, definition, flags, { context: input.context, validateOnly: input.validateOnly === true }, ctx, sink),
+      run: (sink) =>
+        this.#runPutClass(namespace, definition, flags, { context: input.context, validateOnly: input.validateOnly === true, expectedRevision: input.expectedRevision }, ctx, sink),
     };
   }
 
@@ -263,6 +264,11 @@ export class WbemService implements WbemServiceApi {
       try {
         const namespace = this.#requireNamespace(bound.key, subject.namespace);
         const world = await this.#loadWorld(bound.key, definition);
+        if (request.expectedRevision !== undefined) {
+          // Read under the namespace lock: no write can come between this check and the commit.
+          const current = world.existing === undefined ? undefined : await this.#store.getClassRevision(bound.key, classKey(definition.name));
+          checkExpectedRevision(definition.name, request.expectedRevision, current);
+        }
         stagesReached = 1;
         const plan = decidePutClass({ definition, flags, rules: classRulesOf(context) }, world);
         stages.push(...subclassStages(plan, world));
@@ -1092,10 +1098,11 @@ export class WbemService implements WbemServiceApi {
   }
 }
 
-/** What a PutClass request asks besides the class: its context and whether to write at all. */
+/** What a PutClass request asks besides the class: its context, whether to write at all, its etag. */
 interface PutClassOptions {
   readonly context: ClientContext | undefined;
   readonly validateOnly: boolean;
+  readonly expectedRevision: bigint | undefined;
 }
 
 /**
@@ -1156,8 +1163,9 @@ function fileTimeNow(): bigint {
 
 /**
  * The store writes of one decided PutClass, each with its event (§9): the class (created, or
- * modified with the stored class as PreviousClass) and the subclasses FORCE mode rewrote (each a
- * modification of that subclass, its stored definition as PreviousClass).
+ * modified with the stored class as PreviousClass) and, for an important update, every subclass
+ * (rewritten by FORCE mode or re-derived as stored; each a modification with its stored
+ * definition as PreviousClass).
  */
 function putClassWrites(namespace: NamespaceKey, plan: PutClassPlan, world: ClassWorld, change: OperationChange): StoreWrite[] {
   const derivation = world.ancestors === 'missing' ? [] : world.ancestors.map((c) => c.name);
@@ -1170,17 +1178,24 @@ function putClassWrites(namespace: NamespaceKey, plan: PutClassPlan, world: Clas
       event: { ...change, derivation, previous: plan.previous },
     },
   ];
-  if (plan.childRewrites.length === 0) return writes;
+  // M7: an important update re-derives every subclass, and each raises its own modification
+  // event (§9 [I], scenario 77); FORCE's rewrites are among them. A re-derived subclass is written
+  // again as stored, so its revision moves with what it now inherits (an expected_revision taken
+  // before the update no longer matches). A non-important update changes no subclass's layout.
+  const rederived = plan.kind === 'update' && plan.important ? world.descendants : [];
+  if (plan.childRewrites.length === 0 && rederived.length === 0) return writes;
   const derivations = descendantDerivations(plan.definition, derivation, world.descendants);
-  const stored = new Map(world.descendants.map((d) => [classKey(d.name), d]));
-  for (const child of plan.childRewrites) {
+  const rewritten = new Map(plan.childRewrites.map((c) => [classKey(c.name), c]));
+  for (const child of world.descendants) {
     const key = classKey(child.name);
+    const definition = rewritten.get(key) ?? (rederived.length > 0 ? child : undefined);
+    if (definition === undefined) continue;
     writes.push({
       op: 'putClass',
       namespace,
-      definition: child,
+      definition,
       previousSuperclass: superclassKeyOf(child),
-      event: { ...change, derivation: derivations.get(key) ?? [], previous: stored.get(key) },
+      event: { ...change, derivation: derivations.get(key) ?? [], previous: child },
     });
   }
   return writes;

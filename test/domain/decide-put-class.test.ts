@@ -1,6 +1,6 @@
 import { CIM_TYPE, type ClassDefinition, type CimValue, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDef } from '../../src/domain/class-model';
 import { checkClientContext, classRulesOf } from '../../src/domain/client-context';
-import { decidePutClass, isImportantChange, type ClassWorld } from '../../src/domain/decide-put-class';
+import { checkExpectedRevision, decidePutClass, isImportantChange, type ClassWorld } from '../../src/domain/decide-put-class';
 import { classKey } from '../../src/domain/names';
 import { parsePutClassFlags } from '../../src/domain/put-class-flags';
 import { localView, propertyCount, resolveClass } from '../../src/domain/resolve-class';
@@ -318,5 +318,19 @@ describe('Association needs references (§5.5; docs/decisions.md D41)', () => {
   ])('%s', (_name, stored, definition, expected) => {
     if (expected === 'ok') expect(decide(stored, definition).kind).toMatch(/^(create|update)$/);
     else expect(catchWbem(() => decide(stored, definition))?.status).toBe(expected);
+  });
+});
+
+describe('expected_revision (optimistic concurrency; docs/decisions.md D58)', () => {
+  test.each<[string, bigint | undefined, bigint | undefined, string]>([
+    ['no etag: no check', undefined, 7n, 'ok'],
+    ['same revision', 7n, 7n, 'ok'],
+    ['0 and the class is absent', 0n, undefined, 'ok'],
+    ['the class moved on', 7n, 9n, 'WBEM_E_RESERVED_001'],
+    ['0 but the class exists', 0n, 3n, 'WBEM_E_RESERVED_001'],
+    ['a revision but the class is gone', 7n, undefined, 'WBEM_E_RESERVED_001'],
+  ])('%s', (_name, expected, current, outcome) => {
+    if (outcome === 'ok') expect(() => checkExpectedRevision('Ex_A', expected, current)).not.toThrow();
+    else expect(catchWbem(() => checkExpectedRevision('Ex_A', expected, current))?.status).toBe(outcome);
   });
 });

@@ -104,3 +104,28 @@ describe('instances over gRPC', () => {
     expect(end.code).toBe(Code.INVALID_ARGUMENT);
   });
 });
+
+describe('expected_revision over gRPC (D58)', () => {
+  test('GetClass gives the etag; a write with it succeeds, a stale one is ABORTED with WBEM_E_RESERVED_001 and writes nothing', async () => {
+    responseOf(await unary((cb) => t.client.createNamespace({ parent: 'root', name: 'etag' }, new Metadata(), deadline(), cb)));
+    const ns = 'root\\etag';
+    const put = (object: ReturnType<typeof cls>, expectedRevision: bigint) =>
+      unary<PutClassResponse>((cb) => t.client.putClass({ namespace: ns, object, flags: 0, expectedRevision }, new Metadata(), deadline(), cb));
+    const created = responseOf(await put(keyed('Ex_Etag'), 0n)); // 0 = must not exist
+    const read = responseOf(await unary<{ revision: bigint }>((cb) => t.client.getClass({ namespace: ns, className: 'Ex_Etag', localOnly: true, asMof: false }, new Metadata(), deadline(), cb)));
+    expect(read.revision).toBe(created.revision);
+    const updated = responseOf(await put(cls('Ex_Etag', '', [p('Id', CimType.CIM_STRING, { qualifiers: [q('Key')] }), p('P')]), read.revision));
+    expect(updated.revision).toBeGreaterThan(read.revision);
+    const stale = failureOf(await put(cls('Ex_Etag', '', [p('Id', CimType.CIM_STRING, { qualifiers: [q('Key')] }), p('Q')]), read.revision));
+    expectStatus(stale, 'WBEM_E_RESERVED_001');
+    expect(stale.code).toBe(Code.ABORTED);
+    expect(stale.details).toContain(`expected at revision ${read.revision}, it is at revision ${updated.revision}`);
+    expectStatus(failureOf(await put(keyed('Ex_Etag'), 0n)), 'WBEM_E_RESERVED_001');
+    // The async call reports it through the sink, like every state-dependent check.
+    const tr = await transcript(t.client.putClassAsync({ namespace: ns, object: keyed('Ex_Etag'), flags: 0, expectedRevision: 1n }, new Metadata(), deadline()));
+    expect(tr.end.trailers['wbem-status']).toBe('WBEM_E_RESERVED_001');
+    expect(tr.messages).toHaveLength(1);
+    const after = responseOf(await unary<{ object?: { properties: { name: string }[] } }>((cb) => t.client.getClass({ namespace: ns, className: 'Ex_Etag', localOnly: true, asMof: false }, new Metadata(), deadline(), cb)));
+    expect(after.object?.properties.map((x) => x.name)).toEqual(['Id', 'P']);
+  });
+});

@@ -1,5 +1,6 @@
 import { CIM_TYPE } from '../../src/domain/class-model';
 import type { ClientContext } from '../../src/domain/client-context';
+import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import type { WbemError } from '../../src/domain/wbem-status';
 import type { WatchPort } from '../../src/service/class-watch';
 import { ObjectSink } from '../../src/service/object-sink';
@@ -13,6 +14,7 @@ import { RecordingPort } from '../helpers/recording-port';
 import { cls, ctx, failureOf, key, prop, serviceFixture, str, type ServiceFixture } from './fixtures';
 
 const FORCE = 0x40;
+const CIMV2 = namespaceKeyOf(['root', 'cimv2']);
 
 /** A WatchPort that records every event; `waitFor` is a gate, not a sleep. */
 class RecordingWatchPort implements WatchPort<ClassEventView> {
@@ -93,6 +95,23 @@ describe('class events (§9)', () => {
     ]);
     expect(modifications[1]?.previous).toEqual(b);
     expect(modifications[1]?.target.properties).toEqual([]); // the conflicting local Z is gone
+  });
+
+  test('77: an important SAFE update re-derives every subclass: ME(A), ME(B), ME(C); a non-important one raises ME(A) only', async () => {
+    const f = await serviceFixture();
+    await f.put(cls('A', '', [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] })]));
+    await f.put(cls('B', 'A'));
+    await f.put(cls('C', 'B', [prop('Q')]));
+    const revisionOfC = await f.store.getClassRevision(CIMV2, classKey('C'));
+    const { outcome } = await f.put(cls('A', '', [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] }), prop('Z', CIM_TYPE.UINT32)]), 0x20);
+    expect(outcome.ok).toBe(true);
+    const modified = () => f.changes.filter((c) => c.kind === 'modified').map((c) => [c.target.name, c.derivation]);
+    expect(modified()).toEqual([['A', []], ['B', ['A']], ['C', ['B', 'A']]]);
+    // C's definition is unchanged (it is written again as stored), but its revision moved with what it inherits.
+    expect(f.changes.at(-1)?.previous).toEqual(f.changes.at(-1)?.target);
+    expect(await f.store.getClassRevision(CIMV2, classKey('C'))).not.toBe(revisionOfC);
+    await f.put(cls('A', '', [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] }), prop('Z', CIM_TYPE.UINT32)], [{ name: 'Description', value: str('x'), flavor: 0 }]));
+    expect(modified()).toHaveLength(4);
   });
 
   test('a recursive DeleteClass raises one deletion per class, the class first, each with its derivation', async () => {

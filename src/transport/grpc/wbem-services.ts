@@ -23,6 +23,7 @@ function putClassInput(request: PutClassRequest): PutClassInput {
     flags: request.flags,
     context: contextFromProto(request.context),
     validateOnly: request.validateOnly === true,
+    ...(request.expectedRevision === undefined ? {} : { expectedRevision: request.expectedRevision }),
   };
 }
 
