@@ -45,12 +45,13 @@ import {
   decodeNamespace,
   decodeQualifierDeclaration,
   decodeRevisions,
-  encodeClass,
+  encodeClassFromJson,
   encodeEvent,
   encodeInstance,
   encodeNamespace,
   encodeQualifierDeclaration,
   encodeRevisions,
+  packClassJson,
   isEventOf,
   superclassOfEncodedClass,
   type StoredClass,
@@ -496,7 +497,9 @@ export class LevelClassStore implements ClassStore {
   }
 
   #plan(write: StoreWrite, revision: bigint, event?: ClassEventRecord): PlannedStep[] {
-    const logged: PlannedStep[] = event === undefined ? [] : [{ kind: 'op', op: { type: 'put', key: eventKey(revision), value: encodeEvent(event) } }];
+    // A put's class record and its log record share one encoding of the class.
+    const classJson = write.op === 'putClass' ? packClassJson(write.definition) : undefined;
+    const logged: PlannedStep[] = event === undefined ? [] : [{ kind: 'op', op: { type: 'put', key: eventKey(revision), value: encodeEvent(event, classJson) } }];
     switch (write.op) {
       case 'putNamespace':
         return [{ kind: 'op', op: { type: 'put', key: nsKey(write.namespace), value: encodeNamespace(write.record) }, decoded: write.record }];
@@ -508,7 +511,8 @@ export class LevelClassStore implements ClassStore {
       case 'putClass': {
         // The child index is derived from this record (see the header): one write (plus its event).
         const stored: StoredClass = { definition: write.definition, revision };
-        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value: encodeClass(stored) }, decoded: stored }, ...logged];
+        const value = encodeClassFromJson(classJson ?? packClassJson(write.definition), revision);
+        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value }, decoded: stored }, ...logged];
       }
       case 'putQualifier':
         return [{ kind: 'op', op: { type: 'put', key: qualifierKey(write.namespace, write.declaration.name), value: encodeQualifierDeclaration(write.declaration) }, decoded: write.declaration }];

@@ -164,8 +164,16 @@ export interface StoredClass {
   readonly revision: bigint;
 }
 
-export const encodeClass = (stored: StoredClass): string =>
-  JSON.stringify({ v: SCHEMA_VERSION, body: packClass(stored.definition), r: stored.revision.toString() });
+/**
+ * A class's packed form as JSON. A class write encodes it once and shares it between the class
+ * record and its log record (JSON encoding is most of a write's CPU on the event loop).
+ */
+export const packClassJson = (definition: ClassDefinition): string => JSON.stringify(packClass(definition));
+
+/** A class record from its packed JSON: what `JSON.stringify({ v, body, r })` gives, built without re-encoding `body`. */
+export const encodeClassFromJson = (bodyJson: string, revision: bigint): string => `{"v":${SCHEMA_VERSION},"body":${bodyJson},"r":"${revision}"}`;
+
+export const encodeClass = (stored: StoredClass): string => encodeClassFromJson(packClassJson(stored.definition), stored.revision);
 
 /** `{"v":2,"body":["Name","Superclass",…`: the head of every class record (versions 1 and 2). */
 const CLASS_HEAD = /^\{"v":[12],"body":\["(?:[^"\\]|\\.)*","((?:[^"\\]|\\.)*)"/;
@@ -246,20 +254,11 @@ function unpackContext(packed: unknown): ClientContext | undefined {
 }
 
 /** A log record's value; its revision is its key. */
-export const encodeEvent = (event: ClassEventRecord): string =>
-  JSON.stringify({
-    v: SCHEMA_VERSION,
-    body: [
-      event.namespace,
-      KIND_CODES[event.kind],
-      packClass(event.target),
-      event.previous === undefined ? null : packClass(event.previous),
-      event.derivation,
-      packContext(event.context),
-      event.operationId,
-      event.timeCreated.toString(),
-    ],
-  });
+/** A log record's value (its revision is its key); `targetJson` = packClassJson(event.target) when the caller has it. */
+export const encodeEvent = (event: ClassEventRecord, targetJson: string = packClassJson(event.target)): string =>
+  `{"v":${SCHEMA_VERSION},"body":[${JSON.stringify(event.namespace)},"${KIND_CODES[event.kind]}",${targetJson},${
+    event.previous === undefined ? 'null' : packClassJson(event.previous)
+  },${JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]}`;
 
 export function decodeEvent(text: string, key: string, revision: bigint): ClassEventRecord {
   const body = decodeEnvelope(text, key);
