@@ -693,21 +693,9 @@ export class WbemService implements WbemServiceApi {
 
   #view(namespace: NamespaceRecord, chain: readonly ClassDefinition[], localOnly: boolean): ClassView {
     const resolved: ResolvedClass = resolveClass([...chain].reverse());
-    const system: SystemPropertiesView = {
-      genus: 1,
-      className: resolved.name,
-      superclass: resolved.superclass,
-      dynasty: resolved.dynasty,
-      derivation: resolved.derivation,
-      server: this.#serverName,
-      namespace: formatNamespace(namespace.elements),
-      path: formatClassPath(this.#serverName, namespace.elements, resolved.name),
-      relpath: resolved.name,
-      // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
-      propertyCount: propertyCount(resolved),
-    };
-    return { class: localOnly ? localView(resolved) : resolved, system };
+    return { class: localOnly ? localView(resolved) : resolved, system: this.#systemProperties(namespace, resolved, 1, resolved.name) };
   }
+
 
   // ---- DeleteClass ---------------------------------------------------------------------------
 
@@ -997,22 +985,26 @@ export class WbemService implements WbemServiceApi {
   #instanceObjectView(namespace: NamespaceRecord, chain: readonly ClassDefinition[], stored: StoredInstance): InstanceObjectView {
     const resolved = resolveClass([...chain].reverse());
     const relpath = formatRelPath(resolved.name, instanceKeysOf(resolved, stored));
+    return { instance: instanceView(resolved, stored), system: this.#systemProperties(namespace, resolved, 2, relpath) };
+  }
+
+  /** __GENUS … __PROPERTY_COUNT of a resolved class (genus 1, relpath = its name) or of one of its instances. */
+  #systemProperties(namespace: NamespaceRecord, resolved: ResolvedClass, genus: 1 | 2, relpath: string): SystemPropertiesView {
     return {
-      instance: instanceView(resolved, stored),
-      system: {
-        genus: 2,
-        className: resolved.name,
-        superclass: resolved.superclass,
-        dynasty: resolved.dynasty,
-        derivation: resolved.derivation,
-        server: this.#serverName,
-        namespace: formatNamespace(namespace.elements),
-        path: `${formatClassPath(this.#serverName, namespace.elements, '')}${relpath}`,
-        relpath,
-        propertyCount: propertyCount(resolved),
-      },
+      genus,
+      className: resolved.name,
+      superclass: resolved.superclass,
+      dynasty: resolved.dynasty,
+      derivation: resolved.derivation,
+      server: this.#serverName,
+      namespace: formatNamespace(namespace.elements),
+      path: `${formatClassPath(this.#serverName, namespace.elements, '')}${relpath}`,
+      relpath,
+      // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
+      propertyCount: propertyCount(resolved),
     };
   }
+
 
   // ---- shared steps --------------------------------------------------------------------------
 

@@ -1,23 +1,10 @@
-import { CIM_TYPE, type ClassDefinition, type CimValue, type PropertyDef, type QualifierDef, type ResolvedClass } from '../../src/domain/class-model';
+import type { CimValue, ResolvedClass } from '../../src/domain/class-model';
+import { bool, cls, key, KEY, prop, qual, sint, str, T, uint } from '../helpers/domain-fixtures';
 import type { InstancePath, PathKey } from '../../src/domain/instance-model';
 import { formatRelPath, instanceLocation, locateByPath, MAX_PATH, parseInstancePath } from '../../src/domain/instance-path';
 import { resolveClass } from '../../src/domain/resolve-class';
 import { catchWbem } from '../helpers/catch-wbem';
 
-const T = CIM_TYPE;
-const bool = (value: boolean): CimValue => ({ kind: 'boolean', value });
-const str = (value: string): CimValue => ({ kind: 'string', value });
-const uint = (value: bigint | number): CimValue => ({ kind: 'uint', value: BigInt(value) });
-const sint = (value: bigint | number): CimValue => ({ kind: 'sint', value: BigInt(value) });
-const qual = (name: string, value: CimValue | null = bool(true), flavor = 0): QualifierDef => ({ name, value, flavor });
-const KEY = qual('Key');
-const prop = (name: string, type: number = T.STRING, extra: Partial<PropertyDef> = {}): PropertyDef => ({
-  name, type, array: false, value: null, qualifiers: [], referenceClass: '', embeddedClass: '', ...extra,
-});
-const key = (name: string, type: number = T.STRING): PropertyDef => prop(name, type, { qualifiers: [KEY] });
-const cls = (name: string, superclass = '', properties: PropertyDef[] = [], extra: Partial<ClassDefinition> = {}): ClassDefinition => ({
-  name, superclass, qualifiers: [], properties, methods: [], ...extra,
-});
 
 // Fixtures: A keyed by Id; B:A; Disk with two keys; every keyable type; a singleton; a keyless
 // abstract base whose subclasses introduce keys.
