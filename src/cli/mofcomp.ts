@@ -27,7 +27,8 @@ export const MOFCOMP_USAGE = `usage: wbemd mofcomp [--server HOST:PORT] [-N NAME
   --force             WBEM_FLAG_UPDATE_FORCE_MODE
   --dmtf              DSP0004's class rules where WMI is stricter (context __wbemd_DMTFRules)
   --continue          go on after a failed class (its subclasses are skipped)
-  --atomic            one CompileMof call instead: all classes or none (one FILE only)
+  --atomic            one CompileMof call instead: all classes (and instances) or none (one FILE only);
+                      needed for MOF with "instance of"
   --window N          calls in flight (default 16)
   --check             compile only; send nothing
 `;
@@ -100,6 +101,7 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
 
   // 1. Compile everything locally: a file that does not compile means nothing is sent.
   const classes: MofClass[] = [];
+  let instanceCount = 0;
   const sources: { name: string; text: string }[] = [];
   for (const file of positionals) {
     try {
@@ -110,10 +112,12 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
         return text;
       });
       const [instance] = unit.instances;
-      if (instance !== undefined) {
-        err.write(`${join(root, instance.at.file)}:${instance.at.line}:${instance.at.column}: instance of ${instance.className}: instances are not supported yet; nothing sent\n`);
+      if (instance !== undefined && values.atomic !== true) {
+        // Instance values are typed by their classes, which may be on the server: CompileMof does that.
+        err.write(`${join(root, instance.at.file)}:${instance.at.line}:${instance.at.column}: instance of ${instance.className}: instances are compiled by the server; use --atomic; nothing sent\n`);
         return 1;
       }
+      instanceCount += unit.instances.length;
       classes.push(...unit.classes.map((c) => ({ ...c, at: { ...c.at, file: join(root, c.at.file) } })));
     } catch (error) {
       if (error instanceof MofError) {
@@ -133,7 +137,7 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
   const context: Context | undefined =
     values.dmtf === true ? { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } } : undefined;
   const client = connectToServer(values.server);
-  const progress = progressReporter(out, classes.length);
+  const progress = progressReporter(out, classes.length + instanceCount);
   if (values.atomic === true) {
     try {
       const failure = await compileAtomically(client, { namespace, sources, flags, context, continueOnError: values.continue === true }, () => progress.step());
@@ -145,7 +149,8 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
         out.write(`0 of ${classes.length} classes written to ${namespace} (--atomic: all or nothing)\n`);
         return 1;
       }
-      out.write(`${classes.length} of ${classes.length} classes written to ${namespace} in one CompileMof\n`);
+      const andInstances = instanceCount > 0 ? ` and ${instanceCount} instance${instanceCount === 1 ? '' : 's'}` : '';
+      out.write(`${classes.length} of ${classes.length} classes${andInstances} written to ${namespace} in one CompileMof\n`);
       return 0;
     } finally {
       client.close();

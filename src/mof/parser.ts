@@ -497,15 +497,22 @@ class Parser {
   }
 
   #typed(literal: MofLiteral, type: number, array: boolean, where: string, at: MofPosition): CimValue | null {
-    const fail = (reason: string): never => this.#fail(`${where}: ${reason}`, { kind: 'end', at });
-    if (literal.kind === 'null') return null;
-    if (array) {
-      const items = literal.kind === 'array' ? literal.items : [literal];
-      return { kind: 'array', value: items.map((item) => scalar(item, type, fail)) };
-    }
-    if (literal.kind === 'array') return fail('an array value for a scalar');
-    return scalar(literal, type, fail);
+    return typedLiteral(literal, type, array, (reason) => this.#fail(`${where}: ${reason}`, { kind: 'end', at }));
   }
+}
+
+/**
+ * A literal as a value of a declared type. `fail` says why it does not fit (and does not return).
+ * An alias (`$Disk`) in a reference stays `$Disk`: whoever knows the aliased object resolves it.
+ */
+export function typedLiteral(literal: MofLiteral, type: number, array: boolean, fail: (reason: string) => never): CimValue | null {
+  if (literal.kind === 'null') return null;
+  if (array) {
+    const items = literal.kind === 'array' ? literal.items : [literal];
+    return { kind: 'array', value: items.map((item) => scalar(item, type, fail)) };
+  }
+  if (literal.kind === 'array') return fail('an array value for a scalar');
+  return scalar(literal, type, fail);
 }
 
 function scalar(literal: MofLiteral, type: number, fail: (reason: string) => never): CimValue {

@@ -12,10 +12,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
-import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
+import type { CimValue, ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
 import { checkClientContext, classRulesOf, correlationIdOf, type ClientContext } from '../domain/client-context';
 import { checkExpectedRevision, decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
-import { classKey, isIdentifier, namespaceKeyOf, preview, type ClassKey, type NamespaceKey } from '../domain/names';
+import { classKey, isIdentifier, namespaceKeyOf, preview, sameName, type ClassKey, type NamespaceKey } from '../domain/names';
 import {
   BUILT_IN_NAMESPACES,
   formatClassPath,
@@ -26,14 +26,14 @@ import {
 } from '../domain/namespace-path';
 import { parseDeleteClassFlags, parseDeleteInstanceFlags, parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
 import { decideInstanceWrite, parsePutInstanceFlags, prepareInstance } from '../domain/decide-put-instance';
-import type { InstancePath, StoredInstance } from '../domain/instance-model';
+import type { InstanceLocation, InstancePath, InstancePropertyInput, StoredInstance } from '../domain/instance-model';
 import { formatRelPath, locateByPath, parseInstancePath } from '../domain/instance-path';
 import { instanceKeysOf, instanceView } from '../domain/instance-view';
 import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
 import { AccessPolicy, WBEM_RIGHT } from '../domain/access';
 import { WbemError, type WbemErrorName } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
-import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
+import { compileMof, typedLiteral, type MofInstance, type MofQualifierDecl, type MofUnit } from '../mof/parser';
 import { StoreError, type ChangeEventInfo, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from '../store/class-store';
 import { StagedClasses, storeReader, type ClassReader } from './class-reader';
 import { ClassWatcher } from './class-watch';
@@ -344,13 +344,6 @@ export class WbemService implements WbemServiceApi {
       if (error instanceof MofError) throw new WbemError('WBEM_E_INVALID_PARAMETER', error.message, { namespace: input.namespace });
       throw error;
     }
-    const [instance] = unit.instances;
-    if (instance !== undefined) {
-      // Static instances come with issue #4; dropping them silently would lose data.
-      throw new WbemError('WBEM_E_NOT_SUPPORTED', `${instance.at.file}:${instance.at.line}:${instance.at.column}: instance of ${instance.className}: instances are not supported yet`, {
-        namespace: input.namespace,
-      });
-    }
     // Each `#pragma namespace` (absolute, or relative to the target) bound and authorized once.
     const targets = new Map<string, BoundNamespace>([['', target]]);
     const bindPragma = (pragma: string): BoundNamespace => {
@@ -367,13 +360,18 @@ export class WbemService implements WbemServiceApi {
       bound: bindPragma(mofClass.namespace),
       where: `${mofClass.at.file}:${mofClass.at.line}:${mofClass.at.column}`,
     }));
+    const instances = unit.instances.map((instance) => ({
+      instance,
+      bound: bindPragma(instance.namespace),
+      where: `${instance.at.file}:${instance.at.line}:${instance.at.column}`,
+    }));
     const declarations = unit.qualifiers.map((declaration) => {
       const { namespace, at: _at, ...stored } = declaration;
       return { bound: bindPragma(namespace), declaration: stored };
     });
     return {
       sendStatus: flags.sendStatus,
-      run: (sink) => this.#runCompile(target, classes, declarations, flags, input.continueOnError, input.context, ctx, sink),
+      run: (sink) => this.#runCompile(target, { classes, instances, declarations }, flags, input.continueOnError, input.context, ctx, sink),
     };
   }
 
@@ -384,8 +382,7 @@ export class WbemService implements WbemServiceApi {
    */
   async #runCompile(
     target: BoundNamespace,
-    classes: readonly { definition: ClassDefinition; bound: BoundNamespace; where: string }[],
-    declarations: readonly { bound: BoundNamespace; declaration: QualifierDeclaration }[],
+    compiled: CompiledMof,
     flags: PutClassFlags,
     continueOnError: boolean,
     context: ClientContext | undefined,
@@ -393,8 +390,11 @@ export class WbemService implements WbemServiceApi {
     sink: ObjectSink,
   ): Promise<Outcome> {
     const subject = { namespace: formatNamespace(target.record.elements) };
+    const { classes, instances, declarations } = compiled;
+    const steps = classes.length + instances.length;
     try {
-      const release = await this.#locks.acquireAll([...classes.map((c) => c.bound.key), ...declarations.map((d) => d.bound.key), target.key], ctx.signal);
+      const bound = [...classes, ...instances, ...declarations].map((item) => item.bound.key);
+      const release = await this.#locks.acquireAll([...bound, target.key], ctx.signal);
       const staged = new StagedClasses(this.#store);
       const rules = classRulesOf(context);
       const change = changeInfo(context, ctx);
@@ -426,7 +426,24 @@ export class WbemService implements WbemServiceApi {
             if (!continueOnError) throw located;
             firstFailure ??= located;
           }
-          await sink.progress(index + 1, classes.length, definition.name);
+          await sink.progress(index + 1, steps, definition.name);
+        }
+        // Then the instances, typed by their classes as stored or compiled above (D30).
+        const putInstances = new StagedInstances();
+        for (const [index, { instance, bound, where }] of instances.entries()) {
+          this.#requireNamespace(bound.key, formatNamespace(bound.record.elements));
+          try {
+            writes.push(await this.#compileInstance(bound, instance, flags, staged, putInstances));
+          } catch (failure) {
+            if (!(failure instanceof WbemError)) throw failure;
+            const located = new WbemError(failure.status, `${where}: instance of ${instance.className}: ${failure.param}`, {
+              namespace: formatNamespace(bound.record.elements),
+              className: instance.className,
+            });
+            if (!continueOnError) throw located;
+            firstFailure ??= located;
+          }
+          await sink.progress(classes.length + index + 1, steps, `instance of ${instance.className}`);
         }
         // The MOF's qualifier declarations are stored with its classes, in the same batch.
         for (const { bound, declaration } of declarations) {
@@ -453,6 +470,31 @@ export class WbemService implements WbemServiceApi {
     } catch (failure) {
       return sink.complete({ ok: false, error: this.#asWbemError(failure, ctx, subject) });
     }
+  }
+
+  /**
+   * One `instance of` of a CompileMof: its literals typed by the class (as stored, or as compiled
+   * earlier in the same MOF), then the rules of PutInstance against the store and the instances
+   * before it. An alias (`$Disk`) in a reference becomes the path of the instance that declared it.
+   */
+  async #compileInstance(bound: BoundNamespace, mof: MofInstance, flags: PutClassFlags, staged: ClassReader, done: StagedInstances): Promise<StoreWrite> {
+    const chain = await this.#loadChain(bound.key, classKey(mof.className), undefined, staged);
+    if (chain === undefined) throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(mof.className)} does not exist`);
+    const resolved = resolveClass([...chain].reverse());
+    const properties = mof.properties.map(({ name, value: literal }): InstancePropertyInput => {
+      const property = resolved.properties.find((p) => sameName(p.name, name));
+      // A property the class lacks is left to the rules, which name it.
+      if (property === undefined) return { name, type: 0, array: false, value: null, qualifierCount: 0 };
+      const typed = typedLiteral(literal, property.type, property.array, (reason) => {
+        throw new WbemError('WBEM_E_TYPE_MISMATCH', `property ${name}: ${reason}`);
+      });
+      return { name, type: 0, array: property.array, value: done.resolveAliases(typed), qualifierCount: 0 };
+    });
+    const prepared = prepareInstance({ className: mof.className, properties, qualifierCount: 0 }, resolved, isLocaleNamespace(bound.record.elements));
+    const existing = done.get(bound.key, prepared.location) ?? (await this.#findInstance(bound.key, prepared.location.keyRoot, prepared.location.key))?.instance;
+    decideInstanceWrite(flags.mode, resolved.name, existing);
+    done.stage(bound.key, prepared.location, prepared.stored, mof.alias, prepared.relpath);
+    return { op: 'putInstance', namespace: bound.key, className: classKey(resolved.name), key: prepared.location.key, instance: prepared.stored };
   }
 
   /** Loads what decidePutClass needs (docs/style.md §2.2): existing class, superclass chain, children. */
@@ -1087,6 +1129,38 @@ export class WbemService implements WbemServiceApi {
     };
     if (correlationId === undefined) this.#logger.debug(fields, message);
     else this.#logger.info(fields, message);
+  }
+}
+
+/** A compiled MOF: its classes, instances and qualifier declarations, each with its namespace bound. */
+interface CompiledMof {
+  readonly classes: readonly { readonly definition: ClassDefinition; readonly bound: BoundNamespace; readonly where: string }[];
+  readonly instances: readonly { readonly instance: MofInstance; readonly bound: BoundNamespace; readonly where: string }[];
+  readonly declarations: readonly { readonly bound: BoundNamespace; readonly declaration: QualifierDeclaration }[];
+}
+
+/** The instances a CompileMof has decided so far (one atomic write): by location, and by alias. */
+class StagedInstances {
+  readonly #byLocation = new Map<string, StoredInstance>();
+  readonly #paths = new Map<string, string>();
+
+  get(namespace: NamespaceKey, location: InstanceLocation): StoredInstance | undefined {
+    return this.#byLocation.get(`${namespace}\u0000${location.keyRoot}\u0000${location.key}`);
+  }
+
+  stage(namespace: NamespaceKey, location: InstanceLocation, instance: StoredInstance, alias: string | undefined, relpath: string): void {
+    this.#byLocation.set(`${namespace}\u0000${location.keyRoot}\u0000${location.key}`, instance);
+    if (alias !== undefined) this.#paths.set(alias.replace(/^\$/, '').toLowerCase(), relpath);
+  }
+
+  /** `$Disk` in a reference (or an array of them) → the path of the instance declared `as $Disk`. */
+  resolveAliases(value: CimValue | null): CimValue | null {
+    if (value === null) return null;
+    if (value.kind === 'array') return { kind: 'array', value: value.value.map((item) => this.resolveAliases(item) as CimValue) };
+    if (value.kind !== 'reference' || !value.value.startsWith('$')) return value;
+    const path = this.#paths.get(value.value.slice(1).toLowerCase());
+    if (path === undefined) throw new WbemError('WBEM_E_INVALID_PARAMETER', `alias ${value.value} is not declared by an earlier instance`);
+    return { kind: 'reference', value: path };
   }
 }
 

@@ -116,5 +116,10 @@ test('mofcomp --atomic: one CompileMof, all or nothing; instances are refused be
   await writeFile(instances, 'class Ex_AtI { [Key] string Id; };\ninstance of Ex_AtI { Id = "a"; };\n');
   const refused = await wbemd(['mofcomp', '--server', t.server.address, instances]);
   expect(refused.code).toBe(1);
-  expect(refused.stderr).toBe(`${instances}:2:1: instance of Ex_AtI: instances are not supported yet; nothing sent\n`);
+  expect(refused.stderr).toBe(`${instances}:2:1: instance of Ex_AtI: instances are compiled by the server; use --atomic; nothing sent\n`);
+  const compiled = await wbemd(['mofcomp', '--server', t.server.address, '--atomic', instances]);
+  expect(compiled.code).toBe(0);
+  expect(compiled.stdout).toContain('1 of 1 classes and 1 instance written to root/cimv2 in one CompileMof');
+  const instance = await unary((cb) => t.client.getInstance({ namespace: 'root/cimv2', path: 'Ex_AtI.Id="a"' }, new Metadata(), deadline(), cb));
+  expect(instance.end).toBeUndefined();
 });

@@ -175,12 +175,42 @@ describe('qualifier declarations are stored per namespace and applied to later M
   });
 });
 
-test('instance declarations are refused at once (instances come with issue #4), so nothing is silently dropped', async () => {
+test('instance declarations: typed by their class, checked as PutInstance, written in the same batch; aliases become paths (D30)', async () => {
   const fixture = await serviceFixture();
-  const error = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_I { [Key] string Id; };\ninstance of Ex_I { Id = "x"; };' }), ctx()));
-  expect(error.status).toBe('WBEM_E_NOT_SUPPORTED');
-  expect(error.param).toBe('a.mof:2:1: instance of Ex_I: instances are not supported yet');
+  const mof = [
+    'class Ex_Disk { [Key] string Id; uint64 Size; };',
+    '[Association] class Ex_Link { [Key] Ex_Disk REF A; [Key] Ex_Disk REF B; };',
+    'instance of Ex_Disk as $C { Id = "C:"; Size = 512; };',
+    'instance of Ex_Disk as $D { Id = "D:"; };',
+    'instance of Ex_Link { A = $C; B = $D; };',
+  ].join('\n');
+  const { outcome, port } = await compile(fixture, input({ 'a.mof': mof }));
+  expect(outcome.ok).toBe(true);
+  expect(port.events.flatMap((e) => (e.kind === 'progress' ? [`${e.current}/${e.total} ${e.message}`] : []))).toEqual([
+    '1/5 Ex_Disk',
+    '2/5 Ex_Link',
+    '3/5 instance of Ex_Disk',
+    '4/5 instance of Ex_Disk',
+    '5/5 instance of Ex_Link',
+  ]);
+  const c = await fixture.service.getInstance('root/cimv2', 'Ex_Disk.Id="C:"', ctx());
+  expect(c.instance.properties.map((p) => p.value)).toEqual([{ kind: 'string', value: 'C:' }, { kind: 'uint', value: 512n }]);
+  const link = await fixture.service.getInstance('root/cimv2', 'Ex_Link.A="Ex_Disk.Id=\\"C:\\"",B="Ex_Disk.Id=\\"D:\\""', ctx());
+  expect(link.instance.properties.map((p) => p.value)).toEqual([{ kind: 'reference', value: 'Ex_Disk.Id="C:"' }, { kind: 'reference', value: 'Ex_Disk.Id="D:"' }]);
+});
+
+test('a failing instance names its position and, without continue_on_error, nothing of the MOF is written', async () => {
+  const fixture = await serviceFixture();
+  const mof = 'class Ex_I { [Key] string Id; uint8 Small; };\ninstance of Ex_I { Id = "x"; Small = 300; };\n';
+  const { outcome } = await compile(fixture, input({ 'a.mof': mof }));
+  expect(failureOf(outcome)).toBe('WBEM_E_TYPE_MISMATCH');
+  expect(!outcome.ok && outcome.error.param).toMatch(/^a\.mof:2:1: instance of Ex_I: /);
   expect(await exists(fixture, 'Ex_I')).toBe(false);
+  const missing = await compile(fixture, input({ 'a.mof': 'instance of Ex_Nope { Id = "x"; };' }));
+  expect(failureOf(missing.outcome)).toBe('WBEM_E_INVALID_CLASS');
+  const alias = await compile(fixture, input({ 'a.mof': '[Association] class Ex_L { [Key] Ex_L REF A; [Key] Ex_L REF B; };\ninstance of Ex_L { A = $Nobody; B = $Nobody; };' }));
+  expect(failureOf(alias.outcome)).toBe('WBEM_E_INVALID_PARAMETER');
+  expect(!alias.outcome.ok && alias.outcome.error.param).toContain('alias $Nobody is not declared by an earlier instance');
 });
 
 test('a FORCE-mode compile that rewrites subclasses leaves no stale superclass chain behind', async () => {
