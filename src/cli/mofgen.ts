@@ -3,6 +3,7 @@
  * (GetClass with as_mof), parents before children, so `wbemd mofcomp` or CompileMof reads the
  * output back to the same classes. No CLASS: every class of the namespace.
  */
+import { isSystemClassName } from '../domain/system-classes';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { type WbemServicesClient, type GetClassResponse } from '../../generated/wbem/v1/services';
@@ -53,7 +54,10 @@ function allClassNames(client: WbemServicesClient, namespace: string): Promise<s
   return new Promise((resolvePromise, reject) => {
     const names: string[] = [];
     const call = client.enumClasses({ namespace, superclass: '', deep: true, localOnly: true }, new Metadata());
-    call.on('data', (object: ClassObject) => names.push(object.className));
+    // System classes (`__…`) are built into every namespace and cannot be compiled: not exported.
+    call.on('data', (object: ClassObject) => {
+      if (!isSystemClassName(object.className)) names.push(object.className);
+    });
     call.on('error', reject);
     call.on('end', () => resolvePromise(names));
   });

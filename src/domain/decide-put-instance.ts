@@ -4,6 +4,7 @@
  * the create/update choice. Pure: the service loads the class and what is stored at the
  * instance's location, then calls these. Throws WbemError only.
  */
+import { isSystemClassName } from './system-classes';
 import { cimTypeInfo, type CimValue, type ResolvedClass, type ResolvedProperty } from './class-model';
 import { findQualifier, hasTrue } from './class-rules';
 import type { InstanceInput, InstanceLocation, InstancePropertyInput, PathKey, StoredInstance } from './instance-model';
@@ -112,6 +113,8 @@ function checkClassTakesInstances(className: string, resolved: ResolvedClass, na
   if (!sameName(className, resolved.name)) {
     throw new WbemError('WBEM_E_INVALID_CLASS', `the instance names class ${preview(className)}, not ${resolved.name}`);
   }
+  // System classes (§5.6) are written by the system only: events are raised, not stored.
+  if (isSystemClassName(resolved.name)) throw refuse('WBEM_E_INVALID_OPERATION', 'it is a system class');
   if (namespaceIsLocale) throw refuse('WBEM_E_INVALID_OPERATION', 'classes of a locale namespace (ms_xxx) are treated as abstract');
   // Abstract is not inherited (DMTF flavor Restricted, §5.5): only the class's own counts.
   if (hasTrue(resolved.qualifiers.filter((q) => !q.propagated), 'Abstract')) throw refuse('WBEM_E_INVALID_OPERATION', 'the class is abstract');

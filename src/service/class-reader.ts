@@ -6,19 +6,29 @@
  */
 import type { ClassDefinition } from '../domain/class-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
+import { findSystemClass, systemSubclasses } from '../domain/system-classes';
 import type { ClassStore } from '../store/class-store';
 
 export interface ClassReader {
   getClass(namespace: NamespaceKey, key: ClassKey): Promise<ClassDefinition | undefined>;
-  listSubclasses(namespace: NamespaceKey, parent: ClassKey): Promise<readonly ClassKey[]>;
+  /** Direct subclasses of `parent` (null = the top level). */
+  listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]>;
   /** Whether what it reads may be cached across operations (staged classes may never be written). */
   readonly cacheable: boolean;
 }
 
+/**
+ * The stored classes of every namespace plus its built-in system classes (src/domain/system-classes.ts),
+ * which are never stored: a `_` name cannot be put.
+ */
 export function storeReader(store: ClassStore): ClassReader {
   return {
-    getClass: (namespace, key) => store.getClass(namespace, key),
-    listSubclasses: (namespace, parent) => store.listSubclasses(namespace, parent),
+    getClass: async (namespace, key) => findSystemClass(key) ?? (await store.getClass(namespace, key)),
+    listSubclasses: async (namespace, parent) => {
+      const system = systemSubclasses(parent);
+      const stored = await store.listSubclasses(namespace, parent);
+      return system.length === 0 ? stored : [...system, ...stored];
+    },
     cacheable: true,
   };
 }
@@ -29,7 +39,7 @@ export class StagedClasses implements ClassReader {
   readonly cacheable = false;
   readonly #staged = new Map<NamespaceKey, Map<ClassKey, ClassDefinition>>();
 
-  constructor(private readonly store: ClassStore) {}
+  constructor(private readonly store: ClassReader) {}
 
   stage(namespace: NamespaceKey, definition: ClassDefinition): void {
     let classes = this.#staged.get(namespace);
@@ -41,7 +51,7 @@ export class StagedClasses implements ClassReader {
     return this.#staged.get(namespace)?.get(key) ?? (await this.store.getClass(namespace, key));
   }
 
-  async listSubclasses(namespace: NamespaceKey, parent: ClassKey): Promise<readonly ClassKey[]> {
+  async listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
     const stored = await this.store.listSubclasses(namespace, parent);
     const staged = this.#staged.get(namespace);
     if (staged === undefined) return stored;

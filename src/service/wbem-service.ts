@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import type { CimValue, ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
 import { checkClientContext, classRulesOf, correlationIdOf, type ClientContext } from '../domain/client-context';
+import { findSystemClass } from '../domain/system-classes';
 import { checkExpectedRevision, decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
 import { classKey, isIdentifier, namespaceKeyOf, preview, sameName, type ClassKey, type NamespaceKey } from '../domain/names';
 import {
@@ -395,7 +396,7 @@ export class WbemService implements WbemServiceApi {
     try {
       const bound = [...classes, ...instances, ...declarations].map((item) => item.bound.key);
       const release = await this.#locks.acquireAll([...bound, target.key], ctx.signal);
-      const staged = new StagedClasses(this.#store);
+      const staged = new StagedClasses(this.#reader);
       const rules = classRulesOf(context);
       const change = changeInfo(context, ctx);
       let classCount = 0;
@@ -693,7 +694,8 @@ export class WbemService implements WbemServiceApi {
     return this.#guard(ctx, { namespace, className }, async () => {
       // The revision is read before the class: a write in between makes it older than what is
       // returned, so an expected_revision built from it fails safe (a conflict), never the reverse.
-      const revision = await this.#store.getClassRevision(bound.key, classKey(className));
+      // A built-in system class has no store revision: 0, the revision before any write.
+      const revision = findSystemClass(classKey(className)) === undefined ? await this.#store.getClassRevision(bound.key, classKey(className)) : 0n;
       const chain = revision === undefined ? undefined : await this.#loadChain(bound.key, classKey(className));
       if (chain === undefined || revision === undefined) {
         throw new WbemError('WBEM_E_NOT_FOUND', `class ${preview(className)} does not exist in ${formatNamespace(bound.record.elements)}`);
@@ -710,7 +712,7 @@ export class WbemService implements WbemServiceApi {
       let start: ClassKey | null = null;
       if (input.superclass !== '') {
         start = classKey(input.superclass);
-        if ((await this.#store.getClass(bound.key, start)) === undefined) {
+        if ((await this.#reader.getClass(bound.key, start)) === undefined) {
           // CreateClassEnum names an unknown superclass: WBEM_E_INVALID_CLASS (MS-WMI 3.1.4.3.10).
           throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(input.superclass)} does not exist`);
         }
@@ -718,7 +720,7 @@ export class WbemService implements WbemServiceApi {
       const keys: ClassKey[] = [];
       const queue: (ClassKey | null)[] = [start];
       for (let index = 0; index < queue.length; index++) {
-        for (const child of await this.#store.listSubclasses(bound.key, queue[index] ?? null)) {
+        for (const child of await this.#reader.listSubclasses(bound.key, queue[index] ?? null)) {
           keys.push(child);
           if (input.deep) queue.push(child);
         }
@@ -961,7 +963,7 @@ export class WbemService implements WbemServiceApi {
     this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumInstances');
     return this.#guard(ctx, { namespace: input.namespace, className: input.className }, async () => {
       const start = classKey(input.className);
-      const root = await this.#store.getClass(bound.key, start);
+      const root = await this.#reader.getClass(bound.key, start);
       if (root === undefined) {
         // CreateInstanceEnum of an unknown class: WBEM_E_INVALID_CLASS, as CreateClassEnum.
         throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(input.className)} does not exist`);

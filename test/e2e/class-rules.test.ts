@@ -29,6 +29,8 @@ interface Scenario {
   readonly expect: WbemStatusName;
   /** Checked with GetClass afterwards: class name → property names (local_only = false). */
   readonly after?: Record<string, string[]>;
+  /** Checked with GetClass afterwards: class name → its class qualifiers' names (resolved). */
+  readonly qualifiersAfter?: Record<string, string[]>;
 }
 
 const A_P = cls('A', '', [p('P', CimType.CIM_UINT32)]);
@@ -36,6 +38,14 @@ const A_ID = cls('A', '', [id()]);
 const A_ID_Z = cls('A', '', [id(), p('Z', CimType.CIM_UINT32)]);
 
 const SCENARIOS: Record<string, Scenario> = {
+  '38 a put of the system class __SystemClass': { given: [], put: cls('__SystemClass'), expect: 'WBEM_E_INVALID_OPERATION' },
+  '43 derive from the system class __ExtrinsicEvent': { given: [], put: cls('MyEvt', '__ExtrinsicEvent', [p('Msg')]), expect: 'WBEM_S_NO_ERROR', after: { MyEvt: ['SECURITY_DESCRIPTOR', 'TIME_CREATED', 'Msg'] } },
+  '62 a flavor-0 qualifier is not propagated; ToSubClass is': {
+    given: [cls('A', '', [], { qualifiers: [q('Q', str('a')), q('R', str('r'), 0x2)] })],
+    put: cls('B', 'A'),
+    expect: 'WBEM_S_NO_ERROR',
+    qualifiersAfter: { B: ['R'] },
+  },
   '41 superclass named in another case': { given: [A_ID], put: cls('B', 'a'), expect: 'WBEM_S_NO_ERROR', after: { B: ['Id'] } },
   '42 inherits the keyed superclass': { given: [cls('A', '', [id(), p('P', CimType.CIM_UINT32)])], put: cls('B', 'A', [p('Q')]), expect: 'WBEM_S_NO_ERROR', after: { B: ['Id', 'P', 'Q'] } },
   '44 Abstract under a concrete superclass': { given: [A_ID], put: cls('B', 'A', [], { qualifiers: [q('Abstract')] }), expect: 'WBEM_E_CANNOT_BE_ABSTRACT' },
@@ -119,6 +129,10 @@ describe('§11 class creation and modification rules over gRPC', () => {
     for (const [className, properties] of Object.entries(scenario.after ?? {})) {
       const object = responseOf(await getClass(namespace, className)).object;
       expect(object?.properties.map((x) => x.name)).toEqual(properties);
+    }
+    for (const [className, qualifiers] of Object.entries(scenario.qualifiersAfter ?? {})) {
+      const object = responseOf(await getClass(namespace, className)).object;
+      expect(object?.qualifiers.map((x) => x.name)).toEqual(qualifiers);
     }
   });
 

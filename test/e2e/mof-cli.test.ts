@@ -38,7 +38,10 @@ function enumAll(namespace: string): Promise<ClassObject[]> {
   return new Promise((resolvePromise, reject) => {
     const objects: ClassObject[] = [];
     const call = t.client.enumClasses({ namespace, superclass: '', deep: true, localOnly: false }, new Metadata(), deadline(60_000));
-    call.on('data', (object: ClassObject) => objects.push(object));
+    // User classes only: the built-in system classes are the same in every namespace.
+    call.on('data', (object: ClassObject) => {
+      if (!object.className.startsWith('__')) objects.push(object);
+    });
     call.on('error', reject);
     call.on('end', () => resolvePromise(objects));
   });

@@ -168,8 +168,8 @@ describe('reads and writes besides PutClassAsync', () => {
     for (const [name, superclass] of [['A', ''], ['B', 'A'], ['C', 'B'], ['D', '']] as const) await put({ object: cls(name, superclass) });
     const names = async (superclass: string, deep: boolean): Promise<string[]> =>
       (await transcript(t.client.enumClasses({ namespace: 'root/cimv2', superclass, deep, localOnly: false }, new Metadata(), deadline()))).messages.map((c) => c.className);
-    expect(await names('', false)).toEqual(['A', 'D']);
-    expect(await names('', true)).toEqual(['A', 'D', 'B', 'C']);
+    expect(await names('', false)).toEqual(['__SystemClass', 'A', 'D']); // the built-in system classes are listed, as WMI lists them
+    expect((await names('', true)).filter((name) => !name.startsWith('__'))).toEqual(['A', 'D', 'B', 'C']);
     expect(await names('a', true)).toEqual(['B', 'C']);
   });
 

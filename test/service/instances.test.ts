@@ -67,6 +67,8 @@ describe('static instances in the service', () => {
     const f = await disks();
     await f.put(cls('Ex_Abstract', '', [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] })], [{ name: 'Abstract', value: { kind: 'boolean', value: true }, flavor: 0 }]));
     expect(await rejection(put(f, instance('Ex_Missing', value('Id', str('a')))))).toBe('WBEM_E_INVALID_CLASS');
+    expect(await rejection(put(f, instance('__ClassCreationEvent')))).toBe('WBEM_E_INVALID_OPERATION');
+    expect(await f.service.enumInstances({ namespace: 'root/cimv2', className: '__Event', deep: true }, ctx())).toEqual([]);
     expect(await rejection(put(f, instance('Ex_Abstract', value('Id', str('a')))))).toBe('WBEM_E_INVALID_OPERATION');
     expect(await rejection(put(f, instance('Ex_Disk', value('Size', u32(1)))))).toBe('WBEM_E_ILLEGAL_NULL');
     expect(await rejection(put(f, instance('Ex_Disk', value('Id', str('a')), value('Size', str('big')))))).toBe('WBEM_E_TYPE_MISMATCH');

@@ -1,4 +1,5 @@
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
+import { SYSTEM_CLASSES } from '../../src/domain/system-classes';
 import { WbemError } from '../../src/domain/wbem-status';
 import { ObjectSink } from '../../src/service/object-sink';
 import { MemoryClassStore } from '../../src/store/memory-class-store';
@@ -7,6 +8,16 @@ import { RecordingPort } from '../helpers/recording-port';
 import { cls, ctx, failureOf, key, prop, serviceFixture, str } from './fixtures';
 
 const CIMV2 = namespaceKeyOf(['root', 'cimv2']);
+
+/** Breadth-first order of the system classes (parents first, siblings by folded name), as deep EnumClasses lists them. */
+function byLevelThenName(a: string, b: string): number {
+  const depth = (name: string): number => {
+    let level = 0;
+    for (let at = SYSTEM_CLASSES.find((c) => c.name === name); at !== undefined && at.superclass !== ''; at = SYSTEM_CLASSES.find((c) => c.name === at?.superclass)) level++;
+    return level;
+  };
+  return depth(a) - depth(b) || (a.toLowerCase() < b.toLowerCase() ? -1 : 1);
+}
 const SEND_STATUS = 0x80;
 const CREATE_ONLY = 0x2;
 const UPDATE_ONLY = 0x1;
@@ -276,6 +287,19 @@ describe('reads, deletion and namespaces in the service', () => {
     expect(f.changes.filter((c) => c.kind === 'deleted').map((c) => c.target.name)).toEqual(['A', 'B', 'C']);
   });
 
+  test('system classes: built in, resolvable as superclasses (scenario 43), readable, not writable (38)', async () => {
+    const f = await serviceFixture();
+    const { outcome } = await f.put(cls('MyEvt', '__ExtrinsicEvent', [prop('Msg')]));
+    expect(outcome.ok).toBe(true);
+    const view = await f.service.getClass('root/cimv2', 'myevt', false, ctx());
+    expect(view.system.derivation).toEqual(['__ExtrinsicEvent', '__Event', '__IndicationRelated', '__SystemClass']);
+    expect(view.class.properties.map((p) => p.name)).toEqual(['SECURITY_DESCRIPTOR', 'TIME_CREATED', 'Msg']);
+    expect((await f.service.getClass('root/default', '__ClassModificationEvent', true, ctx())).class.properties.map((p) => p.name)).toEqual(['PreviousClass']);
+    expect(failureOf((await f.put(cls('__SystemClass'))).outcome)).toBe('WBEM_E_INVALID_OPERATION');
+    await expect(f.service.deleteClass({ namespace: 'root/cimv2', className: '__Event', flags: 0, context: undefined }, ctx())).rejects.toMatchObject({ status: 'WBEM_E_INVALID_OPERATION' });
+    expect((await f.service.enumClasses({ namespace: 'root/cimv2', superclass: '__ExtrinsicEvent', deep: true, localOnly: true }, ctx())).map((v) => v.class.name)).toEqual(['MyEvt']);
+  });
+
   test('EnumClasses: shallow lists top-level classes, deep lists every descendant parents first', async () => {
     const f = await serviceFixture();
     await f.put(cls('A'));
@@ -284,8 +308,10 @@ describe('reads, deletion and namespaces in the service', () => {
     await f.put(cls('D'));
     const names = async (superclass: string, deep: boolean): Promise<string[]> =>
       (await f.service.enumClasses({ namespace: 'root/cimv2', superclass, deep, localOnly: false }, ctx())).map((v) => v.class.name);
-    expect(await names('', false)).toEqual(['A', 'D']);
-    expect(await names('', true)).toEqual(['A', 'D', 'B', 'C']);
+    // The built-in system classes are listed as WMI lists them: __SystemClass at the top.
+    expect(await names('', false)).toEqual(['__SystemClass', 'A', 'D']);
+    expect((await names('', true)).filter((name) => !name.startsWith('__'))).toEqual(['A', 'D', 'B', 'C']);
+    expect((await names('', true)).filter((name) => name.startsWith('__'))).toEqual(SYSTEM_CLASSES.map((c) => c.name).sort(byLevelThenName));
     expect(await names('A', false)).toEqual(['B']);
     expect(await names('A', true)).toEqual(['B', 'C']);
     await expect(names('Nope', true)).rejects.toMatchObject({ status: 'WBEM_E_INVALID_CLASS' });
