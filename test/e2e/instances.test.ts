@@ -94,6 +94,14 @@ describe('instances over gRPC', () => {
       revision: 0n,
       report: { kind: 'update', important: false, instanceCount: 0n, subclasses: [{ className: 'Ex_Ssd', instanceCount: 1n, rewritten: false }] },
     });
+    // The same dry run through PutClassAsync: progress without commit stages, the report in the final SetStatus.
+    const asyncDry = await transcript(t.client.putClassAsync({ namespace: ns, object: withZ, flags: SAFE | 0x80, validateOnly: true }, new Metadata(), deadline()));
+    expect(asyncDry.end.trailers['wbem-status']).toBe('WBEM_E_CLASS_HAS_INSTANCES');
+    const okDry = await transcript(t.client.putClassAsync({ namespace: ns, object: cls('Ex_Other'), flags: 0x80, validateOnly: true }, new Metadata(), deadline()));
+    expect(okDry.messages.map((m) => (m.event?.$case === 'progress' ? m.event.progress.message : m.event?.$case))).toEqual(['loaded the class and its superclass chain', 'checked the class rules', 'status']);
+    const final = okDry.messages.at(-1)?.event;
+    expect(final?.$case === 'status' ? final.status.report : undefined).toEqual({ kind: 'create', important: true, instanceCount: 0n, subclasses: [] });
+    expectStatus(failureOf(await getInstance(ns, 'Ex_Other.Id="x"')), 'WBEM_E_INVALID_CLASS'); // nothing was written
     expect(responseOf(await unary((cb) => t.client.deleteClass({ namespace: ns, className: 'Ex_Disk', flags: 0 }, new Metadata(), deadline(), cb)))).toEqual({ deletedClasses: ['Ex_Disk', 'Ex_Ssd'] });
     responseOf(await putClass(ns, keyed('Ex_Ssd')));
     expectStatus(failureOf(await getInstance(ns, 'Ex_Ssd.Id="D:"')), 'WBEM_E_NOT_FOUND');
