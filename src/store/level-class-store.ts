@@ -7,6 +7,7 @@
  *   q!<namespace>!<qualifier>          → qualifier declaration
  *   o!<namespace>!<class>!<key>        → static instance of exactly that class (key: canonical)
  *   e!<revision, 20 digits>            → event log record (ordered by revision)
+ *   h!<revision, 20 digits>            → a class record as it was at that revision (see below)
  *   m!revisions                        → [store revision, first retained revision]
  * so a namespace's classes and its whole content are prefix scans. Which classes exist and which
  * are whose children is derived from the class records themselves (their superclass field), once
@@ -31,6 +32,13 @@
  * class change the service makes has a record, so that is the newest N events); the deletions are
  * computed from the revisions, with no read, and ride in the batch of the commit that pushes them
  * out.
+ *
+ * A put's log record names its target by reference ("the class record of my revision") instead of
+ * holding a second copy of the class: a create writes the class once. Whatever later replaces or
+ * deletes that class record (a put, a deleteClass, a namespace wipe) first copies it to
+ * h!<its revision> in the same batch, unless its revision is already out of retention; h! records
+ * are trimmed with the log records of their revision. So a reference always resolves: to the class
+ * record while it is still that revision's, else to its h! copy.
  */
 import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
@@ -45,13 +53,14 @@ import {
   decodeNamespace,
   decodeQualifierDeclaration,
   decodeRevisions,
-  encodeClassFromJson,
+  encodeClass,
   encodeEvent,
   encodeInstance,
   encodeNamespace,
   encodeQualifierDeclaration,
   encodeRevisions,
-  packClassJson,
+  revisionOfEncodedClass,
+  targetRefOfEncodedEvent,
   isEventOf,
   superclassOfEncodedClass,
   type StoredClass,
@@ -69,7 +78,8 @@ interface OverlayEntry {
 type Decoded = StoredClass | NamespaceRecord | QualifierDeclaration | StoredInstance;
 
 type QueuedStep =
-  | { readonly kind: 'op'; readonly op: Op; readonly seq: number }
+  /** `history`: the op replaces a class record a log record may name by reference (see the header). */
+  | { readonly kind: 'op'; readonly op: Op; readonly seq: number; readonly history: boolean }
   | { readonly kind: 'wipe'; readonly prefixes: readonly string[]; readonly seq: number };
 
 interface QueuedCommit {
@@ -81,7 +91,7 @@ interface QueuedCommit {
 }
 
 /** One step of a planned commit; `decoded` undefined = not a record reads see (log, revisions). */
-type PlannedStep = { kind: 'op'; op: Op; decoded?: Decoded | null } | { kind: 'wipe'; prefixes: string[] };
+type PlannedStep = { kind: 'op'; op: Op; decoded?: Decoded | null; history?: boolean } | { kind: 'wipe'; prefixes: string[] };
 
 /** The log record of a class change, when the write asks for one. */
 function eventOf(write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>, revision: bigint): ClassEventRecord | undefined {
@@ -118,6 +128,8 @@ const instanceRecordKey = (ns: NamespaceKey, className: ClassKey, key: string): 
 /** Fixed width, so key order is revision order (2^64 has 20 digits). */
 const eventKey = (revision: bigint): string => `e!${revision.toString().padStart(20, '0')}`;
 const REVISIONS_KEY = 'm!revisions';
+/** A class record as it was at a revision, kept while that revision's log record lives. */
+const historyKey = (revision: bigint): string => `h!${revision.toString().padStart(20, '0')}`;
 
 /** Classes of one namespace: each class's superclass key ('' for a root class), and the reverse. */
 interface ClassIndex {
@@ -347,12 +359,32 @@ export class LevelClassStore implements ClassStore {
     const found: ClassEventRecord[] = [];
     if (limit <= 0) return found;
     // From disk only: what is there is durable (see the header).
+    const page: [string, string][] = [];
     for await (const [key, value] of db.iterator({ gt: eventKey(afterRevision), lt: `e!${END}` })) {
       if (!isEventOf(value, namespace)) continue;
-      found.push(decodeEvent(value, key, BigInt(key.slice(2))));
-      if (found.length >= limit) break;
+      page.push([key, value]);
+      if (page.length >= limit) break;
+    }
+    for (const [key, value] of page) {
+      const revision = BigInt(key.slice(2));
+      const ref = targetRefOfEncodedEvent(value);
+      const target = ref === undefined ? undefined : await this.#classAtRevision(db, namespace, ref as ClassKey, revision);
+      found.push(decodeEvent(value, key, revision, target === undefined ? undefined : () => target));
     }
     return found;
+  }
+
+  /**
+   * The class a log record names by reference: its class record while that still is the
+   * revision's, else the history copy made when the record was replaced (in the same batch).
+   */
+  async #classAtRevision(db: Level<string, string>, namespace: NamespaceKey, className: ClassKey, revision: bigint): Promise<ClassDefinition> {
+    const current = await db.get(classRecordKey(namespace, className));
+    if (current !== undefined && revisionOfEncodedClass(current) === revision) return decodeClass(current, classRecordKey(namespace, className)).definition;
+    const kept = await db.get(historyKey(revision));
+    if (kept !== undefined) return decodeClass(kept, historyKey(revision)).definition;
+    // Only a log record trimmed while this page was read can lose its class.
+    throw new StoreError('STORE_CORRUPT_RECORD', `the class of log record ${revision} is gone (trimmed while read?)`);
   }
 
   onDurableEvents(listener: (events: readonly ClassEventRecord[]) => void): () => void {
@@ -467,7 +499,7 @@ export class LevelClassStore implements ClassStore {
               this.#overlay.set(step.op.key, { value: step.op.type === 'put' ? step.op.value : null, decoded: step.decoded, seq });
               this.#cache.delete(step.op.key);
             }
-            steps.push({ kind: 'op', op: step.op, seq });
+            steps.push({ kind: 'op', op: step.op, seq, history: step.history === true });
           }
         }
       }
@@ -488,7 +520,9 @@ export class LevelClassStore implements ClassStore {
     const steps: PlannedStep[] = [];
     const first = revision - this.#retention + 1n;
     if (first > this.#firstRetained) {
-      for (let dropped = this.#firstRetained; dropped < first; dropped++) steps.push({ kind: 'op', op: { type: 'del', key: eventKey(dropped) } });
+      for (let dropped = this.#firstRetained; dropped < first; dropped++) {
+        steps.push({ kind: 'op', op: { type: 'del', key: eventKey(dropped) } }, { kind: 'op', op: { type: 'del', key: historyKey(dropped) } });
+      }
       this.#firstRetained = first;
     }
     this.#revision = revision;
@@ -497,9 +531,12 @@ export class LevelClassStore implements ClassStore {
   }
 
   #plan(write: StoreWrite, revision: bigint, event?: ClassEventRecord): PlannedStep[] {
-    // A put's class record and its log record share one encoding of the class.
-    const classJson = write.op === 'putClass' ? packClassJson(write.definition) : undefined;
-    const logged: PlannedStep[] = event === undefined ? [] : [{ kind: 'op', op: { type: 'put', key: eventKey(revision), value: encodeEvent(event, classJson) } }];
+    // A put's log record names its target by reference: the class record written with it (one
+    // copy of the class per create instead of two; see the header for how the reference stays good).
+    const target = write.op === 'putClass' ? { ref: classKey(write.definition.name) } : undefined;
+    const logged: PlannedStep[] = event === undefined ? [] : [{ kind: 'op', op: { type: 'put', key: eventKey(revision), value: encodeEvent(event, target) } }];
+    // A create (its event says so) replaces no class record; anything else might.
+    const history = !(write.op === 'putClass' && event?.kind === 'created');
     switch (write.op) {
       case 'putNamespace':
         return [{ kind: 'op', op: { type: 'put', key: nsKey(write.namespace), value: encodeNamespace(write.record) }, decoded: write.record }];
@@ -511,13 +548,12 @@ export class LevelClassStore implements ClassStore {
       case 'putClass': {
         // The child index is derived from this record (see the header): one write (plus its event).
         const stored: StoredClass = { definition: write.definition, revision };
-        const value = encodeClassFromJson(classJson ?? packClassJson(write.definition), revision);
-        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value }, decoded: stored }, ...logged];
+        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value: encodeClass(stored) }, decoded: stored, history }, ...logged];
       }
       case 'putQualifier':
         return [{ kind: 'op', op: { type: 'put', key: qualifierKey(write.namespace, write.declaration.name), value: encodeQualifierDeclaration(write.declaration) }, decoded: write.declaration }];
       case 'deleteClass':
-        return [{ kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null }, ...logged];
+        return [{ kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null, history }, ...logged];
       case 'putInstance':
         return [{ kind: 'op', op: { type: 'put', key: instanceRecordKey(write.namespace, write.className, write.key), value: encodeInstance(write.instance) }, decoded: write.instance }];
       case 'deleteInstance':
@@ -542,15 +578,37 @@ export class LevelClassStore implements ClassStore {
         // Last write wins per key, in commit order; a wipe deletes everything under its prefixes
         // that is on disk or was written earlier in this group.
         const batch = new Map<string, Op>();
+        // Class records as this group leaves them so far (null = deleted): the old value a history
+        // copy needs, when it is not yet on disk.
+        const written = new Map<string, string | null>();
+        const keepHistory = (old: string | null | undefined): void => {
+          if (old === undefined || old === null) return;
+          const revision = revisionOfEncodedClass(old);
+          // A record older than the log's retention is named by no log record any more.
+          if (revision === null || revision < this.#firstRetained) return;
+          batch.set(historyKey(revision), { type: 'put', key: historyKey(revision), value: old });
+        };
         for (const commit of group) {
           for (const step of commit.steps) {
             if (step.kind === 'op') {
+              if (step.history) keepHistory(written.has(step.op.key) ? written.get(step.op.key) : await db.get(step.op.key));
               batch.set(step.op.key, step.op);
+              if (step.op.key.startsWith('c!')) written.set(step.op.key, step.op.type === 'put' ? step.op.value : null);
               continue;
             }
             for (const prefix of step.prefixes) {
-              for (const key of batch.keys()) if (key.startsWith(prefix)) batch.set(key, { type: 'del', key });
-              for await (const key of db.keys({ gte: prefix, lt: prefix + END })) batch.set(key, { type: 'del', key });
+              const classes = prefix.startsWith('c!');
+              for (const key of batch.keys()) {
+                if (!key.startsWith(prefix)) continue;
+                if (classes) keepHistory(written.get(key));
+                batch.set(key, { type: 'del', key });
+                if (classes) written.set(key, null);
+              }
+              for await (const [key, value] of db.iterator({ gte: prefix, lt: prefix + END })) {
+                if (classes && !written.has(key)) keepHistory(value);
+                batch.set(key, { type: 'del', key });
+                if (classes) written.set(key, null);
+              }
             }
           }
         }

@@ -254,13 +254,22 @@ function unpackContext(packed: unknown): ClientContext | undefined {
 }
 
 /** A log record's value; its revision is its key. */
-/** A log record's value (its revision is its key); `targetJson` = packClassJson(event.target) when the caller has it. */
-export const encodeEvent = (event: ClassEventRecord, targetJson: string = packClassJson(event.target)): string =>
-  `{"v":${SCHEMA_VERSION},"body":[${JSON.stringify(event.namespace)},"${KIND_CODES[event.kind]}",${targetJson},${
+/**
+ * A log record's value (its revision is its key). The target travels as its packed class JSON, or
+ * — `targetRef` — as the folded class name alone: "the class record of this revision". A store
+ * that writes references keeps that record readable for as long as the log record lives (the
+ * LevelDB store copies a class record it overwrites to a history record, see there).
+ */
+export const encodeEvent = (event: ClassEventRecord, target: { readonly json: string } | { readonly ref: string } = { json: packClassJson(event.target) }): string =>
+  `{"v":${SCHEMA_VERSION},"body":[${JSON.stringify(event.namespace)},"${KIND_CODES[event.kind]}",${'ref' in target ? JSON.stringify(target.ref) : target.json},${
     event.previous === undefined ? 'null' : packClassJson(event.previous)
   },${JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]}`;
 
-export function decodeEvent(text: string, key: string, revision: bigint): ClassEventRecord {
+/**
+ * A log record. `resolveTarget` reads a target written as a reference (the folded class name);
+ * the LevelDB store's readEvents supplies it.
+ */
+export function decodeEvent(text: string, key: string, revision: bigint, resolveTarget?: (classKey: string) => ClassDefinition): ClassEventRecord {
   const body = decodeEnvelope(text, key);
   if (!Array.isArray(body) || body.length !== 8) throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`);
   const [namespace, kind, target, previous, derivation, context, operationId, timeCreated] = body as [string, string, unknown, unknown, string[], unknown, string, string];
@@ -271,7 +280,7 @@ export function decodeEvent(text: string, key: string, revision: bigint): ClassE
       revision,
       kind: decodedKind,
       namespace: namespace as NamespaceKey,
-      target: unpackClass(target),
+      target: typeof target === 'string' && resolveTarget !== undefined ? resolveTarget(target) : unpackClass(target),
       ...(previous === null ? {} : { previous: unpackClass(previous) }),
       derivation,
       context: unpackContext(context),
@@ -303,4 +312,16 @@ export function decodeRevisions(text: string, key: string): { revision: bigint; 
   } catch (cause) {
     throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged revisions record`, { cause });
   }
+}
+
+/** A class record's mod revision, read without decoding the record (null for a version 1 record). */
+export function revisionOfEncodedClass(text: string): bigint | null {
+  const tail = /"r":"(\d+)"\}$/.exec(text);
+  return tail === null || tail[1] === undefined ? null : BigInt(tail[1]);
+}
+
+/** A class record's target reference inside a log record, without decoding it (undefined when inline). */
+export function targetRefOfEncodedEvent(text: string): string | undefined {
+  const ref = /^\{"v":2,"body":\["(?:[^"\\]|\\.)*","[cmd]","((?:[^"\\]|\\.)*)"/.exec(text);
+  return ref?.[1] === undefined ? undefined : (JSON.parse(`"${ref[1]}"`) as string);
 }

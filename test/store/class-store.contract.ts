@@ -325,11 +325,38 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
             [4n, 'modified', 'Ex_Base', 'Ex_Base', 'op2'],
             [5n, 'deleted', 'Ex_Base', undefined, 'op3'],
           ]);
+          // Each target as it was at its revision, though the class record moved on and was deleted.
+          expect(events[0]?.target).toEqual(v1);
           expect(events[1]?.target).toEqual(tricky);
           expect(events[2]).toEqual({ ...info('op2'), revision: base + 4n, kind: 'modified', namespace: NS, target: v2, previous: v1 });
           expect(events[3]).toEqual({ ...info('op3', ['Gone_Parent']), revision: base + 5n, kind: 'deleted', namespace: NS, target: v2 });
           expect((await s.readEvents(NS_A, base, 100)).map((e) => [e.revision - base, e.target.name])).toEqual([[3n, 'Elsewhere']]);
           expect(await s.readEvents(NS_AB, base, 100)).toEqual([]);
+        };
+        await check(store);
+        if (fixture.reopen) {
+          store = await fixture.reopen();
+          await check(store);
+        }
+      });
+
+      test('targets survive their class being replaced in the same synced batch and its namespace being deleted', async () => {
+        const base = store.revision;
+        const v = (n: number) => cls('Ex_Moving', '', { qualifiers: [{ name: 'Version', value: { kind: 'sint', value: BigInt(n) }, flavor: 0 }] });
+        // Three commits issued in one turn: one synced batch, the class record replaced twice in it.
+        await Promise.all([
+          store.commit([created(NS_A, v(1), 'm1')]),
+          store.commit([{ op: 'putClass', namespace: NS_A, definition: v(2), previousSuperclass: null, event: { ...info('m2'), previous: v(1) } }]),
+          store.commit([{ op: 'putClass', namespace: NS_A, definition: v(3), previousSuperclass: null, event: { ...info('m3'), previous: v(2) } }]),
+        ]);
+        await store.commit([{ op: 'deleteNamespace', namespace: NS_A }]);
+        const check = async (s: ClassStore): Promise<void> => {
+          const events = await s.readEvents(NS_A, base, 100);
+          expect(events.map((e) => [e.revision - base, e.target, e.previous])).toEqual([
+            [1n, v(1), undefined],
+            [2n, v(2), v(1)],
+            [3n, v(3), v(2)],
+          ]);
         };
         await check(store);
         if (fixture.reopen) {
