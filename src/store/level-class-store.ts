@@ -95,13 +95,19 @@ type PlannedStep = { kind: 'op'; op: Op; decoded?: Decoded | null; history?: boo
 
 /** The log record of a class change, when the write asks for one. */
 function eventOf(write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>, revision: bigint): ClassEventRecord | undefined {
-  if (write.event === undefined) return undefined;
+  // Field by field rather than rest and spread: this runs for every class write.
   if (write.op === 'deleteClass') {
-    const { target, ...info } = write.event;
-    return { ...info, revision, kind: 'deleted', namespace: write.namespace, target };
+    const event = write.event;
+    if (event === undefined) return undefined;
+    const { derivation, context, operationId, timeCreated, target } = event;
+    return { derivation, context, operationId, timeCreated, revision, kind: 'deleted', namespace: write.namespace, target };
   }
-  const { previous, ...info } = write.event;
-  return { ...info, revision, kind: previous === undefined ? 'created' : 'modified', namespace: write.namespace, target: write.definition, ...(previous === undefined ? {} : { previous }) };
+  const event = write.event;
+  if (event === undefined) return undefined;
+  const { derivation, context, operationId, timeCreated, previous } = event;
+  return previous === undefined
+    ? { derivation, context, operationId, timeCreated, revision, kind: 'created', namespace: write.namespace, target: write.definition }
+    : { derivation, context, operationId, timeCreated, revision, kind: 'modified', namespace: write.namespace, target: write.definition, previous };
 }
 
 /** Read-only counters, for metrics and tests. */
