@@ -86,6 +86,8 @@ interface QueuedCommit {
   readonly steps: readonly QueuedStep[];
   /** Its log records, published once the batch is synced. */
   readonly events: readonly ClassEventRecord[];
+  /** The store revision and first retained revision once this commit is applied (the revisions record). */
+  readonly revisions: { readonly revision: bigint; readonly firstRetained: bigint };
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
@@ -510,7 +512,7 @@ export class LevelClassStore implements ClassStore {
         }
       }
       return new Promise<void>((resolve, reject) => {
-        this.#queue.push({ steps, events, resolve, reject });
+        this.#queue.push({ steps, events, revisions: { revision: this.#revision, firstRetained: this.#firstRetained }, resolve, reject });
         this.#flushing ??= this.#flush();
       });
     } catch (error) {
@@ -532,7 +534,7 @@ export class LevelClassStore implements ClassStore {
       this.#firstRetained = first;
     }
     this.#revision = revision;
-    steps.push({ kind: 'op', op: { type: 'put', key: REVISIONS_KEY, value: encodeRevisions(revision, this.#firstRetained) } });
+    // The revisions record itself is written once per synced batch, by #flush.
     return steps;
   }
 
@@ -617,6 +619,11 @@ export class LevelClassStore implements ClassStore {
               }
             }
           }
+        }
+        // One revisions record per batch, as of its last commit: a crash keeps it with the changes it counts.
+        const last = group[group.length - 1];
+        if (last !== undefined) {
+          batch.set(REVISIONS_KEY, { type: 'put', key: REVISIONS_KEY, value: encodeRevisions(last.revisions.revision, last.revisions.firstRetained) });
         }
         const started = process.hrtime.bigint();
         try {
