@@ -48,20 +48,21 @@ import { DEFAULT_EVENT_RETENTION, LEGACY_CLASS_REVISION, publishEvents, StoreErr
 import { checkRetention } from './memory-class-store';
 import {
   decodeClass,
-  decodeEvent,
   decodeInstance,
   decodeNamespace,
   decodeQualifierDeclaration,
   decodeRevisions,
   encodeClass,
-  encodeEvent,
+  encodeEventBatch,
+  encodeEventBody,
+  eventEntriesOf,
   encodeInstance,
   encodeNamespace,
   encodeQualifierDeclaration,
   encodeRevisions,
   revisionOfEncodedClass,
-  targetRefOfEncodedEvent,
-  isEventOf,
+  unpackEvent,
+  type PackedEvent,
   superclassOfEncodedClass,
   type StoredClass,
 } from './record-codec';
@@ -86,6 +87,8 @@ interface QueuedCommit {
   readonly steps: readonly QueuedStep[];
   /** Its log records, published once the batch is synced. */
   readonly events: readonly ClassEventRecord[];
+  /** The same, encoded: the entries of the batch's one log record. */
+  readonly logged: readonly { readonly revision: bigint; readonly body: string }[];
   /** The store revision and first retained revision once this commit is applied (the revisions record). */
   readonly revisions: { readonly revision: bigint; readonly firstRetained: bigint };
   readonly resolve: () => void;
@@ -136,6 +139,8 @@ const instanceRecordKey = (ns: NamespaceKey, className: ClassKey, key: string): 
 /** Fixed width, so key order is revision order (2^64 has 20 digits). */
 const eventKey = (revision: bigint): string => `e!${revision.toString().padStart(20, '0')}`;
 const REVISIONS_KEY = 'm!revisions';
+/** How far (in revisions) retention moves before #trim deletes what fell out of it. */
+const TRIM_EVERY = 1024n;
 /** A class record as it was at a revision, kept while that revision's log record lives. */
 const historyKey = (revision: bigint): string => `h!${revision.toString().padStart(20, '0')}`;
 
@@ -190,6 +195,8 @@ export class LevelClassStore implements ClassStore {
   #observer: BatchObserver | undefined;
   #revision = 0n;
   #firstRetained = 1n;
+  /** Log and history records below this revision have been deleted by #trim (0: none yet since open). */
+  #trimmedBelow = 0n;
   readonly #retention: bigint;
   readonly #listeners = new Set<(events: readonly ClassEventRecord[]) => void>();
 
@@ -366,18 +373,21 @@ export class LevelClassStore implements ClassStore {
     const db = this.#readyDb();
     const found: ClassEventRecord[] = [];
     if (limit <= 0) return found;
-    // From disk only: what is there is durable (see the header).
-    const page: [string, string][] = [];
-    for await (const [key, value] of db.iterator({ gt: eventKey(afterRevision), lt: `e!${END}` })) {
-      if (!isEventOf(value, namespace)) continue;
-      page.push([key, value]);
-      if (page.length >= limit) break;
+    // From disk only: what is there is durable (see the header). A record is keyed by its last
+    // revision, so the first one with a key above `afterRevision` may start below it; entries out
+    // of retention may still be on disk until #trim: both are skipped.
+    const from = afterRevision >= this.#firstRetained ? afterRevision : this.#firstRetained - 1n;
+    const page: { entry: PackedEvent; key: string }[] = [];
+    read: for await (const [key, value] of db.iterator({ gt: eventKey(from), lt: `e!${END}` })) {
+      for (const entry of eventEntriesOf(value, key)) {
+        if (entry.revision <= from || entry.namespace !== namespace) continue;
+        page.push({ entry, key });
+        if (page.length >= limit) break read;
+      }
     }
-    for (const [key, value] of page) {
-      const revision = BigInt(key.slice(2));
-      const ref = targetRefOfEncodedEvent(value);
-      const target = ref === undefined ? undefined : await this.#classAtRevision(db, namespace, ref as ClassKey, revision);
-      found.push(decodeEvent(value, key, revision, target === undefined ? undefined : () => target));
+    for (const { entry, key } of page) {
+      const target = entry.targetRef === undefined ? undefined : await this.#classAtRevision(db, namespace, entry.targetRef as ClassKey, entry.revision);
+      found.push(unpackEvent(entry, key, target));
     }
     return found;
   }
@@ -479,10 +489,16 @@ export class LevelClassStore implements ClassStore {
       // no revision).
       let revision = this.#revision;
       const events: ClassEventRecord[] = [];
+      const logged: { revision: bigint; body: string }[] = [];
       const planned = writes.map((write) => {
         if (write.op !== 'putClass' && write.op !== 'deleteClass') return this.#plan(write, 0n);
         const event = eventOf(write, ++revision);
-        if (event !== undefined) events.push(event);
+        if (event !== undefined) {
+          events.push(event);
+          // A put's entry names its target by reference: the class record written with it (one copy
+          // of the class per create instead of two; see the header for how the reference stays good).
+          logged.push({ revision, body: encodeEventBody(event, write.op === 'putClass' ? { ref: classKey(write.definition.name) } : undefined) });
+        }
         return this.#plan(write, revision, event);
       });
       if (revision !== this.#revision) planned.push(this.#planRevisions(revision));
@@ -512,7 +528,7 @@ export class LevelClassStore implements ClassStore {
         }
       }
       return new Promise<void>((resolve, reject) => {
-        this.#queue.push({ steps, events, revisions: { revision: this.#revision, firstRetained: this.#firstRetained }, resolve, reject });
+        this.#queue.push({ steps, events, logged, revisions: { revision: this.#revision, firstRetained: this.#firstRetained }, resolve, reject });
         this.#flushing ??= this.#flush();
       });
     } catch (error) {
@@ -527,22 +543,14 @@ export class LevelClassStore implements ClassStore {
   #planRevisions(revision: bigint): PlannedStep[] {
     const steps: PlannedStep[] = [];
     const first = revision - this.#retention + 1n;
-    if (first > this.#firstRetained) {
-      for (let dropped = this.#firstRetained; dropped < first; dropped++) {
-        steps.push({ kind: 'op', op: { type: 'del', key: eventKey(dropped) } }, { kind: 'op', op: { type: 'del', key: historyKey(dropped) } });
-      }
-      this.#firstRetained = first;
-    }
+    // What falls out of retention is deleted by #trim, in ranges, now and then.
+    if (first > this.#firstRetained) this.#firstRetained = first;
     this.#revision = revision;
     // The revisions record itself is written once per synced batch, by #flush.
     return steps;
   }
 
   #plan(write: StoreWrite, revision: bigint, event?: ClassEventRecord): PlannedStep[] {
-    // A put's log record names its target by reference: the class record written with it (one
-    // copy of the class per create instead of two; see the header for how the reference stays good).
-    const target = write.op === 'putClass' ? { ref: classKey(write.definition.name) } : undefined;
-    const logged: PlannedStep[] = event === undefined ? [] : [{ kind: 'op', op: { type: 'put', key: eventKey(revision), value: encodeEvent(event, target) } }];
     // A create (its event says so) replaces no class record; anything else might.
     const history = !(write.op === 'putClass' && event?.kind === 'created');
     switch (write.op) {
@@ -556,12 +564,12 @@ export class LevelClassStore implements ClassStore {
       case 'putClass': {
         // The child index is derived from this record (see the header): one write (plus its event).
         const stored: StoredClass = { definition: write.definition, revision };
-        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value: encodeClass(stored) }, decoded: stored, history }, ...logged];
+        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value: encodeClass(stored) }, decoded: stored, history }];
       }
       case 'putQualifier':
         return [{ kind: 'op', op: { type: 'put', key: qualifierKey(write.namespace, write.declaration.name), value: encodeQualifierDeclaration(write.declaration) }, decoded: write.declaration }];
       case 'deleteClass':
-        return [{ kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null, history }, ...logged];
+        return [{ kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null, history }];
       case 'putInstance':
         return [{ kind: 'op', op: { type: 'put', key: instanceRecordKey(write.namespace, write.className, write.key), value: encodeInstance(write.instance) }, decoded: write.instance }];
       case 'deleteInstance':
@@ -620,7 +628,11 @@ export class LevelClassStore implements ClassStore {
             }
           }
         }
-        // One revisions record per batch, as of its last commit: a crash keeps it with the changes it counts.
+        // One log record per batch, keyed by its last revision, and one revisions record, as of its
+        // last commit: a crash keeps them with the changes they describe, or none of it.
+        const entries = group.flatMap((commit) => commit.logged);
+        const lastEntry = entries[entries.length - 1];
+        if (lastEntry !== undefined) batch.set(eventKey(lastEntry.revision), { type: 'put', key: eventKey(lastEntry.revision), value: encodeEventBatch(entries) });
         const last = group[group.length - 1];
         if (last !== undefined) {
           batch.set(REVISIONS_KEY, { type: 'put', key: REVISIONS_KEY, value: encodeRevisions(last.revisions.revision, last.revisions.firstRetained) });
@@ -648,11 +660,24 @@ export class LevelClassStore implements ClassStore {
         this.#observer?.({ commits: group.length, ops: batch.size, syncMs });
         const events = group.flatMap((commit) => commit.events);
         if (events.length > 0) publishEvents(this.#listeners, events);
+        if (this.#firstRetained - this.#trimmedBelow >= TRIM_EVERY) await this.#trim(db);
         for (const commit of group) commit.resolve();
       }
     } finally {
       this.#flushing = undefined;
     }
+  }
+
+  /**
+   * Deletes the log records whose every entry fell out of retention (a record is keyed by its last
+   * revision) and the history copies of those revisions. Not part of any commit's batch: a crash
+   * before it leaves old records behind, which reads skip and the next trim deletes.
+   */
+  async #trim(db: Level<string, string>): Promise<void> {
+    const below = this.#firstRetained;
+    await db.clear({ gte: 'e!', lt: eventKey(below) });
+    await db.clear({ gte: 'h!', lt: historyKey(below) });
+    this.#trimmedBelow = below;
   }
 
   #fail(error: StoreError, group: readonly QueuedCommit[]): void {

@@ -141,6 +141,8 @@ interface Envelope {
   readonly body?: unknown;
   /** A class record's mod revision (version 2). */
   readonly r?: unknown;
+  /** A log record of one synced batch: its entries (version 2). */
+  readonly events?: unknown;
 }
 
 function readEnvelope(text: string, what: string): Envelope {
@@ -255,32 +257,61 @@ function unpackContext(packed: unknown): ClientContext | undefined {
 
 /** A log record's value; its revision is its key. */
 /**
- * A log record's value (its revision is its key). The target travels as its packed class JSON, or
- * — `targetRef` — as the folded class name alone: "the class record of this revision". A store
- * that writes references keeps that record readable for as long as the log record lives (the
- * LevelDB store copies a class record it overwrites to a history record, see there).
+ * One log entry's body: [namespace, kind, target, previous, derivation, context, operation id,
+ * TIME_CREATED]. The target travels as its packed class, or — `ref` — as the folded class name
+ * alone: "the class record of this revision". A store that writes references keeps that record
+ * readable for as long as the entry lives (the LevelDB store copies a class record it replaces to
+ * a history record, see there).
  */
-export const encodeEvent = (event: ClassEventRecord, target: { readonly json: string } | { readonly ref: string } = { json: packClassJson(event.target) }): string =>
-  `{"v":${SCHEMA_VERSION},"body":[${JSON.stringify(event.namespace)},"${KIND_CODES[event.kind]}",${'ref' in target ? JSON.stringify(target.ref) : target.json},${
+export const encodeEventBody = (event: ClassEventRecord, target: { readonly json: string } | { readonly ref: string } = { json: packClassJson(event.target) }): string =>
+  `[${JSON.stringify(event.namespace)},"${KIND_CODES[event.kind]}",${'ref' in target ? JSON.stringify(target.ref) : target.json},${
     event.previous === undefined ? 'null' : packClassJson(event.previous)
-  },${JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]}`;
+  },${JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]`;
+
+/** A log record holding the entries of one synced batch: `[[revision, body], …]` in revision order. */
+export const encodeEventBatch = (entries: readonly { readonly revision: bigint; readonly body: string }[]): string =>
+  `{"v":${SCHEMA_VERSION},"events":[${entries.map((entry) => `["${entry.revision}",${entry.body}]`).join(',')}]}`;
+
+/** One log entry, still packed. */
+export interface PackedEvent {
+  readonly revision: bigint;
+  readonly namespace: string;
+  /** The folded class name when the target is a reference to its class record. */
+  readonly targetRef: string | undefined;
+  readonly body: unknown[];
+}
 
 /**
- * A log record. `resolveTarget` reads a target written as a reference (the folded class name);
- * the LevelDB store's readEvents supplies it.
+ * The entries of a log record: a batch record (`events`), or a record of one entry whose revision
+ * is its key (`e!<revision>`, as the first version of the log wrote them).
  */
-export function decodeEvent(text: string, key: string, revision: bigint, resolveTarget?: (classKey: string) => ClassDefinition): ClassEventRecord {
-  const body = decodeEnvelope(text, key);
-  if (!Array.isArray(body) || body.length !== 8) throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`);
-  const [namespace, kind, target, previous, derivation, context, operationId, timeCreated] = body as [string, string, unknown, unknown, string[], unknown, string, string];
+export function eventEntriesOf(text: string, key: string): PackedEvent[] {
+  const envelope = readEnvelope(text, key);
+  const entry = (revision: bigint, body: unknown): PackedEvent => {
+    if (!Array.isArray(body) || body.length !== 8 || typeof body[0] !== 'string') throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`);
+    return { revision, namespace: body[0], targetRef: typeof body[2] === 'string' ? body[2] : undefined, body };
+  };
+  try {
+    if (envelope.events === undefined) return [entry(BigInt(key.slice(2)), envelope.body)];
+    return (envelope.events as [string, unknown][]).map(([revision, body]) => entry(BigInt(revision), body));
+  } catch (cause) {
+    if (cause instanceof StoreError) throw cause;
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`, { cause });
+  }
+}
+
+/** A packed log entry as a record; `target` is the class its reference names, when it has one. */
+export function unpackEvent(entry: PackedEvent, key: string, target?: ClassDefinition): ClassEventRecord {
+  const [namespace, kind, packedTarget, previous, derivation, context, operationId, timeCreated] = entry.body as [string, string, unknown, unknown, string[], unknown, string, string];
   try {
     const decodedKind = KINDS_BY_CODE[kind];
     if (decodedKind === undefined) throw corrupt(`event kind ${kind}`);
+    if (entry.targetRef !== undefined && target === undefined) throw corrupt('an unresolved class reference');
     return {
-      revision,
+      revision: entry.revision,
       kind: decodedKind,
       namespace: namespace as NamespaceKey,
-      target: typeof target === 'string' && resolveTarget !== undefined ? resolveTarget(target) : unpackClass(target),
+      target: target ?? unpackClass(packedTarget),
       ...(previous === null ? {} : { previous: unpackClass(previous) }),
       derivation,
       context: unpackContext(context),
@@ -290,15 +321,6 @@ export function decodeEvent(text: string, key: string, revision: bigint, resolve
   } catch (cause) {
     throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`, { cause });
   }
-}
-
-/** `{"v":2,"body":["root\\cimv2",…`: a log record's namespace, read without decoding the record. */
-const EVENT_HEAD = /^\{"v":2,"body":\["((?:[^"\\]|\\.)*)"/;
-
-/** Whether an encoded log record is of `namespace` (replays skip other namespaces' records unread). */
-export function isEventOf(text: string, namespace: NamespaceKey): boolean {
-  const head = EVENT_HEAD.exec(text);
-  return head?.[1] === JSON.stringify(namespace).slice(1, -1);
 }
 
 export const encodeRevisions = (revision: bigint, firstRetained: bigint): string =>
@@ -320,8 +342,3 @@ export function revisionOfEncodedClass(text: string): bigint | null {
   return tail === null || tail[1] === undefined ? null : BigInt(tail[1]);
 }
 
-/** A class record's target reference inside a log record, without decoding it (undefined when inline). */
-export function targetRefOfEncodedEvent(text: string): string | undefined {
-  const ref = /^\{"v":2,"body":\["(?:[^"\\]|\\.)*","[cmd]","((?:[^"\\]|\\.)*)"/.exec(text);
-  return ref?.[1] === undefined ? undefined : (JSON.parse(`"${ref[1]}"`) as string);
-}

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { StoreError, type ClassStore } from '../../src/store/class-store';
+import { Level } from 'level';
 import { LevelClassStore } from '../../src/store/level-class-store';
 import { describeClassStoreContract, cls } from './class-store.contract';
 
@@ -40,6 +41,39 @@ describe('LevelClassStore specifics', () => {
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the log is one record per synced batch; what falls out of retention is deleted from disk, history copies too', async () => {
+    const store = new LevelClassStore(dir, { eventRetention: 10 });
+    await store.open();
+    const info = { derivation: [], context: undefined, operationId: 'op', timeCreated: 1n };
+    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    // 40 commits issued together: far fewer log records than entries.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`G${i}`), previousSuperclass: undefined, event: { ...info, previous: undefined } }])));
+    // Then 1,100 one at a time, each replacing the same class (a history copy each): retention moves past the trim step.
+    for (let i = 0; i < 1_100; i++) {
+      const previous = i === 0 ? undefined : cls('Moving', '', { qualifiers: [{ name: 'N', value: { kind: 'sint', value: BigInt(i - 1) }, flavor: 0 }] });
+      const definition = cls('Moving', '', { qualifiers: [{ name: 'N', value: { kind: 'sint', value: BigInt(i) }, flavor: 0 }] });
+      await store.commit([{ op: 'putClass', namespace: NS, definition, previousSuperclass: i === 0 ? undefined : null, event: { ...info, previous } }]);
+    }
+    const events = await store.readEvents(NS, 0n, 100);
+    expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 10 }, (_, i) => store.revision - 9n + BigInt(i)));
+    expect(events.map((e) => e.target.qualifiers[0]?.value)).toEqual(Array.from({ length: 10 }, (_, i) => ({ kind: 'sint', value: BigInt(1_090 + i) })));
+    await store.close();
+    const raw = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+    try {
+      const count = async (prefix: string): Promise<number> => {
+        let n = 0;
+        for await (const _key of raw.keys({ gte: prefix, lt: `${prefix}\uffff` })) n++;
+        return n;
+      };
+      // Trimmed every 1,024 revisions: what is left is at most what fell out since the last trim, plus the retained 10.
+      expect(await count('e!')).toBeLessThan(1_024 + 10);
+      expect(await count('e!')).toBeGreaterThanOrEqual(10);
+      expect(await count('h!')).toBeLessThan(1_024 + 10);
+    } finally {
+      await raw.close();
+    }
   });
 
   test('a second store on the same directory fails with STORE_LOCKED', async () => {
