@@ -6,7 +6,7 @@
  *   c!<namespace>!<class>              → class record (the stored ClassDefinition)
  *   q!<namespace>!<qualifier>          → qualifier declaration
  *   o!<namespace>!<class>!<key>        → static instance of exactly that class (key: canonical)
- *   e!<revision, 20 digits>            → event log record (ordered by revision)
+ *   e!<revision, 20 digits>            → the log entries of one synced batch, keyed by its last revision
  *   h!<revision, 20 digits>            → a class record as it was at that revision (see below)
  *   m!revisions                        → [store revision, first retained revision]
  * so a namespace's classes and its whole content are prefix scans. Which classes exist and which
@@ -24,21 +24,22 @@
  * writes that readers already saw can no longer be promised, so nothing more is acknowledged.
  *
  * Revisions and the event log: each class change gets the next revision at the commit point and
- * its class record keeps it; its log record, the revisions record and the deletion of the log
- * records that fall out of retention go into the commit's batch, so a crash leaves the class, its
- * event and the revision together or none of them. Log records are read from disk only: what
- * `readEvents` returns is durable, as what `onDurableEvents` publishes (after the synced batch).
- * Retention is by revision: the records of the newest `eventRetention` revisions are kept (every
- * class change the service makes has a record, so that is the newest N events); the deletions are
- * computed from the revisions, with no read, and ride in the batch of the commit that pushes them
- * out.
+ * its class record keeps it. The log entries of all the commits of a synced batch go into one log
+ * record in that batch (one LevelDB write per batch, not per change), with the revisions record:
+ * a crash leaves the classes, their events and the revision together or none of them. Log records
+ * are read from disk only: what `readEvents` returns is durable, as what `onDurableEvents`
+ * publishes (after the synced batch). Retention is by revision: the entries of the newest
+ * `eventRetention` revisions are kept (every class change the service makes has one, so that is
+ * the newest N events); reads skip older entries, and #trim deletes the records that hold only
+ * older entries, with the history copies of those revisions, every TRIM_EVERY revisions, outside
+ * any commit (a crash before it only leaves records that reads skip).
  *
- * A put's log record names its target by reference ("the class record of my revision") instead of
+ * A put's log entry names its target by reference ("the class record of my revision") instead of
  * holding a second copy of the class: a create writes the class once. Whatever later replaces or
  * deletes that class record (a put, a deleteClass, a namespace wipe) first copies it to
- * h!<its revision> in the same batch, unless its revision is already out of retention; h! records
- * are trimmed with the log records of their revision. So a reference always resolves: to the class
- * record while it is still that revision's, else to its h! copy.
+ * h!<its revision> in the same batch, unless its revision is already out of retention. So a
+ * reference always resolves: to the class record while it is still that revision's, else to its
+ * h! copy.
  */
 import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
