@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
-import type { CimValue, ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
+import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
 import { checkClientContext, classRulesOf, correlationIdOf, type ClientContext } from '../domain/client-context';
 import { findSystemClass } from '../domain/system-classes';
 import { checkExpectedRevision, decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
@@ -27,7 +27,7 @@ import {
 } from '../domain/namespace-path';
 import { parseDeleteClassFlags, parseDeleteInstanceFlags, parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
 import { decideInstanceWrite, parsePutInstanceFlags, prepareInstance } from '../domain/decide-put-instance';
-import type { InstanceLocation, InstancePath, InstancePropertyInput, StoredInstance } from '../domain/instance-model';
+import type { InstancePath, InstancePropertyInput, StoredInstance } from '../domain/instance-model';
 import { formatRelPath, locateByPath, parseInstancePath } from '../domain/instance-path';
 import { instanceKeysOf, instanceView } from '../domain/instance-view';
 import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
@@ -35,15 +35,16 @@ import { AccessPolicy, WBEM_RIGHT } from '../domain/access';
 import { WbemError, type WbemErrorName } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
 import { compileMof, typedLiteral, type MofInstance, type MofQualifierDecl, type MofUnit } from '../mof/parser';
-import { StoreError, type ChangeEventInfo, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from '../store/class-store';
+import { StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from '../store/class-store';
 import { StagedClasses, storeReader, type ClassReader } from './class-reader';
+import { changeInfo, changeReport, descendantDerivations, putClassWrites, subclassStages, superclassKeyOf } from './class-writes';
+import { StagedInstances } from './staged-instances';
 import { ClassWatcher } from './class-watch';
 import { KeyedMutex } from './keyed-mutex';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type {
   AcceptedPutClass,
-  ChangeReportView,
   AcceptedWatch,
   ClassEventView,
   ClassView,
@@ -109,12 +110,6 @@ const PUT_STAGE = {
   committed: 'committed',
   synced: 'synced to disk',
 } as const;
-
-/**
- * Subclasses re-derived by an update are reported in groups of this many (one progress event per
- * group), so a class with 10,000 subclasses sends 40 subclass events, not 10,000.
- */
-export const SUBCLASS_PROGRESS_GROUP = 256;
 
 const SILENT_LOGGER: ServiceLogger = { info() {}, debug() {}, warn() {}, error() {} };
 
@@ -1141,69 +1136,11 @@ interface CompiledMof {
   readonly declarations: readonly { readonly bound: BoundNamespace; readonly declaration: QualifierDeclaration }[];
 }
 
-/** The instances a CompileMof has decided so far (one atomic write): by location, and by alias. */
-class StagedInstances {
-  readonly #byLocation = new Map<string, StoredInstance>();
-  readonly #paths = new Map<string, string>();
-
-  get(namespace: NamespaceKey, location: InstanceLocation): StoredInstance | undefined {
-    return this.#byLocation.get(`${namespace}\u0000${location.keyRoot}\u0000${location.key}`);
-  }
-
-  stage(namespace: NamespaceKey, location: InstanceLocation, instance: StoredInstance, alias: string | undefined, relpath: string): void {
-    this.#byLocation.set(`${namespace}\u0000${location.keyRoot}\u0000${location.key}`, instance);
-    if (alias !== undefined) this.#paths.set(alias.replace(/^\$/, '').toLowerCase(), relpath);
-  }
-
-  /** `$Disk` in a reference (or an array of them) → the path of the instance declared `as $Disk`. */
-  resolveAliases(value: CimValue | null): CimValue | null {
-    if (value === null) return null;
-    if (value.kind === 'array') return { kind: 'array', value: value.value.map((item) => this.resolveAliases(item) as CimValue) };
-    if (value.kind !== 'reference' || !value.value.startsWith('$')) return value;
-    const path = this.#paths.get(value.value.slice(1).toLowerCase());
-    if (path === undefined) throw new WbemError('WBEM_E_INVALID_PARAMETER', `alias ${value.value} is not declared by an earlier instance`);
-    return { kind: 'reference', value: path };
-  }
-}
-
 /** What a PutClass request asks besides the class: its context, whether to write at all, its etag. */
 interface PutClassOptions {
   readonly context: ClientContext | undefined;
   readonly validateOnly: boolean;
   readonly expectedRevision: bigint | undefined;
-}
-
-/**
- * One stage per group of subclasses an update re-derived (M7): every descendant is checked
- * against the new definition (SAFE/FORCE conflicts, COMPATIBLE's child conflicts), and FORCE
- * rewrites the conflicting ones. Creates and updates of leaf classes have none.
- */
-function subclassStages(plan: PutClassPlan, world: ClassWorld): string[] {
-  if (plan.kind === 'create' || world.descendants.length === 0) return [];
-  const rewritten = new Set(plan.childRewrites.map((c) => classKey(c.name)));
-  const total = world.descendants.length;
-  const stages: string[] = [];
-  for (let from = 0; from < total; from += SUBCLASS_PROGRESS_GROUP) {
-    const group = world.descendants.slice(from, from + SUBCLASS_PROGRESS_GROUP);
-    const changed = group.filter((c) => rewritten.has(classKey(c.name))).length;
-    stages.push(`checked subclasses ${from + 1}-${from + group.length} of ${total}${changed > 0 ? ` (${changed} rewritten)` : ''}`);
-  }
-  return stages;
-}
-
-/** What a PutClass touches (validate_only reports it): the class, every subclass, their instances. */
-function changeReport(plan: PutClassPlan, world: ClassWorld): ChangeReportView {
-  const rewritten = new Set(plan.childRewrites.map((c) => classKey(c.name)));
-  return {
-    kind: plan.kind === 'create' ? 'create' : plan.unchanged ? 'unchanged' : 'update',
-    important: plan.important,
-    instanceCount: world.instanceCounts.get(classKey(plan.definition.name)) ?? 0,
-    subclasses: world.descendants.map((child) => ({
-      className: child.name,
-      instanceCount: world.instanceCounts.get(classKey(child.name)) ?? 0,
-      rewritten: rewritten.has(classKey(child.name)),
-    })),
-  };
 }
 
 function namespaceGone(record: NamespaceRecord): WbemError {
@@ -1213,78 +1150,6 @@ function namespaceGone(record: NamespaceRecord): WbemError {
 
 /** Lock key for the namespace tree itself (create/delete namespace); not a namespace key. */
 const NAMESPACE_TREE_LOCK = '\u0000namespaces';
-
-/** What every event of one operation shares (§9): the writer's pCtx, its operation id, TIME_CREATED. */
-type OperationChange = Omit<ChangeEventInfo, 'derivation'>;
-
-function changeInfo(context: ClientContext | undefined, ctx: OperationContext): OperationChange {
-  return { context, operationId: ctx.operationId, timeCreated: fileTimeNow() };
-}
-
-/** 100-ns intervals between 1601-01-01 and 1970-01-01 UTC (FILETIME's epoch and Unix's). */
-const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
-
-/** TIME_CREATED: 100-ns intervals since 1601-01-01 UTC (millisecond precision). */
-function fileTimeNow(): bigint {
-  return BigInt(Date.now()) * 10_000n + FILETIME_UNIX_EPOCH;
-}
-
-/**
- * The store writes of one decided PutClass, each with its event (§9): the class (created, or
- * modified with the stored class as PreviousClass) and, for an important update, every subclass
- * (rewritten by FORCE mode or re-derived as stored; each a modification with its stored
- * definition as PreviousClass).
- */
-function putClassWrites(namespace: NamespaceKey, plan: PutClassPlan, world: ClassWorld, change: OperationChange): StoreWrite[] {
-  const derivation = world.ancestors === 'missing' ? [] : world.ancestors.map((c) => c.name);
-  const writes: StoreWrite[] = [
-    {
-      op: 'putClass',
-      namespace,
-      definition: plan.definition,
-      previousSuperclass: plan.previous === undefined ? undefined : superclassKeyOf(plan.previous),
-      event: { ...change, derivation, previous: plan.previous },
-    },
-  ];
-  // M7: an important update re-derives every subclass, and each raises its own modification
-  // event (§9 [I], scenario 77); FORCE's rewrites are among them. A re-derived subclass is written
-  // again as stored, so its revision moves with what it now inherits (an expected_revision taken
-  // before the update no longer matches). A non-important update changes no subclass's layout.
-  const rederived = plan.kind === 'update' && plan.important ? world.descendants : [];
-  if (plan.childRewrites.length === 0 && rederived.length === 0) return writes;
-  const derivations = descendantDerivations(plan.definition, derivation, world.descendants);
-  const rewritten = new Map(plan.childRewrites.map((c) => [classKey(c.name), c]));
-  for (const child of world.descendants) {
-    const key = classKey(child.name);
-    const definition = rewritten.get(key) ?? (rederived.length > 0 ? child : undefined);
-    if (definition === undefined) continue;
-    writes.push({
-      op: 'putClass',
-      namespace,
-      definition,
-      previousSuperclass: superclassKeyOf(child),
-      event: { ...change, derivation: derivations.get(key) ?? [], previous: child },
-    });
-  }
-  return writes;
-}
-
-/**
- * __DERIVATION of every descendant (immediate parent first), from the root's own derivation and
- * the descendants listed parents before children.
- */
-function descendantDerivations(root: ClassDefinition, rootDerivation: readonly string[], descendants: readonly ClassDefinition[]): Map<ClassKey, readonly string[]> {
-  const derivations = new Map<ClassKey, readonly string[]>([[classKey(root.name), rootDerivation]]);
-  const names = new Map<ClassKey, string>([[classKey(root.name), root.name]]);
-  for (const descendant of descendants) {
-    const parent = superclassKeyOf(descendant);
-    const parentDerivation = parent === null ? undefined : derivations.get(parent);
-    if (parent === null || parentDerivation === undefined) continue;
-    derivations.set(classKey(descendant.name), [names.get(parent) ?? descendant.superclass, ...parentDerivation]);
-    names.set(classKey(descendant.name), descendant.name);
-  }
-  return derivations;
-}
 
 /** `Core/./CIM_X.mof`, `Core\\CIM_X.mof` → `Core/CIM_X.mof`: how includes find their sources. */
 function normalizeSourceName(name: string): string {
@@ -1299,9 +1164,6 @@ function chainCacheKey(ns: NamespaceKey, key: ClassKey): string {
   return `${ns}\u0000${key}`;
 }
 
-function superclassKeyOf(definition: ClassDefinition): ClassKey | null {
-  return definition.superclass === '' ? null : classKey(definition.superclass);
-}
 
 function isAbortError(value: unknown): boolean {
   return value instanceof Error && (value.name === 'AbortError' || value.name === 'TimeoutError');

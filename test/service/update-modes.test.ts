@@ -1,6 +1,6 @@
 import { CIM_TYPE } from '../../src/domain/class-model';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
-import { SUBCLASS_PROGRESS_GROUP } from '../../src/service/wbem-service';
+import { SUBCLASS_PROGRESS_GROUP } from '../../src/service/class-writes';
 import { cls, failureOf, key, prop, serviceFixture, str } from './fixtures';
 
 const CIMV2 = namespaceKeyOf(['root', 'cimv2']);
