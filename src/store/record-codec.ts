@@ -170,55 +170,7 @@ export interface StoredClass {
  * A class's packed form as JSON. A class write encodes it once and shares it between the class
  * record and its log record (JSON encoding is most of a write's CPU on the event loop).
  */
-export const packClassJson = (definition: ClassDefinition): string => classJson(definition);
-
-// The packed form written straight as JSON text: the same text as JSON.stringify(packClass(d)),
-// without building the intermediate arrays (a write's largest allocation after the request itself).
-const str = (text: string): string => JSON.stringify(text);
-const list = <T>(items: readonly T[], write: (item: T) => string): string => {
-  let out = '[';
-  for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + write(items[i] as T);
-  return `${out}]`;
-};
-
-function valueJson(value: CimValue | null): string {
-  if (value === null) return 'null';
-  switch (value.kind) {
-    case 'boolean':
-      return value.value ? '["b",true]' : '["b",false]';
-    case 'sint':
-      return `["s","${value.value}"]`;
-    case 'uint':
-      return `["u","${value.value}"]`;
-    case 'real': {
-      const n = value.value;
-      return Number.isFinite(n) && !Object.is(n, -0) ? `["r",${JSON.stringify(n)}]` : `["r","${Object.is(n, -0) ? '-0' : String(n)}"]`;
-    }
-    case 'string':
-      return `["S",${str(value.value)}]`;
-    case 'datetime':
-      return `["d",${str(value.value)}]`;
-    case 'reference':
-      return `["R",${str(value.value)}]`;
-    case 'char16':
-      return `["c",${str(value.value)}]`;
-    case 'object':
-      return `["o",${classJson(value.value)}]`;
-    case 'array':
-      return `["a",${list(value.value, valueJson)}]`;
-  }
-}
-
-const qualifierJson = (q: QualifierDef): string => `[${str(q.name)},${valueJson(q.value)},${q.flavor}]`;
-const propertyJson = (p: PropertyDef): string =>
-  `[${str(p.name)},${p.type},${p.array ? 1 : 0},${valueJson(p.value)},${list(p.qualifiers, qualifierJson)},${str(p.referenceClass)},${str(p.embeddedClass)}]`;
-const parameterJson = (p: ParameterDef): string =>
-  `[${str(p.name)},${p.type},${p.array ? 1 : 0},${str(p.referenceClass)},${str(p.embeddedClass)},${p.in ? 1 : 0},${p.out ? 1 : 0},${list(p.qualifiers, qualifierJson)}]`;
-const methodJson = (m: MethodDef): string => `[${str(m.name)},${m.returnType},${list(m.parameters, parameterJson)},${list(m.qualifiers, qualifierJson)}]`;
-
-function classJson(d: ClassDefinition): string {
-  return `[${str(d.name)},${str(d.superclass)},${list(d.qualifiers, qualifierJson)},${list(d.properties, propertyJson)},${list(d.methods, methodJson)}]`;
-}
+export const packClassJson = (definition: ClassDefinition): string => JSON.stringify(packClass(definition));
 
 /** A class record from its packed JSON: what `JSON.stringify({ v, body, r })` gives, built without re-encoding `body`. */
 export const encodeClassFromJson = (bodyJson: string, revision: bigint): string => `{"v":${SCHEMA_VERSION},"body":${bodyJson},"r":"${revision}"}`;
