@@ -5,7 +5,8 @@ import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { StoreError, type ClassStore } from '../../src/store/class-store';
 import { Level } from 'level';
 import { LevelClassStore } from '../../src/store/level-class-store';
-import { describeClassStoreContract, cls } from './class-store.contract';
+import { decodeClass, encodeClass } from '../../src/store/record-codec';
+import { describeClassStoreContract, cls, tricky } from './class-store.contract';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'wbemd-store-'));
@@ -73,6 +74,14 @@ describe('LevelClassStore specifics', () => {
       expect(await count('h!')).toBeLessThan(1_024 + 10);
     } finally {
       await raw.close();
+    }
+  });
+
+  test('class records are canonical JSON and decode to exactly what was encoded', () => {
+    for (const definition of [tricky, cls('Plain'), cls('Nested', 'Plain', { properties: [{ name: 'A', type: 13, array: true, value: { kind: 'array', value: [{ kind: 'object', value: tricky }] }, qualifiers: [], referenceClass: '', embeddedClass: '' }] })]) {
+      const text = encodeClass({ definition, revision: 42n });
+      expect(JSON.stringify(JSON.parse(text))).toBe(text);
+      expect(decodeClass(text, 'c!x')).toEqual({ definition, revision: 42n });
     }
   });
 
