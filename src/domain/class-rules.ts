@@ -138,18 +138,19 @@ function checkMethod(method: MethodDef, className: string): void {
 }
 
 /**
- * Records a member name (folded) and says whether it was seen before. The folded copies are the
- * cost of a Set; for the usual few dozen members a scan of the names already seen is cheaper.
+ * Whether the member at `index` of the class's members (properties, then methods) repeats an
+ * earlier name, case-insensitively. For the usual few dozen members a scan of the earlier ones
+ * allocates nothing; beyond that a Set of folded names is cheaper.
  */
-function memberSeen(seen: Set<string>, members: number, name: string): boolean {
-  if (members <= 32) {
-    for (const earlier of seen) if (sameName(earlier, name)) return true;
-    seen.add(name);
+function repeatsEarlierMember(members: readonly { readonly name: string }[], index: number, folded: Set<string> | undefined): boolean {
+  const name = (members[index] as { readonly name: string }).name;
+  if (folded !== undefined) {
+    const key = name.toLowerCase();
+    if (folded.has(key)) return true;
+    folded.add(key);
     return false;
   }
-  const folded = name.toLowerCase();
-  if (seen.has(folded)) return true;
-  seen.add(folded);
+  for (let earlier = 0; earlier < index; earlier++) if (sameName((members[earlier] as { readonly name: string }).name, name)) return true;
   return false;
 }
 
@@ -162,22 +163,20 @@ export function checkDefinitionSyntax(definition: ClassDefinition): void {
   }
   checkClassLimits(definition);
   checkQualifiers(definition.qualifiers, 'class', `class ${className}`);
-  const seen = new Set<string>();
-  for (const property of definition.properties) {
+  const members: readonly { readonly name: string }[] = definition.methods.length === 0 ? definition.properties : [...definition.properties, ...definition.methods];
+  const folded = members.length > 32 ? new Set<string>() : undefined;
+  definition.properties.forEach((property, index) => {
     checkProperty(property, className);
-    if (memberSeen(seen, definition.properties.length + definition.methods.length, property.name)) {
+    if (repeatsEarlierMember(members, index, folded)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `property ${preview(property.name)} appears twice on ${className}`);
     }
-  }
-  if (definition.properties.length > MAX_PROPERTIES) {
-    throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${className} declares ${definition.properties.length} properties; the limit is ${MAX_PROPERTIES}`);
-  }
-  for (const method of definition.methods) {
+  });
+  definition.methods.forEach((method, index) => {
     checkMethod(method, className);
-    if (memberSeen(seen, definition.properties.length + definition.methods.length, method.name)) {
+    if (repeatsEarlierMember(members, definition.properties.length + index, folded)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `member ${preview(method.name)} appears twice on ${className}`);
     }
-  }
+  });
 }
 
 /** Same signature (C11): return type, and parameters by name, type, array-ness, direction and ID. */

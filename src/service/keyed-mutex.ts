@@ -1,53 +1,61 @@
 /**
  * One writer at a time per key (a namespace), FIFO. Waiting can be abandoned through an
  * AbortSignal (or any CancellationSignal), so a cancelled call never queues behind a slow writer
- * (CancelAsyncCall, §4.4).
+ * (CancelAsyncCall, §4.4). A release hands the key straight to the next waiter: per key there is a
+ * flag and a queue, not a chain of promises (every PutClass takes the lock, so this is hot).
  */
 import type { CancellationSignal } from './operation-context';
 
+interface Lane {
+  held: boolean;
+  /** Waiters in arrival order; each is called with the key once it is theirs. */
+  readonly waiters: (() => void)[];
+}
+
 export class KeyedMutex {
-  readonly #tails = new Map<string, Promise<void>>();
+  readonly #lanes = new Map<string, Lane>();
 
   /** Resolves with a release function once the key is ours; rejects with the signal's reason if aborted first. */
-  async acquire(key: string, signal?: CancellationSignal): Promise<() => void> {
-    signal?.throwIfAborted();
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => {
-      release = resolve;
+  acquire(key: string, signal?: CancellationSignal): Promise<() => void> {
+    if (signal?.aborted === true) return Promise.reject(reasonOf(signal));
+    let lane = this.#lanes.get(key);
+    if (lane === undefined) this.#lanes.set(key, (lane = { held: false, waiters: [] }));
+    if (!lane.held) {
+      lane.held = true;
+      return Promise.resolve(this.#releaser(key, lane));
+    }
+    const waiting = lane;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const at = waiting.waiters.indexOf(grant);
+        if (at < 0) return; // already granted: the holder releases as usual
+        waiting.waiters.splice(at, 1);
+        reject(reasonOf(signal as CancellationSignal));
+      };
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(this.#releaser(key, waiting));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiting.waiters.push(grant);
     });
-    const tail = previous.then(() => mine);
-    this.#tails.set(key, tail);
+  }
+
+  /** The holder's release: hands the key to the next waiter, or frees it (and forgets the lane). */
+  #releaser(key: string, lane: Lane): () => void {
     let released = false;
-    const releaseOnce = (): void => {
+    return () => {
       if (released) return;
       released = true;
-      release();
-      // Drop the entry when nobody queued behind us, so keys do not accumulate.
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      const next = lane.waiters.shift();
+      if (next !== undefined) {
+        next();
+        return;
+      }
+      lane.held = false;
+      // Keys do not accumulate: a free lane is dropped.
+      if (this.#lanes.get(key) === lane) this.#lanes.delete(key);
     };
-    if (signal === undefined) {
-      await previous;
-      return releaseOnce;
-    }
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
-        signal.addEventListener('abort', onAbort, { once: true });
-        previous.then(
-          () => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          },
-          reject,
-        );
-      });
-    } catch (reason) {
-      // Our slot still has to pass, or everyone queued behind us would wait forever.
-      releaseOnce();
-      throw reason;
-    }
-    return releaseOnce;
   }
 
   /** Several keys at once, in sorted order so two multi-key holders cannot deadlock. */
@@ -63,4 +71,8 @@ export class KeyedMutex {
       for (const release of releases.reverse()) release();
     };
   }
+}
+
+function reasonOf(signal: CancellationSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
 }
