@@ -5,7 +5,7 @@
  * of them are written in one atomic commit at the end.
  */
 import type { ClassDefinition } from '../domain/class-model';
-import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
+import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
 import { findSystemClass, systemSubclasses } from '../domain/system-classes';
 import type { ClassStore } from '../store/class-store';
 
@@ -33,7 +33,6 @@ export function storeReader(store: ClassStore): ClassReader {
   };
 }
 
-const superclassOf = (definition: ClassDefinition): ClassKey | null => (definition.superclass === '' ? null : classKey(definition.superclass));
 
 export class StagedClasses implements ClassReader {
   readonly cacheable = false;
@@ -58,9 +57,9 @@ export class StagedClasses implements ClassReader {
     // A staged class may have moved to another superclass, or be new under this one.
     const children = stored.filter((key) => {
       const restaged = staged.get(key);
-      return restaged === undefined || superclassOf(restaged) === parent;
+      return restaged === undefined || superclassKeyOf(restaged) === parent;
     });
-    for (const [key, definition] of staged) if (superclassOf(definition) === parent && !children.includes(key)) children.push(key);
+    for (const [key, definition] of staged) if (superclassKeyOf(definition) === parent && !children.includes(key)) children.push(key);
     return children;
   }
 }

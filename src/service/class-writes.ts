@@ -6,7 +6,7 @@
 import type { ClientContext } from '../domain/client-context';
 import type { ClassDefinition } from '../domain/class-model';
 import type { ClassWorld, PutClassPlan } from '../domain/decide-put-class';
-import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
+import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
 import type { ChangeEventInfo, StoreWrite } from '../store/class-store';
 import type { OperationContext } from './operation-context';
 import type { ChangeReportView } from './wbem-service-api';
@@ -120,9 +120,4 @@ export function descendantDerivations(root: ClassDefinition, rootDerivation: rea
     names.set(classKey(descendant.name), descendant.name);
   }
   return derivations;
-}
-
-
-export function superclassKeyOf(definition: ClassDefinition): ClassKey | null {
-  return definition.superclass === '' ? null : classKey(definition.superclass);
 }

@@ -14,9 +14,9 @@ import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
 import { checkClientContext, classRulesOf, correlationIdOf, type ClientContext } from '../domain/client-context';
-import { findSystemClass } from '../domain/system-classes';
+import { findSystemClass, isSystemClassName } from '../domain/system-classes';
 import { checkExpectedRevision, decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
-import { classKey, isIdentifier, namespaceKeyOf, preview, sameName, type ClassKey, type NamespaceKey } from '../domain/names';
+import { classKey, isIdentifier, namespaceKeyOf, preview, sameName, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
 import {
   BUILT_IN_NAMESPACES,
   formatClassPath,
@@ -32,12 +32,12 @@ import { formatRelPath, locateByPath, parseInstancePath } from '../domain/instan
 import { instanceKeysOf, instanceView } from '../domain/instance-view';
 import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
 import { AccessPolicy, WBEM_RIGHT } from '../domain/access';
-import { WbemError, type WbemErrorName } from '../domain/wbem-status';
+import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
 import { compileMof, typedLiteral, type MofInstance, type MofQualifierDecl, type MofUnit } from '../mof/parser';
 import { StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from '../store/class-store';
 import { StagedClasses, storeReader, type ClassReader } from './class-reader';
-import { changeInfo, changeReport, descendantDerivations, putClassWrites, subclassStages, superclassKeyOf } from './class-writes';
+import { changeInfo, changeReport, descendantDerivations, putClassWrites, subclassStages } from './class-writes';
 import { StagedInstances } from './staged-instances';
 import { ClassWatcher } from './class-watch';
 import { KeyedMutex } from './keyed-mutex';
@@ -399,6 +399,13 @@ export class WbemService implements WbemServiceApi {
       const written = new Map<NamespaceKey, string[]>();
       const writes: StoreWrite[] = [];
       let firstFailure: WbemError | undefined;
+      /** A class or instance that failed: named with its position, then fatal, or recorded with continue_on_error. */
+      const failed = (failure: unknown, where: string, what: string, bound: BoundNamespace, className: string): void => {
+        if (!(failure instanceof WbemError)) throw failure;
+        const located = new WbemError(failure.status, `${where}: ${what}: ${failure.param}`, { namespace: formatNamespace(bound.record.elements), className });
+        if (!continueOnError) throw located;
+        firstFailure ??= located;
+      };
       let durable: Promise<void>;
       let revision: bigint;
       try {
@@ -414,13 +421,7 @@ export class WbemService implements WbemServiceApi {
             names.push(plan.definition.name, ...plan.childRewrites.map((c) => c.name));
             written.set(bound.key, names);
           } catch (failure) {
-            if (!(failure instanceof WbemError)) throw failure;
-            const located = new WbemError(failure.status, `${where}: class ${definition.name}: ${failure.param}`, {
-              namespace: formatNamespace(bound.record.elements),
-              className: definition.name,
-            });
-            if (!continueOnError) throw located;
-            firstFailure ??= located;
+            failed(failure, where, `class ${definition.name}`, bound, definition.name);
           }
           await sink.progress(index + 1, steps, definition.name);
         }
@@ -431,13 +432,7 @@ export class WbemService implements WbemServiceApi {
           try {
             writes.push(await this.#compileInstance(bound, instance, flags, staged, putInstances));
           } catch (failure) {
-            if (!(failure instanceof WbemError)) throw failure;
-            const located = new WbemError(failure.status, `${where}: instance of ${instance.className}: ${failure.param}`, {
-              namespace: formatNamespace(bound.record.elements),
-              className: instance.className,
-            });
-            if (!continueOnError) throw located;
-            firstFailure ??= located;
+            failed(failure, where, `instance of ${instance.className}`, bound, instance.className);
           }
           await sink.progress(classes.length + index + 1, steps, `instance of ${instance.className}`);
         }
@@ -651,18 +646,13 @@ export class WbemService implements WbemServiceApi {
   #eventView(namespace: NamespaceRecord, record: ClassEventRecord): ClassEventView {
     const classView = (definition: ClassDefinition, derivation: readonly string[]): EventClassView => ({
       definition,
-      system: {
-        genus: 1,
-        className: definition.name,
-        superclass: definition.superclass,
-        dynasty: derivation[derivation.length - 1] ?? definition.name,
-        derivation,
-        server: this.#serverName,
-        namespace: formatNamespace(namespace.elements),
-        path: formatClassPath(this.#serverName, namespace.elements, definition.name),
-        relpath: definition.name,
-        propertyCount: 0,
-      },
+      system: this.#systemProperties(
+        namespace,
+        { name: definition.name, superclass: definition.superclass, dynasty: derivation[derivation.length - 1] ?? definition.name, derivation },
+        1,
+        definition.name,
+        0,
+      ),
     });
     const previous = record.previous;
     // The recorded chain is the target's; a modification that moved the class keeps only the old parent.
@@ -732,7 +722,8 @@ export class WbemService implements WbemServiceApi {
 
   #view(namespace: NamespaceRecord, chain: readonly ClassDefinition[], localOnly: boolean): ClassView {
     const resolved: ResolvedClass = resolveClass([...chain].reverse());
-    return { class: localOnly ? localView(resolved) : resolved, system: this.#systemProperties(namespace, resolved, 1, resolved.name) };
+    // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
+    return { class: localOnly ? localView(resolved) : resolved, system: this.#systemProperties(namespace, resolved, 1, resolved.name, propertyCount(resolved)) };
   }
 
 
@@ -746,7 +737,7 @@ export class WbemService implements WbemServiceApi {
     if (input.context !== undefined) checkClientContext(input.context);
     const subject = { namespace: input.namespace, className: input.className };
     return this.#guard(ctx, subject, async () => {
-      if (input.className.startsWith('_')) {
+      if (isSystemClassName(input.className)) {
         throw new WbemError('WBEM_E_INVALID_OPERATION', `system class ${preview(input.className)} cannot be deleted`);
       }
       const release = await this.#locks.acquire(bound.key, ctx.signal);
@@ -901,7 +892,7 @@ export class WbemService implements WbemServiceApi {
       let relpath: string;
       try {
         const namespace = this.#requireNamespace(bound.key, input.namespace);
-        const resolved = await this.#resolvedClass(bound.key, instance.className, 'WBEM_E_INVALID_CLASS');
+        const resolved = await this.#resolvedClass(bound.key, instance.className);
         const prepared = prepareInstance(instance, resolved, isLocaleNamespace(namespace.elements));
         const existing = await this.#findInstance(bound.key, prepared.location.keyRoot, prepared.location.key);
         decideInstanceWrite(mode, resolved.name, existing?.instance);
@@ -924,7 +915,7 @@ export class WbemService implements WbemServiceApi {
     const parsed = this.#parseInstancePathIn(bound, path);
     return this.#guard(ctx, { namespace, className: parsed.className }, async () => {
       const found = await this.#locateInstance(bound.key, parsed);
-      return this.#instanceObjectView(bound.record, found.chain, found.instance);
+      return this.#instanceObjectView(bound.record, resolveClass([...found.chain].reverse()), found.instance);
     });
   }
 
@@ -971,26 +962,27 @@ export class WbemService implements WbemServiceApi {
         if (entries.length === 0) continue;
         const chain = await this.#loadChain(bound.key, classKey(definition.name));
         if (chain === undefined) continue; // deleted meanwhile: its instances went with it
-        for (const entry of entries) views.push(this.#instanceObjectView(bound.record, chain, entry.instance));
+        const resolved = resolveClass([...chain].reverse());
+        for (const entry of entries) views.push(this.#instanceObjectView(bound.record, resolved, entry.instance));
       }
       return views;
     });
   }
 
-  /** The class resolved (chain loaded), or `missing` when it does not exist. */
-  async #resolvedClass(ns: NamespaceKey, className: string, missing: WbemErrorName): Promise<ResolvedClass> {
+  /** The class resolved (chain loaded); WBEM_E_INVALID_CLASS when it does not exist. */
+  async #resolvedClass(ns: NamespaceKey, className: string): Promise<ResolvedClass> {
     const chain = await this.#loadChain(ns, classKey(className));
-    if (chain === undefined) throw new WbemError(missing, `class ${preview(className)} does not exist`);
+    if (chain === undefined) throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(className)} does not exist`);
     return resolveClass([...chain].reverse());
   }
 
   /**
-   * The instance filed under `key` in the keyed hierarchy rooted at `keyRoot`: instance paths are
-   * unique across a hierarchy (A.Id="x" and B.Id="x" of B:A are one path), so every class of it is
-   * looked at, the root first.
+   * The instance filed under `key` in `from` or one of its subclasses, `from` first. Instance paths
+   * are unique across a keyed hierarchy (A.Id="x" and B.Id="x" of B:A are one path), so from its
+   * key root this finds any instance with that path; from a path's class, the ones it can name.
    */
-  async #findInstance(ns: NamespaceKey, keyRoot: ClassKey, key: string, within: ClassKey = keyRoot): Promise<InstanceEntry | undefined> {
-    const classes: ClassKey[] = [within];
+  async #findInstance(ns: NamespaceKey, from: ClassKey, key: string): Promise<InstanceEntry | undefined> {
+    const classes: ClassKey[] = [from];
     for (let index = 0; index < classes.length; index++) {
       const current = classes[index] as ClassKey;
       const instance = await this.#store.getInstance(ns, current, key);
@@ -1011,36 +1003,44 @@ export class WbemService implements WbemServiceApi {
 
   /** The instance a path names: of the path's class or a subclass (a path may name a subclass instance by its base class). */
   async #locateInstance(ns: NamespaceKey, path: InstancePath): Promise<{ readonly instance: StoredInstance; readonly key: string; readonly chain: readonly ClassDefinition[] }> {
-    const pathClass = await this.#resolvedClass(ns, path.className, 'WBEM_E_INVALID_CLASS');
-    const { location } = locateByPath(pathClass, path);
-    const found = await this.#findInstance(ns, location.keyRoot, location.key, classKey(pathClass.name));
+    const pathClass = await this.#resolvedClass(ns, path.className);
+    const { location, keys } = locateByPath(pathClass, path);
+    const found = await this.#findInstance(ns, classKey(pathClass.name), location.key);
     const chain = found === undefined ? undefined : await this.#loadChain(ns, classKey(found.instance.className));
     if (found === undefined || chain === undefined) {
-      throw new WbemError('WBEM_E_NOT_FOUND', `no instance has the path ${preview(formatRelPath(pathClass.name, locateByPath(pathClass, path).keys))}`);
+      throw new WbemError('WBEM_E_NOT_FOUND', `no instance has the path ${preview(formatRelPath(pathClass.name, keys))}`);
     }
     return { instance: found.instance, key: found.key, chain };
   }
 
-  #instanceObjectView(namespace: NamespaceRecord, chain: readonly ClassDefinition[], stored: StoredInstance): InstanceObjectView {
-    const resolved = resolveClass([...chain].reverse());
+  /** An instance as read, with its class resolved by the caller (once for all the instances of an enumeration). */
+  #instanceObjectView(namespace: NamespaceRecord, resolved: ResolvedClass, stored: StoredInstance): InstanceObjectView {
     const relpath = formatRelPath(resolved.name, instanceKeysOf(resolved, stored));
-    return { instance: instanceView(resolved, stored), system: this.#systemProperties(namespace, resolved, 2, relpath) };
+    return { instance: instanceView(resolved, stored), system: this.#systemProperties(namespace, resolved, 2, relpath, propertyCount(resolved)) };
   }
 
-  /** __GENUS … __PROPERTY_COUNT of a resolved class (genus 1, relpath = its name) or of one of its instances. */
-  #systemProperties(namespace: NamespaceRecord, resolved: ResolvedClass, genus: 1 | 2, relpath: string): SystemPropertiesView {
+  /**
+   * __GENUS … __PROPERTY_COUNT of a class (genus 1, relpath = its name) or of one of its instances:
+   * of a resolved class for reads, of a class as written (with its recorded derivation) for events.
+   */
+  #systemProperties(
+    namespace: NamespaceRecord,
+    of: { readonly name: string; readonly superclass: string; readonly dynasty: string; readonly derivation: readonly string[] },
+    genus: 1 | 2,
+    relpath: string,
+    count: number,
+  ): SystemPropertiesView {
     return {
       genus,
-      className: resolved.name,
-      superclass: resolved.superclass,
-      dynasty: resolved.dynasty,
-      derivation: resolved.derivation,
+      className: of.name,
+      superclass: of.superclass,
+      dynasty: of.dynasty,
+      derivation: of.derivation,
       server: this.#serverName,
       namespace: formatNamespace(namespace.elements),
       path: `${formatClassPath(this.#serverName, namespace.elements, '')}${relpath}`,
       relpath,
-      // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
-      propertyCount: propertyCount(resolved),
+      propertyCount: count,
     };
   }
 
