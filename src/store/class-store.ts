@@ -182,6 +182,29 @@ export interface ClassStore {
   onDurableEvents(listener: (events: readonly ClassEventRecord[]) => void): () => void;
 }
 
+/** The stores' retention must keep at least the newest revision's events. */
+export function checkRetention(retention: number): number {
+  if (!Number.isSafeInteger(retention) || retention < 1) throw new RangeError(`eventRetention must be a positive integer, got ${retention}`);
+  return retention;
+}
+
+/** The log record a class write asks for (`write.event`), at its revision; undefined when it asks for none. */
+export function changeEventRecord(write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>, revision: bigint): ClassEventRecord | undefined {
+  // Field by field rather than rest and spread: this runs for every class write.
+  if (write.op === 'deleteClass') {
+    const event = write.event;
+    if (event === undefined) return undefined;
+    const { derivation, context, operationId, timeCreated, target } = event;
+    return { derivation, context, operationId, timeCreated, revision, kind: 'deleted', namespace: write.namespace, target };
+  }
+  const event = write.event;
+  if (event === undefined) return undefined;
+  const { derivation, context, operationId, timeCreated, previous } = event;
+  return previous === undefined
+    ? { derivation, context, operationId, timeCreated, revision, kind: 'created', namespace: write.namespace, target: write.definition }
+    : { derivation, context, operationId, timeCreated, revision, kind: 'modified', namespace: write.namespace, target: write.definition, previous };
+}
+
 /** Hands one durable batch's records to each listener; a listener that throws breaks its contract and is skipped, never the store. */
 export function publishEvents(listeners: Iterable<(events: readonly ClassEventRecord[]) => void>, events: readonly ClassEventRecord[]): void {
   for (const listener of listeners) {

@@ -45,8 +45,7 @@ import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
-import { DEFAULT_EVENT_RETENTION, LEGACY_CLASS_REVISION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
-import { checkRetention } from './memory-class-store';
+import { changeEventRecord, checkRetention, DEFAULT_EVENT_RETENTION, LEGACY_CLASS_REVISION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
 import {
   decodeClass,
   decodeInstance,
@@ -97,24 +96,7 @@ interface QueuedCommit {
 }
 
 /** One step of a planned commit; `decoded` undefined = not a record reads see (log, revisions). */
-type PlannedStep = { kind: 'op'; op: Op; decoded?: Decoded | null; history?: boolean } | { kind: 'wipe'; prefixes: string[] };
-
-/** The log record of a class change, when the write asks for one. */
-function eventOf(write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>, revision: bigint): ClassEventRecord | undefined {
-  // Field by field rather than rest and spread: this runs for every class write.
-  if (write.op === 'deleteClass') {
-    const event = write.event;
-    if (event === undefined) return undefined;
-    const { derivation, context, operationId, timeCreated, target } = event;
-    return { derivation, context, operationId, timeCreated, revision, kind: 'deleted', namespace: write.namespace, target };
-  }
-  const event = write.event;
-  if (event === undefined) return undefined;
-  const { derivation, context, operationId, timeCreated, previous } = event;
-  return previous === undefined
-    ? { derivation, context, operationId, timeCreated, revision, kind: 'created', namespace: write.namespace, target: write.definition }
-    : { derivation, context, operationId, timeCreated, revision, kind: 'modified', namespace: write.namespace, target: write.definition, previous };
-}
+type PlannedStep = { kind: 'op'; op: Op; decoded: Decoded | null; history?: boolean } | { kind: 'wipe'; prefixes: string[] };
 
 /** Read-only counters, for metrics and tests. */
 export interface LevelStoreStats {
@@ -138,12 +120,13 @@ const qualifierKey = (ns: NamespaceKey, name: string): string => `q!${ns}!${name
 const instancePrefix = (ns: NamespaceKey, className: ClassKey): string => `o!${ns}!${className}!`;
 const instanceRecordKey = (ns: NamespaceKey, className: ClassKey, key: string): string => `${instancePrefix(ns, className)}${key}`;
 /** Fixed width, so key order is revision order (2^64 has 20 digits). */
-const eventKey = (revision: bigint): string => `e!${revision.toString().padStart(20, '0')}`;
+const revisionKey = (prefix: string, revision: bigint): string => `${prefix}${revision.toString().padStart(20, '0')}`;
+const eventKey = (revision: bigint): string => revisionKey('e!', revision);
 const REVISIONS_KEY = 'm!revisions';
 /** How far (in revisions) retention moves before #trim deletes what fell out of it. */
 const TRIM_EVERY = 1024n;
 /** A class record as it was at a revision, kept while that revision's log record lives. */
-const historyKey = (revision: bigint): string => `h!${revision.toString().padStart(20, '0')}`;
+const historyKey = (revision: bigint): string => revisionKey('h!', revision);
 
 /** Classes of one namespace: each class's superclass key ('' for a root class), and the reverse. */
 interface ClassIndex {
@@ -493,16 +476,16 @@ export class LevelClassStore implements ClassStore {
       const logged: { revision: bigint; body: string }[] = [];
       const planned = writes.map((write) => {
         if (write.op !== 'putClass' && write.op !== 'deleteClass') return this.#plan(write, 0n);
-        const event = eventOf(write, ++revision);
+        const event = changeEventRecord(write, ++revision);
         if (event !== undefined) {
           events.push(event);
           // A put's entry names its target by reference: the class record written with it (one copy
           // of the class per create instead of two; see the header for how the reference stays good).
-          logged.push({ revision, body: encodeEventBody(event, write.op === 'putClass' ? { ref: classKey(write.definition.name) } : undefined) });
+          logged.push({ revision, body: encodeEventBody(event, write.op === 'putClass' ? classKey(write.definition.name) : undefined) });
         }
         return this.#plan(write, revision, event);
       });
-      if (revision !== this.#revision) planned.push(this.#planRevisions(revision));
+      if (revision !== this.#revision) this.#advanceRevision(revision);
       for (const write of writes) {
         if (write.op === 'putClass') {
           const parent = write.definition.superclass === '' ? '' : classKey(write.definition.superclass);
@@ -519,11 +502,8 @@ export class LevelClassStore implements ClassStore {
             for (const prefix of step.prefixes) for (const key of this.#cache.keys()) if (key.startsWith(prefix)) this.#cache.delete(key);
             steps.push({ kind: 'wipe', prefixes: step.prefixes, seq });
           } else {
-            // Log and revisions records are read from disk only: they need no overlay entry.
-            if (step.decoded !== undefined) {
-              this.#overlay.set(step.op.key, { value: step.op.type === 'put' ? step.op.value : null, decoded: step.decoded, seq });
-              this.#cache.delete(step.op.key);
-            }
+            this.#overlay.set(step.op.key, { value: step.op.type === 'put' ? step.op.value : null, decoded: step.decoded, seq });
+            this.#cache.delete(step.op.key);
             steps.push({ kind: 'op', op: step.op, seq, history: step.history === true });
           }
         }
@@ -538,17 +518,13 @@ export class LevelClassStore implements ClassStore {
   }
 
   /**
-   * The revisions record, and the deletion of the log records the new revision pushes out of
-   * retention (computed, not read: a revision without a record costs one tombstone).
+   * The store revision moves to `revision`, and retention with it. The revisions record is written
+   * once per synced batch by #flush; what falls out of retention is deleted by #trim.
    */
-  #planRevisions(revision: bigint): PlannedStep[] {
-    const steps: PlannedStep[] = [];
+  #advanceRevision(revision: bigint): void {
     const first = revision - this.#retention + 1n;
-    // What falls out of retention is deleted by #trim, in ranges, now and then.
     if (first > this.#firstRetained) this.#firstRetained = first;
     this.#revision = revision;
-    // The revisions record itself is written once per synced batch, by #flush.
-    return steps;
   }
 
   #plan(write: StoreWrite, revision: bigint, event?: ClassEventRecord): PlannedStep[] {

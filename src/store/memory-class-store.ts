@@ -7,7 +7,7 @@
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
-import { DEFAULT_EVENT_RETENTION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
+import { changeEventRecord, checkRetention, DEFAULT_EVENT_RETENTION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
 
 const ROOT = '';
 
@@ -196,9 +196,7 @@ export class MemoryClassStore implements ClassStore {
         siblings.add(key);
         const revision = ++this.#revision;
         data.classes.set(key, { definition: write.definition, revision });
-        if (write.event === undefined) return undefined;
-        const { previous, ...info } = write.event;
-        return this.#log({ ...info, revision, kind: previous === undefined ? 'created' : 'modified', namespace: write.namespace, target: write.definition, ...(previous === undefined ? {} : { previous }) });
+        return this.#log(changeEventRecord(write, revision));
       }
       case 'putQualifier':
         (this.#namespaces.get(write.namespace) as NamespaceData).qualifiers.set(write.declaration.name.toLowerCase(), write.declaration);
@@ -211,9 +209,7 @@ export class MemoryClassStore implements ClassStore {
           data.children.get(write.superclass ?? ROOT)?.delete(write.className);
           data.children.delete(write.className);
         }
-        if (write.event === undefined) return undefined;
-        const { target, ...info } = write.event;
-        return this.#log({ ...info, revision, kind: 'deleted', namespace: write.namespace, target });
+        return this.#log(changeEventRecord(write, revision));
       }
       case 'putInstance': {
         const instances = (this.#namespaces.get(write.namespace) as NamespaceData).instances;
@@ -231,8 +227,8 @@ export class MemoryClassStore implements ClassStore {
     }
   }
 
-  #log(event: ClassEventRecord): ClassEventRecord {
-    this.#events.push(event);
+  #log(event: ClassEventRecord | undefined): ClassEventRecord | undefined {
+    if (event !== undefined) this.#events.push(event);
     return event;
   }
 }
@@ -241,8 +237,3 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The retention must keep at least the newest revision's events. */
-export function checkRetention(retention: number): number {
-  if (!Number.isSafeInteger(retention) || retention < 1) throw new RangeError(`eventRetention must be a positive integer, got ${retention}`);
-  return retention;
-}

@@ -166,16 +166,8 @@ export interface StoredClass {
   readonly revision: bigint;
 }
 
-/**
- * A class's packed form as JSON. A class write encodes it once and shares it between the class
- * record and its log record (JSON encoding is most of a write's CPU on the event loop).
- */
-export const packClassJson = (definition: ClassDefinition): string => JSON.stringify(packClass(definition));
-
-/** A class record from its packed JSON: what `JSON.stringify({ v, body, r })` gives, built without re-encoding `body`. */
-export const encodeClassFromJson = (bodyJson: string, revision: bigint): string => `{"v":${SCHEMA_VERSION},"body":${bodyJson},"r":"${revision}"}`;
-
-export const encodeClass = (stored: StoredClass): string => encodeClassFromJson(packClassJson(stored.definition), stored.revision);
+export const encodeClass = (stored: StoredClass): string =>
+  JSON.stringify({ v: SCHEMA_VERSION, body: packClass(stored.definition), r: stored.revision.toString() });
 
 /** `{"v":2,"body":["Name","Superclass",…`: the head of every class record (versions 1 and 2). */
 const CLASS_HEAD = /^\{"v":[12],"body":\["(?:[^"\\]|\\.)*","((?:[^"\\]|\\.)*)"/;
@@ -263,10 +255,10 @@ function unpackContext(packed: unknown): ClientContext | undefined {
  * readable for as long as the entry lives (the LevelDB store copies a class record it replaces to
  * a history record, see there).
  */
-export const encodeEventBody = (event: ClassEventRecord, target: { readonly json: string } | { readonly ref: string } = { json: packClassJson(event.target) }): string =>
-  `[${JSON.stringify(event.namespace)},"${KIND_CODES[event.kind]}",${'ref' in target ? JSON.stringify(target.ref) : target.json},${
-    event.previous === undefined ? 'null' : packClassJson(event.previous)
-  },${JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]`;
+export const encodeEventBody = (event: ClassEventRecord, targetRef?: string): string =>
+  `[${JSON.stringify(event.namespace)},"${KIND_CODES[event.kind]}",${JSON.stringify(targetRef ?? packClass(event.target))},${JSON.stringify(
+    event.previous === undefined ? null : packClass(event.previous),
+  )},${JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]`;
 
 /** A log record holding the entries of one synced batch: `[[revision, body], …]` in revision order. */
 export const encodeEventBatch = (entries: readonly { readonly revision: bigint; readonly body: string }[]): string =>
