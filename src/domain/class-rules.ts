@@ -13,7 +13,7 @@ import {
   type PropertyDef,
   type QualifierDef,
 } from './class-model';
-import { checkMemberName, preview, sameName } from './names';
+import { checkMemberName, isClassName, preview, sameName } from './names';
 import { checkQualifierValue, checkValueFits, qualifierValueOk } from './value-rules';
 import { checkClassLimits } from './limits';
 import { WbemError } from './wbem-status';
@@ -74,7 +74,7 @@ function checkTypeExtras(type: number, referenceClass: string, embeddedClass: st
   }
   // C17: a referenced class is not required to exist, only to be a name.
   for (const className of [referenceClass, embeddedClass]) {
-    if (className !== '' && !/^(?:__)?[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$/.test(className)) {
+    if (className !== '' && !isClassName(className)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: "${preview(className)}" is not a class name`);
     }
   }

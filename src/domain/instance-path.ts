@@ -7,15 +7,12 @@
 import { cimTypeInfo, type CimValue, type ResolvedClass, type ResolvedProperty } from './class-model';
 import { hasTrue } from './class-rules';
 import type { InstanceLocation, InstancePath, PathKey } from './instance-model';
-import { classKey, isIdentifier, MAX_IDENTIFIER, preview, sameName } from './names';
+import { classKey, isClassName, isIdentifier, MAX_IDENTIFIER, preview, sameName } from './names';
 import { checkValueFits } from './value-rules';
 import { isWbemError, WbemError } from './wbem-status';
 
 /** WBEM_MAX_PATH (§5.7): the longest object path accepted, in UTF-16 code units. */
 export const MAX_PATH = 8192;
-
-/** CLASS-NAME of MS-WMI 2.2.1.1 with the optional `__` of system classes (a path may name one). */
-const CLASS_NAME = /^(?:__)?[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$/;
 
 /** A literal as the path spells it, before it meets the key property's type. */
 type PathLiteral = Extract<CimValue, { kind: 'string' | 'sint' | 'uint' | 'boolean' }>;
@@ -137,7 +134,8 @@ export function parseInstancePath(text: string): InstancePath {
   }
   const className = reader.word();
   if (className === '') throw reader.invalid(`expected a class name at position ${reader.position}`);
-  if (className.length > MAX_IDENTIFIER || !CLASS_NAME.test(className)) {
+  // A path may name a system class (`__`), as CLASS-NAME allows.
+  if (className.length > MAX_IDENTIFIER || !isClassName(className)) {
     throw reader.invalid(`"${preview(className)}" is not a class name`);
   }
   if (reader.atEnd) throw reader.invalid(`it names the class ${preview(className)}; an instance path needs its keys or "=@"`);

@@ -56,6 +56,11 @@ export function isIdentifier(name: string): boolean {
   return IDENTIFIER.test(name);
 }
 
+/** CLASS-NAME of MS-WMI 2.2.1.1: an identifier, or `__` and an identifier (a system class). */
+export function isClassName(name: string): boolean {
+  return IDENTIFIER.test(name.startsWith('__') ? name.slice(2) : name);
+}
+
 /**
  * C2/C3: the rules on `__CLASS`, in the order of §3.3 step 7, with a leading underscore checked
  * before the grammar so `_Foo` and `__Foo` are INVALID_OPERATION rather than INVALID_PARAMETER.
