@@ -11,16 +11,21 @@ import { sinkEventToProto } from './codec';
 
 export function grpcSinkPort<Req>(call: ServerWritableStream<Req, ObjectSinkEvent>, signal: CancellationSignal, operation: string): SinkPort {
   return {
-    async send(event: SinkEvent): Promise<void> {
-      if (call.cancelled || signal.aborted) return;
-      if (call.write(sinkEventToProto(event, operation))) return;
-      await drained(call, signal);
-    },
+    send: (event: SinkEvent) => writeWithBackPressure(call, signal, () => sinkEventToProto(event, operation)),
   };
 }
 
+/**
+ * Writes one message, then waits for 'drain' when the stream's buffer is full; once the client is
+ * gone (cancelled, closed) the message is dropped. Every server-stream write goes through here.
+ */
+export async function writeWithBackPressure<Req, T>(call: ServerWritableStream<Req, T>, signal: CancellationSignal, message: () => T): Promise<void> {
+  if (call.cancelled || signal.aborted) return;
+  if (!call.write(message())) await drained(call, signal);
+}
+
 /** Resolves on 'drain', or as soon as the call is cancelled or closed. */
-export function drained(call: ServerWritableStream<unknown, unknown> | ServerWritableStream<never, unknown>, signal: CancellationSignal): Promise<void> {
+function drained(call: ServerWritableStream<unknown, unknown> | ServerWritableStream<never, unknown>, signal: CancellationSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       call.off('drain', done);

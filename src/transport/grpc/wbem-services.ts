@@ -10,7 +10,7 @@ import type { CancellationSignal } from '../../service/operation-context';
 import type { WatchPort } from '../../service/class-watch';
 import type { ClassEventView, PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
 import { changeReportToProto, classEventToProto, classFromProto, classViewToProto, contextFromProto, instanceFromProto, instanceViewToProto } from './codec';
-import { drained, grpcSinkPort } from './grpc-sink-port';
+import { grpcSinkPort, writeWithBackPressure } from './grpc-sink-port';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 
 /** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
@@ -31,17 +31,14 @@ function putClassInput(request: PutClassRequest): PutClassInput {
 async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: CancellationSignal, items: readonly T[]): Promise<void> {
   for (const item of items) {
     if (call.cancelled || signal.aborted) return;
-    if (!call.write(item)) await drained(call, signal);
+    await writeWithBackPressure(call, signal, () => item);
   }
 }
 
 /** A watcher's events onto the stream, with back-pressure; once the client is gone, dropped. */
 function classEventPort(call: ServerWritableStream<unknown, ClassEvent>, signal: CancellationSignal): WatchPort<ClassEventView> {
   return {
-    async send(event) {
-      if (call.cancelled || signal.aborted) return;
-      if (!call.write(classEventToProto(event))) await drained(call, signal);
-    },
+    send: (event) => writeWithBackPressure(call, signal, () => classEventToProto(event)),
   };
 }
 
