@@ -12,6 +12,7 @@ import { WbemStatus } from '../../generated/wbem/v1/status';
 import { startServer } from '../../src/server';
 import { LevelClassStore } from '../../src/store/level-class-store';
 import { GatedStore } from '../helpers/gated-store';
+import { failingWrites } from '../helpers/level-faults';
 import { deadline, failureOf, transcript, unary } from '../helpers/transcript';
 import { keyed, SEND_STATUS } from './fixtures';
 
@@ -121,11 +122,9 @@ describe('a failed durable write', () => {
     const server = await startServer({ listen: '127.0.0.1:0', dataDir, serverName: 'TESTHOST' });
     const client = new WbemServicesClient(server.address, credentials.createInsecure());
     const health = new HealthClient(server.address, credentials.createInsecure());
-    // Fault injection: classic-level's batch fails, as a full or broken disk would.
-    const { Level } = await import('level');
-    const original = Level.prototype.batch;
+    // Fault injection: classic-level's batch write fails, as a full or broken disk would.
     let restarted: Awaited<ReturnType<typeof startServer>> | undefined;
-    (Level.prototype as unknown as { batch: () => Promise<void> }).batch = () => Promise.reject(new Error('IO error: simulated'));
+    const fault = await failingWrites();
     try {
       const result = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Doomed'), flags: SEND_STATUS }, new Metadata(), deadline()));
       const final = result.messages.at(-1)?.event;
@@ -137,7 +136,7 @@ describe('a failed durable write', () => {
       expect(result.end.trailers['wbem-status']).toBe('WBEM_E_FAILED');
       expect(result.end.details).toMatch(/internal error \(operation [0-9a-f-]+\)/);
       expect(result.end.details).not.toContain('simulated');
-      Level.prototype.batch = original;
+      fault.restore();
       const check = await unary<HealthCheckResponse>((cb) => health.check({ service: '' }, new Metadata(), deadline(), cb));
       expect(check.response?.status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
       const read = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
@@ -150,7 +149,7 @@ describe('a failed durable write', () => {
       expect(failureOf(missing).code).toBe(Code.NOT_FOUND);
       reader.close();
     } finally {
-      Level.prototype.batch = original;
+      fault.restore();
       client.close();
       health.close();
       await server.stop();

@@ -5,6 +5,7 @@ import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { StoreError, type ClassStore } from '../../src/store/class-store';
 import { Level } from 'level';
 import { LevelClassStore } from '../../src/store/level-class-store';
+import { failingWrites, patchBatchWrite } from '../helpers/level-faults';
 import { decodeClass, encodeClass } from '../../src/store/record-codec';
 import { describeClassStoreContract, cls, tricky } from './class-store.contract';
 
@@ -140,24 +141,22 @@ describe('LevelClassStore specifics', () => {
   });
 
   test('commit resolves only after a synced batch that holds its writes completed', async () => {
-    // Spy on classic-level's batch: the commit must resolve after a batch with sync: true finished.
-    const { Level } = await import('level');
-    const original = Level.prototype.batch;
+    // Spy on classic-level's batch write: the commit must resolve after a batch with sync: true finished.
     const order: string[] = [];
-    const patched = Level.prototype as unknown as { batch: (...args: unknown[]) => Promise<void> };
-    const callOriginal = original as unknown as (...args: unknown[]) => Promise<void>;
-    patched.batch = async function spied(this: unknown, ...args: unknown[]) {
-      const options = args[1] as { sync?: boolean } | undefined;
-      order.push(`batch sync=${String(options?.sync)}`);
-      await callOriginal.apply(this, args);
-      order.push('batch done');
-    };
+    const spy = await patchBatchWrite(
+      (original) =>
+        async function spied(this: unknown, options) {
+          order.push(`batch sync=${String(options?.sync)}`);
+          await original.call(this, options);
+          order.push('batch done');
+        },
+    );
     const store = new LevelClassStore(dir);
     try {
       await store.open();
       await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]).then(() => order.push('commit resolved'));
     } finally {
-      Level.prototype.batch = original;
+      spy.restore();
     }
     expect(order).toEqual(['batch sync=true', 'batch done', 'commit resolved']);
     await store.close();
@@ -182,10 +181,8 @@ describe('LevelClassStore specifics', () => {
     const store = new LevelClassStore(dir);
     await store.open();
     await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
-    // Fault injection: make classic-level's batch fail, as a full or broken disk would.
-    const { Level } = await import('level');
-    const original = Level.prototype.batch;
-    (Level.prototype as unknown as { batch: () => Promise<void> }).batch = () => Promise.reject(new Error('IO error: simulated'));
+    // Fault injection: make classic-level's batch write fail, as a full or broken disk would.
+    const fault = await failingWrites();
     try {
       const failure = await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Doomed'), previousSuperclass: undefined }]).then(
         () => undefined,
@@ -194,7 +191,7 @@ describe('LevelClassStore specifics', () => {
       expect(failure).toBeInstanceOf(StoreError);
       expect((failure as StoreError).code).toBe('STORE_FAILED');
     } finally {
-      Level.prototype.batch = original;
+      fault.restore();
     }
     await expect(store.getClass(NS, classKey('Doomed'))).rejects.toMatchObject({ code: 'STORE_FAILED' });
     await expect(store.commit([{ op: 'deleteNamespace', namespace: NS }])).rejects.toMatchObject({ code: 'STORE_FAILED' });
@@ -214,13 +211,11 @@ describe('LevelClassStore specifics', () => {
     store.onDurableEvents((events) => heard.push(...events.map((e) => e.revision)));
     const event = { derivation: [], context: undefined, operationId: 'op', timeCreated: 1n, previous: undefined };
     await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Kept'), previousSuperclass: undefined, event }]);
-    const { Level } = await import('level');
-    const original = Level.prototype.batch;
-    (Level.prototype as unknown as { batch: () => Promise<void> }).batch = () => Promise.reject(new Error('IO error: simulated'));
+    const fault = await failingWrites();
     try {
       await expect(store.commit([{ op: 'putClass', namespace: NS, definition: cls('Doomed'), previousSuperclass: undefined, event }])).rejects.toMatchObject({ code: 'STORE_FAILED' });
     } finally {
-      Level.prototype.batch = original;
+      fault.restore();
     }
     expect(heard).toEqual([1n]); // the failed batch published nothing
     await store.close();
