@@ -1,5 +1,5 @@
 import { Metadata, status as Code } from '@grpc/grpc-js';
-import { CimType } from '../../generated/wbem/v1/cim';
+import { CimType, type Value } from '../../generated/wbem/v1/cim';
 import type { DeleteClassResponse, GetClassResponse, ObjectSinkEvent, PutClassRequest } from '../../generated/wbem/v1/services';
 import { WbemStatus } from '../../generated/wbem/v1/status';
 import { startTestServer, type TestServer } from '../helpers/test-server';
@@ -13,6 +13,9 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.close();
 });
+
+/** A value no CIM property can hold: an array inside an array. */
+const NESTED_ARRAY: Value = { kind: { $case: 'array', array: { values: [{ kind: { $case: 'array', array: { values: [] } } }] } } };
 
 function put(request: Partial<PutClassRequest>): Promise<Transcript<ObjectSinkEvent>> {
   return transcript(t.client.putClassAsync({ namespace: 'root/cimv2', flags: 0, ...request }, new Metadata(), deadline()));
@@ -86,6 +89,8 @@ describe('PutClassAsync over gRPC', () => {
     ['an unparseable namespace', { namespace: 'root\\', object: keyed('A'), flags: SEND_STATUS }, Code.INVALID_ARGUMENT, 'WBEM_E_INVALID_PARAMETER'],
     ['an absent namespace', { namespace: 'root/nosuch', object: keyed('A'), flags: SEND_STATUS }, Code.NOT_FOUND, 'WBEM_E_INVALID_NAMESPACE'],
     ['another host', { namespace: '\\\\otherhost\\root\\cimv2', object: keyed('A') }, Code.INVALID_ARGUMENT, 'WBEM_E_INVALID_PARAMETER'],
+    // Refused while the request is decoded (codec.ts), before the handler runs: still at once, with every encoding.
+    ['an array value whose element is an array', { object: cls('Ex_Nested', '', [p('A', CimType.CIM_STRING, { array: true, value: NESTED_ARRAY })]) }, Code.INVALID_ARGUMENT, 'WBEM_E_INVALID_PARAMETER'],
   ])('%s is rejected at once: zero events, no operation header', async (_label, request, code, reason) => {
     const tr = await put(request);
     expect(tr.messages).toEqual([]);

@@ -1,10 +1,18 @@
 /**
  * The WbemServices handlers: convert, call the service, adapt, end. No WMI rule is decided here.
  */
-import type { Server, ServerWritableStream } from '@grpc/grpc-js';
-import { WbemServicesService, type ClassEvent, type PutClassRequest, type WbemServicesServer } from '../../../generated/wbem/v1/services';
+import type { handleServerStreamingCall, handleUnaryCall, Server, ServerWritableStream } from '@grpc/grpc-js';
+import {
+  PutClassRequest,
+  WbemServicesService,
+  type ClassEvent,
+  type ObjectSinkEvent,
+  type PutClassResponse,
+  type WbemServicesServer,
+} from '../../../generated/wbem/v1/services';
 import { storedDefinitionOf } from '../../domain/resolve-class';
 import { writeMof } from '../../mof/writer';
+import { WbemError } from '../../domain/wbem-status';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
 import type { WatchPort } from '../../service/class-watch';
@@ -27,6 +35,48 @@ function putClassInput(request: PutClassRequest): PutClassInput {
   };
 }
 
+/** A PutClass(Async) request as the handler receives it: the service's input, or why it has none. */
+type DecodedPutClass = { readonly input: PutClassInput } | { readonly malformed: WbemError };
+
+/**
+ * PutClass and PutClassAsync requests become the service's input while grpc-js deserializes them.
+ * grpc-js keeps a call's request for the whole call, and a PutClass waits a synced batch: the
+ * decoded protobuf tree (the bulk of a request's heap) would then outlive young-generation GCs
+ * and be copied by each one. Converted here, only the input the operation needs stays alive
+ * (docs/performance.md). A request that cannot be represented is still refused at once, by the
+ * handler (not as a deserialization failure, which grpc-js would turn into a bare INTERNAL).
+ */
+function decodePutClassRequest(bytes: Buffer): DecodedPutClass {
+  const request = PutClassRequest.decode(bytes);
+  try {
+    return { input: putClassInput(request) };
+  } catch (error) {
+    if (error instanceof WbemError) return { malformed: error };
+    throw error;
+  }
+}
+
+function inputOf(decoded: DecodedPutClass): PutClassInput {
+  if ('malformed' in decoded) throw decoded.malformed;
+  return decoded.input;
+}
+
+/** The WbemServices definition grpc-js serves: generated, but for the PutClass deserializers. */
+const WBEM_SERVICES = {
+  ...WbemServicesService,
+  putClassAsync: { ...WbemServicesService.putClassAsync, requestDeserialize: decodePutClassRequest },
+  putClass: { ...WbemServicesService.putClass, requestDeserialize: decodePutClassRequest },
+} as const;
+
+/** The generated handler types (without grpc-js's index signature), but for the PutClass requests. */
+type WbemServicesHandlers = {
+  [K in keyof WbemServicesServer as string extends K ? never : K]: K extends 'putClassAsync'
+    ? handleServerStreamingCall<DecodedPutClass, ObjectSinkEvent>
+    : K extends 'putClass'
+      ? handleUnaryCall<DecodedPutClass, PutClassResponse>
+      : WbemServicesServer[K];
+};
+
 /** Writes each item with back-pressure; stops quietly once the client is gone. */
 async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: CancellationSignal, items: readonly T[]): Promise<void> {
   for (const item of items) {
@@ -42,11 +92,11 @@ function classEventPort(call: ServerWritableStream<unknown, ClassEvent>, signal:
   };
 }
 
-export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesServer {
+function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesHandlers {
   return {
     putClassAsync: (call) =>
       serveStream('PutClassAsync', env, call, async (ctx, accept) => {
-        const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'async');
+        const accepted = service.beginPutClass(inputOf(call.request), ctx, 'async');
         accept(); // accepted: headers go out now, then the sink's events
         const outcome = await accepted.run(new ObjectSink(grpcSinkPort(call, ctx.signal, 'PutClassAsync'), accepted.sendStatus));
         return outcome.ok ? undefined : outcome.error;
@@ -54,7 +104,7 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
 
     putClass: (call, callback) =>
       serveUnary('PutClass', env, call, callback, async (ctx) => {
-        const accepted = service.beginPutClass(putClassInput(call.request), ctx, 'sync');
+        const accepted = service.beginPutClass(inputOf(call.request), ctx, 'sync');
         const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
         if (!outcome.ok) throw outcome.error;
         return { path: outcome.path, revision: outcome.revision, report: changeReportToProto(outcome.report) };
@@ -146,6 +196,6 @@ export function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): Wbe
 }
 
 export function addWbemServices(server: Pick<Server, 'addService'>, service: WbemServiceApi, env: CallEnv): void {
-  server.addService(WbemServicesService, wbemServicesHandlers(service, env));
+  server.addService(WBEM_SERVICES, wbemServicesHandlers(service, env));
 }
 
