@@ -13,7 +13,7 @@ import {
   type PropertyDef,
   type QualifierDef,
 } from './class-model';
-import { checkMemberName, isClassName, preview, sameName } from './names';
+import { checkMemberName, findNamed, isClassName, preview, sameName } from './names';
 import { checkQualifierValue, checkValueFits, qualifierValueOk } from './value-rules';
 import { checkClassLimits } from './limits';
 import { WbemError } from './wbem-status';
@@ -22,16 +22,22 @@ import { WbemError } from './wbem-status';
 export const MAX_PROPERTIES = 1024;
 
 /** C15: qualifiers that only make sense on the class, and those only on properties. */
-const CLASS_ONLY = new Set(['abstract', 'singleton', 'dynamic', 'provider', 'association', 'terminal', 'amendment']);
-const PROPERTY_ONLY = new Set(['key', 'indexed', 'not_null']);
+const CLASS_ONLY = ['abstract', 'singleton', 'dynamic', 'provider', 'association', 'terminal', 'amendment'] as const;
+const PROPERTY_ONLY = ['key', 'indexed', 'not_null'] as const;
 /** C16: qualifiers that admit only TRUE; FALSE is accepted and means "absent". */
-const TRUE_ONLY = new Set(['key', 'indexed', 'not_null', 'singleton', 'dynamic']);
+const TRUE_ONLY = ['key', 'indexed', 'not_null', 'singleton', 'dynamic'] as const;
+
+/** Whether `name` is one of `names`, case-insensitively; unlike folding it first, allocates nothing. */
+function isOneOf(name: string, names: readonly string[]): boolean {
+  for (const candidate of names) if (sameName(candidate, name)) return true;
+  return false;
+}
 
 export type QualifiedElement = 'class' | 'property' | 'method' | 'parameter';
 
 /** The qualifier of that name, if any (case-insensitive). */
-export function findQualifier(qualifiers: readonly QualifierDef[], name: string): QualifierDef | undefined {
-  return qualifiers.find((q) => sameName(q.name, name));
+export function findQualifier<Q extends QualifierDef>(qualifiers: readonly Q[], name: string): Q | undefined {
+  return findNamed(qualifiers, name);
 }
 
 /**
@@ -55,11 +61,10 @@ function checkQualifiers(qualifiers: readonly QualifierDef[], element: Qualified
       }
     }
     if (!qualifierValueOk(qualifier.value)) checkQualifierValue(qualifier.value, `qualifier ${qualifier.name} on ${owner}`);
-    const folded = qualifier.name.toLowerCase();
-    if ((CLASS_ONLY.has(folded) && element !== 'class') || (PROPERTY_ONLY.has(folded) && element !== 'property')) {
+    if ((element !== 'class' && isOneOf(qualifier.name, CLASS_ONLY)) || (element !== 'property' && isOneOf(qualifier.name, PROPERTY_ONLY))) {
       throw new WbemError('WBEM_E_INVALID_QUALIFIER', `qualifier ${qualifier.name} is not allowed on ${owner} (a ${element})`);
     }
-    if (TRUE_ONLY.has(folded) && qualifier.value !== null && qualifier.value.kind !== 'boolean') {
+    if (qualifier.value !== null && qualifier.value.kind !== 'boolean' && isOneOf(qualifier.name, TRUE_ONLY)) {
       throw new WbemError('WBEM_E_INVALID_QUALIFIER_TYPE', `qualifier ${qualifier.name} on ${owner} takes a boolean`);
     }
   }
@@ -73,10 +78,13 @@ function checkTypeExtras(type: number, referenceClass: string, embeddedClass: st
     throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: embedded_class is only for CIM_OBJECT`);
   }
   // C17: a referenced class is not required to exist, only to be a name.
-  for (const className of [referenceClass, embeddedClass]) {
-    if (className !== '' && !isClassName(className)) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: "${preview(className)}" is not a class name`);
-    }
+  checkClassNameSyntax(referenceClass, owner);
+  checkClassNameSyntax(embeddedClass, owner);
+}
+
+function checkClassNameSyntax(className: string, owner: string): void {
+  if (className !== '' && !isClassName(className)) {
+    throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: "${preview(className)}" is not a class name`);
   }
 }
 
@@ -138,20 +146,46 @@ function checkMethod(method: MethodDef, className: string): void {
 }
 
 /**
- * Whether the member at `index` of the class's members (properties, then methods) repeats an
- * earlier name, case-insensitively. For the usual few dozen members a scan of the earlier ones
- * allocates nothing; beyond that a Set of folded names is cheaper.
+ * The member names of one class seen so far, to find one repeated case-insensitively. Names get
+ * here after checkMemberName, so they are ASCII identifiers and an ASCII-folded hash decides
+ * nearly every pair with one integer comparison (sameName confirms equal hashes). The usual few
+ * dozen members are compared pairwise that way; beyond 32 a Set of folded names is cheaper.
  */
-function repeatsEarlierMember(members: readonly { readonly name: string }[], index: number, folded: Set<string> | undefined): boolean {
-  const name = (members[index] as { readonly name: string }).name;
-  if (folded !== undefined) {
-    const key = name.toLowerCase();
-    if (folded.has(key)) return true;
-    folded.add(key);
-    return false;
+class MemberNames {
+  readonly #names: string[] = [];
+  readonly #hashes: number[] = [];
+  readonly #folded: Set<string> | undefined;
+
+  constructor(count: number) {
+    this.#folded = count > 32 ? new Set<string>() : undefined;
   }
-  for (let earlier = 0; earlier < index; earlier++) if (sameName((members[earlier] as { readonly name: string }).name, name)) return true;
-  return false;
+
+  /** Records `name`; false when an earlier member has it already. */
+  add(name: string): boolean {
+    if (this.#folded !== undefined) {
+      const key = name.toLowerCase();
+      if (this.#folded.has(key)) return false;
+      this.#folded.add(key);
+      return true;
+    }
+    const hash = foldedHash(name);
+    for (let i = 0; i < this.#hashes.length; i++) {
+      if (this.#hashes[i] === hash && sameName(this.#names[i] as string, name)) return false;
+    }
+    this.#names.push(name);
+    this.#hashes.push(hash);
+    return true;
+  }
+}
+
+/** FNV-1a over the ASCII-folded code units. */
+function foldedHash(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    hash = Math.imul(hash ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x01000193);
+  }
+  return hash;
 }
 
 /** §3.3 step 8 on the definition alone. Throws WbemError. */
@@ -163,20 +197,19 @@ export function checkDefinitionSyntax(definition: ClassDefinition): void {
   }
   checkClassLimits(definition);
   checkQualifiers(definition.qualifiers, 'class', `class ${className}`);
-  const members: readonly { readonly name: string }[] = definition.methods.length === 0 ? definition.properties : [...definition.properties, ...definition.methods];
-  const folded = members.length > 32 ? new Set<string>() : undefined;
-  definition.properties.forEach((property, index) => {
+  const names = new MemberNames(definition.properties.length + definition.methods.length);
+  for (const property of definition.properties) {
     checkProperty(property, className);
-    if (repeatsEarlierMember(members, index, folded)) {
+    if (!names.add(property.name)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `property ${preview(property.name)} appears twice on ${className}`);
     }
-  });
-  definition.methods.forEach((method, index) => {
+  }
+  for (const method of definition.methods) {
     checkMethod(method, className);
-    if (repeatsEarlierMember(members, definition.properties.length + index, folded)) {
+    if (!names.add(method.name)) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', `member ${preview(method.name)} appears twice on ${className}`);
     }
-  });
+  }
 }
 
 /** Same signature (C11): return type, and parameters by name, type, array-ness, direction and ID. */

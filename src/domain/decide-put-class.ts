@@ -6,7 +6,7 @@
 import { CIM_TYPE, FLAVOR, type ClassDefinition, type MethodDef, type PropertyDef, type QualifierDef, type ResolvedClass, type ResolvedQualifier } from './class-model';
 import { checkDefinitionSyntax, findQualifier, hasTrue, MAX_PROPERTIES, sameSignature } from './class-rules';
 import type { ClassRules } from './client-context';
-import { checkClassName, classKey, sameName, type ClassKey } from './names';
+import { checkClassName, classKey, findNamed, sameName, type ClassKey } from './names';
 import type { PutClassFlags } from './put-class-flags';
 import { deriveClass, resolveClass } from './resolve-class';
 import { sameValue } from './value-rules';
@@ -254,7 +254,7 @@ function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass |
   if (parent !== undefined) checkOverrides(propagatedOnly(parent.qualifiers), stored.qualifiers, `class ${name}`);
   const parentHasKeys = parent?.properties.some((p) => isKey(p.qualifiers)) ?? false;
   for (const property of stored.properties) {
-    const inherited = parent?.properties.find((p) => sameName(p.name, property.name));
+    const inherited = parent === undefined ? undefined : findNamed(parent.properties, property.name);
     const key = isKey(property.qualifiers);
     if (key && (property.array || !(cimTypeKeyable(property.type)))) {
       throw new WbemError('WBEM_E_CANNOT_BE_KEY', `property ${property.name} of ${name} cannot be a key (arrays, reals and embedded objects cannot)`); // C8

@@ -38,9 +38,19 @@ export function sameName(a: string, b: string): boolean {
     if (x === y) continue;
     if (x >= 65 && x <= 90) x += 32;
     if (y >= 65 && y <= 90) y += 32;
-    if (x !== y) return a.toLowerCase() === b.toLowerCase(); // non-ASCII: let the runtime fold
+    if (x === y) continue;
+    // Two ASCII letters that differ after folding decide it (the prefixes folded alike); only a
+    // non-ASCII pair (the Kelvin sign folds to k) needs the runtime's full folding, which allocates.
+    if (x < 128 && y < 128) return false;
+    return a.toLowerCase() === b.toLowerCase();
   }
   return true;
+}
+
+/** The element named `name`, case-insensitively. A loop, not Array.find: the rules ask this per member, and a closure per call was garbage. */
+export function findNamed<T extends { readonly name: string }>(elements: readonly T[], name: string): T | undefined {
+  for (const element of elements) if (sameName(element.name, name)) return element;
+  return undefined;
 }
 
 /** WBEM_MAX_IDENTIFIER: the longest name accepted, in UTF-16 code units (§5.7). */

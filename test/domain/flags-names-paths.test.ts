@@ -81,6 +81,25 @@ describe('class names (§5.6, scenarios 22–33)', () => {
     expect(sameName('Ex_Widget', 'Ex_Widgets')).toBe(false);
     expect(sameName('Ex_A', 'Ex_B')).toBe(false);
   });
+
+  // sameName decides ASCII pairs itself and leaves the rest to the runtime: it must agree with
+  // comparing the lowercased strings everywhere, including where only non-ASCII folding matches.
+  test.each([
+    ['Property1', 'property2'],
+    ['Property1', 'PROPERTY1'],
+    ['[a]', '{a}'],
+    ['@x', '`x'],
+    ['Z_', 'z_'],
+    ['\u212Aelvin', 'kelvin'],
+    ['\u212Aelvin', 'Kelvin'],
+    ['\u00C4pfel', '\u00E4pfel'],
+    ['\u00C4pfel', 'apfel'],
+    ['Stra\u00DFe', 'STRASSE'],
+    ['x\u0130', 'xi'],
+  ])('sameName(%j, %j) agrees with the runtime lowercase comparison', (a, b) => {
+    expect(sameName(a, b)).toBe(a.toLowerCase() === b.toLowerCase());
+    expect(sameName(b, a)).toBe(a.toLowerCase() === b.toLowerCase());
+  });
 });
 
 describe('namespace paths (§6.9, scenarios 109–113)', () => {
