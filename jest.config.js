@@ -12,6 +12,6 @@ const project = (name, extra = {}) => ({
 
 module.exports = {
   // The pyramid of docs/style.md §2.8: `npx jest --selectProjects domain` runs one layer.
-  projects: [project('domain'), project('mof'), project('store'), project('service'), project('e2e'), project('ops')],
+  projects: [project('domain'), project('mof'), project('store'), project('service'), project('transport'), project('e2e'), project('ops')],
   testTimeout: 30000,
 };

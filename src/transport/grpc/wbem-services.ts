@@ -18,6 +18,7 @@ import type { CancellationSignal } from '../../service/operation-context';
 import type { WatchPort } from '../../service/class-watch';
 import type { ClassEventView, PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
 import { changeReportToProto, classEventToProto, classFromProto, classViewToProto, contextFromProto, instanceFromProto, instanceViewToProto } from './codec';
+import { BufferReader } from './buffer-reader';
 import { grpcSinkPort, writeWithBackPressure } from './grpc-sink-port';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 
@@ -47,7 +48,7 @@ type DecodedPutClass = { readonly input: PutClassInput } | { readonly malformed:
  * handler (not as a deserialization failure, which grpc-js would turn into a bare INTERNAL).
  */
 function decodePutClassRequest(bytes: Buffer): DecodedPutClass {
-  const request = PutClassRequest.decode(bytes);
+  const request = PutClassRequest.decode(new BufferReader(bytes));
   try {
     return { input: putClassInput(request) };
   } catch (error) {
