@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { CimType, type ClassObject } from '../generated/wbem/v1/cim';
 import { WbemStatus } from '../generated/wbem/v1/status';
 import { ObjectSinkEvent, PutClassRequest } from '../generated/wbem/v1/services';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
 import { BARE_SERVICE } from './bare-server';
 import { startChildServer } from './child-server';
 import { formatRow, measure, runLoad, summarize, type LoadResult, type LoadSample } from './load';
@@ -56,10 +57,12 @@ function drain(call: ClientReadableStream<unknown>): Promise<void> {
 
 export async function benchPutClassAsync(): Promise<void> {
   const size = PutClassRequest.encode({ namespace: 'root/cimv2', object: twoKilobyteClass('Bench_C000000'), flags: CREATE_ONLY }).finish().length;
-  console.log(`PutClassAsync vs bare server stream — request ${size} bytes, ${SECONDS}s per level in ${ROUNDS} alternating rounds, durable LevelDB (sync writes)`);
+  console.log(`PutClassAsync vs bare server stream — request ${size} bytes, ${SECONDS}s per level in ${ROUNDS} alternating rounds, durable LevelDB (sync writes), servers run with ${SERVER_NODE_FLAGS.join(' ')}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-bench-'));
-  const wbemd = await startChildServer(process.execPath, [resolve(__dirname, '../../bin/wbemd.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir]);
-  const bare = await startChildServer(process.execPath, [resolve(__dirname, 'bare-server.js')]);
+  // Both servers run with the Node flags `npm start` gives wbemd (src/cli/node-flags.ts); the
+  // bare server's throughput does not depend on them (docs/performance.md), but the setup is one.
+  const wbemd = await startChildServer(process.execPath, [...SERVER_NODE_FLAGS, resolve(__dirname, '../../bin/wbemd.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir]);
+  const bare = await startChildServer(process.execPath, [...SERVER_NODE_FLAGS, resolve(__dirname, 'bare-server.js')]);
   // Both clients do the same work per call: send pre-encoded bytes, receive raw bytes. The
   // PutClassAsync request is encoded once and only its fixed-width class name is patched, so the
   // load generator (sharing this 2-core machine) measures the servers, not message building.

@@ -1,5 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // The `wbemd` command: runs the compiled CLI (`npm run build` first; `npm start` does both).
+// The shebang's Node flags are src/cli/node-flags.ts's (a test keeps them equal).
 'use strict';
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');

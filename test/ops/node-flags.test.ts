@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../src/cli/node-flags';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+// V8 reads these flags only at start: every way of starting wbemd that the project documents must
+// give the same ones, and the benchmark measures the server started with them.
+describe('the Node flags wbemd serve runs with', () => {
+  test('npm start passes exactly SERVER_NODE_FLAGS', () => {
+    const manifest = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(manifest.scripts.start).toContain(`node ${SERVER_NODE_FLAGS.join(' ')} bin/wbemd.js serve`);
+  });
+
+  test('the wbemd executable carries them in its shebang', () => {
+    const [shebang] = readFileSync(resolve(ROOT, 'bin', 'wbemd.js'), 'utf8').split('\n');
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(' ')}`);
+  });
+
+  test('they are flags this Node.js accepts', () => {
+    for (const flag of SERVER_NODE_FLAGS) expect(process.allowedNodeEnvironmentFlags.has(flag.split('=')[0] as string)).toBe(true);
+  });
+});
