@@ -88,6 +88,10 @@ export const DEFAULT_GRPC_OPTIONS: ChannelOptions = {
   'grpc.max_connection_age_ms': 600_000,
   'grpc.max_connection_age_grace_ms': 30_000,
   'grpc.max_concurrent_streams': 1000,
+  // wbemd serves no channelz service, so grpc-js's per-call channelz bookkeeping (timestamps,
+  // counters, per-socket trackers) had no reader: off, it left PutClassAsync +2–4% RPC/s in A/B
+  // runs (docs/performance.md). Metrics and logs cover what it would tell.
+  'grpc.enable_channelz': 0,
 };
 
 /** Calls served at once, server-wide (one HTTP/2 connection is capped by grpc.max_concurrent_streams). */
