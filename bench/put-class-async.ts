@@ -16,9 +16,14 @@ import { startChildServer } from './child-server';
 import { formatRow, measure, runLoad, summarize, type LoadResult, type LoadSample } from './load';
 
 const LEVELS = [1, 16, 64] as const;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-/** Each level's time is split into this many alternating put/bare rounds. */
-const ROUNDS = 3;
+/**
+ * Seconds per level and server, in rounds of one second. This 2-core machine's speed drifts by
+ * ±10% within seconds; six alternating rounds per server make one run's ratio repeat within about
+ * ±0.03 where three gave ±0.05 (docs/performance.md).
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+/** Each level's time is split into alternating put/bare rounds of about a second. */
+const ROUNDS = Math.max(1, Math.round(SECONDS));
 const CREATE_ONLY = 2;
 /** Fixed width, so each call's name is patched into the encoded request in place. */
 const NAME_TEMPLATE = 'Bench_C000000';
