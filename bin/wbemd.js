@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env -S node --max-semi-space-size=64 --v8-pool-size=2
 // The `wbemd` command: runs the compiled CLI (`npm run build` first; `npm start` does both).
 // The shebang's Node flags are src/cli/node-flags.ts's (a test keeps them equal).
 'use strict';
