@@ -78,6 +78,8 @@ test('the access log line carries the operation id of the response header and th
     const ended = lines.filter((l) => l.msg === 'call ended');
     expect(ended[0]).toMatchObject({ method: 'PutClassAsync', operationId: call.headers['wbem-operation-id'], traceId: '4bf92f3577b34da6a3ce929d0e0e4736', code: 'OK', wbemStatus: 'WBEM_S_NO_ERROR' });
     expect(ended[1]).not.toHaveProperty('traceId');
+    // Durations are logged to the microsecond: at most three decimals of a millisecond.
+    for (const line of ended) expect(String(line.ms)).toMatch(/^\d+(\.\d{1,3})?$/);
   } finally {
     client.close();
     await server.stop();
