@@ -17,9 +17,10 @@ import { formatRow, measure, runLoad, summarize, type LoadResult, type LoadSampl
 
 const LEVELS = [1, 16, 64] as const;
 /**
- * Seconds per level and server, in rounds of one second. This 2-core machine's speed drifts by
- * ±10% within seconds; six alternating rounds per server make one run's ratio repeat within about
- * ±0.03 where three gave ±0.05 (docs/performance.md).
+ * Seconds per level and server, in alternating rounds of one second. This 2-core machine's speed
+ * drifts by ±10% within seconds: alternating puts both servers under the same drift, and six
+ * rounds instead of three halve what one slow second weighs. Runs still differ by a few hundredths
+ * of the ratio (docs/performance.md has a series).
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 /** Each level's time is split into alternating put/bare rounds of about a second. */
