@@ -1,6 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=64 --v8-pool-size=2
+#!/usr/bin/env node
 // The `wbemd` command: runs the compiled CLI (`npm run build` first; `npm start` does both).
-// The shebang's Node flags are src/cli/node-flags.ts's (a test keeps them equal).
+// Node flags for serving (src/cli/node-flags.ts) come from `npm start` or NODE_OPTIONS: a shebang
+// cannot carry them portably (`env -S` is missing from BusyBox, e.g. Alpine images).
 'use strict';
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');

@@ -1,7 +1,8 @@
 /**
  * The Node.js flags wbemd serve is meant to run with. V8 reads them only at start, so they are
- * given on the command line: `npm start` and the `wbemd` executable's shebang carry exactly these
- * (test/ops/node-flags.test.ts), and the benchmark starts the server with them.
+ * given on the command line: `npm start` carries exactly these (test/ops/node-flags.test.ts), the
+ * benchmark starts the server with them, and the `wbemd` executable takes them from NODE_OPTIONS
+ * (a shebang cannot carry them portably: BusyBox's env has no -S).
  *
  * --max-semi-space-size=64: a young generation of up to 2 × 64 MB instead of 2 × 16 MB. Every
  * PutClass in flight holds its request and records until its batch is synced; with the small
@@ -17,6 +18,6 @@
  * server unchanged. On a many-core host a larger pool shortens GC pauses a little.
  *
  * Other values: start node with the flags yourself (NODE_OPTIONS cannot override a flag given on
- * the command line); docs/configuration.md.
+ * the command line, so not `npm start`); docs/configuration.md.
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--v8-pool-size=2'];
