@@ -19,12 +19,12 @@ export function classKey(name: string): ClassKey {
   return fold(name) as ClassKey;
 }
 
-/** The key of a namespace given as elements, e.g. ['root', 'CIMV2'] → 'root\cimv2'. */
 /** The folded name of a class's superclass; null for a root class. */
 export function superclassKeyOf(definition: { readonly superclass: string }): ClassKey | null {
   return definition.superclass === '' ? null : classKey(definition.superclass);
 }
 
+/** The key of a namespace given as elements, e.g. ['root', 'CIMV2'] → 'root\cimv2'. */
 export function namespaceKeyOf(elements: readonly string[]): NamespaceKey {
   return fold(elements.join('\\')) as NamespaceKey;
 }

@@ -5,7 +5,7 @@
  * classes the spec names are here: the root of the system classes and the event hierarchy.
  */
 import { CIM_TYPE, type ClassDefinition, type PropertyDef, type QualifierDef } from './class-model';
-import { classKey, type ClassKey } from './names';
+import { classKey, superclassKeyOf, type ClassKey } from './names';
 
 const ABSTRACT: QualifierDef = { name: 'Abstract', value: { kind: 'boolean', value: true }, flavor: 0 };
 
@@ -41,7 +41,7 @@ export function findSystemClass(key: ClassKey): ClassDefinition | undefined {
 
 /** The system classes directly below `parent` (null = the top level), in name order. */
 export function systemSubclasses(parent: ClassKey | null): ClassKey[] {
-  return SYSTEM_CLASSES.filter((definition) => (definition.superclass === '' ? parent === null : classKey(definition.superclass) === parent))
+  return SYSTEM_CLASSES.filter((definition) => superclassKeyOf(definition) === parent)
     .map((definition) => classKey(definition.name))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

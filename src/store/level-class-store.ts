@@ -44,7 +44,7 @@
 import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
-import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
+import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
 import { changeEventRecord, checkRetention, DEFAULT_EVENT_RETENTION, LEGACY_CLASS_REVISION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
 import {
   decodeClass,
@@ -424,7 +424,7 @@ export class LevelClassStore implements ClassStore {
         const index: ClassIndex = { parentOf: new Map(), children: new Map() };
         for (const [key, value] of found) {
           const superclass = typeof value === 'string' ? superclassOfEncodedClass(value, key) : (value.decoded as StoredClass).definition.superclass;
-          applyIndexChange(index, { key: key.slice(prefix.length), parent: superclass === '' ? '' : classKey(superclass) });
+          applyIndexChange(index, { key: key.slice(prefix.length), parent: superclassKeyOf({ superclass }) ?? '' });
         }
         for (const change of journal) applyIndexChange(index, change);
         this.#journals.delete(namespace);
@@ -505,7 +505,7 @@ export class LevelClassStore implements ClassStore {
       if (revision !== this.#revision) this.#advanceRevision(revision);
       for (const write of writes) {
         if (write.op === 'putClass') {
-          const parent = write.definition.superclass === '' ? '' : classKey(write.definition.superclass);
+          const parent = superclassKeyOf(write.definition) ?? '';
           this.#noteClass(write.namespace, { key: classKey(write.definition.name), parent });
         } else if (write.op === 'deleteClass') this.#noteClass(write.namespace, { key: write.className, parent: null });
         else if (write.op === 'deleteNamespace') this.#noteClass(write.namespace, { wipe: true });
