@@ -216,7 +216,7 @@ export function checkDefinitionSyntax(definition: ClassDefinition): void {
 export function sameSignature(a: MethodDef, b: MethodDef): boolean {
   if (a.returnType !== b.returnType || a.parameters.length !== b.parameters.length) return false;
   return a.parameters.every((p) => {
-    const q = b.parameters.find((candidate) => sameName(candidate.name, p.name));
+    const q = findNamed(b.parameters, p.name);
     if (q === undefined) return false;
     const idA = idOf(p)?.value;
     const idB = idOf(q)?.value;

@@ -131,7 +131,7 @@ function hasInstances(className: string, count: number, why: string): WbemError 
 function layoutChanges(before: ResolvedClass, after: ResolvedClass): boolean {
   if (!sameName(before.superclass, after.superclass) || before.properties.length !== after.properties.length) return true;
   return before.properties.some((was) => {
-    const now = after.properties.find((p) => sameName(p.name, was.name));
+    const now = findNamed(after.properties, was.name);
     return (
       now === undefined ||
       !samePropertyAs(now, was) ||
@@ -183,7 +183,7 @@ function strip(definition: ClassDefinition, parent: ResolvedClass | undefined, d
   const properties: PropertyDef[] = [];
   for (const property of definition.properties) {
     if (property.propagated === true) {
-      const inherited = parent?.properties.find((p) => sameName(p.name, property.name));
+      const inherited = parent === undefined ? undefined : findNamed(parent.properties, property.name);
       if (inherited === undefined) {
         throw new WbemError('WBEM_E_INVALID_PARAMETER', `property ${property.name} is marked propagated but ${definition.superclass || 'no superclass'} has no such property`);
       }
@@ -200,7 +200,7 @@ function strip(definition: ClassDefinition, parent: ResolvedClass | undefined, d
   const methods: MethodDef[] = [];
   for (const method of definition.methods) {
     if (method.propagated === true) {
-      const inherited = parent?.methods.find((m) => sameName(m.name, method.name));
+      const inherited = parent === undefined ? undefined : findNamed(parent.methods, method.name);
       if (inherited === undefined) {
         throw new WbemError('WBEM_E_INVALID_PARAMETER', `method ${method.name} is marked propagated but ${definition.superclass || 'no superclass'} has no such method`);
       }
@@ -234,7 +234,7 @@ function sameQualifiers(a: readonly QualifierDef[], b: readonly QualifierDef[]):
 /** C10: a local qualifier may not change the value of a propagated DisableOverride one. */
 function checkOverrides(inherited: readonly ResolvedQualifier[], own: readonly QualifierDef[], owner: string): void {
   for (const qualifier of own) {
-    const from = inherited.find((q) => sameName(q.name, qualifier.name));
+    const from = findNamed(inherited, qualifier.name);
     if (from !== undefined && (from.flavor & FLAVOR.NOT_OVERRIDABLE) !== 0 && !sameValue(from.value, qualifier.value)) {
       throw new WbemError('WBEM_E_OVERRIDE_NOT_ALLOWED', `qualifier ${qualifier.name} on ${owner} is DisableOverride in the superclass and cannot change`);
     }
@@ -279,7 +279,7 @@ function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass |
     }
   }
   for (const method of stored.methods) {
-    const inherited = parent?.methods.find((m) => sameName(m.name, method.name));
+    const inherited = parent === undefined ? undefined : findNamed(parent.methods, method.name);
     if (inherited !== undefined) {
       if (!sameSignature(method, inherited)) {
         throw new WbemError('WBEM_E_PROPAGATED_METHOD', `method ${method.name} of ${name} changes the signature inherited from ${inherited.classOrigin}`); // C11
@@ -313,7 +313,7 @@ function checkAgainstSuperclass(stored: ClassDefinition, parent: ResolvedClass |
     }
   }
   // C12, counted without resolving: inherited ones plus the new local ones.
-  const count = parent === undefined ? stored.properties.length : parent.properties.length + stored.properties.filter((p) => !parent.properties.some((q) => sameName(q.name, p.name))).length;
+  const count = parent === undefined ? stored.properties.length : parent.properties.length + stored.properties.filter((p) => findNamed(parent.properties, p.name) === undefined).length;
   if (count > MAX_PROPERTIES) {
     throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${name} has ${count} properties with the inherited ones; the limit is ${MAX_PROPERTIES}`); // C12
   }
@@ -351,14 +351,14 @@ export function isImportantChange(previous: ClassDefinition, next: ClassDefiniti
   if (IMPORTANT_CLASS_QUALIFIERS.some((q) => qualifierValue(previous.qualifiers, q) !== qualifierValue(next.qualifiers, q))) return true;
   if (previous.properties.length !== next.properties.length) return true;
   for (const before of previous.properties) {
-    const after = next.properties.find((p) => sameName(p.name, before.name));
+    const after = findNamed(next.properties, before.name);
     if (after === undefined) return true;
     if (!samePropertyAs(after, before)) return true;
     if (IMPORTANT_PROPERTY_QUALIFIERS.some((q) => hasTrue(before.qualifiers, q) !== hasTrue(after.qualifiers, q))) return true;
   }
   if (previous.methods.length !== next.methods.length) return true;
   return previous.methods.some((before) => {
-    const after = next.methods.find((m) => sameName(m.name, before.name));
+    const after = findNamed(next.methods, before.name);
     return after === undefined || !sameSignature(before, after);
   });
 }
@@ -380,8 +380,8 @@ function checkChildren(after: ResolvedClass, before: ResolvedClass, descendants:
     let methods = [...child.methods];
     let qualifiers = [...child.qualifiers];
     for (const property of child.properties) {
-      const base = after.properties.find((p) => sameName(p.name, property.name));
-      const wasInherited = before.properties.some((p) => sameName(p.name, property.name));
+      const base = findNamed(after.properties, property.name);
+      const wasInherited = findNamed(before.properties, property.name) !== undefined;
       if (base === undefined) {
         if (wasInherited && mode === 'safe') {
           throw new WbemError('WBEM_E_CLASS_HAS_CHILDREN', `subclass ${child.name} overrides ${property.name}, which the update removes`);
@@ -405,8 +405,8 @@ function checkChildren(after: ResolvedClass, before: ResolvedClass, descendants:
       qualifiers = qualifiers.filter((q) => !classConflicts.includes(q.name));
     }
     for (const method of child.methods) {
-      const base = after.methods.find((m) => sameName(m.name, method.name));
-      const wasInherited = before.methods.some((m) => sameName(m.name, method.name));
+      const base = findNamed(after.methods, method.name);
+      const wasInherited = findNamed(before.methods, method.name) !== undefined;
       if (base === undefined) {
         if (wasInherited && mode === 'safe') {
           throw new WbemError('WBEM_E_CLASS_HAS_CHILDREN', `subclass ${child.name} overrides method ${method.name}, which the update removes`);
@@ -439,7 +439,7 @@ function conflictsWithChildren(after: ResolvedClass, before: ResolvedClass, desc
 function conflictingQualifiers(base: readonly ResolvedQualifier[], own: readonly QualifierDef[]): string[] {
   return own
     .filter((q) => {
-      const from = base.find((b) => sameName(b.name, q.name));
+      const from = findNamed(base, q.name);
       return from !== undefined && (from.flavor & FLAVOR.NOT_OVERRIDABLE) !== 0 && propagatedOnly([from]).length > 0 && !sameValue(from.value, q.value);
     })
     .map((q) => q.name);

@@ -7,7 +7,7 @@
 import { cimTypeInfo, type CimValue, type ResolvedClass, type ResolvedProperty } from './class-model';
 import { hasTrue } from './class-rules';
 import type { InstanceLocation, InstancePath, PathKey } from './instance-model';
-import { classKey, isClassName, isIdentifier, MAX_IDENTIFIER, preview, sameName } from './names';
+import { classKey, isClassName, isIdentifier, findNamed, MAX_IDENTIFIER, preview, sameName } from './names';
 import { checkValueFits } from './value-rules';
 import { isWbemError, WbemError } from './wbem-status';
 
@@ -157,7 +157,7 @@ export function parseInstancePath(text: string): InstancePath {
     if (!isIdentifier(name)) {
       throw reader.invalid(name === '' ? `expected a key name at position ${reader.position}` : `"${preview(name)}" is not a property name`);
     }
-    if (keys.some((key) => sameName(key.name, name))) throw reader.invalid(`key ${preview(name)} is given twice`);
+    if (findNamed(keys, name) !== undefined) throw reader.invalid(`key ${preview(name)} is given twice`);
     reader.expect('=', `"=" after key ${preview(name)}`);
     keys.push({ name, value: reader.literal() });
     if (reader.atEnd) return { namespace, className, keys };
@@ -318,12 +318,12 @@ export function locateByPath(
     throw invalid(`${pathClass.name} has ${keyProperties.length} keys; an unnamed key value is only for a class with one`);
   }
   for (const key of given) {
-    if (key.name !== '' && !keyProperties.some((property) => sameName(property.name, key.name))) {
+    if (key.name !== '' && findNamed(keyProperties, key.name) === undefined) {
       throw invalid(`${preview(key.name)} is not a key of ${pathClass.name}`);
     }
   }
   const keys = keyProperties.map((property): PathKey => {
-    const literal = unnamed ? given[0] : given.find((key) => sameName(key.name, property.name));
+    const literal = unnamed ? given[0] : findNamed(given, property.name);
     if (literal === undefined) throw invalid(`key ${property.name} of ${pathClass.name} is missing`);
     return { name: property.name, value: coerceKey(literal.value, property, pathText) };
   });

@@ -6,7 +6,7 @@
 import { FLAVOR, type ResolvedClass, type ResolvedProperty, type ResolvedQualifier } from './class-model';
 import type { PathKey, StoredInstance } from './instance-model';
 import { isSingleton, keyPropertiesOf } from './instance-path';
-import { sameName } from './names';
+import { findNamed } from './names';
 import { WbemError } from './wbem-status';
 
 export interface InstanceView {
@@ -35,7 +35,7 @@ export function instanceView(resolved: ResolvedClass, stored: StoredInstance): I
     className: resolved.name,
     qualifiers: reachingInstances(resolved.qualifiers),
     properties: resolved.properties.map((property) => {
-      const held = stored.values.find((entry) => sameName(entry.name, property.name));
+      const held = findNamed(stored.values, property.name);
       return { ...property, value: held === undefined ? property.value : held.value, qualifiers: reachingInstances(property.qualifiers) };
     }),
   };
@@ -53,7 +53,7 @@ export function instanceKeysOf(resolved: ResolvedClass, stored: StoredInstance):
     throw new WbemError('WBEM_E_FAILED', `the stored instance of ${stored.className} has no key: class ${resolved.name} has no key properties`);
   }
   return keyProperties.map((property): PathKey => {
-    const value = stored.values.find((entry) => sameName(entry.name, property.name))?.value ?? property.value;
+    const value = findNamed(stored.values, property.name)?.value ?? property.value;
     if (value === null) throw new WbemError('WBEM_E_FAILED', `the stored instance of ${stored.className} has no value for key ${property.name}`);
     return { name: property.name, value };
   });

@@ -13,7 +13,7 @@ import {
   type ResolvedProperty,
   type ResolvedQualifier,
 } from './class-model';
-import { sameName } from './names';
+import { findNamed, sameName } from './names';
 
 /**
  * C10 and §5.4 rule 4: a qualifier reaches subclasses when its flavor has ToSubclass (0x2);
@@ -74,7 +74,7 @@ function resolveMethod(parent: ResolvedMethod | undefined, own: MethodDef, class
 export function deriveClass(parent: ResolvedClass | undefined, definition: ClassDefinition): ResolvedClass {
   const properties: ResolvedProperty[] = [];
   for (const inheritedProperty of parent?.properties ?? []) {
-    const override = definition.properties.find((p) => sameName(p.name, inheritedProperty.name));
+    const override = findNamed(definition.properties, inheritedProperty.name);
     properties.push(
       override !== undefined
         ? resolveProperty(inheritedProperty, override, definition.name)
@@ -82,11 +82,11 @@ export function deriveClass(parent: ResolvedClass | undefined, definition: Class
     );
   }
   for (const own of definition.properties) {
-    if (!properties.some((p) => sameName(p.name, own.name))) properties.push(resolveProperty(undefined, own, definition.name));
+    if (findNamed(properties, own.name) === undefined) properties.push(resolveProperty(undefined, own, definition.name));
   }
   const methods: ResolvedMethod[] = [];
   for (const inheritedMethod of parent?.methods ?? []) {
-    const override = definition.methods.find((m) => sameName(m.name, inheritedMethod.name));
+    const override = findNamed(definition.methods, inheritedMethod.name);
     methods.push(
       override !== undefined
         ? resolveMethod(inheritedMethod, override, definition.name)
@@ -94,7 +94,7 @@ export function deriveClass(parent: ResolvedClass | undefined, definition: Class
     );
   }
   for (const own of definition.methods) {
-    if (!methods.some((m) => sameName(m.name, own.name))) methods.push(resolveMethod(undefined, own, definition.name));
+    if (findNamed(methods, own.name) === undefined) methods.push(resolveMethod(undefined, own, definition.name));
   }
   return {
     name: definition.name,

@@ -16,7 +16,7 @@ import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../do
 import { checkClientContext, classRulesOf, correlationIdOf, type ClientContext } from '../domain/client-context';
 import { findSystemClass, isSystemClassName } from '../domain/system-classes';
 import { checkExpectedRevision, decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
-import { classKey, isIdentifier, namespaceKeyOf, preview, sameName, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
+import { classKey, findNamed, isIdentifier, namespaceKeyOf, preview, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
 import {
   BUILT_IN_NAMESPACES,
   formatClassPath,
@@ -473,7 +473,7 @@ export class WbemService implements WbemServiceApi {
     if (chain === undefined) throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(mof.className)} does not exist`);
     const resolved = resolveClass([...chain].reverse());
     const properties = mof.properties.map(({ name, value: literal }): InstancePropertyInput => {
-      const property = resolved.properties.find((p) => sameName(p.name, name));
+      const property = findNamed(resolved.properties, name);
       // A property the class lacks is left to the rules, which name it.
       if (property === undefined) return { name, type: 0, array: false, value: null, qualifierCount: 0 };
       const typed = typedLiteral(literal, property.type, property.array, (reason) => {
