@@ -4,7 +4,7 @@
  * a malformed context is a malformed parameter, rejected at once (§3.1 "object encoding well-formed").
  */
 import type { CimValue } from './class-model';
-import { MAX_IDENTIFIER, preview } from './names';
+import { hasControlCharacter, MAX_IDENTIFIER, preview } from './names';
 import { WbemError } from './wbem-status';
 
 export type ClientContext = ReadonlyMap<string, CimValue | null>;
@@ -28,11 +28,6 @@ export function checkClientContext(context: ClientContext): void {
       );
     }
   }
-}
-
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
-  return false;
 }
 
 /** How deep embedded objects nest inside a value (0 for a scalar). */

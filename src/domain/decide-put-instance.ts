@@ -10,7 +10,7 @@ import { findQualifier, hasTrue } from './class-rules';
 import type { InstanceInput, InstanceLocation, InstancePropertyInput, PathKey, StoredInstance } from './instance-model';
 import { formatRelPath, instanceLocation, isSingleton, keyPropertiesOf } from './instance-path';
 import { checkClassLimits } from './limits';
-import { preview, sameName } from './names';
+import { hasControlCharacter, preview, sameName } from './names';
 import { WBEM_FLAG, type PutMode } from './put-class-flags';
 import { checkValueFits } from './value-rules';
 import { WbemError, type WbemErrorName } from './wbem-status';
@@ -168,11 +168,6 @@ function matchSentProperties(properties: readonly InstancePropertyInput[], resol
     sent.set(property, input.value);
   }
   return sent;
-}
-
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
-  return false;
 }
 
 /** The key values in the class's key order, checked printable (§5.2: they go into object paths). */

@@ -122,6 +122,12 @@ export function checkMemberName(kind: MemberKind, name: string, owner: string): 
   }
 }
 
+/** Whether the text holds a character below U+0020 (names and key values must not: they go into paths and logs). */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
 /** Names go into messages; a 4 MB name must not. */
 export function preview(name: string): string {
   return name.length > 64 ? `${name.slice(0, 61)}...` : name;
