@@ -11,37 +11,9 @@ import type { InstanceInput, InstanceLocation, InstancePropertyInput, PathKey, S
 import { formatRelPath, instanceLocation, isSingleton, keyPropertiesOf } from './instance-path';
 import { checkClassLimits } from './limits';
 import { hasControlCharacter, preview, sameName } from './names';
-import { WBEM_FLAG, type PutMode } from './put-class-flags';
+import type { PutMode } from './put-class-flags';
 import { checkValueFits } from './value-rules';
 import { WbemError, type WbemErrorName } from './wbem-status';
-
-/**
- * WBEM_MASK_RESERVED_FLAGS | WBEM_FLAG_STRONG_VALIDATION: "MUST be ignored on receipt" (§2.2),
- * the same bits put-class-flags.ts ignores for PutClass.
- */
-const IGNORED_BITS = 0x1_f000 | WBEM_FLAG.STRONG_VALIDATION;
-
-/**
- * MS-WMI 3.1.4.3.12's table less WBEM_FLAG_RETURN_IMMEDIATELY (a gRPC call has no
- * IWbemCallResult, as for PutClass). USE_AMENDED_QUALIFIERS is accepted and changes nothing:
- * wbemd stores no instance qualifiers (prepareInstance refuses them).
- */
-const ALLOWED_BITS = WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY | WBEM_FLAG.USE_AMENDED_QUALIFIERS;
-
-/** lFlags of PutInstance. Throws WBEM_E_INVALID_PARAMETER for other bits and for CREATE_ONLY|UPDATE_ONLY. */
-export function parsePutInstanceFlags(flags: number): PutMode {
-  const bits = flags >>> 0;
-  const considered = bits & ~IGNORED_BITS;
-  const invalid = (why: string): WbemError =>
-    new WbemError('WBEM_E_INVALID_PARAMETER', `flags 0x${bits.toString(16).padStart(8, '0')}: ${why}`);
-  const unknown = (considered & ~ALLOWED_BITS) >>> 0;
-  if (unknown !== 0) throw invalid(`bits 0x${unknown.toString(16)} are not flags of PutInstance`);
-  const mode = considered & (WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY);
-  if (mode === (WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY)) {
-    throw invalid('WBEM_FLAG_CREATE_ONLY and WBEM_FLAG_UPDATE_ONLY exclude each other');
-  }
-  return mode === WBEM_FLAG.UPDATE_ONLY ? 'updateOnly' : mode === WBEM_FLAG.CREATE_ONLY ? 'createOnly' : 'createOrUpdate';
-}
 
 /** "You cannot create an instance with more than 256 keys" (SDK, Creating an Instance Using MOF). */
 export const MAX_INSTANCE_KEYS = 256;

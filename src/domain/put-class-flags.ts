@@ -1,6 +1,6 @@
 /**
- * lFlags of PutClass / PutClassAsync / DeleteClass, parsed once into a typed value
- * (docs/wmi-semantics.md §2.2). Nothing downstream looks at raw bits again.
+ * lFlags of PutClass / PutClassAsync / DeleteClass / PutInstance / DeleteInstance, parsed once into
+ * a typed value (docs/wmi-semantics.md §2.2). Nothing downstream looks at raw bits again.
  */
 import { WbemError } from './wbem-status';
 
@@ -65,16 +65,13 @@ export function parsePutClassFlags(raw: number, call: 'async' | 'sync'): PutClas
   if (unknown !== 0) {
     throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of ${call === 'async' ? 'PutClassAsync' : 'PutClass'}`);
   }
-  const modeBits = considered & (WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY);
-  if (modeBits === (WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY)) {
-    throw flagError(bits, 'WBEM_FLAG_CREATE_ONLY and WBEM_FLAG_UPDATE_ONLY exclude each other');
-  }
+  const mode = putModeOf(bits, considered);
   const updateBits = considered & (WBEM_FLAG.UPDATE_SAFE_MODE | WBEM_FLAG.UPDATE_FORCE_MODE);
   if (updateBits === (WBEM_FLAG.UPDATE_SAFE_MODE | WBEM_FLAG.UPDATE_FORCE_MODE)) {
     throw flagError(bits, 'WBEM_FLAG_UPDATE_SAFE_MODE and WBEM_FLAG_UPDATE_FORCE_MODE exclude each other');
   }
   return {
-    mode: modeBits === WBEM_FLAG.UPDATE_ONLY ? 'updateOnly' : modeBits === WBEM_FLAG.CREATE_ONLY ? 'createOnly' : 'createOrUpdate',
+    mode,
     update:
       updateBits === WBEM_FLAG.UPDATE_SAFE_MODE ? 'safe' : updateBits === WBEM_FLAG.UPDATE_FORCE_MODE ? 'force' : 'compatible',
     sendStatus: (considered & WBEM_FLAG.SEND_STATUS) !== 0,
@@ -82,6 +79,31 @@ export function parsePutClassFlags(raw: number, call: 'async' | 'sync'): PutClas
     ownerUpdate: (bits & WBEM_FLAG.OWNER_UPDATE) !== 0,
     bits,
   };
+}
+
+/**
+ * MS-WMI 3.1.4.3.12's table less WBEM_FLAG_RETURN_IMMEDIATELY (a gRPC call has no
+ * IWbemCallResult, as for PutClass). USE_AMENDED_QUALIFIERS is accepted and changes nothing:
+ * wbemd stores no instance qualifiers (prepareInstance refuses them).
+ */
+const PUT_INSTANCE_BITS = WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY | WBEM_FLAG.USE_AMENDED_QUALIFIERS;
+
+/** lFlags of PutInstance. Throws WBEM_E_INVALID_PARAMETER for other bits and for CREATE_ONLY|UPDATE_ONLY. */
+export function parsePutInstanceFlags(raw: number): PutMode {
+  const bits = raw >>> 0;
+  const considered = bits & ~IGNORED_BITS;
+  const unknown = (considered & ~PUT_INSTANCE_BITS) >>> 0;
+  if (unknown !== 0) throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of PutInstance`);
+  return putModeOf(bits, considered);
+}
+
+/** CREATE_ONLY, UPDATE_ONLY or neither (both: WBEM_E_INVALID_PARAMETER), as PutClass and PutInstance read them. */
+function putModeOf(bits: number, considered: number): PutMode {
+  const modeBits = considered & (WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY);
+  if (modeBits === (WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY)) {
+    throw flagError(bits, 'WBEM_FLAG_CREATE_ONLY and WBEM_FLAG_UPDATE_ONLY exclude each other');
+  }
+  return modeBits === WBEM_FLAG.UPDATE_ONLY ? 'updateOnly' : modeBits === WBEM_FLAG.CREATE_ONLY ? 'createOnly' : 'createOrUpdate';
 }
 
 /** DeleteClass defines no bits a repository uses; reserved bits are ignored, others refused. */

@@ -25,8 +25,8 @@ import {
   parseNamespacePath,
   type IsLocalMachine,
 } from '../domain/namespace-path';
-import { parseDeleteClassFlags, parseDeleteInstanceFlags, parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
-import { decideInstanceWrite, parsePutInstanceFlags, prepareInstance } from '../domain/decide-put-instance';
+import { parseDeleteClassFlags, parseDeleteInstanceFlags, parsePutClassFlags, parsePutInstanceFlags, type PutClassFlags } from '../domain/put-class-flags';
+import { decideInstanceWrite, prepareInstance } from '../domain/decide-put-instance';
 import type { InstancePath, InstancePropertyInput, StoredInstance } from '../domain/instance-model';
 import { formatRelPath, locateByPath, parseInstancePath } from '../domain/instance-path';
 import { instanceKeysOf, instanceView } from '../domain/instance-view';

@@ -1,6 +1,7 @@
 import type { CimValue, ResolvedClass } from '../../src/domain/class-model';
 import { bool, cls, key, KEY, prop, qual, sint, str, T, uint } from '../helpers/domain-fixtures';
-import { decideInstanceWrite, MAX_INSTANCE_KEYS, parsePutInstanceFlags, prepareInstance } from '../../src/domain/decide-put-instance';
+import { decideInstanceWrite, MAX_INSTANCE_KEYS, prepareInstance } from '../../src/domain/decide-put-instance';
+import { parsePutInstanceFlags } from '../../src/domain/put-class-flags';
 import type { InstanceInput, InstancePropertyInput, StoredInstance } from '../../src/domain/instance-model';
 import { formatRelPath, locateByPath, parseInstancePath } from '../../src/domain/instance-path';
 import { instanceKeysOf, instanceView } from '../../src/domain/instance-view';
