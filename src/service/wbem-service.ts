@@ -469,9 +469,7 @@ export class WbemService implements WbemServiceApi {
    * before it. An alias (`$Disk`) in a reference becomes the path of the instance that declared it.
    */
   async #compileInstance(bound: BoundNamespace, mof: MofInstance, flags: PutClassFlags, staged: ClassReader, done: StagedInstances): Promise<StoreWrite> {
-    const chain = await this.#loadChain(bound.key, classKey(mof.className), undefined, staged);
-    if (chain === undefined) throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(mof.className)} does not exist`);
-    const resolved = resolveClass([...chain].reverse());
+    const resolved = await this.#resolvedClass(bound.key, mof.className, staged);
     const properties = mof.properties.map(({ name, value: literal }): InstancePropertyInput => {
       const property = findNamed(resolved.properties, name);
       // A property the class lacks is left to the rules, which name it.
@@ -969,9 +967,9 @@ export class WbemService implements WbemServiceApi {
     });
   }
 
-  /** The class resolved (chain loaded); WBEM_E_INVALID_CLASS when it does not exist. */
-  async #resolvedClass(ns: NamespaceKey, className: string): Promise<ResolvedClass> {
-    const chain = await this.#loadChain(ns, classKey(className));
+  /** The class resolved (chain loaded, from the store or a CompileMof's staged classes); WBEM_E_INVALID_CLASS when it does not exist. */
+  async #resolvedClass(ns: NamespaceKey, className: string, reader: ClassReader = this.#reader): Promise<ResolvedClass> {
+    const chain = await this.#loadChain(ns, classKey(className), undefined, reader);
     if (chain === undefined) throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(className)} does not exist`);
     return resolveClass([...chain].reverse());
   }
