@@ -188,6 +188,12 @@ export function checkRetention(retention: number): number {
   return retention;
 }
 
+/** The first revision the log keeps once the store is at `revision`: it only ever moves forward. */
+export function firstRetainedAt(revision: bigint, retention: bigint, firstRetained: bigint): bigint {
+  const first = revision - retention + 1n;
+  return first > firstRetained ? first : firstRetained;
+}
+
 /** The log record a class write asks for (`write.event`), at its revision; undefined when it asks for none. */
 export function changeEventRecord(write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>, revision: bigint): ClassEventRecord | undefined {
   // Field by field rather than rest and spread: this runs for every class write.

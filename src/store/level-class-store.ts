@@ -45,7 +45,7 @@ import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
-import { changeEventRecord, checkRetention, DEFAULT_EVENT_RETENTION, LEGACY_CLASS_REVISION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
+import { changeEventRecord, checkRetention, DEFAULT_EVENT_RETENTION, firstRetainedAt, LEGACY_CLASS_REVISION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
 import {
   decodeClass,
   decodeInstance,
@@ -112,7 +112,7 @@ interface QueuedCommit {
   readonly reject: (error: Error) => void;
 }
 
-/** One step of a planned commit; `decoded` undefined = not a record reads see (log, revisions). */
+/** One step of a planned commit: a put or delete (with what reads see meanwhile; null = deleted), or a namespace wipe. */
 type PlannedStep = { kind: 'op'; op: Op; decoded: Decoded | null; history?: boolean } | { kind: 'wipe'; prefixes: string[] };
 
 /** Read-only counters, for metrics and tests. */
@@ -539,8 +539,7 @@ export class LevelClassStore implements ClassStore {
    * once per synced batch by #flush; what falls out of retention is deleted by #trim.
    */
   #advanceRevision(revision: bigint): void {
-    const first = revision - this.#retention + 1n;
-    if (first > this.#firstRetained) this.#firstRetained = first;
+    this.#firstRetained = firstRetainedAt(revision, this.#retention, this.#firstRetained);
     this.#revision = revision;
   }
 

@@ -7,7 +7,7 @@
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
-import { changeEventRecord, checkRetention, DEFAULT_EVENT_RETENTION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
+import { changeEventRecord, checkRetention, DEFAULT_EVENT_RETENTION, firstRetainedAt, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
 
 const ROOT = '';
 
@@ -167,8 +167,8 @@ export class MemoryClassStore implements ClassStore {
 
   /** Keeps the events of the newest `retention` revisions. */
   #trim(): void {
-    const first = this.#revision - this.#retention + 1n;
-    if (first <= this.#firstRetained) return;
+    const first = firstRetainedAt(this.#revision, this.#retention, this.#firstRetained);
+    if (first === this.#firstRetained) return;
     this.#firstRetained = first;
     const keep = this.#events.findIndex((event) => event.revision >= first);
     this.#events = keep < 0 ? [] : this.#events.slice(keep);

@@ -247,7 +247,6 @@ function unpackContext(packed: unknown): ClientContext | undefined {
   return new Map((packed as [string, unknown][]).map(([name, value]) => [name, unpackValue(value)]));
 }
 
-/** A log record's value; its revision is its key. */
 /**
  * One log entry's body: [namespace, kind, target, previous, derivation, context, operation id,
  * TIME_CREATED]. The target travels as its packed class, or — `ref` — as the folded class name
