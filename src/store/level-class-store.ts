@@ -662,8 +662,9 @@ export class LevelClassStore implements ClassStore {
         this.#observer?.({ commits: group.length, ops: batch.size, syncMs });
         const events = group.flatMap((commit) => commit.events);
         if (events.length > 0) publishEvents(this.#listeners, events);
-        if (this.#firstRetained - this.#trimmedBelow >= TRIM_EVERY) await this.#trim(db);
         for (const commit of group) commit.resolve();
+        // After the acknowledgements, which it is no part of: trimming is cleanup outside any batch.
+        if (this.#firstRetained - this.#trimmedBelow >= TRIM_EVERY) await this.#trim(db);
       }
     } finally {
       this.#flushing = undefined;
@@ -673,13 +674,18 @@ export class LevelClassStore implements ClassStore {
   /**
    * Deletes the log records whose every entry fell out of retention (a record is keyed by its last
    * revision) and the history copies of those revisions. Not part of any commit's batch: a crash
-   * before it leaves old records behind, which reads skip and the next trim deletes.
+   * before it, or a failed delete, leaves old records behind, which reads skip and the next trim
+   * (after the next synced batch) deletes. A failing disk is reported by that batch, not here.
    */
   async #trim(db: Level<string, string>): Promise<void> {
     const below = this.#firstRetained;
-    await db.clear({ gte: 'e!', lt: eventKey(below) });
-    await db.clear({ gte: 'h!', lt: historyKey(below) });
-    this.#trimmedBelow = below;
+    try {
+      await db.clear({ gte: 'e!', lt: eventKey(below) });
+      await db.clear({ gte: 'h!', lt: historyKey(below) });
+      this.#trimmedBelow = below;
+    } catch {
+      // #trimmedBelow stays: the next flush tries again.
+    }
   }
 
   #fail(error: StoreError, group: readonly QueuedCommit[]): void {

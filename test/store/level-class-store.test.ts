@@ -140,6 +140,38 @@ describe('LevelClassStore specifics', () => {
     await store.close();
   });
 
+  test('a failed trim of the log neither holds back acknowledgements nor stops the store; the next one deletes', async () => {
+    const store = new LevelClassStore(dir, { eventRetention: 1 });
+    await store.open();
+    const info = { derivation: [], context: undefined, operationId: 'op', timeCreated: 1n, previous: undefined };
+    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    const original = Level.prototype.clear;
+    let refused = 0;
+    (Level.prototype as unknown as { clear: () => Promise<void> }).clear = () => {
+      refused++;
+      return Promise.reject(new Error('IO error: simulated'));
+    };
+    try {
+      // Enough revisions in one go for retention to pass the trim step (every 1,024 revisions).
+      await Promise.all(Array.from({ length: 1_100 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`T${i}`), previousSuperclass: undefined, event: info }])));
+    } finally {
+      Level.prototype.clear = original;
+    }
+    expect(refused).toBeGreaterThan(0);
+    // Still serving, and the trim that failed is done by the next flush.
+    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('After'), previousSuperclass: undefined, event: info }]);
+    expect((await store.getClass(NS, classKey('after')))?.name).toBe('After');
+    await store.close();
+    const raw = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+    try {
+      let records = 0;
+      for await (const _key of raw.keys({ gte: 'e!', lt: 'e!\uffff' })) records++;
+      expect(records).toBeLessThan(1_024);
+    } finally {
+      await raw.close();
+    }
+  });
+
   test('commit resolves only after a synced batch that holds its writes completed', async () => {
     // Spy on classic-level's batch write: the commit must resolve after a batch with sync: true finished.
     const order: string[] = [];
