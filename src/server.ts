@@ -103,9 +103,14 @@ export function isLoopback(host: string): boolean {
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || host.startsWith('unix:');
 }
 
+/** Client certificates are verified and required: a client CA is configured and not made optional. */
+function requiresClientCertificates(tls: TlsOptions | undefined): boolean {
+  return tls?.clientCa !== undefined && tls.requireClientCert !== false;
+}
+
 function credentialsOf(tls: TlsOptions | undefined): ServerCredentials {
   if (tls === undefined) return ServerCredentials.createInsecure();
-  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined && tls.requireClientCert !== false);
+  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], requiresClientCertificates(tls));
 }
 
 function splitListen(listen: string): { host: string; port: number } {
@@ -126,7 +131,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         'could change the schema. Configure "tls" and "acl", listen on 127.0.0.1, or pass --insecure (config "insecure": true) to accept that.',
     );
   }
-  const mutualTls = options.tls?.clientCa !== undefined && options.tls.requireClientCert !== false;
+  const mutualTls = requiresClientCertificates(options.tls);
   const authenticator = new Authenticator(options.tokens ?? [], (options.tokens?.length ?? 0) > 0 || mutualTls);
   const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
   const store =

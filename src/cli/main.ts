@@ -147,22 +147,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-function readConfigFile(path: string): string {
+/** A file the configuration names; an unreadable one is an error that says which and why. */
+function readNamedFile(path: string, what: string): Buffer {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (error) {
-    throw new Error(`cannot read config file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`cannot read ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
+function readConfigFile(path: string): string {
+  return readNamedFile(path, 'config file').toString('utf8');
+}
+
 function readTls(files: TlsFiles): TlsOptions {
-  const read = (path: string, what: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new Error(`cannot read TLS ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  };
+  const read = (path: string, what: string): Buffer => readNamedFile(path, `TLS ${what}`);
   return {
     cert: read(files.cert, 'certificate'),
     key: read(files.key, 'key'),

@@ -10,9 +10,19 @@ import type { CancellationSignal } from '../../service/operation-context';
 import { sinkEventToProto } from './codec';
 
 export function grpcSinkPort<Req>(call: ServerWritableStream<Req, ObjectSinkEvent>, signal: CancellationSignal, operation: string): SinkPort {
-  return {
-    send: (event: SinkEvent) => writeWithBackPressure(call, signal, () => sinkEventToProto(event, operation)),
-  };
+  return streamPort(call, signal, (event: SinkEvent) => sinkEventToProto(event, operation));
+}
+
+/**
+ * A port that sends each item, converted to its message, with back-pressure (the object sink, the
+ * class events of a watch); once the client is gone, items are dropped.
+ */
+export function streamPort<Req, Item, Message>(
+  call: ServerWritableStream<Req, Message>,
+  signal: CancellationSignal,
+  toMessage: (item: Item) => Message,
+): { send(item: Item): Promise<void> } {
+  return { send: (item) => writeWithBackPressure(call, signal, () => toMessage(item)) };
 }
 
 /**

@@ -151,10 +151,11 @@ export function asWbemError(failure: unknown, ctx: OperationContext, log: Transp
 }
 
 /** Response headers of an accepted call, plus any the handler adds (e.g. `wbem-revision`). */
-export function acceptedHeaders(ctx: OperationContext, extra: Readonly<Record<string, string>> = {}): Metadata {
+export function acceptedHeaders(ctx: OperationContext, extra?: Readonly<Record<string, string>>): Metadata {
   const headers = new Metadata();
   headers.set('wbem-operation-id', ctx.operationId);
-  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+  // Only WatchClassEvents adds any: every other call skips the loop (this runs for every call).
+  if (extra !== undefined) for (const [name, value] of Object.entries(extra)) headers.set(name, value);
   return headers;
 }
 

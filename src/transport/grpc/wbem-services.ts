@@ -5,7 +5,6 @@ import type { handleServerStreamingCall, handleUnaryCall, Server, ServerWritable
 import {
   PutClassRequest,
   WbemServicesService,
-  type ClassEvent,
   type ObjectSinkEvent,
   type PutClassResponse,
   type WbemServicesServer,
@@ -15,11 +14,10 @@ import { writeMof } from '../../mof/writer';
 import { WbemError } from '../../domain/wbem-status';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
-import type { WatchPort } from '../../service/class-watch';
-import type { ClassEventView, PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
+import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
 import { changeReportToProto, classEventToProto, classFromProto, classViewToProto, contextFromProto, instanceFromProto, instanceViewToProto } from './codec';
 import { BufferReader } from './buffer-reader';
-import { grpcSinkPort, writeWithBackPressure } from './grpc-sink-port';
+import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 
 /** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
@@ -84,13 +82,6 @@ async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: Cance
     if (call.cancelled || signal.aborted) return;
     await writeWithBackPressure(call, signal, () => item);
   }
-}
-
-/** A watcher's events onto the stream, with back-pressure; once the client is gone, dropped. */
-function classEventPort(call: ServerWritableStream<unknown, ClassEvent>, signal: CancellationSignal): WatchPort<ClassEventView> {
-  return {
-    send: (event) => writeWithBackPressure(call, signal, () => classEventToProto(event)),
-  };
 }
 
 function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesHandlers {
@@ -191,7 +182,7 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
         // The revision the watch starts from: a client may list, then watch with it as since_revision.
         accept({ 'wbem-revision': watch.revision.toString() });
-        return watch.run(classEventPort(call, ctx.signal));
+        return watch.run(streamPort(call, ctx.signal, classEventToProto));
       }),
   };
 }
