@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
 
 export interface ChildServer {
   readonly address: string;
@@ -33,4 +35,14 @@ export async function startChildServer(command: string, args: readonly string[])
       lines.close();
     },
   };
+}
+
+/** A node script of this folder (compiled) run as a server with the Node flags `npm start` gives wbemd. */
+export function startNodeServer(script: string, args: readonly string[] = []): Promise<ChildServer> {
+  return startChildServer(process.execPath, [...SERVER_NODE_FLAGS, script, ...args]);
+}
+
+/** `wbemd serve` on an ephemeral loopback port over `dataDir`, started as `npm start` starts it. */
+export function startWbemd(dataDir: string): Promise<ChildServer> {
+  return startNodeServer(resolve(__dirname, '../../bin/wbemd.js'), ['serve', '--listen', '127.0.0.1:0', '--data', dataDir]);
 }

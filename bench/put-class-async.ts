@@ -12,7 +12,7 @@ import { WbemStatus } from '../generated/wbem/v1/status';
 import { ObjectSinkEvent, PutClassRequest } from '../generated/wbem/v1/services';
 import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
 import { BARE_SERVICE } from './bare-server';
-import { startChildServer } from './child-server';
+import { startNodeServer, startWbemd } from './child-server';
 import { formatRow, measure, runLoad, summarize, type LoadResult, type LoadSample } from './load';
 
 const LEVELS = [1, 16, 64] as const;
@@ -67,8 +67,8 @@ export async function benchPutClassAsync(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-bench-'));
   // Both servers run with the Node flags `npm start` gives wbemd (src/cli/node-flags.ts); the
   // bare server's throughput does not depend on them (docs/performance.md), but the setup is one.
-  const wbemd = await startChildServer(process.execPath, [...SERVER_NODE_FLAGS, resolve(__dirname, '../../bin/wbemd.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir]);
-  const bare = await startChildServer(process.execPath, [...SERVER_NODE_FLAGS, resolve(__dirname, 'bare-server.js')]);
+  const wbemd = await startWbemd(dataDir);
+  const bare = await startNodeServer(resolve(__dirname, 'bare-server.js'));
   // Both clients do the same work per call: send pre-encoded bytes, receive raw bytes. The
   // PutClassAsync request is encoded once and only its fixed-width class name is patched, so the
   // load generator (sharing this 2-core machine) measures the servers, not message building.

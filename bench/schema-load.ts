@@ -18,8 +18,7 @@ import { ObjectSink } from '../src/service/object-sink';
 import { WbemService } from '../src/service/wbem-service';
 import { LevelClassStore } from '../src/store/level-class-store';
 import { valueToProto } from '../src/transport/grpc/codec';
-import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
-import { startChildServer } from './child-server';
+import { startWbemd } from './child-server';
 
 const ROOT = resolve(__dirname, '../../../shared/data/cim-schema-2.41/DMTF');
 const ENTRY = 'cim_schema_2.41.0.mof';
@@ -37,7 +36,7 @@ function schemaSources(): { name: string; text: string }[] {
 
 async function withServer<T>(body: (client: WbemServicesClient) => Promise<T>): Promise<T> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-bench-schema-'));
-  const server = await startChildServer(process.execPath, [...SERVER_NODE_FLAGS, resolve(__dirname, '../../bin/wbemd.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir]);
+  const server = await startWbemd(dataDir);
   const client = new WbemServicesClient(server.address, credentials.createInsecure());
   try {
     return await body(client);
