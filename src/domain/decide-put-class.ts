@@ -92,7 +92,7 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
     if (flags.update === 'compatible' && (important || conflictsWithChildren(after, before, world.descendants))) {
       throw new WbemError('WBEM_E_CLASS_HAS_CHILDREN', `class ${existing.name} has subclasses; this change needs WBEM_FLAG_UPDATE_SAFE_MODE or FORCE_MODE`);
     }
-    checkInstances(existing, important, world, layoutChanges(before, after));
+    checkInstances(existing, important, world, propertyLayoutDiffers(before, after));
     if (flags.update !== 'compatible') childRewrites = checkChildren(after, before, world.descendants, flags.update);
     for (const child of childRewrites) {
       // pragma classflags("forceupdate"): "If the child class has instances, the update fails".
@@ -127,15 +127,19 @@ function hasInstances(className: string, count: number, why: string): WbemError 
   return new WbemError('WBEM_E_CLASS_HAS_INSTANCES', `class ${className} has ${count} instance${count === 1 ? '' : 's'}; ${why}. Delete the instances first`);
 }
 
-/** Whether what subclasses inherit changes: the property layout (and keys) of the resolved class. */
-function layoutChanges(before: ResolvedClass, after: ResolvedClass): boolean {
-  if (!sameName(before.superclass, after.superclass) || before.properties.length !== after.properties.length) return true;
-  return before.properties.some((was) => {
-    const now = findNamed(after.properties, was.name);
+/**
+ * Whether the superclass or the property layout differs: a property added, removed, retyped or
+ * given another default, or gaining or losing Key/Indexed (§6.3's property part). Of a stored
+ * definition for isImportantChange; of the resolved class for what subclasses inherit (M10).
+ */
+function propertyLayoutDiffers(previous: { readonly superclass: string; readonly properties: readonly PropertyDef[] }, next: { readonly superclass: string; readonly properties: readonly PropertyDef[] }): boolean {
+  if (!sameName(previous.superclass, next.superclass) || previous.properties.length !== next.properties.length) return true;
+  return previous.properties.some((before) => {
+    const after = findNamed(next.properties, before.name);
     return (
-      now === undefined ||
-      !samePropertyAs(now, was) ||
-      IMPORTANT_PROPERTY_QUALIFIERS.some((q) => hasTrue(was.qualifiers, q) !== hasTrue(now.qualifiers, q))
+      after === undefined ||
+      !samePropertyAs(after, before) ||
+      IMPORTANT_PROPERTY_QUALIFIERS.some((q) => hasTrue(before.qualifiers, q) !== hasTrue(after.qualifiers, q))
     );
   });
 }
@@ -347,15 +351,8 @@ function qualifierValue(list: readonly QualifierDef[], name: string): string {
  * class-shaping qualifiers, and (for subclasses' sake) methods. Informational qualifiers are not.
  */
 export function isImportantChange(previous: ClassDefinition, next: ClassDefinition): boolean {
-  if (!sameName(previous.superclass, next.superclass)) return true;
+  if (propertyLayoutDiffers(previous, next)) return true;
   if (IMPORTANT_CLASS_QUALIFIERS.some((q) => qualifierValue(previous.qualifiers, q) !== qualifierValue(next.qualifiers, q))) return true;
-  if (previous.properties.length !== next.properties.length) return true;
-  for (const before of previous.properties) {
-    const after = findNamed(next.properties, before.name);
-    if (after === undefined) return true;
-    if (!samePropertyAs(after, before)) return true;
-    if (IMPORTANT_PROPERTY_QUALIFIERS.some((q) => hasTrue(before.qualifiers, q) !== hasTrue(after.qualifiers, q))) return true;
-  }
   if (previous.methods.length !== next.methods.length) return true;
   return previous.methods.some((before) => {
     const after = findNamed(next.methods, before.name);
