@@ -9,7 +9,7 @@ import { cimTypeInfo, type CimValue, type ResolvedClass, type ResolvedProperty }
 import { findQualifier, hasTrue } from './class-rules';
 import type { InstanceInput, InstanceLocation, InstancePropertyInput, PathKey, StoredInstance } from './instance-model';
 import { formatRelPath, instanceLocation, isSingleton, keyPropertiesOf } from './instance-path';
-import { checkClassLimits } from './limits';
+import { checkValueLimits } from './limits';
 import { hasControlCharacter, preview, sameName } from './names';
 import type { PutMode } from './put-class-flags';
 import { checkValueFits } from './value-rules';
@@ -103,16 +103,11 @@ function checkClassTakesInstances(className: string, resolved: ResolvedClass, na
 
 /**
  * The limits of class definitions (limits.ts: string length, array elements, nesting of embedded
- * objects) bound instance values too; the sent values are checked as the defaults of a class.
+ * objects) bound instance values too, with the same errors as for a class's defaults.
  */
 function checkSentSizes(input: InstanceInput, className: string): void {
-  checkClassLimits({
-    name: className,
-    superclass: '',
-    qualifiers: [],
-    properties: input.properties.map((p) => ({ name: p.name, type: p.type, array: p.array, value: p.value, qualifiers: [], referenceClass: '', embeddedClass: '' })),
-    methods: [],
-  });
+  const where = `class ${className.slice(0, 256)}`;
+  for (const property of input.properties) checkValueLimits(property.value, where);
 }
 
 /** The sent values by the class property they set; throws for the rules of step 4. */

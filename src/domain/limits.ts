@@ -22,7 +22,8 @@ function quota(what: string, limit: number, where: string): WbemError {
   return new WbemError('WBEM_E_QUOTA_VIOLATION', `${where}: more than ${limit} ${what}`);
 }
 
-function checkValue(value: CimValue | null, where: string): void {
+/** A value's string lengths, array sizes and embedded classes within CLASS_LIMITS; `where` names it in the error. */
+export function checkValueLimits(value: CimValue | null, where: string): void {
   if (value === null) return;
   switch (value.kind) {
     case 'string':
@@ -32,7 +33,7 @@ function checkValue(value: CimValue | null, where: string): void {
       return;
     case 'array':
       if (value.value.length > CLASS_LIMITS.arrayElements) throw quota('array elements', CLASS_LIMITS.arrayElements, where);
-      for (const element of value.value) checkValue(element, where);
+      for (const element of value.value) checkValueLimits(element, where);
       return;
     case 'object':
       checkClassLimits(value.value);
@@ -44,7 +45,7 @@ function checkValue(value: CimValue | null, where: string): void {
 
 function checkQualifierList(qualifiers: readonly QualifierDef[], where: string): void {
   if (qualifiers.length > CLASS_LIMITS.qualifiersPerElement) throw quota('qualifiers', CLASS_LIMITS.qualifiersPerElement, where);
-  for (const qualifier of qualifiers) checkValue(qualifier.value, where);
+  for (const qualifier of qualifiers) checkValueLimits(qualifier.value, where);
 }
 
 /** Throws WBEM_E_QUOTA_VIOLATION when the definition exceeds a limit of CLASS_LIMITS. */
@@ -53,7 +54,7 @@ export function checkClassLimits(definition: ClassDefinition): void {
   checkQualifierList(definition.qualifiers, owner);
   for (const property of definition.properties) {
     checkQualifierList(property.qualifiers, owner);
-    checkValue(property.value, owner);
+    checkValueLimits(property.value, owner);
   }
   if (definition.methods.length > CLASS_LIMITS.methods) throw quota('methods', CLASS_LIMITS.methods, owner);
   for (const method of definition.methods) {
