@@ -1,5 +1,5 @@
 /**
- * Issue #3's benchmark: the whole DMTF CIM Schema 2.41 (from ../shared) into a fresh, durable
+ * Issue #3's benchmark: the whole DMTF CIM Schema 2.41 (from schemas/) into a fresh, durable
  * LevelDB repository — over gRPC (the server in a child process) as one CompileMof call and as
  * `wbemd mofcomp` does it (local compile, then PutClassAsync in dependency order, 64 in flight),
  * and through the in-process service. Wall time includes compiling the MOF.
@@ -20,7 +20,7 @@ import { LevelClassStore } from '../src/store/level-class-store';
 import { valueToProto } from '../src/transport/grpc/codec';
 import { startWbemd } from './child-server';
 
-const ROOT = resolve(__dirname, '../../../shared/data/cim-schema-2.41/DMTF');
+const ROOT = resolve(__dirname, '../../schemas/cim-schema-2.41/DMTF');
 const ENTRY = 'cim_schema_2.41.0.mof';
 const DMTF_CONTEXT = { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } };
 

@@ -1,10 +1,10 @@
 /**
- * The DMTF CIM Schema 2.41 as the tests read it: from ../shared, never copied into the repository.
+ * The DMTF CIM Schema 2.41 as the tests read it: from schemas/ in this repository (see schemas/README.md for DMTF's notice).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
-export const CIM_SCHEMA_ROOT = resolve(process.cwd(), '../shared/data/cim-schema-2.41/DMTF');
+export const CIM_SCHEMA_ROOT = resolve(process.cwd(), 'schemas/cim-schema-2.41/DMTF');
 export const CIM_SCHEMA_ENTRY = 'cim_schema_2.41.0.mof';
 
 /** Reads a schema file by its path relative to the root, as `#pragma include` names it. */

@@ -1,5 +1,5 @@
 /**
- * The real workload: the DMTF CIM Schema 2.41 (read from ../shared, never copied). The class count
+ * The real workload: the DMTF CIM Schema 2.41 (read from schemas/). The class count
  * is checked against an independent count of `class` declarations in the files themselves.
  */
 import { readFileSync } from 'node:fs';

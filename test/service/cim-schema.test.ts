@@ -1,5 +1,5 @@
 /**
- * The whole DMTF CIM Schema 2.41, compiled from ../shared and put class by class (in the MOF's
+ * The whole DMTF CIM Schema 2.41, compiled from schemas/ and put class by class (in the MOF's
  * include order, which is dependency order) through the service's PutClassAsync with CREATE_ONLY:
  * every class rule of the domain meets the real workload.
  */
