@@ -9,7 +9,7 @@ import type { ClassWorld, PutClassPlan } from '../domain/decide-put-class';
 import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
 import type { ChangeEventInfo, StoreWrite } from '../store/class-store';
 import type { OperationContext } from './operation-context';
-import type { ChangeReportView } from './wbem-service-api';
+import type { ChangeReportView } from './views';
 
 /**
  * Subclasses re-derived by an update are reported in groups of this many (one progress event per

@@ -5,7 +5,7 @@
  * a violation is a bug and throws.
  */
 import type { WbemError } from '../domain/wbem-status';
-import type { ChangeReportView } from './wbem-service-api';
+import type { ChangeReportView } from './views';
 
 export type Outcome =
   | {

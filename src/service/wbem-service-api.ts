@@ -2,13 +2,18 @@
  * The service's surface as the transport sees it. Every method throws (or rejects with) WbemError
  * only; a call that throws from `beginPutClass` was rejected at once (zero sink events).
  */
-import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
+import type { ClassDefinition } from '../domain/class-model';
 import type { InstanceInput } from '../domain/instance-model';
-import type { InstanceView } from '../domain/instance-view';
 import type { WbemError } from '../domain/wbem-status';
 import type { WatchPort } from './class-watch';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { ClientContext, OperationContext } from './operation-context';
+import type {
+  ClassEventView,
+  ClassView,
+  InstanceObjectView,
+  NamespaceView,
+} from './views';
 
 export interface PutClassInput {
   /** As the client wrote it: `root/cimv2`, `\\.\root\cimv2`… */
@@ -23,17 +28,6 @@ export interface PutClassInput {
   readonly validateOnly?: boolean;
   /** The class's revision as the client read it (0 = must not exist); undefined = no check. */
   readonly expectedRevision?: bigint;
-}
-
-/** What a PutClass changes or, with validate_only, would change. */
-export interface ChangeReportView {
-  readonly kind: 'create' | 'update' | 'unchanged';
-  /** §6.3 */
-  readonly important: boolean;
-  /** Instances of the class itself. */
-  readonly instanceCount: number;
-  /** Every subclass (all depths, breadth-first), with its instances and whether FORCE rewrites it. */
-  readonly subclasses: readonly { readonly className: string; readonly instanceCount: number; readonly rewritten: boolean }[];
 }
 
 /** One file of a CompileMof. */
@@ -63,35 +57,6 @@ export interface AcceptedPutClass {
   run(sink: ObjectSink): Promise<Outcome>;
 }
 
-/** __GENUS … __PROPERTY_COUNT of a class (genus 1) or an instance (genus 2). */
-export interface SystemPropertiesView {
-  readonly genus: 1 | 2;
-  readonly className: string;
-  readonly superclass: string;
-  readonly dynasty: string;
-  readonly derivation: readonly string[];
-  readonly server: string;
-  /** `root\cimv2` */
-  readonly namespace: string;
-  /** `\\SERVER\root\cimv2:Class` */
-  readonly path: string;
-  readonly relpath: string;
-  readonly propertyCount: number;
-}
-
-/** A class as reads return it: resolved (or local members only) plus system properties. */
-export interface ClassView {
-  readonly class: ResolvedClass;
-  readonly system: SystemPropertiesView;
-}
-
-export interface NamespaceView {
-  /** Last element, e.g. `cimv2`. */
-  readonly name: string;
-  /** `root\cimv2` */
-  readonly path: string;
-}
-
 export interface DeleteClassInput {
   readonly namespace: string;
   readonly className: string;
@@ -105,12 +70,6 @@ export interface EnumClassesInput {
   readonly superclass: string;
   readonly deep: boolean;
   readonly localOnly: boolean;
-}
-
-/** An instance as reads return it: every property of its class with its value, plus system properties. */
-export interface InstanceObjectView {
-  readonly instance: InstanceView;
-  readonly system: SystemPropertiesView;
 }
 
 export interface PutInstanceInput {
@@ -142,27 +101,6 @@ export interface WatchClassEventsInput {
   readonly className: string;
   /** Replay the retained events after this revision first; undefined = from the current revision. */
   readonly sinceRevision: bigint | undefined;
-}
-
-/** A class as an event carries it: as written (local members), with system properties. */
-export interface EventClassView {
-  readonly definition: ClassDefinition;
-  readonly system: SystemPropertiesView;
-}
-
-/** One __ClassCreationEvent, __ClassModificationEvent or __ClassDeletionEvent (§9). */
-export interface ClassEventView {
-  readonly eventClass: '__ClassCreationEvent' | '__ClassModificationEvent' | '__ClassDeletionEvent';
-  readonly revision: bigint;
-  /** `root\cimv2` */
-  readonly namespace: string;
-  readonly target: EventClassView;
-  /** Modification only. */
-  readonly previous?: EventClassView;
-  /** TIME_CREATED: 100-ns intervals since 1601-01-01 UTC. */
-  readonly timeCreated: bigint;
-  readonly context: ClientContext | undefined;
-  readonly operationId: string;
 }
 
 /** A WatchClassEvents that passed the immediate checks. */

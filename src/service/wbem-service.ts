@@ -43,25 +43,8 @@ import { ClassWatcher } from './class-watch';
 import { KeyedMutex } from './keyed-mutex';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
-import type {
-  AcceptedPutClass,
-  AcceptedWatch,
-  ClassEventView,
-  ClassView,
-  EventClassView,
-  CompileMofInput,
-  DeleteClassInput,
-  DeleteInstanceInput,
-  EnumClassesInput,
-  EnumInstancesInput,
-  InstanceObjectView,
-  NamespaceView,
-  PutInstanceInput,
-  PutClassInput,
-  SystemPropertiesView,
-  WatchClassEventsInput,
-  WbemServiceApi,
-} from './wbem-service-api';
+import type { AcceptedPutClass, AcceptedWatch, CompileMofInput, DeleteClassInput, DeleteInstanceInput, EnumClassesInput, EnumInstancesInput, PutInstanceInput, PutClassInput, WatchClassEventsInput, WbemServiceApi } from './wbem-service-api';
+import type { ClassEventView, ClassView, EventClassView, InstanceObjectView, NamespaceView, SystemPropertiesView } from './views';
 
 /** pino-compatible: `logger.info({ operationId }, 'message')`. */
 export interface ServiceLogger {

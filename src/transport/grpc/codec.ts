@@ -31,7 +31,7 @@ import type { ClientContext } from '../../domain/client-context';
 import { toSignedHresult, WbemError } from '../../domain/wbem-status';
 import type { SinkEvent } from '../../service/object-sink';
 import type { InstanceInput } from '../../domain/instance-model';
-import type { ChangeReportView, ClassEventView, ClassView, EventClassView, InstanceObjectView, SystemPropertiesView } from '../../service/wbem-service-api';
+import type { ChangeReportView, ClassEventView, ClassView, EventClassView, InstanceObjectView, SystemPropertiesView } from '../../service/views';
 
 /** Values nest (arrays, embedded objects); refuse absurd depth before any recursion can hurt. */
 const MAX_DECODE_DEPTH = 200;
