@@ -13,7 +13,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.mjs', 'bin/*.js', 'scripts/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'bin/*.js', 'scripts/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
@@ -22,7 +25,10 @@ export default tseslint.config(
       // async without await is how a method turns a synchronous throw into a rejection.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-properties': [
         'error',
         { object: 'describe', property: 'only' },
@@ -31,19 +37,61 @@ export default tseslint.config(
       ],
     },
   },
-  layer(['src/domain/**/*.ts'], [
-    { group: ['**/store/**', '**/service/**', '**/transport/**', '**/mof/**', '**/generated/**'], message: 'src/domain is pure: no storage, service, wire types.' },
-    { group: ['@grpc/*', 'level', 'classic-level', 'node:*', 'fs', 'net', 'pino'], message: 'src/domain does no I/O.' },
-  ]),
-  layer(['src/mof/**/*.ts'], [
-    { group: ['**/store/**', '**/service/**', '**/transport/**', '**/generated/**', '@grpc/*', 'level'], message: 'src/mof depends on the domain only.' },
-  ]),
-  layer(['src/store/**/*.ts'], [
-    { group: ['**/service/**', '**/transport/**', '**/generated/**', '@grpc/*'], message: 'src/store knows the domain types only.' },
-  ]),
-  layer(['src/service/**/*.ts'], [
-    { group: ['**/transport/**', '**/generated/**', '@grpc/*', 'level', 'classic-level', '**/store/level-*', '**/store/memory-*'], message: 'src/service uses the store port only, and no wire types.' },
-  ]),
+  layer(
+    ['src/domain/**/*.ts'],
+    [
+      {
+        group: ['**/store/**', '**/service/**', '**/transport/**', '**/mof/**', '**/generated/**'],
+        message: 'src/domain is pure: no storage, service, wire types.',
+      },
+      {
+        group: ['@grpc/*', 'level', 'classic-level', 'node:*', 'fs', 'net', 'pino'],
+        message: 'src/domain does no I/O.',
+      },
+    ],
+  ),
+  layer(
+    ['src/mof/**/*.ts'],
+    [
+      {
+        group: [
+          '**/store/**',
+          '**/service/**',
+          '**/transport/**',
+          '**/generated/**',
+          '@grpc/*',
+          'level',
+        ],
+        message: 'src/mof depends on the domain only.',
+      },
+    ],
+  ),
+  layer(
+    ['src/store/**/*.ts'],
+    [
+      {
+        group: ['**/service/**', '**/transport/**', '**/generated/**', '@grpc/*'],
+        message: 'src/store knows the domain types only.',
+      },
+    ],
+  ),
+  layer(
+    ['src/service/**/*.ts'],
+    [
+      {
+        group: [
+          '**/transport/**',
+          '**/generated/**',
+          '@grpc/*',
+          'level',
+          'classic-level',
+          '**/store/level-*',
+          '**/store/memory-*',
+        ],
+        message: 'src/service uses the store port only, and no wire types.',
+      },
+    ],
+  ),
   {
     // Tests and tools may use what they test; `any` stays banned in src/ only.
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**', 'bin/**', '*.js', '*.mjs'],
@@ -60,6 +108,15 @@ export default tseslint.config(
   },
   {
     files: ['*.js', 'bin/*.js', 'scripts/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+      },
+    },
   },
 );

@@ -1,6 +1,9 @@
 /** @type {import('jest').Config} */
 const transform = {
-  '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  '^.+\\.ts$': [
+    '@swc/jest',
+    { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+  ],
 };
 const project = (name, extra = {}) => ({
   displayName: name,
@@ -12,6 +15,14 @@ const project = (name, extra = {}) => ({
 
 module.exports = {
   // The pyramid of docs/style.md §2.8: `npx jest --selectProjects domain` runs one layer.
-  projects: [project('domain'), project('mof'), project('store'), project('service'), project('transport'), project('e2e'), project('ops')],
+  projects: [
+    project('domain'),
+    project('mof'),
+    project('store'),
+    project('service'),
+    project('transport'),
+    project('e2e'),
+    project('ops'),
+  ],
   testTimeout: 30000,
 };

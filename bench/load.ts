@@ -16,7 +16,11 @@ export interface LoadSample {
   readonly seconds: number;
 }
 
-export async function measure(inFlight: number, seconds: number, call: (index: number) => Promise<void>): Promise<LoadSample> {
+export async function measure(
+  inFlight: number,
+  seconds: number,
+  call: (index: number) => Promise<void>,
+): Promise<LoadSample> {
   const latencies: number[] = [];
   let failures = 0;
   let next = 0;
@@ -42,7 +46,8 @@ export async function measure(inFlight: number, seconds: number, call: (index: n
 export function summarize(inFlight: number, samples: readonly LoadSample[]): LoadResult {
   const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
   const seconds = samples.reduce((sum, s) => sum + s.seconds, 0);
-  const quantile = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  const quantile = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   return {
     inFlight,
     calls: latencies.length,
@@ -54,12 +59,18 @@ export function summarize(inFlight: number, samples: readonly LoadSample[]): Loa
   };
 }
 
-export async function runLoad(inFlight: number, seconds: number, call: (index: number) => Promise<void>): Promise<LoadResult> {
+export async function runLoad(
+  inFlight: number,
+  seconds: number,
+  call: (index: number) => Promise<void>,
+): Promise<LoadResult> {
   return summarize(inFlight, [await measure(inFlight, seconds, call)]);
 }
 
 export function formatRow(label: string, r: LoadResult): string {
   return `${label.padEnd(34)} in-flight ${String(r.inFlight).padStart(3)}  ${r.rps.toFixed(0).padStart(7)} RPC/s  p50 ${r.p50ms
     .toFixed(2)
-    .padStart(7)} ms  p99 ${r.p99ms.toFixed(2).padStart(7)} ms  (${r.calls} calls, ${r.failures} failed)`;
+    .padStart(
+      7,
+    )} ms  p99 ${r.p99ms.toFixed(2).padStart(7)} ms  (${r.calls} calls, ${r.failures} failed)`;
 }

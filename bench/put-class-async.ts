@@ -3,7 +3,12 @@
  * p50/p99 at 1, 16 and 64 calls in flight, next to a bare grpc-js server-streaming RPC under the
  * same setup (server in a child process, this process the load generator), and their ratio.
  */
-import { credentials, makeGenericClientConstructor, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import {
+  credentials,
+  makeGenericClientConstructor,
+  Metadata,
+  type ClientReadableStream,
+} from '@grpc/grpc-js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,18 +36,40 @@ const NAME_TEMPLATE = 'Bench_C000000';
 
 /** A class whose PutClassRequest encodes to about 2 KB (checked below). */
 export function twoKilobyteClass(name: string): ClassObject {
-  const description = (i: number): string => `Property ${i} of a benchmark class: a realistic Description qualifier of some length.`;
+  const description = (i: number): string =>
+    `Property ${i} of a benchmark class: a realistic Description qualifier of some length.`;
   return {
     className: name,
     superclass: '',
-    qualifiers: [{ name: 'Description', value: { kind: { $case: 'string', string: 'A benchmark class.' } }, flavor: 2, propagated: false }],
+    qualifiers: [
+      {
+        name: 'Description',
+        value: { kind: { $case: 'string', string: 'A benchmark class.' } },
+        flavor: 2,
+        propagated: false,
+      },
+    ],
     properties: Array.from({ length: 16 }, (_, i) => ({
       name: `Property${i}`,
       type: i === 0 ? CimType.CIM_STRING : CimType.CIM_UINT32,
       array: false,
       qualifiers: [
-        ...(i === 0 ? [{ name: 'Key', value: { kind: { $case: 'boolean' as const, boolean: true } }, flavor: 0, propagated: false }] : []),
-        { name: 'Description', value: { kind: { $case: 'string' as const, string: description(i) } }, flavor: 2, propagated: false },
+        ...(i === 0
+          ? [
+              {
+                name: 'Key',
+                value: { kind: { $case: 'boolean' as const, boolean: true } },
+                flavor: 0,
+                propagated: false,
+              },
+            ]
+          : []),
+        {
+          name: 'Description',
+          value: { kind: { $case: 'string' as const, string: description(i) } },
+          flavor: 2,
+          propagated: false,
+        },
       ],
       referenceClass: '',
       embeddedClass: '',
@@ -62,8 +89,14 @@ function drain(call: ClientReadableStream<unknown>): Promise<void> {
 }
 
 export async function benchPutClassAsync(): Promise<void> {
-  const size = PutClassRequest.encode({ namespace: 'root/cimv2', object: twoKilobyteClass('Bench_C000000'), flags: CREATE_ONLY }).finish().length;
-  console.log(`PutClassAsync vs bare server stream — request ${size} bytes, ${SECONDS}s per level in ${ROUNDS} alternating rounds, durable LevelDB (sync writes), servers run with ${SERVER_NODE_FLAGS.join(' ')}`);
+  const size = PutClassRequest.encode({
+    namespace: 'root/cimv2',
+    object: twoKilobyteClass('Bench_C000000'),
+    flags: CREATE_ONLY,
+  }).finish().length;
+  console.log(
+    `PutClassAsync vs bare server stream — request ${size} bytes, ${SECONDS}s per level in ${ROUNDS} alternating rounds, durable LevelDB (sync writes), servers run with ${SERVER_NODE_FLAGS.join(' ')}`,
+  );
   const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-bench-'));
   // Both servers run with the Node flags `npm start` gives wbemd (src/cli/node-flags.ts); the
   // bare server's throughput does not depend on them (docs/performance.md), but the setup is one.
@@ -73,10 +106,19 @@ export async function benchPutClassAsync(): Promise<void> {
   // PutClassAsync request is encoded once and only its fixed-width class name is patched, so the
   // load generator (sharing this 2-core machine) measures the servers, not message building.
   const BareClient = makeGenericClientConstructor(BARE_SERVICE, 'Bare');
-  const RawWbemClient = makeGenericClientConstructor({ putClassAsync: { ...BARE_SERVICE.stream, path: '/wbem.v1.WbemServices/PutClassAsync' } }, 'RawWbem');
+  const RawWbemClient = makeGenericClientConstructor(
+    { putClassAsync: { ...BARE_SERVICE.stream, path: '/wbem.v1.WbemServices/PutClassAsync' } },
+    'RawWbem',
+  );
   const wbemClient = new RawWbemClient(wbemd.address, credentials.createInsecure());
   const bareClient = new BareClient(bare.address, credentials.createInsecure());
-  const template = Buffer.from(PutClassRequest.encode({ namespace: 'root/cimv2', object: twoKilobyteClass(NAME_TEMPLATE), flags: CREATE_ONLY }).finish());
+  const template = Buffer.from(
+    PutClassRequest.encode({
+      namespace: 'root/cimv2',
+      object: twoKilobyteClass(NAME_TEMPLATE),
+      flags: CREATE_ONLY,
+    }).finish(),
+  );
   const nameAt = template.indexOf(NAME_TEMPLATE);
   const payload = Buffer.alloc(size, 7);
   let serial = 0;
@@ -88,17 +130,27 @@ export async function benchPutClassAsync(): Promise<void> {
   const putClass = async (): Promise<void> => {
     const request = Buffer.from(template);
     request.write(String(serial++).padStart(6, '0'), nameAt + NAME_TEMPLATE.length - 6, 'latin1');
-    const call = (wbemClient as unknown as { putClassAsync(req: Buffer, md: Metadata): ClientReadableStream<Buffer> }).putClassAsync(request, new Metadata());
+    const call = (
+      wbemClient as unknown as {
+        putClassAsync(req: Buffer, md: Metadata): ClientReadableStream<Buffer>;
+      }
+    ).putClassAsync(request, new Metadata());
     call.on('data', (event: Buffer) => (lastEvent = event));
     await drain(call);
   };
   const bareStream = async (): Promise<void> => {
-    const stream = (bareClient as unknown as { stream(req: Buffer, md: Metadata): ClientReadableStream<Buffer> }).stream(Buffer.from(payload), new Metadata());
+    const stream = (
+      bareClient as unknown as { stream(req: Buffer, md: Metadata): ClientReadableStream<Buffer> }
+    ).stream(Buffer.from(payload), new Metadata());
     await drain(stream);
   };
   const checkLastEvent = (): void => {
     const event = lastEvent === undefined ? undefined : ObjectSinkEvent.decode(lastEvent);
-    if (event?.event?.$case !== 'status' || event.event.status.hresult !== WbemStatus.WBEM_S_NO_ERROR) throw new Error('PutClassAsync did not end with a successful SetStatus');
+    if (
+      event?.event?.$case !== 'status' ||
+      event.event.status.hresult !== WbemStatus.WBEM_S_NO_ERROR
+    )
+      throw new Error('PutClassAsync did not end with a successful SetStatus');
   };
   try {
     // Warm up both servers (JIT, connections, LevelDB files).
@@ -124,7 +176,10 @@ export async function benchPutClassAsync(): Promise<void> {
       console.log(`${''.padEnd(34)} ratio ${(put.rps / bareResult.rps).toFixed(2)}x`);
     }
     const at64 = rows.find((r) => r.level === 64);
-    if (at64) console.log(`RESULT put-class-async ratio@64 ${(at64.put.rps / at64.bare.rps).toFixed(2)}x (target >= 0.55x)`);
+    if (at64)
+      console.log(
+        `RESULT put-class-async ratio@64 ${(at64.put.rps / at64.bare.rps).toFixed(2)}x (target >= 0.55x)`,
+      );
   } finally {
     wbemClient.close();
     bareClient.close();

@@ -22,7 +22,9 @@ import { startWbemd } from './child-server';
 
 const ROOT = resolve(__dirname, '../../schemas/cim-schema-2.41/DMTF');
 const ENTRY = 'cim_schema_2.41.0.mof';
-const DMTF_CONTEXT = { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } };
+const DMTF_CONTEXT = {
+  values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} },
+};
 
 function schemaSources(): { name: string; text: string }[] {
   const walk = (dir: string): string[] =>
@@ -30,7 +32,10 @@ function schemaSources(): { name: string; text: string }[] {
       const path = join(dir, name);
       return statSync(path).isDirectory() ? walk(path) : name.endsWith('.mof') ? [path] : [];
     });
-  const files = walk(ROOT).map((path) => ({ name: relative(ROOT, path), text: readFileSync(path, 'utf8') }));
+  const files = walk(ROOT).map((path) => ({
+    name: relative(ROOT, path),
+    text: readFileSync(path, 'utf8'),
+  }));
   return [...files.filter((f) => f.name === ENTRY), ...files.filter((f) => f.name !== ENTRY)];
 }
 
@@ -54,29 +59,57 @@ function row(label: string, classes: number, ms: number): string {
 export async function benchSchemaLoad(): Promise<void> {
   const sources = schemaSources();
   const bytes = sources.reduce((sum, s) => sum + s.text.length, 0);
-  console.log(`\nCIM Schema 2.41 load — ${sources.length} files, ${(bytes / 1e6).toFixed(1)} MB of MOF, durable LevelDB, DMTF rules (D25)`);
+  console.log(
+    `\nCIM Schema 2.41 load — ${sources.length} files, ${(bytes / 1e6).toFixed(1)} MB of MOF, durable LevelDB, DMTF rules (D25)`,
+  );
 
   const viaCompileMof = await withServer(async (client) => {
     const started = process.hrtime.bigint();
     const final = await new Promise<ObjectSinkEvent | undefined>((resolvePromise, reject) => {
       let last: ObjectSinkEvent | undefined;
-      const call = client.compileMof({ namespace: 'root/cimv2', sources, flags: 2, context: DMTF_CONTEXT, continueOnError: false }, new Metadata());
+      const call = client.compileMof(
+        {
+          namespace: 'root/cimv2',
+          sources,
+          flags: 2,
+          context: DMTF_CONTEXT,
+          continueOnError: false,
+        },
+        new Metadata(),
+      );
       call.on('data', (event: ObjectSinkEvent) => (last = event));
       call.on('error', reject);
       call.on('end', () => resolvePromise(last));
     });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (final?.event?.$case !== 'status' || final.event.status.hresult !== WbemStatus.WBEM_S_NO_ERROR) throw new Error('CompileMof failed');
+    if (
+      final?.event?.$case !== 'status' ||
+      final.event.status.hresult !== WbemStatus.WBEM_S_NO_ERROR
+    )
+      throw new Error('CompileMof failed');
     return ms;
   });
-  const classCount = compileMof(ENTRY, (path) => readFileSync(join(ROOT, path), 'utf8')).classes.length;
+  const classCount = compileMof(ENTRY, (path) => readFileSync(join(ROOT, path), 'utf8')).classes
+    .length;
   console.log(row('gRPC CompileMof (one call, one batch)', classCount, viaCompileMof));
 
   const viaMofcomp = await withServer(async (client) => {
     const started = process.hrtime.bigint();
     const unit = compileMof(ENTRY, (path) => readFileSync(join(ROOT, path), 'utf8'));
-    const result = await putAll(client, dependencyPlan(unit.classes), { namespace: 'root/cimv2', flags: 2, context: DMTF_CONTEXT, window: 64, continueOnError: false }, () => undefined);
-    if (result.failures.length > 0 || result.written !== unit.classes.length) throw new Error(`mofcomp path failed: ${result.failures[0] ?? ''}`);
+    const result = await putAll(
+      client,
+      dependencyPlan(unit.classes),
+      {
+        namespace: 'root/cimv2',
+        flags: 2,
+        context: DMTF_CONTEXT,
+        window: 64,
+        continueOnError: false,
+      },
+      () => undefined,
+    );
+    if (result.failures.length > 0 || result.written !== unit.classes.length)
+      throw new Error(`mofcomp path failed: ${result.failures[0] ?? ''}`);
     return Number(process.hrtime.bigint() - started) / 1e6;
   });
   console.log(row('gRPC mofcomp (PutClassAsync, 64 in flight)', classCount, viaMofcomp));
@@ -89,12 +122,24 @@ export async function benchSchemaLoad(): Promise<void> {
     await service.initialize();
     const started = process.hrtime.bigint();
     const accepted = service.beginCompileMof(
-      { namespace: 'root/cimv2', sources, flags: 2, context: new Map([[DMTF_RULES, { kind: 'boolean', value: true }]]), continueOnError: false },
+      {
+        namespace: 'root/cimv2',
+        sources,
+        flags: 2,
+        context: new Map([[DMTF_RULES, { kind: 'boolean', value: true }]]),
+        continueOnError: false,
+      },
       { operationId: 'bench', signal: new AbortController().signal, peer: 'bench' },
     );
     const outcome = await accepted.run(new ObjectSink({ send: () => Promise.resolve() }, false));
     if (!outcome.ok) throw outcome.error;
-    console.log(row('in-process service CompileMof', classCount, Number(process.hrtime.bigint() - started) / 1e6));
+    console.log(
+      row(
+        'in-process service CompileMof',
+        classCount,
+        Number(process.hrtime.bigint() - started) / 1e6,
+      ),
+    );
   } finally {
     await store.close();
     await rm(dataDir, { recursive: true, force: true });

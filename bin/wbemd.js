@@ -10,12 +10,14 @@ if (!existsSync(main)) {
   process.stderr.write('wbemd: not built yet; run `npm run build` (or `npm start`) first\n');
   process.exit(1);
 }
-require(main).main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+require(main)
+  .main(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );

@@ -7,79 +7,121 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as Code } from '@grpc/grpc-js';
-import { formatHresult, WBEM_STATUS, WBEM_STATUS_NAMES, type WbemStatusName } from '../src/domain/wbem-status';
+import {
+  formatHresult,
+  WBEM_STATUS,
+  WBEM_STATUS_NAMES,
+  type WbemStatusName,
+} from '../src/domain/wbem-status';
 import { GRPC_CODE } from '../src/transport/grpc/status-map';
 
 const NOT_RAISED = 'Not returned by this version; kept so clients can decode every WMI status.';
 
 /** When wbemd returns each status, and what a client can do about it. */
 const WHEN: { readonly [S in WbemStatusName]: string } = {
-  WBEM_S_NO_ERROR: 'Every successful call. The final SetStatus of PutClassAsync carries the class path in `param`; the `wbem-status` trailer is set on success too.',
+  WBEM_S_NO_ERROR:
+    'Every successful call. The final SetStatus of PutClassAsync carries the class path in `param`; the `wbem-status` trailer is set on success too.',
   WBEM_S_ALREADY_EXISTS: NOT_RAISED,
   WBEM_S_RESET_TO_DEFAULT: NOT_RAISED,
   WBEM_S_DIFFERENT: NOT_RAISED,
   WBEM_S_NEW_STYLE: NOT_RAISED,
-  WBEM_E_FAILED: 'An internal failure that is not a rule: a store that failed a synced write (nothing was acknowledged; the store then refuses all work until restarted and health turns NOT_SERVING), or a bug. The message names the operation id; the cause is in the server log under that id, never in the response.',
-  WBEM_E_NOT_FOUND: 'GetClass or DeleteClass of a class that does not exist; PutClass(Async) with WBEM_FLAG_UPDATE_ONLY of a class that does not exist; GetInstance or DeleteInstance of a path no instance has; PutInstance with WBEM_FLAG_UPDATE_ONLY of an instance that does not exist.',
-  WBEM_E_ACCESS_DENIED: 'Rejected at once, nothing read or written. The caller lacks a namespace right the operation needs (docs/configuration.md, Security): PERMISSION_DENIED. Or it sent no valid credentials where they are required (no token or client certificate, an unknown token): then the gRPC code is UNAUTHENTICATED, the one place the code differs from this table (docs/decisions.md D32).',
-  WBEM_E_TYPE_MISMATCH: 'A default value or qualifier value that does not fit its CIM type (range, sign, array-ness); a property override whose type differs from the inherited property; a PutInstance value that does not fit its property (or a stated type that is not the class\'s).',
-  WBEM_E_OUT_OF_MEMORY: 'Rejected at once: the server is serving its limit of calls (maxConcurrentCalls, docs/configuration.md); retry with backoff. A request larger than the receive limit is refused by gRPC itself with RESOURCE_EXHAUSTED, without this status.',
-  WBEM_E_INVALID_CONTEXT: NOT_RAISED + ' A malformed context is WBEM_E_INVALID_PARAMETER (docs/decisions.md D12).',
-  WBEM_E_INVALID_PARAMETER: 'Rejected at once (zero sink events): an unknown flag bit, CREATE_ONLY with UPDATE_ONLY, two update modes, a flag outside the method\'s table, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object. Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.',
+  WBEM_E_FAILED:
+    'An internal failure that is not a rule: a store that failed a synced write (nothing was acknowledged; the store then refuses all work until restarted and health turns NOT_SERVING), or a bug. The message names the operation id; the cause is in the server log under that id, never in the response.',
+  WBEM_E_NOT_FOUND:
+    'GetClass or DeleteClass of a class that does not exist; PutClass(Async) with WBEM_FLAG_UPDATE_ONLY of a class that does not exist; GetInstance or DeleteInstance of a path no instance has; PutInstance with WBEM_FLAG_UPDATE_ONLY of an instance that does not exist.',
+  WBEM_E_ACCESS_DENIED:
+    'Rejected at once, nothing read or written. The caller lacks a namespace right the operation needs (docs/configuration.md, Security): PERMISSION_DENIED. Or it sent no valid credentials where they are required (no token or client certificate, an unknown token): then the gRPC code is UNAUTHENTICATED, the one place the code differs from this table (docs/decisions.md D32).',
+  WBEM_E_TYPE_MISMATCH:
+    "A default value or qualifier value that does not fit its CIM type (range, sign, array-ness); a property override whose type differs from the inherited property; a PutInstance value that does not fit its property (or a stated type that is not the class's).",
+  WBEM_E_OUT_OF_MEMORY:
+    'Rejected at once: the server is serving its limit of calls (maxConcurrentCalls, docs/configuration.md); retry with backoff. A request larger than the receive limit is refused by gRPC itself with RESOURCE_EXHAUSTED, without this status.',
+  WBEM_E_INVALID_CONTEXT:
+    NOT_RAISED + ' A malformed context is WBEM_E_INVALID_PARAMETER (docs/decisions.md D12).',
+  WBEM_E_INVALID_PARAMETER:
+    "Rejected at once (zero sink events): an unknown flag bit, CREATE_ONLY with UPDATE_ONLY, two update modes, a flag outside the method's table, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object. Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
   WBEM_E_CRITICAL_ERROR: NOT_RAISED,
-  WBEM_E_NOT_SUPPORTED: 'PutInstance with qualifiers on the instance or its properties (wbemd stores none and will not drop them silently).',
-  WBEM_E_INVALID_SUPERCLASS: 'PutClass(Async) of a class whose superclass does not exist in the namespace (docs/decisions.md D4).',
-  WBEM_E_INVALID_NAMESPACE: 'A well-formed namespace that does not exist: rejected at once, zero sink events (docs/decisions.md D1).',
+  WBEM_E_NOT_SUPPORTED:
+    'PutInstance with qualifiers on the instance or its properties (wbemd stores none and will not drop them silently).',
+  WBEM_E_INVALID_SUPERCLASS:
+    'PutClass(Async) of a class whose superclass does not exist in the namespace (docs/decisions.md D4).',
+  WBEM_E_INVALID_NAMESPACE:
+    'A well-formed namespace that does not exist: rejected at once, zero sink events (docs/decisions.md D1).',
   WBEM_E_INVALID_OBJECT: 'A class name that ends with an underscore.',
-  WBEM_E_INVALID_CLASS: 'The object sent to PutClass(Async) is not a class (`__GENUS` 2); EnumClasses under a superclass that does not exist (D14); PutInstance, GetInstance, DeleteInstance or EnumInstances naming a class that does not exist.',
+  WBEM_E_INVALID_CLASS:
+    'The object sent to PutClass(Async) is not a class (`__GENUS` 2); EnumClasses under a superclass that does not exist (D14); PutInstance, GetInstance, DeleteInstance or EnumInstances naming a class that does not exist.',
   WBEM_E_PROVIDER_LOAD_FAILURE: NOT_RAISED + ' wbemd has no providers.',
   WBEM_E_TRANSPORT_FAILURE: NOT_RAISED,
-  WBEM_E_INVALID_OPERATION: 'A class name that starts with an underscore (system classes are not writable); DeleteClass of a system class; DeleteNamespace of root, root\\cimv2 or root\\default; PutInstance of an Abstract or Amendment class, or in a locale namespace (`ms_409`).',
-  WBEM_E_ALREADY_EXISTS: 'PutClass(Async) with WBEM_FLAG_CREATE_ONLY of a class that exists (of two concurrent creates exactly one wins, the other gets this); CreateNamespace of a namespace that exists; PutInstance with WBEM_FLAG_CREATE_ONLY of an instance that exists, or of an instance whose path an instance of another class of the same keyed hierarchy already has.',
-  WBEM_E_OVERRIDE_NOT_ALLOWED: 'A qualifier the superclass declares DisableOverride is given another value.',
-  WBEM_E_PROPAGATED_QUALIFIER: NOT_RAISED + ' Propagated members sent back are checked against the superclass and never stored.',
-  WBEM_E_PROPAGATED_PROPERTY: NOT_RAISED + ' Propagated members sent back are checked against the superclass and never stored.',
+  WBEM_E_INVALID_OPERATION:
+    'A class name that starts with an underscore (system classes are not writable); DeleteClass of a system class; DeleteNamespace of root, root\\cimv2 or root\\default; PutInstance of an Abstract or Amendment class, or in a locale namespace (`ms_409`).',
+  WBEM_E_ALREADY_EXISTS:
+    'PutClass(Async) with WBEM_FLAG_CREATE_ONLY of a class that exists (of two concurrent creates exactly one wins, the other gets this); CreateNamespace of a namespace that exists; PutInstance with WBEM_FLAG_CREATE_ONLY of an instance that exists, or of an instance whose path an instance of another class of the same keyed hierarchy already has.',
+  WBEM_E_OVERRIDE_NOT_ALLOWED:
+    'A qualifier the superclass declares DisableOverride is given another value.',
+  WBEM_E_PROPAGATED_QUALIFIER:
+    NOT_RAISED +
+    ' Propagated members sent back are checked against the superclass and never stored.',
+  WBEM_E_PROPAGATED_PROPERTY:
+    NOT_RAISED +
+    ' Propagated members sent back are checked against the superclass and never stored.',
   WBEM_E_UNEXPECTED: NOT_RAISED,
   WBEM_E_CANNOT_BE_KEY: 'A Key qualifier on an array, real or embedded-object property.',
   WBEM_E_INCOMPLETE_CLASS: NOT_RAISED,
-  WBEM_E_PROVIDER_NOT_CAPABLE: 'PutInstance of a Dynamic class (or one with a Provider): its instances come from a provider, and wbemd has none.',
-  WBEM_E_CLASS_HAS_CHILDREN: 'An update of a class with subclasses in WBEM_FLAG_UPDATE_COMPATIBLE mode (the default) that is an important change or conflicts with a subclass; in WBEM_FLAG_UPDATE_SAFE_MODE, an update that removes a member a subclass overrides.',
-  WBEM_E_CLASS_HAS_INSTANCES: 'An important change (docs/wmi-semantics.md §6.3) to a class that has static instances, or whose subclasses have instances when the change alters what they inherit, in every update mode (FORCE does not delete instances, K4); FORCE mode that would rewrite a subclass with instances. Delete the instances first; validate_only lists them.',
-  WBEM_E_ILLEGAL_NULL: 'PutInstance that leaves a Key, Indexed or Not_Null property NULL (after the class defaults are applied).',
-  WBEM_E_INVALID_QUALIFIER_TYPE: 'A qualifier value of a type the qualifier does not take (for example a string for Key).',
+  WBEM_E_PROVIDER_NOT_CAPABLE:
+    'PutInstance of a Dynamic class (or one with a Provider): its instances come from a provider, and wbemd has none.',
+  WBEM_E_CLASS_HAS_CHILDREN:
+    'An update of a class with subclasses in WBEM_FLAG_UPDATE_COMPATIBLE mode (the default) that is an important change or conflicts with a subclass; in WBEM_FLAG_UPDATE_SAFE_MODE, an update that removes a member a subclass overrides.',
+  WBEM_E_CLASS_HAS_INSTANCES:
+    'An important change (docs/wmi-semantics.md §6.3) to a class that has static instances, or whose subclasses have instances when the change alters what they inherit, in every update mode (FORCE does not delete instances, K4); FORCE mode that would rewrite a subclass with instances. Delete the instances first; validate_only lists them.',
+  WBEM_E_ILLEGAL_NULL:
+    'PutInstance that leaves a Key, Indexed or Not_Null property NULL (after the class defaults are applied).',
+  WBEM_E_INVALID_QUALIFIER_TYPE:
+    'A qualifier value of a type the qualifier does not take (for example a string for Key).',
   WBEM_E_INVALID_PROPERTY_TYPE: 'A property whose type is not a CIM type.',
-  WBEM_E_CANNOT_BE_SINGLETON: 'A Singleton class with key properties, or under a superclass that is not Singleton.',
+  WBEM_E_CANNOT_BE_SINGLETON:
+    'A Singleton class with key properties, or under a superclass that is not Singleton.',
   WBEM_E_INVALID_CIM_TYPE: 'A method return type or parameter type that is not a CIM type.',
   WBEM_E_INVALID_METHOD_PARAMETERS: NOT_RAISED,
-  WBEM_E_CALL_CANCELLED: 'The client cancelled, or its deadline passed, before the commit point: nothing was written (docs/decisions.md D9). After the commit point the write stands.',
-  WBEM_E_SHUTTING_DOWN: 'A call that arrives while the server drains after SIGTERM/SIGINT. Retry on another replica or after restart.',
+  WBEM_E_CALL_CANCELLED:
+    'The client cancelled, or its deadline passed, before the commit point: nothing was written (docs/decisions.md D9). After the commit point the write stands.',
+  WBEM_E_SHUTTING_DOWN:
+    'A call that arrives while the server drains after SIGTERM/SIGINT. Retry on another replica or after restart.',
   WBEM_E_PROPAGATED_METHOD: 'A method redeclared with a signature other than the inherited one.',
   WBEM_E_MISSING_PARAMETER_ID: 'A method parameter without an ID qualifier.',
   WBEM_E_INVALID_PARAMETER_ID: 'A method parameter ID that is negative or not an integer.',
   WBEM_E_NONCONSECUTIVE_PARAMETER_IDS: 'Method parameter IDs that are not 0..n-1.',
-  WBEM_E_PARAMETER_ID_ON_RETVAL: 'An ID qualifier on a method\'s return value.',
-  WBEM_E_INVALID_OBJECT_PATH: 'GetInstance or DeleteInstance with a path that does not parse (`Class.Key="value"`, `Class="value"`, `Class=@`), whose keys are not exactly the class\'s keys, or whose values do not fit the key types.',
+  WBEM_E_PARAMETER_ID_ON_RETVAL: "An ID qualifier on a method's return value.",
+  WBEM_E_INVALID_OBJECT_PATH:
+    'GetInstance or DeleteInstance with a path that does not parse (`Class.Key="value"`, `Class="value"`, `Class=@`), whose keys are not exactly the class\'s keys, or whose values do not fit the key types.',
   WBEM_E_OUT_OF_DISK_SPACE: NOT_RAISED + ' A full disk currently surfaces as WBEM_E_FAILED.',
-  WBEM_E_INVALID_QUALIFIER: 'A qualifier on an element its scope excludes (for example Key on a method).',
+  WBEM_E_INVALID_QUALIFIER:
+    'A qualifier on an element its scope excludes (for example Key on a method).',
   WBEM_E_INVALID_DUPLICATE_PARAMETER: 'Two parameters of one method with the same name.',
   WBEM_E_SERVER_TOO_BUSY: NOT_RAISED,
   WBEM_E_INVALID_FLAVOR: NOT_RAISED,
   WBEM_E_CIRCULAR_REFERENCE: 'An update whose new superclass derives from the class itself.',
   WBEM_E_UNSUPPORTED_CLASS_UPDATE: NOT_RAISED,
-  WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE: 'A subclass that adds keys under a keyed superclass or drops Key from an inherited key; an update that changes the keys of a class with subclasses.',
+  WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE:
+    'A subclass that adds keys under a keyed superclass or drops Key from an inherited key; an update that changes the keys of a class with subclasses.',
   WBEM_E_CANNOT_CHANGE_INDEX_INHERITANCE: NOT_RAISED,
   WBEM_E_TOO_MANY_PROPERTIES: 'A class with more than 1024 properties, inherited ones included.',
-  WBEM_E_UPDATE_TYPE_MISMATCH: 'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass declares the updated property with another type.',
-  WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED: 'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass overrides a qualifier the update makes DisableOverride.',
-  WBEM_E_UPDATE_PROPAGATED_METHOD: 'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass declares the updated method with another signature.',
+  WBEM_E_UPDATE_TYPE_MISMATCH:
+    'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass declares the updated property with another type.',
+  WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED:
+    'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass overrides a qualifier the update makes DisableOverride.',
+  WBEM_E_UPDATE_PROPAGATED_METHOD:
+    'WBEM_FLAG_UPDATE_SAFE_MODE: a subclass declares the updated method with another signature.',
   WBEM_E_CANNOT_BE_ABSTRACT: 'An Abstract class under a concrete superclass.',
-  WBEM_E_AMENDED_OBJECT: 'A class with Amended qualifiers sent without WBEM_FLAG_USE_AMENDED_QUALIFIERS.',
+  WBEM_E_AMENDED_OBJECT:
+    'A class with Amended qualifiers sent without WBEM_FLAG_USE_AMENDED_QUALIFIERS.',
   WBEM_E_QUEUE_OVERFLOW:
     'WatchClassEvents: at once, when `since_revision` is older than the event log retains (some events are gone) or ahead of the store (another history, e.g. a restored store): re-read the classes (GetClass/EnumClasses), then watch again from the `wbem-revision` header. During a watch, when the client fell more events behind than the server buffers: watch again with the last revision received (nothing is lost while the log retains it).',
-  WBEM_E_QUOTA_VIOLATION: 'A class or member name longer than 4096 characters; a class over one of the size limits of docs/configuration.md (qualifiers per element, methods, parameters, string length, array elements), checked before any other rule; a PutInstance whose class has more than 256 keys or whose values exceed those limits.',
-  WBEM_E_RESERVED_001: 'The SDK\'s WBEM_E_TRANSACTION_CONFLICT: a PutClass(Async) with `expected_revision` whose class changed since it was read (or exists when 0 said it must not, or is gone). Nothing was written: read the class again (GetClass gives its revision), then retry. gRPC ABORTED (docs/decisions.md D58).',
+  WBEM_E_QUOTA_VIOLATION:
+    'A class or member name longer than 4096 characters; a class over one of the size limits of docs/configuration.md (qualifiers per element, methods, parameters, string length, array elements), checked before any other rule; a PutInstance whose class has more than 256 keys or whose values exceed those limits.',
+  WBEM_E_RESERVED_001:
+    "The SDK's WBEM_E_TRANSACTION_CONFLICT: a PutClass(Async) with `expected_revision` whose class changed since it was read (or exists when 0 said it must not, or is gone). Nothing was written: read the class again (GetClass gives its revision), then retry. gRPC ABORTED (docs/decisions.md D58).",
   WBEM_E_RESERVED_002: NOT_RAISED,
-  WBEM_E_NO_KEY: 'PutInstance of a class that has no key property and is not a Singleton: no instance path could name the instance. Give the class a key (while it has no instances) or mark it Singleton.',
+  WBEM_E_NO_KEY:
+    'PutInstance of a class that has no key property and is not a Singleton: no instance path could name the instance. Give the class a key (while it has no instances) or mark it Singleton.',
   WBEM_E_VETO_PUT: NOT_RAISED,
   CO_E_SERVER_STOPPING: NOT_RAISED,
 };
@@ -108,7 +150,7 @@ export function renderErrorsDoc(): string {
     'gRPC codes: ALREADY_EXISTS, NOT_FOUND and the like where docs/api.md fixes them; otherwise',
     'INVALID_ARGUMENT when the request is wrong whatever the repository holds, FAILED_PRECONDITION',
     'when it conflicts with what is stored, RESOURCE_EXHAUSTED and UNAVAILABLE for limits and a',
-    'stopping server, INTERNAL for failures that are not the caller\'s.',
+    "stopping server, INTERNAL for failures that are not the caller's.",
     '',
   ];
   for (const name of WBEM_STATUS_NAMES) {

@@ -67,7 +67,10 @@ export interface RunningServer {
   /** The metrics listener's `HOST:PORT`, when metricsListen was given. */
   readonly metricsAddress?: string;
   /** SIGHUP: new tokens and ACL for calls from now on; calls in flight are not disturbed. */
-  reloadSecurity(security: { readonly tokens?: readonly TokenEntry[]; readonly acl?: readonly AclEntry[] }): void;
+  reloadSecurity(security: {
+    readonly tokens?: readonly TokenEntry[];
+    readonly acl?: readonly AclEntry[];
+  }): void;
   /** Graceful and idempotent. */
   stop(): Promise<void>;
 }
@@ -100,7 +103,12 @@ export const DEFAULT_MAX_CONCURRENT_CALLS = 1024;
 /** 127.0.0.0/8, ::1, localhost and unix sockets stay on this machine. */
 export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || host.startsWith('unix:');
+  return (
+    bare === 'localhost' ||
+    bare === '::1' ||
+    /^127(\.\d{1,3}){3}$/.test(bare) ||
+    host.startsWith('unix:')
+  );
 }
 
 /** Client certificates are verified and required: a client CA is configured and not made optional. */
@@ -110,7 +118,11 @@ function requiresClientCertificates(tls: TlsOptions | undefined): boolean {
 
 function credentialsOf(tls: TlsOptions | undefined): ServerCredentials {
   if (tls === undefined) return ServerCredentials.createInsecure();
-  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], requiresClientCertificates(tls));
+  return ServerCredentials.createSsl(
+    tls.clientCa ?? null,
+    [{ private_key: tls.key, cert_chain: tls.cert }],
+    requiresClientCertificates(tls),
+  );
 }
 
 function splitListen(listen: string): { host: string; port: number } {
@@ -125,14 +137,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = options.logger ?? pino({ level: 'silent' });
   const { host } = splitListen(options.listen);
   // Beyond this machine only with TLS and an ACL, or when the operator explicitly accepts the risk.
-  if (!isLoopback(host) && options.insecure !== true && (options.tls === undefined || options.acl === undefined)) {
+  if (
+    !isLoopback(host) &&
+    options.insecure !== true &&
+    (options.tls === undefined || options.acl === undefined)
+  ) {
     throw new Error(
       `refusing to listen on ${options.listen}: it is not a loopback address, and without TLS and an ACL anyone who can reach it ` +
         'could change the schema. Configure "tls" and "acl", listen on 127.0.0.1, or pass --insecure (config "insecure": true) to accept that.',
     );
   }
   const mutualTls = requiresClientCertificates(options.tls);
-  const authenticator = new Authenticator(options.tokens ?? [], (options.tokens?.length ?? 0) > 0 || mutualTls);
+  const authenticator = new Authenticator(
+    options.tokens ?? [],
+    (options.tokens?.length ?? 0) > 0 || mutualTls,
+  );
   const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
   const store =
     options.store ??
@@ -144,7 +163,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let server: Server | undefined;
   let metricsServer: { address: string; close(): Promise<void> } | undefined;
   try {
-    const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])));
+    const health = new HealthImplementation(
+      Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])),
+    );
     const service = new WbemService({
       store,
       serverName: options.serverName ?? hostname(),
@@ -158,12 +179,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await service.initialize();
     server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
     const admission = new Admission(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
-    addWbemServices(server, service, { log: logger, authenticator, admission, ...(metrics === undefined ? {} : { observer: metrics }) });
+    addWbemServices(server, service, {
+      log: logger,
+      authenticator,
+      admission,
+      ...(metrics === undefined ? {} : { observer: metrics }),
+    });
     health.addToServer(server);
     addReflection(server);
     const grpcServer = server;
     const port = await new Promise<number>((resolve, reject) =>
-      grpcServer.bindAsync(options.listen, credentialsOf(options.tls), (error, bound) => (error ? reject(error) : resolve(bound))),
+      grpcServer.bindAsync(options.listen, credentialsOf(options.tls), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
     );
     if (metrics !== undefined && options.metricsListen !== undefined) {
       const at = splitListen(options.metricsListen);
@@ -196,9 +224,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const reloadSecurity: RunningServer['reloadSecurity'] = (security) => {
       authenticator.setTokens(security.tokens ?? []);
       service.setAccessPolicy(AccessPolicy.fromEntries(security.acl));
-      logger.info({ tokens: security.tokens?.length ?? 0, aclEntries: security.acl?.length ?? 0 }, 'security configuration reloaded');
+      logger.info(
+        { tokens: security.tokens?.length ?? 0, aclEntries: security.acl?.length ?? 0 },
+        'security configuration reloaded',
+      );
     };
-    return { address: `${host}:${port}`, service, stop, reloadSecurity, ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }) };
+    return {
+      address: `${host}:${port}`,
+      service,
+      stop,
+      reloadSecurity,
+      ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
+    };
   } catch (error) {
     server?.forceShutdown();
     await metricsServer?.close();

@@ -26,12 +26,26 @@ export function parseClientCommand<O extends Options>(
   options: O,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
-): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O & typeof CLIENT_OPTIONS }>> | number {
+):
+  | ReturnType<
+      typeof parseArgs<{
+        args: string[];
+        allowPositionals: true;
+        options: O & typeof CLIENT_OPTIONS;
+      }>
+    >
+  | number {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { ...options, ...CLIENT_OPTIONS } });
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: { ...options, ...CLIENT_OPTIONS },
+    });
   } catch (error) {
-    err.write(`wbemd ${command}: ${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    err.write(
+      `wbemd ${command}: ${error instanceof Error ? error.message : String(error)}\n${usage}`,
+    );
     return 2;
   }
   if ((parsed.values as { help?: boolean }).help === true) {
@@ -43,5 +57,8 @@ export function parseClientCommand<O extends Options>(
 
 /** `--server` (env WBEMD_SERVER; default 127.0.0.1:50051), plaintext as the server's loopback default. */
 export function connectToServer(server: string | undefined): WbemServicesClient {
-  return new WbemServicesClient(server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051', credentials.createInsecure());
+  return new WbemServicesClient(
+    server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051',
+    credentials.createInsecure(),
+  );
 }

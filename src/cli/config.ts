@@ -46,11 +46,37 @@ export const GRPC_KEYS = {
   maxConcurrentStreams: 'grpc.max_concurrent_streams',
 } as const;
 
-export const CONFIG_KEYS = ['listen', 'data', 'serverName', 'shutdownGraceMs', 'metricsListen', 'insecure', 'logLevel', 'maxConcurrentCalls', 'grpc', 'tls', 'tokens', 'acl'] as const;
+export const CONFIG_KEYS = [
+  'listen',
+  'data',
+  'serverName',
+  'shutdownGraceMs',
+  'metricsListen',
+  'insecure',
+  'logLevel',
+  'maxConcurrentCalls',
+  'grpc',
+  'tls',
+  'tokens',
+  'acl',
+] as const;
 
 /** Flags and environment as strings (absent = not given); the file as its text. */
 export interface ConfigSources {
-  readonly flags: Readonly<Partial<Record<'listen' | 'data' | 'server-name' | 'shutdown-grace-ms' | 'metrics-listen' | 'log-level' | 'max-concurrent-calls', string>>> & { readonly insecure?: boolean };
+  readonly flags: Readonly<
+    Partial<
+      Record<
+        | 'listen'
+        | 'data'
+        | 'server-name'
+        | 'shutdown-grace-ms'
+        | 'metrics-listen'
+        | 'log-level'
+        | 'max-concurrent-calls',
+        string
+      >
+    >
+  > & { readonly insecure?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The config file's path and text, when one was named. */
   readonly file?: { readonly path: string; readonly text: string };
@@ -72,18 +98,27 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
   if (sources.file !== undefined) {
     try {
       const parsed: unknown = JSON.parse(sources.file.text);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) problems.push(`${filePath}: must be a JSON object`);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        problems.push(`${filePath}: must be a JSON object`);
       else file = parsed as Record<string, unknown>;
     } catch (error) {
-      problems.push(`${filePath}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+      problems.push(
+        `${filePath}: not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
     for (const key of Object.keys(file)) {
-      if (!(CONFIG_KEYS as readonly string[]).includes(key)) problems.push(`${filePath}: unknown key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
+      if (!(CONFIG_KEYS as readonly string[]).includes(key))
+        problems.push(`${filePath}: unknown key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
     }
   }
-  const fromFile = (key: string): { value: unknown; where: string } | undefined => (key in file ? { value: file[key], where: `${filePath}: "${key}"` } : undefined);
+  const fromFile = (key: string): { value: unknown; where: string } | undefined =>
+    key in file ? { value: file[key], where: `${filePath}: "${key}"` } : undefined;
   /** flag, then env, then file: the first that is there, with where it came from. */
-  const pick = (flag: keyof ConfigSources['flags'], env: string, key: string): { value: unknown; where: string } | undefined => {
+  const pick = (
+    flag: keyof ConfigSources['flags'],
+    env: string,
+    key: string,
+  ): { value: unknown; where: string } | undefined => {
     const flagValue = sources.flags[flag];
     if (flagValue !== undefined) return { value: flagValue, where: `--${flag}` };
     const envValue = sources.env[env];
@@ -98,19 +133,33 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
     }
     return found.value;
   };
-  const address = (found: { value: unknown; where: string } | undefined, fallback: string | undefined): string | undefined => {
+  const address = (
+    found: { value: unknown; where: string } | undefined,
+    fallback: string | undefined,
+  ): string | undefined => {
     if (found === undefined) return fallback;
     const value = text(found, '');
     if (value === '') return fallback;
     const match = HOST_PORT.exec(value);
-    if (match === null || Number(match[2]) > 65535) problems.push(`${found.where}: "${value}" is not HOST:PORT`);
+    if (match === null || Number(match[2]) > 65535)
+      problems.push(`${found.where}: "${value}" is not HOST:PORT`);
     return value;
   };
-  const integer = (found: { value: unknown; where: string } | undefined, fallback: number, min: number, max: number): number => {
+  const integer = (
+    found: { value: unknown; where: string } | undefined,
+    fallback: number,
+    min: number,
+    max: number,
+  ): number => {
     if (found === undefined) return fallback;
-    const value = typeof found.value === 'string' && /^-?\d+$/.test(found.value.trim()) ? Number(found.value) : found.value;
+    const value =
+      typeof found.value === 'string' && /^-?\d+$/.test(found.value.trim())
+        ? Number(found.value)
+        : found.value;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${found.where}: must be an integer from ${min} to ${max}, got ${JSON.stringify(found.value)}`);
+      problems.push(
+        `${found.where}: must be an integer from ${min} to ${max}, got ${JSON.stringify(found.value)}`,
+      );
       return fallback;
     }
     return value;
@@ -119,44 +168,83 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
   const listen = address(pick('listen', 'WBEMD_LISTEN', 'listen'), '127.0.0.1:50051') as string;
   const dataDir = text(pick('data', 'WBEMD_DATA', 'data'), './data');
   const serverNameFound = pick('server-name', 'WBEMD_SERVER_NAME', 'serverName');
-  const serverName = serverNameFound === undefined ? undefined : text(serverNameFound, '') || undefined;
-  const shutdownGraceMs = integer(pick('shutdown-grace-ms', 'WBEMD_SHUTDOWN_GRACE_MS', 'shutdownGraceMs'), 10_000, 0, 3_600_000);
-  const metricsListen = address(pick('metrics-listen', 'WBEMD_METRICS_LISTEN', 'metricsListen'), undefined);
-  const maxConcurrentCalls = integer(pick('max-concurrent-calls', 'WBEMD_MAX_CONCURRENT_CALLS', 'maxConcurrentCalls'), DEFAULT_MAX_CONCURRENT_CALLS, 1, 1_000_000);
+  const serverName =
+    serverNameFound === undefined ? undefined : text(serverNameFound, '') || undefined;
+  const shutdownGraceMs = integer(
+    pick('shutdown-grace-ms', 'WBEMD_SHUTDOWN_GRACE_MS', 'shutdownGraceMs'),
+    10_000,
+    0,
+    3_600_000,
+  );
+  const metricsListen = address(
+    pick('metrics-listen', 'WBEMD_METRICS_LISTEN', 'metricsListen'),
+    undefined,
+  );
+  const maxConcurrentCalls = integer(
+    pick('max-concurrent-calls', 'WBEMD_MAX_CONCURRENT_CALLS', 'maxConcurrentCalls'),
+    DEFAULT_MAX_CONCURRENT_CALLS,
+    1,
+    1_000_000,
+  );
   const levelFound = pick('log-level', 'WBEMD_LOG_LEVEL', 'logLevel');
   let logLevel: LogLevel = 'info';
   if (levelFound !== undefined) {
-    if (typeof levelFound.value === 'string' && (LOG_LEVELS as readonly string[]).includes(levelFound.value)) logLevel = levelFound.value as LogLevel;
+    if (
+      typeof levelFound.value === 'string' &&
+      (LOG_LEVELS as readonly string[]).includes(levelFound.value)
+    )
+      logLevel = levelFound.value as LogLevel;
     else problems.push(`${levelFound.where}: must be one of ${LOG_LEVELS.join(', ')}`);
   }
   let insecure = false;
   if (sources.flags.insecure === true) insecure = true;
   else if (sources.env.WBEMD_INSECURE !== undefined && sources.env.WBEMD_INSECURE !== '') {
-    if (!['1', 'true', '0', 'false'].includes(sources.env.WBEMD_INSECURE)) problems.push('WBEMD_INSECURE: must be 1, true, 0 or false');
+    if (!['1', 'true', '0', 'false'].includes(sources.env.WBEMD_INSECURE))
+      problems.push('WBEMD_INSECURE: must be 1, true, 0 or false');
     insecure = sources.env.WBEMD_INSECURE === '1' || sources.env.WBEMD_INSECURE === 'true';
   } else if ('insecure' in file) {
-    if (typeof file.insecure !== 'boolean') problems.push(`${filePath}: "insecure" must be true or false`);
+    if (typeof file.insecure !== 'boolean')
+      problems.push(`${filePath}: "insecure" must be true or false`);
     else insecure = file.insecure;
   }
 
   const grpcOptions: Record<string, number> = {};
   if ('grpc' in file) {
     const section = file.grpc;
-    if (typeof section !== 'object' || section === null || Array.isArray(section)) problems.push(`${filePath}: "grpc" must be an object`);
+    if (typeof section !== 'object' || section === null || Array.isArray(section))
+      problems.push(`${filePath}: "grpc" must be an object`);
     else {
       for (const [key, value] of Object.entries(section)) {
         const option = (GRPC_KEYS as Record<string, string>)[key];
         if (option === undefined) {
-          problems.push(`${filePath}: unknown key "grpc.${key}" (known: ${Object.keys(GRPC_KEYS).join(', ')})`);
+          problems.push(
+            `${filePath}: unknown key "grpc.${key}" (known: ${Object.keys(GRPC_KEYS).join(', ')})`,
+          );
           continue;
         }
-        grpcOptions[option] = integer({ value, where: `${filePath}: "grpc.${key}"` }, 0, 1, 2 ** 31 - 1);
+        grpcOptions[option] = integer(
+          { value, where: `${filePath}: "grpc.${key}"` },
+          0,
+          1,
+          2 ** 31 - 1,
+        );
       }
     }
   }
   const security = securityOf(file, filePath ?? '', problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { listen, dataDir, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, maxConcurrentCalls, grpcOptions: { ...DEFAULT_GRPC_OPTIONS, ...grpcOptions }, ...security };
+  return {
+    listen,
+    dataDir,
+    serverName,
+    shutdownGraceMs,
+    metricsListen,
+    insecure,
+    logLevel,
+    maxConcurrentCalls,
+    grpcOptions: { ...DEFAULT_GRPC_OPTIONS, ...grpcOptions },
+    ...security,
+  };
 }
 
 /**
@@ -168,16 +256,25 @@ export function securityOf(
   where: string,
   problems: string[],
 ): { tls: TlsFiles | undefined; tokens: TokenEntry[] | undefined; acl: AclEntry[] | undefined } {
-  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
   const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
   let tls: TlsFiles | undefined;
   if ('tls' in file) {
     const section = file.tls;
-    if (!isObject(section) || !nonEmpty(section.cert) || !nonEmpty(section.key)) problems.push(`${where}: "tls" needs "cert" and "key" (PEM file paths)`);
+    if (!isObject(section) || !nonEmpty(section.cert) || !nonEmpty(section.key))
+      problems.push(`${where}: "tls" needs "cert" and "key" (PEM file paths)`);
     else {
-      if (section.clientCa !== undefined && !nonEmpty(section.clientCa)) problems.push(`${where}: "tls.clientCa" must be a PEM file path`);
-      if (section.requireClientCert !== undefined && typeof section.requireClientCert !== 'boolean') problems.push(`${where}: "tls.requireClientCert" must be true or false`);
-      tls = { cert: section.cert, key: section.key, clientCa: nonEmpty(section.clientCa) ? section.clientCa : undefined, requireClientCert: section.requireClientCert !== false };
+      if (section.clientCa !== undefined && !nonEmpty(section.clientCa))
+        problems.push(`${where}: "tls.clientCa" must be a PEM file path`);
+      if (section.requireClientCert !== undefined && typeof section.requireClientCert !== 'boolean')
+        problems.push(`${where}: "tls.requireClientCert" must be true or false`);
+      tls = {
+        cert: section.cert,
+        key: section.key,
+        clientCa: nonEmpty(section.clientCa) ? section.clientCa : undefined,
+        requireClientCert: section.requireClientCert !== false,
+      };
     }
   }
   let tokens: TokenEntry[] | undefined;
@@ -187,10 +284,26 @@ export function securityOf(
       tokens = [];
       for (const [index, entry] of (file.tokens as unknown[]).entries()) {
         const at = `${where}: "tokens[${index}]"`;
-        if (!isObject(entry) || typeof entry.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(entry.sha256)) problems.push(`${at}: needs "sha256", the hex SHA-256 of the token (never the token itself)`);
+        if (
+          !isObject(entry) ||
+          typeof entry.sha256 !== 'string' ||
+          !/^[0-9a-fA-F]{64}$/.test(entry.sha256)
+        )
+          problems.push(
+            `${at}: needs "sha256", the hex SHA-256 of the token (never the token itself)`,
+          );
         else if (!nonEmpty(entry.principal)) problems.push(`${at}: needs "principal"`);
-        else if (entry.groups !== undefined && !(Array.isArray(entry.groups) && entry.groups.every(nonEmpty))) problems.push(`${at}: "groups" must be an array of names`);
-        else tokens.push({ sha256: entry.sha256, principal: entry.principal, groups: (entry.groups) ?? [] });
+        else if (
+          entry.groups !== undefined &&
+          !(Array.isArray(entry.groups) && entry.groups.every(nonEmpty))
+        )
+          problems.push(`${at}: "groups" must be an array of names`);
+        else
+          tokens.push({
+            sha256: entry.sha256,
+            principal: entry.principal,
+            groups: entry.groups ?? [],
+          });
       }
     }
   }
@@ -217,16 +330,23 @@ export function securityOf(
           }
           let bits = 0;
           for (const name of names) {
-            const right = typeof name === 'string' ? (WBEM_RIGHT as Record<string, number>)[name] : undefined;
-            if (right === undefined) problems.push(`${at}: unknown right ${JSON.stringify(name)} (known: ${Object.keys(WBEM_RIGHT).join(', ')})`);
+            const right =
+              typeof name === 'string' ? (WBEM_RIGHT as Record<string, number>)[name] : undefined;
+            if (right === undefined)
+              problems.push(
+                `${at}: unknown right ${JSON.stringify(name)} (known: ${Object.keys(WBEM_RIGHT).join(', ')})`,
+              );
             else bits |= right;
           }
           return bits;
         };
-        if (entry.inherit !== undefined && typeof entry.inherit !== 'boolean') problems.push(`${at}: "inherit" must be true or false`);
+        if (entry.inherit !== undefined && typeof entry.inherit !== 'boolean')
+          problems.push(`${at}: "inherit" must be true or false`);
         acl.push({
           namespace: entry.namespace.split(/[\\/]+/).filter(Boolean),
-          ...(nonEmpty(entry.principal) ? { principal: entry.principal } : { group: entry.group as string }),
+          ...(nonEmpty(entry.principal)
+            ? { principal: entry.principal }
+            : { group: entry.group as string }),
           allow: mask('allow'),
           deny: mask('deny'),
           inherit: entry.inherit !== false,

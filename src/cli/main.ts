@@ -64,7 +64,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       strict: true,
     }));
   } catch (error) {
-    process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n${SERVE_USAGE}`);
+    process.stderr.write(
+      `wbemd: ${error instanceof Error ? error.message : String(error)}\n${SERVE_USAGE}`,
+    );
     return 2;
   }
   if (values.help === true) {
@@ -79,7 +81,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     resolveServeConfig({
       flags,
       env: process.env,
-      ...(configPath === undefined || configPath === '' ? {} : { file: { path: configPath, text: readConfigFile(configPath) } }),
+      ...(configPath === undefined || configPath === ''
+        ? {}
+        : { file: { path: configPath, text: readConfigFile(configPath) } }),
     });
   try {
     config = loadConfig();
@@ -112,11 +116,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       logger,
     });
   } catch (error) {
-    const message = error instanceof StoreError || error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof StoreError || error instanceof Error ? error.message : String(error);
     process.stderr.write(`wbemd: cannot start: ${message}\n`);
     return 1;
   }
-  if (server.metricsAddress !== undefined) logger.info({ metrics: `http://${server.metricsAddress}/metrics` }, 'metrics served');
+  if (server.metricsAddress !== undefined)
+    logger.info({ metrics: `http://${server.metricsAddress}/metrics` }, 'metrics served');
   process.stdout.write(`listening on ${server.address}\n`);
   const running = server;
   // SIGHUP: tokens and ACL are read again; a configuration that does not validate is logged and
@@ -124,9 +130,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   const onHangup = (): void => {
     try {
       const fresh = loadConfig();
-      running.reloadSecurity({ ...(fresh.tokens === undefined ? {} : { tokens: fresh.tokens }), ...(fresh.acl === undefined ? {} : { acl: fresh.acl }) });
+      running.reloadSecurity({
+        ...(fresh.tokens === undefined ? {} : { tokens: fresh.tokens }),
+        ...(fresh.acl === undefined ? {} : { acl: fresh.acl }),
+      });
     } catch (error) {
-      logger.error({ err: error }, 'SIGHUP: the configuration does not validate; keeping the running one');
+      logger.error(
+        { err: error },
+        'SIGHUP: the configuration does not validate; keeping the running one',
+      );
     }
   };
   process.on('SIGHUP', onHangup);
@@ -152,7 +164,9 @@ function readNamedFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new Error(`cannot read ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `cannot read ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

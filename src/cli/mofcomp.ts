@@ -8,7 +8,11 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../../generated/wbem/v1/cim';
 import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
-import type { ObjectSinkEvent, SetStatus, WbemServicesClient } from '../../generated/wbem/v1/services';
+import type {
+  ObjectSinkEvent,
+  SetStatus,
+  WbemServicesClient,
+} from '../../generated/wbem/v1/services';
 import { DMTF_RULES } from '../domain/client-context';
 import { classKey } from '../domain/names';
 import { MofError } from '../mof/lexer';
@@ -50,7 +54,9 @@ export function dependencyPlan(classes: readonly MofClass[]): PlannedClass[] {
     const earlier = latest.get(self);
     if (earlier !== undefined) after.push(earlier);
     if (mofClass.definition.superclass !== '') {
-      const parent = latest.get(`${mofClass.namespace}\u0000${classKey(mofClass.definition.superclass)}`);
+      const parent = latest.get(
+        `${mofClass.namespace}\u0000${classKey(mofClass.definition.superclass)}`,
+      );
       if (parent !== undefined) after.push(parent);
     }
     latest.set(self, index);
@@ -58,7 +64,11 @@ export function dependencyPlan(classes: readonly MofClass[]): PlannedClass[] {
   });
 }
 
-export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
+export async function mofcomp(
+  args: readonly string[],
+  out: NodeJS.WriteStream,
+  err: NodeJS.WriteStream,
+): Promise<number> {
   const parsed = parseClientCommand(
     'mofcomp',
     MOFCOMP_USAGE,
@@ -114,14 +124,20 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
       const [instance] = unit.instances;
       if (instance !== undefined && values.atomic !== true) {
         // Instance values are typed by their classes, which may be on the server: CompileMof does that.
-        err.write(`${join(root, instance.at.file)}:${instance.at.line}:${instance.at.column}: instance of ${instance.className}: instances are compiled by the server; use --atomic; nothing sent\n`);
+        err.write(
+          `${join(root, instance.at.file)}:${instance.at.line}:${instance.at.column}: instance of ${instance.className}: instances are compiled by the server; use --atomic; nothing sent\n`,
+        );
         return 1;
       }
       instanceCount += unit.instances.length;
-      classes.push(...unit.classes.map((c) => ({ ...c, at: { ...c.at, file: join(root, c.at.file) } })));
+      classes.push(
+        ...unit.classes.map((c) => ({ ...c, at: { ...c.at, file: join(root, c.at.file) } })),
+      );
     } catch (error) {
       if (error instanceof MofError) {
-        err.write(`${error.position.file === basename(file) ? file : join(dirname(file), error.position.file)}:${error.position.line}:${error.position.column}: ${error.reason}\n`);
+        err.write(
+          `${error.position.file === basename(file) ? file : join(dirname(file), error.position.file)}:${error.position.line}:${error.position.column}: ${error.reason}\n`,
+        );
         return 1;
       }
       throw error;
@@ -135,33 +151,52 @@ export async function mofcomp(args: readonly string[], out: NodeJS.WriteStream, 
   // 2. Put them in dependency order, `window` at a time.
   const namespace = values.namespace ?? 'root/cimv2';
   const context: Context | undefined =
-    values.dmtf === true ? { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } } : undefined;
+    values.dmtf === true
+      ? { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } }
+      : undefined;
   const client = connectToServer(values.server);
   const progress = progressReporter(out, classes.length + instanceCount);
   if (values.atomic === true) {
     try {
-      const failure = await compileAtomically(client, { namespace, sources, flags, context, continueOnError: values.continue === true }, () => progress.step());
+      const failure = await compileAtomically(
+        client,
+        { namespace, sources, flags, context, continueOnError: values.continue === true },
+        () => progress.step(),
+      );
       progress.done();
       if (failure !== undefined) {
         // The server names positions relative to the entry file; name them as the user did.
         const located = sources.some((source) => failure.startsWith(`${source.name}:`));
         err.write(`${located ? join(dirname(positionals[0] ?? ''), failure) : failure}\n`);
-        out.write(`0 of ${classes.length} classes written to ${namespace} (--atomic: all or nothing)\n`);
+        out.write(
+          `0 of ${classes.length} classes written to ${namespace} (--atomic: all or nothing)\n`,
+        );
         return 1;
       }
-      const andInstances = instanceCount > 0 ? ` and ${instanceCount} instance${instanceCount === 1 ? '' : 's'}` : '';
-      out.write(`${classes.length} of ${classes.length} classes${andInstances} written to ${namespace} in one CompileMof\n`);
+      const andInstances =
+        instanceCount > 0 ? ` and ${instanceCount} instance${instanceCount === 1 ? '' : 's'}` : '';
+      out.write(
+        `${classes.length} of ${classes.length} classes${andInstances} written to ${namespace} in one CompileMof\n`,
+      );
       return 0;
     } finally {
       client.close();
     }
   }
   try {
-    const result = await putAll(client, dependencyPlan(classes), { namespace, flags, context, window, continueOnError: values.continue === true }, () => progress.step());
+    const result = await putAll(
+      client,
+      dependencyPlan(classes),
+      { namespace, flags, context, window, continueOnError: values.continue === true },
+      () => progress.step(),
+    );
     progress.done();
     for (const failure of result.failures.slice(0, 20)) err.write(`${failure}\n`);
-    if (result.failures.length > 20) err.write(`… and ${result.failures.length - 20} more failures\n`);
-    out.write(`${result.written} of ${classes.length} classes written to ${namespace}${result.failures.length > 0 ? `, ${result.failures.length} failed` : ''}${result.skipped > 0 ? `, ${result.skipped} not sent` : ''}\n`);
+    if (result.failures.length > 20)
+      err.write(`… and ${result.failures.length - 20} more failures\n`);
+    out.write(
+      `${result.written} of ${classes.length} classes written to ${namespace}${result.failures.length > 0 ? `, ${result.failures.length} failed` : ''}${result.skipped > 0 ? `, ${result.skipped} not sent` : ''}\n`,
+    );
     return result.failures.length === 0 && result.skipped === 0 ? 0 : 1;
   } finally {
     client.close();
@@ -196,7 +231,9 @@ export async function putAll(
         const item = plan[index] as PlannedClass;
         if (item.after.some((dependency) => state[dependency] === 'failed')) {
           state[index] = 'failed';
-          failures.push(`${where(item.mofClass)}: class ${item.mofClass.definition.name}: not sent, a class it depends on failed`);
+          failures.push(
+            `${where(item.mofClass)}: class ${item.mofClass.definition.name}: not sent, a class it depends on failed`,
+          );
           onDone();
           continue;
         }
@@ -231,7 +268,8 @@ function where(mofClass: MofClass): string {
 }
 
 /** How an object-sink stream ended: success, or the WbemStatus name and the reason. */
-type SinkOutcome = { readonly ok: true } | { readonly ok: false; readonly status: string; readonly reason: string };
+type SinkOutcome =
+  { readonly ok: true } | { readonly ok: false; readonly status: string; readonly reason: string };
 
 /**
  * Reads one object-sink stream (PutClassAsync, CompileMof) to its end. A failure ends with the
@@ -239,7 +277,10 @@ type SinkOutcome = { readonly ok: true } | { readonly ok: false; readonly status
  * status, whose trailers carry the same WbemStatus. A stream that ends without a final status is
  * a failure too.
  */
-function sinkOutcome(call: ClientReadableStream<ObjectSinkEvent>, onProgress: () => void = () => undefined): Promise<SinkOutcome> {
+function sinkOutcome(
+  call: ClientReadableStream<ObjectSinkEvent>,
+  onProgress: () => void = () => undefined,
+): Promise<SinkOutcome> {
   return new Promise((resolvePromise) => {
     let final: SetStatus | undefined;
     call.on('data', (event: ObjectSinkEvent) => {
@@ -247,22 +288,43 @@ function sinkOutcome(call: ClientReadableStream<ObjectSinkEvent>, onProgress: ()
       else if (event.event?.$case === 'status') final = event.event.status;
     });
     const fromFinal = (status: SetStatus): SinkOutcome =>
-      status.hresult === WbemStatus.WBEM_S_NO_ERROR ? { ok: true } : { ok: false, status: wbemStatusToJSON(status.hresult), reason: status.param };
+      status.hresult === WbemStatus.WBEM_S_NO_ERROR
+        ? { ok: true }
+        : { ok: false, status: wbemStatusToJSON(status.hresult), reason: status.param };
     call.on('error', (error: Error & { details?: string; metadata?: Metadata }) => {
       if (final !== undefined) return resolvePromise(fromFinal(final));
       const name = error.metadata?.get('wbem-status')[0];
-      resolvePromise({ ok: false, status: typeof name === 'string' ? name : '', reason: error.details ?? error.message });
+      resolvePromise({
+        ok: false,
+        status: typeof name === 'string' ? name : '',
+        reason: error.details ?? error.message,
+      });
     });
-    call.on('end', () => resolvePromise(final === undefined ? { ok: false, status: '', reason: 'no final status' } : fromFinal(final)));
+    call.on('end', () =>
+      resolvePromise(
+        final === undefined
+          ? { ok: false, status: '', reason: 'no final status' }
+          : fromFinal(final),
+      ),
+    );
   });
 }
 
 /** One PutClassAsync; resolves with a failure line, or undefined on success. */
-async function putOne(client: WbemServicesClient, mofClass: MofClass, options: PutOptions): Promise<string | undefined> {
+async function putOne(
+  client: WbemServicesClient,
+  mofClass: MofClass,
+  options: PutOptions,
+): Promise<string | undefined> {
   const namespace = mofClass.namespace === '' ? options.namespace : mofClass.namespace;
   const outcome = await sinkOutcome(
     client.putClassAsync(
-      { namespace, object: definitionToProto(mofClass.definition), flags: options.flags, ...(options.context === undefined ? {} : { context: options.context }) },
+      {
+        namespace,
+        object: definitionToProto(mofClass.definition),
+        flags: options.flags,
+        ...(options.context === undefined ? {} : { context: options.context }),
+      },
       new Metadata(),
     ),
   );
@@ -275,15 +337,29 @@ const SEND_STATUS = 0x80;
 /** One CompileMof: the server's all-or-nothing write; progress events drive `onProgress`. */
 async function compileAtomically(
   client: WbemServicesClient,
-  request: { namespace: string; sources: { name: string; text: string }[]; flags: number; context: Context | undefined; continueOnError: boolean },
+  request: {
+    namespace: string;
+    sources: { name: string; text: string }[];
+    flags: number;
+    context: Context | undefined;
+    continueOnError: boolean;
+  },
   onProgress: () => void,
 ): Promise<string | undefined> {
   const outcome = await sinkOutcome(
     client.compileMof(
-      { namespace: request.namespace, sources: request.sources, flags: request.flags | SEND_STATUS, continueOnError: request.continueOnError, ...(request.context === undefined ? {} : { context: request.context }) },
+      {
+        namespace: request.namespace,
+        sources: request.sources,
+        flags: request.flags | SEND_STATUS,
+        continueOnError: request.continueOnError,
+        ...(request.context === undefined ? {} : { context: request.context }),
+      },
       new Metadata(),
     ),
     onProgress,
   );
-  return outcome.ok ? undefined : `${outcome.reason}${outcome.status === '' ? '' : ` (${outcome.status})`}`;
+  return outcome.ok
+    ? undefined
+    : `${outcome.reason}${outcome.status === '' ? '' : ` (${outcome.status})`}`;
 }

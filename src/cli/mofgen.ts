@@ -18,8 +18,19 @@ export const MOFGEN_USAGE = `usage: wbemd mofgen [--server HOST:PORT] -N NAMESPA
   CLASS...            these classes only (default: every class, parents first)
 `;
 
-export async function mofgen(args: readonly string[], out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
-  const parsed = parseClientCommand('mofgen', MOFGEN_USAGE, args, { output: { type: 'string', short: 'o' } }, out, err);
+export async function mofgen(
+  args: readonly string[],
+  out: NodeJS.WriteStream,
+  err: NodeJS.WriteStream,
+): Promise<number> {
+  const parsed = parseClientCommand(
+    'mofgen',
+    MOFGEN_USAGE,
+    args,
+    { output: { type: 'string', short: 'o' } },
+    out,
+    err,
+  );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const namespace = values.namespace ?? 'root/cimv2';
@@ -30,8 +41,13 @@ export async function mofgen(args: readonly string[], out: NodeJS.WriteStream, e
     const parts: string[] = [];
     for (const className of names) {
       const response = await new Promise<GetClassResponse>((resolvePromise, reject) =>
-        client.getClass({ namespace, className, localOnly: true, asMof: true }, new Metadata(), (error: ServiceError | null, value?: GetClassResponse) =>
-          error !== null || value === undefined ? reject(error ?? new Error('no response')) : resolvePromise(value),
+        client.getClass(
+          { namespace, className, localOnly: true, asMof: true },
+          new Metadata(),
+          (error: ServiceError | null, value?: GetClassResponse) =>
+            error !== null || value === undefined
+              ? reject(error ?? new Error('no response'))
+              : resolvePromise(value),
         ),
       );
       parts.push(response.mof);
@@ -43,7 +59,9 @@ export async function mofgen(args: readonly string[], out: NodeJS.WriteStream, e
   } catch (error) {
     const failure = error as Partial<ServiceError>;
     const status = failure.metadata?.get('wbem-status')[0];
-    err.write(`wbemd mofgen: ${typeof status === 'string' ? `${status}: ` : ''}${failure.details ?? failure.message ?? String(error)}\n`);
+    err.write(
+      `wbemd mofgen: ${typeof status === 'string' ? `${status}: ` : ''}${failure.details ?? failure.message ?? String(error)}\n`,
+    );
     return 1;
   } finally {
     client.close();
@@ -53,7 +71,10 @@ export async function mofgen(args: readonly string[], out: NodeJS.WriteStream, e
 function allClassNames(client: WbemServicesClient, namespace: string): Promise<string[]> {
   return new Promise((resolvePromise, reject) => {
     const names: string[] = [];
-    const call = client.enumClasses({ namespace, superclass: '', deep: true, localOnly: true }, new Metadata());
+    const call = client.enumClasses(
+      { namespace, superclass: '', deep: true, localOnly: true },
+      new Metadata(),
+    );
     // System classes (`__…`) are built into every namespace and cannot be compiled: not exported.
     call.on('data', (object: ClassObject) => {
       if (!isSystemClassName(object.className)) names.push(object.className);

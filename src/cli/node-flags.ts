@@ -20,4 +20,7 @@
  * Other values: start node with the flags yourself (NODE_OPTIONS cannot override a flag given on
  * the command line, so not `npm start`); docs/configuration.md.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--v8-pool-size=2'];
+export const SERVER_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=64',
+  '--v8-pool-size=2',
+];

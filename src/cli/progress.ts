@@ -10,13 +10,19 @@ export interface ProgressReporter {
   done(): void;
 }
 
-export function progressReporter(out: NodeJS.WriteStream, total: number, label = 'classes'): ProgressReporter {
+export function progressReporter(
+  out: NodeJS.WriteStream,
+  total: number,
+  label = 'classes',
+): ProgressReporter {
   let current = 0;
   if (out.isTTY === true) {
     let drawnAt = 0;
     const draw = (): void => {
       const filled = total === 0 ? BAR_WIDTH : Math.round((current / total) * BAR_WIDTH);
-      out.write(`\r[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${current}/${total} ${label}`);
+      out.write(
+        `\r[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${current}/${total} ${label}`,
+      );
       drawnAt = Date.now();
     };
     return {

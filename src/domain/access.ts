@@ -44,7 +44,9 @@ export interface AclEntry {
 }
 
 export function rightNames(mask: number): WbemRightName[] {
-  return (Object.entries(WBEM_RIGHT) as [WbemRightName, number][]).filter(([, right]) => (mask & right) !== 0).map(([name]) => name);
+  return (Object.entries(WBEM_RIGHT) as [WbemRightName, number][])
+    .filter(([, right]) => (mask & right) !== 0)
+    .map(([name]) => name);
 }
 
 export class AccessPolicy {
@@ -81,11 +83,14 @@ export class AccessPolicy {
     if (principal === undefined) return 0;
     const groups = new Set(principal.groups.map((g) => g.toLowerCase()));
     const matches = (entry: AclEntry): boolean =>
-      (entry.principal !== undefined && entry.principal.toLowerCase() === principal.name.toLowerCase()) ||
+      (entry.principal !== undefined &&
+        entry.principal.toLowerCase() === principal.name.toLowerCase()) ||
       (entry.group !== undefined && (entry.group === '*' || groups.has(entry.group.toLowerCase())));
     for (let depth = namespace.length; depth > 0; depth--) {
       const own = depth === namespace.length;
-      const entries = (this.#byNamespace.get(namespaceKeyOf(namespace.slice(0, depth))) ?? []).filter((e) => matches(e) && (own || e.inherit));
+      const entries = (
+        this.#byNamespace.get(namespaceKeyOf(namespace.slice(0, depth))) ?? []
+      ).filter((e) => matches(e) && (own || e.inherit));
       if (entries.length === 0) continue;
       const allow = entries.reduce((mask, e) => mask | e.allow, 0);
       const deny = entries.reduce((mask, e) => mask | e.deny, 0);
@@ -98,13 +103,23 @@ export class AccessPolicy {
    * Throws WBEM_E_ACCESS_DENIED unless the principal holds every right in `needed` (and
    * WBEM_REMOTE_ACCESS when it is not local, §8 rule 1).
    */
-  require(principal: Principal | undefined, namespace: readonly string[], needed: number, operation: string): void {
-    const required = needed | (principal !== undefined && !principal.local ? WBEM_RIGHT.WBEM_REMOTE_ACCESS : 0);
+  require(
+    principal: Principal | undefined,
+    namespace: readonly string[],
+    needed: number,
+    operation: string,
+  ): void {
+    const required =
+      needed | (principal !== undefined && !principal.local ? WBEM_RIGHT.WBEM_REMOTE_ACCESS : 0);
     const missing = required & ~this.rightsOf(principal, namespace);
     if (missing === 0) return;
     const who = principal === undefined ? 'an anonymous caller' : principal.name;
-    throw new WbemError('WBEM_E_ACCESS_DENIED', `${who} lacks ${rightNames(missing).join(', ')} on ${namespace.join('\\')} for ${operation}`, {
-      namespace: namespace.join('\\'),
-    });
+    throw new WbemError(
+      'WBEM_E_ACCESS_DENIED',
+      `${who} lacks ${rightNames(missing).join(', ')} on ${namespace.join('\\')} for ${operation}`,
+      {
+        namespace: namespace.join('\\'),
+      },
+    );
   }
 }

@@ -22,7 +22,15 @@ import { WbemError } from './wbem-status';
 export const MAX_PROPERTIES = 1024;
 
 /** C15: qualifiers that only make sense on the class, and those only on properties. */
-const CLASS_ONLY = ['abstract', 'singleton', 'dynamic', 'provider', 'association', 'terminal', 'amendment'] as const;
+const CLASS_ONLY = [
+  'abstract',
+  'singleton',
+  'dynamic',
+  'provider',
+  'association',
+  'terminal',
+  'amendment',
+] as const;
 const PROPERTY_ONLY = ['key', 'indexed', 'not_null'] as const;
 /** C16: qualifiers that admit only TRUE; FALSE is accepted and means "absent". */
 const TRUE_ONLY = ['key', 'indexed', 'not_null', 'singleton', 'dynamic'] as const;
@@ -36,7 +44,10 @@ function isOneOf(name: string, names: readonly string[]): boolean {
 export type QualifiedElement = 'class' | 'property' | 'method' | 'parameter';
 
 /** The qualifier of that name, if any (case-insensitive). */
-export function findQualifier<Q extends QualifierDef>(qualifiers: readonly Q[], name: string): Q | undefined {
+export function findQualifier<Q extends QualifierDef>(
+  qualifiers: readonly Q[],
+  name: string,
+): Q | undefined {
   return findNamed(qualifiers, name);
 }
 
@@ -50,32 +61,64 @@ export function hasTrue(qualifiers: readonly QualifierDef[], name: string): bool
   return q.value === null || (q.value.kind === 'boolean' && q.value.value);
 }
 
-function checkQualifiers(qualifiers: readonly QualifierDef[], element: QualifiedElement, owner: string): void {
+function checkQualifiers(
+  qualifiers: readonly QualifierDef[],
+  element: QualifiedElement,
+  owner: string,
+): void {
   // Hot path (every PutClass): no Set and no message strings unless something is wrong.
   for (let i = 0; i < qualifiers.length; i++) {
     const qualifier = qualifiers[i] as QualifierDef;
     checkMemberName('qualifier', qualifier.name, owner);
     for (let j = 0; j < i; j++) {
       if (sameName((qualifiers[j] as QualifierDef).name, qualifier.name)) {
-        throw new WbemError('WBEM_E_INVALID_PARAMETER', `qualifier ${preview(qualifier.name)} appears twice on ${owner}`);
+        throw new WbemError(
+          'WBEM_E_INVALID_PARAMETER',
+          `qualifier ${preview(qualifier.name)} appears twice on ${owner}`,
+        );
       }
     }
-    if (!qualifierValueOk(qualifier.value)) checkQualifierValue(qualifier.value, `qualifier ${qualifier.name} on ${owner}`);
-    if ((element !== 'class' && isOneOf(qualifier.name, CLASS_ONLY)) || (element !== 'property' && isOneOf(qualifier.name, PROPERTY_ONLY))) {
-      throw new WbemError('WBEM_E_INVALID_QUALIFIER', `qualifier ${qualifier.name} is not allowed on ${owner} (a ${element})`);
+    if (!qualifierValueOk(qualifier.value))
+      checkQualifierValue(qualifier.value, `qualifier ${qualifier.name} on ${owner}`);
+    if (
+      (element !== 'class' && isOneOf(qualifier.name, CLASS_ONLY)) ||
+      (element !== 'property' && isOneOf(qualifier.name, PROPERTY_ONLY))
+    ) {
+      throw new WbemError(
+        'WBEM_E_INVALID_QUALIFIER',
+        `qualifier ${qualifier.name} is not allowed on ${owner} (a ${element})`,
+      );
     }
-    if (qualifier.value !== null && qualifier.value.kind !== 'boolean' && isOneOf(qualifier.name, TRUE_ONLY)) {
-      throw new WbemError('WBEM_E_INVALID_QUALIFIER_TYPE', `qualifier ${qualifier.name} on ${owner} takes a boolean`);
+    if (
+      qualifier.value !== null &&
+      qualifier.value.kind !== 'boolean' &&
+      isOneOf(qualifier.name, TRUE_ONLY)
+    ) {
+      throw new WbemError(
+        'WBEM_E_INVALID_QUALIFIER_TYPE',
+        `qualifier ${qualifier.name} on ${owner} takes a boolean`,
+      );
     }
   }
 }
 
-function checkTypeExtras(type: number, referenceClass: string, embeddedClass: string, owner: string): void {
+function checkTypeExtras(
+  type: number,
+  referenceClass: string,
+  embeddedClass: string,
+  owner: string,
+): void {
   if (referenceClass !== '' && type !== CIM_TYPE.REFERENCE) {
-    throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: reference_class is only for CIM_REFERENCE`);
+    throw new WbemError(
+      'WBEM_E_INVALID_PARAMETER',
+      `${owner}: reference_class is only for CIM_REFERENCE`,
+    );
   }
   if (embeddedClass !== '' && type !== CIM_TYPE.OBJECT) {
-    throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: embedded_class is only for CIM_OBJECT`);
+    throw new WbemError(
+      'WBEM_E_INVALID_PARAMETER',
+      `${owner}: embedded_class is only for CIM_OBJECT`,
+    );
   }
   // C17: a referenced class is not required to exist, only to be a name.
   checkClassNameSyntax(referenceClass, owner);
@@ -84,7 +127,10 @@ function checkTypeExtras(type: number, referenceClass: string, embeddedClass: st
 
 function checkClassNameSyntax(className: string, owner: string): void {
   if (className !== '' && !isClassName(className)) {
-    throw new WbemError('WBEM_E_INVALID_PARAMETER', `${owner}: "${preview(className)}" is not a class name`);
+    throw new WbemError(
+      'WBEM_E_INVALID_PARAMETER',
+      `${owner}: "${preview(className)}" is not a class name`,
+    );
   }
 }
 
@@ -92,7 +138,10 @@ function checkProperty(property: PropertyDef, className: string): void {
   const owner = `property ${property.name} of ${className}`;
   checkMemberName('property', property.name, className);
   if (cimTypeInfo(property.type) === undefined) {
-    throw new WbemError('WBEM_E_INVALID_PROPERTY_TYPE', `${owner}: ${property.type} is not a CIM type`);
+    throw new WbemError(
+      'WBEM_E_INVALID_PROPERTY_TYPE',
+      `${owner}: ${property.type} is not a CIM type`,
+    );
   }
   checkTypeExtras(property.type, property.referenceClass, property.embeddedClass, owner);
   checkQualifiers(property.qualifiers, 'property', owner);
@@ -109,7 +158,10 @@ function checkMethod(method: MethodDef, className: string): void {
   checkMemberName('method', method.name, className);
   // 0 (CIM_EMPTY) = no return value; anything else must be a CIM type.
   if (method.returnType !== 0 && cimTypeInfo(method.returnType) === undefined) {
-    throw new WbemError('WBEM_E_INVALID_CIM_TYPE', `${owner}: return type ${method.returnType} is not a CIM type`);
+    throw new WbemError(
+      'WBEM_E_INVALID_CIM_TYPE',
+      `${owner}: return type ${method.returnType} is not a CIM type`,
+    );
   }
   checkQualifiers(method.qualifiers, 'method', owner);
   const names: string[] = [];
@@ -117,16 +169,25 @@ function checkMethod(method: MethodDef, className: string): void {
   for (const parameter of method.parameters) {
     const where = `parameter ${parameter.name} of ${owner}`;
     if (sameName(parameter.name, 'ReturnValue')) {
-      const status = idOf(parameter) === undefined ? 'WBEM_E_INVALID_PARAMETER' : 'WBEM_E_PARAMETER_ID_ON_RETVAL';
+      const status =
+        idOf(parameter) === undefined
+          ? 'WBEM_E_INVALID_PARAMETER'
+          : 'WBEM_E_PARAMETER_ID_ON_RETVAL';
       throw new WbemError(status, `${owner}: ReturnValue is reserved for the return value`);
     }
     checkMemberName('parameter', parameter.name, owner);
     if (names.some((name) => sameName(name, parameter.name))) {
-      throw new WbemError('WBEM_E_INVALID_DUPLICATE_PARAMETER', `${owner}: two parameters are named ${parameter.name}`);
+      throw new WbemError(
+        'WBEM_E_INVALID_DUPLICATE_PARAMETER',
+        `${owner}: two parameters are named ${parameter.name}`,
+      );
     }
     names.push(parameter.name);
     if (cimTypeInfo(parameter.type) === undefined) {
-      throw new WbemError('WBEM_E_INVALID_CIM_TYPE', `${where}: ${parameter.type} is not a CIM type`);
+      throw new WbemError(
+        'WBEM_E_INVALID_CIM_TYPE',
+        `${where}: ${parameter.type} is not a CIM type`,
+      );
     }
     checkTypeExtras(parameter.type, parameter.referenceClass, parameter.embeddedClass, where);
     checkQualifiers(parameter.qualifiers, 'parameter', where);
@@ -135,13 +196,19 @@ function checkMethod(method: MethodDef, className: string): void {
       throw new WbemError('WBEM_E_MISSING_PARAMETER_ID', `${where} has no ID qualifier`);
     }
     if (id.value.kind !== 'sint' || id.value.value < 0n) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER_ID', `${where}: ID must be a non-negative integer`);
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER_ID',
+        `${where}: ID must be a non-negative integer`,
+      );
     }
     ids.push(Number(id.value.value));
   }
   const sorted = [...ids].sort((a, b) => a - b);
   if (sorted.some((id, index) => id !== index)) {
-    throw new WbemError('WBEM_E_NONCONSECUTIVE_PARAMETER_IDS', `${owner}: parameter IDs ${sorted.join(',')} are not 0..${ids.length - 1}`);
+    throw new WbemError(
+      'WBEM_E_NONCONSECUTIVE_PARAMETER_IDS',
+      `${owner}: parameter IDs ${sorted.join(',')} are not 0..${ids.length - 1}`,
+    );
   }
 }
 
@@ -193,7 +260,10 @@ export function checkDefinitionSyntax(definition: ClassDefinition): void {
   const className = definition.name;
   // First the counts: they bound the work every later check does.
   if (definition.properties.length > MAX_PROPERTIES) {
-    throw new WbemError('WBEM_E_TOO_MANY_PROPERTIES', `${className} declares ${definition.properties.length} properties; the limit is ${MAX_PROPERTIES}`);
+    throw new WbemError(
+      'WBEM_E_TOO_MANY_PROPERTIES',
+      `${className} declares ${definition.properties.length} properties; the limit is ${MAX_PROPERTIES}`,
+    );
   }
   checkClassLimits(definition);
   checkQualifiers(definition.qualifiers, 'class', `class ${className}`);
@@ -201,13 +271,19 @@ export function checkDefinitionSyntax(definition: ClassDefinition): void {
   for (const property of definition.properties) {
     checkProperty(property, className);
     if (!names.add(property.name)) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', `property ${preview(property.name)} appears twice on ${className}`);
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `property ${preview(property.name)} appears twice on ${className}`,
+      );
     }
   }
   for (const method of definition.methods) {
     checkMethod(method, className);
     if (!names.add(method.name)) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', `member ${preview(method.name)} appears twice on ${className}`);
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `member ${preview(method.name)} appears twice on ${className}`,
+      );
     }
   }
 }

@@ -16,10 +16,16 @@ export const MAX_OBJECT_NESTING = 64;
 export function checkClientContext(context: ClientContext): void {
   for (const [name, value] of context) {
     if (name.toLowerCase() === DMTF_RULES.toLowerCase() && value?.kind !== 'boolean') {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', `context value ${DMTF_RULES} must be a boolean`);
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `context value ${DMTF_RULES} must be a boolean`,
+      );
     }
     if (name.length === 0 || name.length > MAX_IDENTIFIER || hasControlCharacter(name)) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', `context value name "${preview(name)}" is not a valid name`);
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `context value name "${preview(name)}" is not a valid name`,
+      );
     }
     if (value !== null && nestingDepth(value) > MAX_OBJECT_NESTING) {
       throw new WbemError(
@@ -67,7 +73,8 @@ export type ClassRules = 'wmi' | 'dmtf';
 export function classRulesOf(context: ClientContext | undefined): ClassRules {
   if (context === undefined) return 'wmi';
   for (const [name, value] of context) {
-    if (name.toLowerCase() === DMTF_RULES.toLowerCase()) return value?.kind === 'boolean' && value.value ? 'dmtf' : 'wmi';
+    if (name.toLowerCase() === DMTF_RULES.toLowerCase())
+      return value?.kind === 'boolean' && value.value ? 'dmtf' : 'wmi';
   }
   return 'wmi';
 }

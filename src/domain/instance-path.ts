@@ -4,10 +4,23 @@
  * lives in the store. Object paths compare case-insensitively (§5.6), so the location of an
  * instance is its key text case-folded, filed under the class that introduced the keys.
  */
-import { cimTypeInfo, type CimValue, type ResolvedClass, type ResolvedProperty } from './class-model';
+import {
+  cimTypeInfo,
+  type CimValue,
+  type ResolvedClass,
+  type ResolvedProperty,
+} from './class-model';
 import { hasTrue } from './class-rules';
 import type { InstanceLocation, InstancePath, PathKey } from './instance-model';
-import { classKey, isClassName, isIdentifier, findNamed, MAX_IDENTIFIER, preview, sameName } from './names';
+import {
+  classKey,
+  isClassName,
+  isIdentifier,
+  findNamed,
+  MAX_IDENTIFIER,
+  preview,
+  sameName,
+} from './names';
 import { checkValueFits } from './value-rules';
 import { isWbemError, WbemError } from './wbem-status';
 
@@ -23,7 +36,10 @@ class PathReader {
   constructor(readonly text: string) {}
 
   invalid(why: string): WbemError {
-    return new WbemError('WBEM_E_INVALID_OBJECT_PATH', `object path "${preview(this.text)}" is not valid: ${why}`);
+    return new WbemError(
+      'WBEM_E_INVALID_OBJECT_PATH',
+      `object path "${preview(this.text)}" is not valid: ${why}`,
+    );
   }
 
   get atEnd(): boolean {
@@ -72,7 +88,9 @@ class PathReader {
       if (char === '\\') {
         const escaped = this.peek();
         if (escaped !== '"' && escaped !== '\\') {
-          throw this.invalid(`"\\${escaped}" at position ${this.position - 1} is not an escape (only \\" and \\\\ are)`);
+          throw this.invalid(
+            `"\\${escaped}" at position ${this.position - 1} is not an escape (only \\" and \\\\ are)`,
+          );
         }
         this.position++;
         value += escaped;
@@ -90,7 +108,8 @@ class PathReader {
     if (sign === '-' || sign === '+') this.position++;
     const digitsStart = this.position;
     while (!this.atEnd && /[0-9]/.test(this.peek())) this.position++;
-    if (this.position === digitsStart) throw this.invalid(`expected digits at position ${digitsStart}`);
+    if (this.position === digitsStart)
+      throw this.invalid(`expected digits at position ${digitsStart}`);
     const value = BigInt(this.text.slice(start, this.position));
     return sign === '-' ? { kind: 'sint', value } : { kind: 'uint', value };
   }
@@ -110,7 +129,8 @@ function namespaceEnd(reader: PathReader): number {
     if (char === ':') return i;
     if (char === '=' || char === '"' || (char === '.' && !withMachine)) break;
   }
-  if (withMachine) throw reader.invalid('a machine and namespace prefix must end with ":" before the class name');
+  if (withMachine)
+    throw reader.invalid('a machine and namespace prefix must end with ":" before the class name');
   return -1;
 }
 
@@ -123,7 +143,10 @@ export function parseInstancePath(text: string): InstancePath {
   const reader = new PathReader(text);
   if (text.length === 0) throw reader.invalid('it is empty');
   if (text.length > MAX_PATH) {
-    throw new WbemError('WBEM_E_INVALID_OBJECT_PATH', `object path is ${text.length} characters long; the limit is ${MAX_PATH}`);
+    throw new WbemError(
+      'WBEM_E_INVALID_OBJECT_PATH',
+      `object path is ${text.length} characters long; the limit is ${MAX_PATH}`,
+    );
   }
   const colon = namespaceEnd(reader);
   let namespace: string | undefined;
@@ -133,21 +156,27 @@ export function parseInstancePath(text: string): InstancePath {
     reader.position = colon + 1;
   }
   const className = reader.word();
-  if (className === '') throw reader.invalid(`expected a class name at position ${reader.position}`);
+  if (className === '')
+    throw reader.invalid(`expected a class name at position ${reader.position}`);
   // A path may name a system class (`__`), as CLASS-NAME allows.
   if (className.length > MAX_IDENTIFIER || !isClassName(className)) {
     throw reader.invalid(`"${preview(className)}" is not a class name`);
   }
-  if (reader.atEnd) throw reader.invalid(`it names the class ${preview(className)}; an instance path needs its keys or "=@"`);
+  if (reader.atEnd)
+    throw reader.invalid(
+      `it names the class ${preview(className)}; an instance path needs its keys or "=@"`,
+    );
   if (reader.peek() === '=') {
     reader.position++;
     if (reader.peek() === '@') {
       reader.position++;
-      if (!reader.atEnd) throw reader.invalid(`unexpected text after "=@" at position ${reader.position}`);
+      if (!reader.atEnd)
+        throw reader.invalid(`unexpected text after "=@" at position ${reader.position}`);
       return { namespace, className, keys: 'singleton' };
     }
     const value = reader.literal();
-    if (!reader.atEnd) throw reader.invalid(`unexpected text after the key value at position ${reader.position}`);
+    if (!reader.atEnd)
+      throw reader.invalid(`unexpected text after the key value at position ${reader.position}`);
     return { namespace, className, keys: [{ name: '', value }] };
   }
   reader.expect('.', '"." or "=" after the class name');
@@ -155,9 +184,14 @@ export function parseInstancePath(text: string): InstancePath {
   for (;;) {
     const name = reader.word();
     if (!isIdentifier(name)) {
-      throw reader.invalid(name === '' ? `expected a key name at position ${reader.position}` : `"${preview(name)}" is not a property name`);
+      throw reader.invalid(
+        name === ''
+          ? `expected a key name at position ${reader.position}`
+          : `"${preview(name)}" is not a property name`,
+      );
     }
-    if (findNamed(keys, name) !== undefined) throw reader.invalid(`key ${preview(name)} is given twice`);
+    if (findNamed(keys, name) !== undefined)
+      throw reader.invalid(`key ${preview(name)} is given twice`);
     reader.expect('=', `"=" after key ${preview(name)}`);
     keys.push({ name, value: reader.literal() });
     if (reader.atEnd) return { namespace, className, keys };
@@ -183,7 +217,10 @@ function literalText(value: CimValue): string {
     case 'boolean':
       return value.value ? 'TRUE' : 'FALSE';
     default:
-      throw new WbemError('WBEM_E_CANNOT_BE_KEY', `a ${value.kind} value cannot be part of an object path`);
+      throw new WbemError(
+        'WBEM_E_CANNOT_BE_KEY',
+        `a ${value.kind} value cannot be part of an object path`,
+      );
   }
 }
 
@@ -195,10 +232,14 @@ function keyListText(keys: readonly { name: string; value: CimValue }[]): string
  * The canonical __RELPATH: `Class.A="x",B=5` with keys sorted by name case-insensitively (the
  * order WMI writes), `Class=@` for a singleton. An unnamed single key (name '') gives `Class="x"`.
  */
-export function formatRelPath(className: string, keys: readonly { name: string; value: CimValue }[] | 'singleton'): string {
+export function formatRelPath(
+  className: string,
+  keys: readonly { name: string; value: CimValue }[] | 'singleton',
+): string {
   if (keys === 'singleton') return `${className}=@`;
   const only = keys[0];
-  if (keys.length === 1 && only !== undefined && only.name === '') return `${className}=${literalText(only.value)}`;
+  if (keys.length === 1 && only !== undefined && only.name === '')
+    return `${className}=${literalText(only.value)}`;
   const sorted = [...keys].sort((a, b) => {
     const x = a.name.toLowerCase();
     const y = b.name.toLowerCase();
@@ -245,7 +286,10 @@ function keyRootOf(resolved: ResolvedClass, keys: readonly ResolvedProperty[]): 
  * names as the class spells them). Both GetInstance (through locateByPath) and PutInstance
  * (through prepareInstance) come here, so one instance has one location.
  */
-export function instanceLocation(resolved: ResolvedClass, keys: readonly PathKey[] | 'singleton'): InstanceLocation {
+export function instanceLocation(
+  resolved: ResolvedClass,
+  keys: readonly PathKey[] | 'singleton',
+): InstanceLocation {
   if (keys === 'singleton') return { keyRoot: classKey(resolved.name), key: '@' };
   const keyRoot = classKey(keyRootOf(resolved, keyPropertiesOf(resolved)));
   // §5.6: object paths compare case-insensitively, names and string values alike.
@@ -259,24 +303,31 @@ export function instanceLocation(resolved: ResolvedClass, keys: readonly PathKey
 function coerceKey(literal: CimValue, property: ResolvedProperty, pathText: string): CimValue {
   const info = cimTypeInfo(property.type);
   const mismatch = (why: string): WbemError =>
-    new WbemError('WBEM_E_INVALID_OBJECT_PATH', `object path "${preview(pathText)}": key ${property.name} ${why}`);
-  if (info === undefined) throw mismatch(`has type ${property.type}, which no path literal can give`);
+    new WbemError(
+      'WBEM_E_INVALID_OBJECT_PATH',
+      `object path "${preview(pathText)}": key ${property.name} ${why}`,
+    );
+  if (info === undefined)
+    throw mismatch(`has type ${property.type}, which no path literal can give`);
   let value: CimValue;
   switch (info.valueKind) {
     case 'string':
     case 'datetime':
     case 'reference':
     case 'char16':
-      if (literal.kind !== 'string') throw mismatch(`is a ${info.mofName}; its value must be quoted`);
+      if (literal.kind !== 'string')
+        throw mismatch(`is a ${info.mofName}; its value must be quoted`);
       value = { kind: info.valueKind, value: literal.value };
       break;
     case 'sint':
     case 'uint':
-      if (literal.kind !== 'sint' && literal.kind !== 'uint') throw mismatch(`is a ${info.mofName}; its value must be an integer`);
+      if (literal.kind !== 'sint' && literal.kind !== 'uint')
+        throw mismatch(`is a ${info.mofName}; its value must be an integer`);
       value = { kind: info.valueKind, value: literal.value };
       break;
     case 'boolean':
-      if (literal.kind !== 'boolean') throw mismatch('is a boolean; its value must be TRUE or FALSE');
+      if (literal.kind !== 'boolean')
+        throw mismatch('is a boolean; its value must be TRUE or FALSE');
       value = literal;
       break;
     default:
@@ -306,16 +357,23 @@ export function locateByPath(
   const invalid = (why: string): WbemError =>
     new WbemError('WBEM_E_INVALID_OBJECT_PATH', `object path "${preview(pathText)}": ${why}`);
   if (isSingleton(pathClass)) {
-    if (path.keys !== 'singleton') throw invalid(`${pathClass.name} is a singleton; its path is ${pathClass.name}=@`);
+    if (path.keys !== 'singleton')
+      throw invalid(`${pathClass.name} is a singleton; its path is ${pathClass.name}=@`);
     return { location: instanceLocation(pathClass, 'singleton'), keys: 'singleton' };
   }
-  if (path.keys === 'singleton') throw invalid(`${pathClass.name} is not a singleton; "=@" names no instance of it`);
+  if (path.keys === 'singleton')
+    throw invalid(`${pathClass.name} is not a singleton; "=@" names no instance of it`);
   const keyProperties = keyPropertiesOf(pathClass);
-  if (keyProperties.length === 0) throw invalid(`${pathClass.name} has no key properties, so no instance path names one of its instances`);
+  if (keyProperties.length === 0)
+    throw invalid(
+      `${pathClass.name} has no key properties, so no instance path names one of its instances`,
+    );
   const given = path.keys;
   const unnamed = given.length === 1 && given[0]?.name === '';
   if (unnamed && keyProperties.length !== 1) {
-    throw invalid(`${pathClass.name} has ${keyProperties.length} keys; an unnamed key value is only for a class with one`);
+    throw invalid(
+      `${pathClass.name} has ${keyProperties.length} keys; an unnamed key value is only for a class with one`,
+    );
   }
   for (const key of given) {
     if (key.name !== '' && findNamed(keyProperties, key.name) === undefined) {
@@ -324,7 +382,8 @@ export function locateByPath(
   }
   const keys = keyProperties.map((property): PathKey => {
     const literal = unnamed ? given[0] : findNamed(given, property.name);
-    if (literal === undefined) throw invalid(`key ${property.name} of ${pathClass.name} is missing`);
+    if (literal === undefined)
+      throw invalid(`key ${property.name} of ${pathClass.name} is missing`);
     return { name: property.name, value: coerceKey(literal.value, property, pathText) };
   });
   return { location: instanceLocation(pathClass, keys), keys };

@@ -3,7 +3,12 @@
  * (docs/wmi-semantics.md §5.1, §5.4): every property of the class as it is now, with the
  * instance's value, and the qualifiers whose flavor carries them to instances (ToInstance).
  */
-import { FLAVOR, type ResolvedClass, type ResolvedProperty, type ResolvedQualifier } from './class-model';
+import {
+  FLAVOR,
+  type ResolvedClass,
+  type ResolvedProperty,
+  type ResolvedQualifier,
+} from './class-model';
 import type { PathKey, StoredInstance } from './instance-model';
 import { isSingleton, keyPropertiesOf } from './instance-path';
 import { findNamed } from './names';
@@ -36,7 +41,11 @@ export function instanceView(resolved: ResolvedClass, stored: StoredInstance): I
     qualifiers: reachingInstances(resolved.qualifiers),
     properties: resolved.properties.map((property) => {
       const held = findNamed(stored.values, property.name);
-      return { ...property, value: held === undefined ? property.value : held.value, qualifiers: reachingInstances(property.qualifiers) };
+      return {
+        ...property,
+        value: held === undefined ? property.value : held.value,
+        qualifiers: reachingInstances(property.qualifiers),
+      };
     }),
   };
 }
@@ -46,15 +55,25 @@ export function instanceView(resolved: ResolvedClass, stored: StoredInstance): I
  * order), or 'singleton'. A NULL or missing key cannot be written (WBEM_E_ILLEGAL_NULL at
  * PutInstance), so meeting one means the stored data no longer matches its class: WBEM_E_FAILED.
  */
-export function instanceKeysOf(resolved: ResolvedClass, stored: StoredInstance): readonly PathKey[] | 'singleton' {
+export function instanceKeysOf(
+  resolved: ResolvedClass,
+  stored: StoredInstance,
+): readonly PathKey[] | 'singleton' {
   if (isSingleton(resolved)) return 'singleton';
   const keyProperties = keyPropertiesOf(resolved);
   if (keyProperties.length === 0) {
-    throw new WbemError('WBEM_E_FAILED', `the stored instance of ${stored.className} has no key: class ${resolved.name} has no key properties`);
+    throw new WbemError(
+      'WBEM_E_FAILED',
+      `the stored instance of ${stored.className} has no key: class ${resolved.name} has no key properties`,
+    );
   }
   return keyProperties.map((property): PathKey => {
     const value = findNamed(stored.values, property.name)?.value ?? property.value;
-    if (value === null) throw new WbemError('WBEM_E_FAILED', `the stored instance of ${stored.className} has no value for key ${property.name}`);
+    if (value === null)
+      throw new WbemError(
+        'WBEM_E_FAILED',
+        `the stored instance of ${stored.className} has no value for key ${property.name}`,
+      );
     return { name: property.name, value };
   });
 }

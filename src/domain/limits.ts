@@ -29,10 +29,12 @@ export function checkValueLimits(value: CimValue | null, where: string): void {
     case 'string':
     case 'datetime':
     case 'reference':
-      if (value.value.length > CLASS_LIMITS.stringLength) throw quota('characters in a string value', CLASS_LIMITS.stringLength, where);
+      if (value.value.length > CLASS_LIMITS.stringLength)
+        throw quota('characters in a string value', CLASS_LIMITS.stringLength, where);
       return;
     case 'array':
-      if (value.value.length > CLASS_LIMITS.arrayElements) throw quota('array elements', CLASS_LIMITS.arrayElements, where);
+      if (value.value.length > CLASS_LIMITS.arrayElements)
+        throw quota('array elements', CLASS_LIMITS.arrayElements, where);
       for (const element of value.value) checkValueLimits(element, where);
       return;
     case 'object':
@@ -44,7 +46,8 @@ export function checkValueLimits(value: CimValue | null, where: string): void {
 }
 
 function checkQualifierList(qualifiers: readonly QualifierDef[], where: string): void {
-  if (qualifiers.length > CLASS_LIMITS.qualifiersPerElement) throw quota('qualifiers', CLASS_LIMITS.qualifiersPerElement, where);
+  if (qualifiers.length > CLASS_LIMITS.qualifiersPerElement)
+    throw quota('qualifiers', CLASS_LIMITS.qualifiersPerElement, where);
   for (const qualifier of qualifiers) checkValueLimits(qualifier.value, where);
 }
 
@@ -56,10 +59,12 @@ export function checkClassLimits(definition: ClassDefinition): void {
     checkQualifierList(property.qualifiers, owner);
     checkValueLimits(property.value, owner);
   }
-  if (definition.methods.length > CLASS_LIMITS.methods) throw quota('methods', CLASS_LIMITS.methods, owner);
+  if (definition.methods.length > CLASS_LIMITS.methods)
+    throw quota('methods', CLASS_LIMITS.methods, owner);
   for (const method of definition.methods) {
     checkQualifierList(method.qualifiers, owner);
-    if (method.parameters.length > CLASS_LIMITS.parametersPerMethod) throw quota('parameters in a method', CLASS_LIMITS.parametersPerMethod, owner);
+    if (method.parameters.length > CLASS_LIMITS.parametersPerMethod)
+      throw quota('parameters in a method', CLASS_LIMITS.parametersPerMethod, owner);
     for (const parameter of method.parameters) checkQualifierList(parameter.qualifiers, owner);
   }
 }

@@ -48,7 +48,10 @@ export function sameName(a: string, b: string): boolean {
 }
 
 /** The element named `name`, case-insensitively. A loop, not Array.find: the rules ask this per member, and a closure per call was garbage. */
-export function findNamed<T extends { readonly name: string }>(elements: readonly T[], name: string): T | undefined {
+export function findNamed<T extends { readonly name: string }>(
+  elements: readonly T[],
+  name: string,
+): T | undefined {
   for (const element of elements) if (sameName(element.name, name)) return element;
   return undefined;
 }
@@ -88,7 +91,10 @@ export function checkClassName(name: string): void {
     );
   }
   if (name.endsWith('_')) {
-    throw new WbemError('WBEM_E_INVALID_OBJECT', `class name "${preview(name)}" ends with an underscore`);
+    throw new WbemError(
+      'WBEM_E_INVALID_OBJECT',
+      `class name "${preview(name)}" ends with an underscore`,
+    );
   }
   if (!isIdentifier(name)) {
     throw new WbemError(

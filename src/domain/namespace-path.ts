@@ -18,9 +18,13 @@ export type IsLocalMachine = (machine: string) => boolean;
 
 export function parseNamespacePath(text: string, isLocalMachine: IsLocalMachine): NamespacePath {
   const invalid = (why: string): WbemError =>
-    new WbemError('WBEM_E_INVALID_PARAMETER', `namespace "${preview(text)}" could not be parsed: ${why}`, {
-      namespace: text,
-    });
+    new WbemError(
+      'WBEM_E_INVALID_PARAMETER',
+      `namespace "${preview(text)}" could not be parsed: ${why}`,
+      {
+        namespace: text,
+      },
+    );
   if (text.length === 0) throw invalid('it is empty');
   let rest = text.replace(/\//g, '\\');
   if (rest.startsWith('\\\\')) {
@@ -31,7 +35,9 @@ export function parseNamespacePath(text: string, isLocalMachine: IsLocalMachine)
       throw invalid(`"${preview(machine)}" is not a machine name`);
     }
     if (machine !== '.' && machine.toLowerCase() !== 'localhost' && !isLocalMachine(machine)) {
-      throw invalid(`machine "${preview(machine)}" is not this server; a repository serves only its own namespaces`);
+      throw invalid(
+        `machine "${preview(machine)}" is not this server; a repository serves only its own namespaces`,
+      );
     }
     rest = rest.slice(end + 1);
     if (rest.length === 0) throw invalid('a machine name must be followed by a namespace');
@@ -50,12 +56,20 @@ export function formatNamespace(elements: readonly string[]): string {
 }
 
 /** `\\SERVER\root\cimv2:ClassName`: __PATH of a class. */
-export function formatClassPath(server: string, namespace: readonly string[], className: string): string {
+export function formatClassPath(
+  server: string,
+  namespace: readonly string[],
+  className: string,
+): string {
   return `\\\\${server}\\${formatNamespace(namespace)}:${className}`;
 }
 
 /** The namespaces every store has (docs/api.md). */
-export const BUILT_IN_NAMESPACES: readonly (readonly string[])[] = [['root'], ['root', 'cimv2'], ['root', 'default']];
+export const BUILT_IN_NAMESPACES: readonly (readonly string[])[] = [
+  ['root'],
+  ['root', 'cimv2'],
+  ['root', 'default'],
+];
 
 /**
  * A locale namespace (`root\cimv2\ms_409`, §5.8, §6.9): it holds the amended qualifiers of the

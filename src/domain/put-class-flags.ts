@@ -63,17 +63,27 @@ export function parsePutClassFlags(raw: number, call: 'async' | 'sync'): PutClas
   const considered = bits & ~IGNORED_BITS;
   const unknown = (considered & ~ALLOWED_BITS[call]) >>> 0;
   if (unknown !== 0) {
-    throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of ${call === 'async' ? 'PutClassAsync' : 'PutClass'}`);
+    throw flagError(
+      bits,
+      `bits 0x${unknown.toString(16)} are not flags of ${call === 'async' ? 'PutClassAsync' : 'PutClass'}`,
+    );
   }
   const mode = putModeOf(bits, considered);
   const updateBits = considered & (WBEM_FLAG.UPDATE_SAFE_MODE | WBEM_FLAG.UPDATE_FORCE_MODE);
   if (updateBits === (WBEM_FLAG.UPDATE_SAFE_MODE | WBEM_FLAG.UPDATE_FORCE_MODE)) {
-    throw flagError(bits, 'WBEM_FLAG_UPDATE_SAFE_MODE and WBEM_FLAG_UPDATE_FORCE_MODE exclude each other');
+    throw flagError(
+      bits,
+      'WBEM_FLAG_UPDATE_SAFE_MODE and WBEM_FLAG_UPDATE_FORCE_MODE exclude each other',
+    );
   }
   return {
     mode,
     update:
-      updateBits === WBEM_FLAG.UPDATE_SAFE_MODE ? 'safe' : updateBits === WBEM_FLAG.UPDATE_FORCE_MODE ? 'force' : 'compatible',
+      updateBits === WBEM_FLAG.UPDATE_SAFE_MODE
+        ? 'safe'
+        : updateBits === WBEM_FLAG.UPDATE_FORCE_MODE
+          ? 'force'
+          : 'compatible',
     sendStatus: (considered & WBEM_FLAG.SEND_STATUS) !== 0,
     useAmendedQualifiers: (considered & WBEM_FLAG.USE_AMENDED_QUALIFIERS) !== 0,
     ownerUpdate: (bits & WBEM_FLAG.OWNER_UPDATE) !== 0,
@@ -86,14 +96,16 @@ export function parsePutClassFlags(raw: number, call: 'async' | 'sync'): PutClas
  * IWbemCallResult, as for PutClass). USE_AMENDED_QUALIFIERS is accepted and changes nothing:
  * wbemd stores no instance qualifiers (prepareInstance refuses them).
  */
-const PUT_INSTANCE_BITS = WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY | WBEM_FLAG.USE_AMENDED_QUALIFIERS;
+const PUT_INSTANCE_BITS =
+  WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY | WBEM_FLAG.USE_AMENDED_QUALIFIERS;
 
 /** lFlags of PutInstance. Throws WBEM_E_INVALID_PARAMETER for other bits and for CREATE_ONLY|UPDATE_ONLY. */
 export function parsePutInstanceFlags(raw: number): PutMode {
   const bits = raw >>> 0;
   const considered = bits & ~IGNORED_BITS;
   const unknown = (considered & ~PUT_INSTANCE_BITS) >>> 0;
-  if (unknown !== 0) throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of PutInstance`);
+  if (unknown !== 0)
+    throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of PutInstance`);
   return putModeOf(bits, considered);
 }
 
@@ -103,7 +115,11 @@ function putModeOf(bits: number, considered: number): PutMode {
   if (modeBits === (WBEM_FLAG.UPDATE_ONLY | WBEM_FLAG.CREATE_ONLY)) {
     throw flagError(bits, 'WBEM_FLAG_CREATE_ONLY and WBEM_FLAG_UPDATE_ONLY exclude each other');
   }
-  return modeBits === WBEM_FLAG.UPDATE_ONLY ? 'updateOnly' : modeBits === WBEM_FLAG.CREATE_ONLY ? 'createOnly' : 'createOrUpdate';
+  return modeBits === WBEM_FLAG.UPDATE_ONLY
+    ? 'updateOnly'
+    : modeBits === WBEM_FLAG.CREATE_ONLY
+      ? 'createOnly'
+      : 'createOrUpdate';
 }
 
 /** DeleteClass defines no bits a repository uses; reserved bits are ignored, others refused. */
@@ -120,5 +136,6 @@ export function parseDeleteInstanceFlags(raw: number): void {
 function parseFlaglessCall(raw: number, method: string): void {
   const bits = raw >>> 0;
   const unknown = (bits & ~IGNORED_BITS) >>> 0;
-  if (unknown !== 0) throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of ${method}`);
+  if (unknown !== 0)
+    throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of ${method}`);
 }

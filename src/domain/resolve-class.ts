@@ -30,11 +30,19 @@ function inherited(qualifiers: readonly ResolvedQualifier[]): ResolvedQualifier[
 }
 
 function local(qualifiers: readonly QualifierDef[]): ResolvedQualifier[] {
-  return qualifiers.map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK, propagated: false }));
+  return qualifiers.map((q) => ({
+    name: q.name,
+    value: q.value,
+    flavor: q.flavor & FLAVOR.INPUT_MASK,
+    propagated: false,
+  }));
 }
 
 /** Inherited qualifiers in their order, a local one replacing its namesake in place, new ones after. */
-export function mergeQualifiers(fromParent: readonly ResolvedQualifier[], own: readonly QualifierDef[]): ResolvedQualifier[] {
+export function mergeQualifiers(
+  fromParent: readonly ResolvedQualifier[],
+  own: readonly QualifierDef[],
+): ResolvedQualifier[] {
   const merged = inherited(fromParent);
   for (const qualifier of local(own)) {
     const at = merged.findIndex((q) => sameName(q.name, qualifier.name));
@@ -44,7 +52,11 @@ export function mergeQualifiers(fromParent: readonly ResolvedQualifier[], own: r
   return merged;
 }
 
-function resolveProperty(parent: ResolvedProperty | undefined, own: PropertyDef, className: string): ResolvedProperty {
+function resolveProperty(
+  parent: ResolvedProperty | undefined,
+  own: PropertyDef,
+  className: string,
+): ResolvedProperty {
   return {
     name: own.name,
     type: own.type,
@@ -59,7 +71,11 @@ function resolveProperty(parent: ResolvedProperty | undefined, own: PropertyDef,
   };
 }
 
-function resolveMethod(parent: ResolvedMethod | undefined, own: MethodDef, className: string): ResolvedMethod {
+function resolveMethod(
+  parent: ResolvedMethod | undefined,
+  own: MethodDef,
+  className: string,
+): ResolvedMethod {
   return {
     name: own.name,
     returnType: own.returnType,
@@ -71,18 +87,26 @@ function resolveMethod(parent: ResolvedMethod | undefined, own: MethodDef, class
 }
 
 /** One derivation step: `definition` on top of its resolved superclass (undefined for a root class). */
-export function deriveClass(parent: ResolvedClass | undefined, definition: ClassDefinition): ResolvedClass {
+export function deriveClass(
+  parent: ResolvedClass | undefined,
+  definition: ClassDefinition,
+): ResolvedClass {
   const properties: ResolvedProperty[] = [];
   for (const inheritedProperty of parent?.properties ?? []) {
     const override = findNamed(definition.properties, inheritedProperty.name);
     properties.push(
       override !== undefined
         ? resolveProperty(inheritedProperty, override, definition.name)
-        : { ...inheritedProperty, qualifiers: inherited(inheritedProperty.qualifiers), propagated: true },
+        : {
+            ...inheritedProperty,
+            qualifiers: inherited(inheritedProperty.qualifiers),
+            propagated: true,
+          },
     );
   }
   for (const own of definition.properties) {
-    if (findNamed(properties, own.name) === undefined) properties.push(resolveProperty(undefined, own, definition.name));
+    if (findNamed(properties, own.name) === undefined)
+      properties.push(resolveProperty(undefined, own, definition.name));
   }
   const methods: ResolvedMethod[] = [];
   for (const inheritedMethod of parent?.methods ?? []) {
@@ -90,11 +114,16 @@ export function deriveClass(parent: ResolvedClass | undefined, definition: Class
     methods.push(
       override !== undefined
         ? resolveMethod(inheritedMethod, override, definition.name)
-        : { ...inheritedMethod, qualifiers: inherited(inheritedMethod.qualifiers), propagated: true },
+        : {
+            ...inheritedMethod,
+            qualifiers: inherited(inheritedMethod.qualifiers),
+            propagated: true,
+          },
     );
   }
   for (const own of definition.methods) {
-    if (findNamed(methods, own.name) === undefined) methods.push(resolveMethod(undefined, own, definition.name));
+    if (findNamed(methods, own.name) === undefined)
+      methods.push(resolveMethod(undefined, own, definition.name));
   }
   return {
     name: definition.name,
@@ -132,17 +161,32 @@ export function localView(resolved: ResolvedClass): ResolvedClass {
  */
 export function storedDefinitionOf(resolved: ResolvedClass): ClassDefinition {
   const local = (qualifiers: readonly ResolvedQualifier[]): QualifierDef[] =>
-    qualifiers.filter((q) => !q.propagated).map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK }));
+    qualifiers
+      .filter((q) => !q.propagated)
+      .map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK }));
   return {
     name: resolved.name,
     superclass: resolved.superclass,
     qualifiers: local(resolved.qualifiers),
     properties: resolved.properties
       .filter((p) => !p.propagated)
-      .map((p) => ({ name: p.name, type: p.type, array: p.array, value: p.value, qualifiers: local(p.qualifiers), referenceClass: p.referenceClass, embeddedClass: p.embeddedClass })),
+      .map((p) => ({
+        name: p.name,
+        type: p.type,
+        array: p.array,
+        value: p.value,
+        qualifiers: local(p.qualifiers),
+        referenceClass: p.referenceClass,
+        embeddedClass: p.embeddedClass,
+      })),
     methods: resolved.methods
       .filter((m) => !m.propagated)
-      .map((m) => ({ name: m.name, returnType: m.returnType, parameters: m.parameters, qualifiers: local(m.qualifiers) })),
+      .map((m) => ({
+        name: m.name,
+        returnType: m.returnType,
+        parameters: m.parameters,
+        qualifiers: local(m.qualifiers),
+      })),
   };
 }
 

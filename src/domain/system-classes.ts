@@ -7,11 +7,28 @@
 import { CIM_TYPE, type ClassDefinition, type PropertyDef, type QualifierDef } from './class-model';
 import { classKey, superclassKeyOf, type ClassKey } from './names';
 
-const ABSTRACT: QualifierDef = { name: 'Abstract', value: { kind: 'boolean', value: true }, flavor: 0 };
+const ABSTRACT: QualifierDef = {
+  name: 'Abstract',
+  value: { kind: 'boolean', value: true },
+  flavor: 0,
+};
 
-const property = (name: string, type: number, array = false): PropertyDef => ({ name, type, array, value: null, qualifiers: [], referenceClass: '', embeddedClass: '' });
+const property = (name: string, type: number, array = false): PropertyDef => ({
+  name,
+  type,
+  array,
+  value: null,
+  qualifiers: [],
+  referenceClass: '',
+  embeddedClass: '',
+});
 
-const systemClass = (name: string, superclass: string, abstract: boolean, properties: PropertyDef[] = []): ClassDefinition => ({
+const systemClass = (
+  name: string,
+  superclass: string,
+  abstract: boolean,
+  properties: PropertyDef[] = [],
+): ClassDefinition => ({
   name,
   superclass,
   qualifiers: abstract ? [ABSTRACT] : [],
@@ -24,15 +41,22 @@ export const SYSTEM_CLASSES: readonly ClassDefinition[] = [
   systemClass('__SystemClass', '', true),
   systemClass('__IndicationRelated', '__SystemClass', true),
   // §9: __Event is abstract and carries TIME_CREATED and SECURITY_DESCRIPTOR.
-  systemClass('__Event', '__IndicationRelated', true, [property('SECURITY_DESCRIPTOR', CIM_TYPE.UINT8, true), property('TIME_CREATED', CIM_TYPE.UINT64)]),
+  systemClass('__Event', '__IndicationRelated', true, [
+    property('SECURITY_DESCRIPTOR', CIM_TYPE.UINT8, true),
+    property('TIME_CREATED', CIM_TYPE.UINT64),
+  ]),
   systemClass('__ExtrinsicEvent', '__Event', true),
   systemClass('__ClassOperationEvent', '__Event', true, [property('TargetClass', CIM_TYPE.OBJECT)]),
   systemClass('__ClassCreationEvent', '__ClassOperationEvent', false),
   systemClass('__ClassDeletionEvent', '__ClassOperationEvent', false),
-  systemClass('__ClassModificationEvent', '__ClassOperationEvent', false, [property('PreviousClass', CIM_TYPE.OBJECT)]),
+  systemClass('__ClassModificationEvent', '__ClassOperationEvent', false, [
+    property('PreviousClass', CIM_TYPE.OBJECT),
+  ]),
 ];
 
-const BY_KEY = new Map<ClassKey, ClassDefinition>(SYSTEM_CLASSES.map((definition) => [classKey(definition.name), definition]));
+const BY_KEY = new Map<ClassKey, ClassDefinition>(
+  SYSTEM_CLASSES.map((definition) => [classKey(definition.name), definition]),
+);
 
 /** The system class of that (folded) name, if it is one. */
 export function findSystemClass(key: ClassKey): ClassDefinition | undefined {

@@ -16,9 +16,15 @@ function scalarFits(type: number, value: CimValue): boolean {
   switch (value.kind) {
     case 'sint':
     case 'uint':
-      return info.range !== undefined && value.value >= info.range.min && value.value <= info.range.max;
+      return (
+        info.range !== undefined && value.value >= info.range.min && value.value <= info.range.max
+      );
     case 'real':
-      return type !== CIM_TYPE.REAL32 || !Number.isFinite(value.value) || Math.abs(value.value) <= REAL32_MAX;
+      return (
+        type !== CIM_TYPE.REAL32 ||
+        !Number.isFinite(value.value) ||
+        Math.abs(value.value) <= REAL32_MAX
+      );
     case 'char16':
       return value.value.length === 1;
     case 'datetime':
@@ -33,17 +39,32 @@ function scalarFits(type: number, value: CimValue): boolean {
  * (what IWbemClassObject::Put reports); embedded objects nest at most 64 deep
  * (WBEM_MAX_OBJECT_NESTING, scenario 124: WBEM_E_INVALID_PARAMETER).
  */
-export function checkValueFits(type: number, array: boolean, value: CimValue | null, where: string): void {
+export function checkValueFits(
+  type: number,
+  array: boolean,
+  value: CimValue | null,
+  where: string,
+): void {
   if (value === null) return;
   if (nestingDepth(value) > MAX_OBJECT_NESTING) {
-    throw new WbemError('WBEM_E_INVALID_PARAMETER', `${where}: embedded objects nest deeper than ${MAX_OBJECT_NESTING}`);
+    throw new WbemError(
+      'WBEM_E_INVALID_PARAMETER',
+      `${where}: embedded objects nest deeper than ${MAX_OBJECT_NESTING}`,
+    );
   }
   const mofName = cimTypeInfo(type)?.mofName ?? String(type);
   if (array) {
-    if (value.kind !== 'array') throw new WbemError('WBEM_E_TYPE_MISMATCH', `${where}: an array of ${mofName} needs an array value`);
+    if (value.kind !== 'array')
+      throw new WbemError(
+        'WBEM_E_TYPE_MISMATCH',
+        `${where}: an array of ${mofName} needs an array value`,
+      );
     value.value.forEach((element, index) => {
       if (!scalarFits(type, element)) {
-        throw new WbemError('WBEM_E_TYPE_MISMATCH', `${where}: element ${index} does not fit ${mofName}`);
+        throw new WbemError(
+          'WBEM_E_TYPE_MISMATCH',
+          `${where}: element ${index} does not fit ${mofName}`,
+        );
       }
     });
     return;
@@ -94,9 +115,13 @@ export function sameValue(a: CimValue | null, b: CimValue | null): boolean {
   if (a === null || b === null) return a === b;
   if (a.kind !== b.kind) return false;
   if (a.kind === 'array' && b.kind === 'array') {
-    return a.value.length === b.value.length && a.value.every((element, i) => sameValue(element, b.value[i] ?? null));
+    return (
+      a.value.length === b.value.length &&
+      a.value.every((element, i) => sameValue(element, b.value[i] ?? null))
+    );
   }
-  if (a.kind === 'object' && b.kind === 'object') return JSON.stringify(a.value, bigintSafe) === JSON.stringify(b.value, bigintSafe);
+  if (a.kind === 'object' && b.kind === 'object')
+    return JSON.stringify(a.value, bigintSafe) === JSON.stringify(b.value, bigintSafe);
   if (a.kind === 'real' && b.kind === 'real') return Object.is(a.value, b.value);
   return a.value === b.value;
 }

@@ -23,8 +23,18 @@ export class MofError extends Error {
 
 export type MofToken =
   | { readonly kind: 'identifier'; readonly text: string; readonly at: MofPosition }
-  | { readonly kind: 'integer'; readonly value: bigint; readonly text: string; readonly at: MofPosition }
-  | { readonly kind: 'real'; readonly value: number; readonly text: string; readonly at: MofPosition }
+  | {
+      readonly kind: 'integer';
+      readonly value: bigint;
+      readonly text: string;
+      readonly at: MofPosition;
+    }
+  | {
+      readonly kind: 'real';
+      readonly value: number;
+      readonly text: string;
+      readonly at: MofPosition;
+    }
   | { readonly kind: 'string'; readonly value: string; readonly at: MofPosition }
   | { readonly kind: 'char'; readonly value: string; readonly at: MofPosition }
   | { readonly kind: 'alias'; readonly text: string; readonly at: MofPosition }
@@ -33,10 +43,20 @@ export type MofToken =
   | { readonly kind: 'end'; readonly at: MofPosition };
 
 const PUNCTUATION = new Set(['{', '}', '(', ')', '[', ']', ';', ',', ':', '=']);
-const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', "'": "'", '\\': '\\' };
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  b: '\b',
+  t: '\t',
+  n: '\n',
+  f: '\f',
+  r: '\r',
+  '"': '"',
+  "'": "'",
+  '\\': '\\',
+};
 
 const isDigit = (c: string): boolean => c >= '0' && c <= '9';
-const isIdentStart = (c: string): boolean => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c > '\u007f';
+const isIdentStart = (c: string): boolean =>
+  (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c > '\u007f';
 const isIdentPart = (c: string): boolean => isIdentStart(c) || isDigit(c);
 
 export function tokenize(source: string, file: string): MofToken[] {
@@ -118,7 +138,8 @@ export function tokenize(source: string, file: string): MofToken[] {
         value = source[i] ?? '';
         i++;
       }
-      if (source[i] !== "'" || value === '') fail('a char16 literal holds exactly one character', start);
+      if (source[i] !== "'" || value === '')
+        fail('a char16 literal holds exactly one character', start);
       i++;
       tokens.push({ kind: 'char', value, at: at(start) });
       continue;
@@ -137,7 +158,10 @@ export function tokenize(source: string, file: string): MofToken[] {
       tokens.push({ kind: 'alias', text: source.slice(start + 1, i), at: at(start) });
       continue;
     }
-    if (isDigit(c) || ((c === '-' || c === '+' || c === '.') && /^[+-]?\.?[0-9]/.test(source.slice(i, i + 3)))) {
+    if (
+      isDigit(c) ||
+      ((c === '-' || c === '+' || c === '.') && /^[+-]?\.?[0-9]/.test(source.slice(i, i + 3)))
+    ) {
       tokens.push(readNumber(source, i, at(start), (reason) => fail(reason, start)));
       i += (tokens[tokens.length - 1] as { text: string }).text.length;
       continue;
@@ -166,25 +190,33 @@ function readEscape(source: string, i: number, bad: () => never): [string, numbe
   if (e === 'x' || e === 'X') {
     const hex = /^[0-9a-fA-F]{1,4}/.exec(source.slice(i + 2, i + 6));
     if (hex === null) bad();
-    return [String.fromCharCode(parseInt((hex)[0], 16)), i + 2 + (hex)[0].length];
+    return [String.fromCharCode(parseInt(hex[0], 16)), i + 2 + hex[0].length];
   }
   return bad();
 }
 
-function readNumber(source: string, i: number, position: MofPosition, bad: (reason: string) => never): MofToken {
+function readNumber(
+  source: string,
+  i: number,
+  position: MofPosition,
+  bad: (reason: string) => never,
+): MofToken {
   const rest = source.slice(i, i + 80);
   const real = /^[+-]?[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?/.exec(rest);
   if (real !== null) return { kind: 'real', value: Number(real[0]), text: real[0], at: position };
   const hex = /^([+-]?)0[xX]([0-9a-fA-F]+)/.exec(rest);
   if (hex !== null) return integer(hex[0], hex[1] === '-', BigInt(`0x${hex[2] ?? ''}`), position);
   const binary = /^([+-]?)([01]+)[bB](?![0-9a-zA-Z_])/.exec(rest);
-  if (binary !== null) return integer(binary[0], binary[1] === '-', BigInt(`0b${binary[2] ?? ''}`), position);
+  if (binary !== null)
+    return integer(binary[0], binary[1] === '-', BigInt(`0b${binary[2] ?? ''}`), position);
   const octal = /^([+-]?)0([0-7]+)(?![0-9])/.exec(rest);
-  if (octal !== null) return integer(octal[0], octal[1] === '-', BigInt(`0o${octal[2] ?? ''}`), position);
+  if (octal !== null)
+    return integer(octal[0], octal[1] === '-', BigInt(`0o${octal[2] ?? ''}`), position);
   const decimal = /^([+-]?)([0-9]+)/.exec(rest);
   if (decimal === null) return bad('malformed number');
   const exponent = /^[+-]?[0-9]+[eE][+-]?[0-9]+/.exec(rest);
-  if (exponent !== null) return { kind: 'real', value: Number(exponent[0]), text: exponent[0], at: position };
+  if (exponent !== null)
+    return { kind: 'real', value: Number(exponent[0]), text: exponent[0], at: position };
   return integer(decimal[0], decimal[1] === '-', BigInt(decimal[2] ?? '0'), position);
 }
 

@@ -7,7 +7,19 @@
  * the definitions go through the same domain rules as any PutClass.
  */
 import { posix } from 'node:path';
-import { CIM_TYPE, FLAVOR, cimTypeByMofName, cimTypeInfo, type CimValue, type ClassDefinition, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDeclaration, type QualifierDef } from '../domain/class-model';
+import {
+  CIM_TYPE,
+  FLAVOR,
+  cimTypeByMofName,
+  cimTypeInfo,
+  type CimValue,
+  type ClassDefinition,
+  type MethodDef,
+  type ParameterDef,
+  type PropertyDef,
+  type QualifierDeclaration,
+  type QualifierDef,
+} from '../domain/class-model';
 import { MofError, tokenize, type MofPosition, type MofToken } from './lexer';
 
 export interface MofQualifierDecl extends QualifierDeclaration {
@@ -71,7 +83,11 @@ const DEFAULT_FLAVOR = FLAVOR.TO_SUBCLASS;
  * Compiles `entry` and everything it includes. `declared` carries qualifier declarations already
  * known (for example those stored in the target namespace), by lower-case name.
  */
-export function compileMof(entry: string, readSource: ReadMofSource, declared: ReadonlyMap<string, MofQualifierDecl> = new Map()): MofUnit {
+export function compileMof(
+  entry: string,
+  readSource: ReadMofSource,
+  declared: ReadonlyMap<string, MofQualifierDecl> = new Map(),
+): MofUnit {
   const state: CompileState = {
     qualifierDecls: new Map(declared),
     qualifiers: [],
@@ -84,7 +100,13 @@ export function compileMof(entry: string, readSource: ReadMofSource, declared: R
     readSource,
   };
   compileFile(state, posix.normalize(entry), undefined);
-  return { qualifiers: state.qualifiers, classes: state.classes, instances: state.instances, files: state.files, notes: state.notes };
+  return {
+    qualifiers: state.qualifiers,
+    classes: state.classes,
+    instances: state.instances,
+    files: state.files,
+    notes: state.notes,
+  };
 }
 
 interface CompileState {
@@ -100,13 +122,17 @@ interface CompileState {
 }
 
 function compileFile(state: CompileState, path: string, from: MofPosition | undefined): void {
-  if (state.including.has(path)) throw new MofError(`"${path}" includes itself`, from ?? { file: path, line: 1, column: 1 });
+  if (state.including.has(path))
+    throw new MofError(`"${path}" includes itself`, from ?? { file: path, line: 1, column: 1 });
   let text: string;
   try {
     text = state.readSource(path);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new MofError(`cannot read "${path}": ${reason}`, from ?? { file: path, line: 1, column: 1 });
+    throw new MofError(
+      `cannot read "${path}": ${reason}`,
+      from ?? { file: path, line: 1, column: 1 },
+    );
   }
   state.files.push(path);
   state.including.add(path);
@@ -115,7 +141,8 @@ function compileFile(state: CompileState, path: string, from: MofPosition | unde
 }
 
 /** What a qualifier is used on, as DSP0004 names scopes. */
-type ScopeElement = 'class' | 'association' | 'indication' | 'property' | 'reference' | 'method' | 'parameter';
+type ScopeElement =
+  'class' | 'association' | 'indication' | 'property' | 'reference' | 'method' | 'parameter';
 
 interface TypedName {
   readonly type: number;
@@ -125,7 +152,12 @@ interface TypedName {
   readonly token: MofToken;
 }
 
-type QualifierUse = { readonly name: string; readonly literal: MofLiteral | undefined; readonly flavors: readonly string[]; readonly at: MofPosition };
+type QualifierUse = {
+  readonly name: string;
+  readonly literal: MofLiteral | undefined;
+  readonly flavors: readonly string[];
+  readonly at: MofPosition;
+};
 
 class Parser {
   #index = 0;
@@ -190,7 +222,8 @@ class Parser {
 
   #string(what: string): string {
     const token = this.#peek();
-    if (token.kind !== 'string') this.#fail(`expected ${what} (a string), found ${describe(token)}`);
+    if (token.kind !== 'string')
+      this.#fail(`expected ${what} (a string), found ${describe(token)}`);
     let value = '';
     while (this.#peek().kind === 'string') value += (this.#next() as { value: string }).value;
     return value;
@@ -205,7 +238,9 @@ class Parser {
     const qualifiers = this.#isPunct('[') ? this.#qualifierList() : [];
     if (this.#isWord('class')) return this.#classDeclaration(qualifiers);
     if (this.#isWord('instance')) return this.#instanceDeclaration(qualifiers);
-    this.#fail(`expected a class, instance or qualifier declaration or a #pragma, found ${describe(this.#peek())}`);
+    this.#fail(
+      `expected a class, instance or qualifier declaration or a #pragma, found ${describe(this.#peek())}`,
+    );
   }
 
   #pragma(): void {
@@ -217,7 +252,11 @@ class Parser {
     this.#punct(')');
     switch (name) {
       case 'include':
-        compileFile(this.state, posix.normalize(posix.join(posix.dirname(this.path), value.replace(/\\/g, '/'))), at);
+        compileFile(
+          this.state,
+          posix.normalize(posix.join(posix.dirname(this.path), value.replace(/\\/g, '/'))),
+          at,
+        );
         return;
       case 'namespace':
         this.state.namespace = value;
@@ -226,7 +265,9 @@ class Parser {
         this.state.notes.push(`${at.file}:${at.line}: #pragma locale("${value}") has no effect`);
         return;
       default:
-        this.state.notes.push(`${at.file}:${at.line}: #pragma ${name} is not supported and was ignored`);
+        this.state.notes.push(
+          `${at.file}:${at.line}: #pragma ${name} is not supported and was ignored`,
+        );
     }
   }
 
@@ -236,14 +277,17 @@ class Parser {
     this.#punct(':');
     const typeToken = this.#identifier('a qualifier type');
     const type = dataType(typeToken.text);
-    if (type === undefined || type === CIM_TYPE.OBJECT) this.#fail(`"${typeToken.text}" is not a qualifier type`);
+    if (type === undefined || type === CIM_TYPE.OBJECT)
+      this.#fail(`"${typeToken.text}" is not a qualifier type`);
     let array = false;
     if (this.#acceptPunct('[')) {
       array = true;
       if (this.#peek().kind === 'integer') this.#next();
       this.#punct(']');
     }
-    const defaultValue = this.#acceptPunct('=') ? this.#typed(this.#literal(), type, array, `qualifier ${name.text}`, at) : null;
+    const defaultValue = this.#acceptPunct('=')
+      ? this.#typed(this.#literal(), type, array, `qualifier ${name.text}`, at)
+      : null;
     let scopes: string[] = [];
     let flavor: number = DEFAULT_FLAVOR;
     while (this.#acceptPunct(',')) {
@@ -252,13 +296,24 @@ class Parser {
         scopes = this.#wordList().map((s) => s.toLowerCase());
       } else if (this.#isWord('flavor')) {
         this.#next();
-        flavor = applyFlavors(DEFAULT_FLAVOR, this.#wordList(), (word) => this.#fail(`unknown flavor "${word}"`));
+        flavor = applyFlavors(DEFAULT_FLAVOR, this.#wordList(), (word) =>
+          this.#fail(`unknown flavor "${word}"`),
+        );
       } else {
         this.#fail(`expected Scope(...) or Flavor(...), found ${describe(this.#peek())}`);
       }
     }
     this.#punct(';');
-    const decl: MofQualifierDecl = { name: name.text, type, array, defaultValue, scopes, flavor, namespace: this.state.namespace, at };
+    const decl: MofQualifierDecl = {
+      name: name.text,
+      type,
+      array,
+      defaultValue,
+      scopes,
+      flavor,
+      namespace: this.state.namespace,
+      at,
+    };
     this.state.qualifierDecls.set(name.text.toLowerCase(), decl);
     this.state.qualifiers.push(decl);
   }
@@ -350,10 +405,24 @@ class Parser {
     while (!this.#acceptPunct('}')) this.#feature(name.text, properties, methods);
     this.#punct(';');
     // An association is marked so, or known by its references (only associations have them).
-    const marked = (qualifier: string): boolean => uses.some((u) => u.name.toLowerCase() === qualifier && !(u.literal?.kind === 'boolean' && !u.literal.value));
-    const kind = marked('association') || properties.some((p) => p.type === CIM_TYPE.REFERENCE) ? 'association' : marked('indication') ? 'indication' : 'class';
+    const marked = (qualifier: string): boolean =>
+      uses.some(
+        (u) =>
+          u.name.toLowerCase() === qualifier &&
+          !(u.literal?.kind === 'boolean' && !u.literal.value),
+      );
+    const kind =
+      marked('association') || properties.some((p) => p.type === CIM_TYPE.REFERENCE)
+        ? 'association'
+        : marked('indication')
+          ? 'indication'
+          : 'class';
     const qualifiers = this.#qualifiers(uses, kind, `class ${name.text}`);
-    this.state.classes.push({ definition: { name: name.text, superclass, qualifiers, properties, methods }, namespace: this.state.namespace, at });
+    this.state.classes.push({
+      definition: { name: name.text, superclass, qualifiers, properties, methods },
+      namespace: this.state.namespace,
+      at,
+    });
   }
 
   /** A property, reference or method of `owner`. */
@@ -365,19 +434,30 @@ class Parser {
       if (typed.array) this.#fail(`${where}: a method cannot return an array`, typed.token);
       const parameters = this.#parameters(where);
       this.#punct(';');
-      methods.push({ name: typed.name, returnType: typed.type, parameters, qualifiers: this.#qualifiers(uses, 'method', where) });
+      methods.push({
+        name: typed.name,
+        returnType: typed.type,
+        parameters,
+        qualifiers: this.#qualifiers(uses, 'method', where),
+      });
       return;
     }
     const where = `property ${typed.name} of ${owner}`;
     const array = typed.array || this.#arraySuffix();
-    const value = this.#acceptPunct('=') ? this.#typed(this.#literal(), typed.type, array, where, typed.token.at) : null;
+    const value = this.#acceptPunct('=')
+      ? this.#typed(this.#literal(), typed.type, array, where, typed.token.at)
+      : null;
     this.#punct(';');
     properties.push({
       name: typed.name,
       type: typed.type,
       array,
       value,
-      qualifiers: this.#qualifiers(uses, typed.type === CIM_TYPE.REFERENCE ? 'reference' : 'property', where),
+      qualifiers: this.#qualifiers(
+        uses,
+        typed.type === CIM_TYPE.REFERENCE ? 'reference' : 'property',
+        where,
+      ),
       referenceClass: typed.referenceClass,
       embeddedClass: '',
     });
@@ -393,7 +473,8 @@ class Parser {
       return { type: CIM_TYPE.REFERENCE, name, referenceClass: typeName.text, array: false, token };
     }
     const type = dataType(typeName.text);
-    if (type === undefined) this.#fail(`"${typeName.text}" is not a data type (a class name needs REF)`, token);
+    if (type === undefined)
+      this.#fail(`"${typeName.text}" is not a data type (a class name needs REF)`, token);
     const name = this.#identifier('a name').text;
     return { type, name, referenceClass: '', array: false, token };
   }
@@ -424,10 +505,12 @@ class Parser {
     return declared.map((d, index) => {
       const pWhere = `parameter ${d.typed.name} of ${where}`;
       const qualifiers = this.#qualifiers(d.uses, 'parameter', pWhere);
-      const has = (name: string): QualifierDef | undefined => qualifiers.find((q) => q.name.toLowerCase() === name);
+      const has = (name: string): QualifierDef | undefined =>
+        qualifiers.find((q) => q.name.toLowerCase() === name);
       const isIn = has('in');
       const isOut = has('out');
-      const truthy = (q: QualifierDef | undefined): boolean => q !== undefined && !(q.value?.kind === 'boolean' && !q.value.value);
+      const truthy = (q: QualifierDef | undefined): boolean =>
+        q !== undefined && !(q.value?.kind === 'boolean' && !q.value.value);
       return {
         name: d.typed.name,
         type: d.typed.type,
@@ -436,14 +519,24 @@ class Parser {
         embeddedClass: '',
         in: isIn === undefined && isOut === undefined ? true : truthy(isIn),
         out: truthy(isOut),
-        qualifiers: numbered ? [...qualifiers, { name: 'ID', value: { kind: 'sint', value: BigInt(index) }, flavor: FLAVOR.NOT_OVERRIDABLE }] : qualifiers,
+        qualifiers: numbered
+          ? [
+              ...qualifiers,
+              {
+                name: 'ID',
+                value: { kind: 'sint', value: BigInt(index) },
+                flavor: FLAVOR.NOT_OVERRIDABLE,
+              },
+            ]
+          : qualifiers,
       };
     });
   }
 
   #instanceDeclaration(uses: readonly QualifierUse[]): void {
     const at = this.#next().at;
-    if (uses.length > 0) this.#fail('qualifiers on an instance are not supported', this.tokens[this.#index - 1]);
+    if (uses.length > 0)
+      this.#fail('qualifiers on an instance are not supported', this.tokens[this.#index - 1]);
     this.#word('of');
     const className = this.#identifier('a class name').text;
     let alias: string | undefined;
@@ -463,7 +556,13 @@ class Parser {
       this.#punct(';');
     }
     this.#punct(';');
-    this.state.instances.push({ className, alias, properties, namespace: this.state.namespace, at });
+    this.state.instances.push({
+      className,
+      alias,
+      properties,
+      namespace: this.state.namespace,
+      at,
+    });
   }
 
   // ---- qualifiers and values -------------------------------------------------------------------
@@ -477,27 +576,51 @@ class Parser {
     return uses.map((use) => {
       const decl = this.state.qualifierDecls.get(use.name.toLowerCase());
       if (decl !== undefined && !decl.scopes.includes('any') && !decl.scopes.includes(element)) {
-        this.#fail(`qualifier ${decl.name} is not allowed on ${where} (a ${element}; its scope is ${decl.scopes.join(', ') || 'empty'})`, { kind: 'end', at: use.at });
+        this.#fail(
+          `qualifier ${decl.name} is not allowed on ${where} (a ${element}; its scope is ${decl.scopes.join(', ') || 'empty'})`,
+          { kind: 'end', at: use.at },
+        );
       }
       let value: CimValue | null;
       if (use.literal === undefined) {
         // `[Key]`: a boolean qualifier named alone is TRUE; any other takes its declared default.
-        value = decl === undefined || decl.type === CIM_TYPE.BOOLEAN ? { kind: 'boolean', value: true } : decl.defaultValue;
+        value =
+          decl === undefined || decl.type === CIM_TYPE.BOOLEAN
+            ? { kind: 'boolean', value: true }
+            : decl.defaultValue;
       } else if (decl !== undefined) {
-        value = this.#typed(use.literal, decl.type, decl.array, `qualifier ${use.name} on ${where}`, use.at);
+        value = this.#typed(
+          use.literal,
+          decl.type,
+          decl.array,
+          `qualifier ${use.name} on ${where}`,
+          use.at,
+        );
       } else {
-        value = inferred(use.literal, (reason) => this.#fail(`qualifier ${use.name} on ${where}: ${reason}`, { kind: 'end', at: use.at }));
+        value = inferred(use.literal, (reason) =>
+          this.#fail(`qualifier ${use.name} on ${where}: ${reason}`, { kind: 'end', at: use.at }),
+        );
       }
       value = asWmiQualifierValue(value);
       // Declared: the declaration's flavor (DMTF default ToSubclass). Undeclared, as in WMI's own
       // MOF: WMI's default flavor 0 (overridable, not propagated; spec §5.4 rule 1).
-      const flavor = applyFlavors(decl?.flavor ?? 0, use.flavors, (word) => this.#fail(`unknown flavor "${word}"`, { kind: 'end', at: use.at }));
+      const flavor = applyFlavors(decl?.flavor ?? 0, use.flavors, (word) =>
+        this.#fail(`unknown flavor "${word}"`, { kind: 'end', at: use.at }),
+      );
       return { name: decl?.name ?? use.name, value, flavor };
     });
   }
 
-  #typed(literal: MofLiteral, type: number, array: boolean, where: string, at: MofPosition): CimValue | null {
-    return typedLiteral(literal, type, array, (reason) => this.#fail(`${where}: ${reason}`, { kind: 'end', at }));
+  #typed(
+    literal: MofLiteral,
+    type: number,
+    array: boolean,
+    where: string,
+    at: MofPosition,
+  ): CimValue | null {
+    return typedLiteral(literal, type, array, (reason) =>
+      this.#fail(`${where}: ${reason}`, { kind: 'end', at }),
+    );
   }
 }
 
@@ -505,7 +628,12 @@ class Parser {
  * A literal as a value of a declared type. `fail` says why it does not fit (and does not return).
  * An alias (`$Disk`) in a reference stays `$Disk`: whoever knows the aliased object resolves it.
  */
-export function typedLiteral(literal: MofLiteral, type: number, array: boolean, fail: (reason: string) => never): CimValue | null {
+export function typedLiteral(
+  literal: MofLiteral,
+  type: number,
+  array: boolean,
+  fail: (reason: string) => never,
+): CimValue | null {
   if (literal.kind === 'null') return null;
   if (array) {
     const items = literal.kind === 'array' ? literal.items : [literal];
@@ -539,7 +667,8 @@ function scalar(literal: MofLiteral, type: number, fail: (reason: string) => nev
       if (literal.kind !== 'string') return fail('a reference needs an object path or an alias');
       return { kind: 'reference', value: literal.value };
     case 'char16':
-      if ((literal.kind === 'char' || literal.kind === 'string') && literal.value.length === 1) return { kind: 'char16', value: literal.value };
+      if ((literal.kind === 'char' || literal.kind === 'string') && literal.value.length === 1)
+        return { kind: 'char16', value: literal.value };
       return fail('char16 needs one character');
     case 'object':
       return fail('embedded object values are not supported in MOF here');
@@ -565,7 +694,8 @@ function inferred(literal: MofLiteral, fail: (reason: string) => never): CimValu
       return { kind: 'reference', value: `$${literal.name}` };
     case 'array': {
       const items = literal.items.map((item) => inferred(item, fail));
-      if (items.some((item) => item === null || item.kind === 'array')) return fail('an array of null or nested arrays');
+      if (items.some((item) => item === null || item.kind === 'array'))
+        return fail('an array of null or nested arrays');
       return { kind: 'array', value: items as CimValue[] };
     }
   }
@@ -586,13 +716,20 @@ function asWmiQualifierValue(value: CimValue | null): CimValue | null {
     case 'char16':
       return { kind: 'string', value: value.value };
     case 'array':
-      return { kind: 'array', value: value.value.map((item) => asWmiQualifierValue(item) as CimValue) };
+      return {
+        kind: 'array',
+        value: value.value.map((item) => asWmiQualifierValue(item) as CimValue),
+      };
     default:
       return value;
   }
 }
 
-function applyFlavors(base: number, words: readonly string[], unknown: (word: string) => never): number {
+function applyFlavors(
+  base: number,
+  words: readonly string[],
+  unknown: (word: string) => never,
+): number {
   let flavor = base;
   for (const word of words) {
     switch (word.toLowerCase()) {

@@ -3,7 +3,17 @@
  * `wbemd mofgen`). Every qualifier is written with its flavors spelled out, so the round trip does
  * not depend on qualifier declarations; parameter IDs and directions are written as qualifiers.
  */
-import { CIM_TYPE, FLAVOR, cimTypeInfo, type CimValue, type ClassDefinition, type MethodDef, type ParameterDef, type PropertyDef, type QualifierDef } from '../domain/class-model';
+import {
+  CIM_TYPE,
+  FLAVOR,
+  cimTypeInfo,
+  type CimValue,
+  type ClassDefinition,
+  type MethodDef,
+  type ParameterDef,
+  type PropertyDef,
+  type QualifierDef,
+} from '../domain/class-model';
 
 export function writeMof(classes: readonly ClassDefinition[]): string {
   return classes.map(writeClass).join('\n');
@@ -13,7 +23,9 @@ function writeClass(definition: ClassDefinition): string {
   const lines: string[] = [];
   const qualifiers = qualifierList(definition.qualifiers);
   if (qualifiers !== '') lines.push(qualifiers);
-  lines.push(`class ${definition.name}${definition.superclass === '' ? '' : ` : ${definition.superclass}`} {`);
+  lines.push(
+    `class ${definition.name}${definition.superclass === '' ? '' : ` : ${definition.superclass}`} {`,
+  );
   for (const property of definition.properties) lines.push(...indent(writeProperty(property)));
   for (const method of definition.methods) lines.push(...indent(writeMethod(method)));
   lines.push('};', '');
@@ -23,7 +35,8 @@ function writeClass(definition: ClassDefinition): string {
 const indent = (lines: readonly string[]): string[] => lines.map((line) => `   ${line}`);
 
 function typeName(type: number, referenceClass: string): string {
-  if (type === CIM_TYPE.REFERENCE) return `${referenceClass === '' ? 'object' : referenceClass} REF`;
+  if (type === CIM_TYPE.REFERENCE)
+    return `${referenceClass === '' ? 'object' : referenceClass} REF`;
   const info = cimTypeInfo(type);
   if (info === undefined) throw new Error(`type ${type} has no MOF spelling`);
   return info.mofName;
@@ -34,7 +47,9 @@ function writeProperty(property: PropertyDef): string[] {
   const qualifiers = qualifierList(property.qualifiers);
   if (qualifiers !== '') lines.push(qualifiers);
   const value = property.value === null ? '' : ` = ${literal(property.value)}`;
-  lines.push(`${typeName(property.type, property.referenceClass)} ${property.name}${property.array ? '[]' : ''}${value};`);
+  lines.push(
+    `${typeName(property.type, property.referenceClass)} ${property.name}${property.array ? '[]' : ''}${value};`,
+  );
   return lines;
 }
 
@@ -43,14 +58,18 @@ function writeMethod(method: MethodDef): string[] {
   const qualifiers = qualifierList(method.qualifiers);
   if (qualifiers !== '') lines.push(qualifiers);
   const parameters = method.parameters.map(writeParameter);
-  lines.push(`${typeName(method.returnType, '')} ${method.name}(${parameters.length === 0 ? '' : `\n${parameters.map((p) => `      ${p}`).join(',\n')}`});`);
+  lines.push(
+    `${typeName(method.returnType, '')} ${method.name}(${parameters.length === 0 ? '' : `\n${parameters.map((p) => `      ${p}`).join(',\n')}`});`,
+  );
   return lines;
 }
 
 function writeParameter(parameter: ParameterDef): string {
   // The compiler reads a parameter's direction from In/Out qualifiers (none = in only). A
   // definition compiled from MOF has them already; one made over gRPC may only carry the flags.
-  const hasDirection = parameter.qualifiers.some((q) => ['in', 'out'].includes(q.name.toLowerCase()));
+  const hasDirection = parameter.qualifiers.some((q) =>
+    ['in', 'out'].includes(q.name.toLowerCase()),
+  );
   const direction: QualifierDef[] = [];
   if (!hasDirection && !(parameter.in && !parameter.out)) {
     direction.push({ name: 'In', value: { kind: 'boolean', value: parameter.in }, flavor: 0 });
@@ -66,7 +85,12 @@ function qualifierList(qualifiers: readonly QualifierDef[]): string {
 }
 
 function writeQualifier(qualifier: QualifierDef): string {
-  const value = qualifier.value === null ? '(null)' : qualifier.value.kind === 'array' ? ` ${literal(qualifier.value)}` : `(${literal(qualifier.value)})`;
+  const value =
+    qualifier.value === null
+      ? '(null)'
+      : qualifier.value.kind === 'array'
+        ? ` ${literal(qualifier.value)}`
+        : `(${literal(qualifier.value)})`;
   return `${qualifier.name}${value}${flavorSuffix(qualifier.flavor)}`;
 }
 
@@ -127,7 +151,8 @@ function escape(text: string, quote: string): string {
     else if (ch === '\f') out += '\\f';
     else if (code < 0x20 || code > 0x7e) {
       // Characters outside the BMP are two UTF-16 units, each escaped on its own.
-      for (let i = 0; i < ch.length; i++) out += `\\x${ch.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`;
+      for (let i = 0; i < ch.length; i++)
+        out += `\\x${ch.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`;
     } else out += ch;
   }
   return out;

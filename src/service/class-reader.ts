@@ -23,7 +23,8 @@ export interface ClassReader {
  */
 export function storeReader(store: ClassStore): ClassReader {
   return {
-    getClass: async (namespace, key) => findSystemClass(key) ?? (await store.getClass(namespace, key)),
+    getClass: async (namespace, key) =>
+      findSystemClass(key) ?? (await store.getClass(namespace, key)),
     listSubclasses: async (namespace, parent) => {
       const system = systemSubclasses(parent);
       const stored = await store.listSubclasses(namespace, parent);
@@ -33,7 +34,6 @@ export function storeReader(store: ClassStore): ClassReader {
   };
 }
 
-
 export class StagedClasses implements ClassReader {
   readonly cacheable = false;
   readonly #staged = new Map<NamespaceKey, Map<ClassKey, ClassDefinition>>();
@@ -42,7 +42,8 @@ export class StagedClasses implements ClassReader {
 
   stage(namespace: NamespaceKey, definition: ClassDefinition): void {
     let classes = this.#staged.get(namespace);
-    if (classes === undefined) this.#staged.set(namespace, (classes = new Map<ClassKey, ClassDefinition>()));
+    if (classes === undefined)
+      this.#staged.set(namespace, (classes = new Map<ClassKey, ClassDefinition>()));
     classes.set(classKey(definition.name), definition);
   }
 
@@ -50,7 +51,10 @@ export class StagedClasses implements ClassReader {
     return this.#staged.get(namespace)?.get(key) ?? (await this.store.getClass(namespace, key));
   }
 
-  async listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
+  async listSubclasses(
+    namespace: NamespaceKey,
+    parent: ClassKey | null,
+  ): Promise<readonly ClassKey[]> {
     const stored = await this.store.listSubclasses(namespace, parent);
     const staged = this.#staged.get(namespace);
     if (staged === undefined) return stored;
@@ -59,7 +63,8 @@ export class StagedClasses implements ClassReader {
       const restaged = staged.get(key);
       return restaged === undefined || superclassKeyOf(restaged) === parent;
     });
-    for (const [key, definition] of staged) if (superclassKeyOf(definition) === parent && !children.includes(key)) children.push(key);
+    for (const [key, definition] of staged)
+      if (superclassKeyOf(definition) === parent && !children.includes(key)) children.push(key);
     return children;
   }
 }

@@ -83,7 +83,12 @@ export class ClassWatcher<View> {
       if (!this.#matches(record)) continue;
       this.#queue.push(record);
       if (this.#queue.length > this.#options.limit) {
-        this.end(new WbemError('WBEM_E_QUEUE_OVERFLOW', `the watcher fell more than ${this.#options.limit} events behind; watch again from revision ${this.#lastSent()}`));
+        this.end(
+          new WbemError(
+            'WBEM_E_QUEUE_OVERFLOW',
+            `the watcher fell more than ${this.#options.limit} events behind; watch again from revision ${this.#lastSent()}`,
+          ),
+        );
         return;
       }
     }
@@ -106,14 +111,28 @@ export class ClassWatcher<View> {
 
   /** Sends events until the watch ends; resolves with why it ended. Never rejects. */
   run(port: WatchPort<View>): Promise<WbemError> {
-    this.#pump(port).catch((failure: unknown) => this.end(failure instanceof WbemError ? failure : new WbemError('WBEM_E_FAILED', 'the event log could not be read', {}, { cause: failure })));
+    this.#pump(port).catch((failure: unknown) =>
+      this.end(
+        failure instanceof WbemError
+          ? failure
+          : new WbemError(
+              'WBEM_E_FAILED',
+              'the event log could not be read',
+              {},
+              { cause: failure },
+            ),
+      ),
+    );
     return this.#endedPromise;
   }
 
   #matches(record: ClassEventRecord): boolean {
     const isa = this.#options.isa;
     if (isa === undefined) return true;
-    return classKey(record.target.name) === isa || record.derivation.some((name) => classKey(name) === isa);
+    return (
+      classKey(record.target.name) === isa ||
+      record.derivation.some((name) => classKey(name) === isa)
+    );
   }
 
   async #pump(port: WatchPort<View>): Promise<void> {
@@ -123,8 +142,16 @@ export class ClassWatcher<View> {
       const page = await store.readEvents(namespace, this.#after, PAGE);
       if (this.#ended !== undefined) return;
       // Retention may have dropped records after `after` (before or while this watcher read).
-      if (page[0]?.revision !== this.#after + 1n && store.firstRetainedRevision > this.#after + 1n) {
-        this.end(new WbemError('WBEM_E_QUEUE_OVERFLOW', `events after revision ${this.#after} are no longer retained`));
+      if (
+        page[0]?.revision !== this.#after + 1n &&
+        store.firstRetainedRevision > this.#after + 1n
+      ) {
+        this.end(
+          new WbemError(
+            'WBEM_E_QUEUE_OVERFLOW',
+            `events after revision ${this.#after} are no longer retained`,
+          ),
+        );
         return;
       }
       for (const record of page) {

@@ -30,7 +30,9 @@ export function subclassStages(plan: PutClassPlan, world: ClassWorld): string[] 
   for (let from = 0; from < total; from += SUBCLASS_PROGRESS_GROUP) {
     const group = world.descendants.slice(from, from + SUBCLASS_PROGRESS_GROUP);
     const changed = group.filter((c) => rewritten.has(classKey(c.name))).length;
-    stages.push(`checked subclasses ${from + 1}-${from + group.length} of ${total}${changed > 0 ? ` (${changed} rewritten)` : ''}`);
+    stages.push(
+      `checked subclasses ${from + 1}-${from + group.length} of ${total}${changed > 0 ? ` (${changed} rewritten)` : ''}`,
+    );
   }
   return stages;
 }
@@ -53,7 +55,10 @@ export function changeReport(plan: PutClassPlan, world: ClassWorld): ChangeRepor
 /** What every event of one operation shares (§9): the writer's pCtx, its operation id, TIME_CREATED. */
 export type OperationChange = Omit<ChangeEventInfo, 'derivation'>;
 
-export function changeInfo(context: ClientContext | undefined, ctx: OperationContext): OperationChange {
+export function changeInfo(
+  context: ClientContext | undefined,
+  ctx: OperationContext,
+): OperationChange {
   return { context, operationId: ctx.operationId, timeCreated: fileTimeNow() };
 }
 
@@ -71,7 +76,12 @@ function fileTimeNow(): bigint {
  * (rewritten by FORCE mode or re-derived as stored; each a modification with its stored
  * definition as PreviousClass).
  */
-export function putClassWrites(namespace: NamespaceKey, plan: PutClassPlan, world: ClassWorld, change: OperationChange): StoreWrite[] {
+export function putClassWrites(
+  namespace: NamespaceKey,
+  plan: PutClassPlan,
+  world: ClassWorld,
+  change: OperationChange,
+): StoreWrite[] {
   const derivation = world.ancestors === 'missing' ? [] : world.ancestors.map((c) => c.name);
   const writes: StoreWrite[] = [
     {
@@ -109,14 +119,21 @@ export function putClassWrites(namespace: NamespaceKey, plan: PutClassPlan, worl
  * __DERIVATION of every descendant (immediate parent first), from the root's own derivation and
  * the descendants listed parents before children.
  */
-export function descendantDerivations(root: ClassDefinition, rootDerivation: readonly string[], descendants: readonly ClassDefinition[]): Map<ClassKey, readonly string[]> {
+export function descendantDerivations(
+  root: ClassDefinition,
+  rootDerivation: readonly string[],
+  descendants: readonly ClassDefinition[],
+): Map<ClassKey, readonly string[]> {
   const derivations = new Map<ClassKey, readonly string[]>([[classKey(root.name), rootDerivation]]);
   const names = new Map<ClassKey, string>([[classKey(root.name), root.name]]);
   for (const descendant of descendants) {
     const parent = superclassKeyOf(descendant);
     const parentDerivation = parent === null ? undefined : derivations.get(parent);
     if (parent === null || parentDerivation === undefined) continue;
-    derivations.set(classKey(descendant.name), [names.get(parent) ?? descendant.superclass, ...parentDerivation]);
+    derivations.set(classKey(descendant.name), [
+      names.get(parent) ?? descendant.superclass,
+      ...parentDerivation,
+    ]);
     names.set(classKey(descendant.name), descendant.name);
   }
   return derivations;

@@ -19,7 +19,12 @@ export type Outcome =
   | { readonly ok: false; readonly error: WbemError };
 
 export type SinkEvent =
-  | { readonly kind: 'progress'; readonly current: number; readonly total: number; readonly message: string }
+  | {
+      readonly kind: 'progress';
+      readonly current: number;
+      readonly total: number;
+      readonly message: string;
+    }
   | { readonly kind: 'status'; readonly outcome: Outcome };
 
 /** Where events go: the gRPC stream in production, an array in tests. */
@@ -49,7 +54,9 @@ export class ObjectSink {
       throw new RangeError(`ObjectSink: progress ${current}/${total} is not a valid step`);
     }
     if (current < this.#lastCurrent || total < this.#lastTotal) {
-      throw new RangeError(`ObjectSink: progress ${current}/${total} after ${this.#lastCurrent}/${this.#lastTotal}`);
+      throw new RangeError(
+        `ObjectSink: progress ${current}/${total} after ${this.#lastCurrent}/${this.#lastTotal}`,
+      );
     }
     this.#lastCurrent = current;
     this.#lastTotal = total;

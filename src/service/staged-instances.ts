@@ -16,7 +16,13 @@ export class StagedInstances {
     return this.#byLocation.get(`${namespace}\u0000${location.keyRoot}\u0000${location.key}`);
   }
 
-  stage(namespace: NamespaceKey, location: InstanceLocation, instance: StoredInstance, alias: string | undefined, relpath: string): void {
+  stage(
+    namespace: NamespaceKey,
+    location: InstanceLocation,
+    instance: StoredInstance,
+    alias: string | undefined,
+    relpath: string,
+  ): void {
     this.#byLocation.set(`${namespace}\u0000${location.keyRoot}\u0000${location.key}`, instance);
     if (alias !== undefined) this.#paths.set(alias.replace(/^\$/, '').toLowerCase(), relpath);
   }
@@ -24,10 +30,18 @@ export class StagedInstances {
   /** `$Disk` in a reference (or an array of them) → the path of the instance declared `as $Disk`. */
   resolveAliases(value: CimValue | null): CimValue | null {
     if (value === null) return null;
-    if (value.kind === 'array') return { kind: 'array', value: value.value.map((item) => this.resolveAliases(item) as CimValue) };
+    if (value.kind === 'array')
+      return {
+        kind: 'array',
+        value: value.value.map((item) => this.resolveAliases(item) as CimValue),
+      };
     if (value.kind !== 'reference' || !value.value.startsWith('$')) return value;
     const path = this.#paths.get(value.value.slice(1).toLowerCase());
-    if (path === undefined) throw new WbemError('WBEM_E_INVALID_PARAMETER', `alias ${value.value} is not declared by an earlier instance`);
+    if (path === undefined)
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `alias ${value.value} is not declared by an earlier instance`,
+      );
     return { kind: 'reference', value: path };
   }
 }

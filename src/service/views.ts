@@ -15,7 +15,11 @@ export interface ChangeReportView {
   /** Instances of the class itself. */
   readonly instanceCount: number;
   /** Every subclass (all depths, breadth-first), with its instances and whether FORCE rewrites it. */
-  readonly subclasses: readonly { readonly className: string; readonly instanceCount: number; readonly rewritten: boolean }[];
+  readonly subclasses: readonly {
+    readonly className: string;
+    readonly instanceCount: number;
+    readonly rewritten: boolean;
+  }[];
 }
 
 /** __GENUS … __PROPERTY_COUNT of a class (genus 1) or an instance (genus 2). */

@@ -8,12 +8,7 @@ import type { WbemError } from '../domain/wbem-status';
 import type { WatchPort } from './class-watch';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { ClientContext, OperationContext } from './operation-context';
-import type {
-  ClassEventView,
-  ClassView,
-  InstanceObjectView,
-  NamespaceView,
-} from './views';
+import type { ClassEventView, ClassView, InstanceObjectView, NamespaceView } from './views';
 
 export interface PutClassInput {
   /** As the client wrote it: `root/cimv2`, `\\.\root\cimv2`… */
@@ -113,24 +108,47 @@ export interface AcceptedWatch {
 
 export interface WbemServiceApi {
   /** Immediate checks (lifecycle, namespace, object, flags); throws WbemError = rejected at once. */
-  beginPutClass(input: PutClassInput, ctx: OperationContext, call: 'async' | 'sync'): AcceptedPutClass;
+  beginPutClass(
+    input: PutClassInput,
+    ctx: OperationContext,
+    call: 'async' | 'sync',
+  ): AcceptedPutClass;
   /** CompileMof's immediate checks, MOF syntax included; throws WbemError = rejected at once. */
   beginCompileMof(input: CompileMofInput, ctx: OperationContext): AcceptedPutClass;
   /** The class, and its mod revision (the etag for expected_revision). */
-  getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView & { readonly revision: bigint }>;
+  getClass(
+    namespace: string,
+    className: string,
+    localOnly: boolean,
+    ctx: OperationContext,
+  ): Promise<ClassView & { readonly revision: bigint }>;
   /** The class and all its subclasses, in one atomic commit; the class first in the result. */
-  deleteClass(input: DeleteClassInput, ctx: OperationContext): Promise<{ readonly deletedClasses: readonly string[] }>;
+  deleteClass(
+    input: DeleteClassInput,
+    ctx: OperationContext,
+  ): Promise<{ readonly deletedClasses: readonly string[] }>;
   enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]>;
-  createNamespace(parent: string, name: string, ctx: OperationContext): Promise<{ readonly path: string }>;
+  createNamespace(
+    parent: string,
+    name: string,
+    ctx: OperationContext,
+  ): Promise<{ readonly path: string }>;
   /** The namespace and every namespace below it; root, root\cimv2 and root\default refuse. */
   deleteNamespace(namespace: string, ctx: OperationContext): Promise<void>;
-  enumNamespaces(parent: string, deep: boolean, ctx: OperationContext): Promise<readonly NamespaceView[]>;
+  enumNamespaces(
+    parent: string,
+    deep: boolean,
+    ctx: OperationContext,
+  ): Promise<readonly NamespaceView[]>;
   /** Creates or updates a static instance; resolves with its relative path. */
   putInstance(input: PutInstanceInput, ctx: OperationContext): Promise<{ readonly path: string }>;
   getInstance(namespace: string, path: string, ctx: OperationContext): Promise<InstanceObjectView>;
   deleteInstance(input: DeleteInstanceInput, ctx: OperationContext): Promise<void>;
   /** The class's instances (with `deep`, its subclasses' too, parents first), in key order per class. */
-  enumInstances(input: EnumInstancesInput, ctx: OperationContext): Promise<readonly InstanceObjectView[]>;
+  enumInstances(
+    input: EnumInstancesInput,
+    ctx: OperationContext,
+  ): Promise<readonly InstanceObjectView[]>;
   /** Immediate checks (lifecycle, namespace, rights, since_revision in the log); throws WbemError = rejected at once. */
   watchClassEvents(input: WatchClassEventsInput, ctx: OperationContext): AcceptedWatch;
 }

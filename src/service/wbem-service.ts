@@ -13,10 +13,29 @@
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
-import { checkClientContext, classRulesOf, correlationIdOf, type ClientContext } from '../domain/client-context';
+import {
+  checkClientContext,
+  classRulesOf,
+  correlationIdOf,
+  type ClientContext,
+} from '../domain/client-context';
 import { findSystemClass, isSystemClassName } from '../domain/system-classes';
-import { checkExpectedRevision, decidePutClass, type ClassWorld, type PutClassPlan } from '../domain/decide-put-class';
-import { classKey, findNamed, isIdentifier, namespaceKeyOf, preview, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
+import {
+  checkExpectedRevision,
+  decidePutClass,
+  type ClassWorld,
+  type PutClassPlan,
+} from '../domain/decide-put-class';
+import {
+  classKey,
+  findNamed,
+  isIdentifier,
+  namespaceKeyOf,
+  preview,
+  superclassKeyOf,
+  type ClassKey,
+  type NamespaceKey,
+} from '../domain/names';
 import {
   BUILT_IN_NAMESPACES,
   formatClassPath,
@@ -25,7 +44,13 @@ import {
   parseNamespacePath,
   type IsLocalMachine,
 } from '../domain/namespace-path';
-import { parseDeleteClassFlags, parseDeleteInstanceFlags, parsePutClassFlags, parsePutInstanceFlags, type PutClassFlags } from '../domain/put-class-flags';
+import {
+  parseDeleteClassFlags,
+  parseDeleteInstanceFlags,
+  parsePutClassFlags,
+  parsePutInstanceFlags,
+  type PutClassFlags,
+} from '../domain/put-class-flags';
 import { decideInstanceWrite, prepareInstance } from '../domain/decide-put-instance';
 import type { InstancePath, InstancePropertyInput, StoredInstance } from '../domain/instance-model';
 import { formatRelPath, locateByPath, parseInstancePath } from '../domain/instance-path';
@@ -34,17 +59,55 @@ import { localView, propertyCount, resolveClass } from '../domain/resolve-class'
 import { AccessPolicy, WBEM_RIGHT } from '../domain/access';
 import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
-import { compileMof, typedLiteral, type MofInstance, type MofQualifierDecl, type MofUnit } from '../mof/parser';
-import { StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from '../store/class-store';
+import {
+  compileMof,
+  typedLiteral,
+  type MofInstance,
+  type MofQualifierDecl,
+  type MofUnit,
+} from '../mof/parser';
+import {
+  StoreError,
+  type ClassEventRecord,
+  type ClassStore,
+  type InstanceEntry,
+  type NamespaceRecord,
+  type StoreWrite,
+} from '../store/class-store';
 import { StagedClasses, storeReader, type ClassReader } from './class-reader';
-import { changeInfo, changeReport, descendantDerivations, putClassWrites, subclassStages } from './class-writes';
+import {
+  changeInfo,
+  changeReport,
+  descendantDerivations,
+  putClassWrites,
+  subclassStages,
+} from './class-writes';
 import { StagedInstances } from './staged-instances';
 import { ClassWatcher } from './class-watch';
 import { KeyedMutex } from './keyed-mutex';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
-import type { AcceptedPutClass, AcceptedWatch, CompileMofInput, DeleteClassInput, DeleteInstanceInput, EnumClassesInput, EnumInstancesInput, PutInstanceInput, PutClassInput, WatchClassEventsInput, WbemServiceApi } from './wbem-service-api';
-import type { ClassEventView, ClassView, EventClassView, InstanceObjectView, NamespaceView, SystemPropertiesView } from './views';
+import type {
+  AcceptedPutClass,
+  AcceptedWatch,
+  CompileMofInput,
+  DeleteClassInput,
+  DeleteInstanceInput,
+  EnumClassesInput,
+  EnumInstancesInput,
+  PutInstanceInput,
+  PutClassInput,
+  WatchClassEventsInput,
+  WbemServiceApi,
+} from './wbem-service-api';
+import type {
+  ClassEventView,
+  ClassView,
+  EventClassView,
+  InstanceObjectView,
+  NamespaceView,
+  SystemPropertiesView,
+} from './views';
 
 /** pino-compatible: `logger.info({ operationId }, 'message')`. */
 export interface ServiceLogger {
@@ -145,16 +208,22 @@ export class WbemService implements WbemServiceApi {
       const key = namespaceKeyOf(record.elements);
       this.#namespaces.set(key, record);
       const declarations = await this.#store.listQualifiers(key);
-      if (declarations.length > 0) this.#qualifierDeclarations.set(key, new Map(declarations.map((d) => [d.name.toLowerCase(), d])));
+      if (declarations.length > 0)
+        this.#qualifierDeclarations.set(
+          key,
+          new Map(declarations.map((d) => [d.name.toLowerCase(), d])),
+        );
     }
     const missing: StoreWrite[] = [];
     for (const elements of BUILT_IN_NAMESPACES) {
       const key = namespaceKeyOf(elements);
-      if (!this.#namespaces.has(key)) missing.push({ op: 'putNamespace', namespace: key, record: { elements } });
+      if (!this.#namespaces.has(key))
+        missing.push({ op: 'putNamespace', namespace: key, record: { elements } });
     }
     if (missing.length > 0) {
       const durable = this.#store.commit(missing);
-      for (const write of missing) if (write.op === 'putNamespace') this.#namespaces.set(write.namespace, write.record);
+      for (const write of missing)
+        if (write.op === 'putNamespace') this.#namespaces.set(write.namespace, write.record);
       await durable;
     }
     this.#initialized = true;
@@ -166,7 +235,12 @@ export class WbemService implements WbemServiceApi {
   }
 
   /** §8: the rights an operation needs on a namespace, checked before anything else happens (rejected at once). */
-  #authorize(ctx: OperationContext, bound: BoundNamespace, needed: number, operation: string): void {
+  #authorize(
+    ctx: OperationContext,
+    bound: BoundNamespace,
+    needed: number,
+    operation: string,
+  ): void {
     this.#access.require(ctx.principal, bound.record.elements, needed, operation);
   }
 
@@ -177,7 +251,10 @@ export class WbemService implements WbemServiceApi {
    */
   beginShutdown(): void {
     this.#shuttingDown = true;
-    this.#endWatchers(() => true, () => new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down'));
+    this.#endWatchers(
+      () => true,
+      () => new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down'),
+    );
   }
 
   get isShuttingDown(): boolean {
@@ -186,7 +263,11 @@ export class WbemService implements WbemServiceApi {
 
   // ---- PutClass / PutClassAsync --------------------------------------------------------------
 
-  beginPutClass(input: PutClassInput, ctx: OperationContext, call: 'async' | 'sync'): AcceptedPutClass {
+  beginPutClass(
+    input: PutClassInput,
+    ctx: OperationContext,
+    call: 'async' | 'sync',
+  ): AcceptedPutClass {
     // §3.3 immediate phase, in order: lifecycle, namespace (parse, exists), parameters.
     this.#checkLifecycle();
     const namespace = this.#bindNamespace(input.namespace);
@@ -196,15 +277,34 @@ export class WbemService implements WbemServiceApi {
       });
     }
     // §8 rule 2: a dynamic class (one with a Provider) needs WRITE_PROVIDER, a static one FULL_WRITE.
-    const dynamic = input.definition.qualifiers.some((q) => q.name.toLowerCase() === 'provider' && q.value !== null);
-    this.#authorize(ctx, namespace, WBEM_RIGHT.WBEM_ENABLE | (dynamic ? WBEM_RIGHT.WBEM_WRITE_PROVIDER : WBEM_RIGHT.WBEM_FULL_WRITE_REP), call === 'async' ? 'PutClassAsync' : 'PutClass');
+    const dynamic = input.definition.qualifiers.some(
+      (q) => q.name.toLowerCase() === 'provider' && q.value !== null,
+    );
+    this.#authorize(
+      ctx,
+      namespace,
+      WBEM_RIGHT.WBEM_ENABLE |
+        (dynamic ? WBEM_RIGHT.WBEM_WRITE_PROVIDER : WBEM_RIGHT.WBEM_FULL_WRITE_REP),
+      call === 'async' ? 'PutClassAsync' : 'PutClass',
+    );
     const flags = parsePutClassFlags(input.flags, call);
     if (input.context !== undefined) checkClientContext(input.context);
     const definition = input.definition;
     return {
       sendStatus: flags.sendStatus,
       run: (sink) =>
-        this.#runPutClass(namespace, definition, flags, { context: input.context, validateOnly: input.validateOnly === true, expectedRevision: input.expectedRevision }, ctx, sink),
+        this.#runPutClass(
+          namespace,
+          definition,
+          flags,
+          {
+            context: input.context,
+            validateOnly: input.validateOnly === true,
+            expectedRevision: input.expectedRevision,
+          },
+          ctx,
+          sink,
+        ),
     };
   }
 
@@ -217,7 +317,10 @@ export class WbemService implements WbemServiceApi {
     sink: ObjectSink,
   ): Promise<Outcome> {
     const { context, validateOnly } = request;
-    const subject = { namespace: formatNamespace(bound.record.elements), className: definition.name };
+    const subject = {
+      namespace: formatNamespace(bound.record.elements),
+      className: definition.name,
+    };
     // The stages reported with WBEM_FLAG_SEND_STATUS, one per real step; the subclass stages are
     // known once the decision is made, which is before the first event goes out (see below).
     const stages: string[] = [PUT_STAGE.loaded, PUT_STAGE.checked];
@@ -231,7 +334,11 @@ export class WbemService implements WbemServiceApi {
       }
       const total = stages.length + commitStages.length;
       for (; stagesDone < upTo; stagesDone++) {
-        await sink.progress(stagesDone + 1, total, stages[stagesDone] ?? commitStages[stagesDone - stages.length] ?? 'working');
+        await sink.progress(
+          stagesDone + 1,
+          total,
+          stages[stagesDone] ?? commitStages[stagesDone - stages.length] ?? 'working',
+        );
       }
     };
     try {
@@ -245,14 +352,21 @@ export class WbemService implements WbemServiceApi {
         const world = await this.#loadWorld(bound.key, definition);
         if (request.expectedRevision !== undefined) {
           // Read under the namespace lock: no write can come between this check and the commit.
-          const current = world.existing === undefined ? undefined : await this.#store.getClassRevision(bound.key, classKey(definition.name));
+          const current =
+            world.existing === undefined
+              ? undefined
+              : await this.#store.getClassRevision(bound.key, classKey(definition.name));
           checkExpectedRevision(definition.name, request.expectedRevision, current);
         }
         stagesReached = 1;
         const plan = decidePutClass({ definition, flags, rules: classRulesOf(context) }, world);
         stages.push(...subclassStages(plan, world));
         stagesReached = stages.length;
-        decided = { plan, world, path: formatClassPath(this.#serverName, namespace.elements, plan.definition.name) };
+        decided = {
+          plan,
+          world,
+          path: formatClassPath(this.#serverName, namespace.elements, plan.definition.name),
+        };
         if (!validateOnly) {
           // The last point where a cancel means "nothing written" (§4.4, Recommendation).
           ctx.signal.throwIfAborted();
@@ -260,7 +374,10 @@ export class WbemService implements WbemServiceApi {
           // The commit point: visible from here on, and it stands whatever the client does next.
           durable = this.#store.commit(writes);
           revision = this.#store.revision;
-          this.#forgetChains(bound.key, [plan.definition.name, ...plan.childRewrites.map((c) => c.name)]);
+          this.#forgetChains(bound.key, [
+            plan.definition.name,
+            ...plan.childRewrites.map((c) => c.name),
+          ]);
         }
       } finally {
         release();
@@ -269,7 +386,12 @@ export class WbemService implements WbemServiceApi {
       }
       if (durable === undefined) {
         // validate_only: every rule ran, nothing was written and no event is raised.
-        return await sink.complete({ ok: true, path: decided.path, revision: 0n, report: changeReport(decided.plan, decided.world) });
+        return await sink.complete({
+          ok: true,
+          path: decided.path,
+          revision: 0n,
+          report: changeReport(decided.plan, decided.world),
+        });
       }
       await reportStages(stages.length + 1);
       await durable;
@@ -297,18 +419,27 @@ export class WbemService implements WbemServiceApi {
     const flags = parsePutClassFlags(input.flags, 'async');
     if (input.context !== undefined) checkClientContext(input.context);
     const [entry] = input.sources;
-    if (entry === undefined) throw new WbemError('WBEM_E_INVALID_PARAMETER', 'no MOF source was sent');
+    if (entry === undefined)
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', 'no MOF source was sent');
     const byName = new Map<string, string>();
     for (const source of input.sources) {
       const name = normalizeSourceName(source.name);
-      if (byName.has(name)) throw new WbemError('WBEM_E_INVALID_PARAMETER', `MOF source "${preview(source.name)}" was sent twice`);
+      if (byName.has(name))
+        throw new WbemError(
+          'WBEM_E_INVALID_PARAMETER',
+          `MOF source "${preview(source.name)}" was sent twice`,
+        );
       byName.set(name, source.text);
     }
     let unit: MofUnit;
     try {
       const declared = new Map<string, MofQualifierDecl>();
       for (const [name, declaration] of this.#qualifierDeclarations.get(target.key) ?? []) {
-        declared.set(name, { ...declaration, namespace: '', at: { file: '(stored)', line: 0, column: 0 } });
+        declared.set(name, {
+          ...declaration,
+          namespace: '',
+          at: { file: '(stored)', line: 0, column: 0 },
+        });
       }
       unit = compileMof(
         normalizeSourceName(entry.name),
@@ -320,7 +451,10 @@ export class WbemService implements WbemServiceApi {
         declared,
       );
     } catch (error) {
-      if (error instanceof MofError) throw new WbemError('WBEM_E_INVALID_PARAMETER', error.message, { namespace: input.namespace });
+      if (error instanceof MofError)
+        throw new WbemError('WBEM_E_INVALID_PARAMETER', error.message, {
+          namespace: input.namespace,
+        });
       throw error;
     }
     // Each `#pragma namespace` (absolute, or relative to the target) bound and authorized once.
@@ -328,7 +462,11 @@ export class WbemService implements WbemServiceApi {
     const bindPragma = (pragma: string): BoundNamespace => {
       let bound = targets.get(pragma);
       if (bound === undefined) {
-        bound = this.#bindNamespace(isAbsoluteNamespace(pragma) ? pragma : `${formatNamespace(target.record.elements)}\\${pragma}`);
+        bound = this.#bindNamespace(
+          isAbsoluteNamespace(pragma)
+            ? pragma
+            : `${formatNamespace(target.record.elements)}\\${pragma}`,
+        );
         this.#authorize(ctx, bound, WRITE, 'CompileMof');
         targets.set(pragma, bound);
       }
@@ -350,7 +488,16 @@ export class WbemService implements WbemServiceApi {
     });
     return {
       sendStatus: flags.sendStatus,
-      run: (sink) => this.#runCompile(target, { classes, instances, declarations }, flags, input.continueOnError, input.context, ctx, sink),
+      run: (sink) =>
+        this.#runCompile(
+          target,
+          { classes, instances, declarations },
+          flags,
+          input.continueOnError,
+          input.context,
+          ctx,
+          sink,
+        ),
     };
   }
 
@@ -383,9 +530,18 @@ export class WbemService implements WbemServiceApi {
       const writes: StoreWrite[] = [];
       let firstFailure: WbemError | undefined;
       /** A class or instance that failed: named with its position, then fatal, or recorded with continue_on_error. */
-      const failed = (failure: unknown, where: string, what: string, bound: BoundNamespace, className: string): void => {
+      const failed = (
+        failure: unknown,
+        where: string,
+        what: string,
+        bound: BoundNamespace,
+        className: string,
+      ): void => {
         if (!(failure instanceof WbemError)) throw failure;
-        const located = new WbemError(failure.status, `${where}: ${what}: ${failure.param}`, { namespace: formatNamespace(bound.record.elements), className });
+        const located = new WbemError(failure.status, `${where}: ${what}: ${failure.param}`, {
+          namespace: formatNamespace(bound.record.elements),
+          className,
+        });
         if (!continueOnError) throw located;
         firstFailure ??= located;
       };
@@ -397,7 +553,8 @@ export class WbemService implements WbemServiceApi {
           try {
             const world = await this.#loadWorld(bound.key, definition, staged);
             const plan = decidePutClass({ definition, flags, rules }, world);
-            for (const written of [plan.definition, ...plan.childRewrites]) staged.stage(bound.key, written);
+            for (const written of [plan.definition, ...plan.childRewrites])
+              staged.stage(bound.key, written);
             writes.push(...putClassWrites(bound.key, plan, world, change));
             classCount++;
             const names = written.get(bound.key) ?? [];
@@ -417,7 +574,11 @@ export class WbemService implements WbemServiceApi {
           } catch (failure) {
             failed(failure, where, `instance of ${instance.className}`, bound, instance.className);
           }
-          await sink.progress(classes.length + index + 1, steps, `instance of ${instance.className}`);
+          await sink.progress(
+            classes.length + index + 1,
+            steps,
+            `instance of ${instance.className}`,
+          );
         }
         // The MOF's qualifier declarations are stored with its classes, in the same batch.
         for (const { bound, declaration } of declarations) {
@@ -429,7 +590,11 @@ export class WbemService implements WbemServiceApi {
         revision = this.#store.revision;
         for (const { bound, declaration } of declarations) {
           let known = this.#qualifierDeclarations.get(bound.key);
-          if (known === undefined) this.#qualifierDeclarations.set(bound.key, (known = new Map<string, QualifierDeclaration>()));
+          if (known === undefined)
+            this.#qualifierDeclarations.set(
+              bound.key,
+              (known = new Map<string, QualifierDeclaration>()),
+            );
           known.set(declaration.name.toLowerCase(), declaration);
         }
         for (const [namespace, names] of written) this.#forgetChains(namespace, names);
@@ -438,9 +603,14 @@ export class WbemService implements WbemServiceApi {
       }
       await durable;
       this.#logCorrelation(ctx, context, `CompileMof committed ${classCount} classes`, subject);
-      if (firstFailure !== undefined) return await sink.complete({ ok: false, error: firstFailure });
+      if (firstFailure !== undefined)
+        return await sink.complete({ ok: false, error: firstFailure });
       // Success names the target namespace's path, `\\SERVER\root\cimv2`.
-      return await sink.complete({ ok: true, path: `\\\\${this.#serverName}\\${formatNamespace(target.record.elements)}`, revision });
+      return await sink.complete({
+        ok: true,
+        path: `\\\\${this.#serverName}\\${formatNamespace(target.record.elements)}`,
+        revision,
+      });
     } catch (failure) {
       return sink.complete({ ok: false, error: this.#asWbemError(failure, ctx, subject) });
     }
@@ -451,26 +621,56 @@ export class WbemService implements WbemServiceApi {
    * earlier in the same MOF), then the rules of PutInstance against the store and the instances
    * before it. An alias (`$Disk`) in a reference becomes the path of the instance that declared it.
    */
-  async #compileInstance(bound: BoundNamespace, mof: MofInstance, flags: PutClassFlags, staged: ClassReader, done: StagedInstances): Promise<StoreWrite> {
+  async #compileInstance(
+    bound: BoundNamespace,
+    mof: MofInstance,
+    flags: PutClassFlags,
+    staged: ClassReader,
+    done: StagedInstances,
+  ): Promise<StoreWrite> {
     const resolved = await this.#resolvedClass(bound.key, mof.className, staged);
     const properties = mof.properties.map(({ name, value: literal }): InstancePropertyInput => {
       const property = findNamed(resolved.properties, name);
       // A property the class lacks is left to the rules, which name it.
-      if (property === undefined) return { name, type: 0, array: false, value: null, qualifierCount: 0 };
+      if (property === undefined)
+        return { name, type: 0, array: false, value: null, qualifierCount: 0 };
       const typed = typedLiteral(literal, property.type, property.array, (reason) => {
         throw new WbemError('WBEM_E_TYPE_MISMATCH', `property ${name}: ${reason}`);
       });
-      return { name, type: 0, array: property.array, value: done.resolveAliases(typed), qualifierCount: 0 };
+      return {
+        name,
+        type: 0,
+        array: property.array,
+        value: done.resolveAliases(typed),
+        qualifierCount: 0,
+      };
     });
-    const prepared = prepareInstance({ className: mof.className, properties, qualifierCount: 0 }, resolved, isLocaleNamespace(bound.record.elements));
-    const existing = done.get(bound.key, prepared.location) ?? (await this.#findInstance(bound.key, prepared.location.keyRoot, prepared.location.key))?.instance;
+    const prepared = prepareInstance(
+      { className: mof.className, properties, qualifierCount: 0 },
+      resolved,
+      isLocaleNamespace(bound.record.elements),
+    );
+    const existing =
+      done.get(bound.key, prepared.location) ??
+      (await this.#findInstance(bound.key, prepared.location.keyRoot, prepared.location.key))
+        ?.instance;
     decideInstanceWrite(flags.mode, resolved.name, existing);
     done.stage(bound.key, prepared.location, prepared.stored, mof.alias, prepared.relpath);
-    return { op: 'putInstance', namespace: bound.key, className: classKey(resolved.name), key: prepared.location.key, instance: prepared.stored };
+    return {
+      op: 'putInstance',
+      namespace: bound.key,
+      className: classKey(resolved.name),
+      key: prepared.location.key,
+      instance: prepared.stored,
+    };
   }
 
   /** Loads what decidePutClass needs (docs/style.md §2.2): existing class, superclass chain, children. */
-  async #loadWorld(ns: NamespaceKey, definition: ClassDefinition, reader: ClassReader = this.#reader): Promise<ClassWorld> {
+  async #loadWorld(
+    ns: NamespaceKey,
+    definition: ClassDefinition,
+    reader: ClassReader = this.#reader,
+  ): Promise<ClassWorld> {
     const key = classKey(definition.name);
     const existing = await reader.getClass(ns, key);
     let ancestors: ClassWorld['ancestors'] = [];
@@ -497,10 +697,19 @@ export class WbemService implements WbemServiceApi {
    * The stored chain from `start` up to its root: start first. Undefined when a class on the way is
    * missing. Stops at `stopAt` (included), which is how a circular derivation shows up to the rules.
    */
-  async #loadChain(ns: NamespaceKey, start: ClassKey, stopAt?: ClassKey, reader: ClassReader = this.#reader): Promise<readonly ClassDefinition[] | undefined> {
+  async #loadChain(
+    ns: NamespaceKey,
+    start: ClassKey,
+    stopAt?: ClassKey,
+    reader: ClassReader = this.#reader,
+  ): Promise<readonly ClassDefinition[] | undefined> {
     const cacheKey = chainCacheKey(ns, start);
     const cached = reader.cacheable ? this.#chains.get(cacheKey) : undefined;
-    if (cached !== undefined && (stopAt === undefined || !cached.some((c) => classKey(c.name) === stopAt))) return cached;
+    if (
+      cached !== undefined &&
+      (stopAt === undefined || !cached.some((c) => classKey(c.name) === stopAt))
+    )
+      return cached;
     const generation = this.#chainGeneration;
     const chain: ClassDefinition[] = [];
     const seen = new Set<ClassKey>();
@@ -519,7 +728,11 @@ export class WbemService implements WbemServiceApi {
   }
 
   /** Every stored subclass of `parent`, breadth-first (parents before children). */
-  async #loadDescendants(ns: NamespaceKey, parent: ClassKey, reader: ClassReader = this.#reader): Promise<ClassDefinition[]> {
+  async #loadDescendants(
+    ns: NamespaceKey,
+    parent: ClassKey,
+    reader: ClassReader = this.#reader,
+  ): Promise<ClassDefinition[]> {
     const found: ClassDefinition[] = [];
     const queue: ClassKey[] = [parent];
     for (let index = 0; index < queue.length; index++) {
@@ -540,7 +753,8 @@ export class WbemService implements WbemServiceApi {
     const written = new Set(classNames.map(classKey));
     const prefix = `${ns}\u0000`;
     for (const [key, chain] of this.#chains) {
-      if (key.startsWith(prefix) && chain.some((c) => written.has(classKey(c.name)))) this.#chains.delete(key);
+      if (key.startsWith(prefix) && chain.some((c) => written.has(classKey(c.name))))
+        this.#chains.delete(key);
     }
   }
 
@@ -552,7 +766,10 @@ export class WbemService implements WbemServiceApi {
       try {
         this.#onClassChange?.(event);
       } catch (error) {
-        this.#logger.error({ operationId: event.operationId, err: error }, 'class change listener failed');
+        this.#logger.error(
+          { operationId: event.operationId, err: error },
+          'class change listener failed',
+        );
       }
     }
     for (const watcher of this.#watchers) {
@@ -566,7 +783,10 @@ export class WbemService implements WbemServiceApi {
     return this.#watchers.size;
   }
 
-  #endWatchers(which: (watcher: ClassWatcher<ClassEventView>) => boolean, error: () => WbemError): void {
+  #endWatchers(
+    which: (watcher: ClassWatcher<ClassEventView>) => boolean,
+    error: () => WbemError,
+  ): void {
     for (const watcher of this.#watchers) if (which(watcher)) watcher.end(error());
   }
 
@@ -577,24 +797,47 @@ export class WbemService implements WbemServiceApi {
   watchClassEvents(input: WatchClassEventsInput, ctx: OperationContext): AcceptedWatch {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(input.namespace);
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_RIGHT_SUBSCRIBE, 'WatchClassEvents');
+    this.#authorize(
+      ctx,
+      bound,
+      WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_RIGHT_SUBSCRIBE,
+      'WatchClassEvents',
+    );
     if (input.className !== '' && !isIdentifier(input.className)) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', `"${preview(input.className)}" is not a class name`, { namespace: input.namespace });
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `"${preview(input.className)}" is not a class name`,
+        { namespace: input.namespace },
+      );
     }
     const revision = this.#store.revision;
     const since = input.sinceRevision;
     if (since !== undefined && since < this.#store.firstRetainedRevision - 1n) {
-      throw new WbemError('WBEM_E_QUEUE_OVERFLOW', `the event log retains revisions from ${this.#store.firstRetainedRevision} on, not all after ${since}`, { namespace: input.namespace });
+      throw new WbemError(
+        'WBEM_E_QUEUE_OVERFLOW',
+        `the event log retains revisions from ${this.#store.firstRetainedRevision} on, not all after ${since}`,
+        { namespace: input.namespace },
+      );
     }
     if (since !== undefined && since > revision) {
       // Revisions this store never made: the client's view is of another history (a restored store).
-      throw new WbemError('WBEM_E_QUEUE_OVERFLOW', `revision ${since} is ahead of the store's revision ${revision}`, { namespace: input.namespace });
+      throw new WbemError(
+        'WBEM_E_QUEUE_OVERFLOW',
+        `revision ${since} is ahead of the store's revision ${revision}`,
+        { namespace: input.namespace },
+      );
     }
     const isa = input.className === '' ? undefined : classKey(input.className);
     return { revision, run: (port) => this.#runWatch(bound, isa, since ?? revision, ctx, port) };
   }
 
-  async #runWatch(bound: BoundNamespace, isa: ClassKey | undefined, after: bigint, ctx: OperationContext, port: Parameters<AcceptedWatch['run']>[0]): Promise<WbemError> {
+  async #runWatch(
+    bound: BoundNamespace,
+    isa: ClassKey | undefined,
+    after: bigint,
+    ctx: OperationContext,
+    port: Parameters<AcceptedWatch['run']>[0],
+  ): Promise<WbemError> {
     const watcher = new ClassWatcher<ClassEventView>({
       namespace: bound.key,
       isa,
@@ -605,12 +848,14 @@ export class WbemService implements WbemServiceApi {
     });
     // Registered before the watcher reads the log (see class-watch.ts).
     this.#watchers.add(watcher);
-    const cancelled = (): void => watcher.end(new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the watch'));
+    const cancelled = (): void =>
+      watcher.end(new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the watch'));
     ctx.signal.addEventListener('abort', cancelled, { once: true });
     if (ctx.signal.aborted) cancelled();
     // A namespace deleted between the immediate checks and here.
     if (!this.#namespaces.has(bound.key)) watcher.end(namespaceGone(bound.record));
-    if (this.#shuttingDown) watcher.end(new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down'));
+    if (this.#shuttingDown)
+      watcher.end(new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down'));
     try {
       return await watcher.run(port);
     } finally {
@@ -625,11 +870,19 @@ export class WbemService implements WbemServiceApi {
    * recorded derivation. __PROPERTY_COUNT is not known from a local definition: 0.
    */
   #eventView(namespace: NamespaceRecord, record: ClassEventRecord): ClassEventView {
-    const classView = (definition: ClassDefinition, derivation: readonly string[]): EventClassView => ({
+    const classView = (
+      definition: ClassDefinition,
+      derivation: readonly string[],
+    ): EventClassView => ({
       definition,
       system: this.#systemProperties(
         namespace,
-        { name: definition.name, superclass: definition.superclass, dynasty: derivation[derivation.length - 1] ?? definition.name, derivation },
+        {
+          name: definition.name,
+          superclass: definition.superclass,
+          dynasty: derivation[derivation.length - 1] ?? definition.name,
+          derivation,
+        },
         1,
         definition.name,
         0,
@@ -638,7 +891,11 @@ export class WbemService implements WbemServiceApi {
     const previous = record.previous;
     // The recorded chain is the target's; a modification that moved the class keeps only the old parent.
     const previousDerivation =
-      previous === undefined || classKey(previous.superclass) === classKey(record.target.superclass) ? record.derivation : previous.superclass === '' ? [] : [previous.superclass];
+      previous === undefined || classKey(previous.superclass) === classKey(record.target.superclass)
+        ? record.derivation
+        : previous.superclass === ''
+          ? []
+          : [previous.superclass];
     return {
       eventClass: EVENT_CLASSES[record.kind],
       revision: record.revision,
@@ -653,7 +910,12 @@ export class WbemService implements WbemServiceApi {
 
   // ---- reads ---------------------------------------------------------------------------------
 
-  async getClass(namespace: string, className: string, localOnly: boolean, ctx: OperationContext): Promise<ClassView & { readonly revision: bigint }> {
+  async getClass(
+    namespace: string,
+    className: string,
+    localOnly: boolean,
+    ctx: OperationContext,
+  ): Promise<ClassView & { readonly revision: bigint }> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(namespace);
     this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetClass');
@@ -661,10 +923,17 @@ export class WbemService implements WbemServiceApi {
       // The revision is read before the class: a write in between makes it older than what is
       // returned, so an expected_revision built from it fails safe (a conflict), never the reverse.
       // A built-in system class has no store revision: 0, the revision before any write.
-      const revision = findSystemClass(classKey(className)) === undefined ? await this.#store.getClassRevision(bound.key, classKey(className)) : 0n;
-      const chain = revision === undefined ? undefined : await this.#loadChain(bound.key, classKey(className));
+      const revision =
+        findSystemClass(classKey(className)) === undefined
+          ? await this.#store.getClassRevision(bound.key, classKey(className))
+          : 0n;
+      const chain =
+        revision === undefined ? undefined : await this.#loadChain(bound.key, classKey(className));
       if (chain === undefined || revision === undefined) {
-        throw new WbemError('WBEM_E_NOT_FOUND', `class ${preview(className)} does not exist in ${formatNamespace(bound.record.elements)}`);
+        throw new WbemError(
+          'WBEM_E_NOT_FOUND',
+          `class ${preview(className)} does not exist in ${formatNamespace(bound.record.elements)}`,
+        );
       }
       return { ...this.#view(bound.record, chain, localOnly), revision };
     });
@@ -674,52 +943,82 @@ export class WbemService implements WbemServiceApi {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(input.namespace);
     this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumClasses');
-    return this.#guard(ctx, { namespace: input.namespace, className: input.superclass }, async () => {
-      let start: ClassKey | null = null;
-      if (input.superclass !== '') {
-        start = classKey(input.superclass);
-        if ((await this.#reader.getClass(bound.key, start)) === undefined) {
-          // CreateClassEnum names an unknown superclass: WBEM_E_INVALID_CLASS (MS-WMI 3.1.4.3.10).
-          throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(input.superclass)} does not exist`);
+    return this.#guard(
+      ctx,
+      { namespace: input.namespace, className: input.superclass },
+      async () => {
+        let start: ClassKey | null = null;
+        if (input.superclass !== '') {
+          start = classKey(input.superclass);
+          if ((await this.#reader.getClass(bound.key, start)) === undefined) {
+            // CreateClassEnum names an unknown superclass: WBEM_E_INVALID_CLASS (MS-WMI 3.1.4.3.10).
+            throw new WbemError(
+              'WBEM_E_INVALID_CLASS',
+              `class ${preview(input.superclass)} does not exist`,
+            );
+          }
         }
-      }
-      const keys: ClassKey[] = [];
-      const queue: (ClassKey | null)[] = [start];
-      for (let index = 0; index < queue.length; index++) {
-        for (const child of await this.#reader.listSubclasses(bound.key, queue[index] ?? null)) {
-          keys.push(child);
-          if (input.deep) queue.push(child);
+        const keys: ClassKey[] = [];
+        const queue: (ClassKey | null)[] = [start];
+        for (let index = 0; index < queue.length; index++) {
+          for (const child of await this.#reader.listSubclasses(bound.key, queue[index] ?? null)) {
+            keys.push(child);
+            if (input.deep) queue.push(child);
+          }
         }
-      }
-      const views: ClassView[] = [];
-      for (const key of keys) {
-        ctx.signal.throwIfAborted();
-        const chain = await this.#loadChain(bound.key, key);
-        if (chain !== undefined) views.push(this.#view(bound.record, chain, input.localOnly));
-      }
-      return views;
-    });
+        const views: ClassView[] = [];
+        for (const key of keys) {
+          ctx.signal.throwIfAborted();
+          const chain = await this.#loadChain(bound.key, key);
+          if (chain !== undefined) views.push(this.#view(bound.record, chain, input.localOnly));
+        }
+        return views;
+      },
+    );
   }
 
-  #view(namespace: NamespaceRecord, chain: readonly ClassDefinition[], localOnly: boolean): ClassView {
+  #view(
+    namespace: NamespaceRecord,
+    chain: readonly ClassDefinition[],
+    localOnly: boolean,
+  ): ClassView {
     const resolved: ResolvedClass = resolveClass([...chain].reverse());
     // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
-    return { class: localOnly ? localView(resolved) : resolved, system: this.#systemProperties(namespace, resolved, 1, resolved.name, propertyCount(resolved)) };
+    return {
+      class: localOnly ? localView(resolved) : resolved,
+      system: this.#systemProperties(
+        namespace,
+        resolved,
+        1,
+        resolved.name,
+        propertyCount(resolved),
+      ),
+    };
   }
-
 
   // ---- DeleteClass ---------------------------------------------------------------------------
 
-  async deleteClass(input: DeleteClassInput, ctx: OperationContext): Promise<{ readonly deletedClasses: readonly string[] }> {
+  async deleteClass(
+    input: DeleteClassInput,
+    ctx: OperationContext,
+  ): Promise<{ readonly deletedClasses: readonly string[] }> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(input.namespace);
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP, 'DeleteClass');
+    this.#authorize(
+      ctx,
+      bound,
+      WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP,
+      'DeleteClass',
+    );
     parseDeleteClassFlags(input.flags);
     if (input.context !== undefined) checkClientContext(input.context);
     const subject = { namespace: input.namespace, className: input.className };
     return this.#guard(ctx, subject, async () => {
       if (isSystemClassName(input.className)) {
-        throw new WbemError('WBEM_E_INVALID_OPERATION', `system class ${preview(input.className)} cannot be deleted`);
+        throw new WbemError(
+          'WBEM_E_INVALID_OPERATION',
+          `system class ${preview(input.className)} cannot be deleted`,
+        );
       }
       const release = await this.#locks.acquire(bound.key, ctx.signal);
       let deleted: ClassDefinition[];
@@ -729,18 +1028,33 @@ export class WbemService implements WbemServiceApi {
         const key = classKey(input.className);
         const target = await this.#store.getClass(bound.key, key);
         if (target === undefined) {
-          throw new WbemError('WBEM_E_NOT_FOUND', `class ${preview(input.className)} does not exist`);
+          throw new WbemError(
+            'WBEM_E_NOT_FOUND',
+            `class ${preview(input.className)} does not exist`,
+          );
         }
         deleted = [target, ...(await this.#loadDescendants(bound.key, key))];
         // §6.6: the static instances of every deleted class go in the same atomic write.
         const instanceWrites: StoreWrite[] = [];
         for (const definition of deleted) {
-          for (const entry of await this.#store.listInstances(bound.key, classKey(definition.name))) {
-            instanceWrites.push({ op: 'deleteInstance', namespace: bound.key, className: classKey(definition.name), key: entry.key });
+          for (const entry of await this.#store.listInstances(
+            bound.key,
+            classKey(definition.name),
+          )) {
+            instanceWrites.push({
+              op: 'deleteInstance',
+              namespace: bound.key,
+              className: classKey(definition.name),
+              key: entry.key,
+            });
           }
         }
         const chain = await this.#loadChain(bound.key, key);
-        const derivations = descendantDerivations(target, (chain ?? []).slice(1).map((c) => c.name), deleted.slice(1));
+        const derivations = descendantDerivations(
+          target,
+          (chain ?? []).slice(1).map((c) => c.name),
+          deleted.slice(1),
+        );
         ctx.signal.throwIfAborted();
         const change = changeInfo(input.context, ctx);
         // One deletion event per class (§9 [I]), the class first, then its subclasses parents first.
@@ -750,11 +1064,18 @@ export class WbemService implements WbemServiceApi {
             namespace: bound.key,
             className: classKey(definition.name),
             superclass: superclassKeyOf(definition),
-            event: { ...change, derivation: derivations.get(classKey(definition.name)) ?? [], target: definition },
+            event: {
+              ...change,
+              derivation: derivations.get(classKey(definition.name)) ?? [],
+              target: definition,
+            },
           })),
           ...instanceWrites,
         ]);
-        this.#forgetChains(bound.key, deleted.map((d) => d.name));
+        this.#forgetChains(
+          bound.key,
+          deleted.map((d) => d.name),
+        );
       } finally {
         release();
       }
@@ -766,13 +1087,26 @@ export class WbemService implements WbemServiceApi {
 
   // ---- namespaces ----------------------------------------------------------------------------
 
-  async createNamespace(parent: string, name: string, ctx: OperationContext): Promise<{ readonly path: string }> {
+  async createNamespace(
+    parent: string,
+    name: string,
+    ctx: OperationContext,
+  ): Promise<{ readonly path: string }> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(parent);
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP, 'CreateNamespace');
+    this.#authorize(
+      ctx,
+      bound,
+      WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP,
+      'CreateNamespace',
+    );
     if (!isIdentifier(name)) {
       // §6.9: NAMESPACE = STRING-IDENTIFIER *("\" STRING-IDENTIFIER)
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', `namespace name "${preview(name)}" is not an identifier`, { namespace: parent });
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `namespace name "${preview(name)}" is not an identifier`,
+        { namespace: parent },
+      );
     }
     return this.#guard(ctx, { namespace: parent }, async () => {
       const elements = [...bound.record.elements, name];
@@ -781,12 +1115,18 @@ export class WbemService implements WbemServiceApi {
       try {
         this.#requireNamespace(bound.key, parent);
         if (this.#namespaces.has(key)) {
-          throw new WbemError('WBEM_E_ALREADY_EXISTS', `namespace ${formatNamespace(elements)} already exists`, {
-            namespace: formatNamespace(elements),
-          });
+          throw new WbemError(
+            'WBEM_E_ALREADY_EXISTS',
+            `namespace ${formatNamespace(elements)} already exists`,
+            {
+              namespace: formatNamespace(elements),
+            },
+          );
         }
         ctx.signal.throwIfAborted();
-        const durable = this.#store.commit([{ op: 'putNamespace', namespace: key, record: { elements } }]);
+        const durable = this.#store.commit([
+          { op: 'putNamespace', namespace: key, record: { elements } },
+        ]);
         this.#namespaces.set(key, { elements });
         await durable;
       } finally {
@@ -799,32 +1139,49 @@ export class WbemService implements WbemServiceApi {
   async deleteNamespace(namespace: string, ctx: OperationContext): Promise<void> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(namespace);
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP, 'DeleteNamespace');
+    this.#authorize(
+      ctx,
+      bound,
+      WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP,
+      'DeleteNamespace',
+    );
     if (BUILT_IN_NAMESPACES.some((elements) => namespaceKeyOf(elements) === bound.key)) {
-      throw new WbemError('WBEM_E_INVALID_OPERATION', `namespace ${formatNamespace(bound.record.elements)} always exists`, {
-        namespace,
-      });
+      throw new WbemError(
+        'WBEM_E_INVALID_OPERATION',
+        `namespace ${formatNamespace(bound.record.elements)} always exists`,
+        {
+          namespace,
+        },
+      );
     }
     await this.#guard(ctx, { namespace }, async () => {
       const releaseTree = await this.#locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
       try {
         this.#requireNamespace(bound.key, namespace);
-        const doomed = [...this.#namespaces.keys()].filter((key) => key === bound.key || key.startsWith(`${bound.key}\\`));
+        const doomed = [...this.#namespaces.keys()].filter(
+          (key) => key === bound.key || key.startsWith(`${bound.key}\\`),
+        );
         // Writers inside the doomed namespaces finish first; later ones find the namespace gone.
         const release = await this.#locks.acquireAll(doomed, ctx.signal);
         let durable: Promise<void>;
         try {
           ctx.signal.throwIfAborted();
-          durable = this.#store.commit(doomed.map((key) => ({ op: 'deleteNamespace', namespace: key })));
+          durable = this.#store.commit(
+            doomed.map((key) => ({ op: 'deleteNamespace', namespace: key })),
+          );
           for (const key of doomed) {
             this.#namespaces.delete(key);
             this.#qualifierDeclarations.delete(key);
           }
           this.#chainGeneration++;
           const gone = new Set(doomed);
-          this.#endWatchers((watcher) => gone.has(watcher.namespace), () => namespaceGone(bound.record));
+          this.#endWatchers(
+            (watcher) => gone.has(watcher.namespace),
+            () => namespaceGone(bound.record),
+          );
           const prefixes = doomed.map((key) => `${key}\u0000`);
-          for (const key of this.#chains.keys()) if (prefixes.some((p) => key.startsWith(p))) this.#chains.delete(key);
+          for (const key of this.#chains.keys())
+            if (prefixes.some((p) => key.startsWith(p))) this.#chains.delete(key);
         } finally {
           release();
         }
@@ -835,16 +1192,26 @@ export class WbemService implements WbemServiceApi {
     });
   }
 
-  async enumNamespaces(parent: string, deep: boolean, ctx: OperationContext): Promise<readonly NamespaceView[]> {
+  async enumNamespaces(
+    parent: string,
+    deep: boolean,
+    ctx: OperationContext,
+  ): Promise<readonly NamespaceView[]> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(parent);
     this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumNamespaces');
     return this.#guard(ctx, { namespace: parent }, async () => {
       const depth = bound.record.elements.length;
       return [...this.#namespaces.entries()]
-        .filter(([key, record]) => key.startsWith(`${bound.key}\\`) && (deep || record.elements.length === depth + 1))
+        .filter(
+          ([key, record]) =>
+            key.startsWith(`${bound.key}\\`) && (deep || record.elements.length === depth + 1),
+        )
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([, record]) => ({ name: record.elements[record.elements.length - 1] ?? '', path: formatNamespace(record.elements) }));
+        .map(([, record]) => ({
+          name: record.elements[record.elements.length - 1] ?? '',
+          path: formatNamespace(record.elements),
+        }));
     });
   }
 
@@ -852,15 +1219,29 @@ export class WbemService implements WbemServiceApi {
 
   /** §8: static instances need WBEM_PARTIAL_WRITE_REP, which WBEM_FULL_WRITE_REP includes. */
   #authorizeInstanceWrite(ctx: OperationContext, bound: BoundNamespace, operation: string): void {
-    const full = (this.#access.rightsOf(ctx.principal, bound.record.elements) & WBEM_RIGHT.WBEM_FULL_WRITE_REP) !== 0;
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | (full ? WBEM_RIGHT.WBEM_FULL_WRITE_REP : WBEM_RIGHT.WBEM_PARTIAL_WRITE_REP), operation);
+    const full =
+      (this.#access.rightsOf(ctx.principal, bound.record.elements) &
+        WBEM_RIGHT.WBEM_FULL_WRITE_REP) !==
+      0;
+    this.#authorize(
+      ctx,
+      bound,
+      WBEM_RIGHT.WBEM_ENABLE |
+        (full ? WBEM_RIGHT.WBEM_FULL_WRITE_REP : WBEM_RIGHT.WBEM_PARTIAL_WRITE_REP),
+      operation,
+    );
   }
 
-  async putInstance(input: PutInstanceInput, ctx: OperationContext): Promise<{ readonly path: string }> {
+  async putInstance(
+    input: PutInstanceInput,
+    ctx: OperationContext,
+  ): Promise<{ readonly path: string }> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(input.namespace);
     if (input.instance === undefined) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the instance object (pInst) is missing', { namespace: input.namespace });
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the instance object (pInst) is missing', {
+        namespace: input.namespace,
+      });
     }
     this.#authorizeInstanceWrite(ctx, bound, 'PutInstance');
     const mode = parsePutInstanceFlags(input.flags);
@@ -875,11 +1256,23 @@ export class WbemService implements WbemServiceApi {
         const namespace = this.#requireNamespace(bound.key, input.namespace);
         const resolved = await this.#resolvedClass(bound.key, instance.className);
         const prepared = prepareInstance(instance, resolved, isLocaleNamespace(namespace.elements));
-        const existing = await this.#findInstance(bound.key, prepared.location.keyRoot, prepared.location.key);
+        const existing = await this.#findInstance(
+          bound.key,
+          prepared.location.keyRoot,
+          prepared.location.key,
+        );
         decideInstanceWrite(mode, resolved.name, existing?.instance);
         relpath = prepared.relpath;
         ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
-        durable = this.#store.commit([{ op: 'putInstance', namespace: bound.key, className: classKey(resolved.name), key: prepared.location.key, instance: prepared.stored }]);
+        durable = this.#store.commit([
+          {
+            op: 'putInstance',
+            namespace: bound.key,
+            className: classKey(resolved.name),
+            key: prepared.location.key,
+            instance: prepared.stored,
+          },
+        ]);
       } finally {
         release();
       }
@@ -889,14 +1282,22 @@ export class WbemService implements WbemServiceApi {
     });
   }
 
-  async getInstance(namespace: string, path: string, ctx: OperationContext): Promise<InstanceObjectView> {
+  async getInstance(
+    namespace: string,
+    path: string,
+    ctx: OperationContext,
+  ): Promise<InstanceObjectView> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(namespace);
     this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetInstance');
     const parsed = this.#parseInstancePathIn(bound, path);
     return this.#guard(ctx, { namespace, className: parsed.className }, async () => {
       const found = await this.#locateInstance(bound.key, parsed);
-      return this.#instanceObjectView(bound.record, resolveClass([...found.chain].reverse()), found.instance);
+      return this.#instanceObjectView(
+        bound.record,
+        resolveClass([...found.chain].reverse()),
+        found.instance,
+      );
     });
   }
 
@@ -915,7 +1316,14 @@ export class WbemService implements WbemServiceApi {
         this.#requireNamespace(bound.key, input.namespace);
         const found = await this.#locateInstance(bound.key, parsed);
         ctx.signal.throwIfAborted();
-        durable = this.#store.commit([{ op: 'deleteInstance', namespace: bound.key, className: classKey(found.instance.className), key: found.key }]);
+        durable = this.#store.commit([
+          {
+            op: 'deleteInstance',
+            namespace: bound.key,
+            className: classKey(found.instance.className),
+            key: found.key,
+          },
+        ]);
       } finally {
         release();
       }
@@ -924,36 +1332,54 @@ export class WbemService implements WbemServiceApi {
     });
   }
 
-  async enumInstances(input: EnumInstancesInput, ctx: OperationContext): Promise<readonly InstanceObjectView[]> {
+  async enumInstances(
+    input: EnumInstancesInput,
+    ctx: OperationContext,
+  ): Promise<readonly InstanceObjectView[]> {
     this.#checkLifecycle();
     const bound = this.#bindNamespace(input.namespace);
     this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumInstances');
-    return this.#guard(ctx, { namespace: input.namespace, className: input.className }, async () => {
-      const start = classKey(input.className);
-      const root = await this.#reader.getClass(bound.key, start);
-      if (root === undefined) {
-        // CreateInstanceEnum of an unknown class: WBEM_E_INVALID_CLASS, as CreateClassEnum.
-        throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(input.className)} does not exist`);
-      }
-      const classes = input.deep ? [root, ...(await this.#loadDescendants(bound.key, start))] : [root];
-      const views: InstanceObjectView[] = [];
-      for (const definition of classes) {
-        ctx.signal.throwIfAborted();
-        const entries = await this.#store.listInstances(bound.key, classKey(definition.name));
-        if (entries.length === 0) continue;
-        const chain = await this.#loadChain(bound.key, classKey(definition.name));
-        if (chain === undefined) continue; // deleted meanwhile: its instances went with it
-        const resolved = resolveClass([...chain].reverse());
-        for (const entry of entries) views.push(this.#instanceObjectView(bound.record, resolved, entry.instance));
-      }
-      return views;
-    });
+    return this.#guard(
+      ctx,
+      { namespace: input.namespace, className: input.className },
+      async () => {
+        const start = classKey(input.className);
+        const root = await this.#reader.getClass(bound.key, start);
+        if (root === undefined) {
+          // CreateInstanceEnum of an unknown class: WBEM_E_INVALID_CLASS, as CreateClassEnum.
+          throw new WbemError(
+            'WBEM_E_INVALID_CLASS',
+            `class ${preview(input.className)} does not exist`,
+          );
+        }
+        const classes = input.deep
+          ? [root, ...(await this.#loadDescendants(bound.key, start))]
+          : [root];
+        const views: InstanceObjectView[] = [];
+        for (const definition of classes) {
+          ctx.signal.throwIfAborted();
+          const entries = await this.#store.listInstances(bound.key, classKey(definition.name));
+          if (entries.length === 0) continue;
+          const chain = await this.#loadChain(bound.key, classKey(definition.name));
+          if (chain === undefined) continue; // deleted meanwhile: its instances went with it
+          const resolved = resolveClass([...chain].reverse());
+          for (const entry of entries)
+            views.push(this.#instanceObjectView(bound.record, resolved, entry.instance));
+        }
+        return views;
+      },
+    );
   }
 
   /** The class resolved (chain loaded, from the store or a CompileMof's staged classes); WBEM_E_INVALID_CLASS when it does not exist. */
-  async #resolvedClass(ns: NamespaceKey, className: string, reader: ClassReader = this.#reader): Promise<ResolvedClass> {
+  async #resolvedClass(
+    ns: NamespaceKey,
+    className: string,
+    reader: ClassReader = this.#reader,
+  ): Promise<ResolvedClass> {
     const chain = await this.#loadChain(ns, classKey(className), undefined, reader);
-    if (chain === undefined) throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(className)} does not exist`);
+    if (chain === undefined)
+      throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(className)} does not exist`);
     return resolveClass([...chain].reverse());
   }
 
@@ -962,7 +1388,11 @@ export class WbemService implements WbemServiceApi {
    * are unique across a keyed hierarchy (A.Id="x" and B.Id="x" of B:A are one path), so from its
    * key root this finds any instance with that path; from a path's class, the ones it can name.
    */
-  async #findInstance(ns: NamespaceKey, from: ClassKey, key: string): Promise<InstanceEntry | undefined> {
+  async #findInstance(
+    ns: NamespaceKey,
+    from: ClassKey,
+    key: string,
+  ): Promise<InstanceEntry | undefined> {
     const classes: ClassKey[] = [from];
     for (let index = 0; index < classes.length; index++) {
       const current = classes[index] as ClassKey;
@@ -976,28 +1406,54 @@ export class WbemService implements WbemServiceApi {
   /** An instance path of the bound namespace: a namespace prefix must name it (§6.9). */
   #parseInstancePathIn(bound: BoundNamespace, text: string): InstancePath {
     const parsed = parseInstancePath(text);
-    if (parsed.namespace !== undefined && parseNamespacePath(parsed.namespace, this.#isLocalMachine).key !== bound.key) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', `object path "${preview(text)}" names another namespace than ${formatNamespace(bound.record.elements)}`);
+    if (
+      parsed.namespace !== undefined &&
+      parseNamespacePath(parsed.namespace, this.#isLocalMachine).key !== bound.key
+    ) {
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `object path "${preview(text)}" names another namespace than ${formatNamespace(bound.record.elements)}`,
+      );
     }
     return parsed;
   }
 
   /** The instance a path names: of the path's class or a subclass (a path may name a subclass instance by its base class). */
-  async #locateInstance(ns: NamespaceKey, path: InstancePath): Promise<{ readonly instance: StoredInstance; readonly key: string; readonly chain: readonly ClassDefinition[] }> {
+  async #locateInstance(
+    ns: NamespaceKey,
+    path: InstancePath,
+  ): Promise<{
+    readonly instance: StoredInstance;
+    readonly key: string;
+    readonly chain: readonly ClassDefinition[];
+  }> {
     const pathClass = await this.#resolvedClass(ns, path.className);
     const { location, keys } = locateByPath(pathClass, path);
     const found = await this.#findInstance(ns, classKey(pathClass.name), location.key);
-    const chain = found === undefined ? undefined : await this.#loadChain(ns, classKey(found.instance.className));
+    const chain =
+      found === undefined
+        ? undefined
+        : await this.#loadChain(ns, classKey(found.instance.className));
     if (found === undefined || chain === undefined) {
-      throw new WbemError('WBEM_E_NOT_FOUND', `no instance has the path ${preview(formatRelPath(pathClass.name, keys))}`);
+      throw new WbemError(
+        'WBEM_E_NOT_FOUND',
+        `no instance has the path ${preview(formatRelPath(pathClass.name, keys))}`,
+      );
     }
     return { instance: found.instance, key: found.key, chain };
   }
 
   /** An instance as read, with its class resolved by the caller (once for all the instances of an enumeration). */
-  #instanceObjectView(namespace: NamespaceRecord, resolved: ResolvedClass, stored: StoredInstance): InstanceObjectView {
+  #instanceObjectView(
+    namespace: NamespaceRecord,
+    resolved: ResolvedClass,
+    stored: StoredInstance,
+  ): InstanceObjectView {
     const relpath = formatRelPath(resolved.name, instanceKeysOf(resolved, stored));
-    return { instance: instanceView(resolved, stored), system: this.#systemProperties(namespace, resolved, 2, relpath, propertyCount(resolved)) };
+    return {
+      instance: instanceView(resolved, stored),
+      system: this.#systemProperties(namespace, resolved, 2, relpath, propertyCount(resolved)),
+    };
   }
 
   /**
@@ -1006,7 +1462,12 @@ export class WbemService implements WbemServiceApi {
    */
   #systemProperties(
     namespace: NamespaceRecord,
-    of: { readonly name: string; readonly superclass: string; readonly dynasty: string; readonly derivation: readonly string[] },
+    of: {
+      readonly name: string;
+      readonly superclass: string;
+      readonly dynasty: string;
+      readonly derivation: readonly string[];
+    },
     genus: 1 | 2,
     relpath: string,
     count: number,
@@ -1025,12 +1486,13 @@ export class WbemService implements WbemServiceApi {
     };
   }
 
-
   // ---- shared steps --------------------------------------------------------------------------
 
   #checkLifecycle(): void {
-    if (this.#shuttingDown) throw new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down');
-    if (!this.#initialized) throw new Error('WbemService: initialize() was not awaited before serving');
+    if (this.#shuttingDown)
+      throw new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down');
+    if (!this.#initialized)
+      throw new Error('WbemService: initialize() was not awaited before serving');
   }
 
   /** §3.3 step 2: unparseable → INVALID_PARAMETER; absent → INVALID_NAMESPACE. */
@@ -1042,15 +1504,23 @@ export class WbemService implements WbemServiceApi {
   #requireNamespace(key: NamespaceKey, asWritten: string): NamespaceRecord {
     const record = this.#namespaces.get(key);
     if (record === undefined) {
-      throw new WbemError('WBEM_E_INVALID_NAMESPACE', `namespace ${preview(asWritten)} does not exist`, {
-        namespace: asWritten,
-      });
+      throw new WbemError(
+        'WBEM_E_INVALID_NAMESPACE',
+        `namespace ${preview(asWritten)} does not exist`,
+        {
+          namespace: asWritten,
+        },
+      );
     }
     return record;
   }
 
   /** Runs a unary operation and converts every failure into a WbemError (one catch-all). */
-  async #guard<T>(ctx: OperationContext, subject: { namespace?: string; className?: string }, body: () => Promise<T>): Promise<T> {
+  async #guard<T>(
+    ctx: OperationContext,
+    subject: { namespace?: string; className?: string },
+    body: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await body();
     } catch (failure) {
@@ -1063,25 +1533,57 @@ export class WbemService implements WbemServiceApi {
    * WBEM_E_CALL_CANCELLED, a closed store during shutdown WBEM_E_SHUTTING_DOWN, anything else
    * WBEM_E_FAILED with the cause logged, never sent.
    */
-  #asWbemError(failure: unknown, ctx: OperationContext, subject: { namespace?: string; className?: string }): WbemError {
+  #asWbemError(
+    failure: unknown,
+    ctx: OperationContext,
+    subject: { namespace?: string; className?: string },
+  ): WbemError {
     if (failure instanceof WbemError) return failure.about(subject);
     if (ctx.signal.aborted && (failure === ctx.signal.reason || isAbortError(failure))) {
-      return new WbemError('WBEM_E_CALL_CANCELLED', 'the call was cancelled before anything was written', subject);
+      return new WbemError(
+        'WBEM_E_CALL_CANCELLED',
+        'the call was cancelled before anything was written',
+        subject,
+      );
     }
     if (failure instanceof StoreError && failure.code === 'STORE_NOT_OPEN' && this.#shuttingDown) {
       return new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down', subject);
     }
-    if (failure instanceof StoreError && failure.code === 'STORE_FAILED') this.#storeFailure(failure);
-    this.#logger.error({ operationId: ctx.operationId, ...(ctx.traceId === undefined ? {} : { traceId: ctx.traceId }), err: failure, ...subject }, 'operation failed');
-    return new WbemError('WBEM_E_FAILED', `internal error (operation ${ctx.operationId})`, subject, { cause: failure });
+    if (failure instanceof StoreError && failure.code === 'STORE_FAILED')
+      this.#storeFailure(failure);
+    this.#logger.error(
+      {
+        operationId: ctx.operationId,
+        ...(ctx.traceId === undefined ? {} : { traceId: ctx.traceId }),
+        err: failure,
+        ...subject,
+      },
+      'operation failed',
+    );
+    return new WbemError(
+      'WBEM_E_FAILED',
+      `internal error (operation ${ctx.operationId})`,
+      subject,
+      { cause: failure },
+    );
   }
 
   #storeFailure(error: StoreError): void {
     if (this.#storeFailed) return;
     this.#storeFailed = true;
-    this.#logger.error({ err: error }, 'the class store failed a durable write and refuses further work; restart the server');
+    this.#logger.error(
+      { err: error },
+      'the class store failed a durable write and refuses further work; restart the server',
+    );
     // No more events will come: end the watches rather than leave them waiting.
-    this.#endWatchers(() => true, () => new WbemError('WBEM_E_FAILED', 'the class store failed; watch again after the server restarts'));
+    this.#endWatchers(
+      () => true,
+      () =>
+        new WbemError(
+          'WBEM_E_FAILED',
+          'the class store failed; watch again after the server restarts',
+        ),
+    );
     try {
       this.#onStoreFailure?.(error);
     } catch (listenerError) {
@@ -1112,9 +1614,20 @@ export class WbemService implements WbemServiceApi {
 
 /** A compiled MOF: its classes, instances and qualifier declarations, each with its namespace bound. */
 interface CompiledMof {
-  readonly classes: readonly { readonly definition: ClassDefinition; readonly bound: BoundNamespace; readonly where: string }[];
-  readonly instances: readonly { readonly instance: MofInstance; readonly bound: BoundNamespace; readonly where: string }[];
-  readonly declarations: readonly { readonly bound: BoundNamespace; readonly declaration: QualifierDeclaration }[];
+  readonly classes: readonly {
+    readonly definition: ClassDefinition;
+    readonly bound: BoundNamespace;
+    readonly where: string;
+  }[];
+  readonly instances: readonly {
+    readonly instance: MofInstance;
+    readonly bound: BoundNamespace;
+    readonly where: string;
+  }[];
+  readonly declarations: readonly {
+    readonly bound: BoundNamespace;
+    readonly declaration: QualifierDeclaration;
+  }[];
 }
 
 /** What a PutClass request asks besides the class: its context, whether to write at all, its etag. */
@@ -1126,7 +1639,9 @@ interface PutClassOptions {
 
 function namespaceGone(record: NamespaceRecord): WbemError {
   const namespace = formatNamespace(record.elements);
-  return new WbemError('WBEM_E_INVALID_NAMESPACE', `namespace ${namespace} was deleted`, { namespace });
+  return new WbemError('WBEM_E_INVALID_NAMESPACE', `namespace ${namespace} was deleted`, {
+    namespace,
+  });
 }
 
 /** Lock key for the namespace tree itself (create/delete namespace); not a namespace key. */
@@ -1144,7 +1659,6 @@ function isAbsoluteNamespace(text: string): boolean {
 function chainCacheKey(ns: NamespaceKey, key: ClassKey): string {
   return `${ns}\u0000${key}`;
 }
-
 
 function isAbortError(value: unknown): boolean {
   return value instanceof Error && (value.name === 'AbortError' || value.name === 'TimeoutError');

@@ -144,7 +144,11 @@ export interface ClassStore {
   listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]>;
 
   /** The instance of exactly this class (not a subclass) filed under `key`. */
-  getInstance(namespace: NamespaceKey, className: ClassKey, key: string): Promise<StoredInstance | undefined>;
+  getInstance(
+    namespace: NamespaceKey,
+    className: ClassKey,
+    key: string,
+  ): Promise<StoredInstance | undefined>;
   /** The instances of exactly this class, in key order. */
   listInstances(namespace: NamespaceKey, className: ClassKey): Promise<readonly InstanceEntry[]>;
   /** How many instances of exactly this class are stored (without decoding them). */
@@ -174,7 +178,11 @@ export interface ClassStore {
    * Durable log records of one namespace with a revision above `afterRevision`, in revision
    * order, at most `limit` of them (a page: ask again after the last one).
    */
-  readEvents(namespace: NamespaceKey, afterRevision: bigint, limit: number): Promise<readonly ClassEventRecord[]>;
+  readEvents(
+    namespace: NamespaceKey,
+    afterRevision: bigint,
+    limit: number,
+  ): Promise<readonly ClassEventRecord[]>;
   /**
    * Calls `listener` once per durable batch with its log records, in revision order, before the
    * batch's commits resolve. The listener must not throw. Returns the unsubscribe function.
@@ -184,35 +192,74 @@ export interface ClassStore {
 
 /** The stores' retention must keep at least the newest revision's events. */
 export function checkRetention(retention: number): number {
-  if (!Number.isSafeInteger(retention) || retention < 1) throw new RangeError(`eventRetention must be a positive integer, got ${retention}`);
+  if (!Number.isSafeInteger(retention) || retention < 1)
+    throw new RangeError(`eventRetention must be a positive integer, got ${retention}`);
   return retention;
 }
 
 /** The first revision the log keeps once the store is at `revision`: it only ever moves forward. */
-export function firstRetainedAt(revision: bigint, retention: bigint, firstRetained: bigint): bigint {
+export function firstRetainedAt(
+  revision: bigint,
+  retention: bigint,
+  firstRetained: bigint,
+): bigint {
   const first = revision - retention + 1n;
   return first > firstRetained ? first : firstRetained;
 }
 
 /** The log record a class write asks for (`write.event`), at its revision; undefined when it asks for none. */
-export function changeEventRecord(write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>, revision: bigint): ClassEventRecord | undefined {
+export function changeEventRecord(
+  write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>,
+  revision: bigint,
+): ClassEventRecord | undefined {
   // Field by field rather than rest and spread: this runs for every class write.
   if (write.op === 'deleteClass') {
     const event = write.event;
     if (event === undefined) return undefined;
     const { derivation, context, operationId, timeCreated, target } = event;
-    return { derivation, context, operationId, timeCreated, revision, kind: 'deleted', namespace: write.namespace, target };
+    return {
+      derivation,
+      context,
+      operationId,
+      timeCreated,
+      revision,
+      kind: 'deleted',
+      namespace: write.namespace,
+      target,
+    };
   }
   const event = write.event;
   if (event === undefined) return undefined;
   const { derivation, context, operationId, timeCreated, previous } = event;
   return previous === undefined
-    ? { derivation, context, operationId, timeCreated, revision, kind: 'created', namespace: write.namespace, target: write.definition }
-    : { derivation, context, operationId, timeCreated, revision, kind: 'modified', namespace: write.namespace, target: write.definition, previous };
+    ? {
+        derivation,
+        context,
+        operationId,
+        timeCreated,
+        revision,
+        kind: 'created',
+        namespace: write.namespace,
+        target: write.definition,
+      }
+    : {
+        derivation,
+        context,
+        operationId,
+        timeCreated,
+        revision,
+        kind: 'modified',
+        namespace: write.namespace,
+        target: write.definition,
+        previous,
+      };
 }
 
 /** Hands one durable batch's records to each listener; a listener that throws breaks its contract and is skipped, never the store. */
-export function publishEvents(listeners: Iterable<(events: readonly ClassEventRecord[]) => void>, events: readonly ClassEventRecord[]): void {
+export function publishEvents(
+  listeners: Iterable<(events: readonly ClassEventRecord[]) => void>,
+  events: readonly ClassEventRecord[],
+): void {
   for (const listener of listeners) {
     try {
       listener(events);

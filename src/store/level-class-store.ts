@@ -45,7 +45,20 @@ import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
-import { changeEventRecord, checkRetention, DEFAULT_EVENT_RETENTION, firstRetainedAt, LEGACY_CLASS_REVISION, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
+import {
+  changeEventRecord,
+  checkRetention,
+  DEFAULT_EVENT_RETENTION,
+  firstRetainedAt,
+  LEGACY_CLASS_REVISION,
+  publishEvents,
+  StoreError,
+  type ClassEventRecord,
+  type ClassStore,
+  type InstanceEntry,
+  type NamespaceRecord,
+  type StoreWrite,
+} from './class-store';
 import {
   decodeClass,
   decodeInstance,
@@ -73,7 +86,9 @@ import {
  * waits for the synced batch lives outside the JS heap. Holding the text instead made every
  * commit in flight a few KB of heap that each young-generation GC copied (docs/performance.md).
  */
-type Op = { readonly type: 'put'; readonly key: string; readonly value: Buffer } | { readonly type: 'del'; readonly key: string };
+type Op =
+  | { readonly type: 'put'; readonly key: string; readonly value: Buffer }
+  | { readonly type: 'del'; readonly key: string };
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 
@@ -83,7 +98,9 @@ const BYTES_VALUE = { valueEncoding: 'buffer' } as const;
 /** The revision of a class record, as text from disk or as bytes still to be written. */
 function revisionOfValue(value: string | Buffer): bigint | null {
   // The revision is the record's tail (`"r":"<revision>"}`, see record-codec): decode only that.
-  return revisionOfEncodedClass(typeof value === 'string' ? value : value.toString('latin1', Math.max(0, value.length - 40)));
+  return revisionOfEncodedClass(
+    typeof value === 'string' ? value : value.toString('latin1', Math.max(0, value.length - 40)),
+  );
 }
 
 /** One pending (visible, not yet durable) change to a key, or a pending namespace wipe. */
@@ -113,7 +130,9 @@ interface QueuedCommit {
 }
 
 /** One step of a planned commit: a put or delete (with what reads see meanwhile; null = deleted), or a namespace wipe. */
-type PlannedStep = { kind: 'op'; op: Op; decoded: Decoded | null; history?: boolean } | { kind: 'wipe'; prefixes: string[] };
+type PlannedStep =
+  | { kind: 'op'; op: Op; decoded: Decoded | null; history?: boolean }
+  | { kind: 'wipe'; prefixes: string[] };
 
 /** Read-only counters, for metrics and tests. */
 export interface LevelStoreStats {
@@ -126,7 +145,11 @@ export interface LevelStoreStats {
 }
 
 /** Observes each synced batch (for metrics: batch size and fsync latency). */
-export type BatchObserver = (batch: { readonly commits: number; readonly ops: number; readonly syncMs: number }) => void;
+export type BatchObserver = (batch: {
+  readonly commits: number;
+  readonly ops: number;
+  readonly syncMs: number;
+}) => void;
 
 const MAX_CACHED = 20_000;
 const END = '\uffff';
@@ -135,9 +158,11 @@ const nsKey = (ns: NamespaceKey): string => `n!${ns}`;
 const classRecordKey = (ns: NamespaceKey, name: ClassKey): string => `c!${ns}!${name}`;
 const qualifierKey = (ns: NamespaceKey, name: string): string => `q!${ns}!${name.toLowerCase()}`;
 const instancePrefix = (ns: NamespaceKey, className: ClassKey): string => `o!${ns}!${className}!`;
-const instanceRecordKey = (ns: NamespaceKey, className: ClassKey, key: string): string => `${instancePrefix(ns, className)}${key}`;
+const instanceRecordKey = (ns: NamespaceKey, className: ClassKey, key: string): string =>
+  `${instancePrefix(ns, className)}${key}`;
 /** Fixed width, so key order is revision order (2^64 has 20 digits). */
-const revisionKey = (prefix: string, revision: bigint): string => `${prefix}${revision.toString().padStart(20, '0')}`;
+const revisionKey = (prefix: string, revision: bigint): string =>
+  `${prefix}${revision.toString().padStart(20, '0')}`;
 const eventKey = (revision: bigint): string => revisionKey('e!', revision);
 const REVISIONS_KEY = 'm!revisions';
 /** How far (in revisions) retention moves before #trim deletes what fell out of it. */
@@ -152,7 +177,10 @@ interface ClassIndex {
 }
 
 /** A change to a namespace's ClassIndex, recorded at the commit point. */
-type IndexChange = { readonly key: string; readonly parent: string } | { readonly key: string; readonly parent: null } | { readonly wipe: true };
+type IndexChange =
+  | { readonly key: string; readonly parent: string }
+  | { readonly key: string; readonly parent: null }
+  | { readonly wipe: true };
 
 function applyIndexChange(index: ClassIndex, change: IndexChange): void {
   if ('wipe' in change) {
@@ -201,7 +229,10 @@ export class LevelClassStore implements ClassStore {
   readonly #retention: bigint;
   readonly #listeners = new Set<(events: readonly ClassEventRecord[]) => void>();
 
-  constructor(location: string, options: { onBatch?: BatchObserver; eventRetention?: number } = {}) {
+  constructor(
+    location: string,
+    options: { onBatch?: BatchObserver; eventRetention?: number } = {},
+  ) {
     this.#location = location;
     this.#observer = options.onBatch;
     this.#retention = BigInt(checkRetention(options.eventRetention ?? DEFAULT_EVENT_RETENTION));
@@ -231,19 +262,29 @@ export class LevelClassStore implements ClassStore {
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
       if (cause?.code === 'LEVEL_LOCKED') {
-        throw new StoreError('STORE_LOCKED', `data directory ${this.#location} is in use by another process`, { cause: error });
+        throw new StoreError(
+          'STORE_LOCKED',
+          `data directory ${this.#location} is in use by another process`,
+          { cause: error },
+        );
       }
-      throw new StoreError('STORE_NOT_OPEN', `cannot open data directory ${this.#location}`, { cause: error });
+      throw new StoreError('STORE_NOT_OPEN', `cannot open data directory ${this.#location}`, {
+        cause: error,
+      });
     }
     try {
       const revisions = await db.get(REVISIONS_KEY);
       if (revisions !== undefined) {
-        ({ revision: this.#revision, firstRetained: this.#firstRetained } = decodeRevisions(revisions, REVISIONS_KEY));
+        ({ revision: this.#revision, firstRetained: this.#firstRetained } = decodeRevisions(
+          revisions,
+          REVISIONS_KEY,
+        ));
       } else {
         // A new store, or one written before revisions: its classes (if any) are LEGACY_CLASS_REVISION,
         // and no event of them was ever logged.
         let hasClasses = false;
-        for await (const _key of db.keys({ gte: 'c!', lt: `c!${END}`, limit: 1 })) hasClasses = true;
+        for await (const _key of db.keys({ gte: 'c!', lt: `c!${END}`, limit: 1 }))
+          hasClasses = true;
         this.#revision = hasClasses ? LEGACY_CLASS_REVISION : 0n;
         this.#firstRetained = this.#revision + 1n;
       }
@@ -272,7 +313,8 @@ export class LevelClassStore implements ClassStore {
 
   #readyDb(): Level<string, string> {
     if (this.#failed !== undefined) throw this.#failed;
-    if (!this.#open || this.#db === undefined) throw new StoreError('STORE_NOT_OPEN', 'the class store is not open');
+    if (!this.#open || this.#db === undefined)
+      throw new StoreError('STORE_NOT_OPEN', 'the class store is not open');
     return this.#db;
   }
 
@@ -288,11 +330,15 @@ export class LevelClassStore implements ClassStore {
 
   #latestWipe(key: string): number | undefined {
     let latest: number | undefined;
-    for (const wipe of this.#wipes) if (wipe.prefixes.some((p) => key.startsWith(p))) latest = wipe.seq;
+    for (const wipe of this.#wipes)
+      if (wipe.prefixes.some((p) => key.startsWith(p))) latest = wipe.seq;
     return latest;
   }
 
-  async #get<T extends Decoded>(key: string, decode: (text: string, key: string) => T): Promise<T | undefined> {
+  async #get<T extends Decoded>(
+    key: string,
+    decode: (text: string, key: string) => T,
+  ): Promise<T | undefined> {
     const db = this.#readyDb();
     const pending = this.#pending(key);
     if (pending === 'wiped') return undefined;
@@ -324,7 +370,9 @@ export class LevelClassStore implements ClassStore {
   async #scan(prefix: string): Promise<Map<string, string | OverlayEntry>> {
     const db = this.#readyDb();
     const overlay = [...this.#overlay].filter(([key]) => key.startsWith(prefix));
-    const wipes = this.#wipes.filter((w) => w.prefixes.some((p) => p.startsWith(prefix) || prefix.startsWith(p)));
+    const wipes = this.#wipes.filter((w) =>
+      w.prefixes.some((p) => p.startsWith(prefix) || prefix.startsWith(p)),
+    );
     const wipedAt = (key: string): number | undefined => {
       let latest: number | undefined;
       for (const wipe of wipes) if (wipe.prefixes.some((p) => key.startsWith(p))) latest = wipe.seq;
@@ -353,15 +401,24 @@ export class LevelClassStore implements ClassStore {
     );
   }
 
-  async getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
+  async getClass(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<ClassDefinition | undefined> {
     return (await this.#getStoredClass(namespace, className))?.definition;
   }
 
-  async getClassRevision(namespace: NamespaceKey, className: ClassKey): Promise<bigint | undefined> {
+  async getClassRevision(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<bigint | undefined> {
     return (await this.#getStoredClass(namespace, className))?.revision;
   }
 
-  async #getStoredClass(namespace: NamespaceKey, className: ClassKey): Promise<StoredClass | undefined> {
+  async #getStoredClass(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<StoredClass | undefined> {
     const key = classRecordKey(namespace, className);
     if (this.#pending(key) === undefined && !this.#cache.has(key)) {
       const index = await this.#classIndex(namespace);
@@ -370,7 +427,11 @@ export class LevelClassStore implements ClassStore {
     return this.#get(key, decodeClass);
   }
 
-  async readEvents(namespace: NamespaceKey, afterRevision: bigint, limit: number): Promise<readonly ClassEventRecord[]> {
+  async readEvents(
+    namespace: NamespaceKey,
+    afterRevision: bigint,
+    limit: number,
+  ): Promise<readonly ClassEventRecord[]> {
     const db = this.#readyDb();
     const found: ClassEventRecord[] = [];
     if (limit <= 0) return found;
@@ -387,7 +448,10 @@ export class LevelClassStore implements ClassStore {
       }
     }
     for (const { entry, key } of page) {
-      const target = entry.targetRef === undefined ? undefined : await this.#classAtRevision(db, namespace, entry.targetRef as ClassKey, entry.revision);
+      const target =
+        entry.targetRef === undefined
+          ? undefined
+          : await this.#classAtRevision(db, namespace, entry.targetRef as ClassKey, entry.revision);
       found.push(unpackEvent(entry, key, target));
     }
     return found;
@@ -397,13 +461,22 @@ export class LevelClassStore implements ClassStore {
    * The class a log record names by reference: its class record while that still is the
    * revision's, else the history copy made when the record was replaced (in the same batch).
    */
-  async #classAtRevision(db: Level<string, string>, namespace: NamespaceKey, className: ClassKey, revision: bigint): Promise<ClassDefinition> {
+  async #classAtRevision(
+    db: Level<string, string>,
+    namespace: NamespaceKey,
+    className: ClassKey,
+    revision: bigint,
+  ): Promise<ClassDefinition> {
     const current = await db.get(classRecordKey(namespace, className));
-    if (current !== undefined && revisionOfEncodedClass(current) === revision) return decodeClass(current, classRecordKey(namespace, className)).definition;
+    if (current !== undefined && revisionOfEncodedClass(current) === revision)
+      return decodeClass(current, classRecordKey(namespace, className)).definition;
     const kept = await db.get(historyKey(revision));
     if (kept !== undefined) return decodeClass(kept, historyKey(revision)).definition;
     // Only a log record trimmed while this page was read can lose its class.
-    throw new StoreError('STORE_CORRUPT_RECORD', `the class of log record ${revision} is gone (trimmed while read?)`);
+    throw new StoreError(
+      'STORE_CORRUPT_RECORD',
+      `the class of log record ${revision} is gone (trimmed while read?)`,
+    );
   }
 
   onDurableEvents(listener: (events: readonly ClassEventRecord[]) => void): () => void {
@@ -423,8 +496,14 @@ export class LevelClassStore implements ClassStore {
       (found) => {
         const index: ClassIndex = { parentOf: new Map(), children: new Map() };
         for (const [key, value] of found) {
-          const superclass = typeof value === 'string' ? superclassOfEncodedClass(value, key) : (value.decoded as StoredClass).definition.superclass;
-          applyIndexChange(index, { key: key.slice(prefix.length), parent: superclassKeyOf({ superclass }) ?? '' });
+          const superclass =
+            typeof value === 'string'
+              ? superclassOfEncodedClass(value, key)
+              : (value.decoded as StoredClass).definition.superclass;
+          applyIndexChange(index, {
+            key: key.slice(prefix.length),
+            parent: superclassKeyOf({ superclass }) ?? '',
+          });
         }
         for (const change of journal) applyIndexChange(index, change);
         this.#journals.delete(namespace);
@@ -447,32 +526,49 @@ export class LevelClassStore implements ClassStore {
     else if (index !== undefined) applyIndexChange(index, change);
   }
 
-  async listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
+  async listSubclasses(
+    namespace: NamespaceKey,
+    parent: ClassKey | null,
+  ): Promise<readonly ClassKey[]> {
     const index = await this.#classIndex(namespace);
-    return [...(index.children.get(parent ?? '') ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) as ClassKey[];
+    return [...(index.children.get(parent ?? '') ?? [])].sort((a, b) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    ) as ClassKey[];
   }
 
   async listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
     return [...(await this.#scan(`q!${namespace}!`)).entries()].map(([key, value]) =>
-      typeof value === 'string' ? decodeQualifierDeclaration(value, key) : (value.decoded as QualifierDeclaration),
+      typeof value === 'string'
+        ? decodeQualifierDeclaration(value, key)
+        : (value.decoded as QualifierDeclaration),
     );
   }
 
   async listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
-    return [...(await this.#scan(`c!${namespace}!`)).entries()].map(([key, value]) =>
-      (typeof value === 'string' ? decodeClass(value, key) : (value.decoded as StoredClass)).definition,
+    return [...(await this.#scan(`c!${namespace}!`)).entries()].map(
+      ([key, value]) =>
+        (typeof value === 'string' ? decodeClass(value, key) : (value.decoded as StoredClass))
+          .definition,
     );
   }
 
-  getInstance(namespace: NamespaceKey, className: ClassKey, key: string): Promise<StoredInstance | undefined> {
+  getInstance(
+    namespace: NamespaceKey,
+    className: ClassKey,
+    key: string,
+  ): Promise<StoredInstance | undefined> {
     return this.#get(instanceRecordKey(namespace, className, key), decodeInstance);
   }
 
-  async listInstances(namespace: NamespaceKey, className: ClassKey): Promise<readonly InstanceEntry[]> {
+  async listInstances(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<readonly InstanceEntry[]> {
     const prefix = instancePrefix(namespace, className);
     return [...(await this.#scan(prefix)).entries()].map(([key, value]) => ({
       key: key.slice(prefix.length),
-      instance: typeof value === 'string' ? decodeInstance(value, key) : (value.decoded as StoredInstance),
+      instance:
+        typeof value === 'string' ? decodeInstance(value, key) : (value.decoded as StoredInstance),
     }));
   }
 
@@ -498,7 +594,13 @@ export class LevelClassStore implements ClassStore {
           events.push(event);
           // A put's entry names its target by reference: the class record written with it (one copy
           // of the class per create instead of two; see the header for how the reference stays good).
-          logged.push({ revision, body: encodeEventBody(event, write.op === 'putClass' ? classKey(write.definition.name) : undefined) });
+          logged.push({
+            revision,
+            body: encodeEventBody(
+              event,
+              write.op === 'putClass' ? classKey(write.definition.name) : undefined,
+            ),
+          });
         }
         return this.#plan(write, revision, event);
       });
@@ -507,7 +609,8 @@ export class LevelClassStore implements ClassStore {
         if (write.op === 'putClass') {
           const parent = superclassKeyOf(write.definition) ?? '';
           this.#noteClass(write.namespace, { key: classKey(write.definition.name), parent });
-        } else if (write.op === 'deleteClass') this.#noteClass(write.namespace, { key: write.className, parent: null });
+        } else if (write.op === 'deleteClass')
+          this.#noteClass(write.namespace, { key: write.className, parent: null });
         else if (write.op === 'deleteNamespace') this.#noteClass(write.namespace, { wipe: true });
       }
       const steps: QueuedStep[] = [];
@@ -516,17 +619,30 @@ export class LevelClassStore implements ClassStore {
           const seq = ++this.#seq;
           if (step.kind === 'wipe') {
             this.#wipes.push({ prefixes: step.prefixes, seq });
-            for (const prefix of step.prefixes) for (const key of this.#cache.keys()) if (key.startsWith(prefix)) this.#cache.delete(key);
+            for (const prefix of step.prefixes)
+              for (const key of this.#cache.keys())
+                if (key.startsWith(prefix)) this.#cache.delete(key);
             steps.push({ kind: 'wipe', prefixes: step.prefixes, seq });
           } else {
-            this.#overlay.set(step.op.key, { value: step.op.type === 'put' ? step.op.value : null, decoded: step.decoded, seq });
+            this.#overlay.set(step.op.key, {
+              value: step.op.type === 'put' ? step.op.value : null,
+              decoded: step.decoded,
+              seq,
+            });
             this.#cache.delete(step.op.key);
             steps.push({ kind: 'op', op: step.op, seq, history: step.history === true });
           }
         }
       }
       return new Promise<void>((resolve, reject) => {
-        this.#queue.push({ steps, events, logged, revisions: { revision: this.#revision, firstRetained: this.#firstRetained }, resolve, reject });
+        this.#queue.push({
+          steps,
+          events,
+          logged,
+          revisions: { revision: this.#revision, firstRetained: this.#firstRetained },
+          resolve,
+          reject,
+        });
         this.#flushing ??= this.#flush();
       });
     } catch (error) {
@@ -548,28 +664,96 @@ export class LevelClassStore implements ClassStore {
     const history = !(write.op === 'putClass' && event?.kind === 'created');
     switch (write.op) {
       case 'putNamespace':
-        return [{ kind: 'op', op: { type: 'put', key: nsKey(write.namespace), value: bytes(encodeNamespace(write.record)) }, decoded: write.record }];
+        return [
+          {
+            kind: 'op',
+            op: {
+              type: 'put',
+              key: nsKey(write.namespace),
+              value: bytes(encodeNamespace(write.record)),
+            },
+            decoded: write.record,
+          },
+        ];
       case 'deleteNamespace':
         return [
           { kind: 'op', op: { type: 'del', key: nsKey(write.namespace) }, decoded: null },
-          { kind: 'wipe', prefixes: [`c!${write.namespace}!`, `i!${write.namespace}!`, `q!${write.namespace}!`, `o!${write.namespace}!`] },
+          {
+            kind: 'wipe',
+            prefixes: [
+              `c!${write.namespace}!`,
+              `i!${write.namespace}!`,
+              `q!${write.namespace}!`,
+              `o!${write.namespace}!`,
+            ],
+          },
         ];
       case 'putClass': {
         // The child index is derived from this record (see the header): one write (plus its event).
         const stored: StoredClass = { definition: write.definition, revision };
-        return [{ kind: 'op', op: { type: 'put', key: classRecordKey(write.namespace, classKey(write.definition.name)), value: bytes(encodeClass(stored)) }, decoded: stored, history }];
+        return [
+          {
+            kind: 'op',
+            op: {
+              type: 'put',
+              key: classRecordKey(write.namespace, classKey(write.definition.name)),
+              value: bytes(encodeClass(stored)),
+            },
+            decoded: stored,
+            history,
+          },
+        ];
       }
       case 'putQualifier':
-        return [{ kind: 'op', op: { type: 'put', key: qualifierKey(write.namespace, write.declaration.name), value: bytes(encodeQualifierDeclaration(write.declaration)) }, decoded: write.declaration }];
+        return [
+          {
+            kind: 'op',
+            op: {
+              type: 'put',
+              key: qualifierKey(write.namespace, write.declaration.name),
+              value: bytes(encodeQualifierDeclaration(write.declaration)),
+            },
+            decoded: write.declaration,
+          },
+        ];
       case 'deleteClass':
-        return [{ kind: 'op', op: { type: 'del', key: classRecordKey(write.namespace, write.className) }, decoded: null, history }];
+        return [
+          {
+            kind: 'op',
+            op: { type: 'del', key: classRecordKey(write.namespace, write.className) },
+            decoded: null,
+            history,
+          },
+        ];
       case 'putInstance':
-        return [{ kind: 'op', op: { type: 'put', key: instanceRecordKey(write.namespace, write.className, write.key), value: bytes(encodeInstance(write.instance)) }, decoded: write.instance }];
+        return [
+          {
+            kind: 'op',
+            op: {
+              type: 'put',
+              key: instanceRecordKey(write.namespace, write.className, write.key),
+              value: bytes(encodeInstance(write.instance)),
+            },
+            decoded: write.instance,
+          },
+        ];
       case 'deleteInstance':
-        return [{ kind: 'op', op: { type: 'del', key: instanceRecordKey(write.namespace, write.className, write.key) }, decoded: null }];
+        return [
+          {
+            kind: 'op',
+            op: {
+              type: 'del',
+              key: instanceRecordKey(write.namespace, write.className, write.key),
+            },
+            decoded: null,
+          },
+        ];
       default: {
         const unknown: never = write;
-        throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
+        throw new StoreError(
+          'STORE_CORRUPT_RECORD',
+          `unknown store write ${JSON.stringify(unknown)}`,
+        );
       }
     }
   }
@@ -583,7 +767,8 @@ export class LevelClassStore implements ClassStore {
       while (this.#queue.length > 0) {
         const group = this.#queue.splice(0);
         const db = this.#db;
-        if (db === undefined) throw new StoreError('STORE_NOT_OPEN', 'the class store closed with commits pending');
+        if (db === undefined)
+          throw new StoreError('STORE_NOT_OPEN', 'the class store closed with commits pending');
         // Last write wins per key, in commit order; a wipe deletes everything under its prefixes
         // that is on disk or was written earlier in this group.
         const batch = new Map<string, Op>();
@@ -595,14 +780,22 @@ export class LevelClassStore implements ClassStore {
           const revision = revisionOfValue(old);
           // A record older than the log's retention is named by no log record any more.
           if (revision === null || revision < this.#firstRetained) return;
-          batch.set(historyKey(revision), { type: 'put', key: historyKey(revision), value: typeof old === 'string' ? bytes(old) : old });
+          batch.set(historyKey(revision), {
+            type: 'put',
+            key: historyKey(revision),
+            value: typeof old === 'string' ? bytes(old) : old,
+          });
         };
         for (const commit of group) {
           for (const step of commit.steps) {
             if (step.kind === 'op') {
-              if (step.history) keepHistory(written.has(step.op.key) ? written.get(step.op.key) : await db.get(step.op.key));
+              if (step.history)
+                keepHistory(
+                  written.has(step.op.key) ? written.get(step.op.key) : await db.get(step.op.key),
+                );
               batch.set(step.op.key, step.op);
-              if (step.op.key.startsWith('c!')) written.set(step.op.key, step.op.type === 'put' ? step.op.value : null);
+              if (step.op.key.startsWith('c!'))
+                written.set(step.op.key, step.op.type === 'put' ? step.op.value : null);
               continue;
             }
             for (const prefix of step.prefixes) {
@@ -625,10 +818,19 @@ export class LevelClassStore implements ClassStore {
         // last commit: a crash keeps them with the changes they describe, or none of it.
         const entries = group.flatMap((commit) => commit.logged);
         const lastEntry = entries[entries.length - 1];
-        if (lastEntry !== undefined) batch.set(eventKey(lastEntry.revision), { type: 'put', key: eventKey(lastEntry.revision), value: bytes(encodeEventBatch(entries)) });
+        if (lastEntry !== undefined)
+          batch.set(eventKey(lastEntry.revision), {
+            type: 'put',
+            key: eventKey(lastEntry.revision),
+            value: bytes(encodeEventBatch(entries)),
+          });
         const last = group[group.length - 1];
         if (last !== undefined) {
-          batch.set(REVISIONS_KEY, { type: 'put', key: REVISIONS_KEY, value: bytes(encodeRevisions(last.revisions.revision, last.revisions.firstRetained)) });
+          batch.set(REVISIONS_KEY, {
+            type: 'put',
+            key: REVISIONS_KEY,
+            value: bytes(encodeRevisions(last.revisions.revision, last.revisions.firstRetained)),
+          });
         }
         const started = process.hrtime.bigint();
         try {
@@ -643,16 +845,28 @@ export class LevelClassStore implements ClassStore {
           }
           await chained.write({ sync: true });
         } catch (cause) {
-          this.#fail(new StoreError('STORE_FAILED', 'a synced write to the data directory failed; the store refuses further work', { cause }), group);
+          this.#fail(
+            new StoreError(
+              'STORE_FAILED',
+              'a synced write to the data directory failed; the store refuses further work',
+              { cause },
+            ),
+            group,
+          );
           return;
         }
         const syncMs = Number(process.hrtime.bigint() - started) / 1e6;
-        this.#stats = { batches: this.#stats.batches + 1, commits: this.#stats.commits + group.length, lastSyncMs: syncMs };
+        this.#stats = {
+          batches: this.#stats.batches + 1,
+          commits: this.#stats.commits + group.length,
+          lastSyncMs: syncMs,
+        };
         // Durable now: the overlay keeps only what was written again after this group.
         for (const commit of group) {
           for (const step of commit.steps) {
             if (step.kind === 'op') {
-              if (this.#overlay.get(step.op.key)?.seq === step.seq) this.#overlay.delete(step.op.key);
+              if (this.#overlay.get(step.op.key)?.seq === step.seq)
+                this.#overlay.delete(step.op.key);
             } else {
               const at = this.#wipes.findIndex((w) => w.seq === step.seq);
               if (at >= 0) this.#wipes.splice(at, 1);

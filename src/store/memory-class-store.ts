@@ -7,7 +7,19 @@
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
-import { changeEventRecord, checkRetention, DEFAULT_EVENT_RETENTION, firstRetainedAt, publishEvents, StoreError, type ClassEventRecord, type ClassStore, type InstanceEntry, type NamespaceRecord, type StoreWrite } from './class-store';
+import {
+  changeEventRecord,
+  checkRetention,
+  DEFAULT_EVENT_RETENTION,
+  firstRetainedAt,
+  publishEvents,
+  StoreError,
+  type ClassEventRecord,
+  type ClassStore,
+  type InstanceEntry,
+  type NamespaceRecord,
+  type StoreWrite,
+} from './class-store';
 
 const ROOT = '';
 
@@ -72,20 +84,32 @@ export class MemoryClassStore implements ClassStore {
 
   async listNamespaces(): Promise<readonly NamespaceRecord[]> {
     this.#check();
-    return [...this.#namespaces.entries()].sort(([a], [b]) => compare(a, b)).map(([, data]) => data.record);
+    return [...this.#namespaces.entries()]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([, data]) => data.record);
   }
 
-  async getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
+  async getClass(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<ClassDefinition | undefined> {
     this.#check();
     return this.#namespaces.get(namespace)?.classes.get(className)?.definition;
   }
 
-  async getClassRevision(namespace: NamespaceKey, className: ClassKey): Promise<bigint | undefined> {
+  async getClassRevision(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<bigint | undefined> {
     this.#check();
     return this.#namespaces.get(namespace)?.classes.get(className)?.revision;
   }
 
-  async readEvents(namespace: NamespaceKey, afterRevision: bigint, limit: number): Promise<readonly ClassEventRecord[]> {
+  async readEvents(
+    namespace: NamespaceKey,
+    afterRevision: bigint,
+    limit: number,
+  ): Promise<readonly ClassEventRecord[]> {
     this.#check();
     const found: ClassEventRecord[] = [];
     for (const event of this.#events) {
@@ -100,7 +124,10 @@ export class MemoryClassStore implements ClassStore {
     return () => this.#listeners.delete(listener);
   }
 
-  async listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
+  async listSubclasses(
+    namespace: NamespaceKey,
+    parent: ClassKey | null,
+  ): Promise<readonly ClassKey[]> {
     this.#check();
     return [...(this.#namespaces.get(namespace)?.children.get(parent ?? ROOT) ?? [])].sort(compare);
   }
@@ -113,19 +140,33 @@ export class MemoryClassStore implements ClassStore {
 
   async listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
     this.#check();
-    const declarations = this.#namespaces.get(namespace)?.qualifiers ?? new Map<string, QualifierDeclaration>();
-    return [...declarations.entries()].sort(([a], [b]) => compare(a, b)).map(([, declaration]) => declaration);
+    const declarations =
+      this.#namespaces.get(namespace)?.qualifiers ?? new Map<string, QualifierDeclaration>();
+    return [...declarations.entries()]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([, declaration]) => declaration);
   }
 
-  async getInstance(namespace: NamespaceKey, className: ClassKey, key: string): Promise<StoredInstance | undefined> {
+  async getInstance(
+    namespace: NamespaceKey,
+    className: ClassKey,
+    key: string,
+  ): Promise<StoredInstance | undefined> {
     this.#check();
     return this.#namespaces.get(namespace)?.instances.get(className)?.get(key);
   }
 
-  async listInstances(namespace: NamespaceKey, className: ClassKey): Promise<readonly InstanceEntry[]> {
+  async listInstances(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<readonly InstanceEntry[]> {
     this.#check();
-    const instances = this.#namespaces.get(namespace)?.instances.get(className) ?? new Map<string, StoredInstance>();
-    return [...instances.entries()].sort(([a], [b]) => compare(a, b)).map(([key, instance]) => ({ key, instance }));
+    const instances =
+      this.#namespaces.get(namespace)?.instances.get(className) ??
+      new Map<string, StoredInstance>();
+    return [...instances.entries()]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([key, instance]) => ({ key, instance }));
   }
 
   async countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
@@ -142,11 +183,26 @@ export class MemoryClassStore implements ClassStore {
       for (const write of writes) {
         if (write.op === 'putNamespace') present.add(write.namespace);
         else if (write.op === 'deleteNamespace') present.delete(write.namespace);
-        else if ((write.op === 'putClass' || write.op === 'putQualifier' || write.op === 'putInstance') && !present.has(write.namespace)) {
-          throw new StoreError('STORE_CORRUPT_RECORD', `namespace ${write.namespace} is not stored`);
-        } else if (write.op !== 'putClass' && write.op !== 'deleteClass' && write.op !== 'putQualifier' && write.op !== 'putInstance' && write.op !== 'deleteInstance') {
+        else if (
+          (write.op === 'putClass' || write.op === 'putQualifier' || write.op === 'putInstance') &&
+          !present.has(write.namespace)
+        ) {
+          throw new StoreError(
+            'STORE_CORRUPT_RECORD',
+            `namespace ${write.namespace} is not stored`,
+          );
+        } else if (
+          write.op !== 'putClass' &&
+          write.op !== 'deleteClass' &&
+          write.op !== 'putQualifier' &&
+          write.op !== 'putInstance' &&
+          write.op !== 'deleteInstance'
+        ) {
           const unknown: never = write;
-          throw new StoreError('STORE_CORRUPT_RECORD', `unknown store write ${JSON.stringify(unknown)}`);
+          throw new StoreError(
+            'STORE_CORRUPT_RECORD',
+            `unknown store write ${JSON.stringify(unknown)}`,
+          );
         }
       }
       const events: ClassEventRecord[] = [];
@@ -180,7 +236,14 @@ export class MemoryClassStore implements ClassStore {
       case 'putNamespace': {
         const existing = this.#namespaces.get(write.namespace);
         if (existing !== undefined) existing.record = write.record;
-        else this.#namespaces.set(write.namespace, { record: write.record, classes: new Map(), children: new Map(), qualifiers: new Map(), instances: new Map() });
+        else
+          this.#namespaces.set(write.namespace, {
+            record: write.record,
+            classes: new Map(),
+            children: new Map(),
+            qualifiers: new Map(),
+            instances: new Map(),
+          });
         return undefined;
       }
       case 'deleteNamespace':
@@ -189,8 +252,10 @@ export class MemoryClassStore implements ClassStore {
       case 'putClass': {
         const data = this.#namespaces.get(write.namespace) as NamespaceData;
         const key = classKey(write.definition.name);
-        if (write.previousSuperclass !== undefined) data.children.get(write.previousSuperclass ?? ROOT)?.delete(key);
-        const parent = write.definition.superclass === '' ? ROOT : classKey(write.definition.superclass);
+        if (write.previousSuperclass !== undefined)
+          data.children.get(write.previousSuperclass ?? ROOT)?.delete(key);
+        const parent =
+          write.definition.superclass === '' ? ROOT : classKey(write.definition.superclass);
         let siblings = data.children.get(parent);
         if (siblings === undefined) data.children.set(parent, (siblings = new Set()));
         siblings.add(key);
@@ -199,7 +264,10 @@ export class MemoryClassStore implements ClassStore {
         return this.#log(changeEventRecord(write, revision));
       }
       case 'putQualifier':
-        (this.#namespaces.get(write.namespace) as NamespaceData).qualifiers.set(write.declaration.name.toLowerCase(), write.declaration);
+        (this.#namespaces.get(write.namespace) as NamespaceData).qualifiers.set(
+          write.declaration.name.toLowerCase(),
+          write.declaration,
+        );
         return undefined;
       case 'deleteClass': {
         const revision = ++this.#revision;
@@ -214,14 +282,16 @@ export class MemoryClassStore implements ClassStore {
       case 'putInstance': {
         const instances = (this.#namespaces.get(write.namespace) as NamespaceData).instances;
         let ofClass = instances.get(write.className);
-        if (ofClass === undefined) instances.set(write.className, (ofClass = new Map<string, StoredInstance>()));
+        if (ofClass === undefined)
+          instances.set(write.className, (ofClass = new Map<string, StoredInstance>()));
         ofClass.set(write.key, write.instance);
         return;
       }
       case 'deleteInstance': {
         const ofClass = this.#namespaces.get(write.namespace)?.instances.get(write.className);
         ofClass?.delete(write.key);
-        if (ofClass?.size === 0) this.#namespaces.get(write.namespace)?.instances.delete(write.className);
+        if (ofClass?.size === 0)
+          this.#namespaces.get(write.namespace)?.instances.delete(write.className);
         return;
       }
     }
@@ -236,4 +306,3 @@ export class MemoryClassStore implements ClassStore {
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-

@@ -23,11 +23,24 @@
  * (namespaces, qualifier declarations and classes without `r`) have the same bodies and are still
  * read: their classes report LEGACY_CLASS_REVISION. Nothing is rewritten on open.
  */
-import type { CimValue, ClassDefinition, MethodDef, ParameterDef, PropertyDef, QualifierDeclaration, QualifierDef } from '../domain/class-model';
+import type {
+  CimValue,
+  ClassDefinition,
+  MethodDef,
+  ParameterDef,
+  PropertyDef,
+  QualifierDeclaration,
+  QualifierDef,
+} from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import type { ClientContext } from '../domain/client-context';
 import type { NamespaceKey } from '../domain/names';
-import { LEGACY_CLASS_REVISION, StoreError, type ClassEventRecord, type NamespaceRecord } from './class-store';
+import {
+  LEGACY_CLASS_REVISION,
+  StoreError,
+  type ClassEventRecord,
+  type NamespaceRecord,
+} from './class-store';
 
 /** Bump with a migration (or a reader of the old form) when the stored shape changes. */
 export const SCHEMA_VERSION = 2;
@@ -46,7 +59,14 @@ function packValue(value: CimValue | null): Packed | null {
     case 'uint':
       return ['u', value.value.toString()];
     case 'real':
-      return ['r', Number.isFinite(value.value) && !Object.is(value.value, -0) ? value.value : Object.is(value.value, -0) ? '-0' : String(value.value)];
+      return [
+        'r',
+        Number.isFinite(value.value) && !Object.is(value.value, -0)
+          ? value.value
+          : Object.is(value.value, -0)
+            ? '-0'
+            : String(value.value),
+      ];
     case 'string':
       return ['S', value.value];
     case 'datetime':
@@ -78,7 +98,15 @@ function unpackValue(packed: unknown): CimValue | null {
     case 'u':
       return { kind: 'uint', value: BigInt(payload as string) };
     case 'r':
-      return { kind: 'real', value: typeof payload === 'string' ? (payload === '-0' ? -0 : Number(payload)) : (payload as number) };
+      return {
+        kind: 'real',
+        value:
+          typeof payload === 'string'
+            ? payload === '-0'
+              ? -0
+              : Number(payload)
+            : (payload as number),
+      };
     case 'S':
       return { kind: 'string', value: payload as string };
     case 'd':
@@ -90,7 +118,10 @@ function unpackValue(packed: unknown): CimValue | null {
     case 'o':
       return { kind: 'object', value: unpackClass(payload) };
     case 'a':
-      return { kind: 'array', value: (payload as unknown[]).map((element) => unpackValue(element) as CimValue) };
+      return {
+        kind: 'array',
+        value: (payload as unknown[]).map((element) => unpackValue(element) as CimValue),
+      };
     default:
       throw corrupt(`value kind ${String(kind)}`);
   }
@@ -102,31 +133,109 @@ function unpackQualifier(packed: unknown): QualifierDef {
   return { name, value: unpackValue(value), flavor };
 }
 
-const packProperty = (p: PropertyDef): Packed => [p.name, p.type, p.array ? 1 : 0, packValue(p.value), p.qualifiers.map(packQualifier), p.referenceClass, p.embeddedClass];
+const packProperty = (p: PropertyDef): Packed => [
+  p.name,
+  p.type,
+  p.array ? 1 : 0,
+  packValue(p.value),
+  p.qualifiers.map(packQualifier),
+  p.referenceClass,
+  p.embeddedClass,
+];
 function unpackProperty(packed: unknown): PropertyDef {
-  const [name, type, array, value, qualifiers, referenceClass, embeddedClass] = packed as [string, number, number, unknown, unknown[], string, string];
-  return { name, type, array: array === 1, value: unpackValue(value), qualifiers: qualifiers.map(unpackQualifier), referenceClass, embeddedClass };
+  const [name, type, array, value, qualifiers, referenceClass, embeddedClass] = packed as [
+    string,
+    number,
+    number,
+    unknown,
+    unknown[],
+    string,
+    string,
+  ];
+  return {
+    name,
+    type,
+    array: array === 1,
+    value: unpackValue(value),
+    qualifiers: qualifiers.map(unpackQualifier),
+    referenceClass,
+    embeddedClass,
+  };
 }
 
-const packParameter = (p: ParameterDef): Packed => [p.name, p.type, p.array ? 1 : 0, p.referenceClass, p.embeddedClass, p.in ? 1 : 0, p.out ? 1 : 0, p.qualifiers.map(packQualifier)];
+const packParameter = (p: ParameterDef): Packed => [
+  p.name,
+  p.type,
+  p.array ? 1 : 0,
+  p.referenceClass,
+  p.embeddedClass,
+  p.in ? 1 : 0,
+  p.out ? 1 : 0,
+  p.qualifiers.map(packQualifier),
+];
 function unpackParameter(packed: unknown): ParameterDef {
-  const [name, type, array, referenceClass, embeddedClass, isIn, isOut, qualifiers] = packed as [string, number, number, string, string, number, number, unknown[]];
-  return { name, type, array: array === 1, referenceClass, embeddedClass, in: isIn === 1, out: isOut === 1, qualifiers: qualifiers.map(unpackQualifier) };
+  const [name, type, array, referenceClass, embeddedClass, isIn, isOut, qualifiers] = packed as [
+    string,
+    number,
+    number,
+    string,
+    string,
+    number,
+    number,
+    unknown[],
+  ];
+  return {
+    name,
+    type,
+    array: array === 1,
+    referenceClass,
+    embeddedClass,
+    in: isIn === 1,
+    out: isOut === 1,
+    qualifiers: qualifiers.map(unpackQualifier),
+  };
 }
 
-const packMethod = (m: MethodDef): Packed => [m.name, m.returnType, m.parameters.map(packParameter), m.qualifiers.map(packQualifier)];
+const packMethod = (m: MethodDef): Packed => [
+  m.name,
+  m.returnType,
+  m.parameters.map(packParameter),
+  m.qualifiers.map(packQualifier),
+];
 function unpackMethod(packed: unknown): MethodDef {
-  const [name, returnType, parameters, qualifiers] = packed as [string, number, unknown[], unknown[]];
-  return { name, returnType, parameters: parameters.map(unpackParameter), qualifiers: qualifiers.map(unpackQualifier) };
+  const [name, returnType, parameters, qualifiers] = packed as [
+    string,
+    number,
+    unknown[],
+    unknown[],
+  ];
+  return {
+    name,
+    returnType,
+    parameters: parameters.map(unpackParameter),
+    qualifiers: qualifiers.map(unpackQualifier),
+  };
 }
 
 function packClass(d: ClassDefinition): Packed {
-  return [d.name, d.superclass, d.qualifiers.map(packQualifier), d.properties.map(packProperty), d.methods.map(packMethod)];
+  return [
+    d.name,
+    d.superclass,
+    d.qualifiers.map(packQualifier),
+    d.properties.map(packProperty),
+    d.methods.map(packMethod),
+  ];
 }
 
 function unpackClass(packed: unknown): ClassDefinition {
   if (!Array.isArray(packed) || packed.length !== 5) throw corrupt('class');
-  const [name, superclass, qualifiers, properties, methods] = packed as [string, string, unknown[], unknown[], unknown[]];
+  const [name, superclass, qualifiers, properties, methods] = packed as [
+    string,
+    string,
+    unknown[],
+    unknown[],
+    unknown[],
+  ];
   return {
     name,
     superclass,
@@ -153,7 +262,10 @@ function readEnvelope(text: string, what: string): Envelope {
     throw new StoreError('STORE_CORRUPT_RECORD', `${what}: not a readable record`, { cause });
   }
   if (!READABLE_VERSIONS.includes(envelope.v)) {
-    throw new StoreError('STORE_CORRUPT_RECORD', `${what}: schema version ${String(envelope.v)} is not one of ${READABLE_VERSIONS.join(', ')}`);
+    throw new StoreError(
+      'STORE_CORRUPT_RECORD',
+      `${what}: schema version ${String(envelope.v)} is not one of ${READABLE_VERSIONS.join(', ')}`,
+    );
   }
   return envelope;
 }
@@ -167,7 +279,11 @@ export interface StoredClass {
 }
 
 export const encodeClass = (stored: StoredClass): string =>
-  JSON.stringify({ v: SCHEMA_VERSION, body: packClass(stored.definition), r: stored.revision.toString() });
+  JSON.stringify({
+    v: SCHEMA_VERSION,
+    body: packClass(stored.definition),
+    r: stored.revision.toString(),
+  });
 
 /** `{"v":2,"body":["Name","Superclass",…`: the head of every class record (versions 1 and 2). */
 const CLASS_HEAD = /^\{"v":[12],"body":\["(?:[^"\\]|\\.)*","((?:[^"\\]|\\.)*)"/;
@@ -187,36 +303,69 @@ export function decodeClass(text: string, key: string): StoredClass {
   try {
     const definition = unpackClass(envelope.body);
     // Version 1 records predate revisions (see the header).
-    return { definition, revision: envelope.r === undefined ? LEGACY_CLASS_REVISION : BigInt(envelope.r as string) };
+    return {
+      definition,
+      revision: envelope.r === undefined ? LEGACY_CLASS_REVISION : BigInt(envelope.r as string),
+    };
   } catch (cause) {
     if (cause instanceof StoreError) throw cause;
     throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged class record`, { cause });
   }
 }
 
-export const encodeNamespace = (record: NamespaceRecord): string => JSON.stringify({ v: SCHEMA_VERSION, body: record });
-export const decodeNamespace = (text: string, key: string): NamespaceRecord => decodeEnvelope(text, key) as NamespaceRecord;
+export const encodeNamespace = (record: NamespaceRecord): string =>
+  JSON.stringify({ v: SCHEMA_VERSION, body: record });
+export const decodeNamespace = (text: string, key: string): NamespaceRecord =>
+  decodeEnvelope(text, key) as NamespaceRecord;
 
 export const encodeQualifierDeclaration = (d: QualifierDeclaration): string =>
-  JSON.stringify({ v: SCHEMA_VERSION, body: [d.name, d.type, d.array ? 1 : 0, packValue(d.defaultValue), d.scopes, d.flavor] });
+  JSON.stringify({
+    v: SCHEMA_VERSION,
+    body: [d.name, d.type, d.array ? 1 : 0, packValue(d.defaultValue), d.scopes, d.flavor],
+  });
 
 export function decodeQualifierDeclaration(text: string, key: string): QualifierDeclaration {
   const body = decodeEnvelope(text, key);
-  if (!Array.isArray(body) || body.length !== 6) throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged qualifier declaration`);
-  const [name, type, array, defaultValue, scopes, flavor] = body as [string, number, number, unknown, string[], number];
+  if (!Array.isArray(body) || body.length !== 6)
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged qualifier declaration`);
+  const [name, type, array, defaultValue, scopes, flavor] = body as [
+    string,
+    number,
+    number,
+    unknown,
+    string[],
+    number,
+  ];
   try {
-    return { name, type, array: array === 1, defaultValue: unpackValue(defaultValue), scopes, flavor };
+    return {
+      name,
+      type,
+      array: array === 1,
+      defaultValue: unpackValue(defaultValue),
+      scopes,
+      flavor,
+    };
   } catch (cause) {
-    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged qualifier declaration`, { cause });
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged qualifier declaration`, {
+      cause,
+    });
   }
 }
 
 export const encodeInstance = (instance: StoredInstance): string =>
-  JSON.stringify({ v: SCHEMA_VERSION, body: [instance.className, instance.values.map((v) => [v.name, packValue(v.value)])] });
+  JSON.stringify({
+    v: SCHEMA_VERSION,
+    body: [instance.className, instance.values.map((v) => [v.name, packValue(v.value)])],
+  });
 
 export function decodeInstance(text: string, key: string): StoredInstance {
   const body = decodeEnvelope(text, key);
-  if (!Array.isArray(body) || body.length !== 2 || typeof body[0] !== 'string' || !Array.isArray(body[1])) {
+  if (
+    !Array.isArray(body) ||
+    body.length !== 2 ||
+    typeof body[0] !== 'string' ||
+    !Array.isArray(body[1])
+  ) {
     throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged instance record`);
   }
   const [className, values] = body as [string, unknown[]];
@@ -236,15 +385,23 @@ export function decodeInstance(text: string, key: string): StoredInstance {
 // ---- the event log ------------------------------------------------------------------------------
 
 const KIND_CODES = { created: 'c', modified: 'm', deleted: 'd' } as const;
-const KINDS_BY_CODE: Readonly<Record<string, ClassEventRecord['kind']>> = { c: 'created', m: 'modified', d: 'deleted' };
+const KINDS_BY_CODE: Readonly<Record<string, ClassEventRecord['kind']>> = {
+  c: 'created',
+  m: 'modified',
+  d: 'deleted',
+};
 
 function packContext(context: ClientContext | undefined): Packed | null {
-  return context === undefined ? null : [...context].map(([name, value]) => [name, packValue(value)]);
+  return context === undefined
+    ? null
+    : [...context].map(([name, value]) => [name, packValue(value)]);
 }
 
 function unpackContext(packed: unknown): ClientContext | undefined {
   if (packed === null) return undefined;
-  return new Map((packed as [string, unknown][]).map(([name, value]) => [name, unpackValue(value)]));
+  return new Map(
+    (packed as [string, unknown][]).map(([name, value]) => [name, unpackValue(value)]),
+  );
 }
 
 /**
@@ -260,7 +417,9 @@ export const encodeEventBody = (event: ClassEventRecord, targetRef?: string): st
   )},${JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]`;
 
 /** A log record holding the entries of one synced batch: `[[revision, body], …]` in revision order. */
-export const encodeEventBatch = (entries: readonly { readonly revision: bigint; readonly body: string }[]): string =>
+export const encodeEventBatch = (
+  entries: readonly { readonly revision: bigint; readonly body: string }[],
+): string =>
   `{"v":${SCHEMA_VERSION},"events":[${entries.map((entry) => `["${entry.revision}",${entry.body}]`).join(',')}]}`;
 
 /** One log entry, still packed. */
@@ -279,12 +438,20 @@ export interface PackedEvent {
 export function eventEntriesOf(text: string, key: string): PackedEvent[] {
   const envelope = readEnvelope(text, key);
   const entry = (revision: bigint, body: unknown): PackedEvent => {
-    if (!Array.isArray(body) || body.length !== 8 || typeof body[0] !== 'string') throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`);
-    return { revision, namespace: body[0], targetRef: typeof body[2] === 'string' ? body[2] : undefined, body };
+    if (!Array.isArray(body) || body.length !== 8 || typeof body[0] !== 'string')
+      throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`);
+    return {
+      revision,
+      namespace: body[0],
+      targetRef: typeof body[2] === 'string' ? body[2] : undefined,
+      body,
+    };
   };
   try {
     if (envelope.events === undefined) return [entry(BigInt(key.slice(2)), envelope.body)];
-    return (envelope.events as [string, unknown][]).map(([revision, body]) => entry(BigInt(revision), body));
+    return (envelope.events as [string, unknown][]).map(([revision, body]) =>
+      entry(BigInt(revision), body),
+    );
   } catch (cause) {
     if (cause instanceof StoreError) throw cause;
     throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`, { cause });
@@ -292,12 +459,18 @@ export function eventEntriesOf(text: string, key: string): PackedEvent[] {
 }
 
 /** A packed log entry as a record; `target` is the class its reference names, when it has one. */
-export function unpackEvent(entry: PackedEvent, key: string, target?: ClassDefinition): ClassEventRecord {
-  const [namespace, kind, packedTarget, previous, derivation, context, operationId, timeCreated] = entry.body as [string, string, unknown, unknown, string[], unknown, string, string];
+export function unpackEvent(
+  entry: PackedEvent,
+  key: string,
+  target?: ClassDefinition,
+): ClassEventRecord {
+  const [namespace, kind, packedTarget, previous, derivation, context, operationId, timeCreated] =
+    entry.body as [string, string, unknown, unknown, string[], unknown, string, string];
   try {
     const decodedKind = KINDS_BY_CODE[kind];
     if (decodedKind === undefined) throw corrupt(`event kind ${kind}`);
-    if (entry.targetRef !== undefined && target === undefined) throw corrupt('an unresolved class reference');
+    if (entry.targetRef !== undefined && target === undefined)
+      throw corrupt('an unresolved class reference');
     return {
       revision: entry.revision,
       kind: decodedKind,
@@ -317,9 +490,13 @@ export function unpackEvent(entry: PackedEvent, key: string, target?: ClassDefin
 export const encodeRevisions = (revision: bigint, firstRetained: bigint): string =>
   JSON.stringify({ v: SCHEMA_VERSION, body: [revision.toString(), firstRetained.toString()] });
 
-export function decodeRevisions(text: string, key: string): { revision: bigint; firstRetained: bigint } {
+export function decodeRevisions(
+  text: string,
+  key: string,
+): { revision: bigint; firstRetained: bigint } {
   const body = decodeEnvelope(text, key);
-  if (!Array.isArray(body) || body.length !== 2) throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged revisions record`);
+  if (!Array.isArray(body) || body.length !== 2)
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged revisions record`);
   try {
     return { revision: BigInt(body[0] as string), firstRetained: BigInt(body[1] as string) };
   } catch (cause) {
@@ -332,4 +509,3 @@ export function revisionOfEncodedClass(text: string): bigint | null {
   const tail = /"r":"(\d+)"\}$/.exec(text);
   return tail === null || tail[1] === undefined ? null : BigInt(tail[1]);
 }
-

@@ -15,7 +15,12 @@ import type { CallObserver } from './grpc/serve';
 
 export class WbemdMetrics implements CallObserver {
   readonly registry = new Registry();
-  readonly #calls = new Counter({ name: 'wbemd_calls_total', help: 'Calls ended, by method, gRPC code and WbemStatus.', labelNames: ['method', 'code', 'wbem_status'] as const, registers: [this.registry] });
+  readonly #calls = new Counter({
+    name: 'wbemd_calls_total',
+    help: 'Calls ended, by method, gRPC code and WbemStatus.',
+    labelNames: ['method', 'code', 'wbem_status'] as const,
+    registers: [this.registry],
+  });
   readonly #duration = new Histogram({
     name: 'wbemd_call_duration_seconds',
     help: 'Call latency, from the handler to the final status.',
@@ -23,7 +28,12 @@ export class WbemdMetrics implements CallObserver {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly #inFlight = new Gauge({ name: 'wbemd_calls_in_flight', help: 'Calls started and not yet ended.', labelNames: ['method'] as const, registers: [this.registry] });
+  readonly #inFlight = new Gauge({
+    name: 'wbemd_calls_in_flight',
+    help: 'Calls started and not yet ended.',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
   readonly #batchCommits = new Histogram({
     name: 'wbemd_store_batch_commits',
     help: 'Commits grouped into one synced LevelDB batch.',
@@ -66,7 +76,10 @@ export class WbemdMetrics implements CallObserver {
       }
       this.registry.metrics().then(
         (text) => response.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error instanceof Error ? error.message : String(error)}\n`),
+        (error: unknown) =>
+          response
+            .writeHead(500, { 'content-type': 'text/plain' })
+            .end(`${error instanceof Error ? error.message : String(error)}\n`),
       );
     });
     await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,11 @@ describe('catchWbem', () => {
     expect(() => catchWbem(() => 1)).toThrow('expected a WbemError');
   });
   test('rethrows what is not a WbemError', () => {
-    expect(() => catchWbem(() => { throw new TypeError('bug'); })).toThrow(TypeError);
+    expect(() =>
+      catchWbem(() => {
+        throw new TypeError('bug');
+      }),
+    ).toThrow(TypeError);
   });
 });
 
@@ -37,13 +41,23 @@ describe('parsePutClassFlags (§2.2)', () => {
     ['0x4', 0x04],
     ['0x100', 0x100],
   ])('PutClassAsync rejects %s with WBEM_E_INVALID_PARAMETER', (_label, bits) => {
-    expect(catchWbem(() => parsePutClassFlags(bits, 'async')).status).toBe('WBEM_E_INVALID_PARAMETER');
+    expect(catchWbem(() => parsePutClassFlags(bits, 'async')).status).toBe(
+      'WBEM_E_INVALID_PARAMETER',
+    );
   });
 
   test('PutClass (sync) refuses SEND_STATUS (K13) and RETURN_IMMEDIATELY without a call result (scenario 21)', () => {
-    expect(catchWbem(() => parsePutClassFlags(0x80, 'sync')).status).toBe('WBEM_E_INVALID_PARAMETER');
-    expect(catchWbem(() => parsePutClassFlags(0x10, 'sync')).status).toBe('WBEM_E_INVALID_PARAMETER');
-    expect(parsePutClassFlags(0x22, 'sync')).toMatchObject({ mode: 'createOnly', update: 'safe', sendStatus: false });
+    expect(catchWbem(() => parsePutClassFlags(0x80, 'sync')).status).toBe(
+      'WBEM_E_INVALID_PARAMETER',
+    );
+    expect(catchWbem(() => parsePutClassFlags(0x10, 'sync')).status).toBe(
+      'WBEM_E_INVALID_PARAMETER',
+    );
+    expect(parsePutClassFlags(0x22, 'sync')).toMatchObject({
+      mode: 'createOnly',
+      update: 'safe',
+      sendStatus: false,
+    });
   });
 
   test('DeleteClass ignores reserved bits and refuses others', () => {
@@ -67,13 +81,21 @@ describe('class names (§5.6, scenarios 22–33)', () => {
     expect(catchWbem(() => checkClassName(name)).status).toBe(status);
   });
 
-  test.each(['Foo__Bar', 'Vendor_Disk2', 'A', 'A'.repeat(4096)])('"%s" is a valid class name', (name) => {
-    expect(() => checkClassName(name)).not.toThrow();
-  });
+  test.each(['Foo__Bar', 'Vendor_Disk2', 'A', 'A'.repeat(4096)])(
+    '"%s" is a valid class name',
+    (name) => {
+      expect(() => checkClassName(name)).not.toThrow();
+    },
+  );
 
-  test.each(['_p', 'a b', 'p_', '9p', ''])('member name "%s" → WBEM_E_INVALID_PARAMETER', (name) => {
-    expect(catchWbem(() => checkMemberName('property', name, 'A')).status).toBe('WBEM_E_INVALID_PARAMETER');
-  });
+  test.each(['_p', 'a b', 'p_', '9p', ''])(
+    'member name "%s" → WBEM_E_INVALID_PARAMETER',
+    (name) => {
+      expect(catchWbem(() => checkMemberName('property', name, 'A')).status).toBe(
+        'WBEM_E_INVALID_PARAMETER',
+      );
+    },
+  );
 
   test('names are case-insensitive and keys fold them', () => {
     expect(classKey('Ex_Widget')).toBe(classKey('EX_WIDGET'));
@@ -104,19 +126,32 @@ describe('class names (§5.6, scenarios 22–33)', () => {
 
 describe('namespace paths (§6.9, scenarios 109–113)', () => {
   const local = (machine: string): boolean => machine.toLowerCase() === 'host1';
-  test.each(['root/cimv2', 'root\\cimv2', '\\\\.\\root\\cimv2', '//./root/cimv2', '\\\\HOST1\\root\\cimv2', 'ROOT\\CIMV2', '\\\\localhost\\root\\cimv2'])(
-    '%s is root\\cimv2',
-    (text) => {
-      expect(parseNamespacePath(text, local).key).toBe('root\\cimv2');
-    },
-  );
+  test.each([
+    'root/cimv2',
+    'root\\cimv2',
+    '\\\\.\\root\\cimv2',
+    '//./root/cimv2',
+    '\\\\HOST1\\root\\cimv2',
+    'ROOT\\CIMV2',
+    '\\\\localhost\\root\\cimv2',
+  ])('%s is root\\cimv2', (text) => {
+    expect(parseNamespacePath(text, local).key).toBe('root\\cimv2');
+  });
 
-  test.each(['', 'root\\', 'root\\\\cimv2', 'root\\te st', '\\\\.\\', '\\root', 'root\\9x', '\\\\otherhost\\root\\cimv2'])(
-    '"%s" → WBEM_E_INVALID_PARAMETER',
-    (text) => {
-      expect(catchWbem(() => parseNamespacePath(text, local)).status).toBe('WBEM_E_INVALID_PARAMETER');
-    },
-  );
+  test.each([
+    '',
+    'root\\',
+    'root\\\\cimv2',
+    'root\\te st',
+    '\\\\.\\',
+    '\\root',
+    'root\\9x',
+    '\\\\otherhost\\root\\cimv2',
+  ])('"%s" → WBEM_E_INVALID_PARAMETER', (text) => {
+    expect(catchWbem(() => parseNamespacePath(text, local)).status).toBe(
+      'WBEM_E_INVALID_PARAMETER',
+    );
+  });
 
   test('the spelling is kept', () => {
     expect(parseNamespacePath('ROOT/CimV2', local).elements).toEqual(['ROOT', 'CimV2']);

@@ -3,16 +3,94 @@ import { checkDefinitionSyntax } from '../../src/domain/class-rules';
 import { CLASS_LIMITS } from '../../src/domain/limits';
 import { catchWbem } from '../helpers/catch-wbem';
 
-const prop = (name: string, value: CimValue | null = null, type = 8, array = false): PropertyDef => ({ name, type, array, value, qualifiers: [], referenceClass: '', embeddedClass: '' });
-const cls = (extra: Partial<ClassDefinition>): ClassDefinition => ({ name: 'Ex_Big', superclass: '', qualifiers: [], properties: [], methods: [], ...extra });
-const q = (i: number) => ({ name: `Q${i}`, value: { kind: 'boolean' as const, value: true }, flavor: 0 });
+const prop = (
+  name: string,
+  value: CimValue | null = null,
+  type = 8,
+  array = false,
+): PropertyDef => ({
+  name,
+  type,
+  array,
+  value,
+  qualifiers: [],
+  referenceClass: '',
+  embeddedClass: '',
+});
+const cls = (extra: Partial<ClassDefinition>): ClassDefinition => ({
+  name: 'Ex_Big',
+  superclass: '',
+  qualifiers: [],
+  properties: [],
+  methods: [],
+  ...extra,
+});
+const q = (i: number) => ({
+  name: `Q${i}`,
+  value: { kind: 'boolean' as const, value: true },
+  flavor: 0,
+});
 
 test.each([
-  ['qualifiers on the class', cls({ qualifiers: Array.from({ length: CLASS_LIMITS.qualifiersPerElement + 1 }, (_, i) => q(i)) }), 'more than 256 qualifiers'],
-  ['methods', cls({ methods: Array.from({ length: CLASS_LIMITS.methods + 1 }, (_, i) => ({ name: `M${i}`, returnType: 19, parameters: [], qualifiers: [] })) }), 'more than 1024 methods'],
-  ['a string default', cls({ properties: [prop('S', { kind: 'string', value: 'x'.repeat(CLASS_LIMITS.stringLength + 1) })] }), 'more than 1048576 characters in a string value'],
-  ['an array default', cls({ properties: [prop('A', { kind: 'array', value: Array.from({ length: CLASS_LIMITS.arrayElements + 1 }, () => ({ kind: 'uint' as const, value: 1n })) }, 19, true)] }), 'more than 65536 array elements'],
-  ['a qualifier value', cls({ qualifiers: [{ name: 'Description', value: { kind: 'string', value: 'y'.repeat(CLASS_LIMITS.stringLength + 1) }, flavor: 0 }] }), 'characters in a string value'],
+  [
+    'qualifiers on the class',
+    cls({
+      qualifiers: Array.from({ length: CLASS_LIMITS.qualifiersPerElement + 1 }, (_, i) => q(i)),
+    }),
+    'more than 256 qualifiers',
+  ],
+  [
+    'methods',
+    cls({
+      methods: Array.from({ length: CLASS_LIMITS.methods + 1 }, (_, i) => ({
+        name: `M${i}`,
+        returnType: 19,
+        parameters: [],
+        qualifiers: [],
+      })),
+    }),
+    'more than 1024 methods',
+  ],
+  [
+    'a string default',
+    cls({
+      properties: [prop('S', { kind: 'string', value: 'x'.repeat(CLASS_LIMITS.stringLength + 1) })],
+    }),
+    'more than 1048576 characters in a string value',
+  ],
+  [
+    'an array default',
+    cls({
+      properties: [
+        prop(
+          'A',
+          {
+            kind: 'array',
+            value: Array.from({ length: CLASS_LIMITS.arrayElements + 1 }, () => ({
+              kind: 'uint' as const,
+              value: 1n,
+            })),
+          },
+          19,
+          true,
+        ),
+      ],
+    }),
+    'more than 65536 array elements',
+  ],
+  [
+    'a qualifier value',
+    cls({
+      qualifiers: [
+        {
+          name: 'Description',
+          value: { kind: 'string', value: 'y'.repeat(CLASS_LIMITS.stringLength + 1) },
+          flavor: 0,
+        },
+      ],
+    }),
+    'characters in a string value',
+  ],
 ])('%s → WBEM_E_QUOTA_VIOLATION naming the limit', (_label, definition, message) => {
   const error = catchWbem(() => checkDefinitionSyntax(definition));
   expect(error.status).toBe('WBEM_E_QUOTA_VIOLATION');
@@ -30,10 +108,20 @@ test('at the limits, the definition passes', () => {
   ).not.toThrow();
 });
 
-test.each([4, 40])('a member named twice (case aside) is refused in a class of %i properties', (count) => {
-  const properties = Array.from({ length: count }, (_, i) => prop(`P${i}`));
-  properties.push(prop(`p${count - 1}`));
-  expect(catchWbem(() => checkDefinitionSyntax(cls({ properties }))).param).toBe(`property p${count - 1} appears twice on Ex_Big`);
-  const clash = cls({ properties: Array.from({ length: count }, (_, i) => prop(`P${i}`)), methods: [{ name: 'p0', returnType: 19, parameters: [], qualifiers: [] }] });
-  expect(catchWbem(() => checkDefinitionSyntax(clash)).param).toBe('member p0 appears twice on Ex_Big');
-});
+test.each([4, 40])(
+  'a member named twice (case aside) is refused in a class of %i properties',
+  (count) => {
+    const properties = Array.from({ length: count }, (_, i) => prop(`P${i}`));
+    properties.push(prop(`p${count - 1}`));
+    expect(catchWbem(() => checkDefinitionSyntax(cls({ properties }))).param).toBe(
+      `property p${count - 1} appears twice on Ex_Big`,
+    );
+    const clash = cls({
+      properties: Array.from({ length: count }, (_, i) => prop(`P${i}`)),
+      methods: [{ name: 'p0', returnType: 19, parameters: [], qualifiers: [] }],
+    });
+    expect(catchWbem(() => checkDefinitionSyntax(clash)).param).toBe(
+      'member p0 appears twice on Ex_Big',
+    );
+  },
+);

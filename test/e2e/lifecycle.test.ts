@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { type HealthCheckResponse, HealthCheckResponse_ServingStatus, HealthClient } from '../../generated/grpc/health/v1/health';
+import {
+  type HealthCheckResponse,
+  HealthCheckResponse_ServingStatus,
+  HealthClient,
+} from '../../generated/grpc/health/v1/health';
 import { WbemServicesClient, type ObjectSinkEvent } from '../../generated/wbem/v1/services';
 import { WbemStatus } from '../../generated/wbem/v1/status';
 import { startServer } from '../../src/server';
@@ -22,7 +26,12 @@ const ROOT = resolve(__dirname, '..', '..');
 async function gatedServer(at: 'getClass' | 'commitDurable') {
   const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-life-'));
   const store = new GatedStore(new LevelClassStore(dataDir), at);
-  const server = await startServer({ listen: '127.0.0.1:0', store, serverName: 'TESTHOST', shutdownGraceMs: 5_000 });
+  const server = await startServer({
+    listen: '127.0.0.1:0',
+    store,
+    serverName: 'TESTHOST',
+    shutdownGraceMs: 5_000,
+  });
   const client = new WbemServicesClient(server.address, credentials.createInsecure());
   return { dataDir, store, server, client };
 }
@@ -31,7 +40,9 @@ describe('server lifecycle', () => {
   test('health is SERVING while open; stop() turns it NOT_SERVING, lets an in-flight stream finish, then closes the store', async () => {
     const { dataDir, store, server, client } = await gatedServer('commitDurable');
     const health = new HealthClient(server.address, credentials.createInsecure());
-    const check = await unary<HealthCheckResponse>((cb) => health.check({ service: 'wbem.v1.WbemServices' }, new Metadata(), deadline(), cb));
+    const check = await unary<HealthCheckResponse>((cb) =>
+      health.check({ service: 'wbem.v1.WbemServices' }, new Metadata(), deadline(), cb),
+    );
     expect(check.response?.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
 
     const watch = health.watch({ service: '' }, new Metadata(), deadline());
@@ -45,14 +56,30 @@ describe('server lifecycle', () => {
     watch.on('error', () => undefined);
 
     store.arm();
-    const inFlight = transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Drained'), flags: SEND_STATUS }, new Metadata(), deadline()));
+    const inFlight = transcript(
+      client.putClassAsync(
+        { namespace: 'root/cimv2', object: keyed('Ex_Drained'), flags: SEND_STATUS },
+        new Metadata(),
+        deadline(),
+      ),
+    );
     await store.reached; // committed, held before durable
     const stopping = server.stop();
     await notServing;
-    expect(seen).toEqual([HealthCheckResponse_ServingStatus.SERVING, HealthCheckResponse_ServingStatus.NOT_SERVING]);
+    expect(seen).toEqual([
+      HealthCheckResponse_ServingStatus.SERVING,
+      HealthCheckResponse_ServingStatus.NOT_SERVING,
+    ]);
     watch.cancel(); // a Watch never ends by itself and would hold the drain to its deadline
 
-    const late = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Drained', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
+    const late = await unary((cb) =>
+      client.getClass(
+        { namespace: 'root/cimv2', className: 'Ex_Drained', localOnly: false, asMof: false },
+        new Metadata(),
+        deadline(),
+        cb,
+      ),
+    );
     expect(failureOf(late).code).toBe(Code.UNAVAILABLE);
 
     store.release();
@@ -65,7 +92,9 @@ describe('server lifecycle', () => {
     health.close();
     const reopened = new LevelClassStore(dataDir);
     await reopened.open();
-    expect((await reopened.listClasses('root\\cimv2' as never)).map((c) => c.name)).toEqual(['Ex_Drained']);
+    expect((await reopened.listClasses('root\\cimv2' as never)).map((c) => c.name)).toEqual([
+      'Ex_Drained',
+    ]);
     await reopened.close();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -73,15 +102,28 @@ describe('server lifecycle', () => {
   test('a client cancel before the commit point writes nothing', async () => {
     const { dataDir, store, server, client } = await gatedServer('getClass');
     store.arm();
-    const call: ClientReadableStream<ObjectSinkEvent> = client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Cancelled'), flags: SEND_STATUS }, new Metadata(), deadline());
+    const call: ClientReadableStream<ObjectSinkEvent> = client.putClassAsync(
+      { namespace: 'root/cimv2', object: keyed('Ex_Cancelled'), flags: SEND_STATUS },
+      new Metadata(),
+      deadline(),
+    );
     const ended = transcript(call);
     await store.reached; // the operation is loading, before any write
     call.cancel();
     // A later call on the same connection is handled after the server saw the cancel (HTTP/2 frames are ordered).
-    await transcript(client.enumNamespaces({ parent: 'root', deep: false }, new Metadata(), deadline()));
+    await transcript(
+      client.enumNamespaces({ parent: 'root', deep: false }, new Metadata(), deadline()),
+    );
     store.release();
     expect((await ended).end.code).toBe(Code.CANCELLED);
-    const get = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Cancelled', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
+    const get = await unary((cb) =>
+      client.getClass(
+        { namespace: 'root/cimv2', className: 'Ex_Cancelled', localOnly: false, asMof: false },
+        new Metadata(),
+        deadline(),
+        cb,
+      ),
+    );
     expect(failureOf(get).errorInfo?.reason).toBe('WBEM_E_NOT_FOUND');
     client.close();
     await server.stop();
@@ -91,7 +133,11 @@ describe('server lifecycle', () => {
   test('a deadline that passes before the commit point writes nothing; the server sees it through its own timer', async () => {
     const { dataDir, store, server, client } = await gatedServer('getClass');
     store.arm();
-    const call = client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Late'), flags: SEND_STATUS }, new Metadata(), { deadline: new Date(Date.now() + 300) });
+    const call = client.putClassAsync(
+      { namespace: 'root/cimv2', object: keyed('Ex_Late'), flags: SEND_STATUS },
+      new Metadata(),
+      { deadline: new Date(Date.now() + 300) },
+    );
     const ended = transcript(call);
     await store.reached; // held while loading, before any write
     expect((await ended).end.code).toBe(Code.DEADLINE_EXCEEDED);
@@ -100,7 +146,14 @@ describe('server lifecycle', () => {
     store.release();
     // Give a (wrongly) continuing operation time to write before looking.
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-    const get = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Late', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
+    const get = await unary((cb) =>
+      client.getClass(
+        { namespace: 'root/cimv2', className: 'Ex_Late', localOnly: false, asMof: false },
+        new Metadata(),
+        deadline(),
+        cb,
+      ),
+    );
     expect(failureOf(get).errorInfo?.reason).toBe('WBEM_E_NOT_FOUND');
     client.close();
     await server.stop();
@@ -110,7 +163,9 @@ describe('server lifecycle', () => {
   test('a second server on the same data directory fails to start with a clear message', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-lock-'));
     const first = await startServer({ listen: '127.0.0.1:0', dataDir });
-    await expect(startServer({ listen: '127.0.0.1:0', dataDir })).rejects.toMatchObject({ code: 'STORE_LOCKED' });
+    await expect(startServer({ listen: '127.0.0.1:0', dataDir })).rejects.toMatchObject({
+      code: 'STORE_LOCKED',
+    });
     await first.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -126,26 +181,54 @@ describe('a failed durable write', () => {
     let restarted: Awaited<ReturnType<typeof startServer>> | undefined;
     const fault = await failingWrites();
     try {
-      const result = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Ex_Doomed'), flags: SEND_STATUS }, new Metadata(), deadline()));
+      const result = await transcript(
+        client.putClassAsync(
+          { namespace: 'root/cimv2', object: keyed('Ex_Doomed'), flags: SEND_STATUS },
+          new Metadata(),
+          deadline(),
+        ),
+      );
       const final = result.messages.at(-1)?.event;
       expect(final?.$case).toBe('status');
-      expect(final?.$case === 'status' ? final.status.hresult : undefined).toBe(WbemStatus.WBEM_E_FAILED);
+      expect(final?.$case === 'status' ? final.status.hresult : undefined).toBe(
+        WbemStatus.WBEM_E_FAILED,
+      );
       // Stages 1–3 happened; "synced to disk" never did.
-      expect(result.messages.filter((m) => m.event?.$case === 'progress').map((m) => (m.event?.$case === 'progress' ? m.event.progress.current : 0))).toEqual([1, 2, 3]);
+      expect(
+        result.messages
+          .filter((m) => m.event?.$case === 'progress')
+          .map((m) => (m.event?.$case === 'progress' ? m.event.progress.current : 0)),
+      ).toEqual([1, 2, 3]);
       expect(result.end.code).toBe(Code.INTERNAL);
       expect(result.end.trailers['wbem-status']).toBe('WBEM_E_FAILED');
       expect(result.end.details).toMatch(/internal error \(operation [0-9a-f-]+\)/);
       expect(result.end.details).not.toContain('simulated');
       fault.restore();
-      const check = await unary<HealthCheckResponse>((cb) => health.check({ service: '' }, new Metadata(), deadline(), cb));
+      const check = await unary<HealthCheckResponse>((cb) =>
+        health.check({ service: '' }, new Metadata(), deadline(), cb),
+      );
       expect(check.response?.status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
-      const read = await unary((cb) => client.getClass({ namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
+      const read = await unary((cb) =>
+        client.getClass(
+          { namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false, asMof: false },
+          new Metadata(),
+          deadline(),
+          cb,
+        ),
+      );
       expect(failureOf(read).code).toBe(Code.INTERNAL);
       await server.stop();
       // After a restart the class that was never acknowledged is not there.
       restarted = await startServer({ listen: '127.0.0.1:0', dataDir, serverName: 'TESTHOST' });
       const reader = new WbemServicesClient(restarted.address, credentials.createInsecure());
-      const missing = await unary((cb) => reader.getClass({ namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
+      const missing = await unary((cb) =>
+        reader.getClass(
+          { namespace: 'root/cimv2', className: 'Ex_Doomed', localOnly: false, asMof: false },
+          new Metadata(),
+          deadline(),
+          cb,
+        ),
+      );
       expect(failureOf(missing).code).toBe(Code.NOT_FOUND);
       reader.close();
     } finally {
@@ -166,14 +249,55 @@ describe('external clients and the command line', () => {
     const buf = join(ROOT, 'node_modules', '.bin', 'buf');
     const url = `http://${server.address}`;
     try {
-      const methods = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--list-methods', url]);
+      const methods = await run(buf, [
+        'curl',
+        '--protocol',
+        'grpc',
+        '--http2-prior-knowledge',
+        '--list-methods',
+        url,
+      ]);
       expect(methods.stdout).toContain('wbem.v1.WbemServices/PutClassAsync');
-      const body = JSON.stringify({ namespace: 'root/cimv2', flags: 130, object: { class_name: 'Buf_Widget', properties: [{ name: 'Id', type: 'CIM_STRING', qualifiers: [{ name: 'Key', value: { boolean: true } }] }] } });
-      const created = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', body, `${url}/wbem.v1.WbemServices/PutClassAsync`]);
-      const events = created.stdout.trim().split(/\n(?=\{)/).map((chunk) => JSON.parse(chunk) as Record<string, unknown>);
-      expect(events.at(-1)).toEqual({ status: { param: '\\\\BUFHOST\\root\\cimv2:Buf_Widget', revision: '1' } });
+      const body = JSON.stringify({
+        namespace: 'root/cimv2',
+        flags: 130,
+        object: {
+          class_name: 'Buf_Widget',
+          properties: [
+            {
+              name: 'Id',
+              type: 'CIM_STRING',
+              qualifiers: [{ name: 'Key', value: { boolean: true } }],
+            },
+          ],
+        },
+      });
+      const created = await run(buf, [
+        'curl',
+        '--protocol',
+        'grpc',
+        '--http2-prior-knowledge',
+        '-d',
+        body,
+        `${url}/wbem.v1.WbemServices/PutClassAsync`,
+      ]);
+      const events = created.stdout
+        .trim()
+        .split(/\n(?=\{)/)
+        .map((chunk) => JSON.parse(chunk) as Record<string, unknown>);
+      expect(events.at(-1)).toEqual({
+        status: { param: '\\\\BUFHOST\\root\\cimv2:Buf_Widget', revision: '1' },
+      });
       expect(events.filter((e) => 'progress' in e)).toHaveLength(4);
-      const again = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', body, `${url}/wbem.v1.WbemServices/PutClassAsync`]).then(
+      const again = await run(buf, [
+        'curl',
+        '--protocol',
+        'grpc',
+        '--http2-prior-knowledge',
+        '-d',
+        body,
+        `${url}/wbem.v1.WbemServices/PutClassAsync`,
+      ]).then(
         () => undefined,
         (error: { code: number; stdout: string; stderr: string }) => error,
       );
@@ -188,14 +312,24 @@ describe('external clients and the command line', () => {
 
   test('wbemd serve prints one listening line, serves, and exits 0 on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-cli-'));
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'wbemd.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'wbemd.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stderr.resume();
     const lines = createInterface({ input: child.stdout });
     const [first] = (await once(lines, 'line')) as [string];
     const match = /^listening on (127\.0\.0\.1:\d+)$/.exec(first);
     expect(match).not.toBeNull();
     const client = new WbemServicesClient(match?.[1] ?? '', credentials.createInsecure());
-    const tr = await transcript(client.putClassAsync({ namespace: 'root/cimv2', object: keyed('Cli_Widget'), flags: 0 }, new Metadata(), deadline()));
+    const tr = await transcript(
+      client.putClassAsync(
+        { namespace: 'root/cimv2', object: keyed('Cli_Widget'), flags: 0 },
+        new Metadata(),
+        deadline(),
+      ),
+    );
     expect(tr.end.code).toBe(Code.OK);
     client.close();
     const exited = once(child, 'exit');

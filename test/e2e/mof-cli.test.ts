@@ -37,7 +37,11 @@ const wbemd = (args: string[]) =>
 function enumAll(namespace: string): Promise<ClassObject[]> {
   return new Promise((resolvePromise, reject) => {
     const objects: ClassObject[] = [];
-    const call = t.client.enumClasses({ namespace, superclass: '', deep: true, localOnly: false }, new Metadata(), deadline(60_000));
+    const call = t.client.enumClasses(
+      { namespace, superclass: '', deep: true, localOnly: false },
+      new Metadata(),
+      deadline(60_000),
+    );
     // User classes only: the built-in system classes are the same in every namespace.
     call.on('data', (object: ClassObject) => {
       if (!object.className.startsWith('__')) objects.push(object);
@@ -48,18 +52,42 @@ function enumAll(namespace: string): Promise<ClassObject[]> {
 }
 
 test('mofcomp loads CIM Schema 2.41 (zero errors with --dmtf); mofgen exports it; the export loads into another namespace identical', async () => {
-  const load = await wbemd(['mofcomp', '--server', t.server.address, '--dmtf', '--create-only', SCHEMA]);
+  const load = await wbemd([
+    'mofcomp',
+    '--server',
+    t.server.address,
+    '--dmtf',
+    '--create-only',
+    SCHEMA,
+  ]);
   expect(load.stderr).toBe('');
   expect(load.code).toBe(0);
   expect(load.stdout).toContain('1438 of 1438 classes written to root/cimv2\n');
   expect(load.stdout).toContain('1438/1438 classes\n'); // not a TTY: plain progress lines
 
   // Resolved over gRPC as the MOF says: the chain, the keys and where each property comes from.
-  const read = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'CIM_ComputerSystem', localOnly: false, asMof: false }, new Metadata(), deadline(), cb));
+  const read = await unary((cb) =>
+    t.client.getClass(
+      { namespace: 'root/cimv2', className: 'CIM_ComputerSystem', localOnly: false, asMof: false },
+      new Metadata(),
+      deadline(),
+      cb,
+    ),
+  );
   const computerSystem = read.response?.object as ClassObject;
-  expect(computerSystem.system?.derivation).toEqual(['CIM_System', 'CIM_EnabledLogicalElement', 'CIM_LogicalElement', 'CIM_ManagedSystemElement', 'CIM_ManagedElement']);
+  expect(computerSystem.system?.derivation).toEqual([
+    'CIM_System',
+    'CIM_EnabledLogicalElement',
+    'CIM_LogicalElement',
+    'CIM_ManagedSystemElement',
+    'CIM_ManagedElement',
+  ]);
   const origin = (name: string) => computerSystem.properties.find((p) => p.name === name);
-  expect(computerSystem.properties.filter((p) => p.qualifiers.some((q) => q.name === 'Key')).map((p) => [p.name, p.classOrigin])).toEqual([
+  expect(
+    computerSystem.properties
+      .filter((p) => p.qualifiers.some((q) => q.name === 'Key'))
+      .map((p) => [p.name, p.classOrigin]),
+  ).toEqual([
     ['Name', 'CIM_ManagedSystemElement'],
     ['CreationClassName', 'CIM_System'],
   ]);
@@ -67,12 +95,31 @@ test('mofcomp loads CIM Schema 2.41 (zero errors with --dmtf); mofgen exports it
   expect(origin('Caption')).toMatchObject({ classOrigin: 'CIM_ManagedElement', propagated: true });
 
   const exported = join(scratch, 'export.mof');
-  const gen = await wbemd(['mofgen', '--server', t.server.address, '-N', 'root/cimv2', '-o', exported]);
+  const gen = await wbemd([
+    'mofgen',
+    '--server',
+    t.server.address,
+    '-N',
+    'root/cimv2',
+    '-o',
+    exported,
+  ]);
   expect(gen.code).toBe(0);
 
-  const created = await unary((cb) => t.client.createNamespace({ parent: 'root', name: 'copy' }, new Metadata(), deadline(), cb));
+  const created = await unary((cb) =>
+    t.client.createNamespace({ parent: 'root', name: 'copy' }, new Metadata(), deadline(), cb),
+  );
   expect(created.end).toBeUndefined();
-  const again = await wbemd(['mofcomp', '--server', t.server.address, '-N', 'root/copy', '--dmtf', '--create-only', exported]);
+  const again = await wbemd([
+    'mofcomp',
+    '--server',
+    t.server.address,
+    '-N',
+    'root/copy',
+    '--dmtf',
+    '--create-only',
+    exported,
+  ]);
   expect(again.code).toBe(0);
 
   const strip = (o: ClassObject) => ({ ...o, system: { ...o.system, namespace: '', path: '' } });
@@ -90,10 +137,15 @@ test('mofcomp: a syntax error sends nothing; a rule failure names the class and 
   expect(syntax.stderr).toBe(`${broken}:3:1: expected ";", found "}"\n`);
 
   const rules = join(scratch, 'rules.mof');
-  await writeFile(rules, 'class Ex_CliA { [Key] string Id; };\nclass Ex_CliB : Ex_CliA { [Key] string More; };\nclass Ex_CliC : Ex_CliB { };\n');
+  await writeFile(
+    rules,
+    'class Ex_CliA { [Key] string Id; };\nclass Ex_CliB : Ex_CliA { [Key] string More; };\nclass Ex_CliC : Ex_CliB { };\n',
+  );
   const failed = await wbemd(['mofcomp', '--server', t.server.address, rules]);
   expect(failed.code).toBe(1);
-  expect(failed.stderr).toContain(`${rules}:2:1: class Ex_CliB: WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE: `);
+  expect(failed.stderr).toContain(
+    `${rules}:2:1: class Ex_CliB: WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE: `,
+  );
   expect(failed.stdout).toContain('1 of 3 classes written to root/cimv2, 1 failed, 1 not sent');
 
   const usage = await wbemd(['mofcomp', '--window', '0', rules]);
@@ -102,11 +154,25 @@ test('mofcomp: a syntax error sends nothing; a rule failure names the class and 
 
 test('mofcomp --atomic: one CompileMof, all or nothing; instances are refused before anything is sent', async () => {
   const rules = join(scratch, 'atomic.mof');
-  await writeFile(rules, 'class Ex_AtA { [Key] string Id; };\nclass Ex_AtB : Ex_AtA { [Key] string More; };\n');
+  await writeFile(
+    rules,
+    'class Ex_AtA { [Key] string Id; };\nclass Ex_AtB : Ex_AtA { [Key] string More; };\n',
+  );
   const failed = await wbemd(['mofcomp', '--server', t.server.address, '--atomic', rules]);
   expect(failed.code).toBe(1);
-  expect(failed.stderr).toMatch(new RegExp(`^${rules.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:1: class Ex_AtB: .*\\(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE\\)\n$`));
-  const read = await unary((cb) => t.client.getClass({ namespace: 'root/cimv2', className: 'Ex_AtA', localOnly: true, asMof: false }, new Metadata(), deadline(), cb));
+  expect(failed.stderr).toMatch(
+    new RegExp(
+      `^${rules.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:1: class Ex_AtB: .*\\(WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE\\)\n$`,
+    ),
+  );
+  const read = await unary((cb) =>
+    t.client.getClass(
+      { namespace: 'root/cimv2', className: 'Ex_AtA', localOnly: true, asMof: false },
+      new Metadata(),
+      deadline(),
+      cb,
+    ),
+  );
   expect(read.end?.code).toBe(5); // NOT_FOUND: the first class was not written either
 
   const good = join(scratch, 'atomic-good.mof');
@@ -116,13 +182,27 @@ test('mofcomp --atomic: one CompileMof, all or nothing; instances are refused be
   expect(ok.stdout).toContain('2 of 2 classes written to root/cimv2 in one CompileMof');
 
   const instances = join(scratch, 'instances.mof');
-  await writeFile(instances, 'class Ex_AtI { [Key] string Id; };\ninstance of Ex_AtI { Id = "a"; };\n');
+  await writeFile(
+    instances,
+    'class Ex_AtI { [Key] string Id; };\ninstance of Ex_AtI { Id = "a"; };\n',
+  );
   const refused = await wbemd(['mofcomp', '--server', t.server.address, instances]);
   expect(refused.code).toBe(1);
-  expect(refused.stderr).toBe(`${instances}:2:1: instance of Ex_AtI: instances are compiled by the server; use --atomic; nothing sent\n`);
+  expect(refused.stderr).toBe(
+    `${instances}:2:1: instance of Ex_AtI: instances are compiled by the server; use --atomic; nothing sent\n`,
+  );
   const compiled = await wbemd(['mofcomp', '--server', t.server.address, '--atomic', instances]);
   expect(compiled.code).toBe(0);
-  expect(compiled.stdout).toContain('1 of 1 classes and 1 instance written to root/cimv2 in one CompileMof');
-  const instance = await unary((cb) => t.client.getInstance({ namespace: 'root/cimv2', path: 'Ex_AtI.Id="a"' }, new Metadata(), deadline(), cb));
+  expect(compiled.stdout).toContain(
+    '1 of 1 classes and 1 instance written to root/cimv2 in one CompileMof',
+  );
+  const instance = await unary((cb) =>
+    t.client.getInstance(
+      { namespace: 'root/cimv2', path: 'Ex_AtI.Id="a"' },
+      new Metadata(),
+      deadline(),
+      cb,
+    ),
+  );
   expect(instance.end).toBeUndefined();
 });

@@ -27,7 +27,11 @@ describe('Python grpcio client', () => {
   });
 
   test('creates a class with progress, fails CREATE_ONLY with trailers and ErrorInfo, reads uint64 max back', async () => {
-    const { stdout } = await run('/usr/bin/python3', [join(__dirname, 'python', 'wbem_client.py'), server.address], { timeout: 60_000 });
+    const { stdout } = await run(
+      '/usr/bin/python3',
+      [join(__dirname, 'python', 'wbem_client.py'), server.address],
+      { timeout: 60_000 },
+    );
     const calls = stdout
       .trim()
       .split('\n')
@@ -36,10 +40,15 @@ describe('Python grpcio client', () => {
 
     const create = byName.create as { code: string; events: Record<string, unknown>[] };
     expect(create.code).toBe('OK');
-    const progress = create.events.filter((e) => 'progress' in e).map((e) => e.progress as [number, number]);
+    const progress = create.events
+      .filter((e) => 'progress' in e)
+      .map((e) => e.progress as [number, number]);
     expect(progress.length).toBeGreaterThan(0);
     for (const [current, total] of progress) expect(current).toBeLessThanOrEqual(total);
-    expect(create.events.at(-1)).toEqual({ status: 'WBEM_S_NO_ERROR', param: '\\\\PYHOST\\root\\cimv2:Py_Widget' });
+    expect(create.events.at(-1)).toEqual({
+      status: 'WBEM_S_NO_ERROR',
+      param: '\\\\PYHOST\\root\\cimv2:Py_Widget',
+    });
 
     // SEND_STATUS: the stage done before the rule failed (loading), then the one final status.
     expect(byName['create-again']).toMatchObject({
@@ -47,10 +56,19 @@ describe('Python grpcio client', () => {
       events: [{ progress: [1, 4] }, { status: 'WBEM_E_ALREADY_EXISTS' }],
       'wbem-status': 'WBEM_E_ALREADY_EXISTS',
       'wbem-hresult': '0x80041019',
-      errorInfo: { reason: 'WBEM_E_ALREADY_EXISTS', domain: 'wbem.v1', metadata: expect.objectContaining({ hresult: '0x80041019' }) },
+      errorInfo: {
+        reason: 'WBEM_E_ALREADY_EXISTS',
+        domain: 'wbem.v1',
+        metadata: expect.objectContaining({ hresult: '0x80041019' }),
+      },
     });
 
-    expect(byName.get).toEqual({ call: 'get', class: 'Py_Widget', path: '\\\\PYHOST\\root\\cimv2:Py_Widget', big: '18446744073709551615' });
+    expect(byName.get).toEqual({
+      call: 'get',
+      class: 'Py_Widget',
+      path: '\\\\PYHOST\\root\\cimv2:Py_Widget',
+      big: '18446744073709551615',
+    });
 
     expect(byName['bad-flags']).toMatchObject({
       code: 'INVALID_ARGUMENT',

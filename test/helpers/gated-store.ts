@@ -1,7 +1,11 @@
 import type { ClassStore, StoreWrite } from '../../src/store/class-store';
 
 /** A promise a test resolves by hand, with a flag to assert "not yet" (nice-grpc's defer()). */
-export function defer<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; readonly settled: boolean } {
+export function defer<T = void>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  readonly settled: boolean;
+} {
   let resolve!: (value: T) => void;
   let settled = false;
   const promise = new Promise<T>((r) => {
@@ -74,15 +78,19 @@ export class GatedStore implements ClassStore {
     await this.#pass('getClass');
     return this.inner.getClass(ns, name);
   };
-  listSubclasses: ClassStore['listSubclasses'] = (ns, parent) => this.inner.listSubclasses(ns, parent);
+  listSubclasses: ClassStore['listSubclasses'] = (ns, parent) =>
+    this.inner.listSubclasses(ns, parent);
   listClasses: ClassStore['listClasses'] = (ns) => this.inner.listClasses(ns);
   listQualifiers: ClassStore['listQualifiers'] = (ns) => this.inner.listQualifiers(ns);
   getInstance: ClassStore['getInstance'] = (ns, name, key) => this.inner.getInstance(ns, name, key);
   listInstances: ClassStore['listInstances'] = (ns, name) => this.inner.listInstances(ns, name);
   countInstances: ClassStore['countInstances'] = (ns, name) => this.inner.countInstances(ns, name);
-  getClassRevision: ClassStore['getClassRevision'] = (ns, name) => this.inner.getClassRevision(ns, name);
-  readEvents: ClassStore['readEvents'] = (ns, after, limit) => this.inner.readEvents(ns, after, limit);
-  onDurableEvents: ClassStore['onDurableEvents'] = (listener) => this.inner.onDurableEvents(listener);
+  getClassRevision: ClassStore['getClassRevision'] = (ns, name) =>
+    this.inner.getClassRevision(ns, name);
+  readEvents: ClassStore['readEvents'] = (ns, after, limit) =>
+    this.inner.readEvents(ns, after, limit);
+  onDurableEvents: ClassStore['onDurableEvents'] = (listener) =>
+    this.inner.onDurableEvents(listener);
   get revision(): bigint {
     return this.inner.revision;
   }

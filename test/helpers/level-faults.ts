@@ -31,7 +31,9 @@ async function chainedBatchPrototype(): Promise<WritablePrototype> {
 }
 
 /** Replaces the synced write until `restore()`; `replacement` gets the original to delegate to. */
-export async function patchBatchWrite(replacement: (original: BatchWrite) => BatchWrite): Promise<{ restore(): void }> {
+export async function patchBatchWrite(
+  replacement: (original: BatchWrite) => BatchWrite,
+): Promise<{ restore(): void }> {
   const prototype = await chainedBatchPrototype();
   const own = Object.prototype.hasOwnProperty.call(prototype, 'write');
   const original = prototype.write;
@@ -45,4 +47,5 @@ export async function patchBatchWrite(replacement: (original: BatchWrite) => Bat
 }
 
 /** Every synced write fails, as a full or broken disk would make it. */
-export const failingWrites = (): Promise<{ restore(): void }> => patchBatchWrite(() => () => Promise.reject(new Error('IO error: simulated')));
+export const failingWrites = (): Promise<{ restore(): void }> =>
+  patchBatchWrite(() => () => Promise.reject(new Error('IO error: simulated')));

@@ -7,7 +7,8 @@ export class RecordingPort implements SinkPort {
 
   async send(event: SinkEvent): Promise<void> {
     this.events.push(event);
-    for (const waiter of this.#waiters.filter((w) => this.events.length >= w.count)) waiter.resolve();
+    for (const waiter of this.#waiters.filter((w) => this.events.length >= w.count))
+      waiter.resolve();
   }
 
   get statusEvents(): SinkEvent[] {

@@ -16,7 +16,13 @@ export interface TestServer {
 /** A real server on 127.0.0.1:0 with a fresh LevelDB directory, and a generated client. */
 export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-e2e-'));
-  const server = await startServer({ listen: '127.0.0.1:0', dataDir, serverName: 'TESTHOST', shutdownGraceMs: 5_000, ...options });
+  const server = await startServer({
+    listen: '127.0.0.1:0',
+    dataDir,
+    serverName: 'TESTHOST',
+    shutdownGraceMs: 5_000,
+    ...options,
+  });
   const client = new WbemServicesClient(server.address, credentials.createInsecure());
   return {
     server,

@@ -4,7 +4,13 @@
  * way gax-nodejs does. Resolves only once both the messages and the status are in: grpc-js may
  * emit 'status' before the last buffered message is read.
  */
-import { type Metadata, status as Code, type ClientReadableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import {
+  type Metadata,
+  status as Code,
+  type ClientReadableStream,
+  type ServiceError,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import { ErrorInfo } from '../../generated/google/rpc/error_details';
 import { Status } from '../../generated/google/rpc/status';
 
@@ -47,7 +53,12 @@ export function decodeErrorInfo(metadata: Metadata | undefined): DecodedErrorInf
 
 export function callEnd(status: StatusObject | ServiceError): CallEnd {
   const info = decodeErrorInfo(status.metadata);
-  return { code: status.code, details: status.details, trailers: flatten(status.metadata), ...(info === undefined ? {} : { errorInfo: info }) };
+  return {
+    code: status.code,
+    details: status.details,
+    trailers: flatten(status.metadata),
+    ...(info === undefined ? {} : { errorInfo: info }),
+  };
 }
 
 export async function transcript<T>(call: ClientReadableStream<T>): Promise<Transcript<T>> {
@@ -68,23 +79,33 @@ export async function transcript<T>(call: ClientReadableStream<T>): Promise<Tran
  * defaults to `any` because a generated client's callback type cannot flow back through the
  * arrow function that wraps it; name the type at the call site where it matters.
  */
-export function unary<Res = any>(invoke: (callback: (error: ServiceError | null, response: any) => void) => unknown): Promise<{ response?: Res; end?: CallEnd }> {
+export function unary<Res = any>(
+  invoke: (callback: (error: ServiceError | null, response: any) => void) => unknown,
+): Promise<{ response?: Res; end?: CallEnd }> {
   return new Promise((resolve) => {
-    invoke((error, response) => resolve(error ? { end: callEnd(error) } : { response: response as Res }));
+    invoke((error, response) =>
+      resolve(error ? { end: callEnd(error) } : { response: response as Res }),
+    );
   });
 }
 
 /** The end of a failed call; throws (failing the test) when the call succeeded. */
 export function failureOf(result: { response?: unknown; end?: CallEnd }): CallEnd {
-  if (result.end === undefined) throw new Error(`expected the call to fail, but it returned ${JSON.stringify(result.response, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  if (result.end === undefined)
+    throw new Error(
+      `expected the call to fail, but it returned ${JSON.stringify(result.response, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
+    );
   return result.end;
 }
 
 /** The response of a succeeded call; throws with the failure otherwise. */
 export function responseOf<Res>(result: { response?: Res; end?: CallEnd }): Res {
-  if (result.end !== undefined) throw new Error(`expected success, got ${Code[result.end.code]} ${result.end.details}`);
+  if (result.end !== undefined)
+    throw new Error(`expected success, got ${Code[result.end.code]} ${result.end.details}`);
   return result.response as Res;
 }
 
 /** Call options with a deadline (20 s unless told), so a hung call fails the test instead of hanging it. */
-export const deadline = (ms = 20_000): { deadline: Date } => ({ deadline: new Date(Date.now() + ms) });
+export const deadline = (ms = 20_000): { deadline: Date } => ({
+  deadline: new Date(Date.now() + ms),
+});

@@ -2,11 +2,13 @@ import { MofError, tokenize } from '../../src/mof/lexer';
 import { compileMof } from '../../src/mof/parser';
 import { writeMof } from '../../src/mof/writer';
 
-const files = (map: Record<string, string>) => (path: string): string => {
-  const text = map[path];
-  if (text === undefined) throw new Error('no such file');
-  return text;
-};
+const files =
+  (map: Record<string, string>) =>
+  (path: string): string => {
+    const text = map[path];
+    if (text === undefined) throw new Error('no such file');
+    return text;
+  };
 const one = (text: string) => compileMof('a.mof', files({ 'a.mof': text }));
 const errorOf = (run: () => unknown): MofError => {
   try {
@@ -44,7 +46,10 @@ describe('literals', () => {
 
   test('strings: escapes, \\x and \\X, and adjacent strings concatenate', () => {
     const unit = one('class A { [Description("a\\tb" "\\"c\\"\\\\" "\\x41\\X263A")] string P; };');
-    expect(unit.classes[0]?.definition.properties[0]?.qualifiers[0]?.value).toEqual({ kind: 'string', value: 'a\tb"c"\\A\u263a' });
+    expect(unit.classes[0]?.definition.properties[0]?.qualifiers[0]?.value).toEqual({
+      kind: 'string',
+      value: 'a\tb"c"\\A\u263a',
+    });
   });
 
   test('defaults of every type, typed by the declaration', () => {
@@ -60,7 +65,17 @@ describe('literals', () => {
       ['B', false, { kind: 'boolean', value: true }],
       ['C', false, { kind: 'char16', value: 'x' }],
       ['D', false, { kind: 'datetime', value: '20260101000000.000000+000' }],
-      ['Arr', true, { kind: 'array', value: [{ kind: 'string', value: 'a' }, { kind: 'string', value: 'b' }] }],
+      [
+        'Arr',
+        true,
+        {
+          kind: 'array',
+          value: [
+            { kind: 'string', value: 'a' },
+            { kind: 'string', value: 'b' },
+          ],
+        },
+      ],
       ['Fixed', true, null],
       ['N', false, null],
     ]);
@@ -73,20 +88,35 @@ describe('declarations', () => {
       Qualifier Abstract : boolean = false, Scope(class), Flavor(Restricted);
       [Abstract] class A { [MaxLen(64): DisableOverride] string P; };`);
     const a = unit.classes[0]?.definition;
-    expect(a?.qualifiers).toEqual([{ name: 'Abstract', value: { kind: 'boolean', value: true }, flavor: 0 }]);
+    expect(a?.qualifiers).toEqual([
+      { name: 'Abstract', value: { kind: 'boolean', value: true }, flavor: 0 },
+    ]);
     // WMI keeps qualifier values as sint32/real64/string/boolean: a uint32 MaxLen becomes sint.
-    expect(a?.properties[0]?.qualifiers).toEqual([{ name: 'MaxLen', value: { kind: 'sint', value: 64n }, flavor: 0x02 | 0x10 }]);
+    expect(a?.properties[0]?.qualifiers).toEqual([
+      { name: 'MaxLen', value: { kind: 'sint', value: 64n }, flavor: 0x02 | 0x10 },
+    ]);
   });
 
   test('references, methods, parameter directions and IDs', () => {
     const unit = one(`[Association] class L { [Key] A REF Left; B REF Right; };
       class M { uint32 Go([In] string X, [In, Out] uint32 Y[], [Out] L REF Z); };`);
-    expect(unit.classes[0]?.definition.properties.map((p) => [p.name, p.type, p.referenceClass])).toEqual([
+    expect(
+      unit.classes[0]?.definition.properties.map((p) => [p.name, p.type, p.referenceClass]),
+    ).toEqual([
       ['Left', 102, 'A'],
       ['Right', 102, 'B'],
     ]);
     const go = unit.classes[1]?.definition.methods[0];
-    expect(go?.parameters.map((p) => [p.name, p.type, p.array, p.in, p.out, p.qualifiers.find((q) => q.name === 'ID')?.value])).toEqual([
+    expect(
+      go?.parameters.map((p) => [
+        p.name,
+        p.type,
+        p.array,
+        p.in,
+        p.out,
+        p.qualifiers.find((q) => q.name === 'ID')?.value,
+      ]),
+    ).toEqual([
       ['X', 8, false, true, false, { kind: 'sint', value: 0n }],
       ['Y', 19, true, true, true, { kind: 'sint', value: 1n }],
       ['Z', 102, false, false, true, { kind: 'sint', value: 2n }],
@@ -103,16 +133,25 @@ describe('declarations', () => {
       }),
     );
     expect(unit.files).toEqual(['root.mof', 'sub/b.mof', 'a.mof']);
-    expect(unit.classes.map((c) => [c.definition.name, c.namespace, c.at.file, c.at.line])).toEqual([
-      ['A', '', 'a.mof', 1],
-      ['B', '', 'sub/b.mof', 2],
-      ['C', 'root/other', 'root.mof', 3],
-    ]);
+    expect(unit.classes.map((c) => [c.definition.name, c.namespace, c.at.file, c.at.line])).toEqual(
+      [
+        ['A', '', 'a.mof', 1],
+        ['B', '', 'sub/b.mof', 2],
+        ['C', 'root/other', 'root.mof', 3],
+      ],
+    );
   });
 
   test('instance of, with an alias', () => {
     const unit = one('instance of A as $a { Name = "x"; Count = 3; };');
-    expect(unit.instances[0]).toMatchObject({ className: 'A', alias: 'a', properties: [{ name: 'Name', value: { kind: 'string', value: 'x' } }, { name: 'Count', value: { kind: 'integer', value: 3n } }] });
+    expect(unit.instances[0]).toMatchObject({
+      className: 'A',
+      alias: 'a',
+      properties: [
+        { name: 'Name', value: { kind: 'string', value: 'x' } },
+        { name: 'Count', value: { kind: 'integer', value: 3n } },
+      ],
+    });
   });
 });
 
@@ -132,10 +171,17 @@ describe('errors carry file, line and column', () => {
   });
 
   test('a missing include names the including position; an include cycle is refused', () => {
-    const missing = errorOf(() => compileMof('a.mof', files({ 'a.mof': '\n#pragma include ("nope.mof")' })));
+    const missing = errorOf(() =>
+      compileMof('a.mof', files({ 'a.mof': '\n#pragma include ("nope.mof")' })),
+    );
     expect(missing.position).toMatchObject({ file: 'a.mof', line: 2, column: 1 });
     expect(missing.message).toContain('cannot read "nope.mof"');
-    const cycle = errorOf(() => compileMof('a.mof', files({ 'a.mof': '#pragma include ("b.mof")', 'b.mof': '#pragma include ("a.mof")' })));
+    const cycle = errorOf(() =>
+      compileMof(
+        'a.mof',
+        files({ 'a.mof': '#pragma include ("b.mof")', 'b.mof': '#pragma include ("a.mof")' }),
+      ),
+    );
     expect(cycle.message).toContain('"a.mof" includes itself');
   });
 });
@@ -146,14 +192,44 @@ describe('writeMof', () => {
       name: 'Ex_A',
       superclass: '',
       qualifiers: [
-        { name: 'Description', value: { kind: 'string' as const, value: 'tab\tquote" back\\ \u263a \u0001' }, flavor: 0x02 | 0x10 },
+        {
+          name: 'Description',
+          value: { kind: 'string' as const, value: 'tab\tquote" back\\ \u263a \u0001' },
+          flavor: 0x02 | 0x10,
+        },
         { name: 'Weight', value: { kind: 'real' as const, value: 2 }, flavor: 0 },
         { name: 'Nothing', value: null, flavor: 0x01 },
-        { name: 'Ids', value: { kind: 'array' as const, value: [{ kind: 'sint' as const, value: -1n }] }, flavor: 0 },
+        {
+          name: 'Ids',
+          value: { kind: 'array' as const, value: [{ kind: 'sint' as const, value: -1n }] },
+          flavor: 0,
+        },
       ],
       properties: [
-        { name: 'C', type: 103, array: false, value: { kind: 'char16' as const, value: "'" }, qualifiers: [], referenceClass: '', embeddedClass: '' },
-        { name: 'R', type: 5, array: true, value: { kind: 'array' as const, value: [{ kind: 'real' as const, value: 1e21 }, { kind: 'real' as const, value: -0.5 }] }, qualifiers: [], referenceClass: '', embeddedClass: '' },
+        {
+          name: 'C',
+          type: 103,
+          array: false,
+          value: { kind: 'char16' as const, value: "'" },
+          qualifiers: [],
+          referenceClass: '',
+          embeddedClass: '',
+        },
+        {
+          name: 'R',
+          type: 5,
+          array: true,
+          value: {
+            kind: 'array' as const,
+            value: [
+              { kind: 'real' as const, value: 1e21 },
+              { kind: 'real' as const, value: -0.5 },
+            ],
+          },
+          qualifiers: [],
+          referenceClass: '',
+          embeddedClass: '',
+        },
       ],
       methods: [
         {
@@ -161,7 +237,18 @@ describe('writeMof', () => {
           returnType: 19,
           qualifiers: [],
           parameters: [
-            { name: 'O', type: 8, array: false, referenceClass: '', embeddedClass: '', in: false, out: true, qualifiers: [{ name: 'ID', value: { kind: 'sint' as const, value: 0n }, flavor: 0x10 }] },
+            {
+              name: 'O',
+              type: 8,
+              array: false,
+              referenceClass: '',
+              embeddedClass: '',
+              in: false,
+              out: true,
+              qualifiers: [
+                { name: 'ID', value: { kind: 'sint' as const, value: 0n }, flavor: 0x10 },
+              ],
+            },
           ],
         },
       ],

@@ -2,7 +2,10 @@ import { progressReporter } from '../../src/cli/progress';
 
 function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
   const chunks: string[] = [];
-  const stream = { isTTY, write: (chunk: string) => chunks.push(chunk) > 0 } as unknown as NodeJS.WriteStream;
+  const stream = {
+    isTTY,
+    write: (chunk: string) => chunks.push(chunk) > 0,
+  } as unknown as NodeJS.WriteStream;
   return { stream, text: () => chunks.join('') };
 }
 
@@ -21,6 +24,8 @@ test('not a terminal: plain lines at each tenth, and the total once', () => {
   const progress = progressReporter(stream, 20);
   for (let i = 0; i < 20; i++) progress.step();
   progress.done();
-  expect(text().split('\n').filter(Boolean)).toEqual(Array.from({ length: 10 }, (_, i) => `${(i + 1) * 2}/20 classes`));
+  expect(text().split('\n').filter(Boolean)).toEqual(
+    Array.from({ length: 10 }, (_, i) => `${(i + 1) * 2}/20 classes`),
+  );
   expect(text()).not.toContain('\r');
 });

@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { CONFIG_KEYS, ConfigError, GRPC_KEYS, resolveServeConfig, type ConfigSources } from '../../src/cli/config';
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  GRPC_KEYS,
+  resolveServeConfig,
+  type ConfigSources,
+} from '../../src/cli/config';
 import { DEFAULT_GRPC_OPTIONS } from '../../src/server';
 
-const resolve = (sources: Partial<ConfigSources>) => resolveServeConfig({ flags: {}, env: {}, ...sources });
+const resolve = (sources: Partial<ConfigSources>) =>
+  resolveServeConfig({ flags: {}, env: {}, ...sources });
 const problemsOf = (sources: Partial<ConfigSources>): readonly string[] => {
   try {
     resolve(sources);
@@ -31,13 +38,35 @@ test('defaults: loopback, ./data, info, no metrics, the mesh gRPC options', () =
 });
 
 test('a flag beats the environment, which beats the file', () => {
-  const file = { path: 'wbemd.json', text: JSON.stringify({ listen: '127.0.0.1:1', data: '/file', logLevel: 'warn', shutdownGraceMs: 5 }) };
-  const config = resolve({ file, env: { WBEMD_LISTEN: '127.0.0.1:2', WBEMD_DATA: '/env' }, flags: { listen: '127.0.0.1:3' } });
-  expect([config.listen, config.dataDir, config.logLevel, config.shutdownGraceMs]).toEqual(['127.0.0.1:3', '/env', 'warn', 5]);
+  const file = {
+    path: 'wbemd.json',
+    text: JSON.stringify({
+      listen: '127.0.0.1:1',
+      data: '/file',
+      logLevel: 'warn',
+      shutdownGraceMs: 5,
+    }),
+  };
+  const config = resolve({
+    file,
+    env: { WBEMD_LISTEN: '127.0.0.1:2', WBEMD_DATA: '/env' },
+    flags: { listen: '127.0.0.1:3' },
+  });
+  expect([config.listen, config.dataDir, config.logLevel, config.shutdownGraceMs]).toEqual([
+    '127.0.0.1:3',
+    '/env',
+    'warn',
+    5,
+  ]);
 });
 
 test('the grpc section maps to grpc-js options over the defaults', () => {
-  const file = { path: 'w.json', text: JSON.stringify({ grpc: { keepaliveTimeMs: 1000, maxConnectionAgeMs: 60000, maxReceiveMessageBytes: 1048576 } }) };
+  const file = {
+    path: 'w.json',
+    text: JSON.stringify({
+      grpc: { keepaliveTimeMs: 1000, maxConnectionAgeMs: 60000, maxReceiveMessageBytes: 1048576 },
+    }),
+  };
   expect(resolve({ file }).grpcOptions).toEqual({
     ...DEFAULT_GRPC_OPTIONS,
     'grpc.keepalive_time_ms': 1000,
@@ -47,8 +76,22 @@ test('the grpc section maps to grpc-js options over the defaults', () => {
 });
 
 test('every problem is reported at once, each naming where the value came from', () => {
-  const file = { path: 'w.json', text: JSON.stringify({ lisen: 'x', shutdownGraceMs: -1, insecure: 'yes', grpc: { keepalive: 5, maxConcurrentStreams: 0 } }) };
-  expect(problemsOf({ file, flags: { 'metrics-listen': 'nope', 'log-level': 'loud' }, env: { WBEMD_INSECURE: 'maybe' } })).toEqual([
+  const file = {
+    path: 'w.json',
+    text: JSON.stringify({
+      lisen: 'x',
+      shutdownGraceMs: -1,
+      insecure: 'yes',
+      grpc: { keepalive: 5, maxConcurrentStreams: 0 },
+    }),
+  };
+  expect(
+    problemsOf({
+      file,
+      flags: { 'metrics-listen': 'nope', 'log-level': 'loud' },
+      env: { WBEMD_INSECURE: 'maybe' },
+    }),
+  ).toEqual([
     'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, maxConcurrentCalls, grpc, tls, tokens, acl)',
     'w.json: "shutdownGraceMs": must be an integer from 0 to 3600000, got -1',
     '--metrics-listen: "nope" is not HOST:PORT',
@@ -57,21 +100,33 @@ test('every problem is reported at once, each naming where the value came from',
     'w.json: unknown key "grpc.keepalive" (known: keepaliveTimeMs, keepaliveTimeoutMs, maxConnectionIdleMs, maxConnectionAgeMs, maxConnectionAgeGraceMs, maxReceiveMessageBytes, maxSendMessageBytes, maxConcurrentStreams)',
     'w.json: "grpc.maxConcurrentStreams": must be an integer from 1 to 2147483647, got 0',
   ]);
-  expect(problemsOf({ file: { path: 'bad.json', text: '{ "listen": ' } })[0]).toMatch(/^bad\.json: not valid JSON/);
-  expect(problemsOf({ file: { path: 'arr.json', text: '[]' } })).toEqual(['arr.json: must be a JSON object']);
+  expect(problemsOf({ file: { path: 'bad.json', text: '{ "listen": ' } })[0]).toMatch(
+    /^bad\.json: not valid JSON/,
+  );
+  expect(problemsOf({ file: { path: 'arr.json', text: '[]' } })).toEqual([
+    'arr.json: must be a JSON object',
+  ]);
 });
 
 test('insecure from a flag, the environment or the file', () => {
   expect(resolve({ flags: { insecure: true } }).insecure).toBe(true);
   expect(resolve({ env: { WBEMD_INSECURE: '1' } }).insecure).toBe(true);
   expect(resolve({ file: { path: 'w.json', text: '{"insecure": true}' } }).insecure).toBe(true);
-  expect(resolve({ env: { WBEMD_INSECURE: 'false' }, file: { path: 'w.json', text: '{"insecure": true}' } }).insecure).toBe(false);
+  expect(
+    resolve({
+      env: { WBEMD_INSECURE: 'false' },
+      file: { path: 'w.json', text: '{"insecure": true}' },
+    }).insecure,
+  ).toBe(false);
 });
 
 test('docs/configuration.md documents every key of the file and of its grpc section', () => {
   const page = readFileSync('docs/configuration.md', 'utf8');
   for (const key of CONFIG_KEYS) expect(page).toContain(`| \`${key}\` |`);
-  for (const [key, option] of Object.entries(GRPC_KEYS)) expect(page).toContain(`| \`${key}\` | \`${option}\` | ${String(DEFAULT_GRPC_OPTIONS[option as string])}`);
+  for (const [key, option] of Object.entries(GRPC_KEYS))
+    expect(page).toContain(
+      `| \`${key}\` | \`${option}\` | ${String(DEFAULT_GRPC_OPTIONS[option as string])}`,
+    );
 });
 
 test('security sections: tls files, hashed tokens, ACL entries with right names; each mistake reported', () => {
@@ -81,17 +136,41 @@ test('security sections: tls files, hashed tokens, ACL entries with right names;
     tokens: [{ sha256: sha, principal: 'alice', groups: ['ops'] }],
     acl: [
       { namespace: 'root/cimv2', group: 'ops', allow: ['WBEM_ENABLE', 'WBEM_FULL_WRITE_REP'] },
-      { namespace: 'root\\cimv2\\locked', principal: 'alice', allow: ['WBEM_ENABLE'], deny: ['WBEM_FULL_WRITE_REP'], inherit: false },
+      {
+        namespace: 'root\\cimv2\\locked',
+        principal: 'alice',
+        allow: ['WBEM_ENABLE'],
+        deny: ['WBEM_FULL_WRITE_REP'],
+        inherit: false,
+      },
     ],
   };
   const config = resolve({ file: { path: 'w.json', text: JSON.stringify(good) } });
-  expect(config.tls).toEqual({ cert: 'server.pem', key: 'server.key', clientCa: 'ca.pem', requireClientCert: true });
+  expect(config.tls).toEqual({
+    cert: 'server.pem',
+    key: 'server.key',
+    clientCa: 'ca.pem',
+    requireClientCert: true,
+  });
   expect(config.tokens).toEqual([{ sha256: sha, principal: 'alice', groups: ['ops'] }]);
   expect(config.acl).toEqual([
     { namespace: ['root', 'cimv2'], group: 'ops', allow: 0x5, deny: 0, inherit: true },
-    { namespace: ['root', 'cimv2', 'locked'], principal: 'alice', allow: 0x1, deny: 0x4, inherit: false },
+    {
+      namespace: ['root', 'cimv2', 'locked'],
+      principal: 'alice',
+      allow: 0x1,
+      deny: 0x4,
+      inherit: false,
+    },
   ]);
-  const bad = { tls: { cert: 'x' }, tokens: [{ token: 'plain', principal: 'bob' }], acl: [{ namespace: 'root', principal: 'a', group: 'b' }, { namespace: 'root', group: 'g', allow: ['WBEM_EVERYTHING'] }] };
+  const bad = {
+    tls: { cert: 'x' },
+    tokens: [{ token: 'plain', principal: 'bob' }],
+    acl: [
+      { namespace: 'root', principal: 'a', group: 'b' },
+      { namespace: 'root', group: 'g', allow: ['WBEM_EVERYTHING'] },
+    ],
+  };
   expect(problemsOf({ file: { path: 'w.json', text: JSON.stringify(bad) } })).toEqual([
     'w.json: "tls" needs "cert" and "key" (PEM file paths)',
     'w.json: "tokens[0]": needs "sha256", the hex SHA-256 of the token (never the token itself)',

@@ -8,8 +8,12 @@ const ROOT = resolve(__dirname, '..', '..');
 // give the same ones, and the benchmark measures the server started with them.
 describe('the Node flags wbemd serve runs with', () => {
   test('npm start passes exactly SERVER_NODE_FLAGS', () => {
-    const manifest = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(manifest.scripts.start).toContain(`node ${SERVER_NODE_FLAGS.join(' ')} bin/wbemd.js serve`);
+    const manifest = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(manifest.scripts.start).toContain(
+      `node ${SERVER_NODE_FLAGS.join(' ')} bin/wbemd.js serve`,
+    );
   });
 
   test('the wbemd executable keeps a portable shebang (flags come from NODE_OPTIONS there)', () => {
@@ -18,6 +22,7 @@ describe('the Node flags wbemd serve runs with', () => {
   });
 
   test('they are flags NODE_OPTIONS accepts, as docs/configuration.md tells users of the executable', () => {
-    for (const flag of SERVER_NODE_FLAGS) expect(process.allowedNodeEnvironmentFlags.has(flag.split('=')[0] as string)).toBe(true);
+    for (const flag of SERVER_NODE_FLAGS)
+      expect(process.allowedNodeEnvironmentFlags.has(flag.split('=')[0] as string)).toBe(true);
   });
 });

@@ -8,7 +8,6 @@ import { compileMof } from '../../src/mof/parser';
 import { CIM_SCHEMA_ENTRY, readSchemaFile } from '../helpers/cim-schema';
 import { ctx, serviceFixture } from './fixtures';
 
-
 /**
  * The one class WMI's rules refuse: CIM_PolicyInSystem is Abstract under the concrete
  * CIM_HostedDependency, which rule C6 (scenario 44) answers with WBEM_E_CANNOT_BE_ABSTRACT;
@@ -35,7 +34,12 @@ test('with __wbemd_DMTFRules in the context, all of CIM Schema 2.41 loads with z
     if (!outcome.ok) failures.push(`${definition.name}: ${outcome.error.status}`);
   }
   expect(failures).toEqual([]);
-  const all = (await fixture.service.enumClasses({ namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true }, ctx())).filter((view) => !view.class.name.startsWith('__'));
+  const all = (
+    await fixture.service.enumClasses(
+      { namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true },
+      ctx(),
+    )
+  ).filter((view) => !view.class.name.startsWith('__'));
   expect(all.length).toBe(unit.classes.length);
   const policy = await fixture.service.getClass('root/cimv2', 'CIM_PolicyInSystem', false, ctx());
   expect(policy.system.derivation).toEqual(['CIM_HostedDependency', 'CIM_Dependency']);
@@ -51,9 +55,22 @@ test('all of CIM Schema 2.41 but the C6 conflict loads, and resolves as the MOF 
   }
   expect(failures).toEqual(REFUSED_BY_C6);
 
-  const computerSystem = await fixture.service.getClass('root/cimv2', 'cim_computersystem', false, ctx());
-  expect(computerSystem.system.derivation).toEqual(['CIM_System', 'CIM_EnabledLogicalElement', 'CIM_LogicalElement', 'CIM_ManagedSystemElement', 'CIM_ManagedElement']);
-  const keys = computerSystem.class.properties.filter((p) => p.qualifiers.some((q) => q.name === 'Key')).map((p) => [p.name, p.classOrigin]);
+  const computerSystem = await fixture.service.getClass(
+    'root/cimv2',
+    'cim_computersystem',
+    false,
+    ctx(),
+  );
+  expect(computerSystem.system.derivation).toEqual([
+    'CIM_System',
+    'CIM_EnabledLogicalElement',
+    'CIM_LogicalElement',
+    'CIM_ManagedSystemElement',
+    'CIM_ManagedElement',
+  ]);
+  const keys = computerSystem.class.properties
+    .filter((p) => p.qualifiers.some((q) => q.name === 'Key'))
+    .map((p) => [p.name, p.classOrigin]);
   // __CLASS_ORIGIN is the class that introduced a property: Name comes from CIM_ManagedSystemElement
   // (CIM_System overrides it to make it a key); inherited properties come first.
   expect(keys).toEqual([
@@ -64,6 +81,11 @@ test('all of CIM Schema 2.41 but the C6 conflict loads, and resolves as the MOF 
   expect(nameFormat).toMatchObject({ classOrigin: 'CIM_System', propagated: false });
   const caption = computerSystem.class.properties.find((p) => p.name === 'Caption');
   expect(caption).toMatchObject({ classOrigin: 'CIM_ManagedElement', propagated: true });
-  const all = (await fixture.service.enumClasses({ namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true }, ctx())).filter((view) => !view.class.name.startsWith('__'));
+  const all = (
+    await fixture.service.enumClasses(
+      { namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true },
+      ctx(),
+    )
+  ).filter((view) => !view.class.name.startsWith('__'));
   expect(all.length).toBe(unit.classes.length - REFUSED_BY_C6.length);
 });

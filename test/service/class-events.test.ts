@@ -12,7 +12,16 @@ import { MemoryClassStore } from '../../src/store/memory-class-store';
 import { catchWbem } from '../helpers/catch-wbem';
 import { defer } from '../helpers/gated-store';
 import { RecordingPort } from '../helpers/recording-port';
-import { cls, ctx, failureOf, key, prop, serviceFixture, str, type ServiceFixture } from './fixtures';
+import {
+  cls,
+  ctx,
+  failureOf,
+  key,
+  prop,
+  serviceFixture,
+  str,
+  type ServiceFixture,
+} from './fixtures';
 
 const FORCE = 0x40;
 const CIMV2 = namespaceKeyOf(['root', 'cimv2']);
@@ -24,7 +33,8 @@ class RecordingWatchPort implements WatchPort<ClassEventView> {
 
   async send(event: ClassEventView): Promise<void> {
     this.events.push(event);
-    for (const waiter of this.#waiters.filter((w) => this.events.length >= w.count)) waiter.resolve();
+    for (const waiter of this.#waiters.filter((w) => this.events.length >= w.count))
+      waiter.resolve();
   }
 
   waitFor(count: number): Promise<void> {
@@ -44,14 +54,29 @@ interface Watch {
   readonly abort: AbortController;
 }
 
-function watch(f: ServiceFixture, input: Partial<WatchClassEventsInput> = {}, port = new RecordingWatchPort()): Watch {
+function watch(
+  f: ServiceFixture,
+  input: Partial<WatchClassEventsInput> = {},
+  port = new RecordingWatchPort(),
+): Watch {
   const abort = new AbortController();
-  const accepted = f.service.watchClassEvents({ namespace: 'root/cimv2', className: '', sinceRevision: undefined, ...input }, ctx(abort.signal));
+  const accepted = f.service.watchClassEvents(
+    { namespace: 'root/cimv2', className: '', sinceRevision: undefined, ...input },
+    ctx(abort.signal),
+  );
   return { port, ended: accepted.run(port), revision: accepted.revision, abort };
 }
 
-async function deleteClass(f: ServiceFixture, className: string, context?: ClientContext, operation: OperationContext = ctx()) {
-  return f.service.deleteClass({ namespace: 'root/cimv2', className, flags: 0, context }, operation);
+async function deleteClass(
+  f: ServiceFixture,
+  className: string,
+  context?: ClientContext,
+  operation: OperationContext = ctx(),
+) {
+  return f.service.deleteClass(
+    { namespace: 'root/cimv2', className, flags: 0, context },
+    operation,
+  );
 }
 
 describe('class events (§9)', () => {
@@ -87,7 +112,13 @@ describe('class events (§9)', () => {
     await f.put(cls('A', '', [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] })]));
     const b = cls('B', 'A', [prop('Z', CIM_TYPE.STRING)]);
     await f.put(b);
-    const { outcome } = await f.put(cls('A', '', [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] }), prop('Z', CIM_TYPE.UINT32)]), FORCE);
+    const { outcome } = await f.put(
+      cls('A', '', [
+        prop('Id', CIM_TYPE.STRING, { qualifiers: [key] }),
+        prop('Z', CIM_TYPE.UINT32),
+      ]),
+      FORCE,
+    );
     expect(outcome).toMatchObject({ ok: true, revision: 4n });
     const modifications = f.changes.filter((c) => c.kind === 'modified');
     expect(modifications.map((c) => [c.target.name, c.revision, c.derivation])).toEqual([
@@ -104,14 +135,32 @@ describe('class events (§9)', () => {
     await f.put(cls('B', 'A'));
     await f.put(cls('C', 'B', [prop('Q')]));
     const revisionOfC = await f.store.getClassRevision(CIMV2, classKey('C'));
-    const { outcome } = await f.put(cls('A', '', [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] }), prop('Z', CIM_TYPE.UINT32)]), 0x20);
+    const { outcome } = await f.put(
+      cls('A', '', [
+        prop('Id', CIM_TYPE.STRING, { qualifiers: [key] }),
+        prop('Z', CIM_TYPE.UINT32),
+      ]),
+      0x20,
+    );
     expect(outcome.ok).toBe(true);
-    const modified = () => f.changes.filter((c) => c.kind === 'modified').map((c) => [c.target.name, c.derivation]);
-    expect(modified()).toEqual([['A', []], ['B', ['A']], ['C', ['B', 'A']]]);
+    const modified = () =>
+      f.changes.filter((c) => c.kind === 'modified').map((c) => [c.target.name, c.derivation]);
+    expect(modified()).toEqual([
+      ['A', []],
+      ['B', ['A']],
+      ['C', ['B', 'A']],
+    ]);
     // C's definition is unchanged (it is written again as stored), but its revision moved with what it inherits.
     expect(f.changes.at(-1)?.previous).toEqual(f.changes.at(-1)?.target);
     expect(await f.store.getClassRevision(CIMV2, classKey('C'))).not.toBe(revisionOfC);
-    await f.put(cls('A', '', [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] }), prop('Z', CIM_TYPE.UINT32)], [{ name: 'Description', value: str('x'), flavor: 0 }]));
+    await f.put(
+      cls(
+        'A',
+        '',
+        [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] }), prop('Z', CIM_TYPE.UINT32)],
+        [{ name: 'Description', value: str('x'), flavor: 0 }],
+      ),
+    );
     expect(modified()).toHaveLength(4);
   });
 
@@ -121,7 +170,9 @@ describe('class events (§9)', () => {
     await f.put(cls('B', 'A'));
     await f.put(cls('C', 'B'));
     await deleteClass(f, 'a');
-    expect(f.changes.filter((c) => c.kind === 'deleted').map((c) => [c.target.name, c.derivation])).toEqual([
+    expect(
+      f.changes.filter((c) => c.kind === 'deleted').map((c) => [c.target.name, c.derivation]),
+    ).toEqual([
       ['A', []],
       ['B', ['A']],
       ['C', ['B', 'A']],
@@ -141,7 +192,15 @@ describe('class events (§9)', () => {
     const f = await serviceFixture();
     const context: ClientContext = new Map([['__CorrelationId', str('mof')]]);
     const accepted = f.service.beginCompileMof(
-      { namespace: 'root/cimv2', sources: [{ name: 'a.mof', text: 'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { };\n' }], flags: 0, context, continueOnError: false },
+      {
+        namespace: 'root/cimv2',
+        sources: [
+          { name: 'a.mof', text: 'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { };\n' },
+        ],
+        flags: 0,
+        context,
+        continueOnError: false,
+      },
       ctx(),
     );
     const outcome = await accepted.run(new ObjectSink(new RecordingPort(), false));
@@ -177,7 +236,9 @@ describe('WatchClassEvents in the service', () => {
       ['__ClassModificationEvent', 'Ex_Sub', 3n],
     ]);
     const modification = w.port.events[2];
-    expect(modification?.target.definition).toEqual(cls('Ex_Sub', 'Ex_Base', [prop('P'), prop('Q')]));
+    expect(modification?.target.definition).toEqual(
+      cls('Ex_Sub', 'Ex_Base', [prop('P'), prop('Q')]),
+    );
     expect(modification?.previous?.definition.properties.map((p) => p.name)).toEqual(['P']);
     expect(modification?.target.system).toEqual({
       genus: 1,
@@ -195,7 +256,7 @@ describe('WatchClassEvents in the service', () => {
     expect((await w.ended).status).toBe('WBEM_E_CALL_CANCELLED');
   });
 
-  test("the ISA filter keeps X and its subclasses, judged by the recorded derivation (also after deletion); X need not exist", async () => {
+  test('the ISA filter keeps X and its subclasses, judged by the recorded derivation (also after deletion); X need not exist', async () => {
     const f = await serviceFixture();
     const w = watch(f, { className: 'ex_base' });
     await f.put(cls('Other'));
@@ -238,9 +299,19 @@ describe('WatchClassEvents in the service', () => {
     const f = await serviceFixture(new MemoryClassStore({ eventRetention: 2 }));
     for (const name of ['A', 'B', 'C', 'D']) await f.put(cls(name));
     expect(f.store.firstRetainedRevision).toBe(3n);
-    const tooOld = catchWbem(() => f.service.watchClassEvents({ namespace: 'root/cimv2', className: '', sinceRevision: 1n }, ctx()));
+    const tooOld = catchWbem(() =>
+      f.service.watchClassEvents(
+        { namespace: 'root/cimv2', className: '', sinceRevision: 1n },
+        ctx(),
+      ),
+    );
     expect(tooOld.status).toBe('WBEM_E_QUEUE_OVERFLOW');
-    const ahead = catchWbem(() => f.service.watchClassEvents({ namespace: 'root/cimv2', className: '', sinceRevision: 5n }, ctx()));
+    const ahead = catchWbem(() =>
+      f.service.watchClassEvents(
+        { namespace: 'root/cimv2', className: '', sinceRevision: 5n },
+        ctx(),
+      ),
+    );
     expect(ahead.status).toBe('WBEM_E_QUEUE_OVERFLOW');
     const w = watch(f, { sinceRevision: 2n }); // the oldest since the log can still serve
     await w.port.waitFor(2);
@@ -251,7 +322,13 @@ describe('WatchClassEvents in the service', () => {
 
   test('immediate checks: unparseable namespace, absent namespace, bad filter', async () => {
     const f = await serviceFixture();
-    const run = (input: Partial<WatchClassEventsInput>) => catchWbem(() => f.service.watchClassEvents({ namespace: 'root/cimv2', className: '', sinceRevision: undefined, ...input }, ctx())).status;
+    const run = (input: Partial<WatchClassEventsInput>) =>
+      catchWbem(() =>
+        f.service.watchClassEvents(
+          { namespace: 'root/cimv2', className: '', sinceRevision: undefined, ...input },
+          ctx(),
+        ),
+      ).status;
     expect(run({ namespace: 'root\\\\cimv2' })).toBe('WBEM_E_INVALID_PARAMETER');
     expect(run({ namespace: 'root/nowhere' })).toBe('WBEM_E_INVALID_NAMESPACE');
     expect(run({ className: 'not a class' })).toBe('WBEM_E_INVALID_PARAMETER');
@@ -271,9 +348,19 @@ describe('WatchClassEvents in the service', () => {
       },
     };
     const abort = new AbortController();
-    const accepted = service.watchClassEvents({ namespace: 'root/cimv2', className: '', sinceRevision: undefined }, ctx(abort.signal));
+    const accepted = service.watchClassEvents(
+      { namespace: 'root/cimv2', className: '', sinceRevision: undefined },
+      ctx(abort.signal),
+    );
     const ended = accepted.run(port);
-    const put = (name: string) => service.beginPutClass({ namespace: 'root/cimv2', definition: cls(name), flags: 0, context: undefined }, ctx(), 'async').run(new ObjectSink(new RecordingPort(), false));
+    const put = (name: string) =>
+      service
+        .beginPutClass(
+          { namespace: 'root/cimv2', definition: cls(name), flags: 0, context: undefined },
+          ctx(),
+          'async',
+        )
+        .run(new ObjectSink(new RecordingPort(), false));
     for (const name of ['A', 'B', 'C', 'D', 'E']) expect((await put(name)).ok).toBe(true);
     const error = await ended;
     expect(error.status).toBe('WBEM_E_QUEUE_OVERFLOW');
@@ -289,7 +376,14 @@ describe('WatchClassEvents in the service', () => {
     f.service.beginShutdown();
     expect((await a.ended).status).toBe('WBEM_E_SHUTTING_DOWN');
     expect((await b.ended).status).toBe('WBEM_E_SHUTTING_DOWN');
-    expect(catchWbem(() => f.service.watchClassEvents({ namespace: 'root/cimv2', className: '', sinceRevision: undefined }, ctx())).status).toBe('WBEM_E_SHUTTING_DOWN');
+    expect(
+      catchWbem(() =>
+        f.service.watchClassEvents(
+          { namespace: 'root/cimv2', className: '', sinceRevision: undefined },
+          ctx(),
+        ),
+      ).status,
+    ).toBe('WBEM_E_SHUTTING_DOWN');
   });
 
   test('DeleteNamespace ends the watches of that namespace and its children with WBEM_E_INVALID_NAMESPACE, no other', async () => {

@@ -13,8 +13,18 @@ import { ctx, failureOf, serviceFixture, type ServiceFixture } from './fixtures'
 const SEND_STATUS = 128;
 const CREATE_ONLY = 2;
 
-function input(sources: Record<string, string>, extra: Partial<CompileMofInput> = {}): CompileMofInput {
-  return { namespace: 'root/cimv2', sources: Object.entries(sources).map(([name, text]) => ({ name, text })), flags: SEND_STATUS, context: undefined, continueOnError: false, ...extra };
+function input(
+  sources: Record<string, string>,
+  extra: Partial<CompileMofInput> = {},
+): CompileMofInput {
+  return {
+    namespace: 'root/cimv2',
+    sources: Object.entries(sources).map(([name, text]) => ({ name, text })),
+    flags: SEND_STATUS,
+    context: undefined,
+    continueOnError: false,
+    ...extra,
+  };
 }
 
 async function compile(fixture: ServiceFixture, request: CompileMofInput) {
@@ -30,13 +40,18 @@ const exists = async (fixture: ServiceFixture, name: string): Promise<boolean> =
     () => false,
   );
 
-const THREE = 'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { uint32 Size; };\nclass Ex_C : Ex_B { };\n';
+const THREE =
+  'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { uint32 Size; };\nclass Ex_C : Ex_B { };\n';
 
 test('every class of the MOF is written, with one progress event per class', async () => {
   const fixture = await serviceFixture();
   const { outcome, port } = await compile(fixture, input({ 'a.mof': THREE }));
   expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2', revision: 3n });
-  expect(port.events.filter((e) => e.kind === 'progress').map((e) => (e.kind === 'progress' ? [e.current, e.total, e.message] : []))).toEqual([
+  expect(
+    port.events
+      .filter((e) => e.kind === 'progress')
+      .map((e) => (e.kind === 'progress' ? [e.current, e.total, e.message] : [])),
+  ).toEqual([
     [1, 3, 'Ex_A'],
     [2, 3, 'Ex_B'],
     [3, 3, 'Ex_C'],
@@ -47,11 +62,15 @@ test('every class of the MOF is written, with one progress event per class', asy
 
 test('a class that breaks a rule writes nothing, and the final status names it and its position', async () => {
   const fixture = await serviceFixture();
-  const bad = 'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { [Key] string Other; };\nclass Ex_C { };\n';
+  const bad =
+    'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { [Key] string Other; };\nclass Ex_C { };\n';
   const { outcome, port } = await compile(fixture, input({ 'a.mof': bad }));
   expect(failureOf(outcome)).toBe('WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE');
   expect(outcome.ok ? '' : outcome.error.param).toMatch(/^a\.mof:2:1: class Ex_B: /);
-  expect(outcome.ok ? {} : outcome.error.subject).toEqual({ namespace: 'root\\cimv2', className: 'Ex_B' });
+  expect(outcome.ok ? {} : outcome.error.subject).toEqual({
+    namespace: 'root\\cimv2',
+    className: 'Ex_B',
+  });
   expect(port.events.filter((e) => e.kind === 'progress')).toHaveLength(1);
   expect(await exists(fixture, 'Ex_A')).toBe(false);
   expect(await exists(fixture, 'Ex_C')).toBe(false);
@@ -60,10 +79,16 @@ test('a class that breaks a rule writes nothing, and the final status names it a
 
 test('continue_on_error writes the classes that pass and still reports the first failure', async () => {
   const fixture = await serviceFixture();
-  const bad = 'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { [Key] string Other; };\nclass Ex_D : Ex_B { };\nclass Ex_C { };\n';
+  const bad =
+    'class Ex_A { [Key] string Id; };\nclass Ex_B : Ex_A { [Key] string Other; };\nclass Ex_D : Ex_B { };\nclass Ex_C { };\n';
   const { outcome } = await compile(fixture, input({ 'a.mof': bad }, { continueOnError: true }));
   expect(failureOf(outcome)).toBe('WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE');
-  expect([await exists(fixture, 'Ex_A'), await exists(fixture, 'Ex_B'), await exists(fixture, 'Ex_D'), await exists(fixture, 'Ex_C')]).toEqual([true, false, false, true]);
+  expect([
+    await exists(fixture, 'Ex_A'),
+    await exists(fixture, 'Ex_B'),
+    await exists(fixture, 'Ex_D'),
+    await exists(fixture, 'Ex_C'),
+  ]).toEqual([true, false, false, true]);
 });
 
 test('flags apply to every class: CREATE_ONLY against an existing class fails, UPDATE with the compile works', async () => {
@@ -79,7 +104,8 @@ test('flags apply to every class: CREATE_ONLY against an existing class fails, U
 
 test('a class defined twice in one compile, and a later class that derives from an earlier one, see the staged state', async () => {
   const fixture = await serviceFixture();
-  const text = 'class Ex_A { [Key] string Id; };\nclass Ex_A { [Key] string Id; string More; };\nclass Ex_B : Ex_A { };\n';
+  const text =
+    'class Ex_A { [Key] string Id; };\nclass Ex_A { [Key] string Id; string More; };\nclass Ex_B : Ex_A { };\n';
   const { outcome } = await compile(fixture, input({ 'a.mof': text }));
   expect(outcome.ok).toBe(true);
   const view = await fixture.service.getClass('root/cimv2', 'Ex_B', false, ctx());
@@ -88,15 +114,29 @@ test('a class defined twice in one compile, and a later class that derives from 
 
 test('rejected at once: MOF syntax errors (with position), missing includes, unknown pragma namespaces, bad flags', async () => {
   const fixture = await serviceFixture();
-  const syntax = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_A {\n  strin P;\n};' }), ctx()));
+  const syntax = catchWbem(() =>
+    fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_A {\n  strin P;\n};' }), ctx()),
+  );
   expect(syntax.status).toBe('WBEM_E_INVALID_PARAMETER');
   expect(syntax.param).toBe('a.mof:2:3: "strin" is not a data type (a class name needs REF)');
-  const include = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': '#pragma include ("b.mof")' }), ctx()));
+  const include = catchWbem(() =>
+    fixture.service.beginCompileMof(input({ 'a.mof': '#pragma include ("b.mof")' }), ctx()),
+  );
   expect(include.param).toContain('cannot read "b.mof"');
-  const namespace = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': '#pragma namespace ("root/absent")\nclass Ex_A { };' }), ctx()));
+  const namespace = catchWbem(() =>
+    fixture.service.beginCompileMof(
+      input({ 'a.mof': '#pragma namespace ("root/absent")\nclass Ex_A { };' }),
+      ctx(),
+    ),
+  );
   expect(namespace.status).toBe('WBEM_E_INVALID_NAMESPACE');
-  expect(catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': THREE }, { flags: 3 }), ctx())).status).toBe('WBEM_E_INVALID_PARAMETER');
-  expect(catchWbem(() => fixture.service.beginCompileMof(input({}), ctx())).param).toBe('no MOF source was sent');
+  expect(
+    catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': THREE }, { flags: 3 }), ctx()))
+      .status,
+  ).toBe('WBEM_E_INVALID_PARAMETER');
+  expect(catchWbem(() => fixture.service.beginCompileMof(input({}), ctx())).param).toBe(
+    'no MOF source was sent',
+  );
   expect(await exists(fixture, 'Ex_A')).toBe(false);
 });
 
@@ -105,41 +145,86 @@ test('includes resolve among the sources sent; #pragma namespace sends classes t
   await fixture.service.createNamespace('root', 'other', ctx());
   const { outcome } = await compile(
     fixture,
-    input({ 'main.mof': '#pragma include ("sub/a.mof")\n#pragma namespace ("root/other")\nclass Ex_Other { };', 'sub/a.mof': 'class Ex_A { };' }),
+    input({
+      'main.mof':
+        '#pragma include ("sub/a.mof")\n#pragma namespace ("root/other")\nclass Ex_Other { };',
+      'sub/a.mof': 'class Ex_A { };',
+    }),
   );
   expect(outcome.ok).toBe(true);
   expect(await exists(fixture, 'Ex_A')).toBe(true);
   expect(await exists(fixture, 'Ex_Other')).toBe(false);
-  await expect(fixture.service.getClass('root/other', 'Ex_Other', true, ctx())).resolves.toBeDefined();
+  await expect(
+    fixture.service.getClass('root/other', 'Ex_Other', true, ctx()),
+  ).resolves.toBeDefined();
 });
 
 test('CIM Schema 2.41 in one CompileMof is one atomic write: the C6 conflict (D25) writes nothing; continue_on_error writes the rest', async () => {
   const fixture = await serviceFixture();
   const sources = schemaSources();
-  const strict = await compile(fixture, { namespace: 'root/cimv2', sources, flags: 0, context: undefined, continueOnError: false });
+  const strict = await compile(fixture, {
+    namespace: 'root/cimv2',
+    sources,
+    flags: 0,
+    context: undefined,
+    continueOnError: false,
+  });
   expect(failureOf(strict.outcome)).toBe('WBEM_E_CANNOT_BE_ABSTRACT');
-  expect(strict.outcome.ok ? '' : strict.outcome.error.param).toMatch(/^Policy\/CIM_PolicyInSystem\.mof:\d+:\d+: class CIM_PolicyInSystem: /);
+  expect(strict.outcome.ok ? '' : strict.outcome.error.param).toMatch(
+    /^Policy\/CIM_PolicyInSystem\.mof:\d+:\d+: class CIM_PolicyInSystem: /,
+  );
   expect(await exists(fixture, 'CIM_ManagedElement')).toBe(false);
-  const lenient = await compile(fixture, { namespace: 'root/cimv2', sources, flags: 0, context: undefined, continueOnError: true });
+  const lenient = await compile(fixture, {
+    namespace: 'root/cimv2',
+    sources,
+    flags: 0,
+    context: undefined,
+    continueOnError: true,
+  });
   expect(failureOf(lenient.outcome)).toBe('WBEM_E_CANNOT_BE_ABSTRACT');
-  const all = (await fixture.service.enumClasses({ namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true }, ctx())).filter((view) => !view.class.name.startsWith('__'));
+  const all = (
+    await fixture.service.enumClasses(
+      { namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true },
+      ctx(),
+    )
+  ).filter((view) => !view.class.name.startsWith('__'));
   expect(all.length).toBe(1438 - 7);
 });
 
 describe('qualifier declarations are stored per namespace and applied to later MOF', () => {
-  const DECLS = 'Qualifier Key : boolean = false, Scope(property, reference), Flavor(DisableOverride, ToSubclass);\nQualifier Units : string = null, Scope(property, method, parameter);\n';
+  const DECLS =
+    'Qualifier Key : boolean = false, Scope(property, reference), Flavor(DisableOverride, ToSubclass);\nQualifier Units : string = null, Scope(property, method, parameter);\n';
 
   test('a later compile is checked against the stored declarations: scope, type, default flavor', async () => {
     const fixture = await serviceFixture();
     expect((await compile(fixture, input({ 'qualifiers.mof': DECLS }))).outcome.ok).toBe(true);
-    expect((await fixture.store.listQualifiers(namespaceKeyOf(['root', 'cimv2']))).map((d) => d.name)).toEqual(['Key', 'Units']);
+    expect(
+      (await fixture.store.listQualifiers(namespaceKeyOf(['root', 'cimv2']))).map((d) => d.name),
+    ).toEqual(['Key', 'Units']);
 
-    const scope = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_Q {\n  [Key] uint32 Go();\n};' }), ctx()));
-    expect(scope.param).toBe('a.mof:2:4: qualifier Key is not allowed on method Go of Ex_Q (a method; its scope is property, reference)');
-    const type = catchWbem(() => fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_Q {\n  [Units(5)] uint32 P;\n};' }), ctx()));
-    expect(type.param).toBe('a.mof:2:4: qualifier Units on property P of Ex_Q: string needs a string');
+    const scope = catchWbem(() =>
+      fixture.service.beginCompileMof(
+        input({ 'a.mof': 'class Ex_Q {\n  [Key] uint32 Go();\n};' }),
+        ctx(),
+      ),
+    );
+    expect(scope.param).toBe(
+      'a.mof:2:4: qualifier Key is not allowed on method Go of Ex_Q (a method; its scope is property, reference)',
+    );
+    const type = catchWbem(() =>
+      fixture.service.beginCompileMof(
+        input({ 'a.mof': 'class Ex_Q {\n  [Units(5)] uint32 P;\n};' }),
+        ctx(),
+      ),
+    );
+    expect(type.param).toBe(
+      'a.mof:2:4: qualifier Units on property P of Ex_Q: string needs a string',
+    );
 
-    const good = await compile(fixture, input({ 'a.mof': 'class Ex_Q { [Key, Units("Bytes")] string Id; };' }));
+    const good = await compile(
+      fixture,
+      input({ 'a.mof': 'class Ex_Q { [Key, Units("Bytes")] string Id; };' }),
+    );
     expect(good.outcome.ok).toBe(true);
     const view = await fixture.service.getClass('root/cimv2', 'Ex_Q', true, ctx());
     expect(view.class.properties[0]?.qualifiers.map((q) => [q.name, q.flavor & 0x1f])).toEqual([
@@ -151,13 +236,21 @@ describe('qualifier declarations are stored per namespace and applied to later M
   test('declarations of another namespace do not apply; deleting the namespace drops them', async () => {
     const fixture = await serviceFixture();
     await fixture.service.createNamespace('root', 'decl', ctx());
-    expect((await compile(fixture, input({ 'q.mof': DECLS }, { namespace: 'root/decl' }))).outcome.ok).toBe(true);
+    expect(
+      (await compile(fixture, input({ 'q.mof': DECLS }, { namespace: 'root/decl' }))).outcome.ok,
+    ).toBe(true);
     const unitsOnClass = { 'a.mof': '[Units("Widgets")] class Ex_Free { };' };
-    expect(catchWbem(() => fixture.service.beginCompileMof(input(unitsOnClass, { namespace: 'root/decl' }), ctx())).param).toContain('qualifier Units is not allowed on class Ex_Free');
+    expect(
+      catchWbem(() =>
+        fixture.service.beginCompileMof(input(unitsOnClass, { namespace: 'root/decl' }), ctx()),
+      ).param,
+    ).toContain('qualifier Units is not allowed on class Ex_Free');
     expect((await compile(fixture, input(unitsOnClass))).outcome.ok).toBe(true);
     await fixture.service.deleteNamespace('root/decl', ctx());
     await fixture.service.createNamespace('root', 'decl', ctx());
-    expect((await compile(fixture, input(unitsOnClass, { namespace: 'root/decl' }))).outcome.ok).toBe(true);
+    expect(
+      (await compile(fixture, input(unitsOnClass, { namespace: 'root/decl' }))).outcome.ok,
+    ).toBe(true);
   });
 
   test('they survive a restart (LevelDB) and are loaded again by a new service', async () => {
@@ -167,7 +260,14 @@ describe('qualifier declarations are stored per namespace and applied to later M
       expect((await compile(first, input({ 'q.mof': DECLS }))).outcome.ok).toBe(true);
       await first.store.close();
       const second = await serviceFixture(new LevelClassStore(dir));
-      expect(catchWbem(() => second.service.beginCompileMof(input({ 'a.mof': 'class Ex_Q { [Key] uint32 Go(); };' }), ctx())).status).toBe('WBEM_E_INVALID_PARAMETER');
+      expect(
+        catchWbem(() =>
+          second.service.beginCompileMof(
+            input({ 'a.mof': 'class Ex_Q { [Key] uint32 Go(); };' }),
+            ctx(),
+          ),
+        ).status,
+      ).toBe('WBEM_E_INVALID_PARAMETER');
       await second.store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -186,7 +286,11 @@ test('instance declarations: typed by their class, checked as PutInstance, writt
   ].join('\n');
   const { outcome, port } = await compile(fixture, input({ 'a.mof': mof }));
   expect(outcome.ok).toBe(true);
-  expect(port.events.flatMap((e) => (e.kind === 'progress' ? [`${e.current}/${e.total} ${e.message}`] : []))).toEqual([
+  expect(
+    port.events.flatMap((e) =>
+      e.kind === 'progress' ? [`${e.current}/${e.total} ${e.message}`] : [],
+    ),
+  ).toEqual([
     '1/5 Ex_Disk',
     '2/5 Ex_Link',
     '3/5 instance of Ex_Disk',
@@ -194,32 +298,71 @@ test('instance declarations: typed by their class, checked as PutInstance, writt
     '5/5 instance of Ex_Link',
   ]);
   const c = await fixture.service.getInstance('root/cimv2', 'Ex_Disk.Id="C:"', ctx());
-  expect(c.instance.properties.map((p) => p.value)).toEqual([{ kind: 'string', value: 'C:' }, { kind: 'uint', value: 512n }]);
-  const link = await fixture.service.getInstance('root/cimv2', 'Ex_Link.A="Ex_Disk.Id=\\"C:\\"",B="Ex_Disk.Id=\\"D:\\""', ctx());
-  expect(link.instance.properties.map((p) => p.value)).toEqual([{ kind: 'reference', value: 'Ex_Disk.Id="C:"' }, { kind: 'reference', value: 'Ex_Disk.Id="D:"' }]);
+  expect(c.instance.properties.map((p) => p.value)).toEqual([
+    { kind: 'string', value: 'C:' },
+    { kind: 'uint', value: 512n },
+  ]);
+  const link = await fixture.service.getInstance(
+    'root/cimv2',
+    'Ex_Link.A="Ex_Disk.Id=\\"C:\\"",B="Ex_Disk.Id=\\"D:\\""',
+    ctx(),
+  );
+  expect(link.instance.properties.map((p) => p.value)).toEqual([
+    { kind: 'reference', value: 'Ex_Disk.Id="C:"' },
+    { kind: 'reference', value: 'Ex_Disk.Id="D:"' },
+  ]);
 });
 
 test('a failing instance names its position and, without continue_on_error, nothing of the MOF is written', async () => {
   const fixture = await serviceFixture();
-  const mof = 'class Ex_I { [Key] string Id; uint8 Small; };\ninstance of Ex_I { Id = "x"; Small = 300; };\n';
+  const mof =
+    'class Ex_I { [Key] string Id; uint8 Small; };\ninstance of Ex_I { Id = "x"; Small = 300; };\n';
   const { outcome } = await compile(fixture, input({ 'a.mof': mof }));
   expect(failureOf(outcome)).toBe('WBEM_E_TYPE_MISMATCH');
   expect(!outcome.ok && outcome.error.param).toMatch(/^a\.mof:2:1: instance of Ex_I: /);
   expect(await exists(fixture, 'Ex_I')).toBe(false);
   const missing = await compile(fixture, input({ 'a.mof': 'instance of Ex_Nope { Id = "x"; };' }));
   expect(failureOf(missing.outcome)).toBe('WBEM_E_INVALID_CLASS');
-  const alias = await compile(fixture, input({ 'a.mof': '[Association] class Ex_L { [Key] Ex_L REF A; [Key] Ex_L REF B; };\ninstance of Ex_L { A = $Nobody; B = $Nobody; };' }));
+  const alias = await compile(
+    fixture,
+    input({
+      'a.mof':
+        '[Association] class Ex_L { [Key] Ex_L REF A; [Key] Ex_L REF B; };\ninstance of Ex_L { A = $Nobody; B = $Nobody; };',
+    }),
+  );
   expect(failureOf(alias.outcome)).toBe('WBEM_E_INVALID_PARAMETER');
-  expect(!alias.outcome.ok && alias.outcome.error.param).toContain('alias $Nobody is not declared by an earlier instance');
+  expect(!alias.outcome.ok && alias.outcome.error.param).toContain(
+    'alias $Nobody is not declared by an earlier instance',
+  );
 });
 
 test('a FORCE-mode compile that rewrites subclasses leaves no stale superclass chain behind', async () => {
   const fixture = await serviceFixture();
-  expect((await compile(fixture, input({ 'a.mof': 'class Ex_A { };\nclass Ex_B : Ex_A { uint32 P; };\nclass Ex_C : Ex_B { };' }))).outcome.ok).toBe(true);
+  expect(
+    (
+      await compile(
+        fixture,
+        input({
+          'a.mof': 'class Ex_A { };\nclass Ex_B : Ex_A { uint32 P; };\nclass Ex_C : Ex_B { };',
+        }),
+      )
+    ).outcome.ok,
+  ).toBe(true);
   // Read C once so its chain [C, B, A] is cached.
-  expect((await fixture.service.getClass('root/cimv2', 'Ex_C', false, ctx())).class.properties.map((p) => [p.name, p.type])).toEqual([['P', 19]]);
+  expect(
+    (await fixture.service.getClass('root/cimv2', 'Ex_C', false, ctx())).class.properties.map(
+      (p) => [p.name, p.type],
+    ),
+  ).toEqual([['P', 19]]);
   // A gains a string P; FORCE (0x40) removes B's conflicting uint32 P.
-  const force = await compile(fixture, input({ 'a.mof': 'class Ex_A { string P; };' }, { flags: 0x40 }));
+  const force = await compile(
+    fixture,
+    input({ 'a.mof': 'class Ex_A { string P; };' }, { flags: 0x40 }),
+  );
   expect(force.outcome.ok).toBe(true);
-  expect((await fixture.service.getClass('root/cimv2', 'Ex_C', false, ctx())).class.properties.map((p) => [p.name, p.type, p.classOrigin])).toEqual([['P', 8, 'Ex_A']]);
+  expect(
+    (await fixture.service.getClass('root/cimv2', 'Ex_C', false, ctx())).class.properties.map(
+      (p) => [p.name, p.type, p.classOrigin],
+    ),
+  ).toEqual([['P', 8, 'Ex_A']]);
 });

@@ -1,4 +1,9 @@
-import type { ClassDefinition, CimValue, PropertyDef, QualifierDef } from '../../src/domain/class-model';
+import type {
+  ClassDefinition,
+  CimValue,
+  PropertyDef,
+  QualifierDef,
+} from '../../src/domain/class-model';
 import { CIM_TYPE } from '../../src/domain/class-model';
 import type { ClientContext } from '../../src/domain/client-context';
 import { ObjectSink, type Outcome } from '../../src/service/object-sink';
@@ -9,13 +14,35 @@ import { MemoryClassStore } from '../../src/store/memory-class-store';
 import { RecordingPort } from '../helpers/recording-port';
 
 export const str = (value: string): CimValue => ({ kind: 'string', value });
-export const key: QualifierDef = { name: 'Key', value: { kind: 'boolean', value: true }, flavor: 0 };
+export const key: QualifierDef = {
+  name: 'Key',
+  value: { kind: 'boolean', value: true },
+  flavor: 0,
+};
 
-export function prop(name: string, type: number = CIM_TYPE.STRING, extra: Partial<PropertyDef> = {}): PropertyDef {
-  return { name, type, array: false, value: null, qualifiers: [], referenceClass: '', embeddedClass: '', ...extra };
+export function prop(
+  name: string,
+  type: number = CIM_TYPE.STRING,
+  extra: Partial<PropertyDef> = {},
+): PropertyDef {
+  return {
+    name,
+    type,
+    array: false,
+    value: null,
+    qualifiers: [],
+    referenceClass: '',
+    embeddedClass: '',
+    ...extra,
+  };
 }
 
-export function cls(name: string, superclass = '', properties: PropertyDef[] = [], qualifiers: QualifierDef[] = []): ClassDefinition {
+export function cls(
+  name: string,
+  superclass = '',
+  properties: PropertyDef[] = [],
+  qualifiers: QualifierDef[] = [],
+): ClassDefinition {
   return { name, superclass, qualifiers, properties, methods: [] };
 }
 
@@ -28,13 +55,28 @@ export interface ServiceFixture {
   readonly store: ClassStore;
   readonly changes: ClassChange[];
   /** Runs PutClassAsync to its end and returns the recorded transcript. */
-  put(definition: ClassDefinition, flags?: number, options?: { namespace?: string; context?: ClientContext; signal?: AbortSignal; validateOnly?: boolean }): Promise<{ outcome: Outcome; port: RecordingPort }>;
+  put(
+    definition: ClassDefinition,
+    flags?: number,
+    options?: {
+      namespace?: string;
+      context?: ClientContext;
+      signal?: AbortSignal;
+      validateOnly?: boolean;
+    },
+  ): Promise<{ outcome: Outcome; port: RecordingPort }>;
 }
 
-export async function serviceFixture(store: ClassStore = new MemoryClassStore()): Promise<ServiceFixture> {
+export async function serviceFixture(
+  store: ClassStore = new MemoryClassStore(),
+): Promise<ServiceFixture> {
   await store.open();
   const changes: ClassChange[] = [];
-  const service = new WbemService({ store, serverName: 'TESTHOST', onClassChange: (change) => changes.push(change) });
+  const service = new WbemService({
+    store,
+    serverName: 'TESTHOST',
+    onClassChange: (change) => changes.push(change),
+  });
   await service.initialize();
   return {
     service,
@@ -43,7 +85,13 @@ export async function serviceFixture(store: ClassStore = new MemoryClassStore())
     async put(definition, flags = 0, options = {}) {
       const port = new RecordingPort();
       const accepted = service.beginPutClass(
-        { namespace: options.namespace ?? 'root/cimv2', definition, flags, context: options.context, validateOnly: options.validateOnly },
+        {
+          namespace: options.namespace ?? 'root/cimv2',
+          definition,
+          flags,
+          context: options.context,
+          validateOnly: options.validateOnly,
+        },
         ctx(options.signal),
         'async',
       );

@@ -5,7 +5,12 @@ describe('KeyedMutex', () => {
     const mutex = new KeyedMutex();
     const order: string[] = [];
     const first = await mutex.acquire('a');
-    const queued = ['x', 'y', 'z'].map((name) => mutex.acquire('a').then((release) => { order.push(name); release(); }));
+    const queued = ['x', 'y', 'z'].map((name) =>
+      mutex.acquire('a').then((release) => {
+        order.push(name);
+        release();
+      }),
+    );
     const other = await mutex.acquire('b'); // not blocked by 'a'
     other();
     expect(order).toEqual([]);
@@ -37,7 +42,10 @@ describe('KeyedMutex', () => {
     release();
     const both = await mutex.acquireAll(['z', 'k', 'z']);
     let gotK = false;
-    const waiting = mutex.acquire('k').then((r) => { gotK = true; r(); });
+    const waiting = mutex.acquire('k').then((r) => {
+      gotK = true;
+      r();
+    });
     await Promise.resolve();
     expect(gotK).toBe(false);
     both();

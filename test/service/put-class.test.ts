@@ -13,7 +13,12 @@ const CIMV2 = namespaceKeyOf(['root', 'cimv2']);
 function byLevelThenName(a: string, b: string): number {
   const depth = (name: string): number => {
     let level = 0;
-    for (let at = SYSTEM_CLASSES.find((c) => c.name === name); at !== undefined && at.superclass !== ''; at = SYSTEM_CLASSES.find((c) => c.name === at?.superclass)) level++;
+    for (
+      let at = SYSTEM_CLASSES.find((c) => c.name === name);
+      at !== undefined && at.superclass !== '';
+      at = SYSTEM_CLASSES.find((c) => c.name === at?.superclass)
+    )
+      level++;
     return level;
   };
   return depth(a) - depth(b) || (a.toLowerCase() < b.toLowerCase() ? -1 : 1);
@@ -35,15 +40,18 @@ function thrownStatus(run: () => unknown): string {
 describe('PutClassAsync in the service', () => {
   test('with SEND_STATUS: progress 1..4 of 4, then exactly one status as the last event', async () => {
     const f = await serviceFixture();
-    const { outcome, port } = await f.put(cls('Ex_Widget', '', [prop('Id', undefined, { qualifiers: [key] })]), SEND_STATUS);
-    expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2:Ex_Widget', revision: 1n });
-    expect(port.events.map((e) => (e.kind === 'progress' ? `${e.current}/${e.total}` : e.kind))).toEqual([
-      '1/4',
-      '2/4',
-      '3/4',
-      '4/4',
-      'status',
-    ]);
+    const { outcome, port } = await f.put(
+      cls('Ex_Widget', '', [prop('Id', undefined, { qualifiers: [key] })]),
+      SEND_STATUS,
+    );
+    expect(outcome).toEqual({
+      ok: true,
+      path: '\\\\TESTHOST\\root\\cimv2:Ex_Widget',
+      revision: 1n,
+    });
+    expect(
+      port.events.map((e) => (e.kind === 'progress' ? `${e.current}/${e.total}` : e.kind)),
+    ).toEqual(['1/4', '2/4', '3/4', '4/4', 'status']);
     expect(port.events.at(-1)).toEqual({ kind: 'status', outcome });
   });
 
@@ -57,7 +65,10 @@ describe('PutClassAsync in the service', () => {
   test('CREATE_ONLY on an existing class reports WBEM_E_ALREADY_EXISTS and changes nothing', async () => {
     const f = await serviceFixture();
     await f.put(cls('Ex_Widget', '', [prop('P')]));
-    const { outcome, port } = await f.put(cls('EX_WIDGET', '', [prop('Q')]), CREATE_ONLY | SEND_STATUS);
+    const { outcome, port } = await f.put(
+      cls('EX_WIDGET', '', [prop('Q')]),
+      CREATE_ONLY | SEND_STATUS,
+    );
     expect(failureOf(outcome)).toBe('WBEM_E_ALREADY_EXISTS');
     expect(port.statusEvents).toHaveLength(1);
     expect(port.events.at(-1)?.kind).toBe('status');
@@ -97,33 +108,73 @@ describe('PutClassAsync in the service', () => {
   ])('flags %s are rejected at once with WBEM_E_INVALID_PARAMETER', async (_label, flags) => {
     const f = await serviceFixture();
     expect(
-      thrownStatus(() => f.service.beginPutClass({ namespace: 'root/cimv2', definition: cls('A'), flags, context: undefined }, ctx(), 'async')),
+      thrownStatus(() =>
+        f.service.beginPutClass(
+          { namespace: 'root/cimv2', definition: cls('A'), flags, context: undefined },
+          ctx(),
+          'async',
+        ),
+      ),
     ).toBe('WBEM_E_INVALID_PARAMETER');
   });
 
   test.each([
-    ['a missing object', { namespace: 'root/cimv2', definition: undefined }, 'WBEM_E_INVALID_PARAMETER'],
-    ['an unparseable namespace', { namespace: 'root\\\\cimv2', definition: cls('A') }, 'WBEM_E_INVALID_PARAMETER'],
-    ['an absent namespace', { namespace: 'root/nosuch', definition: cls('A') }, 'WBEM_E_INVALID_NAMESPACE'],
-    ['another host', { namespace: '\\\\otherhost\\root\\cimv2', definition: cls('A') }, 'WBEM_E_INVALID_PARAMETER'],
+    [
+      'a missing object',
+      { namespace: 'root/cimv2', definition: undefined },
+      'WBEM_E_INVALID_PARAMETER',
+    ],
+    [
+      'an unparseable namespace',
+      { namespace: 'root\\\\cimv2', definition: cls('A') },
+      'WBEM_E_INVALID_PARAMETER',
+    ],
+    [
+      'an absent namespace',
+      { namespace: 'root/nosuch', definition: cls('A') },
+      'WBEM_E_INVALID_NAMESPACE',
+    ],
+    [
+      'another host',
+      { namespace: '\\\\otherhost\\root\\cimv2', definition: cls('A') },
+      'WBEM_E_INVALID_PARAMETER',
+    ],
   ])('%s is rejected at once', async (_label, request, expected) => {
     const f = await serviceFixture();
-    expect(thrownStatus(() => f.service.beginPutClass({ ...request, flags: 0, context: undefined }, ctx(), 'async'))).toBe(expected);
+    expect(
+      thrownStatus(() =>
+        f.service.beginPutClass({ ...request, flags: 0, context: undefined }, ctx(), 'async'),
+      ),
+    ).toBe(expected);
   });
 
-  test.each(['root/cimv2', 'root\\cimv2', '\\\\.\\root\\cimv2', '//./root/cimv2', '\\\\TESTHOST\\ROOT\\CIMV2', 'ROOT/CimV2'])(
-    'namespace spelling %s reaches root\\cimv2',
-    async (namespace) => {
-      const f = await serviceFixture();
-      const { outcome } = await f.put(cls('Ex_Widget'), 0, { namespace });
-      expect(outcome).toEqual({ ok: true, path: '\\\\TESTHOST\\root\\cimv2:Ex_Widget', revision: 1n });
-    },
-  );
+  test.each([
+    'root/cimv2',
+    'root\\cimv2',
+    '\\\\.\\root\\cimv2',
+    '//./root/cimv2',
+    '\\\\TESTHOST\\ROOT\\CIMV2',
+    'ROOT/CimV2',
+  ])('namespace spelling %s reaches root\\cimv2', async (namespace) => {
+    const f = await serviceFixture();
+    const { outcome } = await f.put(cls('Ex_Widget'), 0, { namespace });
+    expect(outcome).toEqual({
+      ok: true,
+      path: '\\\\TESTHOST\\root\\cimv2:Ex_Widget',
+      revision: 1n,
+    });
+  });
 
   test('SEND_STATUS on synchronous PutClass is rejected at once', async () => {
     const f = await serviceFixture();
     expect(
-      thrownStatus(() => f.service.beginPutClass({ namespace: 'root/cimv2', definition: cls('A'), flags: SEND_STATUS, context: undefined }, ctx(), 'sync')),
+      thrownStatus(() =>
+        f.service.beginPutClass(
+          { namespace: 'root/cimv2', definition: cls('A'), flags: SEND_STATUS, context: undefined },
+          ctx(),
+          'sync',
+        ),
+      ),
     ).toBe('WBEM_E_INVALID_PARAMETER');
   });
 
@@ -131,7 +182,13 @@ describe('PutClassAsync in the service', () => {
     const f = await serviceFixture();
     f.service.beginShutdown();
     expect(
-      thrownStatus(() => f.service.beginPutClass({ namespace: 'root/cimv2', definition: cls('A'), flags: 0, context: undefined }, ctx(), 'async')),
+      thrownStatus(() =>
+        f.service.beginPutClass(
+          { namespace: 'root/cimv2', definition: cls('A'), flags: 0, context: undefined },
+          ctx(),
+          'async',
+        ),
+      ),
     ).toBe('WBEM_E_SHUTTING_DOWN');
   });
 
@@ -150,7 +207,16 @@ describe('PutClassAsync in the service', () => {
     const f = await serviceFixture();
     expect(
       thrownStatus(() =>
-        f.service.beginPutClass({ namespace: 'root/cimv2', definition: cls('A'), flags: 0, context: new Map([['', str('x')]]) }, ctx(), 'async'),
+        f.service.beginPutClass(
+          {
+            namespace: 'root/cimv2',
+            definition: cls('A'),
+            flags: 0,
+            context: new Map([['', str('x')]]),
+          },
+          ctx(),
+          'async',
+        ),
       ),
     ).toBe('WBEM_E_INVALID_PARAMETER');
   });
@@ -191,7 +257,16 @@ describe('PutClassAsync in the service', () => {
     const f = await serviceFixture(gated);
     gated.arm();
     const port = new RecordingPort();
-    const accepted = f.service.beginPutClass({ namespace: 'root/cimv2', definition: cls('Ex_Widget'), flags: SEND_STATUS, context: undefined }, ctx(), 'async');
+    const accepted = f.service.beginPutClass(
+      {
+        namespace: 'root/cimv2',
+        definition: cls('Ex_Widget'),
+        flags: SEND_STATUS,
+        context: undefined,
+      },
+      ctx(),
+      'async',
+    );
     const running = accepted.run(new ObjectSink(port, true));
     await gated.reached;
     await port.waitForEvents(3);
@@ -200,22 +275,34 @@ describe('PutClassAsync in the service', () => {
     expect(port.events.map((e) => e.kind)).toEqual(['progress', 'progress', 'progress']);
     gated.release();
     await running;
-    expect(port.events.map((e) => e.kind)).toEqual(['progress', 'progress', 'progress', 'progress', 'status']);
+    expect(port.events.map((e) => e.kind)).toEqual([
+      'progress',
+      'progress',
+      'progress',
+      'progress',
+      'status',
+    ]);
   });
 
   test('concurrent CREATE_ONLY puts of one class: exactly one wins', async () => {
     const f = await serviceFixture();
     const outcomes = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => f.put(cls('Ex_Race', '', [prop(`P${i}`)]), CREATE_ONLY).then((r) => r.outcome)),
+      Array.from({ length: 12 }, (_, i) =>
+        f.put(cls('Ex_Race', '', [prop(`P${i}`)]), CREATE_ONLY).then((r) => r.outcome),
+      ),
     );
     expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
-    expect(outcomes.filter((o) => !o.ok).map(failureOf)).toEqual(Array(11).fill('WBEM_E_ALREADY_EXISTS'));
+    expect(outcomes.filter((o) => !o.ok).map(failureOf)).toEqual(
+      Array(11).fill('WBEM_E_ALREADY_EXISTS'),
+    );
     expect(f.changes.map((c) => c.kind)).toEqual(['created']);
   });
 
   test('concurrent CREATE_OR_UPDATE puts: all succeed in one order; each modification names its predecessor', async () => {
     const f = await serviceFixture();
-    await Promise.all(Array.from({ length: 6 }, (_, i) => f.put(cls('Ex_Race', '', [prop(`P${i}`)]))));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => f.put(cls('Ex_Race', '', [prop(`P${i}`)]))),
+    );
     expect(f.changes[0]?.kind).toBe('created');
     for (let i = 1; i < f.changes.length; i++) {
       expect(f.changes[i]?.kind).toBe('modified');
@@ -262,16 +349,26 @@ describe('reads, deletion and namespaces in the service', () => {
 
   test('GetClass of a missing class is WBEM_E_NOT_FOUND', async () => {
     const f = await serviceFixture();
-    await expect(f.service.getClass('root/cimv2', 'Nope', false, ctx())).rejects.toMatchObject({ status: 'WBEM_E_NOT_FOUND' });
+    await expect(f.service.getClass('root/cimv2', 'Nope', false, ctx())).rejects.toMatchObject({
+      status: 'WBEM_E_NOT_FOUND',
+    });
   });
 
   test('a read after an update sees the new superclass chain (no stale cache)', async () => {
     const f = await serviceFixture();
     await f.put(cls('Ex_Base', '', [prop('P')]));
     await f.put(cls('Ex_Sub', 'Ex_Base'));
-    expect((await f.service.getClass('root/cimv2', 'Ex_Sub', false, ctx())).class.properties.map((p) => p.name)).toEqual(['P']);
+    expect(
+      (await f.service.getClass('root/cimv2', 'Ex_Sub', false, ctx())).class.properties.map(
+        (p) => p.name,
+      ),
+    ).toEqual(['P']);
     await f.put(cls('Ex_Base', '', [prop('P'), prop('Z')]), 0x20); // SAFE: children re-derived
-    expect((await f.service.getClass('root/cimv2', 'Ex_Sub', false, ctx())).class.properties.map((p) => p.name)).toEqual(['P', 'Z']);
+    expect(
+      (await f.service.getClass('root/cimv2', 'Ex_Sub', false, ctx())).class.properties.map(
+        (p) => p.name,
+      ),
+    ).toEqual(['P', 'Z']);
   });
 
   test('DeleteClass removes the class and all its subclasses, class first, one event each', async () => {
@@ -280,11 +377,19 @@ describe('reads, deletion and namespaces in the service', () => {
     await f.put(cls('B', 'A'));
     await f.put(cls('C', 'B'));
     await f.put(cls('Other'));
-    const result = await f.service.deleteClass({ namespace: 'root/cimv2', className: 'a', flags: 0, context: undefined }, ctx());
+    const result = await f.service.deleteClass(
+      { namespace: 'root/cimv2', className: 'a', flags: 0, context: undefined },
+      ctx(),
+    );
     expect(result.deletedClasses).toEqual(['A', 'B', 'C']);
-    for (const name of ['A', 'B', 'C']) expect(await f.store.getClass(CIMV2, classKey(name))).toBeUndefined();
+    for (const name of ['A', 'B', 'C'])
+      expect(await f.store.getClass(CIMV2, classKey(name))).toBeUndefined();
     expect(await f.store.getClass(CIMV2, classKey('Other'))).toBeDefined();
-    expect(f.changes.filter((c) => c.kind === 'deleted').map((c) => c.target.name)).toEqual(['A', 'B', 'C']);
+    expect(f.changes.filter((c) => c.kind === 'deleted').map((c) => c.target.name)).toEqual([
+      'A',
+      'B',
+      'C',
+    ]);
   });
 
   test('system classes: built in, resolvable as superclasses (scenario 43), readable, not writable (38)', async () => {
@@ -292,12 +397,37 @@ describe('reads, deletion and namespaces in the service', () => {
     const { outcome } = await f.put(cls('MyEvt', '__ExtrinsicEvent', [prop('Msg')]));
     expect(outcome.ok).toBe(true);
     const view = await f.service.getClass('root/cimv2', 'myevt', false, ctx());
-    expect(view.system.derivation).toEqual(['__ExtrinsicEvent', '__Event', '__IndicationRelated', '__SystemClass']);
-    expect(view.class.properties.map((p) => p.name)).toEqual(['SECURITY_DESCRIPTOR', 'TIME_CREATED', 'Msg']);
-    expect((await f.service.getClass('root/default', '__ClassModificationEvent', true, ctx())).class.properties.map((p) => p.name)).toEqual(['PreviousClass']);
+    expect(view.system.derivation).toEqual([
+      '__ExtrinsicEvent',
+      '__Event',
+      '__IndicationRelated',
+      '__SystemClass',
+    ]);
+    expect(view.class.properties.map((p) => p.name)).toEqual([
+      'SECURITY_DESCRIPTOR',
+      'TIME_CREATED',
+      'Msg',
+    ]);
+    expect(
+      (
+        await f.service.getClass('root/default', '__ClassModificationEvent', true, ctx())
+      ).class.properties.map((p) => p.name),
+    ).toEqual(['PreviousClass']);
     expect(failureOf((await f.put(cls('__SystemClass'))).outcome)).toBe('WBEM_E_INVALID_OPERATION');
-    await expect(f.service.deleteClass({ namespace: 'root/cimv2', className: '__Event', flags: 0, context: undefined }, ctx())).rejects.toMatchObject({ status: 'WBEM_E_INVALID_OPERATION' });
-    expect((await f.service.enumClasses({ namespace: 'root/cimv2', superclass: '__ExtrinsicEvent', deep: true, localOnly: true }, ctx())).map((v) => v.class.name)).toEqual(['MyEvt']);
+    await expect(
+      f.service.deleteClass(
+        { namespace: 'root/cimv2', className: '__Event', flags: 0, context: undefined },
+        ctx(),
+      ),
+    ).rejects.toMatchObject({ status: 'WBEM_E_INVALID_OPERATION' });
+    expect(
+      (
+        await f.service.enumClasses(
+          { namespace: 'root/cimv2', superclass: '__ExtrinsicEvent', deep: true, localOnly: true },
+          ctx(),
+        )
+      ).map((v) => v.class.name),
+    ).toEqual(['MyEvt']);
   });
 
   test('EnumClasses: shallow lists top-level classes, deep lists every descendant parents first', async () => {
@@ -307,11 +437,23 @@ describe('reads, deletion and namespaces in the service', () => {
     await f.put(cls('C', 'B'));
     await f.put(cls('D'));
     const names = async (superclass: string, deep: boolean): Promise<string[]> =>
-      (await f.service.enumClasses({ namespace: 'root/cimv2', superclass, deep, localOnly: false }, ctx())).map((v) => v.class.name);
+      (
+        await f.service.enumClasses(
+          { namespace: 'root/cimv2', superclass, deep, localOnly: false },
+          ctx(),
+        )
+      ).map((v) => v.class.name);
     // The built-in system classes are listed as WMI lists them: __SystemClass at the top.
     expect(await names('', false)).toEqual(['__SystemClass', 'A', 'D']);
-    expect((await names('', true)).filter((name) => !name.startsWith('__'))).toEqual(['A', 'D', 'B', 'C']);
-    expect((await names('', true)).filter((name) => name.startsWith('__'))).toEqual(SYSTEM_CLASSES.map((c) => c.name).sort(byLevelThenName));
+    expect((await names('', true)).filter((name) => !name.startsWith('__'))).toEqual([
+      'A',
+      'D',
+      'B',
+      'C',
+    ]);
+    expect((await names('', true)).filter((name) => name.startsWith('__'))).toEqual(
+      SYSTEM_CLASSES.map((c) => c.name).sort(byLevelThenName),
+    );
     expect(await names('A', false)).toEqual(['B']);
     expect(await names('A', true)).toEqual(['B', 'C']);
     await expect(names('Nope', true)).rejects.toMatchObject({ status: 'WBEM_E_INVALID_CLASS' });
@@ -321,9 +463,17 @@ describe('reads, deletion and namespaces in the service', () => {
     const f = await serviceFixture();
     expect(await f.service.createNamespace('root', 'Test', ctx())).toEqual({ path: 'root\\Test' });
     await f.service.createNamespace('root/test', 'Child', ctx());
-    await expect(f.service.createNamespace('ROOT', 'test', ctx())).rejects.toMatchObject({ status: 'WBEM_E_ALREADY_EXISTS' });
-    await expect(f.service.createNamespace('root', 'bad name', ctx())).rejects.toMatchObject({ status: 'WBEM_E_INVALID_PARAMETER' });
-    expect((await f.service.enumNamespaces('root', false, ctx())).map((n) => n.path)).toEqual(['root\\cimv2', 'root\\default', 'root\\Test']);
+    await expect(f.service.createNamespace('ROOT', 'test', ctx())).rejects.toMatchObject({
+      status: 'WBEM_E_ALREADY_EXISTS',
+    });
+    await expect(f.service.createNamespace('root', 'bad name', ctx())).rejects.toMatchObject({
+      status: 'WBEM_E_INVALID_PARAMETER',
+    });
+    expect((await f.service.enumNamespaces('root', false, ctx())).map((n) => n.path)).toEqual([
+      'root\\cimv2',
+      'root\\default',
+      'root\\Test',
+    ]);
     expect((await f.service.enumNamespaces('root', true, ctx())).map((n) => n.path)).toEqual([
       'root\\cimv2',
       'root\\default',
@@ -332,19 +482,36 @@ describe('reads, deletion and namespaces in the service', () => {
     ]);
     await f.put(cls('InTest'), 0, { namespace: 'root/test/child' });
     await f.service.deleteNamespace('root\\TEST', ctx());
-    expect((await f.service.enumNamespaces('root', true, ctx())).map((n) => n.path)).toEqual(['root\\cimv2', 'root\\default']);
-    expect(await f.store.getClass(namespaceKeyOf(['root', 'test', 'child']), classKey('InTest'))).toBeUndefined();
-    expect(thrownStatus(() => f.service.beginPutClass({ namespace: 'root/test', definition: cls('A'), flags: 0, context: undefined }, ctx(), 'async'))).toBe(
-      'WBEM_E_INVALID_NAMESPACE',
-    );
+    expect((await f.service.enumNamespaces('root', true, ctx())).map((n) => n.path)).toEqual([
+      'root\\cimv2',
+      'root\\default',
+    ]);
+    expect(
+      await f.store.getClass(namespaceKeyOf(['root', 'test', 'child']), classKey('InTest')),
+    ).toBeUndefined();
+    expect(
+      thrownStatus(() =>
+        f.service.beginPutClass(
+          { namespace: 'root/test', definition: cls('A'), flags: 0, context: undefined },
+          ctx(),
+          'async',
+        ),
+      ),
+    ).toBe('WBEM_E_INVALID_NAMESPACE');
     for (const builtIn of ['root', 'root/cimv2', 'root/default']) {
-      await expect(f.service.deleteNamespace(builtIn, ctx())).rejects.toMatchObject({ status: 'WBEM_E_INVALID_OPERATION' });
+      await expect(f.service.deleteNamespace(builtIn, ctx())).rejects.toMatchObject({
+        status: 'WBEM_E_INVALID_OPERATION',
+      });
     }
   });
 
   test('a new store has root, root\\cimv2 and root\\default, and initialize is idempotent', async () => {
     const f = await serviceFixture();
     await f.service.initialize();
-    expect((await f.store.listNamespaces()).map((n) => n.elements.join('\\'))).toEqual(['root', 'root\\cimv2', 'root\\default']);
+    expect((await f.store.listNamespaces()).map((n) => n.elements.join('\\'))).toEqual([
+      'root',
+      'root\\cimv2',
+      'root\\default',
+    ]);
   });
 });

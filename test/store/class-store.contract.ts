@@ -1,7 +1,13 @@
 import type { ClassDefinition } from '../../src/domain/class-model';
 import { CIM_TYPE } from '../../src/domain/class-model';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
-import { StoreError, type ChangeEventInfo, type ClassEventRecord, type ClassStore, type StoreWrite } from '../../src/store/class-store';
+import {
+  StoreError,
+  type ChangeEventInfo,
+  type ClassEventRecord,
+  type ClassStore,
+  type StoreWrite,
+} from '../../src/store/class-store';
 
 export interface StoreFixture {
   readonly store: ClassStore;
@@ -14,24 +20,97 @@ const NS = namespaceKeyOf(['root', 'cimv2']);
 const NS_A = namespaceKeyOf(['root', 'a']);
 const NS_AB = namespaceKeyOf(['root', 'ab']);
 
-export function cls(name: string, superclass = '', extra: Partial<ClassDefinition> = {}): ClassDefinition {
+export function cls(
+  name: string,
+  superclass = '',
+  extra: Partial<ClassDefinition> = {},
+): ClassDefinition {
   return { name, superclass, qualifiers: [], properties: [], methods: [], ...extra };
 }
 
 /** Every value shape that JSON alone would not keep exactly. */
 export const tricky: ClassDefinition = cls('Ex_Tricky', '', {
-  qualifiers: [{ name: 'Description', value: { kind: 'string', value: 'ünïcode "quoted" \\ \n' }, flavor: 0x12 }],
+  qualifiers: [
+    {
+      name: 'Description',
+      value: { kind: 'string', value: 'ünïcode "quoted" \\ \n' },
+      flavor: 0x12,
+    },
+  ],
   properties: [
-    { name: 'U64', type: CIM_TYPE.UINT64, array: false, value: { kind: 'uint', value: 18446744073709551615n }, qualifiers: [], referenceClass: '', embeddedClass: '' },
-    { name: 'S64', type: CIM_TYPE.SINT64, array: false, value: { kind: 'sint', value: -9223372036854775808n }, qualifiers: [], referenceClass: '', embeddedClass: '' },
-    { name: 'R', type: CIM_TYPE.REAL64, array: true, value: { kind: 'array', value: [{ kind: 'real', value: -0 }, { kind: 'real', value: Infinity }, { kind: 'real', value: NaN }, { kind: 'real', value: 1.5 }] }, qualifiers: [], referenceClass: '', embeddedClass: '' },
-    { name: 'Nothing', type: CIM_TYPE.STRING, array: false, value: null, qualifiers: [], referenceClass: '', embeddedClass: '' },
-    { name: 'Ref', type: CIM_TYPE.REFERENCE, array: false, value: { kind: 'reference', value: 'CIM_X.Name="a"' }, qualifiers: [], referenceClass: 'CIM_X', embeddedClass: '' },
+    {
+      name: 'U64',
+      type: CIM_TYPE.UINT64,
+      array: false,
+      value: { kind: 'uint', value: 18446744073709551615n },
+      qualifiers: [],
+      referenceClass: '',
+      embeddedClass: '',
+    },
+    {
+      name: 'S64',
+      type: CIM_TYPE.SINT64,
+      array: false,
+      value: { kind: 'sint', value: -9223372036854775808n },
+      qualifiers: [],
+      referenceClass: '',
+      embeddedClass: '',
+    },
+    {
+      name: 'R',
+      type: CIM_TYPE.REAL64,
+      array: true,
+      value: {
+        kind: 'array',
+        value: [
+          { kind: 'real', value: -0 },
+          { kind: 'real', value: Infinity },
+          { kind: 'real', value: NaN },
+          { kind: 'real', value: 1.5 },
+        ],
+      },
+      qualifiers: [],
+      referenceClass: '',
+      embeddedClass: '',
+    },
+    {
+      name: 'Nothing',
+      type: CIM_TYPE.STRING,
+      array: false,
+      value: null,
+      qualifiers: [],
+      referenceClass: '',
+      embeddedClass: '',
+    },
+    {
+      name: 'Ref',
+      type: CIM_TYPE.REFERENCE,
+      array: false,
+      value: { kind: 'reference', value: 'CIM_X.Name="a"' },
+      qualifiers: [],
+      referenceClass: 'CIM_X',
+      embeddedClass: '',
+    },
     {
       name: 'Obj',
       type: CIM_TYPE.OBJECT,
       array: false,
-      value: { kind: 'object', value: cls('Inner', '', { properties: [{ name: 'N', type: CIM_TYPE.UINT8, array: false, value: { kind: 'uint', value: 255n }, qualifiers: [], referenceClass: '', embeddedClass: '' }] }) },
+      value: {
+        kind: 'object',
+        value: cls('Inner', '', {
+          properties: [
+            {
+              name: 'N',
+              type: CIM_TYPE.UINT8,
+              array: false,
+              value: { kind: 'uint', value: 255n },
+              qualifiers: [],
+              referenceClass: '',
+              embeddedClass: '',
+            },
+          ],
+        }),
+      },
       qualifiers: [],
       referenceClass: '',
       embeddedClass: 'Inner',
@@ -41,7 +120,18 @@ export const tricky: ClassDefinition = cls('Ex_Tricky', '', {
     {
       name: 'Go',
       returnType: CIM_TYPE.UINT32,
-      parameters: [{ name: 'X', type: CIM_TYPE.STRING, array: false, referenceClass: '', embeddedClass: '', in: true, out: false, qualifiers: [{ name: 'ID', value: { kind: 'sint', value: 0n }, flavor: 0 }] }],
+      parameters: [
+        {
+          name: 'X',
+          type: CIM_TYPE.STRING,
+          array: false,
+          referenceClass: '',
+          embeddedClass: '',
+          in: true,
+          out: false,
+          qualifiers: [{ name: 'ID', value: { kind: 'sint', value: 0n }, flavor: 0 }],
+        },
+      ],
       qualifiers: [],
     },
   ],
@@ -59,10 +149,23 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 /** What the service puts on a class write to have it logged. */
 function info(operationId: string, derivation: string[] = []): ChangeEventInfo {
-  return { derivation, context: new Map([['__CorrelationId', { kind: 'string', value: `corr-${operationId}` }], ['Empty', null]]), operationId, timeCreated: 133_000_000_000_000_000n };
+  return {
+    derivation,
+    context: new Map([
+      ['__CorrelationId', { kind: 'string', value: `corr-${operationId}` }],
+      ['Empty', null],
+    ]),
+    operationId,
+    timeCreated: 133_000_000_000_000_000n,
+  };
 }
 
-const created = (ns: typeof NS, definition: ClassDefinition, operationId: string, derivation: string[] = []): StoreWrite => ({
+const created = (
+  ns: typeof NS,
+  definition: ClassDefinition,
+  operationId: string,
+  derivation: string[] = [],
+): StoreWrite => ({
   op: 'putClass',
   namespace: ns,
   definition,
@@ -71,7 +174,10 @@ const created = (ns: typeof NS, definition: ClassDefinition, operationId: string
 });
 
 /** Collects what onDurableEvents publishes. */
-function listen(store: ClassStore): { readonly batches: (readonly ClassEventRecord[])[]; stop(): void } {
+function listen(store: ClassStore): {
+  readonly batches: (readonly ClassEventRecord[])[];
+  stop(): void;
+} {
   const batches: (readonly ClassEventRecord[])[] = [];
   const stop = store.onDurableEvents((events) => batches.push(events));
   return { batches, stop };
@@ -81,7 +187,10 @@ export interface StoreOptions {
   readonly eventRetention?: number;
 }
 
-export function describeClassStoreContract(adapter: string, makeFixture: (options?: StoreOptions) => Promise<StoreFixture>): void {
+export function describeClassStoreContract(
+  adapter: string,
+  makeFixture: (options?: StoreOptions) => Promise<StoreFixture>,
+): void {
   describe(`${adapter} meets the ClassStore contract`, () => {
     let fixture: StoreFixture;
     let store: ClassStore;
@@ -99,7 +208,9 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
     });
 
     test('a class round-trips exactly, 64-bit bounds, -0, NaN, Infinity, nulls and embedded objects included', async () => {
-      await store.commit([{ op: 'putClass', namespace: NS, definition: tricky, previousSuperclass: undefined }]);
+      await store.commit([
+        { op: 'putClass', namespace: NS, definition: tricky, previousSuperclass: undefined },
+      ]);
       expect(await store.getClass(NS, classKey('EX_TRICKY'))).toEqual(tricky);
       if (fixture.reopen) {
         store = await fixture.reopen();
@@ -111,16 +222,30 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
     });
 
     test('writes are visible as soon as commit returns, before they are durable', async () => {
-      const durable = store.commit([{ op: 'putClass', namespace: NS, definition: cls('A'), previousSuperclass: undefined }]);
-      const [read, children] = await Promise.all([store.getClass(NS, classKey('a')), store.listSubclasses(NS, null)]);
+      const durable = store.commit([
+        { op: 'putClass', namespace: NS, definition: cls('A'), previousSuperclass: undefined },
+      ]);
+      const [read, children] = await Promise.all([
+        store.getClass(NS, classKey('a')),
+        store.listSubclasses(NS, null),
+      ]);
       expect(read?.name).toBe('A');
       expect(children).toEqual(['a']);
       await durable;
     });
 
     test('the display spelling is kept and replaced by a later put', async () => {
-      await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Ex_Widget'), previousSuperclass: undefined }]);
-      await store.commit([{ op: 'putClass', namespace: NS, definition: cls('EX_widget'), previousSuperclass: null }]);
+      await store.commit([
+        {
+          op: 'putClass',
+          namespace: NS,
+          definition: cls('Ex_Widget'),
+          previousSuperclass: undefined,
+        },
+      ]);
+      await store.commit([
+        { op: 'putClass', namespace: NS, definition: cls('EX_widget'), previousSuperclass: null },
+      ]);
       expect((await store.getClass(NS, classKey('ex_WIDGET')))?.name).toBe('EX_widget');
       expect(await store.listSubclasses(NS, null)).toEqual(['ex_widget']);
     });
@@ -132,7 +257,14 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
         { op: 'putClass', namespace: NS, definition: cls('C', 'A'), previousSuperclass: undefined },
       ]);
       expect(await store.listSubclasses(NS, classKey('A'))).toEqual(['c']);
-      await store.commit([{ op: 'putClass', namespace: NS, definition: cls('C', 'b'), previousSuperclass: classKey('A') }]);
+      await store.commit([
+        {
+          op: 'putClass',
+          namespace: NS,
+          definition: cls('C', 'b'),
+          previousSuperclass: classKey('A'),
+        },
+      ]);
       expect(await store.listSubclasses(NS, classKey('A'))).toEqual([]);
       expect(await store.listSubclasses(NS, classKey('B'))).toEqual(['c']);
       expect(await store.listSubclasses(NS, null)).toEqual(['a', 'b']);
@@ -143,7 +275,9 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
         { op: 'putClass', namespace: NS, definition: cls('A'), previousSuperclass: undefined },
         { op: 'putClass', namespace: NS, definition: cls('B', 'A'), previousSuperclass: undefined },
       ]);
-      await store.commit([{ op: 'deleteClass', namespace: NS, className: classKey('B'), superclass: classKey('A') }]);
+      await store.commit([
+        { op: 'deleteClass', namespace: NS, className: classKey('B'), superclass: classKey('A') },
+      ]);
       expect(await store.getClass(NS, classKey('B'))).toBeUndefined();
       expect(await store.listSubclasses(NS, classKey('A'))).toEqual([]);
       expect((await store.listClasses(NS)).map((c) => c.name)).toEqual(['A']);
@@ -156,8 +290,17 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
         { op: 'putClass', namespace: NS, definition: cls('C', 'A'), previousSuperclass: undefined },
         { op: 'putClass', namespace: NS, definition: cls('D', 'C'), previousSuperclass: undefined },
       ]);
-      await store.commit([{ op: 'putClass', namespace: NS, definition: cls('C', 'B'), previousSuperclass: classKey('A') }]);
-      await store.commit([{ op: 'deleteClass', namespace: NS, className: classKey('D'), superclass: classKey('C') }]);
+      await store.commit([
+        {
+          op: 'putClass',
+          namespace: NS,
+          definition: cls('C', 'B'),
+          previousSuperclass: classKey('A'),
+        },
+      ]);
+      await store.commit([
+        { op: 'deleteClass', namespace: NS, className: classKey('D'), superclass: classKey('C') },
+      ]);
       const expectShape = async (s: ClassStore) => {
         expect(await s.listSubclasses(NS, null)).toEqual(['a']);
         expect(await s.listSubclasses(NS, classKey('A'))).toEqual(['b']);
@@ -173,13 +316,29 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
     });
 
     test('qualifier declarations: put, replaced by folded name, listed in name order, wiped with their namespace', async () => {
-      const key = { name: 'Key', type: CIM_TYPE.BOOLEAN, array: false, defaultValue: { kind: 'boolean' as const, value: false }, scopes: ['property', 'reference'], flavor: 0x12 };
-      const valueMap = { name: 'ValueMap', type: CIM_TYPE.STRING, array: true, defaultValue: null, scopes: ['property', 'method', 'parameter'], flavor: 0x02 };
+      const key = {
+        name: 'Key',
+        type: CIM_TYPE.BOOLEAN,
+        array: false,
+        defaultValue: { kind: 'boolean' as const, value: false },
+        scopes: ['property', 'reference'],
+        flavor: 0x12,
+      };
+      const valueMap = {
+        name: 'ValueMap',
+        type: CIM_TYPE.STRING,
+        array: true,
+        defaultValue: null,
+        scopes: ['property', 'method', 'parameter'],
+        flavor: 0x02,
+      };
       await store.commit([
         { op: 'putQualifier', namespace: NS_A, declaration: valueMap },
         { op: 'putQualifier', namespace: NS_A, declaration: { ...key, flavor: 0 } },
       ]);
-      await store.commit([{ op: 'putQualifier', namespace: NS_A, declaration: { ...key, name: 'KEY' } }]);
+      await store.commit([
+        { op: 'putQualifier', namespace: NS_A, declaration: { ...key, name: 'KEY' } },
+      ]);
       expect(await store.listQualifiers(NS_A)).toEqual([{ ...key, name: 'KEY' }, valueMap]);
       expect(await store.listQualifiers(NS_AB)).toEqual([]);
       if (fixture.reopen) {
@@ -187,7 +346,9 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
         expect(await store.listQualifiers(NS_A)).toEqual([{ ...key, name: 'KEY' }, valueMap]);
       }
       await store.commit([{ op: 'deleteNamespace', namespace: NS_A }]);
-      await store.commit([{ op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'a'] } }]);
+      await store.commit([
+        { op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'a'] } },
+      ]);
       expect(await store.listQualifiers(NS_A)).toEqual([]);
     });
 
@@ -201,7 +362,10 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
       expect(await store.getClass(NS_A, classKey('X'))).toBeUndefined();
       expect(await store.listSubclasses(NS_A, null)).toEqual([]);
       expect((await store.getClass(NS_AB, classKey('X')))?.name).toBe('X');
-      expect((await store.listNamespaces()).map((n) => n.elements.join('\\'))).toEqual(['root\\AB', 'root\\cimv2']);
+      expect((await store.listNamespaces()).map((n) => n.elements.join('\\'))).toEqual([
+        'root\\AB',
+        'root\\cimv2',
+      ]);
       // Re-created after the wipe, in the next commit: the new content is what reads see.
       await store.commit([
         { op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'a'] } },
@@ -219,14 +383,47 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
         ],
       });
       await store.commit([
-        { op: 'putClass', namespace: NS, definition: cls('Ex_Disk'), previousSuperclass: undefined },
-        { op: 'putInstance', namespace: NS, className: classKey('Ex_Disk'), key: '"b"', instance: disk('B', 1n) },
-        { op: 'putInstance', namespace: NS, className: classKey('Ex_Disk'), key: '"a"', instance: disk('A', 18446744073709551615n) },
-        { op: 'putInstance', namespace: NS_AB, className: classKey('Ex_Disk'), key: '"a"', instance: disk('other namespace', null) },
+        {
+          op: 'putClass',
+          namespace: NS,
+          definition: cls('Ex_Disk'),
+          previousSuperclass: undefined,
+        },
+        {
+          op: 'putInstance',
+          namespace: NS,
+          className: classKey('Ex_Disk'),
+          key: '"b"',
+          instance: disk('B', 1n),
+        },
+        {
+          op: 'putInstance',
+          namespace: NS,
+          className: classKey('Ex_Disk'),
+          key: '"a"',
+          instance: disk('A', 18446744073709551615n),
+        },
+        {
+          op: 'putInstance',
+          namespace: NS_AB,
+          className: classKey('Ex_Disk'),
+          key: '"a"',
+          instance: disk('other namespace', null),
+        },
       ]);
-      await store.commit([{ op: 'putInstance', namespace: NS, className: classKey('Ex_Disk'), key: '"b"', instance: disk('B', null) }]);
+      await store.commit([
+        {
+          op: 'putInstance',
+          namespace: NS,
+          className: classKey('Ex_Disk'),
+          key: '"b"',
+          instance: disk('B', null),
+        },
+      ]);
       const expectShape = async (s: ClassStore) => {
-        expect(await s.getInstance(NS, classKey('Ex_Disk'), '"a"')).toEqual(disk('A', 18446744073709551615n));
+        expect(await s.getInstance(NS, classKey('Ex_Disk'), '"a"')).toEqual(
+          disk('A', 18446744073709551615n),
+        );
         expect(await s.listInstances(NS, classKey('Ex_Disk'))).toEqual([
           { key: '"a"', instance: disk('A', 18446744073709551615n) },
           { key: '"b"', instance: disk('B', null) },
@@ -240,20 +437,32 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
         store = await fixture.reopen();
         await expectShape(store);
       }
-      await store.commit([{ op: 'deleteInstance', namespace: NS, className: classKey('Ex_Disk'), key: '"a"' }]);
+      await store.commit([
+        { op: 'deleteInstance', namespace: NS, className: classKey('Ex_Disk'), key: '"a"' },
+      ]);
       expect(await store.getInstance(NS, classKey('Ex_Disk'), '"a"')).toBeUndefined();
       expect(await store.countInstances(NS, classKey('Ex_Disk'))).toBe(1);
       // A namespace wipe takes its instances and nothing of a namespace whose key it prefixes.
-      await store.commit([{ op: 'deleteNamespace', namespace: NS_A }, { op: 'deleteNamespace', namespace: NS }]);
-      await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+      await store.commit([
+        { op: 'deleteNamespace', namespace: NS_A },
+        { op: 'deleteNamespace', namespace: NS },
+      ]);
+      await store.commit([
+        { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+      ]);
       expect(await store.listInstances(NS, classKey('Ex_Disk'))).toEqual([]);
       expect(await store.countInstances(NS_AB, classKey('Ex_Disk'))).toBe(1);
     });
 
     test('a commit with a write that cannot be applied leaves nothing behind', async () => {
-      const bad = { op: 'explode', namespace: NS } as unknown as Parameters<ClassStore['commit']>[0][number];
+      const bad = { op: 'explode', namespace: NS } as unknown as Parameters<
+        ClassStore['commit']
+      >[0][number];
       await expect(
-        store.commit([{ op: 'putClass', namespace: NS, definition: cls('Half'), previousSuperclass: undefined }, bad]),
+        store.commit([
+          { op: 'putClass', namespace: NS, definition: cls('Half'), previousSuperclass: undefined },
+          bad,
+        ]),
       ).rejects.toThrow();
       expect(await store.getClass(NS, classKey('Half'))).toBeUndefined();
       expect(await store.listSubclasses(NS, null)).toEqual([]);
@@ -261,7 +470,16 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
 
     test('concurrent commits all become durable and readable', async () => {
       await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`C${i}`), previousSuperclass: undefined }])),
+        Array.from({ length: 50 }, (_, i) =>
+          store.commit([
+            {
+              op: 'putClass',
+              namespace: NS,
+              definition: cls(`C${i}`),
+              previousSuperclass: undefined,
+            },
+          ]),
+        ),
       );
       expect(await store.listClasses(NS)).toHaveLength(50);
       if (fixture.reopen) {
@@ -280,25 +498,45 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
       expect(await codeOf(store.getInstance(NS, classKey('A'), '"x"'))).toBe('STORE_NOT_OPEN');
       expect(await codeOf(store.listInstances(NS, classKey('A')))).toBe('STORE_NOT_OPEN');
       expect(await codeOf(store.countInstances(NS, classKey('A')))).toBe('STORE_NOT_OPEN');
-      expect(await codeOf(store.commit([{ op: 'deleteNamespace', namespace: NS }]))).toBe('STORE_NOT_OPEN');
+      expect(await codeOf(store.commit([{ op: 'deleteNamespace', namespace: NS }]))).toBe(
+        'STORE_NOT_OPEN',
+      );
       expect(store.isOpen).toBe(false);
     });
 
     describe('revisions and the event log', () => {
       test('every class change takes the next revision in commit order, and a class keeps its mod revision', async () => {
         const start = store.revision;
-        const first = store.commit([created(NS, cls('A'), 'op1'), created(NS, cls('B', 'A'), 'op1', ['A'])]);
+        const first = store.commit([
+          created(NS, cls('A'), 'op1'),
+          created(NS, cls('B', 'A'), 'op1', ['A']),
+        ]);
         // Assigned at the commit point, before durability.
         expect(store.revision).toBe(start + 2n);
         await first;
-        await store.commit([{ op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'A'] } }]);
+        await store.commit([
+          { op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'A'] } },
+        ]);
         expect(store.revision).toBe(start + 2n); // not a class change
-        await store.commit([{ op: 'putClass', namespace: NS, definition: cls('A', '', { qualifiers: [{ name: 'Abstract', value: { kind: 'boolean', value: true }, flavor: 0 }] }), previousSuperclass: null }]);
+        await store.commit([
+          {
+            op: 'putClass',
+            namespace: NS,
+            definition: cls('A', '', {
+              qualifiers: [
+                { name: 'Abstract', value: { kind: 'boolean', value: true }, flavor: 0 },
+              ],
+            }),
+            previousSuperclass: null,
+          },
+        ]);
         expect(store.revision).toBe(start + 3n);
         expect(await store.getClassRevision(NS, classKey('a'))).toBe(start + 3n);
         expect(await store.getClassRevision(NS, classKey('B'))).toBe(start + 2n);
         expect(await store.getClassRevision(NS, classKey('Nope'))).toBeUndefined();
-        await store.commit([{ op: 'deleteClass', namespace: NS, className: classKey('B'), superclass: classKey('A') }]);
+        await store.commit([
+          { op: 'deleteClass', namespace: NS, className: classKey('B'), superclass: classKey('A') },
+        ]);
         expect(store.revision).toBe(start + 4n);
         expect(await store.getClassRevision(NS, classKey('B'))).toBeUndefined();
         if (fixture.reopen) {
@@ -313,13 +551,53 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
       test('each logged change is one record: kind, namespace, target, previous, derivation, context, operation id, time', async () => {
         const base = store.revision;
         const v1 = cls('Ex_Base');
-        const v2 = cls('Ex_Base', '', { properties: [{ name: 'P', type: CIM_TYPE.STRING, array: false, value: null, qualifiers: [], referenceClass: '', embeddedClass: '' }] });
-        await store.commit([created(NS, v1, 'op1'), created(NS, tricky, 'op1'), created(NS_A, cls('Elsewhere'), 'op1')]);
-        await store.commit([{ op: 'putClass', namespace: NS, definition: v2, previousSuperclass: null, event: { ...info('op2'), previous: v1 } }]);
-        await store.commit([{ op: 'deleteClass', namespace: NS, className: classKey('Ex_Base'), superclass: null, event: { ...info('op3', ['Gone_Parent']), target: v2 } }]);
+        const v2 = cls('Ex_Base', '', {
+          properties: [
+            {
+              name: 'P',
+              type: CIM_TYPE.STRING,
+              array: false,
+              value: null,
+              qualifiers: [],
+              referenceClass: '',
+              embeddedClass: '',
+            },
+          ],
+        });
+        await store.commit([
+          created(NS, v1, 'op1'),
+          created(NS, tricky, 'op1'),
+          created(NS_A, cls('Elsewhere'), 'op1'),
+        ]);
+        await store.commit([
+          {
+            op: 'putClass',
+            namespace: NS,
+            definition: v2,
+            previousSuperclass: null,
+            event: { ...info('op2'), previous: v1 },
+          },
+        ]);
+        await store.commit([
+          {
+            op: 'deleteClass',
+            namespace: NS,
+            className: classKey('Ex_Base'),
+            superclass: null,
+            event: { ...info('op3', ['Gone_Parent']), target: v2 },
+          },
+        ]);
         const check = async (s: ClassStore): Promise<void> => {
           const events = await s.readEvents(NS, base, 100);
-          expect(events.map((e) => [e.revision - base, e.kind, e.target.name, e.previous?.name, e.operationId])).toEqual([
+          expect(
+            events.map((e) => [
+              e.revision - base,
+              e.kind,
+              e.target.name,
+              e.previous?.name,
+              e.operationId,
+            ]),
+          ).toEqual([
             [1n, 'created', 'Ex_Base', undefined, 'op1'],
             [2n, 'created', 'Ex_Tricky', undefined, 'op1'],
             [4n, 'modified', 'Ex_Base', 'Ex_Base', 'op2'],
@@ -328,9 +606,24 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
           // Each target as it was at its revision, though the class record moved on and was deleted.
           expect(events[0]?.target).toEqual(v1);
           expect(events[1]?.target).toEqual(tricky);
-          expect(events[2]).toEqual({ ...info('op2'), revision: base + 4n, kind: 'modified', namespace: NS, target: v2, previous: v1 });
-          expect(events[3]).toEqual({ ...info('op3', ['Gone_Parent']), revision: base + 5n, kind: 'deleted', namespace: NS, target: v2 });
-          expect((await s.readEvents(NS_A, base, 100)).map((e) => [e.revision - base, e.target.name])).toEqual([[3n, 'Elsewhere']]);
+          expect(events[2]).toEqual({
+            ...info('op2'),
+            revision: base + 4n,
+            kind: 'modified',
+            namespace: NS,
+            target: v2,
+            previous: v1,
+          });
+          expect(events[3]).toEqual({
+            ...info('op3', ['Gone_Parent']),
+            revision: base + 5n,
+            kind: 'deleted',
+            namespace: NS,
+            target: v2,
+          });
+          expect(
+            (await s.readEvents(NS_A, base, 100)).map((e) => [e.revision - base, e.target.name]),
+          ).toEqual([[3n, 'Elsewhere']]);
           expect(await s.readEvents(NS_AB, base, 100)).toEqual([]);
         };
         await check(store);
@@ -342,12 +635,31 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
 
       test('targets survive their class being replaced in the same synced batch and its namespace being deleted', async () => {
         const base = store.revision;
-        const v = (n: number) => cls('Ex_Moving', '', { qualifiers: [{ name: 'Version', value: { kind: 'sint', value: BigInt(n) }, flavor: 0 }] });
+        const v = (n: number) =>
+          cls('Ex_Moving', '', {
+            qualifiers: [{ name: 'Version', value: { kind: 'sint', value: BigInt(n) }, flavor: 0 }],
+          });
         // Three commits issued in one turn: one synced batch, the class record replaced twice in it.
         await Promise.all([
           store.commit([created(NS_A, v(1), 'm1')]),
-          store.commit([{ op: 'putClass', namespace: NS_A, definition: v(2), previousSuperclass: null, event: { ...info('m2'), previous: v(1) } }]),
-          store.commit([{ op: 'putClass', namespace: NS_A, definition: v(3), previousSuperclass: null, event: { ...info('m3'), previous: v(2) } }]),
+          store.commit([
+            {
+              op: 'putClass',
+              namespace: NS_A,
+              definition: v(2),
+              previousSuperclass: null,
+              event: { ...info('m2'), previous: v(1) },
+            },
+          ]),
+          store.commit([
+            {
+              op: 'putClass',
+              namespace: NS_A,
+              definition: v(3),
+              previousSuperclass: null,
+              event: { ...info('m3'), previous: v(2) },
+            },
+          ]),
         ]);
         await store.commit([{ op: 'deleteNamespace', namespace: NS_A }]);
         const check = async (s: ClassStore): Promise<void> => {
@@ -367,18 +679,37 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
 
       test('readEvents pages: after a revision, at most limit records', async () => {
         const base = store.revision;
-        await store.commit(Array.from({ length: 5 }, (_, i) => created(NS, cls(`P${i}`), `op${i}`)));
-        expect((await store.readEvents(NS, base, 2)).map((e) => e.target.name)).toEqual(['P0', 'P1']);
-        expect((await store.readEvents(NS, base + 2n, 2)).map((e) => e.target.name)).toEqual(['P2', 'P3']);
-        expect((await store.readEvents(NS, base + 4n, 2)).map((e) => e.target.name)).toEqual(['P4']);
+        await store.commit(
+          Array.from({ length: 5 }, (_, i) => created(NS, cls(`P${i}`), `op${i}`)),
+        );
+        expect((await store.readEvents(NS, base, 2)).map((e) => e.target.name)).toEqual([
+          'P0',
+          'P1',
+        ]);
+        expect((await store.readEvents(NS, base + 2n, 2)).map((e) => e.target.name)).toEqual([
+          'P2',
+          'P3',
+        ]);
+        expect((await store.readEvents(NS, base + 4n, 2)).map((e) => e.target.name)).toEqual([
+          'P4',
+        ]);
         expect(await store.readEvents(NS, base + 5n, 2)).toEqual([]);
       });
 
       test('onDurableEvents publishes each durable batch in revision order, before its commit resolves', async () => {
         const heard = listen(store);
         let heardAtResolve = -1;
-        await store.commit([created(NS, cls('L1'), 'a'), created(NS, cls('L2'), 'a')]).then(() => (heardAtResolve = heard.batches.flat().length));
-        await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Silent'), previousSuperclass: undefined }]); // no event asked
+        await store
+          .commit([created(NS, cls('L1'), 'a'), created(NS, cls('L2'), 'a')])
+          .then(() => (heardAtResolve = heard.batches.flat().length));
+        await store.commit([
+          {
+            op: 'putClass',
+            namespace: NS,
+            definition: cls('Silent'),
+            previousSuperclass: undefined,
+          },
+        ]); // no event asked
         await store.commit([created(NS_A, cls('L3'), 'b')]);
         heard.stop();
         await store.commit([created(NS, cls('L4'), 'c')]);
@@ -405,13 +736,19 @@ export function describeClassStoreContract(adapter: string, makeFixture: (option
         const small = await makeFixture({ eventRetention: 3 });
         let s = small.store;
         try {
-          await s.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+          await s.commit([
+            { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+          ]);
           await s.commit([created(NS, cls('R1'), 'a'), created(NS, cls('R2'), 'a')]);
           expect(s.firstRetainedRevision).toBe(1n);
           for (const name of ['R3', 'R4', 'R5']) await s.commit([created(NS, cls(name), name)]);
           expect(s.revision).toBe(5n);
           expect(s.firstRetainedRevision).toBe(3n);
-          expect((await s.readEvents(NS, 0n, 100)).map((e) => e.target.name)).toEqual(['R3', 'R4', 'R5']);
+          expect((await s.readEvents(NS, 0n, 100)).map((e) => e.target.name)).toEqual([
+            'R3',
+            'R4',
+            'R5',
+          ]);
           if (small.reopen) {
             s = await small.reopen();
             expect(s.firstRetainedRevision).toBe(3n);

@@ -49,18 +49,51 @@ describe('LevelClassStore specifics', () => {
     const store = new LevelClassStore(dir, { eventRetention: 10 });
     await store.open();
     const info = { derivation: [], context: undefined, operationId: 'op', timeCreated: 1n };
-    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    ]);
     // 40 commits issued together: far fewer log records than entries.
-    await Promise.all(Array.from({ length: 40 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`G${i}`), previousSuperclass: undefined, event: { ...info, previous: undefined } }])));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        store.commit([
+          {
+            op: 'putClass',
+            namespace: NS,
+            definition: cls(`G${i}`),
+            previousSuperclass: undefined,
+            event: { ...info, previous: undefined },
+          },
+        ]),
+      ),
+    );
     // Then 1,100 one at a time, each replacing the same class (a history copy each): retention moves past the trim step.
     for (let i = 0; i < 1_100; i++) {
-      const previous = i === 0 ? undefined : cls('Moving', '', { qualifiers: [{ name: 'N', value: { kind: 'sint', value: BigInt(i - 1) }, flavor: 0 }] });
-      const definition = cls('Moving', '', { qualifiers: [{ name: 'N', value: { kind: 'sint', value: BigInt(i) }, flavor: 0 }] });
-      await store.commit([{ op: 'putClass', namespace: NS, definition, previousSuperclass: i === 0 ? undefined : null, event: { ...info, previous } }]);
+      const previous =
+        i === 0
+          ? undefined
+          : cls('Moving', '', {
+              qualifiers: [{ name: 'N', value: { kind: 'sint', value: BigInt(i - 1) }, flavor: 0 }],
+            });
+      const definition = cls('Moving', '', {
+        qualifiers: [{ name: 'N', value: { kind: 'sint', value: BigInt(i) }, flavor: 0 }],
+      });
+      await store.commit([
+        {
+          op: 'putClass',
+          namespace: NS,
+          definition,
+          previousSuperclass: i === 0 ? undefined : null,
+          event: { ...info, previous },
+        },
+      ]);
     }
     const events = await store.readEvents(NS, 0n, 100);
-    expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 10 }, (_, i) => store.revision - 9n + BigInt(i)));
-    expect(events.map((e) => e.target.qualifiers[0]?.value)).toEqual(Array.from({ length: 10 }, (_, i) => ({ kind: 'sint', value: BigInt(1_090 + i) })));
+    expect(events.map((e) => e.revision)).toEqual(
+      Array.from({ length: 10 }, (_, i) => store.revision - 9n + BigInt(i)),
+    );
+    expect(events.map((e) => e.target.qualifiers[0]?.value)).toEqual(
+      Array.from({ length: 10 }, (_, i) => ({ kind: 'sint', value: BigInt(1_090 + i) })),
+    );
     await store.close();
     const raw = new Level<string, string>(dir, { valueEncoding: 'utf8' });
     try {
@@ -79,7 +112,23 @@ describe('LevelClassStore specifics', () => {
   });
 
   test('class records are canonical JSON and decode to exactly what was encoded', () => {
-    for (const definition of [tricky, cls('Plain'), cls('Nested', 'Plain', { properties: [{ name: 'A', type: 13, array: true, value: { kind: 'array', value: [{ kind: 'object', value: tricky }] }, qualifiers: [], referenceClass: '', embeddedClass: '' }] })]) {
+    for (const definition of [
+      tricky,
+      cls('Plain'),
+      cls('Nested', 'Plain', {
+        properties: [
+          {
+            name: 'A',
+            type: 13,
+            array: true,
+            value: { kind: 'array', value: [{ kind: 'object', value: tricky }] },
+            qualifiers: [],
+            referenceClass: '',
+            embeddedClass: '',
+          },
+        ],
+      }),
+    ]) {
       const text = encodeClass({ definition, revision: 42n });
       expect(JSON.stringify(JSON.parse(text))).toBe(text);
       expect(decodeClass(text, 'c!x')).toEqual({ definition, revision: 42n });
@@ -98,10 +147,21 @@ describe('LevelClassStore specifics', () => {
     const batches: { commits: number; ops: number }[] = [];
     const store = new LevelClassStore(dir, { onBatch: (b) => batches.push(b) });
     await store.open();
-    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    ]);
     batches.length = 0;
-    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Parent'), previousSuperclass: undefined }]);
-    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Child', 'Parent'), previousSuperclass: undefined }]);
+    await store.commit([
+      { op: 'putClass', namespace: NS, definition: cls('Parent'), previousSuperclass: undefined },
+    ]);
+    await store.commit([
+      {
+        op: 'putClass',
+        namespace: NS,
+        definition: cls('Child', 'Parent'),
+        previousSuperclass: undefined,
+      },
+    ]);
     // The class record and the store's revisions record; no index entry.
     expect(batches.map((b) => b.ops)).toEqual([2, 2]);
     await store.close();
@@ -120,8 +180,21 @@ describe('LevelClassStore specifics', () => {
     const batches: { commits: number; syncMs: number }[] = [];
     const store = new LevelClassStore(dir, { onBatch: (b) => batches.push(b) });
     await store.open();
-    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
-    await Promise.all(Array.from({ length: 64 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`G${i}`), previousSuperclass: undefined }])));
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    ]);
+    await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        store.commit([
+          {
+            op: 'putClass',
+            namespace: NS,
+            definition: cls(`G${i}`),
+            previousSuperclass: undefined,
+          },
+        ]),
+      ),
+    );
     expect(store.stats.commits).toBe(65);
     expect(store.stats.batches).toBeLessThan(65);
     expect(batches.reduce((sum, b) => sum + b.commits, 0)).toBe(65);
@@ -132,10 +205,23 @@ describe('LevelClassStore specifics', () => {
     const batches: { commits: number; syncMs: number }[] = [];
     const store = new LevelClassStore(dir, { onBatch: (b) => batches.push(b) });
     await store.open();
-    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    ]);
     batches.length = 0;
     // As when one socket read carries many requests: all 16 commits are made before any I/O.
-    await Promise.all(Array.from({ length: 16 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`T${i}`), previousSuperclass: undefined }])));
+    await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        store.commit([
+          {
+            op: 'putClass',
+            namespace: NS,
+            definition: cls(`T${i}`),
+            previousSuperclass: undefined,
+          },
+        ]),
+      ),
+    );
     expect(batches.map((b) => b.commits)).toEqual([16]);
     await store.close();
   });
@@ -143,8 +229,16 @@ describe('LevelClassStore specifics', () => {
   test('a failed trim of the log neither holds back acknowledgements nor stops the store; the next one deletes', async () => {
     const store = new LevelClassStore(dir, { eventRetention: 1 });
     await store.open();
-    const info = { derivation: [], context: undefined, operationId: 'op', timeCreated: 1n, previous: undefined };
-    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    const info = {
+      derivation: [],
+      context: undefined,
+      operationId: 'op',
+      timeCreated: 1n,
+      previous: undefined,
+    };
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    ]);
     const original = Level.prototype.clear;
     let refused = 0;
     (Level.prototype as unknown as { clear: () => Promise<void> }).clear = () => {
@@ -153,13 +247,33 @@ describe('LevelClassStore specifics', () => {
     };
     try {
       // Enough revisions in one go for retention to pass the trim step (every 1,024 revisions).
-      await Promise.all(Array.from({ length: 1_100 }, (_, i) => store.commit([{ op: 'putClass', namespace: NS, definition: cls(`T${i}`), previousSuperclass: undefined, event: info }])));
+      await Promise.all(
+        Array.from({ length: 1_100 }, (_, i) =>
+          store.commit([
+            {
+              op: 'putClass',
+              namespace: NS,
+              definition: cls(`T${i}`),
+              previousSuperclass: undefined,
+              event: info,
+            },
+          ]),
+        ),
+      );
     } finally {
       Level.prototype.clear = original;
     }
     expect(refused).toBeGreaterThan(0);
     // Still serving, and the trim that failed is done by the next flush.
-    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('After'), previousSuperclass: undefined, event: info }]);
+    await store.commit([
+      {
+        op: 'putClass',
+        namespace: NS,
+        definition: cls('After'),
+        previousSuperclass: undefined,
+        event: info,
+      },
+    ]);
     expect((await store.getClass(NS, classKey('after')))?.name).toBe('After');
     await store.close();
     const raw = new Level<string, string>(dir, { valueEncoding: 'utf8' });
@@ -186,7 +300,9 @@ describe('LevelClassStore specifics', () => {
     const store = new LevelClassStore(dir);
     try {
       await store.open();
-      await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]).then(() => order.push('commit resolved'));
+      await store
+        .commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }])
+        .then(() => order.push('commit resolved'));
     } finally {
       spy.restore();
     }
@@ -212,21 +328,36 @@ describe('LevelClassStore specifics', () => {
   test('a failed synced batch fails the commit with STORE_FAILED and every later call', async () => {
     const store = new LevelClassStore(dir);
     await store.open();
-    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    ]);
     // Fault injection: make classic-level's batch write fail, as a full or broken disk would.
     const fault = await failingWrites();
     try {
-      const failure = await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Doomed'), previousSuperclass: undefined }]).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+      const failure = await store
+        .commit([
+          {
+            op: 'putClass',
+            namespace: NS,
+            definition: cls('Doomed'),
+            previousSuperclass: undefined,
+          },
+        ])
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       expect(failure).toBeInstanceOf(StoreError);
       expect((failure as StoreError).code).toBe('STORE_FAILED');
     } finally {
       fault.restore();
     }
-    await expect(store.getClass(NS, classKey('Doomed'))).rejects.toMatchObject({ code: 'STORE_FAILED' });
-    await expect(store.commit([{ op: 'deleteNamespace', namespace: NS }])).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    await expect(store.getClass(NS, classKey('Doomed'))).rejects.toMatchObject({
+      code: 'STORE_FAILED',
+    });
+    await expect(store.commit([{ op: 'deleteNamespace', namespace: NS }])).rejects.toMatchObject({
+      code: 'STORE_FAILED',
+    });
     await store.close();
     const reopened = new LevelClassStore(dir);
     await reopened.open();
@@ -238,14 +369,40 @@ describe('LevelClassStore specifics', () => {
   test('a failed synced batch leaves neither the class, nor its event, nor its revision', async () => {
     const store = new LevelClassStore(dir);
     await store.open();
-    await store.commit([{ op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } }]);
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    ]);
     const heard: bigint[] = [];
     store.onDurableEvents((events) => heard.push(...events.map((e) => e.revision)));
-    const event = { derivation: [], context: undefined, operationId: 'op', timeCreated: 1n, previous: undefined };
-    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Kept'), previousSuperclass: undefined, event }]);
+    const event = {
+      derivation: [],
+      context: undefined,
+      operationId: 'op',
+      timeCreated: 1n,
+      previous: undefined,
+    };
+    await store.commit([
+      {
+        op: 'putClass',
+        namespace: NS,
+        definition: cls('Kept'),
+        previousSuperclass: undefined,
+        event,
+      },
+    ]);
     const fault = await failingWrites();
     try {
-      await expect(store.commit([{ op: 'putClass', namespace: NS, definition: cls('Doomed'), previousSuperclass: undefined, event }])).rejects.toMatchObject({ code: 'STORE_FAILED' });
+      await expect(
+        store.commit([
+          {
+            op: 'putClass',
+            namespace: NS,
+            definition: cls('Doomed'),
+            previousSuperclass: undefined,
+            event,
+          },
+        ]),
+      ).rejects.toMatchObject({ code: 'STORE_FAILED' });
     } finally {
       fault.restore();
     }
@@ -273,7 +430,9 @@ describe('LevelClassStore specifics', () => {
     expect(await store.getClass(NS, classKey('Old'))).toEqual(cls('Old'));
     expect(await store.getClassRevision(NS, classKey('Old'))).toBe(1n);
     expect(await store.listSubclasses(NS, classKey('Old'))).toEqual(['older']);
-    await store.commit([{ op: 'putClass', namespace: NS, definition: cls('Old'), previousSuperclass: null }]);
+    await store.commit([
+      { op: 'putClass', namespace: NS, definition: cls('Old'), previousSuperclass: null },
+    ]);
     expect(await store.getClassRevision(NS, classKey('Old'))).toBe(2n);
     await store.close();
   });

@@ -4,7 +4,8 @@ import { BufferReader } from '../../src/transport/grpc/buffer-reader';
 import { twoKilobyteClass } from '../../bench/put-class-async';
 
 /** One length-delimited field 1 holding these raw bytes. */
-const stringField = (bytes: Uint8Array): Buffer => Buffer.from(new BinaryWriter().tag(1, 2).bytes(bytes).finish());
+const stringField = (bytes: Uint8Array): Buffer =>
+  Buffer.from(new BinaryWriter().tag(1, 2).bytes(bytes).finish());
 
 /** What both readers return for field 1 of `message`. */
 function readBoth(message: Buffer): [string, string] {
@@ -44,7 +45,13 @@ describe('BufferReader reads strings as @bufbuild/protobuf does', () => {
   });
 
   test('a whole PutClassRequest decodes to the same message', () => {
-    const bytes = Buffer.from(PutClassRequest.encode({ namespace: 'root/cimv2', object: twoKilobyteClass('Ex_Bench'), flags: 2 }).finish());
+    const bytes = Buffer.from(
+      PutClassRequest.encode({
+        namespace: 'root/cimv2',
+        object: twoKilobyteClass('Ex_Bench'),
+        flags: 2,
+      }).finish(),
+    );
     expect(PutClassRequest.decode(new BufferReader(bytes))).toEqual(PutClassRequest.decode(bytes));
   });
 });

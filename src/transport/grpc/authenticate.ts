@@ -15,7 +15,9 @@ export interface TokenEntry {
   readonly groups: readonly string[];
 }
 
-export type Authentication = { readonly ok: true; readonly principal: Principal | undefined } | { readonly ok: false; readonly reason: string };
+export type Authentication =
+  | { readonly ok: true; readonly principal: Principal | undefined }
+  | { readonly ok: false; readonly reason: string };
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
 
@@ -26,7 +28,12 @@ export function sha256Hex(token: string): string {
 /** `127.0.0.1:5000`, `[::1]:5000`, `::ffff:127.0.0.1` (grpc-js spells peers without a scheme): this machine. */
 export function isLocalPeer(peer: string): boolean {
   const address = peer.replace(/^(ipv4|ipv6):/, '');
-  return /^127\./.test(address) || /^\[?::1\]?(:|$)/.test(address) || /^\[?::ffff:127\./i.test(address) || address.startsWith('unix:');
+  return (
+    /^127\./.test(address) ||
+    /^\[?::1\]?(:|$)/.test(address) ||
+    /^\[?::ffff:127\./i.test(address) ||
+    address.startsWith('unix:')
+  );
 }
 
 export class Authenticator {
@@ -49,8 +56,10 @@ export class Authenticator {
     const local = isLocalPeer(call.getPeer());
     const [authorization] = call.metadata.get('authorization');
     if (authorization !== undefined) {
-      const match = typeof authorization === 'string' ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
-      if (match === null) return { ok: false, reason: 'the authorization header is not "Bearer <token>"' };
+      const match =
+        typeof authorization === 'string' ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
+      if (match === null)
+        return { ok: false, reason: 'the authorization header is not "Bearer <token>"' };
       const entry = this.#lookup(match[1] as string);
       if (entry === undefined) return { ok: false, reason: 'the bearer token is not valid' };
       return { ok: true, principal: { name: entry.principal, groups: entry.groups, local } };
@@ -58,11 +67,17 @@ export class Authenticator {
     const certificate = call.getAuthContext().sslPeerCertificate;
     if (certificate !== undefined && Object.keys(certificate).length > 0) {
       const cn: string | string[] | undefined = certificate.subject?.CN;
-      const name = (Array.isArray(cn) ? cn[0] : cn) ?? firstSubjectAltName(certificate.subjectaltname);
-      if (name === undefined) return { ok: false, reason: 'the client certificate names no subject' };
+      const name =
+        (Array.isArray(cn) ? cn[0] : cn) ?? firstSubjectAltName(certificate.subjectaltname);
+      if (name === undefined)
+        return { ok: false, reason: 'the client certificate names no subject' };
       return { ok: true, principal: { name, groups: [], local } };
     }
-    if (this.credentialsRequired) return { ok: false, reason: 'no credentials: send "authorization: Bearer <token>" or a client certificate' };
+    if (this.credentialsRequired)
+      return {
+        ok: false,
+        reason: 'no credentials: send "authorization: Bearer <token>" or a client certificate',
+      };
     return { ok: true, principal: undefined };
   }
 
@@ -70,12 +85,17 @@ export class Authenticator {
     const digest = sha256Hex(token);
     const entry = this.#tokens.get(digest);
     // The map lookup already matched; the constant-time compare keeps the decision itself flat.
-    return entry !== undefined && timingSafeEqual(Buffer.from(entry.sha256, 'hex'), Buffer.from(digest, 'hex')) ? entry : undefined;
+    return entry !== undefined &&
+      timingSafeEqual(Buffer.from(entry.sha256, 'hex'), Buffer.from(digest, 'hex'))
+      ? entry
+      : undefined;
   }
 }
 
 function indexTokens(tokens: readonly TokenEntry[]): Map<string, TokenEntry> {
-  return new Map(tokens.map((t) => [t.sha256.toLowerCase(), { ...t, sha256: t.sha256.toLowerCase() }]));
+  return new Map(
+    tokens.map((t) => [t.sha256.toLowerCase(), { ...t, sha256: t.sha256.toLowerCase() }]),
+  );
 }
 
 /** `DNS:alice.example, URI:spiffe://…` → `alice.example`. */

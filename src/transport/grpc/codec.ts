@@ -13,7 +13,11 @@ import type {
   Qualifier,
   Value,
 } from '../../../generated/wbem/v1/cim';
-import type { ChangeReport, ClassEvent, ObjectSinkEvent } from '../../../generated/wbem/v1/services';
+import type {
+  ChangeReport,
+  ClassEvent,
+  ObjectSinkEvent,
+} from '../../../generated/wbem/v1/services';
 import type { WbemStatus } from '../../../generated/wbem/v1/status';
 import type {
   CimValue,
@@ -31,7 +35,14 @@ import type { ClientContext } from '../../domain/client-context';
 import { toSignedHresult, WbemError } from '../../domain/wbem-status';
 import type { SinkEvent } from '../../service/object-sink';
 import type { InstanceInput } from '../../domain/instance-model';
-import type { ChangeReportView, ClassEventView, ClassView, EventClassView, InstanceObjectView, SystemPropertiesView } from '../../service/views';
+import type {
+  ChangeReportView,
+  ClassEventView,
+  ClassView,
+  EventClassView,
+  InstanceObjectView,
+  SystemPropertiesView,
+} from '../../service/views';
 
 /** Values nest (arrays, embedded objects); refuse absurd depth before any recursion can hurt. */
 const MAX_DECODE_DEPTH = 200;
@@ -87,8 +98,25 @@ function propertyFromProto(p: Property, depth: number): PropertyDef {
   const value = valueFromProto(p.value, depth + 1);
   // Two literal shapes rather than a spread: this runs for every property of every request.
   return p.propagated
-    ? { name: p.name, type: p.type, array: p.array, value, qualifiers, referenceClass: p.referenceClass, embeddedClass: p.embeddedClass, propagated: true }
-    : { name: p.name, type: p.type, array: p.array, value, qualifiers, referenceClass: p.referenceClass, embeddedClass: p.embeddedClass };
+    ? {
+        name: p.name,
+        type: p.type,
+        array: p.array,
+        value,
+        qualifiers,
+        referenceClass: p.referenceClass,
+        embeddedClass: p.embeddedClass,
+        propagated: true,
+      }
+    : {
+        name: p.name,
+        type: p.type,
+        array: p.array,
+        value,
+        qualifiers,
+        referenceClass: p.referenceClass,
+        embeddedClass: p.embeddedClass,
+      };
 }
 
 function parameterFromProto(p: Parameter, depth: number): ParameterDef {
@@ -123,13 +151,17 @@ export function classFromProto(object: ClassObject, depth = 0): ClassDefinition 
     qualifiers: object.qualifiers.map((q) => qualifierFromProto(q, depth)),
     properties: object.properties.map((p) => propertyFromProto(p, depth)),
     methods: object.methods.map((m) => methodFromProto(m, depth)),
-    ...(object.system !== undefined && object.system.genus !== 0 ? { genus: object.system.genus } : {}),
+    ...(object.system !== undefined && object.system.genus !== 0
+      ? { genus: object.system.genus }
+      : {}),
   };
 }
 
 export function contextFromProto(context: Context | undefined): ClientContext | undefined {
   if (context === undefined) return undefined;
-  return new Map(Object.entries(context.values).map(([name, value]) => [name, valueFromProto(value)]));
+  return new Map(
+    Object.entries(context.values).map(([name, value]) => [name, valueFromProto(value)]),
+  );
 }
 
 // ---- out --------------------------------------------------------------------------------------
@@ -156,7 +188,9 @@ export function valueToProto(value: CimValue | null): Value | undefined {
     case 'object':
       return { kind: { $case: 'object', object: definitionToProto(value.value) } };
     case 'array':
-      return { kind: { $case: 'array', array: { values: value.value.map((v) => valueToProto(v) ?? {}) } } };
+      return {
+        kind: { $case: 'array', array: { values: value.value.map((v) => valueToProto(v) ?? {}) } },
+      };
   }
 }
 
@@ -276,13 +310,19 @@ export function instanceViewToProto(view: InstanceObjectView): Instance {
 }
 
 /** ChangeReport on the wire (validate_only); undefined when there is none. */
-export function changeReportToProto(report: ChangeReportView | undefined): ChangeReport | undefined {
+export function changeReportToProto(
+  report: ChangeReportView | undefined,
+): ChangeReport | undefined {
   if (report === undefined) return undefined;
   return {
     kind: report.kind,
     important: report.important,
     instanceCount: BigInt(report.instanceCount),
-    subclasses: report.subclasses.map((s) => ({ className: s.className, instanceCount: BigInt(s.instanceCount), rewritten: s.rewritten })),
+    subclasses: report.subclasses.map((s) => ({
+      className: s.className,
+      instanceCount: BigInt(s.instanceCount),
+      rewritten: s.rewritten,
+    })),
   };
 }
 
@@ -297,7 +337,10 @@ export function contextToProto(context: ClientContext | undefined): Context | un
   return { values };
 }
 
-const eventClassToProto = (view: EventClassView): ClassObject => ({ ...definitionToProto(view.definition), system: systemToProto(view.system) });
+const eventClassToProto = (view: EventClassView): ClassObject => ({
+  ...definitionToProto(view.definition),
+  system: systemToProto(view.system),
+});
 
 /** One intrinsic class event on the wire. */
 export function classEventToProto(event: ClassEventView): ClassEvent {
@@ -316,11 +359,26 @@ export function classEventToProto(event: ClassEventView): ClassEvent {
 /** One sink event on the wire. A failure carries __ExtendedStatus as pObjParam. */
 export function sinkEventToProto(event: SinkEvent, operation: string): ObjectSinkEvent {
   if (event.kind === 'progress') {
-    return { event: { $case: 'progress', progress: { current: event.current, total: event.total, message: event.message } } };
+    return {
+      event: {
+        $case: 'progress',
+        progress: { current: event.current, total: event.total, message: event.message },
+      },
+    };
   }
   const outcome = event.outcome;
   if (outcome.ok) {
-    return { event: { $case: 'status', status: { hresult: toSignedHresult('WBEM_S_NO_ERROR'), param: outcome.path, revision: outcome.revision, report: changeReportToProto(outcome.report) } } };
+    return {
+      event: {
+        $case: 'status',
+        status: {
+          hresult: toSignedHresult('WBEM_S_NO_ERROR'),
+          param: outcome.path,
+          revision: outcome.revision,
+          report: changeReportToProto(outcome.report),
+        },
+      },
+    };
   }
   const hresult = toSignedHresult(outcome.error.status) as WbemStatus;
   return {

@@ -9,7 +9,11 @@ import type { SinkEvent, SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
 import { sinkEventToProto } from './codec';
 
-export function grpcSinkPort<Req>(call: ServerWritableStream<Req, ObjectSinkEvent>, signal: CancellationSignal, operation: string): SinkPort {
+export function grpcSinkPort<Req>(
+  call: ServerWritableStream<Req, ObjectSinkEvent>,
+  signal: CancellationSignal,
+  operation: string,
+): SinkPort {
   return streamPort(call, signal, (event: SinkEvent) => sinkEventToProto(event, operation));
 }
 
@@ -29,13 +33,20 @@ export function streamPort<Req, Item, Message>(
  * Writes one message, then waits for 'drain' when the stream's buffer is full; once the client is
  * gone (cancelled, closed) the message is dropped. Every server-stream write goes through here.
  */
-export async function writeWithBackPressure<Req, T>(call: ServerWritableStream<Req, T>, signal: CancellationSignal, message: () => T): Promise<void> {
+export async function writeWithBackPressure<Req, T>(
+  call: ServerWritableStream<Req, T>,
+  signal: CancellationSignal,
+  message: () => T,
+): Promise<void> {
   if (call.cancelled || signal.aborted) return;
   if (!call.write(message())) await drained(call, signal);
 }
 
 /** Resolves on 'drain', or as soon as the call is cancelled or closed. */
-function drained(call: ServerWritableStream<unknown, unknown> | ServerWritableStream<never, unknown>, signal: CancellationSignal): Promise<void> {
+function drained(
+  call: ServerWritableStream<unknown, unknown> | ServerWritableStream<never, unknown>,
+  signal: CancellationSignal,
+): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       call.off('drain', done);

@@ -17,7 +17,8 @@ export function findDescriptorSet(): string {
     join(__dirname, '..', '..', '..', '..', 'generated', 'descriptor_set.binpb'),
   ];
   const found = candidates.find((path) => existsSync(path));
-  if (found === undefined) throw new Error(`descriptor_set.binpb not found (looked in ${candidates.join(', ')})`);
+  if (found === undefined)
+    throw new Error(`descriptor_set.binpb not found (looked in ${candidates.join(', ')})`);
   return found;
 }
 
@@ -27,15 +28,27 @@ export function fileDescriptorProtos(descriptorSet: Uint8Array): Buffer[] {
   const files: Buffer[] = [];
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
-    if (field === 1 && wireType === WireType.LengthDelimited) files.push(Buffer.from(reader.bytes()));
+    if (field === 1 && wireType === WireType.LengthDelimited)
+      files.push(Buffer.from(reader.bytes()));
     else reader.skip(wireType);
   }
   return files;
 }
 
-export function addReflection(server: Pick<Server, 'addService'>, descriptorSetPath = findDescriptorSet()): void {
+export function addReflection(
+  server: Pick<Server, 'addService'>,
+  descriptorSetPath = findDescriptorSet(),
+): void {
   const files = fileDescriptorProtos(readFileSync(descriptorSetPath));
   // A PackageDefinition whose one entry carries every file; @grpc/reflection indexes them all.
-  const definition = { 'wbem.v1.files': { format: 'Protocol Buffer 3 FileDescriptorProto', type: {}, fileDescriptorProtos: files } };
-  new ReflectionService(definition as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
+  const definition = {
+    'wbem.v1.files': {
+      format: 'Protocol Buffer 3 FileDescriptorProto',
+      type: {},
+      fileDescriptorProtos: files,
+    },
+  };
+  new ReflectionService(
+    definition as unknown as ConstructorParameters<typeof ReflectionService>[0],
+  ).addToServer(server);
 }

@@ -124,7 +124,12 @@ export function createOperationContext(call: AnyCall, principal?: Principal): Op
   if (call.cancelled) cancellation.abort(CLIENT_CANCELLED);
   else call.once('cancelled', () => cancellation.abort(CLIENT_CANCELLED));
   const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : Infinity;
+  const ms =
+    deadline instanceof Date
+      ? deadline.getTime() - Date.now()
+      : Number.isFinite(deadline)
+        ? Number(deadline) - Date.now()
+        : Infinity;
   if (Number.isFinite(ms)) {
     const timer = setTimeout(() => cancellation.abort(DEADLINE_PASSED), Math.max(0, ms));
     timer.unref();
@@ -144,18 +149,35 @@ export function createOperationContext(call: AnyCall, principal?: Principal): Op
 }
 
 /** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */
-export function asWbemError(failure: unknown, ctx: OperationContext, log: TransportLogger, method: string): WbemError {
+export function asWbemError(
+  failure: unknown,
+  ctx: OperationContext,
+  log: TransportLogger,
+  method: string,
+): WbemError {
   if (failure instanceof WbemError) return failure;
-  log.error({ operationId: ctx.operationId, method, err: failure }, 'uncaught failure in a handler');
-  return new WbemError('WBEM_E_FAILED', `internal error (operation ${ctx.operationId})`, {}, { cause: failure });
+  log.error(
+    { operationId: ctx.operationId, method, err: failure },
+    'uncaught failure in a handler',
+  );
+  return new WbemError(
+    'WBEM_E_FAILED',
+    `internal error (operation ${ctx.operationId})`,
+    {},
+    { cause: failure },
+  );
 }
 
 /** Response headers of an accepted call, plus any the handler adds (e.g. `wbem-revision`). */
-export function acceptedHeaders(ctx: OperationContext, extra?: Readonly<Record<string, string>>): Metadata {
+export function acceptedHeaders(
+  ctx: OperationContext,
+  extra?: Readonly<Record<string, string>>,
+): Metadata {
   const headers = new Metadata();
   headers.set('wbem-operation-id', ctx.operationId);
   // Only WatchClassEvents adds any: every other call skips the loop (this runs for every call).
-  if (extra !== undefined) for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+  if (extra !== undefined)
+    for (const [name, value] of Object.entries(extra)) headers.set(name, value);
   return headers;
 }
 
@@ -169,11 +191,19 @@ const ANONYMOUS: Authentication = { ok: true, principal: undefined };
 
 /** Refused before anything else: the server is serving its limit of calls. Retry with backoff. */
 function overloaded(limit: number): StatusObject {
-  return toStatusObject(new WbemError('WBEM_E_OUT_OF_MEMORY', `the server is serving its limit of ${limit} calls at once; retry later`));
+  return toStatusObject(
+    new WbemError(
+      'WBEM_E_OUT_OF_MEMORY',
+      `the server is serving its limit of ${limit} calls at once; retry later`,
+    ),
+  );
 }
 
 function unauthenticated(reason: string): StatusObject {
-  return toStatusObject(new WbemError('WBEM_E_ACCESS_DENIED', `unauthenticated: ${reason}`), Code.UNAUTHENTICATED);
+  return toStatusObject(
+    new WbemError('WBEM_E_ACCESS_DENIED', `unauthenticated: ${reason}`),
+    Code.UNAUTHENTICATED,
+  );
 }
 
 function startCall(env: CallEnv, method: string, ctx: OperationContext): CallRecord {
@@ -205,8 +235,13 @@ function endCall(env: CallEnv, record: CallRecord, code: Code, wbemStatus: strin
  * What every call goes through first, before any handler code: the server-wide cap on calls in
  * progress, then authentication. A refusal is a complete status to end the call with.
  */
-function admit(env: CallEnv, method: string, call: AnyCall): { ctx: OperationContext; record: CallRecord } | { refused: StatusObject } {
-  if (env.admission !== undefined && !env.admission.tryEnter()) return { refused: overloaded(env.admission.limit) };
+function admit(
+  env: CallEnv,
+  method: string,
+  call: AnyCall,
+): { ctx: OperationContext; record: CallRecord } | { refused: StatusObject } {
+  if (env.admission !== undefined && !env.admission.tryEnter())
+    return { refused: overloaded(env.admission.limit) };
   const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
   const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
   const record = startCall(env, method, ctx);
@@ -255,7 +290,10 @@ export function serveStream<Req, Res>(
   method: string,
   env: CallEnv,
   call: ServerWritableStream<Req, Res>,
-  body: (ctx: OperationContext, accept: (headers?: Readonly<Record<string, string>>) => void) => Promise<WbemError | undefined>,
+  body: (
+    ctx: OperationContext,
+    accept: (headers?: Readonly<Record<string, string>>) => void,
+  ) => Promise<WbemError | undefined>,
 ): void {
   const admitted = admit(env, method, call);
   if ('refused' in admitted) {
@@ -264,9 +302,15 @@ export function serveStream<Req, Res>(
     return;
   }
   const { ctx, record } = admitted;
-  const accept = (headers?: Readonly<Record<string, string>>): void => call.sendMetadata(acceptedHeaders(ctx, headers));
+  const accept = (headers?: Readonly<Record<string, string>>): void =>
+    call.sendMetadata(acceptedHeaders(ctx, headers));
   const close = (error: WbemError | undefined): void => {
-    endCall(env, record, error === undefined ? Code.OK : toStatusObject(error).code, error?.status ?? 'WBEM_S_NO_ERROR');
+    endCall(
+      env,
+      record,
+      error === undefined ? Code.OK : toStatusObject(error).code,
+      error?.status ?? 'WBEM_S_NO_ERROR',
+    );
     if (call.cancelled) return; // nobody left to tell
     if (error === undefined) call.end(SUCCESS_TRAILERS);
     // grpc-js delivers an emitted error's status after the messages already written (stack.md trap 3).

@@ -110,11 +110,15 @@ export const SUCCESS_TRAILERS: Metadata = statusTrailers('WBEM_S_NO_ERROR');
  * without valid credentials is UNAUTHENTICATED (so clients and meshes retry with credentials)
  * while its WbemStatus stays WBEM_E_ACCESS_DENIED, as WMI reports it (docs/decisions.md D32).
  */
-export function toStatusObject(error: WbemError, code: Code = GRPC_CODE[error.status]): StatusObject {
+export function toStatusObject(
+  error: WbemError,
+  code: Code = GRPC_CODE[error.status],
+): StatusObject {
   const trailers = statusTrailers(error.status);
   const metadata: Record<string, string> = { hresult: formatHresult(error.status) };
   if (error.subject.namespace !== undefined) metadata.namespace = error.subject.namespace;
-  if (error.subject.className !== undefined && error.subject.className !== '') metadata.class = error.subject.className;
+  if (error.subject.className !== undefined && error.subject.className !== '')
+    metadata.class = error.subject.className;
   const info = ErrorInfo.encode({ reason: error.status, domain: 'wbem.v1', metadata }).finish();
   const details = Status.encode({
     code,

@@ -1,7 +1,12 @@
 /**
  * The WbemServices handlers: convert, call the service, adapt, end. No WMI rule is decided here.
  */
-import type { handleServerStreamingCall, handleUnaryCall, Server, ServerWritableStream } from '@grpc/grpc-js';
+import type {
+  handleServerStreamingCall,
+  handleUnaryCall,
+  Server,
+  ServerWritableStream,
+} from '@grpc/grpc-js';
 import {
   PutClassRequest,
   WbemServicesService,
@@ -15,7 +20,15 @@ import { WbemError } from '../../domain/wbem-status';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
 import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
-import { changeReportToProto, classEventToProto, classFromProto, classViewToProto, contextFromProto, instanceFromProto, instanceViewToProto } from './codec';
+import {
+  changeReportToProto,
+  classEventToProto,
+  classFromProto,
+  classViewToProto,
+  contextFromProto,
+  instanceFromProto,
+  instanceViewToProto,
+} from './codec';
 import { BufferReader } from './buffer-reader';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
 import { serveStream, serveUnary, type CallEnv } from './serve';
@@ -30,7 +43,9 @@ function putClassInput(request: PutClassRequest): PutClassInput {
     flags: request.flags,
     context: contextFromProto(request.context),
     validateOnly: request.validateOnly === true,
-    ...(request.expectedRevision === undefined ? {} : { expectedRevision: request.expectedRevision }),
+    ...(request.expectedRevision === undefined
+      ? {}
+      : { expectedRevision: request.expectedRevision }),
   };
 }
 
@@ -63,7 +78,10 @@ function inputOf(decoded: DecodedPutClass): PutClassInput {
 /** The WbemServices definition grpc-js serves: generated, but for the PutClass deserializers. */
 const WBEM_SERVICES = {
   ...WbemServicesService,
-  putClassAsync: { ...WbemServicesService.putClassAsync, requestDeserialize: decodePutClassRequest },
+  putClassAsync: {
+    ...WbemServicesService.putClassAsync,
+    requestDeserialize: decodePutClassRequest,
+  },
   putClass: { ...WbemServicesService.putClass, requestDeserialize: decodePutClassRequest },
 } as const;
 
@@ -77,7 +95,11 @@ type WbemServicesHandlers = {
 };
 
 /** Writes each item with back-pressure; stops quietly once the client is gone. */
-async function writeAll<T>(call: ServerWritableStream<unknown, T>, signal: CancellationSignal, items: readonly T[]): Promise<void> {
+async function writeAll<T>(
+  call: ServerWritableStream<unknown, T>,
+  signal: CancellationSignal,
+  items: readonly T[],
+): Promise<void> {
   for (const item of items) {
     if (call.cancelled || signal.aborted) return;
     await writeWithBackPressure(call, signal, () => item);
@@ -90,7 +112,9 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
       serveStream('PutClassAsync', env, call, async (ctx, accept) => {
         const accepted = service.beginPutClass(inputOf(call.request), ctx, 'async');
         accept(); // accepted: headers go out now, then the sink's events
-        const outcome = await accepted.run(new ObjectSink(grpcSinkPort(call, ctx.signal, 'PutClassAsync'), accepted.sendStatus));
+        const outcome = await accepted.run(
+          new ObjectSink(grpcSinkPort(call, ctx.signal, 'PutClassAsync'), accepted.sendStatus),
+        );
         return outcome.ok ? undefined : outcome.error;
       }),
 
@@ -99,15 +123,24 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         const accepted = service.beginPutClass(inputOf(call.request), ctx, 'sync');
         const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
         if (!outcome.ok) throw outcome.error;
-        return { path: outcome.path, revision: outcome.revision, report: changeReportToProto(outcome.report) };
+        return {
+          path: outcome.path,
+          revision: outcome.revision,
+          report: changeReportToProto(outcome.report),
+        };
       }),
 
     compileMof: (call) =>
       serveStream('CompileMof', env, call, async (ctx, accept) => {
         const { namespace, sources, flags, context, continueOnError } = call.request;
-        const accepted = service.beginCompileMof({ namespace, sources, flags, context: contextFromProto(context), continueOnError }, ctx);
+        const accepted = service.beginCompileMof(
+          { namespace, sources, flags, context: contextFromProto(context), continueOnError },
+          ctx,
+        );
         accept();
-        const outcome = await accepted.run(new ObjectSink(grpcSinkPort(call, ctx.signal, 'CompileMof'), accepted.sendStatus));
+        const outcome = await accepted.run(
+          new ObjectSink(grpcSinkPort(call, ctx.signal, 'CompileMof'), accepted.sendStatus),
+        );
         return outcome.ok ? undefined : outcome.error;
       }),
 
@@ -115,13 +148,20 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
       serveUnary('GetClass', env, call, callback, async (ctx) => {
         const { namespace, className, localOnly, asMof } = call.request;
         const view = await service.getClass(namespace, className, localOnly, ctx);
-        return { object: classViewToProto(view), mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '', revision: view.revision };
+        return {
+          object: classViewToProto(view),
+          mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '',
+          revision: view.revision,
+        };
       }),
 
     deleteClass: (call, callback) =>
       serveUnary('DeleteClass', env, call, callback, async (ctx) => {
         const { namespace, className, flags, context } = call.request;
-        const result = await service.deleteClass({ namespace, className, flags, context: contextFromProto(context) }, ctx);
+        const result = await service.deleteClass(
+          { namespace, className, flags, context: contextFromProto(context) },
+          ctx,
+        );
         return { deletedClasses: [...result.deletedClasses] };
       }),
 
@@ -134,7 +174,9 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
       }),
 
     createNamespace: (call, callback) =>
-      serveUnary('CreateNamespace', env, call, callback, (ctx) => service.createNamespace(call.request.parent, call.request.name, ctx)),
+      serveUnary('CreateNamespace', env, call, callback, (ctx) =>
+        service.createNamespace(call.request.parent, call.request.name, ctx),
+      ),
 
     deleteNamespace: (call, callback) =>
       serveUnary('DeleteNamespace', env, call, callback, async (ctx) => {
@@ -144,27 +186,48 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
 
     enumNamespaces: (call) =>
       serveStream('EnumNamespaces', env, call, async (ctx, accept) => {
-        const namespaces = await service.enumNamespaces(call.request.parent, call.request.deep, ctx);
+        const namespaces = await service.enumNamespaces(
+          call.request.parent,
+          call.request.deep,
+          ctx,
+        );
         accept();
-        await writeAll(call, ctx.signal, namespaces.map((n) => ({ name: n.name, path: n.path })));
+        await writeAll(
+          call,
+          ctx.signal,
+          namespaces.map((n) => ({ name: n.name, path: n.path })),
+        );
         return undefined;
       }),
 
     putInstance: (call, callback) =>
       serveUnary('PutInstance', env, call, callback, (ctx) => {
         const { namespace, instance, flags, context } = call.request;
-        return service.putInstance({ namespace, instance: instance === undefined ? undefined : instanceFromProto(instance), flags, context: contextFromProto(context) }, ctx);
+        return service.putInstance(
+          {
+            namespace,
+            instance: instance === undefined ? undefined : instanceFromProto(instance),
+            flags,
+            context: contextFromProto(context),
+          },
+          ctx,
+        );
       }),
 
     getInstance: (call, callback) =>
       serveUnary('GetInstance', env, call, callback, async (ctx) => ({
-        instance: instanceViewToProto(await service.getInstance(call.request.namespace, call.request.path, ctx)),
+        instance: instanceViewToProto(
+          await service.getInstance(call.request.namespace, call.request.path, ctx),
+        ),
       })),
 
     deleteInstance: (call, callback) =>
       serveUnary('DeleteInstance', env, call, callback, async (ctx) => {
         const { namespace, path, flags, context } = call.request;
-        await service.deleteInstance({ namespace, path, flags, context: contextFromProto(context) }, ctx);
+        await service.deleteInstance(
+          { namespace, path, flags, context: contextFromProto(context) },
+          ctx,
+        );
         return {};
       }),
 
@@ -187,7 +250,10 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
   };
 }
 
-export function addWbemServices(server: Pick<Server, 'addService'>, service: WbemServiceApi, env: CallEnv): void {
+export function addWbemServices(
+  server: Pick<Server, 'addService'>,
+  service: WbemServiceApi,
+  env: CallEnv,
+): void {
   server.addService(WBEM_SERVICES, wbemServicesHandlers(service, env));
 }
-
