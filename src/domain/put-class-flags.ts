@@ -40,10 +40,6 @@ export interface PutClassFlags {
   readonly sendStatus: boolean;
   /** WBEM_FLAG_USE_AMENDED_QUALIFIERS (§5.8). */
   readonly useAmendedQualifiers: boolean;
-  /** WBEM_FLAG_OWNER_UPDATE: accepted, no repository-visible effect (§2.2). */
-  readonly ownerUpdate: boolean;
-  /** The bits as received, for logs. */
-  readonly bits: number;
 }
 
 function flagError(bits: number, why: string): WbemError {
@@ -86,8 +82,6 @@ export function parsePutClassFlags(raw: number, call: 'async' | 'sync'): PutClas
           : 'compatible',
     sendStatus: (considered & WBEM_FLAG.SEND_STATUS) !== 0,
     useAmendedQualifiers: (considered & WBEM_FLAG.USE_AMENDED_QUALIFIERS) !== 0,
-    ownerUpdate: (bits & WBEM_FLAG.OWNER_UPDATE) !== 0,
-    bits,
   };
 }
 

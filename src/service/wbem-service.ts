@@ -10,7 +10,6 @@
  * is immediate, as WMI binds the namespace before the call (Appendix B), and it is re-checked
  * under the namespace lock, where a concurrent DeleteNamespace could have removed it.
  */
-import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
 import {
@@ -1662,9 +1661,4 @@ function chainCacheKey(ns: NamespaceKey, key: ClassKey): string {
 
 function isAbortError(value: unknown): boolean {
   return value instanceof Error && (value.name === 'AbortError' || value.name === 'TimeoutError');
-}
-
-/** A fresh operation id, for callers outside the transport (tools, tests). */
-export function newOperationId(): string {
-  return randomUUID();
 }

@@ -24,7 +24,7 @@ describe('parsePutClassFlags (§2.2)', () => {
     ['UPDATE_ONLY | SAFE_MODE', 0x21, { mode: 'updateOnly', update: 'safe' }],
     ['FORCE_MODE', 0x40, { update: 'force' }],
     ['CREATE_ONLY | SAFE (scenario 13)', 0x22, { mode: 'createOnly', update: 'safe' }],
-    ['OWNER_UPDATE, ignored (scenario 11)', 0x10000, { mode: 'createOrUpdate', ownerUpdate: true }],
+    ['OWNER_UPDATE, ignored (scenario 11)', 0x10000, { mode: 'createOrUpdate' }],
     ['STRONG_VALIDATION, ignored (scenario 12)', 0x100000, { mode: 'createOrUpdate' }],
     ['a reserved bit, ignored', 0x1000, { mode: 'createOrUpdate' }],
     ['USE_AMENDED_QUALIFIERS', 0x20000, { useAmendedQualifiers: true }],
@@ -44,6 +44,14 @@ describe('parsePutClassFlags (§2.2)', () => {
     expect(catchWbem(() => parsePutClassFlags(bits, 'async')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
+  });
+
+  test.each([
+    ['OWNER_UPDATE (scenario 11)', 0x10000],
+    ['STRONG_VALIDATION (scenario 12)', 0x100000],
+    ['a reserved bit', 0x1000],
+  ])('%s is accepted and changes nothing (D5)', (_label, bits) => {
+    expect(parsePutClassFlags(bits, 'async')).toEqual(parsePutClassFlags(0, 'async'));
   });
 
   test('PutClass (sync) refuses SEND_STATUS (K13) and RETURN_IMMEDIATELY without a call result (scenario 21)', () => {
