@@ -73,7 +73,7 @@ import {
   type NamespaceRecord,
   type StoreWrite,
 } from '../store/class-store';
-import { StagedClasses, storeReader, type ClassReader } from './class-reader';
+import { ClassLoader, type ClassReader } from './class-loader';
 import {
   changeInfo,
   changeReport,
@@ -165,7 +165,7 @@ interface BoundNamespace {
 
 export class WbemService implements WbemServiceApi {
   readonly #store: ClassStore;
-  readonly #reader: ClassReader;
+  readonly #classes: ClassLoader;
   readonly #serverName: string;
   readonly #logger: ServiceLogger;
   readonly #onClassChange: ((change: ClassChange) => void) | undefined;
@@ -176,11 +176,7 @@ export class WbemService implements WbemServiceApi {
   readonly #namespaces = new Map<NamespaceKey, NamespaceRecord>();
   /** Qualifier declarations per namespace (folded name → declaration), kept in memory like the namespace table. */
   readonly #qualifierDeclarations = new Map<NamespaceKey, Map<string, QualifierDeclaration>>();
-  /** Superclass chains (the class first, then its ancestors), by namespace and class key. */
-  readonly #chains = new Map<string, readonly ClassDefinition[]>();
   readonly #isLocalMachine: IsLocalMachine;
-  /** Bumped at every invalidation: a chain read across a write is not cached (it may be stale). */
-  #chainGeneration = 0;
   #initialized = false;
   #shuttingDown = false;
   readonly #watchers = new Set<ClassWatcher<ClassEventView>>();
@@ -188,7 +184,7 @@ export class WbemService implements WbemServiceApi {
 
   constructor(options: WbemServiceOptions) {
     this.#store = options.store;
-    this.#reader = storeReader(options.store);
+    this.#classes = new ClassLoader(options.store);
     this.#serverName = options.serverName;
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#onClassChange = options.onClassChange;
@@ -348,7 +344,7 @@ export class WbemService implements WbemServiceApi {
       let revision = 0n;
       try {
         const namespace = this.#requireNamespace(bound.key, subject.namespace);
-        const world = await this.#loadWorld(bound.key, definition);
+        const world = await this.#classes.loadWorld(bound.key, definition);
         if (request.expectedRevision !== undefined) {
           // Read under the namespace lock: no write can come between this check and the commit.
           const current =
@@ -373,7 +369,7 @@ export class WbemService implements WbemServiceApi {
           // The commit point: visible from here on, and it stands whatever the client does next.
           durable = this.#store.commit(writes);
           revision = this.#store.revision;
-          this.#forgetChains(bound.key, [
+          this.#classes.forgetChains(bound.key, [
             plan.definition.name,
             ...plan.childRewrites.map((c) => c.name),
           ]);
@@ -520,7 +516,7 @@ export class WbemService implements WbemServiceApi {
     try {
       const bound = [...classes, ...instances, ...declarations].map((item) => item.bound.key);
       const release = await this.#locks.acquireAll([...bound, target.key], ctx.signal);
-      const staged = new StagedClasses(this.#reader);
+      const staged = this.#classes.staged();
       const rules = classRulesOf(context);
       const change = changeInfo(context, ctx);
       let classCount = 0;
@@ -550,7 +546,7 @@ export class WbemService implements WbemServiceApi {
         for (const [index, { definition, bound, where }] of classes.entries()) {
           this.#requireNamespace(bound.key, formatNamespace(bound.record.elements));
           try {
-            const world = await this.#loadWorld(bound.key, definition, staged);
+            const world = await this.#classes.loadWorld(bound.key, definition, staged);
             const plan = decidePutClass({ definition, flags, rules }, world);
             for (const written of [plan.definition, ...plan.childRewrites])
               staged.stage(bound.key, written);
@@ -596,7 +592,7 @@ export class WbemService implements WbemServiceApi {
             );
           known.set(declaration.name.toLowerCase(), declaration);
         }
-        for (const [namespace, names] of written) this.#forgetChains(namespace, names);
+        for (const [namespace, names] of written) this.#classes.forgetChains(namespace, names);
       } finally {
         release();
       }
@@ -627,7 +623,7 @@ export class WbemService implements WbemServiceApi {
     staged: ClassReader,
     done: StagedInstances,
   ): Promise<StoreWrite> {
-    const resolved = await this.#resolvedClass(bound.key, mof.className, staged);
+    const resolved = await this.#classes.resolvedClass(bound.key, mof.className, staged);
     const properties = mof.properties.map(({ name, value: literal }): InstancePropertyInput => {
       const property = findNamed(resolved.properties, name);
       // A property the class lacks is left to the rules, which name it.
@@ -662,99 +658,6 @@ export class WbemService implements WbemServiceApi {
       key: prepared.location.key,
       instance: prepared.stored,
     };
-  }
-
-  /** Loads what decidePutClass needs (docs/style.md §2.2): existing class, superclass chain, children. */
-  async #loadWorld(
-    ns: NamespaceKey,
-    definition: ClassDefinition,
-    reader: ClassReader = this.#reader,
-  ): Promise<ClassWorld> {
-    const key = classKey(definition.name);
-    const existing = await reader.getClass(ns, key);
-    let ancestors: ClassWorld['ancestors'] = [];
-    if (definition.superclass !== '') {
-      const chain = await this.#loadChain(ns, classKey(definition.superclass), key, reader);
-      ancestors = chain ?? 'missing';
-    }
-    let hasSubclasses = false;
-    let descendants: ClassDefinition[] = [];
-    const instanceCounts = new Map<ClassKey, number>();
-    if (existing !== undefined) {
-      hasSubclasses = (await reader.listSubclasses(ns, key)).length > 0;
-      if (hasSubclasses) descendants = await this.#loadDescendants(ns, key, reader);
-      // Only an update's gate reads them (§6.4, M10); a create never pays for the counts.
-      for (const definition of [existing, ...descendants]) {
-        const count = await this.#store.countInstances(ns, classKey(definition.name));
-        if (count > 0) instanceCounts.set(classKey(definition.name), count);
-      }
-    }
-    return { existing, ancestors, hasSubclasses, descendants, instanceCounts };
-  }
-
-  /**
-   * The stored chain from `start` up to its root: start first. Undefined when a class on the way is
-   * missing. Stops at `stopAt` (included), which is how a circular derivation shows up to the rules.
-   */
-  async #loadChain(
-    ns: NamespaceKey,
-    start: ClassKey,
-    stopAt?: ClassKey,
-    reader: ClassReader = this.#reader,
-  ): Promise<readonly ClassDefinition[] | undefined> {
-    const cacheKey = chainCacheKey(ns, start);
-    const cached = reader.cacheable ? this.#chains.get(cacheKey) : undefined;
-    if (
-      cached !== undefined &&
-      (stopAt === undefined || !cached.some((c) => classKey(c.name) === stopAt))
-    )
-      return cached;
-    const generation = this.#chainGeneration;
-    const chain: ClassDefinition[] = [];
-    const seen = new Set<ClassKey>();
-    let next: ClassKey | null = start;
-    while (next !== null) {
-      if (seen.has(next)) break; // defensive: stored data is acyclic, never loop on damage
-      seen.add(next);
-      const definition = await reader.getClass(ns, next);
-      if (definition === undefined) return undefined;
-      chain.push(definition);
-      if (next === stopAt) return chain;
-      next = superclassKeyOf(definition);
-    }
-    if (reader.cacheable && generation === this.#chainGeneration) this.#chains.set(cacheKey, chain);
-    return chain;
-  }
-
-  /** Every stored subclass of `parent`, breadth-first (parents before children). */
-  async #loadDescendants(
-    ns: NamespaceKey,
-    parent: ClassKey,
-    reader: ClassReader = this.#reader,
-  ): Promise<ClassDefinition[]> {
-    const found: ClassDefinition[] = [];
-    const queue: ClassKey[] = [parent];
-    for (let index = 0; index < queue.length; index++) {
-      const current = queue[index] as ClassKey;
-      for (const child of await reader.listSubclasses(ns, current)) {
-        const definition = await reader.getClass(ns, child);
-        if (definition === undefined) continue; // index ahead of a concurrent delete; nothing to check
-        found.push(definition);
-        queue.push(child);
-      }
-    }
-    return found;
-  }
-
-  /** Drops cached chains that contain any of the written classes. */
-  #forgetChains(ns: NamespaceKey, classNames: readonly string[]): void {
-    this.#chainGeneration++;
-    const written = new Set(classNames.map(classKey));
-    const prefix = `${ns}\u0000`;
-    for (const [key, chain] of this.#chains) {
-      if (key.startsWith(prefix) && chain.some((c) => written.has(classKey(c.name))))
-        this.#chains.delete(key);
-    }
   }
 
   // ---- class events ----------------------------------------------------------------------------
@@ -927,7 +830,9 @@ export class WbemService implements WbemServiceApi {
           ? await this.#store.getClassRevision(bound.key, classKey(className))
           : 0n;
       const chain =
-        revision === undefined ? undefined : await this.#loadChain(bound.key, classKey(className));
+        revision === undefined
+          ? undefined
+          : await this.#classes.loadChain(bound.key, classKey(className));
       if (chain === undefined || revision === undefined) {
         throw new WbemError(
           'WBEM_E_NOT_FOUND',
@@ -949,7 +854,7 @@ export class WbemService implements WbemServiceApi {
         let start: ClassKey | null = null;
         if (input.superclass !== '') {
           start = classKey(input.superclass);
-          if ((await this.#reader.getClass(bound.key, start)) === undefined) {
+          if ((await this.#classes.reader.getClass(bound.key, start)) === undefined) {
             // CreateClassEnum names an unknown superclass: WBEM_E_INVALID_CLASS (MS-WMI 3.1.4.3.10).
             throw new WbemError(
               'WBEM_E_INVALID_CLASS',
@@ -960,7 +865,10 @@ export class WbemService implements WbemServiceApi {
         const keys: ClassKey[] = [];
         const queue: (ClassKey | null)[] = [start];
         for (let index = 0; index < queue.length; index++) {
-          for (const child of await this.#reader.listSubclasses(bound.key, queue[index] ?? null)) {
+          for (const child of await this.#classes.reader.listSubclasses(
+            bound.key,
+            queue[index] ?? null,
+          )) {
             keys.push(child);
             if (input.deep) queue.push(child);
           }
@@ -968,7 +876,7 @@ export class WbemService implements WbemServiceApi {
         const views: ClassView[] = [];
         for (const key of keys) {
           ctx.signal.throwIfAborted();
-          const chain = await this.#loadChain(bound.key, key);
+          const chain = await this.#classes.loadChain(bound.key, key);
           if (chain !== undefined) views.push(this.#view(bound.record, chain, input.localOnly));
         }
         return views;
@@ -1032,7 +940,7 @@ export class WbemService implements WbemServiceApi {
             `class ${preview(input.className)} does not exist`,
           );
         }
-        deleted = [target, ...(await this.#loadDescendants(bound.key, key))];
+        deleted = [target, ...(await this.#classes.loadDescendants(bound.key, key))];
         // §6.6: the static instances of every deleted class go in the same atomic write.
         const instanceWrites: StoreWrite[] = [];
         for (const definition of deleted) {
@@ -1048,7 +956,7 @@ export class WbemService implements WbemServiceApi {
             });
           }
         }
-        const chain = await this.#loadChain(bound.key, key);
+        const chain = await this.#classes.loadChain(bound.key, key);
         const derivations = descendantDerivations(
           target,
           (chain ?? []).slice(1).map((c) => c.name),
@@ -1071,7 +979,7 @@ export class WbemService implements WbemServiceApi {
           })),
           ...instanceWrites,
         ]);
-        this.#forgetChains(
+        this.#classes.forgetChains(
           bound.key,
           deleted.map((d) => d.name),
         );
@@ -1172,15 +1080,12 @@ export class WbemService implements WbemServiceApi {
             this.#namespaces.delete(key);
             this.#qualifierDeclarations.delete(key);
           }
-          this.#chainGeneration++;
+          this.#classes.forgetNamespaces(doomed);
           const gone = new Set(doomed);
           this.#endWatchers(
             (watcher) => gone.has(watcher.namespace),
             () => namespaceGone(bound.record),
           );
-          const prefixes = doomed.map((key) => `${key}\u0000`);
-          for (const key of this.#chains.keys())
-            if (prefixes.some((p) => key.startsWith(p))) this.#chains.delete(key);
         } finally {
           release();
         }
@@ -1253,7 +1158,7 @@ export class WbemService implements WbemServiceApi {
       let relpath: string;
       try {
         const namespace = this.#requireNamespace(bound.key, input.namespace);
-        const resolved = await this.#resolvedClass(bound.key, instance.className);
+        const resolved = await this.#classes.resolvedClass(bound.key, instance.className);
         const prepared = prepareInstance(instance, resolved, isLocaleNamespace(namespace.elements));
         const existing = await this.#findInstance(
           bound.key,
@@ -1343,7 +1248,7 @@ export class WbemService implements WbemServiceApi {
       { namespace: input.namespace, className: input.className },
       async () => {
         const start = classKey(input.className);
-        const root = await this.#reader.getClass(bound.key, start);
+        const root = await this.#classes.reader.getClass(bound.key, start);
         if (root === undefined) {
           // CreateInstanceEnum of an unknown class: WBEM_E_INVALID_CLASS, as CreateClassEnum.
           throw new WbemError(
@@ -1352,14 +1257,14 @@ export class WbemService implements WbemServiceApi {
           );
         }
         const classes = input.deep
-          ? [root, ...(await this.#loadDescendants(bound.key, start))]
+          ? [root, ...(await this.#classes.loadDescendants(bound.key, start))]
           : [root];
         const views: InstanceObjectView[] = [];
         for (const definition of classes) {
           ctx.signal.throwIfAborted();
           const entries = await this.#store.listInstances(bound.key, classKey(definition.name));
           if (entries.length === 0) continue;
-          const chain = await this.#loadChain(bound.key, classKey(definition.name));
+          const chain = await this.#classes.loadChain(bound.key, classKey(definition.name));
           if (chain === undefined) continue; // deleted meanwhile: its instances went with it
           const resolved = resolveClass([...chain].reverse());
           for (const entry of entries)
@@ -1368,18 +1273,6 @@ export class WbemService implements WbemServiceApi {
         return views;
       },
     );
-  }
-
-  /** The class resolved (chain loaded, from the store or a CompileMof's staged classes); WBEM_E_INVALID_CLASS when it does not exist. */
-  async #resolvedClass(
-    ns: NamespaceKey,
-    className: string,
-    reader: ClassReader = this.#reader,
-  ): Promise<ResolvedClass> {
-    const chain = await this.#loadChain(ns, classKey(className), undefined, reader);
-    if (chain === undefined)
-      throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(className)} does not exist`);
-    return resolveClass([...chain].reverse());
   }
 
   /**
@@ -1426,13 +1319,13 @@ export class WbemService implements WbemServiceApi {
     readonly key: string;
     readonly chain: readonly ClassDefinition[];
   }> {
-    const pathClass = await this.#resolvedClass(ns, path.className);
+    const pathClass = await this.#classes.resolvedClass(ns, path.className);
     const { location, keys } = locateByPath(pathClass, path);
     const found = await this.#findInstance(ns, classKey(pathClass.name), location.key);
     const chain =
       found === undefined
         ? undefined
-        : await this.#loadChain(ns, classKey(found.instance.className));
+        : await this.#classes.loadChain(ns, classKey(found.instance.className));
     if (found === undefined || chain === undefined) {
       throw new WbemError(
         'WBEM_E_NOT_FOUND',
@@ -1653,10 +1546,6 @@ function normalizeSourceName(name: string): string {
 
 function isAbsoluteNamespace(text: string): boolean {
   return /^(\\\\|\/\/|[\\/]?root([\\/]|$))/i.test(text);
-}
-
-function chainCacheKey(ns: NamespaceKey, key: ClassKey): string {
-  return `${ns}\u0000${key}`;
 }
 
 function isAbortError(value: unknown): boolean {
