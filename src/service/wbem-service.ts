@@ -5,19 +5,12 @@
  * Immediate checks (docs/wmi-semantics.md §3.3 steps 1–4) run synchronously in `beginPutClass` and
  * throw; everything else is reported through the sink by `run`, which never rejects.
  *
- * Namespaces are few and read by every call, so the service keeps their table in memory
- * (loaded by `initialize`, updated at each namespace commit point): the "namespace absent" check
- * is immediate, as WMI binds the namespace before the call (Appendix B), and it is re-checked
- * under the namespace lock, where a concurrent DeleteNamespace could have removed it.
+ * What the operations share (store, namespace table, class loader, locks, watchers, lifecycle)
+ * is one ServiceEnv (service-env.ts).
  */
 import { posix } from 'node:path';
 import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
-import {
-  checkClientContext,
-  classRulesOf,
-  correlationIdOf,
-  type ClientContext,
-} from '../domain/client-context';
+import { checkClientContext, classRulesOf, type ClientContext } from '../domain/client-context';
 import { findSystemClass, isSystemClassName } from '../domain/system-classes';
 import {
   checkExpectedRevision,
@@ -40,8 +33,6 @@ import {
   formatClassPath,
   formatNamespace,
   isLocaleNamespace,
-  parseNamespacePath,
-  type IsLocalMachine,
 } from '../domain/namespace-path';
 import {
   parseDeleteClassFlags,
@@ -55,7 +46,7 @@ import type { InstancePath, InstancePropertyInput, StoredInstance } from '../dom
 import { formatRelPath, locateByPath, parseInstancePath } from '../domain/instance-path';
 import { instanceKeysOf, instanceView } from '../domain/instance-view';
 import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
-import { AccessPolicy, WBEM_RIGHT } from '../domain/access';
+import { type AccessPolicy, WBEM_RIGHT } from '../domain/access';
 import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
 import {
@@ -66,14 +57,12 @@ import {
   type MofUnit,
 } from '../mof/parser';
 import {
-  StoreError,
   type ClassEventRecord,
-  type ClassStore,
   type InstanceEntry,
   type NamespaceRecord,
   type StoreWrite,
 } from '../store/class-store';
-import { ClassLoader, type ClassReader } from './class-loader';
+import type { ClassReader } from './class-loader';
 import {
   changeInfo,
   changeReport,
@@ -83,7 +72,8 @@ import {
 } from './class-writes';
 import { StagedInstances } from './staged-instances';
 import { ClassWatcher } from './class-watch';
-import { KeyedMutex } from './keyed-mutex';
+import { NAMESPACE_TREE_LOCK, namespaceGone, type BoundNamespace } from './namespace-table';
+import { ServiceEnv, type WbemServiceOptions } from './service-env';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type {
@@ -105,48 +95,7 @@ import type {
   EventClassView,
   InstanceObjectView,
   NamespaceView,
-  SystemPropertiesView,
 } from './views';
-
-/** pino-compatible: `logger.info({ operationId }, 'message')`. */
-export interface ServiceLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-  debug(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
-
-/** A durable class change with its revision: what __ClassCreationEvent / Modification / Deletion carry (§9). */
-export type ClassChange = ClassEventRecord;
-
-export interface WbemServiceOptions {
-  readonly store: ClassStore;
-  /** __SERVER, and the machine name accepted in `\\SERVER\root\...` namespace paths. */
-  readonly serverName: string;
-  readonly logger?: ServiceLogger;
-  /**
-   * Called once per class change, after the write is durable and in revision order (the feed the
-   * watchers are served from). A throw is logged and ignored.
-   */
-  readonly onClassChange?: (change: ClassChange) => void;
-  /**
-   * Called once when the store reports a failed durable write (STORE_FAILED): from then on it
-   * refuses all work until restarted, so the server should stop advertising itself as serving.
-   */
-  readonly onStoreFailure?: (error: StoreError) => void;
-  /** Who may do what per namespace (§8); default: everyone everything (no ACL configured). */
-  readonly accessPolicy?: AccessPolicy;
-  /** The most live events a WatchClassEvents client may fall behind before its watch ends (WBEM_E_QUEUE_OVERFLOW). Default 1024. */
-  readonly watchQueueLimit?: number;
-}
-
-const DEFAULT_WATCH_QUEUE_LIMIT = 1024;
-
-const EVENT_CLASSES = {
-  created: '__ClassCreationEvent',
-  modified: '__ClassModificationEvent',
-  deleted: '__ClassDeletionEvent',
-} as const;
 
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
 const PUT_STAGE = {
@@ -156,87 +105,32 @@ const PUT_STAGE = {
   synced: 'synced to disk',
 } as const;
 
-const SILENT_LOGGER: ServiceLogger = { info() {}, debug() {}, warn() {}, error() {} };
+const EVENT_CLASSES = {
+  created: '__ClassCreationEvent',
+  modified: '__ClassModificationEvent',
+  deleted: '__ClassDeletionEvent',
+} as const;
 
-interface BoundNamespace {
-  readonly key: NamespaceKey;
-  readonly record: NamespaceRecord;
-}
+export type { ClassChange, ServiceLogger, WbemServiceOptions } from './service-env';
 
 export class WbemService implements WbemServiceApi {
-  readonly #store: ClassStore;
-  readonly #classes: ClassLoader;
-  readonly #serverName: string;
-  readonly #logger: ServiceLogger;
-  readonly #onClassChange: ((change: ClassChange) => void) | undefined;
-  readonly #onStoreFailure: ((error: StoreError) => void) | undefined;
-  #storeFailed = false;
-  #access: AccessPolicy;
-  readonly #locks = new KeyedMutex();
-  readonly #namespaces = new Map<NamespaceKey, NamespaceRecord>();
-  /** Qualifier declarations per namespace (folded name → declaration), kept in memory like the namespace table. */
-  readonly #qualifierDeclarations = new Map<NamespaceKey, Map<string, QualifierDeclaration>>();
-  readonly #isLocalMachine: IsLocalMachine;
-  #initialized = false;
-  #shuttingDown = false;
-  readonly #watchers = new Set<ClassWatcher<ClassEventView>>();
-  readonly #watchQueueLimit: number;
+  readonly #env: ServiceEnv;
 
   constructor(options: WbemServiceOptions) {
-    this.#store = options.store;
-    this.#classes = new ClassLoader(options.store);
-    this.#serverName = options.serverName;
-    this.#logger = options.logger ?? SILENT_LOGGER;
-    this.#onClassChange = options.onClassChange;
-    this.#onStoreFailure = options.onStoreFailure;
-    this.#access = options.accessPolicy ?? AccessPolicy.allowAll();
-    this.#watchQueueLimit = options.watchQueueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT;
-    const serverName = options.serverName.toLowerCase();
-    this.#isLocalMachine = (machine) => machine.toLowerCase() === serverName;
+    this.#env = new ServiceEnv(options);
   }
 
   /** Loads the namespace table and creates root, root\cimv2 and root\default when absent. */
   async initialize(): Promise<void> {
     // The live feed: durable class changes, in revision order, from the store.
-    this.#store.onDurableEvents((events) => this.#publish(events));
-    for (const record of await this.#store.listNamespaces()) {
-      const key = namespaceKeyOf(record.elements);
-      this.#namespaces.set(key, record);
-      const declarations = await this.#store.listQualifiers(key);
-      if (declarations.length > 0)
-        this.#qualifierDeclarations.set(
-          key,
-          new Map(declarations.map((d) => [d.name.toLowerCase(), d])),
-        );
-    }
-    const missing: StoreWrite[] = [];
-    for (const elements of BUILT_IN_NAMESPACES) {
-      const key = namespaceKeyOf(elements);
-      if (!this.#namespaces.has(key))
-        missing.push({ op: 'putNamespace', namespace: key, record: { elements } });
-    }
-    if (missing.length > 0) {
-      const durable = this.#store.commit(missing);
-      for (const write of missing)
-        if (write.op === 'putNamespace') this.#namespaces.set(write.namespace, write.record);
-      await durable;
-    }
-    this.#initialized = true;
+    this.#env.store.onDurableEvents((events) => this.#publish(events));
+    await this.#env.namespaces.load(this.#env.store);
+    this.#env.markInitialized();
   }
 
   /** A new ACL (SIGHUP): calls from now on are judged by it; calls in flight keep their answer. */
   setAccessPolicy(policy: AccessPolicy): void {
-    this.#access = policy;
-  }
-
-  /** §8: the rights an operation needs on a namespace, checked before anything else happens (rejected at once). */
-  #authorize(
-    ctx: OperationContext,
-    bound: BoundNamespace,
-    needed: number,
-    operation: string,
-  ): void {
-    this.#access.require(ctx.principal, bound.record.elements, needed, operation);
+    this.#env.setAccessPolicy(policy);
   }
 
   /**
@@ -245,15 +139,11 @@ export class WbemService implements WbemServiceApi {
    * drain must not wait for them.
    */
   beginShutdown(): void {
-    this.#shuttingDown = true;
-    this.#endWatchers(
-      () => true,
-      () => new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down'),
-    );
+    this.#env.beginShutdown();
   }
 
   get isShuttingDown(): boolean {
-    return this.#shuttingDown;
+    return this.#env.isShuttingDown;
   }
 
   // ---- PutClass / PutClassAsync --------------------------------------------------------------
@@ -264,8 +154,8 @@ export class WbemService implements WbemServiceApi {
     call: 'async' | 'sync',
   ): AcceptedPutClass {
     // §3.3 immediate phase, in order: lifecycle, namespace (parse, exists), parameters.
-    this.#checkLifecycle();
-    const namespace = this.#bindNamespace(input.namespace);
+    this.#env.checkLifecycle();
+    const namespace = this.#env.namespaces.bind(input.namespace);
     if (input.definition === undefined) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the class object (pObject) is missing', {
         namespace: input.namespace,
@@ -275,7 +165,7 @@ export class WbemService implements WbemServiceApi {
     const dynamic = input.definition.qualifiers.some(
       (q) => q.name.toLowerCase() === 'provider' && q.value !== null,
     );
-    this.#authorize(
+    this.#env.authorize(
       ctx,
       namespace,
       WBEM_RIGHT.WBEM_ENABLE |
@@ -337,20 +227,20 @@ export class WbemService implements WbemServiceApi {
       }
     };
     try {
-      const release = await this.#locks.acquire(bound.key, ctx.signal);
+      const release = await this.#env.locks.acquire(bound.key, ctx.signal);
       let stagesReached = 0;
       let decided: { plan: PutClassPlan; world: ClassWorld; path: string };
       let durable: Promise<void> | undefined;
       let revision = 0n;
       try {
-        const namespace = this.#requireNamespace(bound.key, subject.namespace);
-        const world = await this.#classes.loadWorld(bound.key, definition);
+        const namespace = this.#env.namespaces.require(bound.key, subject.namespace);
+        const world = await this.#env.classes.loadWorld(bound.key, definition);
         if (request.expectedRevision !== undefined) {
           // Read under the namespace lock: no write can come between this check and the commit.
           const current =
             world.existing === undefined
               ? undefined
-              : await this.#store.getClassRevision(bound.key, classKey(definition.name));
+              : await this.#env.store.getClassRevision(bound.key, classKey(definition.name));
           checkExpectedRevision(definition.name, request.expectedRevision, current);
         }
         stagesReached = 1;
@@ -360,16 +250,16 @@ export class WbemService implements WbemServiceApi {
         decided = {
           plan,
           world,
-          path: formatClassPath(this.#serverName, namespace.elements, plan.definition.name),
+          path: formatClassPath(this.#env.serverName, namespace.elements, plan.definition.name),
         };
         if (!validateOnly) {
           // The last point where a cancel means "nothing written" (§4.4, Recommendation).
           ctx.signal.throwIfAborted();
           const writes = putClassWrites(bound.key, plan, world, changeInfo(context, ctx));
           // The commit point: visible from here on, and it stands whatever the client does next.
-          durable = this.#store.commit(writes);
-          revision = this.#store.revision;
-          this.#classes.forgetChains(bound.key, [
+          durable = this.#env.store.commit(writes);
+          revision = this.#env.store.revision;
+          this.#env.classes.forgetChains(bound.key, [
             plan.definition.name,
             ...plan.childRewrites.map((c) => c.name),
           ]);
@@ -391,11 +281,11 @@ export class WbemService implements WbemServiceApi {
       await reportStages(stages.length + 1);
       await durable;
       await reportStages(stages.length + 2);
-      this.#logCorrelation(ctx, context, 'PutClass committed', subject);
+      this.#env.logCorrelation(ctx, context, 'PutClass committed', subject);
       return await sink.complete({ ok: true, path: decided.path, revision });
     } catch (failure) {
       // Before the commit point nothing was written; after it only durability can fail (STORE_FAILED).
-      return sink.complete({ ok: false, error: this.#asWbemError(failure, ctx, subject) });
+      return sink.complete({ ok: false, error: this.#env.asWbemError(failure, ctx, subject) });
     }
   }
 
@@ -407,10 +297,10 @@ export class WbemService implements WbemServiceApi {
    * rejected at once, with file:line:column).
    */
   beginCompileMof(input: CompileMofInput, ctx: OperationContext): AcceptedPutClass {
-    this.#checkLifecycle();
-    const target = this.#bindNamespace(input.namespace);
+    this.#env.checkLifecycle();
+    const target = this.#env.namespaces.bind(input.namespace);
     const WRITE = WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP;
-    this.#authorize(ctx, target, WRITE, 'CompileMof');
+    this.#env.authorize(ctx, target, WRITE, 'CompileMof');
     const flags = parsePutClassFlags(input.flags, 'async');
     if (input.context !== undefined) checkClientContext(input.context);
     const [entry] = input.sources;
@@ -429,7 +319,7 @@ export class WbemService implements WbemServiceApi {
     let unit: MofUnit;
     try {
       const declared = new Map<string, MofQualifierDecl>();
-      for (const [name, declaration] of this.#qualifierDeclarations.get(target.key) ?? []) {
+      for (const [name, declaration] of this.#env.namespaces.qualifiersOf(target.key)) {
         declared.set(name, {
           ...declaration,
           namespace: '',
@@ -457,12 +347,12 @@ export class WbemService implements WbemServiceApi {
     const bindPragma = (pragma: string): BoundNamespace => {
       let bound = targets.get(pragma);
       if (bound === undefined) {
-        bound = this.#bindNamespace(
+        bound = this.#env.namespaces.bind(
           isAbsoluteNamespace(pragma)
             ? pragma
             : `${formatNamespace(target.record.elements)}\\${pragma}`,
         );
-        this.#authorize(ctx, bound, WRITE, 'CompileMof');
+        this.#env.authorize(ctx, bound, WRITE, 'CompileMof');
         targets.set(pragma, bound);
       }
       return bound;
@@ -515,8 +405,8 @@ export class WbemService implements WbemServiceApi {
     const steps = classes.length + instances.length;
     try {
       const bound = [...classes, ...instances, ...declarations].map((item) => item.bound.key);
-      const release = await this.#locks.acquireAll([...bound, target.key], ctx.signal);
-      const staged = this.#classes.staged();
+      const release = await this.#env.locks.acquireAll([...bound, target.key], ctx.signal);
+      const staged = this.#env.classes.staged();
       const rules = classRulesOf(context);
       const change = changeInfo(context, ctx);
       let classCount = 0;
@@ -544,9 +434,9 @@ export class WbemService implements WbemServiceApi {
       let revision: bigint;
       try {
         for (const [index, { definition, bound, where }] of classes.entries()) {
-          this.#requireNamespace(bound.key, formatNamespace(bound.record.elements));
+          this.#env.namespaces.require(bound.key, formatNamespace(bound.record.elements));
           try {
-            const world = await this.#classes.loadWorld(bound.key, definition, staged);
+            const world = await this.#env.classes.loadWorld(bound.key, definition, staged);
             const plan = decidePutClass({ definition, flags, rules }, world);
             for (const written of [plan.definition, ...plan.childRewrites])
               staged.stage(bound.key, written);
@@ -563,7 +453,7 @@ export class WbemService implements WbemServiceApi {
         // Then the instances, typed by their classes as stored or compiled above (D30).
         const putInstances = new StagedInstances();
         for (const [index, { instance, bound, where }] of instances.entries()) {
-          this.#requireNamespace(bound.key, formatNamespace(bound.record.elements));
+          this.#env.namespaces.require(bound.key, formatNamespace(bound.record.elements));
           try {
             writes.push(await this.#compileInstance(bound, instance, flags, staged, putInstances));
           } catch (failure) {
@@ -577,37 +467,30 @@ export class WbemService implements WbemServiceApi {
         }
         // The MOF's qualifier declarations are stored with its classes, in the same batch.
         for (const { bound, declaration } of declarations) {
-          this.#requireNamespace(bound.key, formatNamespace(bound.record.elements));
+          this.#env.namespaces.require(bound.key, formatNamespace(bound.record.elements));
           writes.push({ op: 'putQualifier', namespace: bound.key, declaration });
         }
         ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
-        durable = writes.length === 0 ? Promise.resolve() : this.#store.commit(writes);
-        revision = this.#store.revision;
-        for (const { bound, declaration } of declarations) {
-          let known = this.#qualifierDeclarations.get(bound.key);
-          if (known === undefined)
-            this.#qualifierDeclarations.set(
-              bound.key,
-              (known = new Map<string, QualifierDeclaration>()),
-            );
-          known.set(declaration.name.toLowerCase(), declaration);
-        }
-        for (const [namespace, names] of written) this.#classes.forgetChains(namespace, names);
+        durable = writes.length === 0 ? Promise.resolve() : this.#env.store.commit(writes);
+        revision = this.#env.store.revision;
+        for (const { bound, declaration } of declarations)
+          this.#env.namespaces.declareQualifier(bound.key, declaration);
+        for (const [namespace, names] of written) this.#env.classes.forgetChains(namespace, names);
       } finally {
         release();
       }
       await durable;
-      this.#logCorrelation(ctx, context, `CompileMof committed ${classCount} classes`, subject);
+      this.#env.logCorrelation(ctx, context, `CompileMof committed ${classCount} classes`, subject);
       if (firstFailure !== undefined)
         return await sink.complete({ ok: false, error: firstFailure });
       // Success names the target namespace's path, `\\SERVER\root\cimv2`.
       return await sink.complete({
         ok: true,
-        path: `\\\\${this.#serverName}\\${formatNamespace(target.record.elements)}`,
+        path: `\\\\${this.#env.serverName}\\${formatNamespace(target.record.elements)}`,
         revision,
       });
     } catch (failure) {
-      return sink.complete({ ok: false, error: this.#asWbemError(failure, ctx, subject) });
+      return sink.complete({ ok: false, error: this.#env.asWbemError(failure, ctx, subject) });
     }
   }
 
@@ -623,7 +506,7 @@ export class WbemService implements WbemServiceApi {
     staged: ClassReader,
     done: StagedInstances,
   ): Promise<StoreWrite> {
-    const resolved = await this.#classes.resolvedClass(bound.key, mof.className, staged);
+    const resolved = await this.#env.classes.resolvedClass(bound.key, mof.className, staged);
     const properties = mof.properties.map(({ name, value: literal }): InstancePropertyInput => {
       const property = findNamed(resolved.properties, name);
       // A property the class lacks is left to the rules, which name it.
@@ -666,15 +549,15 @@ export class WbemService implements WbemServiceApi {
   #publish(events: readonly ClassEventRecord[]): void {
     for (const event of events) {
       try {
-        this.#onClassChange?.(event);
+        this.#env.onClassChange?.(event);
       } catch (error) {
-        this.#logger.error(
+        this.#env.logger.error(
           { operationId: event.operationId, err: error },
           'class change listener failed',
         );
       }
     }
-    for (const watcher of this.#watchers) {
+    for (const watcher of this.#env.watchers) {
       const mine = events.filter((event) => event.namespace === watcher.namespace);
       if (mine.length > 0) watcher.offer(mine);
     }
@@ -682,14 +565,7 @@ export class WbemService implements WbemServiceApi {
 
   /** Watches being served (metrics, and tests that a cancelled watch is freed). */
   get watchCount(): number {
-    return this.#watchers.size;
-  }
-
-  #endWatchers(
-    which: (watcher: ClassWatcher<ClassEventView>) => boolean,
-    error: () => WbemError,
-  ): void {
-    for (const watcher of this.#watchers) if (which(watcher)) watcher.end(error());
+    return this.#env.watchers.size;
   }
 
   /**
@@ -697,9 +573,9 @@ export class WbemService implements WbemServiceApi {
    * the filter's shape, and whether the log still holds what `since_revision` asks for.
    */
   watchClassEvents(input: WatchClassEventsInput, ctx: OperationContext): AcceptedWatch {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(input.namespace);
-    this.#authorize(
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(input.namespace);
+    this.#env.authorize(
       ctx,
       bound,
       WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_RIGHT_SUBSCRIBE,
@@ -712,12 +588,12 @@ export class WbemService implements WbemServiceApi {
         { namespace: input.namespace },
       );
     }
-    const revision = this.#store.revision;
+    const revision = this.#env.store.revision;
     const since = input.sinceRevision;
-    if (since !== undefined && since < this.#store.firstRetainedRevision - 1n) {
+    if (since !== undefined && since < this.#env.store.firstRetainedRevision - 1n) {
       throw new WbemError(
         'WBEM_E_QUEUE_OVERFLOW',
-        `the event log retains revisions from ${this.#store.firstRetainedRevision} on, not all after ${since}`,
+        `the event log retains revisions from ${this.#env.store.firstRetainedRevision} on, not all after ${since}`,
         { namespace: input.namespace },
       );
     }
@@ -744,24 +620,24 @@ export class WbemService implements WbemServiceApi {
       namespace: bound.key,
       isa,
       after,
-      limit: this.#watchQueueLimit,
-      store: this.#store,
+      limit: this.#env.watchQueueLimit,
+      store: this.#env.store,
       toView: (record) => this.#eventView(bound.record, record),
     });
     // Registered before the watcher reads the log (see class-watch.ts).
-    this.#watchers.add(watcher);
+    this.#env.watchers.add(watcher);
     const cancelled = (): void =>
       watcher.end(new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the watch'));
     ctx.signal.addEventListener('abort', cancelled, { once: true });
     if (ctx.signal.aborted) cancelled();
     // A namespace deleted between the immediate checks and here.
-    if (!this.#namespaces.has(bound.key)) watcher.end(namespaceGone(bound.record));
-    if (this.#shuttingDown)
+    if (!this.#env.namespaces.has(bound.key)) watcher.end(namespaceGone(bound.record));
+    if (this.#env.isShuttingDown)
       watcher.end(new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down'));
     try {
       return await watcher.run(port);
     } finally {
-      this.#watchers.delete(watcher);
+      this.#env.watchers.delete(watcher);
       ctx.signal.removeEventListener('abort', cancelled);
     }
   }
@@ -777,7 +653,7 @@ export class WbemService implements WbemServiceApi {
       derivation: readonly string[],
     ): EventClassView => ({
       definition,
-      system: this.#systemProperties(
+      system: this.#env.systemProperties(
         namespace,
         {
           name: definition.name,
@@ -818,21 +694,21 @@ export class WbemService implements WbemServiceApi {
     localOnly: boolean,
     ctx: OperationContext,
   ): Promise<ClassView & { readonly revision: bigint }> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(namespace);
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetClass');
-    return this.#guard(ctx, { namespace, className }, async () => {
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(namespace);
+    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetClass');
+    return this.#env.guard(ctx, { namespace, className }, async () => {
       // The revision is read before the class: a write in between makes it older than what is
       // returned, so an expected_revision built from it fails safe (a conflict), never the reverse.
       // A built-in system class has no store revision: 0, the revision before any write.
       const revision =
         findSystemClass(classKey(className)) === undefined
-          ? await this.#store.getClassRevision(bound.key, classKey(className))
+          ? await this.#env.store.getClassRevision(bound.key, classKey(className))
           : 0n;
       const chain =
         revision === undefined
           ? undefined
-          : await this.#classes.loadChain(bound.key, classKey(className));
+          : await this.#env.classes.loadChain(bound.key, classKey(className));
       if (chain === undefined || revision === undefined) {
         throw new WbemError(
           'WBEM_E_NOT_FOUND',
@@ -844,17 +720,17 @@ export class WbemService implements WbemServiceApi {
   }
 
   async enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(input.namespace);
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumClasses');
-    return this.#guard(
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(input.namespace);
+    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumClasses');
+    return this.#env.guard(
       ctx,
       { namespace: input.namespace, className: input.superclass },
       async () => {
         let start: ClassKey | null = null;
         if (input.superclass !== '') {
           start = classKey(input.superclass);
-          if ((await this.#classes.reader.getClass(bound.key, start)) === undefined) {
+          if ((await this.#env.classes.reader.getClass(bound.key, start)) === undefined) {
             // CreateClassEnum names an unknown superclass: WBEM_E_INVALID_CLASS (MS-WMI 3.1.4.3.10).
             throw new WbemError(
               'WBEM_E_INVALID_CLASS',
@@ -865,7 +741,7 @@ export class WbemService implements WbemServiceApi {
         const keys: ClassKey[] = [];
         const queue: (ClassKey | null)[] = [start];
         for (let index = 0; index < queue.length; index++) {
-          for (const child of await this.#classes.reader.listSubclasses(
+          for (const child of await this.#env.classes.reader.listSubclasses(
             bound.key,
             queue[index] ?? null,
           )) {
@@ -876,7 +752,7 @@ export class WbemService implements WbemServiceApi {
         const views: ClassView[] = [];
         for (const key of keys) {
           ctx.signal.throwIfAborted();
-          const chain = await this.#classes.loadChain(bound.key, key);
+          const chain = await this.#env.classes.loadChain(bound.key, key);
           if (chain !== undefined) views.push(this.#view(bound.record, chain, input.localOnly));
         }
         return views;
@@ -893,7 +769,7 @@ export class WbemService implements WbemServiceApi {
     // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
     return {
       class: localOnly ? localView(resolved) : resolved,
-      system: this.#systemProperties(
+      system: this.#env.systemProperties(
         namespace,
         resolved,
         1,
@@ -909,9 +785,9 @@ export class WbemService implements WbemServiceApi {
     input: DeleteClassInput,
     ctx: OperationContext,
   ): Promise<{ readonly deletedClasses: readonly string[] }> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(input.namespace);
-    this.#authorize(
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(input.namespace);
+    this.#env.authorize(
       ctx,
       bound,
       WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP,
@@ -920,31 +796,31 @@ export class WbemService implements WbemServiceApi {
     parseDeleteClassFlags(input.flags);
     if (input.context !== undefined) checkClientContext(input.context);
     const subject = { namespace: input.namespace, className: input.className };
-    return this.#guard(ctx, subject, async () => {
+    return this.#env.guard(ctx, subject, async () => {
       if (isSystemClassName(input.className)) {
         throw new WbemError(
           'WBEM_E_INVALID_OPERATION',
           `system class ${preview(input.className)} cannot be deleted`,
         );
       }
-      const release = await this.#locks.acquire(bound.key, ctx.signal);
+      const release = await this.#env.locks.acquire(bound.key, ctx.signal);
       let deleted: ClassDefinition[];
       let durable: Promise<void>;
       try {
-        this.#requireNamespace(bound.key, input.namespace);
+        this.#env.namespaces.require(bound.key, input.namespace);
         const key = classKey(input.className);
-        const target = await this.#store.getClass(bound.key, key);
+        const target = await this.#env.store.getClass(bound.key, key);
         if (target === undefined) {
           throw new WbemError(
             'WBEM_E_NOT_FOUND',
             `class ${preview(input.className)} does not exist`,
           );
         }
-        deleted = [target, ...(await this.#classes.loadDescendants(bound.key, key))];
+        deleted = [target, ...(await this.#env.classes.loadDescendants(bound.key, key))];
         // §6.6: the static instances of every deleted class go in the same atomic write.
         const instanceWrites: StoreWrite[] = [];
         for (const definition of deleted) {
-          for (const entry of await this.#store.listInstances(
+          for (const entry of await this.#env.store.listInstances(
             bound.key,
             classKey(definition.name),
           )) {
@@ -956,7 +832,7 @@ export class WbemService implements WbemServiceApi {
             });
           }
         }
-        const chain = await this.#classes.loadChain(bound.key, key);
+        const chain = await this.#env.classes.loadChain(bound.key, key);
         const derivations = descendantDerivations(
           target,
           (chain ?? []).slice(1).map((c) => c.name),
@@ -965,7 +841,7 @@ export class WbemService implements WbemServiceApi {
         ctx.signal.throwIfAborted();
         const change = changeInfo(input.context, ctx);
         // One deletion event per class (§9 [I]), the class first, then its subclasses parents first.
-        durable = this.#store.commit([
+        durable = this.#env.store.commit([
           ...deleted.map((definition): StoreWrite => ({
             op: 'deleteClass',
             namespace: bound.key,
@@ -979,7 +855,7 @@ export class WbemService implements WbemServiceApi {
           })),
           ...instanceWrites,
         ]);
-        this.#classes.forgetChains(
+        this.#env.classes.forgetChains(
           bound.key,
           deleted.map((d) => d.name),
         );
@@ -987,7 +863,7 @@ export class WbemService implements WbemServiceApi {
         release();
       }
       await durable;
-      this.#logCorrelation(ctx, input.context, 'DeleteClass committed', subject);
+      this.#env.logCorrelation(ctx, input.context, 'DeleteClass committed', subject);
       return { deletedClasses: deleted.map((d) => d.name) };
     });
   }
@@ -999,9 +875,9 @@ export class WbemService implements WbemServiceApi {
     name: string,
     ctx: OperationContext,
   ): Promise<{ readonly path: string }> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(parent);
-    this.#authorize(
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(parent);
+    this.#env.authorize(
       ctx,
       bound,
       WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP,
@@ -1015,13 +891,13 @@ export class WbemService implements WbemServiceApi {
         { namespace: parent },
       );
     }
-    return this.#guard(ctx, { namespace: parent }, async () => {
+    return this.#env.guard(ctx, { namespace: parent }, async () => {
       const elements = [...bound.record.elements, name];
       const key = namespaceKeyOf(elements);
-      const release = await this.#locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
+      const release = await this.#env.locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
       try {
-        this.#requireNamespace(bound.key, parent);
-        if (this.#namespaces.has(key)) {
+        this.#env.namespaces.require(bound.key, parent);
+        if (this.#env.namespaces.has(key)) {
           throw new WbemError(
             'WBEM_E_ALREADY_EXISTS',
             `namespace ${formatNamespace(elements)} already exists`,
@@ -1031,10 +907,10 @@ export class WbemService implements WbemServiceApi {
           );
         }
         ctx.signal.throwIfAborted();
-        const durable = this.#store.commit([
+        const durable = this.#env.store.commit([
           { op: 'putNamespace', namespace: key, record: { elements } },
         ]);
-        this.#namespaces.set(key, { elements });
+        this.#env.namespaces.add(key, { elements });
         await durable;
       } finally {
         release();
@@ -1044,9 +920,9 @@ export class WbemService implements WbemServiceApi {
   }
 
   async deleteNamespace(namespace: string, ctx: OperationContext): Promise<void> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(namespace);
-    this.#authorize(
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(namespace);
+    this.#env.authorize(
       ctx,
       bound,
       WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP,
@@ -1061,28 +937,25 @@ export class WbemService implements WbemServiceApi {
         },
       );
     }
-    await this.#guard(ctx, { namespace }, async () => {
-      const releaseTree = await this.#locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
+    await this.#env.guard(ctx, { namespace }, async () => {
+      const releaseTree = await this.#env.locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
       try {
-        this.#requireNamespace(bound.key, namespace);
-        const doomed = [...this.#namespaces.keys()].filter(
-          (key) => key === bound.key || key.startsWith(`${bound.key}\\`),
-        );
+        this.#env.namespaces.require(bound.key, namespace);
+        const doomed = [...this.#env.namespaces.entries()]
+          .map(([key]) => key)
+          .filter((key) => key === bound.key || key.startsWith(`${bound.key}\\`));
         // Writers inside the doomed namespaces finish first; later ones find the namespace gone.
-        const release = await this.#locks.acquireAll(doomed, ctx.signal);
+        const release = await this.#env.locks.acquireAll(doomed, ctx.signal);
         let durable: Promise<void>;
         try {
           ctx.signal.throwIfAborted();
-          durable = this.#store.commit(
+          durable = this.#env.store.commit(
             doomed.map((key) => ({ op: 'deleteNamespace', namespace: key })),
           );
-          for (const key of doomed) {
-            this.#namespaces.delete(key);
-            this.#qualifierDeclarations.delete(key);
-          }
-          this.#classes.forgetNamespaces(doomed);
+          this.#env.namespaces.remove(doomed);
+          this.#env.classes.forgetNamespaces(doomed);
           const gone = new Set(doomed);
-          this.#endWatchers(
+          this.#env.endWatchers(
             (watcher) => gone.has(watcher.namespace),
             () => namespaceGone(bound.record),
           );
@@ -1101,12 +974,12 @@ export class WbemService implements WbemServiceApi {
     deep: boolean,
     ctx: OperationContext,
   ): Promise<readonly NamespaceView[]> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(parent);
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumNamespaces');
-    return this.#guard(ctx, { namespace: parent }, async () => {
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(parent);
+    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumNamespaces');
+    return this.#env.guard(ctx, { namespace: parent }, async () => {
       const depth = bound.record.elements.length;
-      return [...this.#namespaces.entries()]
+      return [...this.#env.namespaces.entries()]
         .filter(
           ([key, record]) =>
             key.startsWith(`${bound.key}\\`) && (deep || record.elements.length === depth + 1),
@@ -1124,10 +997,10 @@ export class WbemService implements WbemServiceApi {
   /** §8: static instances need WBEM_PARTIAL_WRITE_REP, which WBEM_FULL_WRITE_REP includes. */
   #authorizeInstanceWrite(ctx: OperationContext, bound: BoundNamespace, operation: string): void {
     const full =
-      (this.#access.rightsOf(ctx.principal, bound.record.elements) &
+      (this.#env.access.rightsOf(ctx.principal, bound.record.elements) &
         WBEM_RIGHT.WBEM_FULL_WRITE_REP) !==
       0;
-    this.#authorize(
+    this.#env.authorize(
       ctx,
       bound,
       WBEM_RIGHT.WBEM_ENABLE |
@@ -1140,8 +1013,8 @@ export class WbemService implements WbemServiceApi {
     input: PutInstanceInput,
     ctx: OperationContext,
   ): Promise<{ readonly path: string }> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(input.namespace);
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(input.namespace);
     if (input.instance === undefined) {
       throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the instance object (pInst) is missing', {
         namespace: input.namespace,
@@ -1152,13 +1025,13 @@ export class WbemService implements WbemServiceApi {
     if (input.context !== undefined) checkClientContext(input.context);
     const instance = input.instance;
     const subject = { namespace: input.namespace, className: instance.className };
-    return this.#guard(ctx, subject, async () => {
-      const release = await this.#locks.acquire(bound.key, ctx.signal);
+    return this.#env.guard(ctx, subject, async () => {
+      const release = await this.#env.locks.acquire(bound.key, ctx.signal);
       let durable: Promise<void>;
       let relpath: string;
       try {
-        const namespace = this.#requireNamespace(bound.key, input.namespace);
-        const resolved = await this.#classes.resolvedClass(bound.key, instance.className);
+        const namespace = this.#env.namespaces.require(bound.key, input.namespace);
+        const resolved = await this.#env.classes.resolvedClass(bound.key, instance.className);
         const prepared = prepareInstance(instance, resolved, isLocaleNamespace(namespace.elements));
         const existing = await this.#findInstance(
           bound.key,
@@ -1168,7 +1041,7 @@ export class WbemService implements WbemServiceApi {
         decideInstanceWrite(mode, resolved.name, existing?.instance);
         relpath = prepared.relpath;
         ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
-        durable = this.#store.commit([
+        durable = this.#env.store.commit([
           {
             op: 'putInstance',
             namespace: bound.key,
@@ -1181,7 +1054,7 @@ export class WbemService implements WbemServiceApi {
         release();
       }
       await durable;
-      this.#logCorrelation(ctx, input.context, 'PutInstance committed', subject);
+      this.#env.logCorrelation(ctx, input.context, 'PutInstance committed', subject);
       return { path: relpath };
     });
   }
@@ -1191,11 +1064,11 @@ export class WbemService implements WbemServiceApi {
     path: string,
     ctx: OperationContext,
   ): Promise<InstanceObjectView> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(namespace);
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetInstance');
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(namespace);
+    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetInstance');
     const parsed = this.#parseInstancePathIn(bound, path);
-    return this.#guard(ctx, { namespace, className: parsed.className }, async () => {
+    return this.#env.guard(ctx, { namespace, className: parsed.className }, async () => {
       const found = await this.#locateInstance(bound.key, parsed);
       return this.#instanceObjectView(
         bound.record,
@@ -1206,21 +1079,21 @@ export class WbemService implements WbemServiceApi {
   }
 
   async deleteInstance(input: DeleteInstanceInput, ctx: OperationContext): Promise<void> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(input.namespace);
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(input.namespace);
     this.#authorizeInstanceWrite(ctx, bound, 'DeleteInstance');
     parseDeleteInstanceFlags(input.flags);
     if (input.context !== undefined) checkClientContext(input.context);
     const parsed = this.#parseInstancePathIn(bound, input.path);
     const subject = { namespace: input.namespace, className: parsed.className };
-    await this.#guard(ctx, subject, async () => {
-      const release = await this.#locks.acquire(bound.key, ctx.signal);
+    await this.#env.guard(ctx, subject, async () => {
+      const release = await this.#env.locks.acquire(bound.key, ctx.signal);
       let durable: Promise<void>;
       try {
-        this.#requireNamespace(bound.key, input.namespace);
+        this.#env.namespaces.require(bound.key, input.namespace);
         const found = await this.#locateInstance(bound.key, parsed);
         ctx.signal.throwIfAborted();
-        durable = this.#store.commit([
+        durable = this.#env.store.commit([
           {
             op: 'deleteInstance',
             namespace: bound.key,
@@ -1232,7 +1105,7 @@ export class WbemService implements WbemServiceApi {
         release();
       }
       await durable;
-      this.#logCorrelation(ctx, input.context, 'DeleteInstance committed', subject);
+      this.#env.logCorrelation(ctx, input.context, 'DeleteInstance committed', subject);
     });
   }
 
@@ -1240,15 +1113,15 @@ export class WbemService implements WbemServiceApi {
     input: EnumInstancesInput,
     ctx: OperationContext,
   ): Promise<readonly InstanceObjectView[]> {
-    this.#checkLifecycle();
-    const bound = this.#bindNamespace(input.namespace);
-    this.#authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumInstances');
-    return this.#guard(
+    this.#env.checkLifecycle();
+    const bound = this.#env.namespaces.bind(input.namespace);
+    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumInstances');
+    return this.#env.guard(
       ctx,
       { namespace: input.namespace, className: input.className },
       async () => {
         const start = classKey(input.className);
-        const root = await this.#classes.reader.getClass(bound.key, start);
+        const root = await this.#env.classes.reader.getClass(bound.key, start);
         if (root === undefined) {
           // CreateInstanceEnum of an unknown class: WBEM_E_INVALID_CLASS, as CreateClassEnum.
           throw new WbemError(
@@ -1257,14 +1130,14 @@ export class WbemService implements WbemServiceApi {
           );
         }
         const classes = input.deep
-          ? [root, ...(await this.#classes.loadDescendants(bound.key, start))]
+          ? [root, ...(await this.#env.classes.loadDescendants(bound.key, start))]
           : [root];
         const views: InstanceObjectView[] = [];
         for (const definition of classes) {
           ctx.signal.throwIfAborted();
-          const entries = await this.#store.listInstances(bound.key, classKey(definition.name));
+          const entries = await this.#env.store.listInstances(bound.key, classKey(definition.name));
           if (entries.length === 0) continue;
-          const chain = await this.#classes.loadChain(bound.key, classKey(definition.name));
+          const chain = await this.#env.classes.loadChain(bound.key, classKey(definition.name));
           if (chain === undefined) continue; // deleted meanwhile: its instances went with it
           const resolved = resolveClass([...chain].reverse());
           for (const entry of entries)
@@ -1288,9 +1161,9 @@ export class WbemService implements WbemServiceApi {
     const classes: ClassKey[] = [from];
     for (let index = 0; index < classes.length; index++) {
       const current = classes[index] as ClassKey;
-      const instance = await this.#store.getInstance(ns, current, key);
+      const instance = await this.#env.store.getInstance(ns, current, key);
       if (instance !== undefined) return { key, instance };
-      classes.push(...(await this.#store.listSubclasses(ns, current)));
+      classes.push(...(await this.#env.store.listSubclasses(ns, current)));
     }
     return undefined;
   }
@@ -1300,7 +1173,7 @@ export class WbemService implements WbemServiceApi {
     const parsed = parseInstancePath(text);
     if (
       parsed.namespace !== undefined &&
-      parseNamespacePath(parsed.namespace, this.#isLocalMachine).key !== bound.key
+      this.#env.namespaces.keyOf(parsed.namespace) !== bound.key
     ) {
       throw new WbemError(
         'WBEM_E_INVALID_PARAMETER',
@@ -1319,13 +1192,13 @@ export class WbemService implements WbemServiceApi {
     readonly key: string;
     readonly chain: readonly ClassDefinition[];
   }> {
-    const pathClass = await this.#classes.resolvedClass(ns, path.className);
+    const pathClass = await this.#env.classes.resolvedClass(ns, path.className);
     const { location, keys } = locateByPath(pathClass, path);
     const found = await this.#findInstance(ns, classKey(pathClass.name), location.key);
     const chain =
       found === undefined
         ? undefined
-        : await this.#classes.loadChain(ns, classKey(found.instance.className));
+        : await this.#env.classes.loadChain(ns, classKey(found.instance.className));
     if (found === undefined || chain === undefined) {
       throw new WbemError(
         'WBEM_E_NOT_FOUND',
@@ -1344,163 +1217,8 @@ export class WbemService implements WbemServiceApi {
     const relpath = formatRelPath(resolved.name, instanceKeysOf(resolved, stored));
     return {
       instance: instanceView(resolved, stored),
-      system: this.#systemProperties(namespace, resolved, 2, relpath, propertyCount(resolved)),
+      system: this.#env.systemProperties(namespace, resolved, 2, relpath, propertyCount(resolved)),
     };
-  }
-
-  /**
-   * __GENUS … __PROPERTY_COUNT of a class (genus 1, relpath = its name) or of one of its instances:
-   * of a resolved class for reads, of a class as written (with its recorded derivation) for events.
-   */
-  #systemProperties(
-    namespace: NamespaceRecord,
-    of: {
-      readonly name: string;
-      readonly superclass: string;
-      readonly dynasty: string;
-      readonly derivation: readonly string[];
-    },
-    genus: 1 | 2,
-    relpath: string,
-    count: number,
-  ): SystemPropertiesView {
-    return {
-      genus,
-      className: of.name,
-      superclass: of.superclass,
-      dynasty: of.dynasty,
-      derivation: of.derivation,
-      server: this.#serverName,
-      namespace: formatNamespace(namespace.elements),
-      path: `${formatClassPath(this.#serverName, namespace.elements, '')}${relpath}`,
-      relpath,
-      propertyCount: count,
-    };
-  }
-
-  // ---- shared steps --------------------------------------------------------------------------
-
-  #checkLifecycle(): void {
-    if (this.#shuttingDown)
-      throw new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down');
-    if (!this.#initialized)
-      throw new Error('WbemService: initialize() was not awaited before serving');
-  }
-
-  /** §3.3 step 2: unparseable → INVALID_PARAMETER; absent → INVALID_NAMESPACE. */
-  #bindNamespace(text: string): BoundNamespace {
-    const path = parseNamespacePath(text, this.#isLocalMachine);
-    return { key: path.key, record: this.#requireNamespace(path.key, text) };
-  }
-
-  #requireNamespace(key: NamespaceKey, asWritten: string): NamespaceRecord {
-    const record = this.#namespaces.get(key);
-    if (record === undefined) {
-      throw new WbemError(
-        'WBEM_E_INVALID_NAMESPACE',
-        `namespace ${preview(asWritten)} does not exist`,
-        {
-          namespace: asWritten,
-        },
-      );
-    }
-    return record;
-  }
-
-  /** Runs a unary operation and converts every failure into a WbemError (one catch-all). */
-  async #guard<T>(
-    ctx: OperationContext,
-    subject: { namespace?: string; className?: string },
-    body: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await body();
-    } catch (failure) {
-      throw this.#asWbemError(failure, ctx, subject);
-    }
-  }
-
-  /**
-   * The service's catch-all: WbemError passes (with its subject filled in), an abort becomes
-   * WBEM_E_CALL_CANCELLED, a closed store during shutdown WBEM_E_SHUTTING_DOWN, anything else
-   * WBEM_E_FAILED with the cause logged, never sent.
-   */
-  #asWbemError(
-    failure: unknown,
-    ctx: OperationContext,
-    subject: { namespace?: string; className?: string },
-  ): WbemError {
-    if (failure instanceof WbemError) return failure.about(subject);
-    if (ctx.signal.aborted && (failure === ctx.signal.reason || isAbortError(failure))) {
-      return new WbemError(
-        'WBEM_E_CALL_CANCELLED',
-        'the call was cancelled before anything was written',
-        subject,
-      );
-    }
-    if (failure instanceof StoreError && failure.code === 'STORE_NOT_OPEN' && this.#shuttingDown) {
-      return new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down', subject);
-    }
-    if (failure instanceof StoreError && failure.code === 'STORE_FAILED')
-      this.#storeFailure(failure);
-    this.#logger.error(
-      {
-        operationId: ctx.operationId,
-        ...(ctx.traceId === undefined ? {} : { traceId: ctx.traceId }),
-        err: failure,
-        ...subject,
-      },
-      'operation failed',
-    );
-    return new WbemError(
-      'WBEM_E_FAILED',
-      `internal error (operation ${ctx.operationId})`,
-      subject,
-      { cause: failure },
-    );
-  }
-
-  #storeFailure(error: StoreError): void {
-    if (this.#storeFailed) return;
-    this.#storeFailed = true;
-    this.#logger.error(
-      { err: error },
-      'the class store failed a durable write and refuses further work; restart the server',
-    );
-    // No more events will come: end the watches rather than leave them waiting.
-    this.#endWatchers(
-      () => true,
-      () =>
-        new WbemError(
-          'WBEM_E_FAILED',
-          'the class store failed; watch again after the server restarts',
-        ),
-    );
-    try {
-      this.#onStoreFailure?.(error);
-    } catch (listenerError) {
-      this.#logger.error({ err: listenerError }, 'store failure listener failed');
-    }
-  }
-
-  #logCorrelation(
-    ctx: OperationContext,
-    context: ClientContext | undefined,
-    message: string,
-    subject: { namespace?: string; className?: string },
-  ): void {
-    const correlationId = correlationIdOf(context);
-    // The transport logs every call; this line adds what only the service knows. It is worth an
-    // info line when the client asked to be traced (__CorrelationId SHOULD be logged, §7).
-    const fields = {
-      operationId: ctx.operationId,
-      ...(ctx.traceId === undefined ? {} : { traceId: ctx.traceId }),
-      peer: ctx.peer,
-      ...subject,
-      ...(correlationId === undefined ? {} : { correlationId }),
-    };
-    if (correlationId === undefined) this.#logger.debug(fields, message);
-    else this.#logger.info(fields, message);
   }
 }
 
@@ -1529,16 +1247,6 @@ interface PutClassOptions {
   readonly expectedRevision: bigint | undefined;
 }
 
-function namespaceGone(record: NamespaceRecord): WbemError {
-  const namespace = formatNamespace(record.elements);
-  return new WbemError('WBEM_E_INVALID_NAMESPACE', `namespace ${namespace} was deleted`, {
-    namespace,
-  });
-}
-
-/** Lock key for the namespace tree itself (create/delete namespace); not a namespace key. */
-const NAMESPACE_TREE_LOCK = '\u0000namespaces';
-
 /** `Core/./CIM_X.mof`, `Core\\CIM_X.mof` → `Core/CIM_X.mof`: how includes find their sources. */
 function normalizeSourceName(name: string): string {
   return posix.normalize(name.replace(/\\/g, '/')).replace(/^\.\//, '');
@@ -1546,8 +1254,4 @@ function normalizeSourceName(name: string): string {
 
 function isAbsoluteNamespace(text: string): boolean {
   return /^(\\\\|\/\/|[\\/]?root([\\/]|$))/i.test(text);
-}
-
-function isAbortError(value: unknown): boolean {
-  return value instanceof Error && (value.name === 'AbortError' || value.name === 'TimeoutError');
 }
