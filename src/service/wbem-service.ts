@@ -11,7 +11,6 @@
 import { posix } from 'node:path';
 import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
 import { checkClientContext, classRulesOf, type ClientContext } from '../domain/client-context';
-import { findSystemClass, isSystemClassName } from '../domain/system-classes';
 import {
   checkExpectedRevision,
   decidePutClass,
@@ -22,20 +21,12 @@ import {
   classKey,
   findNamed,
   isIdentifier,
-  namespaceKeyOf,
   preview,
-  superclassKeyOf,
   type ClassKey,
   type NamespaceKey,
 } from '../domain/names';
+import { formatClassPath, formatNamespace, isLocaleNamespace } from '../domain/namespace-path';
 import {
-  BUILT_IN_NAMESPACES,
-  formatClassPath,
-  formatNamespace,
-  isLocaleNamespace,
-} from '../domain/namespace-path';
-import {
-  parseDeleteClassFlags,
   parseDeleteInstanceFlags,
   parsePutClassFlags,
   parsePutInstanceFlags,
@@ -45,7 +36,7 @@ import { decideInstanceWrite, prepareInstance } from '../domain/decide-put-insta
 import type { InstancePath, InstancePropertyInput, StoredInstance } from '../domain/instance-model';
 import { formatRelPath, locateByPath, parseInstancePath } from '../domain/instance-path';
 import { instanceKeysOf, instanceView } from '../domain/instance-view';
-import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
+import { propertyCount, resolveClass } from '../domain/resolve-class';
 import { type AccessPolicy, WBEM_RIGHT } from '../domain/access';
 import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
@@ -63,16 +54,12 @@ import {
   type StoreWrite,
 } from '../store/class-store';
 import type { ClassReader } from './class-loader';
-import {
-  changeInfo,
-  changeReport,
-  descendantDerivations,
-  putClassWrites,
-  subclassStages,
-} from './class-writes';
+import { changeInfo, changeReport, putClassWrites, subclassStages } from './class-writes';
 import { StagedInstances } from './staged-instances';
 import { ClassWatcher } from './class-watch';
-import { NAMESPACE_TREE_LOCK, namespaceGone, type BoundNamespace } from './namespace-table';
+import { namespaceGone, type BoundNamespace } from './namespace-table';
+import { deleteClass, enumClasses, getClass } from './classes';
+import { createNamespace, deleteNamespace, enumNamespaces } from './namespaces';
 import { ServiceEnv, type WbemServiceOptions } from './service-env';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
@@ -686,310 +673,46 @@ export class WbemService implements WbemServiceApi {
     };
   }
 
-  // ---- reads ---------------------------------------------------------------------------------
+  // ---- classes (classes.ts) and namespaces (namespaces.ts) ------------------------------------
 
-  async getClass(
+  getClass(
     namespace: string,
     className: string,
     localOnly: boolean,
     ctx: OperationContext,
   ): Promise<ClassView & { readonly revision: bigint }> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(namespace);
-    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetClass');
-    return this.#env.guard(ctx, { namespace, className }, async () => {
-      // The revision is read before the class: a write in between makes it older than what is
-      // returned, so an expected_revision built from it fails safe (a conflict), never the reverse.
-      // A built-in system class has no store revision: 0, the revision before any write.
-      const revision =
-        findSystemClass(classKey(className)) === undefined
-          ? await this.#env.store.getClassRevision(bound.key, classKey(className))
-          : 0n;
-      const chain =
-        revision === undefined
-          ? undefined
-          : await this.#env.classes.loadChain(bound.key, classKey(className));
-      if (chain === undefined || revision === undefined) {
-        throw new WbemError(
-          'WBEM_E_NOT_FOUND',
-          `class ${preview(className)} does not exist in ${formatNamespace(bound.record.elements)}`,
-        );
-      }
-      return { ...this.#view(bound.record, chain, localOnly), revision };
-    });
+    return getClass(this.#env, namespace, className, localOnly, ctx);
   }
 
-  async enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(input.namespace);
-    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumClasses');
-    return this.#env.guard(
-      ctx,
-      { namespace: input.namespace, className: input.superclass },
-      async () => {
-        let start: ClassKey | null = null;
-        if (input.superclass !== '') {
-          start = classKey(input.superclass);
-          if ((await this.#env.classes.reader.getClass(bound.key, start)) === undefined) {
-            // CreateClassEnum names an unknown superclass: WBEM_E_INVALID_CLASS (MS-WMI 3.1.4.3.10).
-            throw new WbemError(
-              'WBEM_E_INVALID_CLASS',
-              `class ${preview(input.superclass)} does not exist`,
-            );
-          }
-        }
-        const keys: ClassKey[] = [];
-        const queue: (ClassKey | null)[] = [start];
-        for (let index = 0; index < queue.length; index++) {
-          for (const child of await this.#env.classes.reader.listSubclasses(
-            bound.key,
-            queue[index] ?? null,
-          )) {
-            keys.push(child);
-            if (input.deep) queue.push(child);
-          }
-        }
-        const views: ClassView[] = [];
-        for (const key of keys) {
-          ctx.signal.throwIfAborted();
-          const chain = await this.#env.classes.loadChain(bound.key, key);
-          if (chain !== undefined) views.push(this.#view(bound.record, chain, input.localOnly));
-        }
-        return views;
-      },
-    );
+  enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]> {
+    return enumClasses(this.#env, input, ctx);
   }
 
-  #view(
-    namespace: NamespaceRecord,
-    chain: readonly ClassDefinition[],
-    localOnly: boolean,
-  ): ClassView {
-    const resolved: ResolvedClass = resolveClass([...chain].reverse());
-    // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
-    return {
-      class: localOnly ? localView(resolved) : resolved,
-      system: this.#env.systemProperties(
-        namespace,
-        resolved,
-        1,
-        resolved.name,
-        propertyCount(resolved),
-      ),
-    };
-  }
-
-  // ---- DeleteClass ---------------------------------------------------------------------------
-
-  async deleteClass(
+  deleteClass(
     input: DeleteClassInput,
     ctx: OperationContext,
   ): Promise<{ readonly deletedClasses: readonly string[] }> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(input.namespace);
-    this.#env.authorize(
-      ctx,
-      bound,
-      WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP,
-      'DeleteClass',
-    );
-    parseDeleteClassFlags(input.flags);
-    if (input.context !== undefined) checkClientContext(input.context);
-    const subject = { namespace: input.namespace, className: input.className };
-    return this.#env.guard(ctx, subject, async () => {
-      if (isSystemClassName(input.className)) {
-        throw new WbemError(
-          'WBEM_E_INVALID_OPERATION',
-          `system class ${preview(input.className)} cannot be deleted`,
-        );
-      }
-      const release = await this.#env.locks.acquire(bound.key, ctx.signal);
-      let deleted: ClassDefinition[];
-      let durable: Promise<void>;
-      try {
-        this.#env.namespaces.require(bound.key, input.namespace);
-        const key = classKey(input.className);
-        const target = await this.#env.store.getClass(bound.key, key);
-        if (target === undefined) {
-          throw new WbemError(
-            'WBEM_E_NOT_FOUND',
-            `class ${preview(input.className)} does not exist`,
-          );
-        }
-        deleted = [target, ...(await this.#env.classes.loadDescendants(bound.key, key))];
-        // §6.6: the static instances of every deleted class go in the same atomic write.
-        const instanceWrites: StoreWrite[] = [];
-        for (const definition of deleted) {
-          for (const entry of await this.#env.store.listInstances(
-            bound.key,
-            classKey(definition.name),
-          )) {
-            instanceWrites.push({
-              op: 'deleteInstance',
-              namespace: bound.key,
-              className: classKey(definition.name),
-              key: entry.key,
-            });
-          }
-        }
-        const chain = await this.#env.classes.loadChain(bound.key, key);
-        const derivations = descendantDerivations(
-          target,
-          (chain ?? []).slice(1).map((c) => c.name),
-          deleted.slice(1),
-        );
-        ctx.signal.throwIfAborted();
-        const change = changeInfo(input.context, ctx);
-        // One deletion event per class (§9 [I]), the class first, then its subclasses parents first.
-        durable = this.#env.store.commit([
-          ...deleted.map((definition): StoreWrite => ({
-            op: 'deleteClass',
-            namespace: bound.key,
-            className: classKey(definition.name),
-            superclass: superclassKeyOf(definition),
-            event: {
-              ...change,
-              derivation: derivations.get(classKey(definition.name)) ?? [],
-              target: definition,
-            },
-          })),
-          ...instanceWrites,
-        ]);
-        this.#env.classes.forgetChains(
-          bound.key,
-          deleted.map((d) => d.name),
-        );
-      } finally {
-        release();
-      }
-      await durable;
-      this.#env.logCorrelation(ctx, input.context, 'DeleteClass committed', subject);
-      return { deletedClasses: deleted.map((d) => d.name) };
-    });
+    return deleteClass(this.#env, input, ctx);
   }
 
-  // ---- namespaces ----------------------------------------------------------------------------
-
-  async createNamespace(
+  createNamespace(
     parent: string,
     name: string,
     ctx: OperationContext,
   ): Promise<{ readonly path: string }> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(parent);
-    this.#env.authorize(
-      ctx,
-      bound,
-      WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP,
-      'CreateNamespace',
-    );
-    if (!isIdentifier(name)) {
-      // §6.9: NAMESPACE = STRING-IDENTIFIER *("\" STRING-IDENTIFIER)
-      throw new WbemError(
-        'WBEM_E_INVALID_PARAMETER',
-        `namespace name "${preview(name)}" is not an identifier`,
-        { namespace: parent },
-      );
-    }
-    return this.#env.guard(ctx, { namespace: parent }, async () => {
-      const elements = [...bound.record.elements, name];
-      const key = namespaceKeyOf(elements);
-      const release = await this.#env.locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
-      try {
-        this.#env.namespaces.require(bound.key, parent);
-        if (this.#env.namespaces.has(key)) {
-          throw new WbemError(
-            'WBEM_E_ALREADY_EXISTS',
-            `namespace ${formatNamespace(elements)} already exists`,
-            {
-              namespace: formatNamespace(elements),
-            },
-          );
-        }
-        ctx.signal.throwIfAborted();
-        const durable = this.#env.store.commit([
-          { op: 'putNamespace', namespace: key, record: { elements } },
-        ]);
-        this.#env.namespaces.add(key, { elements });
-        await durable;
-      } finally {
-        release();
-      }
-      return { path: formatNamespace(elements) };
-    });
+    return createNamespace(this.#env, parent, name, ctx);
   }
 
-  async deleteNamespace(namespace: string, ctx: OperationContext): Promise<void> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(namespace);
-    this.#env.authorize(
-      ctx,
-      bound,
-      WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP,
-      'DeleteNamespace',
-    );
-    if (BUILT_IN_NAMESPACES.some((elements) => namespaceKeyOf(elements) === bound.key)) {
-      throw new WbemError(
-        'WBEM_E_INVALID_OPERATION',
-        `namespace ${formatNamespace(bound.record.elements)} always exists`,
-        {
-          namespace,
-        },
-      );
-    }
-    await this.#env.guard(ctx, { namespace }, async () => {
-      const releaseTree = await this.#env.locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
-      try {
-        this.#env.namespaces.require(bound.key, namespace);
-        const doomed = [...this.#env.namespaces.entries()]
-          .map(([key]) => key)
-          .filter((key) => key === bound.key || key.startsWith(`${bound.key}\\`));
-        // Writers inside the doomed namespaces finish first; later ones find the namespace gone.
-        const release = await this.#env.locks.acquireAll(doomed, ctx.signal);
-        let durable: Promise<void>;
-        try {
-          ctx.signal.throwIfAborted();
-          durable = this.#env.store.commit(
-            doomed.map((key) => ({ op: 'deleteNamespace', namespace: key })),
-          );
-          this.#env.namespaces.remove(doomed);
-          this.#env.classes.forgetNamespaces(doomed);
-          const gone = new Set(doomed);
-          this.#env.endWatchers(
-            (watcher) => gone.has(watcher.namespace),
-            () => namespaceGone(bound.record),
-          );
-        } finally {
-          release();
-        }
-        await durable;
-      } finally {
-        releaseTree();
-      }
-    });
+  deleteNamespace(namespace: string, ctx: OperationContext): Promise<void> {
+    return deleteNamespace(this.#env, namespace, ctx);
   }
 
-  async enumNamespaces(
+  enumNamespaces(
     parent: string,
     deep: boolean,
     ctx: OperationContext,
   ): Promise<readonly NamespaceView[]> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(parent);
-    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumNamespaces');
-    return this.#env.guard(ctx, { namespace: parent }, async () => {
-      const depth = bound.record.elements.length;
-      return [...this.#env.namespaces.entries()]
-        .filter(
-          ([key, record]) =>
-            key.startsWith(`${bound.key}\\`) && (deep || record.elements.length === depth + 1),
-        )
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([, record]) => ({
-          name: record.elements[record.elements.length - 1] ?? '',
-          path: formatNamespace(record.elements),
-        }));
-    });
+    return enumNamespaces(this.#env, parent, deep, ctx);
   }
 
   // ---- static instances ----------------------------------------------------------------------
