@@ -9,7 +9,7 @@
  * is one ServiceEnv (service-env.ts).
  */
 import { posix } from 'node:path';
-import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
+import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import { checkClientContext, classRulesOf, type ClientContext } from '../domain/client-context';
 import {
   checkExpectedRevision,
@@ -17,26 +17,11 @@ import {
   type ClassWorld,
   type PutClassPlan,
 } from '../domain/decide-put-class';
-import {
-  classKey,
-  findNamed,
-  isIdentifier,
-  preview,
-  type ClassKey,
-  type NamespaceKey,
-} from '../domain/names';
+import { classKey, findNamed, preview, type NamespaceKey } from '../domain/names';
 import { formatClassPath, formatNamespace, isLocaleNamespace } from '../domain/namespace-path';
-import {
-  parseDeleteInstanceFlags,
-  parsePutClassFlags,
-  parsePutInstanceFlags,
-  type PutClassFlags,
-} from '../domain/put-class-flags';
+import { parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
 import { decideInstanceWrite, prepareInstance } from '../domain/decide-put-instance';
-import type { InstancePath, InstancePropertyInput, StoredInstance } from '../domain/instance-model';
-import { formatRelPath, locateByPath, parseInstancePath } from '../domain/instance-path';
-import { instanceKeysOf, instanceView } from '../domain/instance-view';
-import { propertyCount, resolveClass } from '../domain/resolve-class';
+import type { InstancePropertyInput } from '../domain/instance-model';
 import { type AccessPolicy, WBEM_RIGHT } from '../domain/access';
 import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
@@ -47,19 +32,15 @@ import {
   type MofQualifierDecl,
   type MofUnit,
 } from '../mof/parser';
-import {
-  type ClassEventRecord,
-  type InstanceEntry,
-  type NamespaceRecord,
-  type StoreWrite,
-} from '../store/class-store';
+import { type StoreWrite } from '../store/class-store';
 import type { ClassReader } from './class-loader';
 import { changeInfo, changeReport, putClassWrites, subclassStages } from './class-writes';
 import { StagedInstances } from './staged-instances';
-import { ClassWatcher } from './class-watch';
-import { namespaceGone, type BoundNamespace } from './namespace-table';
+import { type BoundNamespace } from './namespace-table';
 import { deleteClass, enumClasses, getClass } from './classes';
 import { createNamespace, deleteNamespace, enumNamespaces } from './namespaces';
+import { publishClassChanges, watchClassEvents } from './class-events';
+import { deleteInstance, enumInstances, findInstance, getInstance, putInstance } from './instances';
 import { ServiceEnv, type WbemServiceOptions } from './service-env';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
@@ -76,13 +57,7 @@ import type {
   WatchClassEventsInput,
   WbemServiceApi,
 } from './wbem-service-api';
-import type {
-  ClassEventView,
-  ClassView,
-  EventClassView,
-  InstanceObjectView,
-  NamespaceView,
-} from './views';
+import type { ClassView, InstanceObjectView, NamespaceView } from './views';
 
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
 const PUT_STAGE = {
@@ -90,12 +65,6 @@ const PUT_STAGE = {
   checked: 'checked the class rules',
   committed: 'committed',
   synced: 'synced to disk',
-} as const;
-
-const EVENT_CLASSES = {
-  created: '__ClassCreationEvent',
-  modified: '__ClassModificationEvent',
-  deleted: '__ClassDeletionEvent',
 } as const;
 
 export type { ClassChange, ServiceLogger, WbemServiceOptions } from './service-env';
@@ -110,7 +79,7 @@ export class WbemService implements WbemServiceApi {
   /** Loads the namespace table and creates root, root\cimv2 and root\default when absent. */
   async initialize(): Promise<void> {
     // The live feed: durable class changes, in revision order, from the store.
-    this.#env.store.onDurableEvents((events) => this.#publish(events));
+    this.#env.store.onDurableEvents((events) => publishClassChanges(this.#env, events));
     await this.#env.namespaces.load(this.#env.store);
     this.#env.markInitialized();
   }
@@ -517,8 +486,14 @@ export class WbemService implements WbemServiceApi {
     );
     const existing =
       done.get(bound.key, prepared.location) ??
-      (await this.#findInstance(bound.key, prepared.location.keyRoot, prepared.location.key))
-        ?.instance;
+      (
+        await findInstance(
+          this.#env.store,
+          bound.key,
+          prepared.location.keyRoot,
+          prepared.location.key,
+        )
+      )?.instance;
     decideInstanceWrite(flags.mode, resolved.name, existing);
     done.stage(bound.key, prepared.location, prepared.stored, mof.alias, prepared.relpath);
     return {
@@ -530,147 +505,15 @@ export class WbemService implements WbemServiceApi {
     };
   }
 
-  // ---- class events ----------------------------------------------------------------------------
-
-  /** Hands durable class changes to the onClassChange hook and to the watchers of their namespace. */
-  #publish(events: readonly ClassEventRecord[]): void {
-    for (const event of events) {
-      try {
-        this.#env.onClassChange?.(event);
-      } catch (error) {
-        this.#env.logger.error(
-          { operationId: event.operationId, err: error },
-          'class change listener failed',
-        );
-      }
-    }
-    for (const watcher of this.#env.watchers) {
-      const mine = events.filter((event) => event.namespace === watcher.namespace);
-      if (mine.length > 0) watcher.offer(mine);
-    }
-  }
+  // ---- class events (class-events.ts) ----------------------------------------------------------
 
   /** Watches being served (metrics, and tests that a cancelled watch is freed). */
   get watchCount(): number {
     return this.#env.watchers.size;
   }
 
-  /**
-   * WatchClassEvents' immediate phase: lifecycle, namespace, rights (§9: WBEM_RIGHT_SUBSCRIBE),
-   * the filter's shape, and whether the log still holds what `since_revision` asks for.
-   */
   watchClassEvents(input: WatchClassEventsInput, ctx: OperationContext): AcceptedWatch {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(input.namespace);
-    this.#env.authorize(
-      ctx,
-      bound,
-      WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_RIGHT_SUBSCRIBE,
-      'WatchClassEvents',
-    );
-    if (input.className !== '' && !isIdentifier(input.className)) {
-      throw new WbemError(
-        'WBEM_E_INVALID_PARAMETER',
-        `"${preview(input.className)}" is not a class name`,
-        { namespace: input.namespace },
-      );
-    }
-    const revision = this.#env.store.revision;
-    const since = input.sinceRevision;
-    if (since !== undefined && since < this.#env.store.firstRetainedRevision - 1n) {
-      throw new WbemError(
-        'WBEM_E_QUEUE_OVERFLOW',
-        `the event log retains revisions from ${this.#env.store.firstRetainedRevision} on, not all after ${since}`,
-        { namespace: input.namespace },
-      );
-    }
-    if (since !== undefined && since > revision) {
-      // Revisions this store never made: the client's view is of another history (a restored store).
-      throw new WbemError(
-        'WBEM_E_QUEUE_OVERFLOW',
-        `revision ${since} is ahead of the store's revision ${revision}`,
-        { namespace: input.namespace },
-      );
-    }
-    const isa = input.className === '' ? undefined : classKey(input.className);
-    return { revision, run: (port) => this.#runWatch(bound, isa, since ?? revision, ctx, port) };
-  }
-
-  async #runWatch(
-    bound: BoundNamespace,
-    isa: ClassKey | undefined,
-    after: bigint,
-    ctx: OperationContext,
-    port: Parameters<AcceptedWatch['run']>[0],
-  ): Promise<WbemError> {
-    const watcher = new ClassWatcher<ClassEventView>({
-      namespace: bound.key,
-      isa,
-      after,
-      limit: this.#env.watchQueueLimit,
-      store: this.#env.store,
-      toView: (record) => this.#eventView(bound.record, record),
-    });
-    // Registered before the watcher reads the log (see class-watch.ts).
-    this.#env.watchers.add(watcher);
-    const cancelled = (): void =>
-      watcher.end(new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the watch'));
-    ctx.signal.addEventListener('abort', cancelled, { once: true });
-    if (ctx.signal.aborted) cancelled();
-    // A namespace deleted between the immediate checks and here.
-    if (!this.#env.namespaces.has(bound.key)) watcher.end(namespaceGone(bound.record));
-    if (this.#env.isShuttingDown)
-      watcher.end(new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down'));
-    try {
-      return await watcher.run(port);
-    } finally {
-      this.#env.watchers.delete(watcher);
-      ctx.signal.removeEventListener('abort', cancelled);
-    }
-  }
-
-  /**
-   * An event as sent: TargetClass / PreviousClass as written (local members, not resolved: the
-   * class may be gone, and the event describes the write), with system properties from the
-   * recorded derivation. __PROPERTY_COUNT is not known from a local definition: 0.
-   */
-  #eventView(namespace: NamespaceRecord, record: ClassEventRecord): ClassEventView {
-    const classView = (
-      definition: ClassDefinition,
-      derivation: readonly string[],
-    ): EventClassView => ({
-      definition,
-      system: this.#env.systemProperties(
-        namespace,
-        {
-          name: definition.name,
-          superclass: definition.superclass,
-          dynasty: derivation[derivation.length - 1] ?? definition.name,
-          derivation,
-        },
-        1,
-        definition.name,
-        0,
-      ),
-    });
-    const previous = record.previous;
-    // The recorded chain is the target's; a modification that moved the class keeps only the old parent.
-    const previousDerivation =
-      previous === undefined || classKey(previous.superclass) === classKey(record.target.superclass)
-        ? record.derivation
-        : previous.superclass === ''
-          ? []
-          : [previous.superclass];
-    return {
-      eventClass: EVENT_CLASSES[record.kind],
-      revision: record.revision,
-      namespace: formatNamespace(namespace.elements),
-      target: classView(record.target, record.derivation),
-      ...(previous === undefined ? {} : { previous: classView(previous, previousDerivation) }),
-      timeCreated: record.timeCreated,
-      context: record.context,
-      operationId: record.operationId,
-    };
+    return watchClassEvents(this.#env, input, ctx);
   }
 
   // ---- classes (classes.ts) and namespaces (namespaces.ts) ------------------------------------
@@ -715,233 +558,25 @@ export class WbemService implements WbemServiceApi {
     return enumNamespaces(this.#env, parent, deep, ctx);
   }
 
-  // ---- static instances ----------------------------------------------------------------------
+  // ---- static instances (instances.ts) -------------------------------------------------------
 
-  /** §8: static instances need WBEM_PARTIAL_WRITE_REP, which WBEM_FULL_WRITE_REP includes. */
-  #authorizeInstanceWrite(ctx: OperationContext, bound: BoundNamespace, operation: string): void {
-    const full =
-      (this.#env.access.rightsOf(ctx.principal, bound.record.elements) &
-        WBEM_RIGHT.WBEM_FULL_WRITE_REP) !==
-      0;
-    this.#env.authorize(
-      ctx,
-      bound,
-      WBEM_RIGHT.WBEM_ENABLE |
-        (full ? WBEM_RIGHT.WBEM_FULL_WRITE_REP : WBEM_RIGHT.WBEM_PARTIAL_WRITE_REP),
-      operation,
-    );
+  putInstance(input: PutInstanceInput, ctx: OperationContext): Promise<{ readonly path: string }> {
+    return putInstance(this.#env, input, ctx);
   }
 
-  async putInstance(
-    input: PutInstanceInput,
-    ctx: OperationContext,
-  ): Promise<{ readonly path: string }> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(input.namespace);
-    if (input.instance === undefined) {
-      throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the instance object (pInst) is missing', {
-        namespace: input.namespace,
-      });
-    }
-    this.#authorizeInstanceWrite(ctx, bound, 'PutInstance');
-    const mode = parsePutInstanceFlags(input.flags);
-    if (input.context !== undefined) checkClientContext(input.context);
-    const instance = input.instance;
-    const subject = { namespace: input.namespace, className: instance.className };
-    return this.#env.guard(ctx, subject, async () => {
-      const release = await this.#env.locks.acquire(bound.key, ctx.signal);
-      let durable: Promise<void>;
-      let relpath: string;
-      try {
-        const namespace = this.#env.namespaces.require(bound.key, input.namespace);
-        const resolved = await this.#env.classes.resolvedClass(bound.key, instance.className);
-        const prepared = prepareInstance(instance, resolved, isLocaleNamespace(namespace.elements));
-        const existing = await this.#findInstance(
-          bound.key,
-          prepared.location.keyRoot,
-          prepared.location.key,
-        );
-        decideInstanceWrite(mode, resolved.name, existing?.instance);
-        relpath = prepared.relpath;
-        ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
-        durable = this.#env.store.commit([
-          {
-            op: 'putInstance',
-            namespace: bound.key,
-            className: classKey(resolved.name),
-            key: prepared.location.key,
-            instance: prepared.stored,
-          },
-        ]);
-      } finally {
-        release();
-      }
-      await durable;
-      this.#env.logCorrelation(ctx, input.context, 'PutInstance committed', subject);
-      return { path: relpath };
-    });
+  getInstance(namespace: string, path: string, ctx: OperationContext): Promise<InstanceObjectView> {
+    return getInstance(this.#env, namespace, path, ctx);
   }
 
-  async getInstance(
-    namespace: string,
-    path: string,
-    ctx: OperationContext,
-  ): Promise<InstanceObjectView> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(namespace);
-    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetInstance');
-    const parsed = this.#parseInstancePathIn(bound, path);
-    return this.#env.guard(ctx, { namespace, className: parsed.className }, async () => {
-      const found = await this.#locateInstance(bound.key, parsed);
-      return this.#instanceObjectView(
-        bound.record,
-        resolveClass([...found.chain].reverse()),
-        found.instance,
-      );
-    });
+  deleteInstance(input: DeleteInstanceInput, ctx: OperationContext): Promise<void> {
+    return deleteInstance(this.#env, input, ctx);
   }
 
-  async deleteInstance(input: DeleteInstanceInput, ctx: OperationContext): Promise<void> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(input.namespace);
-    this.#authorizeInstanceWrite(ctx, bound, 'DeleteInstance');
-    parseDeleteInstanceFlags(input.flags);
-    if (input.context !== undefined) checkClientContext(input.context);
-    const parsed = this.#parseInstancePathIn(bound, input.path);
-    const subject = { namespace: input.namespace, className: parsed.className };
-    await this.#env.guard(ctx, subject, async () => {
-      const release = await this.#env.locks.acquire(bound.key, ctx.signal);
-      let durable: Promise<void>;
-      try {
-        this.#env.namespaces.require(bound.key, input.namespace);
-        const found = await this.#locateInstance(bound.key, parsed);
-        ctx.signal.throwIfAborted();
-        durable = this.#env.store.commit([
-          {
-            op: 'deleteInstance',
-            namespace: bound.key,
-            className: classKey(found.instance.className),
-            key: found.key,
-          },
-        ]);
-      } finally {
-        release();
-      }
-      await durable;
-      this.#env.logCorrelation(ctx, input.context, 'DeleteInstance committed', subject);
-    });
-  }
-
-  async enumInstances(
+  enumInstances(
     input: EnumInstancesInput,
     ctx: OperationContext,
   ): Promise<readonly InstanceObjectView[]> {
-    this.#env.checkLifecycle();
-    const bound = this.#env.namespaces.bind(input.namespace);
-    this.#env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumInstances');
-    return this.#env.guard(
-      ctx,
-      { namespace: input.namespace, className: input.className },
-      async () => {
-        const start = classKey(input.className);
-        const root = await this.#env.classes.reader.getClass(bound.key, start);
-        if (root === undefined) {
-          // CreateInstanceEnum of an unknown class: WBEM_E_INVALID_CLASS, as CreateClassEnum.
-          throw new WbemError(
-            'WBEM_E_INVALID_CLASS',
-            `class ${preview(input.className)} does not exist`,
-          );
-        }
-        const classes = input.deep
-          ? [root, ...(await this.#env.classes.loadDescendants(bound.key, start))]
-          : [root];
-        const views: InstanceObjectView[] = [];
-        for (const definition of classes) {
-          ctx.signal.throwIfAborted();
-          const entries = await this.#env.store.listInstances(bound.key, classKey(definition.name));
-          if (entries.length === 0) continue;
-          const chain = await this.#env.classes.loadChain(bound.key, classKey(definition.name));
-          if (chain === undefined) continue; // deleted meanwhile: its instances went with it
-          const resolved = resolveClass([...chain].reverse());
-          for (const entry of entries)
-            views.push(this.#instanceObjectView(bound.record, resolved, entry.instance));
-        }
-        return views;
-      },
-    );
-  }
-
-  /**
-   * The instance filed under `key` in `from` or one of its subclasses, `from` first. Instance paths
-   * are unique across a keyed hierarchy (A.Id="x" and B.Id="x" of B:A are one path), so from its
-   * key root this finds any instance with that path; from a path's class, the ones it can name.
-   */
-  async #findInstance(
-    ns: NamespaceKey,
-    from: ClassKey,
-    key: string,
-  ): Promise<InstanceEntry | undefined> {
-    const classes: ClassKey[] = [from];
-    for (let index = 0; index < classes.length; index++) {
-      const current = classes[index] as ClassKey;
-      const instance = await this.#env.store.getInstance(ns, current, key);
-      if (instance !== undefined) return { key, instance };
-      classes.push(...(await this.#env.store.listSubclasses(ns, current)));
-    }
-    return undefined;
-  }
-
-  /** An instance path of the bound namespace: a namespace prefix must name it (§6.9). */
-  #parseInstancePathIn(bound: BoundNamespace, text: string): InstancePath {
-    const parsed = parseInstancePath(text);
-    if (
-      parsed.namespace !== undefined &&
-      this.#env.namespaces.keyOf(parsed.namespace) !== bound.key
-    ) {
-      throw new WbemError(
-        'WBEM_E_INVALID_PARAMETER',
-        `object path "${preview(text)}" names another namespace than ${formatNamespace(bound.record.elements)}`,
-      );
-    }
-    return parsed;
-  }
-
-  /** The instance a path names: of the path's class or a subclass (a path may name a subclass instance by its base class). */
-  async #locateInstance(
-    ns: NamespaceKey,
-    path: InstancePath,
-  ): Promise<{
-    readonly instance: StoredInstance;
-    readonly key: string;
-    readonly chain: readonly ClassDefinition[];
-  }> {
-    const pathClass = await this.#env.classes.resolvedClass(ns, path.className);
-    const { location, keys } = locateByPath(pathClass, path);
-    const found = await this.#findInstance(ns, classKey(pathClass.name), location.key);
-    const chain =
-      found === undefined
-        ? undefined
-        : await this.#env.classes.loadChain(ns, classKey(found.instance.className));
-    if (found === undefined || chain === undefined) {
-      throw new WbemError(
-        'WBEM_E_NOT_FOUND',
-        `no instance has the path ${preview(formatRelPath(pathClass.name, keys))}`,
-      );
-    }
-    return { instance: found.instance, key: found.key, chain };
-  }
-
-  /** An instance as read, with its class resolved by the caller (once for all the instances of an enumeration). */
-  #instanceObjectView(
-    namespace: NamespaceRecord,
-    resolved: ResolvedClass,
-    stored: StoredInstance,
-  ): InstanceObjectView {
-    const relpath = formatRelPath(resolved.name, instanceKeysOf(resolved, stored));
-    return {
-      instance: instanceView(resolved, stored),
-      system: this.#env.systemProperties(namespace, resolved, 2, relpath, propertyCount(resolved)),
-    };
+    return enumInstances(this.#env, input, ctx);
   }
 }
 
