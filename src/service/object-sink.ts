@@ -71,3 +71,44 @@ export class ObjectSink {
     return outcome;
   }
 }
+
+/**
+ * Progress as named stages (PutClassAsync's, D8 and D49): each event is numbered by the stages
+ * finished so far, out of those finished plus those still planned. A stage learnt on the way (a
+ * group of subclasses checked) adds to both. Finishing a stage only records it; `report` sends
+ * what was finished since the last report, so the operation chooses when events go out (after
+ * its lock is released).
+ */
+export class StagedProgress {
+  readonly #sink: ObjectSink;
+  /** Planned stages not finished yet, in order. */
+  readonly #planned: string[];
+  readonly #finished: string[] = [];
+  #reported = 0;
+
+  constructor(sink: ObjectSink, planned: readonly string[]) {
+    this.#sink = sink;
+    this.#planned = [...planned];
+  }
+
+  /** A planned stage (the next one: planned stages finish in order) or one learnt on the way. */
+  finish(stage: string): void {
+    const at = this.#planned.indexOf(stage);
+    if (at > 0) throw new Error(`StagedProgress: "${stage}" before "${this.#planned[0]}"`);
+    if (at === 0) this.#planned.shift();
+    this.#finished.push(stage);
+  }
+
+  /** Sends one progress event per stage finished since the last report. */
+  async report(): Promise<void> {
+    if (!this.#sink.sendStatus) {
+      this.#reported = this.#finished.length; // nothing to send: skip the sink's per-event promise work
+      return;
+    }
+    const total = this.#finished.length + this.#planned.length;
+    for (; this.#reported < this.#finished.length; this.#reported++) {
+      const stage = this.#finished[this.#reported] as string;
+      await this.#sink.progress(this.#reported + 1, total, stage);
+    }
+  }
+}

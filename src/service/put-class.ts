@@ -18,7 +18,7 @@ import { parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flag
 import { WbemError } from '../domain/wbem-status';
 import { changeInfo, changeReport, putClassWrites, subclassStages } from './class-writes';
 import type { BoundNamespace } from './namespace-table';
-import type { ObjectSink, Outcome } from './object-sink';
+import { StagedProgress, type ObjectSink, type Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type { ServiceEnv } from './service-env';
 import type { AcceptedPutClass, PutClassInput } from './wbem-service-api';
@@ -39,145 +39,179 @@ export function beginPutClass(
 ): AcceptedPutClass {
   // §3.3 immediate phase, in order: lifecycle, namespace (parse, exists), parameters.
   env.checkLifecycle();
-  const namespace = env.namespaces.bind(input.namespace);
+  const bound = env.namespaces.bind(input.namespace);
   if (input.definition === undefined) {
     throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the class object (pObject) is missing', {
       namespace: input.namespace,
     });
   }
-  // §8 rule 2: a dynamic class (one with a Provider) needs WRITE_PROVIDER, a static one FULL_WRITE.
-  const dynamic = input.definition.qualifiers.some(
-    (q) => q.name.toLowerCase() === 'provider' && q.value !== null,
-  );
   env.authorize(
     ctx,
-    namespace,
-    WBEM_RIGHT.WBEM_ENABLE |
-      (dynamic ? WBEM_RIGHT.WBEM_WRITE_PROVIDER : WBEM_RIGHT.WBEM_FULL_WRITE_REP),
+    bound,
+    rightsToPut(input.definition),
     call === 'async' ? 'PutClassAsync' : 'PutClass',
   );
   const flags = parsePutClassFlags(input.flags, call);
   if (input.context !== undefined) checkClientContext(input.context);
-  const definition = input.definition;
-  return {
-    sendStatus: flags.sendStatus,
-    run: (sink) =>
-      runPutClass(
-        env,
-        namespace,
-        definition,
-        flags,
-        {
-          context: input.context,
-          validateOnly: input.validateOnly === true,
-          expectedRevision: input.expectedRevision,
-        },
-        ctx,
-        sink,
-      ),
+  const request: CheckedPutClass = {
+    bound,
+    definition: input.definition,
+    flags,
+    context: input.context,
+    validateOnly: input.validateOnly === true,
+    expectedRevision: input.expectedRevision,
+    subject: {
+      namespace: formatNamespace(bound.record.elements),
+      className: input.definition.name,
+    },
   };
+  return { sendStatus: flags.sendStatus, run: (sink) => runPutClass(env, request, ctx, sink) };
 }
 
+/** §8 rule 2: a dynamic class (one with a Provider) needs WRITE_PROVIDER, a static one FULL_WRITE. */
+function rightsToPut(definition: ClassDefinition): number {
+  const dynamic = definition.qualifiers.some(
+    (q) => q.name.toLowerCase() === 'provider' && q.value !== null,
+  );
+  return (
+    WBEM_RIGHT.WBEM_ENABLE |
+    (dynamic ? WBEM_RIGHT.WBEM_WRITE_PROVIDER : WBEM_RIGHT.WBEM_FULL_WRITE_REP)
+  );
+}
+
+/** A PutClass that passed the immediate checks: the class, where it goes, and how to write it. */
+interface CheckedPutClass {
+  readonly bound: BoundNamespace;
+  readonly definition: ClassDefinition;
+  readonly flags: PutClassFlags;
+  readonly context: ClientContext | undefined;
+  /** Check every rule and report, write nothing (D48). */
+  readonly validateOnly: boolean;
+  /** The class's revision as the client read it; undefined = no check. */
+  readonly expectedRevision: bigint | undefined;
+  /** The namespace as stored and the class, for errors and logs. */
+  readonly subject: { readonly namespace: string; readonly className: string };
+}
+
+/** What the locked part decided: the plan, what it was judged against, and the class's path. */
+interface Decided {
+  readonly plan: PutClassPlan;
+  readonly world: ClassWorld;
+  readonly path: string;
+  /** Undefined for validate_only: nothing was written. */
+  readonly commit: Committed | undefined;
+}
+
+interface Committed {
+  /** Resolves once the write is on disk. */
+  readonly durable: Promise<void>;
+  /** The store revision of the write. */
+  readonly revision: bigint;
+}
+
+/**
+ * Lock → load → decide → write, then the remaining stages and the one final status. Before the
+ * commit point nothing was written; after it only durability can fail (STORE_FAILED). Never
+ * rejects: every failure becomes the final status.
+ */
 async function runPutClass(
   env: ServiceEnv,
-  bound: BoundNamespace,
-  definition: ClassDefinition,
-  flags: PutClassFlags,
-  request: PutClassOptions,
+  request: CheckedPutClass,
   ctx: OperationContext,
   sink: ObjectSink,
 ): Promise<Outcome> {
-  const { context, validateOnly } = request;
-  const subject = {
-    namespace: formatNamespace(bound.record.elements),
-    className: definition.name,
-  };
-  // The stages reported with WBEM_FLAG_SEND_STATUS, one per real step; the subclass stages are
-  // known once the decision is made, which is before the first event goes out (see below).
-  const stages: string[] = [PUT_STAGE.loaded, PUT_STAGE.checked];
-  const commitStages = validateOnly ? [] : [PUT_STAGE.committed, PUT_STAGE.synced];
-  let stagesDone = 0;
-  // Progress is sent outside the namespace lock, so a slow reader never holds up other writers.
-  const reportStages = async (upTo: number): Promise<void> => {
-    if (!sink.sendStatus) {
-      stagesDone = upTo; // nothing to send: skip the sink's per-event promise work
-      return;
-    }
-    const total = stages.length + commitStages.length;
-    for (; stagesDone < upTo; stagesDone++) {
-      await sink.progress(
-        stagesDone + 1,
-        total,
-        stages[stagesDone] ?? commitStages[stagesDone - stages.length] ?? 'working',
-      );
-    }
-  };
+  const progress = new StagedProgress(sink, [
+    PUT_STAGE.loaded,
+    PUT_STAGE.checked,
+    ...(request.validateOnly ? [] : [PUT_STAGE.committed, PUT_STAGE.synced]),
+  ]);
   try {
-    const release = await env.locks.acquire(bound.key, ctx.signal);
-    let stagesReached = 0;
-    let decided: { plan: PutClassPlan; world: ClassWorld; path: string };
-    let durable: Promise<void> | undefined;
-    let revision = 0n;
-    try {
-      const namespace = env.namespaces.require(bound.key, subject.namespace);
-      const world = await env.classes.loadWorld(bound.key, definition);
-      if (request.expectedRevision !== undefined) {
-        // Read under the namespace lock: no write can come between this check and the commit.
-        const current =
-          world.existing === undefined
-            ? undefined
-            : await env.store.getClassRevision(bound.key, classKey(definition.name));
-        checkExpectedRevision(definition.name, request.expectedRevision, current);
-      }
-      stagesReached = 1;
-      const plan = decidePutClass({ definition, flags, rules: classRulesOf(context) }, world);
-      stages.push(...subclassStages(plan, world));
-      stagesReached = stages.length;
-      decided = {
-        plan,
-        world,
-        path: formatClassPath(env.serverName, namespace.elements, plan.definition.name),
-      };
-      if (!validateOnly) {
-        // The last point where a cancel means "nothing written" (§4.4, Recommendation).
-        ctx.signal.throwIfAborted();
-        const writes = putClassWrites(bound.key, plan, world, changeInfo(context, ctx));
-        // The commit point: visible from here on, and it stands whatever the client does next.
-        durable = env.store.commit(writes);
-        revision = env.store.revision;
-        env.classes.forgetChains(bound.key, [
-          plan.definition.name,
-          ...plan.childRewrites.map((c) => c.name),
-        ]);
-      }
-    } finally {
-      release();
-      // Stages finished before a failure are still reported, then the failure.
-      await reportStages(stagesReached);
-    }
-    if (durable === undefined) {
+    const { plan, world, path, commit } = await decideUnderLock(env, request, ctx, progress);
+    if (commit === undefined) {
       // validate_only: every rule ran, nothing was written and no event is raised.
       return await sink.complete({
         ok: true,
-        path: decided.path,
+        path,
         revision: 0n,
-        report: changeReport(decided.plan, decided.world),
+        report: changeReport(plan, world),
       });
     }
-    await reportStages(stages.length + 1);
-    await durable;
-    await reportStages(stages.length + 2);
-    env.logCorrelation(ctx, context, 'PutClass committed', subject);
-    return await sink.complete({ ok: true, path: decided.path, revision });
+    progress.finish(PUT_STAGE.committed);
+    await progress.report();
+    await commit.durable;
+    progress.finish(PUT_STAGE.synced);
+    await progress.report();
+    env.logCorrelation(ctx, request.context, 'PutClass committed', request.subject);
+    return await sink.complete({ ok: true, path, revision: commit.revision });
   } catch (failure) {
-    // Before the commit point nothing was written; after it only durability can fail (STORE_FAILED).
-    return sink.complete({ ok: false, error: env.asWbemError(failure, ctx, subject) });
+    return sink.complete({ ok: false, error: env.asWbemError(failure, ctx, request.subject) });
   }
 }
 
-/** What a PutClass request asks besides the class: its context, whether to write at all, its etag. */
-interface PutClassOptions {
-  readonly context: ClientContext | undefined;
-  readonly validateOnly: boolean;
-  readonly expectedRevision: bigint | undefined;
+/**
+ * Under the namespace lock: load the world, check the expected revision, decide, and (unless
+ * validate_only) commit. Progress is sent outside the lock, so a slow reader never holds up other
+ * writers (D8); stages finished before a failure are still reported, then the failure.
+ */
+async function decideUnderLock(
+  env: ServiceEnv,
+  request: CheckedPutClass,
+  ctx: OperationContext,
+  progress: StagedProgress,
+): Promise<Decided> {
+  const { bound, definition, flags, context } = request;
+  const release = await env.locks.acquire(bound.key, ctx.signal);
+  try {
+    const namespace = env.namespaces.require(bound.key, request.subject.namespace);
+    const world = await env.classes.loadWorld(bound.key, definition);
+    await checkRevision(env, request, world);
+    progress.finish(PUT_STAGE.loaded);
+    const plan = decidePutClass({ definition, flags, rules: classRulesOf(context) }, world);
+    progress.finish(PUT_STAGE.checked);
+    // The subclass stages are known once the decision is made, before the first event goes out.
+    for (const stage of subclassStages(plan, world)) progress.finish(stage);
+    const path = formatClassPath(env.serverName, namespace.elements, plan.definition.name);
+    const commit = request.validateOnly ? undefined : commitPlan(env, request, plan, world, ctx);
+    return { plan, world, path, commit };
+  } finally {
+    release();
+    await progress.report();
+  }
+}
+
+/** expected_revision, read under the namespace lock: no write can come between this check and the commit. */
+async function checkRevision(
+  env: ServiceEnv,
+  request: CheckedPutClass,
+  world: ClassWorld,
+): Promise<void> {
+  if (request.expectedRevision === undefined) return;
+  const { bound, definition } = request;
+  const current =
+    world.existing === undefined
+      ? undefined
+      : await env.store.getClassRevision(bound.key, classKey(definition.name));
+  checkExpectedRevision(definition.name, request.expectedRevision, current);
+}
+
+/** Writes the plan: the commit point. */
+function commitPlan(
+  env: ServiceEnv,
+  request: CheckedPutClass,
+  plan: PutClassPlan,
+  world: ClassWorld,
+  ctx: OperationContext,
+): Committed {
+  const { bound, context } = request;
+  // The last point where a cancel means "nothing written" (§4.4, Recommendation).
+  ctx.signal.throwIfAborted();
+  const writes = putClassWrites(bound.key, plan, world, changeInfo(context, ctx));
+  // The commit point: visible from here on, and it stands whatever the client does next.
+  const durable = env.store.commit(writes);
+  const revision = env.store.revision;
+  env.classes.forgetChains(bound.key, [
+    plan.definition.name,
+    ...plan.childRewrites.map((c) => c.name),
+  ]);
+  return { durable, revision };
 }
