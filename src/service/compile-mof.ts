@@ -1,38 +1,27 @@
 /**
  * CompileMof: a MOF unit (with its includes) compiled at once, every class, instance and
- * qualifier declaration judged against the store plus the ones before it, then written in one
- * atomic commit. A syntax error, an unreadable include or a `#pragma namespace` that does not
- * exist is rejected at once, with file:line:column.
+ * qualifier declaration judged against the store plus the ones before it (mof-batch.ts), then
+ * written in one atomic commit. A syntax error, an unreadable include or a `#pragma namespace`
+ * that does not exist is rejected at once, with file:line:column.
  */
 import { posix } from 'node:path';
 import { WBEM_RIGHT } from '../domain/access';
-import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
-import { checkClientContext, classRulesOf, type ClientContext } from '../domain/client-context';
-import { decidePutClass } from '../domain/decide-put-class';
-import { decideInstanceWrite, prepareInstance } from '../domain/decide-put-instance';
-import type { InstancePropertyInput } from '../domain/instance-model';
-import { classKey, findNamed, preview, type NamespaceKey } from '../domain/names';
-import { formatNamespace, isLocaleNamespace } from '../domain/namespace-path';
-import { parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
+import type { QualifierDeclaration } from '../domain/class-model';
+import { checkClientContext } from '../domain/client-context';
+import { preview } from '../domain/names';
+import { formatNamespace } from '../domain/namespace-path';
+import { parsePutClassFlags } from '../domain/put-class-flags';
 import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
-import {
-  compileMof,
-  typedLiteral,
-  type MofInstance,
-  type MofQualifierDecl,
-  type MofUnit,
-} from '../mof/parser';
-import type { StoreWrite } from '../store/class-store';
-import type { ClassReader } from './class-loader';
-import { changeInfo, putClassWrites } from './class-writes';
-import { findInstance } from './instances';
+import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
+import { MofBatch, type CompiledMof } from './mof-batch';
 import type { BoundNamespace } from './namespace-table';
 import type { ObjectSink, Outcome } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type { ServiceEnv } from './service-env';
-import { StagedInstances } from './staged-instances';
-import type { AcceptedPutClass, CompileMofInput } from './wbem-service-api';
+import type { AcceptedPutClass, CompileMofInput, MofSourceInput } from './wbem-service-api';
+
+const WRITE = WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP;
 
 /**
  * Immediate phase of CompileMof: lifecycle, namespace, flags, context, then the MOF itself
@@ -46,35 +35,35 @@ export function beginCompileMof(
 ): AcceptedPutClass {
   env.checkLifecycle();
   const target = env.namespaces.bind(input.namespace);
-  const WRITE = WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP;
   env.authorize(ctx, target, WRITE, 'CompileMof');
   const flags = parsePutClassFlags(input.flags, 'async');
   if (input.context !== undefined) checkClientContext(input.context);
-  const [entry] = input.sources;
-  if (entry === undefined)
-    throw new WbemError('WBEM_E_INVALID_PARAMETER', 'no MOF source was sent');
-  const byName = new Map<string, string>();
-  for (const source of input.sources) {
-    const name = normalizeSourceName(source.name);
-    if (byName.has(name))
-      throw new WbemError(
-        'WBEM_E_INVALID_PARAMETER',
-        `MOF source "${preview(source.name)}" was sent twice`,
-      );
-    byName.set(name, source.text);
+  const unit = compileSources(input, env.namespaces.qualifiersOf(target.key));
+  const compiled = bindUnit(env, ctx, target, unit, {
+    flags,
+    context: input.context,
+    continueOnError: input.continueOnError,
+  });
+  return { sendStatus: flags.sendStatus, run: (sink) => runCompile(env, compiled, ctx, sink) };
+}
+
+/** The entry source compiled, its includes read from the other sources sent, over the namespace's stored declarations. */
+function compileSources(
+  input: CompileMofInput,
+  stored: ReadonlyMap<string, QualifierDeclaration>,
+): MofUnit {
+  const { entry, byName } = sourcesByName(input.sources);
+  const declared = new Map<string, MofQualifierDecl>();
+  for (const [name, declaration] of stored) {
+    declared.set(name, {
+      ...declaration,
+      namespace: '',
+      at: { file: '(stored)', line: 0, column: 0 },
+    });
   }
-  let unit: MofUnit;
   try {
-    const declared = new Map<string, MofQualifierDecl>();
-    for (const [name, declaration] of env.namespaces.qualifiersOf(target.key)) {
-      declared.set(name, {
-        ...declaration,
-        namespace: '',
-        at: { file: '(stored)', line: 0, column: 0 },
-      });
-    }
-    unit = compileMof(
-      normalizeSourceName(entry.name),
+    return compileMof(
+      entry,
       (path) => {
         const text = byName.get(path);
         if (text === undefined) throw new Error('not among the sources sent');
@@ -89,7 +78,37 @@ export function beginCompileMof(
       });
     throw error;
   }
-  // Each `#pragma namespace` (absolute, or relative to the target) bound and authorized once.
+}
+
+/** The sources by normalized name, and the entry's: none, or one sent twice, is WBEM_E_INVALID_PARAMETER. */
+function sourcesByName(sources: readonly MofSourceInput[]): {
+  readonly entry: string;
+  readonly byName: ReadonlyMap<string, string>;
+} {
+  const [entry] = sources;
+  if (entry === undefined)
+    throw new WbemError('WBEM_E_INVALID_PARAMETER', 'no MOF source was sent');
+  const byName = new Map<string, string>();
+  for (const source of sources) {
+    const name = normalizeSourceName(source.name);
+    if (byName.has(name))
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `MOF source "${preview(source.name)}" was sent twice`,
+      );
+    byName.set(name, source.text);
+  }
+  return { entry: normalizeSourceName(entry.name), byName };
+}
+
+/** Each `#pragma namespace` (absolute, or relative to the target) bound and authorized once. */
+function bindUnit(
+  env: ServiceEnv,
+  ctx: OperationContext,
+  target: BoundNamespace,
+  unit: MofUnit,
+  how: Pick<CompiledMof, 'flags' | 'context' | 'continueOnError'>,
+): CompiledMof {
   const targets = new Map<string, BoundNamespace>([['', target]]);
   const bindPragma = (pragma: string): BoundNamespace => {
     let bound = targets.get(pragma);
@@ -118,192 +137,85 @@ export function beginCompileMof(
     const { namespace, at: _at, ...stored } = declaration;
     return { bound: bindPragma(namespace), declaration: stored };
   });
-  return {
-    sendStatus: flags.sendStatus,
-    run: (sink) =>
-      runCompile(
-        env,
-        target,
-        { classes, instances, declarations },
-        flags,
-        input.continueOnError,
-        input.context,
-        ctx,
-        sink,
-      ),
-  };
+  return { target, ...how, classes, instances, declarations };
 }
 
 /**
- * Every class, in MOF order, judged against the store plus the classes before it (staged), then
- * one atomic commit. The namespace locks are held throughout, progress events included: the
- * whole compile is one write.
+ * Every item judged under the locks of all the namespaces it writes, then one atomic commit. The
+ * locks are held throughout, progress events included: the whole compile is one write.
  */
 async function runCompile(
   env: ServiceEnv,
-  target: BoundNamespace,
   compiled: CompiledMof,
-  flags: PutClassFlags,
-  continueOnError: boolean,
-  context: ClientContext | undefined,
   ctx: OperationContext,
   sink: ObjectSink,
 ): Promise<Outcome> {
+  const { target, classes, instances, declarations } = compiled;
   const subject = { namespace: formatNamespace(target.record.elements) };
-  const { classes, instances, declarations } = compiled;
-  const steps = classes.length + instances.length;
   try {
-    const bound = [...classes, ...instances, ...declarations].map((item) => item.bound.key);
-    const release = await env.locks.acquireAll([...bound, target.key], ctx.signal);
-    const staged = env.classes.staged();
-    const rules = classRulesOf(context);
-    const change = changeInfo(context, ctx);
-    let classCount = 0;
-    /** Every class the commit rewrites, FORCE-mode children included, by namespace. */
-    const written = new Map<NamespaceKey, string[]>();
-    const writes: StoreWrite[] = [];
-    let firstFailure: WbemError | undefined;
-    /** A class or instance that failed: named with its position, then fatal, or recorded with continue_on_error. */
-    const failed = (
-      failure: unknown,
-      where: string,
-      what: string,
-      bound: BoundNamespace,
-      className: string,
-    ): void => {
-      if (!(failure instanceof WbemError)) throw failure;
-      const located = new WbemError(failure.status, `${where}: ${what}: ${failure.param}`, {
-        namespace: formatNamespace(bound.record.elements),
-        className,
-      });
-      if (!continueOnError) throw located;
-      firstFailure ??= located;
-    };
-    let durable: Promise<void>;
-    let revision: bigint;
+    const namespaces = [...classes, ...instances, ...declarations].map((item) => item.bound.key);
+    const release = await env.locks.acquireAll([...namespaces, target.key], ctx.signal);
+    let batch: MofBatch;
+    let committed: { readonly durable: Promise<void>; readonly revision: bigint };
     try {
-      for (const [index, { definition, bound, where }] of classes.entries()) {
-        env.namespaces.require(bound.key, formatNamespace(bound.record.elements));
-        try {
-          const world = await env.classes.loadWorld(bound.key, definition, staged);
-          const plan = decidePutClass({ definition, flags, rules }, world);
-          for (const written of [plan.definition, ...plan.childRewrites])
-            staged.stage(bound.key, written);
-          writes.push(...putClassWrites(bound.key, plan, world, change));
-          classCount++;
-          const names = written.get(bound.key) ?? [];
-          names.push(plan.definition.name, ...plan.childRewrites.map((c) => c.name));
-          written.set(bound.key, names);
-        } catch (failure) {
-          failed(failure, where, `class ${definition.name}`, bound, definition.name);
-        }
-        await sink.progress(index + 1, steps, definition.name);
-      }
-      // Then the instances, typed by their classes as stored or compiled above (D30).
-      const putInstances = new StagedInstances();
-      for (const [index, { instance, bound, where }] of instances.entries()) {
-        env.namespaces.require(bound.key, formatNamespace(bound.record.elements));
-        try {
-          writes.push(await compileInstance(env, bound, instance, flags, staged, putInstances));
-        } catch (failure) {
-          failed(failure, where, `instance of ${instance.className}`, bound, instance.className);
-        }
-        await sink.progress(classes.length + index + 1, steps, `instance of ${instance.className}`);
-      }
-      // The MOF's qualifier declarations are stored with its classes, in the same batch.
-      for (const { bound, declaration } of declarations) {
-        env.namespaces.require(bound.key, formatNamespace(bound.record.elements));
-        writes.push({ op: 'putQualifier', namespace: bound.key, declaration });
-      }
-      ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
-      durable = writes.length === 0 ? Promise.resolve() : env.store.commit(writes);
-      revision = env.store.revision;
-      for (const { bound, declaration } of declarations)
-        env.namespaces.declareQualifier(bound.key, declaration);
-      for (const [namespace, names] of written) env.classes.forgetChains(namespace, names);
+      batch = await judgeAll(env, compiled, ctx, sink);
+      committed = commitBatch(env, compiled, batch, ctx);
     } finally {
       release();
     }
-    await durable;
-    env.logCorrelation(ctx, context, `CompileMof committed ${classCount} classes`, subject);
-    if (firstFailure !== undefined) return await sink.complete({ ok: false, error: firstFailure });
+    await committed.durable;
+    const message = `CompileMof committed ${batch.classCount} classes`;
+    env.logCorrelation(ctx, compiled.context, message, subject);
+    if (batch.firstFailure !== undefined)
+      return await sink.complete({ ok: false, error: batch.firstFailure });
     // Success names the target namespace's path, `\\SERVER\root\cimv2`.
     return await sink.complete({
       ok: true,
       path: `\\\\${env.serverName}\\${formatNamespace(target.record.elements)}`,
-      revision,
+      revision: committed.revision,
     });
   } catch (failure) {
     return sink.complete({ ok: false, error: env.asWbemError(failure, ctx, subject) });
   }
 }
 
-/**
- * One `instance of` of a CompileMof: its literals typed by the class (as stored, or as compiled
- * earlier in the same MOF), then the rules of PutInstance against the store and the instances
- * before it. An alias (`$Disk`) in a reference becomes the path of the instance that declared it.
- */
-async function compileInstance(
+/** The classes in MOF order, then the instances (typed by those classes, D30), then the declarations; one progress event per class and instance. */
+async function judgeAll(
   env: ServiceEnv,
-  bound: BoundNamespace,
-  mof: MofInstance,
-  flags: PutClassFlags,
-  staged: ClassReader,
-  done: StagedInstances,
-): Promise<StoreWrite> {
-  const resolved = await env.classes.resolvedClass(bound.key, mof.className, staged);
-  const properties = mof.properties.map(({ name, value: literal }): InstancePropertyInput => {
-    const property = findNamed(resolved.properties, name);
-    // A property the class lacks is left to the rules, which name it.
-    if (property === undefined)
-      return { name, type: 0, array: false, value: null, qualifierCount: 0 };
-    const typed = typedLiteral(literal, property.type, property.array, (reason) => {
-      throw new WbemError('WBEM_E_TYPE_MISMATCH', `property ${name}: ${reason}`);
-    });
-    return {
-      name,
-      type: 0,
-      array: property.array,
-      value: done.resolveAliases(typed),
-      qualifierCount: 0,
-    };
-  });
-  const prepared = prepareInstance(
-    { className: mof.className, properties, qualifierCount: 0 },
-    resolved,
-    isLocaleNamespace(bound.record.elements),
-  );
-  const existing =
-    done.get(bound.key, prepared.location) ??
-    (await findInstance(env.store, bound.key, prepared.location.keyRoot, prepared.location.key))
-      ?.instance;
-  decideInstanceWrite(flags.mode, resolved.name, existing);
-  done.stage(bound.key, prepared.location, prepared.stored, mof.alias, prepared.relpath);
-  return {
-    op: 'putInstance',
-    namespace: bound.key,
-    className: classKey(resolved.name),
-    key: prepared.location.key,
-    instance: prepared.stored,
-  };
+  compiled: CompiledMof,
+  ctx: OperationContext,
+  sink: ObjectSink,
+): Promise<MofBatch> {
+  const { classes, instances } = compiled;
+  const batch = new MofBatch(env, compiled, ctx);
+  const steps = classes.length + instances.length;
+  for (const [index, item] of classes.entries()) {
+    await batch.putClass(item);
+    await sink.progress(index + 1, steps, item.definition.name);
+  }
+  for (const [index, item] of instances.entries()) {
+    await batch.putInstance(item);
+    const message = `instance of ${item.instance.className}`;
+    await sink.progress(classes.length + index + 1, steps, message);
+  }
+  for (const item of compiled.declarations) batch.putQualifier(item);
+  return batch;
 }
 
-/** A compiled MOF: its classes, instances and qualifier declarations, each with its namespace bound. */
-interface CompiledMof {
-  readonly classes: readonly {
-    readonly definition: ClassDefinition;
-    readonly bound: BoundNamespace;
-    readonly where: string;
-  }[];
-  readonly instances: readonly {
-    readonly instance: MofInstance;
-    readonly bound: BoundNamespace;
-    readonly where: string;
-  }[];
-  readonly declarations: readonly {
-    readonly bound: BoundNamespace;
-    readonly declaration: QualifierDeclaration;
-  }[];
+/** Writes the batch: the commit point. The declarations and the chain cache follow it. */
+function commitBatch(
+  env: ServiceEnv,
+  compiled: CompiledMof,
+  batch: MofBatch,
+  ctx: OperationContext,
+): { readonly durable: Promise<void>; readonly revision: bigint } {
+  ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
+  const durable = batch.writes.length === 0 ? Promise.resolve() : env.store.commit(batch.writes);
+  const revision = env.store.revision;
+  for (const { bound, declaration } of compiled.declarations)
+    env.namespaces.declareQualifier(bound.key, declaration);
+  for (const [namespace, names] of batch.written) env.classes.forgetChains(namespace, names);
+  return { durable, revision };
 }
 
 /** `Core/./CIM_X.mof`, `Core\\CIM_X.mof` → `Core/CIM_X.mof`: how includes find their sources. */
