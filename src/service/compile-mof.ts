@@ -16,7 +16,7 @@ import { MofError } from '../mof/lexer';
 import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
 import { MofBatch, type CompiledMof } from './mof-batch';
 import type { BoundNamespace } from './namespace-table';
-import type { ObjectSink, Outcome } from './object-sink';
+import { ObjectSink, type Outcome, type SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type { ServiceEnv } from './service-env';
 import type { AcceptedPutClass, CompileMofInput, MofSourceInput } from './wbem-service-api';
@@ -32,11 +32,13 @@ export function beginCompileMof(
   env: ServiceEnv,
   input: CompileMofInput,
   ctx: OperationContext,
+  port: SinkPort,
 ): AcceptedPutClass {
   env.checkLifecycle();
   const target = env.namespaces.bind(input.namespace);
   env.authorize(ctx, target, WRITE, 'CompileMof');
-  const flags = parsePutClassFlags(input.flags, 'async');
+  // One lFlags for every class: PutClassAsync's table (SEND_STATUS included).
+  const flags = parsePutClassFlags(input.flags, 'PutClassAsync');
   if (input.context !== undefined) checkClientContext(input.context);
   const unit = compileSources(input, env.namespaces.qualifiersOf(target.key));
   const compiled = bindUnit(env, ctx, target, unit, {
@@ -44,7 +46,8 @@ export function beginCompileMof(
     context: input.context,
     continueOnError: input.continueOnError,
   });
-  return { sendStatus: flags.sendStatus, run: (sink) => runCompile(env, compiled, ctx, sink) };
+  const sink = new ObjectSink(port, flags.sendStatus);
+  return { run: () => runCompile(env, compiled, ctx, sink) };
 }
 
 /** The entry source compiled, its includes read from the other sources sent, over the namespace's stored declarations. */

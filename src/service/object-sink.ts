@@ -2,7 +2,8 @@
  * IWbemObjectSink as a protocol-checking state machine (docs/style.md §2.4): progress events
  * (forwarded only with WBEM_FLAG_SEND_STATUS; current ≤ total, non-decreasing), then exactly one
  * final status. Neither the service's operations nor the transport can break the protocol:
- * a violation is a bug and throws.
+ * a violation is a bug and throws. The service builds the sink itself, over the port the
+ * transport hands it (the gRPC stream; a recorder in tests).
  */
 import type { WbemError } from '../domain/wbem-status';
 import type { ChangeReportView } from './views';
@@ -43,10 +44,6 @@ export class ObjectSink {
     /** WBEM_FLAG_SEND_STATUS: forward progress events. */
     readonly sendStatus: boolean,
   ) {}
-
-  get done(): boolean {
-    return this.#done;
-  }
 
   async progress(current: number, total: number, message: string): Promise<void> {
     if (this.#done) throw new Error('ObjectSink: progress after the final status');

@@ -18,10 +18,10 @@ import { parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flag
 import { WbemError } from '../domain/wbem-status';
 import { changeInfo, changeReport, putClassWrites, subclassStages } from './class-writes';
 import type { BoundNamespace } from './namespace-table';
-import { StagedProgress, type ObjectSink, type Outcome } from './object-sink';
+import { ObjectSink, StagedProgress, type Outcome, type SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type { ServiceEnv } from './service-env';
-import type { AcceptedPutClass, PutClassInput } from './wbem-service-api';
+import type { AcceptedPutClass, PutClassCall, PutClassInput } from './wbem-service-api';
 
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
 const PUT_STAGE = {
@@ -35,7 +35,7 @@ export function beginPutClass(
   env: ServiceEnv,
   input: PutClassInput,
   ctx: OperationContext,
-  call: 'async' | 'sync',
+  call: PutClassCall,
 ): AcceptedPutClass {
   // §3.3 immediate phase, in order: lifecycle, namespace (parse, exists), parameters.
   env.checkLifecycle();
@@ -45,13 +45,8 @@ export function beginPutClass(
       namespace: input.namespace,
     });
   }
-  env.authorize(
-    ctx,
-    bound,
-    rightsToPut(input.definition),
-    call === 'async' ? 'PutClassAsync' : 'PutClass',
-  );
-  const flags = parsePutClassFlags(input.flags, call);
+  env.authorize(ctx, bound, rightsToPut(input.definition), call.method);
+  const flags = parsePutClassFlags(input.flags, call.method);
   if (input.context !== undefined) checkClientContext(input.context);
   const request: CheckedPutClass = {
     bound,
@@ -65,8 +60,15 @@ export function beginPutClass(
       className: input.definition.name,
     },
   };
-  return { sendStatus: flags.sendStatus, run: (sink) => runPutClass(env, request, ctx, sink) };
+  const sink = new ObjectSink(
+    call.method === 'PutClassAsync' ? call.port : NO_PORT,
+    flags.sendStatus,
+  );
+  return { run: () => runPutClass(env, request, ctx, sink) };
 }
+
+/** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
+const NO_PORT: SinkPort = { send: () => Promise.resolve() };
 
 /** §8 rule 2: a dynamic class (one with a Provider) needs WRITE_PROVIDER, a static one FULL_WRITE. */
 function rightsToPut(definition: ClassDefinition): number {

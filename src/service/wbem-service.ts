@@ -21,6 +21,7 @@ import { deleteClass, enumClasses, getClass } from './classes';
 import { beginCompileMof } from './compile-mof';
 import { deleteInstance, enumInstances, getInstance, putInstance } from './instances';
 import { createNamespace, deleteNamespace, enumNamespaces } from './namespaces';
+import type { SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
 import { beginPutClass } from './put-class';
 import { ServiceEnv, type WbemServiceOptions } from './service-env';
@@ -33,6 +34,7 @@ import type {
   DeleteInstanceInput,
   EnumClassesInput,
   EnumInstancesInput,
+  PutClassCall,
   PutClassInput,
   PutInstanceInput,
   WatchClassEventsInput,
@@ -76,16 +78,12 @@ export class WbemService implements WbemServiceApi {
 
   // ---- PutClass, PutClassAsync (put-class.ts) and CompileMof (compile-mof.ts) --------------
 
-  beginPutClass(
-    input: PutClassInput,
-    ctx: OperationContext,
-    call: 'async' | 'sync',
-  ): AcceptedPutClass {
+  beginPutClass(input: PutClassInput, ctx: OperationContext, call: PutClassCall): AcceptedPutClass {
     return beginPutClass(this.#env, input, ctx, call);
   }
 
-  beginCompileMof(input: CompileMofInput, ctx: OperationContext): AcceptedPutClass {
-    return beginCompileMof(this.#env, input, ctx);
+  beginCompileMof(input: CompileMofInput, ctx: OperationContext, port: SinkPort): AcceptedPutClass {
+    return beginCompileMof(this.#env, input, ctx, port);
   }
 
   // ---- class events (class-events.ts) ----------------------------------------------------------

@@ -29,7 +29,7 @@ describe('parsePutClassFlags (§2.2)', () => {
     ['a reserved bit, ignored', 0x1000, { mode: 'createOrUpdate' }],
     ['USE_AMENDED_QUALIFIERS', 0x20000, { useAmendedQualifiers: true }],
   ])('PutClassAsync accepts %s', (_label, bits, expected) => {
-    expect(parsePutClassFlags(bits, 'async')).toMatchObject(expected);
+    expect(parsePutClassFlags(bits, 'PutClassAsync')).toMatchObject(expected);
   });
 
   test.each([
@@ -41,7 +41,7 @@ describe('parsePutClassFlags (§2.2)', () => {
     ['0x4', 0x04],
     ['0x100', 0x100],
   ])('PutClassAsync rejects %s with WBEM_E_INVALID_PARAMETER', (_label, bits) => {
-    expect(catchWbem(() => parsePutClassFlags(bits, 'async')).status).toBe(
+    expect(catchWbem(() => parsePutClassFlags(bits, 'PutClassAsync')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
   });
@@ -51,17 +51,19 @@ describe('parsePutClassFlags (§2.2)', () => {
     ['STRONG_VALIDATION (scenario 12)', 0x100000],
     ['a reserved bit', 0x1000],
   ])('%s is accepted and changes nothing (D5)', (_label, bits) => {
-    expect(parsePutClassFlags(bits, 'async')).toEqual(parsePutClassFlags(0, 'async'));
+    expect(parsePutClassFlags(bits, 'PutClassAsync')).toEqual(
+      parsePutClassFlags(0, 'PutClassAsync'),
+    );
   });
 
   test('PutClass (sync) refuses SEND_STATUS (K13) and RETURN_IMMEDIATELY without a call result (scenario 21)', () => {
-    expect(catchWbem(() => parsePutClassFlags(0x80, 'sync')).status).toBe(
+    expect(catchWbem(() => parsePutClassFlags(0x80, 'PutClass')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
-    expect(catchWbem(() => parsePutClassFlags(0x10, 'sync')).status).toBe(
+    expect(catchWbem(() => parsePutClassFlags(0x10, 'PutClass')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
-    expect(parsePutClassFlags(0x22, 'sync')).toMatchObject({
+    expect(parsePutClassFlags(0x22, 'PutClass')).toMatchObject({
       mode: 'createOnly',
       update: 'safe',
       sendStatus: false,

@@ -17,7 +17,6 @@ import {
 import { storedDefinitionOf } from '../../domain/resolve-class';
 import { writeMof } from '../../mof/writer';
 import { WbemError } from '../../domain/wbem-status';
-import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
 import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
 import {
@@ -32,9 +31,6 @@ import {
 import { BufferReader } from './buffer-reader';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
 import { serveStream, serveUnary, type CallEnv } from './serve';
-
-/** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
-const NO_SINK: SinkPort = { send: () => Promise.resolve() };
 
 function putClassInput(request: PutClassRequest): PutClassInput {
   return {
@@ -110,18 +106,19 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
   return {
     putClassAsync: (call) =>
       serveStream('PutClassAsync', env, call, async (ctx, accept) => {
-        const accepted = service.beginPutClass(inputOf(call.request), ctx, 'async');
+        const accepted = service.beginPutClass(inputOf(call.request), ctx, {
+          method: 'PutClassAsync',
+          port: grpcSinkPort(call, ctx.signal, 'PutClassAsync'),
+        });
         accept(); // accepted: headers go out now, then the sink's events
-        const outcome = await accepted.run(
-          new ObjectSink(grpcSinkPort(call, ctx.signal, 'PutClassAsync'), accepted.sendStatus),
-        );
+        const outcome = await accepted.run();
         return outcome.ok ? undefined : outcome.error;
       }),
 
     putClass: (call, callback) =>
       serveUnary('PutClass', env, call, callback, async (ctx) => {
-        const accepted = service.beginPutClass(inputOf(call.request), ctx, 'sync');
-        const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
+        const accepted = service.beginPutClass(inputOf(call.request), ctx, { method: 'PutClass' });
+        const outcome = await accepted.run();
         if (!outcome.ok) throw outcome.error;
         return {
           path: outcome.path,
@@ -136,11 +133,10 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         const accepted = service.beginCompileMof(
           { namespace, sources, flags, context: contextFromProto(context), continueOnError },
           ctx,
+          grpcSinkPort(call, ctx.signal, 'CompileMof'),
         );
         accept();
-        const outcome = await accepted.run(
-          new ObjectSink(grpcSinkPort(call, ctx.signal, 'CompileMof'), accepted.sendStatus),
-        );
+        const outcome = await accepted.run();
         return outcome.ok ? undefined : outcome.error;
       }),
 
