@@ -14,21 +14,16 @@ import {
 } from '@grpc/grpc-js';
 import { WbemError } from '../../domain/wbem-status';
 import type { OperationContext } from '../../service/operation-context';
+import {
+  endCall,
+  startCall,
+  type CallObserver,
+  type CallRecord,
+  type TransportLogger,
+} from './access-log';
 import type { Authentication, Authenticator } from './authenticate';
 import { createOperationContext, type AnyCall } from './call-context';
 import { SUCCESS_TRAILERS, toStatusObject } from './status-map';
-
-/** What the transport logs; pino-compatible. */
-export interface TransportLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
-
-/** Counts and times calls (Prometheus metrics); optional. */
-export interface CallObserver {
-  callStarted(method: string): void;
-  callEnded(method: string, code: Code, wbemStatus: string, seconds: number): void;
-}
 
 /** What every handler reports to: the access log and, when metrics are on, the observer. */
 export interface CallEnv {
@@ -89,12 +84,6 @@ export function acceptedHeaders(
   return headers;
 }
 
-export interface CallRecord {
-  readonly method: string;
-  readonly ctx: OperationContext;
-  readonly started: bigint;
-}
-
 const ANONYMOUS: Authentication = { ok: true, principal: undefined };
 
 /** Refused before anything else: the server is serving its limit of calls. Retry with backoff. */
@@ -114,29 +103,10 @@ function unauthenticated(reason: string): StatusObject {
   );
 }
 
-function startCall(env: CallEnv, method: string, ctx: OperationContext): CallRecord {
-  env.observer?.callStarted(method);
-  return { method, ctx, started: process.hrtime.bigint() };
-}
-
-/** The access log line and the metrics of one ended call. */
-function endCall(env: CallEnv, record: CallRecord, code: Code, wbemStatus: string): void {
+/** The call's slot is freed, then its access log line written and its metrics counted. */
+function finish(env: CallEnv, record: CallRecord, code: Code, wbemStatus: string): void {
   env.admission?.leave();
-  const seconds = Number(process.hrtime.bigint() - record.started) / 1e9;
-  env.observer?.callEnded(record.method, code, wbemStatus, seconds);
-  env.log.info(
-    {
-      method: record.method,
-      operationId: record.ctx.operationId,
-      ...(record.ctx.traceId === undefined ? {} : { traceId: record.ctx.traceId }),
-      peer: record.ctx.peer,
-      code: Code[code],
-      wbemStatus,
-      // Microsecond precision: a double's full 17 digits cost a log line ~1.4 us to print and say nothing more.
-      ms: Math.round(seconds * 1e6) / 1e3,
-    },
-    'call ended',
-  );
+  endCall(env.log, env.observer, record, code, wbemStatus);
 }
 
 /**
@@ -152,10 +122,10 @@ function admit(
     return { refused: overloaded(env.admission.limit) };
   const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
   const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
-  const record = startCall(env, method, ctx);
+  const record = startCall(env.observer, method, ctx);
   if (auth.ok) return { ctx, record };
   const refused = unauthenticated(auth.reason);
-  endCall(env, record, refused.code, 'WBEM_E_ACCESS_DENIED');
+  finish(env, record, refused.code, 'WBEM_E_ACCESS_DENIED');
   return { refused };
 }
 
@@ -178,13 +148,13 @@ export function serveUnary<Req, Res>(
     .then(() => body(ctx))
     .then(
       (response) => {
-        endCall(env, record, Code.OK, 'WBEM_S_NO_ERROR');
+        finish(env, record, Code.OK, 'WBEM_S_NO_ERROR');
         callback(null, response, SUCCESS_TRAILERS);
       },
       (failure: unknown) => {
         const error = asWbemError(failure, ctx, env.log, method);
         const statusObject: StatusObject = toStatusObject(error);
-        endCall(env, record, statusObject.code, error.status);
+        finish(env, record, statusObject.code, error.status);
         callback(statusObject);
       },
     );
@@ -213,7 +183,7 @@ export function serveStream<Req, Res>(
   const accept = (headers?: Readonly<Record<string, string>>): void =>
     call.sendMetadata(acceptedHeaders(ctx, headers));
   const close = (error: WbemError | undefined): void => {
-    endCall(
+    finish(
       env,
       record,
       error === undefined ? Code.OK : toStatusObject(error).code,
