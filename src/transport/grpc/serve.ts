@@ -21,11 +21,15 @@ import {
   type CallRecord,
   type TransportLogger,
 } from './access-log';
-import type { Authentication, Authenticator } from './authenticate';
+import { admit, unauthenticated, type Admission } from './admission';
+import type { Authenticator } from './authenticate';
 import { createOperationContext, type AnyCall } from './call-context';
 import { SUCCESS_TRAILERS, toStatusObject } from './status-map';
 
-/** What every handler reports to: the access log and, when metrics are on, the observer. */
+/**
+ * What every call is served with: the access log and, when metrics are on, the observer it
+ * reports to; the authenticator and the cap it is admitted by.
+ */
 export interface CallEnv {
   readonly log: TransportLogger;
   readonly observer?: CallObserver;
@@ -33,22 +37,6 @@ export interface CallEnv {
   readonly authenticator?: Authenticator;
   /** Caps the calls being served at once, server-wide; absent = no cap. */
   readonly admission?: Admission;
-}
-
-/** A server-wide cap on calls in progress: beyond it a call is refused at once, never queued. */
-export class Admission {
-  #inProgress = 0;
-  constructor(readonly limit: number) {}
-
-  tryEnter(): boolean {
-    if (this.#inProgress >= this.limit) return false;
-    this.#inProgress++;
-    return true;
-  }
-
-  leave(): void {
-    this.#inProgress--;
-  }
 }
 
 /** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */
@@ -84,25 +72,6 @@ export function acceptedHeaders(
   return headers;
 }
 
-const ANONYMOUS: Authentication = { ok: true, principal: undefined };
-
-/** Refused before anything else: the server is serving its limit of calls. Retry with backoff. */
-function overloaded(limit: number): StatusObject {
-  return toStatusObject(
-    new WbemError(
-      'WBEM_E_OUT_OF_MEMORY',
-      `the server is serving its limit of ${limit} calls at once; retry later`,
-    ),
-  );
-}
-
-function unauthenticated(reason: string): StatusObject {
-  return toStatusObject(
-    new WbemError('WBEM_E_ACCESS_DENIED', `unauthenticated: ${reason}`),
-    Code.UNAUTHENTICATED,
-  );
-}
-
 /** The call's slot is freed, then its access log line written and its metrics counted. */
 function finish(env: CallEnv, record: CallRecord, code: Code, wbemStatus: string): void {
   env.admission?.leave();
@@ -110,21 +79,20 @@ function finish(env: CallEnv, record: CallRecord, code: Code, wbemStatus: string
 }
 
 /**
- * What every call goes through first, before any handler code: the server-wide cap on calls in
- * progress, then authentication. A refusal is a complete status to end the call with.
+ * A call admitted (admission.ts) gets its operation context and starts its access log record; an
+ * unauthenticated one is logged and ended at once. A refusal is a complete status to end it with.
  */
-function admit(
+function begin(
   env: CallEnv,
   method: string,
   call: AnyCall,
 ): { ctx: OperationContext; record: CallRecord } | { refused: StatusObject } {
-  if (env.admission !== undefined && !env.admission.tryEnter())
-    return { refused: overloaded(env.admission.limit) };
-  const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
-  const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
+  const admitted = admit(call, env.admission, env.authenticator);
+  if ('overloaded' in admitted) return { refused: admitted.overloaded };
+  const ctx = createOperationContext(call, admitted.ok ? admitted.principal : undefined);
   const record = startCall(env.observer, method, ctx);
-  if (auth.ok) return { ctx, record };
-  const refused = unauthenticated(auth.reason);
+  if (admitted.ok) return { ctx, record };
+  const refused = unauthenticated(admitted.reason);
   finish(env, record, refused.code, 'WBEM_E_ACCESS_DENIED');
   return { refused };
 }
@@ -136,7 +104,7 @@ export function serveUnary<Req, Res>(
   callback: sendUnaryData<Res>,
   body: (ctx: OperationContext) => Promise<Res>,
 ): void {
-  const admitted = admit(env, method, call);
+  const admitted = begin(env, method, call);
   if ('refused' in admitted) {
     callback(admitted.refused);
     return;
@@ -173,7 +141,7 @@ export function serveStream<Req, Res>(
     accept: (headers?: Readonly<Record<string, string>>) => void,
   ) => Promise<WbemError | undefined>,
 ): void {
-  const admitted = admit(env, method, call);
+  const admitted = begin(env, method, call);
   if ('refused' in admitted) {
     // Rejected at once: no headers, no events, only the status (nothing was looked at or written).
     call.emit('error', admitted.refused);
