@@ -31,7 +31,7 @@ import {
 } from './codec';
 import { BufferReader } from './buffer-reader';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
-import { namedHandlers } from './registration';
+import { namedHandlers, type HandlerFactories } from './registration';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 
 /** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
@@ -107,8 +107,14 @@ async function writeAll<T>(
   }
 }
 
-function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesHandlers {
-  return namedHandlers<WbemServicesHandlers>(WBEM_SERVICES, {
+type WbemServicesFactories = HandlerFactories<WbemServicesHandlers>;
+
+/** The calls that report through the service's object sink. */
+function sinkHandlers(
+  service: WbemServiceApi,
+  env: CallEnv,
+): Pick<WbemServicesFactories, 'putClassAsync' | 'putClass' | 'compileMof'> {
+  return {
     putClassAsync: (method) => (call) =>
       serveStream(method, env, call, async (ctx, accept) => {
         const accepted = service.beginPutClass(inputOf(call.request), ctx, 'async');
@@ -144,7 +150,14 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         );
         return outcome.ok ? undefined : outcome.error;
       }),
+  };
+}
 
+function classHandlers(
+  service: WbemServiceApi,
+  env: CallEnv,
+): Pick<WbemServicesFactories, 'getClass' | 'deleteClass' | 'enumClasses'> {
+  return {
     getClass: (method) => (call, callback) =>
       serveUnary(method, env, call, callback, async (ctx) => {
         const { namespace, className, localOnly, asMof } = call.request;
@@ -173,7 +186,14 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         await writeAll(call, ctx.signal, views.map(classViewToProto));
         return undefined;
       }),
+  };
+}
 
+function namespaceHandlers(
+  service: WbemServiceApi,
+  env: CallEnv,
+): Pick<WbemServicesFactories, 'createNamespace' | 'deleteNamespace' | 'enumNamespaces'> {
+  return {
     createNamespace: (method) => (call, callback) =>
       serveUnary(method, env, call, callback, (ctx) =>
         service.createNamespace(call.request.parent, call.request.name, ctx),
@@ -200,7 +220,14 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         );
         return undefined;
       }),
+  };
+}
 
+function instanceHandlers(
+  service: WbemServiceApi,
+  env: CallEnv,
+): Pick<WbemServicesFactories, 'putInstance' | 'getInstance' | 'deleteInstance' | 'enumInstances'> {
+  return {
     putInstance: (method) => (call, callback) =>
       serveUnary(method, env, call, callback, (ctx) => {
         const { namespace, instance, flags, context } = call.request;
@@ -239,7 +266,15 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         await writeAll(call, ctx.signal, views.map(instanceViewToProto));
         return undefined;
       }),
+  };
+}
 
+function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesHandlers {
+  return namedHandlers<WbemServicesHandlers>(WBEM_SERVICES, {
+    ...sinkHandlers(service, env),
+    ...classHandlers(service, env),
+    ...namespaceHandlers(service, env),
+    ...instanceHandlers(service, env),
     watchClassEvents: (method) => (call) =>
       serveStream(method, env, call, async (ctx, accept) => {
         const { namespace, className, sinceRevision } = call.request;
