@@ -23,12 +23,10 @@ import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-a
 import {
   changeReportToProto,
   classEventToProto,
-  classFromProto,
   classViewToProto,
-  contextFromProto,
-  instanceFromProto,
   instanceViewToProto,
 } from './codec';
+import { classFromProto, contextFromProto, instanceFromProto } from './from-proto';
 import { BufferReader } from './buffer-reader';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
 import { namedHandlers, type HandlerFactories } from './registration';
