@@ -63,7 +63,7 @@ export class CallCancellation implements CancellationSignal {
 const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-[0-9a-f]{2}$/;
 
 /** The caller's trace, when it sent a valid `traceparent` (a malformed one is ignored, as the spec says). */
-export function traceOf(call: AnyCall): { traceId: string; parentId: string } | undefined {
+function traceOf(call: AnyCall): { traceId: string; parentId: string } | undefined {
   const [value] = call.metadata.get('traceparent');
   if (typeof value !== 'string') return undefined;
   const match = TRACEPARENT.exec(value.trim().toLowerCase());

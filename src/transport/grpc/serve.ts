@@ -40,7 +40,7 @@ export interface CallEnv {
 }
 
 /** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */
-export function asWbemError(
+function asWbemError(
   failure: unknown,
   ctx: OperationContext,
   log: TransportLogger,
@@ -60,7 +60,7 @@ export function asWbemError(
 }
 
 /** Response headers of an accepted call, plus any the handler adds (e.g. `wbem-revision`). */
-export function acceptedHeaders(
+function acceptedHeaders(
   ctx: OperationContext,
   extra?: Readonly<Record<string, string>>,
 ): Metadata {
