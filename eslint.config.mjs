@@ -85,7 +85,7 @@ export default tseslint.config(
           '@grpc/*',
           'level',
           'classic-level',
-          '**/store/level-*',
+          '**/store/level/**',
           '**/store/memory-*',
         ],
         message: 'src/service uses the store port only, and no wire types.',

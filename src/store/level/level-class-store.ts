@@ -42,9 +42,9 @@
  * h! copy.
  */
 import { Level } from 'level';
-import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
-import type { StoredInstance } from '../domain/instance-model';
-import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
+import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-model';
+import type { StoredInstance } from '../../domain/instance-model';
+import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../../domain/names';
 import {
   changeEventRecord,
   checkRetention,
@@ -58,7 +58,7 @@ import {
   type InstanceEntry,
   type NamespaceRecord,
   type StoreWrite,
-} from './class-store';
+} from '../class-store';
 import {
   decodeClass,
   decodeInstance,

@@ -31,16 +31,16 @@ import type {
   PropertyDef,
   QualifierDeclaration,
   QualifierDef,
-} from '../domain/class-model';
-import type { StoredInstance } from '../domain/instance-model';
-import type { ClientContext } from '../domain/client-context';
-import type { NamespaceKey } from '../domain/names';
+} from '../../domain/class-model';
+import type { StoredInstance } from '../../domain/instance-model';
+import type { ClientContext } from '../../domain/client-context';
+import type { NamespaceKey } from '../../domain/names';
 import {
   LEGACY_CLASS_REVISION,
   StoreError,
   type ClassEventRecord,
   type NamespaceRecord,
-} from './class-store';
+} from '../class-store';
 
 /** Bump with a migration (or a reader of the old form) when the stored shape changes. */
 export const SCHEMA_VERSION = 2;
