@@ -1,20 +1,11 @@
 /**
  * The LevelDB ClassStore (level 10 = classic-level).
  *
- * Key layout (ASCII; `!` cannot occur in a namespace or class key):
- *   n!<namespace>                      → namespace record
- *   c!<namespace>!<class>              → class record (the stored ClassDefinition)
- *   q!<namespace>!<qualifier>          → qualifier declaration
- *   o!<namespace>!<class>!<key>        → static instance of exactly that class (key: canonical)
- *   e!<revision, 20 digits>            → the log entries of one synced batch, keyed by its last revision
- *   h!<revision, 20 digits>            → a class record as it was at that revision (see below)
- *   m!revisions                        → [store revision, first retained revision]
- * so a namespace's classes and its whole content are prefix scans. Which classes exist and which
- * are whose children is derived from the class records themselves (their superclass field), once
- * per namespace on first use, and kept in memory with every commit: one LevelDB write per class
- * instead of a record plus an index entry (the per-operation cost of a LevelDB batch dominated),
- * and an index that cannot disagree with the records. Stores written before this kept `i!` index
- * keys; they are ignored (and wiped with their namespace).
+ * Keys: keys.ts. Which classes exist and which are whose children is derived from the class
+ * records themselves (their superclass field), once per namespace on first use, and kept in memory
+ * with every commit: one LevelDB write per class instead of a record plus an index entry (the
+ * per-operation cost of a LevelDB batch dominated), and an index that cannot disagree with the
+ * records.
  *
  * Commits: `commit()` applies its writes to an in-memory overlay before returning (the commit
  * point: every later read sees them), queues them, and returns a promise that resolves once they
@@ -79,6 +70,24 @@ import {
   superclassOfEncodedClass,
   type StoredClass,
 } from './record-codec';
+import {
+  CLASS_RECORDS,
+  classPrefix,
+  classRecordKey,
+  END,
+  EVENT_RECORDS,
+  eventKey,
+  HISTORY_RECORDS,
+  historyKey,
+  instancePrefix,
+  instanceRecordKey,
+  NAMESPACE_RECORDS,
+  namespaceContentPrefixes,
+  namespaceRecordKey,
+  qualifierKey,
+  qualifierPrefix,
+  REVISIONS_KEY,
+} from './keys';
 
 /**
  * A put's value is its record's UTF-8 bytes, made at the commit point: the encoded text (a tree
@@ -152,23 +161,8 @@ export type BatchObserver = (batch: {
 }) => void;
 
 const MAX_CACHED = 20_000;
-const END = '\uffff';
-
-const nsKey = (ns: NamespaceKey): string => `n!${ns}`;
-const classRecordKey = (ns: NamespaceKey, name: ClassKey): string => `c!${ns}!${name}`;
-const qualifierKey = (ns: NamespaceKey, name: string): string => `q!${ns}!${name.toLowerCase()}`;
-const instancePrefix = (ns: NamespaceKey, className: ClassKey): string => `o!${ns}!${className}!`;
-const instanceRecordKey = (ns: NamespaceKey, className: ClassKey, key: string): string =>
-  `${instancePrefix(ns, className)}${key}`;
-/** Fixed width, so key order is revision order (2^64 has 20 digits). */
-const revisionKey = (prefix: string, revision: bigint): string =>
-  `${prefix}${revision.toString().padStart(20, '0')}`;
-const eventKey = (revision: bigint): string => revisionKey('e!', revision);
-const REVISIONS_KEY = 'm!revisions';
 /** How far (in revisions) retention moves before #trim deletes what fell out of it. */
 const TRIM_EVERY = 1024n;
-/** A class record as it was at a revision, kept while that revision's log record lives. */
-const historyKey = (revision: bigint): string => revisionKey('h!', revision);
 
 /** Classes of one namespace: each class's superclass key ('' for a root class), and the reverse. */
 interface ClassIndex {
@@ -283,7 +277,7 @@ export class LevelClassStore implements ClassStore {
         // A new store, or one written before revisions: its classes (if any) are LEGACY_CLASS_REVISION,
         // and no event of them was ever logged.
         let hasClasses = false;
-        for await (const _key of db.keys({ gte: 'c!', lt: `c!${END}`, limit: 1 }))
+        for await (const _key of db.keys({ gte: CLASS_RECORDS, lt: CLASS_RECORDS + END, limit: 1 }))
           hasClasses = true;
         this.#revision = hasClasses ? LEGACY_CLASS_REVISION : 0n;
         this.#firstRetained = this.#revision + 1n;
@@ -392,11 +386,11 @@ export class LevelClassStore implements ClassStore {
   }
 
   getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
-    return this.#get(nsKey(namespace), decodeNamespace);
+    return this.#get(namespaceRecordKey(namespace), decodeNamespace);
   }
 
   async listNamespaces(): Promise<readonly NamespaceRecord[]> {
-    return [...(await this.#scan('n!')).entries()].map(([key, value]) =>
+    return [...(await this.#scan(NAMESPACE_RECORDS)).entries()].map(([key, value]) =>
       typeof value === 'string' ? decodeNamespace(value, key) : (value.decoded as NamespaceRecord),
     );
   }
@@ -440,7 +434,10 @@ export class LevelClassStore implements ClassStore {
     // of retention may still be on disk until #trim: both are skipped.
     const from = afterRevision >= this.#firstRetained ? afterRevision : this.#firstRetained - 1n;
     const page: { entry: PackedEvent; key: string }[] = [];
-    read: for await (const [key, value] of db.iterator({ gt: eventKey(from), lt: `e!${END}` })) {
+    read: for await (const [key, value] of db.iterator({
+      gt: eventKey(from),
+      lt: EVENT_RECORDS + END,
+    })) {
       for (const entry of eventEntriesOf(value, key)) {
         if (entry.revision <= from || entry.namespace !== namespace) continue;
         page.push({ entry, key });
@@ -490,7 +487,7 @@ export class LevelClassStore implements ClassStore {
     if (entry !== undefined) return entry;
     const journal: IndexChange[] = [];
     this.#journals.set(namespace, journal);
-    const prefix = `c!${namespace}!`;
+    const prefix = classPrefix(namespace);
     // #scan copies the overlay in this tick; later commits land in the journal.
     const loading = this.#scan(prefix).then(
       (found) => {
@@ -537,7 +534,7 @@ export class LevelClassStore implements ClassStore {
   }
 
   async listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
-    return [...(await this.#scan(`q!${namespace}!`)).entries()].map(([key, value]) =>
+    return [...(await this.#scan(qualifierPrefix(namespace))).entries()].map(([key, value]) =>
       typeof value === 'string'
         ? decodeQualifierDeclaration(value, key)
         : (value.decoded as QualifierDeclaration),
@@ -545,7 +542,7 @@ export class LevelClassStore implements ClassStore {
   }
 
   async listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
-    return [...(await this.#scan(`c!${namespace}!`)).entries()].map(
+    return [...(await this.#scan(classPrefix(namespace))).entries()].map(
       ([key, value]) =>
         (typeof value === 'string' ? decodeClass(value, key) : (value.decoded as StoredClass))
           .definition,
@@ -669,7 +666,7 @@ export class LevelClassStore implements ClassStore {
             kind: 'op',
             op: {
               type: 'put',
-              key: nsKey(write.namespace),
+              key: namespaceRecordKey(write.namespace),
               value: bytes(encodeNamespace(write.record)),
             },
             decoded: write.record,
@@ -677,15 +674,14 @@ export class LevelClassStore implements ClassStore {
         ];
       case 'deleteNamespace':
         return [
-          { kind: 'op', op: { type: 'del', key: nsKey(write.namespace) }, decoded: null },
+          {
+            kind: 'op',
+            op: { type: 'del', key: namespaceRecordKey(write.namespace) },
+            decoded: null,
+          },
           {
             kind: 'wipe',
-            prefixes: [
-              `c!${write.namespace}!`,
-              `i!${write.namespace}!`,
-              `q!${write.namespace}!`,
-              `o!${write.namespace}!`,
-            ],
+            prefixes: namespaceContentPrefixes(write.namespace),
           },
         ];
       case 'putClass': {
@@ -794,12 +790,12 @@ export class LevelClassStore implements ClassStore {
                   written.has(step.op.key) ? written.get(step.op.key) : await db.get(step.op.key),
                 );
               batch.set(step.op.key, step.op);
-              if (step.op.key.startsWith('c!'))
+              if (step.op.key.startsWith(CLASS_RECORDS))
                 written.set(step.op.key, step.op.type === 'put' ? step.op.value : null);
               continue;
             }
             for (const prefix of step.prefixes) {
-              const classes = prefix.startsWith('c!');
+              const classes = prefix.startsWith(CLASS_RECORDS);
               for (const key of batch.keys()) {
                 if (!key.startsWith(prefix)) continue;
                 if (classes) keepHistory(written.get(key));
@@ -894,8 +890,8 @@ export class LevelClassStore implements ClassStore {
   async #trim(db: Level<string, string>): Promise<void> {
     const below = this.#firstRetained;
     try {
-      await db.clear({ gte: 'e!', lt: eventKey(below) });
-      await db.clear({ gte: 'h!', lt: historyKey(below) });
+      await db.clear({ gte: EVENT_RECORDS, lt: eventKey(below) });
+      await db.clear({ gte: HISTORY_RECORDS, lt: historyKey(below) });
       this.#trimmedBelow = below;
     } catch {
       // #trimmedBelow stays: the next flush tries again.
