@@ -56,13 +56,9 @@ import {
   decodeNamespace,
   decodeQualifierDeclaration,
   decodeRevisions,
-  encodeClass,
   encodeEventBatch,
   encodeEventBody,
   eventEntriesOf,
-  encodeInstance,
-  encodeNamespace,
-  encodeQualifierDeclaration,
   encodeRevisions,
   revisionOfEncodedClass,
   unpackEvent,
@@ -82,24 +78,11 @@ import {
   instancePrefix,
   instanceRecordKey,
   NAMESPACE_RECORDS,
-  namespaceContentPrefixes,
   namespaceRecordKey,
-  qualifierKey,
   qualifierPrefix,
   REVISIONS_KEY,
 } from './keys';
-
-/**
- * A put's value is its record's UTF-8 bytes, made at the commit point: the encoded text (a tree
- * of string parts as JSON.stringify builds it) is garbage before the commit returns, and what
- * waits for the synced batch lives outside the JS heap. Holding the text instead made every
- * commit in flight a few KB of heap that each young-generation GC copied (docs/performance.md).
- */
-type Op =
-  | { readonly type: 'put'; readonly key: string; readonly value: Buffer }
-  | { readonly type: 'del'; readonly key: string };
-
-const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
+import { bytes, planWrite, type Decoded, type Op } from './write-plan';
 
 /** How the chained batch is told a value is bytes (the database's default is utf8 text). */
 const BYTES_VALUE = { valueEncoding: 'buffer' } as const;
@@ -119,8 +102,6 @@ interface OverlayEntry {
   readonly seq: number;
 }
 
-type Decoded = StoredClass | NamespaceRecord | QualifierDeclaration | StoredInstance;
-
 type QueuedStep =
   /** `history`: the op replaces a class record a log record may name by reference (see the header). */
   | { readonly kind: 'op'; readonly op: Op; readonly seq: number; readonly history: boolean }
@@ -137,11 +118,6 @@ interface QueuedCommit {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
-
-/** One step of a planned commit: a put or delete (with what reads see meanwhile; null = deleted), or a namespace wipe. */
-type PlannedStep =
-  | { kind: 'op'; op: Op; decoded: Decoded | null; history?: boolean }
-  | { kind: 'wipe'; prefixes: string[] };
 
 /** Read-only counters, for metrics and tests. */
 export interface LevelStoreStats {
@@ -585,7 +561,7 @@ export class LevelClassStore implements ClassStore {
       const events: ClassEventRecord[] = [];
       const logged: { revision: bigint; body: string }[] = [];
       const planned = writes.map((write) => {
-        if (write.op !== 'putClass' && write.op !== 'deleteClass') return this.#plan(write, 0n);
+        if (write.op !== 'putClass' && write.op !== 'deleteClass') return planWrite(write, 0n);
         const event = changeEventRecord(write, ++revision);
         if (event !== undefined) {
           events.push(event);
@@ -599,7 +575,7 @@ export class LevelClassStore implements ClassStore {
             ),
           });
         }
-        return this.#plan(write, revision, event);
+        return planWrite(write, revision, event);
       });
       if (revision !== this.#revision) this.#advanceRevision(revision);
       for (const write of writes) {
@@ -654,104 +630,6 @@ export class LevelClassStore implements ClassStore {
   #advanceRevision(revision: bigint): void {
     this.#firstRetained = firstRetainedAt(revision, this.#retention, this.#firstRetained);
     this.#revision = revision;
-  }
-
-  #plan(write: StoreWrite, revision: bigint, event?: ClassEventRecord): PlannedStep[] {
-    // A create (its event says so) replaces no class record; anything else might.
-    const history = !(write.op === 'putClass' && event?.kind === 'created');
-    switch (write.op) {
-      case 'putNamespace':
-        return [
-          {
-            kind: 'op',
-            op: {
-              type: 'put',
-              key: namespaceRecordKey(write.namespace),
-              value: bytes(encodeNamespace(write.record)),
-            },
-            decoded: write.record,
-          },
-        ];
-      case 'deleteNamespace':
-        return [
-          {
-            kind: 'op',
-            op: { type: 'del', key: namespaceRecordKey(write.namespace) },
-            decoded: null,
-          },
-          {
-            kind: 'wipe',
-            prefixes: namespaceContentPrefixes(write.namespace),
-          },
-        ];
-      case 'putClass': {
-        // The child index is derived from this record (see the header): one write (plus its event).
-        const stored: StoredClass = { definition: write.definition, revision };
-        return [
-          {
-            kind: 'op',
-            op: {
-              type: 'put',
-              key: classRecordKey(write.namespace, classKey(write.definition.name)),
-              value: bytes(encodeClass(stored)),
-            },
-            decoded: stored,
-            history,
-          },
-        ];
-      }
-      case 'putQualifier':
-        return [
-          {
-            kind: 'op',
-            op: {
-              type: 'put',
-              key: qualifierKey(write.namespace, write.declaration.name),
-              value: bytes(encodeQualifierDeclaration(write.declaration)),
-            },
-            decoded: write.declaration,
-          },
-        ];
-      case 'deleteClass':
-        return [
-          {
-            kind: 'op',
-            op: { type: 'del', key: classRecordKey(write.namespace, write.className) },
-            decoded: null,
-            history,
-          },
-        ];
-      case 'putInstance':
-        return [
-          {
-            kind: 'op',
-            op: {
-              type: 'put',
-              key: instanceRecordKey(write.namespace, write.className, write.key),
-              value: bytes(encodeInstance(write.instance)),
-            },
-            decoded: write.instance,
-          },
-        ];
-      case 'deleteInstance':
-        return [
-          {
-            kind: 'op',
-            op: {
-              type: 'del',
-              key: instanceRecordKey(write.namespace, write.className, write.key),
-            },
-            decoded: null,
-          },
-        ];
-      default: {
-        const unknown: never = write;
-        throw new StoreError(
-          'STORE_CORRUPT_RECORD',
-          `unknown store write ${JSON.stringify(unknown)}`,
-        );
-      }
-    }
   }
 
   async #flush(): Promise<void> {
