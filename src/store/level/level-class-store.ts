@@ -82,6 +82,8 @@ import {
   qualifierPrefix,
   REVISIONS_KEY,
 } from './keys';
+import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
+import { RecordCache } from './record-cache';
 import { bytes, planWrite, type Decoded, type Op } from './write-plan';
 
 /** How the chained batch is told a value is bytes (the database's default is utf8 text). */
@@ -95,20 +97,8 @@ function revisionOfValue(value: string | Buffer): bigint | null {
   );
 }
 
-/** One pending (visible, not yet durable) change to a key, or a pending namespace wipe. */
-interface OverlayEntry {
-  readonly value: Buffer | null;
-  readonly decoded: Decoded | null;
-  readonly seq: number;
-}
-
-type QueuedStep =
-  /** `history`: the op replaces a class record a log record may name by reference (see the header). */
-  | { readonly kind: 'op'; readonly op: Op; readonly seq: number; readonly history: boolean }
-  | { readonly kind: 'wipe'; readonly prefixes: readonly string[]; readonly seq: number };
-
 interface QueuedCommit {
-  readonly steps: readonly QueuedStep[];
+  readonly steps: readonly PendingStep[];
   /** Its log records, published once the batch is synced. */
   readonly events: readonly ClassEventRecord[];
   /** The same, encoded: the entries of the batch's one log record. */
@@ -136,7 +126,6 @@ export type BatchObserver = (batch: {
   readonly syncMs: number;
 }) => void;
 
-const MAX_CACHED = 20_000;
 /** How far (in revisions) retention moves before #trim deletes what fell out of it. */
 const TRIM_EVERY = 1024n;
 
@@ -175,14 +164,10 @@ export class LevelClassStore implements ClassStore {
   #db: Level<string, string> | undefined;
   #open = false;
   #failed: StoreError | undefined;
-  readonly #overlay = new Map<string, OverlayEntry>();
-  /** Pending wipes of whole namespaces (deleteNamespace), newest last. */
-  readonly #wipes: { readonly prefixes: readonly string[]; readonly seq: number }[] = [];
-  #seq = 0;
+  readonly #overlay = new Overlay();
   readonly #queue: QueuedCommit[] = [];
   #flushing: Promise<void> | undefined;
-  /** Decoded records read from disk, dropped when written; never filled across a concurrent write. */
-  readonly #cache = new Map<string, Decoded>();
+  readonly #cache = new RecordCache();
   /**
    * Per namespace, the keys of its classes, so "no such class" (every create asks it, under the
    * service's namespace lock) is answered without a LevelDB read. Loaded once per namespace by a
@@ -275,7 +260,6 @@ export class LevelClassStore implements ClassStore {
     await this.#db?.close();
     this.#db = undefined;
     this.#overlay.clear();
-    this.#wipes.length = 0;
     this.#cache.clear();
     this.#classIndexes.clear();
     this.#journals.clear();
@@ -290,75 +274,29 @@ export class LevelClassStore implements ClassStore {
 
   // ---- reads ---------------------------------------------------------------------------------
 
-  /** The overlay's word on a key: an entry (value or deletion), 'wiped', or undefined (ask the disk). */
-  #pending(key: string): OverlayEntry | 'wiped' | undefined {
-    const entry = this.#overlay.get(key);
-    const wipe = this.#latestWipe(key);
-    if (wipe !== undefined && (entry === undefined || entry.seq < wipe)) return 'wiped';
-    return entry;
-  }
-
-  #latestWipe(key: string): number | undefined {
-    let latest: number | undefined;
-    for (const wipe of this.#wipes)
-      if (wipe.prefixes.some((p) => key.startsWith(p))) latest = wipe.seq;
-    return latest;
-  }
-
   async #get<T extends Decoded>(
     key: string,
     decode: (text: string, key: string) => T,
   ): Promise<T | undefined> {
     const db = this.#readyDb();
-    const pending = this.#pending(key);
+    const pending = this.#overlay.pending(key);
     if (pending === 'wiped') return undefined;
     if (pending !== undefined) return (pending.decoded ?? undefined) as T | undefined;
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached as T;
-    const generation = this.#seq;
+    const generation = this.#overlay.generation;
     const text = await db.get(key);
     if (text === undefined) return undefined;
     const decoded = decode(text, key);
     // A commit that happened while we read may have replaced the value: don't cache what may be stale.
-    if (generation === this.#seq) this.#remember(key, decoded);
+    if (generation === this.#overlay.generation) this.#cache.remember(key, decoded);
     return decoded;
   }
 
-  #remember(key: string, decoded: Decoded): void {
-    if (this.#cache.size >= MAX_CACHED) {
-      const oldest = this.#cache.keys().next();
-      if (oldest.done !== true) this.#cache.delete(oldest.value);
-    }
-    this.#cache.set(key, decoded);
-  }
-
-  /**
-   * Keys and values under a prefix: the disk's, then the overlay's changes on top. The overlay is
-   * copied in the same tick the iterator (which reads a snapshot) is created: a flush finishing
-   * during the scan removes overlay entries the snapshot predates.
-   */
-  async #scan(prefix: string): Promise<Map<string, string | OverlayEntry>> {
+  /** Keys and values under a prefix as reads see them (Overlay.scan). */
+  #scan(prefix: string): Promise<Map<string, string | OverlayEntry>> {
     const db = this.#readyDb();
-    const overlay = [...this.#overlay].filter(([key]) => key.startsWith(prefix));
-    const wipes = this.#wipes.filter((w) =>
-      w.prefixes.some((p) => p.startsWith(prefix) || prefix.startsWith(p)),
-    );
-    const wipedAt = (key: string): number | undefined => {
-      let latest: number | undefined;
-      for (const wipe of wipes) if (wipe.prefixes.some((p) => key.startsWith(p))) latest = wipe.seq;
-      return latest;
-    };
-    const result = new Map<string, string | OverlayEntry>();
-    for await (const [key, value] of db.iterator({ gte: prefix, lt: prefix + END })) {
-      if (wipedAt(key) === undefined) result.set(key, value);
-    }
-    for (const [key, entry] of overlay) {
-      const wiped = wipedAt(key);
-      if (wiped !== undefined && entry.seq < wiped) continue;
-      if (entry.value === null) result.delete(key);
-      else result.set(key, entry);
-    }
-    return new Map([...result.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return this.#overlay.scan(prefix, db.iterator({ gte: prefix, lt: prefix + END }));
   }
 
   getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
@@ -390,7 +328,7 @@ export class LevelClassStore implements ClassStore {
     className: ClassKey,
   ): Promise<StoredClass | undefined> {
     const key = classRecordKey(namespace, className);
-    if (this.#pending(key) === undefined && !this.#cache.has(key)) {
+    if (this.#overlay.pending(key) === undefined && !this.#cache.has(key)) {
       const index = await this.#classIndex(namespace);
       if (!index.parentOf.has(className)) return undefined;
     }
@@ -586,25 +524,12 @@ export class LevelClassStore implements ClassStore {
           this.#noteClass(write.namespace, { key: write.className, parent: null });
         else if (write.op === 'deleteNamespace') this.#noteClass(write.namespace, { wipe: true });
       }
-      const steps: QueuedStep[] = [];
+      const steps: PendingStep[] = [];
       for (const plan of planned) {
         for (const step of plan) {
-          const seq = ++this.#seq;
-          if (step.kind === 'wipe') {
-            this.#wipes.push({ prefixes: step.prefixes, seq });
-            for (const prefix of step.prefixes)
-              for (const key of this.#cache.keys())
-                if (key.startsWith(prefix)) this.#cache.delete(key);
-            steps.push({ kind: 'wipe', prefixes: step.prefixes, seq });
-          } else {
-            this.#overlay.set(step.op.key, {
-              value: step.op.type === 'put' ? step.op.value : null,
-              decoded: step.decoded,
-              seq,
-            });
-            this.#cache.delete(step.op.key);
-            steps.push({ kind: 'op', op: step.op, seq, history: step.history === true });
-          }
+          steps.push(this.#overlay.makeVisible(step));
+          if (step.kind === 'wipe') this.#cache.forgetUnder(step.prefixes);
+          else this.#cache.forget(step.op.key);
         }
       }
       return new Promise<void>((resolve, reject) => {
@@ -737,15 +662,7 @@ export class LevelClassStore implements ClassStore {
         };
         // Durable now: the overlay keeps only what was written again after this group.
         for (const commit of group) {
-          for (const step of commit.steps) {
-            if (step.kind === 'op') {
-              if (this.#overlay.get(step.op.key)?.seq === step.seq)
-                this.#overlay.delete(step.op.key);
-            } else {
-              const at = this.#wipes.findIndex((w) => w.seq === step.seq);
-              if (at >= 0) this.#wipes.splice(at, 1);
-            }
-          }
+          this.#overlay.settle(commit.steps);
         }
         this.#observer?.({ commits: group.length, ops: batch.size, syncMs });
         const events = group.flatMap((commit) => commit.events);
@@ -780,7 +697,6 @@ export class LevelClassStore implements ClassStore {
     this.#failed = error;
     // Until reopened the disk is the only truth; what was only visible is gone with the failure.
     this.#overlay.clear();
-    this.#wipes.length = 0;
     this.#cache.clear();
     this.#classIndexes.clear();
     this.#journals.clear();
