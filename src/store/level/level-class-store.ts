@@ -51,18 +51,20 @@ import {
   type StoreWrite,
 } from '../class-store';
 import {
+  encodeEventBatch,
+  encodeEventBody,
+  eventEntriesOf,
+  unpackEvent,
+  type PackedEvent,
+} from './event-codec';
+import {
   decodeClass,
   decodeInstance,
   decodeNamespace,
   decodeQualifierDeclaration,
   decodeRevisions,
-  encodeEventBatch,
-  encodeEventBody,
-  eventEntriesOf,
   encodeRevisions,
   revisionOfEncodedClass,
-  unpackEvent,
-  type PackedEvent,
   superclassOfEncodedClass,
   type StoredClass,
 } from './record-codec';
