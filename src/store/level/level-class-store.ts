@@ -1,11 +1,7 @@
 /**
  * The LevelDB ClassStore (level 10 = classic-level).
  *
- * Keys: keys.ts. Which classes exist and which are whose children is derived from the class
- * records themselves (their superclass field), once per namespace on first use, and kept in memory
- * with every commit: one LevelDB write per class instead of a record plus an index entry (the
- * per-operation cost of a LevelDB batch dominated), and an index that cannot disagree with the
- * records.
+ * Keys: keys.ts. The class index (which classes exist, whose children they are): class-index.ts.
  *
  * Commits: `commit()` applies its writes to an in-memory overlay before returning (the commit
  * point: every later read sees them), queues them, and returns a promise that resolves once they
@@ -35,7 +31,7 @@
 import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-model';
 import type { StoredInstance } from '../../domain/instance-model';
-import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../../domain/names';
+import { classKey, type ClassKey, type NamespaceKey } from '../../domain/names';
 import {
   changeEventRecord,
   checkRetention,
@@ -65,7 +61,6 @@ import {
   decodeRevisions,
   encodeRevisions,
   revisionOfEncodedClass,
-  superclassOfEncodedClass,
   type StoredClass,
 } from './record-codec';
 import {
@@ -84,6 +79,7 @@ import {
   qualifierPrefix,
   REVISIONS_KEY,
 } from './keys';
+import { ClassIndexes } from './class-index';
 import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
 import { RecordCache } from './record-cache';
 import { bytes, planWrite, type Decoded, type Op } from './write-plan';
@@ -131,36 +127,6 @@ export type BatchObserver = (batch: {
 /** How far (in revisions) retention moves before #trim deletes what fell out of it. */
 const TRIM_EVERY = 1024n;
 
-/** Classes of one namespace: each class's superclass key ('' for a root class), and the reverse. */
-interface ClassIndex {
-  readonly parentOf: Map<string, string>;
-  readonly children: Map<string, Set<string>>;
-}
-
-/** A change to a namespace's ClassIndex, recorded at the commit point. */
-type IndexChange =
-  | { readonly key: string; readonly parent: string }
-  | { readonly key: string; readonly parent: null }
-  | { readonly wipe: true };
-
-function applyIndexChange(index: ClassIndex, change: IndexChange): void {
-  if ('wipe' in change) {
-    index.parentOf.clear();
-    index.children.clear();
-    return;
-  }
-  const previous = index.parentOf.get(change.key);
-  if (previous !== undefined) index.children.get(previous)?.delete(change.key);
-  if (change.parent === null) {
-    index.parentOf.delete(change.key);
-    return;
-  }
-  index.parentOf.set(change.key, change.parent);
-  let siblings = index.children.get(change.parent);
-  if (siblings === undefined) index.children.set(change.parent, (siblings = new Set()));
-  siblings.add(change.key);
-}
-
 export class LevelClassStore implements ClassStore {
   readonly #location: string;
   #db: Level<string, string> | undefined;
@@ -170,13 +136,7 @@ export class LevelClassStore implements ClassStore {
   readonly #queue: QueuedCommit[] = [];
   #flushing: Promise<void> | undefined;
   readonly #cache = new RecordCache();
-  /**
-   * Per namespace, the keys of its classes, so "no such class" (every create asks it, under the
-   * service's namespace lock) is answered without a LevelDB read. Loaded once per namespace by a
-   * scan; commits that race the scan are journaled and replayed on it.
-   */
-  readonly #classIndexes = new Map<NamespaceKey, ClassIndex | Promise<ClassIndex>>();
-  readonly #journals = new Map<NamespaceKey, IndexChange[]>();
+  readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
   #stats = { batches: 0, commits: 0, lastSyncMs: 0 };
   #observer: BatchObserver | undefined;
   #revision = 0n;
@@ -264,7 +224,6 @@ export class LevelClassStore implements ClassStore {
     this.#overlay.clear();
     this.#cache.clear();
     this.#classIndexes.clear();
-    this.#journals.clear();
   }
 
   #readyDb(): Level<string, string> {
@@ -331,7 +290,7 @@ export class LevelClassStore implements ClassStore {
   ): Promise<StoredClass | undefined> {
     const key = classRecordKey(namespace, className);
     if (this.#overlay.pending(key) === undefined && !this.#cache.has(key)) {
-      const index = await this.#classIndex(namespace);
+      const index = await this.#classIndexes.of(namespace);
       if (!index.parentOf.has(className)) return undefined;
     }
     return this.#get(key, decodeClass);
@@ -397,53 +356,11 @@ export class LevelClassStore implements ClassStore {
     return () => this.#listeners.delete(listener);
   }
 
-  /** The namespace's ClassIndex, derived from its class records on first use. */
-  #classIndex(namespace: NamespaceKey): ClassIndex | Promise<ClassIndex> {
-    const entry = this.#classIndexes.get(namespace);
-    if (entry !== undefined) return entry;
-    const journal: IndexChange[] = [];
-    this.#journals.set(namespace, journal);
-    const prefix = classPrefix(namespace);
-    // #scan copies the overlay in this tick; later commits land in the journal.
-    const loading = this.#scan(prefix).then(
-      (found) => {
-        const index: ClassIndex = { parentOf: new Map(), children: new Map() };
-        for (const [key, value] of found) {
-          const superclass =
-            typeof value === 'string'
-              ? superclassOfEncodedClass(value, key)
-              : (value.decoded as StoredClass).definition.superclass;
-          applyIndexChange(index, {
-            key: key.slice(prefix.length),
-            parent: superclassKeyOf({ superclass }) ?? '',
-          });
-        }
-        for (const change of journal) applyIndexChange(index, change);
-        this.#journals.delete(namespace);
-        if (this.#classIndexes.get(namespace) === loading) this.#classIndexes.set(namespace, index);
-        return index;
-      },
-      (error: unknown) => {
-        this.#journals.delete(namespace);
-        this.#classIndexes.delete(namespace);
-        throw error;
-      },
-    );
-    this.#classIndexes.set(namespace, loading);
-    return loading;
-  }
-
-  #noteClass(namespace: NamespaceKey, change: IndexChange): void {
-    const index = this.#classIndexes.get(namespace);
-    if (index instanceof Promise) this.#journals.get(namespace)?.push(change);
-    else if (index !== undefined) applyIndexChange(index, change);
-  }
-
   async listSubclasses(
     namespace: NamespaceKey,
     parent: ClassKey | null,
   ): Promise<readonly ClassKey[]> {
-    const index = await this.#classIndex(namespace);
+    const index = await this.#classIndexes.of(namespace);
     return [...(index.children.get(parent ?? '') ?? [])].sort((a, b) =>
       a < b ? -1 : a > b ? 1 : 0,
     ) as ClassKey[];
@@ -518,14 +435,7 @@ export class LevelClassStore implements ClassStore {
         return planWrite(write, revision, event);
       });
       if (revision !== this.#revision) this.#advanceRevision(revision);
-      for (const write of writes) {
-        if (write.op === 'putClass') {
-          const parent = superclassKeyOf(write.definition) ?? '';
-          this.#noteClass(write.namespace, { key: classKey(write.definition.name), parent });
-        } else if (write.op === 'deleteClass')
-          this.#noteClass(write.namespace, { key: write.className, parent: null });
-        else if (write.op === 'deleteNamespace') this.#noteClass(write.namespace, { wipe: true });
-      }
+      this.#classIndexes.noteWrites(writes);
       const steps: PendingStep[] = [];
       for (const plan of planned) {
         for (const step of plan) {
@@ -701,7 +611,6 @@ export class LevelClassStore implements ClassStore {
     this.#overlay.clear();
     this.#cache.clear();
     this.#classIndexes.clear();
-    this.#journals.clear();
     for (const commit of [...group, ...this.#queue.splice(0)]) commit.reject(error);
   }
 }
