@@ -4,29 +4,12 @@
  * Keys: keys.ts. The class index (which classes exist, whose children they are): class-index.ts.
  *
  * Commits: `commit()` applies its writes to an in-memory overlay before returning (the commit
- * point: every later read sees them), queues them, and returns a promise that resolves once they
- * are in a synced LevelDB batch. Whatever queues while a batch is being synced goes out as the
- * next single batch (group commit): one fsync covers many operations, and each operation is still
- * all-or-nothing because a LevelDB batch is. A failed synced batch fails the store (STORE_FAILED):
- * writes that readers already saw can no longer be promised, so nothing more is acknowledged.
+ * point: every later read sees them, overlay.ts) and queues them for group commit, which writes
+ * them in a synced batch with their log entries (group-commit.ts).
  *
  * Revisions and the event log: each class change gets the next revision at the commit point and
- * its class record keeps it. The log entries of all the commits of a synced batch go into one log
- * record in that batch (one LevelDB write per batch, not per change), with the revisions record:
- * a crash leaves the classes, their events and the revision together or none of them. Log records
- * are read from disk only: what `readEvents` returns is durable, as what `onDurableEvents`
- * publishes (after the synced batch). Retention is by revision: the entries of the newest
- * `eventRetention` revisions are kept (every class change the service makes has one, so that is
- * the newest N events); reads skip older entries, and #trim deletes the records that hold only
- * older entries, with the history copies of those revisions, every TRIM_EVERY revisions, outside
- * any commit (a crash before it only leaves records that reads skip).
- *
- * A put's log entry names its target by reference ("the class record of my revision") instead of
- * holding a second copy of the class: a create writes the class once. Whatever later replaces or
- * deletes that class record (a put, a deleteClass, a namespace wipe) first copies it to
- * h!<its revision> in the same batch, unless its revision is already out of retention. So a
- * reference always resolves: to the class record while it is still that revision's, else to its
- * h! copy.
+ * its class record keeps it. Log records are read from disk only: what `readEvents` returns is
+ * durable, as what `onDurableEvents` publishes (after the synced batch).
  */
 import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-model';
@@ -46,20 +29,13 @@ import {
   type NamespaceRecord,
   type StoreWrite,
 } from '../class-store';
-import {
-  encodeEventBatch,
-  encodeEventBody,
-  eventEntriesOf,
-  unpackEvent,
-  type PackedEvent,
-} from './event-codec';
+import { encodeEventBody, eventEntriesOf, unpackEvent, type PackedEvent } from './event-codec';
 import {
   decodeClass,
   decodeInstance,
   decodeNamespace,
   decodeQualifierDeclaration,
   decodeRevisions,
-  encodeRevisions,
   revisionOfEncodedClass,
   type StoredClass,
 } from './record-codec';
@@ -70,7 +46,6 @@ import {
   END,
   EVENT_RECORDS,
   eventKey,
-  HISTORY_RECORDS,
   historyKey,
   instancePrefix,
   instanceRecordKey,
@@ -80,52 +55,12 @@ import {
   REVISIONS_KEY,
 } from './keys';
 import { ClassIndexes } from './class-index';
+import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
 import { RecordCache } from './record-cache';
-import { bytes, planWrite, type Decoded, type Op } from './write-plan';
+import { planWrite, type Decoded } from './write-plan';
 
-/** How the chained batch is told a value is bytes (the database's default is utf8 text). */
-const BYTES_VALUE = { valueEncoding: 'buffer' } as const;
-
-/** The revision of a class record, as text from disk or as bytes still to be written. */
-function revisionOfValue(value: string | Buffer): bigint | null {
-  // The revision is the record's tail (`"r":"<revision>"}`, see record-codec): decode only that.
-  return revisionOfEncodedClass(
-    typeof value === 'string' ? value : value.toString('latin1', Math.max(0, value.length - 40)),
-  );
-}
-
-interface QueuedCommit {
-  readonly steps: readonly PendingStep[];
-  /** Its log records, published once the batch is synced. */
-  readonly events: readonly ClassEventRecord[];
-  /** The same, encoded: the entries of the batch's one log record. */
-  readonly logged: readonly { readonly revision: bigint; readonly body: string }[];
-  /** The store revision and first retained revision once this commit is applied (the revisions record). */
-  readonly revisions: { readonly revision: bigint; readonly firstRetained: bigint };
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
-/** Read-only counters, for metrics and tests. */
-export interface LevelStoreStats {
-  /** Synced LevelDB batches written. */
-  readonly batches: number;
-  /** Commits acknowledged (operations, not batches). */
-  readonly commits: number;
-  /** Duration of the last synced batch, in milliseconds. */
-  readonly lastSyncMs: number;
-}
-
-/** Observes each synced batch (for metrics: batch size and fsync latency). */
-export type BatchObserver = (batch: {
-  readonly commits: number;
-  readonly ops: number;
-  readonly syncMs: number;
-}) => void;
-
-/** How far (in revisions) retention moves before #trim deletes what fell out of it. */
-const TRIM_EVERY = 1024n;
+export type { BatchObserver, LevelStoreStats } from './group-commit';
 
 export class LevelClassStore implements ClassStore {
   readonly #location: string;
@@ -133,16 +68,11 @@ export class LevelClassStore implements ClassStore {
   #open = false;
   #failed: StoreError | undefined;
   readonly #overlay = new Overlay();
-  readonly #queue: QueuedCommit[] = [];
-  #flushing: Promise<void> | undefined;
   readonly #cache = new RecordCache();
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
-  #stats = { batches: 0, commits: 0, lastSyncMs: 0 };
-  #observer: BatchObserver | undefined;
+  readonly #commits: GroupCommit;
   #revision = 0n;
   #firstRetained = 1n;
-  /** Log and history records below this revision have been deleted by #trim (0: none yet since open). */
-  #trimmedBelow = 0n;
   readonly #retention: bigint;
   readonly #listeners = new Set<(events: readonly ClassEventRecord[]) => void>();
 
@@ -151,7 +81,16 @@ export class LevelClassStore implements ClassStore {
     options: { onBatch?: BatchObserver; eventRetention?: number } = {},
   ) {
     this.#location = location;
-    this.#observer = options.onBatch;
+    this.#commits = new GroupCommit({
+      database: () => this.#db,
+      firstRetainedRevision: () => this.#firstRetained,
+      overlay: this.#overlay,
+      publish: (events) => {
+        if (events.length > 0) publishEvents(this.#listeners, events);
+      },
+      fail: (error) => this.#fail(error),
+      onBatch: options.onBatch,
+    });
     this.#retention = BigInt(checkRetention(options.eventRetention ?? DEFAULT_EVENT_RETENTION));
   }
 
@@ -168,7 +107,7 @@ export class LevelClassStore implements ClassStore {
   }
 
   get stats(): LevelStoreStats {
-    return { ...this.#stats };
+    return this.#commits.stats;
   }
 
   async open(): Promise<void> {
@@ -218,7 +157,7 @@ export class LevelClassStore implements ClassStore {
     if (!this.#open) return;
     this.#open = false;
     // Everything acknowledged as visible gets its chance to become durable first.
-    while (this.#flushing !== undefined) await this.#flushing;
+    await this.#commits.drain();
     await this.#db?.close();
     this.#db = undefined;
     this.#overlay.clear();
@@ -444,16 +383,11 @@ export class LevelClassStore implements ClassStore {
           else this.#cache.forget(step.op.key);
         }
       }
-      return new Promise<void>((resolve, reject) => {
-        this.#queue.push({
-          steps,
-          events,
-          logged,
-          revisions: { revision: this.#revision, firstRetained: this.#firstRetained },
-          resolve,
-          reject,
-        });
-        this.#flushing ??= this.#flush();
+      return this.#commits.enqueue({
+        steps,
+        events,
+        logged,
+        revisions: { revision: this.#revision, firstRetained: this.#firstRetained },
       });
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -469,148 +403,12 @@ export class LevelClassStore implements ClassStore {
     this.#revision = revision;
   }
 
-  async #flush(): Promise<void> {
-    try {
-      // Let the commits of the requests already read in this turn of the event loop join the
-      // first group: without this the first commit after an idle moment is synced alone and every
-      // later one waits a whole extra sync behind it.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      while (this.#queue.length > 0) {
-        const group = this.#queue.splice(0);
-        const db = this.#db;
-        if (db === undefined)
-          throw new StoreError('STORE_NOT_OPEN', 'the class store closed with commits pending');
-        // Last write wins per key, in commit order; a wipe deletes everything under its prefixes
-        // that is on disk or was written earlier in this group.
-        const batch = new Map<string, Op>();
-        // Class records as this group leaves them so far (null = deleted): the old value a history
-        // copy needs, when it is not yet on disk.
-        const written = new Map<string, Buffer | null>();
-        const keepHistory = (old: string | Buffer | null | undefined): void => {
-          if (old === undefined || old === null) return;
-          const revision = revisionOfValue(old);
-          // A record older than the log's retention is named by no log record any more.
-          if (revision === null || revision < this.#firstRetained) return;
-          batch.set(historyKey(revision), {
-            type: 'put',
-            key: historyKey(revision),
-            value: typeof old === 'string' ? bytes(old) : old,
-          });
-        };
-        for (const commit of group) {
-          for (const step of commit.steps) {
-            if (step.kind === 'op') {
-              if (step.history)
-                keepHistory(
-                  written.has(step.op.key) ? written.get(step.op.key) : await db.get(step.op.key),
-                );
-              batch.set(step.op.key, step.op);
-              if (step.op.key.startsWith(CLASS_RECORDS))
-                written.set(step.op.key, step.op.type === 'put' ? step.op.value : null);
-              continue;
-            }
-            for (const prefix of step.prefixes) {
-              const classes = prefix.startsWith(CLASS_RECORDS);
-              for (const key of batch.keys()) {
-                if (!key.startsWith(prefix)) continue;
-                if (classes) keepHistory(written.get(key));
-                batch.set(key, { type: 'del', key });
-                if (classes) written.set(key, null);
-              }
-              for await (const [key, value] of db.iterator({ gte: prefix, lt: prefix + END })) {
-                if (classes && !written.has(key)) keepHistory(value);
-                batch.set(key, { type: 'del', key });
-                if (classes) written.set(key, null);
-              }
-            }
-          }
-        }
-        // One log record per batch, keyed by its last revision, and one revisions record, as of its
-        // last commit: a crash keeps them with the changes they describe, or none of it.
-        const entries = group.flatMap((commit) => commit.logged);
-        const lastEntry = entries[entries.length - 1];
-        if (lastEntry !== undefined)
-          batch.set(eventKey(lastEntry.revision), {
-            type: 'put',
-            key: eventKey(lastEntry.revision),
-            value: bytes(encodeEventBatch(entries)),
-          });
-        const last = group[group.length - 1];
-        if (last !== undefined) {
-          batch.set(REVISIONS_KEY, {
-            type: 'put',
-            key: REVISIONS_KEY,
-            value: bytes(encodeRevisions(last.revisions.revision, last.revisions.firstRetained)),
-          });
-        }
-        const started = process.hrtime.bigint();
-        try {
-          // A chained batch hands each operation to LevelDB's native batch as it is added; the
-          // array form clones every operation object first (abstract-level): ~1.3 KB of garbage and
-          // ≈ 11.7 against ≈ 3.5 µs of main-thread work per operation (micro-benchmark,
-          // docs/performance.md).
-          const chained = db.batch();
-          for (const op of batch.values()) {
-            if (op.type === 'put') chained.put(op.key, op.value, BYTES_VALUE);
-            else chained.del(op.key);
-          }
-          await chained.write({ sync: true });
-        } catch (cause) {
-          this.#fail(
-            new StoreError(
-              'STORE_FAILED',
-              'a synced write to the data directory failed; the store refuses further work',
-              { cause },
-            ),
-            group,
-          );
-          return;
-        }
-        const syncMs = Number(process.hrtime.bigint() - started) / 1e6;
-        this.#stats = {
-          batches: this.#stats.batches + 1,
-          commits: this.#stats.commits + group.length,
-          lastSyncMs: syncMs,
-        };
-        // Durable now: the overlay keeps only what was written again after this group.
-        for (const commit of group) {
-          this.#overlay.settle(commit.steps);
-        }
-        this.#observer?.({ commits: group.length, ops: batch.size, syncMs });
-        const events = group.flatMap((commit) => commit.events);
-        if (events.length > 0) publishEvents(this.#listeners, events);
-        for (const commit of group) commit.resolve();
-        // After the acknowledgements, which it is no part of: trimming is cleanup outside any batch.
-        if (this.#firstRetained - this.#trimmedBelow >= TRIM_EVERY) await this.#trim(db);
-      }
-    } finally {
-      this.#flushing = undefined;
-    }
-  }
-
-  /**
-   * Deletes the log records whose every entry fell out of retention (a record is keyed by its last
-   * revision) and the history copies of those revisions. Not part of any commit's batch: a crash
-   * before it, or a failed delete, leaves old records behind, which reads skip and the next trim
-   * (after the next synced batch) deletes. A failing disk is reported by that batch, not here.
-   */
-  async #trim(db: Level<string, string>): Promise<void> {
-    const below = this.#firstRetained;
-    try {
-      await db.clear({ gte: EVENT_RECORDS, lt: eventKey(below) });
-      await db.clear({ gte: HISTORY_RECORDS, lt: historyKey(below) });
-      this.#trimmedBelow = below;
-    } catch {
-      // #trimmedBelow stays: the next flush tries again.
-    }
-  }
-
-  #fail(error: StoreError, group: readonly QueuedCommit[]): void {
+  /** A synced batch failed (group commit rejects the commits). */
+  #fail(error: StoreError): void {
     this.#failed = error;
     // Until reopened the disk is the only truth; what was only visible is gone with the failure.
     this.#overlay.clear();
     this.#cache.clear();
     this.#classIndexes.clear();
-    for (const commit of [...group, ...this.#queue.splice(0)]) commit.reject(error);
   }
 }
