@@ -8,14 +8,14 @@ import type { ClassDefinition, QualifierDeclaration } from '../domain/class-mode
 import type { StoredInstance } from '../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
 import {
-  changeEventRecord,
-  checkRetention,
-  DEFAULT_EVENT_RETENTION,
-  firstRetainedAt,
-  publishEvents,
+  AbstractClassStore,
+  type ClassStoreOptions,
+  type RevisedWrite,
+  type StoreRevisions,
+} from './abstract-class-store';
+import {
   StoreError,
   type ClassEventRecord,
-  type ClassStore,
   type InstanceEntry,
   type NamespaceRecord,
   type StoreWrite,
@@ -34,83 +34,53 @@ interface NamespaceData {
   instances: Map<ClassKey, Map<string, StoredInstance>>;
 }
 
-export interface MemoryClassStoreOptions {
-  /** The event log keeps the events of the newest this many revisions (default DEFAULT_EVENT_RETENTION). */
-  readonly eventRetention?: number;
-}
+export type MemoryClassStoreOptions = ClassStoreOptions;
 
-export class MemoryClassStore implements ClassStore {
-  #open = false;
+export class MemoryClassStore extends AbstractClassStore<readonly RevisedWrite[]> {
   #namespaces = new Map<NamespaceKey, NamespaceData>();
-  #revision = 0n;
-  #firstRetained = 1n;
   /** The event log, in revision order. */
   #events: ClassEventRecord[] = [];
-  readonly #retention: bigint;
-  readonly #listeners = new Set<(events: readonly ClassEventRecord[]) => void>();
 
   constructor(options: MemoryClassStoreOptions = {}) {
-    this.#retention = BigInt(checkRetention(options.eventRetention ?? DEFAULT_EVENT_RETENTION));
+    super(options);
   }
 
-  get isOpen(): boolean {
-    return this.#open;
+  /** The data outlives close(): opening again finds it as it was. */
+  protected async _open(): Promise<StoreRevisions> {
+    return { revision: this.revision, firstRetained: this.firstRetainedRevision };
   }
 
-  get revision(): bigint {
-    return this.#revision;
-  }
+  protected async _close(): Promise<void> {}
 
-  get firstRetainedRevision(): bigint {
-    return this.#firstRetained;
-  }
-
-  async open(): Promise<void> {
-    this.#open = true;
-  }
-
-  async close(): Promise<void> {
-    this.#open = false;
-  }
-
-  #check(): void {
-    if (!this.#open) throw new StoreError('STORE_NOT_OPEN', 'the class store is not open');
-  }
-
-  async getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
-    this.#check();
+  protected async _getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
     return this.#namespaces.get(namespace)?.record;
   }
 
-  async listNamespaces(): Promise<readonly NamespaceRecord[]> {
-    this.#check();
+  protected async _listNamespaces(): Promise<readonly NamespaceRecord[]> {
     return [...this.#namespaces.entries()]
       .sort(([a], [b]) => compare(a, b))
       .map(([, data]) => data.record);
   }
 
-  async getClass(
+  protected async _getClass(
     namespace: NamespaceKey,
     className: ClassKey,
   ): Promise<ClassDefinition | undefined> {
-    this.#check();
     return this.#namespaces.get(namespace)?.classes.get(className)?.definition;
   }
 
-  async getClassRevision(
+  protected async _getClassRevision(
     namespace: NamespaceKey,
     className: ClassKey,
   ): Promise<bigint | undefined> {
-    this.#check();
     return this.#namespaces.get(namespace)?.classes.get(className)?.revision;
   }
 
-  async readEvents(
+  protected async _readEvents(
     namespace: NamespaceKey,
     afterRevision: bigint,
     limit: number,
   ): Promise<readonly ClassEventRecord[]> {
-    this.#check();
     const found: ClassEventRecord[] = [];
     for (const event of this.#events) {
       if (found.length >= limit) break;
@@ -119,27 +89,21 @@ export class MemoryClassStore implements ClassStore {
     return found;
   }
 
-  onDurableEvents(listener: (events: readonly ClassEventRecord[]) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  async listSubclasses(
+  protected async _listSubclasses(
     namespace: NamespaceKey,
     parent: ClassKey | null,
   ): Promise<readonly ClassKey[]> {
-    this.#check();
     return [...(this.#namespaces.get(namespace)?.children.get(parent ?? ROOT) ?? [])].sort(compare);
   }
 
-  async listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
-    this.#check();
+  protected async _listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
     const classes = [...(this.#namespaces.get(namespace)?.classes ?? [])];
     return classes.sort(([a], [b]) => compare(a, b)).map(([, stored]) => stored.definition);
   }
 
-  async listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
-    this.#check();
+  protected async _listQualifiers(
+    namespace: NamespaceKey,
+  ): Promise<readonly QualifierDeclaration[]> {
     const declarations =
       this.#namespaces.get(namespace)?.qualifiers ?? new Map<string, QualifierDeclaration>();
     return [...declarations.entries()]
@@ -147,20 +111,18 @@ export class MemoryClassStore implements ClassStore {
       .map(([, declaration]) => declaration);
   }
 
-  async getInstance(
+  protected async _getInstance(
     namespace: NamespaceKey,
     className: ClassKey,
     key: string,
   ): Promise<StoredInstance | undefined> {
-    this.#check();
     return this.#namespaces.get(namespace)?.instances.get(className)?.get(key);
   }
 
-  async listInstances(
+  protected async _listInstances(
     namespace: NamespaceKey,
     className: ClassKey,
   ): Promise<readonly InstanceEntry[]> {
-    this.#check();
     const instances =
       this.#namespaces.get(namespace)?.instances.get(className) ??
       new Map<string, StoredInstance>();
@@ -169,124 +131,90 @@ export class MemoryClassStore implements ClassStore {
       .map(([key, instance]) => ({ key, instance }));
   }
 
-  async countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
-    this.#check();
+  protected async _countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
     return this.#namespaces.get(namespace)?.instances.get(className)?.size ?? 0;
   }
 
-  commit(writes: readonly StoreWrite[]): Promise<void> {
-    try {
-      this.#check();
-      // All or nothing without copying: every write is checked against the state it will meet
-      // first, and only then are they applied, in order (applying cannot fail).
-      const present = new Set(this.#namespaces.keys());
-      for (const write of writes) {
-        if (write.op === 'putNamespace') present.add(write.namespace);
-        else if (write.op === 'deleteNamespace') present.delete(write.namespace);
-        else if (
-          (write.op === 'putClass' || write.op === 'putQualifier' || write.op === 'putInstance') &&
-          !present.has(write.namespace)
-        ) {
-          throw new StoreError(
-            'STORE_CORRUPT_RECORD',
-            `namespace ${write.namespace} is not stored`,
-          );
-        } else if (
-          write.op !== 'putClass' &&
-          write.op !== 'deleteClass' &&
-          write.op !== 'putQualifier' &&
-          write.op !== 'putInstance' &&
-          write.op !== 'deleteInstance'
-        ) {
-          const unknown: never = write;
-          throw new StoreError(
-            'STORE_CORRUPT_RECORD',
-            `unknown store write ${JSON.stringify(unknown)}`,
-          );
-        }
+  /**
+   * All or nothing without copying: every write is checked against the state it will meet first,
+   * and only then are they applied, in order (applying cannot fail).
+   */
+  protected _prepareCommit(writes: readonly RevisedWrite[]): readonly RevisedWrite[] {
+    const present = new Set(this.#namespaces.keys());
+    for (const { write } of writes) {
+      if (write.op === 'putNamespace') present.add(write.namespace);
+      else if (write.op === 'deleteNamespace') present.delete(write.namespace);
+      else if (
+        (write.op === 'putClass' || write.op === 'putQualifier' || write.op === 'putInstance') &&
+        !present.has(write.namespace)
+      ) {
+        throw new StoreError('STORE_CORRUPT_RECORD', `namespace ${write.namespace} is not stored`);
+      } else if (
+        write.op !== 'putClass' &&
+        write.op !== 'deleteClass' &&
+        write.op !== 'putQualifier' &&
+        write.op !== 'putInstance' &&
+        write.op !== 'deleteInstance'
+      ) {
+        const unknown: never = write;
+        throw new StoreError(
+          'STORE_CORRUPT_RECORD',
+          `unknown store write ${JSON.stringify(unknown)}`,
+        );
       }
-      const events: ClassEventRecord[] = [];
-      for (const write of writes) {
-        const event = this.#apply(write);
-        if (event !== undefined) events.push(event);
-      }
-      this.#trim();
-      if (events.length > 0 && this.#listeners.size > 0) {
-        const listeners = [...this.#listeners];
-        queueMicrotask(() => publishEvents(listeners, events));
-      }
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    return writes;
+  }
+
+  protected _applyCommit(writes: readonly RevisedWrite[]): Promise<void> {
+    const events: ClassEventRecord[] = [];
+    for (const { write, revision, event } of writes) {
+      this.#apply(write, revision);
+      if (event !== undefined) events.push(event);
+    }
+    this.#events.push(...events);
+    this.#trim();
+    this.publishDurable(events, 'next microtask');
+    return Promise.resolve();
   }
 
   /** Keeps the events of the newest `retention` revisions. */
   #trim(): void {
-    const first = firstRetainedAt(this.#revision, this.#retention, this.#firstRetained);
-    if (first === this.#firstRetained) return;
-    this.#firstRetained = first;
+    const first = this.firstRetainedRevision;
+    if ((this.#events[0]?.revision ?? first) >= first) return;
     const keep = this.#events.findIndex((event) => event.revision >= first);
     this.#events = keep < 0 ? [] : this.#events.slice(keep);
   }
 
-  /** Applies one write; a class change gets the next revision and, with `event`, a log record (returned). */
-  #apply(write: StoreWrite): ClassEventRecord | undefined {
+  /** Applies one write; a class change is stored with its revision. */
+  #apply(write: StoreWrite, revision: bigint): void {
     switch (write.op) {
       case 'putNamespace': {
         const existing = this.#namespaces.get(write.namespace);
         if (existing !== undefined) existing.record = write.record;
-        else
-          this.#namespaces.set(write.namespace, {
-            record: write.record,
-            classes: new Map(),
-            children: new Map(),
-            qualifiers: new Map(),
-            instances: new Map(),
-          });
-        return undefined;
+        else this.#namespaces.set(write.namespace, emptyNamespace(write.record));
+        return;
       }
       case 'deleteNamespace':
         this.#namespaces.delete(write.namespace);
-        return undefined;
-      case 'putClass': {
-        const data = this.#namespaces.get(write.namespace) as NamespaceData;
-        const key = classKey(write.definition.name);
-        if (write.previousSuperclass !== undefined)
-          data.children.get(write.previousSuperclass ?? ROOT)?.delete(key);
-        const parent =
-          write.definition.superclass === '' ? ROOT : classKey(write.definition.superclass);
-        let siblings = data.children.get(parent);
-        if (siblings === undefined) data.children.set(parent, (siblings = new Set()));
-        siblings.add(key);
-        const revision = ++this.#revision;
-        data.classes.set(key, { definition: write.definition, revision });
-        return this.#log(changeEventRecord(write, revision));
-      }
+        return;
+      case 'putClass':
+        return this.#putClass(write, revision);
       case 'putQualifier':
         (this.#namespaces.get(write.namespace) as NamespaceData).qualifiers.set(
           write.declaration.name.toLowerCase(),
           write.declaration,
         );
-        return undefined;
+        return;
       case 'deleteClass': {
-        const revision = ++this.#revision;
         const data = this.#namespaces.get(write.namespace);
-        if (data !== undefined) {
-          data.classes.delete(write.className);
-          data.children.get(write.superclass ?? ROOT)?.delete(write.className);
-          data.children.delete(write.className);
-        }
-        return this.#log(changeEventRecord(write, revision));
-      }
-      case 'putInstance': {
-        const instances = (this.#namespaces.get(write.namespace) as NamespaceData).instances;
-        let ofClass = instances.get(write.className);
-        if (ofClass === undefined)
-          instances.set(write.className, (ofClass = new Map<string, StoredInstance>()));
-        ofClass.set(write.key, write.instance);
+        data?.classes.delete(write.className);
+        data?.children.get(write.superclass ?? ROOT)?.delete(write.className);
+        data?.children.delete(write.className);
         return;
       }
+      case 'putInstance':
+        return this.#putInstance(write);
       case 'deleteInstance': {
         const ofClass = this.#namespaces.get(write.namespace)?.instances.get(write.className);
         ofClass?.delete(write.key);
@@ -297,10 +225,36 @@ export class MemoryClassStore implements ClassStore {
     }
   }
 
-  #log(event: ClassEventRecord | undefined): ClassEventRecord | undefined {
-    if (event !== undefined) this.#events.push(event);
-    return event;
+  #putClass(write: Extract<StoreWrite, { op: 'putClass' }>, revision: bigint): void {
+    const data = this.#namespaces.get(write.namespace) as NamespaceData;
+    const key = classKey(write.definition.name);
+    if (write.previousSuperclass !== undefined)
+      data.children.get(write.previousSuperclass ?? ROOT)?.delete(key);
+    const parent =
+      write.definition.superclass === '' ? ROOT : classKey(write.definition.superclass);
+    let siblings = data.children.get(parent);
+    if (siblings === undefined) data.children.set(parent, (siblings = new Set()));
+    siblings.add(key);
+    data.classes.set(key, { definition: write.definition, revision });
   }
+
+  #putInstance(write: Extract<StoreWrite, { op: 'putInstance' }>): void {
+    const instances = (this.#namespaces.get(write.namespace) as NamespaceData).instances;
+    let ofClass = instances.get(write.className);
+    if (ofClass === undefined)
+      instances.set(write.className, (ofClass = new Map<string, StoredInstance>()));
+    ofClass.set(write.key, write.instance);
+  }
+}
+
+function emptyNamespace(record: NamespaceRecord): NamespaceData {
+  return {
+    record,
+    classes: new Map(),
+    children: new Map(),
+    qualifiers: new Map(),
+    instances: new Map(),
+  };
 }
 
 function compare(a: string, b: string): number {

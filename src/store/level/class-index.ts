@@ -97,16 +97,14 @@ export class ClassIndexes {
     return loading;
   }
 
-  /** Records the index changes of a commit's writes, at its commit point. */
-  noteWrites(writes: readonly StoreWrite[]): void {
-    for (const write of writes) {
-      if (write.op === 'putClass') {
-        const parent = superclassKeyOf(write.definition) ?? '';
-        this.#note(write.namespace, { key: classKey(write.definition.name), parent });
-      } else if (write.op === 'deleteClass')
-        this.#note(write.namespace, { key: write.className, parent: null });
-      else if (write.op === 'deleteNamespace') this.#note(write.namespace, { wipe: true });
-    }
+  /** Records the index change a write makes, at its commit point. */
+  noteWrite(write: StoreWrite): void {
+    if (write.op === 'putClass') {
+      const parent = superclassKeyOf(write.definition) ?? '';
+      this.#note(write.namespace, { key: classKey(write.definition.name), parent });
+    } else if (write.op === 'deleteClass')
+      this.#note(write.namespace, { key: write.className, parent: null });
+    else if (write.op === 'deleteNamespace') this.#note(write.namespace, { wipe: true });
   }
 
   #note(namespace: NamespaceKey, change: IndexChange): void {

@@ -16,18 +16,17 @@ import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-m
 import type { StoredInstance } from '../../domain/instance-model';
 import { classKey, type ClassKey, type NamespaceKey } from '../../domain/names';
 import {
-  changeEventRecord,
-  checkRetention,
-  DEFAULT_EVENT_RETENTION,
-  firstRetainedAt,
+  AbstractClassStore,
+  type ClassStoreOptions,
+  type RevisedWrite,
+  type StoreRevisions,
+} from '../abstract-class-store';
+import {
   LEGACY_CLASS_REVISION,
-  publishEvents,
   StoreError,
   type ClassEventRecord,
-  type ClassStore,
   type InstanceEntry,
   type NamespaceRecord,
-  type StoreWrite,
 } from '../class-store';
 import { encodeEventBody, eventEntriesOf, unpackEvent, type PackedEvent } from './event-codec';
 import {
@@ -58,63 +57,60 @@ import { ClassIndexes } from './class-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
 import { RecordCache } from './record-cache';
-import { planWrite, type Decoded } from './write-plan';
+import { planWrite, type Decoded, type PlannedStep } from './write-plan';
 
 export type { BatchObserver, LevelStoreStats } from './group-commit';
 
-export class LevelClassStore implements ClassStore {
+/** A commit planned and encoded, not yet visible. */
+interface PlannedCommit {
+  readonly writes: readonly RevisedWrite[];
+  readonly planned: readonly PlannedStep[][];
+  readonly events: readonly ClassEventRecord[];
+  readonly logged: readonly { readonly revision: bigint; readonly body: string }[];
+}
+
+export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   readonly #location: string;
   #db: Level<string, string> | undefined;
-  #open = false;
-  #failed: StoreError | undefined;
   readonly #overlay = new Overlay();
   readonly #cache = new RecordCache();
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
   readonly #commits: GroupCommit;
-  #revision = 0n;
-  #firstRetained = 1n;
-  readonly #retention: bigint;
-  readonly #listeners = new Set<(events: readonly ClassEventRecord[]) => void>();
 
-  constructor(
-    location: string,
-    options: { onBatch?: BatchObserver; eventRetention?: number } = {},
-  ) {
+  constructor(location: string, options: ClassStoreOptions & { onBatch?: BatchObserver } = {}) {
+    super(options);
     this.#location = location;
     this.#commits = new GroupCommit({
       database: () => this.#db,
-      firstRetainedRevision: () => this.#firstRetained,
+      firstRetainedRevision: () => this.firstRetainedRevision,
       overlay: this.#overlay,
-      publish: (events) => {
-        if (events.length > 0) publishEvents(this.#listeners, events);
-      },
+      publish: (events) => this.publishDurable(events),
       fail: (error) => this.#fail(error),
       onBatch: options.onBatch,
     });
-    this.#retention = BigInt(checkRetention(options.eventRetention ?? DEFAULT_EVENT_RETENTION));
-  }
-
-  get isOpen(): boolean {
-    return this.#open;
-  }
-
-  get revision(): bigint {
-    return this.#revision;
-  }
-
-  get firstRetainedRevision(): bigint {
-    return this.#firstRetained;
   }
 
   get stats(): LevelStoreStats {
     return this.#commits.stats;
   }
 
-  async open(): Promise<void> {
-    if (this.#open) return;
+  protected async _open(): Promise<StoreRevisions> {
+    const db = await this.#openDatabase();
+    try {
+      const revisions = await readRevisions(db);
+      this.#db = db;
+      return revisions;
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+
+  async #openDatabase(): Promise<Level<string, string>> {
     const db = new Level<string, string>(this.#location, { valueEncoding: 'utf8' });
     try {
       await db.open();
+      return db;
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
       if (cause?.code === 'LEVEL_LOCKED') {
@@ -128,34 +124,9 @@ export class LevelClassStore implements ClassStore {
         cause: error,
       });
     }
-    try {
-      const revisions = await db.get(REVISIONS_KEY);
-      if (revisions !== undefined) {
-        ({ revision: this.#revision, firstRetained: this.#firstRetained } = decodeRevisions(
-          revisions,
-          REVISIONS_KEY,
-        ));
-      } else {
-        // A new store, or one written before revisions: its classes (if any) are LEGACY_CLASS_REVISION,
-        // and no event of them was ever logged.
-        let hasClasses = false;
-        for await (const _key of db.keys({ gte: CLASS_RECORDS, lt: CLASS_RECORDS + END, limit: 1 }))
-          hasClasses = true;
-        this.#revision = hasClasses ? LEGACY_CLASS_REVISION : 0n;
-        this.#firstRetained = this.#revision + 1n;
-      }
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-    this.#db = db;
-    this.#failed = undefined;
-    this.#open = true;
   }
 
-  async close(): Promise<void> {
-    if (!this.#open) return;
-    this.#open = false;
+  protected async _close(): Promise<void> {
     // Everything acknowledged as visible gets its chance to become durable first.
     await this.#commits.drain();
     await this.#db?.close();
@@ -165,9 +136,10 @@ export class LevelClassStore implements ClassStore {
     this.#classIndexes.clear();
   }
 
+  /** The database, for reads that may resume after a close or a failure: refused then. */
   #readyDb(): Level<string, string> {
-    if (this.#failed !== undefined) throw this.#failed;
-    if (!this.#open || this.#db === undefined)
+    this.assertReady();
+    if (this.#db === undefined)
       throw new StoreError('STORE_NOT_OPEN', 'the class store is not open');
     return this.#db;
   }
@@ -193,30 +165,33 @@ export class LevelClassStore implements ClassStore {
     return decoded;
   }
 
-  /** Keys and values under a prefix as reads see them (Overlay.scan). */
-  #scan(prefix: string): Promise<Map<string, string | OverlayEntry>> {
+  /**
+   * Keys and values under a prefix as reads see them (Overlay.scan: the iterator is created, and
+   * the overlay copied, in the tick of the call). Refused as a rejection, as every read is.
+   */
+  async #scan(prefix: string): Promise<Map<string, string | OverlayEntry>> {
     const db = this.#readyDb();
     return this.#overlay.scan(prefix, db.iterator({ gte: prefix, lt: prefix + END }));
   }
 
-  getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
+  protected _getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
     return this.#get(namespaceRecordKey(namespace), decodeNamespace);
   }
 
-  async listNamespaces(): Promise<readonly NamespaceRecord[]> {
+  protected async _listNamespaces(): Promise<readonly NamespaceRecord[]> {
     return [...(await this.#scan(NAMESPACE_RECORDS)).entries()].map(([key, value]) =>
       typeof value === 'string' ? decodeNamespace(value, key) : (value.decoded as NamespaceRecord),
     );
   }
 
-  async getClass(
+  protected async _getClass(
     namespace: NamespaceKey,
     className: ClassKey,
   ): Promise<ClassDefinition | undefined> {
     return (await this.#getStoredClass(namespace, className))?.definition;
   }
 
-  async getClassRevision(
+  protected async _getClassRevision(
     namespace: NamespaceKey,
     className: ClassKey,
   ): Promise<bigint | undefined> {
@@ -235,18 +210,16 @@ export class LevelClassStore implements ClassStore {
     return this.#get(key, decodeClass);
   }
 
-  async readEvents(
+  protected async _readEvents(
     namespace: NamespaceKey,
-    afterRevision: bigint,
+    from: bigint,
     limit: number,
   ): Promise<readonly ClassEventRecord[]> {
     const db = this.#readyDb();
     const found: ClassEventRecord[] = [];
-    if (limit <= 0) return found;
     // From disk only: what is there is durable (see the header). A record is keyed by its last
-    // revision, so the first one with a key above `afterRevision` may start below it; entries out
-    // of retention may still be on disk until #trim: both are skipped.
-    const from = afterRevision >= this.#firstRetained ? afterRevision : this.#firstRetained - 1n;
+    // revision, so the first one with a key above `from` may start below it; entries out of
+    // retention (below `from`) may still be on disk until group commit trims them: both are skipped.
     const page: { entry: PackedEvent; key: string }[] = [];
     read: for await (const [key, value] of db.iterator({
       gt: eventKey(from),
@@ -290,12 +263,7 @@ export class LevelClassStore implements ClassStore {
     );
   }
 
-  onDurableEvents(listener: (events: readonly ClassEventRecord[]) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  async listSubclasses(
+  protected async _listSubclasses(
     namespace: NamespaceKey,
     parent: ClassKey | null,
   ): Promise<readonly ClassKey[]> {
@@ -305,7 +273,9 @@ export class LevelClassStore implements ClassStore {
     ) as ClassKey[];
   }
 
-  async listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
+  protected async _listQualifiers(
+    namespace: NamespaceKey,
+  ): Promise<readonly QualifierDeclaration[]> {
     return [...(await this.#scan(qualifierPrefix(namespace))).entries()].map(([key, value]) =>
       typeof value === 'string'
         ? decodeQualifierDeclaration(value, key)
@@ -313,7 +283,7 @@ export class LevelClassStore implements ClassStore {
     );
   }
 
-  async listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
+  protected async _listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
     return [...(await this.#scan(classPrefix(namespace))).entries()].map(
       ([key, value]) =>
         (typeof value === 'string' ? decodeClass(value, key) : (value.decoded as StoredClass))
@@ -321,7 +291,7 @@ export class LevelClassStore implements ClassStore {
     );
   }
 
-  getInstance(
+  protected _getInstance(
     namespace: NamespaceKey,
     className: ClassKey,
     key: string,
@@ -329,7 +299,7 @@ export class LevelClassStore implements ClassStore {
     return this.#get(instanceRecordKey(namespace, className, key), decodeInstance);
   }
 
-  async listInstances(
+  protected async _listInstances(
     namespace: NamespaceKey,
     className: ClassKey,
   ): Promise<readonly InstanceEntry[]> {
@@ -341,74 +311,72 @@ export class LevelClassStore implements ClassStore {
     }));
   }
 
-  async countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
+  protected async _countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
     // Values are read by the scan but never decoded; the update gate asks this per subclass.
     return (await this.#scan(instancePrefix(namespace, className))).size;
   }
 
   // ---- commits -------------------------------------------------------------------------------
 
-  commit(writes: readonly StoreWrite[]): Promise<void> {
-    try {
-      this.#readyDb();
-      // Encode everything first: a write that cannot be encoded leaves nothing visible (and takes
-      // no revision).
-      let revision = this.#revision;
-      const events: ClassEventRecord[] = [];
-      const logged: { revision: bigint; body: string }[] = [];
-      const planned = writes.map((write) => {
-        if (write.op !== 'putClass' && write.op !== 'deleteClass') return planWrite(write, 0n);
-        const event = changeEventRecord(write, ++revision);
-        if (event !== undefined) {
-          events.push(event);
-          // A put's entry names its target by reference: the class record written with it (one copy
-          // of the class per create instead of two; see the header for how the reference stays good).
-          logged.push({
-            revision,
-            body: encodeEventBody(
-              event,
-              write.op === 'putClass' ? classKey(write.definition.name) : undefined,
-            ),
-          });
-        }
-        return planWrite(write, revision, event);
-      });
-      if (revision !== this.#revision) this.#advanceRevision(revision);
-      this.#classIndexes.noteWrites(writes);
-      const steps: PendingStep[] = [];
-      for (const plan of planned) {
-        for (const step of plan) {
-          steps.push(this.#overlay.makeVisible(step));
-          if (step.kind === 'wipe') this.#cache.forgetUnder(step.prefixes);
-          else this.#cache.forget(step.op.key);
-        }
+  protected _prepareCommit(writes: readonly RevisedWrite[]): PlannedCommit {
+    // Encode everything first: a write that cannot be encoded leaves nothing visible.
+    const events: ClassEventRecord[] = [];
+    const logged: { revision: bigint; body: string }[] = [];
+    const planned = writes.map(({ write, revision, event }) => {
+      if (event !== undefined) {
+        events.push(event);
+        // A put's entry names its target by reference: the class record written with it (one copy
+        // of the class per create instead of two; group-commit.ts says how the reference stays good).
+        logged.push({
+          revision,
+          body: encodeEventBody(
+            event,
+            write.op === 'putClass' ? classKey(write.definition.name) : undefined,
+          ),
+        });
       }
-      return this.#commits.enqueue({
-        steps,
-        events,
-        logged,
-        revisions: { revision: this.#revision, firstRetained: this.#firstRetained },
-      });
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+      return planWrite(write, revision, event);
+    });
+    return { writes, planned, events, logged };
   }
 
-  /**
-   * The store revision moves to `revision`, and retention with it. The revisions record is written
-   * once per synced batch by #flush; what falls out of retention is deleted by #trim.
-   */
-  #advanceRevision(revision: bigint): void {
-    this.#firstRetained = firstRetainedAt(revision, this.#retention, this.#firstRetained);
-    this.#revision = revision;
+  protected _applyCommit({ writes, planned, events, logged }: PlannedCommit): Promise<void> {
+    for (const { write } of writes) this.#classIndexes.noteWrite(write);
+    const steps: PendingStep[] = [];
+    for (const plan of planned) {
+      for (const step of plan) {
+        steps.push(this.#overlay.makeVisible(step));
+        if (step.kind === 'wipe') this.#cache.forgetUnder(step.prefixes);
+        else this.#cache.forget(step.op.key);
+      }
+    }
+    return this.#commits.enqueue({
+      steps,
+      events,
+      logged,
+      revisions: { revision: this.revision, firstRetained: this.firstRetainedRevision },
+    });
   }
 
   /** A synced batch failed (group commit rejects the commits). */
   #fail(error: StoreError): void {
-    this.#failed = error;
+    this.latchFailure(error);
     // Until reopened the disk is the only truth; what was only visible is gone with the failure.
     this.#overlay.clear();
     this.#cache.clear();
     this.#classIndexes.clear();
   }
+}
+
+/** The revisions a store holds: its revisions record, or those of a store written before it. */
+async function readRevisions(db: Level<string, string>): Promise<StoreRevisions> {
+  const revisions = await db.get(REVISIONS_KEY);
+  if (revisions !== undefined) return decodeRevisions(revisions, REVISIONS_KEY);
+  // A new store, or one written before revisions: its classes (if any) are LEGACY_CLASS_REVISION,
+  // and no event of them was ever logged.
+  let hasClasses = false;
+  for await (const _key of db.keys({ gte: CLASS_RECORDS, lt: CLASS_RECORDS + END, limit: 1 }))
+    hasClasses = true;
+  const revision = hasClasses ? LEGACY_CLASS_REVISION : 0n;
+  return { revision, firstRetained: revision + 1n };
 }
