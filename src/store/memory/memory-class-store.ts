@@ -4,22 +4,22 @@
  * synchronously; "durable" is immediate, and the event listeners hear of a commit in a microtask
  * (before the committer's await continues), as they would after a synced batch.
  */
-import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
-import type { StoredInstance } from '../domain/instance-model';
-import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
+import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-model';
+import type { StoredInstance } from '../../domain/instance-model';
+import { classKey, type ClassKey, type NamespaceKey } from '../../domain/names';
 import {
   AbstractClassStore,
   type ClassStoreOptions,
   type RevisedWrite,
   type StoreRevisions,
-} from './abstract-class-store';
+} from '../abstract-class-store';
 import {
   StoreError,
   type ClassEventRecord,
   type InstanceEntry,
   type NamespaceRecord,
   type StoreWrite,
-} from './class-store';
+} from '../class-store';
 
 const ROOT = '';
 
