@@ -3,8 +3,8 @@
  * AbstractLevel: the public methods live here and adapters implement protected primitives (`_…`).
  *
  * The base owns
- * - the status: open or not, and the STORE_FAILED latch. Every method but onDurableEvents rejects
- *   while the store is not open or once it failed, before the adapter is asked;
+ * - the status: open or not, and the STORE_FAILED latch. Every read and commit rejects while the
+ *   store is not open or once it failed, before the adapter is asked;
  * - revisions: each putClass and deleteClass of a commit takes the next store revision at the
  *   commit point, in commit order, with the log record its write asks for; retention arithmetic;
  * - listeners: onDurableEvents, and publishing what the adapter reports durable;
@@ -12,9 +12,9 @@
  *   and takes no revision; `_applyCommit` cannot fail, makes the writes visible before it returns
  *   (the commit point) and returns the promise of their durability.
  *
- * Nothing here holds data or assumes it lives in this process: `_open` reports the revisions the
- * backing store holds, and the adapter decides when a commit is durable and publishes it then.
- * What does assume one writer is the port's own promise that `revision`, read right after
+ * Nothing here holds records or assumes they live in this process: `_open` reports the revisions
+ * the backing store holds, and the adapter decides when a commit is durable and publishes it
+ * then. What does assume one writer is the port's own promise that `revision`, read right after
  * commit() returns, is that commit's: revisions are assigned here, synchronously.
  */
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
