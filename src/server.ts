@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { WbemService } from './service/wbem-service';
 import type { ClassStore } from './store/class-store';
-import { LevelClassStore } from './store/level-class-store';
+import { LevelClassStore } from './store/level/level-class-store';
 import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';

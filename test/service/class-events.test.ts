@@ -8,7 +8,7 @@ import { WbemService } from '../../src/service/wbem-service';
 import type { OperationContext } from '../../src/service/operation-context';
 import type { WatchClassEventsInput } from '../../src/service/wbem-service-api';
 import type { ClassEventView } from '../../src/service/views';
-import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { thrown } from '../helpers/expect-thrown';
 import { defer } from '../helpers/gated-store';
 import { RecordingPort } from '../helpers/recording-port';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { namespaceKeyOf } from '../../src/domain/names';
 import { ObjectSink } from '../../src/service/object-sink';
-import { LevelClassStore } from '../../src/store/level-class-store';
+import { LevelClassStore } from '../../src/store/level/level-class-store';
 import type { CompileMofInput } from '../../src/service/wbem-service-api';
 import { WbemError } from '../../src/domain/wbem-status';
 import { thrown } from '../helpers/expect-thrown';

@@ -10,7 +10,7 @@ import { ObjectSink, type Outcome } from '../../src/service/object-sink';
 import type { OperationContext } from '../../src/service/operation-context';
 import { WbemService, type ClassChange } from '../../src/service/wbem-service';
 import type { ClassStore } from '../../src/store/class-store';
-import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { RecordingPort } from '../helpers/recording-port';
 
 export const str = (value: string): CimValue => ({ kind: 'string', value });

@@ -2,7 +2,7 @@ import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { SYSTEM_CLASSES } from '../../src/domain/system-classes';
 import { WbemError } from '../../src/domain/wbem-status';
 import { ObjectSink } from '../../src/service/object-sink';
-import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { GatedStore } from '../helpers/gated-store';
 import { RecordingPort } from '../helpers/recording-port';
 import { cls, ctx, failureOf, key, prop, serviceFixture, str } from './fixtures';
