@@ -15,7 +15,7 @@ import { dependencyPlan, putAll } from '../src/cli/mofcomp';
 import { DMTF_RULES } from '../src/domain/client-context';
 import { compileMof } from '../src/mof/parser';
 import { WbemService } from '../src/service/wbem-service';
-import { LevelClassStore } from '../src/store/level-class-store';
+import { LevelClassStore } from '../src/store/level/level-class-store';
 import { valueToProto } from '../src/transport/grpc/codec';
 import { startWbemd } from './child-server';
 

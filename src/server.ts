@@ -10,11 +10,11 @@ import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { WbemService } from './service/wbem-service';
 import type { ClassStore } from './store/class-store';
-import { LevelClassStore } from './store/level-class-store';
+import { LevelClassStore } from './store/level/level-class-store';
 import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
-import { Admission } from './transport/grpc/serve';
+import { Admission } from './transport/grpc/admission';
 import { WbemdMetrics } from './transport/metrics';
 import { addWbemServices } from './transport/grpc/wbem-services';
 

@@ -11,7 +11,7 @@
 import { status as Code } from '@grpc/grpc-js';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CallObserver } from './grpc/serve';
+import type { CallObserver } from './grpc/access-log';
 
 export class WbemdMetrics implements CallObserver {
   readonly registry = new Registry();

@@ -5,7 +5,8 @@ import {
   type AclEntry,
   type Principal,
 } from '../../src/domain/access';
-import { catchWbem } from '../helpers/catch-wbem';
+import { WbemError } from '../../src/domain/wbem-status';
+import { thrown } from '../helpers/expect-thrown';
 
 const R = WBEM_RIGHT;
 const alice: Principal = { name: 'alice', groups: ['ops'], local: true };
@@ -69,7 +70,7 @@ test.each([
 });
 
 test('require: WBEM_E_ACCESS_DENIED naming what is missing; a remote caller also needs WBEM_REMOTE_ACCESS', () => {
-  const denied = catchWbem(() =>
+  const denied = thrown(WbemError, () =>
     policy.require(bob, ['root', 'cimv2'], R.WBEM_ENABLE | R.WBEM_FULL_WRITE_REP, 'PutClassAsync'),
   );
   expect(denied.status).toBe('WBEM_E_ACCESS_DENIED');
@@ -82,11 +83,11 @@ test('require: WBEM_E_ACCESS_DENIED naming what is missing; a remote caller also
       'PutClassAsync',
     ),
   ).not.toThrow();
-  const remote = catchWbem(() =>
+  const remote = thrown(WbemError, () =>
     policy.require({ ...alice, local: false }, ['root', 'cimv2'], R.WBEM_ENABLE, 'GetClass'),
   );
   expect(remote.param).toBe('alice lacks WBEM_REMOTE_ACCESS on root\\cimv2 for GetClass');
   expect(
-    catchWbem(() => policy.require(undefined, ['root'], R.WBEM_ENABLE, 'GetClass')).param,
+    thrown(WbemError, () => policy.require(undefined, ['root'], R.WBEM_ENABLE, 'GetClass')).param,
   ).toBe('an anonymous caller lacks WBEM_ENABLE on root for GetClass');
 });

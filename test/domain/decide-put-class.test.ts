@@ -18,7 +18,8 @@ import { classKey } from '../../src/domain/names';
 import { parsePutClassFlags } from '../../src/domain/put-class-flags';
 import { localView, propertyCount, resolveClass } from '../../src/domain/resolve-class';
 import { checkValueFits } from '../../src/domain/value-rules';
-import { catchWbem } from '../helpers/catch-wbem';
+import { WbemError } from '../../src/domain/wbem-status';
+import { thrown } from '../helpers/expect-thrown';
 
 const T = CIM_TYPE;
 const bool = (value: boolean): CimValue => ({ kind: 'boolean', value });
@@ -616,7 +617,7 @@ describe('decidePutClass: refused (§11)', () => {
       'WBEM_E_TYPE_MISMATCH',
     ],
   ])('scenario %s → %s', (_label, stored, definition, flags, status) => {
-    expect(catchWbem(() => decide(stored, definition, flags)).status).toBe(status);
+    expect(thrown(WbemError, () => decide(stored, definition, flags)).status).toBe(status);
   });
 });
 
@@ -724,14 +725,14 @@ describe('values fit their CIM type exactly', () => {
   ])('%s', (_label, type, array, value, fits) => {
     const run = (): void => checkValueFits(type, array, value, 'test');
     if (fits) expect(run).not.toThrow();
-    else expect(catchWbem(run).status).toBe('WBEM_E_TYPE_MISMATCH');
+    else expect(thrown(WbemError, run).status).toBe('WBEM_E_TYPE_MISMATCH');
   });
 
   test('124: an embedded object nested 65 deep is WBEM_E_INVALID_PARAMETER', () => {
     let value: CimValue = { kind: 'object', value: cls('Leaf') };
     for (let i = 0; i < 64; i++)
       value = { kind: 'object', value: cls('N', '', [prop('Inner', T.OBJECT, { value })]) };
-    expect(catchWbem(() => checkValueFits(T.OBJECT, false, value, 'test')).status).toBe(
+    expect(thrown(WbemError, () => checkValueFits(T.OBJECT, false, value, 'test')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
   });
@@ -743,20 +744,22 @@ describe('order of the checks (§3.3 steps 6–13; docs/decisions.md D20)', () =
       cls('Ex_A', '', [prop('P', T.STRING, { qualifiers: [qual('Key', str('yes'))] })]),
     ];
     // Same class again with CREATE_ONLY (2), but its definition is wrong in itself: the definition error wins.
-    expect(catchWbem(() => decide(stored, stored[0] as ClassDefinition, 2)).status).toBe(
+    expect(thrown(WbemError, () => decide(stored, stored[0] as ClassDefinition, 2)).status).toBe(
       'WBEM_E_INVALID_QUALIFIER_TYPE',
     );
-    expect(catchWbem(() => decide(stored, cls('Ex_A', '', [prop('P'), prop('p')]), 2)).status).toBe(
-      'WBEM_E_INVALID_PARAMETER',
-    );
-    expect(catchWbem(() => decide(stored, cls('Ex_A', '', [prop('P')]), 2)).status).toBe(
+    expect(
+      thrown(WbemError, () => decide(stored, cls('Ex_A', '', [prop('P'), prop('p')]), 2)).status,
+    ).toBe('WBEM_E_INVALID_PARAMETER');
+    expect(thrown(WbemError, () => decide(stored, cls('Ex_A', '', [prop('P')]), 2)).status).toBe(
       'WBEM_E_ALREADY_EXISTS',
     );
   });
 
   test('existence is checked before the superclass is resolved', () => {
-    expect(catchWbem(() => decide([], cls('Ex_B', 'Missing'), 1)).status).toBe('WBEM_E_NOT_FOUND');
-    expect(catchWbem(() => decide([], cls('Ex_B', 'Missing'), 0)).status).toBe(
+    expect(thrown(WbemError, () => decide([], cls('Ex_B', 'Missing'), 1)).status).toBe(
+      'WBEM_E_NOT_FOUND',
+    );
+    expect(thrown(WbemError, () => decide([], cls('Ex_B', 'Missing'), 0)).status).toBe(
       'WBEM_E_INVALID_SUPERCLASS',
     );
   });
@@ -766,7 +769,7 @@ describe('DSP0004 rules on request (context __wbemd_DMTFRules; docs/decisions.md
   const abstractUnderConcrete = cls('B', 'A', [], { qualifiers: [qual('Abstract')] });
   test('C6 applies by default and is lifted with rules = dmtf; every other rule still holds', () => {
     expect(
-      catchWbem(() =>
+      thrown(WbemError, () =>
         decidePutClass(
           { definition: abstractUnderConcrete, flags: parsePutClassFlags(0, 'PutClassAsync') },
           world([cls('A')], abstractUnderConcrete),
@@ -785,7 +788,7 @@ describe('DSP0004 rules on request (context __wbemd_DMTFRules; docs/decisions.md
     ).toBe('create');
     const keyUnderKeyed = cls('B', 'A', [prop('K2', T.STRING, { qualifiers: [KEY] })]);
     expect(
-      catchWbem(() =>
+      thrown(WbemError, () =>
         decidePutClass(
           {
             definition: keyUnderKeyed,
@@ -803,7 +806,8 @@ describe('DSP0004 rules on request (context __wbemd_DMTFRules; docs/decisions.md
     expect(classRulesOf(new Map([['__wbemd_DMTFRules', bool(false)]]))).toBe('wmi');
     expect(classRulesOf(undefined)).toBe('wmi');
     expect(
-      catchWbem(() => checkClientContext(new Map([['__wbemd_DMTFRules', str('yes')]]))).status,
+      thrown(WbemError, () => checkClientContext(new Map([['__wbemd_DMTFRules', str('yes')]])))
+        .status,
     ).toBe('WBEM_E_INVALID_PARAMETER');
   });
 });
@@ -878,15 +882,15 @@ describe('update modes against instances (§6.4, M10, K4; scenarios 83–95)', (
       { B: 3 },
     ],
   ])('%s → WBEM_E_CLASS_HAS_INSTANCES', (_name, stored, definition, flags, instances) => {
-    expect(catchWbem(() => decide(stored, definition, flags, instances))?.status).toBe(
+    expect(thrown(WbemError, () => decide(stored, definition, flags, instances))?.status).toBe(
       'WBEM_E_CLASS_HAS_INSTANCES',
     );
   });
 
   test('75 COMPATIBLE with children reports CLASS_HAS_CHILDREN before instances (§3.3 step 13)', () => {
-    expect(catchWbem(() => decide([A_ID_P, cls('B', 'A')], withZ, 0, { A: 1, B: 1 }))?.status).toBe(
-      'WBEM_E_CLASS_HAS_CHILDREN',
-    );
+    expect(
+      thrown(WbemError, () => decide([A_ID_P, cls('B', 'A')], withZ, 0, { A: 1, B: 1 }))?.status,
+    ).toBe('WBEM_E_CLASS_HAS_CHILDREN');
   });
 
   test.each<[string, ClassDefinition[], ClassDefinition, number, Record<string, number>]>([
@@ -977,7 +981,7 @@ describe('Association needs references (§5.5; docs/decisions.md D41)', () => {
     ['references without Association are fine (C17)', [], cls('L', '', [ref('A', 'X')]), 'ok'],
   ])('%s', (_name, stored, definition, expected) => {
     if (expected === 'ok') expect(decide(stored, definition).kind).toMatch(/^(create|update)$/);
-    else expect(catchWbem(() => decide(stored, definition))?.status).toBe(expected);
+    else expect(thrown(WbemError, () => decide(stored, definition))?.status).toBe(expected);
   });
 });
 
@@ -993,8 +997,8 @@ describe('expected_revision (optimistic concurrency; docs/decisions.md D58)', ()
     if (outcome === 'ok')
       expect(() => checkExpectedRevision('Ex_A', expected, current)).not.toThrow();
     else
-      expect(catchWbem(() => checkExpectedRevision('Ex_A', expected, current))?.status).toBe(
-        outcome,
-      );
+      expect(
+        thrown(WbemError, () => checkExpectedRevision('Ex_A', expected, current))?.status,
+      ).toBe(outcome);
   });
 });

@@ -15,8 +15,8 @@ import { formatRelPath, locateByPath, parseInstancePath } from '../../src/domain
 import { instanceKeysOf, instanceView } from '../../src/domain/instance-view';
 import type { PutMode } from '../../src/domain/put-class-flags';
 import { resolveClass } from '../../src/domain/resolve-class';
-import type { WbemErrorName } from '../../src/domain/wbem-status';
-import { catchWbem } from '../helpers/catch-wbem';
+import { type WbemErrorName, WbemError } from '../../src/domain/wbem-status';
+import { thrown } from '../helpers/expect-thrown';
 
 const sent = (
   name: string,
@@ -86,7 +86,9 @@ describe('parsePutInstanceFlags', () => {
     [0x8000_0000, 'bit 31'],
     [-1, 'every bit'],
   ])('flags %s refused: %s', (flags) => {
-    expect(catchWbem(() => parsePutInstanceFlags(flags)).status).toBe('WBEM_E_INVALID_PARAMETER');
+    expect(thrown(WbemError, () => parsePutInstanceFlags(flags)).status).toBe(
+      'WBEM_E_INVALID_PARAMETER',
+    );
   });
 });
 
@@ -270,12 +272,12 @@ describe('prepareInstance: one row per rule', () => {
       'WBEM_E_INVALID_PARAMETER',
     ],
   ])('%s', (_label, resolved, input, locale, status) => {
-    expect(catchWbem(() => prepare(resolved, input, locale)).status).toBe(status);
+    expect(thrown(WbemError, () => prepare(resolved, input, locale)).status).toBe(status);
   });
 
   test('the class rules come before the values: an abstract class with a bad value is INVALID_OPERATION', () => {
     const input = instance('Base', [sent('Name', uint(1))], 1);
-    expect(catchWbem(() => prepare(resolveClass([ABSTRACT_BASE]), input)).status).toBe(
+    expect(thrown(WbemError, () => prepare(resolveClass([ABSTRACT_BASE]), input)).status).toBe(
       'WBEM_E_INVALID_OPERATION',
     );
   });
@@ -423,7 +425,9 @@ describe('decideInstanceWrite', () => {
     if (expected === 'create' || expected === 'update')
       expect(decideInstanceWrite(mode, className, existing)).toBe(expected);
     else
-      expect(catchWbem(() => decideInstanceWrite(mode, className, existing)).status).toBe(expected);
+      expect(thrown(WbemError, () => decideInstanceWrite(mode, className, existing)).status).toBe(
+        expected,
+      );
   });
 });
 
@@ -505,13 +509,13 @@ describe('instanceView and instanceKeysOf', () => {
 
   test('instanceKeysOf: stored data that lost its key is WBEM_E_FAILED', () => {
     expect(
-      catchWbem(() =>
+      thrown(WbemError, () =>
         instanceKeysOf(resolvedA, { className: 'A', values: [{ name: 'Id', value: null }] }),
       ).status,
     ).toBe('WBEM_E_FAILED');
     const keyless = resolveClass([cls('K', '', [prop('P')])]);
-    expect(catchWbem(() => instanceKeysOf(keyless, { className: 'K', values: [] })).status).toBe(
-      'WBEM_E_FAILED',
-    );
+    expect(
+      thrown(WbemError, () => instanceKeysOf(keyless, { className: 'K', values: [] })).status,
+    ).toBe('WBEM_E_FAILED');
   });
 });

@@ -1,18 +1,25 @@
 import { checkClassName, checkMemberName, classKey, sameName } from '../../src/domain/names';
 import { parseNamespacePath } from '../../src/domain/namespace-path';
 import { parseDeleteClassFlags, parsePutClassFlags } from '../../src/domain/put-class-flags';
-import { catchWbem } from '../helpers/catch-wbem';
+import { WbemError } from '../../src/domain/wbem-status';
+import { rejected, thrown } from '../helpers/expect-thrown';
 
-describe('catchWbem', () => {
+describe('thrown (test/helpers/expect-thrown.ts)', () => {
   test('fails when nothing is thrown', () => {
-    expect(() => catchWbem(() => 1)).toThrow('expected a WbemError');
+    expect(() => thrown(WbemError, () => 1)).toThrow('expected a WbemError');
   });
   test('rethrows what is not a WbemError', () => {
     expect(() =>
-      catchWbem(() => {
+      thrown(WbemError, () => {
         throw new TypeError('bug');
       }),
     ).toThrow(TypeError);
+  });
+  test('rejected fails when the promise resolves, and rethrows another error', async () => {
+    await expect(rejected(WbemError, Promise.resolve(1))).rejects.toThrow('expected a WbemError');
+    await expect(rejected(WbemError, Promise.reject(new TypeError('bug')))).rejects.toThrow(
+      TypeError,
+    );
   });
 });
 
@@ -41,7 +48,7 @@ describe('parsePutClassFlags (§2.2)', () => {
     ['0x4', 0x04],
     ['0x100', 0x100],
   ])('PutClassAsync rejects %s with WBEM_E_INVALID_PARAMETER', (_label, bits) => {
-    expect(catchWbem(() => parsePutClassFlags(bits, 'PutClassAsync')).status).toBe(
+    expect(thrown(WbemError, () => parsePutClassFlags(bits, 'PutClassAsync')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
   });
@@ -57,10 +64,10 @@ describe('parsePutClassFlags (§2.2)', () => {
   });
 
   test('PutClass (sync) refuses SEND_STATUS (K13) and RETURN_IMMEDIATELY without a call result (scenario 21)', () => {
-    expect(catchWbem(() => parsePutClassFlags(0x80, 'PutClass')).status).toBe(
+    expect(thrown(WbemError, () => parsePutClassFlags(0x80, 'PutClass')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
-    expect(catchWbem(() => parsePutClassFlags(0x10, 'PutClass')).status).toBe(
+    expect(thrown(WbemError, () => parsePutClassFlags(0x10, 'PutClass')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
     expect(parsePutClassFlags(0x22, 'PutClass')).toMatchObject({
@@ -72,7 +79,9 @@ describe('parsePutClassFlags (§2.2)', () => {
 
   test('DeleteClass ignores reserved bits and refuses others', () => {
     expect(() => parseDeleteClassFlags(0x10000)).not.toThrow();
-    expect(catchWbem(() => parseDeleteClassFlags(0x1)).status).toBe('WBEM_E_INVALID_PARAMETER');
+    expect(thrown(WbemError, () => parseDeleteClassFlags(0x1)).status).toBe(
+      'WBEM_E_INVALID_PARAMETER',
+    );
   });
 });
 
@@ -88,7 +97,7 @@ describe('class names (§5.6, scenarios 22–33)', () => {
     ['Ärger', 'WBEM_E_INVALID_PARAMETER'],
     ['A'.repeat(4097), 'WBEM_E_QUOTA_VIOLATION'],
   ])('"%s" → %s', (name, status) => {
-    expect(catchWbem(() => checkClassName(name)).status).toBe(status);
+    expect(thrown(WbemError, () => checkClassName(name)).status).toBe(status);
   });
 
   test.each(['Foo__Bar', 'Vendor_Disk2', 'A', 'A'.repeat(4096)])(
@@ -101,7 +110,7 @@ describe('class names (§5.6, scenarios 22–33)', () => {
   test.each(['_p', 'a b', 'p_', '9p', ''])(
     'member name "%s" → WBEM_E_INVALID_PARAMETER',
     (name) => {
-      expect(catchWbem(() => checkMemberName('property', name, 'A')).status).toBe(
+      expect(thrown(WbemError, () => checkMemberName('property', name, 'A')).status).toBe(
         'WBEM_E_INVALID_PARAMETER',
       );
     },
@@ -158,7 +167,7 @@ describe('namespace paths (§6.9, scenarios 109–113)', () => {
     'root\\9x',
     '\\\\otherhost\\root\\cimv2',
   ])('"%s" → WBEM_E_INVALID_PARAMETER', (text) => {
-    expect(catchWbem(() => parseNamespacePath(text, local)).status).toBe(
+    expect(thrown(WbemError, () => parseNamespacePath(text, local)).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
   });

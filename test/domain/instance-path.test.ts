@@ -9,7 +9,8 @@ import {
   parseInstancePath,
 } from '../../src/domain/instance-path';
 import { resolveClass } from '../../src/domain/resolve-class';
-import { catchWbem } from '../helpers/catch-wbem';
+import { WbemError } from '../../src/domain/wbem-status';
+import { thrown } from '../helpers/expect-thrown';
 
 // Fixtures: A keyed by Id; B:A; Disk with two keys; every keyable type; a singleton; a keyless
 // abstract base whose subclasses introduce keys.
@@ -194,7 +195,9 @@ describe('parseInstancePath: WBEM_E_INVALID_OBJECT_PATH', () => {
     ['garbage after class', 'A#'],
     ['over WBEM_MAX_PATH', `A.Id="${'x'.repeat(MAX_PATH)}"`],
   ])('%s', (_label, text) => {
-    expect(catchWbem(() => parseInstancePath(text)).status).toBe('WBEM_E_INVALID_OBJECT_PATH');
+    expect(thrown(WbemError, () => parseInstancePath(text)).status).toBe(
+      'WBEM_E_INVALID_OBJECT_PATH',
+    );
   });
 
   test('a path of exactly WBEM_MAX_PATH characters is accepted', () => {
@@ -245,8 +248,9 @@ describe('formatRelPath', () => {
 
   test('a value that cannot be a key is WBEM_E_CANNOT_BE_KEY', () => {
     expect(
-      catchWbem(() => formatRelPath('T', [{ name: 'R', value: { kind: 'real', value: 1 } }]))
-        .status,
+      thrown(WbemError, () =>
+        formatRelPath('T', [{ name: 'R', value: { kind: 'real', value: 1 } }]),
+      ).status,
     ).toBe('WBEM_E_CANNOT_BE_KEY');
   });
 });
@@ -344,7 +348,7 @@ describe('locateByPath: WBEM_E_INVALID_OBJECT_PATH', () => {
       `Types.S8=1,U64=1,S64=1,Flag=TRUE,When="20240101123000.000000+060",Ref="r",Ch="zz"`,
     ],
   ])('%s', (_label, pathClass, text) => {
-    expect(catchWbem(() => locateByPath(pathClass, parseInstancePath(text))).status).toBe(
+    expect(thrown(WbemError, () => locateByPath(pathClass, parseInstancePath(text))).status).toBe(
       'WBEM_E_INVALID_OBJECT_PATH',
     );
   });

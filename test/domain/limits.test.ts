@@ -1,7 +1,8 @@
 import type { ClassDefinition, CimValue, PropertyDef } from '../../src/domain/class-model';
 import { checkDefinitionSyntax } from '../../src/domain/class-rules';
 import { CLASS_LIMITS } from '../../src/domain/limits';
-import { catchWbem } from '../helpers/catch-wbem';
+import { WbemError } from '../../src/domain/wbem-status';
+import { thrown } from '../helpers/expect-thrown';
 
 const prop = (
   name: string,
@@ -92,7 +93,7 @@ test.each([
     'characters in a string value',
   ],
 ])('%s → WBEM_E_QUOTA_VIOLATION naming the limit', (_label, definition, message) => {
-  const error = catchWbem(() => checkDefinitionSyntax(definition));
+  const error = thrown(WbemError, () => checkDefinitionSyntax(definition));
   expect(error.status).toBe('WBEM_E_QUOTA_VIOLATION');
   expect(error.param).toContain(message);
 });
@@ -113,14 +114,14 @@ test.each([4, 40])(
   (count) => {
     const properties = Array.from({ length: count }, (_, i) => prop(`P${i}`));
     properties.push(prop(`p${count - 1}`));
-    expect(catchWbem(() => checkDefinitionSyntax(cls({ properties }))).param).toBe(
+    expect(thrown(WbemError, () => checkDefinitionSyntax(cls({ properties }))).param).toBe(
       `property p${count - 1} appears twice on Ex_Big`,
     );
     const clash = cls({
       properties: Array.from({ length: count }, (_, i) => prop(`P${i}`)),
       methods: [{ name: 'p0', returnType: 19, parameters: [], qualifiers: [] }],
     });
-    expect(catchWbem(() => checkDefinitionSyntax(clash)).param).toBe(
+    expect(thrown(WbemError, () => checkDefinitionSyntax(clash)).param).toBe(
       'member p0 appears twice on Ex_Big',
     );
   },

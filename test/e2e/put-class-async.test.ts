@@ -181,7 +181,7 @@ describe('PutClassAsync over gRPC', () => {
       Code.INVALID_ARGUMENT,
       'WBEM_E_INVALID_PARAMETER',
     ],
-    // Refused while the request is decoded (codec.ts), before the handler runs: still at once, with every encoding.
+    // Refused while the request is decoded (from-proto.ts), before the handler runs: still at once, with every encoding.
     [
       'an array value whose element is an array',
       {

@@ -9,10 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, type RunningServer } from '../../src/server';
+import { describeWithTool, runsCleanly } from '../helpers/external-tools';
 
 const run = promisify(execFile);
 
-describe('Python grpcio client', () => {
+const PYTHON_GRPC = {
+  name: "Debian's python3-grpcio and python3-grpc-tools",
+  available: runsCleanly('/usr/bin/python3', ['-c', 'import grpc, grpc_tools']),
+  install: 'apt-get install python3-grpcio python3-grpc-tools',
+};
+
+describeWithTool(PYTHON_GRPC, 'Python grpcio client', () => {
   let server: RunningServer;
   let dataDir: string;
 

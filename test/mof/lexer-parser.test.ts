@@ -1,6 +1,7 @@
 import { MofError, tokenize } from '../../src/mof/lexer';
 import { compileMof } from '../../src/mof/parser';
 import { writeMof } from '../../src/mof/writer';
+import { thrown } from '../helpers/expect-thrown';
 
 const files =
   (map: Record<string, string>) =>
@@ -10,15 +11,7 @@ const files =
     return text;
   };
 const one = (text: string) => compileMof('a.mof', files({ 'a.mof': text }));
-const errorOf = (run: () => unknown): MofError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof MofError) return error;
-    throw error;
-  }
-  throw new Error('expected a MofError, nothing was thrown');
-};
+const errorOf = (run: () => unknown): MofError => thrown(MofError, run);
 
 describe('literals', () => {
   test.each([

@@ -7,18 +7,12 @@ import {
   type ConfigSources,
 } from '../../src/cli/config';
 import { DEFAULT_GRPC_OPTIONS } from '../../src/server';
+import { thrown } from '../helpers/expect-thrown';
 
 const resolve = (sources: Partial<ConfigSources>) =>
   resolveServeConfig({ flags: {}, env: {}, ...sources });
-const problemsOf = (sources: Partial<ConfigSources>): readonly string[] => {
-  try {
-    resolve(sources);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-};
+const problemsOf = (sources: Partial<ConfigSources>): readonly string[] =>
+  thrown(ConfigError, () => resolve(sources)).problems;
 
 test('defaults: loopback, ./data, info, no metrics, the mesh gRPC options', () => {
   expect(resolve({})).toEqual({

@@ -1,14 +1,14 @@
 import { CIM_TYPE } from '../../src/domain/class-model';
 import type { ClientContext } from '../../src/domain/client-context';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
-import type { WbemError } from '../../src/domain/wbem-status';
+import { WbemError } from '../../src/domain/wbem-status';
 import type { WatchPort } from '../../src/service/class-watch';
 import { WbemService } from '../../src/service/wbem-service';
 import type { OperationContext } from '../../src/service/operation-context';
 import type { WatchClassEventsInput } from '../../src/service/wbem-service-api';
 import type { ClassEventView } from '../../src/service/views';
-import { MemoryClassStore } from '../../src/store/memory-class-store';
-import { catchWbem } from '../helpers/catch-wbem';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
+import { thrown } from '../helpers/expect-thrown';
 import { defer } from '../helpers/gated-store';
 import { RecordingPort } from '../helpers/recording-port';
 import {
@@ -300,14 +300,14 @@ describe('WatchClassEvents in the service', () => {
     const f = await serviceFixture(new MemoryClassStore({ eventRetention: 2 }));
     for (const name of ['A', 'B', 'C', 'D']) await f.put(cls(name));
     expect(f.store.firstRetainedRevision).toBe(3n);
-    const tooOld = catchWbem(() =>
+    const tooOld = thrown(WbemError, () =>
       f.service.watchClassEvents(
         { namespace: 'root/cimv2', className: '', sinceRevision: 1n },
         ctx(),
       ),
     );
     expect(tooOld.status).toBe('WBEM_E_QUEUE_OVERFLOW');
-    const ahead = catchWbem(() =>
+    const ahead = thrown(WbemError, () =>
       f.service.watchClassEvents(
         { namespace: 'root/cimv2', className: '', sinceRevision: 5n },
         ctx(),
@@ -324,7 +324,7 @@ describe('WatchClassEvents in the service', () => {
   test('immediate checks: unparseable namespace, absent namespace, bad filter', async () => {
     const f = await serviceFixture();
     const run = (input: Partial<WatchClassEventsInput>) =>
-      catchWbem(() =>
+      thrown(WbemError, () =>
         f.service.watchClassEvents(
           { namespace: 'root/cimv2', className: '', sinceRevision: undefined, ...input },
           ctx(),
@@ -378,7 +378,7 @@ describe('WatchClassEvents in the service', () => {
     expect((await a.ended).status).toBe('WBEM_E_SHUTTING_DOWN');
     expect((await b.ended).status).toBe('WBEM_E_SHUTTING_DOWN');
     expect(
-      catchWbem(() =>
+      thrown(WbemError, () =>
         f.service.watchClassEvents(
           { namespace: 'root/cimv2', className: '', sinceRevision: undefined },
           ctx(),

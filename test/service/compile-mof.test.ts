@@ -2,9 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { namespaceKeyOf } from '../../src/domain/names';
-import { LevelClassStore } from '../../src/store/level-class-store';
+import { LevelClassStore } from '../../src/store/level/level-class-store';
 import type { CompileMofInput } from '../../src/service/wbem-service-api';
-import { catchWbem } from '../helpers/catch-wbem';
+import { WbemError } from '../../src/domain/wbem-status';
+import { thrown } from '../helpers/expect-thrown';
 import { schemaSources } from '../helpers/cim-schema';
 import { RecordingPort } from '../helpers/recording-port';
 import { ctx, failureOf, serviceFixture, type ServiceFixture } from './fixtures';
@@ -113,7 +114,7 @@ test('a class defined twice in one compile, and a later class that derives from 
 
 test('rejected at once: MOF syntax errors (with position), missing includes, unknown pragma namespaces, bad flags', async () => {
   const fixture = await serviceFixture();
-  const syntax = catchWbem(() =>
+  const syntax = thrown(WbemError, () =>
     fixture.service.beginCompileMof(
       input({ 'a.mof': 'class Ex_A {\n  strin P;\n};' }),
       ctx(),
@@ -122,7 +123,7 @@ test('rejected at once: MOF syntax errors (with position), missing includes, unk
   );
   expect(syntax.status).toBe('WBEM_E_INVALID_PARAMETER');
   expect(syntax.param).toBe('a.mof:2:3: "strin" is not a data type (a class name needs REF)');
-  const include = catchWbem(() =>
+  const include = thrown(WbemError, () =>
     fixture.service.beginCompileMof(
       input({ 'a.mof': '#pragma include ("b.mof")' }),
       ctx(),
@@ -130,7 +131,7 @@ test('rejected at once: MOF syntax errors (with position), missing includes, unk
     ),
   );
   expect(include.param).toContain('cannot read "b.mof"');
-  const namespace = catchWbem(() =>
+  const namespace = thrown(WbemError, () =>
     fixture.service.beginCompileMof(
       input({ 'a.mof': '#pragma namespace ("root/absent")\nclass Ex_A { };' }),
       ctx(),
@@ -139,7 +140,7 @@ test('rejected at once: MOF syntax errors (with position), missing includes, unk
   );
   expect(namespace.status).toBe('WBEM_E_INVALID_NAMESPACE');
   expect(
-    catchWbem(() =>
+    thrown(WbemError, () =>
       fixture.service.beginCompileMof(
         input({ 'a.mof': THREE }, { flags: 3 }),
         ctx(),
@@ -148,7 +149,8 @@ test('rejected at once: MOF syntax errors (with position), missing includes, unk
     ).status,
   ).toBe('WBEM_E_INVALID_PARAMETER');
   expect(
-    catchWbem(() => fixture.service.beginCompileMof(input({}), ctx(), new RecordingPort())).param,
+    thrown(WbemError, () => fixture.service.beginCompileMof(input({}), ctx(), new RecordingPort()))
+      .param,
   ).toBe('no MOF source was sent');
   expect(await exists(fixture, 'Ex_A')).toBe(false);
 });
@@ -215,7 +217,7 @@ describe('qualifier declarations are stored per namespace and applied to later M
       (await fixture.store.listQualifiers(namespaceKeyOf(['root', 'cimv2']))).map((d) => d.name),
     ).toEqual(['Key', 'Units']);
 
-    const scope = catchWbem(() =>
+    const scope = thrown(WbemError, () =>
       fixture.service.beginCompileMof(
         input({ 'a.mof': 'class Ex_Q {\n  [Key] uint32 Go();\n};' }),
         ctx(),
@@ -225,7 +227,7 @@ describe('qualifier declarations are stored per namespace and applied to later M
     expect(scope.param).toBe(
       'a.mof:2:4: qualifier Key is not allowed on method Go of Ex_Q (a method; its scope is property, reference)',
     );
-    const type = catchWbem(() =>
+    const type = thrown(WbemError, () =>
       fixture.service.beginCompileMof(
         input({ 'a.mof': 'class Ex_Q {\n  [Units(5)] uint32 P;\n};' }),
         ctx(),
@@ -256,7 +258,7 @@ describe('qualifier declarations are stored per namespace and applied to later M
     ).toBe(true);
     const unitsOnClass = { 'a.mof': '[Units("Widgets")] class Ex_Free { };' };
     expect(
-      catchWbem(() =>
+      thrown(WbemError, () =>
         fixture.service.beginCompileMof(
           input(unitsOnClass, { namespace: 'root/decl' }),
           ctx(),
@@ -280,7 +282,7 @@ describe('qualifier declarations are stored per namespace and applied to later M
       await first.store.close();
       const second = await serviceFixture(new LevelClassStore(dir));
       expect(
-        catchWbem(() =>
+        thrown(WbemError, () =>
           second.service.beginCompileMof(
             input({ 'a.mof': 'class Ex_Q { [Key] uint32 Go(); };' }),
             ctx(),

@@ -11,7 +11,7 @@ import type { OperationContext } from '../../src/service/operation-context';
 import { WbemService, type ClassChange } from '../../src/service/wbem-service';
 import type { PutClassCall } from '../../src/service/wbem-service-api';
 import type { ClassStore } from '../../src/store/class-store';
-import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { RecordingPort } from '../helpers/recording-port';
 
 export const str = (value: string): CimValue => ({ kind: 'string', value });

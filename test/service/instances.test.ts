@@ -11,6 +11,7 @@ import {
   str,
   type ServiceFixture,
 } from './fixtures';
+import { rejected } from '../helpers/expect-thrown';
 
 const u32 = (value: number): CimValue => ({ kind: 'uint', value: BigInt(value) });
 const value = (name: string, v: CimValue | null): InstancePropertyInput => ({
@@ -26,15 +27,8 @@ const instance = (className: string, ...properties: InstancePropertyInput[]): In
   qualifierCount: 0,
 });
 
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WbemError) return error.status;
-    throw error;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
+const rejection = async (promise: Promise<unknown>): Promise<string> =>
+  (await rejected(WbemError, promise)).status;
 
 /** Ex_Disk{Id: string key, Size: uint32 = 7}, Ex_Ssd: Ex_Disk{Cells: uint32}. */
 async function disks(): Promise<ServiceFixture> {

@@ -1,10 +1,11 @@
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { SYSTEM_CLASSES } from '../../src/domain/system-classes';
 import { WbemError } from '../../src/domain/wbem-status';
-import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { GatedStore } from '../helpers/gated-store';
 import { RecordingPort } from '../helpers/recording-port';
 import { cls, ctx, failureOf, key, prop, putClassAsync, serviceFixture, str } from './fixtures';
+import { thrown } from '../helpers/expect-thrown';
 
 const CIMV2 = namespaceKeyOf(['root', 'cimv2']);
 
@@ -26,15 +27,7 @@ const SEND_STATUS = 0x80;
 const CREATE_ONLY = 0x2;
 const UPDATE_ONLY = 0x1;
 
-function thrownStatus(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof WbemError) return error.status;
-    throw error;
-  }
-  throw new Error('expected the call to be rejected at once, but it was accepted');
-}
+const thrownStatus = (run: () => unknown): string => thrown(WbemError, run).status;
 
 describe('PutClassAsync in the service', () => {
   test('with SEND_STATUS: progress 1..4 of 4, then exactly one status as the last event', async () => {

@@ -8,6 +8,7 @@ import {
   type ClassStore,
   type StoreWrite,
 } from '../../src/store/class-store';
+import { rejected } from '../helpers/expect-thrown';
 
 export interface StoreFixture {
   readonly store: ClassStore;
@@ -137,15 +138,8 @@ export const tricky: ClassDefinition = cls('Ex_Tricky', '', {
   ],
 });
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof StoreError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a StoreError, but the call succeeded');
-}
+const codeOf = async (promise: Promise<unknown>): Promise<string> =>
+  (await rejected(StoreError, promise)).code;
 
 /** What the service puts on a class write to have it logged. */
 function info(operationId: string, derivation: string[] = []): ChangeEventInfo {

@@ -4,9 +4,9 @@
  * client certificate of an mTLS connection, else nobody. Authentication only: what the caller may
  * do is the service's AccessPolicy.
  */
-import type { ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Principal } from '../../domain/access';
+import type { AnyCall } from './call-context';
 
 export interface TokenEntry {
   /** Hex SHA-256 of the token; the token itself is never stored. */
@@ -18,8 +18,6 @@ export interface TokenEntry {
 export type Authentication =
   | { readonly ok: true; readonly principal: Principal | undefined }
   | { readonly ok: false; readonly reason: string };
-
-type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
 
 export function sha256Hex(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');

@@ -12,26 +12,24 @@ import {
   type ServerWritableStream,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { randomUUID } from 'node:crypto';
 import { WbemError } from '../../domain/wbem-status';
-import type { Principal } from '../../domain/access';
-import type { CancellationSignal, OperationContext } from '../../service/operation-context';
-import type { Authentication, Authenticator } from './authenticate';
+import type { OperationContext } from '../../service/operation-context';
+import {
+  endCall,
+  startCall,
+  type CallObserver,
+  type CallRecord,
+  type TransportLogger,
+} from './access-log';
+import { admit, unauthenticated, type Admission } from './admission';
+import type { Authenticator } from './authenticate';
+import { createOperationContext, type AnyCall } from './call-context';
 import { SUCCESS_TRAILERS, toStatusObject } from './status-map';
 
-/** What the transport logs; pino-compatible. */
-export interface TransportLogger {
-  info(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
-
-/** Counts and times calls (Prometheus metrics); optional. */
-export interface CallObserver {
-  callStarted(method: string): void;
-  callEnded(method: string, code: Code, wbemStatus: string, seconds: number): void;
-}
-
-/** What every handler reports to: the access log and, when metrics are on, the observer. */
+/**
+ * What every call is served with: the access log and, when metrics are on, the observer it
+ * reports to; the authenticator and the cap it is admitted by.
+ */
 export interface CallEnv {
   readonly log: TransportLogger;
   readonly observer?: CallObserver;
@@ -41,115 +39,8 @@ export interface CallEnv {
   readonly admission?: Admission;
 }
 
-/** A server-wide cap on calls in progress: beyond it a call is refused at once, never queued. */
-export class Admission {
-  #inProgress = 0;
-  constructor(readonly limit: number) {}
-
-  tryEnter(): boolean {
-    if (this.#inProgress >= this.limit) return false;
-    this.#inProgress++;
-    return true;
-  }
-
-  leave(): void {
-    this.#inProgress--;
-  }
-}
-
-type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
-
-/**
- * Abort reasons, made once: a reason is only a marker (the service turns any abort into its own
- * WBEM_E_CALL_CANCELLED), and a fresh Error with its stack per call showed up in profiles.
- */
-const CLIENT_CANCELLED = new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the call');
-const DEADLINE_PASSED = new WbemError('WBEM_E_CALL_CANCELLED', 'the deadline passed');
-
-/**
- * One call's cancellation: the CancellationSignal the service sees, without an AbortController
- * (whose EventTarget machinery cost ~2% of the server's CPU per call under load).
- */
-export class CallCancellation implements CancellationSignal {
-  #reason: unknown = undefined;
-  #aborted = false;
-  #listeners: (() => void)[] = [];
-
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-
-  get reason(): unknown {
-    return this.#reason;
-  }
-
-  throwIfAborted(): void {
-    if (this.#aborted) throw this.#reason;
-  }
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    if (!this.#aborted) this.#listeners.push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    const at = this.#listeners.indexOf(listener);
-    if (at >= 0) this.#listeners.splice(at, 1);
-  }
-
-  /** Aborts once (later calls are ignored); every listener runs once. */
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    const listeners = this.#listeners;
-    this.#listeners = [];
-    for (const listener of listeners) listener();
-  }
-}
-
-/** W3C Trace Context: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, all-zero ids invalid. */
-const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-[0-9a-f]{2}$/;
-
-/** The caller's trace, when it sent a valid `traceparent` (a malformed one is ignored, as the spec says). */
-export function traceOf(call: AnyCall): { traceId: string; parentId: string } | undefined {
-  const [value] = call.metadata.get('traceparent');
-  if (typeof value !== 'string') return undefined;
-  const match = TRACEPARENT.exec(value.trim().toLowerCase());
-  return match === null ? undefined : { traceId: match[1] as string, parentId: match[2] as string };
-}
-
-/** Operation id, cancellation (client cancel or deadline), peer and trace of one call. */
-export function createOperationContext(call: AnyCall, principal?: Principal): OperationContext {
-  const cancellation = new CallCancellation();
-  if (call.cancelled) cancellation.abort(CLIENT_CANCELLED);
-  else call.once('cancelled', () => cancellation.abort(CLIENT_CANCELLED));
-  const deadline = call.getDeadline();
-  const ms =
-    deadline instanceof Date
-      ? deadline.getTime() - Date.now()
-      : Number.isFinite(deadline)
-        ? Number(deadline) - Date.now()
-        : Infinity;
-  if (Number.isFinite(ms)) {
-    const timer = setTimeout(() => cancellation.abort(DEADLINE_PASSED), Math.max(0, ms));
-    timer.unref();
-    // Whatever ends the call first, the timer must not outlive it.
-    cancellation.addEventListener('abort', () => clearTimeout(timer));
-    call.once('finish', () => clearTimeout(timer));
-    call.once('close', () => clearTimeout(timer));
-  }
-  const trace = traceOf(call);
-  return {
-    operationId: randomUUID(),
-    signal: cancellation,
-    peer: call.getPeer(),
-    ...(trace === undefined ? {} : { traceId: trace.traceId }),
-    ...(principal === undefined ? {} : { principal }),
-  };
-}
-
 /** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */
-export function asWbemError(
+function asWbemError(
   failure: unknown,
   ctx: OperationContext,
   log: TransportLogger,
@@ -169,7 +60,7 @@ export function asWbemError(
 }
 
 /** Response headers of an accepted call, plus any the handler adds (e.g. `wbem-revision`). */
-export function acceptedHeaders(
+function acceptedHeaders(
   ctx: OperationContext,
   extra?: Readonly<Record<string, string>>,
 ): Metadata {
@@ -181,73 +72,28 @@ export function acceptedHeaders(
   return headers;
 }
 
-export interface CallRecord {
-  readonly method: string;
-  readonly ctx: OperationContext;
-  readonly started: bigint;
-}
-
-const ANONYMOUS: Authentication = { ok: true, principal: undefined };
-
-/** Refused before anything else: the server is serving its limit of calls. Retry with backoff. */
-function overloaded(limit: number): StatusObject {
-  return toStatusObject(
-    new WbemError(
-      'WBEM_E_OUT_OF_MEMORY',
-      `the server is serving its limit of ${limit} calls at once; retry later`,
-    ),
-  );
-}
-
-function unauthenticated(reason: string): StatusObject {
-  return toStatusObject(
-    new WbemError('WBEM_E_ACCESS_DENIED', `unauthenticated: ${reason}`),
-    Code.UNAUTHENTICATED,
-  );
-}
-
-function startCall(env: CallEnv, method: string, ctx: OperationContext): CallRecord {
-  env.observer?.callStarted(method);
-  return { method, ctx, started: process.hrtime.bigint() };
-}
-
-/** The access log line and the metrics of one ended call. */
-function endCall(env: CallEnv, record: CallRecord, code: Code, wbemStatus: string): void {
+/** The call's slot is freed, then its access log line written and its metrics counted. */
+function finish(env: CallEnv, record: CallRecord, code: Code, wbemStatus: string): void {
   env.admission?.leave();
-  const seconds = Number(process.hrtime.bigint() - record.started) / 1e9;
-  env.observer?.callEnded(record.method, code, wbemStatus, seconds);
-  env.log.info(
-    {
-      method: record.method,
-      operationId: record.ctx.operationId,
-      ...(record.ctx.traceId === undefined ? {} : { traceId: record.ctx.traceId }),
-      peer: record.ctx.peer,
-      code: Code[code],
-      wbemStatus,
-      // Microsecond precision: a double's full 17 digits cost a log line ~1.4 us to print and say nothing more.
-      ms: Math.round(seconds * 1e6) / 1e3,
-    },
-    'call ended',
-  );
+  endCall(env.log, env.observer, record, code, wbemStatus);
 }
 
 /**
- * What every call goes through first, before any handler code: the server-wide cap on calls in
- * progress, then authentication. A refusal is a complete status to end the call with.
+ * A call admitted (admission.ts) gets its operation context and starts its access log record; an
+ * unauthenticated one is logged and ended at once. A refusal is a complete status to end it with.
  */
-function admit(
+function begin(
   env: CallEnv,
   method: string,
   call: AnyCall,
 ): { ctx: OperationContext; record: CallRecord } | { refused: StatusObject } {
-  if (env.admission !== undefined && !env.admission.tryEnter())
-    return { refused: overloaded(env.admission.limit) };
-  const auth = env.authenticator?.authenticate(call) ?? ANONYMOUS;
-  const ctx = createOperationContext(call, auth.ok ? auth.principal : undefined);
-  const record = startCall(env, method, ctx);
-  if (auth.ok) return { ctx, record };
-  const refused = unauthenticated(auth.reason);
-  endCall(env, record, refused.code, 'WBEM_E_ACCESS_DENIED');
+  const admitted = admit(call, env.admission, env.authenticator);
+  if ('overloaded' in admitted) return { refused: admitted.overloaded };
+  const ctx = createOperationContext(call, admitted.ok ? admitted.principal : undefined);
+  const record = startCall(env.observer, method, ctx);
+  if (admitted.ok) return { ctx, record };
+  const refused = unauthenticated(admitted.reason);
+  finish(env, record, refused.code, 'WBEM_E_ACCESS_DENIED');
   return { refused };
 }
 
@@ -258,7 +104,7 @@ export function serveUnary<Req, Res>(
   callback: sendUnaryData<Res>,
   body: (ctx: OperationContext) => Promise<Res>,
 ): void {
-  const admitted = admit(env, method, call);
+  const admitted = begin(env, method, call);
   if ('refused' in admitted) {
     callback(admitted.refused);
     return;
@@ -270,13 +116,13 @@ export function serveUnary<Req, Res>(
     .then(() => body(ctx))
     .then(
       (response) => {
-        endCall(env, record, Code.OK, 'WBEM_S_NO_ERROR');
+        finish(env, record, Code.OK, 'WBEM_S_NO_ERROR');
         callback(null, response, SUCCESS_TRAILERS);
       },
       (failure: unknown) => {
         const error = asWbemError(failure, ctx, env.log, method);
         const statusObject: StatusObject = toStatusObject(error);
-        endCall(env, record, statusObject.code, error.status);
+        finish(env, record, statusObject.code, error.status);
         callback(statusObject);
       },
     );
@@ -295,7 +141,7 @@ export function serveStream<Req, Res>(
     accept: (headers?: Readonly<Record<string, string>>) => void,
   ) => Promise<WbemError | undefined>,
 ): void {
-  const admitted = admit(env, method, call);
+  const admitted = begin(env, method, call);
   if ('refused' in admitted) {
     // Rejected at once: no headers, no events, only the status (nothing was looked at or written).
     call.emit('error', admitted.refused);
@@ -305,7 +151,7 @@ export function serveStream<Req, Res>(
   const accept = (headers?: Readonly<Record<string, string>>): void =>
     call.sendMetadata(acceptedHeaders(ctx, headers));
   const close = (error: WbemError | undefined): void => {
-    endCall(
+    finish(
       env,
       record,
       error === undefined ? Code.OK : toStatusObject(error).code,

@@ -22,14 +22,13 @@ import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-a
 import {
   changeReportToProto,
   classEventToProto,
-  classFromProto,
   classViewToProto,
-  contextFromProto,
-  instanceFromProto,
   instanceViewToProto,
 } from './codec';
+import { classFromProto, contextFromProto, instanceFromProto } from './from-proto';
 import { BufferReader } from './buffer-reader';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
+import { namedHandlers, type HandlerFactories } from './registration';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 
 function putClassInput(request: PutClassRequest): PutClassInput {
@@ -102,10 +101,16 @@ async function writeAll<T>(
   }
 }
 
-function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesHandlers {
+type WbemServicesFactories = HandlerFactories<WbemServicesHandlers>;
+
+/** The calls that report through the service's object sink. */
+function sinkHandlers(
+  service: WbemServiceApi,
+  env: CallEnv,
+): Pick<WbemServicesFactories, 'putClassAsync' | 'putClass' | 'compileMof'> {
   return {
-    putClassAsync: (call) =>
-      serveStream('PutClassAsync', env, call, async (ctx, accept) => {
+    putClassAsync: (method) => (call) =>
+      serveStream(method, env, call, async (ctx, accept) => {
         const accepted = service.beginPutClass(inputOf(call.request), ctx, {
           method: 'PutClassAsync',
           port: grpcSinkPort(call, ctx.signal, 'PutClassAsync'),
@@ -115,8 +120,8 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         return outcome.ok ? undefined : outcome.error;
       }),
 
-    putClass: (call, callback) =>
-      serveUnary('PutClass', env, call, callback, async (ctx) => {
+    putClass: (method) => (call, callback) =>
+      serveUnary(method, env, call, callback, async (ctx) => {
         const accepted = service.beginPutClass(inputOf(call.request), ctx, { method: 'PutClass' });
         const outcome = await accepted.run();
         if (!outcome.ok) throw outcome.error;
@@ -127,8 +132,8 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         };
       }),
 
-    compileMof: (call) =>
-      serveStream('CompileMof', env, call, async (ctx, accept) => {
+    compileMof: (method) => (call) =>
+      serveStream(method, env, call, async (ctx, accept) => {
         const { namespace, sources, flags, context, continueOnError } = call.request;
         const accepted = service.beginCompileMof(
           { namespace, sources, flags, context: contextFromProto(context), continueOnError },
@@ -139,9 +144,16 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         const outcome = await accepted.run();
         return outcome.ok ? undefined : outcome.error;
       }),
+  };
+}
 
-    getClass: (call, callback) =>
-      serveUnary('GetClass', env, call, callback, async (ctx) => {
+function classHandlers(
+  service: WbemServiceApi,
+  env: CallEnv,
+): Pick<WbemServicesFactories, 'getClass' | 'deleteClass' | 'enumClasses'> {
+  return {
+    getClass: (method) => (call, callback) =>
+      serveUnary(method, env, call, callback, async (ctx) => {
         const { namespace, className, localOnly, asMof } = call.request;
         const view = await service.getClass(namespace, className, localOnly, ctx);
         return {
@@ -151,8 +163,8 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         };
       }),
 
-    deleteClass: (call, callback) =>
-      serveUnary('DeleteClass', env, call, callback, async (ctx) => {
+    deleteClass: (method) => (call, callback) =>
+      serveUnary(method, env, call, callback, async (ctx) => {
         const { namespace, className, flags, context } = call.request;
         const result = await service.deleteClass(
           { namespace, className, flags, context: contextFromProto(context) },
@@ -161,27 +173,34 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         return { deletedClasses: [...result.deletedClasses] };
       }),
 
-    enumClasses: (call) =>
-      serveStream('EnumClasses', env, call, async (ctx, accept) => {
+    enumClasses: (method) => (call) =>
+      serveStream(method, env, call, async (ctx, accept) => {
         const views = await service.enumClasses(call.request, ctx);
         accept();
         await writeAll(call, ctx.signal, views.map(classViewToProto));
         return undefined;
       }),
+  };
+}
 
-    createNamespace: (call, callback) =>
-      serveUnary('CreateNamespace', env, call, callback, (ctx) =>
+function namespaceHandlers(
+  service: WbemServiceApi,
+  env: CallEnv,
+): Pick<WbemServicesFactories, 'createNamespace' | 'deleteNamespace' | 'enumNamespaces'> {
+  return {
+    createNamespace: (method) => (call, callback) =>
+      serveUnary(method, env, call, callback, (ctx) =>
         service.createNamespace(call.request.parent, call.request.name, ctx),
       ),
 
-    deleteNamespace: (call, callback) =>
-      serveUnary('DeleteNamespace', env, call, callback, async (ctx) => {
+    deleteNamespace: (method) => (call, callback) =>
+      serveUnary(method, env, call, callback, async (ctx) => {
         await service.deleteNamespace(call.request.namespace, ctx);
         return {};
       }),
 
-    enumNamespaces: (call) =>
-      serveStream('EnumNamespaces', env, call, async (ctx, accept) => {
+    enumNamespaces: (method) => (call) =>
+      serveStream(method, env, call, async (ctx, accept) => {
         const namespaces = await service.enumNamespaces(
           call.request.parent,
           call.request.deep,
@@ -195,9 +214,16 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         );
         return undefined;
       }),
+  };
+}
 
-    putInstance: (call, callback) =>
-      serveUnary('PutInstance', env, call, callback, (ctx) => {
+function instanceHandlers(
+  service: WbemServiceApi,
+  env: CallEnv,
+): Pick<WbemServicesFactories, 'putInstance' | 'getInstance' | 'deleteInstance' | 'enumInstances'> {
+  return {
+    putInstance: (method) => (call, callback) =>
+      serveUnary(method, env, call, callback, (ctx) => {
         const { namespace, instance, flags, context } = call.request;
         return service.putInstance(
           {
@@ -210,15 +236,15 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         );
       }),
 
-    getInstance: (call, callback) =>
-      serveUnary('GetInstance', env, call, callback, async (ctx) => ({
+    getInstance: (method) => (call, callback) =>
+      serveUnary(method, env, call, callback, async (ctx) => ({
         instance: instanceViewToProto(
           await service.getInstance(call.request.namespace, call.request.path, ctx),
         ),
       })),
 
-    deleteInstance: (call, callback) =>
-      serveUnary('DeleteInstance', env, call, callback, async (ctx) => {
+    deleteInstance: (method) => (call, callback) =>
+      serveUnary(method, env, call, callback, async (ctx) => {
         const { namespace, path, flags, context } = call.request;
         await service.deleteInstance(
           { namespace, path, flags, context: contextFromProto(context) },
@@ -227,23 +253,31 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
         return {};
       }),
 
-    enumInstances: (call) =>
-      serveStream('EnumInstances', env, call, async (ctx, accept) => {
+    enumInstances: (method) => (call) =>
+      serveStream(method, env, call, async (ctx, accept) => {
         const views = await service.enumInstances(call.request, ctx);
         accept();
         await writeAll(call, ctx.signal, views.map(instanceViewToProto));
         return undefined;
       }),
+  };
+}
 
-    watchClassEvents: (call) =>
-      serveStream('WatchClassEvents', env, call, async (ctx, accept) => {
+function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServicesHandlers {
+  return namedHandlers<WbemServicesHandlers>(WBEM_SERVICES, {
+    ...sinkHandlers(service, env),
+    ...classHandlers(service, env),
+    ...namespaceHandlers(service, env),
+    ...instanceHandlers(service, env),
+    watchClassEvents: (method) => (call) =>
+      serveStream(method, env, call, async (ctx, accept) => {
         const { namespace, className, sinceRevision } = call.request;
         const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
         // The revision the watch starts from: a client may list, then watch with it as since_revision.
         accept({ 'wbem-revision': watch.revision.toString() });
         return watch.run(streamPort(call, ctx.signal, classEventToProto));
       }),
-  };
+  });
 }
 
 export function addWbemServices(
