@@ -17,7 +17,6 @@ import {
 import { storedDefinitionOf } from '../../domain/resolve-class';
 import { writeMof } from '../../mof/writer';
 import { WbemError } from '../../domain/wbem-status';
-import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
 import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
 import {
@@ -31,9 +30,6 @@ import { BufferReader } from './buffer-reader';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
 import { namedHandlers, type HandlerFactories } from './registration';
 import { serveStream, serveUnary, type CallEnv } from './serve';
-
-/** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
-const NO_SINK: SinkPort = { send: () => Promise.resolve() };
 
 function putClassInput(request: PutClassRequest): PutClassInput {
   return {
@@ -115,18 +111,19 @@ function sinkHandlers(
   return {
     putClassAsync: (method) => (call) =>
       serveStream(method, env, call, async (ctx, accept) => {
-        const accepted = service.beginPutClass(inputOf(call.request), ctx, 'async');
+        const accepted = service.beginPutClass(inputOf(call.request), ctx, {
+          method: 'PutClassAsync',
+          port: grpcSinkPort(call, ctx.signal, 'PutClassAsync'),
+        });
         accept(); // accepted: headers go out now, then the sink's events
-        const outcome = await accepted.run(
-          new ObjectSink(grpcSinkPort(call, ctx.signal, 'PutClassAsync'), accepted.sendStatus),
-        );
+        const outcome = await accepted.run();
         return outcome.ok ? undefined : outcome.error;
       }),
 
     putClass: (method) => (call, callback) =>
       serveUnary(method, env, call, callback, async (ctx) => {
-        const accepted = service.beginPutClass(inputOf(call.request), ctx, 'sync');
-        const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
+        const accepted = service.beginPutClass(inputOf(call.request), ctx, { method: 'PutClass' });
+        const outcome = await accepted.run();
         if (!outcome.ok) throw outcome.error;
         return {
           path: outcome.path,
@@ -141,11 +138,10 @@ function sinkHandlers(
         const accepted = service.beginCompileMof(
           { namespace, sources, flags, context: contextFromProto(context), continueOnError },
           ctx,
+          grpcSinkPort(call, ctx.signal, 'CompileMof'),
         );
         accept();
-        const outcome = await accepted.run(
-          new ObjectSink(grpcSinkPort(call, ctx.signal, 'CompileMof'), accepted.sendStatus),
-        );
+        const outcome = await accepted.run();
         return outcome.ok ? undefined : outcome.error;
       }),
   };
