@@ -124,10 +124,12 @@ type options struct {
 
 // sample is what a worker keeps of one finished call.
 type sample struct {
-	latency time.Duration
-	first   time.Duration // to the first response message (streams)
-	code    codes.Code
-	msg     string
+	latency  time.Duration
+	first    time.Duration // to the first response message (streams)
+	code     codes.Code
+	msg      string
+	messages int64
+	bytes    int64
 }
 
 type result struct {
@@ -372,8 +374,6 @@ func main() {
 		started   int64 // calls started inside the window (count mode)
 		measuring int32 // 1 while the window is open
 		stopping  int32 // 1 once no new call may start
-		messages  int64
-		bytes     int64
 		lastMu    sync.Mutex
 		last      []byte
 		windowAt  time.Time
@@ -386,7 +386,7 @@ func main() {
 	var completed int64
 
 	// One call: build the request, send it, read the response(s) to the final status.
-	call := func(conn *grpc.ClientConn, begin time.Time) (codes.Code, string, time.Duration) {
+	call := func(conn *grpc.ClientConn, begin time.Time) sample {
 		request := o.request
 		if len(o.patches) > 0 {
 			request = append([]byte(nil), o.request...)
@@ -435,20 +435,16 @@ func main() {
 				n, size, got = 1, int64(len(msg)), msg
 			}
 		}
-		if atomic.LoadInt32(&measuring) == 1 {
-			atomic.AddInt64(&messages, n)
-			atomic.AddInt64(&bytes, size)
-		}
 		if err != nil {
 			st := status.Convert(err)
-			return st.Code(), st.Message(), first
+			return sample{code: st.Code(), msg: st.Message(), first: first, messages: n, bytes: size}
 		}
 		if o.keepLast && got != nil {
 			lastMu.Lock()
 			last = got
 			lastMu.Unlock()
 		}
-		return codes.OK, "", first
+		return sample{code: codes.OK, first: first, messages: n, bytes: size}
 	}
 
 	// Open loop: a dispatcher hands out scheduled start times; closed loop: none.
@@ -502,10 +498,10 @@ func main() {
 						time.Sleep(wait)
 					}
 				}
-				code, msg, first := call(conn, begin)
-				end := time.Now()
+				s := call(conn, begin)
+				s.latency = time.Since(begin)
 				if atomic.LoadInt32(&measuring) == 1 && !begin.Before(windowAt) {
-					perWorker[w] = append(perWorker[w], sample{end.Sub(begin), first, code, msg})
+					perWorker[w] = append(perWorker[w], s)
 					if o.count > 0 && atomic.AddInt64(&completed, 1) >= o.count {
 						countOnce.Do(func() { close(countDone) })
 					}
@@ -580,8 +576,6 @@ func main() {
 		Rate:          o.rate,
 		Errors:        map[string]int64{},
 		Seconds:       windowEnd.Sub(windowAt).Seconds(),
-		Messages:      atomic.LoadInt64(&messages),
-		Bytes:         atomic.LoadInt64(&bytes),
 		RequestBytes:  len(o.request),
 		ClientCPUSec:  clientSec,
 		Servers:       servers,
@@ -589,7 +583,10 @@ func main() {
 		SerialNext:    atomic.LoadInt64(&serial) + 1,
 	}
 	var ok, firsts []time.Duration
+	// Messages and bytes of the calls counted (started and ended inside the window).
 	for _, s := range all {
+		r.Messages += s.messages
+		r.Bytes += s.bytes
 		if s.code == codes.OK {
 			ok = append(ok, s.latency)
 			if o.stream {
