@@ -55,14 +55,17 @@ export interface MofUnit {
 
 /** A value as written, before the declared type gives it a CIM type. */
 export type MofLiteral =
+  MofScalar | { readonly kind: 'array'; readonly items: readonly MofScalar[] };
+
+/** A literal that is not an array: what an array holds (CIM has no arrays of arrays). */
+export type MofScalar =
   | { readonly kind: 'integer'; readonly value: bigint }
   | { readonly kind: 'real'; readonly value: number }
   | { readonly kind: 'string'; readonly value: string }
   | { readonly kind: 'char'; readonly value: string }
   | { readonly kind: 'boolean'; readonly value: boolean }
   | { readonly kind: 'null' }
-  | { readonly kind: 'alias'; readonly name: string }
-  | { readonly kind: 'array'; readonly items: readonly MofLiteral[] };
+  | { readonly kind: 'alias'; readonly name: string };
 
 /** Reads a file named by a path relative to the MOF root (posix separators). */
 export type ReadMofSource = (path: string) => string;
@@ -350,17 +353,25 @@ class Parser {
     return uses;
   }
 
+  /**
+   * A value or an array of values. Nothing here recurses: CIM has no arrays of arrays, so a `{`
+   * inside an array is an error where it stands, however deep the input would have gone.
+   */
   #literal(): MofLiteral {
-    const token = this.#peek();
-    if (this.#acceptPunct('{')) {
-      const items: MofLiteral[] = [];
-      if (!this.#isPunct('}')) {
-        do items.push(this.#literal());
-        while (this.#acceptPunct(','));
-      }
-      this.#punct('}');
-      return { kind: 'array', items };
+    if (!this.#acceptPunct('{')) return this.#scalar();
+    const items: MofScalar[] = [];
+    if (!this.#isPunct('}')) {
+      do items.push(this.#scalar());
+      while (this.#acceptPunct(','));
     }
+    this.#punct('}');
+    return { kind: 'array', items };
+  }
+
+  #scalar(): MofScalar {
+    const token = this.#peek();
+    if (this.#isPunct('{'))
+      this.#fail('an array cannot hold an array (CIM has no arrays of arrays)');
     switch (token.kind) {
       case 'integer':
         this.#index++;
@@ -386,6 +397,10 @@ class Parser {
           this.#index++;
           return { kind: 'null' };
         }
+        if (word === 'instance')
+          this.#fail(
+            'embedded instance values (`instance of` as a value) are not supported in MOF here',
+          );
         break;
       }
       default:
@@ -694,8 +709,7 @@ function inferred(literal: MofLiteral, fail: (reason: string) => never): CimValu
       return { kind: 'reference', value: `$${literal.name}` };
     case 'array': {
       const items = literal.items.map((item) => inferred(item, fail));
-      if (items.some((item) => item === null || item.kind === 'array'))
-        return fail('an array of null or nested arrays');
+      if (items.some((item) => item === null)) return fail('an array cannot hold NULL');
       return { kind: 'array', value: items as CimValue[] };
     }
   }

@@ -1,0 +1,79 @@
+/**
+ * Malformed MOF of every shape that nests ends in a MofError at file:line:column, never a stack
+ * overflow: at the limit it compiles where the grammar allows it, one past the limit and 100,000
+ * past it fail at the same position (docs/errors.md, Malformed input).
+ */
+import { MofError } from '../../src/mof/lexer';
+import { compileMof } from '../../src/mof/parser';
+
+const files =
+  (map: Record<string, string>) =>
+  (path: string): string => {
+    const text = map[path];
+    if (text === undefined) throw new Error('no such file');
+    return text;
+  };
+const one = (text: string) => compileMof('a.mof', files({ 'a.mof': text }));
+const errorOf = (run: () => unknown): MofError => {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof MofError) return error;
+    throw error;
+  }
+  throw new Error('expected a MofError, nothing was thrown');
+};
+
+const DEEP = 100_000;
+const braces = (depth: number, inner: string): string =>
+  `${'{'.repeat(depth)}${inner}${'}'.repeat(depth)}`;
+/** The 1-based column at which `wrap` puts its value. */
+const columnOf = (wrap: (value: string) => string): number => wrap('\u0000').indexOf('\u0000') + 1;
+
+describe('array values do not nest (CIM has no arrays of arrays): one level compiles, a `{` inside is an error where it stands', () => {
+  const shapes: [string, (value: string) => string][] = [
+    ['a property default', (v) => `class X { uint32 A[] = ${v}; };`],
+    ['an instance property value', (v) => `instance of X { A = ${v}; };`],
+    ['a qualifier value', (v) => `[Q(${v})] class X { };`],
+    ['a qualifier array value without parentheses', (v) => `[Q${v}] class X { };`],
+    ['a qualifier declaration default', (v) => `qualifier Q : uint32[] = ${v};`],
+    ['a parameter default', (v) => `class X { uint32 M(uint32 P[] = ${v}); };`],
+  ];
+
+  test.each(shapes)('%s: {1} compiles', (_label, wrap) => {
+    expect(() => one(wrap(braces(1, '1')))).not.toThrow();
+  });
+
+  const deeper = shapes.flatMap(([label, wrap]) =>
+    [2, 3, DEEP].map((depth): [string, number, (value: string) => string] => [label, depth, wrap]),
+  );
+  test.each(deeper)('%s nested %d deep: error at the second "{"', (_label, depth, wrap) => {
+    const error = errorOf(() => one(wrap(braces(depth, '1'))));
+    const column = columnOf(wrap) + 1;
+    expect(error.position).toEqual({ file: 'a.mof', line: 1, column });
+    expect(error.message).toBe(
+      `a.mof:1:${column}: an array cannot hold an array (CIM has no arrays of arrays)`,
+    );
+  });
+});
+
+describe('embedded instance values are not compiled from MOF: the first `instance of` used as a value is the error', () => {
+  const embedded = (depth: number): string =>
+    `instance of X { A = ${'instance of X { A = '.repeat(depth)}1${'; }'.repeat(depth)}; };`;
+
+  test('a plain value compiles', () => {
+    expect(one(embedded(0)).instances).toHaveLength(1);
+  });
+
+  test.each([1, 2, 65, DEEP])('nested %d deep', (depth) => {
+    const error = errorOf(() => one(embedded(depth)));
+    expect(error.message).toBe(
+      'a.mof:1:21: embedded instance values (`instance of` as a value) are not supported in MOF here',
+    );
+  });
+
+  test('as a class property default too', () => {
+    const error = errorOf(() => one('class X {\n  object A = instance of Y { B = 1; };\n};'));
+    expect(error.position).toEqual({ file: 'a.mof', line: 2, column: 14 });
+  });
+});
