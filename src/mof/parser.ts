@@ -21,6 +21,7 @@ import {
   type QualifierDef,
 } from '../domain/class-model';
 import { MofError, tokenize, type MofPosition, type MofToken } from './lexer';
+import { checkInclusion, type IncludeBudget } from './limits';
 
 export interface MofQualifierDecl extends QualifierDeclaration {
   /** The `#pragma namespace` in force where it was declared ('' = the caller's). */
@@ -99,7 +100,7 @@ export function compileMof(
     files: [],
     notes: [],
     namespace: '',
-    including: new Set(),
+    includes: { stack: [] },
     readSource,
   };
   compileFile(state, posix.normalize(entry), undefined);
@@ -120,27 +121,25 @@ interface CompileState {
   readonly files: string[];
   readonly notes: string[];
   namespace: string;
-  readonly including: Set<string>;
+  readonly includes: IncludeBudget;
   readonly readSource: ReadMofSource;
 }
 
+/** Compiles one file; `from` is the `#pragma include` that names it (undefined for the entry). */
 function compileFile(state: CompileState, path: string, from: MofPosition | undefined): void {
-  if (state.including.has(path))
-    throw new MofError(`"${path}" includes itself`, from ?? { file: path, line: 1, column: 1 });
+  const at = from ?? { file: path, line: 1, column: 1 };
+  checkInclusion(state.includes, path, at);
   let text: string;
   try {
     text = state.readSource(path);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new MofError(
-      `cannot read "${path}": ${reason}`,
-      from ?? { file: path, line: 1, column: 1 },
-    );
+    throw new MofError(`cannot read "${path}": ${reason}`, at);
   }
   state.files.push(path);
-  state.including.add(path);
+  state.includes.stack.push(path);
   new Parser(state, tokenize(text, path), path).parseFile();
-  state.including.delete(path);
+  state.includes.stack.pop();
 }
 
 /** What a qualifier is used on, as DSP0004 names scopes. */

@@ -77,3 +77,66 @@ describe('embedded instance values are not compiled from MOF: the first `instanc
     expect(error.position).toEqual({ file: 'a.mof', line: 2, column: 14 });
   });
 });
+
+describe('#pragma include: a cycle or more than 64 files deep ends at the #pragma that closes or passes it', () => {
+  /** a.mof includes f1.mof, which includes f2.mof, … down to f{depth}.mof. */
+  const chain = (depth: number): Record<string, string> => {
+    const map: Record<string, string> = {};
+    const name = (i: number): string => (i === 0 ? 'a.mof' : `f${i}.mof`);
+    for (let i = 0; i < depth; i++)
+      map[name(i)] = `class C${i} { };\n#pragma include ("f${i + 1}.mof")`;
+    map[name(depth)] = `class C${depth} { };`;
+    return map;
+  };
+
+  test('64 files below the entry compile', () => {
+    const unit = compileMof('a.mof', files(chain(64)));
+    expect([unit.files.length, unit.classes.length]).toEqual([65, 65]);
+  });
+
+  test.each([65, DEEP])('%d files deep: error at the #pragma include in f64.mof', (depth) => {
+    const error = errorOf(() => compileMof('a.mof', files(chain(depth))));
+    expect(error.message).toBe('f64.mof:2:1: #pragma include nests more than 64 files deep');
+  });
+
+  test.each([
+    [
+      'a self-include',
+      { 'a.mof': 'class A { };\n#pragma include ("a.mof")' },
+      'a.mof:2:1: "a.mof" includes itself (a.mof → a.mof)',
+    ],
+    [
+      'a self-include spelled another way',
+      { 'a.mof': '#pragma include (".\\\\sub\\\\..\\\\a.mof")' },
+      'a.mof:1:1: "a.mof" includes itself (a.mof → a.mof)',
+    ],
+    [
+      'a includes b includes a',
+      { 'a.mof': '#pragma include ("b.mof")', 'b.mof': '\n#pragma include ("a.mof")' },
+      'b.mof:2:1: "a.mof" includes itself (a.mof → b.mof → a.mof)',
+    ],
+    [
+      'a cycle below the entry',
+      {
+        'a.mof': '#pragma include ("b.mof")',
+        'b.mof': '#pragma include ("c.mof")',
+        'c.mof': '#pragma include ("b.mof")',
+      },
+      'c.mof:1:1: "b.mof" includes itself (b.mof → c.mof → b.mof)',
+    ],
+  ])('%s', (_label, map, message) => {
+    expect(errorOf(() => compileMof('a.mof', files(map))).message).toBe(message);
+  });
+
+  test('a file included twice, not inside itself, is no cycle: it is compiled each time', () => {
+    const unit = compileMof(
+      'a.mof',
+      files({
+        'a.mof':
+          '#pragma include ("b.mof")\n#pragma namespace ("root/other")\n#pragma include ("b.mof")',
+        'b.mof': 'class B { };',
+      }),
+    );
+    expect(unit.classes.map((c) => c.namespace)).toEqual(['', 'root/other']);
+  });
+});
