@@ -21,7 +21,7 @@ import {
   type QualifierDef,
 } from '../domain/class-model';
 import { MofError, tokenize, type MofPosition, type MofToken } from './lexer';
-import { checkInclusion, type IncludeBudget } from './limits';
+import { checkInclusion, countCharacters, type IncludeBudget } from './limits';
 
 export interface MofQualifierDecl extends QualifierDeclaration {
   /** The `#pragma namespace` in force where it was declared ('' = the caller's). */
@@ -100,7 +100,7 @@ export function compileMof(
     files: [],
     notes: [],
     namespace: '',
-    includes: { stack: [] },
+    includes: { stack: [], files: 0, characters: 0 },
     readSource,
   };
   compileFile(state, posix.normalize(entry), undefined);
@@ -136,6 +136,7 @@ function compileFile(state: CompileState, path: string, from: MofPosition | unde
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new MofError(`cannot read "${path}": ${reason}`, at);
   }
+  countCharacters(state.includes, text.length, at);
   state.files.push(path);
   state.includes.stack.push(path);
   new Parser(state, tokenize(text, path), path).parseFile();

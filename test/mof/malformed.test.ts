@@ -140,3 +140,34 @@ describe('#pragma include: a cycle or more than 64 files deep ends at the #pragm
     expect(unit.classes.map((c) => c.namespace)).toEqual(['', 'root/other']);
   });
 });
+
+describe('includes that fan out: one compile reads at most 10,000 files and 32 MiB, a file counting each time it is included', () => {
+  const include = (name: string, times: number): string =>
+    Array.from({ length: times }, () => `#pragma include ("${name}")`).join('\n');
+
+  test('10,000 files read compile; the 10,001st is an error at its #pragma', () => {
+    const map = { 'a.mof': include('b.mof', 9_999), 'b.mof': 'class B { };' };
+    expect(compileMof('a.mof', files(map)).files).toHaveLength(10_000);
+    const error = errorOf(() =>
+      compileMof('a.mof', files({ ...map, 'a.mof': include('b.mof', 10_000) })),
+    );
+    expect(error.message).toBe(
+      'a.mof:10000:1: more than 10,000 files read in all (a file counts each time it is included)',
+    );
+  });
+
+  test('each of 30 files including the next one twice (2^30 reads) ends at the limit', () => {
+    const map: Record<string, string> = { 'f30.mof': 'class Last { };' };
+    for (let i = 0; i < 30; i++) map[i === 0 ? 'a.mof' : `f${i}.mof`] = include(`f${i + 1}.mof`, 2);
+    expect(errorOf(() => compileMof('a.mof', files(map))).message).toMatch(
+      /^f\d+\.mof:[12]:1: more than 10,000 files read in all/,
+    );
+  });
+
+  test('a 1 MiB file included 32 times passes 32 MiB at the 32nd #pragma', () => {
+    const map = { 'a.mof': include('big.mof', 40), 'big.mof': `//${' '.repeat(1024 * 1024 - 2)}` };
+    expect(errorOf(() => compileMof('a.mof', files(map))).message).toBe(
+      'a.mof:32:1: more than 33,554,432 characters of MOF read in all (a file counts each time it is included)',
+    );
+  });
+});
