@@ -101,6 +101,7 @@ export function compileMof(
     notes: [],
     namespace: '',
     includes: { stack: [], files: 0, characters: 0 },
+    aliases: new Map(),
     readSource,
   };
   compileFile(state, posix.normalize(entry), undefined);
@@ -122,6 +123,8 @@ interface CompileState {
   readonly notes: string[];
   namespace: string;
   readonly includes: IncludeBudget;
+  /** Instance aliases declared so far, by lower-case name: one name names one instance. */
+  readonly aliases: Map<string, MofPosition>;
   readonly readSource: ReadMofSource;
 }
 
@@ -559,6 +562,13 @@ class Parser {
       this.#next();
       const token = this.#next();
       if (token.kind !== 'alias') this.#fail('expected an alias ($name) after "as"', token);
+      const first = this.state.aliases.get(token.text.toLowerCase());
+      if (first !== undefined)
+        this.#fail(
+          `alias $${token.text} is already declared at ${first.file}:${first.line}:${first.column}`,
+          token,
+        );
+      this.state.aliases.set(token.text.toLowerCase(), token.at);
       alias = token.text;
     }
     this.#punct('{');

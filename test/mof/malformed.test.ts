@@ -171,3 +171,35 @@ describe('includes that fan out: one compile reads at most 10,000 files and 32 M
     );
   });
 });
+
+describe('aliases: one name names one instance', () => {
+  test.each([
+    [
+      'declared twice',
+      'instance of X as $D { Id = 1; };\ninstance of X as $D { Id = 2; };',
+      'a.mof:2:18: alias $D is already declared at a.mof:1:18',
+    ],
+    [
+      'declared twice, in another case',
+      'instance of X as $Disk { Id = 1; };\ninstance of X as $DISK { Id = 2; };',
+      'a.mof:2:18: alias $DISK is already declared at a.mof:1:18',
+    ],
+    [
+      '"as" without an alias',
+      'instance of X as D { };',
+      'a.mof:1:18: expected an alias ($name) after "as"',
+    ],
+    [
+      '"$" without a name',
+      'instance of X as $ { };',
+      'a.mof:1:18: an alias needs a name after "$"',
+    ],
+  ])('%s', (_label, text, message) => {
+    expect(errorOf(() => one(text)).message).toBe(message);
+  });
+
+  test('distinct aliases, and references to them, compile (resolving them is CompileMof’s)', () => {
+    const unit = one('instance of X as $A { R = $B; };\ninstance of X as $B { R = $A; };');
+    expect(unit.instances.map((i) => i.alias)).toEqual(['A', 'B']);
+  });
+});
