@@ -20,7 +20,7 @@ import {
   type QualifierDeclaration,
   type QualifierDef,
 } from '../domain/class-model';
-import { MofError, tokenize, type MofPosition, type MofToken } from './lexer';
+import { MofError, MofLexer, type MofPosition, type MofToken } from './lexer';
 import { checkInclusion, countCharacters, type IncludeBudget } from './limits';
 
 export interface MofQualifierDecl extends QualifierDeclaration {
@@ -142,7 +142,7 @@ function compileFile(state: CompileState, path: string, from: MofPosition | unde
   countCharacters(state.includes, text.length, at);
   state.files.push(path);
   state.includes.stack.push(path);
-  new Parser(state, tokenize(text, path), path).parseFile();
+  new Parser(state, new MofLexer(text, path), path).parseFile();
   state.includes.stack.pop();
 }
 
@@ -166,10 +166,12 @@ type QualifierUse = {
 };
 
 class Parser {
+  /** The tokens read so far: the lexer runs only as far ahead as the parser looks. */
+  readonly #tokens: MofToken[] = [];
   #index = 0;
   constructor(
     private readonly state: CompileState,
-    private readonly tokens: readonly MofToken[],
+    private readonly lexer: MofLexer,
     private readonly path: string,
   ) {}
 
@@ -180,7 +182,10 @@ class Parser {
   // ---- tokens ----------------------------------------------------------------------------------
 
   #peek(offset = 0): MofToken {
-    return this.tokens[Math.min(this.#index + offset, this.tokens.length - 1)] as MofToken;
+    const tokens = this.#tokens;
+    while (tokens.length <= this.#index + offset && tokens.at(-1)?.kind !== 'end')
+      tokens.push(this.lexer.next());
+    return tokens[Math.min(this.#index + offset, tokens.length - 1)] as MofToken;
   }
 
   #next(): MofToken {
@@ -554,7 +559,7 @@ class Parser {
   #instanceDeclaration(uses: readonly QualifierUse[]): void {
     const at = this.#next().at;
     if (uses.length > 0)
-      this.#fail('qualifiers on an instance are not supported', this.tokens[this.#index - 1]);
+      this.#fail('qualifiers on an instance are not supported', this.#tokens[this.#index - 1]);
     this.#word('of');
     const className = this.#identifier('a class name').text;
     let alias: string | undefined;
