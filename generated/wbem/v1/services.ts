@@ -3639,7 +3639,9 @@ export const WbemServicesService = {
    * mofcomp on the server: compiles MOF (with its includes) and puts every class in it, in
    * order, as one atomic write. The stream is the object sink, as for PutClassAsync: one progress
    * event per class (with WBEM_FLAG_SEND_STATUS), then one SetStatus naming the first failing
-   * class and its file:line:column. A MOF syntax error is rejected at once.
+   * class and its file:line:column. MOF that does not compile (a syntax error, an include cycle,
+   * a nesting or size limit: docs/errors.md, Malformed input) is rejected at once with
+   * WBEM_E_INVALID_PARAMETER and its file:line:column.
    */
   compileMof: {
     path: "/wbem.v1.WbemServices/CompileMof" as const,
@@ -3734,7 +3736,9 @@ export interface WbemServicesServer extends UntypedServiceImplementation {
    * mofcomp on the server: compiles MOF (with its includes) and puts every class in it, in
    * order, as one atomic write. The stream is the object sink, as for PutClassAsync: one progress
    * event per class (with WBEM_FLAG_SEND_STATUS), then one SetStatus naming the first failing
-   * class and its file:line:column. A MOF syntax error is rejected at once.
+   * class and its file:line:column. MOF that does not compile (a syntax error, an include cycle,
+   * a nesting or size limit: docs/errors.md, Malformed input) is rejected at once with
+   * WBEM_E_INVALID_PARAMETER and its file:line:column.
    */
   compileMof: handleServerStreamingCall<CompileMofRequest, ObjectSinkEvent>;
   /** IWbemServices::PutInstance: creates or updates a static instance, keyed by its class's keys. */
@@ -3863,7 +3867,9 @@ export interface WbemServicesClient extends Client {
    * mofcomp on the server: compiles MOF (with its includes) and puts every class in it, in
    * order, as one atomic write. The stream is the object sink, as for PutClassAsync: one progress
    * event per class (with WBEM_FLAG_SEND_STATUS), then one SetStatus naming the first failing
-   * class and its file:line:column. A MOF syntax error is rejected at once.
+   * class and its file:line:column. MOF that does not compile (a syntax error, an include cycle,
+   * a nesting or size limit: docs/errors.md, Malformed input) is rejected at once with
+   * WBEM_E_INVALID_PARAMETER and its file:line:column.
    */
   compileMof(request: CompileMofRequest, options?: Partial<CallOptions>): ClientReadableStream<ObjectSinkEvent>;
   compileMof(
