@@ -1,7 +1,7 @@
 /**
  * `wbemd serve [--listen HOST:PORT] [--data DIR] [--server-name NAME] [--shutdown-grace-ms MS]`:
  * argv/env → startServer, one `listening on HOST:PORT` line on stdout once serving, JSON logs on
- * stderr, SIGTERM/SIGINT → graceful stop → exit 0. A refused start
+ * stderr (grpc-js's own lines included), SIGTERM/SIGINT → graceful stop → exit 0. A refused start
  * is one JSON line and exit 2 (configuration) or 1 (anything else).
  */
 import { readFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ import {
   type ServeConfig,
   type TlsFiles,
 } from './config';
+import { routeGrpcLogs } from './grpc-log';
 import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
 import { mofgen, MOFGEN_USAGE } from './mofgen';
 
@@ -134,6 +135,7 @@ async function serve(args: readonly string[]): Promise<number> {
   const flushTimer = setInterval(() => destination.flush(), LOG_FLUSH_MS);
   flushTimer.unref();
   const logger = pino({ level: config.logLevel }, destination);
+  routeGrpcLogs(logger);
   let server: RunningServer;
   try {
     server = await startServer(serverOptions(config, tls, logger));

@@ -1,9 +1,10 @@
 /**
  * `wbemd serve` refusing to start, run as the real executable: every configuration problem exits
  * 2 and every other refusal 1, each with exactly one JSON log line on stderr and nothing on
- * stdout, and none of them creates the data directory.
+ * stdout, and none of them creates the data directory. grpc-js's own lines are JSON lines too.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -164,4 +165,35 @@ describe('a refused start: the exit status, one JSON line on stderr, nothing on 
       await other.stop();
     }
   });
+});
+
+test("grpc-js's own log lines (GRPC_TRACE) are JSON lines of the server's log; SIGTERM still exits 0", async () => {
+  const child = spawn(
+    process.execPath,
+    [
+      WBEMD,
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--data',
+      join(dir, 'traced'),
+      '--log-level',
+      'debug',
+    ],
+    { env: { ...process.env, GRPC_TRACE: 'server', GRPC_VERBOSITY: 'DEBUG' } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = once(child, 'exit');
+  for (let tries = 0; !stdout.includes('listening on') && tries < 200; tries++)
+    await new Promise((wait) => setTimeout(wait, 50));
+  expect(stdout).toMatch(/^listening on 127\.0\.0\.1:\d+\n$/);
+  child.kill('SIGTERM');
+  const [code] = (await exited) as [number];
+  expect(code).toBe(0);
+  const lines = jsonLines(stderr);
+  expect(lines.filter((line) => line.component === 'grpc-js').length).toBeGreaterThan(0);
+  expect(lines.at(-1)).toMatchObject({ msg: 'stopped' });
 });
