@@ -38,7 +38,7 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_INVALID_CONTEXT:
     NOT_RAISED + ' A malformed context is WBEM_E_INVALID_PARAMETER (docs/decisions.md D12).',
   WBEM_E_INVALID_PARAMETER:
-    "Rejected at once (zero sink events): an unknown flag bit, CREATE_ONLY with UPDATE_ONLY, two update modes, a flag outside the method's table, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object. Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
+    "Rejected at once (zero sink events): a flag bit outside the method's table (the reserved bits 0x1F000 and WBEM_FLAG_STRONG_VALIDATION 0x100000 are ignored by every call, DeleteClass and DeleteInstance included: docs/decisions.md D5, D6), CREATE_ONLY with UPDATE_ONLY, SAFE with FORCE, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object, CompileMof of MOF that does not compile (file:line:column in the message; Malformed input, above). Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
   WBEM_E_CRITICAL_ERROR: NOT_RAISED,
   WBEM_E_NOT_SUPPORTED:
     'PutInstance with qualifiers on the instance or its properties (wbemd stores none and will not drop them silently).',
@@ -126,6 +126,42 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   CO_E_SERVER_STOPPING: NOT_RAISED,
 };
 
+/**
+ * What each kind of malformed input gets: a row per kind, the input in the first column, the
+ * answer in the second. No input may end in WBEM_E_FAILED, a crash or a hang.
+ */
+const MALFORMED_INPUT: readonly (readonly [string, string])[] = [
+  [
+    'MOF (CompileMof, `wbemd mofcomp`) that does not tokenize or parse: a syntax error',
+    'WBEM_E_INVALID_PARAMETER (INVALID_ARGUMENT), rejected at once with zero events; the status details read `file:line:column: reason`. `wbemd mofcomp` prints the same, sends nothing and exits 1.',
+  ],
+  [
+    'MOF: an array value inside an array value (`{{1}}`), however deep',
+    'As a syntax error, at the inner `{`: CIM has no arrays of arrays, so values never nest.',
+  ],
+  [
+    'MOF: an embedded instance as a value (`A = instance of X { … };`), however deep',
+    'As a syntax error, at the first `instance` used as a value: embedded instances are not compiled from MOF (over gRPC they nest at most 64 deep, WBEM_MAX_OBJECT_NESTING).',
+  ],
+  [
+    'MOF: `#pragma include` of a file being compiled (a self-include, a cycle)',
+    'As a syntax error, at the `#pragma` that closes the cycle, naming it (`a.mof → b.mof → a.mof`). A file included twice but not inside itself is compiled each time.',
+  ],
+  [
+    'MOF: `#pragma include` more than 64 files deep',
+    'As a syntax error, at the `#pragma` that names the 65th.',
+  ],
+  [
+    'MOF: more than 10,000 files or 32 MiB read by one compile, a file counting each time it is included',
+    'As a syntax error, at the `#pragma` that passes the limit (includes that fan out would otherwise take exponential time).',
+  ],
+  ['MOF: an alias declared twice', 'As a syntax error, at the second, naming the first.'],
+  [
+    'MOF: an alias used before its instance is declared (its own instance, a later one)',
+    'WBEM_E_INVALID_PARAMETER through the sink, naming the instance by `file:line:column`; nothing of the MOF is written.',
+  ],
+];
+
 const CODE_NAME: ReadonlyMap<number, string> = new Map(
   Object.entries(Code)
     .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
@@ -151,6 +187,14 @@ export function renderErrorsDoc(): string {
     'INVALID_ARGUMENT when the request is wrong whatever the repository holds, FAILED_PRECONDITION',
     'when it conflicts with what is stored, RESOURCE_EXHAUSTED and UNAVAILABLE for limits and a',
     "stopping server, INTERNAL for failures that are not the caller's.",
+    '',
+    '## Malformed input',
+    '',
+    'What each kind of malformed input gets. None ends in WBEM_E_FAILED, a crash or a hang.',
+    '',
+    '| input | answer |',
+    '| --- | --- |',
+    ...MALFORMED_INPUT.map(([input, answer]) => `| ${input} | ${answer} |`),
     '',
   ];
   for (const name of WBEM_STATUS_NAMES) {

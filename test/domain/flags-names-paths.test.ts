@@ -1,6 +1,10 @@
 import { checkClassName, checkMemberName, classKey, sameName } from '../../src/domain/names';
 import { parseNamespacePath } from '../../src/domain/namespace-path';
-import { parseDeleteClassFlags, parsePutClassFlags } from '../../src/domain/put-class-flags';
+import {
+  parseDeleteClassFlags,
+  parseDeleteInstanceFlags,
+  parsePutClassFlags,
+} from '../../src/domain/put-class-flags';
 import { WbemError } from '../../src/domain/wbem-status';
 import { rejected, thrown } from '../helpers/expect-thrown';
 
@@ -82,6 +86,31 @@ describe('parsePutClassFlags (§2.2)', () => {
     expect(thrown(WbemError, () => parseDeleteClassFlags(0x1)).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
+  });
+
+  // D5/D6 and the flags comments of services.proto: a flagless call ignores exactly what the
+  // others ignore (the reserved mask and STRONG_VALIDATION) and refuses every other bit.
+  const flagless = [
+    ['DeleteClass', parseDeleteClassFlags],
+    ['DeleteInstance', parseDeleteInstanceFlags],
+  ] as const;
+  test.each(
+    flagless.flatMap(([method, parse]) =>
+      [0x1000, 0x1f000, 0x100000, 0x11f000].map(
+        (bits) => [method, `0x${bits.toString(16)}`, bits, parse] as const,
+      ),
+    ),
+  )('%s ignores %s', (_method, _hex, bits, parse) => {
+    expect(() => parse(bits)).not.toThrow();
+  });
+  test.each(
+    flagless.flatMap(([method, parse]) =>
+      [0x1, 0x2, 0x10, 0x80, 0x20000, 0x80000000 | 0].map(
+        (bits) => [method, `0x${(bits >>> 0).toString(16)}`, bits, parse] as const,
+      ),
+    ),
+  )('%s refuses %s with WBEM_E_INVALID_PARAMETER', (_method, _hex, bits, parse) => {
+    expect(thrown(WbemError, () => parse(bits)).status).toBe('WBEM_E_INVALID_PARAMETER');
   });
 });
 
