@@ -4,7 +4,6 @@
  * Throws WbemError; never touches storage.
  */
 import {
-  CIM_TYPE,
   FLAVOR,
   type ClassDefinition,
   type MethodDef,
@@ -13,17 +12,17 @@ import {
   type ResolvedClass,
   type ResolvedQualifier,
 } from './class-model';
-import {
-  checkDefinitionSyntax,
-  findQualifier,
-  hasTrue,
-  MAX_PROPERTIES,
-  sameSignature,
-} from './class-rules';
+import { checkDefinitionSyntax, findQualifier, hasTrue, sameSignature } from './class-rules';
 import type { ClassRules } from './client-context';
 import { checkClassName, classKey, findNamed, sameName, type ClassKey } from './names';
 import type { PutClassFlags } from './put-class-flags';
-import { deriveClass, resolveClass } from './resolve-class';
+import { deriveClass } from './resolve-class';
+import {
+  checkAgainstSuperclass,
+  isKey,
+  propagatedOnly,
+  resolveSuperclass,
+} from './superclass-rules';
 import { sameValue } from './value-rules';
 import { WbemError } from './wbem-status';
 
@@ -94,7 +93,7 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
     );
   }
   // step 10 (C4, C5, M6, §6.8)
-  const parent = resolveSuperclass(definition, world, existing !== undefined);
+  const parent = resolveSuperclass(definition, world.ancestors, existing !== undefined);
   // step 11 (C6–C12 against the resolved superclass)
   const stored = strip(definition, parent, flags.useAmendedQualifiers);
   checkAgainstSuperclass(stored, parent, rules);
@@ -224,47 +223,6 @@ function sameStoredClass(a: ClassDefinition, b: ClassDefinition): boolean {
   return canonical(a) === canonical(b);
 }
 
-function resolveSuperclass(
-  definition: ClassDefinition,
-  world: ClassWorld,
-  updating: boolean,
-): ResolvedClass | undefined {
-  if (definition.superclass === '') return undefined;
-  if (world.ancestors === 'missing') {
-    throw new WbemError(
-      'WBEM_E_INVALID_SUPERCLASS',
-      `superclass ${definition.superclass} does not exist`,
-    );
-  }
-  const self = classKey(definition.name);
-  if (world.ancestors.some((ancestor) => classKey(ancestor.name) === self)) {
-    // §6.8: on create the class cannot be its own ancestor (it does not exist: C4); on update it is a cycle.
-    if (!updating)
-      throw new WbemError(
-        'WBEM_E_INVALID_SUPERCLASS',
-        `superclass ${definition.superclass} does not exist`,
-      );
-    throw new WbemError(
-      'WBEM_E_CIRCULAR_REFERENCE',
-      `${definition.name} cannot derive from ${definition.superclass}: the derivation would be circular`,
-    );
-  }
-  const chain = [...world.ancestors].reverse();
-  if (chain.length === 0)
-    throw new WbemError(
-      'WBEM_E_INVALID_SUPERCLASS',
-      `superclass ${definition.superclass} does not exist`,
-    );
-  const nearest = chain[chain.length - 1] as ClassDefinition;
-  if (hasTrue(nearest.qualifiers, 'Terminal')) {
-    throw new WbemError(
-      'WBEM_E_INVALID_SUPERCLASS',
-      `superclass ${nearest.name} is Terminal and cannot be derived from`,
-    ); // C5
-  }
-  return resolveClass(chain);
-}
-
 /**
  * What is stored: members sent back as `propagated` are checked and dropped when unchanged (a
  * changed one is kept as a local override and checked as such); origin flavor bits are cleared;
@@ -365,163 +323,6 @@ function sameQualifiers(a: readonly QualifierDef[], b: readonly QualifierDef[]):
       ),
     )
   );
-}
-
-/** C10: a local qualifier may not change the value of a propagated DisableOverride one. */
-function checkOverrides(
-  inherited: readonly ResolvedQualifier[],
-  own: readonly QualifierDef[],
-  owner: string,
-): void {
-  for (const qualifier of own) {
-    const from = findNamed(inherited, qualifier.name);
-    if (
-      from !== undefined &&
-      (from.flavor & FLAVOR.NOT_OVERRIDABLE) !== 0 &&
-      !sameValue(from.value, qualifier.value)
-    ) {
-      throw new WbemError(
-        'WBEM_E_OVERRIDE_NOT_ALLOWED',
-        `qualifier ${qualifier.name} on ${owner} is DisableOverride in the superclass and cannot change`,
-      );
-    }
-  }
-}
-
-function propagatedOnly(qualifiers: readonly ResolvedQualifier[]): ResolvedQualifier[] {
-  return qualifiers.filter((q) => (q.flavor & FLAVOR.TO_SUBCLASS) !== 0 || sameName(q.name, 'Key'));
-}
-
-function isKey(qualifiers: readonly QualifierDef[]): boolean {
-  return hasTrue(qualifiers, 'Key');
-}
-
-function checkAgainstSuperclass(
-  stored: ClassDefinition,
-  parent: ResolvedClass | undefined,
-  rules: ClassRules,
-): void {
-  const name = stored.name;
-  if (parent !== undefined)
-    checkOverrides(propagatedOnly(parent.qualifiers), stored.qualifiers, `class ${name}`);
-  const parentHasKeys = parent?.properties.some((p) => isKey(p.qualifiers)) ?? false;
-  for (const property of stored.properties) {
-    const inherited =
-      parent === undefined ? undefined : findNamed(parent.properties, property.name);
-    const key = isKey(property.qualifiers);
-    if (key && (property.array || !cimTypeKeyable(property.type))) {
-      throw new WbemError(
-        'WBEM_E_CANNOT_BE_KEY',
-        `property ${property.name} of ${name} cannot be a key (arrays, reals and embedded objects cannot)`,
-      ); // C8
-    }
-    if (inherited === undefined && !(key && parentHasKeys)) continue; // the common case: nothing to compare
-    const owner = `property ${property.name} of ${name}`;
-    if (inherited !== undefined) {
-      // C9: an override keeps the inherited type (a reference may name another class: DMTF narrows them).
-      if (inherited.type !== property.type || inherited.array !== property.array) {
-        throw new WbemError(
-          'WBEM_E_TYPE_MISMATCH',
-          `${owner} overrides ${inherited.classOrigin}.${inherited.name} with another type`,
-        );
-      }
-      checkOverrides(propagatedOnly(inherited.qualifiers), property.qualifiers, owner);
-      const explicitKey = findQualifier(property.qualifiers, 'Key');
-      if (isKey(inherited.qualifiers) && explicitKey !== undefined && !key) {
-        throw new WbemError(
-          'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE',
-          `${owner} cannot drop Key from an inherited key`,
-        ); // C8, scenario 48
-      }
-      if (!isKey(inherited.qualifiers) && key && parentHasKeys) {
-        throw new WbemError(
-          'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE',
-          `${owner}: ${parent?.name ?? ''} has keys, so its subclasses cannot add any`,
-        );
-      }
-    } else if (key && parentHasKeys) {
-      throw new WbemError(
-        'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE',
-        `${owner}: ${parent?.name ?? ''} has keys, so its subclasses cannot add any`,
-      ); // C8, scenario 47
-    }
-  }
-  for (const method of stored.methods) {
-    const inherited = parent === undefined ? undefined : findNamed(parent.methods, method.name);
-    if (inherited !== undefined) {
-      if (!sameSignature(method, inherited)) {
-        throw new WbemError(
-          'WBEM_E_PROPAGATED_METHOD',
-          `method ${method.name} of ${name} changes the signature inherited from ${inherited.classOrigin}`,
-        ); // C11
-      }
-      checkOverrides(
-        propagatedOnly(inherited.qualifiers),
-        method.qualifiers,
-        `method ${method.name} of ${name}`,
-      );
-    }
-  }
-  // C6 (K8, SDK reading): Abstract only below an abstract superclass. DSP0004 has no such rule.
-  if (
-    rules === 'wmi' &&
-    parent !== undefined &&
-    hasTrue(stored.qualifiers, 'Abstract') &&
-    !hasTrue(parent.qualifiers, 'Abstract')
-  ) {
-    throw new WbemError(
-      'WBEM_E_CANNOT_BE_ABSTRACT',
-      `${name} cannot be abstract: its superclass ${parent.name} is not`,
-    );
-  }
-  // C7: a singleton has no keys (own or inherited) and derives only from singletons.
-  if (hasTrue(stored.qualifiers, 'Singleton')) {
-    if (parentHasKeys || stored.properties.some((p) => isKey(p.qualifiers))) {
-      throw new WbemError(
-        'WBEM_E_CANNOT_BE_SINGLETON',
-        `${name} cannot be a singleton: it has key properties`,
-      );
-    }
-    if (parent !== undefined && !hasTrue(parent.qualifiers, 'Singleton')) {
-      throw new WbemError(
-        'WBEM_E_CANNOT_BE_SINGLETON',
-        `${name} cannot be a singleton: its superclass ${parent.name} is not`,
-      );
-    }
-  }
-  // §5.5 Association (issue #4: references required): an association relates objects, so it has
-  // at least two reference properties, own or inherited (DSP0004 "two or more references"; WMI
-  // names no code: INVALID_QUALIFIER, the qualifier is not valid on this class, D41).
-  if (hasTrue(stored.qualifiers, 'Association')) {
-    const references = new Set<string>();
-    for (const property of [...(parent?.properties ?? []), ...stored.properties]) {
-      if (property.type === CIM_TYPE.REFERENCE && !property.array)
-        references.add(property.name.toLowerCase());
-    }
-    if (references.size < 2) {
-      throw new WbemError(
-        'WBEM_E_INVALID_QUALIFIER',
-        `${name} is an Association but has ${references.size} reference propert${references.size === 1 ? 'y' : 'ies'}; an association needs at least two`,
-      );
-    }
-  }
-  // C12, counted without resolving: inherited ones plus the new local ones.
-  const count =
-    parent === undefined
-      ? stored.properties.length
-      : parent.properties.length +
-        stored.properties.filter((p) => findNamed(parent.properties, p.name) === undefined).length;
-  if (count > MAX_PROPERTIES) {
-    throw new WbemError(
-      'WBEM_E_TOO_MANY_PROPERTIES',
-      `${name} has ${count} properties with the inherited ones; the limit is ${MAX_PROPERTIES}`,
-    ); // C12
-  }
-}
-
-function cimTypeKeyable(type: number): boolean {
-  // Reals (4, 5) and embedded objects (13) cannot be keys (§5.2).
-  return type !== 4 && type !== 5 && type !== 13;
 }
 
 function carriesAmended(definition: ClassDefinition): boolean {
