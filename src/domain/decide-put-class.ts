@@ -6,7 +6,6 @@
 import {
   FLAVOR,
   type ClassDefinition,
-  type MethodDef,
   type PropertyDef,
   type QualifierDef,
   type ResolvedClass,
@@ -17,6 +16,7 @@ import type { ClassRules } from './client-context';
 import { checkClassName, classKey, findNamed, sameName, type ClassKey } from './names';
 import type { PutClassFlags } from './put-class-flags';
 import { deriveClass } from './resolve-class';
+import { samePropertyAs, strip } from './strip-definition';
 import {
   checkAgainstSuperclass,
   isKey,
@@ -221,108 +221,6 @@ function sameStoredClass(a: ClassDefinition, b: ClassDefinition): boolean {
       typeof value === 'bigint' ? `${value}n` : value,
     );
   return canonical(a) === canonical(b);
-}
-
-/**
- * What is stored: members sent back as `propagated` are checked and dropped when unchanged (a
- * changed one is kept as a local override and checked as such); origin flavor bits are cleared;
- * amended qualifiers are stripped with WBEM_FLAG_USE_AMENDED_QUALIFIERS (§5.8).
- */
-function strip(
-  definition: ClassDefinition,
-  parent: ResolvedClass | undefined,
-  dropAmended: boolean,
-): ClassDefinition {
-  // Most inputs need no change: reuse their objects rather than copy every member (hot path).
-  const qualifiers = (list: readonly QualifierDef[]): readonly QualifierDef[] =>
-    list.every(
-      (q) =>
-        (q.flavor & ~FLAVOR.INPUT_MASK) === 0 &&
-        !(dropAmended && (q.flavor & FLAVOR.AMENDED) !== 0),
-    )
-      ? list
-      : list
-          .filter((q) => !dropAmended || (q.flavor & FLAVOR.AMENDED) === 0)
-          .map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK }));
-  const properties: PropertyDef[] = [];
-  for (const property of definition.properties) {
-    if (property.propagated === true) {
-      const inherited =
-        parent === undefined ? undefined : findNamed(parent.properties, property.name);
-      if (inherited === undefined) {
-        throw new WbemError(
-          'WBEM_E_INVALID_PARAMETER',
-          `property ${property.name} is marked propagated but ${definition.superclass || 'no superclass'} has no such property`,
-        );
-      }
-      if (samePropertyAs(property, inherited)) continue;
-    }
-    const kept = qualifiers(property.qualifiers);
-    if (property.propagated === undefined && kept === property.qualifiers) {
-      properties.push(property);
-      continue;
-    }
-    const { propagated: _ignored, ...rest } = property;
-    properties.push({ ...rest, qualifiers: kept });
-  }
-  const methods: MethodDef[] = [];
-  for (const method of definition.methods) {
-    if (method.propagated === true) {
-      const inherited = parent === undefined ? undefined : findNamed(parent.methods, method.name);
-      if (inherited === undefined) {
-        throw new WbemError(
-          'WBEM_E_INVALID_PARAMETER',
-          `method ${method.name} is marked propagated but ${definition.superclass || 'no superclass'} has no such method`,
-        );
-      }
-      if (
-        sameSignature(method, inherited) &&
-        sameQualifiers(
-          method.qualifiers,
-          inherited.qualifiers.filter((q) => !q.propagated),
-        )
-      )
-        continue;
-    }
-    const kept = qualifiers(method.qualifiers);
-    if (method.propagated === undefined && kept === method.qualifiers) {
-      methods.push(method);
-      continue;
-    }
-    const { propagated: _ignored, ...rest } = method;
-    methods.push({ ...rest, qualifiers: kept });
-  }
-  return {
-    name: definition.name,
-    superclass: definition.superclass,
-    qualifiers: qualifiers(definition.qualifiers),
-    properties,
-    methods,
-  };
-}
-
-function samePropertyAs(sent: PropertyDef, inherited: PropertyDef): boolean {
-  return (
-    sent.type === inherited.type &&
-    sent.array === inherited.array &&
-    sameValue(sent.value, inherited.value) &&
-    sameName(sent.referenceClass, inherited.referenceClass) &&
-    sameName(sent.embeddedClass, inherited.embeddedClass)
-  );
-}
-
-function sameQualifiers(a: readonly QualifierDef[], b: readonly QualifierDef[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((q) =>
-      b.some(
-        (r) =>
-          sameName(q.name, r.name) &&
-          sameValue(q.value, r.value) &&
-          (q.flavor & FLAVOR.INPUT_MASK) === (r.flavor & FLAVOR.INPUT_MASK),
-      ),
-    )
-  );
 }
 
 function carriesAmended(definition: ClassDefinition): boolean {
