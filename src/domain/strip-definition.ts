@@ -27,17 +27,39 @@ export function strip(
   parent: ResolvedClass | undefined,
   dropAmended: boolean,
 ): ClassDefinition {
+  const properties = stripProperties(definition, parent, dropAmended);
+  const methods = stripMethods(definition, parent, dropAmended);
+  return {
+    name: definition.name,
+    superclass: definition.superclass,
+    qualifiers: storedQualifiers(definition.qualifiers, dropAmended),
+    properties,
+    methods,
+  };
+}
+
+/** Origin flavor bits cleared; amended qualifiers dropped when asked (§5.8). */
+function storedQualifiers(
+  list: readonly QualifierDef[],
+  dropAmended: boolean,
+): readonly QualifierDef[] {
   // Most inputs need no change: reuse their objects rather than copy every member (hot path).
-  const qualifiers = (list: readonly QualifierDef[]): readonly QualifierDef[] =>
-    list.every(
-      (q) =>
-        (q.flavor & ~FLAVOR.INPUT_MASK) === 0 &&
-        !(dropAmended && (q.flavor & FLAVOR.AMENDED) !== 0),
-    )
-      ? list
-      : list
-          .filter((q) => !dropAmended || (q.flavor & FLAVOR.AMENDED) === 0)
-          .map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK }));
+  return list.every(
+    (q) =>
+      (q.flavor & ~FLAVOR.INPUT_MASK) === 0 && !(dropAmended && (q.flavor & FLAVOR.AMENDED) !== 0),
+  )
+    ? list
+    : list
+        .filter((q) => !dropAmended || (q.flavor & FLAVOR.AMENDED) === 0)
+        .map((q) => ({ name: q.name, value: q.value, flavor: q.flavor & FLAVOR.INPUT_MASK }));
+}
+
+/** The properties to store: a `propagated` one equal to the inherited one is dropped (D18). */
+function stripProperties(
+  definition: ClassDefinition,
+  parent: ResolvedClass | undefined,
+  dropAmended: boolean,
+): PropertyDef[] {
   const properties: PropertyDef[] = [];
   for (const property of definition.properties) {
     if (property.propagated === true) {
@@ -51,7 +73,7 @@ export function strip(
       }
       if (samePropertyAs(property, inherited)) continue;
     }
-    const kept = qualifiers(property.qualifiers);
+    const kept = storedQualifiers(property.qualifiers, dropAmended);
     if (property.propagated === undefined && kept === property.qualifiers) {
       properties.push(property);
       continue;
@@ -59,6 +81,15 @@ export function strip(
     const { propagated: _ignored, ...rest } = property;
     properties.push({ ...rest, qualifiers: kept });
   }
+  return properties;
+}
+
+/** The methods to store: a `propagated` one equal to the inherited one is dropped (D18). */
+function stripMethods(
+  definition: ClassDefinition,
+  parent: ResolvedClass | undefined,
+  dropAmended: boolean,
+): MethodDef[] {
   const methods: MethodDef[] = [];
   for (const method of definition.methods) {
     if (method.propagated === true) {
@@ -78,7 +109,7 @@ export function strip(
       )
         continue;
     }
-    const kept = qualifiers(method.qualifiers);
+    const kept = storedQualifiers(method.qualifiers, dropAmended);
     if (method.propagated === undefined && kept === method.qualifiers) {
       methods.push(method);
       continue;
@@ -86,13 +117,7 @@ export function strip(
     const { propagated: _ignored, ...rest } = method;
     methods.push({ ...rest, qualifiers: kept });
   }
-  return {
-    name: definition.name,
-    superclass: definition.superclass,
-    qualifiers: qualifiers(definition.qualifiers),
-    properties,
-    methods,
-  };
+  return methods;
 }
 
 /** Same type, array-ness, default and reference or embedded class (qualifiers aside). */
