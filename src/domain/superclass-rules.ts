@@ -9,6 +9,8 @@ import {
   CIM_TYPE,
   FLAVOR,
   type ClassDefinition,
+  type MethodDef,
+  type PropertyDef,
   type QualifierDef,
   type ResolvedClass,
   type ResolvedQualifier,
@@ -106,63 +108,84 @@ export function checkAgainstSuperclass(
   if (parent !== undefined)
     checkOverrides(propagatedOnly(parent.qualifiers), stored.qualifiers, `class ${name}`);
   const parentHasKeys = parent?.properties.some((p) => isKey(p.qualifiers)) ?? false;
-  for (const property of stored.properties) {
-    const inherited =
-      parent === undefined ? undefined : findNamed(parent.properties, property.name);
-    const key = isKey(property.qualifiers);
-    if (key && (property.array || !cimTypeKeyable(property.type))) {
+  for (const property of stored.properties) checkProperty(property, name, parent, parentHasKeys);
+  for (const method of stored.methods) checkMethod(method, name, parent);
+  checkAbstract(stored, parent, rules);
+  checkSingleton(stored, parent, parentHasKeys);
+  checkAssociation(stored, parent);
+  checkPropertyCount(stored, parent);
+}
+
+/** C8–C10 for one property: a key's type, an override's type and qualifiers, key inheritance. */
+function checkProperty(
+  property: PropertyDef,
+  name: string,
+  parent: ResolvedClass | undefined,
+  parentHasKeys: boolean,
+): void {
+  const inherited = parent === undefined ? undefined : findNamed(parent.properties, property.name);
+  const key = isKey(property.qualifiers);
+  if (key && (property.array || !cimTypeKeyable(property.type))) {
+    throw new WbemError(
+      'WBEM_E_CANNOT_BE_KEY',
+      `property ${property.name} of ${name} cannot be a key (arrays, reals and embedded objects cannot)`,
+    ); // C8
+  }
+  if (inherited === undefined && !(key && parentHasKeys)) return; // the common case: nothing to compare
+  const owner = `property ${property.name} of ${name}`;
+  if (inherited !== undefined) {
+    // C9: an override keeps the inherited type (a reference may name another class: DMTF narrows them).
+    if (inherited.type !== property.type || inherited.array !== property.array) {
       throw new WbemError(
-        'WBEM_E_CANNOT_BE_KEY',
-        `property ${property.name} of ${name} cannot be a key (arrays, reals and embedded objects cannot)`,
-      ); // C8
+        'WBEM_E_TYPE_MISMATCH',
+        `${owner} overrides ${inherited.classOrigin}.${inherited.name} with another type`,
+      );
     }
-    if (inherited === undefined && !(key && parentHasKeys)) continue; // the common case: nothing to compare
-    const owner = `property ${property.name} of ${name}`;
-    if (inherited !== undefined) {
-      // C9: an override keeps the inherited type (a reference may name another class: DMTF narrows them).
-      if (inherited.type !== property.type || inherited.array !== property.array) {
-        throw new WbemError(
-          'WBEM_E_TYPE_MISMATCH',
-          `${owner} overrides ${inherited.classOrigin}.${inherited.name} with another type`,
-        );
-      }
-      checkOverrides(propagatedOnly(inherited.qualifiers), property.qualifiers, owner);
-      const explicitKey = findQualifier(property.qualifiers, 'Key');
-      if (isKey(inherited.qualifiers) && explicitKey !== undefined && !key) {
-        throw new WbemError(
-          'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE',
-          `${owner} cannot drop Key from an inherited key`,
-        ); // C8, scenario 48
-      }
-      if (!isKey(inherited.qualifiers) && key && parentHasKeys) {
-        throw new WbemError(
-          'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE',
-          `${owner}: ${parent?.name ?? ''} has keys, so its subclasses cannot add any`,
-        );
-      }
-    } else if (key && parentHasKeys) {
+    checkOverrides(propagatedOnly(inherited.qualifiers), property.qualifiers, owner);
+    const explicitKey = findQualifier(property.qualifiers, 'Key');
+    if (isKey(inherited.qualifiers) && explicitKey !== undefined && !key) {
+      throw new WbemError(
+        'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE',
+        `${owner} cannot drop Key from an inherited key`,
+      ); // C8, scenario 48
+    }
+    if (!isKey(inherited.qualifiers) && key && parentHasKeys) {
       throw new WbemError(
         'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE',
         `${owner}: ${parent?.name ?? ''} has keys, so its subclasses cannot add any`,
-      ); // C8, scenario 47
-    }
-  }
-  for (const method of stored.methods) {
-    const inherited = parent === undefined ? undefined : findNamed(parent.methods, method.name);
-    if (inherited !== undefined) {
-      if (!sameSignature(method, inherited)) {
-        throw new WbemError(
-          'WBEM_E_PROPAGATED_METHOD',
-          `method ${method.name} of ${name} changes the signature inherited from ${inherited.classOrigin}`,
-        ); // C11
-      }
-      checkOverrides(
-        propagatedOnly(inherited.qualifiers),
-        method.qualifiers,
-        `method ${method.name} of ${name}`,
       );
     }
+  } else if (key && parentHasKeys) {
+    throw new WbemError(
+      'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE',
+      `${owner}: ${parent?.name ?? ''} has keys, so its subclasses cannot add any`,
+    ); // C8, scenario 47
   }
+}
+
+/** C11 and C10 for one method: an override keeps the signature and DisableOverride qualifiers. */
+function checkMethod(method: MethodDef, name: string, parent: ResolvedClass | undefined): void {
+  const inherited = parent === undefined ? undefined : findNamed(parent.methods, method.name);
+  if (inherited !== undefined) {
+    if (!sameSignature(method, inherited)) {
+      throw new WbemError(
+        'WBEM_E_PROPAGATED_METHOD',
+        `method ${method.name} of ${name} changes the signature inherited from ${inherited.classOrigin}`,
+      ); // C11
+    }
+    checkOverrides(
+      propagatedOnly(inherited.qualifiers),
+      method.qualifiers,
+      `method ${method.name} of ${name}`,
+    );
+  }
+}
+
+function checkAbstract(
+  stored: ClassDefinition,
+  parent: ResolvedClass | undefined,
+  rules: ClassRules,
+): void {
   // C6 (K8, SDK reading): Abstract only below an abstract superclass. DSP0004 has no such rule.
   if (
     rules === 'wmi' &&
@@ -172,24 +195,34 @@ export function checkAgainstSuperclass(
   ) {
     throw new WbemError(
       'WBEM_E_CANNOT_BE_ABSTRACT',
-      `${name} cannot be abstract: its superclass ${parent.name} is not`,
+      `${stored.name} cannot be abstract: its superclass ${parent.name} is not`,
     );
   }
+}
+
+function checkSingleton(
+  stored: ClassDefinition,
+  parent: ResolvedClass | undefined,
+  parentHasKeys: boolean,
+): void {
   // C7: a singleton has no keys (own or inherited) and derives only from singletons.
   if (hasTrue(stored.qualifiers, 'Singleton')) {
     if (parentHasKeys || stored.properties.some((p) => isKey(p.qualifiers))) {
       throw new WbemError(
         'WBEM_E_CANNOT_BE_SINGLETON',
-        `${name} cannot be a singleton: it has key properties`,
+        `${stored.name} cannot be a singleton: it has key properties`,
       );
     }
     if (parent !== undefined && !hasTrue(parent.qualifiers, 'Singleton')) {
       throw new WbemError(
         'WBEM_E_CANNOT_BE_SINGLETON',
-        `${name} cannot be a singleton: its superclass ${parent.name} is not`,
+        `${stored.name} cannot be a singleton: its superclass ${parent.name} is not`,
       );
     }
   }
+}
+
+function checkAssociation(stored: ClassDefinition, parent: ResolvedClass | undefined): void {
   // §5.5 Association (issue #4: references required): an association relates objects, so it has
   // at least two reference properties, own or inherited (DSP0004 "two or more references"; WMI
   // names no code: INVALID_QUALIFIER, the qualifier is not valid on this class, D41).
@@ -202,10 +235,13 @@ export function checkAgainstSuperclass(
     if (references.size < 2) {
       throw new WbemError(
         'WBEM_E_INVALID_QUALIFIER',
-        `${name} is an Association but has ${references.size} reference propert${references.size === 1 ? 'y' : 'ies'}; an association needs at least two`,
+        `${stored.name} is an Association but has ${references.size} reference propert${references.size === 1 ? 'y' : 'ies'}; an association needs at least two`,
       );
     }
   }
+}
+
+function checkPropertyCount(stored: ClassDefinition, parent: ResolvedClass | undefined): void {
   // C12, counted without resolving: inherited ones plus the new local ones.
   const count =
     parent === undefined
@@ -215,7 +251,7 @@ export function checkAgainstSuperclass(
   if (count > MAX_PROPERTIES) {
     throw new WbemError(
       'WBEM_E_TOO_MANY_PROPERTIES',
-      `${name} has ${count} properties with the inherited ones; the limit is ${MAX_PROPERTIES}`,
+      `${stored.name} has ${count} properties with the inherited ones; the limit is ${MAX_PROPERTIES}`,
     ); // C12
   }
 }
