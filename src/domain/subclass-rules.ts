@@ -7,6 +7,8 @@
 import {
   FLAVOR,
   type ClassDefinition,
+  type MethodDef,
+  type PropertyDef,
   type QualifierDef,
   type ResolvedClass,
   type ResolvedQualifier,
@@ -28,16 +30,8 @@ export function checkChildren(
   descendants: readonly ClassDefinition[],
   mode: 'safe' | 'force',
 ): ClassDefinition[] {
-  const keysBefore = before.properties
-    .filter((p) => isKey(p.qualifiers))
-    .map((p) => p.name.toLowerCase())
-    .sort()
-    .join(',');
-  const keysAfter = after.properties
-    .filter((p) => isKey(p.qualifiers))
-    .map((p) => p.name.toLowerCase())
-    .sort()
-    .join(',');
+  const keysBefore = keyNames(before);
+  const keysAfter = keyNames(after);
   if (keysBefore !== keysAfter) {
     throw new WbemError(
       'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE',
@@ -46,84 +40,134 @@ export function checkChildren(
   }
   const rewrites: ClassDefinition[] = [];
   for (const child of descendants) {
-    let properties = [...child.properties];
-    let methods = [...child.methods];
-    let qualifiers = [...child.qualifiers];
-    for (const property of child.properties) {
-      const base = findNamed(after.properties, property.name);
-      const wasInherited = findNamed(before.properties, property.name) !== undefined;
-      if (base === undefined) {
-        if (wasInherited && mode === 'safe') {
-          throw new WbemError(
-            'WBEM_E_CLASS_HAS_CHILDREN',
-            `subclass ${child.name} overrides ${property.name}, which the update removes`,
-          );
-        }
-        continue; // FORCE: the override becomes the child's own property
-      }
-      if (base.type !== property.type || base.array !== property.array) {
-        if (mode === 'safe')
-          throw new WbemError(
-            'WBEM_E_UPDATE_TYPE_MISMATCH',
-            `subclass ${child.name} declares ${property.name} with another type`,
-          );
-        properties = properties.filter((p) => p !== property);
-        continue;
-      }
-      const conflicting = conflictingQualifiers(base.qualifiers, property.qualifiers);
-      if (conflicting.length > 0) {
-        if (mode === 'safe')
-          throw new WbemError(
-            'WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED',
-            `subclass ${child.name} overrides DisableOverride qualifier ${conflicting[0]} of ${property.name}`,
-          );
-        properties = properties.map((p) =>
-          p === property
-            ? { ...p, qualifiers: p.qualifiers.filter((q) => !conflicting.includes(q.name)) }
-            : p,
+    const rewrite = checkChild(child, after, before, mode);
+    if (rewrite !== undefined) rewrites.push(rewrite);
+  }
+  return rewrites;
+}
+
+/** The class's key properties, folded and sorted, as one string to compare. */
+function keyNames(resolved: ResolvedClass): string {
+  return resolved.properties
+    .filter((p) => isKey(p.qualifiers))
+    .map((p) => p.name.toLowerCase())
+    .sort()
+    .join(',');
+}
+
+/** One descendant: properties, class qualifiers, then methods. FORCE: its rewrite, if any. */
+function checkChild(
+  child: ClassDefinition,
+  after: ResolvedClass,
+  before: ResolvedClass,
+  mode: 'safe' | 'force',
+): ClassDefinition | undefined {
+  const properties = checkChildProperties(child, after, before, mode);
+  const qualifiers = checkChildQualifiers(child, after, mode);
+  const methods = checkChildMethods(child, after, before, mode);
+  if (
+    properties.length !== child.properties.length ||
+    methods.length !== child.methods.length ||
+    qualifiers.length !== child.qualifiers.length ||
+    properties.some((p, i) => p !== child.properties[i])
+  ) {
+    return { ...child, properties, methods, qualifiers };
+  }
+  return undefined;
+}
+
+function checkChildProperties(
+  child: ClassDefinition,
+  after: ResolvedClass,
+  before: ResolvedClass,
+  mode: 'safe' | 'force',
+): PropertyDef[] {
+  let properties = [...child.properties];
+  for (const property of child.properties) {
+    const base = findNamed(after.properties, property.name);
+    const wasInherited = findNamed(before.properties, property.name) !== undefined;
+    if (base === undefined) {
+      if (wasInherited && mode === 'safe') {
+        throw new WbemError(
+          'WBEM_E_CLASS_HAS_CHILDREN',
+          `subclass ${child.name} overrides ${property.name}, which the update removes`,
         );
       }
+      continue; // FORCE: the override becomes the child's own property
     }
-    const classConflicts = conflictingQualifiers(after.qualifiers, child.qualifiers);
-    if (classConflicts.length > 0) {
+    if (base.type !== property.type || base.array !== property.array) {
+      if (mode === 'safe')
+        throw new WbemError(
+          'WBEM_E_UPDATE_TYPE_MISMATCH',
+          `subclass ${child.name} declares ${property.name} with another type`,
+        );
+      properties = properties.filter((p) => p !== property);
+      continue;
+    }
+    const conflicting = conflictingQualifiers(base.qualifiers, property.qualifiers);
+    if (conflicting.length > 0) {
       if (mode === 'safe')
         throw new WbemError(
           'WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED',
-          `subclass ${child.name} overrides DisableOverride qualifier ${classConflicts[0]}`,
+          `subclass ${child.name} overrides DisableOverride qualifier ${conflicting[0]} of ${property.name}`,
         );
-      qualifiers = qualifiers.filter((q) => !classConflicts.includes(q.name));
-    }
-    for (const method of child.methods) {
-      const base = findNamed(after.methods, method.name);
-      const wasInherited = findNamed(before.methods, method.name) !== undefined;
-      if (base === undefined) {
-        if (wasInherited && mode === 'safe') {
-          throw new WbemError(
-            'WBEM_E_CLASS_HAS_CHILDREN',
-            `subclass ${child.name} overrides method ${method.name}, which the update removes`,
-          );
-        }
-        continue;
-      }
-      if (!sameSignature(base, method)) {
-        if (mode === 'safe')
-          throw new WbemError(
-            'WBEM_E_UPDATE_PROPAGATED_METHOD',
-            `subclass ${child.name} declares method ${method.name} with another signature`,
-          );
-        methods = methods.filter((m) => m !== method);
-      }
-    }
-    if (
-      properties.length !== child.properties.length ||
-      methods.length !== child.methods.length ||
-      qualifiers.length !== child.qualifiers.length ||
-      properties.some((p, i) => p !== child.properties[i])
-    ) {
-      rewrites.push({ ...child, properties, methods, qualifiers });
+      properties = properties.map((p) =>
+        p === property
+          ? { ...p, qualifiers: p.qualifiers.filter((q) => !conflicting.includes(q.name)) }
+          : p,
+      );
     }
   }
-  return rewrites;
+  return properties;
+}
+
+function checkChildQualifiers(
+  child: ClassDefinition,
+  after: ResolvedClass,
+  mode: 'safe' | 'force',
+): QualifierDef[] {
+  let qualifiers = [...child.qualifiers];
+  const classConflicts = conflictingQualifiers(after.qualifiers, child.qualifiers);
+  if (classConflicts.length > 0) {
+    if (mode === 'safe')
+      throw new WbemError(
+        'WBEM_E_UPDATE_OVERRIDE_NOT_ALLOWED',
+        `subclass ${child.name} overrides DisableOverride qualifier ${classConflicts[0]}`,
+      );
+    qualifiers = qualifiers.filter((q) => !classConflicts.includes(q.name));
+  }
+  return qualifiers;
+}
+
+function checkChildMethods(
+  child: ClassDefinition,
+  after: ResolvedClass,
+  before: ResolvedClass,
+  mode: 'safe' | 'force',
+): MethodDef[] {
+  let methods = [...child.methods];
+  for (const method of child.methods) {
+    const base = findNamed(after.methods, method.name);
+    const wasInherited = findNamed(before.methods, method.name) !== undefined;
+    if (base === undefined) {
+      if (wasInherited && mode === 'safe') {
+        throw new WbemError(
+          'WBEM_E_CLASS_HAS_CHILDREN',
+          `subclass ${child.name} overrides method ${method.name}, which the update removes`,
+        );
+      }
+      continue;
+    }
+    if (!sameSignature(base, method)) {
+      if (mode === 'safe')
+        throw new WbemError(
+          'WBEM_E_UPDATE_PROPAGATED_METHOD',
+          `subclass ${child.name} declares method ${method.name} with another signature`,
+        );
+      methods = methods.filter((m) => m !== method);
+    }
+  }
+  return methods;
 }
 
 /** Whether SAFE mode would refuse the change for a descendant (COMPATIBLE then refuses it too). */

@@ -98,7 +98,7 @@ export function isKey(qualifiers: readonly QualifierDef[]): boolean {
   return hasTrue(qualifiers, 'Key');
 }
 
-/** §3.3 step 11: the stored definition against the resolved superclass (undefined: a root class). */
+/** §3.3 step 11: the stored definition against its resolved superclass (none: a root class). */
 export function checkAgainstSuperclass(
   stored: ClassDefinition,
   parent: ResolvedClass | undefined,
