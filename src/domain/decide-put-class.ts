@@ -1,13 +1,22 @@
 /**
  * The PutClass decision (docs/wmi-semantics.md §3.3, §6): flags, creation rules C1–C17 and the
  * modification rules M1–M12 that concern subclasses, as one pure function over a loaded snapshot.
- * Throws WbemError; never touches storage.
+ * Throws WbemError; never touches storage. This file runs §3.3's steps in order and holds the
+ * update gate (§6.3 important changes, §6.4, M8, M10); the rules against the superclass are in
+ * superclass-rules.ts, those against the subclasses in subclass-rules.ts, and the stored form of
+ * the definition in strip-definition.ts.
  */
-import { FLAVOR, type ClassDefinition, type PropertyDef, type QualifierDef } from './class-model';
+import {
+  FLAVOR,
+  type ClassDefinition,
+  type PropertyDef,
+  type QualifierDef,
+  type ResolvedClass,
+} from './class-model';
 import { checkDefinitionSyntax, findQualifier, hasTrue, sameSignature } from './class-rules';
 import type { ClassRules } from './client-context';
 import { checkClassName, classKey, findNamed, sameName, type ClassKey } from './names';
-import type { PutClassFlags } from './put-class-flags';
+import type { PutClassFlags, PutMode, UpdateMode } from './put-class-flags';
 import { deriveClass } from './resolve-class';
 import { samePropertyAs, strip } from './strip-definition';
 import { checkChildren, conflictsWithChildren } from './subclass-rules';
@@ -57,29 +66,12 @@ export interface PutClassInput {
 export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClassPlan {
   const { definition, flags } = input;
   const rules = input.rules ?? 'wmi';
-  // §3.3 step 6, C1: only a class may be put as a class.
-  if (definition.genus !== undefined && definition.genus !== 0 && definition.genus !== 1) {
-    throw new WbemError(
-      'WBEM_E_INVALID_CLASS',
-      `the object is not a class (__GENUS ${definition.genus})`,
-    );
-  }
+  checkIsClass(definition); // step 6 (C1)
   checkClassName(definition.name); // step 7 (C2, C3)
   checkDefinitionSyntax(definition); // step 8
   // step 9 (M1)
   const existing = world.existing;
-  if (existing === undefined && flags.mode === 'updateOnly') {
-    throw new WbemError(
-      'WBEM_E_NOT_FOUND',
-      `class ${definition.name} does not exist (WBEM_FLAG_UPDATE_ONLY)`,
-    );
-  }
-  if (existing !== undefined && flags.mode === 'createOnly') {
-    throw new WbemError(
-      'WBEM_E_ALREADY_EXISTS',
-      `class ${existing.name} already exists (WBEM_FLAG_CREATE_ONLY)`,
-    );
-  }
+  checkExistence(definition, existing, flags.mode);
   // step 10 (C4, C5, M6, §6.8)
   const parent = resolveSuperclass(definition, world.ancestors, existing !== undefined);
   // step 11 (C6–C12 against the resolved superclass)
@@ -101,33 +93,51 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
       unchanged: false,
     };
   // step 13 (§6.4, M3): the update-mode gate.
+  return decideUpdate(existing, stored, parent, world, flags.update);
+}
+
+function checkIsClass(definition: ClassDefinition): void {
+  // §3.3 step 6, C1: only a class may be put as a class.
+  if (definition.genus !== undefined && definition.genus !== 0 && definition.genus !== 1) {
+    throw new WbemError(
+      'WBEM_E_INVALID_CLASS',
+      `the object is not a class (__GENUS ${definition.genus})`,
+    );
+  }
+}
+
+/** §3.3 step 9 (M1): UPDATE_ONLY needs the class, CREATE_ONLY its absence. */
+function checkExistence(
+  definition: ClassDefinition,
+  existing: ClassDefinition | undefined,
+  mode: PutMode,
+): void {
+  if (existing === undefined && mode === 'updateOnly') {
+    throw new WbemError(
+      'WBEM_E_NOT_FOUND',
+      `class ${definition.name} does not exist (WBEM_FLAG_UPDATE_ONLY)`,
+    );
+  }
+  if (existing !== undefined && mode === 'createOnly') {
+    throw new WbemError(
+      'WBEM_E_ALREADY_EXISTS',
+      `class ${existing.name} already exists (WBEM_FLAG_CREATE_ONLY)`,
+    );
+  }
+}
+
+/** §3.3 step 13: the update-mode gate over subclasses and instances, then the update's plan. */
+function decideUpdate(
+  existing: ClassDefinition,
+  stored: ClassDefinition,
+  parent: ResolvedClass | undefined,
+  world: ClassWorld,
+  update: UpdateMode,
+): PutClassPlan {
   const important = isImportantChange(existing, stored);
   let childRewrites: ClassDefinition[] = [];
   if (world.hasSubclasses) {
-    // What the children inherited (approximated over the requested superclass when it changes)
-    // and what they would inherit. A non-important change can still conflict with a child
-    // (a new DisableOverride qualifier it overrides: scenarios 80/81), so conflicts are checked
-    // whatever the importance.
-    const before = deriveClass(parent, existing);
-    const after = deriveClass(parent, stored);
-    if (
-      flags.update === 'compatible' &&
-      (important || conflictsWithChildren(after, before, world.descendants))
-    ) {
-      throw new WbemError(
-        'WBEM_E_CLASS_HAS_CHILDREN',
-        `class ${existing.name} has subclasses; this change needs WBEM_FLAG_UPDATE_SAFE_MODE or FORCE_MODE`,
-      );
-    }
-    checkInstances(existing, important, world, propertyLayoutDiffers(before, after));
-    if (flags.update !== 'compatible')
-      childRewrites = checkChildren(after, before, world.descendants, flags.update);
-    for (const child of childRewrites) {
-      // pragma classflags("forceupdate"): "If the child class has instances, the update fails".
-      const count = world.instanceCounts.get(classKey(child.name)) ?? 0;
-      if (count > 0)
-        throw hasInstances(child.name, count, `FORCE mode would rewrite subclass ${child.name}`);
-    }
+    childRewrites = checkSubclasses(existing, stored, parent, important, world, update);
   } else {
     checkInstances(existing, important, world, false); // no subclasses: only the class's own instances matter
   }
@@ -140,6 +150,46 @@ export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClas
     childRewrites,
     unchanged,
   };
+}
+
+/**
+ * The gate when the class has subclasses, in D39's order: COMPATIBLE's CLASS_HAS_CHILDREN, then
+ * instances (M10), then SAFE's UPDATE_* conflicts or FORCE's rewrites. Returns the rewrites.
+ */
+function checkSubclasses(
+  existing: ClassDefinition,
+  stored: ClassDefinition,
+  parent: ResolvedClass | undefined,
+  important: boolean,
+  world: ClassWorld,
+  update: UpdateMode,
+): ClassDefinition[] {
+  // What the children inherited (approximated over the requested superclass when it changes)
+  // and what they would inherit. A non-important change can still conflict with a child
+  // (a new DisableOverride qualifier it overrides: scenarios 80/81), so conflicts are checked
+  // whatever the importance.
+  const before = deriveClass(parent, existing);
+  const after = deriveClass(parent, stored);
+  if (
+    update === 'compatible' &&
+    (important || conflictsWithChildren(after, before, world.descendants))
+  ) {
+    throw new WbemError(
+      'WBEM_E_CLASS_HAS_CHILDREN',
+      `class ${existing.name} has subclasses; this change needs WBEM_FLAG_UPDATE_SAFE_MODE or FORCE_MODE`,
+    );
+  }
+  checkInstances(existing, important, world, propertyLayoutDiffers(before, after));
+  let childRewrites: ClassDefinition[] = [];
+  if (update !== 'compatible')
+    childRewrites = checkChildren(after, before, world.descendants, update);
+  for (const child of childRewrites) {
+    // pragma classflags("forceupdate"): "If the child class has instances, the update fails".
+    const count = world.instanceCounts.get(classKey(child.name)) ?? 0;
+    if (count > 0)
+      throw hasInstances(child.name, count, `FORCE mode would rewrite subclass ${child.name}`);
+  }
+  return childRewrites;
 }
 
 /**
