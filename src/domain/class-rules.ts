@@ -2,7 +2,7 @@
  * The creation rules that need nothing but the definition itself (docs/wmi-semantics.md §6.2,
  * §3.3 step 8): member names and duplicates, CIM types, qualifier value types and scopes,
  * default values, property count, method signatures. Rules against the superclass live in
- * decide-put-class.ts.
+ * superclass-rules.ts.
  */
 import {
   cimTypeInfo,
