@@ -124,6 +124,12 @@ function credentialsOf(tls: TlsOptions | undefined): ServerCredentials {
   );
 }
 
+/** The Prometheus listener, once bound. */
+interface MetricsListener {
+  readonly address: string;
+  close(): Promise<void>;
+}
+
 /**
  * Everything that can refuse a start without creating anything, in this order: the listen address
  * (well-formed; not beyond loopback without TLS and an ACL unless `insecure`), the TLS material,
@@ -132,7 +138,7 @@ function credentialsOf(tls: TlsOptions | undefined): ServerCredentials {
 async function checkBeforeCreating(
   options: ServerOptions,
   metrics: WbemdMetrics | undefined,
-): Promise<{ address: string; close(): Promise<void> } | undefined> {
+): Promise<MetricsListener | undefined> {
   splitListen(options.listen);
   const refusal = nonLoopbackRefusal(options.listen, {
     insecure: options.insecure === true,
@@ -142,7 +148,7 @@ async function checkBeforeCreating(
   if (refusal !== undefined)
     throw new StartError('configuration', refusal, { address: options.listen });
   if (options.tls !== undefined) checkTlsLoads(options.tls);
-  let metricsServer: { address: string; close(): Promise<void> } | undefined;
+  let metricsServer: MetricsListener | undefined;
   if (metrics !== undefined && options.metricsListen !== undefined) {
     const at = splitListen(options.metricsListen);
     try {
@@ -170,6 +176,44 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options.tokens ?? [],
     (options.tokens?.length ?? 0) > 0 || mutualTls,
   );
+  const store = await openStore(options, metrics, metricsServer);
+  let server: Server | undefined;
+  try {
+    const health = new HealthImplementation(
+      Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])),
+    );
+    const service = await buildService(options, store, logger, health);
+    server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
+    const port = await bindTransport(server, options, {
+      service,
+      logger,
+      authenticator,
+      metrics,
+      health,
+    });
+    // SERVING only while the store is open and the server is not draining.
+    for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
+    return {
+      address: `${host}:${port}`,
+      service,
+      stop: stopperOf(server, { options, health, service, store, metricsServer, logger }),
+      reloadSecurity: securityReloaderOf(authenticator, service, logger),
+      ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
+    };
+  } catch (error) {
+    server?.forceShutdown();
+    await metricsServer?.close();
+    await store.close();
+    throw error;
+  }
+}
+
+/** The store, opened; the metrics listener is closed when it cannot be. */
+async function openStore(
+  options: ServerOptions,
+  metrics: WbemdMetrics | undefined,
+  metricsServer: MetricsListener | undefined,
+): Promise<ClassStore> {
   const store =
     options.store ??
     new LevelClassStore(options.dataDir ?? './data', {
@@ -182,82 +226,106 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await metricsServer?.close();
     throw error;
   }
-  let server: Server | undefined;
-  try {
-    const health = new HealthImplementation(
-      Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])),
-    );
-    const service = new WbemService({
-      store,
-      serverName: options.serverName ?? hostname(),
-      logger,
-      accessPolicy: AccessPolicy.fromEntries(options.acl),
-      // A store that failed a durable write refuses all work until restarted: stop advertising.
-      onStoreFailure: () => {
-        for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
-      },
-    });
-    await service.initialize();
-    server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
-    const admission = new Admission(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
-    addWbemServices(server, service, {
-      log: logger,
-      authenticator,
-      admission,
-      ...(metrics === undefined ? {} : { observer: metrics }),
-    });
-    health.addToServer(server);
-    addReflection(server);
-    const grpcServer = server;
-    // checkCanListen bound this address a moment ago; only a process that took it since fails here.
-    const port = await new Promise<number>((resolve, reject) =>
-      grpcServer.bindAsync(options.listen, credentialsOf(options.tls), (error, bound) =>
-        error ? reject(listenError(options.listen, 'listen', error)) : resolve(bound),
-      ),
-    );
-    // SERVING only while the store is open and the server is not draining.
-    for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
-    let stopping: Promise<void> | undefined;
-    const stop = (): Promise<void> =>
-      (stopping ??= (async () => {
-        for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
-        service.beginShutdown();
-        const graceMs = options.shutdownGraceMs ?? 10_000;
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
-            logger.warn({ graceMs }, 'grace period over: cancelling calls still in flight');
-            grpcServer.forceShutdown();
-            resolve();
-          }, graceMs);
-          grpcServer.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
+  return store;
+}
+
+async function buildService(
+  options: ServerOptions,
+  store: ClassStore,
+  logger: Logger,
+  health: HealthImplementation,
+): Promise<WbemService> {
+  const service = new WbemService({
+    store,
+    serverName: options.serverName ?? hostname(),
+    logger,
+    accessPolicy: AccessPolicy.fromEntries(options.acl),
+    // A store that failed a durable write refuses all work until restarted: stop advertising.
+    onStoreFailure: () => {
+      for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
+    },
+  });
+  await service.initialize();
+  return service;
+}
+
+/** Adds the services to `server` and binds it; resolves with the port bound. */
+async function bindTransport(
+  server: Server,
+  options: ServerOptions,
+  parts: {
+    service: WbemService;
+    logger: Logger;
+    authenticator: Authenticator;
+    metrics: WbemdMetrics | undefined;
+    health: HealthImplementation;
+  },
+): Promise<number> {
+  const admission = new Admission(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
+  addWbemServices(server, parts.service, {
+    log: parts.logger,
+    authenticator: parts.authenticator,
+    admission,
+    ...(parts.metrics === undefined ? {} : { observer: parts.metrics }),
+  });
+  parts.health.addToServer(server);
+  addReflection(server);
+  // checkCanListen bound this address a moment ago; only a process that took it since fails here.
+  return new Promise<number>((resolve, reject) =>
+    server.bindAsync(options.listen, credentialsOf(options.tls), (error, bound) =>
+      error ? reject(listenError(options.listen, 'listen', error)) : resolve(bound),
+    ),
+  );
+}
+
+/** stop(): graceful, idempotent; see the top of this file for the order. */
+function stopperOf(
+  server: Server,
+  parts: {
+    options: ServerOptions;
+    health: HealthImplementation;
+    service: WbemService;
+    store: ClassStore;
+    metricsServer: MetricsListener | undefined;
+    logger: Logger;
+  },
+): () => Promise<void> {
+  const { options, health, service, store, metricsServer, logger } = parts;
+  let stopping: Promise<void> | undefined;
+  return () =>
+    (stopping ??= (async () => {
+      for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
+      service.beginShutdown();
+      const graceMs = options.shutdownGraceMs ?? 10_000;
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          logger.warn({ graceMs }, 'grace period over: cancelling calls still in flight');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
         });
-        await store.close();
-        // Last, so a scrape during the drain still sees the calls finishing.
-        await metricsServer?.close();
-        logger.info({}, 'stopped');
-      })());
-    const reloadSecurity: RunningServer['reloadSecurity'] = (security) => {
-      authenticator.setTokens(security.tokens ?? []);
-      service.setAccessPolicy(AccessPolicy.fromEntries(security.acl));
-      logger.info(
-        { tokens: security.tokens?.length ?? 0, aclEntries: security.acl?.length ?? 0 },
-        'security configuration reloaded',
-      );
-    };
-    return {
-      address: `${host}:${port}`,
-      service,
-      stop,
-      reloadSecurity,
-      ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
-    };
-  } catch (error) {
-    server?.forceShutdown();
-    await metricsServer?.close();
-    await store.close();
-    throw error;
-  }
+      });
+      await store.close();
+      // Last, so a scrape during the drain still sees the calls finishing.
+      await metricsServer?.close();
+      logger.info({}, 'stopped');
+    })());
+}
+
+function securityReloaderOf(
+  authenticator: Authenticator,
+  service: WbemService,
+  logger: Logger,
+): RunningServer['reloadSecurity'] {
+  return (security) => {
+    authenticator.setTokens(security.tokens ?? []);
+    service.setAccessPolicy(AccessPolicy.fromEntries(security.acl));
+    logger.info(
+      { tokens: security.tokens?.length ?? 0, aclEntries: security.acl?.length ?? 0 },
+      'security configuration reloaded',
+    );
+  };
 }
