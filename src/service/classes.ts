@@ -9,7 +9,7 @@ import { checkClientContext } from '../domain/client-context';
 import { classKey, preview, superclassKeyOf, type ClassKey } from '../domain/names';
 import { formatNamespace } from '../domain/namespace-path';
 import { parseDeleteClassFlags } from '../domain/put-class-flags';
-import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
+import { localView, propertyCount } from '../domain/resolve-class';
 import { findSystemClass, isSystemClassName } from '../domain/system-classes';
 import { WbemError } from '../domain/wbem-status';
 import type { NamespaceRecord, StoreWrite } from '../store/class-store';
@@ -38,17 +38,17 @@ export async function getClass(
       findSystemClass(classKey(className)) === undefined
         ? await env.store.getClassRevision(bound.key, classKey(className))
         : 0n;
-    const chain =
+    const resolved =
       revision === undefined
         ? undefined
-        : await env.classes.loadChain(bound.key, classKey(className));
-    if (chain === undefined || revision === undefined) {
+        : await env.classes.resolve(bound.key, classKey(className));
+    if (resolved === undefined || revision === undefined) {
       throw new WbemError(
         'WBEM_E_NOT_FOUND',
         `class ${preview(className)} does not exist in ${formatNamespace(bound.record.elements)}`,
       );
     }
-    return { ...classView(env, bound.record, chain, localOnly), revision };
+    return { ...classView(env, bound.record, resolved, localOnly), revision };
   });
 }
 
@@ -63,10 +63,12 @@ export async function enumClasses(
   return env.guard(ctx, { namespace: input.namespace, className: input.superclass }, async () => {
     const keys = await listClassKeys(env, bound, input);
     const views: ClassView[] = [];
+    // Breadth-first, so each class's parent is resolved (and cached) before it: one pass.
     for (const key of keys) {
       ctx.signal.throwIfAborted();
-      const chain = await env.classes.loadChain(bound.key, key);
-      if (chain !== undefined) views.push(classView(env, bound.record, chain, input.localOnly));
+      const resolved = await env.classes.resolve(bound.key, key);
+      if (resolved !== undefined)
+        views.push(classView(env, bound.record, resolved, input.localOnly));
     }
     return views;
   });
@@ -103,10 +105,9 @@ async function listClassKeys(
 function classView(
   env: ServiceEnv,
   namespace: NamespaceRecord,
-  chain: readonly ClassDefinition[],
+  resolved: ResolvedClass,
   localOnly: boolean,
 ): ClassView {
-  const resolved: ResolvedClass = resolveClass([...chain].reverse());
   // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
   return {
     class: localOnly ? localView(resolved) : resolved,
