@@ -16,6 +16,7 @@ import type { NamespaceRecord, StoreWrite } from '../store/class-store';
 import { changeInfo, descendantDerivations } from './class-writes';
 import type { BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
+import { TimeSlicer } from './time-slice';
 import type { ServiceEnv } from './service-env';
 import type { ClassView } from './views';
 import type { DeleteClassInput, EnumClassesInput } from './wbem-service-api';
@@ -63,8 +64,10 @@ export async function enumClasses(
   return env.guard(ctx, { namespace: input.namespace, className: input.superclass }, async () => {
     const keys = await listClassKeys(env, bound, input);
     const views: ClassView[] = [];
+    const slicer = new TimeSlicer();
     // Breadth-first, so each class's parent is resolved (and cached) before it: one pass.
     for (const key of keys) {
+      await slicer.tick();
       ctx.signal.throwIfAborted();
       const resolved = await env.classes.resolve(bound.key, key);
       if (resolved !== undefined)
@@ -93,7 +96,9 @@ async function listClassKeys(
   }
   const keys: ClassKey[] = [];
   const queue: (ClassKey | null)[] = [start];
+  const slicer = new TimeSlicer();
   for (let index = 0; index < queue.length; index++) {
+    await slicer.tick();
     for (const child of await env.classes.reader.listSubclasses(bound.key, queue[index] ?? null)) {
       keys.push(child);
       if (input.deep) queue.push(child);
