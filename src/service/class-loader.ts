@@ -17,7 +17,7 @@ import {
   type ClassKey,
   type NamespaceKey,
 } from '../domain/names';
-import { resolveClass } from '../domain/resolve-class';
+import { deriveClass } from '../domain/resolve-class';
 import { findSystemClass, systemSubclasses } from '../domain/system-classes';
 import { WbemError } from '../domain/wbem-status';
 import type { ClassStore } from '../store/class-store';
@@ -86,14 +86,41 @@ export class ClassLoader {
   /** The store plus the built-in system classes: what every operation but a CompileMof reads. */
   readonly reader: ClassReader;
   readonly #store: ClassStore;
-  /** Superclass chains (the class first, then its ancestors), by namespace and class key. */
-  readonly #chains = new Map<string, readonly ClassDefinition[]>();
-  /** Bumped at every invalidation: a chain read across a write is not cached (it may be stale). */
+  /** Superclass chains (the class first, then its ancestors), by namespace, then class key. */
+  readonly #chains = new Map<NamespaceKey, Map<ClassKey, readonly ClassDefinition[]>>();
+  /** Resolved classes by namespace, then class key: a class is derived from its parent's entry. */
+  readonly #resolved = new Map<NamespaceKey, Map<ClassKey, ResolvedClass>>();
+  /** Bumped at every invalidation: what is read across a write is not cached (it may be stale). */
   #generation = 0;
+  /**
+   * The store revision the caches were filled at. A class write by anyone (another process on a
+   * shared store too) moves it, and the caches are dropped at the next read.
+   */
+  #revision: bigint;
 
   constructor(store: ClassStore) {
     this.#store = store;
     this.reader = storeReader(store);
+    this.#revision = store.revision;
+  }
+
+  /** The namespace's cache in `caches`, after dropping every cache when the store has moved on. */
+  #cacheOf<T>(caches: Map<NamespaceKey, Map<ClassKey, T>>, ns: NamespaceKey): Map<ClassKey, T> {
+    const revision = this.#store.revision;
+    if (revision !== this.#revision) {
+      this.#revision = revision;
+      this.#generation++;
+      this.#chains.clear();
+      this.#resolved.clear();
+    }
+    let cache = caches.get(ns);
+    if (cache === undefined) caches.set(ns, (cache = new Map<ClassKey, T>()));
+    return cache;
+  }
+
+  /** Whether what was read since `generation` may be cached: no write came in between. */
+  #stillCurrent(generation: number): boolean {
+    return generation === this.#generation && this.#store.revision === this.#revision;
   }
 
   /** A reader for one CompileMof: the store, plus the classes staged so far. */
@@ -139,8 +166,8 @@ export class ClassLoader {
     stopAt?: ClassKey,
     reader: ClassReader = this.reader,
   ): Promise<readonly ClassDefinition[] | undefined> {
-    const cacheKey = chainCacheKey(ns, start);
-    const cached = reader.cacheable ? this.#chains.get(cacheKey) : undefined;
+    const cache = reader.cacheable ? this.#cacheOf(this.#chains, ns) : undefined;
+    const cached = cache?.get(start);
     if (
       cached !== undefined &&
       (stopAt === undefined || !cached.some((c) => classKey(c.name) === stopAt))
@@ -159,7 +186,7 @@ export class ClassLoader {
       if (next === stopAt) return chain;
       next = superclassKeyOf(definition);
     }
-    if (reader.cacheable && generation === this.#generation) this.#chains.set(cacheKey, chain);
+    if (cache !== undefined && this.#stillCurrent(generation)) cache.set(start, chain);
     return chain;
   }
 
@@ -183,38 +210,70 @@ export class ClassLoader {
     return found;
   }
 
-  /** The class resolved (chain loaded, from the store or a CompileMof's staged classes); WBEM_E_INVALID_CLASS when it does not exist. */
+  /**
+   * The class resolved, or undefined when it (or a class on its chain) does not exist. Its local
+   * definition is applied on top of the nearest cached resolved ancestor, so resolving a class whose
+   * parent is cached costs one read and one derivation step, whatever the depth.
+   */
+  async resolve(
+    ns: NamespaceKey,
+    key: ClassKey,
+    reader: ClassReader = this.reader,
+  ): Promise<ResolvedClass | undefined> {
+    const cache = reader.cacheable ? this.#cacheOf(this.#resolved, ns) : undefined;
+    const hit = cache?.get(key);
+    if (hit !== undefined) return hit;
+    const generation = this.#generation;
+    const pending: ClassDefinition[] = []; // the class first, up to the first cached ancestor
+    const seen = new Set<ClassKey>();
+    let base: ResolvedClass | undefined;
+    let next: ClassKey | null = key;
+    while (next !== null && base === undefined && !seen.has(next)) {
+      seen.add(next); // defensive: stored data is acyclic, never loop on damage
+      const definition = await reader.getClass(ns, next);
+      if (definition === undefined) return undefined;
+      pending.push(definition);
+      next = superclassKeyOf(definition);
+      if (next !== null) base = cache?.get(next);
+    }
+    let resolved = base;
+    for (let index = pending.length - 1; index >= 0; index--) {
+      const definition = pending[index] as ClassDefinition;
+      resolved = deriveClass(resolved, definition);
+      if (cache !== undefined && this.#stillCurrent(generation))
+        cache.set(classKey(definition.name), resolved);
+    }
+    return resolved;
+  }
+
+  /** The class resolved (from the store or a CompileMof's staged classes); WBEM_E_INVALID_CLASS when it does not exist. */
   async resolvedClass(
     ns: NamespaceKey,
     className: string,
     reader: ClassReader = this.reader,
   ): Promise<ResolvedClass> {
-    const chain = await this.loadChain(ns, classKey(className), undefined, reader);
-    if (chain === undefined)
+    const resolved = await this.resolve(ns, classKey(className), reader);
+    if (resolved === undefined)
       throw new WbemError('WBEM_E_INVALID_CLASS', `class ${preview(className)} does not exist`);
-    return resolveClass([...chain].reverse());
+    return resolved;
   }
 
-  /** Drops cached chains that contain any of the written classes. */
-  forgetChains(ns: NamespaceKey, classNames: readonly string[]): void {
+  /**
+   * Drops the namespace's cached chains and resolved classes after a write to `classNames`: one
+   * map dropped, whatever was cached (a write costs nothing in proportion to the cache).
+   */
+  forgetChains(ns: NamespaceKey, _classNames: readonly string[]): void {
     this.#generation++;
-    const written = new Set(classNames.map(classKey));
-    const prefix = `${ns}\u0000`;
-    for (const [key, chain] of this.#chains) {
-      if (key.startsWith(prefix) && chain.some((c) => written.has(classKey(c.name))))
-        this.#chains.delete(key);
-    }
+    this.#chains.delete(ns);
+    this.#resolved.delete(ns);
   }
 
-  /** Drops every cached chain of the deleted namespaces. */
+  /** Drops every cached chain and resolved class of the deleted namespaces. */
   forgetNamespaces(namespaces: readonly NamespaceKey[]): void {
     this.#generation++;
-    const prefixes = namespaces.map((key) => `${key}\u0000`);
-    for (const key of this.#chains.keys())
-      if (prefixes.some((p) => key.startsWith(p))) this.#chains.delete(key);
+    for (const ns of namespaces) {
+      this.#chains.delete(ns);
+      this.#resolved.delete(ns);
+    }
   }
-}
-
-function chainCacheKey(ns: NamespaceKey, key: ClassKey): string {
-  return `${ns}\u0000${key}`;
 }

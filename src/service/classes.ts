@@ -9,13 +9,14 @@ import { checkClientContext } from '../domain/client-context';
 import { classKey, preview, superclassKeyOf, type ClassKey } from '../domain/names';
 import { formatNamespace } from '../domain/namespace-path';
 import { parseDeleteClassFlags } from '../domain/put-class-flags';
-import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
+import { localView, propertyCount } from '../domain/resolve-class';
 import { findSystemClass, isSystemClassName } from '../domain/system-classes';
 import { WbemError } from '../domain/wbem-status';
 import type { NamespaceRecord, StoreWrite } from '../store/class-store';
 import { changeInfo, descendantDerivations } from './class-writes';
 import type { BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
+import { TimeSlicer } from './time-slice';
 import type { ServiceEnv } from './service-env';
 import type { ClassView } from './views';
 import type { DeleteClassInput, EnumClassesInput } from './wbem-service-api';
@@ -38,17 +39,17 @@ export async function getClass(
       findSystemClass(classKey(className)) === undefined
         ? await env.store.getClassRevision(bound.key, classKey(className))
         : 0n;
-    const chain =
+    const resolved =
       revision === undefined
         ? undefined
-        : await env.classes.loadChain(bound.key, classKey(className));
-    if (chain === undefined || revision === undefined) {
+        : await env.classes.resolve(bound.key, classKey(className));
+    if (resolved === undefined || revision === undefined) {
       throw new WbemError(
         'WBEM_E_NOT_FOUND',
         `class ${preview(className)} does not exist in ${formatNamespace(bound.record.elements)}`,
       );
     }
-    return { ...classView(env, bound.record, chain, localOnly), revision };
+    return { ...classView(env, bound.record, resolved, localOnly), revision };
   });
 }
 
@@ -63,10 +64,14 @@ export async function enumClasses(
   return env.guard(ctx, { namespace: input.namespace, className: input.superclass }, async () => {
     const keys = await listClassKeys(env, bound, input);
     const views: ClassView[] = [];
+    const slicer = new TimeSlicer();
+    // Breadth-first, so each class's parent is resolved (and cached) before it: one pass.
     for (const key of keys) {
+      await slicer.tick();
       ctx.signal.throwIfAborted();
-      const chain = await env.classes.loadChain(bound.key, key);
-      if (chain !== undefined) views.push(classView(env, bound.record, chain, input.localOnly));
+      const resolved = await env.classes.resolve(bound.key, key);
+      if (resolved !== undefined)
+        views.push(classView(env, bound.record, resolved, input.localOnly));
     }
     return views;
   });
@@ -91,7 +96,9 @@ async function listClassKeys(
   }
   const keys: ClassKey[] = [];
   const queue: (ClassKey | null)[] = [start];
+  const slicer = new TimeSlicer();
   for (let index = 0; index < queue.length; index++) {
+    await slicer.tick();
     for (const child of await env.classes.reader.listSubclasses(bound.key, queue[index] ?? null)) {
       keys.push(child);
       if (input.deep) queue.push(child);
@@ -103,10 +110,9 @@ async function listClassKeys(
 function classView(
   env: ServiceEnv,
   namespace: NamespaceRecord,
-  chain: readonly ClassDefinition[],
+  resolved: ResolvedClass,
   localOnly: boolean,
 ): ClassView {
-  const resolved: ResolvedClass = resolveClass([...chain].reverse());
   // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
   return {
     class: localOnly ? localView(resolved) : resolved,

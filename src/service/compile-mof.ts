@@ -19,6 +19,7 @@ import type { BoundNamespace } from './namespace-table';
 import { ObjectSink, type Outcome, type SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
 import type { ServiceEnv } from './service-env';
+import { TimeSlicer } from './time-slice';
 import type { AcceptedPutClass, CompileMofInput, MofSourceInput } from './wbem-service-api';
 
 const WRITE = WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP;
@@ -192,11 +193,14 @@ async function judgeAll(
   const { classes, instances } = compiled;
   const batch = new MofBatch(env, compiled, ctx);
   const steps = classes.length + instances.length;
+  const slicer = new TimeSlicer();
   for (const [index, item] of classes.entries()) {
+    await slicer.tick();
     await batch.putClass(item);
     await sink.progress(index + 1, steps, item.definition.name);
   }
   for (const [index, item] of instances.entries()) {
+    await slicer.tick();
     await batch.putInstance(item);
     const message = `instance of ${item.instance.className}`;
     await sink.progress(classes.length + index + 1, steps, message);
