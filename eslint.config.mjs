@@ -95,9 +95,10 @@ export default tseslint.config(
     ],
   ),
   {
-    // Issue #11: a file is read in one sitting, a function on one screen. src/service first; the
-    // other folders join as they are split.
-    files: ['src/service/**/*.ts'],
+    // Issue #11: a file is read in one sitting, a function on one screen. The MOF lexer and
+    // parser are the exception: a recursive-descent grammar reads best as one file.
+    files: ['src/**/*.ts'],
+    ignores: ['src/mof/lexer.ts', 'src/mof/parser.ts'],
     rules: {
       'max-lines': ['error', { max: 400 }],
       'max-lines-per-function': ['error', { max: 60 }],
