@@ -16,6 +16,7 @@ import { WBEM_RIGHT, type AclEntry } from '../../src/domain/access';
 import { startServer, type RunningServer } from '../../src/server';
 import { isLocalPeer, sha256Hex } from '../../src/transport/grpc/authenticate';
 import { keyed } from '../e2e/fixtures';
+import { describeWithTool, runsCleanly } from '../helpers/external-tools';
 import { deadline, transcript, unary, type CallEnd } from '../helpers/transcript';
 
 const sh = promisify(execFile);
@@ -471,7 +472,13 @@ describe('the ACL matrix: every write RPC refused without WBEM_FULL_WRITE_REP, a
   });
 });
 
-describe('TLS and mTLS', () => {
+const OPENSSL = {
+  name: 'openssl (makes the test certificates)',
+  available: runsCleanly('openssl', ['version']),
+  install: 'apt-get install openssl',
+};
+
+describeWithTool(OPENSSL, 'TLS and mTLS', () => {
   let pki: {
     ca: Buffer;
     serverCert: Buffer;
