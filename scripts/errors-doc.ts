@@ -4,7 +4,7 @@
  * status. `npm run docs:errors` writes the file; test/e2e/status-map.test.ts fails when the file
  * and this rendering differ, so the page cannot drift from the code.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as Code } from '@grpc/grpc-js';
 import {
@@ -132,6 +132,14 @@ const CODE_NAME: ReadonlyMap<number, string> = new Map(
     .map(([name, value]) => [value, name]),
 );
 
+/**
+ * Where the generated part of docs/errors.md ends: what follows it (sections such as "Malformed
+ * input", about inputs rather than statuses) is written by hand, and `npm run docs:errors` keeps it.
+ */
+export const HAND_WRITTEN_MARKER =
+  '<!-- Written by hand from here on: `npm run docs:errors` keeps what follows as it is. -->';
+
+/** The generated part of docs/errors.md, up to and including HAND_WRITTEN_MARKER. */
 export function renderErrorsDoc(): string {
   const lines = [
     '# Errors',
@@ -163,10 +171,19 @@ export function renderErrorsDoc(): string {
       '',
     );
   }
+  lines.push(HAND_WRITTEN_MARKER, '');
   return lines.join('\n');
+}
+
+/** The whole page: the generated part, then the hand-written part of `current` (the page as it is). */
+export function renderErrorsPage(current: string): string {
+  const at = current.indexOf(HAND_WRITTEN_MARKER);
+  const handWritten = at < 0 ? '' : current.slice(at + HAND_WRITTEN_MARKER.length + 1);
+  return renderErrorsDoc() + handWritten;
 }
 
 if (require.main === module) {
   // Run from dist/scripts/errors-doc.js by `npm run docs:errors`.
-  writeFileSync(join(__dirname, '..', '..', 'docs', 'errors.md'), renderErrorsDoc());
+  const page = join(__dirname, '..', '..', 'docs', 'errors.md');
+  writeFileSync(page, renderErrorsPage(readFileSync(page, 'utf8')));
 }

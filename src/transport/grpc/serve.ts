@@ -24,6 +24,7 @@ import {
 import { admit, unauthenticated, type Admission } from './admission';
 import type { Authenticator } from './authenticate';
 import { createOperationContext, type AnyCall } from './call-context';
+import { requestOf, type Decoded } from './request-decoding';
 import { SUCCESS_TRAILERS, toStatusObject } from './status-map';
 
 /**
@@ -97,12 +98,16 @@ function begin(
   return { refused };
 }
 
+/**
+ * A unary call. `body` gets the decoded request; a request that did not decode is refused here
+ * (WBEM_E_INVALID_PARAMETER) before `body` runs, and ends like any other failure.
+ */
 export function serveUnary<Req, Res>(
   method: string,
   env: CallEnv,
-  call: ServerUnaryCall<Req, Res>,
+  call: ServerUnaryCall<Decoded<Req>, Res>,
   callback: sendUnaryData<Res>,
-  body: (ctx: OperationContext) => Promise<Res>,
+  body: (ctx: OperationContext, request: Req) => Promise<Res>,
 ): void {
   const admitted = begin(env, method, call);
   if ('refused' in admitted) {
@@ -113,7 +118,7 @@ export function serveUnary<Req, Res>(
   call.sendMetadata(acceptedHeaders(ctx));
   // Deliberately not awaited (grpc-js ignores a handler's return value); both outcomes end here.
   void Promise.resolve()
-    .then(() => body(ctx))
+    .then(() => body(ctx, requestOf(call.request)))
     .then(
       (response) => {
         finish(env, record, Code.OK, 'WBEM_S_NO_ERROR');
@@ -129,15 +134,17 @@ export function serveUnary<Req, Res>(
 }
 
 /**
- * A server stream. `body` gets `accept()`, which sends the response headers: a call that fails
- * before accepting was rejected at once (no header, no message, only the error status).
+ * A server stream. `body` gets the decoded request and `accept()`, which sends the response
+ * headers: a call that fails before accepting was rejected at once (no header, no message, only
+ * the error status), as is a request that did not decode (before `body` runs).
  */
 export function serveStream<Req, Res>(
   method: string,
   env: CallEnv,
-  call: ServerWritableStream<Req, Res>,
+  call: ServerWritableStream<Decoded<Req>, Res>,
   body: (
     ctx: OperationContext,
+    request: Req,
     accept: (headers?: Readonly<Record<string, string>>) => void,
   ) => Promise<WbemError | undefined>,
 ): void {
@@ -163,6 +170,6 @@ export function serveStream<Req, Res>(
     else call.emit('error', toStatusObject(error));
   };
   void Promise.resolve()
-    .then(() => body(ctx, accept))
+    .then(() => body(ctx, requestOf(call.request), accept))
     .then(close, (failure: unknown) => close(asWbemError(failure, ctx, env.log, method)));
 }

@@ -1,97 +1,26 @@
 /**
  * The WbemServices handlers: convert, call the service, adapt, end. No WMI rule is decided here.
  */
-import type {
-  handleServerStreamingCall,
-  handleUnaryCall,
-  Server,
-  ServerWritableStream,
-} from '@grpc/grpc-js';
-import {
-  PutClassRequest,
-  WbemServicesService,
-  type ObjectSinkEvent,
-  type PutClassResponse,
-  type WbemServicesServer,
-} from '../../../generated/wbem/v1/services';
+import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import { storedDefinitionOf } from '../../domain/resolve-class';
 import { writeMof } from '../../mof/writer';
-import { WbemError } from '../../domain/wbem-status';
 import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
-import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
+import type { WbemServiceApi } from '../../service/wbem-service-api';
 import {
   changeReportToProto,
   classEventToProto,
   classViewToProto,
   instanceViewToProto,
 } from './codec';
-import { classFromProto, contextFromProto, instanceFromProto } from './from-proto';
-import { BufferReader } from './buffer-reader';
+import { contextFromProto, instanceFromProto } from './from-proto';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
 import { namedHandlers, type HandlerFactories } from './registration';
 import { serveStream, serveUnary, type CallEnv } from './serve';
+import { WBEM_SERVICES, type WbemServicesHandlers } from './wbem-services-definition';
 
 /** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
 const NO_SINK: SinkPort = { send: () => Promise.resolve() };
-
-function putClassInput(request: PutClassRequest): PutClassInput {
-  return {
-    namespace: request.namespace,
-    definition: request.object === undefined ? undefined : classFromProto(request.object),
-    flags: request.flags,
-    context: contextFromProto(request.context),
-    validateOnly: request.validateOnly === true,
-    ...(request.expectedRevision === undefined
-      ? {}
-      : { expectedRevision: request.expectedRevision }),
-  };
-}
-
-/** A PutClass(Async) request as the handler receives it: the service's input, or why it has none. */
-type DecodedPutClass = { readonly input: PutClassInput } | { readonly malformed: WbemError };
-
-/**
- * PutClass and PutClassAsync requests become the service's input while grpc-js deserializes them.
- * grpc-js keeps a call's request for the whole call, and a PutClass waits a synced batch: the
- * decoded protobuf tree (the bulk of a request's heap) would then outlive young-generation GCs
- * and be copied by each one. Converted here, only the input the operation needs stays alive
- * (docs/performance.md). A request that cannot be represented is still refused at once, by the
- * handler (not as a deserialization failure, which grpc-js would turn into a bare INTERNAL).
- */
-function decodePutClassRequest(bytes: Buffer): DecodedPutClass {
-  const request = PutClassRequest.decode(new BufferReader(bytes));
-  try {
-    return { input: putClassInput(request) };
-  } catch (error) {
-    if (error instanceof WbemError) return { malformed: error };
-    throw error;
-  }
-}
-
-function inputOf(decoded: DecodedPutClass): PutClassInput {
-  if ('malformed' in decoded) throw decoded.malformed;
-  return decoded.input;
-}
-
-/** The WbemServices definition grpc-js serves: generated, but for the PutClass deserializers. */
-const WBEM_SERVICES = {
-  ...WbemServicesService,
-  putClassAsync: {
-    ...WbemServicesService.putClassAsync,
-    requestDeserialize: decodePutClassRequest,
-  },
-  putClass: { ...WbemServicesService.putClass, requestDeserialize: decodePutClassRequest },
-} as const;
-
-/** The generated handler types (without grpc-js's index signature), but for the PutClass requests. */
-type WbemServicesHandlers = {
-  [K in keyof WbemServicesServer as string extends K ? never : K]: K extends 'putClassAsync'
-    ? handleServerStreamingCall<DecodedPutClass, ObjectSinkEvent>
-    : K extends 'putClass'
-      ? handleUnaryCall<DecodedPutClass, PutClassResponse>
-      : WbemServicesServer[K];
-};
 
 /** Writes each item with back-pressure; stops quietly once the client is gone. */
 async function writeAll<T>(
@@ -114,8 +43,8 @@ function sinkHandlers(
 ): Pick<WbemServicesFactories, 'putClassAsync' | 'putClass' | 'compileMof'> {
   return {
     putClassAsync: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const accepted = service.beginPutClass(inputOf(call.request), ctx, 'async');
+      serveStream(method, env, call, async (ctx, input, accept) => {
+        const accepted = service.beginPutClass(input, ctx, 'async');
         accept(); // accepted: headers go out now, then the sink's events
         const outcome = await accepted.run(
           new ObjectSink(grpcSinkPort(call, ctx.signal, 'PutClassAsync'), accepted.sendStatus),
@@ -124,8 +53,8 @@ function sinkHandlers(
       }),
 
     putClass: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        const accepted = service.beginPutClass(inputOf(call.request), ctx, 'sync');
+      serveUnary(method, env, call, callback, async (ctx, input) => {
+        const accepted = service.beginPutClass(input, ctx, 'sync');
         const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
         if (!outcome.ok) throw outcome.error;
         return {
@@ -136,8 +65,8 @@ function sinkHandlers(
       }),
 
     compileMof: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const { namespace, sources, flags, context, continueOnError } = call.request;
+      serveStream(method, env, call, async (ctx, request, accept) => {
+        const { namespace, sources, flags, context, continueOnError } = request;
         const accepted = service.beginCompileMof(
           { namespace, sources, flags, context: contextFromProto(context), continueOnError },
           ctx,
@@ -157,8 +86,8 @@ function classHandlers(
 ): Pick<WbemServicesFactories, 'getClass' | 'deleteClass' | 'enumClasses'> {
   return {
     getClass: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        const { namespace, className, localOnly, asMof } = call.request;
+      serveUnary(method, env, call, callback, async (ctx, request) => {
+        const { namespace, className, localOnly, asMof } = request;
         const view = await service.getClass(namespace, className, localOnly, ctx);
         return {
           object: classViewToProto(view),
@@ -168,8 +97,8 @@ function classHandlers(
       }),
 
     deleteClass: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        const { namespace, className, flags, context } = call.request;
+      serveUnary(method, env, call, callback, async (ctx, request) => {
+        const { namespace, className, flags, context } = request;
         const result = await service.deleteClass(
           { namespace, className, flags, context: contextFromProto(context) },
           ctx,
@@ -178,8 +107,8 @@ function classHandlers(
       }),
 
     enumClasses: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const views = await service.enumClasses(call.request, ctx);
+      serveStream(method, env, call, async (ctx, request, accept) => {
+        const views = await service.enumClasses(request, ctx);
         accept();
         await writeAll(call, ctx.signal, views.map(classViewToProto));
         return undefined;
@@ -193,23 +122,19 @@ function namespaceHandlers(
 ): Pick<WbemServicesFactories, 'createNamespace' | 'deleteNamespace' | 'enumNamespaces'> {
   return {
     createNamespace: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, (ctx) =>
-        service.createNamespace(call.request.parent, call.request.name, ctx),
+      serveUnary(method, env, call, callback, (ctx, request) =>
+        service.createNamespace(request.parent, request.name, ctx),
       ),
 
     deleteNamespace: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        await service.deleteNamespace(call.request.namespace, ctx);
+      serveUnary(method, env, call, callback, async (ctx, request) => {
+        await service.deleteNamespace(request.namespace, ctx);
         return {};
       }),
 
     enumNamespaces: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const namespaces = await service.enumNamespaces(
-          call.request.parent,
-          call.request.deep,
-          ctx,
-        );
+      serveStream(method, env, call, async (ctx, request, accept) => {
+        const namespaces = await service.enumNamespaces(request.parent, request.deep, ctx);
         accept();
         await writeAll(
           call,
@@ -227,8 +152,8 @@ function instanceHandlers(
 ): Pick<WbemServicesFactories, 'putInstance' | 'getInstance' | 'deleteInstance' | 'enumInstances'> {
   return {
     putInstance: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, (ctx) => {
-        const { namespace, instance, flags, context } = call.request;
+      serveUnary(method, env, call, callback, (ctx, request) => {
+        const { namespace, instance, flags, context } = request;
         return service.putInstance(
           {
             namespace,
@@ -241,15 +166,15 @@ function instanceHandlers(
       }),
 
     getInstance: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => ({
+      serveUnary(method, env, call, callback, async (ctx, request) => ({
         instance: instanceViewToProto(
-          await service.getInstance(call.request.namespace, call.request.path, ctx),
+          await service.getInstance(request.namespace, request.path, ctx),
         ),
       })),
 
     deleteInstance: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        const { namespace, path, flags, context } = call.request;
+      serveUnary(method, env, call, callback, async (ctx, request) => {
+        const { namespace, path, flags, context } = request;
         await service.deleteInstance(
           { namespace, path, flags, context: contextFromProto(context) },
           ctx,
@@ -258,8 +183,8 @@ function instanceHandlers(
       }),
 
     enumInstances: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const views = await service.enumInstances(call.request, ctx);
+      serveStream(method, env, call, async (ctx, request, accept) => {
+        const views = await service.enumInstances(request, ctx);
         accept();
         await writeAll(call, ctx.signal, views.map(instanceViewToProto));
         return undefined;
@@ -274,8 +199,8 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
     ...namespaceHandlers(service, env),
     ...instanceHandlers(service, env),
     watchClassEvents: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const { namespace, className, sinceRevision } = call.request;
+      serveStream(method, env, call, async (ctx, request, accept) => {
+        const { namespace, className, sinceRevision } = request;
         const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
         // The revision the watch starts from: a client may list, then watch with it as since_revision.
         accept({ 'wbem-revision': watch.revision.toString() });
