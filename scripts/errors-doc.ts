@@ -38,7 +38,7 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_INVALID_CONTEXT:
     NOT_RAISED + ' A malformed context is WBEM_E_INVALID_PARAMETER (docs/decisions.md D12).',
   WBEM_E_INVALID_PARAMETER:
-    "Rejected at once (zero sink events): an unknown flag bit, CREATE_ONLY with UPDATE_ONLY, two update modes, a flag outside the method's table, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object. Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
+    "Rejected at once (zero sink events): a request body that does not decode, or whose embedded objects nest deeper than 64 (the table at the end of this page); an unknown flag bit, CREATE_ONLY with UPDATE_ONLY, two update modes, a flag outside the method's table, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object. Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
   WBEM_E_CRITICAL_ERROR: NOT_RAISED,
   WBEM_E_NOT_SUPPORTED:
     'PutInstance with qualifiers on the instance or its properties (wbemd stores none and will not drop them silently).',

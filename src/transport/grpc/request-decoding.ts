@@ -6,8 +6,11 @@
  * "Malformed input").
  */
 import type { BinaryReader } from '@bufbuild/protobuf/wire';
+import { readFileSync } from 'node:fs';
 import { WbemError } from '../../domain/wbem-status';
-import { BufferReader } from './buffer-reader';
+import { BufferReader, TS_PROTO_MAX_DEPTH } from './buffer-reader';
+import { findDescriptorSet } from './reflection';
+import { scanNesting, WireSchema } from './wire-scan';
 
 /** A request that cannot be handed to its handler, and the reason the call ends with. */
 export class MalformedRequest {
@@ -33,6 +36,44 @@ function undecodable(messageName: string, stoppedAt: number, length: number): Wb
   );
 }
 
+let schema: WireSchema | undefined;
+
+/** The request messages' wire shapes, from the descriptor set reflection serves (read once). */
+export function wireSchema(): WireSchema {
+  return (schema ??= new WireSchema(readFileSync(findDescriptorSet())));
+}
+
+/**
+ * For bytes the plain decode refused: the scan says why (they are malformed, or nest beyond a
+ * limit), or how deep they nest, and the decode runs again, allowed that deep. A class whose
+ * embedded objects nest 33 to 64 deep takes this path; nothing else that decodes does.
+ */
+function decodeMeasured<T>(
+  messageName: string,
+  message: MessageDecoder<T>,
+  bytes: Buffer,
+  stoppedAt: number,
+): T | MalformedRequest {
+  const root = wireSchema().message(messageName);
+  if (root === undefined)
+    return new MalformedRequest(new Error(`no descriptor for ${messageName}`));
+  let depth: number;
+  try {
+    depth = scanNesting(root, bytes);
+  } catch (failure) {
+    return new MalformedRequest(failure);
+  }
+  // Well-formed to the scan and shallow enough: the decoder refused it for a reason of its own.
+  if (depth <= TS_PROTO_MAX_DEPTH)
+    return new MalformedRequest(undecodable(messageName, stoppedAt, bytes.length));
+  const reader = new BufferReader(bytes).allowDepth(depth);
+  try {
+    return message.decode(reader);
+  } catch {
+    return new MalformedRequest(undecodable(messageName, reader.pos, bytes.length));
+  }
+}
+
 /**
  * A requestDeserialize for grpc-js that never throws: the message decoded from the request's
  * Buffer, then `convert`ed (a WbemError there also refuses the request at once).
@@ -44,11 +85,12 @@ export function totalDeserializer<T, U>(
 ): (bytes: Buffer) => Decoded<U> {
   return (bytes) => {
     const reader = new BufferReader(bytes);
-    let request: T;
+    let request: T | MalformedRequest;
     try {
       request = message.decode(reader);
     } catch {
-      return new MalformedRequest(undecodable(messageName, reader.pos, bytes.length));
+      request = decodeMeasured(messageName, message, bytes, reader.pos);
+      if (request instanceof MalformedRequest) return request;
     }
     try {
       return convert(request);

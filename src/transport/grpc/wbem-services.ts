@@ -16,6 +16,7 @@ import {
 import { contextFromProto, instanceFromProto } from './from-proto';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
 import { namedHandlers, type HandlerFactories } from './registration';
+import { wireSchema } from './request-decoding';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 import { WBEM_SERVICES, type WbemServicesHandlers } from './wbem-services-definition';
 
@@ -214,5 +215,7 @@ export function addWbemServices(
   service: WbemServiceApi,
   env: CallEnv,
 ): void {
+  // Read now, so a missing descriptor set stops the start instead of the first malformed request.
+  wireSchema();
   server.addService(WBEM_SERVICES, wbemServicesHandlers(service, env));
 }
