@@ -50,7 +50,8 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_INVALID_CLASS:
     'The object sent to PutClass(Async) is not a class (`__GENUS` 2); EnumClasses under a superclass that does not exist (D14); PutInstance, GetInstance, DeleteInstance or EnumInstances naming a class that does not exist.',
   WBEM_E_PROVIDER_LOAD_FAILURE: NOT_RAISED + ' wbemd has no providers.',
-  WBEM_E_TRANSPORT_FAILURE: NOT_RAISED,
+  WBEM_E_TRANSPORT_FAILURE:
+    'A long-lived stream (WatchClassEvents, or an enumeration still sending) on a connection the server is closing because it reached maxConnectionAgeMs: the server ends it before the connection goes. Call again; a watch with `since_revision` = the revision of the last event received loses nothing (docs/configuration.md, "Watches and the connection age").',
   WBEM_E_INVALID_OPERATION:
     'A class name that starts with an underscore (system classes are not writable); DeleteClass of a system class; DeleteNamespace of root, root\\cimv2 or root\\default; PutInstance of an Abstract or Amendment class, or in a locale namespace (`ms_409`).',
   WBEM_E_ALREADY_EXISTS:

@@ -15,6 +15,7 @@ import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
 import { Admission } from './transport/grpc/admission';
+import { ConnectionAges } from './transport/grpc/connection-ages';
 import { WbemdMetrics } from './transport/metrics';
 import { addWbemServices } from './transport/grpc/wbem-services';
 
@@ -161,6 +162,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   await store.open();
   let server: Server | undefined;
+  let connectionAges: ConnectionAges | undefined;
   let metricsServer: { address: string; close(): Promise<void> } | undefined;
   try {
     const health = new HealthImplementation(
@@ -177,12 +179,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     });
     await service.initialize();
-    server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
+    const grpcOptions = { ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions };
+    const ages = new ConnectionAges(grpcOptions);
+    connectionAges = ages;
+    server = new Server(ages.serverOptions(grpcOptions));
     const admission = new Admission(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
     addWbemServices(server, service, {
       log: logger,
       authenticator,
       admission,
+      connectionAges: ages,
       ...(metrics === undefined ? {} : { observer: metrics }),
     });
     health.addToServer(server);
@@ -193,6 +199,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         error ? reject(error) : resolve(bound),
       ),
     );
+    ages.listening(port);
     if (metrics !== undefined && options.metricsListen !== undefined) {
       const at = splitListen(options.metricsListen);
       metricsServer = await metrics.listen(at.host, at.port);
@@ -216,6 +223,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             resolve();
           });
         });
+        ages.close();
         await store.close();
         // Last, so a scrape during the drain still sees the calls finishing.
         await metricsServer?.close();
@@ -237,6 +245,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
     };
   } catch (error) {
+    connectionAges?.close();
     server?.forceShutdown();
     await metricsServer?.close();
     await store.close();

@@ -20,6 +20,9 @@ import { wireSchema } from './request-decoding';
 import { serveStream, serveUnary, type CallEnv } from './serve';
 import { WBEM_SERVICES, type WbemServicesHandlers } from './wbem-services-definition';
 
+/** Reads that may outlive their connection: ended before grpc-js cuts it for age (serve.ts). */
+const LONG_LIVED = { endsBeforeConnectionAge: true } as const;
+
 /** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
 const NO_SINK: SinkPort = { send: () => Promise.resolve() };
 
@@ -108,12 +111,18 @@ function classHandlers(
       }),
 
     enumClasses: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, request, accept) => {
-        const views = await service.enumClasses(request, ctx);
-        accept();
-        await writeAll(call, ctx.signal, views.map(classViewToProto));
-        return undefined;
-      }),
+      serveStream(
+        method,
+        env,
+        call,
+        async (ctx, request, accept) => {
+          const views = await service.enumClasses(request, ctx);
+          accept();
+          await writeAll(call, ctx.signal, views.map(classViewToProto));
+          return undefined;
+        },
+        LONG_LIVED,
+      ),
   };
 }
 
@@ -134,16 +143,22 @@ function namespaceHandlers(
       }),
 
     enumNamespaces: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, request, accept) => {
-        const namespaces = await service.enumNamespaces(request.parent, request.deep, ctx);
-        accept();
-        await writeAll(
-          call,
-          ctx.signal,
-          namespaces.map((n) => ({ name: n.name, path: n.path })),
-        );
-        return undefined;
-      }),
+      serveStream(
+        method,
+        env,
+        call,
+        async (ctx, request, accept) => {
+          const namespaces = await service.enumNamespaces(request.parent, request.deep, ctx);
+          accept();
+          await writeAll(
+            call,
+            ctx.signal,
+            namespaces.map((n) => ({ name: n.name, path: n.path })),
+          );
+          return undefined;
+        },
+        LONG_LIVED,
+      ),
   };
 }
 
@@ -184,12 +199,18 @@ function instanceHandlers(
       }),
 
     enumInstances: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, request, accept) => {
-        const views = await service.enumInstances(request, ctx);
-        accept();
-        await writeAll(call, ctx.signal, views.map(instanceViewToProto));
-        return undefined;
-      }),
+      serveStream(
+        method,
+        env,
+        call,
+        async (ctx, request, accept) => {
+          const views = await service.enumInstances(request, ctx);
+          accept();
+          await writeAll(call, ctx.signal, views.map(instanceViewToProto));
+          return undefined;
+        },
+        LONG_LIVED,
+      ),
   };
 }
 
@@ -200,13 +221,19 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
     ...namespaceHandlers(service, env),
     ...instanceHandlers(service, env),
     watchClassEvents: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, request, accept) => {
-        const { namespace, className, sinceRevision } = request;
-        const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
-        // The revision the watch starts from: a client may list, then watch with it as since_revision.
-        accept({ 'wbem-revision': watch.revision.toString() });
-        return watch.run(streamPort(call, ctx.signal, classEventToProto));
-      }),
+      serveStream(
+        method,
+        env,
+        call,
+        async (ctx, request, accept) => {
+          const { namespace, className, sinceRevision } = request;
+          const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
+          // The revision the watch starts from: a client may list, then watch with it as since_revision.
+          accept({ 'wbem-revision': watch.revision.toString() });
+          return watch.run(streamPort(call, ctx.signal, classEventToProto));
+        },
+        LONG_LIVED,
+      ),
   });
 }
 
