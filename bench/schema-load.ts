@@ -14,9 +14,8 @@ import { WbemServicesClient, type ObjectSinkEvent } from '../generated/wbem/v1/s
 import { dependencyPlan, putAll } from '../src/cli/mofcomp';
 import { DMTF_RULES } from '../src/domain/client-context';
 import { compileMof } from '../src/mof/parser';
-import { ObjectSink } from '../src/service/object-sink';
 import { WbemService } from '../src/service/wbem-service';
-import { LevelClassStore } from '../src/store/level-class-store';
+import { LevelClassStore } from '../src/store/level/level-class-store';
 import { valueToProto } from '../src/transport/grpc/codec';
 import { startWbemd } from './child-server';
 
@@ -130,8 +129,9 @@ export async function benchSchemaLoad(): Promise<void> {
         continueOnError: false,
       },
       { operationId: 'bench', signal: new AbortController().signal, peer: 'bench' },
+      { send: () => Promise.resolve() },
     );
-    const outcome = await accepted.run(new ObjectSink({ send: () => Promise.resolve() }, false));
+    const outcome = await accepted.run();
     if (!outcome.ok) throw outcome.error;
     console.log(
       row(

@@ -4,7 +4,7 @@
  * status. `npm run docs:errors` writes the file; test/e2e/status-map.test.ts fails when the file
  * and this rendering differ, so the page cannot drift from the code.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as Code } from '@grpc/grpc-js';
 import {
@@ -38,7 +38,7 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_INVALID_CONTEXT:
     NOT_RAISED + ' A malformed context is WBEM_E_INVALID_PARAMETER (docs/decisions.md D12).',
   WBEM_E_INVALID_PARAMETER:
-    "Rejected at once (zero sink events): a request body that does not decode, or whose embedded objects nest deeper than 64 (the table at the end of this page); an unknown flag bit, CREATE_ONLY with UPDATE_ONLY, two update modes, a flag outside the method's table, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object. Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
+    "Rejected at once (zero sink events): a request body that does not decode, or whose embedded objects nest deeper than 64 (Malformed input, above); a flag bit outside the method's table (the reserved bits 0x1F000 and WBEM_FLAG_STRONG_VALIDATION 0x100000 are ignored by every call, DeleteClass and DeleteInstance included: docs/decisions.md D5, D6), CREATE_ONLY with UPDATE_ONLY, SAFE with FORCE, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object, CompileMof of MOF that does not compile (file:line:column in the message; Malformed input, above). Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
   WBEM_E_CRITICAL_ERROR: NOT_RAISED,
   WBEM_E_NOT_SUPPORTED:
     'PutInstance with qualifiers on the instance or its properties (wbemd stores none and will not drop them silently).',
@@ -127,20 +127,64 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   CO_E_SERVER_STOPPING: NOT_RAISED,
 };
 
+/**
+ * What each kind of malformed input gets: a row per kind, the input in the first column, the
+ * answer in the second. No input may end in WBEM_E_FAILED, a crash or a hang.
+ */
+const MALFORMED_INPUT: readonly (readonly [string, string])[] = [
+  [
+    "A request body that does not decode as its method's request message (truncated, a bit flipped, a wrong wire type, random bytes), on any WbemServices RPC",
+    "WBEM_E_INVALID_PARAMETER (INVALID_ARGUMENT), rejected at once with zero stream messages, logged and counted like any other refusal. The message names the request type and where decoding stopped, never the decoder's own words: `malformed request: the bytes are not a valid wbem.v1.DeleteClassRequest (decoding stopped at byte 15 of 15, in wbem.v1.DeleteClassRequest.class_name)`. A unary call still gets its `wbem-operation-id` header; a stream gets none.",
+  ],
+  [
+    'Embedded objects (CIM_OBJECT values: property defaults, qualifier values, context values, instance properties) nested deeper than 64 (WBEM_MAX_OBJECT_NESTING) in any request, however deep',
+    "WBEM_E_INVALID_PARAMETER, rejected at once: `the request (wbem.v1.PutClassRequest): embedded objects nest deeper than 64`. Measured on the request's bytes before it is decoded, so 10,000 levels cost no more than reading them. 64 levels are accepted (docs/configuration.md, Limits, on clients reading them back).",
+  ],
+  [
+    'Messages nested deeper than 520 in a request (arrays within arrays, which no CIM value is)',
+    'WBEM_E_INVALID_PARAMETER, rejected at once: `malformed request: wbem.v1.PutClassRequest nests messages deeper than 520`.',
+  ],
+  [
+    'A request larger than `maxReceiveMessageBytes` (docs/configuration.md)',
+    'RESOURCE_EXHAUSTED from grpc-js itself, before any wbemd code runs: no WBEM trailers, no ErrorInfo, no access log line.',
+  ],
+  [
+    'MOF (CompileMof, `wbemd mofcomp`) that does not tokenize or parse: a syntax error',
+    'WBEM_E_INVALID_PARAMETER (INVALID_ARGUMENT), rejected at once with zero events; the status details read `file:line:column: reason`. `wbemd mofcomp` prints the same, sends nothing and exits 1.',
+  ],
+  [
+    'MOF: an array value inside an array value (`{{1}}`), however deep',
+    'As a syntax error, at the inner `{`: CIM has no arrays of arrays, so values never nest.',
+  ],
+  [
+    'MOF: an embedded instance as a value (`A = instance of X { … };`), however deep',
+    'As a syntax error, at the first `instance` used as a value: embedded instances are not compiled from MOF (over gRPC they nest at most 64 deep, WBEM_MAX_OBJECT_NESTING).',
+  ],
+  [
+    'MOF: `#pragma include` of a file being compiled (a self-include, a cycle)',
+    'As a syntax error, at the `#pragma` that closes the cycle, naming it (`a.mof → b.mof → a.mof`). A file included twice but not inside itself is compiled each time.',
+  ],
+  [
+    'MOF: `#pragma include` more than 64 files deep',
+    'As a syntax error, at the `#pragma` that names the 65th.',
+  ],
+  [
+    'MOF: more than 10,000 files or 32 MiB read by one compile, a file counting each time it is included',
+    'As a syntax error, at the `#pragma` that passes the limit (includes that fan out would otherwise take exponential time).',
+  ],
+  ['MOF: an alias declared twice', 'As a syntax error, at the second, naming the first.'],
+  [
+    'MOF: an alias used before its instance is declared (its own instance, a later one)',
+    'WBEM_E_INVALID_PARAMETER through the sink, naming the instance by `file:line:column`; nothing of the MOF is written.',
+  ],
+];
+
 const CODE_NAME: ReadonlyMap<number, string> = new Map(
   Object.entries(Code)
     .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
     .map(([name, value]) => [value, name]),
 );
 
-/**
- * Where the generated part of docs/errors.md ends: what follows it (sections such as "Malformed
- * input", about inputs rather than statuses) is written by hand, and `npm run docs:errors` keeps it.
- */
-export const HAND_WRITTEN_MARKER =
-  '<!-- Written by hand from here on: `npm run docs:errors` keeps what follows as it is. -->';
-
-/** The generated part of docs/errors.md, up to and including HAND_WRITTEN_MARKER. */
 export function renderErrorsDoc(): string {
   const lines = [
     '# Errors',
@@ -161,6 +205,14 @@ export function renderErrorsDoc(): string {
     'when it conflicts with what is stored, RESOURCE_EXHAUSTED and UNAVAILABLE for limits and a',
     "stopping server, INTERNAL for failures that are not the caller's.",
     '',
+    '## Malformed input',
+    '',
+    'What each kind of malformed input gets. None ends in WBEM_E_FAILED, a crash or a hang.',
+    '',
+    '| input | answer |',
+    '| --- | --- |',
+    ...MALFORMED_INPUT.map(([input, answer]) => `| ${input} | ${answer} |`),
+    '',
   ];
   for (const name of WBEM_STATUS_NAMES) {
     lines.push(
@@ -172,19 +224,10 @@ export function renderErrorsDoc(): string {
       '',
     );
   }
-  lines.push(HAND_WRITTEN_MARKER, '');
   return lines.join('\n');
-}
-
-/** The whole page: the generated part, then the hand-written part of `current` (the page as it is). */
-export function renderErrorsPage(current: string): string {
-  const at = current.indexOf(HAND_WRITTEN_MARKER);
-  const handWritten = at < 0 ? '' : current.slice(at + HAND_WRITTEN_MARKER.length + 1);
-  return renderErrorsDoc() + handWritten;
 }
 
 if (require.main === module) {
   // Run from dist/scripts/errors-doc.js by `npm run docs:errors`.
-  const page = join(__dirname, '..', '..', 'docs', 'errors.md');
-  writeFileSync(page, renderErrorsPage(readFileSync(page, 'utf8')));
+  writeFileSync(join(__dirname, '..', '..', 'docs', 'errors.md'), renderErrorsDoc());
 }

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { WbemService } from './service/wbem-service';
 import type { ClassStore } from './store/class-store';
-import { LevelClassStore } from './store/level-class-store';
+import { LevelClassStore } from './store/level/level-class-store';
 import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
@@ -18,6 +18,16 @@ import { Admission } from './transport/grpc/admission';
 import { ConnectionAges } from './transport/grpc/connection-ages';
 import { WbemdMetrics } from './transport/metrics';
 import { addWbemServices } from './transport/grpc/wbem-services';
+import {
+  checkCanListen,
+  checkTlsLoads,
+  listenError,
+  nonLoopbackRefusal,
+  splitListen,
+  StartError,
+} from './startup';
+
+export { isLoopback, StartError } from './startup';
 
 export interface ServerOptions {
   /** `HOST:PORT`; port 0 picks a free one. */
@@ -101,17 +111,6 @@ export const DEFAULT_GRPC_OPTIONS: ChannelOptions = {
 /** Calls served at once, server-wide (one HTTP/2 connection is capped by grpc.max_concurrent_streams). */
 export const DEFAULT_MAX_CONCURRENT_CALLS = 1024;
 
-/** 127.0.0.0/8, ::1, localhost and unix sockets stay on this machine. */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return (
-    bare === 'localhost' ||
-    bare === '::1' ||
-    /^127(\.\d{1,3}){3}$/.test(bare) ||
-    host.startsWith('unix:')
-  );
-}
-
 /** Client certificates are verified and required: a client CA is configured and not made optional. */
 function requiresClientCertificates(tls: TlsOptions | undefined): boolean {
   return tls?.clientCa !== undefined && tls.requireClientCert !== false;
@@ -126,44 +125,66 @@ function credentialsOf(tls: TlsOptions | undefined): ServerCredentials {
   );
 }
 
-function splitListen(listen: string): { host: string; port: number } {
-  const match = /^(.*):(\d+)$/.exec(listen);
-  if (match === null || match[1] === undefined || match[2] === undefined || match[1] === '') {
-    throw new Error(`--listen must be HOST:PORT, got "${listen}"`);
+/**
+ * Everything that can refuse a start without creating anything, in this order: the listen address
+ * (well-formed; not beyond loopback without TLS and an ACL unless `insecure`), the TLS material,
+ * the metrics listener (bound for real), the gRPC address (bound and let go). Throws StartError.
+ */
+async function checkBeforeCreating(
+  options: ServerOptions,
+  metrics: WbemdMetrics | undefined,
+): Promise<{ address: string; close(): Promise<void> } | undefined> {
+  splitListen(options.listen);
+  const refusal = nonLoopbackRefusal(options.listen, {
+    insecure: options.insecure === true,
+    tls: options.tls !== undefined,
+    acl: options.acl !== undefined,
+  });
+  if (refusal !== undefined)
+    throw new StartError('configuration', refusal, { address: options.listen });
+  if (options.tls !== undefined) checkTlsLoads(options.tls);
+  let metricsServer: { address: string; close(): Promise<void> } | undefined;
+  if (metrics !== undefined && options.metricsListen !== undefined) {
+    const at = splitListen(options.metricsListen);
+    try {
+      metricsServer = await metrics.listen(at.host, at.port);
+    } catch (error) {
+      throw listenError(options.metricsListen, 'metricsListen', error);
+    }
   }
-  return { host: match[1], port: Number(match[2]) };
+  try {
+    await checkCanListen(options.listen, 'listen');
+  } catch (error) {
+    await metricsServer?.close();
+    throw error;
+  }
+  return metricsServer;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
+  const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
+  const metricsServer = await checkBeforeCreating(options, metrics);
   const { host } = splitListen(options.listen);
-  // Beyond this machine only with TLS and an ACL, or when the operator explicitly accepts the risk.
-  if (
-    !isLoopback(host) &&
-    options.insecure !== true &&
-    (options.tls === undefined || options.acl === undefined)
-  ) {
-    throw new Error(
-      `refusing to listen on ${options.listen}: it is not a loopback address, and without TLS and an ACL anyone who can reach it ` +
-        'could change the schema. Configure "tls" and "acl", listen on 127.0.0.1, or pass --insecure (config "insecure": true) to accept that.',
-    );
-  }
   const mutualTls = requiresClientCertificates(options.tls);
   const authenticator = new Authenticator(
     options.tokens ?? [],
     (options.tokens?.length ?? 0) > 0 || mutualTls,
   );
-  const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
   const store =
     options.store ??
     new LevelClassStore(options.dataDir ?? './data', {
       ...(metrics === undefined ? {} : { onBatch: metrics.storeBatch }),
       ...(options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention }),
     });
-  await store.open();
+  try {
+    await store.open();
+  } catch (error) {
+    await metricsServer?.close();
+    throw error;
+  }
   let server: Server | undefined;
   let connectionAges: ConnectionAges | undefined;
-  let metricsServer: { address: string; close(): Promise<void> } | undefined;
   try {
     const health = new HealthImplementation(
       Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])),
@@ -194,16 +215,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     health.addToServer(server);
     addReflection(server);
     const grpcServer = server;
+    // checkCanListen bound this address a moment ago; only a process that took it since fails here.
     const port = await new Promise<number>((resolve, reject) =>
       grpcServer.bindAsync(options.listen, credentialsOf(options.tls), (error, bound) =>
-        error ? reject(error) : resolve(bound),
+        error ? reject(listenError(options.listen, 'listen', error)) : resolve(bound),
       ),
     );
     ages.listening(port);
-    if (metrics !== undefined && options.metricsListen !== undefined) {
-      const at = splitListen(options.metricsListen);
-      metricsServer = await metrics.listen(at.host, at.port);
-    }
     // SERVING only while the store is open and the server is not draining.
     for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
     let stopping: Promise<void> | undefined;

@@ -7,6 +7,7 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
 import { WBEM_RIGHT, type AclEntry } from '../domain/access';
 import { DEFAULT_GRPC_OPTIONS, DEFAULT_MAX_CONCURRENT_CALLS } from '../server';
+import { nonLoopbackRefusal } from '../startup';
 import type { TokenEntry } from '../transport/grpc/authenticate';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -165,7 +166,8 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
     return value;
   };
 
-  const listen = address(pick('listen', 'WBEMD_LISTEN', 'listen'), '127.0.0.1:50051') as string;
+  const listenFound = pick('listen', 'WBEMD_LISTEN', 'listen');
+  const listen = address(listenFound, '127.0.0.1:50051') as string;
   const dataDir = text(pick('data', 'WBEMD_DATA', 'data'), './data');
   const serverNameFound = pick('server-name', 'WBEMD_SERVER_NAME', 'serverName');
   const serverName =
@@ -232,6 +234,14 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
     }
   }
   const security = securityOf(file, filePath ?? '', problems);
+  const refusal = nonLoopbackRefusal(listen, {
+    insecure,
+    tls: security.tls !== undefined,
+    acl: security.acl !== undefined,
+  });
+  // A malformed address is reported once, above.
+  if (refusal !== undefined && HOST_PORT.test(listen))
+    problems.push(`${listenFound?.where ?? 'listen'}: ${refusal}`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     listen,

@@ -1,15 +1,28 @@
 /**
  * `wbemd serve [--listen HOST:PORT] [--data DIR] [--server-name NAME] [--shutdown-grace-ms MS]`:
  * argv/env → startServer, one `listening on HOST:PORT` line on stdout once serving, JSON logs on
- * stderr, SIGTERM/SIGINT → graceful stop → exit 0.
+ * stderr (grpc-js's own lines included), SIGTERM/SIGINT → graceful stop → exit 0. A refused start
+ * is one JSON line and exit 2 (configuration) or 1 (anything else).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { startServer } from '../server';
+import pino, { type Logger } from 'pino';
+import {
+  startServer,
+  StartError,
+  type RunningServer,
+  type ServerOptions,
+  type TlsOptions,
+} from '../server';
 import { StoreError } from '../store/class-store';
-import type { TlsOptions } from '../server';
-import { resolveServeConfig, type ServeConfig, type TlsFiles } from './config';
+import {
+  ConfigError,
+  resolveServeConfig,
+  type ConfigSources,
+  type ServeConfig,
+  type TlsFiles,
+} from './config';
+import { routeGrpcLogs } from './grpc-log';
 import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
 import { mofgen, MOFGEN_USAGE } from './mofgen';
 
@@ -45,36 +58,52 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`wbemd: unknown command "${command}"\n${USAGE()}`);
     return 2;
   }
-  let values;
+  return serve(rest);
+}
+
+/** The exit status of `wbemd serve` (docs/configuration.md, Exit status). */
+const EXIT = { stopped: 0, cannotStart: 1, configuration: 2 } as const;
+
+type ServeFlags = ConfigSources['flags'] & { readonly config?: string; readonly help?: boolean };
+
+function parseServeFlags(args: readonly string[]): ServeFlags {
+  return parseArgs({
+    args: [...args],
+    options: {
+      config: { type: 'string' },
+      listen: { type: 'string' },
+      data: { type: 'string' },
+      'server-name': { type: 'string' },
+      'shutdown-grace-ms': { type: 'string' },
+      'metrics-listen': { type: 'string' },
+      'log-level': { type: 'string' },
+      'max-concurrent-calls': { type: 'string' },
+      insecure: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  }).values;
+}
+
+/**
+ * `wbemd serve`. Every refusal to start is one JSON line on stderr (level fatal) and an exit
+ * status: 2 for a configuration problem, 1 when the server could not start for another reason
+ * (an address in use, a data directory locked or unreadable). A refused start creates nothing.
+ */
+async function serve(args: readonly string[]): Promise<number> {
+  let values: ServeFlags;
   try {
-    ({ values } = parseArgs({
-      args: [...rest],
-      options: {
-        config: { type: 'string' },
-        listen: { type: 'string' },
-        data: { type: 'string' },
-        'server-name': { type: 'string' },
-        'shutdown-grace-ms': { type: 'string' },
-        'metrics-listen': { type: 'string' },
-        'log-level': { type: 'string' },
-        'max-concurrent-calls': { type: 'string' },
-        insecure: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
+    values = parseServeFlags(args);
   } catch (error) {
     process.stderr.write(
       `wbemd: ${error instanceof Error ? error.message : String(error)}\n${SERVE_USAGE}`,
     );
-    return 2;
+    return EXIT.configuration;
   }
   if (values.help === true) {
     process.stdout.write(SERVE_USAGE);
-    return 0;
+    return EXIT.stopped;
   }
-  let config: ServeConfig;
-  let tls: TlsOptions | undefined;
   const configPath = values.config ?? process.env.WBEMD_CONFIG;
   const { config: _config, help: _help, ...flags } = values;
   const loadConfig = (): ServeConfig =>
@@ -85,48 +114,97 @@ export async function main(argv: readonly string[]): Promise<number> {
         ? {}
         : { file: { path: configPath, text: readConfigFile(configPath) } }),
     });
+  let config: ServeConfig;
+  let tls: TlsOptions | undefined;
   try {
     config = loadConfig();
     tls = config.tls === undefined ? undefined : readTls(config.tls);
   } catch (error) {
-    process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 2;
+    // The configured log level is not known: the line goes out at fatal, whatever it says.
+    const problems = error instanceof ConfigError ? error.problems : [messageOf(error)];
+    pino(pino.destination({ dest: 2, sync: true })).fatal(
+      { problems },
+      `invalid configuration: ${problems.join('; ')}`,
+    );
+    return EXIT.configuration;
   }
-  // Buffered, asynchronous log writes: a write(2) per access-log line cost ~6% of the server's
-  // CPU under load. Lines wait at most LOG_FLUSH_MS (or until 4 KiB are buffered); pino flushes
-  // the buffer synchronously when the process exits.
-  const destination = pino.destination({ dest: 2, sync: false, minLength: 4096 });
-  const flushTimer = setInterval(() => destination.flush(), LOG_FLUSH_MS);
-  flushTimer.unref();
-  const logger = pino({ level: config.logLevel }, destination);
-  let server;
+  const { logger, destination } = serverLogger(config.logLevel);
+  routeGrpcLogs(logger);
+  let server: RunningServer;
   try {
-    server = await startServer({
-      listen: config.listen,
-      dataDir: config.dataDir,
-      ...(config.serverName === undefined ? {} : { serverName: config.serverName }),
-      shutdownGraceMs: config.shutdownGraceMs,
-      ...(config.metricsListen === undefined ? {} : { metricsListen: config.metricsListen }),
-      insecure: config.insecure,
-      maxConcurrentCalls: config.maxConcurrentCalls,
-      grpcOptions: config.grpcOptions,
-      ...(tls === undefined ? {} : { tls }),
-      ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
-      ...(config.acl === undefined ? {} : { acl: config.acl }),
-      logger,
-    });
+    server = await startServer(serverOptions(config, tls, logger));
   } catch (error) {
-    const message =
-      error instanceof StoreError || error instanceof Error ? error.message : String(error);
-    process.stderr.write(`wbemd: cannot start: ${message}\n`);
-    return 1;
+    const code = logStartFailure(logger, error);
+    destination.flushSync();
+    return code;
   }
   if (server.metricsAddress !== undefined)
     logger.info({ metrics: `http://${server.metricsAddress}/metrics` }, 'metrics served');
   process.stdout.write(`listening on ${server.address}\n`);
-  const running = server;
-  // SIGHUP: tokens and ACL are read again; a configuration that does not validate is logged and
-  // the running one kept. TLS certificates and addresses need a restart.
+  await runUntilSignal(server, logger, loadConfig);
+  return EXIT.stopped;
+}
+
+/**
+ * Buffered, asynchronous log writes: a write(2) per access-log line cost ~6% of the server's CPU
+ * under load. Lines wait at most LOG_FLUSH_MS (or until 4 KiB are buffered); pino flushes the
+ * buffer synchronously when the process exits.
+ */
+function serverLogger(level: ServeConfig['logLevel']): {
+  logger: Logger;
+  destination: ReturnType<typeof pino.destination>;
+} {
+  const destination = pino.destination({ dest: 2, sync: false, minLength: 4096 });
+  const flushTimer = setInterval(() => destination.flush(), LOG_FLUSH_MS);
+  flushTimer.unref();
+  return { logger: pino({ level }, destination), destination };
+}
+
+function serverOptions(
+  config: ServeConfig,
+  tls: TlsOptions | undefined,
+  logger: Logger,
+): ServerOptions {
+  return {
+    listen: config.listen,
+    dataDir: config.dataDir,
+    ...(config.serverName === undefined ? {} : { serverName: config.serverName }),
+    shutdownGraceMs: config.shutdownGraceMs,
+    ...(config.metricsListen === undefined ? {} : { metricsListen: config.metricsListen }),
+    insecure: config.insecure,
+    maxConcurrentCalls: config.maxConcurrentCalls,
+    grpcOptions: config.grpcOptions,
+    ...(tls === undefined ? {} : { tls }),
+    ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
+    ...(config.acl === undefined ? {} : { acl: config.acl }),
+    logger,
+  };
+}
+
+/** One fatal line for a start that failed; returns the exit status. */
+function logStartFailure(logger: Logger, error: unknown): number {
+  if (error instanceof StartError) {
+    logger.fatal({ ...error.fields }, error.message);
+    return error.kind === 'configuration' ? EXIT.configuration : EXIT.cannotStart;
+  }
+  if (error instanceof StoreError) {
+    logger.fatal({ code: error.code }, `cannot start: ${error.message}`);
+    return EXIT.cannotStart;
+  }
+  logger.fatal({ err: error }, `cannot start: ${messageOf(error)}`);
+  return EXIT.cannotStart;
+}
+
+/**
+ * Serves until SIGTERM/SIGINT, then stops gracefully. SIGHUP: tokens and ACL are read again; a
+ * configuration that does not validate is logged and the running one kept. TLS certificates and
+ * addresses need a restart.
+ */
+async function runUntilSignal(
+  running: RunningServer,
+  logger: Logger,
+  loadConfig: () => ServeConfig,
+): Promise<void> {
   const onHangup = (): void => {
     try {
       const fresh = loadConfig();
@@ -156,7 +234,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  return 0;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A file the configuration names; an unreadable one is an error that says which and why. */

@@ -60,14 +60,14 @@ export interface PutClassPlan {
   readonly unchanged: boolean;
 }
 
-export interface PutClassInput {
+export interface PutClassDecisionInput {
   readonly definition: ClassDefinition;
   readonly flags: PutClassFlags;
   /** WMI's class rules (the default) or DSP0004's where WMI is stricter (client-context.ts). */
   readonly rules?: ClassRules;
 }
 
-export function decidePutClass(input: PutClassInput, world: ClassWorld): PutClassPlan {
+export function decidePutClass(input: PutClassDecisionInput, world: ClassWorld): PutClassPlan {
   const { definition, flags } = input;
   const rules = input.rules ?? 'wmi';
   // §3.3 step 6, C1: only a class may be put as a class.

@@ -27,8 +27,14 @@ const COMMON_BITS =
   WBEM_FLAG.UPDATE_FORCE_MODE |
   WBEM_FLAG.USE_AMENDED_QUALIFIERS;
 
+/** The two methods that put a class; each has its own table of flags. */
+export type PutClassMethod = 'PutClass' | 'PutClassAsync';
+
 /** MS-WMI 3.1.4.3.7 (async) allows SEND_STATUS; 3.1.4.3.6 (sync) does not (K13). */
-const ALLOWED_BITS = { async: COMMON_BITS | WBEM_FLAG.SEND_STATUS, sync: COMMON_BITS } as const;
+const ALLOWED_BITS: { readonly [M in PutClassMethod]: number } = {
+  PutClassAsync: COMMON_BITS | WBEM_FLAG.SEND_STATUS,
+  PutClass: COMMON_BITS,
+};
 
 export type PutMode = 'createOrUpdate' | 'updateOnly' | 'createOnly';
 export type UpdateMode = 'compatible' | 'safe' | 'force';
@@ -40,10 +46,6 @@ export interface PutClassFlags {
   readonly sendStatus: boolean;
   /** WBEM_FLAG_USE_AMENDED_QUALIFIERS (§5.8). */
   readonly useAmendedQualifiers: boolean;
-  /** WBEM_FLAG_OWNER_UPDATE: accepted, no repository-visible effect (§2.2). */
-  readonly ownerUpdate: boolean;
-  /** The bits as received, for logs. */
-  readonly bits: number;
 }
 
 function flagError(bits: number, why: string): WbemError {
@@ -58,16 +60,12 @@ function flagError(bits: number, why: string): WbemError {
  * gRPC call included: there is no IWbemCallResult to return), CREATE_ONLY with UPDATE_ONLY, or
  * SAFE with FORCE. Reserved bits are ignored.
  */
-export function parsePutClassFlags(raw: number, call: 'async' | 'sync'): PutClassFlags {
+export function parsePutClassFlags(raw: number, method: PutClassMethod): PutClassFlags {
   const bits = raw >>> 0;
   const considered = bits & ~IGNORED_BITS;
-  const unknown = (considered & ~ALLOWED_BITS[call]) >>> 0;
-  if (unknown !== 0) {
-    throw flagError(
-      bits,
-      `bits 0x${unknown.toString(16)} are not flags of ${call === 'async' ? 'PutClassAsync' : 'PutClass'}`,
-    );
-  }
+  const unknown = (considered & ~ALLOWED_BITS[method]) >>> 0;
+  if (unknown !== 0)
+    throw flagError(bits, `bits 0x${unknown.toString(16)} are not flags of ${method}`);
   const mode = putModeOf(bits, considered);
   const updateBits = considered & (WBEM_FLAG.UPDATE_SAFE_MODE | WBEM_FLAG.UPDATE_FORCE_MODE);
   if (updateBits === (WBEM_FLAG.UPDATE_SAFE_MODE | WBEM_FLAG.UPDATE_FORCE_MODE)) {
@@ -86,8 +84,6 @@ export function parsePutClassFlags(raw: number, call: 'async' | 'sync'): PutClas
           : 'compatible',
     sendStatus: (considered & WBEM_FLAG.SEND_STATUS) !== 0,
     useAmendedQualifiers: (considered & WBEM_FLAG.USE_AMENDED_QUALIFIERS) !== 0,
-    ownerUpdate: (bits & WBEM_FLAG.OWNER_UPDATE) !== 0,
-    bits,
   };
 }
 

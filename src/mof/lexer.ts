@@ -59,127 +59,172 @@ const isIdentStart = (c: string): boolean =>
   (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c > '\u007f';
 const isIdentPart = (c: string): boolean => isIdentStart(c) || isDigit(c);
 
+/** Every token of `source`, the closing `end` included. */
 export function tokenize(source: string, file: string): MofToken[] {
+  const lexer = new MofLexer(source, file);
   const tokens: MofToken[] = [];
-  let i = 0;
-  let line = 1;
-  let lineStart = 0;
-  const at = (offset: number): MofPosition => ({ file, line, column: offset - lineStart + 1 });
-  const fail = (reason: string, offset: number): never => {
-    throw new MofError(reason, at(offset));
-  };
-  const length = source.length;
-  // A byte-order mark is not part of the text.
-  if (source.charCodeAt(0) === 0xfeff) i = 1;
-  while (i < length) {
-    const c = source[i] as string;
-    if (c === '\n') {
-      i++;
-      line++;
-      lineStart = i;
-      continue;
-    }
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
-      i++;
-      continue;
-    }
-    if (c === '/' && source[i + 1] === '/') {
-      while (i < length && source[i] !== '\n') i++;
-      continue;
-    }
-    if (c === '/' && source[i + 1] === '*') {
-      const start = i;
-      i += 2;
-      while (i < length && !(source[i] === '*' && source[i + 1] === '/')) {
-        if (source[i] === '\n') {
-          line++;
-          lineStart = i + 1;
-        }
-        i++;
-      }
-      if (i >= length) fail('unterminated comment', start);
-      i += 2;
-      continue;
-    }
-    const start = i;
-    if (c === '"') {
-      i++;
-      // Whole runs between escapes are sliced, not built a character at a time (that garbage
-      // was two thirds of the time to compile the CIM Schema).
-      let value = '';
-      let run = i;
-      for (;;) {
-        const code = source.charCodeAt(i);
-        if (code === 0x22) break; // "
-        if (code === 0x0a || i >= length) fail('unterminated string', start);
-        if (code === 0x5c) {
-          value += source.slice(run, i);
-          const [decoded, next] = readEscape(source, i, () => fail('bad escape sequence', i));
-          value += decoded;
-          i = next;
-          run = i;
-          continue;
-        }
-        i++;
-      }
-      value += source.slice(run, i);
-      i++;
-      tokens.push({ kind: 'string', value, at: at(start) });
-      continue;
-    }
-    if (c === "'") {
-      i++;
-      let value: string;
-      if (source[i] === '\\') {
-        const [decoded, next] = readEscape(source, i, () => fail('bad escape sequence', i));
-        value = decoded;
-        i = next;
-      } else {
-        value = source[i] ?? '';
-        i++;
-      }
-      if (source[i] !== "'" || value === '')
-        fail('a char16 literal holds exactly one character', start);
-      i++;
-      tokens.push({ kind: 'char', value, at: at(start) });
-      continue;
-    }
+  for (;;) {
+    const token = lexer.next();
+    tokens.push(token);
+    if (token.kind === 'end') return tokens;
+  }
+}
+
+/**
+ * Reads tokens one at a time, as the parser asks for them: an error is found, and reported, when
+ * the parser reaches it, without reading the rest of the input first.
+ */
+export class MofLexer {
+  #i = 0;
+  #line = 1;
+  #lineStart = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly file: string,
+  ) {
+    // A byte-order mark is not part of the text.
+    if (source.charCodeAt(0) === 0xfeff) this.#i = 1;
+  }
+
+  /** The next token; at the end of the input, `end` (again on every later call). */
+  next(): MofToken {
+    this.#skipSpaceAndComments();
+    const { source } = this;
+    const start = this.#i;
+    if (start >= source.length) return { kind: 'end', at: this.#at(start) };
+    const c = source[start] as string;
+    if (c === '"') return this.#string();
+    if (c === "'") return this.#char();
     if (c === '#') {
-      const word = /^#pragma\b/i.exec(source.slice(i, i + 8));
-      if (word === null) fail('unexpected "#" (only #pragma is allowed)', i);
-      i += 7;
-      tokens.push({ kind: 'pragma', at: at(start) });
-      continue;
+      if (!/^#pragma\b/i.test(source.slice(start, start + 8)))
+        this.#fail('unexpected "#" (only #pragma is allowed)', start);
+      this.#i += 7;
+      return { kind: 'pragma', at: this.#at(start) };
     }
     if (c === '$') {
-      i++;
-      while (i < length && isIdentPart(source[i] as string)) i++;
-      if (i === start + 1) fail('an alias needs a name after "$"', start);
-      tokens.push({ kind: 'alias', text: source.slice(start + 1, i), at: at(start) });
-      continue;
+      let i = start + 1;
+      while (i < source.length && isIdentPart(source[i] as string)) i++;
+      if (i === start + 1) this.#fail('an alias needs a name after "$"', start);
+      this.#i = i;
+      return { kind: 'alias', text: source.slice(start + 1, i), at: this.#at(start) };
     }
     if (
       isDigit(c) ||
-      ((c === '-' || c === '+' || c === '.') && /^[+-]?\.?[0-9]/.test(source.slice(i, i + 3)))
+      ((c === '-' || c === '+' || c === '.') &&
+        /^[+-]?\.?[0-9]/.test(source.slice(start, start + 3)))
     ) {
-      tokens.push(readNumber(source, i, at(start), (reason) => fail(reason, start)));
-      i += (tokens[tokens.length - 1] as { text: string }).text.length;
-      continue;
+      const token = readNumber(source, start, this.#at(start), (reason) =>
+        this.#fail(reason, start),
+      );
+      this.#i += (token as { text: string }).text.length;
+      return token;
     }
     if (isIdentStart(c)) {
-      while (i < length && isIdentPart(source[i] as string)) i++;
-      tokens.push({ kind: 'identifier', text: source.slice(start, i), at: at(start) });
-      continue;
+      let i = start + 1;
+      while (i < source.length && isIdentPart(source[i] as string)) i++;
+      this.#i = i;
+      return { kind: 'identifier', text: source.slice(start, i), at: this.#at(start) };
     }
     if (PUNCTUATION.has(c)) {
-      i++;
-      tokens.push({ kind: 'punct', text: c, at: at(start) });
-      continue;
+      this.#i++;
+      return { kind: 'punct', text: c, at: this.#at(start) };
     }
-    fail(`unexpected character ${JSON.stringify(c)}`, i);
+    return this.#fail(`unexpected character ${JSON.stringify(c)}`, start);
   }
-  tokens.push({ kind: 'end', at: at(i) });
-  return tokens;
+
+  #at(offset: number): MofPosition {
+    return { file: this.file, line: this.#line, column: offset - this.#lineStart + 1 };
+  }
+
+  #fail(reason: string, offset: number): never {
+    throw new MofError(reason, this.#at(offset));
+  }
+
+  /** White space, line ends (counted), `//` and block comments. */
+  #skipSpaceAndComments(): void {
+    const { source } = this;
+    const length = source.length;
+    let i = this.#i;
+    while (i < length) {
+      const c = source[i] as string;
+      if (c === '\n') {
+        i++;
+        this.#line++;
+        this.#lineStart = i;
+      } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+        i++;
+      } else if (c === '/' && source[i + 1] === '/') {
+        while (i < length && source[i] !== '\n') i++;
+      } else if (c === '/' && source[i + 1] === '*') {
+        const opened = this.#at(i);
+        i += 2;
+        while (i < length && !(source[i] === '*' && source[i + 1] === '/')) {
+          if (source[i] === '\n') {
+            this.#line++;
+            this.#lineStart = i + 1;
+          }
+          i++;
+        }
+        if (i >= length) throw new MofError('unterminated comment', opened);
+        i += 2;
+      } else {
+        break;
+      }
+    }
+    this.#i = i;
+  }
+
+  /**
+   * A string literal at `"`. Whole runs between escapes are sliced, not built a character at a
+   * time (that garbage was two thirds of the time to compile the CIM Schema).
+   */
+  #string(): MofToken {
+    const { source } = this;
+    const start = this.#i;
+    let i = start + 1;
+    let value = '';
+    let run = i;
+    for (;;) {
+      const code = source.charCodeAt(i);
+      if (code === 0x22) break; // "
+      if (code === 0x0a || i >= source.length) this.#fail('unterminated string', start);
+      if (code === 0x5c) {
+        value += source.slice(run, i);
+        const at = i;
+        const [decoded, next] = readEscape(source, i, () => this.#fail('bad escape sequence', at));
+        value += decoded;
+        i = next;
+        run = i;
+        continue;
+      }
+      i++;
+    }
+    value += source.slice(run, i);
+    this.#i = i + 1;
+    return { kind: 'string', value, at: this.#at(start) };
+  }
+
+  /** A char16 literal at `'`: exactly one character or escape. */
+  #char(): MofToken {
+    const { source } = this;
+    const start = this.#i;
+    let i = start + 1;
+    let value: string;
+    if (source[i] === '\\') {
+      const at = i;
+      const [decoded, next] = readEscape(source, i, () => this.#fail('bad escape sequence', at));
+      value = decoded;
+      i = next;
+    } else {
+      value = source[i] ?? '';
+      i++;
+    }
+    if (source[i] !== "'" || value === '')
+      this.#fail('a char16 literal holds exactly one character', start);
+    this.#i = i + 1;
+    return { kind: 'char', value, at: this.#at(start) };
+  }
 }
 
 /** `\n`, `\"`, `\x41`, `\X263A`… at source[i] === '\\'; returns the character and the next offset. */

@@ -20,7 +20,8 @@ import {
   type QualifierDeclaration,
   type QualifierDef,
 } from '../domain/class-model';
-import { MofError, tokenize, type MofPosition, type MofToken } from './lexer';
+import { MofError, MofLexer, type MofPosition, type MofToken } from './lexer';
+import { checkInclusion, countCharacters, type IncludeBudget } from './limits';
 
 export interface MofQualifierDecl extends QualifierDeclaration {
   /** The `#pragma namespace` in force where it was declared ('' = the caller's). */
@@ -55,14 +56,17 @@ export interface MofUnit {
 
 /** A value as written, before the declared type gives it a CIM type. */
 export type MofLiteral =
+  MofScalar | { readonly kind: 'array'; readonly items: readonly MofScalar[] };
+
+/** A literal that is not an array: what an array holds (CIM has no arrays of arrays). */
+export type MofScalar =
   | { readonly kind: 'integer'; readonly value: bigint }
   | { readonly kind: 'real'; readonly value: number }
   | { readonly kind: 'string'; readonly value: string }
   | { readonly kind: 'char'; readonly value: string }
   | { readonly kind: 'boolean'; readonly value: boolean }
   | { readonly kind: 'null' }
-  | { readonly kind: 'alias'; readonly name: string }
-  | { readonly kind: 'array'; readonly items: readonly MofLiteral[] };
+  | { readonly kind: 'alias'; readonly name: string };
 
 /** Reads a file named by a path relative to the MOF root (posix separators). */
 export type ReadMofSource = (path: string) => string;
@@ -96,7 +100,8 @@ export function compileMof(
     files: [],
     notes: [],
     namespace: '',
-    including: new Set(),
+    includes: { stack: [], files: 0, characters: 0 },
+    aliases: new Map(),
     readSource,
   };
   compileFile(state, posix.normalize(entry), undefined);
@@ -117,27 +122,28 @@ interface CompileState {
   readonly files: string[];
   readonly notes: string[];
   namespace: string;
-  readonly including: Set<string>;
+  readonly includes: IncludeBudget;
+  /** Instance aliases declared so far, by lower-case name: one name names one instance. */
+  readonly aliases: Map<string, MofPosition>;
   readonly readSource: ReadMofSource;
 }
 
+/** Compiles one file; `from` is the `#pragma include` that names it (undefined for the entry). */
 function compileFile(state: CompileState, path: string, from: MofPosition | undefined): void {
-  if (state.including.has(path))
-    throw new MofError(`"${path}" includes itself`, from ?? { file: path, line: 1, column: 1 });
+  const at = from ?? { file: path, line: 1, column: 1 };
+  checkInclusion(state.includes, path, at);
   let text: string;
   try {
     text = state.readSource(path);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new MofError(
-      `cannot read "${path}": ${reason}`,
-      from ?? { file: path, line: 1, column: 1 },
-    );
+    throw new MofError(`cannot read "${path}": ${reason}`, at);
   }
+  countCharacters(state.includes, text.length, at);
   state.files.push(path);
-  state.including.add(path);
-  new Parser(state, tokenize(text, path), path).parseFile();
-  state.including.delete(path);
+  state.includes.stack.push(path);
+  new Parser(state, new MofLexer(text, path), path).parseFile();
+  state.includes.stack.pop();
 }
 
 /** What a qualifier is used on, as DSP0004 names scopes. */
@@ -160,10 +166,12 @@ type QualifierUse = {
 };
 
 class Parser {
+  /** The tokens read so far: the lexer runs only as far ahead as the parser looks. */
+  readonly #tokens: MofToken[] = [];
   #index = 0;
   constructor(
     private readonly state: CompileState,
-    private readonly tokens: readonly MofToken[],
+    private readonly lexer: MofLexer,
     private readonly path: string,
   ) {}
 
@@ -174,7 +182,10 @@ class Parser {
   // ---- tokens ----------------------------------------------------------------------------------
 
   #peek(offset = 0): MofToken {
-    return this.tokens[Math.min(this.#index + offset, this.tokens.length - 1)] as MofToken;
+    const tokens = this.#tokens;
+    while (tokens.length <= this.#index + offset && tokens.at(-1)?.kind !== 'end')
+      tokens.push(this.lexer.next());
+    return tokens[Math.min(this.#index + offset, tokens.length - 1)] as MofToken;
   }
 
   #next(): MofToken {
@@ -350,17 +361,25 @@ class Parser {
     return uses;
   }
 
+  /**
+   * A value or an array of values. Nothing here recurses: CIM has no arrays of arrays, so a `{`
+   * inside an array is an error where it stands, however deep the input would have gone.
+   */
   #literal(): MofLiteral {
-    const token = this.#peek();
-    if (this.#acceptPunct('{')) {
-      const items: MofLiteral[] = [];
-      if (!this.#isPunct('}')) {
-        do items.push(this.#literal());
-        while (this.#acceptPunct(','));
-      }
-      this.#punct('}');
-      return { kind: 'array', items };
+    if (!this.#acceptPunct('{')) return this.#scalar();
+    const items: MofScalar[] = [];
+    if (!this.#isPunct('}')) {
+      do items.push(this.#scalar());
+      while (this.#acceptPunct(','));
     }
+    this.#punct('}');
+    return { kind: 'array', items };
+  }
+
+  #scalar(): MofScalar {
+    const token = this.#peek();
+    if (this.#isPunct('{'))
+      this.#fail('an array cannot hold an array (CIM has no arrays of arrays)');
     switch (token.kind) {
       case 'integer':
         this.#index++;
@@ -386,6 +405,10 @@ class Parser {
           this.#index++;
           return { kind: 'null' };
         }
+        if (word === 'instance')
+          this.#fail(
+            'embedded instance values (`instance of` as a value) are not supported in MOF here',
+          );
         break;
       }
       default:
@@ -536,7 +559,7 @@ class Parser {
   #instanceDeclaration(uses: readonly QualifierUse[]): void {
     const at = this.#next().at;
     if (uses.length > 0)
-      this.#fail('qualifiers on an instance are not supported', this.tokens[this.#index - 1]);
+      this.#fail('qualifiers on an instance are not supported', this.#tokens[this.#index - 1]);
     this.#word('of');
     const className = this.#identifier('a class name').text;
     let alias: string | undefined;
@@ -544,6 +567,13 @@ class Parser {
       this.#next();
       const token = this.#next();
       if (token.kind !== 'alias') this.#fail('expected an alias ($name) after "as"', token);
+      const first = this.state.aliases.get(token.text.toLowerCase());
+      if (first !== undefined)
+        this.#fail(
+          `alias $${token.text} is already declared at ${first.file}:${first.line}:${first.column}`,
+          token,
+        );
+      this.state.aliases.set(token.text.toLowerCase(), token.at);
       alias = token.text;
     }
     this.#punct('{');
@@ -694,8 +724,7 @@ function inferred(literal: MofLiteral, fail: (reason: string) => never): CimValu
       return { kind: 'reference', value: `$${literal.name}` };
     case 'array': {
       const items = literal.items.map((item) => inferred(item, fail));
-      if (items.some((item) => item === null || item.kind === 'array'))
-        return fail('an array of null or nested arrays');
+      if (items.some((item) => item === null)) return fail('an array cannot hold NULL');
       return { kind: 'array', value: items as CimValue[] };
     }
   }

@@ -2,7 +2,8 @@
  * IWbemObjectSink as a protocol-checking state machine (docs/style.md §2.4): progress events
  * (forwarded only with WBEM_FLAG_SEND_STATUS; current ≤ total, non-decreasing), then exactly one
  * final status. Neither the service's operations nor the transport can break the protocol:
- * a violation is a bug and throws.
+ * a violation is a bug and throws. The service builds the sink itself, over the port the
+ * transport hands it (the gRPC stream; a recorder in tests).
  */
 import type { WbemError } from '../domain/wbem-status';
 import type { ChangeReportView } from './views';
@@ -44,10 +45,6 @@ export class ObjectSink {
     readonly sendStatus: boolean,
   ) {}
 
-  get done(): boolean {
-    return this.#done;
-  }
-
   async progress(current: number, total: number, message: string): Promise<void> {
     if (this.#done) throw new Error('ObjectSink: progress after the final status');
     if (!Number.isInteger(current) || !Number.isInteger(total) || current < 0 || current > total) {
@@ -69,5 +66,46 @@ export class ObjectSink {
     this.#done = true;
     await this.port.send({ kind: 'status', outcome });
     return outcome;
+  }
+}
+
+/**
+ * Progress as named stages (PutClassAsync's, D8 and D49): each event is numbered by the stages
+ * finished so far, out of those finished plus those still planned. A stage learnt on the way (a
+ * group of subclasses checked) adds to both. Finishing a stage only records it; `report` sends
+ * what was finished since the last report, so the operation chooses when events go out (after
+ * its lock is released).
+ */
+export class StagedProgress {
+  readonly #sink: ObjectSink;
+  /** Planned stages not finished yet, in order. */
+  readonly #planned: string[];
+  readonly #finished: string[] = [];
+  #reported = 0;
+
+  constructor(sink: ObjectSink, planned: readonly string[]) {
+    this.#sink = sink;
+    this.#planned = [...planned];
+  }
+
+  /** A planned stage (the next one: planned stages finish in order) or one learnt on the way. */
+  finish(stage: string): void {
+    const at = this.#planned.indexOf(stage);
+    if (at > 0) throw new Error(`StagedProgress: "${stage}" before "${this.#planned[0]}"`);
+    if (at === 0) this.#planned.shift();
+    this.#finished.push(stage);
+  }
+
+  /** Sends one progress event per stage finished since the last report. */
+  async report(): Promise<void> {
+    if (!this.#sink.sendStatus) {
+      this.#reported = this.#finished.length; // nothing to send: skip the sink's per-event promise work
+      return;
+    }
+    const total = this.#finished.length + this.#planned.length;
+    for (; this.#reported < this.#finished.length; this.#reported++) {
+      const stage = this.#finished[this.#reported] as string;
+      await this.#sink.progress(this.#reported + 1, total, stage);
+    }
   }
 }

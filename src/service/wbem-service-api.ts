@@ -6,7 +6,7 @@ import type { ClassDefinition } from '../domain/class-model';
 import type { InstanceInput } from '../domain/instance-model';
 import type { WbemError } from '../domain/wbem-status';
 import type { WatchPort } from './class-watch';
-import type { ObjectSink, Outcome } from './object-sink';
+import type { Outcome, SinkPort } from './object-sink';
 import type { ClientContext, OperationContext } from './operation-context';
 import type { ClassEventView, ClassView, InstanceObjectView, NamespaceView } from './views';
 
@@ -44,12 +44,21 @@ export interface CompileMofInput {
   readonly continueOnError: boolean;
 }
 
-/** A PutClass(Async) that passed the immediate checks. */
+/**
+ * How a class is put. PutClassAsync reports through an object sink, which the service builds over
+ * the port the transport hands it (the stream); PutClass has no sink, and its outcome becomes the
+ * reply.
+ */
+export type PutClassCall =
+  { readonly method: 'PutClassAsync'; readonly port: SinkPort } | { readonly method: 'PutClass' };
+
+/** A PutClass(Async) or CompileMof that passed the immediate checks. */
 export interface AcceptedPutClass {
-  /** WBEM_FLAG_SEND_STATUS was set: the sink forwards progress events. */
-  readonly sendStatus: boolean;
-  /** Lock → load → decide → write → emit. Always ends with sink.complete(); never rejects. */
-  run(sink: ObjectSink): Promise<Outcome>;
+  /**
+   * Lock → load → decide → write → emit. Events go to the port given when the call began; always
+   * ends with the one final status; never rejects.
+   */
+  run(): Promise<Outcome>;
 }
 
 export interface DeleteClassInput {
@@ -108,13 +117,9 @@ export interface AcceptedWatch {
 
 export interface WbemServiceApi {
   /** Immediate checks (lifecycle, namespace, object, flags); throws WbemError = rejected at once. */
-  beginPutClass(
-    input: PutClassInput,
-    ctx: OperationContext,
-    call: 'async' | 'sync',
-  ): AcceptedPutClass;
+  beginPutClass(input: PutClassInput, ctx: OperationContext, call: PutClassCall): AcceptedPutClass;
   /** CompileMof's immediate checks, MOF syntax included; throws WbemError = rejected at once. */
-  beginCompileMof(input: CompileMofInput, ctx: OperationContext): AcceptedPutClass;
+  beginCompileMof(input: CompileMofInput, ctx: OperationContext, port: SinkPort): AcceptedPutClass;
   /** The class, and its mod revision (the etag for expected_revision). */
   getClass(
     namespace: string,

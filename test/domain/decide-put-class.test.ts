@@ -129,7 +129,7 @@ function decide(
   instances: Record<string, number> = {},
 ) {
   return decidePutClass(
-    { definition, flags: parsePutClassFlags(flags, 'async') },
+    { definition, flags: parsePutClassFlags(flags, 'PutClassAsync') },
     world(stored, definition, instances),
   );
 }
@@ -771,14 +771,18 @@ describe('DSP0004 rules on request (context __wbemd_DMTFRules; docs/decisions.md
     expect(
       thrown(WbemError, () =>
         decidePutClass(
-          { definition: abstractUnderConcrete, flags: parsePutClassFlags(0, 'async') },
+          { definition: abstractUnderConcrete, flags: parsePutClassFlags(0, 'PutClassAsync') },
           world([cls('A')], abstractUnderConcrete),
         ),
       ).status,
     ).toBe('WBEM_E_CANNOT_BE_ABSTRACT');
     expect(
       decidePutClass(
-        { definition: abstractUnderConcrete, flags: parsePutClassFlags(0, 'async'), rules: 'dmtf' },
+        {
+          definition: abstractUnderConcrete,
+          flags: parsePutClassFlags(0, 'PutClassAsync'),
+          rules: 'dmtf',
+        },
         world([cls('A')], abstractUnderConcrete),
       ).kind,
     ).toBe('create');
@@ -786,7 +790,11 @@ describe('DSP0004 rules on request (context __wbemd_DMTFRules; docs/decisions.md
     expect(
       thrown(WbemError, () =>
         decidePutClass(
-          { definition: keyUnderKeyed, flags: parsePutClassFlags(0, 'async'), rules: 'dmtf' },
+          {
+            definition: keyUnderKeyed,
+            flags: parsePutClassFlags(0, 'PutClassAsync'),
+            rules: 'dmtf',
+          },
           world([A_KEYED], keyUnderKeyed),
         ),
       ).status,

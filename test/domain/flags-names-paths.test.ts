@@ -1,6 +1,10 @@
 import { checkClassName, checkMemberName, classKey, sameName } from '../../src/domain/names';
 import { parseNamespacePath } from '../../src/domain/namespace-path';
-import { parseDeleteClassFlags, parsePutClassFlags } from '../../src/domain/put-class-flags';
+import {
+  parseDeleteClassFlags,
+  parseDeleteInstanceFlags,
+  parsePutClassFlags,
+} from '../../src/domain/put-class-flags';
 import { WbemError } from '../../src/domain/wbem-status';
 import { rejected, thrown } from '../helpers/expect-thrown';
 
@@ -31,12 +35,12 @@ describe('parsePutClassFlags (§2.2)', () => {
     ['UPDATE_ONLY | SAFE_MODE', 0x21, { mode: 'updateOnly', update: 'safe' }],
     ['FORCE_MODE', 0x40, { update: 'force' }],
     ['CREATE_ONLY | SAFE (scenario 13)', 0x22, { mode: 'createOnly', update: 'safe' }],
-    ['OWNER_UPDATE, ignored (scenario 11)', 0x10000, { mode: 'createOrUpdate', ownerUpdate: true }],
+    ['OWNER_UPDATE, ignored (scenario 11)', 0x10000, { mode: 'createOrUpdate' }],
     ['STRONG_VALIDATION, ignored (scenario 12)', 0x100000, { mode: 'createOrUpdate' }],
     ['a reserved bit, ignored', 0x1000, { mode: 'createOrUpdate' }],
     ['USE_AMENDED_QUALIFIERS', 0x20000, { useAmendedQualifiers: true }],
   ])('PutClassAsync accepts %s', (_label, bits, expected) => {
-    expect(parsePutClassFlags(bits, 'async')).toMatchObject(expected);
+    expect(parsePutClassFlags(bits, 'PutClassAsync')).toMatchObject(expected);
   });
 
   test.each([
@@ -48,19 +52,29 @@ describe('parsePutClassFlags (§2.2)', () => {
     ['0x4', 0x04],
     ['0x100', 0x100],
   ])('PutClassAsync rejects %s with WBEM_E_INVALID_PARAMETER', (_label, bits) => {
-    expect(thrown(WbemError, () => parsePutClassFlags(bits, 'async')).status).toBe(
+    expect(thrown(WbemError, () => parsePutClassFlags(bits, 'PutClassAsync')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
   });
 
+  test.each([
+    ['OWNER_UPDATE (scenario 11)', 0x10000],
+    ['STRONG_VALIDATION (scenario 12)', 0x100000],
+    ['a reserved bit', 0x1000],
+  ])('%s is accepted and changes nothing (D5)', (_label, bits) => {
+    expect(parsePutClassFlags(bits, 'PutClassAsync')).toEqual(
+      parsePutClassFlags(0, 'PutClassAsync'),
+    );
+  });
+
   test('PutClass (sync) refuses SEND_STATUS (K13) and RETURN_IMMEDIATELY without a call result (scenario 21)', () => {
-    expect(thrown(WbemError, () => parsePutClassFlags(0x80, 'sync')).status).toBe(
+    expect(thrown(WbemError, () => parsePutClassFlags(0x80, 'PutClass')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
-    expect(thrown(WbemError, () => parsePutClassFlags(0x10, 'sync')).status).toBe(
+    expect(thrown(WbemError, () => parsePutClassFlags(0x10, 'PutClass')).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
-    expect(parsePutClassFlags(0x22, 'sync')).toMatchObject({
+    expect(parsePutClassFlags(0x22, 'PutClass')).toMatchObject({
       mode: 'createOnly',
       update: 'safe',
       sendStatus: false,
@@ -72,6 +86,31 @@ describe('parsePutClassFlags (§2.2)', () => {
     expect(thrown(WbemError, () => parseDeleteClassFlags(0x1)).status).toBe(
       'WBEM_E_INVALID_PARAMETER',
     );
+  });
+
+  // D5/D6 and the flags comments of services.proto: a flagless call ignores exactly what the
+  // others ignore (the reserved mask and STRONG_VALIDATION) and refuses every other bit.
+  const flagless = [
+    ['DeleteClass', parseDeleteClassFlags],
+    ['DeleteInstance', parseDeleteInstanceFlags],
+  ] as const;
+  test.each(
+    flagless.flatMap(([method, parse]) =>
+      [0x1000, 0x1f000, 0x100000, 0x11f000].map(
+        (bits) => [method, `0x${bits.toString(16)}`, bits, parse] as const,
+      ),
+    ),
+  )('%s ignores %s', (_method, _hex, bits, parse) => {
+    expect(() => parse(bits)).not.toThrow();
+  });
+  test.each(
+    flagless.flatMap(([method, parse]) =>
+      [0x1, 0x2, 0x10, 0x80, 0x20000, 0x80000000 | 0].map(
+        (bits) => [method, `0x${(bits >>> 0).toString(16)}`, bits, parse] as const,
+      ),
+    ),
+  )('%s refuses %s with WBEM_E_INVALID_PARAMETER', (_method, _hex, bits, parse) => {
+    expect(thrown(WbemError, () => parse(bits)).status).toBe('WBEM_E_INVALID_PARAMETER');
   });
 });
 

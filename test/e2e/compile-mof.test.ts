@@ -89,3 +89,116 @@ test('a MOF syntax error is rejected at once: zero events, INVALID_ARGUMENT with
   );
   expect(call.end.trailers['wbem-status']).toBe('WBEM_E_INVALID_PARAMETER');
 });
+
+describe('malformed MOF is a positioned syntax error, rejected at once with the three encodings, however deep it nests', () => {
+  const DEEP = 100_000;
+  const chain = (depth: number) =>
+    Array.from({ length: depth + 1 }, (_, i) => ({
+      name: i === 0 ? 'widgets.mof' : `f${i}.mof`,
+      text: i < depth ? `#pragma include ("f${i + 1}.mof")` : 'class Ex_Deep { };',
+    }));
+  test.each([
+    [
+      'an array default nested 100,000 deep',
+      [
+        {
+          name: 'widgets.mof',
+          text: `class Ex_N { uint32 A[] = ${'{'.repeat(DEEP)}1${'}'.repeat(DEEP)}; };`,
+        },
+      ],
+      'widgets.mof:1:28: an array cannot hold an array (CIM has no arrays of arrays)',
+    ],
+    [
+      'an instance value nested 100,000 deep',
+      [
+        {
+          name: 'widgets.mof',
+          text: `instance of Ex_N { A = ${'{'.repeat(DEEP)}1${'}'.repeat(DEEP)}; };`,
+        },
+      ],
+      'widgets.mof:1:25: an array cannot hold an array (CIM has no arrays of arrays)',
+    ],
+    [
+      'embedded instances nested 100,000 deep',
+      [
+        {
+          name: 'widgets.mof',
+          text: `instance of Ex_N { A = ${'instance of Ex_N { A = '.repeat(DEEP)}1${'; }'.repeat(DEEP)}; };`,
+        },
+      ],
+      'widgets.mof:1:24: embedded instance values (`instance of` as a value) are not supported in MOF here',
+    ],
+    [
+      'a self-include',
+      [{ name: 'widgets.mof', text: '#pragma include ("widgets.mof")' }],
+      'widgets.mof:1:1: "widgets.mof" includes itself (widgets.mof → widgets.mof)',
+    ],
+    [
+      'includes nested 100 deep',
+      chain(100),
+      'f64.mof:1:1: #pragma include nests more than 64 files deep',
+    ],
+    [
+      'an alias declared twice',
+      [
+        {
+          name: 'widgets.mof',
+          text: 'instance of Ex_N as $A { Id = 1; };\ninstance of Ex_N as $A { Id = 2; };',
+        },
+      ],
+      'widgets.mof:2:21: alias $A is already declared at widgets.mof:1:21',
+    ],
+  ])('%s', async (_label, sources, details) => {
+    const call = await transcript(
+      t.client.compileMof(
+        { namespace: 'root/cimv2', sources, flags: SEND_STATUS, continueOnError: false },
+        new Metadata(),
+        deadline(),
+      ),
+    );
+    expect(call.messages).toEqual([]);
+    expect(call.headers['wbem-operation-id']).toBeUndefined();
+    expect(call.end).toEqual({
+      code: Code.INVALID_ARGUMENT,
+      details,
+      trailers: expect.objectContaining({
+        'wbem-hresult': '0x80041008',
+        'wbem-status': 'WBEM_E_INVALID_PARAMETER',
+      }),
+      errorInfo: {
+        reason: 'WBEM_E_INVALID_PARAMETER',
+        domain: 'wbem.v1',
+        metadata: { hresult: '0x80041008', namespace: 'root/cimv2' },
+      },
+    });
+  });
+});
+
+test('an alias that names its own instance, or one declared later, fails that instance at its position; nothing is written', async () => {
+  const text = [
+    'class Ex_Ring { [Key] string Id; Ex_Ring REF Next; };',
+    'instance of Ex_Ring as $A { Id = "a"; Next = $B; };',
+    'instance of Ex_Ring as $B { Id = "b"; Next = $A; };',
+  ].join('\n');
+  for (const mofText of [text, text.replace('Next = $B', 'Next = $A')]) {
+    const call = await transcript(t.client.compileMof(mof(mofText), new Metadata(), deadline()));
+    const final = call.messages.at(-1)?.event;
+    expect(final?.$case === 'status' ? final.status.param : undefined).toMatch(
+      /^widgets\.mof:2:1: instance of Ex_Ring: alias \$[AB] is not declared by an earlier instance$/,
+    );
+    expect(call.end).toMatchObject({
+      code: Code.INVALID_ARGUMENT,
+      trailers: { 'wbem-status': 'WBEM_E_INVALID_PARAMETER' },
+      errorInfo: { reason: 'WBEM_E_INVALID_PARAMETER', metadata: { class: 'Ex_Ring' } },
+    });
+  }
+  const read = await unary((cb) =>
+    t.client.getClass(
+      { namespace: 'root/cimv2', className: 'Ex_Ring', localOnly: false, asMof: false },
+      new Metadata(),
+      deadline(),
+      cb,
+    ),
+  );
+  expect(read.end?.code).toBe(Code.NOT_FOUND);
+});

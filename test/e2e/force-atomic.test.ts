@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WbemServicesClient } from '../../generated/wbem/v1/services';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
-import { LevelClassStore } from '../../src/store/level-class-store';
+import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { deadline, transcript } from '../helpers/transcript';
 import { cls, p, q } from './fixtures';
 import { CimType } from '../../generated/wbem/v1/cim';

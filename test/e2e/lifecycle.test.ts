@@ -14,7 +14,7 @@ import {
 import { WbemServicesClient, type ObjectSinkEvent } from '../../generated/wbem/v1/services';
 import { WbemStatus } from '../../generated/wbem/v1/status';
 import { startServer } from '../../src/server';
-import { LevelClassStore } from '../../src/store/level-class-store';
+import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { GatedStore } from '../helpers/gated-store';
 import { failingWrites } from '../helpers/level-faults';
 import { deadline, failureOf, transcript, unary } from '../helpers/transcript';

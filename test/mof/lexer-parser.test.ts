@@ -154,6 +154,7 @@ describe('errors carry file, line and column', () => {
     ['class A {\n  strin P;\n};', 2, 3, '"strin" is not a data type'],
     ['class A { string P = "open\n}; ', 1, 22, 'unterminated string'],
     ['/* never closed', 1, 1, 'unterminated comment'],
+    ['class A { };\n  /* never\n closed', 2, 3, 'unterminated comment'],
     ['class A { uint32 P = "x"; };', 1, 11, 'property P of A: uint32 needs an integer'],
     ['# include', 1, 1, 'only #pragma'],
   ])('%j', (text, line, column, reason) => {
@@ -161,6 +162,11 @@ describe('errors carry file, line and column', () => {
     expect(error.position).toEqual({ file: 'a.mof', line, column });
     expect(error.message).toContain(reason);
     expect(error.message.startsWith(`a.mof:${line}:${column}: `)).toBe(true);
+  });
+
+  test('the first error in the file is the one reported: tokens are read as the parser needs them', () => {
+    const error = errorOf(() => one('class A {\n  strin P;\n};\n\n"never closed'));
+    expect(error.message).toBe('a.mof:2:3: "strin" is not a data type (a class name needs REF)');
   });
 
   test('a missing include names the including position; an include cycle is refused', () => {

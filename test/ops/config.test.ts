@@ -172,3 +172,25 @@ test('security sections: tls files, hashed tokens, ACL entries with right names;
     'w.json: "acl[1]": unknown right "WBEM_EVERYTHING" (known: WBEM_ENABLE, WBEM_METHOD_EXECUTE, WBEM_FULL_WRITE_REP, WBEM_PARTIAL_WRITE_REP, WBEM_WRITE_PROVIDER, WBEM_REMOTE_ACCESS, WBEM_RIGHT_SUBSCRIBE, WBEM_RIGHT_PUBLISH, READ_CONTROL, WRITE_DAC)',
   ]);
 });
+
+test('a non-loopback listen address without tls and acl (or insecure) is one of the problems, named by where it came from', () => {
+  expect(problemsOf({ flags: { listen: '0.0.0.0:50051' } })).toEqual([
+    expect.stringMatching(
+      /^--listen: refusing to listen on 0\.0\.0\.0:50051: it is not a loopback address/,
+    ),
+  ]);
+  expect(problemsOf({ env: { WBEMD_LISTEN: '10.0.0.5:1' } })[0]).toMatch(/^WBEMD_LISTEN: refusing/);
+  expect(resolve({ flags: { listen: '0.0.0.0:50051', insecure: true } }).listen).toBe(
+    '0.0.0.0:50051',
+  );
+  const secured = JSON.stringify({
+    listen: '0.0.0.0:50051',
+    tls: { cert: 'c.pem', key: 'k.pem' },
+    acl: [{ namespace: 'root', group: '*', allow: ['WBEM_ENABLE'] }],
+  });
+  expect(resolve({ file: { path: 'w.json', text: secured } }).listen).toBe('0.0.0.0:50051');
+  // A malformed address is one problem, not two.
+  expect(problemsOf({ flags: { listen: 'nowhere' } })).toEqual([
+    '--listen: "nowhere" is not HOST:PORT',
+  ]);
+});

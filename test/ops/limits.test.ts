@@ -13,7 +13,7 @@ import {
 } from '../../generated/grpc/health/v1/health';
 import { WbemServicesClient } from '../../generated/wbem/v1/services';
 import { startServer } from '../../src/server';
-import { LevelClassStore } from '../../src/store/level-class-store';
+import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { cls, keyed, p, q } from '../e2e/fixtures';
 import { GatedStore } from '../helpers/gated-store';
 import { deadline, transcript, unary } from '../helpers/transcript';

@@ -3,21 +3,16 @@
  * operation id the response headers carry and the caller's W3C trace id, and the loopback guard.
  */
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import pino from 'pino';
 import { WbemServicesClient } from '../../generated/wbem/v1/services';
 import { isLoopback, startServer } from '../../src/server';
 import { keyed, SEND_STATUS } from '../e2e/fixtures';
 import { deadline, transcript } from '../helpers/transcript';
-
-const run = promisify(execFile);
-const WBEMD = resolve(__dirname, '..', '..', 'bin', 'wbemd.js');
 
 function scrape(
   address: string,
@@ -166,49 +161,6 @@ describe('safe defaults: loopback unless asked', () => {
       await open.stop();
     } finally {
       await rm(dataDir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe('wbemd serve configuration', () => {
-  const wbemd = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, [WBEMD, 'serve', ...args], {
-      env: { ...process.env, ...env },
-      timeout: 10_000,
-    }).then(
-      (result) => ({ code: 0, ...result }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-
-  test('an invalid config file stops the start with every problem listed and exit 2', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'wbemd-cfg-'));
-    try {
-      const path = join(dir, 'wbemd.json');
-      await writeFile(
-        path,
-        JSON.stringify({ listen: 'nowhere', grpc: { keepaliveTimeMs: 'soon' } }),
-      );
-      const result = await wbemd(['--config', path]);
-      expect(result.code).toBe(2);
-      expect(result.stderr).toBe(
-        `wbemd: invalid configuration:\n  - ${path}: "listen": "nowhere" is not HOST:PORT\n  - ${path}: "grpc.keepaliveTimeMs": must be an integer from 1 to 2147483647, got "soon"\n`,
-      );
-      const missing = await wbemd(['--config', join(dir, 'absent.json')]);
-      expect(missing.code).toBe(2);
-      expect(missing.stderr).toContain('cannot read config file');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-
-  test('a non-loopback listen address fails the start with exit 1 and says why', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'wbemd-cfg-'));
-    try {
-      const result = await wbemd(['--listen', '0.0.0.0:0', '--data', dir]);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain('wbemd: cannot start: refusing to listen on 0.0.0.0:0');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -3,12 +3,11 @@ import type { ClientContext } from '../../src/domain/client-context';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { WbemError } from '../../src/domain/wbem-status';
 import type { WatchPort } from '../../src/service/class-watch';
-import { ObjectSink } from '../../src/service/object-sink';
 import { WbemService } from '../../src/service/wbem-service';
 import type { OperationContext } from '../../src/service/operation-context';
 import type { WatchClassEventsInput } from '../../src/service/wbem-service-api';
 import type { ClassEventView } from '../../src/service/views';
-import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { thrown } from '../helpers/expect-thrown';
 import { defer } from '../helpers/gated-store';
 import { RecordingPort } from '../helpers/recording-port';
@@ -18,6 +17,7 @@ import {
   failureOf,
   key,
   prop,
+  putClassAsync,
   serviceFixture,
   str,
   type ServiceFixture,
@@ -202,8 +202,9 @@ describe('class events (§9)', () => {
         continueOnError: false,
       },
       ctx(),
+      new RecordingPort(),
     );
-    const outcome = await accepted.run(new ObjectSink(new RecordingPort(), false));
+    const outcome = await accepted.run();
     expect(outcome).toMatchObject({ ok: true, revision: 2n });
     expect(f.changes.map((c) => [c.kind, c.target.name, c.derivation, c.context])).toEqual([
       ['created', 'Ex_A', [], context],
@@ -358,9 +359,9 @@ describe('WatchClassEvents in the service', () => {
         .beginPutClass(
           { namespace: 'root/cimv2', definition: cls(name), flags: 0, context: undefined },
           ctx(),
-          'async',
+          putClassAsync(),
         )
-        .run(new ObjectSink(new RecordingPort(), false));
+        .run();
     for (const name of ['A', 'B', 'C', 'D', 'E']) expect((await put(name)).ok).toBe(true);
     const error = await ended;
     expect(error.status).toBe('WBEM_E_QUEUE_OVERFLOW');

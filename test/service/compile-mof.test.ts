@@ -2,8 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { namespaceKeyOf } from '../../src/domain/names';
-import { ObjectSink } from '../../src/service/object-sink';
-import { LevelClassStore } from '../../src/store/level-class-store';
+import { LevelClassStore } from '../../src/store/level/level-class-store';
 import type { CompileMofInput } from '../../src/service/wbem-service-api';
 import { WbemError } from '../../src/domain/wbem-status';
 import { thrown } from '../helpers/expect-thrown';
@@ -29,9 +28,9 @@ function input(
 }
 
 async function compile(fixture: ServiceFixture, request: CompileMofInput) {
-  const accepted = fixture.service.beginCompileMof(request, ctx());
   const port = new RecordingPort();
-  const outcome = await accepted.run(new ObjectSink(port, accepted.sendStatus));
+  const accepted = fixture.service.beginCompileMof(request, ctx(), port);
+  const outcome = await accepted.run();
   return { outcome, port };
 }
 
@@ -116,29 +115,43 @@ test('a class defined twice in one compile, and a later class that derives from 
 test('rejected at once: MOF syntax errors (with position), missing includes, unknown pragma namespaces, bad flags', async () => {
   const fixture = await serviceFixture();
   const syntax = thrown(WbemError, () =>
-    fixture.service.beginCompileMof(input({ 'a.mof': 'class Ex_A {\n  strin P;\n};' }), ctx()),
+    fixture.service.beginCompileMof(
+      input({ 'a.mof': 'class Ex_A {\n  strin P;\n};' }),
+      ctx(),
+      new RecordingPort(),
+    ),
   );
   expect(syntax.status).toBe('WBEM_E_INVALID_PARAMETER');
   expect(syntax.param).toBe('a.mof:2:3: "strin" is not a data type (a class name needs REF)');
   const include = thrown(WbemError, () =>
-    fixture.service.beginCompileMof(input({ 'a.mof': '#pragma include ("b.mof")' }), ctx()),
+    fixture.service.beginCompileMof(
+      input({ 'a.mof': '#pragma include ("b.mof")' }),
+      ctx(),
+      new RecordingPort(),
+    ),
   );
   expect(include.param).toContain('cannot read "b.mof"');
   const namespace = thrown(WbemError, () =>
     fixture.service.beginCompileMof(
       input({ 'a.mof': '#pragma namespace ("root/absent")\nclass Ex_A { };' }),
       ctx(),
+      new RecordingPort(),
     ),
   );
   expect(namespace.status).toBe('WBEM_E_INVALID_NAMESPACE');
   expect(
     thrown(WbemError, () =>
-      fixture.service.beginCompileMof(input({ 'a.mof': THREE }, { flags: 3 }), ctx()),
+      fixture.service.beginCompileMof(
+        input({ 'a.mof': THREE }, { flags: 3 }),
+        ctx(),
+        new RecordingPort(),
+      ),
     ).status,
   ).toBe('WBEM_E_INVALID_PARAMETER');
-  expect(thrown(WbemError, () => fixture.service.beginCompileMof(input({}), ctx())).param).toBe(
-    'no MOF source was sent',
-  );
+  expect(
+    thrown(WbemError, () => fixture.service.beginCompileMof(input({}), ctx(), new RecordingPort()))
+      .param,
+  ).toBe('no MOF source was sent');
   expect(await exists(fixture, 'Ex_A')).toBe(false);
 });
 
@@ -208,6 +221,7 @@ describe('qualifier declarations are stored per namespace and applied to later M
       fixture.service.beginCompileMof(
         input({ 'a.mof': 'class Ex_Q {\n  [Key] uint32 Go();\n};' }),
         ctx(),
+        new RecordingPort(),
       ),
     );
     expect(scope.param).toBe(
@@ -217,6 +231,7 @@ describe('qualifier declarations are stored per namespace and applied to later M
       fixture.service.beginCompileMof(
         input({ 'a.mof': 'class Ex_Q {\n  [Units(5)] uint32 P;\n};' }),
         ctx(),
+        new RecordingPort(),
       ),
     );
     expect(type.param).toBe(
@@ -244,7 +259,11 @@ describe('qualifier declarations are stored per namespace and applied to later M
     const unitsOnClass = { 'a.mof': '[Units("Widgets")] class Ex_Free { };' };
     expect(
       thrown(WbemError, () =>
-        fixture.service.beginCompileMof(input(unitsOnClass, { namespace: 'root/decl' }), ctx()),
+        fixture.service.beginCompileMof(
+          input(unitsOnClass, { namespace: 'root/decl' }),
+          ctx(),
+          new RecordingPort(),
+        ),
       ).param,
     ).toContain('qualifier Units is not allowed on class Ex_Free');
     expect((await compile(fixture, input(unitsOnClass))).outcome.ok).toBe(true);
@@ -267,6 +286,7 @@ describe('qualifier declarations are stored per namespace and applied to later M
           second.service.beginCompileMof(
             input({ 'a.mof': 'class Ex_Q { [Key] uint32 Go(); };' }),
             ctx(),
+            new RecordingPort(),
           ),
         ).status,
       ).toBe('WBEM_E_INVALID_PARAMETER');

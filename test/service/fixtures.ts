@@ -6,11 +6,12 @@ import type {
 } from '../../src/domain/class-model';
 import { CIM_TYPE } from '../../src/domain/class-model';
 import type { ClientContext } from '../../src/domain/client-context';
-import { ObjectSink, type Outcome } from '../../src/service/object-sink';
+import type { Outcome, SinkPort } from '../../src/service/object-sink';
 import type { OperationContext } from '../../src/service/operation-context';
 import { WbemService, type ClassChange } from '../../src/service/wbem-service';
+import type { PutClassCall } from '../../src/service/wbem-service-api';
 import type { ClassStore } from '../../src/store/class-store';
-import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { RecordingPort } from '../helpers/recording-port';
 
 export const str = (value: string): CimValue => ({ kind: 'string', value });
@@ -93,12 +94,17 @@ export async function serviceFixture(
           validateOnly: options.validateOnly,
         },
         ctx(options.signal),
-        'async',
+        putClassAsync(port),
       );
-      const outcome = await accepted.run(new ObjectSink(port, accepted.sendStatus));
+      const outcome = await accepted.run();
       return { outcome, port };
     },
   };
+}
+
+/** A PutClassAsync call whose sink events go to `port`. */
+export function putClassAsync(port: SinkPort = new RecordingPort()): PutClassCall {
+  return { method: 'PutClassAsync', port };
 }
 
 /** The status name of a failed outcome; throws when the outcome succeeded (so a wrong success fails the test). */

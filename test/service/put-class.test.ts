@@ -1,11 +1,10 @@
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { SYSTEM_CLASSES } from '../../src/domain/system-classes';
 import { WbemError } from '../../src/domain/wbem-status';
-import { ObjectSink } from '../../src/service/object-sink';
-import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { GatedStore } from '../helpers/gated-store';
 import { RecordingPort } from '../helpers/recording-port';
-import { cls, ctx, failureOf, key, prop, serviceFixture, str } from './fixtures';
+import { cls, ctx, failureOf, key, prop, putClassAsync, serviceFixture, str } from './fixtures';
 import { thrown } from '../helpers/expect-thrown';
 
 const CIMV2 = namespaceKeyOf(['root', 'cimv2']);
@@ -105,7 +104,7 @@ describe('PutClassAsync in the service', () => {
         f.service.beginPutClass(
           { namespace: 'root/cimv2', definition: cls('A'), flags, context: undefined },
           ctx(),
-          'async',
+          putClassAsync(),
         ),
       ),
     ).toBe('WBEM_E_INVALID_PARAMETER');
@@ -136,7 +135,11 @@ describe('PutClassAsync in the service', () => {
     const f = await serviceFixture();
     expect(
       thrownStatus(() =>
-        f.service.beginPutClass({ ...request, flags: 0, context: undefined }, ctx(), 'async'),
+        f.service.beginPutClass(
+          { ...request, flags: 0, context: undefined },
+          ctx(),
+          putClassAsync(),
+        ),
       ),
     ).toBe(expected);
   });
@@ -165,7 +168,7 @@ describe('PutClassAsync in the service', () => {
         f.service.beginPutClass(
           { namespace: 'root/cimv2', definition: cls('A'), flags: SEND_STATUS, context: undefined },
           ctx(),
-          'sync',
+          { method: 'PutClass' },
         ),
       ),
     ).toBe('WBEM_E_INVALID_PARAMETER');
@@ -179,7 +182,7 @@ describe('PutClassAsync in the service', () => {
         f.service.beginPutClass(
           { namespace: 'root/cimv2', definition: cls('A'), flags: 0, context: undefined },
           ctx(),
-          'async',
+          putClassAsync(),
         ),
       ),
     ).toBe('WBEM_E_SHUTTING_DOWN');
@@ -208,7 +211,7 @@ describe('PutClassAsync in the service', () => {
             context: new Map([['', str('x')]]),
           },
           ctx(),
-          'async',
+          putClassAsync(),
         ),
       ),
     ).toBe('WBEM_E_INVALID_PARAMETER');
@@ -258,9 +261,9 @@ describe('PutClassAsync in the service', () => {
         context: undefined,
       },
       ctx(),
-      'async',
+      putClassAsync(port),
     );
-    const running = accepted.run(new ObjectSink(port, true));
+    const running = accepted.run();
     await gated.reached;
     await port.waitForEvents(3);
     // Visible (committed) but not durable: progress up to "committed", and no final status while
@@ -487,7 +490,7 @@ describe('reads, deletion and namespaces in the service', () => {
         f.service.beginPutClass(
           { namespace: 'root/test', definition: cls('A'), flags: 0, context: undefined },
           ctx(),
-          'async',
+          putClassAsync(),
         ),
       ),
     ).toBe('WBEM_E_INVALID_NAMESPACE');

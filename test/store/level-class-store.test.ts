@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { StoreError, type ClassStore } from '../../src/store/class-store';
 import { Level } from 'level';
-import { LevelClassStore } from '../../src/store/level-class-store';
+import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { failingWrites, patchBatchWrite } from '../helpers/level-faults';
-import { decodeClass, encodeClass } from '../../src/store/record-codec';
+import { decodeClass, encodeClass } from '../../src/store/level/record-codec';
 import { describeClassStoreContract, cls, tricky } from './class-store.contract';
 
 async function tempDir(): Promise<string> {

@@ -1,4 +1,4 @@
-import { MemoryClassStore } from '../../src/store/memory-class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { describeClassStoreContract } from './class-store.contract';
 
 describeClassStoreContract('MemoryClassStore', async (options) => {

@@ -37,7 +37,13 @@ export interface PutClassRequest {
   object?:
     | ClassObject
     | undefined;
-  /** lFlags: PutClassFlag bits. */
+  /**
+   * lFlags: PutClassFlag bits. The reserved bits 0x1F000 and WBEM_FLAG_STRONG_VALIDATION
+   * (0x100000) are ignored; WBEM_FLAG_OWNER_UPDATE is accepted and changes nothing. Any other bit
+   * outside the call's table (WBEM_FLAG_RETURN_IMMEDIATELY on both calls, WBEM_FLAG_SEND_STATUS on
+   * PutClass), CREATE_ONLY with UPDATE_ONLY, or SAFE with FORCE → WBEM_E_INVALID_PARAMETER, rejected
+   * at once (docs/decisions.md D5).
+   */
   flags: number;
   /** pCtx; absent = NULL. */
   context?:
@@ -161,7 +167,11 @@ export interface GetClassResponse {
 export interface DeleteClassRequest {
   namespace: string;
   className: string;
-  /** lFlags; no bits are defined for DeleteClass on a repository, so any bit is invalid. */
+  /**
+   * lFlags. A repository DeleteClass uses no bit: the reserved bits 0x1F000 and
+   * WBEM_FLAG_STRONG_VALIDATION (0x100000) are ignored, any other bit → WBEM_E_INVALID_PARAMETER
+   * (docs/decisions.md D5, D6).
+   */
   flags: number;
   context?: Context | undefined;
 }
@@ -232,7 +242,10 @@ export interface CompileMofRequest {
   namespace: string;
   /** The first source is compiled; the others are there for its includes. */
   sources: MofSource[];
-  /** lFlags for every class: PutClassFlag bits (CREATE_ONLY, UPDATE_ONLY, update modes, SEND_STATUS). */
+  /**
+   * lFlags for every class: PutClassAsync's PutClassFlag bits (CREATE_ONLY, UPDATE_ONLY, update
+   * modes, SEND_STATUS, USE_AMENDED_QUALIFIERS), read as PutClassRequest.flags are.
+   */
   flags: number;
   /** pCtx; absent = NULL. */
   context?:
@@ -251,7 +264,12 @@ export interface PutInstanceRequest {
   instance?:
     | Instance
     | undefined;
-  /** WBEM_FLAG_CREATE_OR_UPDATE (0), WBEM_FLAG_UPDATE_ONLY (1) or WBEM_FLAG_CREATE_ONLY (2). */
+  /**
+   * WBEM_FLAG_CREATE_OR_UPDATE (0), WBEM_FLAG_UPDATE_ONLY (1) or WBEM_FLAG_CREATE_ONLY (2);
+   * WBEM_FLAG_USE_AMENDED_QUALIFIERS is accepted and changes nothing. The reserved bits 0x1F000
+   * and WBEM_FLAG_STRONG_VALIDATION (0x100000) are ignored; any other bit, or CREATE_ONLY with
+   * UPDATE_ONLY → WBEM_E_INVALID_PARAMETER.
+   */
   flags: number;
   context?: Context | undefined;
 }
@@ -282,7 +300,10 @@ export interface DeleteInstanceRequest {
   namespace: string;
   /** An instance path, as in GetInstanceRequest. */
   path: string;
-  /** No bits are defined for a repository DeleteInstance. */
+  /**
+   * lFlags, as for DeleteClass: no bit is used; the reserved bits 0x1F000 and
+   * WBEM_FLAG_STRONG_VALIDATION (0x100000) are ignored, any other bit → WBEM_E_INVALID_PARAMETER.
+   */
   flags: number;
   context?: Context | undefined;
 }
@@ -3618,7 +3639,9 @@ export const WbemServicesService = {
    * mofcomp on the server: compiles MOF (with its includes) and puts every class in it, in
    * order, as one atomic write. The stream is the object sink, as for PutClassAsync: one progress
    * event per class (with WBEM_FLAG_SEND_STATUS), then one SetStatus naming the first failing
-   * class and its file:line:column. A MOF syntax error is rejected at once.
+   * class and its file:line:column. MOF that does not compile (a syntax error, an include cycle,
+   * a nesting or size limit: docs/errors.md, Malformed input) is rejected at once with
+   * WBEM_E_INVALID_PARAMETER and its file:line:column.
    */
   compileMof: {
     path: "/wbem.v1.WbemServices/CompileMof" as const,
@@ -3713,7 +3736,9 @@ export interface WbemServicesServer extends UntypedServiceImplementation {
    * mofcomp on the server: compiles MOF (with its includes) and puts every class in it, in
    * order, as one atomic write. The stream is the object sink, as for PutClassAsync: one progress
    * event per class (with WBEM_FLAG_SEND_STATUS), then one SetStatus naming the first failing
-   * class and its file:line:column. A MOF syntax error is rejected at once.
+   * class and its file:line:column. MOF that does not compile (a syntax error, an include cycle,
+   * a nesting or size limit: docs/errors.md, Malformed input) is rejected at once with
+   * WBEM_E_INVALID_PARAMETER and its file:line:column.
    */
   compileMof: handleServerStreamingCall<CompileMofRequest, ObjectSinkEvent>;
   /** IWbemServices::PutInstance: creates or updates a static instance, keyed by its class's keys. */
@@ -3842,7 +3867,9 @@ export interface WbemServicesClient extends Client {
    * mofcomp on the server: compiles MOF (with its includes) and puts every class in it, in
    * order, as one atomic write. The stream is the object sink, as for PutClassAsync: one progress
    * event per class (with WBEM_FLAG_SEND_STATUS), then one SetStatus naming the first failing
-   * class and its file:line:column. A MOF syntax error is rejected at once.
+   * class and its file:line:column. MOF that does not compile (a syntax error, an include cycle,
+   * a nesting or size limit: docs/errors.md, Malformed input) is rejected at once with
+   * WBEM_E_INVALID_PARAMETER and its file:line:column.
    */
   compileMof(request: CompileMofRequest, options?: Partial<CallOptions>): ClientReadableStream<ObjectSinkEvent>;
   compileMof(

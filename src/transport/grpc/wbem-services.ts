@@ -4,7 +4,6 @@
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import { storedDefinitionOf } from '../../domain/resolve-class';
 import { writeMof } from '../../mof/writer';
-import { ObjectSink, type SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
 import type { WbemServiceApi } from '../../service/wbem-service-api';
 import {
@@ -22,9 +21,6 @@ import { WBEM_SERVICES, type WbemServicesHandlers } from './wbem-services-defini
 
 /** Reads that may outlive their connection: ended before grpc-js cuts it for age (serve.ts). */
 const LONG_LIVED = { endsBeforeConnectionAge: true } as const;
-
-/** PutClass has no sink: its events go nowhere and the outcome becomes the unary reply. */
-const NO_SINK: SinkPort = { send: () => Promise.resolve() };
 
 /** Writes each item with back-pressure; stops quietly once the client is gone. */
 async function writeAll<T>(
@@ -48,18 +44,19 @@ function sinkHandlers(
   return {
     putClassAsync: (method) => (call) =>
       serveStream(method, env, call, async (ctx, input, accept) => {
-        const accepted = service.beginPutClass(input, ctx, 'async');
+        const accepted = service.beginPutClass(input, ctx, {
+          method: 'PutClassAsync',
+          port: grpcSinkPort(call, ctx.signal, 'PutClassAsync'),
+        });
         accept(); // accepted: headers go out now, then the sink's events
-        const outcome = await accepted.run(
-          new ObjectSink(grpcSinkPort(call, ctx.signal, 'PutClassAsync'), accepted.sendStatus),
-        );
+        const outcome = await accepted.run();
         return outcome.ok ? undefined : outcome.error;
       }),
 
     putClass: (method) => (call, callback) =>
       serveUnary(method, env, call, callback, async (ctx, input) => {
-        const accepted = service.beginPutClass(input, ctx, 'sync');
-        const outcome = await accepted.run(new ObjectSink(NO_SINK, false));
+        const accepted = service.beginPutClass(input, ctx, { method: 'PutClass' });
+        const outcome = await accepted.run();
         if (!outcome.ok) throw outcome.error;
         return {
           path: outcome.path,
@@ -74,11 +71,10 @@ function sinkHandlers(
         const accepted = service.beginCompileMof(
           { namespace, sources, flags, context: contextFromProto(context), continueOnError },
           ctx,
+          grpcSinkPort(call, ctx.signal, 'CompileMof'),
         );
         accept();
-        const outcome = await accepted.run(
-          new ObjectSink(grpcSinkPort(call, ctx.signal, 'CompileMof'), accepted.sendStatus),
-        );
+        const outcome = await accepted.run();
         return outcome.ok ? undefined : outcome.error;
       }),
   };

@@ -1,0 +1,111 @@
+/**
+ * D1: CompileMof of a chain C0 … C(n-1), each class a subclass of the one before, at 500, 1,000
+ * and 2,000 classes in alternating rounds (linear: twice the classes, twice the time). D2:
+ * EnumClasses deep from the top of a chain of each size, 1 in flight, one call a round (today's
+ * calls take seconds to a minute; --slow-rounds gives more rounds).
+ */
+import { runLoad, type LoadgenResult } from '../loadgen';
+import { addRow, judge, median } from '../report';
+import { chainMof, compileMofRequest, enumClassesRequest, WBEM } from '../requests';
+import { alternate, freshWbemd, ms, oneWrite, x, type BenchOptions } from './common';
+
+const SIZES = [500, 1000, 2000] as const;
+/** t(2n) / t(n) at most this for "linear" (quadratic would give 4). */
+const LINEAR = 2.5;
+/** The longest one call may take before it counts as failed. */
+const TIMEOUT_SEC = 300;
+
+const time = (rs: readonly LoadgenResult[] | undefined): number =>
+  median((rs ?? []).map((r) => (r.calls > 0 ? r.latencyUs.max : Infinity)));
+const cpu = (rs: readonly LoadgenResult[] | undefined): number =>
+  median((rs ?? []).map((r) => r.servers[0]?.cpuSec ?? NaN));
+
+function growth(label: string, results: LoadgenResult[][]): string {
+  return SIZES.map(
+    (n, i) =>
+      `${n}: ${(results[i] ?? []).map((r) => (r.calls > 0 ? ms(r.latencyUs.max) : `> ${TIMEOUT_SEC} s`)).join(', ')} (server CPU ${cpu(results[i]).toFixed(2)} s)`,
+  )
+    .join('   ')
+    .replace(/^/, `  ${label} `);
+}
+
+export async function benchDeep(o: BenchOptions, only: (id: string) => boolean): Promise<void> {
+  const server = await freshWbemd('d');
+  try {
+    const rounds = o.slowRounds;
+    let serial = 0;
+    const prefixes = new Map<number, string>();
+    const compile = (n: number) => async (): Promise<LoadgenResult> => {
+      const prefix = `Chain${n}_${serial++}_C`;
+      const r = await oneWrite(server, 'CompileMof', compileMofRequest(chainMof(prefix, n)), {
+        timeoutSec: TIMEOUT_SEC,
+      });
+      if (!prefixes.has(n)) prefixes.set(n, prefix);
+      return r;
+    };
+    console.log(
+      `\nD1 CompileMof of a chain, each class a subclass of the last: ${SIZES.join(', ')} classes (${rounds} alternating round${rounds > 1 ? 's' : ''})`,
+    );
+    const compiled = await alternate(rounds, SIZES.map(compile));
+    console.log(growth('CompileMof', compiled));
+    if (only('D1')) {
+      const [t1, t2] = [time(compiled[1]), time(compiled[2])];
+      addRow({
+        id: 'D1',
+        figure: 'CompileMof chain of 2,000',
+        measured: ms(t2),
+        goal: '≤ 1 s',
+        status: judge(t2, 1e6),
+      });
+      addRow({
+        id: 'D1',
+        figure: 't(2,000) ÷ t(1,000)',
+        measured: x(t2 / t1),
+        goal: `linear (≤ ${LINEAR}×)`,
+        status: judge(t2 / t1, LINEAR),
+      });
+    }
+    if (only('D2')) {
+      console.log(
+        `\nD2 EnumClasses deep from the top of a chain of ${SIZES.join(', ')} levels, 1 in flight (${rounds} alternating round${rounds > 1 ? 's' : ''} of one call)`,
+      );
+      const enumerate = (n: number) => async (): Promise<LoadgenResult> =>
+        runLoad({
+          addr: server.address,
+          method: `${WBEM}EnumClasses`,
+          stream: true,
+          request: enumClassesRequest(`${prefixes.get(n) ?? ''}0`),
+          inflight: 1,
+          count: 1,
+          timeoutSec: TIMEOUT_SEC,
+          pids: [server.pid],
+        });
+      const listed = await alternate(rounds, SIZES.map(enumerate));
+      console.log(growth('EnumClasses', listed));
+      const [e1, e2] = [time(listed[1]), time(listed[2])];
+      addRow({
+        id: 'D2',
+        figure: 'EnumClasses deep, 1,000-level chain',
+        measured: ms(e1),
+        goal: '≤ 50 ms',
+        status: judge(e1, 50e3),
+      });
+      addRow({
+        id: 'D2',
+        figure: 'EnumClasses deep, 2,000-level chain',
+        measured: ms(e2),
+        goal: '≤ 100 ms',
+        status: judge(e2, 100e3),
+      });
+      addRow({
+        id: 'D2',
+        figure: 't(2,000) ÷ t(1,000)',
+        measured: x(e2 / e1),
+        goal: `linear (≤ ${LINEAR}×)`,
+        status: judge(e2 / e1, LINEAR),
+      });
+    }
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * P3: the whole CIM Schema 2.41 into a fresh server by the command a user runs, `wbemd mofcomp
+ * --dmtf` (PutClassAsync per class, dependency order) and `wbemd mofcomp --dmtf --atomic` (one
+ * CompileMof), in alternating rounds, each into a fresh server. Wall time of the command,
+ * including its Node start and the local compile.
+ */
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { cpuSeconds, endedChildrenCpuSeconds, spawnTracked } from '../procs';
+import { addRow, judge, median } from '../report';
+import { CIM_ENTRY, CIM_ROOT } from '../requests';
+import { alternate, freshWbemd, type BenchOptions } from './common';
+
+interface Load {
+  readonly ms: number;
+  readonly classes: number;
+  readonly serverCpuSec: number;
+  /** The mofcomp command's own CPU (its process, once ended). */
+  readonly clientCpuSec: number;
+}
+
+async function mofcomp(atomic: boolean): Promise<Load> {
+  const server = await freshWbemd('p3');
+  try {
+    const args = [
+      resolve(__dirname, '../../../bin/wbemd.js'),
+      'mofcomp',
+      '--server',
+      server.address,
+      '--dmtf',
+      ...(atomic ? ['--atomic'] : []),
+      join(CIM_ROOT, CIM_ENTRY),
+    ];
+    const cpuAt = cpuSeconds(server.pid);
+    const clientAt = endedChildrenCpuSeconds();
+    const started = process.hrtime.bigint();
+    const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+    const serverCpuSec = cpuSeconds(server.pid) - cpuAt;
+    const clientCpuSec = endedChildrenCpuSeconds() - clientAt;
+    const match = /(\d+) of (\d+) classes/.exec(out);
+    if (code !== 0 || match === null || match[1] !== match[2])
+      throw new Error(
+        `wbemd mofcomp ${atomic ? '--atomic ' : ''}failed (${code}): ${out.slice(-500)}`,
+      );
+    return { ms: elapsed, classes: Number(match[1]), serverCpuSec, clientCpuSec };
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function benchSchema(o: BenchOptions): Promise<void> {
+  const rounds = Math.min(o.rounds, 3);
+  console.log(
+    `\nP3 whole CIM 2.41 into a fresh server: \`wbemd mofcomp --dmtf\` and \`--dmtf --atomic\` (${rounds} alternating rounds, a fresh server each)`,
+  );
+  const [plain, atomic] = await alternate(rounds, [() => mofcomp(false), () => mofcomp(true)]);
+  for (const [label, loads, limit] of [
+    ['mofcomp --dmtf', plain ?? [], 1500],
+    ['mofcomp --dmtf --atomic', atomic ?? [], 1000],
+  ] as const) {
+    const t = median(loads.map((l) => l.ms));
+    const classes = loads[0]?.classes ?? NaN;
+    console.log(
+      `  ${label.padEnd(24)} ${loads.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t.toFixed(0)} ms, ${classes} classes, server CPU ${median(loads.map((l) => l.serverCpuSec)).toFixed(2)} s, mofcomp's own CPU ${median(loads.map((l) => l.clientCpuSec)).toFixed(2)} s)`,
+    );
+    addRow({
+      id: 'P3',
+      figure: label,
+      measured: `${(t / 1e3).toFixed(2)} s`,
+      goal: `≤ ${limit / 1e3} s`,
+      status: judge(t, limit),
+    });
+    addRow({
+      id: 'P3',
+      figure: `${label}, a class`,
+      measured: `${((t * 1e3) / classes).toFixed(0)} µs`,
+      goal: '≤ 300 µs',
+      status: judge((t * 1e3) / classes, 300),
+    });
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * GetClass, EnumClasses (CreateClassEnum) and DeleteClass. Reads go through the class loader's
+ * cached chains; DeleteClass removes the class, its subclasses and their static instances in one
+ * atomic write (§6.6), under the namespace lock.
+ */
+import { WBEM_RIGHT } from '../domain/access';
+import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
+import { checkClientContext } from '../domain/client-context';
+import { classKey, preview, superclassKeyOf, type ClassKey } from '../domain/names';
+import { formatNamespace } from '../domain/namespace-path';
+import { parseDeleteClassFlags } from '../domain/put-class-flags';
+import { localView, propertyCount, resolveClass } from '../domain/resolve-class';
+import { findSystemClass, isSystemClassName } from '../domain/system-classes';
+import { WbemError } from '../domain/wbem-status';
+import type { NamespaceRecord, StoreWrite } from '../store/class-store';
+import { changeInfo, descendantDerivations } from './class-writes';
+import type { BoundNamespace } from './namespace-table';
+import type { OperationContext } from './operation-context';
+import type { ServiceEnv } from './service-env';
+import type { ClassView } from './views';
+import type { DeleteClassInput, EnumClassesInput } from './wbem-service-api';
+
+export async function getClass(
+  env: ServiceEnv,
+  namespace: string,
+  className: string,
+  localOnly: boolean,
+  ctx: OperationContext,
+): Promise<ClassView & { readonly revision: bigint }> {
+  env.checkLifecycle();
+  const bound = env.namespaces.bind(namespace);
+  env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetClass');
+  return env.guard(ctx, { namespace, className }, async () => {
+    // The revision is read before the class: a write in between makes it older than what is
+    // returned, so an expected_revision built from it fails safe (a conflict), never the reverse.
+    // A built-in system class has no store revision: 0, the revision before any write.
+    const revision =
+      findSystemClass(classKey(className)) === undefined
+        ? await env.store.getClassRevision(bound.key, classKey(className))
+        : 0n;
+    const chain =
+      revision === undefined
+        ? undefined
+        : await env.classes.loadChain(bound.key, classKey(className));
+    if (chain === undefined || revision === undefined) {
+      throw new WbemError(
+        'WBEM_E_NOT_FOUND',
+        `class ${preview(className)} does not exist in ${formatNamespace(bound.record.elements)}`,
+      );
+    }
+    return { ...classView(env, bound.record, chain, localOnly), revision };
+  });
+}
+
+export async function enumClasses(
+  env: ServiceEnv,
+  input: EnumClassesInput,
+  ctx: OperationContext,
+): Promise<readonly ClassView[]> {
+  env.checkLifecycle();
+  const bound = env.namespaces.bind(input.namespace);
+  env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumClasses');
+  return env.guard(ctx, { namespace: input.namespace, className: input.superclass }, async () => {
+    const keys = await listClassKeys(env, bound, input);
+    const views: ClassView[] = [];
+    for (const key of keys) {
+      ctx.signal.throwIfAborted();
+      const chain = await env.classes.loadChain(bound.key, key);
+      if (chain !== undefined) views.push(classView(env, bound.record, chain, input.localOnly));
+    }
+    return views;
+  });
+}
+
+/** The classes an enumeration returns: the superclass's children (with `deep`, all descendants), breadth-first. */
+async function listClassKeys(
+  env: ServiceEnv,
+  bound: BoundNamespace,
+  input: EnumClassesInput,
+): Promise<ClassKey[]> {
+  let start: ClassKey | null = null;
+  if (input.superclass !== '') {
+    start = classKey(input.superclass);
+    if ((await env.classes.reader.getClass(bound.key, start)) === undefined) {
+      // CreateClassEnum names an unknown superclass: WBEM_E_INVALID_CLASS (MS-WMI 3.1.4.3.10).
+      throw new WbemError(
+        'WBEM_E_INVALID_CLASS',
+        `class ${preview(input.superclass)} does not exist`,
+      );
+    }
+  }
+  const keys: ClassKey[] = [];
+  const queue: (ClassKey | null)[] = [start];
+  for (let index = 0; index < queue.length; index++) {
+    for (const child of await env.classes.reader.listSubclasses(bound.key, queue[index] ?? null)) {
+      keys.push(child);
+      if (input.deep) queue.push(child);
+    }
+  }
+  return keys;
+}
+
+function classView(
+  env: ServiceEnv,
+  namespace: NamespaceRecord,
+  chain: readonly ClassDefinition[],
+  localOnly: boolean,
+): ClassView {
+  const resolved: ResolvedClass = resolveClass([...chain].reverse());
+  // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
+  return {
+    class: localOnly ? localView(resolved) : resolved,
+    system: env.systemProperties(namespace, resolved, 1, resolved.name, propertyCount(resolved)),
+  };
+}
+
+export async function deleteClass(
+  env: ServiceEnv,
+  input: DeleteClassInput,
+  ctx: OperationContext,
+): Promise<{ readonly deletedClasses: readonly string[] }> {
+  env.checkLifecycle();
+  const bound = env.namespaces.bind(input.namespace);
+  env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP, 'DeleteClass');
+  parseDeleteClassFlags(input.flags);
+  if (input.context !== undefined) checkClientContext(input.context);
+  const subject = { namespace: input.namespace, className: input.className };
+  return env.guard(ctx, subject, async () => {
+    if (isSystemClassName(input.className)) {
+      throw new WbemError(
+        'WBEM_E_INVALID_OPERATION',
+        `system class ${preview(input.className)} cannot be deleted`,
+      );
+    }
+    const release = await env.locks.acquire(bound.key, ctx.signal);
+    let deleted: readonly ClassDefinition[];
+    let durable: Promise<void>;
+    try {
+      env.namespaces.require(bound.key, input.namespace);
+      ({ deleted, durable } = await commitClassDeletion(env, bound, input, ctx));
+    } finally {
+      release();
+    }
+    await durable;
+    env.logCorrelation(ctx, input.context, 'DeleteClass committed', subject);
+    return { deletedClasses: deleted.map((d) => d.name) };
+  });
+}
+
+/** Under the namespace lock: the class, its subclasses and their instances, deleted in one commit. */
+async function commitClassDeletion(
+  env: ServiceEnv,
+  bound: BoundNamespace,
+  input: DeleteClassInput,
+  ctx: OperationContext,
+): Promise<{ readonly deleted: readonly ClassDefinition[]; readonly durable: Promise<void> }> {
+  const key = classKey(input.className);
+  const target = await env.store.getClass(bound.key, key);
+  if (target === undefined) {
+    throw new WbemError('WBEM_E_NOT_FOUND', `class ${preview(input.className)} does not exist`);
+  }
+  const deleted = [target, ...(await env.classes.loadDescendants(bound.key, key))];
+  const instanceWrites = await instanceDeletions(env, bound, deleted);
+  const chain = await env.classes.loadChain(bound.key, key);
+  const derivations = descendantDerivations(
+    target,
+    (chain ?? []).slice(1).map((c) => c.name),
+    deleted.slice(1),
+  );
+  ctx.signal.throwIfAborted();
+  const change = changeInfo(input.context, ctx);
+  // One deletion event per class (§9 [I]), the class first, then its subclasses parents first.
+  const durable = env.store.commit([
+    ...deleted.map((definition): StoreWrite => ({
+      op: 'deleteClass',
+      namespace: bound.key,
+      className: classKey(definition.name),
+      superclass: superclassKeyOf(definition),
+      event: {
+        ...change,
+        derivation: derivations.get(classKey(definition.name)) ?? [],
+        target: definition,
+      },
+    })),
+    ...instanceWrites,
+  ]);
+  env.classes.forgetChains(
+    bound.key,
+    deleted.map((d) => d.name),
+  );
+  return { deleted, durable };
+}
+
+/** §6.6: the static instances of every deleted class go in the same atomic write. */
+async function instanceDeletions(
+  env: ServiceEnv,
+  bound: BoundNamespace,
+  deleted: readonly ClassDefinition[],
+): Promise<StoreWrite[]> {
+  const writes: StoreWrite[] = [];
+  for (const definition of deleted) {
+    const className = classKey(definition.name);
+    for (const entry of await env.store.listInstances(bound.key, className))
+      writes.push({ op: 'deleteInstance', namespace: bound.key, className, key: entry.key });
+  }
+  return writes;
+}

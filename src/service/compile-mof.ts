@@ -1,0 +1,231 @@
+/**
+ * CompileMof: a MOF unit (with its includes) compiled at once, every class, instance and
+ * qualifier declaration judged against the store plus the ones before it (mof-batch.ts), then
+ * written in one atomic commit. A syntax error, an unreadable include or a `#pragma namespace`
+ * that does not exist is rejected at once, with file:line:column.
+ */
+import { posix } from 'node:path';
+import { WBEM_RIGHT } from '../domain/access';
+import type { QualifierDeclaration } from '../domain/class-model';
+import { checkClientContext } from '../domain/client-context';
+import { preview } from '../domain/names';
+import { formatNamespace } from '../domain/namespace-path';
+import { parsePutClassFlags } from '../domain/put-class-flags';
+import { WbemError } from '../domain/wbem-status';
+import { MofError } from '../mof/lexer';
+import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
+import { MofBatch, type CompiledMof } from './mof-batch';
+import type { BoundNamespace } from './namespace-table';
+import { ObjectSink, type Outcome, type SinkPort } from './object-sink';
+import type { OperationContext } from './operation-context';
+import type { ServiceEnv } from './service-env';
+import type { AcceptedPutClass, CompileMofInput, MofSourceInput } from './wbem-service-api';
+
+const WRITE = WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP;
+
+/**
+ * Immediate phase of CompileMof: lifecycle, namespace, flags, context, then the MOF itself
+ * (a syntax error, an unreadable include or a `#pragma namespace` that does not exist is
+ * rejected at once, with file:line:column).
+ */
+export function beginCompileMof(
+  env: ServiceEnv,
+  input: CompileMofInput,
+  ctx: OperationContext,
+  port: SinkPort,
+): AcceptedPutClass {
+  env.checkLifecycle();
+  const target = env.namespaces.bind(input.namespace);
+  env.authorize(ctx, target, WRITE, 'CompileMof');
+  // One lFlags for every class: PutClassAsync's table (SEND_STATUS included).
+  const flags = parsePutClassFlags(input.flags, 'PutClassAsync');
+  if (input.context !== undefined) checkClientContext(input.context);
+  const unit = compileSources(input, env.namespaces.qualifiersOf(target.key));
+  const compiled = bindUnit(env, ctx, target, unit, {
+    flags,
+    context: input.context,
+    continueOnError: input.continueOnError,
+  });
+  const sink = new ObjectSink(port, flags.sendStatus);
+  return { run: () => runCompile(env, compiled, ctx, sink) };
+}
+
+/** The entry source compiled, its includes read from the other sources sent, over the namespace's stored declarations. */
+function compileSources(
+  input: CompileMofInput,
+  stored: ReadonlyMap<string, QualifierDeclaration>,
+): MofUnit {
+  const { entry, byName } = sourcesByName(input.sources);
+  const declared = new Map<string, MofQualifierDecl>();
+  for (const [name, declaration] of stored) {
+    declared.set(name, {
+      ...declaration,
+      namespace: '',
+      at: { file: '(stored)', line: 0, column: 0 },
+    });
+  }
+  try {
+    return compileMof(
+      entry,
+      (path) => {
+        const text = byName.get(path);
+        if (text === undefined) throw new Error('not among the sources sent');
+        return text;
+      },
+      declared,
+    );
+  } catch (error) {
+    if (error instanceof MofError)
+      throw new WbemError('WBEM_E_INVALID_PARAMETER', error.message, {
+        namespace: input.namespace,
+      });
+    throw error;
+  }
+}
+
+/** The sources by normalized name, and the entry's: none, or one sent twice, is WBEM_E_INVALID_PARAMETER. */
+function sourcesByName(sources: readonly MofSourceInput[]): {
+  readonly entry: string;
+  readonly byName: ReadonlyMap<string, string>;
+} {
+  const [entry] = sources;
+  if (entry === undefined)
+    throw new WbemError('WBEM_E_INVALID_PARAMETER', 'no MOF source was sent');
+  const byName = new Map<string, string>();
+  for (const source of sources) {
+    const name = normalizeSourceName(source.name);
+    if (byName.has(name))
+      throw new WbemError(
+        'WBEM_E_INVALID_PARAMETER',
+        `MOF source "${preview(source.name)}" was sent twice`,
+      );
+    byName.set(name, source.text);
+  }
+  return { entry: normalizeSourceName(entry.name), byName };
+}
+
+/** Each `#pragma namespace` (absolute, or relative to the target) bound and authorized once. */
+function bindUnit(
+  env: ServiceEnv,
+  ctx: OperationContext,
+  target: BoundNamespace,
+  unit: MofUnit,
+  how: Pick<CompiledMof, 'flags' | 'context' | 'continueOnError'>,
+): CompiledMof {
+  const targets = new Map<string, BoundNamespace>([['', target]]);
+  const bindPragma = (pragma: string): BoundNamespace => {
+    let bound = targets.get(pragma);
+    if (bound === undefined) {
+      bound = env.namespaces.bind(
+        isAbsoluteNamespace(pragma)
+          ? pragma
+          : `${formatNamespace(target.record.elements)}\\${pragma}`,
+      );
+      env.authorize(ctx, bound, WRITE, 'CompileMof');
+      targets.set(pragma, bound);
+    }
+    return bound;
+  };
+  const classes = unit.classes.map((mofClass) => ({
+    definition: mofClass.definition,
+    bound: bindPragma(mofClass.namespace),
+    where: `${mofClass.at.file}:${mofClass.at.line}:${mofClass.at.column}`,
+  }));
+  const instances = unit.instances.map((instance) => ({
+    instance,
+    bound: bindPragma(instance.namespace),
+    where: `${instance.at.file}:${instance.at.line}:${instance.at.column}`,
+  }));
+  const declarations = unit.qualifiers.map((declaration) => {
+    const { namespace, at: _at, ...stored } = declaration;
+    return { bound: bindPragma(namespace), declaration: stored };
+  });
+  return { target, ...how, classes, instances, declarations };
+}
+
+/**
+ * Every item judged under the locks of all the namespaces it writes, then one atomic commit. The
+ * locks are held throughout, progress events included: the whole compile is one write.
+ */
+async function runCompile(
+  env: ServiceEnv,
+  compiled: CompiledMof,
+  ctx: OperationContext,
+  sink: ObjectSink,
+): Promise<Outcome> {
+  const { target, classes, instances, declarations } = compiled;
+  const subject = { namespace: formatNamespace(target.record.elements) };
+  try {
+    const namespaces = [...classes, ...instances, ...declarations].map((item) => item.bound.key);
+    const release = await env.locks.acquireAll([...namespaces, target.key], ctx.signal);
+    let batch: MofBatch;
+    let committed: { readonly durable: Promise<void>; readonly revision: bigint };
+    try {
+      batch = await judgeAll(env, compiled, ctx, sink);
+      committed = commitBatch(env, compiled, batch, ctx);
+    } finally {
+      release();
+    }
+    await committed.durable;
+    const message = `CompileMof committed ${batch.classCount} classes`;
+    env.logCorrelation(ctx, compiled.context, message, subject);
+    if (batch.firstFailure !== undefined)
+      return await sink.complete({ ok: false, error: batch.firstFailure });
+    // Success names the target namespace's path, `\\SERVER\root\cimv2`.
+    return await sink.complete({
+      ok: true,
+      path: `\\\\${env.serverName}\\${formatNamespace(target.record.elements)}`,
+      revision: committed.revision,
+    });
+  } catch (failure) {
+    return sink.complete({ ok: false, error: env.asWbemError(failure, ctx, subject) });
+  }
+}
+
+/** The classes in MOF order, then the instances (typed by those classes, D30), then the declarations; one progress event per class and instance. */
+async function judgeAll(
+  env: ServiceEnv,
+  compiled: CompiledMof,
+  ctx: OperationContext,
+  sink: ObjectSink,
+): Promise<MofBatch> {
+  const { classes, instances } = compiled;
+  const batch = new MofBatch(env, compiled, ctx);
+  const steps = classes.length + instances.length;
+  for (const [index, item] of classes.entries()) {
+    await batch.putClass(item);
+    await sink.progress(index + 1, steps, item.definition.name);
+  }
+  for (const [index, item] of instances.entries()) {
+    await batch.putInstance(item);
+    const message = `instance of ${item.instance.className}`;
+    await sink.progress(classes.length + index + 1, steps, message);
+  }
+  for (const item of compiled.declarations) batch.putQualifier(item);
+  return batch;
+}
+
+/** Writes the batch: the commit point. The declarations and the chain cache follow it. */
+function commitBatch(
+  env: ServiceEnv,
+  compiled: CompiledMof,
+  batch: MofBatch,
+  ctx: OperationContext,
+): { readonly durable: Promise<void>; readonly revision: bigint } {
+  ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
+  const durable = batch.writes.length === 0 ? Promise.resolve() : env.store.commit(batch.writes);
+  const revision = env.store.revision;
+  for (const { bound, declaration } of compiled.declarations)
+    env.namespaces.declareQualifier(bound.key, declaration);
+  for (const [namespace, names] of batch.written) env.classes.forgetChains(namespace, names);
+  return { durable, revision };
+}
+
+/** `Core/./CIM_X.mof`, `Core\\CIM_X.mof` → `Core/CIM_X.mof`: how includes find their sources. */
+function normalizeSourceName(name: string): string {
+  return posix.normalize(name.replace(/\\/g, '/')).replace(/^\.\//, '');
+}
+
+function isAbsoluteNamespace(text: string): boolean {
+  return /^(\\\\|\/\/|[\\/]?root([\\/]|$))/i.test(text);
+}

@@ -1,0 +1,364 @@
+/**
+ * What every ClassStore adapter shares, written once, in the manner of abstract-level's
+ * AbstractLevel: the public methods live here and adapters implement protected primitives (`_…`).
+ *
+ * The base owns
+ * - the status: open or not, and the STORE_FAILED latch. Every read and commit rejects while the
+ *   store is not open or once it failed, before the adapter is asked;
+ * - revisions: each putClass and deleteClass of a commit takes the next store revision at the
+ *   commit point, in commit order, with the log record its write asks for; retention arithmetic;
+ * - listeners: onDurableEvents, and publishing what the adapter reports durable;
+ * - the commit contract, in two steps: `_prepareCommit` may fail and then leaves nothing visible
+ *   and takes no revision; `_applyCommit` cannot fail, makes the writes visible before it returns
+ *   (the commit point) and returns the promise of their durability.
+ *
+ * Nothing here holds records or assumes they live in this process: `_open` reports the revisions
+ * the backing store holds, and the adapter decides when a commit is durable and publishes it
+ * then. What does assume one writer is the port's own promise that `revision`, read right after
+ * commit() returns, is that commit's: revisions are assigned here, synchronously.
+ */
+import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
+import type { StoredInstance } from '../domain/instance-model';
+import type { ClassKey, NamespaceKey } from '../domain/names';
+import {
+  DEFAULT_EVENT_RETENTION,
+  StoreError,
+  type ClassEventRecord,
+  type ClassStore,
+  type InstanceEntry,
+  type NamespaceRecord,
+  type StoreWrite,
+} from './class-store';
+
+export interface ClassStoreOptions {
+  /** The event log keeps the events of the newest this many revisions (default DEFAULT_EVENT_RETENTION). */
+  readonly eventRetention?: number;
+}
+
+/** The store revision and the first revision whose events the log keeps. */
+export interface StoreRevisions {
+  readonly revision: bigint;
+  readonly firstRetained: bigint;
+}
+
+/** A write with what the commit point gave it. */
+export interface RevisedWrite {
+  readonly write: StoreWrite;
+  /** The store revision of a class change (putClass, deleteClass); 0n for any other write. */
+  readonly revision: bigint;
+  /** The log record the write asks for (`write.event`), at its revision. */
+  readonly event: ClassEventRecord | undefined;
+}
+
+export type DurableEventsListener = (events: readonly ClassEventRecord[]) => void;
+
+/** The stores' retention must keep at least the newest revision's events. */
+function checkRetention(retention: number): number {
+  if (!Number.isSafeInteger(retention) || retention < 1)
+    throw new RangeError(`eventRetention must be a positive integer, got ${retention}`);
+  return retention;
+}
+
+/** The first revision the log keeps once the store is at `revision`: it only ever moves forward. */
+function firstRetainedAt(revision: bigint, retention: bigint, firstRetained: bigint): bigint {
+  const first = revision - retention + 1n;
+  return first > firstRetained ? first : firstRetained;
+}
+
+/** The log record a class write asks for (`write.event`), at its revision; undefined when it asks for none. */
+function changeEventRecord(
+  write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>,
+  revision: bigint,
+): ClassEventRecord | undefined {
+  // Field by field rather than rest and spread: this runs for every class write.
+  if (write.op === 'deleteClass') {
+    const event = write.event;
+    if (event === undefined) return undefined;
+    const { derivation, context, operationId, timeCreated, target } = event;
+    return {
+      derivation,
+      context,
+      operationId,
+      timeCreated,
+      revision,
+      kind: 'deleted',
+      namespace: write.namespace,
+      target,
+    };
+  }
+  const event = write.event;
+  if (event === undefined) return undefined;
+  const { derivation, context, operationId, timeCreated, previous } = event;
+  return previous === undefined
+    ? {
+        derivation,
+        context,
+        operationId,
+        timeCreated,
+        revision,
+        kind: 'created',
+        namespace: write.namespace,
+        target: write.definition,
+      }
+    : {
+        derivation,
+        context,
+        operationId,
+        timeCreated,
+        revision,
+        kind: 'modified',
+        namespace: write.namespace,
+        target: write.definition,
+        previous,
+      };
+}
+
+/** Hands one durable batch's records to each listener; a listener that throws breaks its contract and is skipped, never the store. */
+function publishEvents(
+  listeners: Iterable<DurableEventsListener>,
+  events: readonly ClassEventRecord[],
+): void {
+  for (const listener of listeners) {
+    try {
+      listener(events);
+    } catch {
+      // The store has no logger and must not fail a durable commit over a listener's bug.
+    }
+  }
+}
+
+/**
+ * Gives each class write of a commit the next revision after `revision`, in order, with its log
+ * record; `last` is the last revision given (`revision` when none was).
+ */
+function assignRevisions(
+  writes: readonly StoreWrite[],
+  revision: bigint,
+): { readonly revised: RevisedWrite[]; readonly last: bigint } {
+  let last = revision;
+  const revised = writes.map((write): RevisedWrite => {
+    if (write.op !== 'putClass' && write.op !== 'deleteClass')
+      return { write, revision: 0n, event: undefined };
+    last += 1n;
+    return { write, revision: last, event: changeEventRecord(write, last) };
+  });
+  return { revised, last };
+}
+
+/**
+ * `Prepared` is what an adapter makes of a commit before anything is visible (encoded records,
+ * say), handed back to `_applyCommit`.
+ */
+export abstract class AbstractClassStore<Prepared> implements ClassStore {
+  #open = false;
+  #failed: StoreError | undefined;
+  #revision = 0n;
+  #firstRetained = 1n;
+  readonly #retention: bigint;
+  readonly #listeners = new Set<DurableEventsListener>();
+
+  constructor(options: ClassStoreOptions = {}) {
+    this.#retention = BigInt(checkRetention(options.eventRetention ?? DEFAULT_EVENT_RETENTION));
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  get revision(): bigint {
+    return this.#revision;
+  }
+
+  get firstRetainedRevision(): bigint {
+    return this.#firstRetained;
+  }
+
+  async open(): Promise<void> {
+    if (this.#open) return;
+    ({ revision: this.#revision, firstRetained: this.#firstRetained } = await this._open());
+    this.#failed = undefined;
+    this.#open = true;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    await this._close();
+  }
+
+  getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
+    return this.#refusal() ?? this._getNamespace(namespace);
+  }
+
+  listNamespaces(): Promise<readonly NamespaceRecord[]> {
+    return this.#refusal() ?? this._listNamespaces();
+  }
+
+  getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
+    return this.#refusal() ?? this._getClass(namespace, className);
+  }
+
+  getClassRevision(namespace: NamespaceKey, className: ClassKey): Promise<bigint | undefined> {
+    return this.#refusal() ?? this._getClassRevision(namespace, className);
+  }
+
+  listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
+    return this.#refusal() ?? this._listSubclasses(namespace, parent);
+  }
+
+  listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
+    return this.#refusal() ?? this._listClasses(namespace);
+  }
+
+  listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
+    return this.#refusal() ?? this._listQualifiers(namespace);
+  }
+
+  getInstance(
+    namespace: NamespaceKey,
+    className: ClassKey,
+    key: string,
+  ): Promise<StoredInstance | undefined> {
+    return this.#refusal() ?? this._getInstance(namespace, className, key);
+  }
+
+  listInstances(namespace: NamespaceKey, className: ClassKey): Promise<readonly InstanceEntry[]> {
+    return this.#refusal() ?? this._listInstances(namespace, className);
+  }
+
+  countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
+    return this.#refusal() ?? this._countInstances(namespace, className);
+  }
+
+  readEvents(
+    namespace: NamespaceKey,
+    afterRevision: bigint,
+    limit: number,
+  ): Promise<readonly ClassEventRecord[]> {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) return refusal;
+    if (limit <= 0) return Promise.resolve([]);
+    // Entries out of retention may still be held until the adapter drops them: never returned.
+    const from = afterRevision >= this.#firstRetained ? afterRevision : this.#firstRetained - 1n;
+    return this._readEvents(namespace, from, limit);
+  }
+
+  onDurableEvents(listener: DurableEventsListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  commit(writes: readonly StoreWrite[]): Promise<void> {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) return refusal;
+    try {
+      // Prepare everything first: a write that cannot be applied leaves nothing visible (and
+      // takes no revision).
+      const { revised, last } = assignRevisions(writes, this.#revision);
+      const prepared = this._prepareCommit(revised);
+      if (last !== this.#revision) this.#advanceRevision(last);
+      return this._applyCommit(prepared);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** The store revision moves on to `revision`, and retention with it. */
+  #advanceRevision(revision: bigint): void {
+    this.#firstRetained = firstRetainedAt(revision, this.#retention, this.#firstRetained);
+    this.#revision = revision;
+  }
+
+  #refusalReason(): StoreError | undefined {
+    if (this.#failed !== undefined) return this.#failed;
+    if (!this.#open) return new StoreError('STORE_NOT_OPEN', 'the class store is not open');
+    return undefined;
+  }
+
+  /** The rejection a call gets now (the latched failure, or not open); undefined: go ahead. */
+  #refusal(): Promise<never> | undefined {
+    const reason = this.#refusalReason();
+    return reason === undefined ? undefined : Promise.reject(reason);
+  }
+
+  /** For an adapter's work that resumes after an await: throws what a new call would be refused with. */
+  protected assertReady(): void {
+    const reason = this.#refusalReason();
+    if (reason !== undefined) throw reason;
+  }
+
+  /**
+   * A durable write failed: what was made visible can no longer be promised, so every later call
+   * is refused with `error` until the store is closed and opened again.
+   */
+  protected latchFailure(error: StoreError): void {
+    this.#failed = error;
+  }
+
+  /**
+   * Hands the log records of a batch that is durable now, in revision order, to the listeners
+   * subscribed now. 'next microtask': they hear of it a microtask later, for an adapter whose
+   * commits are durable before commit() returns (listeners still hear after the commit, and before
+   * the committer's await continues, as after a synced batch).
+   */
+  protected publishDurable(
+    events: readonly ClassEventRecord[],
+    when: 'now' | 'next microtask' = 'now',
+  ): void {
+    if (events.length === 0) return;
+    if (when === 'now') return publishEvents(this.#listeners, events);
+    if (this.#listeners.size === 0) return;
+    const listeners = [...this.#listeners];
+    queueMicrotask(() => publishEvents(listeners, events));
+  }
+
+  /** Opens the backing store; resolves with the revisions it holds. */
+  protected abstract _open(): Promise<StoreRevisions>;
+  /** Lets pending commits become durable, then releases the backing store. */
+  protected abstract _close(): Promise<void>;
+  protected abstract _getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined>;
+  protected abstract _listNamespaces(): Promise<readonly NamespaceRecord[]>;
+  protected abstract _getClass(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<ClassDefinition | undefined>;
+  protected abstract _getClassRevision(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<bigint | undefined>;
+  protected abstract _listSubclasses(
+    namespace: NamespaceKey,
+    parent: ClassKey | null,
+  ): Promise<readonly ClassKey[]>;
+  protected abstract _listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]>;
+  protected abstract _listQualifiers(
+    namespace: NamespaceKey,
+  ): Promise<readonly QualifierDeclaration[]>;
+  protected abstract _getInstance(
+    namespace: NamespaceKey,
+    className: ClassKey,
+    key: string,
+  ): Promise<StoredInstance | undefined>;
+  protected abstract _listInstances(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<readonly InstanceEntry[]>;
+  protected abstract _countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number>;
+  /**
+   * Durable log records of one namespace with a revision above `afterRevision` (never below the
+   * retained ones), in revision order, at most `limit` (> 0) of them.
+   */
+  protected abstract _readEvents(
+    namespace: NamespaceKey,
+    afterRevision: bigint,
+    limit: number,
+  ): Promise<readonly ClassEventRecord[]>;
+  /** Checks and encodes a commit's writes; throws, with nothing visible, when one cannot be applied. */
+  protected abstract _prepareCommit(writes: readonly RevisedWrite[]): Prepared;
+  /**
+   * Makes a prepared commit visible before returning (the store revision already counts it) and
+   * returns the promise of its durability, which publishes its log records (publishDurable) before
+   * it resolves. Must not throw.
+   */
+  protected abstract _applyCommit(prepared: Prepared): Promise<void>;
+}

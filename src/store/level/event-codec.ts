@@ -1,0 +1,120 @@
+/**
+ * The event log's records: the entries of one synced batch in one record (record-codec.ts has the
+ * entry form and the envelope).
+ */
+import type { ClassDefinition } from '../../domain/class-model';
+import type { ClientContext } from '../../domain/client-context';
+import type { NamespaceKey } from '../../domain/names';
+import { StoreError, type ClassEventRecord } from '../class-store';
+import {
+  corrupt,
+  packClass,
+  packValue,
+  unpackClass,
+  unpackValue,
+  type Packed,
+} from './packed-form';
+import { readEnvelope, SCHEMA_VERSION } from './record-codec';
+
+const KIND_CODES = { created: 'c', modified: 'm', deleted: 'd' } as const;
+const KINDS_BY_CODE: Readonly<Record<string, ClassEventRecord['kind']>> = {
+  c: 'created',
+  m: 'modified',
+  d: 'deleted',
+};
+
+function packContext(context: ClientContext | undefined): Packed | null {
+  return context === undefined
+    ? null
+    : [...context].map(([name, value]) => [name, packValue(value)]);
+}
+
+function unpackContext(packed: unknown): ClientContext | undefined {
+  if (packed === null) return undefined;
+  return new Map(
+    (packed as [string, unknown][]).map(([name, value]) => [name, unpackValue(value)]),
+  );
+}
+
+/**
+ * One log entry's body: [namespace, kind, target, previous, derivation, context, operation id,
+ * TIME_CREATED]. The target travels as its packed class, or — `ref` — as the folded class name
+ * alone: "the class record of this revision". A store that writes references keeps that record
+ * readable for as long as the entry lives (the LevelDB store copies a class record it replaces to
+ * a history record, see there).
+ */
+export const encodeEventBody = (event: ClassEventRecord, targetRef?: string): string =>
+  `[${JSON.stringify(event.namespace)},"${KIND_CODES[event.kind]}",${JSON.stringify(targetRef ?? packClass(event.target))},${JSON.stringify(
+    event.previous === undefined ? null : packClass(event.previous),
+  )},${JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]`;
+
+/** A log record holding the entries of one synced batch: `[[revision, body], …]` in revision order. */
+export const encodeEventBatch = (
+  entries: readonly { readonly revision: bigint; readonly body: string }[],
+): string =>
+  `{"v":${SCHEMA_VERSION},"events":[${entries.map((entry) => `["${entry.revision}",${entry.body}]`).join(',')}]}`;
+
+/** One log entry, still packed. */
+export interface PackedEvent {
+  readonly revision: bigint;
+  readonly namespace: string;
+  /** The folded class name when the target is a reference to its class record. */
+  readonly targetRef: string | undefined;
+  readonly body: unknown[];
+}
+
+/**
+ * The entries of a log record: a batch record (`events`), or a record of one entry whose revision
+ * is its key (`e!<revision>`, as the first version of the log wrote them).
+ */
+export function eventEntriesOf(text: string, key: string): PackedEvent[] {
+  const envelope = readEnvelope(text, key);
+  const entry = (revision: bigint, body: unknown): PackedEvent => {
+    if (!Array.isArray(body) || body.length !== 8 || typeof body[0] !== 'string')
+      throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`);
+    return {
+      revision,
+      namespace: body[0],
+      targetRef: typeof body[2] === 'string' ? body[2] : undefined,
+      body,
+    };
+  };
+  try {
+    if (envelope.events === undefined) return [entry(BigInt(key.slice(2)), envelope.body)];
+    return (envelope.events as [string, unknown][]).map(([revision, body]) =>
+      entry(BigInt(revision), body),
+    );
+  } catch (cause) {
+    if (cause instanceof StoreError) throw cause;
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`, { cause });
+  }
+}
+
+/** A packed log entry as a record; `target` is the class its reference names, when it has one. */
+export function unpackEvent(
+  entry: PackedEvent,
+  key: string,
+  target?: ClassDefinition,
+): ClassEventRecord {
+  const [namespace, kind, packedTarget, previous, derivation, context, operationId, timeCreated] =
+    entry.body as [string, string, unknown, unknown, string[], unknown, string, string];
+  try {
+    const decodedKind = KINDS_BY_CODE[kind];
+    if (decodedKind === undefined) throw corrupt(`event kind ${kind}`);
+    if (entry.targetRef !== undefined && target === undefined)
+      throw corrupt('an unresolved class reference');
+    return {
+      revision: entry.revision,
+      kind: decodedKind,
+      namespace: namespace as NamespaceKey,
+      target: target ?? unpackClass(packedTarget),
+      ...(previous === null ? {} : { previous: unpackClass(previous) }),
+      derivation,
+      context: unpackContext(context),
+      operationId,
+      timeCreated: BigInt(timeCreated),
+    };
+  } catch (cause) {
+    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`, { cause });
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * The LevelDB ClassStore (level 10 = classic-level).
+ *
+ * Keys: keys.ts. The class index (which classes exist, whose children they are): class-index.ts.
+ *
+ * Commits: `commit()` applies its writes to an in-memory overlay before returning (the commit
+ * point: every later read sees them, overlay.ts) and queues them for group commit, which writes
+ * them in a synced batch with their log entries (group-commit.ts).
+ *
+ * Revisions and the event log: each class change gets the next revision at the commit point and
+ * its class record keeps it. Log records are read from disk only: what `readEvents` returns is
+ * durable, as what `onDurableEvents` publishes (after the synced batch).
+ */
+import { Level } from 'level';
+import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-model';
+import type { StoredInstance } from '../../domain/instance-model';
+import { classKey, type ClassKey, type NamespaceKey } from '../../domain/names';
+import {
+  AbstractClassStore,
+  type ClassStoreOptions,
+  type RevisedWrite,
+  type StoreRevisions,
+} from '../abstract-class-store';
+import {
+  LEGACY_CLASS_REVISION,
+  StoreError,
+  type ClassEventRecord,
+  type InstanceEntry,
+  type NamespaceRecord,
+} from '../class-store';
+import { encodeEventBody, eventEntriesOf, unpackEvent, type PackedEvent } from './event-codec';
+import {
+  decodeClass,
+  decodeInstance,
+  decodeNamespace,
+  decodeQualifierDeclaration,
+  decodeRevisions,
+  revisionOfEncodedClass,
+  type StoredClass,
+} from './record-codec';
+import {
+  CLASS_RECORDS,
+  classPrefix,
+  classRecordKey,
+  END,
+  EVENT_RECORDS,
+  eventKey,
+  historyKey,
+  instancePrefix,
+  instanceRecordKey,
+  NAMESPACE_RECORDS,
+  namespaceRecordKey,
+  qualifierPrefix,
+  REVISIONS_KEY,
+} from './keys';
+import { ClassIndexes } from './class-index';
+import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
+import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
+import { RecordCache } from './record-cache';
+import { planWrite, type Decoded, type PlannedStep } from './write-plan';
+
+export type { BatchObserver, LevelStoreStats } from './group-commit';
+
+/** A commit planned and encoded, not yet visible. */
+interface PlannedCommit {
+  readonly writes: readonly RevisedWrite[];
+  readonly planned: readonly PlannedStep[][];
+  readonly events: readonly ClassEventRecord[];
+  readonly logged: readonly { readonly revision: bigint; readonly body: string }[];
+}
+
+export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
+  readonly #location: string;
+  #db: Level<string, string> | undefined;
+  readonly #overlay = new Overlay();
+  readonly #cache = new RecordCache();
+  readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
+  readonly #commits: GroupCommit;
+
+  constructor(location: string, options: ClassStoreOptions & { onBatch?: BatchObserver } = {}) {
+    super(options);
+    this.#location = location;
+    this.#commits = new GroupCommit({
+      database: () => this.#db,
+      firstRetainedRevision: () => this.firstRetainedRevision,
+      overlay: this.#overlay,
+      publish: (events) => this.publishDurable(events),
+      fail: (error) => this.#fail(error),
+      onBatch: options.onBatch,
+    });
+  }
+
+  get stats(): LevelStoreStats {
+    return this.#commits.stats;
+  }
+
+  protected async _open(): Promise<StoreRevisions> {
+    const db = await this.#openDatabase();
+    try {
+      const revisions = await readRevisions(db);
+      this.#db = db;
+      return revisions;
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+
+  async #openDatabase(): Promise<Level<string, string>> {
+    const db = new Level<string, string>(this.#location, { valueEncoding: 'utf8' });
+    try {
+      await db.open();
+      return db;
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') {
+        throw new StoreError(
+          'STORE_LOCKED',
+          `data directory ${this.#location} is in use by another process`,
+          { cause: error },
+        );
+      }
+      throw new StoreError('STORE_NOT_OPEN', `cannot open data directory ${this.#location}`, {
+        cause: error,
+      });
+    }
+  }
+
+  protected async _close(): Promise<void> {
+    // Everything acknowledged as visible gets its chance to become durable first.
+    await this.#commits.drain();
+    await this.#db?.close();
+    this.#db = undefined;
+    this.#overlay.clear();
+    this.#cache.clear();
+    this.#classIndexes.clear();
+  }
+
+  /** The database, for reads that may resume after a close or a failure: refused then. */
+  #readyDb(): Level<string, string> {
+    this.assertReady();
+    if (this.#db === undefined)
+      throw new StoreError('STORE_NOT_OPEN', 'the class store is not open');
+    return this.#db;
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  async #get<T extends Decoded>(
+    key: string,
+    decode: (text: string, key: string) => T,
+  ): Promise<T | undefined> {
+    const db = this.#readyDb();
+    const pending = this.#overlay.pending(key);
+    if (pending === 'wiped') return undefined;
+    if (pending !== undefined) return (pending.decoded ?? undefined) as T | undefined;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached as T;
+    const generation = this.#overlay.generation;
+    const text = await db.get(key);
+    if (text === undefined) return undefined;
+    const decoded = decode(text, key);
+    // A commit that happened while we read may have replaced the value: don't cache what may be stale.
+    if (generation === this.#overlay.generation) this.#cache.remember(key, decoded);
+    return decoded;
+  }
+
+  /**
+   * Keys and values under a prefix as reads see them (Overlay.scan: the iterator is created, and
+   * the overlay copied, in the tick of the call). Refused as a rejection, as every read is.
+   */
+  async #scan(prefix: string): Promise<Map<string, string | OverlayEntry>> {
+    const db = this.#readyDb();
+    return this.#overlay.scan(prefix, db.iterator({ gte: prefix, lt: prefix + END }));
+  }
+
+  protected _getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
+    return this.#get(namespaceRecordKey(namespace), decodeNamespace);
+  }
+
+  protected async _listNamespaces(): Promise<readonly NamespaceRecord[]> {
+    return [...(await this.#scan(NAMESPACE_RECORDS)).entries()].map(([key, value]) =>
+      typeof value === 'string' ? decodeNamespace(value, key) : (value.decoded as NamespaceRecord),
+    );
+  }
+
+  protected async _getClass(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<ClassDefinition | undefined> {
+    return (await this.#getStoredClass(namespace, className))?.definition;
+  }
+
+  protected async _getClassRevision(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<bigint | undefined> {
+    return (await this.#getStoredClass(namespace, className))?.revision;
+  }
+
+  async #getStoredClass(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<StoredClass | undefined> {
+    const key = classRecordKey(namespace, className);
+    if (this.#overlay.pending(key) === undefined && !this.#cache.has(key)) {
+      const index = await this.#classIndexes.of(namespace);
+      if (!index.parentOf.has(className)) return undefined;
+    }
+    return this.#get(key, decodeClass);
+  }
+
+  protected async _readEvents(
+    namespace: NamespaceKey,
+    from: bigint,
+    limit: number,
+  ): Promise<readonly ClassEventRecord[]> {
+    const db = this.#readyDb();
+    const found: ClassEventRecord[] = [];
+    // From disk only: what is there is durable (see the header). A record is keyed by its last
+    // revision, so the first one with a key above `from` may start below it; entries out of
+    // retention (below `from`) may still be on disk until group commit trims them: both are skipped.
+    const page: { entry: PackedEvent; key: string }[] = [];
+    read: for await (const [key, value] of db.iterator({
+      gt: eventKey(from),
+      lt: EVENT_RECORDS + END,
+    })) {
+      for (const entry of eventEntriesOf(value, key)) {
+        if (entry.revision <= from || entry.namespace !== namespace) continue;
+        page.push({ entry, key });
+        if (page.length >= limit) break read;
+      }
+    }
+    for (const { entry, key } of page) {
+      const target =
+        entry.targetRef === undefined
+          ? undefined
+          : await this.#classAtRevision(db, namespace, entry.targetRef as ClassKey, entry.revision);
+      found.push(unpackEvent(entry, key, target));
+    }
+    return found;
+  }
+
+  /**
+   * The class a log record names by reference: its class record while that still is the
+   * revision's, else the history copy made when the record was replaced (in the same batch).
+   */
+  async #classAtRevision(
+    db: Level<string, string>,
+    namespace: NamespaceKey,
+    className: ClassKey,
+    revision: bigint,
+  ): Promise<ClassDefinition> {
+    const current = await db.get(classRecordKey(namespace, className));
+    if (current !== undefined && revisionOfEncodedClass(current) === revision)
+      return decodeClass(current, classRecordKey(namespace, className)).definition;
+    const kept = await db.get(historyKey(revision));
+    if (kept !== undefined) return decodeClass(kept, historyKey(revision)).definition;
+    // Only a log record trimmed while this page was read can lose its class.
+    throw new StoreError(
+      'STORE_CORRUPT_RECORD',
+      `the class of log record ${revision} is gone (trimmed while read?)`,
+    );
+  }
+
+  protected async _listSubclasses(
+    namespace: NamespaceKey,
+    parent: ClassKey | null,
+  ): Promise<readonly ClassKey[]> {
+    const index = await this.#classIndexes.of(namespace);
+    return [...(index.children.get(parent ?? '') ?? [])].sort((a, b) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    ) as ClassKey[];
+  }
+
+  protected async _listQualifiers(
+    namespace: NamespaceKey,
+  ): Promise<readonly QualifierDeclaration[]> {
+    return [...(await this.#scan(qualifierPrefix(namespace))).entries()].map(([key, value]) =>
+      typeof value === 'string'
+        ? decodeQualifierDeclaration(value, key)
+        : (value.decoded as QualifierDeclaration),
+    );
+  }
+
+  protected async _listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
+    return [...(await this.#scan(classPrefix(namespace))).entries()].map(
+      ([key, value]) =>
+        (typeof value === 'string' ? decodeClass(value, key) : (value.decoded as StoredClass))
+          .definition,
+    );
+  }
+
+  protected _getInstance(
+    namespace: NamespaceKey,
+    className: ClassKey,
+    key: string,
+  ): Promise<StoredInstance | undefined> {
+    return this.#get(instanceRecordKey(namespace, className, key), decodeInstance);
+  }
+
+  protected async _listInstances(
+    namespace: NamespaceKey,
+    className: ClassKey,
+  ): Promise<readonly InstanceEntry[]> {
+    const prefix = instancePrefix(namespace, className);
+    return [...(await this.#scan(prefix)).entries()].map(([key, value]) => ({
+      key: key.slice(prefix.length),
+      instance:
+        typeof value === 'string' ? decodeInstance(value, key) : (value.decoded as StoredInstance),
+    }));
+  }
+
+  protected async _countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
+    // Values are read by the scan but never decoded; the update gate asks this per subclass.
+    return (await this.#scan(instancePrefix(namespace, className))).size;
+  }
+
+  // ---- commits -------------------------------------------------------------------------------
+
+  protected _prepareCommit(writes: readonly RevisedWrite[]): PlannedCommit {
+    // Encode everything first: a write that cannot be encoded leaves nothing visible.
+    const events: ClassEventRecord[] = [];
+    const logged: { revision: bigint; body: string }[] = [];
+    const planned = writes.map(({ write, revision, event }) => {
+      if (event !== undefined) {
+        events.push(event);
+        // A put's entry names its target by reference: the class record written with it (one copy
+        // of the class per create instead of two; group-commit.ts says how the reference stays good).
+        logged.push({
+          revision,
+          body: encodeEventBody(
+            event,
+            write.op === 'putClass' ? classKey(write.definition.name) : undefined,
+          ),
+        });
+      }
+      return planWrite(write, revision, event);
+    });
+    return { writes, planned, events, logged };
+  }
+
+  protected _applyCommit({ writes, planned, events, logged }: PlannedCommit): Promise<void> {
+    for (const { write } of writes) this.#classIndexes.noteWrite(write);
+    const steps: PendingStep[] = [];
+    for (const plan of planned) {
+      for (const step of plan) {
+        steps.push(this.#overlay.makeVisible(step));
+        if (step.kind === 'wipe') this.#cache.forgetUnder(step.prefixes);
+        else this.#cache.forget(step.op.key);
+      }
+    }
+    return this.#commits.enqueue({
+      steps,
+      events,
+      logged,
+      revisions: { revision: this.revision, firstRetained: this.firstRetainedRevision },
+    });
+  }
+
+  /** A synced batch failed (group commit rejects the commits). */
+  #fail(error: StoreError): void {
+    this.latchFailure(error);
+    // Until reopened the disk is the only truth; what was only visible is gone with the failure.
+    this.#overlay.clear();
+    this.#cache.clear();
+    this.#classIndexes.clear();
+  }
+}
+
+/** The revisions a store holds: its revisions record, or those of a store written before it. */
+async function readRevisions(db: Level<string, string>): Promise<StoreRevisions> {
+  const revisions = await db.get(REVISIONS_KEY);
+  if (revisions !== undefined) return decodeRevisions(revisions, REVISIONS_KEY);
+  // A new store, or one written before revisions: its classes (if any) are LEGACY_CLASS_REVISION,
+  // and no event of them was ever logged.
+  let hasClasses = false;
+  for await (const _key of db.keys({ gte: CLASS_RECORDS, lt: CLASS_RECORDS + END, limit: 1 }))
+    hasClasses = true;
+  const revision = hasClasses ? LEGACY_CLASS_REVISION : 0n;
+  return { revision, firstRetained: revision + 1n };
+}

@@ -1,0 +1,41 @@
+/**
+ * Decoded records read from disk, so a hot class is decoded once. Dropped when written; never
+ * filled across a concurrent write (the reader compares the overlay's generation).
+ */
+import type { Decoded } from './write-plan';
+
+const MAX_CACHED = 20_000;
+
+export class RecordCache {
+  readonly #records = new Map<string, Decoded>();
+
+  get(key: string): Decoded | undefined {
+    return this.#records.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.#records.has(key);
+  }
+
+  /** Keeps a record read from disk, dropping the oldest beyond MAX_CACHED. */
+  remember(key: string, decoded: Decoded): void {
+    if (this.#records.size >= MAX_CACHED) {
+      const oldest = this.#records.keys().next();
+      if (oldest.done !== true) this.#records.delete(oldest.value);
+    }
+    this.#records.set(key, decoded);
+  }
+
+  forget(key: string): void {
+    this.#records.delete(key);
+  }
+
+  forgetUnder(prefixes: readonly string[]): void {
+    for (const prefix of prefixes)
+      for (const key of this.#records.keys()) if (key.startsWith(prefix)) this.#records.delete(key);
+  }
+
+  clear(): void {
+    this.#records.clear();
+  }
+}
