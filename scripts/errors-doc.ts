@@ -38,7 +38,7 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_INVALID_CONTEXT:
     NOT_RAISED + ' A malformed context is WBEM_E_INVALID_PARAMETER (docs/decisions.md D12).',
   WBEM_E_INVALID_PARAMETER:
-    "Rejected at once (zero sink events): a request body that does not decode, or whose embedded objects nest deeper than 64 (Malformed input, above); a flag bit outside the method's table (the reserved bits 0x1F000 and WBEM_FLAG_STRONG_VALIDATION 0x100000 are ignored by every call, DeleteClass and DeleteInstance included: docs/decisions.md D5, D6), CREATE_ONLY with UPDATE_ONLY, SAFE with FORCE, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object, CompileMof of MOF that does not compile (file:line:column in the message; Malformed input, above). Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
+    "Rejected at once (zero sink events): a request body that does not decode, or whose embedded objects nest deeper than 64 (Malformed input, above); a required argument left empty or out, on every call alike (`the class name (class_name) is missing`: the namespace, GetClass's, DeleteClass's and EnumInstances' class_name, GetInstance's and DeleteInstance's path, the pObject of PutClass(Async), PutInstance's pInst and its class_name, CreateNamespace's name, CompileMof's sources); a flag bit outside the method's table (the reserved bits 0x1F000 and WBEM_FLAG_STRONG_VALIDATION 0x100000 are ignored by every call, DeleteClass and DeleteInstance included: docs/decisions.md D5, D6), CREATE_ONLY with UPDATE_ONLY, SAFE with FORCE, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object, CompileMof of MOF that does not compile (file:line:column in the message; Malformed input, above). Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
   WBEM_E_CRITICAL_ERROR: NOT_RAISED,
   WBEM_E_NOT_SUPPORTED:
     'PutInstance with qualifiers on the instance or its properties (wbemd stores none and will not drop them silently).',
@@ -92,7 +92,7 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_NONCONSECUTIVE_PARAMETER_IDS: 'Method parameter IDs that are not 0..n-1.',
   WBEM_E_PARAMETER_ID_ON_RETVAL: "An ID qualifier on a method's return value.",
   WBEM_E_INVALID_OBJECT_PATH:
-    'GetInstance or DeleteInstance with a path that does not parse (`Class.Key="value"`, `Class="value"`, `Class=@`), whose keys are not exactly the class\'s keys, or whose values do not fit the key types.',
+    'GetInstance or DeleteInstance with a path that does not parse (`Class.Key="value"`, `Class="value"`, `Class=@`), whose keys are not exactly the class\'s keys, or whose values do not fit the key types. An empty path is a missing argument: WBEM_E_INVALID_PARAMETER.',
   WBEM_E_OUT_OF_DISK_SPACE: NOT_RAISED + ' A full disk currently surfaces as WBEM_E_FAILED.',
   WBEM_E_INVALID_QUALIFIER:
     'A qualifier on an element its scope excludes (for example Key on a method).',
