@@ -38,7 +38,7 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_INVALID_CONTEXT:
     NOT_RAISED + ' A malformed context is WBEM_E_INVALID_PARAMETER (docs/decisions.md D12).',
   WBEM_E_INVALID_PARAMETER:
-    "Rejected at once (zero sink events): a flag bit outside the method's table (the reserved bits 0x1F000 and WBEM_FLAG_STRONG_VALIDATION 0x100000 are ignored by every call, DeleteClass and DeleteInstance included: docs/decisions.md D5, D6), CREATE_ONLY with UPDATE_ONLY, SAFE with FORCE, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object, CompileMof of MOF that does not compile (file:line:column in the message; Malformed input, above). Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
+    "Rejected at once (zero sink events): a request body that does not decode, or whose embedded objects nest deeper than 64 (Malformed input, above); a required argument left empty or out, on every call alike (`the class name (class_name) is missing`: the namespace, GetClass's, DeleteClass's and EnumInstances' class_name, GetInstance's and DeleteInstance's path, the pObject of PutClass(Async), PutInstance's pInst and its class_name, CreateNamespace's name, CompileMof's sources); a flag bit outside the method's table (the reserved bits 0x1F000 and WBEM_FLAG_STRONG_VALIDATION 0x100000 are ignored by every call, DeleteClass and DeleteInstance included: docs/decisions.md D5, D6), CREATE_ONLY with UPDATE_ONLY, SAFE with FORCE, an unparseable namespace path or a foreign machine name, a malformed context, a missing class or instance object, CompileMof of MOF that does not compile (file:line:column in the message; Malformed input, above). Through the sink: an empty or ungrammatical class or member name, a duplicate member. PutInstance: a property the class lacks, a system property, a property sent twice, a key with control characters; an instance path whose namespace prefix names another namespace.",
   WBEM_E_CRITICAL_ERROR: NOT_RAISED,
   WBEM_E_NOT_SUPPORTED:
     'PutInstance with qualifiers on the instance or its properties (wbemd stores none and will not drop them silently).',
@@ -50,7 +50,8 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_INVALID_CLASS:
     'The object sent to PutClass(Async) is not a class (`__GENUS` 2); EnumClasses under a superclass that does not exist (D14); PutInstance, GetInstance, DeleteInstance or EnumInstances naming a class that does not exist.',
   WBEM_E_PROVIDER_LOAD_FAILURE: NOT_RAISED + ' wbemd has no providers.',
-  WBEM_E_TRANSPORT_FAILURE: NOT_RAISED,
+  WBEM_E_TRANSPORT_FAILURE:
+    'A long-lived stream (WatchClassEvents, or an enumeration still sending) on a connection the server is closing because it reached maxConnectionAgeMs: the server ends it before the connection goes. Call again; a watch with `since_revision` = the revision of the last event received loses nothing (docs/configuration.md, "Watches and the connection age").',
   WBEM_E_INVALID_OPERATION:
     'A class name that starts with an underscore (system classes are not writable); DeleteClass of a system class; DeleteNamespace of root, root\\cimv2 or root\\default; PutInstance of an Abstract or Amendment class, or in a locale namespace (`ms_409`).',
   WBEM_E_ALREADY_EXISTS:
@@ -91,7 +92,7 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
   WBEM_E_NONCONSECUTIVE_PARAMETER_IDS: 'Method parameter IDs that are not 0..n-1.',
   WBEM_E_PARAMETER_ID_ON_RETVAL: "An ID qualifier on a method's return value.",
   WBEM_E_INVALID_OBJECT_PATH:
-    'GetInstance or DeleteInstance with a path that does not parse (`Class.Key="value"`, `Class="value"`, `Class=@`), whose keys are not exactly the class\'s keys, or whose values do not fit the key types.',
+    'GetInstance or DeleteInstance with a path that does not parse (`Class.Key="value"`, `Class="value"`, `Class=@`), whose keys are not exactly the class\'s keys, or whose values do not fit the key types. An empty path is a missing argument: WBEM_E_INVALID_PARAMETER.',
   WBEM_E_OUT_OF_DISK_SPACE: NOT_RAISED + ' A full disk currently surfaces as WBEM_E_FAILED.',
   WBEM_E_INVALID_QUALIFIER:
     'A qualifier on an element its scope excludes (for example Key on a method).',
@@ -131,6 +132,22 @@ const WHEN: { readonly [S in WbemStatusName]: string } = {
  * answer in the second. No input may end in WBEM_E_FAILED, a crash or a hang.
  */
 const MALFORMED_INPUT: readonly (readonly [string, string])[] = [
+  [
+    "A request body that does not decode as its method's request message (truncated, a bit flipped, a wrong wire type, random bytes), on any WbemServices RPC",
+    "WBEM_E_INVALID_PARAMETER (INVALID_ARGUMENT), rejected at once with zero stream messages, logged and counted like any other refusal. The message names the request type and where decoding stopped, never the decoder's own words: `malformed request: the bytes are not a valid wbem.v1.DeleteClassRequest (decoding stopped at byte 15 of 15, in wbem.v1.DeleteClassRequest.class_name)`. A unary call still gets its `wbem-operation-id` header; a stream gets none.",
+  ],
+  [
+    'Embedded objects (CIM_OBJECT values: property defaults, qualifier values, context values, instance properties) nested deeper than 64 (WBEM_MAX_OBJECT_NESTING) in any request, however deep',
+    "WBEM_E_INVALID_PARAMETER, rejected at once: `the request (wbem.v1.PutClassRequest): embedded objects nest deeper than 64`. Measured on the request's bytes before it is decoded, so 10,000 levels cost no more than reading them. 64 levels are accepted (docs/configuration.md, Limits, on clients reading them back).",
+  ],
+  [
+    'Messages nested deeper than 520 in a request (arrays within arrays, which no CIM value is)',
+    'WBEM_E_INVALID_PARAMETER, rejected at once: `malformed request: wbem.v1.PutClassRequest nests messages deeper than 520`.',
+  ],
+  [
+    'A request larger than `maxReceiveMessageBytes` (docs/configuration.md)',
+    'RESOURCE_EXHAUSTED from grpc-js itself, before any wbemd code runs: no WBEM trailers, no ErrorInfo, no access log line.',
+  ],
   [
     'MOF (CompileMof, `wbemd mofcomp`) that does not tokenize or parse: a syntax error',
     'WBEM_E_INVALID_PARAMETER (INVALID_ARGUMENT), rejected at once with zero events; the status details read `file:line:column: reason`. `wbemd mofcomp` prints the same, sends nothing and exits 1.',

@@ -15,6 +15,7 @@ import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
 import { Admission } from './transport/grpc/admission';
+import { ConnectionAges } from './transport/grpc/connection-ages';
 import { WbemdMetrics } from './transport/metrics';
 import { addWbemServices } from './transport/grpc/wbem-services';
 import {
@@ -178,29 +179,44 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   const store = await openStore(options, metrics, metricsServer);
   let server: Server | undefined;
+  let connectionAges: ConnectionAges | undefined;
   try {
     const health = new HealthImplementation(
       Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])),
     );
     const service = await buildService(options, store, logger, health);
-    server = new Server({ ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions });
+    const grpcOptions = { ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions };
+    const ages = new ConnectionAges(grpcOptions);
+    connectionAges = ages;
+    server = new Server(ages.serverOptions(grpcOptions));
     const port = await bindTransport(server, options, {
       service,
       logger,
       authenticator,
       metrics,
       health,
+      connectionAges: ages,
     });
+    ages.listening(port);
     // SERVING only while the store is open and the server is not draining.
     for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
     return {
       address: `${host}:${port}`,
       service,
-      stop: stopperOf(server, { options, health, service, store, metricsServer, logger }),
+      stop: stopperOf(server, {
+        options,
+        health,
+        service,
+        store,
+        metricsServer,
+        logger,
+        connectionAges: ages,
+      }),
       reloadSecurity: securityReloaderOf(authenticator, service, logger),
       ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
     };
   } catch (error) {
+    connectionAges?.close();
     server?.forceShutdown();
     await metricsServer?.close();
     await store.close();
@@ -259,6 +275,7 @@ async function bindTransport(
     authenticator: Authenticator;
     metrics: WbemdMetrics | undefined;
     health: HealthImplementation;
+    connectionAges: ConnectionAges;
   },
 ): Promise<number> {
   const admission = new Admission(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
@@ -266,6 +283,7 @@ async function bindTransport(
     log: parts.logger,
     authenticator: parts.authenticator,
     admission,
+    connectionAges: parts.connectionAges,
     ...(parts.metrics === undefined ? {} : { observer: parts.metrics }),
   });
   parts.health.addToServer(server);
@@ -288,9 +306,10 @@ function stopperOf(
     store: ClassStore;
     metricsServer: MetricsListener | undefined;
     logger: Logger;
+    connectionAges: ConnectionAges;
   },
 ): () => Promise<void> {
-  const { options, health, service, store, metricsServer, logger } = parts;
+  const { options, health, service, store, metricsServer, logger, connectionAges } = parts;
   let stopping: Promise<void> | undefined;
   return () =>
     (stopping ??= (async () => {
@@ -308,6 +327,7 @@ function stopperOf(
           resolve();
         });
       });
+      connectionAges.close();
       await store.close();
       // Last, so a scrape during the drain still sees the calls finishing.
       await metricsServer?.close();

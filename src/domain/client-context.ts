@@ -4,13 +4,11 @@
  * a malformed context is a malformed parameter, rejected at once (§3.1 "object encoding well-formed").
  */
 import type { CimValue } from './class-model';
+import { MAX_OBJECT_NESTING, nestingDepth } from './limits';
 import { hasControlCharacter, MAX_IDENTIFIER, preview } from './names';
 import { WbemError } from './wbem-status';
 
 export type ClientContext = ReadonlyMap<string, CimValue | null>;
-
-/** WBEM_MAX_OBJECT_NESTING (§5.7), also for embedded objects inside context values. */
-export const MAX_OBJECT_NESTING = 64;
 
 /** Throws WBEM_E_INVALID_PARAMETER for an empty or over-long name or a value nested too deep. */
 export function checkClientContext(context: ClientContext): void {
@@ -33,24 +31,6 @@ export function checkClientContext(context: ClientContext): void {
         `context value "${preview(name)}" nests embedded objects deeper than ${MAX_OBJECT_NESTING}`,
       );
     }
-  }
-}
-
-/** How deep embedded objects nest inside a value (0 for a scalar). */
-export function nestingDepth(value: CimValue): number {
-  switch (value.kind) {
-    case 'array':
-      return value.value.reduce((deepest, element) => Math.max(deepest, nestingDepth(element)), 0);
-    case 'object': {
-      let deepest = 0;
-      const definition = value.value;
-      for (const property of definition.properties) {
-        if (property.value !== null) deepest = Math.max(deepest, nestingDepth(property.value));
-      }
-      return deepest + 1;
-    }
-    default:
-      return 0;
   }
 }
 

@@ -18,6 +18,39 @@ export const CLASS_LIMITS = {
   arrayElements: 65_536,
 } as const;
 
+/**
+ * WBEM_MAX_OBJECT_NESTING (docs/wmi-semantics.md §5.7): an embedded object (a CIM_OBJECT value)
+ * may hold embedded objects down to this depth, in every value a request carries (defaults,
+ * qualifiers, context values, instance properties). Deeper is WBEM_E_INVALID_PARAMETER (scenario 124).
+ */
+export const MAX_OBJECT_NESTING = 64;
+
+/** Throws WBEM_E_INVALID_PARAMETER when embedded objects nest `depth` deep, beyond MAX_OBJECT_NESTING. */
+export function checkObjectNesting(depth: number, where: string): void {
+  if (depth > MAX_OBJECT_NESTING)
+    throw new WbemError(
+      'WBEM_E_INVALID_PARAMETER',
+      `${where}: embedded objects nest deeper than ${MAX_OBJECT_NESTING}`,
+    );
+}
+
+/** How deep embedded objects nest inside a value (0 for a scalar). */
+export function nestingDepth(value: CimValue): number {
+  switch (value.kind) {
+    case 'array':
+      return value.value.reduce((deepest, element) => Math.max(deepest, nestingDepth(element)), 0);
+    case 'object': {
+      let deepest = 0;
+      for (const property of value.value.properties) {
+        if (property.value !== null) deepest = Math.max(deepest, nestingDepth(property.value));
+      }
+      return deepest + 1;
+    }
+    default:
+      return 0;
+  }
+}
+
 function quota(what: string, limit: number, where: string): WbemError {
   return new WbemError('WBEM_E_QUOTA_VIOLATION', `${where}: more than ${limit} ${what}`);
 }

@@ -2,7 +2,7 @@
  * Values against their CIM types (§5.2) and qualifier value types (§5.4 rule 6).
  */
 import { cimTypeInfo, CIM_TYPE, type CimValue } from './class-model';
-import { MAX_OBJECT_NESTING, nestingDepth } from './client-context';
+import { checkObjectNesting, nestingDepth } from './limits';
 import { WbemError } from './wbem-status';
 
 const REAL32_MAX = 3.4028234663852886e38;
@@ -46,12 +46,7 @@ export function checkValueFits(
   where: string,
 ): void {
   if (value === null) return;
-  if (nestingDepth(value) > MAX_OBJECT_NESTING) {
-    throw new WbemError(
-      'WBEM_E_INVALID_PARAMETER',
-      `${where}: embedded objects nest deeper than ${MAX_OBJECT_NESTING}`,
-    );
-  }
+  checkObjectNesting(nestingDepth(value), where);
   const mofName = cimTypeInfo(type)?.mofName ?? String(type);
   if (array) {
     if (value.kind !== 'array')

@@ -4,6 +4,7 @@
  * atomic write (§6.6), under the namespace lock.
  */
 import { WBEM_RIGHT } from '../domain/access';
+import { requireText } from '../domain/arguments';
 import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
 import { checkClientContext } from '../domain/client-context';
 import { classKey, preview, superclassKeyOf, type ClassKey } from '../domain/names';
@@ -31,6 +32,7 @@ export async function getClass(
   env.checkLifecycle();
   const bound = env.namespaces.bind(namespace);
   env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetClass');
+  requireText(className, 'the class name (class_name)', { namespace });
   return env.guard(ctx, { namespace, className }, async () => {
     // The revision is read before the class: a write in between makes it older than what is
     // returned, so an expected_revision built from it fails safe (a conflict), never the reverse.
@@ -128,6 +130,7 @@ export async function deleteClass(
   env.checkLifecycle();
   const bound = env.namespaces.bind(input.namespace);
   env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP, 'DeleteClass');
+  requireText(input.className, 'the class name (class_name)', { namespace: input.namespace });
   parseDeleteClassFlags(input.flags);
   if (input.context !== undefined) checkClientContext(input.context);
   const subject = { namespace: input.namespace, className: input.className };

@@ -6,6 +6,7 @@
  */
 import { posix } from 'node:path';
 import { WBEM_RIGHT } from '../domain/access';
+import { requireObject } from '../domain/arguments';
 import type { QualifierDeclaration } from '../domain/class-model';
 import { checkClientContext } from '../domain/client-context';
 import { preview } from '../domain/names';
@@ -89,9 +90,7 @@ function sourcesByName(sources: readonly MofSourceInput[]): {
   readonly entry: string;
   readonly byName: ReadonlyMap<string, string>;
 } {
-  const [entry] = sources;
-  if (entry === undefined)
-    throw new WbemError('WBEM_E_INVALID_PARAMETER', 'no MOF source was sent');
+  const entry = requireObject(sources[0], 'the MOF source (sources)');
   const byName = new Map<string, string>();
   for (const source of sources) {
     const name = normalizeSourceName(source.name);

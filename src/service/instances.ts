@@ -5,6 +5,7 @@
  */
 import { WBEM_RIGHT } from '../domain/access';
 import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
+import { requireObject, requireText } from '../domain/arguments';
 import { checkClientContext } from '../domain/client-context';
 import { decideInstanceWrite, prepareInstance } from '../domain/decide-put-instance';
 import type { InstancePath, StoredInstance } from '../domain/instance-model';
@@ -48,15 +49,15 @@ export async function putInstance(
 ): Promise<{ readonly path: string }> {
   env.checkLifecycle();
   const bound = env.namespaces.bind(input.namespace);
-  if (input.instance === undefined) {
-    throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the instance object (pInst) is missing', {
-      namespace: input.namespace,
-    });
-  }
+  const instance = requireObject(input.instance, 'the instance object (pInst)', {
+    namespace: input.namespace,
+  });
+  requireText(instance.className, 'the class name of the instance (instance.class_name)', {
+    namespace: input.namespace,
+  });
   authorizeInstanceWrite(env, ctx, bound, 'PutInstance');
   const mode = parsePutInstanceFlags(input.flags);
   if (input.context !== undefined) checkClientContext(input.context);
-  const instance = input.instance;
   const subject = { namespace: input.namespace, className: instance.className };
   return env.guard(ctx, subject, async () => {
     const release = await env.locks.acquire(bound.key, ctx.signal);
@@ -102,6 +103,7 @@ export async function getInstance(
   env.checkLifecycle();
   const bound = env.namespaces.bind(namespace);
   env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'GetInstance');
+  requireText(path, 'the instance path (path)', { namespace });
   const parsed = parseInstancePathIn(env, bound, path);
   return env.guard(ctx, { namespace, className: parsed.className }, async () => {
     const found = await locateInstance(env, bound.key, parsed);
@@ -122,6 +124,7 @@ export async function deleteInstance(
   env.checkLifecycle();
   const bound = env.namespaces.bind(input.namespace);
   authorizeInstanceWrite(env, ctx, bound, 'DeleteInstance');
+  requireText(input.path, 'the instance path (path)', { namespace: input.namespace });
   parseDeleteInstanceFlags(input.flags);
   if (input.context !== undefined) checkClientContext(input.context);
   const parsed = parseInstancePathIn(env, bound, input.path);
@@ -157,6 +160,7 @@ export async function enumInstances(
   env.checkLifecycle();
   const bound = env.namespaces.bind(input.namespace);
   env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumInstances');
+  requireText(input.className, 'the class name (class_name)', { namespace: input.namespace });
   return env.guard(ctx, { namespace: input.namespace, className: input.className }, async () => {
     const start = classKey(input.className);
     const root = await env.classes.reader.getClass(bound.key, start);

@@ -4,6 +4,7 @@
  * inside them finish first and later ones find the namespace gone.
  */
 import { WBEM_RIGHT } from '../domain/access';
+import { requireText } from '../domain/arguments';
 import { isIdentifier, namespaceKeyOf, preview } from '../domain/names';
 import { BUILT_IN_NAMESPACES, formatNamespace } from '../domain/namespace-path';
 import { WbemError } from '../domain/wbem-status';
@@ -23,6 +24,7 @@ export async function createNamespace(
   env.checkLifecycle();
   const bound = env.namespaces.bind(parent);
   env.authorize(ctx, bound, WRITE, 'CreateNamespace');
+  requireText(name, 'the namespace name (name)', { namespace: parent });
   if (!isIdentifier(name)) {
     // §6.9: NAMESPACE = STRING-IDENTIFIER *("\" STRING-IDENTIFIER)
     throw new WbemError(

@@ -5,6 +5,7 @@
  */
 import { WBEM_RIGHT } from '../domain/access';
 import type { ClassDefinition } from '../domain/class-model';
+import { requireObject } from '../domain/arguments';
 import { checkClientContext, classRulesOf, type ClientContext } from '../domain/client-context';
 import {
   checkExpectedRevision,
@@ -15,7 +16,6 @@ import {
 import { classKey } from '../domain/names';
 import { formatClassPath, formatNamespace } from '../domain/namespace-path';
 import { parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
-import { WbemError } from '../domain/wbem-status';
 import { changeInfo, changeReport, putClassWrites, subclassStages } from './class-writes';
 import type { BoundNamespace } from './namespace-table';
 import { ObjectSink, StagedProgress, type Outcome, type SinkPort } from './object-sink';
@@ -40,24 +40,22 @@ export function beginPutClass(
   // §3.3 immediate phase, in order: lifecycle, namespace (parse, exists), parameters.
   env.checkLifecycle();
   const bound = env.namespaces.bind(input.namespace);
-  if (input.definition === undefined) {
-    throw new WbemError('WBEM_E_INVALID_PARAMETER', 'the class object (pObject) is missing', {
-      namespace: input.namespace,
-    });
-  }
-  env.authorize(ctx, bound, rightsToPut(input.definition), call.method);
+  const definition = requireObject(input.definition, 'the class object (pObject)', {
+    namespace: input.namespace,
+  });
+  env.authorize(ctx, bound, rightsToPut(definition), call.method);
   const flags = parsePutClassFlags(input.flags, call.method);
   if (input.context !== undefined) checkClientContext(input.context);
   const request: CheckedPutClass = {
     bound,
-    definition: input.definition,
+    definition,
     flags,
     context: input.context,
     validateOnly: input.validateOnly === true,
     expectedRevision: input.expectedRevision,
     subject: {
       namespace: formatNamespace(bound.record.elements),
-      className: input.definition.name,
+      className: definition.name,
     },
   };
   const sink = new ObjectSink(

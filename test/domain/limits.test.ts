@@ -1,6 +1,6 @@
 import type { ClassDefinition, CimValue, PropertyDef } from '../../src/domain/class-model';
 import { checkDefinitionSyntax } from '../../src/domain/class-rules';
-import { CLASS_LIMITS } from '../../src/domain/limits';
+import { checkObjectNesting, CLASS_LIMITS, MAX_OBJECT_NESTING } from '../../src/domain/limits';
 import { WbemError } from '../../src/domain/wbem-status';
 import { thrown } from '../helpers/expect-thrown';
 
@@ -126,3 +126,15 @@ test.each([4, 40])(
     );
   },
 );
+
+describe('WBEM_MAX_OBJECT_NESTING', () => {
+  test('64 levels of embedded objects are allowed, 65 are WBEM_E_INVALID_PARAMETER naming the limit', () => {
+    expect(MAX_OBJECT_NESTING).toBe(64);
+    expect(() => checkObjectNesting(64, 'the request')).not.toThrow();
+    const error = thrown(WbemError, () => checkObjectNesting(65, 'the request'));
+    expect([error.status, error.param]).toEqual([
+      'WBEM_E_INVALID_PARAMETER',
+      'the request: embedded objects nest deeper than 64',
+    ]);
+  });
+});

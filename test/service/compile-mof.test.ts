@@ -151,7 +151,7 @@ test('rejected at once: MOF syntax errors (with position), missing includes, unk
   expect(
     thrown(WbemError, () => fixture.service.beginCompileMof(input({}), ctx(), new RecordingPort()))
       .param,
-  ).toBe('no MOF source was sent');
+  ).toBe('the MOF source (sources) is missing');
   expect(await exists(fixture, 'Ex_A')).toBe(false);
 });
 

@@ -23,7 +23,9 @@ import {
 } from './access-log';
 import { admit, unauthenticated, type Admission } from './admission';
 import type { Authenticator } from './authenticate';
-import { createOperationContext, type AnyCall } from './call-context';
+import { CallCancellation, createOperationContext, type AnyCall } from './call-context';
+import { connectionRecycled, type ConnectionAges } from './connection-ages';
+import { requestOf, type Decoded } from './request-decoding';
 import { SUCCESS_TRAILERS, toStatusObject } from './status-map';
 
 /**
@@ -37,6 +39,17 @@ export interface CallEnv {
   readonly authenticator?: Authenticator;
   /** Caps the calls being served at once, server-wide; absent = no cap. */
   readonly admission?: Admission;
+  /** When each connection is cut for its age; absent = long-lived streams are never ended early. */
+  readonly connectionAges?: ConnectionAges;
+}
+
+/** How a server stream is served beyond its body. */
+export interface StreamOptions {
+  /**
+   * A long-lived read (a watch, an enumeration): ended by the server, with WBEM_E_TRANSPORT_FAILURE,
+   * before grpc-js cuts its connection for age (connection-ages.ts). Writes are never cut short.
+   */
+  readonly endsBeforeConnectionAge?: boolean;
 }
 
 /** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */
@@ -97,12 +110,16 @@ function begin(
   return { refused };
 }
 
+/**
+ * A unary call. `body` gets the decoded request; a request that did not decode is refused here
+ * (WBEM_E_INVALID_PARAMETER) before `body` runs, and ends like any other failure.
+ */
 export function serveUnary<Req, Res>(
   method: string,
   env: CallEnv,
-  call: ServerUnaryCall<Req, Res>,
+  call: ServerUnaryCall<Decoded<Req>, Res>,
   callback: sendUnaryData<Res>,
-  body: (ctx: OperationContext) => Promise<Res>,
+  body: (ctx: OperationContext, request: Req) => Promise<Res>,
 ): void {
   const admitted = begin(env, method, call);
   if ('refused' in admitted) {
@@ -113,7 +130,7 @@ export function serveUnary<Req, Res>(
   call.sendMetadata(acceptedHeaders(ctx));
   // Deliberately not awaited (grpc-js ignores a handler's return value); both outcomes end here.
   void Promise.resolve()
-    .then(() => body(ctx))
+    .then(() => body(ctx, requestOf(call.request)))
     .then(
       (response) => {
         finish(env, record, Code.OK, 'WBEM_S_NO_ERROR');
@@ -129,17 +146,46 @@ export function serveUnary<Req, Res>(
 }
 
 /**
- * A server stream. `body` gets `accept()`, which sends the response headers: a call that fails
- * before accepting was rejected at once (no header, no message, only the error status).
+ * Ends `call` with `end(WBEM_E_TRANSPORT_FAILURE)` at its connection's horizon, then stops the
+ * operation (its cancellation); returns what clears the timer. Nothing when the connection's age
+ * is not known.
+ */
+function endAtConnectionHorizon(
+  env: CallEnv,
+  call: AnyCall,
+  ctx: OperationContext,
+  end: (error: WbemError) => void,
+): () => void {
+  const horizon = env.connectionAges?.horizonOf(call.getPeer());
+  if (horizon === undefined) return () => undefined;
+  const timer = setTimeout(
+    () => {
+      const error = connectionRecycled();
+      end(error);
+      if (ctx.signal instanceof CallCancellation) ctx.signal.abort(error);
+    },
+    Math.max(0, horizon - Date.now()),
+  );
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
+/**
+ * A server stream. `body` gets the decoded request and `accept()`, which sends the response
+ * headers: a call that fails before accepting was rejected at once (no header, no message, only
+ * the error status), as is a request that did not decode (before `body` runs). It ends once:
+ * with the body's outcome, or at its connection's horizon (StreamOptions).
  */
 export function serveStream<Req, Res>(
   method: string,
   env: CallEnv,
-  call: ServerWritableStream<Req, Res>,
+  call: ServerWritableStream<Decoded<Req>, Res>,
   body: (
     ctx: OperationContext,
+    request: Req,
     accept: (headers?: Readonly<Record<string, string>>) => void,
   ) => Promise<WbemError | undefined>,
+  options: StreamOptions = {},
 ): void {
   const admitted = begin(env, method, call);
   if ('refused' in admitted) {
@@ -150,7 +196,11 @@ export function serveStream<Req, Res>(
   const { ctx, record } = admitted;
   const accept = (headers?: Readonly<Record<string, string>>): void =>
     call.sendMetadata(acceptedHeaders(ctx, headers));
+  let ended = false;
   const close = (error: WbemError | undefined): void => {
+    if (ended) return;
+    ended = true;
+    clearHorizon();
     finish(
       env,
       record,
@@ -162,7 +212,11 @@ export function serveStream<Req, Res>(
     // grpc-js delivers an emitted error's status after the messages already written (stack.md trap 3).
     else call.emit('error', toStatusObject(error));
   };
+  const clearHorizon =
+    options.endsBeforeConnectionAge === true
+      ? endAtConnectionHorizon(env, call, ctx, close)
+      : () => undefined;
   void Promise.resolve()
-    .then(() => body(ctx, accept))
+    .then(() => body(ctx, requestOf(call.request), accept))
     .then(close, (failure: unknown) => close(asWbemError(failure, ctx, env.log, method)));
 }

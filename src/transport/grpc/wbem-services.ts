@@ -1,93 +1,26 @@
 /**
  * The WbemServices handlers: convert, call the service, adapt, end. No WMI rule is decided here.
  */
-import type {
-  handleServerStreamingCall,
-  handleUnaryCall,
-  Server,
-  ServerWritableStream,
-} from '@grpc/grpc-js';
-import {
-  PutClassRequest,
-  WbemServicesService,
-  type ObjectSinkEvent,
-  type PutClassResponse,
-  type WbemServicesServer,
-} from '../../../generated/wbem/v1/services';
+import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import { storedDefinitionOf } from '../../domain/resolve-class';
 import { writeMof } from '../../mof/writer';
-import { WbemError } from '../../domain/wbem-status';
 import type { CancellationSignal } from '../../service/operation-context';
-import type { PutClassInput, WbemServiceApi } from '../../service/wbem-service-api';
+import type { WbemServiceApi } from '../../service/wbem-service-api';
 import {
   changeReportToProto,
   classEventToProto,
   classViewToProto,
   instanceViewToProto,
 } from './codec';
-import { classFromProto, contextFromProto, instanceFromProto } from './from-proto';
-import { BufferReader } from './buffer-reader';
+import { contextFromProto, instanceFromProto } from './from-proto';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
 import { namedHandlers, type HandlerFactories } from './registration';
+import { wireSchema } from './request-decoding';
 import { serveStream, serveUnary, type CallEnv } from './serve';
+import { WBEM_SERVICES, type WbemServicesHandlers } from './wbem-services-definition';
 
-function putClassInput(request: PutClassRequest): PutClassInput {
-  return {
-    namespace: request.namespace,
-    definition: request.object === undefined ? undefined : classFromProto(request.object),
-    flags: request.flags,
-    context: contextFromProto(request.context),
-    validateOnly: request.validateOnly === true,
-    ...(request.expectedRevision === undefined
-      ? {}
-      : { expectedRevision: request.expectedRevision }),
-  };
-}
-
-/** A PutClass(Async) request as the handler receives it: the service's input, or why it has none. */
-type DecodedPutClass = { readonly input: PutClassInput } | { readonly malformed: WbemError };
-
-/**
- * PutClass and PutClassAsync requests become the service's input while grpc-js deserializes them.
- * grpc-js keeps a call's request for the whole call, and a PutClass waits a synced batch: the
- * decoded protobuf tree (the bulk of a request's heap) would then outlive young-generation GCs
- * and be copied by each one. Converted here, only the input the operation needs stays alive
- * (docs/performance.md). A request that cannot be represented is still refused at once, by the
- * handler (not as a deserialization failure, which grpc-js would turn into a bare INTERNAL).
- */
-function decodePutClassRequest(bytes: Buffer): DecodedPutClass {
-  const request = PutClassRequest.decode(new BufferReader(bytes));
-  try {
-    return { input: putClassInput(request) };
-  } catch (error) {
-    if (error instanceof WbemError) return { malformed: error };
-    throw error;
-  }
-}
-
-function inputOf(decoded: DecodedPutClass): PutClassInput {
-  if ('malformed' in decoded) throw decoded.malformed;
-  return decoded.input;
-}
-
-/** The WbemServices definition grpc-js serves: generated, but for the PutClass deserializers. */
-const WBEM_SERVICES = {
-  ...WbemServicesService,
-  putClassAsync: {
-    ...WbemServicesService.putClassAsync,
-    requestDeserialize: decodePutClassRequest,
-  },
-  putClass: { ...WbemServicesService.putClass, requestDeserialize: decodePutClassRequest },
-} as const;
-
-/** The generated handler types (without grpc-js's index signature), but for the PutClass requests. */
-type WbemServicesHandlers = {
-  [K in keyof WbemServicesServer as string extends K ? never : K]: K extends 'putClassAsync'
-    ? handleServerStreamingCall<DecodedPutClass, ObjectSinkEvent>
-    : K extends 'putClass'
-      ? handleUnaryCall<DecodedPutClass, PutClassResponse>
-      : WbemServicesServer[K];
-};
+/** Reads that may outlive their connection: ended before grpc-js cuts it for age (serve.ts). */
+const LONG_LIVED = { endsBeforeConnectionAge: true } as const;
 
 /** Writes each item with back-pressure; stops quietly once the client is gone. */
 async function writeAll<T>(
@@ -110,8 +43,8 @@ function sinkHandlers(
 ): Pick<WbemServicesFactories, 'putClassAsync' | 'putClass' | 'compileMof'> {
   return {
     putClassAsync: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const accepted = service.beginPutClass(inputOf(call.request), ctx, {
+      serveStream(method, env, call, async (ctx, input, accept) => {
+        const accepted = service.beginPutClass(input, ctx, {
           method: 'PutClassAsync',
           port: grpcSinkPort(call, ctx.signal, 'PutClassAsync'),
         });
@@ -121,8 +54,8 @@ function sinkHandlers(
       }),
 
     putClass: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        const accepted = service.beginPutClass(inputOf(call.request), ctx, { method: 'PutClass' });
+      serveUnary(method, env, call, callback, async (ctx, input) => {
+        const accepted = service.beginPutClass(input, ctx, { method: 'PutClass' });
         const outcome = await accepted.run();
         if (!outcome.ok) throw outcome.error;
         return {
@@ -133,8 +66,8 @@ function sinkHandlers(
       }),
 
     compileMof: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const { namespace, sources, flags, context, continueOnError } = call.request;
+      serveStream(method, env, call, async (ctx, request, accept) => {
+        const { namespace, sources, flags, context, continueOnError } = request;
         const accepted = service.beginCompileMof(
           { namespace, sources, flags, context: contextFromProto(context), continueOnError },
           ctx,
@@ -153,8 +86,8 @@ function classHandlers(
 ): Pick<WbemServicesFactories, 'getClass' | 'deleteClass' | 'enumClasses'> {
   return {
     getClass: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        const { namespace, className, localOnly, asMof } = call.request;
+      serveUnary(method, env, call, callback, async (ctx, request) => {
+        const { namespace, className, localOnly, asMof } = request;
         const view = await service.getClass(namespace, className, localOnly, ctx);
         return {
           object: classViewToProto(view),
@@ -164,8 +97,8 @@ function classHandlers(
       }),
 
     deleteClass: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        const { namespace, className, flags, context } = call.request;
+      serveUnary(method, env, call, callback, async (ctx, request) => {
+        const { namespace, className, flags, context } = request;
         const result = await service.deleteClass(
           { namespace, className, flags, context: contextFromProto(context) },
           ctx,
@@ -174,12 +107,18 @@ function classHandlers(
       }),
 
     enumClasses: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const views = await service.enumClasses(call.request, ctx);
-        accept();
-        await writeAll(call, ctx.signal, views.map(classViewToProto));
-        return undefined;
-      }),
+      serveStream(
+        method,
+        env,
+        call,
+        async (ctx, request, accept) => {
+          const views = await service.enumClasses(request, ctx);
+          accept();
+          await writeAll(call, ctx.signal, views.map(classViewToProto));
+          return undefined;
+        },
+        LONG_LIVED,
+      ),
   };
 }
 
@@ -189,31 +128,33 @@ function namespaceHandlers(
 ): Pick<WbemServicesFactories, 'createNamespace' | 'deleteNamespace' | 'enumNamespaces'> {
   return {
     createNamespace: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, (ctx) =>
-        service.createNamespace(call.request.parent, call.request.name, ctx),
+      serveUnary(method, env, call, callback, (ctx, request) =>
+        service.createNamespace(request.parent, request.name, ctx),
       ),
 
     deleteNamespace: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        await service.deleteNamespace(call.request.namespace, ctx);
+      serveUnary(method, env, call, callback, async (ctx, request) => {
+        await service.deleteNamespace(request.namespace, ctx);
         return {};
       }),
 
     enumNamespaces: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const namespaces = await service.enumNamespaces(
-          call.request.parent,
-          call.request.deep,
-          ctx,
-        );
-        accept();
-        await writeAll(
-          call,
-          ctx.signal,
-          namespaces.map((n) => ({ name: n.name, path: n.path })),
-        );
-        return undefined;
-      }),
+      serveStream(
+        method,
+        env,
+        call,
+        async (ctx, request, accept) => {
+          const namespaces = await service.enumNamespaces(request.parent, request.deep, ctx);
+          accept();
+          await writeAll(
+            call,
+            ctx.signal,
+            namespaces.map((n) => ({ name: n.name, path: n.path })),
+          );
+          return undefined;
+        },
+        LONG_LIVED,
+      ),
   };
 }
 
@@ -223,8 +164,8 @@ function instanceHandlers(
 ): Pick<WbemServicesFactories, 'putInstance' | 'getInstance' | 'deleteInstance' | 'enumInstances'> {
   return {
     putInstance: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, (ctx) => {
-        const { namespace, instance, flags, context } = call.request;
+      serveUnary(method, env, call, callback, (ctx, request) => {
+        const { namespace, instance, flags, context } = request;
         return service.putInstance(
           {
             namespace,
@@ -237,15 +178,15 @@ function instanceHandlers(
       }),
 
     getInstance: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => ({
+      serveUnary(method, env, call, callback, async (ctx, request) => ({
         instance: instanceViewToProto(
-          await service.getInstance(call.request.namespace, call.request.path, ctx),
+          await service.getInstance(request.namespace, request.path, ctx),
         ),
       })),
 
     deleteInstance: (method) => (call, callback) =>
-      serveUnary(method, env, call, callback, async (ctx) => {
-        const { namespace, path, flags, context } = call.request;
+      serveUnary(method, env, call, callback, async (ctx, request) => {
+        const { namespace, path, flags, context } = request;
         await service.deleteInstance(
           { namespace, path, flags, context: contextFromProto(context) },
           ctx,
@@ -254,12 +195,18 @@ function instanceHandlers(
       }),
 
     enumInstances: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const views = await service.enumInstances(call.request, ctx);
-        accept();
-        await writeAll(call, ctx.signal, views.map(instanceViewToProto));
-        return undefined;
-      }),
+      serveStream(
+        method,
+        env,
+        call,
+        async (ctx, request, accept) => {
+          const views = await service.enumInstances(request, ctx);
+          accept();
+          await writeAll(call, ctx.signal, views.map(instanceViewToProto));
+          return undefined;
+        },
+        LONG_LIVED,
+      ),
   };
 }
 
@@ -270,13 +217,19 @@ function wbemServicesHandlers(service: WbemServiceApi, env: CallEnv): WbemServic
     ...namespaceHandlers(service, env),
     ...instanceHandlers(service, env),
     watchClassEvents: (method) => (call) =>
-      serveStream(method, env, call, async (ctx, accept) => {
-        const { namespace, className, sinceRevision } = call.request;
-        const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
-        // The revision the watch starts from: a client may list, then watch with it as since_revision.
-        accept({ 'wbem-revision': watch.revision.toString() });
-        return watch.run(streamPort(call, ctx.signal, classEventToProto));
-      }),
+      serveStream(
+        method,
+        env,
+        call,
+        async (ctx, request, accept) => {
+          const { namespace, className, sinceRevision } = request;
+          const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
+          // The revision the watch starts from: a client may list, then watch with it as since_revision.
+          accept({ 'wbem-revision': watch.revision.toString() });
+          return watch.run(streamPort(call, ctx.signal, classEventToProto));
+        },
+        LONG_LIVED,
+      ),
   });
 }
 
@@ -285,5 +238,7 @@ export function addWbemServices(
   service: WbemServiceApi,
   env: CallEnv,
 ): void {
+  // Read now, so a missing descriptor set stops the start instead of the first malformed request.
+  wireSchema();
   server.addService(WBEM_SERVICES, wbemServicesHandlers(service, env));
 }

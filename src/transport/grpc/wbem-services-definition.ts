@@ -1,0 +1,110 @@
+/**
+ * The WbemServices definition grpc-js serves: the generated one, with a total request
+ * deserializer for every method (request-decoding.ts), and the handler types that go with it.
+ */
+import type { handleServerStreamingCall, handleUnaryCall } from '@grpc/grpc-js';
+import {
+  CompileMofRequest,
+  CreateNamespaceRequest,
+  DeleteClassRequest,
+  DeleteInstanceRequest,
+  DeleteNamespaceRequest,
+  EnumClassesRequest,
+  EnumInstancesRequest,
+  EnumNamespacesRequest,
+  GetClassRequest,
+  GetInstanceRequest,
+  PutClassRequest,
+  PutInstanceRequest,
+  WatchClassEventsRequest,
+  WbemServicesService,
+} from '../../../generated/wbem/v1/services';
+import type { PutClassInput } from '../../service/wbem-service-api';
+import { contextFromProto, classFromProto } from './from-proto';
+import { asIs, totalDeserializer, type Decoded } from './request-decoding';
+
+type GeneratedDefinition = typeof WbemServicesService;
+type MethodKey = keyof GeneratedDefinition;
+
+/** What each handler finds in `call.request` once decoded: PutClass(Async) get the service's input. */
+export type HandlerRequest = {
+  readonly [K in MethodKey]: K extends 'putClass' | 'putClassAsync'
+    ? PutClassInput
+    : ReturnType<GeneratedDefinition[K]['requestDeserialize']>;
+};
+
+type ResponseOf<K extends MethodKey> = Parameters<GeneratedDefinition[K]['responseSerialize']>[0];
+
+/** The handler of each method, over the request as its deserializer leaves it. */
+export type WbemServicesHandlers = {
+  [K in MethodKey]: GeneratedDefinition[K]['responseStream'] extends true
+    ? handleServerStreamingCall<Decoded<HandlerRequest[K]>, ResponseOf<K>>
+    : handleUnaryCall<Decoded<HandlerRequest[K]>, ResponseOf<K>>;
+};
+
+function putClassInput(request: PutClassRequest): PutClassInput {
+  return {
+    namespace: request.namespace,
+    definition: request.object === undefined ? undefined : classFromProto(request.object),
+    flags: request.flags,
+    context: contextFromProto(request.context),
+    validateOnly: request.validateOnly === true,
+    ...(request.expectedRevision === undefined
+      ? {}
+      : { expectedRevision: request.expectedRevision }),
+  };
+}
+
+/**
+ * PutClass and PutClassAsync requests become the service's input while grpc-js deserializes them.
+ * grpc-js keeps a call's request for the whole call, and a PutClass waits a synced batch: the
+ * decoded protobuf tree (the bulk of a request's heap) would then outlive young-generation GCs
+ * and be copied by each one. Converted here, only the input the operation needs stays alive
+ * (docs/performance.md). A request that cannot be represented is still refused at once.
+ */
+const decodePutClass = totalDeserializer('wbem.v1.PutClassRequest', PutClassRequest, putClassInput);
+
+const REQUEST_DESERIALIZERS: {
+  readonly [K in MethodKey]: (bytes: Buffer) => Decoded<HandlerRequest[K]>;
+} = {
+  putClassAsync: decodePutClass,
+  putClass: decodePutClass,
+  getClass: totalDeserializer('wbem.v1.GetClassRequest', GetClassRequest, asIs),
+  deleteClass: totalDeserializer('wbem.v1.DeleteClassRequest', DeleteClassRequest, asIs),
+  enumClasses: totalDeserializer('wbem.v1.EnumClassesRequest', EnumClassesRequest, asIs),
+  createNamespace: totalDeserializer(
+    'wbem.v1.CreateNamespaceRequest',
+    CreateNamespaceRequest,
+    asIs,
+  ),
+  deleteNamespace: totalDeserializer(
+    'wbem.v1.DeleteNamespaceRequest',
+    DeleteNamespaceRequest,
+    asIs,
+  ),
+  enumNamespaces: totalDeserializer('wbem.v1.EnumNamespacesRequest', EnumNamespacesRequest, asIs),
+  compileMof: totalDeserializer('wbem.v1.CompileMofRequest', CompileMofRequest, asIs),
+  putInstance: totalDeserializer('wbem.v1.PutInstanceRequest', PutInstanceRequest, asIs),
+  getInstance: totalDeserializer('wbem.v1.GetInstanceRequest', GetInstanceRequest, asIs),
+  deleteInstance: totalDeserializer('wbem.v1.DeleteInstanceRequest', DeleteInstanceRequest, asIs),
+  enumInstances: totalDeserializer('wbem.v1.EnumInstancesRequest', EnumInstancesRequest, asIs),
+  watchClassEvents: totalDeserializer(
+    'wbem.v1.WatchClassEventsRequest',
+    WatchClassEventsRequest,
+    asIs,
+  ),
+};
+
+type ServedDefinition = {
+  readonly [K in MethodKey]: Omit<GeneratedDefinition[K], 'requestDeserialize'> & {
+    readonly requestDeserialize: (bytes: Buffer) => Decoded<HandlerRequest[K]>;
+  };
+};
+
+/** The definition passed to grpc-js: the generated paths and serializers, our deserializers. */
+export const WBEM_SERVICES = Object.fromEntries(
+  Object.entries(WbemServicesService).map(([key, method]) => [
+    key,
+    { ...method, requestDeserialize: REQUEST_DESERIALIZERS[key as MethodKey] },
+  ]),
+) as ServedDefinition;
