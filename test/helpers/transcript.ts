@@ -109,3 +109,21 @@ export function responseOf<Res>(result: { response?: Res; end?: CallEnd }): Res 
 export const deadline = (ms = 20_000): { deadline: Date } => ({
   deadline: new Date(Date.now() + ms),
 });
+
+/**
+ * What a call refused with WBEM_E_INVALID_PARAMETER ends with, in the contract's three encodings:
+ * INVALID_ARGUMENT, the `wbem-hresult`/`wbem-status` trailers (the rest are HTTP/2's own:
+ * content-type, and date on a trailers-only response), and ErrorInfo. `metadata` is the
+ * ErrorInfo's whole metadata, or an asymmetric matcher for it.
+ */
+export function invalidParameterEnd(details: unknown, metadata: unknown): unknown {
+  return {
+    code: Code.INVALID_ARGUMENT,
+    details,
+    trailers: expect.objectContaining({
+      'wbem-hresult': '0x80041008',
+      'wbem-status': 'WBEM_E_INVALID_PARAMETER',
+    }),
+    errorInfo: { reason: 'WBEM_E_INVALID_PARAMETER', domain: 'wbem.v1', metadata },
+  };
+}
