@@ -1,11 +1,8 @@
 import {
-  CIM_TYPE,
   type ClassDefinition,
   type CimValue,
   type MethodDef,
   type ParameterDef,
-  type PropertyDef,
-  type QualifierDef,
 } from '../../src/domain/class-model';
 import { checkClientContext, classRulesOf } from '../../src/domain/client-context';
 import {
@@ -19,32 +16,9 @@ import { parsePutClassFlags } from '../../src/domain/put-class-flags';
 import { localView, propertyCount, resolveClass } from '../../src/domain/resolve-class';
 import { checkValueFits } from '../../src/domain/value-rules';
 import { WbemError } from '../../src/domain/wbem-status';
+import { bool, cls, KEY, prop, qual, sint, str, T } from '../helpers/domain-fixtures';
 import { thrown } from '../helpers/expect-thrown';
 
-const T = CIM_TYPE;
-const bool = (value: boolean): CimValue => ({ kind: 'boolean', value });
-const str = (value: string): CimValue => ({ kind: 'string', value });
-const sint = (value: number): CimValue => ({ kind: 'sint', value: BigInt(value) });
-const qual = (name: string, value: CimValue | null = bool(true), flavor = 0): QualifierDef => ({
-  name,
-  value,
-  flavor,
-});
-const KEY = qual('Key');
-const prop = (
-  name: string,
-  type: number = T.STRING,
-  extra: Partial<PropertyDef> = {},
-): PropertyDef => ({
-  name,
-  type,
-  array: false,
-  value: null,
-  qualifiers: [],
-  referenceClass: '',
-  embeddedClass: '',
-  ...extra,
-});
 const param = (
   name: string,
   id: number | null,
@@ -66,19 +40,6 @@ const method = (
   parameters: ParameterDef[] = [],
   returnType: number = T.UINT32,
 ): MethodDef => ({ name, returnType, parameters, qualifiers: [] });
-const cls = (
-  name: string,
-  superclass = '',
-  properties: PropertyDef[] = [],
-  extra: Partial<ClassDefinition> = {},
-): ClassDefinition => ({
-  name,
-  superclass,
-  qualifiers: [],
-  properties,
-  methods: [],
-  ...extra,
-});
 
 /** A world from stored classes: the chain of the definition's superclass, the existing class, its descendants. */
 function world(
