@@ -7,7 +7,16 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sha256Hex } from '../../src/transport/grpc/authenticate';
+import { describeWithTool, runsCleanly } from '../helpers/external-tools';
+import { makeTestPki, type TestPki } from '../helpers/test-pki';
 import { startTestServer, type TestServer } from '../helpers/test-server';
+
+const OPENSSL = {
+  name: 'openssl (makes the test certificates)',
+  available: runsCleanly('openssl', ['version']),
+  install: 'apt-get install openssl',
+};
 
 const BIN = resolve(__dirname, '../../bin/wbemd.js');
 // Each run starts a Node process (~1 s on a busy machine); a test makes up to a dozen.
@@ -231,4 +240,78 @@ test('watch: streams class events as JSON lines until SIGINT, then exits 0', asy
   replay.kill('SIGINT');
   expect(await replayExit).toBe(0);
   expect(replayed).toBe(`${revision}  __ClassCreationEvent  Cli_Watched\n`);
+});
+
+describe('auth options, shared by every subcommand', () => {
+  test('--token (and WBEMD_TOKEN): refused without it (exit 1, the hint names --token), served with it', async () => {
+    const guarded = await startTestServer({
+      tokens: [{ sha256: sha256Hex('cli-secret'), principal: 'ann', groups: [] }],
+    });
+    try {
+      const address = ['--address', guarded.server.address];
+      const refused = await wbemd(['namespace', 'list', ...address]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /^wbemd: WBEM_E_ACCESS_DENIED \(0x80041003\): .*\n {2}hint: pass --token/,
+      );
+      expect(await wbemd(['namespace', 'list', '--token', 'cli-secret', ...address])).toEqual({
+        code: 0,
+        stdout: 'root\\cimv2\nroot\\default\n',
+        stderr: '',
+      });
+      const fromEnv = await wbemd(['class', 'enum', ...address], { WBEMD_TOKEN: 'cli-secret' });
+      expect(fromEnv.code).toBe(0);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  describeWithTool(OPENSSL, 'TLS', () => {
+    let pki: TestPki;
+    beforeAll(async () => {
+      pki = await makeTestPki(await mkdtemp(join(dir, 'pki-')));
+    }, 60_000);
+
+    test('--ca/--cert/--key: mutual TLS works; without a client certificate or CA it does not', async () => {
+      const secure = await startTestServer({
+        tls: {
+          cert: pki.serverCert,
+          key: pki.serverKey,
+          clientCa: pki.ca,
+          requireClientCert: true,
+        },
+      });
+      try {
+        const port = secure.server.address.split(':').pop() ?? '';
+        const address = ['--address', `localhost:${port}`];
+        const files = (name: string): string => join(pki.dir, name);
+        const ok = await wbemd([
+          'namespace',
+          'list',
+          ...address,
+          '--ca',
+          files('ca.pem'),
+          '--cert',
+          files('client.pem'),
+          '--key',
+          files('client.key'),
+        ]);
+        expect(ok).toEqual({ code: 0, stdout: 'root\\cimv2\nroot\\default\n', stderr: '' });
+        // No client certificate: the handshake fails; one line, exit 3.
+        const noCert = await wbemd(['namespace', 'list', ...address, '--ca', files('ca.pem')]);
+        expect(noCert.code).toBe(3);
+        expect(noCert.stderr).toMatch(/^cannot reach wbemd at localhost:\d+: [^\n]+\n$/);
+        // Plaintext against a TLS port: not a WBEM answer either.
+        const plain = await wbemd(['namespace', 'list', ...address]);
+        expect(plain.code).toBe(3);
+        expect(plain.stderr).toMatch(/^cannot reach wbemd at localhost:\d+: [^\n]+\n$/);
+        // --cert without --key is a usage error.
+        expect(
+          (await wbemd(['class', 'enum', ...address, '--cert', files('client.pem')])).code,
+        ).toBe(2);
+      } finally {
+        await secure.close();
+      }
+    });
+  });
 });
