@@ -78,3 +78,59 @@ test('wbemd/client works beside a second copy of @grpc/grpc-js', async () => {
   expect(report.ownModule).toBe('WBEM_E_NOT_FOUND');
   expect(report.foreign).toMatch(/another copy of @grpc\/grpc-js.*pass that module as `grpc`/);
 });
+
+const CONSUMER = `
+import * as grpc from '@grpc/grpc-js';
+import { WbemClient, WbemError, type ClassObject, type SinkResult } from 'wbemd/client';
+
+const client = new WbemClient({ address: '127.0.0.1:1', credentials: grpc.credentials.createInsecure(), grpc });
+async function use(object: ClassObject): Promise<string> {
+  const sink = client.putClassAsync({ namespace: 'root/cimv2', object, flags: 128 });
+  for await (const step of sink.events()) console.log(step.current, step.total, step.message);
+  const done: SinkResult = await sink.result();
+  const wrong: number = done.path; // a type error the check must report
+  return done.path + String(wrong);
+}
+export const failed = (error: unknown): string | undefined =>
+  error instanceof WbemError ? error.status + error.hresult : undefined;
+export { use };
+`;
+
+test('a TypeScript program type-checks against wbemd/client through the exports and .d.ts', async () => {
+  await writeFile(join(dir, 'consumer.ts'), CONSUMER);
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  const check = (file: string) =>
+    run(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        // The copied grpc-js lacks its own dependencies' types here; the program's types are checked.
+        '--skipLibCheck',
+        '--module',
+        'node16',
+        '--moduleResolution',
+        'node16',
+        '--target',
+        'es2022',
+        '--types',
+        'node',
+        '--typeRoots',
+        join(ROOT, 'node_modules/@types'),
+        file,
+      ],
+      { cwd: dir, timeout: 120_000 },
+    ).then(
+      () => '',
+      (error: Error & { stdout?: string }) => error.stdout ?? error.message,
+    );
+  // Exactly the planted error: everything else (the package's types, the generated ones, the
+  // program's own grpc-js passed as \`grpc\`) resolves and fits.
+  const errors = (await check('consumer.ts')).trim().split('\n');
+  expect(errors).toEqual([
+    expect.stringMatching(
+      /^consumer\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'\.$/,
+    ),
+  ]);
+}, 150_000);
