@@ -105,9 +105,14 @@ export class WbemTransportError extends Error {
       [/SSL|TLS|certificate|handshake/i, 'TLS handshake failed'],
       [/No connection established|Failed to connect/i, 'connection failed'],
     ];
-    if (this.code !== 14 && this.code !== 4) return undefined; // UNAVAILABLE, DEADLINE_EXCEEDED
+    if (this.code === 4)
+      // DEADLINE_EXCEEDED: only a deadline spent waiting for a connection means "not reached".
+      return /Waiting for LB pick|connect|No connection/i.test(this.detail)
+        ? 'timed out connecting'
+        : undefined;
+    if (this.code !== 14) return undefined; // UNAVAILABLE
     for (const [pattern, reason] of reasons) if (pattern.test(this.detail)) return reason;
-    return this.code === 4 ? 'timed out' : undefined;
+    return undefined;
   }
 }
 

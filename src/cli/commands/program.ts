@@ -23,6 +23,7 @@ export const CLIENT_USAGE = `usage: wbemd class get|enum|tree|delete|put …    
        wbemd namespace list|create|delete …      namespaces
        wbemd instance get|enum|put|delete …      static instances
        wbemd watch [--class C] [--since-revision N]  class events until Ctrl-C
+       wbemd --version
 
   every one takes --address HOST:PORT (env WBEMD_ADDRESS; default 127.0.0.1:50051),
   --token T, --ca/--cert/--key FILE, -N NAMESPACE, -o table|json|mof;
