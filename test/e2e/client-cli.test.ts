@@ -138,6 +138,22 @@ test('a WBEM error: shown once with status, hresult and a hint; exit 1', async (
   expect(exists.code).toBe(1);
   expect(exists.stderr.split('\n')[0]).toMatch(/^wbemd: WBEM_E_ALREADY_EXISTS \(0x80041019\): /);
   expect(exists.stderr.match(/WBEM_E_ALREADY_EXISTS/g)).toHaveLength(1);
+
+  // The flags reach the server as lFlags: UPDATE_ONLY of a new class, and a conflict it refuses.
+  await writeFile(join(dir, 'fresh.mof'), 'class Cli_Fresh { };\n');
+  const updateOnly = await wbemd(['class', 'put', join(dir, 'fresh.mof'), '--update-only', ...at]);
+  expect(updateOnly.code).toBe(1);
+  expect(updateOnly.stderr).toMatch(/^wbemd: WBEM_E_NOT_FOUND \(0x80041002\)/);
+  const conflict = await wbemd([
+    'class',
+    'put',
+    join(dir, 'fresh.mof'),
+    '--safe',
+    '--force',
+    ...at,
+  ]);
+  expect(conflict.code).toBe(1);
+  expect(conflict.stderr).toMatch(/^wbemd: WBEM_E_INVALID_PARAMETER \(0x80041008\)/);
 });
 
 test('usage errors exit 2, unreadable input 4', async () => {
@@ -193,6 +209,18 @@ test('instance put (NAME=VALUE typed by the class), get, enum, delete', async ()
   const listed = await wbemd(['instance', 'enum', 'Cli_Widget', ...at]);
   expect(listed.stdout).toMatch(/^Id\s+Size\n"w1"\s+7\n$/);
   expect((await wbemd(['instance', 'put', 'Cli_Widget', 'Size=big', ...at])).code).toBe(2);
+  // --file: an Instance in the proto JSON mapping.
+  await writeFile(
+    join(dir, 'w2.json'),
+    JSON.stringify({
+      className: 'Cli_Widget',
+      properties: [{ name: 'Id', value: { string: 'w2' } }],
+    }),
+  );
+  expect(
+    await wbemd(['instance', 'put', '--file', join(dir, 'w2.json'), '-o', 'json', ...at]),
+  ).toEqual({ code: 0, stdout: '{\n  "path": "Cli_Widget.Id=\\"w2\\""\n}\n', stderr: '' });
+  expect((await wbemd(['instance', 'delete', 'Cli_Widget.Id="w2"', ...at])).code).toBe(0);
   expect((await wbemd(['instance', 'delete', 'Cli_Widget.Id="w1"', ...at])).code).toBe(0);
   expect((await wbemd(['instance', 'get', 'Cli_Widget.Id="w1"', ...at])).code).toBe(1);
 });
