@@ -9,8 +9,10 @@ the same call again, which fails. Iterating a failing stream raises grpc.RpcErro
 every event, the final SetStatus included, has been yielded: catch it around the loop, keep the
 events, and read the WBEM status from the trailers (or the decoded ErrorInfo). One JSON line per call.
 """
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -22,6 +24,7 @@ DEFAULT_DESCRIPTORS = os.path.join(HERE, "..", "..", "generated", "descriptor_se
 
 def load_stubs(descriptors):
     out = tempfile.mkdtemp(prefix="wbemd-py-")
+    atexit.register(shutil.rmtree, out, True)
     files = ["google/protobuf/any.proto", "google/rpc/status.proto", "google/rpc/error_details.proto",
              "wbem/v1/cim.proto", "wbem/v1/status.proto", "wbem/v1/services.proto"]
     # Not grpc/health: generating it into the path would shadow the `grpc` package.
