@@ -41,7 +41,14 @@ export default tseslint.config(
     ['src/domain/**/*.ts'],
     [
       {
-        group: ['**/store/**', '**/service/**', '**/transport/**', '**/mof/**', '**/generated/**'],
+        group: [
+          '**/store/**',
+          '**/service/**',
+          '**/transport/**',
+          '**/mof/**',
+          '**/generated/**',
+          '**/client/**',
+        ],
         message: 'src/domain is pure: no storage, service, wire types.',
       },
       {
@@ -70,7 +77,7 @@ export default tseslint.config(
     ['src/store/**/*.ts'],
     [
       {
-        group: ['**/service/**', '**/transport/**', '**/generated/**', '@grpc/*'],
+        group: ['**/service/**', '**/transport/**', '**/generated/**', '**/client/**', '@grpc/*'],
         message: 'src/store knows the domain types only.',
       },
     ],
@@ -82,6 +89,7 @@ export default tseslint.config(
         group: [
           '**/transport/**',
           '**/generated/**',
+          '**/client/**',
           '@grpc/*',
           'level',
           'classic-level',
@@ -91,6 +99,24 @@ export default tseslint.config(
           '**/store/abstract-class-store',
         ],
         message: 'src/service uses the store port only, and no wire types.',
+      },
+    ],
+  ),
+  layer(
+    ['src/client/**/*.ts'],
+    [
+      {
+        group: [
+          '**/domain/**',
+          '**/mof/**',
+          '**/store/**',
+          '**/service/**',
+          '**/transport/**',
+          '**/cli/**',
+          'level',
+          'pino',
+        ],
+        message: 'src/client (wbemd/client) is a client: generated/ and grpc-js only.',
       },
     ],
   ),

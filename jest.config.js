@@ -23,6 +23,7 @@ module.exports = {
     project('transport'),
     project('e2e'),
     project('ops'),
+    project('client'),
   ],
   testTimeout: 30000,
 };

@@ -22,9 +22,11 @@ import {
   type ServeConfig,
   type TlsFiles,
 } from './config';
+import { CLIENT_COMMANDS, CLIENT_USAGE, runClientCommand } from './commands/program';
 import { routeGrpcLogs } from './grpc-log';
 import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
 import { mofgen, MOFGEN_USAGE } from './mofgen';
+import { wbemdVersion } from './version';
 
 const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [options]
 
@@ -37,11 +39,12 @@ const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--
   --log-level          fatal|error|warn|info|debug|trace|silent (env WBEMD_LOG_LEVEL; default info)
   --max-concurrent-calls  calls served at once; more are refused (env WBEMD_MAX_CONCURRENT_CALLS; default 1024)
   --insecure           allow a non-loopback --listen without TLS and an ACL (env WBEMD_INSECURE)
+  --version            print the version and exit
   (docs/configuration.md lists every setting)
 `;
 
 /** Every command's usage, for `wbemd --help` and an unknown command. */
-const USAGE = (): string => `${SERVE_USAGE}\n${MOFCOMP_USAGE}\n${MOFGEN_USAGE}`;
+const USAGE = (): string => `${SERVE_USAGE}\n${MOFCOMP_USAGE}\n${MOFGEN_USAGE}\n${CLIENT_USAGE}`;
 
 /** The longest a log line waits in the buffer. */
 const LOG_FLUSH_MS = 250;
@@ -52,6 +55,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE());
     return command === undefined ? 2 : 0;
   }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`${wbemdVersion()}\n`);
+    return 0;
+  }
+  if (CLIENT_COMMANDS.includes(command)) return runClientCommand(argv, wbemdVersion());
   if (command === 'mofcomp') return mofcomp(rest, process.stdout, process.stderr);
   if (command === 'mofgen') return mofgen(rest, process.stdout, process.stderr);
   if (command !== 'serve') {
@@ -64,7 +72,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 /** The exit status of `wbemd serve` (docs/configuration.md, Exit status). */
 const EXIT = { stopped: 0, cannotStart: 1, configuration: 2 } as const;
 
-type ServeFlags = ConfigSources['flags'] & { readonly config?: string; readonly help?: boolean };
+type ServeFlags = ConfigSources['flags'] & {
+  readonly config?: string;
+  readonly help?: boolean;
+  readonly version?: boolean;
+};
 
 function parseServeFlags(args: readonly string[]): ServeFlags {
   return parseArgs({
@@ -80,6 +92,7 @@ function parseServeFlags(args: readonly string[]): ServeFlags {
       'max-concurrent-calls': { type: 'string' },
       insecure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
     strict: true,
   }).values;
@@ -104,8 +117,12 @@ async function serve(args: readonly string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return EXIT.stopped;
   }
+  if (values.version === true) {
+    process.stdout.write(`${wbemdVersion()}\n`);
+    return EXIT.stopped;
+  }
   const configPath = values.config ?? process.env.WBEMD_CONFIG;
-  const { config: _config, help: _help, ...flags } = values;
+  const { config: _config, help: _help, version: _version, ...flags } = values;
   const loadConfig = (): ServeConfig =>
     resolveServeConfig({
       flags,
