@@ -11,12 +11,19 @@ import {
   FLAVOR,
   type CimValue,
   type ClassDefinition,
+  type QualifierDeclaration,
   type QualifierDef,
 } from '../domain/class-model';
 import { classKey } from '../domain/names';
 import { isSystemClassName } from '../domain/system-classes';
-import { writeClass, writeInstance, type InstanceValues } from '../mof/writer';
+import {
+  writeClass,
+  writeInstance,
+  writeQualifierDeclaration,
+  type InstanceValues,
+} from '../mof/writer';
 import { classFromProto, valueFromProto } from '../transport/grpc/from-proto';
+import type { QualifierDeclaration as QualifierDeclarationProto } from '../../generated/wbem/v1/cim';
 
 /** Every message of a server stream, or its error. */
 function drain<T>(call: ClientReadableStream<T>): Promise<T[]> {
@@ -136,15 +143,43 @@ export async function exportInstances(
   return found;
 }
 
-/** The export's text: a header, the classes, then the instances (which need their classes). */
-export function exportText(
+/** The namespace's qualifier declarations, by name: one EnumQualifiers call. */
+export async function exportQualifierDeclarations(
+  client: WbemServicesClient,
   namespace: string,
-  classes: readonly ClassDefinition[],
-  instances: readonly InstanceValues[],
-): string {
-  const counts = `${classes.length} classes${instances.length > 0 ? `, ${instances.length} instances` : ''}`;
+): Promise<QualifierDeclaration[]> {
+  const declarations = await drain(client.enumQualifiers({ namespace }, new Metadata()));
+  return declarations.map((d: QualifierDeclarationProto) => ({
+    name: d.name,
+    type: d.type,
+    array: d.array,
+    defaultValue: valueFromProto(d.defaultValue),
+    scopes: d.scopes,
+    flavor: d.flavor,
+  }));
+}
+
+/** What one namespace holds, as mofgen writes it. */
+export interface NamespaceExport {
+  readonly namespace: string;
+  readonly qualifiers: readonly QualifierDeclaration[];
+  readonly classes: readonly ClassDefinition[];
+  readonly instances: readonly InstanceValues[];
+}
+
+/**
+ * The export's text: a header, the qualifier declarations (the classes' qualifiers are checked
+ * against them), the classes, then the instances (which need their classes).
+ */
+export function exportText({ namespace, qualifiers, classes, instances }: NamespaceExport): string {
+  const counts = [
+    ...(qualifiers.length > 0 ? [`${qualifiers.length} qualifier declarations`] : []),
+    `${classes.length} classes`,
+    ...(instances.length > 0 ? [`${instances.length} instances`] : []),
+  ].join(', ');
   return [
-    `// wbemd mofgen: ${counts} of ${namespace}\n`,
+    `// wbemd mofgen: ${namespace}\n// ${counts}\n`,
+    ...qualifiers.map(writeQualifierDeclaration),
     ...classes.map(writeClass),
     ...instances.map(writeInstance),
   ].join('\n');

@@ -1,14 +1,19 @@
 /**
  * `wbemd mofgen [--server HOST:PORT] -N NAMESPACE [-o FILE] [CLASS…]`: writes a namespace back as
- * MOF (mof-export.ts): every class from one EnumClasses stream, parents before children, then the
- * static instances, so `wbemd mofcomp --atomic` (or CompileMof) reads the output back to the same
+ * MOF (mof-export.ts): the qualifier declarations (EnumQualifiers), every class from one
+ * EnumClasses stream, parents before children, then the static instances, so `wbemd mofcomp --atomic` (or CompileMof) reads the output back to the same
  * namespace. With CLASS…: those classes only (one GetClass each), no instances.
  */
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { type WbemServicesClient, type GetClassResponse } from '../../generated/wbem/v1/services';
 import { connectToServer, parseClientCommand } from './client-command';
-import { exportClasses, exportInstances, exportText } from './mof-export';
+import {
+  exportClasses,
+  exportInstances,
+  exportQualifierDeclarations,
+  exportText,
+} from './mof-export';
 
 export const MOFGEN_USAGE = `usage: wbemd mofgen [--server HOST:PORT] -N NAMESPACE [-o FILE] [CLASS...]
 
@@ -57,9 +62,10 @@ export async function mofgen(
 }
 
 async function wholeNamespace(client: WbemServicesClient, namespace: string): Promise<string> {
+  const qualifiers = await exportQualifierDeclarations(client, namespace);
   const classes = await exportClasses(client, namespace);
   const instances = await exportInstances(client, namespace, classes);
-  return exportText(namespace, classes, instances);
+  return exportText({ namespace, qualifiers, classes, instances });
 }
 
 /** The classes named, in the order named, as the server writes them (GetClass with as_mof). */

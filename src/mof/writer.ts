@@ -56,17 +56,6 @@ export function writeInstance(instance: InstanceValues): string {
   return lines.join('\n');
 }
 
-const SCOPE_WORDS: Readonly<Record<string, string>> = {
-  class: 'class',
-  association: 'association',
-  indication: 'indication',
-  property: 'property',
-  reference: 'reference',
-  method: 'method',
-  parameter: 'parameter',
-  any: 'any',
-};
-
 /** `Qualifier Name : type[] = default, Scope(…), Flavor(…);` with every flavor spelled out. */
 export function writeQualifierDeclaration(declaration: QualifierDeclaration): string {
   const type = cimTypeInfo(declaration.type)?.mofName;
@@ -76,18 +65,16 @@ export function writeQualifierDeclaration(declaration: QualifierDeclaration): st
     declaration.defaultValue === null
       ? [`${head},`]
       : flow(`${head} = `, declaration.defaultValue, ',');
-  const scopes = declaration.scopes.map((scope) => SCOPE_WORDS[scope] ?? scope);
-  lines.push(...flowWords('    Scope(', scopes, '),'));
+  if (declaration.scopes.length > 0)
+    lines.push(...flowWords('    Scope(', declaration.scopes, '),'));
   const flavor = declaration.flavor;
-  lines.push(
-    `    Flavor(${[
-      (flavor & FLAVOR.NOT_OVERRIDABLE) !== 0 ? 'DisableOverride' : 'EnableOverride',
-      (flavor & FLAVOR.TO_SUBCLASS) !== 0 ? 'ToSubclass' : 'Restricted',
-      ...((flavor & FLAVOR.TO_INSTANCE) !== 0 ? ['ToInstance'] : []),
-      ...((flavor & FLAVOR.AMENDED) !== 0 ? ['Amended'] : []),
-    ].join(', ')});`,
-    '',
-  );
+  const flavors = [
+    (flavor & FLAVOR.NOT_OVERRIDABLE) !== 0 ? 'DisableOverride' : 'EnableOverride',
+    (flavor & FLAVOR.TO_SUBCLASS) !== 0 ? 'ToSubclass' : 'Restricted',
+    ...((flavor & FLAVOR.TO_INSTANCE) !== 0 ? ['ToInstance'] : []),
+    ...((flavor & FLAVOR.AMENDED) !== 0 ? ['Amended'] : []),
+  ];
+  lines.push(`    Flavor(${flavors.join(', ')});`, '');
   return lines.join('\n');
 }
 
