@@ -16,6 +16,7 @@ import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
 import { Admission } from './transport/grpc/admission';
 import { ConnectionAges } from './transport/grpc/connection-ages';
+import { grpcServerMetricsInterceptor } from './transport/grpc/grpc-server-metrics';
 import { WbemdMetrics } from './transport/metrics';
 import { addWbemServices } from './transport/grpc/wbem-services';
 import {
@@ -188,7 +189,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const grpcOptions = { ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions };
     const ages = new ConnectionAges(grpcOptions);
     connectionAges = ages;
-    server = new Server(ages.serverOptions(grpcOptions));
+    server = new Server({
+      ...ages.serverOptions(grpcOptions),
+      // The standard grpc_server_* metrics, for every service served (metrics.ts).
+      ...(metrics === undefined ? {} : { interceptors: [grpcServerMetricsInterceptor(metrics)] }),
+    });
     const port = await bindTransport(server, options, {
       service,
       logger,

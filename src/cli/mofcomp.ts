@@ -3,7 +3,7 @@
  * (following #pragma include), then puts the classes through PutClassAsync in dependency order,
  * with a bounded window of calls in flight. Nothing is sent when any file fails to compile.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../../generated/wbem/v1/cim';
 import type { WbemServicesClient } from '../../generated/wbem/v1/services';
@@ -12,6 +12,9 @@ import { MofError } from '../mof/lexer';
 import { compileMof, type MofClass } from '../mof/parser';
 import { valueToProto } from '../transport/grpc/codec';
 import { connectToServer, parseClientCommand } from './client-command';
+import { contextFromProto } from '../transport/grpc/from-proto';
+import { checkLocally, type CheckedFile } from './mof-check';
+import { memberPosition } from './mof-positions';
 import { compileAtomically, dependencyPlan, putAll } from './mofcomp-send';
 import { progressReporter, type ProgressReporter } from './progress';
 
@@ -30,7 +33,9 @@ export const MOFCOMP_USAGE = `usage: wbemd mofcomp [--server HOST:PORT] [-N NAME
   --atomic            one CompileMof call instead: all classes (and instances) or none (one FILE only);
                       needed for MOF with "instance of"
   --window N          calls in flight (default 16)
-  --check             compile only; send nothing
+  -I, --include DIR   also look for #pragma include files in DIR (after the including file's
+                      directory; repeatable, searched in order)
+  --check             compile and apply the class rules here, with no server; send nothing
 `;
 
 const FLAG = { CREATE_ONLY: 2, UPDATE_ONLY: 1, SAFE: 0x20, FORCE: 0x40 } as const;
@@ -45,10 +50,7 @@ export async function mofcomp(
   // 1. Compile everything locally: a file that does not compile means nothing is sent.
   const compiled = compileFiles(run, err);
   if (typeof compiled === 'number') return compiled;
-  if (run.check) {
-    out.write(`${compiled.classes.length} classes compiled; nothing sent (--check)\n`);
-    return 0;
-  }
+  if (run.check) return checkCompiled(run, compiled, out, err);
   // 2. Put them in dependency order, `window` at a time.
   const client = connectToServer(run.server);
   try {
@@ -72,13 +74,14 @@ interface MofcompRun {
   readonly atomic: boolean;
   readonly continueOnError: boolean;
   readonly check: boolean;
+  readonly includeDirs: readonly string[];
 }
 
-/** What the files compiled to, and their text (which --atomic sends). */
+/** What the files compiled to, and their text (which --atomic sends), file by file. */
 interface Compiled {
   readonly classes: MofClass[];
   readonly instanceCount: number;
-  readonly sources: { name: string; text: string }[];
+  readonly files: CheckedFile[];
 }
 
 /** Parses and checks the arguments; returns the exit status when they are done with already. */
@@ -101,6 +104,7 @@ function parseMofcompArgs(
       atomic: { type: 'boolean' },
       window: { type: 'string' },
       check: { type: 'boolean' },
+      include: { type: 'string', short: 'I', multiple: true },
     },
     out,
     err,
@@ -138,6 +142,34 @@ function parseMofcompArgs(
     atomic: values.atomic === true,
     continueOnError: values.continue === true,
     check: values.check === true,
+    includeDirs: values.include ?? [],
+  };
+}
+
+/**
+ * Where an include is read from: the including file's directory (the compiler has joined it to
+ * `path` already, relative to the entry's directory), then each -I directory in order.
+ */
+function includeReader(
+  root: string,
+  includeDirs: readonly string[],
+  onRead: (name: string, text: string, diskPath: string) => void,
+): (path: string) => string {
+  return (path) => {
+    const candidates = [join(root, path), ...includeDirs.map((dir) => join(dir, path))];
+    const found = candidates.find((candidate) => existsSync(candidate)) ?? join(root, path);
+    const text = readFileSync(found, 'utf8');
+    onRead(path, text, found);
+    return text;
+  };
+}
+
+/** A message that starts with a source's name, with that name replaced by its path on disk. */
+function locator(diskPaths: ReadonlyMap<string, string>): (message: string) => string {
+  return (message) => {
+    for (const [name, diskPath] of diskPaths)
+      if (message.startsWith(`${name}:`)) return `${diskPath}${message.slice(name.length)}`;
+    return message;
   };
 }
 
@@ -145,60 +177,90 @@ function parseMofcompArgs(
 function compileFiles(run: MofcompRun, err: NodeJS.WriteStream): Compiled | number {
   const classes: MofClass[] = [];
   let instanceCount = 0;
-  const sources: { name: string; text: string }[] = [];
+  const files: CheckedFile[] = [];
   for (const file of run.files) {
+    const sources: { name: string; text: string }[] = [];
+    const diskPaths = new Map<string, string>();
+    const locate = locator(diskPaths);
     try {
-      const root = dirname(file);
-      const unit = compileMof(basename(file), (path) => {
-        const text = readFileSync(join(root, path), 'utf8');
-        sources.push({ name: path, text });
-        return text;
+      const read = includeReader(dirname(file), run.includeDirs, (name, text, diskPath) => {
+        sources.push({ name, text });
+        diskPaths.set(name, diskPath);
       });
+      const unit = compileMof(basename(file), read);
+      files.push({ sources, locate });
       const [instance] = unit.instances;
-      if (instance !== undefined && !run.atomic) {
+      if (instance !== undefined && !run.atomic && !run.check) {
         // Instance values are typed by their classes, which may be on the server: CompileMof does that.
         err.write(
-          `${join(root, instance.at.file)}:${instance.at.line}:${instance.at.column}: instance of ${instance.className}: instances are compiled by the server; use --atomic; nothing sent\n`,
+          `${locate(`${instance.at.file}:${instance.at.line}:${instance.at.column}`)}: instance of ${instance.className}: instances are compiled by the server; use --atomic; nothing sent\n`,
         );
         return 1;
       }
       instanceCount += unit.instances.length;
       classes.push(
-        ...unit.classes.map((c) => ({ ...c, at: { ...c.at, file: join(root, c.at.file) } })),
+        ...unit.classes.map((c) => ({
+          ...c,
+          at: { ...c.at, file: locate(`${c.at.file}:`).slice(0, -1) },
+        })),
       );
     } catch (error) {
       if (error instanceof MofError) {
-        err.write(
-          `${error.position.file === basename(file) ? file : join(dirname(file), error.position.file)}:${error.position.line}:${error.position.column}: ${error.reason}\n`,
-        );
+        const at = error.position;
+        err.write(`${locate(`${at.file}:${at.line}:${at.column}`)}: ${error.reason}\n`);
         return 1;
       }
       throw error;
     }
   }
-  return { classes, instanceCount, sources };
+  return { classes, instanceCount, files };
+}
+
+/** --check: the class rules applied here (mof-check.ts); nothing is sent. */
+async function checkCompiled(
+  run: MofcompRun,
+  compiled: Compiled,
+  out: NodeJS.WriteStream,
+  err: NodeJS.WriteStream,
+): Promise<number> {
+  const failures = await checkLocally(compiled.files, {
+    namespace: run.namespace,
+    flags: run.flags,
+    context: contextFromProto(run.context),
+    continueOnError: run.continueOnError,
+  });
+  for (const failure of failures) err.write(`${failure}\n`);
+  const andInstances = compiled.instanceCount > 0 ? ` and ${compiled.instanceCount} instances` : '';
+  out.write(
+    failures.length === 0
+      ? `${compiled.classes.length} classes${andInstances} compiled and checked; nothing sent (--check)\n`
+      : `${failures.length} of ${compiled.files.length} files failed the class rules; nothing sent (--check)\n`,
+  );
+  return failures.length === 0 ? 0 : 1;
 }
 
 /** --atomic: one CompileMof, and its report. */
 async function sendAtomically(
   client: WbemServicesClient,
   run: MofcompRun,
-  { classes, instanceCount, sources }: Compiled,
+  { classes, instanceCount, files }: Compiled,
   progress: ProgressReporter,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
 ): Promise<number> {
   const { namespace, flags, context, continueOnError } = run;
+  const [file] = files;
+  const sources = file?.sources ?? [];
   const failure = await compileAtomically(
     client,
-    { namespace, sources, flags, context, continueOnError },
+    { namespace, sources: [...sources], flags, context, continueOnError },
     () => progress.step(),
   );
   progress.done();
   if (failure !== undefined) {
     // The server names positions relative to the entry file; name them as the user did.
-    const located = sources.some((source) => failure.startsWith(`${source.name}:`));
-    err.write(`${located ? join(dirname(run.files[0] ?? ''), failure) : failure}\n`);
+    const texts = new Map(sources.map((source) => [source.name, source.text]));
+    err.write(`${file === undefined ? failure : file.locate(memberPosition(failure, texts))}\n`);
     out.write(
       `0 of ${classes.length} classes written to ${namespace} (--atomic: all or nothing)\n`,
     );

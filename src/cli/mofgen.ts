@@ -1,21 +1,27 @@
 /**
- * `wbemd mofgen [--server HOST:PORT] -N NAMESPACE [-o FILE] [CLASS…]`: writes classes back as MOF
- * (GetClass with as_mof), parents before children, so `wbemd mofcomp` or CompileMof reads the
- * output back to the same classes. No CLASS: every class of the namespace.
+ * `wbemd mofgen [--server HOST:PORT] -N NAMESPACE [-o FILE] [CLASS…]`: writes a namespace back as
+ * MOF (mof-export.ts): the qualifier declarations (EnumQualifiers), every class from one
+ * EnumClasses stream, parents before children, then the static instances, so `wbemd mofcomp --atomic` (or CompileMof) reads the output back to the same
+ * namespace. With CLASS…: those classes only (one GetClass each), no instances.
  */
-import { isSystemClassName } from '../domain/system-classes';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { type WbemServicesClient, type GetClassResponse } from '../../generated/wbem/v1/services';
-import type { ClassObject } from '../../generated/wbem/v1/cim';
 import { connectToServer, parseClientCommand } from './client-command';
+import {
+  exportClasses,
+  exportInstances,
+  exportQualifierDeclarations,
+  exportText,
+} from './mof-export';
 
 export const MOFGEN_USAGE = `usage: wbemd mofgen [--server HOST:PORT] -N NAMESPACE [-o FILE] [CLASS...]
 
   --server HOST:PORT  the wbemd server (env WBEMD_SERVER; default 127.0.0.1:50051)
   -N, --namespace NS  the namespace to export (default root/cimv2)
   -o, --output FILE   write there instead of standard output
-  CLASS...            these classes only (default: every class, parents first)
+  CLASS...            these classes only (default: every class, parents first, then the
+                      static instances)
 `;
 
 export async function mofgen(
@@ -36,23 +42,10 @@ export async function mofgen(
   const namespace = values.namespace ?? 'root/cimv2';
   const client = connectToServer(values.server);
   try {
-    // EnumClasses deep is breadth-first: parents before children (docs/decisions.md D15).
-    const names = positionals.length > 0 ? positionals : await allClassNames(client, namespace);
-    const parts: string[] = [];
-    for (const className of names) {
-      const response = await new Promise<GetClassResponse>((resolvePromise, reject) =>
-        client.getClass(
-          { namespace, className, localOnly: true, asMof: true },
-          new Metadata(),
-          (error: ServiceError | null, value?: GetClassResponse) =>
-            error !== null || value === undefined
-              ? reject(error ?? new Error('no response'))
-              : resolvePromise(value),
-        ),
-      );
-      parts.push(response.mof);
-    }
-    const text = `// wbemd mofgen: ${names.length} classes of ${namespace}\n\n${parts.join('\n')}`;
+    const text =
+      positionals.length > 0
+        ? await namedClasses(client, namespace, positionals)
+        : await wholeNamespace(client, namespace);
     if (values.output === undefined) out.write(text);
     else writeFileSync(values.output, text);
     return 0;
@@ -68,18 +61,32 @@ export async function mofgen(
   }
 }
 
-function allClassNames(client: WbemServicesClient, namespace: string): Promise<string[]> {
-  return new Promise((resolvePromise, reject) => {
-    const names: string[] = [];
-    const call = client.enumClasses(
-      { namespace, superclass: '', deep: true, localOnly: true },
-      new Metadata(),
+async function wholeNamespace(client: WbemServicesClient, namespace: string): Promise<string> {
+  const qualifiers = await exportQualifierDeclarations(client, namespace);
+  const classes = await exportClasses(client, namespace);
+  const instances = await exportInstances(client, namespace, classes);
+  return exportText({ namespace, qualifiers, classes, instances });
+}
+
+/** The classes named, in the order named, as the server writes them (GetClass with as_mof). */
+async function namedClasses(
+  client: WbemServicesClient,
+  namespace: string,
+  names: readonly string[],
+): Promise<string> {
+  const parts: string[] = [];
+  for (const className of names) {
+    const response = await new Promise<GetClassResponse>((resolvePromise, reject) =>
+      client.getClass(
+        { namespace, className, localOnly: true, asMof: true },
+        new Metadata(),
+        (error: ServiceError | null, value?: GetClassResponse) =>
+          error !== null || value === undefined
+            ? reject(error ?? new Error('no response'))
+            : resolvePromise(value),
+      ),
     );
-    // System classes (`__…`) are built into every namespace and cannot be compiled: not exported.
-    call.on('data', (object: ClassObject) => {
-      if (!isSystemClassName(object.className)) names.push(object.className);
-    });
-    call.on('error', reject);
-    call.on('end', () => resolvePromise(names));
-  });
+    parts.push(response.mof);
+  }
+  return `// wbemd mofgen: ${names.length} classes of ${namespace}\n\n${parts.join('\n')}`;
 }

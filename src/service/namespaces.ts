@@ -4,6 +4,7 @@
  * inside them finish first and later ones find the namespace gone.
  */
 import { WBEM_RIGHT } from '../domain/access';
+import type { QualifierDeclaration } from '../domain/class-model';
 import { requireText } from '../domain/arguments';
 import { isIdentifier, namespaceKeyOf, preview } from '../domain/names';
 import { BUILT_IN_NAMESPACES, formatNamespace } from '../domain/namespace-path';
@@ -139,4 +140,18 @@ export async function enumNamespaces(
         path: formatNamespace(record.elements),
       }));
   });
+}
+
+/** The namespace's qualifier declarations, by lower-case name (a stable order for exports). */
+export function enumQualifiers(
+  env: ServiceEnv,
+  namespace: string,
+  ctx: OperationContext,
+): readonly QualifierDeclaration[] {
+  env.checkLifecycle();
+  const bound = env.namespaces.bind(namespace);
+  env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumQualifiers');
+  return [...env.namespaces.qualifiersOf(bound.key).entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, declaration]) => declaration);
 }

@@ -2,7 +2,7 @@
  * The service's surface as the transport sees it. Every method throws (or rejects with) WbemError
  * only; a call that throws from `beginPutClass` was rejected at once (zero sink events).
  */
-import type { ClassDefinition } from '../domain/class-model';
+import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { InstanceInput } from '../domain/instance-model';
 import type { WbemError } from '../domain/wbem-status';
 import type { WatchPort } from './class-watch';
@@ -138,6 +138,8 @@ export interface WbemServiceApi {
     name: string,
     ctx: OperationContext,
   ): Promise<{ readonly path: string }>;
+  /** The qualifier declarations stored in the namespace, by name. */
+  enumQualifiers(namespace: string, ctx: OperationContext): readonly QualifierDeclaration[];
   /** The namespace and every namespace below it; root, root\cimv2 and root\default refuse. */
   deleteNamespace(namespace: string, ctx: OperationContext): Promise<void>;
   enumNamespaces(

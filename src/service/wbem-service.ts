@@ -18,9 +18,10 @@
 import type { AccessPolicy } from '../domain/access';
 import { publishClassChanges, watchClassEvents } from './class-events';
 import { deleteClass, enumClasses, getClass } from './classes';
+import type { QualifierDeclaration } from '../domain/class-model';
 import { beginCompileMof } from './compile-mof';
 import { deleteInstance, enumInstances, getInstance, putInstance } from './instances';
-import { createNamespace, deleteNamespace, enumNamespaces } from './namespaces';
+import { createNamespace, deleteNamespace, enumNamespaces, enumQualifiers } from './namespaces';
 import type { SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
 import { beginPutClass } from './put-class';
@@ -125,6 +126,10 @@ export class WbemService implements WbemServiceApi {
     ctx: OperationContext,
   ): Promise<{ readonly path: string }> {
     return createNamespace(this.#env, parent, name, ctx);
+  }
+
+  enumQualifiers(namespace: string, ctx: OperationContext): readonly QualifierDeclaration[] {
+    return enumQualifiers(this.#env, namespace, ctx);
   }
 
   deleteNamespace(namespace: string, ctx: OperationContext): Promise<void> {

@@ -6,14 +6,47 @@
  *   wbemd_calls_in_flight{method}                       calls started and not yet ended
  *   wbemd_store_batch_commits                           commits per synced LevelDB batch (group size)
  *   wbemd_store_sync_seconds                            time of one synced batch write
- *   plus prom-client's process_* and nodejs_* defaults.
+ *   wbemd_build_info{version}                           1, labelled with the package version
+ * the standard gRPC server metrics, named and labelled as grpc-ecosystem's Go interceptors do
+ * (grpc/grpc-server-metrics.ts), for every service served (WBEM, health, reflection):
+ *   grpc_server_started_total{grpc_type,grpc_service,grpc_method}
+ *   grpc_server_handled_total{grpc_type,grpc_service,grpc_method,grpc_code}   grpc_code: "OK", "NotFound", …
+ *   grpc_server_handling_seconds{grpc_type,grpc_service,grpc_method}           histogram, Go's default buckets
+ *   grpc_server_msg_received_total / grpc_server_msg_sent_total{grpc_type,grpc_service,grpc_method}
+ * plus prom-client's process_* and nodejs_* defaults (event-loop delay: nodejs_eventloop_lag_*).
  */
 import { status as Code } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { dirname, join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CallObserver } from './grpc/access-log';
+import {
+  goCodeName,
+  type GrpcCallLabels,
+  type GrpcServerObserver,
+} from './grpc/grpc-server-metrics';
 
-export class WbemdMetrics implements CallObserver {
+const GRPC_LABELS = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
+
+/** The `version` of wbemd's package.json, found upwards from this file (source or dist/). */
+export function packageVersion(): string {
+  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (manifest.name === 'wbemd' && typeof manifest.version === 'string')
+        return manifest.version;
+    } catch {
+      // no package.json here: look further up
+    }
+  }
+  return 'unknown';
+}
+
+export class WbemdMetrics implements CallObserver, GrpcServerObserver {
   readonly registry = new Registry();
   readonly #calls = new Counter({
     name: 'wbemd_calls_total',
@@ -47,8 +80,64 @@ export class WbemdMetrics implements CallObserver {
     registers: [this.registry],
   });
 
-  constructor() {
+  readonly #grpcStarted = new Counter({
+    name: 'grpc_server_started_total',
+    help: 'Total number of RPCs started on the server.',
+    labelNames: GRPC_LABELS,
+    registers: [this.registry],
+  });
+  readonly #grpcHandled = new Counter({
+    name: 'grpc_server_handled_total',
+    help: 'Total number of RPCs completed on the server, regardless of success or failure.',
+    labelNames: [...GRPC_LABELS, 'grpc_code'] as const,
+    registers: [this.registry],
+  });
+  readonly #grpcHandling = new Histogram({
+    name: 'grpc_server_handling_seconds',
+    help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+    labelNames: GRPC_LABELS,
+    // Prometheus's default buckets, which the Go interceptors use.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly #grpcReceived = new Counter({
+    name: 'grpc_server_msg_received_total',
+    help: 'Total number of RPC stream messages received on the server.',
+    labelNames: GRPC_LABELS,
+    registers: [this.registry],
+  });
+  readonly #grpcSent = new Counter({
+    name: 'grpc_server_msg_sent_total',
+    help: 'Total number of gRPC stream messages sent by the server.',
+    labelNames: GRPC_LABELS,
+    registers: [this.registry],
+  });
+
+  constructor(version: string = packageVersion()) {
     collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'wbemd_build_info',
+      help: 'Always 1; the labels say which wbemd is running.',
+      labelNames: ['version'] as const,
+      registers: [this.registry],
+    }).set({ version }, 1);
+  }
+
+  grpcStarted(labels: GrpcCallLabels): void {
+    this.#grpcStarted.inc(labels);
+  }
+
+  grpcReceived(labels: GrpcCallLabels): void {
+    this.#grpcReceived.inc(labels);
+  }
+
+  grpcSent(labels: GrpcCallLabels): void {
+    this.#grpcSent.inc(labels);
+  }
+
+  grpcHandled(labels: GrpcCallLabels, code: Code, seconds: number): void {
+    this.#grpcHandled.inc({ ...labels, grpc_code: goCodeName(code) });
+    this.#grpcHandling.observe(labels, seconds);
   }
 
   callStarted(method: string): void {

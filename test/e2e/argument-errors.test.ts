@@ -116,6 +116,7 @@ const MISSING: readonly [MethodKey, string, Record<string, unknown>, string][] =
     'the class name (class_name) is missing',
   ],
   ['watchClassEvents', 'namespace', { namespace: '', className: '' }, EMPTY_NAMESPACE],
+  ['enumQualifiers', 'namespace', { namespace: '' }, EMPTY_NAMESPACE],
 ];
 
 let t: TestServer;

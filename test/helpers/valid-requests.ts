@@ -11,6 +11,7 @@ import {
   EnumClassesRequest,
   EnumInstancesRequest,
   EnumNamespacesRequest,
+  EnumQualifiersRequest,
   GetClassRequest,
   GetInstanceRequest,
   PutClassRequest,
@@ -85,6 +86,10 @@ export const VALID_REQUESTS: {
   enumNamespaces: [
     'EnumNamespacesRequest',
     bytes(EnumNamespacesRequest.encode({ parent: 'root', deep: true }).finish()),
+  ],
+  enumQualifiers: [
+    'EnumQualifiersRequest',
+    bytes(EnumQualifiersRequest.encode({ namespace: 'root/cimv2' }).finish()),
   ],
   compileMof: [
     'CompileMofRequest',

@@ -1,6 +1,6 @@
 import { MofError, tokenize } from '../../src/mof/lexer';
 import { compileMof } from '../../src/mof/parser';
-import { writeMof } from '../../src/mof/writer';
+import { MOF_LINE_WIDTH, writeMof } from '../../src/mof/writer';
 import { thrown } from '../helpers/expect-thrown';
 
 const files =
@@ -257,5 +257,51 @@ describe('writeMof', () => {
     expect(back?.qualifiers).toEqual(definition.qualifiers);
     expect(back?.properties).toEqual(definition.properties);
     expect(back?.methods[0]?.parameters[0]).toMatchObject({ name: 'O', in: false, out: true });
+  });
+
+  test('wraps within 80 columns without breaking an escape: a long word of escapes, a long array, a long default, all read back the same', () => {
+    const word = '\u263a"\\\n'.repeat(400) + 'x'.repeat(300);
+    const definition = {
+      name: 'Ex_Wrap',
+      superclass: '',
+      qualifiers: [
+        { name: 'Description', value: { kind: 'string' as const, value: word }, flavor: 0 },
+      ],
+      properties: [
+        {
+          name: 'Values',
+          type: 8,
+          array: true,
+          value: {
+            kind: 'array' as const,
+            value: Array.from({ length: 300 }, (_, i) => ({
+              kind: 'string' as const,
+              value: i % 50 === 0 ? 'y'.repeat(200) : `v${i}`,
+            })),
+          },
+          qualifiers: [],
+          referenceClass: '',
+          embeddedClass: '',
+        },
+        {
+          name: 'Note',
+          type: 8,
+          array: false,
+          value: {
+            kind: 'string' as const,
+            value: 'a default that is long enough to wrap '.repeat(20),
+          },
+          qualifiers: [],
+          referenceClass: '',
+          embeddedClass: '',
+        },
+      ],
+      methods: [],
+    };
+    const text = writeMof([definition]);
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(MOF_LINE_WIDTH);
+    const back = one(text).classes[0]?.definition;
+    expect(back?.qualifiers).toEqual(definition.qualifiers);
+    expect(back?.properties).toEqual(definition.properties);
   });
 });

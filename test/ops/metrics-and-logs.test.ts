@@ -2,17 +2,23 @@
  * What a mesh and its operators see: Prometheus metrics scraped over HTTP, the access log with the
  * operation id the response headers carry and the caller's W3C trace id, and the loopback guard.
  */
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata, status as Code } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import {
+  type HealthCheckResponse,
+  HealthCheckResponse_ServingStatus,
+  HealthClient,
+} from '../../generated/grpc/health/v1/health';
 import { WbemServicesClient } from '../../generated/wbem/v1/services';
 import { isLoopback, startServer } from '../../src/server';
 import { keyed, SEND_STATUS } from '../e2e/fixtures';
-import { deadline, transcript } from '../helpers/transcript';
+import { deadline, failureOf, transcript, unary } from '../helpers/transcript';
 
 function scrape(
   address: string,
@@ -76,6 +82,109 @@ test('metrics: calls by method, code and WbemStatus, latency, in-flight, store b
     expect(scraped.body).toContain('process_cpu_user_seconds_total');
     expect((await scrape(server.metricsAddress ?? '', '/other')).status).toBe(404);
   } finally {
+    client.close();
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+/** The value of one sample line of a scrape (`name{labels} value`), or undefined when absent. */
+function sample(body: string, series: string): number | undefined {
+  const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test('the standard gRPC server metrics (grpc-ecosystem names, Go code names) count real calls exactly, next to wbemd_build_info and the event-loop delay', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-ops-'));
+  const server = await startServer({
+    listen: '127.0.0.1:0',
+    dataDir,
+    serverName: 'OPS',
+    metricsListen: '127.0.0.1:0',
+  });
+  const client = new WbemServicesClient(server.address, credentials.createInsecure());
+  const health = new HealthClient(server.address, credentials.createInsecure());
+  try {
+    const missing = await unary((cb) =>
+      client.getClass(
+        { namespace: 'root/cimv2', className: 'Ex_Missing', localOnly: false, asMof: false },
+        new Metadata(),
+        deadline(),
+        cb,
+      ),
+    );
+    expect(failureOf(missing).code).toBe(Code.NOT_FOUND);
+    const put = await transcript(
+      client.putClassAsync(
+        { namespace: 'root/cimv2', object: keyed('Ex_Std'), flags: SEND_STATUS },
+        new Metadata(),
+        deadline(),
+      ),
+    );
+    expect(put.end.code).toBe(Code.OK);
+    const found = await unary((cb) =>
+      client.getClass(
+        { namespace: 'root/cimv2', className: 'Ex_Std', localOnly: false, asMof: false },
+        new Metadata(),
+        deadline(),
+        cb,
+      ),
+    );
+    expect(found.end).toBeUndefined();
+    const enumerated = await transcript(
+      client.enumClasses(
+        { namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true },
+        new Metadata(),
+        deadline(),
+      ),
+    );
+    expect(enumerated.end.code).toBe(Code.OK);
+    const checked = await unary<HealthCheckResponse>((cb) =>
+      health.check({ service: '' }, new Metadata(), deadline(), cb),
+    );
+    expect(checked.response?.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+
+    const { body } = await scrape(server.metricsAddress ?? '');
+    const wbem = (type: string, method: string): string =>
+      `grpc_type="${type}",grpc_service="wbem.v1.WbemServices",grpc_method="${method}"`;
+    const getClass = wbem('unary', 'GetClass');
+    expect(sample(body, `grpc_server_started_total{${getClass}}`)).toBe(2);
+    expect(sample(body, `grpc_server_handled_total{${getClass},grpc_code="NotFound"}`)).toBe(1);
+    expect(sample(body, `grpc_server_handled_total{${getClass},grpc_code="OK"}`)).toBe(1);
+    expect(sample(body, `grpc_server_handling_seconds_count{${getClass}}`)).toBe(2);
+    expect(sample(body, `grpc_server_handling_seconds_bucket{le="10",${getClass}}`)).toBe(2);
+    expect(sample(body, `grpc_server_msg_received_total{${getClass}}`)).toBe(2);
+    // A unary call that fails sends no message.
+    expect(sample(body, `grpc_server_msg_sent_total{${getClass}}`)).toBe(1);
+    const putAsync = wbem('server_stream', 'PutClassAsync');
+    expect(sample(body, `grpc_server_handled_total{${putAsync},grpc_code="OK"}`)).toBe(1);
+    expect(sample(body, `grpc_server_msg_sent_total{${putAsync}}`)).toBe(put.messages.length);
+    const enumClasses = wbem('server_stream', 'EnumClasses');
+    expect(sample(body, `grpc_server_msg_received_total{${enumClasses}}`)).toBe(1);
+    expect(sample(body, `grpc_server_msg_sent_total{${enumClasses}}`)).toBe(
+      enumerated.messages.length,
+    );
+    expect(enumerated.messages.length).toBeGreaterThan(1);
+    // Every service is counted, as a Go server's interceptor counts it.
+    expect(
+      sample(
+        body,
+        'grpc_server_handled_total{grpc_type="unary",grpc_service="grpc.health.v1.Health",grpc_method="Check",grpc_code="OK"}',
+      ),
+    ).toBe(1);
+    // wbemd's own metrics stay.
+    expect(
+      sample(
+        body,
+        'wbemd_calls_total{method="GetClass",code="NOT_FOUND",wbem_status="WBEM_E_NOT_FOUND"}',
+      ),
+    ).toBe(1);
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string })
+      .version;
+    expect(sample(body, `wbemd_build_info{version="${version}"}`)).toBe(1);
+    expect(body).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+  } finally {
+    health.close();
     client.close();
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -29,5 +29,6 @@ test('WbemServices calls are logged and counted under their proto method names',
     deleteInstance: 'DeleteInstance',
     enumInstances: 'EnumInstances',
     watchClassEvents: 'WatchClassEvents',
+    enumQualifiers: 'EnumQualifiers',
   });
 });

@@ -193,6 +193,31 @@ export interface Qualifier {
   propagated: boolean;
 }
 
+/**
+ * A qualifier declaration of a namespace (DSP0004 `Qualifier Name : type = default, Scope(…),
+ * Flavor(…);`).
+ */
+export interface QualifierDeclaration {
+  name: string;
+  /** Never CIM_REFERENCE or CIM_OBJECT. */
+  type: CimType;
+  array: boolean;
+  /** Absent = NULL. */
+  defaultValue?:
+    | Value
+    | undefined;
+  /**
+   * Lower-case DSP0004 scope names: class, association, indication, property, reference, method,
+   * parameter, any.
+   */
+  scopes: string[];
+  /**
+   * The WBEM_FLAVOR_* bits a use of the qualifier starts with (0x1 ToInstance, 0x2 ToSubclass,
+   * 0x10 DisableOverride, 0x80 Amended).
+   */
+  flavor: number;
+}
+
 /** A property (local, an override of an inherited one, or, on output, an inherited one). */
 export interface Property {
   name: string;
@@ -762,6 +787,161 @@ export const Qualifier: MessageFns<Qualifier> = {
     message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     message.flavor = object.flavor ?? 0;
     message.propagated = object.propagated ?? false;
+    return message;
+  },
+};
+
+function createBaseQualifierDeclaration(): QualifierDeclaration {
+  return { name: "", type: 0, array: false, defaultValue: undefined, scopes: [], flavor: 0 };
+}
+
+export const QualifierDeclaration: MessageFns<QualifierDeclaration> = {
+  encode(message: QualifierDeclaration, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.type !== 0) {
+      writer.uint32(16).int32(message.type);
+    }
+    if (message.array !== false) {
+      writer.uint32(24).bool(message.array);
+    }
+    if (message.defaultValue !== undefined) {
+      Value.encode(message.defaultValue, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.scopes) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.flavor !== 0) {
+      writer.uint32(48).uint32(message.flavor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QualifierDeclaration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQualifierDeclaration();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.array = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.defaultValue = Value.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.flavor = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QualifierDeclaration {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      type: isSet(object.type) ? cimTypeFromJSON(object.type) : 0,
+      array: isSet(object.array) ? globalThis.Boolean(object.array) : false,
+      defaultValue: isSet(object.defaultValue)
+        ? Value.fromJSON(object.defaultValue)
+        : isSet(object.default_value)
+        ? Value.fromJSON(object.default_value)
+        : undefined,
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      flavor: isSet(object.flavor) ? globalThis.Number(object.flavor) : 0,
+    };
+  },
+
+  toJSON(message: QualifierDeclaration): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.type !== 0) {
+      obj.type = cimTypeToJSON(message.type);
+    }
+    if (message.array !== false) {
+      obj.array = message.array;
+    }
+    if (message.defaultValue !== undefined) {
+      obj.defaultValue = Value.toJSON(message.defaultValue);
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    if (message.flavor !== 0) {
+      obj.flavor = Math.round(message.flavor);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QualifierDeclaration>, I>>(base?: I): QualifierDeclaration {
+    return QualifierDeclaration.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QualifierDeclaration>, I>>(object: I): QualifierDeclaration {
+    const message = createBaseQualifierDeclaration();
+    message.name = object.name ?? "";
+    message.type = object.type ?? 0;
+    message.array = object.array ?? false;
+    message.defaultValue = (object.defaultValue !== undefined && object.defaultValue !== null)
+      ? Value.fromPartial(object.defaultValue)
+      : undefined;
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.flavor = object.flavor ?? 0;
     return message;
   },
 };

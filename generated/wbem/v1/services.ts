@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ClassObject, Context, Instance } from "./cim";
+import { ClassObject, Context, Instance, QualifierDeclaration } from "./cim";
 import { WbemStatus, wbemStatusFromJSON, wbemStatusToJSON } from "./status";
 
 export const protobufPackage = "wbem.v1";
@@ -356,6 +356,11 @@ export interface ClassEvent {
     | undefined;
   /** The writing call's wbem-operation-id. */
   operationId: string;
+}
+
+/** Lists a namespace's qualifier declarations. */
+export interface EnumQualifiersRequest {
+  namespace: string;
 }
 
 function createBasePutClassRequest(): PutClassRequest {
@@ -3543,6 +3548,73 @@ export const ClassEvent: MessageFns<ClassEvent> = {
   },
 };
 
+function createBaseEnumQualifiersRequest(): EnumQualifiersRequest {
+  return { namespace: "" };
+}
+
+export const EnumQualifiersRequest: MessageFns<EnumQualifiersRequest> = {
+  encode(message: EnumQualifiersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnumQualifiersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnumQualifiersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnumQualifiersRequest {
+    return { namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "" };
+  },
+
+  toJSON(message: EnumQualifiersRequest): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnumQualifiersRequest>, I>>(base?: I): EnumQualifiersRequest {
+    return EnumQualifiersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnumQualifiersRequest>, I>>(object: I): EnumQualifiersRequest {
+    const message = createBaseEnumQualifiersRequest();
+    message.namespace = object.namespace ?? "";
+    return message;
+  },
+};
+
 /** IWbemServices for classes and namespaces. */
 export type WbemServicesService = typeof WbemServicesService;
 export const WbemServicesService = {
@@ -3709,6 +3781,21 @@ export const WbemServicesService = {
     responseSerialize: (value: ClassEvent): Buffer => Buffer.from(ClassEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): ClassEvent => ClassEvent.decode(value),
   },
+  /**
+   * The qualifier declarations stored in a namespace (`Qualifier Name : type = default,
+   * Scope(…), Flavor(…);` compiled with CompileMof), by name: what `wbemd mofgen` exports.
+   */
+  enumQualifiers: {
+    path: "/wbem.v1.WbemServices/EnumQualifiers" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: EnumQualifiersRequest): Buffer =>
+      Buffer.from(EnumQualifiersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EnumQualifiersRequest => EnumQualifiersRequest.decode(value),
+    responseSerialize: (value: QualifierDeclaration): Buffer =>
+      Buffer.from(QualifierDeclaration.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QualifierDeclaration => QualifierDeclaration.decode(value),
+  },
 } as const;
 
 export interface WbemServicesServer extends UntypedServiceImplementation {
@@ -3755,6 +3842,11 @@ export interface WbemServicesServer extends UntypedServiceImplementation {
    * that revision first, then live events; each exactly once, in revision order.
    */
   watchClassEvents: handleServerStreamingCall<WatchClassEventsRequest, ClassEvent>;
+  /**
+   * The qualifier declarations stored in a namespace (`Qualifier Name : type = default,
+   * Scope(…), Flavor(…);` compiled with CompileMof), by name: what `wbemd mofgen` exports.
+   */
+  enumQualifiers: handleServerStreamingCall<EnumQualifiersRequest, QualifierDeclaration>;
 }
 
 export interface WbemServicesClient extends Client {
@@ -3943,6 +4035,19 @@ export interface WbemServicesClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<ClassEvent>;
+  /**
+   * The qualifier declarations stored in a namespace (`Qualifier Name : type = default,
+   * Scope(…), Flavor(…);` compiled with CompileMof), by name: what `wbemd mofgen` exports.
+   */
+  enumQualifiers(
+    request: EnumQualifiersRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<QualifierDeclaration>;
+  enumQualifiers(
+    request: EnumQualifiersRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<QualifierDeclaration>;
 }
 
 export const WbemServicesClient = makeGenericClientConstructor(

@@ -10,6 +10,7 @@ import type {
   Parameter,
   Property,
   Qualifier,
+  QualifierDeclaration as QualifierDeclarationProto,
   Value,
 } from '../../../generated/wbem/v1/cim';
 import type {
@@ -24,6 +25,7 @@ import type {
   MethodDef,
   ParameterDef,
   PropertyDef,
+  QualifierDeclaration,
   QualifierDef,
   ResolvedClass,
   ResolvedMethod,
@@ -73,6 +75,19 @@ export function valueToProto(value: CimValue | null): Value | undefined {
 function qualifierToProto(q: QualifierDef | ResolvedQualifier): Qualifier {
   const propagated = 'propagated' in q && q.propagated;
   return { name: q.name, value: valueToProto(q.value), flavor: q.flavor, propagated };
+}
+
+export function qualifierDeclarationToProto(
+  declaration: QualifierDeclaration,
+): QualifierDeclarationProto {
+  return {
+    name: declaration.name,
+    type: declaration.type,
+    array: declaration.array,
+    defaultValue: valueToProto(declaration.defaultValue),
+    scopes: [...declaration.scopes],
+    flavor: declaration.flavor,
+  };
 }
 
 /** A plain definition (embedded objects): no origins, nothing propagated. */

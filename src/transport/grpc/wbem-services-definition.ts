@@ -12,6 +12,7 @@ import {
   EnumClassesRequest,
   EnumInstancesRequest,
   EnumNamespacesRequest,
+  EnumQualifiersRequest,
   GetClassRequest,
   GetInstanceRequest,
   PutClassRequest,
@@ -88,6 +89,7 @@ const REQUEST_DESERIALIZERS: {
   getInstance: totalDeserializer('wbem.v1.GetInstanceRequest', GetInstanceRequest, asIs),
   deleteInstance: totalDeserializer('wbem.v1.DeleteInstanceRequest', DeleteInstanceRequest, asIs),
   enumInstances: totalDeserializer('wbem.v1.EnumInstancesRequest', EnumInstancesRequest, asIs),
+  enumQualifiers: totalDeserializer('wbem.v1.EnumQualifiersRequest', EnumQualifiersRequest, asIs),
   watchClassEvents: totalDeserializer(
     'wbem.v1.WatchClassEventsRequest',
     WatchClassEventsRequest,

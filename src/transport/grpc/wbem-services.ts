@@ -11,6 +11,7 @@ import {
   classEventToProto,
   classViewToProto,
   instanceViewToProto,
+  qualifierDeclarationToProto,
 } from './codec';
 import { contextFromProto, instanceFromProto } from './from-proto';
 import { grpcSinkPort, streamPort, writeWithBackPressure } from './grpc-sink-port';
@@ -125,7 +126,10 @@ function classHandlers(
 function namespaceHandlers(
   service: WbemServiceApi,
   env: CallEnv,
-): Pick<WbemServicesFactories, 'createNamespace' | 'deleteNamespace' | 'enumNamespaces'> {
+): Pick<
+  WbemServicesFactories,
+  'createNamespace' | 'deleteNamespace' | 'enumNamespaces' | 'enumQualifiers'
+> {
   return {
     createNamespace: (method) => (call, callback) =>
       serveUnary(method, env, call, callback, (ctx, request) =>
@@ -151,6 +155,20 @@ function namespaceHandlers(
             ctx.signal,
             namespaces.map((n) => ({ name: n.name, path: n.path })),
           );
+          return undefined;
+        },
+        LONG_LIVED,
+      ),
+
+    enumQualifiers: (method) => (call) =>
+      serveStream(
+        method,
+        env,
+        call,
+        async (ctx, request, accept) => {
+          const declarations = service.enumQualifiers(request.namespace, ctx);
+          accept();
+          await writeAll(call, ctx.signal, declarations.map(qualifierDeclarationToProto));
           return undefined;
         },
         LONG_LIVED,
