@@ -22,7 +22,7 @@ import {
   type ServeConfig,
   type TlsFiles,
 } from './config';
-import { CLIENT_COMMANDS, CLIENT_USAGE, runClientCommand } from './commands/program';
+import { CLIENT_USAGE, isClientCommand, runClientCommand } from './commands/program';
 import { routeGrpcLogs } from './grpc-log';
 import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
 import { mofgen, MOFGEN_USAGE } from './mofgen';
@@ -59,7 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${wbemdVersion()}\n`);
     return 0;
   }
-  if (CLIENT_COMMANDS.includes(command)) return runClientCommand(argv, wbemdVersion());
+  if (isClientCommand(argv)) return runClientCommand(argv, wbemdVersion());
   if (command === 'mofcomp') return mofcomp(rest, process.stdout, process.stderr);
   if (command === 'mofgen') return mofgen(rest, process.stdout, process.stderr);
   if (command !== 'serve') {

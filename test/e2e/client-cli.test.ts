@@ -182,6 +182,12 @@ test('an unreachable server: exactly one line, exit 3', async () => {
       stderr: `cannot reach wbemd at ${address}: connection refused\n`,
     });
   }
+  // The shared options may come before the subcommand, as pywbemcli users write them.
+  expect(await wbemd(['--address', address, '-o', 'json', 'namespace', 'list'])).toEqual({
+    code: 3,
+    stdout: '',
+    stderr: `cannot reach wbemd at ${address}: connection refused\n`,
+  });
 });
 
 test('namespace create, list, delete', async () => {

@@ -82,6 +82,29 @@ function buildProgram(version: string, io: Io, exit: { code: number }): Command 
   return program;
 }
 
+/**
+ * The shared options may also come first, as pywbemcli and cimcli users write them
+ * (`wbemd --address H:P class get X`): they are moved after the subcommand path, where commander
+ * reads a subcommand's options, keeping their order and their values.
+ */
+export function globalOptionsLast(argv: readonly string[]): string[] {
+  const first = argv.findIndex((token) => CLIENT_COMMANDS.includes(token));
+  if (first <= 0) return [...argv];
+  const leading = argv.slice(0, first);
+  const rest = argv.slice(first);
+  const end = rest.indexOf('--');
+  return end < 0 ? [...rest, ...leading] : [...rest.slice(0, end), ...leading, ...rest.slice(end)];
+}
+
+/** Whether `wbemd <argv>` is a client subcommand, its shared options possibly first. */
+export function isClientCommand(argv: readonly string[]): boolean {
+  // The first word that names a command decides (what comes before it are shared options).
+  const command = argv.find((token) => CLIENT_COMMANDS.includes(token) || SERVER_SIDE.has(token));
+  return command !== undefined && CLIENT_COMMANDS.includes(command);
+}
+
+const SERVER_SIDE = new Set(['serve', 'mofcomp', 'mofgen']);
+
 /** Runs `wbemd <argv>` for a client subcommand; resolves with the exit code. */
 export async function runClientCommand(
   argv: readonly string[],
@@ -91,7 +114,7 @@ export async function runClientCommand(
   const exit = { code: EXIT.usage as number };
   const program = buildProgram(version, io, exit);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(globalOptionsLast(argv), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError)
       // --help and --version end well; a missing subcommand shows the help as an error.
