@@ -84,14 +84,16 @@ export function instanceCommand(run: Runner): Command {
   const enumerate = withSharedOptions(new Command('enum'), ['table', 'json'])
     .description('list the instances of a class (EnumInstances)')
     .argument('<class>')
-    .option('--deep', 'instances of its subclasses too');
+    // Deep by default, as WMI's CreateInstanceEnum (lFlags 0 = WBEM_FLAG_DEEP), Get-CimInstance
+    // and pywbemcli's `instance enumerate` return the instances of subclasses too.
+    .option('--shallow', 'only the instances of the class itself (WBEM_FLAG_SHALLOW)');
   enumerate.action(
-    run<ConnectionFlags & { deep?: boolean }>(enumerate, async (client, flags, out) => {
+    run<ConnectionFlags & { shallow?: boolean }>(enumerate, async (client, flags, out) => {
       const instances = await client
         .enumInstances({
           namespace: flags.namespace,
           className: enumerate.args[0] ?? '',
-          deep: flags.deep === true,
+          deep: flags.shallow !== true,
         })
         .toArray();
       if (flags.output === 'json')
