@@ -12,6 +12,9 @@ import {
   GetClassResponseSchema,
   WbemServices,
 } from '../../generated/wbem/v1/services_pb';
+import { Metadata } from '@grpc/grpc-js';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { sha256Hex } from '../../src/transport/grpc/authenticate';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 
@@ -347,5 +350,71 @@ describe('HTTP listener', () => {
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { code: string }).code).toBe('invalid_argument');
+  });
+
+  test('one cap on calls for both listeners, and one access log', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    await start({ maxConcurrentCalls: 1, logger: pino({ level: 'info' }, sink) });
+    // A gRPC watch holds the one slot...
+    const watch = t.client.watchClassEvents(
+      { namespace: 'root/cimv2', className: '' },
+      new Metadata(),
+    );
+    watch.on('error', () => undefined); // cancelled below
+    await new Promise((resolve) => watch.once('metadata', resolve));
+    // ...so an HTTP call is refused at once, as a second gRPC call would be.
+    const refused = await postJson('GetClass', { namespace: 'root/cimv2', class_name: 'X' });
+    expect(refused.json.code).toBe('resource_exhausted');
+    expect(refused.headers.get('wbem-status')).toBe('WBEM_E_OUT_OF_MEMORY');
+    watch.cancel();
+    let served = refused;
+    for (let attempt = 0; attempt < 50 && served.json.code === 'resource_exhausted'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      served = await postJson('GetClass', { namespace: 'root/cimv2', class_name: 'X' });
+    }
+    expect(served.status).toBe(404);
+    const operationId = served.headers.get('wbem-operation-id');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines.find((line) => line.operationId === operationId)).toMatchObject({
+      msg: 'call ended',
+      method: 'GetClass',
+      code: 'NOT_FOUND',
+      wbemStatus: 'WBEM_E_NOT_FOUND',
+      peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown,
+    });
+    expect(lines.some((line) => line.method === 'WatchClassEvents')).toBe(true);
+  });
+
+  test('stop() ends an open HTTP watch with WBEM_E_SHUTTING_DOWN, then closes the listener', async () => {
+    await start();
+    const client = connectClient();
+    const events: string[] = [];
+    const ended = (async () => {
+      try {
+        for await (const event of client.watchClassEvents({ namespace: 'root/cimv2' }))
+          events.push(event.targetClass?.className ?? '');
+        return undefined;
+      } catch (error) {
+        return ConnectError.from(error);
+      }
+    })();
+    // The first event proves the watch is running on the server.
+    for (let attempt = 0; attempt < 50 && events.length === 0; attempt++) {
+      await postJson('PutClass', { namespace: 'root/cimv2', object: widgetJson(`Ex_W${attempt}`) });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(events[0]).toBe('Ex_W0');
+    await t.server.stop();
+    const error = await ended;
+    expect(error?.code).toBe(Code.Unavailable);
+    expect(error?.metadata.get('wbem-status')).toBe('WBEM_E_SHUTTING_DOWN');
+    await expect(fetch(`${base}/`)).rejects.toThrow();
   });
 });
