@@ -286,7 +286,9 @@ function sinkEventItem(event) {
   const status = event.status ?? {};
   const hresult = status.hresult ?? 'WBEM_S_NO_ERROR';
   const ok = !String(hresult).startsWith('WBEM_E_');
-  const detail = status.extendedStatus?.description ?? '';
+  // The description often repeats param (the path, or the error's words): shown only when it adds.
+  const description = status.extendedStatus?.description ?? '';
+  const detail = (status.param ?? '').includes(description) ? '' : description;
   return el(
     'li',
     { className: ok ? 'ok' : 'error' },
