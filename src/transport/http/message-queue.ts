@@ -42,8 +42,12 @@ export class MessageQueue<T> implements StreamOut<T> {
     for (;;) {
       const next = this.#pending.shift();
       if (next !== undefined) {
-        yield next.message;
-        next.taken();
+        try {
+          yield next.message;
+        } finally {
+          // Also when the reader stops at this message: its sender must not wait forever.
+          next.taken();
+        }
         continue;
       }
       if (this.#closed || this.#dropped) return;

@@ -174,6 +174,8 @@ export function serveStreamHttp<Req, Res>(
     if ('refused' in begun) throw begun.refused;
     const { ctx, record } = begun;
     const queue = new MessageQueue<Message>();
+    // The client is gone (or its deadline passed): what the operation still sends is dropped.
+    ctx.signal.addEventListener('abort', () => queue.drop());
     const out = { send: (message: Res) => queue.send(bridge.response(message)) };
     const accept = (headers?: Readonly<Record<string, string>>): void => {
       if (headers !== undefined) setAll(hctx.responseHeader, headers);
