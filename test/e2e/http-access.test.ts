@@ -417,4 +417,36 @@ describe('HTTP listener', () => {
     expect(error?.metadata.get('wbem-status')).toBe('WBEM_E_SHUTTING_DOWN');
     await expect(fetch(`${base}/`)).rejects.toThrow();
   });
+
+  test('a client that leaves an HTTP watch frees its slot under the call cap', async () => {
+    await start({ maxConcurrentCalls: 1 });
+    const client = connectClient();
+    const controller = new AbortController();
+    const events: string[] = [];
+    const ended = (async () => {
+      try {
+        for await (const event of client.watchClassEvents(
+          { namespace: 'root/cimv2' },
+          { signal: controller.signal },
+        ))
+          events.push(event.eventClass);
+      } catch {
+        // cancelled below
+      }
+    })();
+    // The server runs in this process: the watch is admitted well within this pause. A probe call
+    // made earlier could itself hold the one slot when the watch arrives.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const refused = await postJson('GetClass', { namespace: 'root/cimv2', class_name: 'X' });
+    expect(refused.json.code).toBe('resource_exhausted');
+    controller.abort();
+    await ended;
+    let served = refused;
+    for (let attempt = 0; attempt < 50 && served.json.code === 'resource_exhausted'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      served = await postJson('GetClass', { namespace: 'root/cimv2', class_name: 'X' });
+    }
+    expect(served.headers.get('wbem-status')).toBe('WBEM_E_NOT_FOUND');
+    expect(events).toEqual([]);
+  });
 });
