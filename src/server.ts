@@ -226,12 +226,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       health,
     });
     ages.listening(port);
-    http = await startHttp(options, grpcOptions, {
-      operations: wbemOperations(service),
-      env,
-      health,
-    });
-    // SERVING only while the store is open and the server is not draining.
+    // TLS exactly when the gRPC port has it.
+    http = await serveHttp(
+      { listen: options.httpListen, grpcOptions, tls: options.tls },
+      { operations: wbemOperations(service), env, health },
+    ); // SERVING only while the store is open and the server is not draining.
     for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
     return {
       address: `${host}:${port}`,
@@ -315,26 +314,6 @@ async function bindTransport(
     server.bindAsync(options.listen, credentialsOf(options.tls), (error, bound) =>
       error ? reject(listenError(options.listen, 'listen', error)) : resolve(bound),
     ),
-  );
-}
-
-/** The HTTP listener, when configured: TLS exactly when the gRPC port has it. */
-function startHttp(
-  options: ServerOptions,
-  grpcOptions: ChannelOptions,
-  parts: Parameters<typeof serveHttp>[1],
-): Promise<HttpListener | undefined> {
-  if (options.httpListen === undefined) return Promise.resolve(undefined);
-  const { tls } = options;
-  return serveHttp(
-    {
-      listen: options.httpListen,
-      grpcOptions,
-      ...(tls === undefined
-        ? {}
-        : { tls: { ...tls, requireClientCert: requiresClientCertificates(tls) } }),
-    },
-    parts,
   );
 }
 

@@ -35,11 +35,12 @@ export interface HttpListenerOptions {
   /** The largest request and response message, as on the gRPC port. */
   readonly maxReceiveBytes: number;
   readonly maxSendBytes: number;
+  /** As the gRPC port's: with clientCa, client certificates are verified, and required unless requireClientCert is false. */
   readonly tls?: {
     readonly cert: Buffer;
     readonly key: Buffer;
     readonly clientCa?: Buffer;
-    readonly requireClientCert: boolean;
+    readonly requireClientCert?: boolean;
   };
 }
 
@@ -111,7 +112,11 @@ function createServer(options: HttpListenerOptions, handler: RequestHandler): Se
       key: tls.key,
       ...(tls.clientCa === undefined
         ? {}
-        : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.requireClientCert }),
+        : {
+            ca: tls.clientCa,
+            requestCert: true,
+            rejectUnauthorized: tls.requireClientCert !== false,
+          }),
     },
     handler,
   );
@@ -153,12 +158,14 @@ function closerOf(server: Server): (graceMs: number) => Promise<void> {
  */
 export async function serveHttp(
   config: {
-    readonly listen: string;
+    /** Absent: no HTTP listener. */
+    readonly listen: string | undefined;
     readonly grpcOptions: ChannelOptions;
     readonly tls?: HttpListenerOptions['tls'];
   },
   parts: { operations: WbemOperations; env: HttpCallEnv; health: ObservedHealth },
-): Promise<HttpListener> {
+): Promise<HttpListener | undefined> {
+  if (config.listen === undefined) return undefined;
   const { host, port } = splitListen(config.listen);
   const limit = (key: string): number => Number(config.grpcOptions[key]);
   try {
