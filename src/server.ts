@@ -5,7 +5,6 @@
  * grace deadline, then forced, then the store closed (docs/stack.md trap 4).
  */
 import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { WbemService } from './service/wbem-service';
@@ -19,6 +18,11 @@ import { ConnectionAges } from './transport/grpc/connection-ages';
 import { grpcServerMetricsInterceptor } from './transport/grpc/grpc-server-metrics';
 import { WbemdMetrics } from './transport/metrics';
 import { addWbemServices } from './transport/grpc/wbem-services';
+import { wbemOperations } from './transport/grpc/wbem-operations';
+import type { CallEnv } from './transport/grpc/serve';
+import { serveHttp, type HttpListener } from './transport/http/http-listener';
+import type { HttpCallEnv } from './transport/http/serve-http';
+import { ObservedHealth } from './transport/observed-health';
 import {
   checkCanListen,
   checkTlsLoads,
@@ -46,6 +50,11 @@ export interface ServerOptions {
   readonly grpcOptions?: ChannelOptions;
   /** `HOST:PORT` of the Prometheus `GET /metrics` listener; absent = no metrics endpoint. */
   readonly metricsListen?: string;
+  /**
+   * `HOST:PORT` of the HTTP listener: Connect, gRPC-Web, JSON and the web class browser, with the
+   * same service, credentials, limits and access log (docs/http.md); absent = none.
+   */
+  readonly httpListen?: string;
   /**
    * Serve on a non-loopback address without both TLS and an ACL: anyone who can reach the port
    * could then change the schema, so it must be asked for explicitly.
@@ -78,6 +87,8 @@ export interface RunningServer {
   readonly service: WbemService;
   /** The metrics listener's `HOST:PORT`, when metricsListen was given. */
   readonly metricsAddress?: string;
+  /** The HTTP listener's `HOST:PORT`, when httpListen was given. */
+  readonly httpAddress?: string;
   /** SIGHUP: new tokens and ACL for calls from now on; calls in flight are not disturbed. */
   reloadSecurity(security: {
     readonly tokens?: readonly TokenEntry[];
@@ -141,14 +152,17 @@ async function checkBeforeCreating(
   options: ServerOptions,
   metrics: WbemdMetrics | undefined,
 ): Promise<MetricsListener | undefined> {
-  splitListen(options.listen);
-  const refusal = nonLoopbackRefusal(options.listen, {
+  const security = {
     insecure: options.insecure === true,
     tls: options.tls !== undefined,
     acl: options.acl !== undefined,
-  });
-  if (refusal !== undefined)
-    throw new StartError('configuration', refusal, { address: options.listen });
+  };
+  for (const listen of [options.listen, options.httpListen]) {
+    if (listen === undefined) continue;
+    splitListen(listen);
+    const refusal = nonLoopbackRefusal(listen, security);
+    if (refusal !== undefined) throw new StartError('configuration', refusal, { address: listen });
+  }
   if (options.tls !== undefined) checkTlsLoads(options.tls);
   let metricsServer: MetricsListener | undefined;
   if (metrics !== undefined && options.metricsListen !== undefined) {
@@ -161,6 +175,7 @@ async function checkBeforeCreating(
   }
   try {
     await checkCanListen(options.listen, 'listen');
+    if (options.httpListen !== undefined) await checkCanListen(options.httpListen, 'httpListen');
   } catch (error) {
     await metricsServer?.close();
     throw error;
@@ -168,42 +183,67 @@ async function checkBeforeCreating(
   return metricsServer;
 }
 
+/** One env for both listeners: the same credentials, the one cap on calls, one access log. */
+function callEnvOf(
+  options: ServerOptions,
+  logger: Logger,
+  metrics: WbemdMetrics | undefined,
+): { env: HttpCallEnv; authenticator: Authenticator } {
+  const authenticator = new Authenticator(
+    options.tokens ?? [],
+    (options.tokens?.length ?? 0) > 0 || requiresClientCertificates(options.tls),
+  );
+  const env: HttpCallEnv = {
+    log: logger,
+    authenticator,
+    admission: new Admission(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS),
+    ...(metrics === undefined ? {} : { observer: metrics }),
+  };
+  return { env, authenticator };
+}
+
+/** The grpc-js server: the connection-age policy, and the standard grpc_server_* metrics (metrics.ts) for every service when metrics are on. */
+function grpcServerOf(
+  grpcOptions: ChannelOptions,
+  ages: ConnectionAges,
+  metrics: WbemdMetrics | undefined,
+): Server {
+  return new Server({
+    ...ages.serverOptions(grpcOptions),
+    ...(metrics === undefined ? {} : { interceptors: [grpcServerMetricsInterceptor(metrics)] }),
+  });
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
   const metricsServer = await checkBeforeCreating(options, metrics);
   const { host } = splitListen(options.listen);
-  const mutualTls = requiresClientCertificates(options.tls);
-  const authenticator = new Authenticator(
-    options.tokens ?? [],
-    (options.tokens?.length ?? 0) > 0 || mutualTls,
-  );
+  const { env, authenticator } = callEnvOf(options, logger, metrics);
   const store = await openStore(options, metrics, metricsServer);
   let server: Server | undefined;
   let connectionAges: ConnectionAges | undefined;
+  let http: HttpListener | undefined;
   try {
-    const health = new HealthImplementation(
+    const health = new ObservedHealth(
       Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])),
     );
     const service = await buildService(options, store, logger, health);
     const grpcOptions = { ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions };
     const ages = new ConnectionAges(grpcOptions);
     connectionAges = ages;
-    server = new Server({
-      ...ages.serverOptions(grpcOptions),
-      // The standard grpc_server_* metrics, for every service served (metrics.ts).
-      ...(metrics === undefined ? {} : { interceptors: [grpcServerMetricsInterceptor(metrics)] }),
-    });
+    server = grpcServerOf(grpcOptions, ages, metrics);
     const port = await bindTransport(server, options, {
       service,
-      logger,
-      authenticator,
-      metrics,
+      env: { ...env, connectionAges: ages },
       health,
-      connectionAges: ages,
     });
     ages.listening(port);
-    // SERVING only while the store is open and the server is not draining.
+    // TLS exactly when the gRPC port has it.
+    http = await serveHttp(
+      { listen: options.httpListen, grpcOptions, tls: options.tls },
+      { operations: wbemOperations(service), env, health },
+    ); // SERVING only while the store is open and the server is not draining.
     for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
     return {
       address: `${host}:${port}`,
@@ -214,13 +254,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         service,
         store,
         metricsServer,
+        http,
         logger,
         connectionAges: ages,
       }),
       reloadSecurity: securityReloaderOf(authenticator, service, logger),
       ...(metricsServer === undefined ? {} : { metricsAddress: metricsServer.address }),
+      ...(http === undefined ? {} : { httpAddress: http.address }),
     };
   } catch (error) {
+    await http?.close(0);
     connectionAges?.close();
     server?.forceShutdown();
     await metricsServer?.close();
@@ -254,7 +297,7 @@ async function buildService(
   options: ServerOptions,
   store: ClassStore,
   logger: Logger,
-  health: HealthImplementation,
+  health: ObservedHealth,
 ): Promise<WbemService> {
   const service = new WbemService({
     store,
@@ -274,23 +317,9 @@ async function buildService(
 async function bindTransport(
   server: Server,
   options: ServerOptions,
-  parts: {
-    service: WbemService;
-    logger: Logger;
-    authenticator: Authenticator;
-    metrics: WbemdMetrics | undefined;
-    health: HealthImplementation;
-    connectionAges: ConnectionAges;
-  },
+  parts: { service: WbemService; env: CallEnv; health: ObservedHealth },
 ): Promise<number> {
-  const admission = new Admission(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
-  addWbemServices(server, parts.service, {
-    log: parts.logger,
-    authenticator: parts.authenticator,
-    admission,
-    connectionAges: parts.connectionAges,
-    ...(parts.metrics === undefined ? {} : { observer: parts.metrics }),
-  });
+  addWbemServices(server, parts.service, parts.env);
   parts.health.addToServer(server);
   addReflection(server);
   // checkCanListen bound this address a moment ago; only a process that took it since fails here.
@@ -306,21 +335,23 @@ function stopperOf(
   server: Server,
   parts: {
     options: ServerOptions;
-    health: HealthImplementation;
+    health: ObservedHealth;
     service: WbemService;
     store: ClassStore;
     metricsServer: MetricsListener | undefined;
+    http: HttpListener | undefined;
     logger: Logger;
     connectionAges: ConnectionAges;
   },
 ): () => Promise<void> {
-  const { options, health, service, store, metricsServer, logger, connectionAges } = parts;
+  const { options, health, service, store, metricsServer, http, logger, connectionAges } = parts;
   let stopping: Promise<void> | undefined;
   return () =>
     (stopping ??= (async () => {
       for (const name of HEALTH_SERVICES) health.setStatus(name, 'NOT_SERVING');
       service.beginShutdown();
       const graceMs = options.shutdownGraceMs ?? 10_000;
+      const httpClosed = http?.close(graceMs);
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           logger.warn({ graceMs }, 'grace period over: cancelling calls still in flight');
@@ -332,6 +363,7 @@ function stopperOf(
           resolve();
         });
       });
+      await httpClosed;
       connectionAges.close();
       await store.close();
       // Last, so a scrape during the drain still sees the calls finishing.

@@ -22,6 +22,8 @@ export interface ServeConfig {
   readonly serverName: string | undefined;
   readonly shutdownGraceMs: number;
   readonly metricsListen: string | undefined;
+  /** The Connect / gRPC-Web / JSON and web browser listener; undefined = off. */
+  readonly httpListen: string | undefined;
   readonly insecure: boolean;
   readonly logLevel: LogLevel;
   readonly grpcOptions: ChannelOptions;
@@ -56,6 +58,7 @@ export const CONFIG_KEYS = [
   'tls',
   'tokens',
   'acl',
+  'httpListen',
 ] as const;
 
 /** Flags and environment as strings (absent = not given); the file as its text. */
@@ -68,6 +71,7 @@ export interface ConfigSources {
         | 'server-name'
         | 'shutdown-grace-ms'
         | 'metrics-listen'
+        | 'http-listen'
         | 'log-level'
         | 'max-concurrent-calls',
         string
@@ -112,19 +116,26 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
   const insecure = insecureOf(read);
   const grpcOptions = grpcOptionsOf(read);
   const security = securityOf(read.file, read.filePath ?? '', problems);
-  const refusal = nonLoopbackRefusal(listen, {
-    insecure,
-    tls: security.tls !== undefined,
-    acl: security.acl !== undefined,
-  });
-  // A malformed address is reported once, above.
-  if (refusal !== undefined && HOST_PORT.test(listen))
-    problems.push(`${listenWhere ?? 'listen'}: ${refusal}`);
+  const http = httpListenOf(read);
+  for (const [address, where] of [
+    [listen, listenWhere ?? 'listen'],
+    [http.listen, http.where],
+  ] as const) {
+    if (address === undefined) continue;
+    const refusal = nonLoopbackRefusal(address, {
+      insecure,
+      tls: security.tls !== undefined,
+      acl: security.acl !== undefined,
+    });
+    // A malformed address is reported once, above.
+    if (refusal !== undefined && HOST_PORT.test(address)) problems.push(`${where}: ${refusal}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     listen,
     ...basics,
     metricsListen: limits.metricsListen,
+    httpListen: http.listen,
     insecure,
     logLevel,
     maxConcurrentCalls: limits.maxConcurrentCalls,
@@ -254,6 +265,23 @@ function limitSettings(read: Reader): {
     1_000_000,
   );
   return { metricsListen, maxConcurrentCalls };
+}
+
+/**
+ * The HTTP listener: `HOST:PORT`, or only a port (`8080`, `:8080`) for loopback, like the gRPC
+ * port's default; off when not configured.
+ */
+function httpListenOf(read: Reader): { listen: string | undefined; where: string } {
+  const found = read.pick('http-listen', 'WBEMD_HTTP_LISTEN', 'httpListen');
+  const where = found?.where ?? 'httpListen';
+  const portOnly =
+    typeof found?.value === 'string' ? /^:?(\d{1,5})$/.exec(found.value.trim()) : null;
+  if (found !== undefined && portOnly !== null)
+    return {
+      listen: read.address({ ...found, value: `127.0.0.1:${portOnly[1]}` }, undefined),
+      where,
+    };
+  return { listen: read.address(found, undefined), where };
 }
 
 function logLevelOf(read: Reader): LogLevel {

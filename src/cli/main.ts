@@ -36,6 +36,8 @@ const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--
   --server-name        __SERVER of classes and paths (env WBEMD_SERVER_NAME; default the host name)
   --shutdown-grace-ms  how long SIGTERM lets calls in flight finish (env WBEMD_SHUTDOWN_GRACE_MS; default 10000)
   --metrics-listen     HOST:PORT for Prometheus GET /metrics (env WBEMD_METRICS_LISTEN; default off)
+  --http-listen        [HOST:]PORT for Connect, gRPC-Web, JSON and the web class browser
+                       (env WBEMD_HTTP_LISTEN; default off; a port alone is loopback)
   --log-level          fatal|error|warn|info|debug|trace|silent (env WBEMD_LOG_LEVEL; default info)
   --max-concurrent-calls  calls served at once; more are refused (env WBEMD_MAX_CONCURRENT_CALLS; default 1024)
   --insecure           allow a non-loopback --listen without TLS and an ACL (env WBEMD_INSECURE)
@@ -88,6 +90,7 @@ function parseServeFlags(args: readonly string[]): ServeFlags {
       'server-name': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
       'metrics-listen': { type: 'string' },
+      'http-listen': { type: 'string' },
       'log-level': { type: 'string' },
       'max-concurrent-calls': { type: 'string' },
       insecure: { type: 'boolean' },
@@ -155,11 +158,21 @@ async function serve(args: readonly string[]): Promise<number> {
     destination.flushSync();
     return code;
   }
-  if (server.metricsAddress !== undefined)
-    logger.info({ metrics: `http://${server.metricsAddress}/metrics` }, 'metrics served');
-  process.stdout.write(`listening on ${server.address}\n`);
+  announce(server, tls !== undefined, logger);
   await runUntilSignal(server, logger, loadConfig);
   return EXIT.stopped;
+}
+
+/** What is served where: the side listeners in the log, the gRPC address as the one stdout line. */
+function announce(server: RunningServer, tls: boolean, logger: Logger): void {
+  if (server.metricsAddress !== undefined)
+    logger.info({ metrics: `http://${server.metricsAddress}/metrics` }, 'metrics served');
+  if (server.httpAddress !== undefined)
+    logger.info(
+      { http: `${tls ? 'https' : 'http'}://${server.httpAddress}/` },
+      'HTTP (Connect, gRPC-Web, web browser) served',
+    );
+  process.stdout.write(`listening on ${server.address}\n`);
 }
 
 /**
@@ -188,6 +201,7 @@ function serverOptions(
     ...(config.serverName === undefined ? {} : { serverName: config.serverName }),
     shutdownGraceMs: config.shutdownGraceMs,
     ...(config.metricsListen === undefined ? {} : { metricsListen: config.metricsListen }),
+    ...(config.httpListen === undefined ? {} : { httpListen: config.httpListen }),
     insecure: config.insecure,
     maxConcurrentCalls: config.maxConcurrentCalls,
     grpcOptions: config.grpcOptions,

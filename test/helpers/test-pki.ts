@@ -6,8 +6,15 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runsCleanly } from './external-tools';
 
 const sh = promisify(execFile);
+
+export const OPENSSL = {
+  name: 'openssl (makes the test certificates)',
+  available: runsCleanly('openssl', ['version']),
+  install: 'apt-get install openssl',
+};
 
 export interface TestPki {
   readonly dir: string;

@@ -86,7 +86,7 @@ test('every problem is reported at once, each naming where the value came from',
       env: { WBEMD_INSECURE: 'maybe' },
     }),
   ).toEqual([
-    'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, maxConcurrentCalls, grpc, tls, tokens, acl)',
+    'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, maxConcurrentCalls, grpc, tls, tokens, acl, httpListen)',
     'w.json: "shutdownGraceMs": must be an integer from 0 to 3600000, got -1',
     '--metrics-listen: "nope" is not HOST:PORT',
     '--log-level: must be one of fatal, error, warn, info, debug, trace, silent',
@@ -193,4 +193,26 @@ test('a non-loopback listen address without tls and acl (or insecure) is one of 
   expect(problemsOf({ flags: { listen: 'nowhere' } })).toEqual([
     '--listen: "nowhere" is not HOST:PORT',
   ]);
+});
+
+describe('httpListen (the Connect / gRPC-Web / web browser listener)', () => {
+  test('off unless configured; a port alone is loopback; flag, environment and file as for listen', () => {
+    expect(resolve({}).httpListen).toBeUndefined();
+    expect(resolve({ flags: { 'http-listen': '8080' } }).httpListen).toBe('127.0.0.1:8080');
+    expect(resolve({ env: { WBEMD_HTTP_LISTEN: ':0' } }).httpListen).toBe('127.0.0.1:0');
+    expect(
+      resolve({ file: { path: 'w.json', text: '{"httpListen": "[::1]:9000"}' } }).httpListen,
+    ).toBe('[::1]:9000');
+  });
+
+  test('a malformed or non-loopback address is a configuration problem, like listen', () => {
+    expect(problemsOf({ flags: { 'http-listen': 'nope' } })).toEqual([
+      '--http-listen: "nope" is not HOST:PORT',
+    ]);
+    const [refusal] = problemsOf({ env: { WBEMD_HTTP_LISTEN: '0.0.0.0:8080' } });
+    expect(refusal).toMatch(/^WBEMD_HTTP_LISTEN: refusing to listen on 0\.0\.0\.0:8080/);
+    expect(
+      resolve({ env: { WBEMD_HTTP_LISTEN: '0.0.0.0:8080' }, flags: { insecure: true } }).httpListen,
+    ).toBe('0.0.0.0:8080');
+  });
 });

@@ -27,20 +27,20 @@ export class Admission {
 const ANONYMOUS: Authentication = { ok: true, principal: undefined };
 
 /** Refused before anything else: the server is serving its limit of calls. Retry with backoff. */
-function overloaded(limit: number): StatusObject {
-  return toStatusObject(
-    new WbemError(
-      'WBEM_E_OUT_OF_MEMORY',
-      `the server is serving its limit of ${limit} calls at once; retry later`,
-    ),
+export function overloadedError(limit: number): WbemError {
+  return new WbemError(
+    'WBEM_E_OUT_OF_MEMORY',
+    `the server is serving its limit of ${limit} calls at once; retry later`,
   );
 }
 
+/** No valid credentials: WBEM_E_ACCESS_DENIED, sent as UNAUTHENTICATED (docs/decisions.md D32). */
+export function unauthenticatedError(reason: string): WbemError {
+  return new WbemError('WBEM_E_ACCESS_DENIED', `unauthenticated: ${reason}`);
+}
+
 export function unauthenticated(reason: string): StatusObject {
-  return toStatusObject(
-    new WbemError('WBEM_E_ACCESS_DENIED', `unauthenticated: ${reason}`),
-    Code.UNAUTHENTICATED,
-  );
+  return toStatusObject(unauthenticatedError(reason), Code.UNAUTHENTICATED);
 }
 
 /**
@@ -53,6 +53,6 @@ export function admit(
   authenticator: Authenticator | undefined,
 ): Authentication | { readonly overloaded: StatusObject } {
   if (admission !== undefined && !admission.tryEnter())
-    return { overloaded: overloaded(admission.limit) };
+    return { overloaded: toStatusObject(overloadedError(admission.limit)) };
   return authenticator?.authenticate(call) ?? ANONYMOUS;
 }

@@ -5,6 +5,7 @@
  * do is the service's AccessPolicy.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
 import type { Principal } from '../../domain/access';
 import type { AnyCall } from './call-context';
 
@@ -13,6 +14,15 @@ export interface TokenEntry {
   readonly sha256: string;
   readonly principal: string;
   readonly groups: readonly string[];
+}
+
+/** What a caller presented, whatever the transport: `peer` as grpc-js spells it (`127.0.0.1:5000`). */
+export interface PresentedCredentials {
+  readonly peer: string;
+  /** The `authorization` header's value, when sent (grpc-js may hand a Buffer for a -bin key). */
+  readonly authorization: string | Buffer | undefined;
+  /** The client certificate of a TLS connection, when one was presented. */
+  readonly certificate: PeerCertificate | undefined;
 }
 
 export type Authentication =
@@ -51,8 +61,18 @@ export class Authenticator {
   }
 
   authenticate(call: AnyCall): Authentication {
-    const local = isLocalPeer(call.getPeer());
     const [authorization] = call.metadata.get('authorization');
+    return this.authenticateCredentials({
+      peer: call.getPeer(),
+      authorization,
+      certificate: call.getAuthContext().sslPeerCertificate,
+    });
+  }
+
+  /** The same decision for any transport: the peer, its authorization header, its certificate. */
+  authenticateCredentials(credentials: PresentedCredentials): Authentication {
+    const { authorization, certificate } = credentials;
+    const local = isLocalPeer(credentials.peer);
     if (authorization !== undefined) {
       const match =
         typeof authorization === 'string' ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
@@ -62,7 +82,6 @@ export class Authenticator {
       if (entry === undefined) return { ok: false, reason: 'the bearer token is not valid' };
       return { ok: true, principal: { name: entry.principal, groups: entry.groups, local } };
     }
-    const certificate = call.getAuthContext().sslPeerCertificate;
     if (certificate !== undefined && Object.keys(certificate).length > 0) {
       const cn: string | string[] | undefined = certificate.subject?.CN;
       const name =

@@ -15,8 +15,11 @@ export type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<u
  * Abort reasons, made once: a reason is only a marker (the service turns any abort into its own
  * WBEM_E_CALL_CANCELLED), and a fresh Error with its stack per call showed up in profiles.
  */
-const CLIENT_CANCELLED = new WbemError('WBEM_E_CALL_CANCELLED', 'the client cancelled the call');
-const DEADLINE_PASSED = new WbemError('WBEM_E_CALL_CANCELLED', 'the deadline passed');
+export const CLIENT_CANCELLED = new WbemError(
+  'WBEM_E_CALL_CANCELLED',
+  'the client cancelled the call',
+);
+export const DEADLINE_PASSED = new WbemError('WBEM_E_CALL_CANCELLED', 'the deadline passed');
 
 /**
  * One call's cancellation: the CancellationSignal the service sees, without an AbortController
@@ -65,6 +68,13 @@ const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16}
 /** The caller's trace, when it sent a valid `traceparent` (a malformed one is ignored, as the spec says). */
 function traceOf(call: AnyCall): { traceId: string; parentId: string } | undefined {
   const [value] = call.metadata.get('traceparent');
+  return traceOfHeader(value);
+}
+
+/** The trace of a `traceparent` header's value, whatever the transport. */
+export function traceOfHeader(
+  value: string | Buffer | null | undefined,
+): { traceId: string; parentId: string } | undefined {
   if (typeof value !== 'string') return undefined;
   const match = TRACEPARENT.exec(value.trim().toLowerCase());
   return match === null ? undefined : { traceId: match[1] as string, parentId: match[2] as string };

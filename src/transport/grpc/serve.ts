@@ -53,7 +53,7 @@ export interface StreamOptions {
 }
 
 /** Anything thrown that is not a WbemError is a bug: logged with the operation id, sent as WBEM_E_FAILED. */
-function asWbemError(
+export function asWbemError(
   failure: unknown,
   ctx: OperationContext,
   log: TransportLogger,

@@ -90,11 +90,24 @@ export const GRPC_CODE: { readonly [S in WbemStatusName]: Code } = {
 
 const ERROR_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
 
+/** The google.rpc.ErrorInfo every failure carries: its WbemStatus, HRESULT and subject. */
+export function errorInfoOf(error: WbemError): ErrorInfo {
+  const metadata: Record<string, string> = { hresult: formatHresult(error.status) };
+  if (error.subject.namespace !== undefined) metadata.namespace = error.subject.namespace;
+  if (error.subject.className !== undefined && error.subject.className !== '')
+    metadata.class = error.subject.className;
+  return { reason: error.status, domain: 'wbem.v1', metadata };
+}
+
+/** `wbem-hresult` and `wbem-status`: the trailers (gRPC) or headers (HTTP) every call ends with. */
+export function statusHeaders(status: WbemStatusName): Record<string, string> {
+  return { 'wbem-hresult': formatHresult(status), 'wbem-status': status };
+}
+
 /** Trailers every call ends with, success included: what a client reads without decoding details. */
 export function statusTrailers(status: WbemStatusName): Metadata {
   const trailers = new Metadata();
-  trailers.set('wbem-hresult', formatHresult(status));
-  trailers.set('wbem-status', status);
+  for (const [name, value] of Object.entries(statusHeaders(status))) trailers.set(name, value);
   return trailers;
 }
 
@@ -115,11 +128,7 @@ export function toStatusObject(
   code: Code = GRPC_CODE[error.status],
 ): StatusObject {
   const trailers = statusTrailers(error.status);
-  const metadata: Record<string, string> = { hresult: formatHresult(error.status) };
-  if (error.subject.namespace !== undefined) metadata.namespace = error.subject.namespace;
-  if (error.subject.className !== undefined && error.subject.className !== '')
-    metadata.class = error.subject.className;
-  const info = ErrorInfo.encode({ reason: error.status, domain: 'wbem.v1', metadata }).finish();
+  const info = ErrorInfo.encode(errorInfoOf(error)).finish();
   const details = Status.encode({
     code,
     message: error.param,

@@ -25,7 +25,7 @@ import { contextFromProto, classFromProto } from './from-proto';
 import { asIs, totalDeserializer, type Decoded } from './request-decoding';
 
 type GeneratedDefinition = typeof WbemServicesService;
-type MethodKey = keyof GeneratedDefinition;
+export type MethodKey = keyof GeneratedDefinition;
 
 /** What each handler finds in `call.request` once decoded: PutClass(Async) get the service's input. */
 export type HandlerRequest = {
@@ -34,7 +34,9 @@ export type HandlerRequest = {
     : ReturnType<GeneratedDefinition[K]['requestDeserialize']>;
 };
 
-type ResponseOf<K extends MethodKey> = Parameters<GeneratedDefinition[K]['responseSerialize']>[0];
+export type ResponseOf<K extends MethodKey> = Parameters<
+  GeneratedDefinition[K]['responseSerialize']
+>[0];
 
 /** The handler of each method, over the request as its deserializer leaves it. */
 export type WbemServicesHandlers = {
@@ -65,7 +67,7 @@ function putClassInput(request: PutClassRequest): PutClassInput {
  */
 const decodePutClass = totalDeserializer('wbem.v1.PutClassRequest', PutClassRequest, putClassInput);
 
-const REQUEST_DESERIALIZERS: {
+export const REQUEST_DESERIALIZERS: {
   readonly [K in MethodKey]: (bytes: Buffer) => Decoded<HandlerRequest[K]>;
 } = {
   putClassAsync: decodePutClass,
