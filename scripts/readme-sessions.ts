@@ -25,11 +25,11 @@
  * prints each JSON document of the output on one line; `drop=REGEX` leaves out matching lines
  * (buf curl -v's reflection chatter, its Date header).
  *
- * Adding a session (for the lead, after merging the client CLI and the HTTP listener): put a new
- * marked block in README.md with its commands and any output, and run `npm run docs:sessions`.
- * A command that needs another listener (curl against `--http-listen`) needs that listener started
- * in `startDemoServer` below and its address added to the `addresses` it returns, with the
- * address the README shows (e.g. 127.0.0.1:8080).
+ * Adding a session: put a new marked block in README.md with its commands and any output, and run
+ * `npm run docs:sessions`. The demo server also serves `--http-listen` (Connect, gRPC-Web, JSON),
+ * shown as 127.0.0.1:8080. A command that needs yet another listener needs it started in
+ * `startDemoServer` below and its address added to the `addresses` it returns, with the address
+ * the README shows.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -159,10 +159,14 @@ async function startDemoServer(): Promise<DemoServer> {
     listen: '127.0.0.1:0',
     dataDir,
     serverName: 'DEMO',
+    httpListen: '127.0.0.1:0',
     logger: pino({ level: 'silent' }),
   });
+  const addresses = new Map([['127.0.0.1:50051', server.address]]);
+  // The README shows the HTTP listener (Connect, gRPC-Web, JSON) as `--http-listen 8080`.
+  if (server.httpAddress !== undefined) addresses.set('127.0.0.1:8080', server.httpAddress);
   return {
-    addresses: new Map([['127.0.0.1:50051', server.address]]),
+    addresses,
     async stop() {
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
