@@ -239,8 +239,10 @@ export class ClassLoader {
       chain.push(definition);
       if (next === stopAt) return chain;
       next = superclassKeyOf(definition);
-      // The rest is a cached chain: one read, not a walk to the root, per class of a deep chain.
-      const above = next === null ? undefined : slot?.caches.chains.get(next);
+      // The rest is a cached chain: one read, not a walk to the root, per class of a deep chain
+      // (unless a write came in since the walk began: then every step reads what is there now).
+      const above =
+        next === null || slot?.current() !== true ? undefined : slot.caches.chains.get(next);
       if (above !== undefined && reusable(above)) {
         for (const ancestor of above) chain.push(ancestor);
         break;
