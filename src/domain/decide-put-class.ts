@@ -32,6 +32,12 @@ export interface ClassWorld {
    * itself means the derivation would be circular.
    */
   readonly ancestors: readonly ClassDefinition[] | 'missing';
+  /**
+   * The requested superclass resolved (the chain `ancestors` resolved), when the loader has it
+   * cached; absent, the rules resolve it from `ancestors`. With it, a class's checks cost one
+   * derivation step whatever its depth (a CompileMof of an n-level chain stays linear).
+   */
+  readonly superclass?: ResolvedClass;
   readonly hasSubclasses: boolean;
   /** Every stored descendant of the existing class (loaded only when it has subclasses). */
   readonly descendants: readonly ClassDefinition[];
@@ -73,7 +79,12 @@ export function decidePutClass(input: PutClassDecisionInput, world: ClassWorld):
   const existing = world.existing;
   checkExistence(definition, existing, flags.mode);
   // step 10 (C4, C5, M6, §6.8)
-  const parent = resolveSuperclass(definition, world.ancestors, existing !== undefined);
+  const parent = resolveSuperclass(
+    definition,
+    world.ancestors,
+    existing !== undefined,
+    world.superclass,
+  );
   // step 11 (C6–C12 against the resolved superclass)
   const stored = strip(definition, parent, flags.useAmendedQualifiers);
   checkAgainstSuperclass(stored, parent, rules);

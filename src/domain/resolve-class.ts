@@ -86,10 +86,15 @@ function resolveMethod(
   };
 }
 
-/** One derivation step: `definition` on top of its resolved superclass (undefined for a root class). */
+/**
+ * One derivation step: `definition` on top of its resolved superclass (undefined for a root class).
+ * `derivation` is the class's __DERIVATION, its ancestors nearest first (by default the parent's
+ * name and derivation).
+ */
 export function deriveClass(
   parent: ResolvedClass | undefined,
   definition: ClassDefinition,
+  derivation: readonly string[] = parent === undefined ? [] : [parent.name, ...parent.derivation],
 ): ResolvedClass {
   const properties: ResolvedProperty[] = [];
   for (const inheritedProperty of parent?.properties ?? []) {
@@ -132,17 +137,31 @@ export function deriveClass(
     qualifiers: mergeQualifiers(parent?.qualifiers ?? [], definition.qualifiers),
     properties,
     methods,
-    derivation: parent === undefined ? [] : [parent.name, ...parent.derivation],
+    derivation,
     dynasty: parent?.dynasty ?? definition.name,
   };
 }
 
-/** chain = the class's ancestors and the class, top-most first, the class last. */
+/** What an intermediate level of resolveClass carries as its derivation: it is never returned. */
+const UNREAD_DERIVATION: readonly string[] = Object.freeze([]);
+
+/**
+ * chain = the class's ancestors and the class, top-most first, the class last. Only the class's
+ * own __DERIVATION is built (once, from the chain's names): a list per level, each copying its
+ * parent's, made resolving a class d levels deep cost O(d²), and a CompileMof of a chain O(n³)
+ * (docs/performance.md, "Class resolution").
+ */
 export function resolveClass(chain: readonly ClassDefinition[]): ResolvedClass {
+  const last = chain.length - 1;
   let resolved: ResolvedClass | undefined;
-  for (const definition of chain) resolved = deriveClass(resolved, definition);
-  if (resolved === undefined) throw new Error('resolveClass: empty chain');
-  return resolved;
+  for (let index = 0; index < last; index++)
+    resolved = deriveClass(resolved, chain[index] as ClassDefinition, UNREAD_DERIVATION);
+  const definition = chain[last];
+  if (definition === undefined) throw new Error('resolveClass: empty chain');
+  const derivation: string[] = [];
+  for (let index = last - 1; index >= 0; index--)
+    derivation.push((chain[index] as ClassDefinition).name);
+  return deriveClass(resolved, definition, derivation);
 }
 
 /** The local view (GetClass local_only): members defined or overridden in the class itself. */

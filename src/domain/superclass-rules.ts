@@ -24,12 +24,14 @@ import { WbemError } from './wbem-status';
 
 /**
  * §3.3 step 10 (C4, C5, M6, §6.8): the requested superclass resolved from its stored chain
- * (ClassWorld.ancestors, nearest first); undefined for a root class.
+ * (ClassWorld.ancestors, nearest first), or `resolved` when the loader had it (ClassWorld.superclass);
+ * undefined for a root class.
  */
 export function resolveSuperclass(
   definition: ClassDefinition,
   ancestors: readonly ClassDefinition[] | 'missing',
   updating: boolean,
+  resolved?: ResolvedClass,
 ): ResolvedClass | undefined {
   if (definition.superclass === '') return undefined;
   if (ancestors === 'missing') {
@@ -51,20 +53,19 @@ export function resolveSuperclass(
       `${definition.name} cannot derive from ${definition.superclass}: the derivation would be circular`,
     );
   }
-  const chain = [...ancestors].reverse();
-  if (chain.length === 0)
+  const nearest = ancestors[0];
+  if (nearest === undefined)
     throw new WbemError(
       'WBEM_E_INVALID_SUPERCLASS',
       `superclass ${definition.superclass} does not exist`,
     );
-  const nearest = chain[chain.length - 1] as ClassDefinition;
   if (hasTrue(nearest.qualifiers, 'Terminal')) {
     throw new WbemError(
       'WBEM_E_INVALID_SUPERCLASS',
       `superclass ${nearest.name} is Terminal and cannot be derived from`,
     ); // C5
   }
-  return resolveClass(chain);
+  return resolved ?? resolveClass([...ancestors].reverse());
 }
 
 /** C10: a local qualifier may not change the value of a propagated DisableOverride one. */

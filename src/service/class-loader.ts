@@ -47,17 +47,46 @@ export function storeReader(store: ClassStore): ClassReader {
   };
 }
 
+/** A namespace's cached chains and resolved classes, as one reader sees them. */
+interface ReaderCaches {
+  readonly chains: Map<ClassKey, readonly ClassDefinition[]>;
+  readonly resolved: Map<ClassKey, ResolvedClass>;
+}
+
+/** The caches a read goes through, and whether what it read may be kept in them now. */
+interface CacheSlot {
+  readonly caches: ReaderCaches;
+  current(): boolean;
+}
+
 export class StagedClasses implements ClassReader {
   readonly cacheable = false;
   readonly #staged = new Map<NamespaceKey, Map<ClassKey, ClassDefinition>>();
+  /**
+   * Chains and resolved classes as this compile sees them (the store's caches may not hold what is
+   * only staged). It runs under its namespaces' locks, so only its own stages change what they
+   * hold: a class staged for the first time is in no cached chain, a class staged over one that
+   * existed may be, and drops its namespace's caches.
+   */
+  readonly #caches = new Map<NamespaceKey, ReaderCaches>();
 
   constructor(private readonly store: ClassReader) {}
 
-  stage(namespace: NamespaceKey, definition: ClassDefinition): void {
+  /** `replaces`: the class existed (stored or staged before): an update, not a create. */
+  stage(namespace: NamespaceKey, definition: ClassDefinition, replaces: boolean): void {
     let classes = this.#staged.get(namespace);
     if (classes === undefined)
       this.#staged.set(namespace, (classes = new Map<ClassKey, ClassDefinition>()));
     classes.set(classKey(definition.name), definition);
+    if (replaces) this.#caches.delete(namespace);
+  }
+
+  /** This compile's caches of a namespace. */
+  cachesOf(namespace: NamespaceKey): ReaderCaches {
+    let caches = this.#caches.get(namespace);
+    if (caches === undefined)
+      this.#caches.set(namespace, (caches = { chains: new Map(), resolved: new Map() }));
+    return caches;
   }
 
   async getClass(namespace: NamespaceKey, key: ClassKey): Promise<ClassDefinition | undefined> {
@@ -123,6 +152,22 @@ export class ClassLoader {
     return generation === this.#generation && this.#store.revision === this.#revision;
   }
 
+  /**
+   * The caches `reader` reads through for a namespace, and whether what it reads from now on may
+   * go into them: the store's (unless a write comes in between), a CompileMof's own, or none.
+   */
+  #cachesFor(reader: ClassReader, ns: NamespaceKey): CacheSlot | undefined {
+    if (reader instanceof StagedClasses)
+      return { caches: reader.cachesOf(ns), current: () => true };
+    if (!reader.cacheable) return undefined;
+    const caches = {
+      chains: this.#cacheOf(this.#chains, ns),
+      resolved: this.#cacheOf(this.#resolved, ns),
+    };
+    const generation = this.#generation;
+    return { caches, current: () => this.#stillCurrent(generation) };
+  }
+
   /** A reader for one CompileMof: the store, plus the classes staged so far. */
   staged(): StagedClasses {
     return new StagedClasses(this.reader);
@@ -137,9 +182,14 @@ export class ClassLoader {
     const key = classKey(definition.name);
     const existing = await reader.getClass(ns, key);
     let ancestors: ClassWorld['ancestors'] = [];
+    let superclass: ResolvedClass | undefined;
     if (definition.superclass !== '') {
       const chain = await this.loadChain(ns, classKey(definition.superclass), key, reader);
       ancestors = chain ?? 'missing';
+      // A chain that reaches the class itself (it ends there) is circular: the rules refuse it.
+      const end = chain?.[chain.length - 1];
+      if (end !== undefined && classKey(end.name) !== key)
+        superclass = await this.resolve(ns, classKey(definition.superclass), reader);
     }
     let hasSubclasses = false;
     let descendants: ClassDefinition[] = [];
@@ -153,7 +203,14 @@ export class ClassLoader {
         if (count > 0) instanceCounts.set(classKey(definition.name), count);
       }
     }
-    return { existing, ancestors, hasSubclasses, descendants, instanceCounts };
+    return {
+      existing,
+      ancestors,
+      ...(superclass === undefined ? {} : { superclass }),
+      hasSubclasses,
+      descendants,
+      instanceCounts,
+    };
   }
 
   /**
@@ -166,14 +223,11 @@ export class ClassLoader {
     stopAt?: ClassKey,
     reader: ClassReader = this.reader,
   ): Promise<readonly ClassDefinition[] | undefined> {
-    const cache = reader.cacheable ? this.#cacheOf(this.#chains, ns) : undefined;
-    const cached = cache?.get(start);
-    if (
-      cached !== undefined &&
-      (stopAt === undefined || !cached.some((c) => classKey(c.name) === stopAt))
-    )
-      return cached;
-    const generation = this.#generation;
+    const slot = this.#cachesFor(reader, ns);
+    const reusable = (chain: readonly ClassDefinition[]): boolean =>
+      stopAt === undefined || !chain.some((c) => classKey(c.name) === stopAt);
+    const cached = slot?.caches.chains.get(start);
+    if (cached !== undefined && reusable(cached)) return cached;
     const chain: ClassDefinition[] = [];
     const seen = new Set<ClassKey>();
     let next: ClassKey | null = start;
@@ -185,8 +239,16 @@ export class ClassLoader {
       chain.push(definition);
       if (next === stopAt) return chain;
       next = superclassKeyOf(definition);
+      // The rest is a cached chain: one read, not a walk to the root, per class of a deep chain
+      // (unless a write came in since the walk began: then every step reads what is there now).
+      const above =
+        next === null || slot?.current() !== true ? undefined : slot.caches.chains.get(next);
+      if (above !== undefined && reusable(above)) {
+        for (const ancestor of above) chain.push(ancestor);
+        break;
+      }
     }
-    if (cache !== undefined && this.#stillCurrent(generation)) cache.set(start, chain);
+    if (slot?.current() === true) slot.caches.chains.set(start, chain);
     return chain;
   }
 
@@ -220,10 +282,10 @@ export class ClassLoader {
     key: ClassKey,
     reader: ClassReader = this.reader,
   ): Promise<ResolvedClass | undefined> {
-    const cache = reader.cacheable ? this.#cacheOf(this.#resolved, ns) : undefined;
+    const slot = this.#cachesFor(reader, ns);
+    const cache = slot?.caches.resolved;
     const hit = cache?.get(key);
     if (hit !== undefined) return hit;
-    const generation = this.#generation;
     const pending: ClassDefinition[] = []; // the class first, up to the first cached ancestor
     const seen = new Set<ClassKey>();
     let base: ResolvedClass | undefined;
@@ -240,7 +302,7 @@ export class ClassLoader {
     for (let index = pending.length - 1; index >= 0; index--) {
       const definition = pending[index] as ClassDefinition;
       resolved = deriveClass(resolved, definition);
-      if (cache !== undefined && this.#stillCurrent(generation))
+      if (cache !== undefined && slot?.current() === true)
         cache.set(classKey(definition.name), resolved);
     }
     return resolved;

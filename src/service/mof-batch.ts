@@ -94,8 +94,8 @@ export class MofBatch {
         { definition, flags: this.#compiled.flags, rules: this.#rules },
         world,
       );
-      for (const written of [plan.definition, ...plan.childRewrites])
-        this.#classes.stage(bound.key, written);
+      this.#classes.stage(bound.key, plan.definition, plan.kind === 'update');
+      for (const child of plan.childRewrites) this.#classes.stage(bound.key, child, true);
       this.writes.push(...putClassWrites(bound.key, plan, world, this.#change));
       this.#classCount++;
       const names = this.written.get(bound.key) ?? [];

@@ -13,7 +13,12 @@ import {
 } from '../../src/domain/decide-put-class';
 import { classKey } from '../../src/domain/names';
 import { parsePutClassFlags } from '../../src/domain/put-class-flags';
-import { localView, propertyCount, resolveClass } from '../../src/domain/resolve-class';
+import {
+  deriveClass,
+  localView,
+  propertyCount,
+  resolveClass,
+} from '../../src/domain/resolve-class';
 import { checkValueFits } from '../../src/domain/value-rules';
 import { WbemError } from '../../src/domain/wbem-status';
 import { bool, cls, KEY, prop, qual, sint, str, T } from '../helpers/domain-fixtures';
@@ -651,6 +656,24 @@ describe('resolveClass', () => {
 
   test('localView keeps the class’s own members', () => {
     expect(localView(resolveClass([A, B])).properties.map((p) => p.name)).toEqual(['P', 'Z']);
+  });
+
+  test('a deep chain resolves as one derivation step a level: the same class, its own __DERIVATION', () => {
+    const chain = [A];
+    for (let level = 1; level < 40; level++)
+      chain.push(cls(`L${level}`, chain[level - 1]?.name ?? '', [prop(`P${level}`, T.UINT32)]));
+    let stepwise = deriveClass(undefined, A);
+    for (const definition of chain.slice(1)) stepwise = deriveClass(stepwise, definition);
+    const resolved = resolveClass(chain);
+    expect(resolved).toEqual(stepwise);
+    expect(resolved.derivation).toEqual(
+      chain
+        .slice(0, -1)
+        .map((c) => c.name)
+        .reverse(),
+    );
+    expect(resolved.superclass).toBe('L38');
+    expect(resolved.dynasty).toBe('A');
   });
 });
 

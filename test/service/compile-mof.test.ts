@@ -7,6 +7,7 @@ import type { CompileMofInput } from '../../src/service/wbem-service-api';
 import { WbemError } from '../../src/domain/wbem-status';
 import { thrown } from '../helpers/expect-thrown';
 import { schemaSources } from '../helpers/cim-schema';
+import { StagedClasses } from '../../src/service/class-loader';
 import { RecordingPort } from '../helpers/recording-port';
 import { ctx, failureOf, serviceFixture, type ServiceFixture } from './fixtures';
 
@@ -387,4 +388,67 @@ test('a FORCE-mode compile that rewrites subclasses leaves no stale superclass c
       (p) => [p.name, p.type, p.classOrigin],
     ),
   ).toEqual([['P', 8, 'Ex_A']]);
+});
+
+describe('a chain compiled in one MOF', () => {
+  const chain = (prefix: string, n: number): string =>
+    Array.from(
+      { length: n },
+      (_, i) => `class ${prefix}${i}${i === 0 ? '' : ` : ${prefix}${i - 1}`} { uint32 P${i}; };`,
+    ).join('\n');
+
+  /** Reads through the compile's view (store plus staged classes) while compiling an n-level chain. */
+  async function readsPerClass(n: number): Promise<number> {
+    const fixture = await serviceFixture();
+    const reads = jest.spyOn(StagedClasses.prototype, 'getClass');
+    try {
+      const { outcome } = await compile(fixture, input({ 'a.mof': chain('Ex_L', n) }));
+      expect(outcome.ok).toBe(true);
+      return reads.mock.calls.length / n;
+    } finally {
+      reads.mockRestore();
+    }
+  }
+
+  test('each class is judged from its parent as cached: reads per class do not grow with the depth', async () => {
+    const shallow = await readsPerClass(20);
+    const deep = await readsPerClass(300);
+    // A walk to the root per class made it about n / 2 (150 at 300 levels).
+    expect(deep).toBeLessThanOrEqual(4);
+    expect(deep).toBeLessThanOrEqual(shallow + 0.5);
+  });
+
+  test('the deepest class resolves with every level of the chain', async () => {
+    const fixture = await serviceFixture();
+    expect((await compile(fixture, input({ 'a.mof': chain('Ex_D', 60) }))).outcome.ok).toBe(true);
+    const read = await fixture.service.getClass('root/cimv2', 'Ex_D59', false, ctx());
+    expect(read.class.properties.map((p) => p.name)).toEqual(
+      Array.from({ length: 60 }, (_, i) => `P${i}`),
+    );
+    expect(read.system.derivation).toEqual(Array.from({ length: 59 }, (_, i) => `Ex_D${58 - i}`));
+  });
+
+  test('a class redefined later in the same MOF is what the classes after it are judged against', async () => {
+    const fixture = await serviceFixture();
+    const mof = (last: string): string =>
+      [
+        'class Ex_R0 { [Key] string Id; };',
+        'class Ex_R1 : Ex_R0 { };',
+        'class Ex_R0 { [Key] string Id; string Extra; };',
+        last,
+      ].join('\n');
+    // FORCE: Ex_R0 changes while it has a subclass. Ex_R2 redeclares the new string Extra as uint32.
+    const clash = await compile(
+      fixture,
+      input({ 'a.mof': mof('class Ex_R2 : Ex_R1 { uint32 Extra; };') }, { flags: 0x40 }),
+    );
+    expect(failureOf(clash.outcome)).toBe('WBEM_E_TYPE_MISMATCH');
+    const fits = await compile(
+      fixture,
+      input({ 'a.mof': mof('class Ex_R2 : Ex_R1 { };') }, { flags: 0x40 }),
+    );
+    expect(fits.outcome.ok).toBe(true);
+    const { class: r2 } = await fixture.service.getClass('root/cimv2', 'Ex_R2', false, ctx());
+    expect(r2.properties.map((p) => p.name)).toEqual(['Id', 'Extra']);
+  });
 });
