@@ -50,15 +50,18 @@ export interface EtcdCluster {
   readonly endpoints: readonly string[];
   /** kill -9 one member and wait until its process is gone. */
   kill(index: number): Promise<void>;
-  /** Starts a killed or stopped member again (same ports, same data) and waits until it is healthy. */
-  restart(index: number): Promise<void>;
+  /**
+   * Starts killed members again (same ports, same data) and waits until every running member is
+   * healthy. Several at once when a quorum needs them (e.g. after killing all three).
+   */
+  restart(...indexes: number[]): Promise<void>;
   /** Waits until every running member answers /health with true (a leader and a quorum read). */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** Whether the member answers /health with true now. */
   isHealthy(index: number): Promise<boolean>;
   /** The tail of a member's log (for failure messages). */
   logTail(index: number, lines?: number): string;
-  /** Ends every member (SIGTERM, then SIGKILL after 5 s) and removes the data. Idempotent. */
+  /** Ends every member (SIGKILL) and removes the data. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -253,10 +256,12 @@ async function createCluster(size: number, options: EtcdClusterOptions): Promise
       await endChild(member.child, 'SIGKILL');
       member.child = undefined;
     },
-    async restart(index) {
-      const member = memberAt(index);
-      if (isRunning(member.child)) throw new Error(`etcd member ${member.name} is running`);
-      spawnMember(member, initialCluster, options);
+    async restart(...indexes) {
+      for (const index of indexes) {
+        const member = memberAt(index);
+        if (isRunning(member.child)) throw new Error(`etcd member ${member.name} is running`);
+        spawnMember(member, initialCluster, options);
+      }
       await cluster.waitHealthy(options.healthyWithinMs ?? 30_000);
     },
     async waitHealthy(timeoutMs = options.healthyWithinMs ?? 30_000) {
@@ -281,7 +286,8 @@ async function createCluster(size: number, options: EtcdClusterOptions): Promise
     async stop() {
       if (stopped) return;
       stopped = true;
-      await Promise.all(members.map((m) => endChild(m.child, 'SIGTERM')));
+      // The data is thrown away: a graceful stop (leadership transfer) would only cost time.
+      await Promise.all(members.map((m) => endChild(m.child, 'SIGKILL')));
       rmSync(root, { recursive: true, force: true });
       liveDirs.delete(root);
     },
