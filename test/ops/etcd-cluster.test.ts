@@ -84,6 +84,15 @@ describeWithTool(etcdTool, 'a three-member etcd cluster on loopback', () => {
     expect(await get(c.endpoints[1]!, 'k/two')).toBe('while m1 was down');
   }, 60_000);
 
+  test('all three killed, then restarted together: the data is still there', async () => {
+    const c = cluster!;
+    await Promise.all([c.kill(0), c.kill(1), c.kill(2)]);
+    expect(await c.isHealthy(0)).toBe(false);
+    await c.restart(0, 1, 2);
+    expect(await get(c.endpoints[0]!, 'k/one')).toBe('written via m0');
+    expect(await get(c.endpoints[2]!, 'k/two')).toBe('while m1 was down');
+  }, 60_000);
+
   test('stop ends every member and removes the data', async () => {
     const c = cluster!;
     const pids = c.members.map((m) => m.pid!);
