@@ -25,6 +25,7 @@ import {
 import { routeGrpcLogs } from './grpc-log';
 import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
 import { mofgen, MOFGEN_USAGE } from './mofgen';
+import { storeCommand, STORE_USAGE } from './store-copy';
 
 const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [options]
 
@@ -41,7 +42,7 @@ const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--
 `;
 
 /** Every command's usage, for `wbemd --help` and an unknown command. */
-const USAGE = (): string => `${SERVE_USAGE}\n${MOFCOMP_USAGE}\n${MOFGEN_USAGE}`;
+const USAGE = (): string => `${SERVE_USAGE}\n${MOFCOMP_USAGE}\n${MOFGEN_USAGE}\n${STORE_USAGE}`;
 
 /** The longest a log line waits in the buffer. */
 const LOG_FLUSH_MS = 250;
@@ -54,6 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (command === 'mofcomp') return mofcomp(rest, process.stdout, process.stderr);
   if (command === 'mofgen') return mofgen(rest, process.stdout, process.stderr);
+  if (command === 'store') return storeCommand(rest, process.stdout, process.stderr);
   if (command !== 'serve') {
     process.stderr.write(`wbemd: unknown command "${command}"\n${USAGE()}`);
     return 2;
