@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { WbemServicesClient } from '../../generated/wbem/v1/services';
-import type { ClassObject, InstanceObject } from '../../generated/wbem/v1/cim';
+import type { ClassObject, Instance } from '../../generated/wbem/v1/cim';
 import { startServer, type RunningServer } from '../../src/server';
 import { deadline, responseOf, unary } from '../helpers/transcript';
 
@@ -88,7 +88,7 @@ async function view(client: WbemServicesClient, namespace: string): Promise<unkn
       deadline(),
     ),
   );
-  const instances = await collect<InstanceObject>(
+  const instances = await collect<Instance>(
     client.enumInstances(
       { namespace, className: 'Zz_Base', deep: true },
       new Metadata(),
