@@ -4,8 +4,9 @@
  * LevelDB → memory are how it is tested). Per namespace, in the source's key order (a parent
  * namespace before its children): the namespace, its qualifier declarations, its classes with
  * every superclass before its subclasses, then the instances of each class. Writes go out in
- * bounded commits (an etcd transaction has an operation and a size limit); each commit is awaited
- * until durable before the next, so a failure leaves a prefix of the copy, never a hole.
+ * bounded commits (an etcd transaction has an operation and a size limit; one the target still
+ * refuses as too large is split); each commit is awaited until durable before the next, so a
+ * failure leaves a prefix of the copy, never a hole.
  *
  * The event log is not carried (docs/decisions.md, "Store copy"): the port has no write that appends a past
  * event, the target gives every class a new revision of its own history, and an event of the old
@@ -24,7 +25,12 @@ import {
   type ClassKey,
   type NamespaceKey,
 } from '../domain/names';
-import type { ClassStore, NamespaceRecord, StoreWrite } from '../store/class-store';
+import {
+  StoreError,
+  type ClassStore,
+  type NamespaceRecord,
+  type StoreWrite,
+} from '../store/class-store';
 
 export interface StoreCopyOptions {
   /** Write into a target that is not empty (merging; the source wins). Default false. */
@@ -123,8 +129,21 @@ class BatchWriter {
     const writes = this.#writes;
     this.#writes = [];
     this.#bytes = 0;
-    await this.target.commit(writes);
-    this.commits++;
+    await this.#commit(writes);
+  }
+
+  /** A commit the target refuses as too large (etcd's --max-txn-ops, --max-request-bytes) is split in two, in order. */
+  async #commit(writes: readonly StoreWrite[]): Promise<void> {
+    try {
+      await this.target.commit(writes);
+      this.commits++;
+    } catch (error) {
+      if (!(error instanceof StoreError && error.code === 'STORE_TOO_LARGE') || writes.length < 2)
+        throw error;
+      const half = Math.ceil(writes.length / 2);
+      await this.#commit(writes.slice(0, half));
+      await this.#commit(writes.slice(half));
+    }
   }
 }
 

@@ -16,8 +16,11 @@ import {
   type StoreCopyCounts,
 } from '../../src/service/store-copy';
 import type { ClassStore, StoreWrite } from '../../src/store/class-store';
+import { EtcdClassStore } from '../../src/store/etcd/etcd-class-store';
 import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
+import { etcdTool, startEtcdCluster, type EtcdCluster } from '../helpers/etcd-cluster';
+import { describeWithTool } from '../helpers/external-tools';
 import { RecordingPort } from '../helpers/recording-port';
 import { cls, ctx, serviceFixture } from './fixtures';
 
@@ -49,15 +52,17 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** A LevelDB repository written through the service: two namespaces, qualifiers, classes, instances. Closed. */
-async function writeSource(dir: string): Promise<void> {
+/** A LevelDB repository written through the service: two namespaces, qualifiers, classes, instances (and `extra` MOF in root/Extra). Closed. */
+async function writeSource(dir: string, extra = ''): Promise<void> {
   const fixture = await serviceFixture(new LevelClassStore(dir));
   await fixture.service.createNamespace('root', 'Extra', ctx());
   for (const namespace of ['root/cimv2', 'root/Extra']) {
     const accepted = fixture.service.beginCompileMof(
       {
         namespace,
-        sources: [{ name: 'a.mof', text: QUALIFIERS + SCHEMA }],
+        sources: [
+          { name: 'a.mof', text: QUALIFIERS + SCHEMA + (namespace === 'root/Extra' ? extra : '') },
+        ],
         flags: 0,
         context: undefined,
         continueOnError: false,
@@ -240,4 +245,37 @@ test('parentsFirst keeps key order where it can and puts a chain in order whatev
     cls('Z_Top', ''),
   ]);
   expect(ordered.map((c) => c.name)).toEqual(['Z_Top', 'C_Mid', 'A_Leaf', 'B_Root', 'D_Sys']);
+});
+
+describeWithTool(etcdTool, 'copyStore into etcd', () => {
+  let etcd: EtcdCluster | undefined;
+  beforeAll(async () => {
+    // One member with etcd's default limits (128 operations a Txn), as a cluster is shipped.
+    etcd = await startEtcdCluster({ size: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  test('LevelDB → etcd: the same contents; a commit etcd refuses as too large is split, nothing lost', async () => {
+    const sourceDir = await tempDir();
+    const many = Array.from({ length: 150 }, (_, i) => `class Many_${i} : Zz_Base { };`).join('\n');
+    await writeSource(sourceDir, many);
+    const source = new LevelClassStore(sourceDir);
+    await source.open();
+    const target = new EtcdClassStore({ endpoints: etcd!.endpoints, prefix: '/copy-test/' });
+    await target.open();
+    try {
+      const counts = await copyStore(source, target, { maxWritesPerCommit: 500 });
+      expect(counts).toMatchObject({ namespaces: 4, qualifiers: 4, classes: 158, instances: 10 });
+      // 500 writes a commit would fit in one Txn per namespace; etcd's 128-operation limit split them.
+      expect(counts.commits).toBeGreaterThan(4);
+      expect(await contents(target)).toEqual(await contents(source));
+      const refusal = await copyStore(source, target).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(TargetNotEmptyError);
+    } finally {
+      await target.close();
+      await source.close();
+    }
+  }, 60_000);
 });
