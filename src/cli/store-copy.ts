@@ -8,12 +8,16 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { copyStore, TargetNotEmptyError, type StoreCopyCounts } from '../service/store-copy';
 import { StoreError, type ClassStore } from '../store/class-store';
+import { DEFAULT_ETCD_PREFIX, EtcdClassStore } from '../store/etcd/etcd-class-store';
 import { LevelClassStore } from '../store/level/level-class-store';
 
 export const STORE_USAGE = `usage: wbemd store copy --from-data-dir DIR (--to-data-dir DIR | --to-etcd URLS) [options]
 
   --from-data-dir DIR  the LevelDB repository to copy (no server may be running on it)
   --to-data-dir DIR    copy into this LevelDB directory
+  --to-etcd URLS       copy into etcd: its client URLs, comma-separated
+  --etcd-prefix P      key prefix in etcd (default /wbemd/): what wbemd serve is given
+  --etcd-ca FILE, --etcd-cert FILE, --etcd-key FILE  TLS to etcd (PEM; https:// URLs)
   --force              write into a target that already holds data (merging: the source wins)
   --batch N            writes per commit (default 32)
   Copied: namespaces, qualifier declarations, classes (superclasses first), instances. Not
@@ -23,6 +27,11 @@ export const STORE_USAGE = `usage: wbemd store copy --from-data-dir DIR (--to-da
 const STORE_OPTIONS = {
   'from-data-dir': { type: 'string' },
   'to-data-dir': { type: 'string' },
+  'to-etcd': { type: 'string' },
+  'etcd-prefix': { type: 'string' },
+  'etcd-ca': { type: 'string' },
+  'etcd-cert': { type: 'string' },
+  'etcd-key': { type: 'string' },
   force: { type: 'boolean' },
   batch: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -42,21 +51,47 @@ interface CopyPlan {
   readonly batch: number;
 }
 
+/** The target the flags name: a LevelDB directory or an etcd cluster. */
+function targetOf(flags: StoreFlags): { store: ClassStore; name: string } {
+  const dir = flags['to-data-dir'];
+  const urls = flags['to-etcd'];
+  if ((dir === undefined) === (urls === undefined))
+    throw new UsageError('one target is required: --to-data-dir or --to-etcd');
+  if (dir !== undefined) return { store: new LevelClassStore(dir), name: `LevelDB ${dir}` };
+  const endpoints = (urls ?? '').split(',').map((url) => url.trim());
+  if (endpoints.some((url) => !/^https?:\/\/[^/\s]+\/?$/.test(url)))
+    throw new UsageError(`--to-etcd wants etcd client URLs (http://HOST:PORT,…), got ${urls}`);
+  const ca = flags['etcd-ca'];
+  const cert = flags['etcd-cert'];
+  const key = flags['etcd-key'];
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('--etcd-cert and --etcd-key go together');
+  if (cert !== undefined && ca === undefined) throw new UsageError('--etcd-cert needs --etcd-ca');
+  const prefix = flags['etcd-prefix'] ?? DEFAULT_ETCD_PREFIX;
+  const tls =
+    ca === undefined
+      ? undefined
+      : { ca, ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
+  return {
+    store: new EtcdClassStore({ endpoints, prefix, ...(tls === undefined ? {} : { tls }) }),
+    name: `etcd ${endpoints.join(',')} under ${prefix}`,
+  };
+}
+
 function planCopy(flags: StoreFlags): CopyPlan {
   const from = flags['from-data-dir'];
-  const to = flags['to-data-dir'];
   if (from === undefined) throw new UsageError('--from-data-dir is required');
-  if (to === undefined) throw new UsageError('a target is required: --to-data-dir');
   // LevelDB creates a missing directory: a mistyped source would copy an empty repository.
   if (!existsSync(from)) throw new UsageError(`--from-data-dir ${from} does not exist`);
   const batch = Number(flags.batch ?? 32);
   if (!Number.isSafeInteger(batch) || batch < 1)
     throw new UsageError(`--batch must be a positive integer, got ${flags.batch}`);
+  const target = targetOf(flags);
   return {
     source: new LevelClassStore(from),
     sourceName: `LevelDB ${from}`,
-    target: new LevelClassStore(to),
-    targetName: `LevelDB ${to}`,
+    target: target.store,
+    targetName: target.name,
     force: flags.force === true,
     batch,
   };

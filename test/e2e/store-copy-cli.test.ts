@@ -14,6 +14,9 @@ import { promisify } from 'node:util';
 import { WbemServicesClient } from '../../generated/wbem/v1/services';
 import type { ClassObject, Instance } from '../../generated/wbem/v1/cim';
 import { startServer, type RunningServer } from '../../src/server';
+import { EtcdClassStore } from '../../src/store/etcd/etcd-class-store';
+import { etcdTool, startEtcdCluster, type EtcdCluster } from '../helpers/etcd-cluster';
+import { describeWithTool } from '../helpers/external-tools';
 import { deadline, responseOf, unary } from '../helpers/transcript';
 
 const run = promisify(execFile);
@@ -36,6 +39,8 @@ instance of Aa_Disk { Id = "D:"; Size = 1024; };
 `;
 
 let scratch: string;
+/** The source repository the first test builds, and what a client saw of it (the etcd test copies it again). */
+let built: { dir: string; view: unknown } | undefined;
 const servers: { server: RunningServer; client: WbemServicesClient }[] = [];
 
 beforeAll(async () => {
@@ -51,10 +56,12 @@ afterAll(async () => {
 
 async function serve(
   dataDir: string,
+  store?: EtcdClassStore,
 ): Promise<{ server: RunningServer; client: WbemServicesClient }> {
   const server = await startServer({
     listen: '127.0.0.1:0',
     dataDir,
+    ...(store === undefined ? {} : { store }),
     serverName: 'TESTHOST',
     shutdownGraceMs: 2_000,
   });
@@ -132,6 +139,7 @@ test('a LevelDB repository copied with `wbemd store copy` serves the same classe
     extra: await view(original.client, 'root/Extra'),
   };
   expect((before.cimv2 as { instances: unknown[] }).instances).toHaveLength(3);
+  built = { dir: source, view: before };
 
   // The running server holds the LevelDB lock: the copy is refused and creates nothing.
   const locked = await wbemd(['store', 'copy', '--from-data-dir', source, '--to-data-dir', target]);
@@ -190,4 +198,72 @@ test('usage errors exit 2 and create nothing', async () => {
   const noTarget = await wbemd(['store', 'copy', '--from-data-dir', scratch]);
   expect(noTarget.code).toBe(2);
   expect((await wbemd(['store', 'move'])).code).toBe(2);
+});
+
+describeWithTool(etcdTool, '`wbemd store copy` into etcd', () => {
+  let etcd: EtcdCluster | undefined;
+  beforeAll(async () => {
+    etcd = await startEtcdCluster({ size: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  test('LevelDB → etcd: a server on the etcd store serves what the LevelDB one did', async () => {
+    if (built === undefined) throw new Error('needs the LevelDB source of the first test');
+    const endpoints = etcd!.endpoints.join(',');
+    const copied = await wbemd([
+      'store',
+      'copy',
+      '--from-data-dir',
+      built.dir,
+      '--to-etcd',
+      endpoints,
+      '--etcd-prefix',
+      '/migrated/',
+    ]);
+    expect(copied.stderr).toBe('');
+    expect(copied.code).toBe(0);
+    expect(copied.stdout.split('\n')[0]).toBe(
+      `copying LevelDB ${built.dir} into etcd ${endpoints} under /migrated/`,
+    );
+    expect(copied.stdout.split('\n').at(-2)).toMatch(
+      /^copied 4 namespaces, 4 qualifier declarations, 4 classes, 6 instances \(\d+ commits\)$/,
+    );
+    const store = new EtcdClassStore({ endpoints: etcd!.endpoints, prefix: '/migrated/' });
+    const migrated = await serve(join(scratch, 'unused'), store);
+    expect({
+      cimv2: await view(migrated.client, 'root/cimv2'),
+      extra: await view(migrated.client, 'root/Extra'),
+    }).toEqual(built.view);
+    await stop(migrated);
+    const again = await wbemd([
+      'store',
+      'copy',
+      '--from-data-dir',
+      built.dir,
+      '--to-etcd',
+      endpoints,
+      '--etcd-prefix',
+      '/migrated/',
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('the target store is not empty');
+  }, 60_000);
+
+  test('etcd that does not answer: exit 1 within the request timeout, with the store error', async () => {
+    if (built === undefined) throw new Error('needs the LevelDB source of the first test');
+    const started = Date.now();
+    const result = await wbemd([
+      'store',
+      'copy',
+      '--from-data-dir',
+      built.dir,
+      '--to-etcd',
+      'http://127.0.0.1:1',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^wbemd store copy: STORE_UNAVAILABLE: /);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
 });
