@@ -9,7 +9,8 @@ import { HealthImplementation } from 'grpc-health-check';
 import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { WbemService } from './service/wbem-service';
-import type { ClassStore } from './store/class-store';
+import { StoreError, type ClassStore } from './store/class-store';
+import { EtcdClassStore, type EtcdClassStoreOptions } from './store/etcd/etcd-class-store';
 import { LevelClassStore } from './store/level/level-class-store';
 import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
@@ -34,6 +35,8 @@ export interface ServerOptions {
   readonly listen: string;
   /** LevelDB directory (default store). */
   readonly dataDir?: string;
+  /** Store in etcd instead of LevelDB under dataDir (replicas). */
+  readonly etcd?: Omit<EtcdClassStoreOptions, 'eventRetention'>;
   /** A store to use instead of LevelDB under dataDir (tests, benchmarks). */
   readonly store?: ClassStore;
   /** __SERVER; default the host name. */
@@ -200,6 +203,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ages.listening(port);
     // SERVING only while the store is open and the server is not draining.
     for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
+    followAvailability(store, service, health);
     return {
       address: `${host}:${port}`,
       service,
@@ -224,25 +228,56 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
+/** A shared store (etcd) that stops answering: NOT_SERVING until it answers again. */
+function followAvailability(
+  store: ClassStore,
+  service: WbemService,
+  health: HealthImplementation,
+): void {
+  store.onAvailability((available) => {
+    if (service.isShuttingDown) return;
+    for (const name of HEALTH_SERVICES)
+      health.setStatus(name, available ? 'SERVING' : 'NOT_SERVING');
+  });
+}
+
 /** The store, opened; the metrics listener is closed when it cannot be. */
 async function openStore(
   options: ServerOptions,
   metrics: WbemdMetrics | undefined,
   metricsServer: MetricsListener | undefined,
 ): Promise<ClassStore> {
+  const retention =
+    options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention };
   const store =
     options.store ??
-    new LevelClassStore(options.dataDir ?? './data', {
-      ...(metrics === undefined ? {} : { onBatch: metrics.storeBatch }),
-      ...(options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention }),
-    });
+    (options.etcd === undefined
+      ? new LevelClassStore(options.dataDir ?? './data', {
+          ...(metrics === undefined ? {} : { onBatch: metrics.storeBatch }),
+          ...retention,
+        })
+      : new EtcdClassStore({ ...options.etcd, ...retention }));
   try {
     await store.open();
   } catch (error) {
     await metricsServer?.close();
-    throw error;
+    throw store instanceof EtcdClassStore ? etcdStartError(error, options.etcd) : error;
   }
   return store;
+}
+
+/** etcd unreachable may pass (exit 1); TLS files that cannot be read will not (exit 2). */
+function etcdStartError(error: unknown, etcd: ServerOptions['etcd']): StartError {
+  const endpoints = etcd?.endpoints.join(',') ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof StoreError)
+    return new StartError('unavailable', `cannot reach etcd at ${endpoints}: ${message}`, {
+      endpoints,
+      code: error.code,
+    });
+  return new StartError('configuration', `cannot use the etcd TLS files: ${message}`, {
+    endpoints,
+  });
 }
 
 async function buildService(

@@ -38,6 +38,9 @@ const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--
   --log-level          fatal|error|warn|info|debug|trace|silent (env WBEMD_LOG_LEVEL; default info)
   --max-concurrent-calls  calls served at once; more are refused (env WBEMD_MAX_CONCURRENT_CALLS; default 1024)
   --insecure           allow a non-loopback --listen without TLS and an ACL (env WBEMD_INSECURE)
+  --etcd-endpoints     etcd client URLs, comma-separated: store in etcd instead of --data (env WBEMD_ETCD_ENDPOINTS)
+  --etcd-prefix        key prefix in etcd (env WBEMD_ETCD_PREFIX; default /wbemd/)
+  --etcd-ca, --etcd-cert, --etcd-key  TLS to etcd, PEM files (env WBEMD_ETCD_CA, _CERT, _KEY)
   (docs/configuration.md lists every setting)
 `;
 
@@ -80,6 +83,11 @@ function parseServeFlags(args: readonly string[]): ServeFlags {
       'metrics-listen': { type: 'string' },
       'log-level': { type: 'string' },
       'max-concurrent-calls': { type: 'string' },
+      'etcd-endpoints': { type: 'string' },
+      'etcd-prefix': { type: 'string' },
+      'etcd-ca': { type: 'string' },
+      'etcd-cert': { type: 'string' },
+      'etcd-key': { type: 'string' },
       insecure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -179,6 +187,7 @@ function serverOptions(
     ...(tls === undefined ? {} : { tls }),
     ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
     ...(config.acl === undefined ? {} : { acl: config.acl }),
+    ...(config.etcd === undefined ? {} : { etcd: config.etcd }),
     logger,
   };
 }
