@@ -22,6 +22,9 @@ export interface ViewSink {
   failed(error: Error): void;
 }
 
+/** How long the read after a lost watch connection may take before etcd counts as unavailable. */
+const DISCONNECT_PROBE_MS = 5_000;
+
 interface Waiter {
   readonly revision: bigint;
   readonly resolve: () => void;
@@ -52,6 +55,9 @@ export class EtcdView {
       .create();
     watcher.on('data', (response: IWatchResponse) => this.#take(response));
     watcher.on('error', (error: Error) => this.sink.failed(error));
+    // A replica that serves no call would not notice etcd going away (health would stay
+    // SERVING): when the watch loses its member, ask etcd once; no answer = unavailable.
+    watcher.on('disconnected', () => this.#probe(client));
     this.#watcher = watcher;
   }
 
@@ -83,6 +89,15 @@ export class EtcdView {
       };
       this.#waiters.push(waiter);
     });
+  }
+
+  #probe(client: Etcd3): void {
+    const deadline = new Date(Date.now() + DISCONNECT_PROBE_MS);
+    client.kv
+      .range({ key: Buffer.from(this.layout.last(), 'utf8') }, { deadline })
+      .catch((error: unknown) =>
+        this.sink.failed(error instanceof Error ? error : new Error(String(error))),
+      );
   }
 
   #take(response: IWatchResponse): void {
