@@ -8,7 +8,7 @@
  * refuses as too large is split); each commit is awaited until durable before the next, so a
  * failure leaves a prefix of the copy, never a hole.
  *
- * The event log is not carried (docs/decisions.md D66): the port has no write that appends a past
+ * The event log is not carried (docs/decisions.md D65): the port has no write that appends a past
  * event, the target gives every class a new revision of its own history, and an event of the old
  * history would carry a revision that means nothing there. Watchers re-list after a migration.
  *

@@ -20,7 +20,13 @@ import { publishClassChanges, watchClassEvents } from './class-events';
 import { deleteClass, enumClasses, getClass } from './classes';
 import { beginCompileMof } from './compile-mof';
 import { deleteInstance, enumInstances, getInstance, putInstance } from './instances';
-import { createNamespace, deleteNamespace, enumNamespaces } from './namespaces';
+import {
+  applyNamespaceChanges,
+  createNamespace,
+  deleteNamespace,
+  enumNamespaces,
+} from './namespaces';
+import { storeFailureStatus } from './optimistic';
 import type { SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
 import { beginPutClass } from './put-class';
@@ -54,6 +60,8 @@ export class WbemService implements WbemServiceApi {
   async initialize(): Promise<void> {
     // The live feed: durable class changes, in revision order, from the store.
     this.#env.store.onDurableEvents((events) => publishClassChanges(this.#env, events));
+    // Another replica's namespaces and qualifier declarations (a shared store only).
+    this.#env.store.onNamespaceChanges((changes) => applyNamespaceChanges(this.#env, changes));
     await this.#env.namespaces.load(this.#env.store);
     this.#env.markInitialized();
   }
@@ -74,6 +82,22 @@ export class WbemService implements WbemServiceApi {
 
   get isShuttingDown(): boolean {
     return this.#env.isShuttingDown;
+  }
+
+  /**
+   * With a shared store (etcd), what each call awaits first: this replica's view (namespace table,
+   * class caches, store revision) catches up with every write acknowledged by any replica, so a
+   * read never returns what such a write replaced. Undefined when the view is always current.
+   */
+  get catchUp(): (() => Promise<void>) | undefined {
+    if (!this.#env.store.shared) return undefined;
+    return async () => {
+      try {
+        await this.#env.store.beginRead([]);
+      } catch (failure) {
+        throw storeFailureStatus(failure) ?? failure;
+      }
+    };
   }
 
   // ---- PutClass, PutClassAsync (put-class.ts) and CompileMof (compile-mof.ts) --------------

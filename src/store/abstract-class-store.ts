@@ -133,6 +133,11 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
     this.#retention = BigInt(checkRetention(options.eventRetention ?? DEFAULT_EVENT_RETENTION));
   }
 
+  /** The embedded adapters' one process sees every write: not shared (etcd overrides). */
+  get shared(): boolean {
+    return false;
+  }
+
   get isOpen(): boolean {
     return this.#open;
   }

@@ -170,6 +170,12 @@ export interface ClassStore {
   /** Waits for pending commits to be durable, then closes. Idempotent. */
   close(): Promise<void>;
   readonly isOpen: boolean;
+  /**
+   * Other processes write to the backing store (etcd): `revision` and the namespace changes follow
+   * their writes with a delay, and beginRead is how a caller catches up. False for the embedded
+   * adapters, whose one process sees every write at its commit point.
+   */
+  readonly shared: boolean;
 
   getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined>;
   /** Every namespace, in key order. */

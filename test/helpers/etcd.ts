@@ -74,7 +74,8 @@ export function endProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
   });
 }
 
-export async function startEtcd(): Promise<EtcdMember> {
+/** `etcdDefaults`: etcd's own limits (128 operations, 1.5 MiB per Txn) instead of TEST_ETCD_LIMITS. */
+export async function startEtcd(options: { etcdDefaults?: boolean } = {}): Promise<EtcdMember> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-etcd-'));
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${clientPort}`;
@@ -100,7 +101,7 @@ export async function startEtcd(): Promise<EtcdMember> {
       'zap',
       '--log-level',
       'error',
-      ...TEST_ETCD_LIMITS,
+      ...(options.etcdDefaults === true ? [] : TEST_ETCD_LIMITS),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

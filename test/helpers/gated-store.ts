@@ -66,6 +66,9 @@ export class GatedStore implements ClassStore {
   get isOpen(): boolean {
     return this.inner.isOpen;
   }
+  get shared(): boolean {
+    return this.inner.shared;
+  }
   open(): Promise<void> {
     return this.inner.open();
   }

@@ -3,7 +3,10 @@ import type { ClassStore } from '../../src/store/class-store';
 import { EtcdClassStore } from '../../src/store/etcd/etcd-class-store';
 import { startEtcd, etcdTool, type EtcdMember } from '../helpers/etcd';
 import { describeWithTool } from '../helpers/external-tools';
-import { describeClassStoreContract } from './class-store.contract';
+import { classKey, namespaceKeyOf } from '../../src/domain/names';
+import { StoreError, type StoreWrite } from '../../src/store/class-store';
+import { rejected } from '../helpers/expect-thrown';
+import { cls, describeClassStoreContract } from './class-store.contract';
 
 describeWithTool(etcdTool, 'EtcdClassStore on one etcd member', () => {
   let member: EtcdMember;
@@ -35,4 +38,35 @@ describeWithTool(etcdTool, 'EtcdClassStore on one etcd member', () => {
       cleanup: () => store.close(),
     };
   });
+});
+
+describeWithTool(etcdTool, 'EtcdClassStore on an etcd with its default limits', () => {
+  test("a commit beyond etcd's --max-txn-ops fails whole with STORE_TOO_LARGE; the store goes on", async () => {
+    const member = await startEtcd({ etcdDefaults: true });
+    const store = new EtcdClassStore({ endpoints: [member.endpoint], prefix: '/limits/' });
+    try {
+      await store.open();
+      const ns = namespaceKeyOf(['root', 'cimv2']);
+      await store.commit([
+        { op: 'putNamespace', namespace: ns, record: { elements: ['root', 'cimv2'] } },
+      ]);
+      // 100 classes: a record and an index entry each, 200 operations > 128.
+      const writes = Array.from({ length: 100 }, (_, i): StoreWrite => ({
+        op: 'putClass',
+        namespace: ns,
+        definition: cls(`Big${i}`),
+        previousSuperclass: undefined,
+      }));
+      const error = await rejected(StoreError, store.commit(writes));
+      expect(error.code).toBe('STORE_TOO_LARGE');
+      expect(error.message).toContain('--max-txn-ops');
+      expect(await store.listClasses(ns)).toEqual([]);
+      expect(store.revision).toBe(0n);
+      await store.commit(writes.slice(0, 10));
+      expect((await store.getClass(ns, classKey('Big9')))?.name).toBe('Big9');
+    } finally {
+      await store.close();
+      await member.stop();
+    }
+  }, 30_000);
 });

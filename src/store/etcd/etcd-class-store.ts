@@ -1,20 +1,17 @@
 /**
  * The ClassStore on an etcd v3 cluster (the `etcd3` client), for stateless replicas sharing one
- * repository. Layout: etcd-records.ts. Every commit is one etcd Txn (all or nothing, durable when
- * it returns: etcd's fsync on the leader and a quorum); its revision is the Txn's etcd revision, so
- * all class changes of one commit share it, and a class's revision is its record's mod_revision.
- * Reads go to etcd (linearizable); the store revision, the event feed and the namespace changes
- * follow one etcd Watch (etcd-view.ts). A commit resolves once that watch has seen it, so this
- * replica's reads, caches and listeners are at least as new as every write it acknowledged.
+ * repository (layout: etcd-records.ts). Every commit is one etcd Txn, durable when it returns
+ * (etcd's fsync on the leader and a quorum); its revision is the Txn's etcd revision (one commit's
+ * class changes share it), a class's revision its record's mod_revision. Reads are linearizable
+ * ranges; the store revision, the event feed and the namespace changes follow one Watch
+ * (etcd-view.ts), and a commit resolves once that watch has seen it.
  *
- * Failures are ordinary: etcd unreachable or slow (every call has a deadline) rejects the call
- * with STORE_UNAVAILABLE and the store stays usable (no STORE_FAILED latch: nothing is visible
- * here that etcd did not commit); availability listeners hear false, then true once a probe
- * succeeds. A Txn larger than etcd's limits (--max-txn-ops, --max-request-bytes) fails with
- * STORE_TOO_LARGE (docs/decisions.md D61).
+ * Failures are ordinary (no STORE_FAILED latch: nothing is visible here that etcd did not commit):
+ * every call has a deadline, etcd unreachable → STORE_UNAVAILABLE and availability listeners hear
+ * false, then true once a probe succeeds; a Txn beyond etcd's limits → STORE_TOO_LARGE (D61).
  */
 import { randomUUID } from 'node:crypto';
-import { Etcd3, type IKeyValue, type IRangeRequest } from 'etcd3';
+import type { Etcd3, IKeyValue, IRangeRequest } from 'etcd3';
 import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-model';
 import type { StoredInstance } from '../../domain/instance-model';
 import type { ClassKey, NamespaceKey } from '../../domain/names';
@@ -44,7 +41,7 @@ import {
   decodeEvent,
   EtcdKeys,
   prefixEnd,
-  readTls,
+  connect,
   type EtcdTlsFiles,
 } from './etcd-records';
 export type { EtcdTlsFiles } from './etcd-records';
@@ -60,6 +57,8 @@ export interface EtcdClassStoreOptions extends ClassStoreOptions {
   readonly tls?: EtcdTlsFiles;
   /** Deadline of each etcd call, in ms (default 5000). */
   readonly requestTimeoutMs?: number;
+  /** Tests only: this replica applies what its watch hears this much later (a lagging replica). */
+  readonly watchDelayMs?: number;
 }
 
 export const DEFAULT_ETCD_PREFIX = '/wbemd/';
@@ -92,13 +91,12 @@ export class EtcdClassStore extends AbstractClassStore<never> {
     this.#retention = BigInt(options.eventRetention ?? DEFAULT_EVENT_RETENTION);
   }
 
+  override get shared(): boolean {
+    return true;
+  }
+
   protected async _open(): Promise<StoreRevisions> {
-    const client = new Etcd3({
-      hosts: [...this.#options.endpoints],
-      ...(this.#options.tls === undefined ? {} : { credentials: await readTls(this.#options.tls) }),
-      dialTimeout: this.#timeoutMs,
-      grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
-    });
+    const client = await connect(this.#options.endpoints, this.#options.tls, this.#timeoutMs);
     this.#client = client;
     try {
       const { found, revision: header } = await this.#getAll([
@@ -108,7 +106,8 @@ export class EtcdClassStore extends AbstractClassStore<never> {
       const [classKv, lastKv] = found;
       const revision = classKv === undefined ? 0n : BigInt(classKv.mod_revision);
       const seen = lastKv === undefined ? header : BigInt(lastKv.mod_revision);
-      const view = new EtcdView(this.#keys, this.#viewSink(), seen > header ? seen : header);
+      const start = seen > header ? seen : header;
+      const view = new EtcdView(this.#keys, this.#viewSink(), start, this.#options.watchDelayMs);
       await view.start(client);
       this.#view = view;
       const first = revision - this.#retention + 1n;

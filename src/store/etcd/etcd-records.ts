@@ -15,7 +15,7 @@
  * so both adapters read the same JSON forms.
  */
 import { readFile } from 'node:fs/promises';
-import type { IKeyValue } from 'etcd3';
+import { Etcd3, type IKeyValue } from 'etcd3';
 import type { ClassDefinition } from '../../domain/class-model';
 import type { NamespaceKey } from '../../domain/names';
 import { StoreError, type ClassEventRecord, type FenceScope } from '../class-store';
@@ -126,8 +126,22 @@ export interface EtcdTlsFiles {
   readonly key?: string;
 }
 
+/** A client of the cluster (no call made yet); large ranges and Txns are not capped by grpc-js. */
+export async function connect(
+  endpoints: readonly string[],
+  tls: EtcdTlsFiles | undefined,
+  timeoutMs: number,
+): Promise<Etcd3> {
+  return new Etcd3({
+    hosts: [...endpoints],
+    ...(tls === undefined ? {} : { credentials: await readTls(tls) }),
+    dialTimeout: timeoutMs,
+    grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+  });
+}
+
 /** The TLS files, read for the etcd client. */
-export async function readTls(tls: EtcdTlsFiles): Promise<{
+async function readTls(tls: EtcdTlsFiles): Promise<{
   rootCertificate: Buffer;
   privateKey?: Buffer;
   certChain?: Buffer;

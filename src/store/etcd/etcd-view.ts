@@ -39,6 +39,8 @@ export class EtcdView {
     readonly layout: EtcdKeys,
     private readonly sink: ViewSink,
     seen: bigint,
+    /** Tests only: each watch response is applied this much later (a lagging replica). */
+    private readonly delayMs = 0,
   ) {
     this.#seen = seen;
   }
@@ -53,7 +55,10 @@ export class EtcdView {
       .prefix(this.layout.prefix)
       .startRevision(String(this.#seen + 1n))
       .create();
-    watcher.on('data', (response: IWatchResponse) => this.#take(response));
+    watcher.on('data', (response: IWatchResponse) => {
+      if (this.delayMs === 0) this.#take(response);
+      else setTimeout(() => this.#take(response), this.delayMs);
+    });
     watcher.on('error', (error: Error) => this.sink.failed(error));
     // A replica that serves no call would not notice etcd going away (health would stay
     // SERVING): when the watch loses its member, ask etcd once; no answer = unavailable.
@@ -101,6 +106,15 @@ export class EtcdView {
   }
 
   #take(response: IWatchResponse): void {
+    try {
+      this.#apply(response);
+    } catch (error) {
+      // A record this version cannot decode: the view can no longer be trusted.
+      this.sink.failed(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #apply(response: IWatchResponse): void {
     const events: ClassEventRecord[] = [];
     const changes: NamespaceChange[] = [];
     let classRevision = 0n;

@@ -240,5 +240,7 @@ export function addWbemServices(
 ): void {
   // Read now, so a missing descriptor set stops the start instead of the first malformed request.
   wireSchema();
-  server.addService(WBEM_SERVICES, wbemServicesHandlers(service, env));
+  const catchUp = service.catchUp;
+  const callEnv = catchUp === undefined ? env : { ...env, beforeCall: catchUp };
+  server.addService(WBEM_SERVICES, wbemServicesHandlers(service, callEnv));
 }
