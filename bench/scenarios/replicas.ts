@@ -58,6 +58,8 @@ interface Deployment {
 
 interface Side {
   readonly pooled: Pooled;
+  /** Calls that failed, by gRPC code (counted, not fatal: two replicas writing one namespace conflict). */
+  readonly failed: Record<string, number>;
   /** CPU µs per call of the wbemd processes, summed; of the etcd members, summed. */
   readonly wbemdUsPerCall: number;
   readonly etcdUsPerCall: number;
@@ -70,8 +72,12 @@ function side(results: readonly LoadgenResult[], deployment: Deployment): Side {
       (s, r) => s + r.servers.filter((w) => pids.includes(w.pid)).reduce((a, w) => a + w.cpuSec, 0),
       0,
     );
+  const failed: Record<string, number> = {};
+  for (const r of results)
+    for (const [code, n] of Object.entries(r.errors)) failed[code] = (failed[code] ?? 0) + n;
   return {
     pooled: pool(results),
+    failed,
     wbemdUsPerCall: (cpuOf(deployment.wbemdPids) / calls) * 1e6,
     etcdUsPerCall: (cpuOf(deployment.etcdPids) / calls) * 1e6,
   };
@@ -80,14 +86,19 @@ function side(results: readonly LoadgenResult[], deployment: Deployment): Side {
 function line(label: string, s: Side): string {
   const p = s.pooled;
   const etcd = Number.isFinite(s.etcdUsPerCall) && s.etcdUsPerCall > 0;
-  return `  ${label.padEnd(34)} ${p.rps.toFixed(0).padStart(6)}/s  p50 ${p.p50ms.toFixed(2).padStart(7)} ms  p99 ${p.p99ms.toFixed(2).padStart(7)} ms  wbemd ${s.wbemdUsPerCall.toFixed(0).padStart(5)} µs/call${etcd ? `  etcd ${s.etcdUsPerCall.toFixed(0).padStart(5)} µs/call` : ''}  [${p.calls} calls, ${p.rounds} rounds]`;
+  return `  ${label.padEnd(34)} ${p.rps.toFixed(0).padStart(6)}/s  p50 ${p.p50ms.toFixed(2).padStart(7)} ms  p99 ${p.p99ms.toFixed(2).padStart(7)} ms  wbemd ${s.wbemdUsPerCall.toFixed(0).padStart(5)} µs/call${etcd ? `  etcd ${s.etcdUsPerCall.toFixed(0).padStart(5)} µs/call` : ''}  [${p.calls} calls, ${p.rounds} rounds]${failures(s)}`;
+}
+
+function failures(s: Side): string {
+  const entries = Object.entries(s.failed);
+  return entries.length === 0 ? '' : `; failed: ${entries.map(([c, n]) => `${n} ${c}`).join(', ')}`;
 }
 
 function addFigure(id: string, label: string, s: Side): void {
   addRow({
     id,
     figure: label,
-    measured: `${s.pooled.rps.toFixed(0)}/s, p50 ${s.pooled.p50ms.toFixed(1)} ms, p99 ${s.pooled.p99ms.toFixed(1)} ms`,
+    measured: `${s.pooled.rps.toFixed(0)}/s, p50 ${s.pooled.p50ms.toFixed(1)} ms, p99 ${s.pooled.p99ms.toFixed(1)} ms${failures(s)}`,
     goal: '-',
     status: 'info',
   });
@@ -163,7 +174,10 @@ async function createRow(o: BenchOptions, deployments: readonly Deployment[]): P
       pids: [...d.wbemdPids, ...d.etcdPids],
     });
     serials[i] = r.serialNext;
-    expectNoErrors(`PutClassAsync (${d.label})`, r);
+    // Replicas writing one namespace may give up after five conflicts (WBEM_E_SERVER_TOO_BUSY,
+    // UNAVAILABLE, D62): counted and shown; any other failure ends the row.
+    const other = Object.keys(r.errors).filter((code) => code !== 'Unavailable');
+    if (d.wbemdPids.length < 2 || other.length > 0) expectNoErrors(`PutClassAsync (${d.label})`, r);
     if (!isSuccessfulSetStatus(r.lastMessageHex))
       throw new Error(`PutClassAsync did not succeed: ${setStatusText(r.lastMessageHex)}`);
     return r;
@@ -186,10 +200,10 @@ async function createRow(o: BenchOptions, deployments: readonly Deployment[]): P
 async function readRow(o: BenchOptions, cluster: Deployment): Promise<void> {
   const [first] = cluster.addresses;
   if (first === undefined) return;
-  // The classes to read, written through the replicas before the rounds.
+  // The classes to read, written through one replica before the rounds (no write conflicts).
   const put = putClassRequest('Bench_G', FLAG.CREATE_ONLY, READ_CLASSES);
   const setup = await runLoad({
-    addr: cluster.addresses.join(','),
+    addr: first,
     method: `${WBEM}PutClassAsync`,
     stream: true,
     request: put.bytes,
