@@ -261,6 +261,51 @@ describeWithTool(etcdTool, 'wbemd replicas over one etcd member', () => {
     );
     expect(resumed.messages.map((e) => e.revision)).toEqual(revisions.slice(2));
   }, 30_000);
+
+  test('a CompileMof through one replica reaches a watch on another whole: its classes share one revision', async () => {
+    const live = replica(1).client.watchClassEvents(
+      { namespace: NS, className: '' },
+      new Metadata(),
+      deadline(),
+    );
+    const events: ClassEvent[] = [];
+    const headers = new Promise<void>((resolve) => live.on('metadata', () => resolve()));
+    live.on('data', (event: ClassEvent) => events.push(event));
+    live.on('error', () => undefined);
+    await headers;
+    const mof = [1, 2, 3].map((i) => `class Ex_Mof${i} { [Key] string Id; };`).join('\n');
+    const compiled = await transcript(
+      replica(0).client.compileMof(
+        {
+          namespace: NS,
+          sources: [{ name: 'a.mof', text: mof }],
+          flags: 0,
+          continueOnError: false,
+        },
+        new Metadata(),
+        deadline(),
+      ),
+    );
+    expect(compiled.end.code).toBe(Code.OK);
+    for (let waited = 0; events.length < 3 && waited < 100; waited++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    live.cancel();
+    expect(events.map((e) => e.targetClass?.className)).toEqual(['Ex_Mof1', 'Ex_Mof2', 'Ex_Mof3']);
+    expect(new Set(events.map((e) => e.revision)).size).toBe(1);
+    // Replayed from the log on the third replica: all three again.
+    const replayed = await transcript(
+      replica(2).client.watchClassEvents(
+        { namespace: NS, className: '', sinceRevision: (events[0]?.revision ?? 1n) - 1n },
+        new Metadata(),
+        deadline(1500),
+      ),
+    );
+    expect(replayed.messages.map((e) => e.targetClass?.className)).toEqual([
+      'Ex_Mof1',
+      'Ex_Mof2',
+      'Ex_Mof3',
+    ]);
+  }, 30_000);
 });
 
 describeWithTool(etcdTool, 'a replica whose etcd stops answering', () => {

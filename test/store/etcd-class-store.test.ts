@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Etcd3 } from 'etcd3';
 import type { ClassStore } from '../../src/store/class-store';
 import { EtcdClassStore } from '../../src/store/etcd/etcd-class-store';
 import { startEtcd, etcdTool, type EtcdMember } from '../helpers/etcd';
@@ -38,6 +39,54 @@ describeWithTool(etcdTool, 'EtcdClassStore on one etcd member', () => {
       cleanup: () => store.close(),
     };
   });
+});
+
+describeWithTool(etcdTool, 'EtcdClassStore event retention', () => {
+  test('log records that fell out of the retention window are deleted from etcd', async () => {
+    const member = await startEtcd();
+    const prefix = `/retention/${randomUUID()}/`;
+    const store = new EtcdClassStore({ endpoints: [member.endpoint], prefix, eventRetention: 3 });
+    const raw = new Etcd3({ hosts: [member.endpoint] });
+    const ns = namespaceKeyOf(['root', 'cimv2']);
+    const logged = (): Promise<number> => raw.getAll().prefix(`${prefix}e/`).count();
+    try {
+      await store.open();
+      await store.commit([
+        { op: 'putNamespace', namespace: ns, record: { elements: ['root', 'cimv2'] } },
+      ]);
+      for (let i = 0; i < 12; i++) {
+        await store.commit([
+          {
+            op: 'putClass',
+            namespace: ns,
+            definition: cls(`Kept${i}`),
+            previousSuperclass: undefined,
+            event: {
+              derivation: [],
+              context: undefined,
+              operationId: `op${i}`,
+              timeCreated: 1n,
+              previous: undefined,
+            },
+          },
+        ]);
+      }
+      for (let waited = 0; (await logged()) > 5 && waited < 50; waited++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      // The newest 3 revisions' records, and at most the 2 of a round not yet due.
+      expect(await logged()).toBeLessThanOrEqual(5);
+      // What is still returned is the window (etcd revisions: the trims' own Txns count too).
+      const kept = await store.readEvents(ns, 0n, 100);
+      expect(kept.map((e) => e.target.name).at(-1)).toBe('Kept11');
+      expect(kept.length).toBeLessThanOrEqual(3);
+      for (const event of kept)
+        expect(event.revision).toBeGreaterThanOrEqual(store.firstRetainedRevision);
+    } finally {
+      raw.close();
+      await store.close();
+      await member.stop();
+    }
+  }, 30_000);
 });
 
 describeWithTool(etcdTool, 'EtcdClassStore on an etcd with its default limits', () => {

@@ -36,6 +36,7 @@ import {
 } from '../class-store';
 import { decodeInstance, decodeNamespace, decodeQualifierDeclaration } from '../level/record-codec';
 import {
+  bytes,
   byRevisionThenKey,
   decodeClassRecord,
   decodeEvent,
@@ -47,6 +48,7 @@ import {
 export type { EtcdTlsFiles } from './etcd-records';
 import { classifyEtcdError } from './etcd-errors';
 import { planTxn, txnOps, type TxnPlan } from './etcd-txn';
+import { EventTrimmer } from './etcd-retention';
 import { EtcdView } from './etcd-view';
 
 export interface EtcdClassStoreOptions extends ClassStoreOptions {
@@ -65,8 +67,6 @@ export const DEFAULT_ETCD_PREFIX = '/wbemd/';
 const DEFAULT_TIMEOUT_MS = 5000;
 /** While etcd is unreachable, how often a probe asks whether it is back. */
 const PROBE_INTERVAL_MS = 500;
-
-const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 const text = (kv: IKeyValue): string => kv.value.toString('utf8');
 const keyOf = (kv: IKeyValue): string => kv.key.toString('utf8');
 
@@ -75,6 +75,7 @@ export class EtcdClassStore extends AbstractClassStore<never> {
   readonly #keys: EtcdKeys;
   readonly #timeoutMs: number;
   readonly #retention: bigint;
+  readonly #trimmer: EventTrimmer;
   #client: Etcd3 | undefined;
   #view: EtcdView | undefined;
   #available = true;
@@ -88,7 +89,10 @@ export class EtcdClassStore extends AbstractClassStore<never> {
     this.#options = options;
     this.#keys = new EtcdKeys(options.prefix ?? DEFAULT_ETCD_PREFIX);
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#retention = BigInt(options.eventRetention ?? DEFAULT_EVENT_RETENTION);
+    const retention = BigInt(options.eventRetention ?? DEFAULT_EVENT_RETENTION);
+    this.#retention = retention;
+    const every = retention < 1000n ? retention : 1000n;
+    this.#trimmer = new EventTrimmer(`${this.#keys.prefix}e/`, every, this.#timeoutMs);
   }
 
   override get shared(): boolean {
@@ -99,15 +103,10 @@ export class EtcdClassStore extends AbstractClassStore<never> {
     const client = await connect(this.#options.endpoints, this.#options.tls, this.#timeoutMs);
     this.#client = client;
     try {
-      const { found, revision: header } = await this.#getAll([
-        this.#keys.classRevision(),
-        this.#keys.last(),
-      ]);
-      const [classKv, lastKv] = found;
-      const revision = classKv === undefined ? 0n : BigInt(classKv.mod_revision);
-      const seen = lastKv === undefined ? header : BigInt(lastKv.mod_revision);
-      const start = seen > header ? seen : header;
-      const view = new EtcdView(this.#keys, this.#viewSink(), start, this.#options.watchDelayMs);
+      // The view starts at the revision of this read: everything before it is in what reads see.
+      const { found, revision: header } = await this.#getAll([this.#keys.classRevision()]);
+      const revision = found[0] === undefined ? 0n : BigInt(found[0].mod_revision);
+      const view = new EtcdView(this.#keys, this.#viewSink(), header, this.#options.watchDelayMs);
       await view.start(client);
       this.#view = view;
       const first = revision - this.#retention + 1n;
@@ -174,7 +173,9 @@ export class EtcdClassStore extends AbstractClassStore<never> {
     const revision = BigInt(response.header.revision);
     this.assertReady();
     await (this.#view as EtcdView).waitSeen(revision, this.#timeoutMs);
-    return plan.changesClass ? revision : this.revision;
+    if (!plan.changesClass) return this.revision;
+    this.#trimmer.after(this.#client, this.firstRetainedRevision);
+    return revision;
   }
 
   override async beginRead(scopes: readonly FenceScope[]): Promise<WriteFence> {

@@ -25,6 +25,8 @@ import { readEnvelope, SCHEMA_VERSION } from '../level/record-codec';
 
 const SEP = '\u0000';
 
+export const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
+
 export class EtcdKeys {
   constructor(readonly prefix: string) {}
 

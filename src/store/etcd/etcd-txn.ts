@@ -13,7 +13,13 @@ import {
 } from '../class-store';
 import { encodeInstance, encodeNamespace, encodeQualifierDeclaration } from '../level/record-codec';
 import type { IRequestOp } from 'etcd3';
-import { encodeClassRecord, encodeEventRecord, prefixEnd, type EtcdKeys } from './etcd-records';
+import {
+  bytes,
+  encodeClassRecord,
+  encodeEventRecord,
+  prefixEnd,
+  type EtcdKeys,
+} from './etcd-records';
 
 export interface TxnPlan {
   /** Final value per key: a string to put, null to delete. */
@@ -132,8 +138,6 @@ function applyWrite(
     }
   }
 }
-
-const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 /** The Txn's operations: range deletions, then each key's final put or delete. */
 export function txnOps(plan: TxnPlan): IRequestOp[] {
