@@ -76,6 +76,8 @@ describeWithTool(etcdTool, 'a three-member etcd cluster on loopback', () => {
     expect(processExists(pid)).toBe(false);
     expect(c.members[1]!.pid).toBeUndefined();
     expect(await c.isHealthy(1)).toBe(false);
+    // When the killed member led, the other two elect a new leader first (about a second).
+    await c.waitHealthy();
     await put(c.endpoints[0]!, 'k/two', 'while m1 was down');
     expect(await get(c.endpoints[2]!, 'k/two')).toBe('while m1 was down');
 
