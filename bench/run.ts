@@ -16,13 +16,28 @@ import type { BenchOptions } from './scenarios/common';
 import { benchDeep } from './scenarios/deep';
 import { benchLatency } from './scenarios/latency';
 import { benchReads } from './scenarios/reads';
+import { benchReplicas } from './scenarios/replicas';
 import { benchSchema } from './scenarios/schema';
 import { benchSoak } from './scenarios/soak';
 import { benchWrites } from './scenarios/writes';
 import { benchPutClassAsync } from './put-class-async';
 import { benchSchemaLoad } from './schema-load';
 
-const ROWS = ['W1', 'W2', 'R1', 'R2', 'R3', 'D1', 'D2', 'L1', 'P3', 'M1', 'P4'] as const;
+const ROWS = [
+  'W1',
+  'W2',
+  'R1',
+  'R2',
+  'R3',
+  'D1',
+  'D2',
+  'L1',
+  'P3',
+  'M1',
+  'P4',
+  'E1',
+  'E2',
+] as const;
 
 const USAGE = `usage: npm run bench -- [options]
   --only ROWS         comma-separated rows to run (${ROWS.join(',')}); default all
@@ -126,6 +141,7 @@ async function main(): Promise<void> {
     if (selected('R3') || selected('P4')) await benchBig(bench, selected);
     else if (selected('L1')) console.log("\n(L1 during R3 needs R3's store: add R3 to --only)");
     if (selected('M1')) await benchSoak(bench);
+    if (selected('E1') || selected('E2')) await benchReplicas(bench, selected);
   }
   if (legacy) {
     console.log('\nLegacy benches (grpc-js client in this process):');

@@ -9,7 +9,8 @@ import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { WbemService } from './service/wbem-service';
 import type { ClassStore } from './store/class-store';
-import { LevelClassStore } from './store/level/level-class-store';
+import type { EtcdClassStoreOptions } from './store/etcd/etcd-class-store';
+import { openStore } from './server-store';
 import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
@@ -39,6 +40,8 @@ export interface ServerOptions {
   readonly listen: string;
   /** LevelDB directory (default store). */
   readonly dataDir?: string;
+  /** Store in etcd instead of LevelDB under dataDir (replicas). */
+  readonly etcd?: Omit<EtcdClassStoreOptions, 'eventRetention'>;
   /** A store to use instead of LevelDB under dataDir (tests, benchmarks). */
   readonly store?: ClassStore;
   /** __SERVER; default the host name. */
@@ -229,22 +232,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])),
     );
     const service = await buildService(options, store, logger, health);
+    // A replica over a shared store catches up before each call, on either port.
+    const callEnv = service.catchUp === undefined ? env : { ...env, beforeCall: service.catchUp };
     const grpcOptions = { ...DEFAULT_GRPC_OPTIONS, ...options.grpcOptions };
     const ages = new ConnectionAges(grpcOptions);
     connectionAges = ages;
     server = grpcServerOf(grpcOptions, ages, metrics);
     const port = await bindTransport(server, options, {
       service,
-      env: { ...env, connectionAges: ages },
+      env: { ...callEnv, connectionAges: ages },
       health,
     });
     ages.listening(port);
     // TLS exactly when the gRPC port has it.
     http = await serveHttp(
       { listen: options.httpListen, grpcOptions, tls: options.tls },
-      { operations: wbemOperations(service), env, health },
+      { operations: wbemOperations(service), env: callEnv, health },
     ); // SERVING only while the store is open and the server is not draining.
     for (const name of HEALTH_SERVICES) health.setStatus(name, 'SERVING');
+    followAvailability(store, service, health);
     return {
       address: `${host}:${port}`,
       service,
@@ -272,25 +278,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
-/** The store, opened; the metrics listener is closed when it cannot be. */
-async function openStore(
-  options: ServerOptions,
-  metrics: WbemdMetrics | undefined,
-  metricsServer: MetricsListener | undefined,
-): Promise<ClassStore> {
-  const store =
-    options.store ??
-    new LevelClassStore(options.dataDir ?? './data', {
-      ...(metrics === undefined ? {} : { onBatch: metrics.storeBatch }),
-      ...(options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention }),
-    });
-  try {
-    await store.open();
-  } catch (error) {
-    await metricsServer?.close();
-    throw error;
-  }
-  return store;
+/** A shared store (etcd) that stops answering: NOT_SERVING until it answers again. */
+function followAvailability(store: ClassStore, service: WbemService, health: ObservedHealth): void {
+  store.onAvailability((available) => {
+    if (service.isShuttingDown) return;
+    for (const name of HEALTH_SERVICES)
+      health.setStatus(name, available ? 'SERVING' : 'NOT_SERVING');
+  });
 }
 
 async function buildService(

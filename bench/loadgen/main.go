@@ -103,6 +103,7 @@ func (p *pidList) Set(s string) error {
 
 type options struct {
 	addr        string
+	addrs       []string
 	method      string
 	stream      bool
 	request     []byte
@@ -240,7 +241,7 @@ func parseOptions() options {
 	var etcdKeyPrefix string
 	var etcdValueSize int
 	var durationSec, warmupSec, timeoutSec, recvDelayUs float64
-	flag.StringVar(&o.addr, "addr", "", "server HOST:PORT (loopback)")
+	flag.StringVar(&o.addr, "addr", "", "server HOST:PORT (loopback); several, comma-separated: the connections are spread over them (replicas)")
 	flag.StringVar(&o.method, "method", "", "full method path, e.g. /wbem.v1.WbemServices/GetClass")
 	flag.BoolVar(&o.stream, "stream", false, "server-streaming method: read every message to the final status")
 	flag.StringVar(&requestFile, "request", "", "file holding the encoded request message")
@@ -266,8 +267,15 @@ func parseOptions() options {
 	if o.addr == "" || o.method == "" {
 		fail("-addr and -method are required")
 	}
-	if !strings.HasPrefix(o.addr, "127.") && !strings.HasPrefix(o.addr, "localhost:") && !strings.HasPrefix(o.addr, "[::1]:") {
-		fail("-addr must be a loopback address, got %q", o.addr)
+	o.addrs = strings.Split(o.addr, ",")
+	for _, addr := range o.addrs {
+		if !strings.HasPrefix(addr, "127.") && !strings.HasPrefix(addr, "localhost:") && !strings.HasPrefix(addr, "[::1]:") {
+			fail("-addr must be loopback addresses, got %q", addr)
+		}
+	}
+	// Every address gets at least one connection.
+	if o.conns < len(o.addrs) {
+		o.conns = len(o.addrs)
 	}
 	switch {
 	case etcdKeyPrefix != "":
@@ -357,13 +365,16 @@ func main() {
 	if o.window > 0 {
 		dialOpts = append(dialOpts, grpc.WithInitialWindowSize(int32(o.window)), grpc.WithInitialConnWindowSize(int32(o.window)))
 	}
+	// Connection i goes to address i mod n, and worker w uses connection w mod conns: with several
+	// addresses the calls in flight are spread evenly over them.
 	conns := make([]*grpc.ClientConn, o.conns)
 	for i := range conns {
+		addr := o.addrs[i%len(o.addrs)]
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		conn, err := grpc.DialContext(ctx, o.addr, dialOpts...)
+		conn, err := grpc.DialContext(ctx, addr, dialOpts...)
 		cancel()
 		if err != nil {
-			fail("dial %s: %v", o.addr, err)
+			fail("dial %s: %v", addr, err)
 		}
 		conns[i] = conn
 		defer conn.Close()

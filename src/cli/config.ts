@@ -10,8 +10,9 @@ import { DEFAULT_GRPC_OPTIONS, DEFAULT_MAX_CONCURRENT_CALLS } from '../server';
 import { nonLoopbackRefusal } from '../startup';
 import type { TokenEntry } from '../transport/grpc/authenticate';
 import { securityOf, type TlsFiles } from './config-security';
+import { etcdSettingsOf, type EtcdFlag, type EtcdSettings } from './config-store';
 
-export { securityOf, type TlsFiles };
+export { securityOf, type EtcdSettings, type TlsFiles };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,6 +32,8 @@ export interface ServeConfig {
   readonly tokens: readonly TokenEntry[] | undefined;
   readonly acl: readonly AclEntry[] | undefined;
   readonly maxConcurrentCalls: number;
+  /** The etcd store; undefined = LevelDB under dataDir. */
+  readonly etcd: EtcdSettings | undefined;
 }
 
 /** The `grpc` section of the file: our names → grpc-js channel options. */
@@ -59,6 +62,7 @@ export const CONFIG_KEYS = [
   'tokens',
   'acl',
   'httpListen',
+  'store',
 ] as const;
 
 /** Flags and environment as strings (absent = not given); the file as its text. */
@@ -73,7 +77,8 @@ export interface ConfigSources {
         | 'metrics-listen'
         | 'http-listen'
         | 'log-level'
-        | 'max-concurrent-calls',
+        | 'max-concurrent-calls'
+        | EtcdFlag,
         string
       >
     >
@@ -116,6 +121,10 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
   const insecure = insecureOf(read);
   const grpcOptions = grpcOptionsOf(read);
   const security = securityOf(read.file, read.filePath ?? '', problems);
+  const etcd = etcdSettingsOf(
+    { flags: sources.flags, env: sources.env, file: read.file, filePath: read.filePath ?? '' },
+    problems,
+  );
   const http = httpListenOf(read);
   for (const [address, where] of [
     [listen, listenWhere ?? 'listen'],
@@ -141,6 +150,7 @@ export function resolveServeConfig(sources: ConfigSources): ServeConfig {
     maxConcurrentCalls: limits.maxConcurrentCalls,
     grpcOptions: { ...DEFAULT_GRPC_OPTIONS, ...grpcOptions },
     ...security,
+    etcd,
   };
 }
 

@@ -27,6 +27,7 @@ import { routeGrpcLogs } from './grpc-log';
 import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
 import { mofgen, MOFGEN_USAGE } from './mofgen';
 import { wbemdVersion } from './version';
+import { storeCommand, STORE_USAGE } from './store-copy';
 
 const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [options]
 
@@ -41,12 +42,16 @@ const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--
   --log-level          fatal|error|warn|info|debug|trace|silent (env WBEMD_LOG_LEVEL; default info)
   --max-concurrent-calls  calls served at once; more are refused (env WBEMD_MAX_CONCURRENT_CALLS; default 1024)
   --insecure           allow a non-loopback --listen without TLS and an ACL (env WBEMD_INSECURE)
+  --etcd-endpoints     etcd client URLs, comma-separated: store in etcd instead of --data (env WBEMD_ETCD_ENDPOINTS)
+  --etcd-prefix        key prefix in etcd (env WBEMD_ETCD_PREFIX; default /wbemd/)
+  --etcd-ca, --etcd-cert, --etcd-key  TLS to etcd, PEM files (env WBEMD_ETCD_CA, _CERT, _KEY)
   --version            print the version and exit
   (docs/configuration.md lists every setting)
 `;
 
 /** Every command's usage, for `wbemd --help` and an unknown command. */
-const USAGE = (): string => `${SERVE_USAGE}\n${MOFCOMP_USAGE}\n${MOFGEN_USAGE}\n${CLIENT_USAGE}`;
+const USAGE = (): string =>
+  `${SERVE_USAGE}\n${MOFCOMP_USAGE}\n${MOFGEN_USAGE}\n${STORE_USAGE}\n${CLIENT_USAGE}`;
 
 /** The longest a log line waits in the buffer. */
 const LOG_FLUSH_MS = 250;
@@ -64,6 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (isClientCommand(argv)) return runClientCommand(argv, wbemdVersion());
   if (command === 'mofcomp') return mofcomp(rest, process.stdout, process.stderr);
   if (command === 'mofgen') return mofgen(rest, process.stdout, process.stderr);
+  if (command === 'store') return storeCommand(rest, process.stdout, process.stderr);
   if (command !== 'serve') {
     process.stderr.write(`wbemd: unknown command "${command}"\n${USAGE()}`);
     return 2;
@@ -93,6 +99,11 @@ function parseServeFlags(args: readonly string[]): ServeFlags {
       'http-listen': { type: 'string' },
       'log-level': { type: 'string' },
       'max-concurrent-calls': { type: 'string' },
+      'etcd-endpoints': { type: 'string' },
+      'etcd-prefix': { type: 'string' },
+      'etcd-ca': { type: 'string' },
+      'etcd-cert': { type: 'string' },
+      'etcd-key': { type: 'string' },
       insecure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
@@ -208,6 +219,7 @@ function serverOptions(
     ...(tls === undefined ? {} : { tls }),
     ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
     ...(config.acl === undefined ? {} : { acl: config.acl }),
+    ...(config.etcd === undefined ? {} : { etcd: config.etcd }),
     logger,
   };
 }

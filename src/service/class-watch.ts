@@ -77,8 +77,11 @@ export class ClassWatcher<View> {
   }
 
   #enqueue(records: readonly ClassEventRecord[]): void {
+    // Batches and log pages hold whole revisions, and one revision may hold several records (an
+    // etcd commit's): what was handled is what lies at or below `after` before this batch.
+    const handled = this.#after;
     for (const record of records) {
-      if (record.revision <= this.#after) continue;
+      if (record.revision <= handled) continue;
       this.#after = record.revision;
       if (!this.#matches(record)) continue;
       this.#queue.push(record);
@@ -159,7 +162,8 @@ export class ClassWatcher<View> {
         this.#after = record.revision;
         if (this.#matches(record)) await port.send(toView(record));
       }
-      if (page.length === PAGE) continue;
+      // A page may hold fewer than PAGE records and not be the last (it ends on a whole revision).
+      if (page.length > 0) continue;
       if (this.#heard === undefined) {
         this.#heard = []; // what overflowed is in the log: read it again
         continue;

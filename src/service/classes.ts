@@ -13,10 +13,11 @@ import { parseDeleteClassFlags } from '../domain/put-class-flags';
 import { localView, propertyCount } from '../domain/resolve-class';
 import { findSystemClass, isSystemClassName } from '../domain/system-classes';
 import { WbemError } from '../domain/wbem-status';
-import type { NamespaceRecord, StoreWrite } from '../store/class-store';
+import type { NamespaceRecord, StoreWrite, WriteFence } from '../store/class-store';
 import { changeInfo, descendantDerivations } from './class-writes';
 import type { BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
+import { retryOnConflict } from './optimistic';
 import { TimeSlicer } from './time-slice';
 import type { ServiceEnv } from './service-env';
 import type { ClassView } from './views';
@@ -145,8 +146,11 @@ export async function deleteClass(
     let deleted: readonly ClassDefinition[];
     let durable: Promise<void>;
     try {
-      env.namespaces.require(bound.key, input.namespace);
-      ({ deleted, durable } = await commitClassDeletion(env, bound, input, ctx));
+      ({ deleted, durable } = await retryOnConflict(async () => {
+        const fence = await env.store.beginRead([bound.key]);
+        env.namespaces.require(bound.key, input.namespace);
+        return commitClassDeletion(env, { bound, fence }, input, ctx);
+      }));
     } finally {
       release();
     }
@@ -159,7 +163,7 @@ export async function deleteClass(
 /** Under the namespace lock: the class, its subclasses and their instances, deleted in one commit. */
 async function commitClassDeletion(
   env: ServiceEnv,
-  bound: BoundNamespace,
+  { bound, fence }: { readonly bound: BoundNamespace; readonly fence: WriteFence },
   input: DeleteClassInput,
   ctx: OperationContext,
 ): Promise<{ readonly deleted: readonly ClassDefinition[]; readonly durable: Promise<void> }> {
@@ -179,7 +183,7 @@ async function commitClassDeletion(
   ctx.signal.throwIfAborted();
   const change = changeInfo(input.context, ctx);
   // One deletion event per class (§9 [I]), the class first, then its subclasses parents first.
-  const durable = env.store.commit([
+  const { committed, durable } = env.store.commitIf(fence, [
     ...deleted.map((definition): StoreWrite => ({
       op: 'deleteClass',
       namespace: bound.key,
@@ -193,6 +197,7 @@ async function commitClassDeletion(
     })),
     ...instanceWrites,
   ]);
+  await committed;
   env.classes.forgetChains(
     bound.key,
     deleted.map((d) => d.name),

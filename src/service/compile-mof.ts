@@ -15,10 +15,12 @@ import { parsePutClassFlags } from '../domain/put-class-flags';
 import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
+import type { WriteFence } from '../store/class-store';
 import { MofBatch, type CompiledMof } from './mof-batch';
 import type { BoundNamespace } from './namespace-table';
 import { ObjectSink, type Outcome, type SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
+import { retryOnConflict } from './optimistic';
 import type { ServiceEnv } from './service-env';
 import { TimeSlicer } from './time-slice';
 import type { AcceptedPutClass, CompileMofInput, MofSourceInput } from './wbem-service-api';
@@ -157,12 +159,21 @@ async function runCompile(
   const subject = { namespace: formatNamespace(target.record.elements) };
   try {
     const namespaces = [...classes, ...instances, ...declarations].map((item) => item.bound.key);
-    const release = await env.locks.acquireAll([...namespaces, target.key], ctx.signal);
+    const scopes = [...new Set([...namespaces, target.key])];
+    const release = await env.locks.acquireAll(scopes, ctx.signal);
     let batch: MofBatch;
     let committed: { readonly durable: Promise<void>; readonly revision: bigint };
+    let attempt = 0;
     try {
-      batch = await judgeAll(env, compiled, ctx, sink);
-      committed = commitBatch(env, compiled, batch, ctx);
+      ({ batch, committed } = await retryOnConflict(async () => {
+        const fence = await env.store.beginRead(scopes);
+        // A decision made again after a conflict reports no progress a second time.
+        const judged = await judgeAll(env, compiled, ctx, attempt++ === 0 ? sink : undefined);
+        return {
+          batch: judged,
+          committed: await commitBatch(env, compiled, { judged, fence }, ctx),
+        };
+      }));
     } finally {
       release();
     }
@@ -187,7 +198,7 @@ async function judgeAll(
   env: ServiceEnv,
   compiled: CompiledMof,
   ctx: OperationContext,
-  sink: ObjectSink,
+  sink: ObjectSink | undefined,
 ): Promise<MofBatch> {
   const { classes, instances } = compiled;
   const batch = new MofBatch(env, compiled, ctx);
@@ -196,28 +207,31 @@ async function judgeAll(
   for (const [index, item] of classes.entries()) {
     await slicer.tick();
     await batch.putClass(item);
-    await sink.progress(index + 1, steps, item.definition.name);
+    await sink?.progress(index + 1, steps, item.definition.name);
   }
   for (const [index, item] of instances.entries()) {
     await slicer.tick();
     await batch.putInstance(item);
     const message = `instance of ${item.instance.className}`;
-    await sink.progress(classes.length + index + 1, steps, message);
+    await sink?.progress(classes.length + index + 1, steps, message);
   }
   for (const item of compiled.declarations) batch.putQualifier(item);
   return batch;
 }
 
-/** Writes the batch: the commit point. The declarations and the chain cache follow it. */
-function commitBatch(
+/** Writes the batch, if nothing under the fence moved: the commit point. The declarations and the chain cache follow it. */
+async function commitBatch(
   env: ServiceEnv,
   compiled: CompiledMof,
-  batch: MofBatch,
+  { judged: batch, fence }: { readonly judged: MofBatch; readonly fence: WriteFence },
   ctx: OperationContext,
-): { readonly durable: Promise<void>; readonly revision: bigint } {
+): Promise<{ readonly durable: Promise<void>; readonly revision: bigint }> {
   ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
-  const durable = batch.writes.length === 0 ? Promise.resolve() : env.store.commit(batch.writes);
-  const revision = env.store.revision;
+  if (batch.writes.length === 0)
+    return { durable: Promise.resolve(), revision: env.store.revision };
+  const commit = env.store.commitIf(fence, batch.writes);
+  const revision = await commit.committed;
+  const durable = commit.durable;
   for (const { bound, declaration } of compiled.declarations)
     env.namespaces.declareQualifier(bound.key, declaration);
   for (const [namespace, names] of batch.written) env.classes.forgetChains(namespace, names);

@@ -19,6 +19,7 @@ import { WbemError } from '../domain/wbem-status';
 import type { ClassStore, InstanceEntry, NamespaceRecord } from '../store/class-store';
 import type { BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
+import { retryOnConflict } from './optimistic';
 import type { ServiceEnv } from './service-env';
 import type { InstanceObjectView } from './views';
 import type { DeleteInstanceInput, EnumInstancesInput, PutInstanceInput } from './wbem-service-api';
@@ -64,27 +65,31 @@ export async function putInstance(
     let durable: Promise<void>;
     let relpath: string;
     try {
-      const namespace = env.namespaces.require(bound.key, input.namespace);
-      const resolved = await env.classes.resolvedClass(bound.key, instance.className);
-      const prepared = prepareInstance(instance, resolved, isLocaleNamespace(namespace.elements));
-      const existing = await findInstance(
-        env.store,
-        bound.key,
-        prepared.location.keyRoot,
-        prepared.location.key,
-      );
-      decideInstanceWrite(mode, resolved.name, existing?.instance);
-      relpath = prepared.relpath;
-      ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
-      durable = env.store.commit([
-        {
-          op: 'putInstance',
-          namespace: bound.key,
-          className: classKey(resolved.name),
-          key: prepared.location.key,
-          instance: prepared.stored,
-        },
-      ]);
+      ({ durable, relpath } = await retryOnConflict(async () => {
+        const fence = await env.store.beginRead([bound.key]);
+        const namespace = env.namespaces.require(bound.key, input.namespace);
+        const resolved = await env.classes.resolvedClass(bound.key, instance.className);
+        const prepared = prepareInstance(instance, resolved, isLocaleNamespace(namespace.elements));
+        const existing = await findInstance(
+          env.store,
+          bound.key,
+          prepared.location.keyRoot,
+          prepared.location.key,
+        );
+        decideInstanceWrite(mode, resolved.name, existing?.instance);
+        ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
+        const commit = env.store.commitIf(fence, [
+          {
+            op: 'putInstance',
+            namespace: bound.key,
+            className: classKey(resolved.name),
+            key: prepared.location.key,
+            instance: prepared.stored,
+          },
+        ]);
+        await commit.committed;
+        return { durable: commit.durable, relpath: prepared.relpath };
+      }));
     } finally {
       release();
     }
@@ -133,17 +138,22 @@ export async function deleteInstance(
     const release = await env.locks.acquire(bound.key, ctx.signal);
     let durable: Promise<void>;
     try {
-      env.namespaces.require(bound.key, input.namespace);
-      const found = await locateInstance(env, bound.key, parsed);
-      ctx.signal.throwIfAborted();
-      durable = env.store.commit([
-        {
-          op: 'deleteInstance',
-          namespace: bound.key,
-          className: classKey(found.instance.className),
-          key: found.key,
-        },
-      ]);
+      ({ durable } = await retryOnConflict(async () => {
+        const fence = await env.store.beginRead([bound.key]);
+        env.namespaces.require(bound.key, input.namespace);
+        const found = await locateInstance(env, bound.key, parsed);
+        ctx.signal.throwIfAborted();
+        const commit = env.store.commitIf(fence, [
+          {
+            op: 'deleteInstance',
+            namespace: bound.key,
+            className: classKey(found.instance.className),
+            key: found.key,
+          },
+        ]);
+        await commit.committed;
+        return { durable: commit.durable };
+      }));
     } finally {
       release();
     }

@@ -9,8 +9,10 @@ import { requireText } from '../domain/arguments';
 import { isIdentifier, namespaceKeyOf, preview } from '../domain/names';
 import { BUILT_IN_NAMESPACES, formatNamespace } from '../domain/namespace-path';
 import { WbemError } from '../domain/wbem-status';
+import { NAMESPACE_TREE, type NamespaceChange, type WriteFence } from '../store/class-store';
 import { NAMESPACE_TREE_LOCK, namespaceGone, type BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
+import { retryOnConflict } from './optimistic';
 import type { ServiceEnv } from './service-env';
 import type { NamespaceView } from './views';
 
@@ -39,22 +41,25 @@ export async function createNamespace(
     const key = namespaceKeyOf(elements);
     const release = await env.locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
     try {
-      env.namespaces.require(bound.key, parent);
-      if (env.namespaces.has(key)) {
-        throw new WbemError(
-          'WBEM_E_ALREADY_EXISTS',
-          `namespace ${formatNamespace(elements)} already exists`,
-          {
-            namespace: formatNamespace(elements),
-          },
-        );
-      }
-      ctx.signal.throwIfAborted();
-      const durable = env.store.commit([
-        { op: 'putNamespace', namespace: key, record: { elements } },
-      ]);
-      env.namespaces.add(key, { elements });
-      await durable;
+      const durable = await retryOnConflict(async () => {
+        const fence = await env.store.beginRead([NAMESPACE_TREE]);
+        env.namespaces.require(bound.key, parent);
+        if (env.namespaces.has(key)) {
+          throw new WbemError(
+            'WBEM_E_ALREADY_EXISTS',
+            `namespace ${formatNamespace(elements)} already exists`,
+            { namespace: formatNamespace(elements) },
+          );
+        }
+        ctx.signal.throwIfAborted();
+        const commit = env.store.commitIf(fence, [
+          { op: 'putNamespace', namespace: key, record: { elements } },
+        ]);
+        await commit.committed;
+        env.namespaces.add(key, { elements });
+        return { durable: commit.durable };
+      });
+      await durable.durable;
     } finally {
       release();
     }
@@ -82,8 +87,11 @@ export async function deleteNamespace(
   await env.guard(ctx, { namespace }, async () => {
     const releaseTree = await env.locks.acquire(NAMESPACE_TREE_LOCK, ctx.signal);
     try {
-      env.namespaces.require(bound.key, namespace);
-      await removeNamespaceTree(env, bound, ctx);
+      await retryOnConflict(async () => {
+        const fence = await env.store.beginRead([NAMESPACE_TREE]);
+        env.namespaces.require(bound.key, namespace);
+        await removeNamespaceTree(env, { bound, fence }, ctx);
+      });
     } finally {
       releaseTree();
     }
@@ -93,7 +101,7 @@ export async function deleteNamespace(
 /** The namespace and every namespace below it, in one commit; their watches end. */
 async function removeNamespaceTree(
   env: ServiceEnv,
-  bound: BoundNamespace,
+  { bound, fence }: { readonly bound: BoundNamespace; readonly fence: WriteFence },
   ctx: OperationContext,
 ): Promise<void> {
   const doomed = [...env.namespaces.entries()]
@@ -104,7 +112,12 @@ async function removeNamespaceTree(
   let durable: Promise<void>;
   try {
     ctx.signal.throwIfAborted();
-    durable = env.store.commit(doomed.map((key) => ({ op: 'deleteNamespace', namespace: key })));
+    const commit = env.store.commitIf(
+      fence,
+      doomed.map((key) => ({ op: 'deleteNamespace', namespace: key })),
+    );
+    durable = commit.durable;
+    await commit.committed;
     env.namespaces.remove(doomed);
     env.classes.forgetNamespaces(doomed);
     const gone = new Set(doomed);
@@ -154,4 +167,29 @@ export function enumQualifiers(
   return [...env.namespaces.qualifiersOf(bound.key).entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, declaration]) => declaration);
+}
+
+/**
+ * Namespace and qualifier declaration changes another replica committed (a shared store's watch,
+ * in revision order; this replica's own arrive too and change nothing): the table follows, and a
+ * deleted namespace's caches and watches go as after a local DeleteNamespace.
+ */
+export function applyNamespaceChanges(env: ServiceEnv, changes: readonly NamespaceChange[]): void {
+  for (const change of changes) {
+    if (change.op === 'putNamespace') env.namespaces.add(change.namespace, change.record);
+    else if (change.op === 'putQualifier')
+      env.namespaces.declareQualifier(change.namespace, change.declaration);
+    else {
+      const record = env.namespaces.has(change.namespace)
+        ? env.namespaces.require(change.namespace, change.namespace)
+        : undefined;
+      env.namespaces.remove([change.namespace]);
+      env.classes.forgetNamespaces([change.namespace]);
+      if (record !== undefined)
+        env.endWatchers(
+          (watcher) => watcher.namespace === change.namespace,
+          () => namespaceGone(record),
+        );
+    }
+  }
 }

@@ -91,6 +91,8 @@ export class StagedProgress {
   /** A planned stage (the next one: planned stages finish in order) or one learnt on the way. */
   finish(stage: string): void {
     const at = this.#planned.indexOf(stage);
+    // A decision made again after a conflict (optimistic.ts) finishes its stages again: once is enough.
+    if (at < 0 && this.#finished.includes(stage)) return;
     if (at > 0) throw new Error(`StagedProgress: "${stage}" before "${this.#planned[0]}"`);
     if (at === 0) this.#planned.shift();
     this.#finished.push(stage);

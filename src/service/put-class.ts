@@ -17,9 +17,11 @@ import { classKey } from '../domain/names';
 import { formatClassPath, formatNamespace } from '../domain/namespace-path';
 import { parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
 import { changeInfo, changeReport, putClassWrites, subclassStages } from './class-writes';
+import type { WriteFence } from '../store/class-store';
 import type { BoundNamespace } from './namespace-table';
 import { ObjectSink, StagedProgress, type Outcome, type SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
+import { retryOnConflict } from './optimistic';
 import type { ServiceEnv } from './service-env';
 import type { AcceptedPutClass, PutClassCall, PutClassInput } from './wbem-service-api';
 
@@ -150,8 +152,9 @@ async function runPutClass(
 
 /**
  * Under the namespace lock: load the world, check the expected revision, decide, and (unless
- * validate_only) commit. Progress is sent outside the lock, so a slow reader never holds up other
- * writers (D8); stages finished before a failure are still reported, then the failure.
+ * validate_only) commit — fenced, again from the load when another replica's commit got in
+ * between (optimistic.ts). Progress is sent outside the lock, so a slow reader never holds up
+ * other writers (D8); stages finished before a failure are still reported, then the failure.
  */
 async function decideUnderLock(
   env: ServiceEnv,
@@ -159,24 +162,37 @@ async function decideUnderLock(
   ctx: OperationContext,
   progress: StagedProgress,
 ): Promise<Decided> {
-  const { bound, definition, flags, context } = request;
-  const release = await env.locks.acquire(bound.key, ctx.signal);
+  const release = await env.locks.acquire(request.bound.key, ctx.signal);
   try {
-    const namespace = env.namespaces.require(bound.key, request.subject.namespace);
-    const world = await env.classes.loadWorld(bound.key, definition);
-    await checkRevision(env, request, world);
-    progress.finish(PUT_STAGE.loaded);
-    const plan = decidePutClass({ definition, flags, rules: classRulesOf(context) }, world);
-    progress.finish(PUT_STAGE.checked);
-    // The subclass stages are known once the decision is made, before the first event goes out.
-    for (const stage of subclassStages(plan, world)) progress.finish(stage);
-    const path = formatClassPath(env.serverName, namespace.elements, plan.definition.name);
-    const commit = request.validateOnly ? undefined : commitPlan(env, request, plan, world, ctx);
-    return { plan, world, path, commit };
+    return await retryOnConflict(() => decideOnce(env, request, ctx, progress));
   } finally {
     release();
     await progress.report();
   }
+}
+
+/** One attempt: fence, load, check, decide, commit. */
+async function decideOnce(
+  env: ServiceEnv,
+  request: CheckedPutClass,
+  ctx: OperationContext,
+  progress: StagedProgress,
+): Promise<Decided> {
+  const { bound, definition, flags, context } = request;
+  const fence = await env.store.beginRead([bound.key]);
+  const namespace = env.namespaces.require(bound.key, request.subject.namespace);
+  const world = await env.classes.loadWorld(bound.key, definition);
+  await checkRevision(env, request, world);
+  progress.finish(PUT_STAGE.loaded);
+  const plan = decidePutClass({ definition, flags, rules: classRulesOf(context) }, world);
+  progress.finish(PUT_STAGE.checked);
+  // The subclass stages are known once the decision is made, before the first event goes out.
+  for (const stage of subclassStages(plan, world)) progress.finish(stage);
+  const path = formatClassPath(env.serverName, namespace.elements, plan.definition.name);
+  const commit = request.validateOnly
+    ? undefined
+    : await commitPlan(env, request, { plan, world, fence }, ctx);
+  return { plan, world, path, commit };
 }
 
 /** expected_revision, read under the namespace lock: no write can come between this check and the commit. */
@@ -194,21 +210,21 @@ async function checkRevision(
   checkExpectedRevision(definition.name, request.expectedRevision, current);
 }
 
-/** Writes the plan: the commit point. */
-function commitPlan(
+/** Writes the plan, if nothing under the fence moved: the commit point. */
+async function commitPlan(
   env: ServiceEnv,
   request: CheckedPutClass,
-  plan: PutClassPlan,
-  world: ClassWorld,
+  decided: { readonly plan: PutClassPlan; readonly world: ClassWorld; readonly fence: WriteFence },
   ctx: OperationContext,
-): Committed {
+): Promise<Committed> {
   const { bound, context } = request;
+  const { plan, world, fence } = decided;
   // The last point where a cancel means "nothing written" (§4.4, Recommendation).
   ctx.signal.throwIfAborted();
   const writes = putClassWrites(bound.key, plan, world, changeInfo(context, ctx));
   // The commit point: visible from here on, and it stands whatever the client does next.
-  const durable = env.store.commit(writes);
-  const revision = env.store.revision;
+  const { committed, durable } = env.store.commitIf(fence, writes);
+  const revision = await committed;
   env.classes.forgetChains(bound.key, [
     plan.definition.name,
     ...plan.childRewrites.map((c) => c.name),

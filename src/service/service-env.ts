@@ -20,6 +20,7 @@ import { ClassLoader } from './class-loader';
 import type { ClassWatcher } from './class-watch';
 import { KeyedMutex } from './keyed-mutex';
 import { NamespaceTable, type BoundNamespace } from './namespace-table';
+import { storeFailureStatus } from './optimistic';
 import type { OperationContext } from './operation-context';
 import type { ClassEventView, SystemPropertiesView } from './views';
 
@@ -175,6 +176,8 @@ export class ServiceEnv {
     if (failure instanceof StoreError && failure.code === 'STORE_NOT_OPEN' && this.#shuttingDown) {
       return new WbemError('WBEM_E_SHUTTING_DOWN', 'the server is shutting down', subject);
     }
+    const storeStatus = storeFailureStatus(failure);
+    if (storeStatus !== undefined) return storeStatus.about(subject);
     if (failure instanceof StoreError && failure.code === 'STORE_FAILED')
       this.#storeFailure(failure);
     this.logger.error(

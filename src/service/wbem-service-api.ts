@@ -116,6 +116,11 @@ export interface AcceptedWatch {
 }
 
 export interface WbemServiceApi {
+  /**
+   * Awaited before each call when the store is shared by replicas (etcd): this replica's view
+   * catches up with every write acknowledged anywhere. Undefined: the view is always current.
+   */
+  readonly catchUp?: (() => Promise<void>) | undefined;
   /** Immediate checks (lifecycle, namespace, object, flags); throws WbemError = rejected at once. */
   beginPutClass(input: PutClassInput, ctx: OperationContext, call: PutClassCall): AcceptedPutClass;
   /** CompileMof's immediate checks, MOF syntax included; throws WbemError = rejected at once. */

@@ -21,7 +21,14 @@ import { deleteClass, enumClasses, getClass } from './classes';
 import type { QualifierDeclaration } from '../domain/class-model';
 import { beginCompileMof } from './compile-mof';
 import { deleteInstance, enumInstances, getInstance, putInstance } from './instances';
-import { createNamespace, deleteNamespace, enumNamespaces, enumQualifiers } from './namespaces';
+import {
+  applyNamespaceChanges,
+  createNamespace,
+  deleteNamespace,
+  enumNamespaces,
+  enumQualifiers,
+} from './namespaces';
+import { storeFailureStatus } from './optimistic';
 import type { SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
 import { beginPutClass } from './put-class';
@@ -55,6 +62,8 @@ export class WbemService implements WbemServiceApi {
   async initialize(): Promise<void> {
     // The live feed: durable class changes, in revision order, from the store.
     this.#env.store.onDurableEvents((events) => publishClassChanges(this.#env, events));
+    // Another replica's namespaces and qualifier declarations (a shared store only).
+    this.#env.store.onNamespaceChanges((changes) => applyNamespaceChanges(this.#env, changes));
     await this.#env.namespaces.load(this.#env.store);
     this.#env.markInitialized();
   }
@@ -75,6 +84,22 @@ export class WbemService implements WbemServiceApi {
 
   get isShuttingDown(): boolean {
     return this.#env.isShuttingDown;
+  }
+
+  /**
+   * With a shared store (etcd), what each call awaits first: this replica's view (namespace table,
+   * class caches, store revision) catches up with every write acknowledged by any replica, so a
+   * read never returns what such a write replaced. Undefined when the view is always current.
+   */
+  get catchUp(): (() => Promise<void>) | undefined {
+    if (!this.#env.store.shared) return undefined;
+    return async () => {
+      try {
+        await this.#env.store.beginRead([]);
+      } catch (failure) {
+        throw storeFailureStatus(failure) ?? failure;
+      }
+    };
   }
 
   // ---- PutClass, PutClassAsync (put-class.ts) and CompileMof (compile-mof.ts) --------------

@@ -14,20 +14,28 @@
  *
  * Nothing here holds records or assumes they live in this process: `_open` reports the revisions
  * the backing store holds, and the adapter decides when a commit is durable and publishes it
- * then. What does assume one writer is the port's own promise that `revision`, read right after
- * commit() returns, is that commit's: revisions are assigned here, synchronously.
+ * then. What does assume one writer is the commit path: revisions are assigned here,
+ * synchronously, and the write fences are counters in this process (sound because the embedded
+ * stores have one writing process). A shared adapter (etcd) replaces commit, commitIf and
+ * beginRead, and moves `revision` with what its backing store reports (observeRevision).
  */
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import type { ClassKey, NamespaceKey } from '../domain/names';
+import { changeEventRecord } from './change-events';
 import {
   DEFAULT_EVENT_RETENTION,
+  NAMESPACE_TREE,
   StoreError,
   type ClassEventRecord,
   type ClassStore,
+  type CommitHandle,
+  type FenceScope,
   type InstanceEntry,
+  type NamespaceChange,
   type NamespaceRecord,
   type StoreWrite,
+  type WriteFence,
 } from './class-store';
 
 export interface ClassStoreOptions {
@@ -65,54 +73,6 @@ function firstRetainedAt(revision: bigint, retention: bigint, firstRetained: big
   return first > firstRetained ? first : firstRetained;
 }
 
-/** The log record a class write asks for (`write.event`), at its revision; undefined when it asks for none. */
-function changeEventRecord(
-  write: Extract<StoreWrite, { op: 'putClass' | 'deleteClass' }>,
-  revision: bigint,
-): ClassEventRecord | undefined {
-  // Field by field rather than rest and spread: this runs for every class write.
-  if (write.op === 'deleteClass') {
-    const event = write.event;
-    if (event === undefined) return undefined;
-    const { derivation, context, operationId, timeCreated, target } = event;
-    return {
-      derivation,
-      context,
-      operationId,
-      timeCreated,
-      revision,
-      kind: 'deleted',
-      namespace: write.namespace,
-      target,
-    };
-  }
-  const event = write.event;
-  if (event === undefined) return undefined;
-  const { derivation, context, operationId, timeCreated, previous } = event;
-  return previous === undefined
-    ? {
-        derivation,
-        context,
-        operationId,
-        timeCreated,
-        revision,
-        kind: 'created',
-        namespace: write.namespace,
-        target: write.definition,
-      }
-    : {
-        derivation,
-        context,
-        operationId,
-        timeCreated,
-        revision,
-        kind: 'modified',
-        namespace: write.namespace,
-        target: write.definition,
-        previous,
-      };
-}
-
 /** Hands one durable batch's records to each listener; a listener that throws breaks its contract and is skipped, never the store. */
 function publishEvents(
   listeners: Iterable<DurableEventsListener>,
@@ -145,6 +105,16 @@ function assignRevisions(
   return { revised, last };
 }
 
+/** Both moments of a commit that failed before its commit point; handled, so an unawaited one is no crash. */
+export function failedCommit(error: unknown): CommitHandle {
+  const reason = error instanceof Error ? error : new Error(String(error));
+  const committed = Promise.reject(reason);
+  const durable = Promise.reject(reason);
+  committed.catch(() => undefined);
+  durable.catch(() => undefined);
+  return { committed, durable };
+}
+
 /**
  * `Prepared` is what an adapter makes of a commit before anything is visible (encoded records,
  * say), handed back to `_applyCommit`.
@@ -156,9 +126,16 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
   #firstRetained = 1n;
   readonly #retention: bigint;
   readonly #listeners = new Set<DurableEventsListener>();
+  /** Per fence scope, how many commits moved it in this process (the embedded stores' fences). */
+  readonly #fences = new Map<FenceScope, bigint>();
 
   constructor(options: ClassStoreOptions = {}) {
     this.#retention = BigInt(checkRetention(options.eventRetention ?? DEFAULT_EVENT_RETENTION));
+  }
+
+  /** The embedded adapters' one process sees every write: not shared (etcd overrides). */
+  get shared(): boolean {
+    return false;
   }
 
   get isOpen(): boolean {
@@ -252,15 +229,69 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
     const refusal = this.#refusal();
     if (refusal !== undefined) return refusal;
     try {
-      // Prepare everything first: a write that cannot be applied leaves nothing visible (and
-      // takes no revision).
-      const { revised, last } = assignRevisions(writes, this.#revision);
-      const prepared = this._prepareCommit(revised);
-      if (last !== this.#revision) this.#advanceRevision(last);
-      return this._applyCommit(prepared);
+      return this.#commitNow(writes);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  beginRead(scopes: readonly FenceScope[]): Promise<WriteFence> {
+    return (
+      this.#refusal() ??
+      Promise.resolve({ scopes: [...scopes], tokens: scopes.map((s) => this.#fences.get(s) ?? 0n) })
+    );
+  }
+
+  commitIf(fence: WriteFence, writes: readonly StoreWrite[]): CommitHandle {
+    try {
+      this.assertReady();
+      fence.scopes.forEach((scope, i) => {
+        if ((this.#fences.get(scope) ?? 0n) !== fence.tokens[i])
+          throw new StoreError('STORE_CONFLICT', `a concurrent commit changed ${String(scope)}`);
+      });
+      const durable = this.#commitNow(writes);
+      durable.catch(() => undefined);
+      return { committed: Promise.resolve(this.#revision), durable };
+    } catch (error) {
+      return failedCommit(error);
+    }
+  }
+
+  /** The embedded stores are always reachable: nothing to report. */
+  onAvailability(listener: (available: boolean) => void): () => void {
+    void listener;
+    return () => undefined;
+  }
+
+  /** The embedded stores have one writing process, which updates its namespace table itself. */
+  onNamespaceChanges(listener: (changes: readonly NamespaceChange[]) => void): () => void {
+    void listener;
+    return () => undefined;
+  }
+
+  /** The commit point, synchronously; throws with nothing visible when a write cannot be applied. */
+  #commitNow(writes: readonly StoreWrite[]): Promise<void> {
+    // Prepare everything first: a write that cannot be applied leaves nothing visible (and
+    // takes no revision).
+    const { revised, last } = assignRevisions(writes, this.#revision);
+    const prepared = this._prepareCommit(revised);
+    if (last !== this.#revision) this.#advanceRevision(last);
+    for (const write of writes) {
+      this.#fences.set(write.namespace, (this.#fences.get(write.namespace) ?? 0n) + 1n);
+      if (write.op === 'putNamespace' || write.op === 'deleteNamespace')
+        this.#fences.set(NAMESPACE_TREE, (this.#fences.get(NAMESPACE_TREE) ?? 0n) + 1n);
+    }
+    return this._applyCommit(prepared);
+  }
+
+  /** A shared adapter's view moved on to `revision` (only forward), and retention with it. */
+  protected observeRevision(revision: bigint): void {
+    if (revision > this.#revision) this.#advanceRevision(revision);
+  }
+
+  /** The rejection a call gets now (not open, or the latched failure); undefined: go ahead. */
+  protected refusal(): Promise<never> | undefined {
+    return this.#refusal();
   }
 
   /** The store revision moves on to `revision`, and retention with it. */

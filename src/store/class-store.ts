@@ -2,13 +2,18 @@
  * The repository port (docs/style.md §2.5). A store is dumb on purpose: it checks no WMI rule
  * (the service has decided before it writes) and applies each commit atomically and durably.
  *
- * Visibility and durability are two moments of one commit:
- * - `commit()` makes its writes visible to every later read *before it returns* (synchronously):
- *   that is the commit point. A caller holding a write lock may release it right after.
- * - the promise it returns resolves once the writes are on disk (for a persistent adapter,
- *   synced). Concurrent commits are grouped into one synced batch (group commit).
- * If a durable write fails, the store fails every pending and later commit and reads
- * (STORE_FAILED): what was made visible can no longer be promised, so nothing more is acknowledged.
+ * A commit has two moments, its commit point (its writes are visible to every later read of any
+ * replica) and its durability:
+ * - the embedded adapters (memory, LevelDB) reach the commit point *before commit() returns*
+ *   (synchronously), and resolve the promise once the writes are on disk (grouped into one synced
+ *   batch: group commit). If a durable write fails, the store fails every pending and later commit
+ *   and read (STORE_FAILED): what was made visible can no longer be promised.
+ * - a shared adapter (etcd) reaches both at once, when its transaction commits: only the promise
+ *   (or `commitIf`'s `committed`) says so. A commit that certainly did not happen rejects with
+ *   STORE_UNAVAILABLE and the store stays usable.
+ * What holds for every adapter: once `committed` (or commit's promise) resolved, every read of
+ * this store sees the writes; `commitIf` applies only if nothing under its fence changed since
+ * `beginRead` (optimistic concurrency, for decisions shared by several replicas).
  */
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
@@ -112,6 +117,47 @@ export type StoreWrite =
       readonly key: string;
     };
 
+/**
+ * What a decision reads, as a commit can check it: a namespace's content (classes, qualifier
+ * declarations, instances, its own record) by its key, or NAMESPACE_TREE: which namespaces exist.
+ * Every write moves the fence of its namespace; putNamespace and deleteNamespace also move the tree.
+ */
+export type FenceScope = NamespaceKey | typeof NAMESPACE_TREE;
+export const NAMESPACE_TREE = '\u0000namespaces';
+
+/** The state of some scopes when a decision began (beginRead); opaque to the caller. */
+export interface WriteFence {
+  readonly scopes: readonly FenceScope[];
+  /** One token per scope, in the order of `scopes`. */
+  readonly tokens: readonly bigint[];
+}
+
+/** A commit's two moments (see the header). */
+export interface CommitHandle {
+  /**
+   * Resolves at the commit point with the commit's revision: that of its last class change, or
+   * the store revision then when it changed no class. Rejects with STORE_CONFLICT (nothing written)
+   * when the fence moved, or any other StoreError.
+   */
+  readonly committed: Promise<bigint>;
+  /** Resolves once the writes are durable; rejects as `committed` does, or with STORE_FAILED. */
+  readonly durable: Promise<void>;
+}
+
+/** A change of the namespace tree or of a namespace's qualifier declarations, as a replica hears of it. */
+export type NamespaceChange =
+  | {
+      readonly op: 'putNamespace';
+      readonly namespace: NamespaceKey;
+      readonly record: NamespaceRecord;
+    }
+  | { readonly op: 'deleteNamespace'; readonly namespace: NamespaceKey }
+  | {
+      readonly op: 'putQualifier';
+      readonly namespace: NamespaceKey;
+      readonly declaration: QualifierDeclaration;
+    };
+
 /** A stored instance with the canonical key it is filed under. */
 export interface InstanceEntry {
   readonly key: string;
@@ -124,6 +170,12 @@ export interface ClassStore {
   /** Waits for pending commits to be durable, then closes. Idempotent. */
   close(): Promise<void>;
   readonly isOpen: boolean;
+  /**
+   * Other processes write to the backing store (etcd): `revision` and the namespace changes follow
+   * their writes with a delay, and beginRead is how a caller catches up. False for the embedded
+   * adapters, whose one process sees every write at its commit point.
+   */
+  readonly shared: boolean;
 
   getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined>;
   /** Every namespace, in key order. */
@@ -155,18 +207,41 @@ export interface ClassStore {
   countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number>;
 
   /**
-   * Applies every write or none. Writes are visible to reads when this returns; the promise
-   * resolves when they are durable. Rejects with StoreError; never checks a WMI rule.
+   * Applies every write or none, unfenced. The promise resolves when the writes are visible to
+   * every read and durable (see the header for when an embedded adapter makes them visible).
+   * Rejects with StoreError; never checks a WMI rule.
    *
-   * Each putClass and deleteClass write gets the next store revision, assigned here in commit
-   * order, so `revision` read right after this returns is the revision of the commit's last class
-   * change. Its log records (writes with `event`) go into the same atomic batch.
+   * Each putClass and deleteClass write gets a store revision above every earlier one, in commit
+   * order: the embedded adapters give each class change of a commit the next revision, etcd gives
+   * all of one commit the revision of its transaction. Its log records (writes with `event`) go
+   * into the same atomic batch.
    */
   commit(writes: readonly StoreWrite[]): Promise<void>;
 
   /**
-   * The store revision: that of the last visible class change (0 for a store that never had
-   * one). Store-wide, increasing, never reused; survives a restart.
+   * The fence tokens of `scopes` now, taken before the decision reads anything. Resolves once this
+   * store's view (`revision`, the events published) has caught up with every commit that had
+   * reached its commit point when it was called, on any replica.
+   */
+  beginRead(scopes: readonly FenceScope[]): Promise<WriteFence>;
+  /** commit(), applied only if no scope of `fence` moved since beginRead (else STORE_CONFLICT). */
+  commitIf(fence: WriteFence, writes: readonly StoreWrite[]): CommitHandle;
+  /**
+   * Calls `listener` with false when the backing store stops answering and true when it answers
+   * again (the embedded adapters never call it). Returns the unsubscribe function.
+   */
+  onAvailability(listener: (available: boolean) => void): () => void;
+  /**
+   * Calls `listener` with every namespace and qualifier declaration change committed through
+   * this store or another replica, in revision order, before the commit resolves (a shared
+   * adapter; the embedded ones never call it: their one process updates its table itself).
+   */
+  onNamespaceChanges(listener: (changes: readonly NamespaceChange[]) => void): () => void;
+
+  /**
+   * The store revision: that of the last class change this store has seen (0 for a store that
+   * never had one). Store-wide, increasing, never reused; survives a restart. With etcd it follows
+   * the watch, so another replica's write moves it too.
    */
   readonly revision: bigint;
   /**
@@ -176,7 +251,9 @@ export interface ClassStore {
   readonly firstRetainedRevision: bigint;
   /**
    * Durable log records of one namespace with a revision above `afterRevision`, in revision
-   * order, at most `limit` of them (a page: ask again after the last one).
+   * order, at most `limit` of them (a page: ask again after the last one's revision). A page never
+   * splits the records of one revision (etcd gives one commit's class changes one revision): it
+   * stops before a revision that would not fit, unless that is its first, which it holds whole.
    */
   readEvents(
     namespace: NamespaceKey,
@@ -198,7 +275,16 @@ export type StoreErrorCode =
   /** A stored value could not be decoded (unknown schema version, damaged bytes). */
   | 'STORE_CORRUPT_RECORD'
   /** A durable write failed; the store refuses all further work until reopened. */
-  | 'STORE_FAILED';
+  | 'STORE_FAILED'
+  /** commitIf: a fenced scope moved since beginRead; nothing was written. */
+  | 'STORE_CONFLICT'
+  /**
+   * The backing store (etcd) did not answer in time or is unreachable. The call failed and the
+   * store stays usable; for a commit the message says whether it certainly did not apply.
+   */
+  | 'STORE_UNAVAILABLE'
+  /** etcd refused a commit as larger than its limits (--max-txn-ops, --max-request-bytes); nothing was written. */
+  | 'STORE_TOO_LARGE';
 
 /** Store failures carry a stable code (Level's habit); messages may change. */
 export class StoreError extends Error {

@@ -1,4 +1,4 @@
-import type { ClassStore, StoreWrite } from '../../src/store/class-store';
+import type { ClassStore, CommitHandle, StoreWrite, WriteFence } from '../../src/store/class-store';
 
 /** A promise a test resolves by hand, with a flag to assert "not yet" (nice-grpc's defer()). */
 export function defer<T = void>(): {
@@ -66,6 +66,9 @@ export class GatedStore implements ClassStore {
   get isOpen(): boolean {
     return this.inner.isOpen;
   }
+  get shared(): boolean {
+    return this.inner.shared;
+  }
   open(): Promise<void> {
     return this.inner.open();
   }
@@ -101,5 +104,16 @@ export class GatedStore implements ClassStore {
     const durable = this.inner.commit(writes);
     if (this.at !== 'commitDurable' || !this.#armed) return durable;
     return durable.then(() => this.#pass('commitDurable'));
+  }
+  beginRead: ClassStore['beginRead'] = (scopes) => this.inner.beginRead(scopes);
+  onAvailability: ClassStore['onAvailability'] = (listener) => this.inner.onAvailability(listener);
+  onNamespaceChanges: ClassStore['onNamespaceChanges'] = (listener) =>
+    this.inner.onNamespaceChanges(listener);
+  commitIf(fence: WriteFence, writes: readonly StoreWrite[]): CommitHandle {
+    const handle = this.inner.commitIf(fence, writes);
+    if (this.at !== 'commitDurable' || !this.#armed) return handle;
+    const durable = handle.durable.then(() => this.#pass('commitDurable'));
+    durable.catch(() => undefined);
+    return { committed: handle.committed, durable };
   }
 }

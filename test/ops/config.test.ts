@@ -86,7 +86,7 @@ test('every problem is reported at once, each naming where the value came from',
       env: { WBEMD_INSECURE: 'maybe' },
     }),
   ).toEqual([
-    'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, maxConcurrentCalls, grpc, tls, tokens, acl, httpListen)',
+    'w.json: unknown key "lisen" (known: listen, data, serverName, shutdownGraceMs, metricsListen, insecure, logLevel, maxConcurrentCalls, grpc, tls, tokens, acl, httpListen, store)',
     'w.json: "shutdownGraceMs": must be an integer from 0 to 3600000, got -1',
     '--metrics-listen: "nope" is not HOST:PORT',
     '--log-level: must be one of fatal, error, warn, info, debug, trace, silent',

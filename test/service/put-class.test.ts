@@ -1,3 +1,4 @@
+import { failedCommit } from '../../src/store/abstract-class-store';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { SYSTEM_CLASSES } from '../../src/domain/system-classes';
 import { WbemError } from '../../src/domain/wbem-status';
@@ -310,7 +311,7 @@ describe('PutClassAsync in the service', () => {
   test('an unexpected store failure becomes WBEM_E_FAILED without leaking the cause', async () => {
     const store = new MemoryClassStore();
     const f = await serviceFixture(store);
-    store.commit = () => Promise.reject(new Error('disk on fire at /secret/path'));
+    store.commitIf = () => failedCommit(new Error('disk on fire at /secret/path'));
     const { outcome } = await f.put(cls('Ex_Widget'));
     expect(failureOf(outcome)).toBe('WBEM_E_FAILED');
     if (!outcome.ok) expect(outcome.error.param).not.toContain('/secret/path');

@@ -2,6 +2,7 @@ import type { ClassDefinition } from '../../src/domain/class-model';
 import { CIM_TYPE } from '../../src/domain/class-model';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import {
+  NAMESPACE_TREE,
   StoreError,
   type ChangeEventInfo,
   type ClassEventRecord,
@@ -12,6 +13,12 @@ import { rejected } from '../helpers/expect-thrown';
 
 export interface StoreFixture {
   readonly store: ClassStore;
+  /**
+   * A store shared by replicas (etcd): the commit point is when commit's promise resolves, and
+   * one commit's class changes share its revision. Embedded adapters (not shared) reach the commit
+   * point when commit() returns and give each class change the next revision.
+   */
+  readonly shared?: boolean;
   /** Persistent adapters only: close and open the same data again. */
   reopen?(): Promise<ClassStore>;
   cleanup(): Promise<void>;
@@ -167,6 +174,21 @@ const created = (
   event: { ...info(operationId, derivation), previous: undefined },
 });
 
+/** Commits (unfenced) and resolves with the commit's revision once durable. */
+async function commitAt(store: ClassStore, writes: readonly StoreWrite[]): Promise<bigint> {
+  const handle = store.commitIf(await store.beginRead([]), writes);
+  await handle.durable;
+  return handle.committed;
+}
+
+/**
+ * The revisions of a commit's `count` class changes whose last is `last`: all `last` on a shared
+ * store (one etcd Txn), consecutive up to `last` on an embedded one.
+ */
+function revisionsOf(shared: boolean, last: bigint, count: number): bigint[] {
+  return Array.from({ length: count }, (_, i) => (shared ? last : last - BigInt(count - 1 - i)));
+}
+
 /** Collects what onDurableEvents publishes. */
 function listen(store: ClassStore): {
   readonly batches: (readonly ClassEventRecord[])[];
@@ -215,10 +237,11 @@ export function describeClassStoreContract(
       }
     });
 
-    test('writes are visible as soon as commit returns, before they are durable', async () => {
+    test('writes are visible once commit resolves; on an embedded store as soon as it returns, before they are durable', async () => {
       const durable = store.commit([
         { op: 'putClass', namespace: NS, definition: cls('A'), previousSuperclass: undefined },
       ]);
+      if (fixture.shared === true) await durable;
       const [read, children] = await Promise.all([
         store.getClass(NS, classKey('a')),
         store.listSubclasses(NS, null),
@@ -499,20 +522,28 @@ export function describeClassStoreContract(
     });
 
     describe('revisions and the event log', () => {
-      test('every class change takes the next revision in commit order, and a class keeps its mod revision', async () => {
+      test('class changes take increasing revisions in commit order, and a class keeps its mod revision', async () => {
+        const shared = fixture.shared === true;
         const start = store.revision;
-        const first = store.commit([
+        const handle = store.commitIf(await store.beginRead([NS]), [
           created(NS, cls('A'), 'op1'),
           created(NS, cls('B', 'A'), 'op1', ['A']),
         ]);
-        // Assigned at the commit point, before durability.
-        expect(store.revision).toBe(start + 2n);
-        await first;
+        // An embedded store assigns them at the commit point, before durability.
+        if (!shared) expect(store.revision).toBe(start + 2n);
+        const first = await handle.committed;
+        await handle.durable;
+        expect(first).toBeGreaterThan(start);
+        if (!shared) expect(first).toBe(start + 2n);
+        expect(store.revision).toBe(first);
+        const [revA, revB] = revisionsOf(shared, first, 2);
+        expect(await store.getClassRevision(NS, classKey('a'))).toBe(revA);
+        expect(await store.getClassRevision(NS, classKey('B'))).toBe(revB);
         await store.commit([
           { op: 'putNamespace', namespace: NS_A, record: { elements: ['root', 'A'] } },
         ]);
-        expect(store.revision).toBe(start + 2n); // not a class change
-        await store.commit([
+        expect(store.revision).toBe(first); // not a class change
+        const second = await commitAt(store, [
           {
             op: 'putClass',
             namespace: NS,
@@ -524,26 +555,31 @@ export function describeClassStoreContract(
             previousSuperclass: null,
           },
         ]);
-        expect(store.revision).toBe(start + 3n);
-        expect(await store.getClassRevision(NS, classKey('a'))).toBe(start + 3n);
-        expect(await store.getClassRevision(NS, classKey('B'))).toBe(start + 2n);
+        expect(second).toBeGreaterThan(first);
+        if (!shared) expect(second).toBe(start + 3n);
+        expect(store.revision).toBe(second);
+        expect(await store.getClassRevision(NS, classKey('a'))).toBe(second);
+        expect(await store.getClassRevision(NS, classKey('B'))).toBe(revB);
         expect(await store.getClassRevision(NS, classKey('Nope'))).toBeUndefined();
-        await store.commit([
+        const third = await commitAt(store, [
           { op: 'deleteClass', namespace: NS, className: classKey('B'), superclass: classKey('A') },
         ]);
-        expect(store.revision).toBe(start + 4n);
+        expect(third).toBeGreaterThan(second);
+        expect(store.revision).toBe(third);
         expect(await store.getClassRevision(NS, classKey('B'))).toBeUndefined();
         if (fixture.reopen) {
           store = await fixture.reopen();
-          expect(store.revision).toBe(start + 4n);
-          expect(await store.getClassRevision(NS, classKey('A'))).toBe(start + 3n);
-          await store.commit([created(NS, cls('C'), 'op9')]);
-          expect(store.revision).toBe(start + 5n);
+          expect(store.revision).toBe(third);
+          expect(await store.getClassRevision(NS, classKey('A'))).toBe(second);
+          const fourth = await commitAt(store, [created(NS, cls('C'), 'op9')]);
+          expect(fourth).toBeGreaterThan(third);
+          expect(store.revision).toBe(fourth);
         }
       });
 
       test('each logged change is one record: kind, namespace, target, previous, derivation, context, operation id, time', async () => {
         const base = store.revision;
+        const shared = fixture.shared === true;
         const v1 = cls('Ex_Base');
         const v2 = cls('Ex_Base', '', {
           properties: [
@@ -558,29 +594,32 @@ export function describeClassStoreContract(
             },
           ],
         });
-        await store.commit([
+        const first = await commitAt(store, [
           created(NS, v1, 'op1'),
           created(NS, tricky, 'op1'),
           created(NS_A, cls('Elsewhere'), 'op1'),
         ]);
-        await store.commit([
-          {
-            op: 'putClass',
-            namespace: NS,
-            definition: v2,
-            previousSuperclass: null,
-            event: { ...info('op2'), previous: v1 },
-          },
-        ]);
-        await store.commit([
-          {
-            op: 'deleteClass',
-            namespace: NS,
-            className: classKey('Ex_Base'),
-            superclass: null,
-            event: { ...info('op3', ['Gone_Parent']), target: v2 },
-          },
-        ]);
+        const [r1, r2, r3] = revisionsOf(shared, first, 3).map((r) => r - base);
+        const r4 =
+          (await commitAt(store, [
+            {
+              op: 'putClass',
+              namespace: NS,
+              definition: v2,
+              previousSuperclass: null,
+              event: { ...info('op2'), previous: v1 },
+            },
+          ])) - base;
+        const r5 =
+          (await commitAt(store, [
+            {
+              op: 'deleteClass',
+              namespace: NS,
+              className: classKey('Ex_Base'),
+              superclass: null,
+              event: { ...info('op3', ['Gone_Parent']), target: v2 },
+            },
+          ])) - base;
         const check = async (s: ClassStore): Promise<void> => {
           const events = await s.readEvents(NS, base, 100);
           expect(
@@ -592,17 +631,17 @@ export function describeClassStoreContract(
               e.operationId,
             ]),
           ).toEqual([
-            [1n, 'created', 'Ex_Base', undefined, 'op1'],
-            [2n, 'created', 'Ex_Tricky', undefined, 'op1'],
-            [4n, 'modified', 'Ex_Base', 'Ex_Base', 'op2'],
-            [5n, 'deleted', 'Ex_Base', undefined, 'op3'],
+            [r1, 'created', 'Ex_Base', undefined, 'op1'],
+            [r2, 'created', 'Ex_Tricky', undefined, 'op1'],
+            [r4, 'modified', 'Ex_Base', 'Ex_Base', 'op2'],
+            [r5, 'deleted', 'Ex_Base', undefined, 'op3'],
           ]);
           // Each target as it was at its revision, though the class record moved on and was deleted.
           expect(events[0]?.target).toEqual(v1);
           expect(events[1]?.target).toEqual(tricky);
           expect(events[2]).toEqual({
             ...info('op2'),
-            revision: base + 4n,
+            revision: base + r4,
             kind: 'modified',
             namespace: NS,
             target: v2,
@@ -610,14 +649,14 @@ export function describeClassStoreContract(
           });
           expect(events[3]).toEqual({
             ...info('op3', ['Gone_Parent']),
-            revision: base + 5n,
+            revision: base + r5,
             kind: 'deleted',
             namespace: NS,
             target: v2,
           });
           expect(
             (await s.readEvents(NS_A, base, 100)).map((e) => [e.revision - base, e.target.name]),
-          ).toEqual([[3n, 'Elsewhere']]);
+          ).toEqual([[r3, 'Elsewhere']]);
           expect(await s.readEvents(NS_AB, base, 100)).toEqual([]);
         };
         await check(store);
@@ -658,6 +697,20 @@ export function describeClassStoreContract(
         await store.commit([{ op: 'deleteNamespace', namespace: NS_A }]);
         const check = async (s: ClassStore): Promise<void> => {
           const events = await s.readEvents(NS_A, base, 100);
+          if (fixture.shared === true) {
+            // Three concurrent Txns: etcd orders them as it receives them, each at its own revision.
+            const revisions = events.map((e) => e.revision);
+            expect(new Set(revisions).size).toBe(3);
+            expect([...revisions].sort((a, b) => (a < b ? -1 : 1))).toEqual(revisions);
+            expect(events.map((e) => [e.target, e.previous])).toEqual(
+              expect.arrayContaining([
+                [v(1), undefined],
+                [v(2), v(1)],
+                [v(3), v(2)],
+              ]),
+            );
+            return;
+          }
           expect(events.map((e) => [e.revision - base, e.target, e.previous])).toEqual([
             [1n, v(1), undefined],
             [2n, v(2), v(1)],
@@ -673,21 +726,42 @@ export function describeClassStoreContract(
 
       test('readEvents pages: after a revision, at most limit records', async () => {
         const base = store.revision;
-        await store.commit(
-          Array.from({ length: 5 }, (_, i) => created(NS, cls(`P${i}`), `op${i}`)),
-        );
+        const revisions: bigint[] = [];
+        for (let i = 0; i < 5; i++)
+          revisions.push(await commitAt(store, [created(NS, cls(`P${i}`), `op${i}`)]));
+        const [, r1, , r3, r4] = revisions as [bigint, bigint, bigint, bigint, bigint];
         expect((await store.readEvents(NS, base, 2)).map((e) => e.target.name)).toEqual([
           'P0',
           'P1',
         ]);
-        expect((await store.readEvents(NS, base + 2n, 2)).map((e) => e.target.name)).toEqual([
-          'P2',
-          'P3',
-        ]);
-        expect((await store.readEvents(NS, base + 4n, 2)).map((e) => e.target.name)).toEqual([
-          'P4',
-        ]);
-        expect(await store.readEvents(NS, base + 5n, 2)).toEqual([]);
+        expect((await store.readEvents(NS, r1, 2)).map((e) => e.target.name)).toEqual(['P2', 'P3']);
+        expect((await store.readEvents(NS, r3, 2)).map((e) => e.target.name)).toEqual(['P4']);
+        expect(await store.readEvents(NS, r4, 2)).toEqual([]);
+      });
+
+      test('a page never splits the records of one revision, and paging finds every record once', async () => {
+        const base = store.revision;
+        await commitAt(
+          store,
+          Array.from({ length: 5 }, (_, i) => created(NS, cls(`Q${i}`), 'batch')),
+        );
+        await commitAt(store, [created(NS, cls('Q5'), 'single')]);
+        const all = await store.readEvents(NS, base, 100);
+        expect(all.map((e) => e.target.name)).toEqual(['Q0', 'Q1', 'Q2', 'Q3', 'Q4', 'Q5']);
+        const paged: ClassEventRecord[] = [];
+        let after = base;
+        for (let pages = 0; pages < 10; pages++) {
+          const page = await store.readEvents(NS, after, 2);
+          if (page.length === 0) break;
+          const last = (page[page.length - 1] as ClassEventRecord).revision;
+          // The page holds every record of its last revision.
+          expect(page.filter((e) => e.revision === last)).toEqual(
+            all.filter((e) => e.revision === last),
+          );
+          paged.push(...page);
+          after = last;
+        }
+        expect(paged).toEqual(all);
       });
 
       test('onDurableEvents publishes each durable batch in revision order, before its commit resolves', async () => {
@@ -733,24 +807,116 @@ export function describeClassStoreContract(
           await s.commit([
             { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
           ]);
-          await s.commit([created(NS, cls('R1'), 'a'), created(NS, cls('R2'), 'a')]);
-          expect(s.firstRetainedRevision).toBe(1n);
-          for (const name of ['R3', 'R4', 'R5']) await s.commit([created(NS, cls(name), name)]);
-          expect(s.revision).toBe(5n);
-          expect(s.firstRetainedRevision).toBe(3n);
-          expect((await s.readEvents(NS, 0n, 100)).map((e) => e.target.name)).toEqual([
-            'R3',
-            'R4',
-            'R5',
-          ]);
+          const r2 = await commitAt(s, [created(NS, cls('R1'), 'a'), created(NS, cls('R2'), 'a')]);
+          const written = revisionsOf(small.shared === true, r2, 2).map((revision, i) => ({
+            name: `R${i + 1}`,
+            revision,
+          }));
+          expect(s.firstRetainedRevision).toBe(r2 - 2n > 1n ? r2 - 2n : 1n);
+          for (const name of ['R3', 'R4', 'R5'])
+            written.push({ name, revision: await commitAt(s, [created(NS, cls(name), name)]) });
+          const last = (written[written.length - 1] as { revision: bigint }).revision;
+          expect(s.revision).toBe(last);
+          expect(s.firstRetainedRevision).toBe(last - 2n);
+          const kept = written.filter((w) => w.revision >= last - 2n);
+          // Consecutive commits: R3, R4 and R5 on every adapter.
+          expect(kept.map((w) => w.name)).toEqual(['R3', 'R4', 'R5']);
+          expect((await s.readEvents(NS, 0n, 100)).map((e) => e.target.name)).toEqual(
+            kept.map((w) => w.name),
+          );
           if (small.reopen) {
             s = await small.reopen();
-            expect(s.firstRetainedRevision).toBe(3n);
-            expect((await s.readEvents(NS, 0n, 100)).map((e) => e.revision)).toEqual([3n, 4n, 5n]);
+            expect(s.firstRetainedRevision).toBe(last - 2n);
+            expect((await s.readEvents(NS, 0n, 100)).map((e) => e.revision)).toEqual(
+              kept.map((w) => w.revision),
+            );
           }
         } finally {
           await small.cleanup();
         }
+      });
+    });
+
+    describe('write fences (commitIf)', () => {
+      const put = (ns: typeof NS, name: string): StoreWrite => ({
+        op: 'putClass',
+        namespace: ns,
+        definition: cls(name),
+        previousSuperclass: undefined,
+      });
+
+      test('a fenced commit applies when nothing under its fence moved, whatever happened elsewhere', async () => {
+        const fence = await store.beginRead([NS]);
+        await store.commit([put(NS_A, 'Elsewhere')]);
+        const revision = await commitAt(store, [put(NS_AB, 'Unfenced')]);
+        const handle = store.commitIf(fence, [put(NS, 'Fenced')]);
+        expect(await handle.committed).toBeGreaterThan(revision);
+        await handle.durable;
+        expect((await store.getClass(NS, classKey('Fenced')))?.name).toBe('Fenced');
+      });
+
+      test('a commit into a fenced namespace since beginRead makes commitIf fail with STORE_CONFLICT, writing nothing', async () => {
+        const fence = await store.beginRead([NS_A, NS]);
+        await store.commit([
+          {
+            op: 'putQualifier',
+            namespace: NS,
+            declaration: {
+              name: 'Q',
+              type: CIM_TYPE.BOOLEAN,
+              array: false,
+              defaultValue: null,
+              scopes: [],
+              flavor: 0,
+            },
+          },
+        ]);
+        const revision = store.revision;
+        const heard = listen(store);
+        const handle = store.commitIf(fence, [created(NS_A, cls('Lost'), 'lost')]);
+        expect(await codeOf(handle.committed)).toBe('STORE_CONFLICT');
+        expect(await codeOf(handle.durable)).toBe('STORE_CONFLICT');
+        heard.stop();
+        expect(await store.getClass(NS_A, classKey('Lost'))).toBeUndefined();
+        expect(store.revision).toBe(revision);
+        expect(heard.batches).toEqual([]);
+        expect(await store.readEvents(NS_A, 0n, 10)).toEqual([]);
+        // Read again: the new fence lets it through.
+        const again = store.commitIf(await store.beginRead([NS_A, NS]), [put(NS_A, 'Kept')]);
+        await again.durable;
+        expect((await store.getClass(NS_A, classKey('Kept')))?.name).toBe('Kept');
+      });
+
+      test('the namespace tree fence moves with namespace creation and deletion, not with class writes', async () => {
+        const tree = await store.beginRead([NAMESPACE_TREE]);
+        await store.commit([put(NS, 'NotATreeChange')]);
+        const ok = store.commitIf(tree, [
+          {
+            op: 'putNamespace',
+            namespace: namespaceKeyOf(['root', 'new']),
+            record: { elements: ['root', 'new'] },
+          },
+        ]);
+        await ok.durable;
+        const stale = store.commitIf(tree, [{ op: 'deleteNamespace', namespace: NS_AB }]);
+        expect(await codeOf(stale.committed)).toBe('STORE_CONFLICT');
+        expect(await store.getNamespace(NS_AB)).toBeDefined();
+        const deleting = await store.beginRead([NAMESPACE_TREE]);
+        await store.commit([{ op: 'deleteNamespace', namespace: NS_AB }]);
+        const late = store.commitIf(deleting, [
+          { op: 'putNamespace', namespace: NS_AB, record: { elements: ['root', 'AB'] } },
+        ]);
+        expect(await codeOf(late.committed)).toBe('STORE_CONFLICT');
+        expect(await store.getNamespace(NS_AB)).toBeUndefined();
+      });
+
+      test('commitIf on a closed store fails both moments with STORE_NOT_OPEN', async () => {
+        const fence = await store.beginRead([NS]);
+        await store.close();
+        const handle = store.commitIf(fence, [put(NS, 'Late')]);
+        expect(await codeOf(handle.committed)).toBe('STORE_NOT_OPEN');
+        expect(await codeOf(handle.durable)).toBe('STORE_NOT_OPEN');
+        expect(await codeOf(store.beginRead([NS]))).toBe('STORE_NOT_OPEN');
       });
     });
 

@@ -41,6 +41,8 @@ export interface CallEnv {
   readonly admission?: Admission;
   /** When each connection is cut for its age; absent = long-lived streams are never ended early. */
   readonly connectionAges?: ConnectionAges;
+  /** Awaited before each call's body (a replica catching up with a shared store); absent = none. */
+  readonly beforeCall?: () => Promise<void>;
 }
 
 /** How a server stream is served beyond its body. */
@@ -129,7 +131,7 @@ export function serveUnary<Req, Res>(
   const { ctx, record } = admitted;
   call.sendMetadata(acceptedHeaders(ctx));
   // Deliberately not awaited (grpc-js ignores a handler's return value); both outcomes end here.
-  void Promise.resolve()
+  void (env.beforeCall?.() ?? Promise.resolve())
     .then(() => body(ctx, requestOf(call.request)))
     .then(
       (response) => {
@@ -216,7 +218,7 @@ export function serveStream<Req, Res>(
     options.endsBeforeConnectionAge === true
       ? endAtConnectionHorizon(env, call, ctx, close)
       : () => undefined;
-  void Promise.resolve()
+  void (env.beforeCall?.() ?? Promise.resolve())
     .then(() => body(ctx, requestOf(call.request), accept))
     .then(close, (failure: unknown) => close(asWbemError(failure, ctx, env.log, method)));
 }

@@ -146,6 +146,7 @@ export function serveUnaryHttp<Req, Res>(
     const { ctx, record } = begun;
     let response: Message;
     try {
+      await env.beforeCall?.();
       response = bridge.response(await operation.run(ctx, requestOf(bridge.request(request))));
     } catch (failure) {
       const error = asWbemError(failure, ctx, env.log, method);
@@ -180,7 +181,7 @@ export function serveStreamHttp<Req, Res>(
     const accept = (headers?: Readonly<Record<string, string>>): void => {
       if (headers !== undefined) setAll(hctx.responseHeader, headers);
     };
-    const ended = Promise.resolve()
+    const ended = (env.beforeCall?.() ?? Promise.resolve())
       .then(() => operation.run(ctx, requestOf(bridge.request(request)), accept, out))
       .catch((failure: unknown) => asWbemError(failure, ctx, env.log, method))
       .then((error) => {

@@ -1,0 +1,90 @@
+/**
+ * `wbemd serve` as a child process (the built CLI, `npm run build` first) with a JSON
+ * configuration, for tests that must kill -9 a server. Its stdout's `listening on HOST:PORT`
+ * gives the address; stderr (JSON logs) is kept for failure messages. A process exit kills any
+ * child still running, so a failed test leaves none behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const WBEMD = resolve(__dirname, '..', '..', 'bin', 'wbemd.js');
+
+export interface WbemdProcess {
+  readonly address: string;
+  readonly pid: number;
+  /** The last lines the server logged (stderr). */
+  log(): string;
+  /** kill -9 and wait until the process is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM (graceful), SIGKILL after 10 s; removes the config dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+let hooked = false;
+
+/** Starts `wbemd serve --listen 127.0.0.1:0 --config FILE` with `config` written to FILE. */
+export async function startWbemdProcess(
+  config: Record<string, unknown>,
+  args: readonly string[] = [],
+): Promise<WbemdProcess> {
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', () => {
+      for (const child of running) child.kill('SIGKILL');
+    });
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'wbemd-process-'));
+  const file = join(dir, 'wbemd.json');
+  writeFileSync(file, JSON.stringify(config));
+  const child = spawn(
+    process.execPath,
+    [WBEMD, 'serve', '--listen', '127.0.0.1:0', '--config', file, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-20_000);
+  });
+  const lines = createInterface({ input: child.stdout });
+  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const end = async (signal: NodeJS.Signals): Promise<void> => {
+    if (!gone()) {
+      const exited = once(child, 'exit');
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    lines.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const address = await new Promise<string>((resolveAddress, reject) => {
+      child.once('exit', (code) =>
+        reject(new Error(`wbemd exited with ${code} before listening:\n${stderr}`)),
+      );
+      lines.on('line', (line) => {
+        const match = /^listening on (\S+)$/.exec(line);
+        if (match?.[1] !== undefined) resolveAddress(match[1]);
+      });
+    });
+    return {
+      address,
+      pid: child.pid!,
+      log: () => stderr.split('\n').slice(-30).join('\n'),
+      kill: () => end('SIGKILL'),
+      stop: () => end('SIGTERM'),
+    };
+  } catch (error) {
+    await end('SIGKILL');
+    throw error;
+  }
+}
