@@ -42,6 +42,9 @@ export async function getClass(
       findSystemClass(classKey(className)) === undefined
         ? await env.store.getClassRevision(bound.key, classKey(className))
         : 0n;
+    // A replica's caches follow a shared store's watch, which may lag the revision just read from
+    // the store: catch up first, so the class returned is never older than its revision (D71).
+    if (revision !== undefined && revision > env.store.revision) await env.store.beginRead([]);
     const resolved =
       revision === undefined
         ? undefined
