@@ -2,7 +2,8 @@
  * TLS to etcd for real: one etcd member serving https with client certificate authentication
  * (--client-cert-auth, certificates from openssl), a wbemd server writing and reading a class
  * through it with the configured CA, certificate and key, and a start without the client
- * certificate refused with the StartError `wbemd serve` exits with, not a hang.
+ * certificate, or with a CA that did not sign etcd's certificate, refused with the StartError
+ * `wbemd serve` exits with, not a hang.
  */
 import { Metadata } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import type { GetClassResponse, ObjectSinkEvent } from '../../generated/wbem/v1/services';
 import { WbemStatus } from '../../generated/wbem/v1/status';
 import { startServer } from '../../src/server';
+import type { EtcdTlsFiles } from '../../src/store/etcd/etcd-class-store';
 import { StartError } from '../../src/startup';
 import { etcdTool, startEtcd, type EtcdMember } from '../helpers/etcd';
 import { describeWithTool } from '../helpers/external-tools';
@@ -81,41 +83,68 @@ describeWithTool(OPENSSL, 'TLS to etcd', () => {
         }
       }, 40_000);
 
-      test('without the client certificate: the start is refused with "cannot reach etcd", promptly', async () => {
+      /** startServer with these TLS files; what it was refused with, and after how long. */
+      const refusedStart = async (
+        tls: EtcdTlsFiles,
+      ): Promise<{ refusal: unknown; elapsedMs: number }> => {
         const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-e2e-'));
         const started = Date.now();
         try {
-          const start = startServer({
+          const refusal = await startServer({
             listen: '127.0.0.1:0',
             dataDir,
             etcd: {
               endpoints: [member.endpoint],
               prefix: `/tls/${randomUUID()}/`,
-              tls: { ca: file('ca.pem') },
+              tls,
               requestTimeoutMs: 3000,
             },
-          });
-          const refusal = await start.then(
+          }).then(
             async (server) => {
               await server.stop();
               return undefined;
             },
             (error: unknown) => error,
           );
-          expect(refusal).toBeInstanceOf(StartError);
-          expect(refusal).toMatchObject({
-            kind: 'unavailable',
-            fields: { endpoints: member.endpoint, code: 'STORE_UNAVAILABLE' },
-          });
-          expect((refusal as StartError).message).toContain(
-            `cannot reach etcd at ${member.endpoint}`,
-          );
-          // Refused by the TLS handshake (etcd's alert), not by an unreachable port.
-          expect((refusal as StartError).message).toMatch(/certificate/i);
-          // Bounded by the request deadline, not a hang.
-          expect(Date.now() - started).toBeLessThan(15_000);
+          return { refusal, elapsedMs: Date.now() - started };
         } finally {
           await rm(dataDir, { recursive: true, force: true });
+        }
+      };
+
+      const expectCannotReach = (refusal: unknown): void => {
+        expect(refusal).toBeInstanceOf(StartError);
+        expect(refusal).toMatchObject({
+          kind: 'unavailable',
+          fields: { endpoints: member.endpoint, code: 'STORE_UNAVAILABLE' },
+        });
+        expect((refusal as StartError).message).toContain(
+          `cannot reach etcd at ${member.endpoint}`,
+        );
+        // Refused in the TLS handshake, not by an unreachable port.
+        expect((refusal as StartError).message).toMatch(/certificate/i);
+      };
+
+      test('without the client certificate: the start is refused with "cannot reach etcd", promptly', async () => {
+        const { refusal, elapsedMs } = await refusedStart({ ca: file('ca.pem') });
+        expectCannotReach(refusal);
+        // Bounded by the request deadline, not a hang.
+        expect(elapsedMs).toBeLessThan(15_000);
+      }, 40_000);
+
+      test("with a CA that did not sign etcd's server certificate: the start is refused too", async () => {
+        const otherDir = await mkdtemp(join(tmpdir(), 'wbemd-etcd-pki-'));
+        try {
+          await makeTestPki(otherDir);
+          const { refusal, elapsedMs } = await refusedStart({
+            ca: join(otherDir, 'ca.pem'),
+            cert: file('client.pem'),
+            key: file('client.key'),
+          });
+          expectCannotReach(refusal);
+          expect(elapsedMs).toBeLessThan(15_000);
+        } finally {
+          await rm(otherDir, { recursive: true, force: true });
         }
       }, 40_000);
     },
