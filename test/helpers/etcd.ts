@@ -74,12 +74,43 @@ export function endProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
   });
 }
 
-/** `etcdDefaults`: etcd's own limits (128 operations, 1.5 MiB per Txn) instead of TEST_ETCD_LIMITS. */
-export async function startEtcd(options: { etcdDefaults?: boolean } = {}): Promise<EtcdMember> {
+/** PEM files for client TLS: etcd serves https and requires a client certificate the CA signed. */
+export interface EtcdServerTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/**
+ * With TLS, etcd's client URL asks for a client certificate, so health is probed on a plain
+ * metrics URL (it serves /health too).
+ */
+function tlsArguments(tls: EtcdServerTls, metricsUrl: string): string[] {
+  return [
+    '--cert-file',
+    tls.cert,
+    '--key-file',
+    tls.key,
+    '--trusted-ca-file',
+    tls.ca,
+    '--client-cert-auth',
+    '--listen-metrics-urls',
+    metricsUrl,
+  ];
+}
+
+/**
+ * `etcdDefaults`: etcd's own limits (128 operations, 1.5 MiB per Txn) instead of TEST_ETCD_LIMITS.
+ * `tls`: client URLs are https with client certificate authentication.
+ */
+export async function startEtcd(
+  options: { etcdDefaults?: boolean; tls?: EtcdServerTls } = {},
+): Promise<EtcdMember> {
   const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-etcd-'));
   const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const endpoint = `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
+  const metricsUrl = options.tls === undefined ? endpoint : `http://127.0.0.1:${await freePort()}`;
   const child = spawn(
     ETCD_BINARY,
     [
@@ -102,6 +133,7 @@ export async function startEtcd(options: { etcdDefaults?: boolean } = {}): Promi
       '--log-level',
       'error',
       ...(options.etcdDefaults === true ? [] : TEST_ETCD_LIMITS),
+      ...(options.tls === undefined ? [] : tlsArguments(options.tls, metricsUrl)),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -111,7 +143,7 @@ export async function startEtcd(options: { etcdDefaults?: boolean } = {}): Promi
   const stop = (): Promise<void> =>
     (stopped ??= endProcess(child).then(() => rm(dataDir, { recursive: true, force: true })));
   try {
-    await waitHealthy(endpoint);
+    await waitHealthy(metricsUrl);
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message}: ${stderr}`);
