@@ -4,22 +4,21 @@
  * needs), nothing written on a refusal, and SIGHUP reloading the ACL of a running `wbemd serve`.
  */
 import { credentials, Metadata, status as Code } from '@grpc/grpc-js';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { WbemServicesClient } from '../../generated/wbem/v1/services';
 import { WBEM_RIGHT, type AclEntry } from '../../src/domain/access';
 import { startServer, type RunningServer } from '../../src/server';
 import { isLocalPeer, sha256Hex } from '../../src/transport/grpc/authenticate';
 import { keyed } from '../e2e/fixtures';
-import { describeWithTool, runsCleanly } from '../helpers/external-tools';
+import { describeWithTool } from '../helpers/external-tools';
+import { makeTestPki, OPENSSL, type TestPki } from '../helpers/test-pki';
 import { deadline, transcript, unary, type CallEnd } from '../helpers/transcript';
 
-const sh = promisify(execFile);
 const R = WBEM_RIGHT;
 const TOKENS = { alice: 'alice-secret-token', bob: 'bob-secret-token' };
 const tokens = [
@@ -472,103 +471,10 @@ describe('the ACL matrix: every write RPC refused without WBEM_FULL_WRITE_REP, a
   });
 });
 
-const OPENSSL = {
-  name: 'openssl (makes the test certificates)',
-  available: runsCleanly('openssl', ['version']),
-  install: 'apt-get install openssl',
-};
-
 describeWithTool(OPENSSL, 'TLS and mTLS', () => {
-  let pki: {
-    ca: Buffer;
-    serverCert: Buffer;
-    serverKey: Buffer;
-    clientCert: Buffer;
-    clientKey: Buffer;
-  };
+  let pki: TestPki;
   beforeAll(async () => {
-    const dir = await mkdtemp(join(scratch, 'pki-'));
-    const at = (name: string) => join(dir, name);
-    await sh('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      at('ca.key'),
-      '-out',
-      at('ca.pem'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=wbemd test CA',
-    ]);
-    await writeFile(at('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-    await sh('openssl', [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      at('server.key'),
-      '-out',
-      at('server.csr'),
-      '-subj',
-      '/CN=localhost',
-    ]);
-    await sh('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      at('server.csr'),
-      '-CA',
-      at('ca.pem'),
-      '-CAkey',
-      at('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      at('server.pem'),
-      '-days',
-      '2',
-      '-extfile',
-      at('server.ext'),
-    ]);
-    await sh('openssl', [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      at('client.key'),
-      '-out',
-      at('client.csr'),
-      '-subj',
-      '/CN=alice',
-    ]);
-    await sh('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      at('client.csr'),
-      '-CA',
-      at('ca.pem'),
-      '-CAkey',
-      at('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      at('client.pem'),
-      '-days',
-      '2',
-    ]);
-    const read = (name: string) => readFile(at(name));
-    pki = {
-      ca: await read('ca.pem'),
-      serverCert: await read('server.pem'),
-      serverKey: await read('server.key'),
-      clientCert: await read('client.pem'),
-      clientKey: await read('client.key'),
-    };
+    pki = await makeTestPki(await mkdtemp(join(scratch, 'pki-')));
   }, 60_000);
 
   test('TLS: a client that trusts the CA talks; a plaintext client cannot', async () => {
