@@ -312,10 +312,24 @@ describeWithTool(etcdTool, 'wbemd replicas over a three-member etcd cluster: fau
       (s) => s === Serving.SERVING,
       30_000,
     );
-    const after = await put(writer, 'After_Outage');
-    expect(after.ok).toBe(true);
+    // Writes succeed again within a bounded time. Right after both report SERVING, a first write
+    // has been seen (once in three CI runs) to fail still, with the retryable
+    // WBEM_E_TRANSPORT_FAILURE (UNAVAILABLE) while the etcd client reconnects to every member;
+    // nothing else may fail. A failed attempt may still have applied (D72), so a later one may
+    // find the class there.
+    const early: string[] = [];
+    let after = await put(writer, 'After_Outage');
+    for (const until = Date.now() + 10_000; !after.ok && Date.now() < until;) {
+      const status = after.end.trailers['wbem-status'];
+      if (status === 'WBEM_E_ALREADY_EXISTS') break;
+      early.push(String(status));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      after = await put(writer, 'After_Outage');
+    }
+    expect(early.filter((status) => status !== 'WBEM_E_TRANSPORT_FAILURE')).toEqual([]);
     const read = await getClass(client([b.address]), 'After_Outage');
-    expect('code' in read ? read.details : read.revision).toBe(after.ok ? after.revision : -1n);
+    expect('code' in read).toBe(false);
+    if (after.ok && !('code' in read)) expect(read.revision).toBe(after.revision);
     // What was written before the outage is still there.
     expect('code' in (await getClass(writer, 'Before_Outage'))).toBe(false);
   }, 120_000);
