@@ -6,10 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runsCleanly } from './external-tools';
+import { freePort } from '../../bench/procs';
+
+/** A free loopback port (the bench's helper: bound on port 0, then released). */
+export { freePort };
 
 export const ETCD_BINARY = process.env.ETCD_BINARY ?? 'etcd';
 
@@ -22,19 +25,6 @@ export const etcdTool = {
 
 /** Limits a test member runs with: a CIM schema compile is one Txn of several thousand operations. */
 export const TEST_ETCD_LIMITS = ['--max-txn-ops', '20000', '--max-request-bytes', '67108864'];
-
-/** A free loopback port: bound on port 0, then released for the process that will listen on it. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 export interface EtcdMember {
   /** The client URL, e.g. http://127.0.0.1:40123. */
