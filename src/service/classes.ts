@@ -215,7 +215,10 @@ async function instanceDeletions(
   deleted: readonly ClassDefinition[],
 ): Promise<StoreWrite[]> {
   const writes: StoreWrite[] = [];
+  // Thousands of subclasses: the reads may all settle as microtasks; let the event loop turn.
+  const slicer = new TimeSlicer();
   for (const definition of deleted) {
+    await slicer.tick();
     const className = classKey(definition.name);
     for (const entry of await env.store.listInstances(bound.key, className))
       writes.push({ op: 'deleteInstance', namespace: bound.key, className, key: entry.key });
