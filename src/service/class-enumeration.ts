@@ -5,7 +5,7 @@
  * speed, a cancelled call stops at the next class, and no stretch of it holds the event loop for
  * more than a time slice.
  *
- * What an enumeration that runs across concurrent writes returns (D124): each class at most once,
+ * What an enumeration that runs across concurrent writes returns (D75): each class at most once,
  * each as one commit left it, every class's superclass before it (or the enumeration's start),
  * and every class that no write touched during the call (nor its ancestors) is in it. A class
  * created, deleted or moved meanwhile may or may not be; a class's parent changed after it was
@@ -60,6 +60,8 @@ export async function* classPages(
   const returned = new Set<ClassKey | null>([start]);
   // Parents whose children are still to list, in the order they were returned (breadth-first).
   const parents: (ClassKey | null)[] = [start];
+  // Cached now, the start's chain is not walked again by each class of the first page.
+  if (start !== null) await env.classes.resolve(bound.key, start);
   for (let next = 0; next < parents.length; next++) {
     await slicer.tick();
     ctx.signal.throwIfAborted();
