@@ -35,15 +35,13 @@ function versioned(name: string, superclass: string, version: string): ClassDefi
   return cls(name, superclass, [], [{ name: 'Version', value: str(version), flavor: 0 }]);
 }
 
-function put(definition: ClassDefinition, previousSuperclass?: string | null): StoreWrite {
+/** A putClass write; `previousSuperclass`: the superclass it had (undefined: a new class). */
+function put(definition: ClassDefinition, previousSuperclass?: string): StoreWrite {
   return {
     op: 'putClass',
     namespace: NS,
     definition,
-    previousSuperclass:
-      previousSuperclass === undefined || previousSuperclass === null
-        ? (previousSuperclass as undefined | null)
-        : classKey(previousSuperclass),
+    previousSuperclass: previousSuperclass === undefined ? undefined : classKey(previousSuperclass),
   };
 }
 
