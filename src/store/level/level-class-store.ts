@@ -53,7 +53,7 @@ import {
   qualifierPrefix,
   REVISIONS_KEY,
 } from './keys';
-import { ClassIndexes } from './class-index';
+import { ClassIndexes, sortedChildren } from './class-index';
 import { InstanceIndexes } from './instance-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
@@ -270,10 +270,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
     namespace: NamespaceKey,
     parent: ClassKey | null,
   ): Promise<readonly ClassKey[]> {
-    const index = await this.#classIndexes.of(namespace);
-    return [...(index.children.get(parent ?? '') ?? [])].sort((a, b) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    ) as ClassKey[];
+    return sortedChildren(await this.#classIndexes.of(namespace), parent ?? '') as ClassKey[];
   }
 
   protected async _listQualifiers(
