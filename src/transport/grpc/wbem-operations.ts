@@ -9,10 +9,10 @@ import type { WbemError } from '../../domain/wbem-status';
 import { writeMof } from '../../mof/writer';
 import type { OperationContext } from '../../service/operation-context';
 import type { WbemServiceApi } from '../../service/wbem-service-api';
+import { ClassObjectEncoder, getClassResponseBytes } from './class-bytes';
 import {
   changeReportToProto,
   classEventToProto,
-  classViewToProto,
   instanceViewToProto,
   qualifierDeclarationToProto,
   sinkEventToProto,
@@ -131,11 +131,8 @@ function classOperations(
     getClass: unary(async (ctx, request) => {
       const { namespace, className, localOnly, asMof } = request;
       const view = await service.getClass(namespace, className, localOnly, ctx);
-      return {
-        object: classViewToProto(view),
-        mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '',
-        revision: view.revision,
-      };
+      const mof = asMof ? writeMof([storedDefinitionOf(view.class)]) : '';
+      return getClassResponseBytes(view, mof, view.revision);
     }),
     deleteClass: unary(async (ctx, request) => {
       const { namespace, className, flags, context } = request;
@@ -148,7 +145,12 @@ function classOperations(
     enumClasses: stream(async (ctx, request, accept, out) => {
       const views = await service.enumClasses(request, ctx);
       accept();
-      await sendAll(ctx, out, views.map(classViewToProto));
+      const encoder = new ClassObjectEncoder();
+      await sendAll(
+        ctx,
+        out,
+        views.map((view) => encoder.encode(view)),
+      );
       return undefined;
     }, true),
   };
