@@ -68,11 +68,14 @@ function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
 }
 
 /**
- * The encoded __DERIVATION entries. A deep chain's answer carries O(n²) names; when the parent was
- * encoded in the same enumeration, a class's entries are its parent's name and the parent's entries
- * (bytes copied, not names encoded again).
+ * The encoded __DERIVATION entries, in parts to be copied once into the class's bytes. A deep
+ * chain's answer carries O(n²) names; when the parent was encoded in the same enumeration, a
+ * class's entries are its parent's name and the parent's entries (bytes, not names encoded again).
  */
-function encodeDerivation(names: readonly string[], parent: EncodedClass | undefined): Uint8Array {
+function encodeDerivation(
+  names: readonly string[],
+  parent: EncodedClass | undefined,
+): readonly Uint8Array[] {
   const first = names[0];
   if (
     parent !== undefined &&
@@ -81,11 +84,11 @@ function encodeDerivation(names: readonly string[], parent: EncodedClass | undef
     sameNames(names, parent.system.derivation, 1)
   ) {
     const head = new BinaryWriter().uint32(tagOf(DERIVATION_FIELD)).string(first).finish();
-    return Buffer.concat([head, parent.derivation]);
+    return [head, parent.derivation];
   }
   const writer = new BinaryWriter();
   for (const name of names) writer.uint32(tagOf(DERIVATION_FIELD)).string(name);
-  return writer.finish();
+  return [writer.finish()];
 }
 
 function encodeClass(view: ClassView, parent: EncodedClass | undefined): EncodedClass {
@@ -110,16 +113,17 @@ function encodeClass(view: ClassView, parent: EncodedClass | undefined): Encoded
     relpath: s.relpath,
     propertyCount: s.propertyCount,
   }).finish();
-  const systemLength = before.length + derivation.length + after.length;
+  const derivationLength = derivation.reduce((sum, part) => sum + part.length, 0);
+  const systemLength = before.length + derivationLength + after.length;
   const bytes = Buffer.concat([
     body,
     fieldHeader(SYSTEM_FIELD, systemLength),
     before,
-    derivation,
+    ...derivation,
     after,
   ]);
-  const start = bytes.length - after.length - derivation.length;
-  return { system: s, bytes, derivation: bytes.subarray(start, start + derivation.length) };
+  const start = bytes.length - after.length - derivationLength;
+  return { system: s, bytes, derivation: bytes.subarray(start, start + derivationLength) };
 }
 
 /** The view's encoded ClassObject, from the cache when this class was encoded before. */
