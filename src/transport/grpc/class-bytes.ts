@@ -22,8 +22,8 @@ interface EncodedClass {
   readonly bytes: Buffer;
   /** The __DERIVATION entries within `bytes` (field 5 of SystemProperties, as encoded). */
   readonly derivation: Buffer;
-  /** The last GetClassResponse without MOF made from it, and its revision. */
-  response?: { readonly revision: bigint; readonly bytes: Buffer };
+  /** The last GetClassResponse without MOF made from it (holding `bytes`), and its revision. */
+  readonly response?: { readonly revision: bigint; readonly bytes: Buffer };
 }
 
 /**
@@ -161,11 +161,22 @@ export function getClassResponseBytes(view: ClassView, mof: string, revision: bi
   const encoded = encodedClass(view);
   const reusable = mof === '' ? encoded.response : undefined;
   if (reusable !== undefined && reusable.revision === revision) return reusable.bytes;
+  const header = fieldHeader(OBJECT_FIELD, encoded.bytes.length);
   const bytes = Buffer.concat([
-    fieldHeader(OBJECT_FIELD, encoded.bytes.length),
+    header,
     encoded.bytes,
     GetClassResponse.encode({ object: undefined, mof, revision }).finish(),
   ]);
-  if (mof === '') encoded.response = { revision, bytes };
+  if (mof === '') {
+    // The class's bytes are kept once: from now on as the response's part.
+    const object = bytes.subarray(header.length, header.length + encoded.bytes.length);
+    const derivationAt = encoded.derivation.byteOffset - encoded.bytes.byteOffset;
+    encodedClasses.set(view.class, {
+      system: encoded.system,
+      bytes: object,
+      derivation: object.subarray(derivationAt, derivationAt + encoded.derivation.length),
+      response: { revision, bytes },
+    });
+  }
   return bytes;
 }
