@@ -5,8 +5,8 @@
  * a shared store, anywhere — drops it, so a cache hit in the service is a hit for the bytes, and
  * the service's invalidation is the only one. The bytes are exactly ts-proto's encoding of
  * `classViewToProto(view)` (codec.ts), which still makes every miss's members; a response is
- * assembled from its fields' bytes (protobuf messages concatenate). test/transport/class-bytes
- * compares them with ts-proto's, byte for byte.
+ * assembled from its fields' bytes (protobuf messages concatenate). test/e2e/encoded-reads.test.ts
+ * compares what clients receive with ts-proto's encoding, byte for byte.
  */
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { ClassObject, SystemProperties } from '../../../generated/wbem/v1/cim';
@@ -133,11 +133,6 @@ function encodedClass(view: ClassView, parent?: EncodedClass): EncodedClass {
   const encoded = encodeClass(view, parent);
   encodedClasses.set(view.class, encoded);
   return encoded;
-}
-
-/** A ClassObject message (EnumClasses' messages), encoded. */
-export function classObjectBytes(view: ClassView): Buffer {
-  return encodedClass(view).bytes;
 }
 
 /**
