@@ -94,6 +94,19 @@ async function* guardedPages(
   }
 }
 
+/**
+ * The local-members view of each resolved class, made once: while the class loader keeps a class,
+ * every read returns the same object, and the transport's encoded bytes, kept by that object,
+ * are reused (docs/performance.md).
+ */
+const localViews = new WeakMap<ResolvedClass, ResolvedClass>();
+
+function localViewOf(resolved: ResolvedClass): ResolvedClass {
+  let local = localViews.get(resolved);
+  if (local === undefined) localViews.set(resolved, (local = localView(resolved)));
+  return local;
+}
+
 function classView(
   env: ServiceEnv,
   namespace: NamespaceRecord,
@@ -102,7 +115,7 @@ function classView(
 ): ClassView {
   // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
   return {
-    class: localOnly ? localView(resolved) : resolved,
+    class: localOnly ? localViewOf(resolved) : resolved,
     system: env.systemProperties(namespace, resolved, 1, resolved.name, propertyCount(resolved)),
   };
 }

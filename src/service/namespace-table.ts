@@ -12,6 +12,7 @@ import {
   formatNamespace,
   parseNamespacePath,
   type IsLocalMachine,
+  type NamespacePath,
 } from '../domain/namespace-path';
 import { WbemError } from '../domain/wbem-status';
 import type { ClassStore, NamespaceRecord, StoreWrite } from '../store/class-store';
@@ -25,11 +26,19 @@ export interface BoundNamespace {
 /** Lock key for the namespace tree itself (create/delete namespace); not a namespace key. */
 export const NAMESPACE_TREE_LOCK = '\u0000namespaces';
 
+/** How many parsed namespace texts `bind` keeps. */
+const PARSED_NAMESPACES_KEPT = 256;
+
 export class NamespaceTable {
   readonly #records = new Map<NamespaceKey, NamespaceRecord>();
   /** Qualifier declarations per namespace (folded name → declaration). */
   readonly #qualifiers = new Map<NamespaceKey, Map<string, QualifierDeclaration>>();
   readonly #isLocalMachine: IsLocalMachine;
+  /**
+   * Namespace texts parsed before (parsing is pure: the text and this server's name): every call
+   * names one, nearly always one of a few. Bounded: cleared when full.
+   */
+  readonly #parsed = new Map<string, NamespacePath>();
 
   constructor(isLocalMachine: IsLocalMachine) {
     this.#isLocalMachine = isLocalMachine;
@@ -60,13 +69,23 @@ export class NamespaceTable {
 
   /** §3.3 step 2: unparseable → INVALID_PARAMETER; absent → INVALID_NAMESPACE. */
   bind(text: string): BoundNamespace {
-    const path = parseNamespacePath(text, this.#isLocalMachine);
+    const path = this.#parse(text);
     return { key: path.key, record: this.require(path.key, text) };
   }
 
   /** The key a namespace path names, read as `bind` reads it, present in the table or not. */
   keyOf(text: string): NamespaceKey {
-    return parseNamespacePath(text, this.#isLocalMachine).key;
+    return this.#parse(text).key;
+  }
+
+  #parse(text: string): NamespacePath {
+    let path = this.#parsed.get(text);
+    if (path === undefined) {
+      path = parseNamespacePath(text, this.#isLocalMachine); // throws for unparseable text
+      if (this.#parsed.size >= PARSED_NAMESPACES_KEPT) this.#parsed.clear();
+      this.#parsed.set(text, path);
+    }
+    return path;
   }
 
   /** The namespace's record; WBEM_E_INVALID_NAMESPACE when it is absent (or was deleted meanwhile). */

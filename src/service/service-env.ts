@@ -66,6 +66,12 @@ export interface SystemPropertiesSource {
 
 const DEFAULT_WATCH_QUEUE_LIMIT = 1024;
 
+/** __NAMESPACE and the __PATH prefix (`\\SERVER\root\cimv2:`) of a namespace's classes. */
+interface NamespaceSpelling {
+  readonly namespace: string;
+  readonly pathPrefix: string;
+}
+
 const SILENT_LOGGER: ServiceLogger = { info() {}, debug() {}, warn() {}, error() {} };
 
 export class ServiceEnv {
@@ -81,6 +87,8 @@ export class ServiceEnv {
   readonly watchQueueLimit: number;
   readonly onClassChange: ((change: ClassChange) => void) | undefined;
   readonly #onStoreFailure: ((error: StoreError) => void) | undefined;
+  /** Made once per namespace: every class a read returns carries them (an enumeration thousands). */
+  readonly #spellings = new WeakMap<readonly string[], NamespaceSpelling>();
   #access: AccessPolicy;
   #initialized = false;
   #shuttingDown = false;
@@ -251,6 +259,14 @@ export class ServiceEnv {
     relpath: string,
     count: number,
   ): SystemPropertiesView {
+    let spelling = this.#spellings.get(namespace.elements);
+    if (spelling === undefined) {
+      spelling = {
+        namespace: formatNamespace(namespace.elements),
+        pathPrefix: formatClassPath(this.serverName, namespace.elements, ''),
+      };
+      this.#spellings.set(namespace.elements, spelling);
+    }
     return {
       genus,
       className: of.name,
@@ -258,8 +274,8 @@ export class ServiceEnv {
       dynasty: of.dynasty,
       derivation: of.derivation,
       server: this.serverName,
-      namespace: formatNamespace(namespace.elements),
-      path: `${formatClassPath(this.serverName, namespace.elements, '')}${relpath}`,
+      namespace: spelling.namespace,
+      path: `${spelling.pathPrefix}${relpath}`,
       relpath,
       propertyCount: count,
     };

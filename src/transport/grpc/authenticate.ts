@@ -72,7 +72,9 @@ export class Authenticator {
   /** The same decision for any transport: the peer, its authorization header, its certificate. */
   authenticateCredentials(credentials: PresentedCredentials): Authentication {
     const { authorization, certificate } = credentials;
-    const local = isLocalPeer(credentials.peer);
+    // Only a principal records it: an anonymous call (every call when no credentials are
+    // configured) does not pay for the peer's pattern match.
+    const local = (): boolean => isLocalPeer(credentials.peer);
     if (authorization !== undefined) {
       const match =
         typeof authorization === 'string' ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
@@ -80,7 +82,10 @@ export class Authenticator {
         return { ok: false, reason: 'the authorization header is not "Bearer <token>"' };
       const entry = this.#lookup(match[1] as string);
       if (entry === undefined) return { ok: false, reason: 'the bearer token is not valid' };
-      return { ok: true, principal: { name: entry.principal, groups: entry.groups, local } };
+      return {
+        ok: true,
+        principal: { name: entry.principal, groups: entry.groups, local: local() },
+      };
     }
     if (certificate !== undefined && Object.keys(certificate).length > 0) {
       const cn: string | string[] | undefined = certificate.subject?.CN;
@@ -88,7 +93,7 @@ export class Authenticator {
         (Array.isArray(cn) ? cn[0] : cn) ?? firstSubjectAltName(certificate.subjectaltname);
       if (name === undefined)
         return { ok: false, reason: 'the client certificate names no subject' };
-      return { ok: true, principal: { name, groups: [], local } };
+      return { ok: true, principal: { name, groups: [], local: local() } };
     }
     if (this.credentialsRequired)
       return {

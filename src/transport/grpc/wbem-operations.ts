@@ -9,10 +9,10 @@ import type { WbemError } from '../../domain/wbem-status';
 import { writeMof } from '../../mof/writer';
 import type { OperationContext } from '../../service/operation-context';
 import type { WbemServiceApi } from '../../service/wbem-service-api';
+import { ClassObjectEncoder, getClassResponseBytes } from './class-bytes';
 import {
   changeReportToProto,
   classEventToProto,
-  classViewToProto,
   instanceViewToProto,
   qualifierDeclarationToProto,
   sinkEventToProto,
@@ -150,11 +150,8 @@ function classOperations(
     getClass: unary(async (ctx, request) => {
       const { namespace, className, localOnly, asMof } = request;
       const view = await service.getClass(namespace, className, localOnly, ctx);
-      return {
-        object: classViewToProto(view),
-        mof: asMof ? writeMof([storedDefinitionOf(view.class)]) : '',
-        revision: view.revision,
-      };
+      const mof = asMof ? writeMof([storedDefinitionOf(view.class)]) : '';
+      return getClassResponseBytes(view, mof, view.revision);
     }),
     deleteClass: unary(async (ctx, request) => {
       const { namespace, className, flags, context } = request;
@@ -167,7 +164,8 @@ function classOperations(
     enumClasses: stream(async (ctx, request, accept, out) => {
       const pages = await service.enumClasses(request, ctx);
       accept();
-      await sendPages(ctx, out, pages, classViewToProto);
+      const encoder = new ClassObjectEncoder();
+      await sendPages(ctx, out, pages, (view) => encoder.encode(view));
       return undefined;
     }, true),
   };

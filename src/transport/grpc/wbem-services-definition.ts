@@ -34,9 +34,16 @@ export type HandlerRequest = {
     : ReturnType<GeneratedDefinition[K]['requestDeserialize']>;
 };
 
-export type ResponseOf<K extends MethodKey> = Parameters<
-  GeneratedDefinition[K]['responseSerialize']
->[0];
+/**
+ * The methods whose operations answer with messages already encoded (class-bytes.ts: class reads
+ * are served from cached bytes); their serializer passes the bytes through, for grpc-js and for
+ * the HTTP transport's bridge alike.
+ */
+export type PreEncodedMethod = 'getClass' | 'enumClasses';
+
+export type ResponseOf<K extends MethodKey> = K extends PreEncodedMethod
+  ? Buffer
+  : Parameters<GeneratedDefinition[K]['responseSerialize']>[0];
 
 /** The handler of each method, over the request as its deserializer leaves it. */
 export type WbemServicesHandlers = {
@@ -100,15 +107,26 @@ export const REQUEST_DESERIALIZERS: {
 };
 
 type ServedDefinition = {
-  readonly [K in MethodKey]: Omit<GeneratedDefinition[K], 'requestDeserialize'> & {
+  readonly [K in MethodKey]: Omit<
+    GeneratedDefinition[K],
+    'requestDeserialize' | 'responseSerialize'
+  > & {
     readonly requestDeserialize: (bytes: Buffer) => Decoded<HandlerRequest[K]>;
+    readonly responseSerialize: (response: ResponseOf<K>) => Buffer;
   };
 };
+
+const PRE_ENCODED: ReadonlySet<string> = new Set<PreEncodedMethod>(['getClass', 'enumClasses']);
+const passThrough = (bytes: Buffer): Buffer => bytes;
 
 /** The definition passed to grpc-js: the generated paths and serializers, our deserializers. */
 export const WBEM_SERVICES = Object.fromEntries(
   Object.entries(WbemServicesService).map(([key, method]) => [
     key,
-    { ...method, requestDeserialize: REQUEST_DESERIALIZERS[key as MethodKey] },
+    {
+      ...method,
+      requestDeserialize: REQUEST_DESERIALIZERS[key as MethodKey],
+      ...(PRE_ENCODED.has(key) ? { responseSerialize: passThrough } : {}),
+    },
   ]),
 ) as ServedDefinition;

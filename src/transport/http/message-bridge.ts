@@ -2,9 +2,9 @@
  * protobuf-es messages (what Connect hands a handler and expects back) ↔ the ts-proto shapes the
  * operations work on (wbem-operations.ts), through their bytes: a request is re-encoded and then
  * decoded by the same total deserializer the gRPC transport uses (request-decoding.ts: the same
- * malformed-request refusals, the same PutClass conversion); a response is encoded by ts-proto and
- * read back by protobuf-es. One extra encode per message buys one conversion path for both
- * transports (docs/decisions.md).
+ * malformed-request refusals, the same PutClass conversion); a response is encoded by ts-proto (or
+ * comes encoded already: class reads, class-bytes.ts) and read back by protobuf-es. One extra
+ * encode per message buys one conversion path for both transports (docs/decisions.md).
  */
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import type { Decoded } from '../grpc/request-decoding';
@@ -29,7 +29,7 @@ export function bridgeOf<K extends MethodKey>(
   output: DescMessage,
 ): MessageBridge<HandlerRequest[K], ResponseOf<K>> {
   const deserialize = REQUEST_DESERIALIZERS[key] as (bytes: Buffer) => Decoded<HandlerRequest[K]>;
-  const serialize = WBEM_SERVICES[key].responseSerialize as (message: ResponseOf<K>) => Buffer;
+  const serialize: (message: ResponseOf<K>) => Buffer = WBEM_SERVICES[key].responseSerialize;
   return {
     request: (message) => {
       const bytes = toBinary(input, message);

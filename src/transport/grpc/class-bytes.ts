@@ -1,0 +1,188 @@
+/**
+ * Class reads answered from encoded bytes. A class view's `ClassObject` is encoded once and kept
+ * with the resolved class the service returned (a WeakMap keyed by that object): the class
+ * loader's cache (service/class-loader.ts) hands out the same object until a write — here or, on
+ * a shared store, anywhere — drops it, so a cache hit in the service is a hit for the bytes, and
+ * the service's invalidation is the only one. The bytes are exactly ts-proto's encoding of
+ * `classViewToProto(view)` (codec.ts), which still makes every miss's members; a response is
+ * assembled from its fields' bytes (protobuf messages concatenate). test/e2e/encoded-reads.test.ts
+ * compares what clients receive with ts-proto's encoding, byte for byte.
+ */
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { ClassObject, SystemProperties } from '../../../generated/wbem/v1/cim';
+import { GetClassResponse } from '../../../generated/wbem/v1/services';
+import type { ResolvedClass } from '../../domain/class-model';
+import type { ClassView, SystemPropertiesView } from '../../service/views';
+import { classViewToProto } from './codec';
+
+/** A class view's encoded ClassObject, and what it was encoded from. */
+interface EncodedClass {
+  /** The system properties encoded: a later view of the same class must carry the same. */
+  readonly system: SystemPropertiesView;
+  readonly bytes: Buffer;
+  /** The __DERIVATION entries within `bytes` (field 5 of SystemProperties, as encoded). */
+  readonly derivation: Buffer;
+  /** The last GetClassResponse without MOF made from it (holding `bytes`), and its revision. */
+  readonly response?: { readonly revision: bigint; readonly bytes: Buffer };
+}
+
+/**
+ * Keyed by the view's class: the resolved class, or the local view the service keeps for it
+ * (service/classes.ts). Dropped with it, so a write leaves nothing stale here to expire.
+ */
+const encodedClasses = new WeakMap<ResolvedClass, EncodedClass>();
+
+const SYSTEM_FIELD = 6;
+const DERIVATION_FIELD = 5;
+const OBJECT_FIELD = 1;
+const LENGTH_DELIMITED = 2;
+const tagOf = (field: number): number => (field << 3) | LENGTH_DELIMITED;
+
+/** A length-delimited field's tag and length, as ts-proto writes them before the bytes. */
+function fieldHeader(field: number, length: number): Uint8Array {
+  return new BinaryWriter().uint32(tagOf(field)).uint32(length).finish();
+}
+
+/** Whether `a`, from its `from`-th name on, holds the names of `b`. */
+function sameNames(a: readonly string[], b: readonly string[], from = 0): boolean {
+  if (a === b && from === 0) return true;
+  if (a.length - from !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i + from] !== b[i]) return false;
+  return true;
+}
+
+/** Whether `b` encodes as `a` did (the class's own fields come from the same resolved object). */
+function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
+  return (
+    a.path === b.path &&
+    a.namespace === b.namespace &&
+    a.server === b.server &&
+    a.relpath === b.relpath &&
+    a.genus === b.genus &&
+    a.className === b.className &&
+    a.superclass === b.superclass &&
+    a.dynasty === b.dynasty &&
+    a.propertyCount === b.propertyCount &&
+    sameNames(a.derivation, b.derivation)
+  );
+}
+
+/**
+ * The encoded __DERIVATION entries, in parts to be copied once into the class's bytes. A deep
+ * chain's answer carries O(n²) names; when the parent was encoded in the same enumeration, a
+ * class's entries are its parent's name and the parent's entries (bytes, not names encoded again).
+ */
+function encodeDerivation(
+  names: readonly string[],
+  parent: EncodedClass | undefined,
+): readonly Uint8Array[] {
+  const first = names[0];
+  if (
+    parent !== undefined &&
+    first !== undefined &&
+    first === parent.system.className &&
+    sameNames(names, parent.system.derivation, 1)
+  ) {
+    const head = new BinaryWriter().uint32(tagOf(DERIVATION_FIELD)).string(first).finish();
+    return [head, parent.derivation];
+  }
+  const writer = new BinaryWriter();
+  for (const name of names) writer.uint32(tagOf(DERIVATION_FIELD)).string(name);
+  return [writer.finish()];
+}
+
+function encodeClass(view: ClassView, parent: EncodedClass | undefined): EncodedClass {
+  const body = ClassObject.encode({ ...classViewToProto(view), system: undefined }).finish();
+  const s = view.system;
+  const none = SystemProperties.fromPartial({});
+  // SystemProperties' fields in order, each written only when not its default, as ts-proto does:
+  // those before __DERIVATION, its entries, those after.
+  const before = SystemProperties.encode({
+    ...none,
+    genus: s.genus,
+    class: s.className,
+    superclass: s.superclass,
+    dynasty: s.dynasty,
+  }).finish();
+  const derivation = encodeDerivation(s.derivation, parent);
+  const after = SystemProperties.encode({
+    ...none,
+    server: s.server,
+    namespace: s.namespace,
+    path: s.path,
+    relpath: s.relpath,
+    propertyCount: s.propertyCount,
+  }).finish();
+  const derivationLength = derivation.reduce((sum, part) => sum + part.length, 0);
+  const systemLength = before.length + derivationLength + after.length;
+  const bytes = Buffer.concat([
+    body,
+    fieldHeader(SYSTEM_FIELD, systemLength),
+    before,
+    ...derivation,
+    after,
+  ]);
+  const start = bytes.length - after.length - derivationLength;
+  return { system: s, bytes, derivation: bytes.subarray(start, start + derivationLength) };
+}
+
+/** The view's encoded ClassObject, from the cache when this class was encoded before. */
+function encodedClass(view: ClassView, parent?: EncodedClass): EncodedClass {
+  const cached = encodedClasses.get(view.class);
+  if (cached !== undefined && sameSystem(cached.system, view.system)) return cached;
+  const encoded = encodeClass(view, parent);
+  encodedClasses.set(view.class, encoded);
+  return encoded;
+}
+
+/**
+ * Encodes the classes of one enumeration: a class whose parent came earlier in it (breadth-first
+ * order) gets its __DERIVATION entries from the parent's bytes.
+ */
+export class ClassObjectEncoder {
+  /**
+   * The classes encoded so far, by depth (the length of their derivation). An enumeration is
+   * breadth-first, so a class's parent is one level up: two levels are kept, not the whole answer.
+   */
+  readonly #levels = new Map<number, Map<string, EncodedClass>>();
+
+  encode(view: ClassView): Buffer {
+    const depth = view.system.derivation.length;
+    const parentName = view.system.derivation[0];
+    const parent =
+      parentName === undefined ? undefined : this.#levels.get(depth - 1)?.get(parentName);
+    const encoded = encodedClass(view, parent);
+    let level = this.#levels.get(depth);
+    if (level === undefined) {
+      this.#levels.set(depth, (level = new Map<string, EncodedClass>()));
+      this.#levels.delete(depth - 2);
+    }
+    level.set(view.system.className, encoded);
+    return encoded.bytes;
+  }
+}
+
+/** A GetClassResponse, encoded: the object's bytes, then `mof` and `revision` as ts-proto writes them. */
+export function getClassResponseBytes(view: ClassView, mof: string, revision: bigint): Buffer {
+  const encoded = encodedClass(view);
+  const reusable = mof === '' ? encoded.response : undefined;
+  if (reusable !== undefined && reusable.revision === revision) return reusable.bytes;
+  const header = fieldHeader(OBJECT_FIELD, encoded.bytes.length);
+  const bytes = Buffer.concat([
+    header,
+    encoded.bytes,
+    GetClassResponse.encode({ object: undefined, mof, revision }).finish(),
+  ]);
+  if (mof === '') {
+    // The class's bytes are kept once: from now on as the response's part.
+    const object = bytes.subarray(header.length, header.length + encoded.bytes.length);
+    const derivationAt = encoded.derivation.byteOffset - encoded.bytes.byteOffset;
+    encodedClasses.set(view.class, {
+      system: encoded.system,
+      bytes: object,
+      derivation: object.subarray(derivationAt, derivationAt + encoded.derivation.length),
+      response: { revision, bytes },
+    });
+  }
+  return bytes;
+}
