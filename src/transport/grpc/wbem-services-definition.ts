@@ -22,6 +22,7 @@ import {
 } from '../../../generated/wbem/v1/services';
 import type { PutClassInput } from '../../service/wbem-service-api';
 import { contextFromProto, classFromProto } from './from-proto';
+import { decodePutClassInOnePass } from './put-class-decoding';
 import { asIs, totalDeserializer, type Decoded } from './request-decoding';
 
 type GeneratedDefinition = typeof WbemServicesService;
@@ -52,7 +53,7 @@ export type WbemServicesHandlers = {
     : handleUnaryCall<Decoded<HandlerRequest[K]>, ResponseOf<K>>;
 };
 
-function putClassInput(request: PutClassRequest): PutClassInput {
+export function putClassInput(request: PutClassRequest): PutClassInput {
   return {
     namespace: request.namespace,
     definition: request.object === undefined ? undefined : classFromProto(request.object),
@@ -72,7 +73,19 @@ function putClassInput(request: PutClassRequest): PutClassInput {
  * and be copied by each one. Converted here, only the input the operation needs stays alive
  * (docs/performance.md). A request that cannot be represented is still refused at once.
  */
-const decodePutClass = totalDeserializer('wbem.v1.PutClassRequest', PutClassRequest, putClassInput);
+const decodePutClassByReference = totalDeserializer(
+  'wbem.v1.PutClassRequest',
+  PutClassRequest,
+  putClassInput,
+);
+
+/**
+ * Well-formed requests are read in one pass straight into the input (put-class-decoding.ts);
+ * whatever that pass gives up on is decoded the reference way, which gives the same input or
+ * the refusal.
+ */
+export const decodePutClass = (bytes: Buffer): Decoded<PutClassInput> =>
+  decodePutClassInOnePass(bytes) ?? decodePutClassByReference(bytes);
 
 export const REQUEST_DESERIALIZERS: {
   readonly [K in MethodKey]: (bytes: Buffer) => Decoded<HandlerRequest[K]>;

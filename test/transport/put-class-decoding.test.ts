@@ -1,0 +1,273 @@
+/**
+ * The one-pass PutClass decoder (put-class-decoding.ts) against the reference way (ts-proto's
+ * decode, then from-proto.ts), through the deserializer grpc-js is given: for well-formed
+ * requests of every shape, and for thousands of damaged ones, the input or the refusal is the
+ * reference's to the last field and word.
+ */
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { CimType, type ClassObject, type Value } from '../../generated/wbem/v1/cim';
+import { PutClassRequest } from '../../generated/wbem/v1/services';
+import { twoKilobyteClass } from '../../bench/put-class-async';
+import { WbemError } from '../../src/domain/wbem-status';
+import { decodePutClassInOnePass } from '../../src/transport/grpc/put-class-decoding';
+import { MalformedRequest, totalDeserializer } from '../../src/transport/grpc/request-decoding';
+import {
+  decodePutClass,
+  putClassInput,
+  WBEM_SERVICES,
+} from '../../src/transport/grpc/wbem-services-definition';
+import { cls, p, q } from '../e2e/fixtures';
+
+const reference = totalDeserializer('wbem.v1.PutClassRequest', PutClassRequest, putClassInput);
+
+const v = {
+  string: (string: string): Value => ({ kind: { $case: 'string', string } }),
+  sint: (sint: bigint): Value => ({ kind: { $case: 'sint', sint } }),
+  uint: (uint: bigint): Value => ({ kind: { $case: 'uint', uint } }),
+  real: (real: number): Value => ({ kind: { $case: 'real', real } }),
+  object: (object: ClassObject): Value => ({ kind: { $case: 'object', object } }),
+  array: (values: Value[]): Value => ({ kind: { $case: 'array', array: { values } } }),
+};
+
+/** A class with every member shape and value kind the one-pass reader handles. */
+function everyShape(): ClassObject {
+  return cls(
+    'Ex_Every',
+    'Ex_Base',
+    [
+      p('S', CimType.CIM_STRING, {
+        value: v.string('Größe, 温度 and 🙂'),
+        qualifiers: [q('Key'), q('MaxLen', v.uint(256n), 3)],
+        classOrigin: 'Ex_Every',
+      }),
+      p('I', CimType.CIM_SINT64, { value: v.sint(-(2n ** 40n)) }),
+      p('U', CimType.CIM_UINT64, { value: v.uint(2n ** 48n) }),
+      p('R', CimType.CIM_REAL64, { value: v.real(-0), propagated: true }),
+      p('N', CimType.CIM_REAL32, { value: v.real(Number.NaN) }),
+      p('D', CimType.CIM_DATETIME, {
+        value: { kind: { $case: 'datetime', datetime: '20261202' } },
+      }),
+      p('Ref', CimType.CIM_REFERENCE, {
+        referenceClass: 'Ex_Other',
+        value: { kind: { $case: 'reference', reference: 'Ex_Other.Id="1"' } },
+      }),
+      p('C', CimType.CIM_CHAR16, { value: { kind: { $case: 'char16', char16: 'x' } } }),
+      p('O', CimType.CIM_OBJECT, {
+        embeddedClass: 'Ex_Leaf',
+        value: v.object(cls('Ex_Leaf', '', [p('Inner', CimType.CIM_UINT8, { value: v.uint(7n) })])),
+      }),
+      p('A', CimType.CIM_STRING, { array: true, value: v.array([v.string('a'), v.string('')]) }),
+      p('Empty', CimType.CIM_STRING, { value: {} }),
+    ],
+    {
+      qualifiers: [q('Description', v.string('every shape'), 2), q('Abstract')],
+      methods: [
+        {
+          name: 'M',
+          returnType: CimType.CIM_UINT32,
+          parameters: [
+            {
+              name: 'P',
+              type: CimType.CIM_OBJECT,
+              array: true,
+              referenceClass: 'Ex_Ref',
+              embeddedClass: 'Ex_Leaf',
+              in: true,
+              out: true,
+              qualifiers: [q('ID', v.sint(0n))],
+            },
+          ],
+          qualifiers: [q('Static')],
+          classOrigin: 'Ex_Every',
+          propagated: true,
+        },
+        {
+          name: 'N',
+          returnType: 0,
+          parameters: [],
+          qualifiers: [],
+          classOrigin: '',
+          propagated: false,
+        },
+      ],
+      system: {
+        genus: 1,
+        class: 'Ex_Every',
+        superclass: 'Ex_Base',
+        dynasty: 'Ex_Base',
+        derivation: ['Ex_Base'],
+        server: 'here',
+        namespace: 'root/cimv2',
+        path: '',
+        relpath: '',
+        propertyCount: 11,
+      },
+    },
+  );
+}
+
+const encode = (request: Partial<PutClassRequest>): Buffer =>
+  Buffer.from(PutClassRequest.encode({ namespace: 'root/cimv2', flags: 0, ...request }).finish());
+
+/** Requests the one-pass reader takes. */
+const TAKEN: [string, Buffer][] = [
+  ['W1 (a 2 KB class)', encode({ object: twoKilobyteClass('Bench_C00000001'), flags: 2 })],
+  ['every member shape and value kind', encode({ object: everyShape(), flags: 0x80 })],
+  [
+    'validate_only and expected_revision',
+    encode({ object: cls('Ex_A'), validateOnly: true, expectedRevision: 12345n }),
+  ],
+  [
+    'expected_revision 0, validate_only false',
+    encode({ object: cls('Ex_A'), validateOnly: false, expectedRevision: 0n }),
+  ],
+  [
+    'system with genus 0',
+    encode({
+      object: cls('Ex_A', '', [], {
+        system: {
+          genus: 0,
+          class: '',
+          superclass: '',
+          dynasty: '',
+          derivation: [],
+          server: '',
+          namespace: '',
+          path: '',
+          relpath: '',
+          propertyCount: 0,
+        },
+      }),
+    }),
+  ],
+  ['no object', encode({})],
+  ['an empty request', Buffer.alloc(0)],
+  ['embedded objects 10 deep', encode({ object: nested(10) })],
+  [
+    'a field twice (the later wins)',
+    Buffer.concat([
+      encode({ object: cls('Ex_First') }),
+      encode({ object: cls('Ex_Second'), flags: 3 }),
+    ]),
+  ],
+];
+
+/** Requests it gives up on; the reference decides them. */
+const GIVEN_UP: [string, Buffer][] = [
+  ['a context', encode({ object: cls('Ex_A'), context: { values: { x: v.string('y') } } })],
+  ['negative flags', encode({ object: cls('Ex_A'), flags: -1 })],
+  [
+    'a uint64 above 2^49',
+    encode({
+      object: cls('Ex_A', '', [p('U', CimType.CIM_UINT64, { value: v.uint(2n ** 64n - 1n) })]),
+    }),
+  ],
+  ['expected_revision above 2^49', encode({ object: cls('Ex_A'), expectedRevision: 2n ** 60n })],
+  [
+    'an unknown field',
+    Buffer.concat([
+      encode({ object: cls('Ex_A') }),
+      Buffer.from(new BinaryWriter().tag(99, 0).uint32(1).finish()),
+    ]),
+  ],
+  [
+    'an array element without a value',
+    encode({
+      object: cls('Ex_A', '', [p('A', CimType.CIM_STRING, { array: true, value: v.array([{}]) })]),
+    }),
+  ],
+  [
+    'an array inside an array',
+    encode({
+      object: cls('Ex_A', '', [
+        p('A', CimType.CIM_STRING, { array: true, value: v.array([v.array([])]) }),
+      ]),
+    }),
+  ],
+  ['embedded objects 40 deep', encode({ object: nested(40) })],
+  ['truncated', encode({ object: cls('Ex_Truncated') }).subarray(0, -2)],
+];
+
+function nested(depth: number): ClassObject {
+  let object = cls('Ex_Leaf');
+  for (let level = 1; level < depth; level++)
+    object = cls(`Ex_L${level}`, '', [p('Inner', CimType.CIM_OBJECT, { value: v.object(object) })]);
+  return object;
+}
+
+/** A refusal as the client sees it: the error's type, status and words. */
+function outcome(decoded: unknown): unknown {
+  if (!(decoded instanceof MalformedRequest)) return decoded;
+  const failure = decoded.failure;
+  return failure instanceof WbemError
+    ? { refused: failure.status, param: failure.param }
+    : { failed: String(failure) };
+}
+
+test('the served PutClass and PutClassAsync deserializers are the one-pass one', () => {
+  expect(WBEM_SERVICES.putClassAsync.requestDeserialize).toBe(decodePutClass);
+  expect(WBEM_SERVICES.putClass.requestDeserialize).toBe(decodePutClass);
+});
+
+test.each(TAKEN)('%s: read in one pass, the same input as the reference', (_label, bytes) => {
+  expect(decodePutClassInOnePass(bytes)).toBeDefined();
+  expect(reference(bytes)).not.toBeInstanceOf(MalformedRequest);
+  expect(decodePutClass(bytes)).toStrictEqual(reference(bytes));
+});
+
+test.each(GIVEN_UP)('%s: given up, decoded by the reference', (_label, bytes) => {
+  expect(decodePutClassInOnePass(bytes)).toBeUndefined();
+  expect(outcome(decodePutClass(bytes))).toStrictEqual(outcome(reference(bytes)));
+});
+
+test('the cases cover both a refusal and an input the reference decodes', () => {
+  const outcomes = GIVEN_UP.map(([, bytes]) => reference(bytes) instanceof MalformedRequest);
+  expect(outcomes).toContain(true);
+  expect(outcomes).toContain(false);
+});
+
+/** xorshift32: the same damaged requests every run. */
+function random(seed: number): (below: number) => number {
+  let state = seed;
+  return (below) => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % below;
+  };
+}
+
+function damaged(bytes: Buffer, next: (below: number) => number): Buffer {
+  const copy = Buffer.from(bytes);
+  const at = next(copy.length);
+  switch (next(4)) {
+    case 0:
+      copy[at] = next(256);
+      return copy;
+    case 1:
+      return copy.subarray(0, at);
+    case 2:
+      return Buffer.concat([copy.subarray(0, at), Buffer.from([next(256)]), copy.subarray(at)]);
+    default:
+      copy[at] = (copy[at] ?? 0) ^ (1 << next(8));
+      return copy;
+  }
+}
+
+test('damaged requests: the same input or refusal as the reference, byte for byte', () => {
+  const next = random(0x5eed1234);
+  let taken = 0;
+  let refused = 0;
+  for (const [, bytes] of TAKEN.filter(([, b]) => b.length > 0)) {
+    for (let i = 0; i < 600; i++) {
+      const bad = damaged(bytes, next);
+      if (decodePutClassInOnePass(bad) !== undefined) taken++;
+      const expected = reference(bad);
+      if (expected instanceof MalformedRequest) refused++;
+      expect(outcome(decodePutClass(bad))).toStrictEqual(outcome(expected));
+    }
+  }
+  // Both paths and refusals were exercised.
+  expect(taken).toBeGreaterThan(500);
+  expect(refused).toBeGreaterThan(500);
+});
