@@ -1,309 +1,45 @@
 /**
- * `wbemd serve [--listen HOST:PORT] [--data DIR] [--server-name NAME] [--shutdown-grace-ms MS]`:
- * argv/env → startServer, one `listening on HOST:PORT` line on stdout once serving, JSON logs on
- * stderr (grpc-js's own lines included), SIGTERM/SIGINT → graceful stop → exit 0. A refused start
- * is one JSON line and exit 2 (configuration) or 1 (anything else).
+ * `wbemd <command> …`: dispatches to the command's module. Each is loaded only when its command
+ * runs: `serve` and `store` load the server, the stores and their clients (etcd3, classic-level,
+ * pino), which a `wbemd mofcomp` or `wbemd class get` never needs and which cost the command
+ * ≈ 0.3–0.6 s of CPU at start (issue #13, P3).
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import pino, { type Logger } from 'pino';
-import {
-  startServer,
-  StartError,
-  type RunningServer,
-  type ServerOptions,
-  type TlsOptions,
-} from '../server';
-import { StoreError } from '../store/class-store';
-import {
-  ConfigError,
-  resolveServeConfig,
-  type ConfigSources,
-  type ServeConfig,
-  type TlsFiles,
-} from './config';
-import { CLIENT_USAGE, isClientCommand, runClientCommand } from './commands/program';
-import { routeGrpcLogs } from './grpc-log';
-import { mofcomp, MOFCOMP_USAGE } from './mofcomp';
-import { mofgen, MOFGEN_USAGE } from './mofgen';
+import { isClientCommand } from './commands/command-names';
 import { wbemdVersion } from './version';
-import { storeCommand, STORE_USAGE } from './store-copy';
-
-const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [options]
-
-  --config FILE        JSON configuration (env WBEMD_CONFIG); flags and env override it
-  --listen             address to serve on (env WBEMD_LISTEN; default 127.0.0.1:50051)
-  --data               LevelDB directory (env WBEMD_DATA; default ./data)
-  --server-name        __SERVER of classes and paths (env WBEMD_SERVER_NAME; default the host name)
-  --shutdown-grace-ms  how long SIGTERM lets calls in flight finish (env WBEMD_SHUTDOWN_GRACE_MS; default 10000)
-  --metrics-listen     HOST:PORT for Prometheus GET /metrics (env WBEMD_METRICS_LISTEN; default off)
-  --http-listen        [HOST:]PORT for Connect, gRPC-Web, JSON and the web class browser
-                       (env WBEMD_HTTP_LISTEN; default off; a port alone is loopback)
-  --log-level          fatal|error|warn|info|debug|trace|silent (env WBEMD_LOG_LEVEL; default info)
-  --max-concurrent-calls  calls served at once; more are refused (env WBEMD_MAX_CONCURRENT_CALLS; default 1024)
-  --insecure           allow a non-loopback --listen without TLS and an ACL (env WBEMD_INSECURE)
-  --etcd-endpoints     etcd client URLs, comma-separated: store in etcd instead of --data (env WBEMD_ETCD_ENDPOINTS)
-  --etcd-prefix        key prefix in etcd (env WBEMD_ETCD_PREFIX; default /wbemd/)
-  --etcd-ca, --etcd-cert, --etcd-key  TLS to etcd, PEM files (env WBEMD_ETCD_CA, _CERT, _KEY)
-  --version            print the version and exit
-  (docs/configuration.md lists every setting)
-`;
 
 /** Every command's usage, for `wbemd --help` and an unknown command. */
-const USAGE = (): string =>
-  `${SERVE_USAGE}\n${MOFCOMP_USAGE}\n${MOFGEN_USAGE}\n${STORE_USAGE}\n${CLIENT_USAGE}`;
-
-/** The longest a log line waits in the buffer. */
-const LOG_FLUSH_MS = 250;
+async function usage(): Promise<string> {
+  const [serve, mofcomp, mofgen, store, client] = await Promise.all([
+    import('./serve.js'),
+    import('./mofcomp.js'),
+    import('./mofgen.js'),
+    import('./store-copy.js'),
+    import('./commands/program.js'),
+  ]);
+  return `${serve.SERVE_USAGE}\n${mofcomp.MOFCOMP_USAGE}\n${mofgen.MOFGEN_USAGE}\n${store.STORE_USAGE}\n${client.CLIENT_USAGE}`;
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE());
+    process.stdout.write(await usage());
     return command === undefined ? 2 : 0;
   }
   if (command === '--version' || command === '-V') {
     process.stdout.write(`${wbemdVersion()}\n`);
     return 0;
   }
-  if (isClientCommand(argv)) return runClientCommand(argv, wbemdVersion());
-  if (command === 'mofcomp') return mofcomp(rest, process.stdout, process.stderr);
-  if (command === 'mofgen') return mofgen(rest, process.stdout, process.stderr);
-  if (command === 'store') return storeCommand(rest, process.stdout, process.stderr);
+  if (isClientCommand(argv))
+    return (await import('./commands/program.js')).runClientCommand(argv, wbemdVersion());
+  if (command === 'mofcomp')
+    return (await import('./mofcomp.js')).mofcomp(rest, process.stdout, process.stderr);
+  if (command === 'mofgen')
+    return (await import('./mofgen.js')).mofgen(rest, process.stdout, process.stderr);
+  if (command === 'store')
+    return (await import('./store-copy.js')).storeCommand(rest, process.stdout, process.stderr);
   if (command !== 'serve') {
-    process.stderr.write(`wbemd: unknown command "${command}"\n${USAGE()}`);
+    process.stderr.write(`wbemd: unknown command "${command}"\n${await usage()}`);
     return 2;
   }
-  return serve(rest);
-}
-
-/** The exit status of `wbemd serve` (docs/configuration.md, Exit status). */
-const EXIT = { stopped: 0, cannotStart: 1, configuration: 2 } as const;
-
-type ServeFlags = ConfigSources['flags'] & {
-  readonly config?: string;
-  readonly help?: boolean;
-  readonly version?: boolean;
-};
-
-function parseServeFlags(args: readonly string[]): ServeFlags {
-  return parseArgs({
-    args: [...args],
-    options: {
-      config: { type: 'string' },
-      listen: { type: 'string' },
-      data: { type: 'string' },
-      'server-name': { type: 'string' },
-      'shutdown-grace-ms': { type: 'string' },
-      'metrics-listen': { type: 'string' },
-      'http-listen': { type: 'string' },
-      'log-level': { type: 'string' },
-      'max-concurrent-calls': { type: 'string' },
-      'etcd-endpoints': { type: 'string' },
-      'etcd-prefix': { type: 'string' },
-      'etcd-ca': { type: 'string' },
-      'etcd-cert': { type: 'string' },
-      'etcd-key': { type: 'string' },
-      insecure: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    },
-    strict: true,
-  }).values;
-}
-
-/**
- * `wbemd serve`. Every refusal to start is one JSON line on stderr (level fatal) and an exit
- * status: 2 for a configuration problem, 1 when the server could not start for another reason
- * (an address in use, a data directory locked or unreadable). A refused start creates nothing.
- */
-async function serve(args: readonly string[]): Promise<number> {
-  let values: ServeFlags;
-  try {
-    values = parseServeFlags(args);
-  } catch (error) {
-    process.stderr.write(
-      `wbemd: ${error instanceof Error ? error.message : String(error)}\n${SERVE_USAGE}`,
-    );
-    return EXIT.configuration;
-  }
-  if (values.help === true) {
-    process.stdout.write(SERVE_USAGE);
-    return EXIT.stopped;
-  }
-  if (values.version === true) {
-    process.stdout.write(`${wbemdVersion()}\n`);
-    return EXIT.stopped;
-  }
-  const configPath = values.config ?? process.env.WBEMD_CONFIG;
-  const { config: _config, help: _help, version: _version, ...flags } = values;
-  const loadConfig = (): ServeConfig =>
-    resolveServeConfig({
-      flags,
-      env: process.env,
-      ...(configPath === undefined || configPath === ''
-        ? {}
-        : { file: { path: configPath, text: readConfigFile(configPath) } }),
-    });
-  let config: ServeConfig;
-  let tls: TlsOptions | undefined;
-  try {
-    config = loadConfig();
-    tls = config.tls === undefined ? undefined : readTls(config.tls);
-  } catch (error) {
-    // The configured log level is not known: the line goes out at fatal, whatever it says.
-    const problems = error instanceof ConfigError ? error.problems : [messageOf(error)];
-    pino(pino.destination({ dest: 2, sync: true })).fatal(
-      { problems },
-      `invalid configuration: ${problems.join('; ')}`,
-    );
-    return EXIT.configuration;
-  }
-  const { logger, destination } = serverLogger(config.logLevel);
-  routeGrpcLogs(logger);
-  let server: RunningServer;
-  try {
-    server = await startServer(serverOptions(config, tls, logger));
-  } catch (error) {
-    const code = logStartFailure(logger, error);
-    destination.flushSync();
-    return code;
-  }
-  announce(server, tls !== undefined, logger);
-  await runUntilSignal(server, logger, loadConfig);
-  return EXIT.stopped;
-}
-
-/** What is served where: the side listeners in the log, the gRPC address as the one stdout line. */
-function announce(server: RunningServer, tls: boolean, logger: Logger): void {
-  if (server.metricsAddress !== undefined)
-    logger.info({ metrics: `http://${server.metricsAddress}/metrics` }, 'metrics served');
-  if (server.httpAddress !== undefined)
-    logger.info(
-      { http: `${tls ? 'https' : 'http'}://${server.httpAddress}/` },
-      'HTTP (Connect, gRPC-Web, web browser) served',
-    );
-  process.stdout.write(`listening on ${server.address}\n`);
-}
-
-/**
- * Buffered, asynchronous log writes: a write(2) per access-log line cost ~6% of the server's CPU
- * under load. Lines wait at most LOG_FLUSH_MS (or until 4 KiB are buffered); pino flushes the
- * buffer synchronously when the process exits.
- */
-function serverLogger(level: ServeConfig['logLevel']): {
-  logger: Logger;
-  destination: ReturnType<typeof pino.destination>;
-} {
-  const destination = pino.destination({ dest: 2, sync: false, minLength: 4096 });
-  const flushTimer = setInterval(() => destination.flush(), LOG_FLUSH_MS);
-  flushTimer.unref();
-  return { logger: pino({ level }, destination), destination };
-}
-
-function serverOptions(
-  config: ServeConfig,
-  tls: TlsOptions | undefined,
-  logger: Logger,
-): ServerOptions {
-  return {
-    listen: config.listen,
-    dataDir: config.dataDir,
-    ...(config.serverName === undefined ? {} : { serverName: config.serverName }),
-    shutdownGraceMs: config.shutdownGraceMs,
-    ...(config.metricsListen === undefined ? {} : { metricsListen: config.metricsListen }),
-    ...(config.httpListen === undefined ? {} : { httpListen: config.httpListen }),
-    insecure: config.insecure,
-    maxConcurrentCalls: config.maxConcurrentCalls,
-    grpcOptions: config.grpcOptions,
-    ...(tls === undefined ? {} : { tls }),
-    ...(config.tokens === undefined ? {} : { tokens: config.tokens }),
-    ...(config.acl === undefined ? {} : { acl: config.acl }),
-    ...(config.etcd === undefined ? {} : { etcd: config.etcd }),
-    logger,
-  };
-}
-
-/** One fatal line for a start that failed; returns the exit status. */
-function logStartFailure(logger: Logger, error: unknown): number {
-  if (error instanceof StartError) {
-    logger.fatal({ ...error.fields }, error.message);
-    return error.kind === 'configuration' ? EXIT.configuration : EXIT.cannotStart;
-  }
-  if (error instanceof StoreError) {
-    logger.fatal({ code: error.code }, `cannot start: ${error.message}`);
-    return EXIT.cannotStart;
-  }
-  logger.fatal({ err: error }, `cannot start: ${messageOf(error)}`);
-  return EXIT.cannotStart;
-}
-
-/**
- * Serves until SIGTERM/SIGINT, then stops gracefully. SIGHUP: tokens and ACL are read again; a
- * configuration that does not validate is logged and the running one kept. TLS certificates and
- * addresses need a restart.
- */
-async function runUntilSignal(
-  running: RunningServer,
-  logger: Logger,
-  loadConfig: () => ServeConfig,
-): Promise<void> {
-  const onHangup = (): void => {
-    try {
-      const fresh = loadConfig();
-      running.reloadSecurity({
-        ...(fresh.tokens === undefined ? {} : { tokens: fresh.tokens }),
-        ...(fresh.acl === undefined ? {} : { acl: fresh.acl }),
-      });
-    } catch (error) {
-      logger.error(
-        { err: error },
-        'SIGHUP: the configuration does not validate; keeping the running one',
-      );
-    }
-  };
-  process.on('SIGHUP', onHangup);
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'shutting down');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      process.off('SIGHUP', onHangup);
-      running.stop().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        resolve();
-      });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** A file the configuration names; an unreadable one is an error that says which and why. */
-function readNamedFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new Error(
-      `cannot read ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-}
-
-function readConfigFile(path: string): string {
-  return readNamedFile(path, 'config file').toString('utf8');
-}
-
-function readTls(files: TlsFiles): TlsOptions {
-  const read = (path: string, what: string): Buffer => readNamedFile(path, `TLS ${what}`);
-  return {
-    cert: read(files.cert, 'certificate'),
-    key: read(files.key, 'key'),
-    ...(files.clientCa === undefined ? {} : { clientCa: read(files.clientCa, 'client CA') }),
-    requireClientCert: files.requireClientCert,
-  };
+  return (await import('./serve.js')).serve(rest);
 }

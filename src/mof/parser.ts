@@ -92,6 +92,23 @@ export function compileMof(
   readSource: ReadMofSource,
   declared: ReadonlyMap<string, MofQualifierDecl> = new Map(),
 ): MofUnit {
+  const steps = compileMofSteps(entry, readSource, declared);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * compileMof as a generator that pauses after each production (a class, an instance, a
+ * declaration, a pragma) and returns the unit: a caller on a server's event loop compiles a big
+ * MOF in slices (src/service/compile-mof.ts), the same work in the same order.
+ */
+export function* compileMofSteps(
+  entry: string,
+  readSource: ReadMofSource,
+  declared: ReadonlyMap<string, MofQualifierDecl> = new Map(),
+): Generator<void, MofUnit, void> {
   const state: CompileState = {
     qualifierDecls: new Map(declared),
     qualifiers: [],
@@ -104,7 +121,7 @@ export function compileMof(
     aliases: new Map(),
     readSource,
   };
-  compileFile(state, posix.normalize(entry), undefined);
+  yield* compileFile(state, posix.normalize(entry), undefined);
   return {
     qualifiers: state.qualifiers,
     classes: state.classes,
@@ -129,7 +146,11 @@ interface CompileState {
 }
 
 /** Compiles one file; `from` is the `#pragma include` that names it (undefined for the entry). */
-function compileFile(state: CompileState, path: string, from: MofPosition | undefined): void {
+function* compileFile(
+  state: CompileState,
+  path: string,
+  from: MofPosition | undefined,
+): Generator<void, void, void> {
   const at = from ?? { file: path, line: 1, column: 1 };
   checkInclusion(state.includes, path, at);
   let text: string;
@@ -142,7 +163,7 @@ function compileFile(state: CompileState, path: string, from: MofPosition | unde
   countCharacters(state.includes, text.length, at);
   state.files.push(path);
   state.includes.stack.push(path);
-  new Parser(state, new MofLexer(text, path), path).parseFile();
+  yield* new Parser(state, new MofLexer(text, path), path).parseFile();
   state.includes.stack.pop();
 }
 
@@ -175,8 +196,13 @@ class Parser {
     private readonly path: string,
   ) {}
 
-  parseFile(): void {
-    while (this.#peek().kind !== 'end') this.#production();
+  /** Pauses after each production; a `#pragma include` compiles the file it names in between. */
+  *parseFile(): Generator<void, void, void> {
+    while (this.#peek().kind !== 'end') {
+      if (this.#peek().kind === 'pragma') yield* this.#pragma();
+      else this.#production();
+      yield;
+    }
   }
 
   // ---- tokens ----------------------------------------------------------------------------------
@@ -243,8 +269,6 @@ class Parser {
   // ---- productions -----------------------------------------------------------------------------
 
   #production(): void {
-    const token = this.#peek();
-    if (token.kind === 'pragma') return this.#pragma();
     if (this.#isWord('qualifier')) return this.#qualifierDeclaration();
     const qualifiers = this.#isPunct('[') ? this.#qualifierList() : [];
     if (this.#isWord('class')) return this.#classDeclaration(qualifiers);
@@ -254,7 +278,7 @@ class Parser {
     );
   }
 
-  #pragma(): void {
+  *#pragma(): Generator<void, void, void> {
     const at = this.#next().at;
     const name = this.#identifier('a pragma name').text.toLowerCase();
     this.#punct('(');
@@ -263,7 +287,7 @@ class Parser {
     this.#punct(')');
     switch (name) {
       case 'include':
-        compileFile(
+        yield* compileFile(
           this.state,
           posix.normalize(posix.join(posix.dirname(this.path), value.replace(/\\/g, '/'))),
           at,

@@ -13,6 +13,7 @@ import type { ClassWorld } from '../domain/decide-put-class';
 import {
   classKey,
   preview,
+  sameName,
   superclassKeyOf,
   type ClassKey,
   type NamespaceKey,
@@ -224,8 +225,9 @@ export class ClassLoader {
     reader: ClassReader = this.reader,
   ): Promise<readonly ClassDefinition[] | undefined> {
     const slot = this.#cachesFor(reader, ns);
+    // sameName against the key (folded): no key built per class of the chain.
     const reusable = (chain: readonly ClassDefinition[]): boolean =>
-      stopAt === undefined || !chain.some((c) => classKey(c.name) === stopAt);
+      stopAt === undefined || !chain.some((c) => sameName(c.name, stopAt));
     const cached = slot?.caches.chains.get(start);
     if (cached !== undefined && reusable(cached)) return cached;
     const chain: ClassDefinition[] = [];

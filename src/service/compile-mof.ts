@@ -11,10 +11,10 @@ import type { QualifierDeclaration } from '../domain/class-model';
 import { checkClientContext } from '../domain/client-context';
 import { preview } from '../domain/names';
 import { formatNamespace } from '../domain/namespace-path';
-import { parsePutClassFlags } from '../domain/put-class-flags';
+import { parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
 import { WbemError } from '../domain/wbem-status';
 import { MofError } from '../mof/lexer';
-import { compileMof, type MofQualifierDecl, type MofUnit } from '../mof/parser';
+import { compileMofSteps, type MofQualifierDecl, type MofUnit } from '../mof/parser';
 import type { WriteFence } from '../store/class-store';
 import { MofBatch, type CompiledMof } from './mof-batch';
 import type { BoundNamespace } from './namespace-table';
@@ -30,7 +30,8 @@ const WRITE = WBEM_RIGHT.WBEM_ENABLE | WBEM_RIGHT.WBEM_FULL_WRITE_REP;
 /**
  * Immediate phase of CompileMof: lifecycle, namespace, flags, context, then the MOF itself
  * (a syntax error, an unreadable include or a `#pragma namespace` that does not exist is
- * rejected at once, with file:line:column).
+ * rejected at once, with file:line:column). The MOF is compiled at once: the CLI's --check and
+ * in-process callers; a server's transport calls acceptCompileMof.
  */
 export function beginCompileMof(
   env: ServiceEnv,
@@ -38,13 +39,58 @@ export function beginCompileMof(
   ctx: OperationContext,
   port: SinkPort,
 ): AcceptedPutClass {
+  const checked = checkRequest(env, input, ctx);
+  const steps = compileSteps(input, env.namespaces.qualifiersOf(checked.target.key));
+  let step = steps.next();
+  while (step.done !== true) step = steps.next();
+  return accepted(env, input, ctx, port, { ...checked, unit: step.value });
+}
+
+/**
+ * The same immediate phase with the MOF compiled in slices that yield to the event loop (the
+ * whole CIM Schema takes a few hundred milliseconds to compile: health checks and other calls run
+ * in between). Rejects, as beginCompileMof throws, before anything is sent.
+ */
+export async function acceptCompileMof(
+  env: ServiceEnv,
+  input: CompileMofInput,
+  ctx: OperationContext,
+  port: SinkPort,
+): Promise<AcceptedPutClass> {
+  const checked = checkRequest(env, input, ctx);
+  const steps = compileSteps(input, env.namespaces.qualifiersOf(checked.target.key));
+  const slicer = new TimeSlicer();
+  let step = steps.next();
+  while (step.done !== true) {
+    await slicer.tick();
+    step = steps.next();
+  }
+  return accepted(env, input, ctx, port, { ...checked, unit: step.value });
+}
+
+/** The checks before the MOF: lifecycle, namespace, authorization, flags, context. */
+function checkRequest(
+  env: ServiceEnv,
+  input: CompileMofInput,
+  ctx: OperationContext,
+): { readonly target: BoundNamespace; readonly flags: PutClassFlags } {
   env.checkLifecycle();
   const target = env.namespaces.bind(input.namespace);
   env.authorize(ctx, target, WRITE, 'CompileMof');
   // One lFlags for every class: PutClassAsync's table (SEND_STATUS included).
   const flags = parsePutClassFlags(input.flags, 'PutClassAsync');
   if (input.context !== undefined) checkClientContext(input.context);
-  const unit = compileSources(input, env.namespaces.qualifiersOf(target.key));
+  return { target, flags };
+}
+
+/** The compiled unit bound to its namespaces, and the call ready to run. */
+function accepted(
+  env: ServiceEnv,
+  input: CompileMofInput,
+  ctx: OperationContext,
+  port: SinkPort,
+  { target, flags, unit }: { target: BoundNamespace; flags: PutClassFlags; unit: MofUnit },
+): AcceptedPutClass {
   const compiled = bindUnit(env, ctx, target, unit, {
     flags,
     context: input.context,
@@ -55,10 +101,10 @@ export function beginCompileMof(
 }
 
 /** The entry source compiled, its includes read from the other sources sent, over the namespace's stored declarations. */
-function compileSources(
+function* compileSteps(
   input: CompileMofInput,
   stored: ReadonlyMap<string, QualifierDeclaration>,
-): MofUnit {
+): Generator<void, MofUnit, void> {
   const { entry, byName } = sourcesByName(input.sources);
   const declared = new Map<string, MofQualifierDecl>();
   for (const [name, declaration] of stored) {
@@ -69,7 +115,7 @@ function compileSources(
     });
   }
   try {
-    return compileMof(
+    return yield* compileMofSteps(
       entry,
       (path) => {
         const text = byName.get(path);

@@ -131,6 +131,12 @@ export interface WbemServiceApi {
   beginPutClass(input: PutClassInput, ctx: OperationContext, call: PutClassCall): AcceptedPutClass;
   /** CompileMof's immediate checks, MOF syntax included; throws WbemError = rejected at once. */
   beginCompileMof(input: CompileMofInput, ctx: OperationContext, port: SinkPort): AcceptedPutClass;
+  /** The same, the MOF compiled in slices between which the event loop runs (what a server calls). */
+  acceptCompileMof(
+    input: CompileMofInput,
+    ctx: OperationContext,
+    port: SinkPort,
+  ): Promise<AcceptedPutClass>;
   /** The class, and its mod revision (the etag for expected_revision). */
   getClass(
     namespace: string,

@@ -19,7 +19,7 @@ import type { AccessPolicy } from '../domain/access';
 import { publishClassChanges, watchClassEvents } from './class-events';
 import { deleteClass, enumClasses, getClass } from './classes';
 import type { QualifierDeclaration } from '../domain/class-model';
-import { beginCompileMof } from './compile-mof';
+import { acceptCompileMof, beginCompileMof } from './compile-mof';
 import { deleteInstance, enumInstances, getInstance, putInstance } from './instances';
 import {
   applyNamespaceChanges,
@@ -110,6 +110,14 @@ export class WbemService implements WbemServiceApi {
 
   beginCompileMof(input: CompileMofInput, ctx: OperationContext, port: SinkPort): AcceptedPutClass {
     return beginCompileMof(this.#env, input, ctx, port);
+  }
+
+  acceptCompileMof(
+    input: CompileMofInput,
+    ctx: OperationContext,
+    port: SinkPort,
+  ): Promise<AcceptedPutClass> {
+    return acceptCompileMof(this.#env, input, ctx, port);
   }
 
   // ---- class events (class-events.ts) ----------------------------------------------------------

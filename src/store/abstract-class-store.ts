@@ -22,7 +22,6 @@
 import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import type { ClassKey, NamespaceKey } from '../domain/names';
-import { changeEventRecord } from './change-events';
 import {
   DEFAULT_EVENT_RETENTION,
   NAMESPACE_TREE,
@@ -37,6 +36,9 @@ import {
   type StoreWrite,
   type WriteFence,
 } from './class-store';
+import { assignRevisions, checkRetention, firstRetainedAt, type RevisedWrite } from './revisions';
+
+export type { RevisedWrite } from './revisions';
 
 export interface ClassStoreOptions {
   /** The event log keeps the events of the newest this many revisions (default DEFAULT_EVENT_RETENTION). */
@@ -49,29 +51,10 @@ export interface StoreRevisions {
   readonly firstRetained: bigint;
 }
 
-/** A write with what the commit point gave it. */
-export interface RevisedWrite {
-  readonly write: StoreWrite;
-  /** The store revision of a class change (putClass, deleteClass); 0n for any other write. */
-  readonly revision: bigint;
-  /** The log record the write asks for (`write.event`), at its revision. */
-  readonly event: ClassEventRecord | undefined;
-}
-
 export type DurableEventsListener = (events: readonly ClassEventRecord[]) => void;
 
-/** The stores' retention must keep at least the newest revision's events. */
-function checkRetention(retention: number): number {
-  if (!Number.isSafeInteger(retention) || retention < 1)
-    throw new RangeError(`eventRetention must be a positive integer, got ${retention}`);
-  return retention;
-}
-
-/** The first revision the log keeps once the store is at `revision`: it only ever moves forward. */
-function firstRetainedAt(revision: bigint, retention: bigint, firstRetained: bigint): bigint {
-  const first = revision - retention + 1n;
-  return first > firstRetained ? first : firstRetained;
-}
+/** A commitIf of at least this many writes is prepared in slices (#commitIfInSlices). */
+const SLICED_COMMIT_WRITES = 64;
 
 /** Hands one durable batch's records to each listener; a listener that throws breaks its contract and is skipped, never the store. */
 function publishEvents(
@@ -85,24 +68,6 @@ function publishEvents(
       // The store has no logger and must not fail a durable commit over a listener's bug.
     }
   }
-}
-
-/**
- * Gives each class write of a commit the next revision after `revision`, in order, with its log
- * record; `last` is the last revision given (`revision` when none was).
- */
-function assignRevisions(
-  writes: readonly StoreWrite[],
-  revision: bigint,
-): { readonly revised: RevisedWrite[]; readonly last: bigint } {
-  let last = revision;
-  const revised = writes.map((write): RevisedWrite => {
-    if (write.op !== 'putClass' && write.op !== 'deleteClass')
-      return { write, revision: 0n, event: undefined };
-    last += 1n;
-    return { write, revision: last, event: changeEventRecord(write, last) };
-  });
-  return { revised, last };
 }
 
 /** Both moments of a commit that failed before its commit point; handled, so an unawaited one is no crash. */
@@ -243,18 +208,50 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
   }
 
   commitIf(fence: WriteFence, writes: readonly StoreWrite[]): CommitHandle {
+    if (writes.length >= SLICED_COMMIT_WRITES) return this.#commitIfInSlices(fence, writes);
     try {
-      this.assertReady();
-      fence.scopes.forEach((scope, i) => {
-        if ((this.#fences.get(scope) ?? 0n) !== fence.tokens[i])
-          throw new StoreError('STORE_CONFLICT', `a concurrent commit changed ${String(scope)}`);
-      });
+      this.#checkFence(fence);
       const durable = this.#commitNow(writes);
       durable.catch(() => undefined);
       return { committed: Promise.resolve(this.#revision), durable };
     } catch (error) {
       return failedCommit(error);
     }
+  }
+
+  #checkFence(fence: WriteFence): void {
+    this.assertReady();
+    fence.scopes.forEach((scope, i) => {
+      if ((this.#fences.get(scope) ?? 0n) !== fence.tokens[i])
+        throw new StoreError('STORE_CONFLICT', `a concurrent commit changed ${String(scope)}`);
+    });
+  }
+
+  /**
+   * A big commitIf (a CompileMof, a FORCE update over many subclasses): the writes are prepared
+   * (encoded) in slices with the revisions they will take, then the commit point is reached as
+   * for any commit, synchronously, if nothing took a revision meanwhile; otherwise prepared again
+   * (a second time at once). The same bytes, the same all-or-nothing: only `committed` resolves
+   * later, after the other calls' work between the slices.
+   */
+  #commitIfInSlices(fence: WriteFence, writes: readonly StoreWrite[]): CommitHandle {
+    const done = (async (): Promise<{ revision: bigint; durable: Promise<void> }> => {
+      this.#checkFence(fence);
+      const base = this.#revision;
+      const { revised, last } = assignRevisions(writes, base);
+      const prepared = await this._prepareCommitInSlices(revised);
+      this.#checkFence(fence);
+      const durable =
+        this.#revision === base
+          ? this.#applyPrepared(writes, prepared, last)
+          : this.#commitNow(writes);
+      return { revision: this.#revision, durable };
+    })();
+    const committed = done.then((d) => d.revision);
+    const durable = done.then((d) => d.durable);
+    committed.catch(() => undefined);
+    durable.catch(() => undefined);
+    return { committed, durable };
   }
 
   /** The embedded stores are always reachable: nothing to report. */
@@ -274,7 +271,11 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
     // Prepare everything first: a write that cannot be applied leaves nothing visible (and
     // takes no revision).
     const { revised, last } = assignRevisions(writes, this.#revision);
-    const prepared = this._prepareCommit(revised);
+    return this.#applyPrepared(writes, this._prepareCommit(revised), last);
+  }
+
+  /** The commit point of prepared writes: the revision moves, the fences move, the writes become visible. */
+  #applyPrepared(writes: readonly StoreWrite[], prepared: Prepared, last: bigint): Promise<void> {
     if (last !== this.#revision) this.#advanceRevision(last);
     for (const write of writes) {
       this.#fences.set(write.namespace, (this.#fences.get(write.namespace) ?? 0n) + 1n);
@@ -386,6 +387,10 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
   ): Promise<readonly ClassEventRecord[]>;
   /** Checks and encodes a commit's writes; throws, with nothing visible, when one cannot be applied. */
   protected abstract _prepareCommit(writes: readonly RevisedWrite[]): Prepared;
+  /** The same, cut into slices that yield to the event loop (for a big commit); by default at once. */
+  protected _prepareCommitInSlices(writes: readonly RevisedWrite[]): Promise<Prepared> {
+    return Promise.resolve(this._prepareCommit(writes));
+  }
   /**
    * Makes a prepared commit visible before returning (the store revision already counts it) and
    * returns the promise of its durability, which publishes its log records (publishDurable) before

@@ -9,6 +9,7 @@ import { allClasses, cls, ctx, key, prop, serviceFixture, type ServiceFixture } 
 import { schemaSources } from '../helpers/cim-schema';
 import { RecordingPort } from '../helpers/recording-port';
 import { classKey, type NamespaceKey } from '../../src/domain/names';
+import type { AcceptedPutClass } from '../../src/service/wbem-service-api';
 
 const CHAIN = 2000;
 
@@ -151,4 +152,32 @@ test('DeleteClass of a root with 2,000 subclasses and their instances lets the e
     [],
   );
   expect(ran).toBe(true);
+}, 120_000);
+
+test("CompileMof's compile of the MOF itself (acceptCompileMof, before the call is accepted) lets the event loop turn", async () => {
+  const fixture = await serviceFixture();
+  let accepted: AcceptedPutClass | undefined;
+  const ran = await macrotaskRanDuring(async () => {
+    accepted = await fixture.service.acceptCompileMof(
+      {
+        namespace: 'root/cimv2',
+        sources: schemaSources(),
+        flags: 2,
+        context: new Map([[DMTF_RULES, { kind: 'boolean', value: true }]]),
+        continueOnError: false,
+      },
+      ctx(),
+      new RecordingPort(),
+    );
+  });
+  expect(ran).toBe(true);
+  if (accepted === undefined) throw new Error('not accepted');
+  expect((await accepted.run()).ok).toBe(true);
+  const classes = await allClasses(
+    fixture.service.enumClasses(
+      { namespace: 'root/cimv2', superclass: '', deep: true, localOnly: true },
+      ctx(),
+    ),
+  );
+  expect(classes.length).toBeGreaterThan(1400);
 }, 120_000);

@@ -15,9 +15,9 @@ import {
   type ConnectionFlags,
   type Runner,
 } from './shared';
+import { CLIENT_COMMANDS } from './command-names';
 
-/** The subcommands this module serves (main.ts dispatches them here). */
-export const CLIENT_COMMANDS: readonly string[] = ['class', 'namespace', 'instance', 'watch'];
+export { CLIENT_COMMANDS, isClientCommand } from './command-names';
 
 export const CLIENT_USAGE = `usage: wbemd class get|enum|tree|delete|put …    classes
        wbemd namespace list|create|delete …      namespaces
@@ -95,15 +95,6 @@ export function globalOptionsLast(argv: readonly string[]): string[] {
   const end = rest.indexOf('--');
   return end < 0 ? [...rest, ...leading] : [...rest.slice(0, end), ...leading, ...rest.slice(end)];
 }
-
-/** Whether `wbemd <argv>` is a client subcommand, its shared options possibly first. */
-export function isClientCommand(argv: readonly string[]): boolean {
-  // The first word that names a command decides (what comes before it are shared options).
-  const command = argv.find((token) => CLIENT_COMMANDS.includes(token) || SERVER_SIDE.has(token));
-  return command !== undefined && CLIENT_COMMANDS.includes(command);
-}
-
-const SERVER_SIDE = new Set(['serve', 'mofcomp', 'mofgen']);
 
 /** Runs `wbemd <argv>` for a client subcommand; resolves with the exit code. */
 export async function runClientCommand(

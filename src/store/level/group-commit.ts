@@ -36,6 +36,7 @@ import {
 import type { Overlay, PendingStep } from './overlay';
 import { encodeRevisions, revisionOfEncodedClass } from './record-codec';
 import { bytes, type Op } from './write-plan';
+import { StoreSlicer } from '../time-slices';
 
 /** A commit made visible, waiting for a synced batch. */
 export interface QueuedCommit {
@@ -84,6 +85,13 @@ export interface GroupCommitHost {
 
 /** How far (in revisions) retention moves before #trim deletes what fell out of it. */
 const TRIM_EVERY = 1024n;
+
+/**
+ * A batch of at least this many operations is built and handed to LevelDB in slices that yield
+ * to the event loop (a CompileMof's one commit holds thousands; a group of PutClass commits, a few
+ * dozen, is done at once).
+ */
+const SLICED_BATCH_OPS = 256;
 
 /** How the chained batch is told a value is bytes (the database's default is utf8 text). */
 const BYTES_VALUE = { valueEncoding: 'buffer' } as const;
@@ -154,7 +162,9 @@ export class GroupCommit {
       // ≈ 11.7 against ≈ 3.5 µs of main-thread work per operation (micro-benchmark,
       // docs/performance.md).
       const chained = db.batch();
+      const slicer = batch.size >= SLICED_BATCH_OPS ? new StoreSlicer() : undefined;
       for (const op of batch.values()) {
+        if (slicer !== undefined) await slicer.tick();
         if (op.type === 'put') chained.put(op.key, op.value, BYTES_VALUE);
         else chained.del(op.key);
       }
@@ -238,8 +248,11 @@ class BatchBuilder {
   }
 
   async build(group: readonly QueuedCommit[]): Promise<Map<string, Op>> {
+    const steps = group.reduce((sum, commit) => sum + commit.steps.length, 0);
+    const slicer = steps >= SLICED_BATCH_OPS ? new StoreSlicer() : undefined;
     for (const commit of group) {
       for (const step of commit.steps) {
+        if (slicer !== undefined) await slicer.tick();
         if (step.kind === 'op') await this.#addOp(step);
         else for (const prefix of step.prefixes) await this.#addWipe(prefix);
       }

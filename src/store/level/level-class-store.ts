@@ -14,7 +14,7 @@
 import { Level } from 'level';
 import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-model';
 import type { StoredInstance } from '../../domain/instance-model';
-import { classKey, type ClassKey, type NamespaceKey } from '../../domain/names';
+import { type ClassKey, type NamespaceKey } from '../../domain/names';
 import {
   AbstractClassStore,
   type ClassStoreOptions,
@@ -28,7 +28,7 @@ import {
   type InstanceEntry,
   type NamespaceRecord,
 } from '../class-store';
-import { encodeEventBody, eventEntriesOf, unpackEvent, type PackedEvent } from './event-codec';
+import { eventEntriesOf, unpackEvent, type PackedEvent } from './event-codec';
 import {
   decodeClass,
   decodeInstance,
@@ -58,17 +58,10 @@ import { InstanceIndexes } from './instance-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
 import { RecordCache } from './record-cache';
-import { planWrite, type Decoded, type PlannedStep } from './write-plan';
+import { preparedCommit, type Decoded, type PlannedCommit } from './write-plan';
+import { mapInSlices } from '../time-slices';
 
 export type { BatchObserver, LevelStoreStats } from './group-commit';
-
-/** A commit planned and encoded, not yet visible. */
-interface PlannedCommit {
-  readonly writes: readonly RevisedWrite[];
-  readonly planned: readonly PlannedStep[][];
-  readonly events: readonly ClassEventRecord[];
-  readonly logged: readonly { readonly revision: bigint; readonly body: string }[];
-}
 
 export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   readonly #location: string;
@@ -327,24 +320,18 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
 
   protected _prepareCommit(writes: readonly RevisedWrite[]): PlannedCommit {
     // Encode everything first: a write that cannot be encoded leaves nothing visible.
-    const events: ClassEventRecord[] = [];
-    const logged: { revision: bigint; body: string }[] = [];
-    const planned = writes.map(({ write, revision, event }) => {
-      if (event !== undefined) {
-        events.push(event);
-        // A put's entry names its target by reference: the class record written with it (one copy
-        // of the class per create instead of two; group-commit.ts says how the reference stays good).
-        logged.push({
-          revision,
-          body: encodeEventBody(
-            event,
-            write.op === 'putClass' ? classKey(write.definition.name) : undefined,
-          ),
-        });
-      }
-      return planWrite(write, revision, event);
-    });
-    return { writes, planned, events, logged };
+    const prepared = preparedCommit(writes);
+    for (const write of writes) prepared.add(write);
+    return prepared.commit;
+  }
+
+  /** A big commit's records encoded a slice at a time (AbstractClassStore#commitIfInSlices). */
+  protected override async _prepareCommitInSlices(
+    writes: readonly RevisedWrite[],
+  ): Promise<PlannedCommit> {
+    const prepared = preparedCommit(writes);
+    await mapInSlices(writes, prepared.add);
+    return prepared.commit;
   }
 
   protected _applyCommit({ writes, planned, events, logged }: PlannedCommit): Promise<void> {

@@ -6,6 +6,7 @@
 import type { QualifierDeclaration } from '../../domain/class-model';
 import type { StoredInstance } from '../../domain/instance-model';
 import { classKey } from '../../domain/names';
+import type { RevisedWrite } from '../abstract-class-store';
 import {
   StoreError,
   type ClassEventRecord,
@@ -26,6 +27,7 @@ import {
   encodeQualifierDeclaration,
   type StoredClass,
 } from './record-codec';
+import { encodeEventBody } from './event-codec';
 
 /**
  * A put's value is its record's UTF-8 bytes, made at the commit point: the encoded text (a tree
@@ -109,4 +111,41 @@ export function planWrite(
       );
     }
   }
+}
+
+/** A commit as the LevelDB store prepared it: its writes' steps and log entries, encoded. */
+export interface PlannedCommit {
+  readonly writes: readonly RevisedWrite[];
+  readonly planned: readonly PlannedStep[][];
+  readonly events: readonly ClassEventRecord[];
+  readonly logged: readonly { readonly revision: bigint; readonly body: string }[];
+}
+
+/** A commit's planned steps and log entries, filled one write at a time (`add`). */
+export function preparedCommit(writes: readonly RevisedWrite[]): {
+  readonly commit: PlannedCommit;
+  readonly add: (write: RevisedWrite) => void;
+} {
+  const commit = {
+    writes,
+    planned: [] as PlannedStep[][],
+    events: [] as ClassEventRecord[],
+    logged: [] as { revision: bigint; body: string }[],
+  };
+  const add = ({ write, revision, event }: RevisedWrite): void => {
+    if (event !== undefined) {
+      commit.events.push(event);
+      // A put's entry names its target by reference: the class record written with it (one copy
+      // of the class per create instead of two; group-commit.ts says how the reference stays good).
+      commit.logged.push({
+        revision,
+        body: encodeEventBody(
+          event,
+          write.op === 'putClass' ? classKey(write.definition.name) : undefined,
+        ),
+      });
+    }
+    commit.planned.push(planWrite(write, revision, event));
+  };
+  return { commit, add };
 }

@@ -131,7 +131,8 @@ function sinkOperations(
     }),
     compileMof: stream(async (ctx, request, accept, out) => {
       const { namespace, sources, flags, context, continueOnError } = request;
-      const accepted = service.beginCompileMof(
+      // Rejected at once (no headers, no events) until accepted, as PutClassAsync.
+      const accepted = await service.acceptCompileMof(
         { namespace, sources, flags, context: contextFromProto(context), continueOnError },
         ctx,
         { send: (event) => out.send(sinkEventToProto(event, 'CompileMof')) },
