@@ -7,7 +7,7 @@
  * generation (what 64 calls in flight hold at each scavenge), so its old generation filled with
  * garbage up to ≈ 4 × 50 MB before each full GC: RSS swung between ≈ 300 and 430 MB in M1's soak.
  * At 1.5× it stays ≈ 60–75 MB, the peak RSS ≈ 275–290 MB; full GCs come more often, each over the
- * same live data (W1's server CPU per call unchanged within the measurement's noise).
+ * same live data (W1's server CPU per call 0–10% higher in paired runs on a busy machine).
  *
  * `--heap-growing-percent` is read at every full GC, so it can be set at run time; NODE_OPTIONS
  * does not accept it. A value given on node's command line is kept.
