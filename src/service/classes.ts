@@ -7,20 +7,21 @@ import { WBEM_RIGHT } from '../domain/access';
 import { requireText } from '../domain/arguments';
 import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
 import { checkClientContext } from '../domain/client-context';
-import { classKey, preview, superclassKeyOf, type ClassKey } from '../domain/names';
+import { classKey, preview, superclassKeyOf } from '../domain/names';
 import { formatNamespace } from '../domain/namespace-path';
 import { parseDeleteClassFlags } from '../domain/put-class-flags';
 import { localView, propertyCount } from '../domain/resolve-class';
 import { findSystemClass, isSystemClassName } from '../domain/system-classes';
 import { WbemError } from '../domain/wbem-status';
 import type { NamespaceRecord, StoreWrite, WriteFence } from '../store/class-store';
+import { classPages, enumerationStart } from './class-enumeration';
 import { changeInfo, descendantDerivations } from './class-writes';
 import type { BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
 import { retryOnConflict } from './optimistic';
-import { TimeSlicer } from './time-slice';
 import type { ServiceEnv } from './service-env';
-import type { ClassView } from './views';
+import { TimeSlicer } from './time-slice';
+import type { ClassPages, ClassView } from './views';
 import type { DeleteClassInput, EnumClassesInput } from './wbem-service-api';
 
 export async function getClass(
@@ -59,58 +60,38 @@ export async function getClass(
   });
 }
 
+/**
+ * EnumClasses: the checks (namespace, access, an unknown superclass) before anything is sent, then
+ * the classes page by page as the caller pulls them (class-enumeration.ts), failures mapped as
+ * every call's are.
+ */
 export async function enumClasses(
   env: ServiceEnv,
   input: EnumClassesInput,
   ctx: OperationContext,
-): Promise<readonly ClassView[]> {
+): Promise<ClassPages> {
   env.checkLifecycle();
   const bound = env.namespaces.bind(input.namespace);
   env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumClasses');
-  return env.guard(ctx, { namespace: input.namespace, className: input.superclass }, async () => {
-    const keys = await listClassKeys(env, bound, input);
-    const views: ClassView[] = [];
-    const slicer = new TimeSlicer();
-    // Breadth-first, so each class's parent is resolved (and cached) before it: one pass.
-    for (const key of keys) {
-      await slicer.tick();
-      ctx.signal.throwIfAborted();
-      const resolved = await env.classes.resolve(bound.key, key);
-      if (resolved !== undefined)
-        views.push(classView(env, bound.record, resolved, input.localOnly));
-    }
-    return views;
-  });
+  const subject = { namespace: input.namespace, className: input.superclass };
+  const start = await env.guard(ctx, subject, () => enumerationStart(env, bound, input.superclass));
+  const pages = classPages(env, bound, input, start, ctx, (resolved) =>
+    classView(env, bound.record, resolved, input.localOnly),
+  );
+  return guardedPages(env, ctx, subject, pages);
 }
 
-/** The classes an enumeration returns: the superclass's children (with `deep`, all descendants), breadth-first. */
-async function listClassKeys(
+async function* guardedPages(
   env: ServiceEnv,
-  bound: BoundNamespace,
-  input: EnumClassesInput,
-): Promise<ClassKey[]> {
-  let start: ClassKey | null = null;
-  if (input.superclass !== '') {
-    start = classKey(input.superclass);
-    if ((await env.classes.reader.getClass(bound.key, start)) === undefined) {
-      // CreateClassEnum names an unknown superclass: WBEM_E_INVALID_CLASS (MS-WMI 3.1.4.3.10).
-      throw new WbemError(
-        'WBEM_E_INVALID_CLASS',
-        `class ${preview(input.superclass)} does not exist`,
-      );
-    }
+  ctx: OperationContext,
+  subject: { readonly namespace: string; readonly className: string },
+  pages: ClassPages,
+): ClassPages {
+  try {
+    yield* pages;
+  } catch (failure) {
+    throw env.asWbemError(failure, ctx, subject);
   }
-  const keys: ClassKey[] = [];
-  const queue: (ClassKey | null)[] = [start];
-  const slicer = new TimeSlicer();
-  for (let index = 0; index < queue.length; index++) {
-    await slicer.tick();
-    for (const child of await env.classes.reader.listSubclasses(bound.key, queue[index] ?? null)) {
-      keys.push(child);
-      if (input.deep) queue.push(child);
-    }
-  }
-  return keys;
 }
 
 function classView(
@@ -215,7 +196,10 @@ async function instanceDeletions(
   deleted: readonly ClassDefinition[],
 ): Promise<StoreWrite[]> {
   const writes: StoreWrite[] = [];
+  // Thousands of subclasses: the reads may all settle as microtasks; let the event loop turn.
+  const slicer = new TimeSlicer();
   for (const definition of deleted) {
+    await slicer.tick();
     const className = classKey(definition.name);
     for (const entry of await env.store.listInstances(bound.key, className))
       writes.push({ op: 'deleteInstance', namespace: bound.key, className, key: entry.key });

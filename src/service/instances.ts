@@ -21,6 +21,7 @@ import type { BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
 import { retryOnConflict } from './optimistic';
 import type { ServiceEnv } from './service-env';
+import { TimeSlicer } from './time-slice';
 import type { InstanceObjectView } from './views';
 import type { DeleteInstanceInput, EnumInstancesInput, PutInstanceInput } from './wbem-service-api';
 
@@ -185,15 +186,20 @@ export async function enumInstances(
       ? [root, ...(await env.classes.loadDescendants(bound.key, start))]
       : [root];
     const views: InstanceObjectView[] = [];
+    // A class with thousands of subclasses or instances must not hold the event loop (issue #13).
+    const slicer = new TimeSlicer();
     for (const definition of classes) {
+      await slicer.tick();
       ctx.signal.throwIfAborted();
       const entries = await env.store.listInstances(bound.key, classKey(definition.name));
       if (entries.length === 0) continue;
-      const chain = await env.classes.loadChain(bound.key, classKey(definition.name));
-      if (chain === undefined) continue; // deleted meanwhile: its instances went with it
-      const resolved = resolveClass([...chain].reverse());
-      for (const entry of entries)
+      // The loader's cache: one derivation step per class, not a walk of its chain (issue #13).
+      const resolved = await env.classes.resolve(bound.key, classKey(definition.name));
+      if (resolved === undefined) continue; // deleted meanwhile: its instances went with it
+      for (const entry of entries) {
+        await slicer.tick();
         views.push(instanceObjectView(env, bound.record, resolved, entry.instance));
+      }
     }
     return views;
   });

@@ -77,3 +77,9 @@ export interface ClassEventView {
   readonly context: ClientContext | undefined;
   readonly operationId: string;
 }
+
+/**
+ * An enumeration whose checks passed: its classes, a page at a time; the next page is read only
+ * when the consumer asks for it (back pressure), and breaking off stops the work.
+ */
+export type ClassPages = AsyncIterable<readonly ClassView[]>;

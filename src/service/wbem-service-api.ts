@@ -8,7 +8,13 @@ import type { WbemError } from '../domain/wbem-status';
 import type { WatchPort } from './class-watch';
 import type { Outcome, SinkPort } from './object-sink';
 import type { ClientContext, OperationContext } from './operation-context';
-import type { ClassEventView, ClassView, InstanceObjectView, NamespaceView } from './views';
+import type {
+  ClassEventView,
+  ClassPages,
+  ClassView,
+  InstanceObjectView,
+  NamespaceView,
+} from './views';
 
 export interface PutClassInput {
   /** As the client wrote it: `root/cimv2`, `\\.\root\cimv2`… */
@@ -137,7 +143,7 @@ export interface WbemServiceApi {
     input: DeleteClassInput,
     ctx: OperationContext,
   ): Promise<{ readonly deletedClasses: readonly string[] }>;
-  enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]>;
+  enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<ClassPages>;
   createNamespace(
     parent: string,
     name: string,

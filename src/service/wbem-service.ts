@@ -33,7 +33,7 @@ import type { SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
 import { beginPutClass } from './put-class';
 import { ServiceEnv, type WbemServiceOptions } from './service-env';
-import type { ClassView, InstanceObjectView, NamespaceView } from './views';
+import type { ClassPages, ClassView, InstanceObjectView, NamespaceView } from './views';
 import type {
   AcceptedPutClass,
   AcceptedWatch,
@@ -134,7 +134,7 @@ export class WbemService implements WbemServiceApi {
     return getClass(this.#env, namespace, className, localOnly, ctx);
   }
 
-  enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<readonly ClassView[]> {
+  enumClasses(input: EnumClassesInput, ctx: OperationContext): Promise<ClassPages> {
     return enumClasses(this.#env, input, ctx);
   }
 

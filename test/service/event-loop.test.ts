@@ -5,7 +5,7 @@
  */
 import { CIM_TYPE, type ClassDefinition } from '../../src/domain/class-model';
 import { DMTF_RULES } from '../../src/domain/client-context';
-import { cls, ctx, key, prop, serviceFixture, type ServiceFixture } from './fixtures';
+import { allClasses, cls, ctx, key, prop, serviceFixture, type ServiceFixture } from './fixtures';
 import { schemaSources } from '../helpers/cim-schema';
 import { RecordingPort } from '../helpers/recording-port';
 import { classKey, type NamespaceKey } from '../../src/domain/names';
@@ -55,9 +55,11 @@ test('EnumClasses deep over a 2,000-level chain lets the event loop turn before 
   let count = 0;
   const ran = await macrotaskRanDuring(async () => {
     count = (
-      await fixture.service.enumClasses(
-        { namespace: 'root/cimv2', superclass: 'C0', deep: true, localOnly: false },
-        ctx(),
+      await allClasses(
+        fixture.service.enumClasses(
+          { namespace: 'root/cimv2', superclass: 'C0', deep: true, localOnly: false },
+          ctx(),
+        ),
       )
     ).length;
   });
@@ -169,4 +171,71 @@ test('a FORCE update over 10,000 subclasses lets the event loop turn while it lo
   expect(last?.properties.map((p) => p.name)).toEqual([`Q${SUBCLASSES - 1}`]);
   expect(counting.atLastRead).toBeGreaterThan(0); // turned while loading the subclasses
   expect(counting.atCommit).toBeGreaterThan(counting.atLastRead); // and while deciding
+}, 120_000);
+
+const WIDE = 2000;
+
+/** A keyed root class with WIDE subclasses, each holding five static instances. */
+async function wideFixture(): Promise<ServiceFixture> {
+  const fixture = await serviceFixture();
+  const namespace = 'root\\cimv2' as NamespaceKey;
+  const keyProperty = prop('K', CIM_TYPE.STRING, { qualifiers: [key] });
+  await fixture.store.commit([
+    {
+      op: 'putClass',
+      namespace,
+      definition: cls('Root', '', [keyProperty]),
+      previousSuperclass: undefined,
+    },
+    ...Array.from({ length: WIDE }, (_, i) => ({
+      op: 'putClass' as const,
+      namespace,
+      definition: cls(`S${i}`, 'Root'),
+      previousSuperclass: undefined,
+    })),
+    ...Array.from({ length: WIDE * 5 }, (_, n) => ({
+      op: 'putInstance' as const,
+      namespace,
+      className: classKey(`S${n % WIDE}`),
+      key: `"k${n}"`,
+      instance: {
+        className: `S${n % WIDE}`,
+        values: [{ name: 'K', value: { kind: 'string' as const, value: `k${n}` } }],
+      },
+    })),
+  ]);
+  return fixture;
+}
+
+test('EnumInstances deep over 2,000 subclasses and 10,000 instances lets the event loop turn before it ends', async () => {
+  const fixture = await wideFixture();
+  let count = 0;
+  const ran = await macrotaskRanDuring(async () => {
+    count = (
+      await fixture.service.enumInstances(
+        { namespace: 'root/cimv2', className: 'Root', deep: true },
+        ctx(),
+      )
+    ).length;
+  });
+  expect(count).toBe(WIDE * 5);
+  expect(ran).toBe(true);
+}, 120_000);
+
+test('DeleteClass of a root with 2,000 subclasses and their instances lets the event loop turn before it ends', async () => {
+  const fixture = await wideFixture();
+  let deleted = 0;
+  const ran = await macrotaskRanDuring(async () => {
+    deleted = (
+      await fixture.service.deleteClass(
+        { namespace: 'root/cimv2', className: 'Root', flags: 0, context: undefined },
+        ctx(),
+      )
+    ).deletedClasses.length;
+  });
+  expect(deleted).toBe(WIDE + 1);
+  expect(await fixture.store.listInstances('root\\cimv2' as NamespaceKey, classKey('S0'))).toEqual(
+    [],
+  );
+  expect(ran).toBe(true);
 }, 120_000);

@@ -13,6 +13,7 @@ import type { PutClassCall } from '../../src/service/wbem-service-api';
 import type { ClassStore } from '../../src/store/class-store';
 import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { RecordingPort } from '../helpers/recording-port';
+import type { ClassPages, ClassView } from '../../src/service/views';
 
 export const str = (value: string): CimValue => ({ kind: 'string', value });
 export const key: QualifierDef = {
@@ -111,4 +112,11 @@ export function putClassAsync(port: SinkPort = new RecordingPort()): PutClassCal
 export function failureOf(outcome: Outcome): string {
   if (outcome.ok) throw new Error(`expected a failure, got success (${outcome.path})`);
   return outcome.error.status;
+}
+
+/** Every class of an enumeration, its pages read to the end. */
+export async function allClasses(pages: Promise<ClassPages>): Promise<ClassView[]> {
+  const views: ClassView[] = [];
+  for await (const page of await pages) views.push(...page);
+  return views;
 }

@@ -9,13 +9,29 @@
 import { classKey, superclassKeyOf, type NamespaceKey } from '../../domain/names';
 import type { StoreWrite } from '../class-store';
 import { classPrefix } from './keys';
-import type { OverlayEntry } from './overlay';
+import { NamespaceIndexes, type IndexKind, type VisibleScan } from './namespace-indexes';
 import { superclassOfEncodedClass, type StoredClass } from './record-codec';
 
 /** Classes of one namespace: each class's superclass key ('' for a root class), and the reverse. */
 export interface ClassIndex {
   readonly parentOf: Map<string, string>;
   readonly children: Map<string, Set<string>>;
+  /**
+   * `children` in key order, kept until they change: sorting 100,000 root classes takes about
+   * 100 ms, too long for every enumeration (and for the event loop) to pay it.
+   */
+  readonly sorted: Map<string, readonly string[]>;
+}
+
+/** The children of `parent` ('' = the root classes) in key order (cached until they change). */
+export function sortedChildren(index: ClassIndex, parent: string): readonly string[] {
+  let sorted = index.sorted.get(parent);
+  if (sorted === undefined) {
+    // The default order compares UTF-16 code units, as `<` does, and is faster than a comparator.
+    sorted = [...(index.children.get(parent) ?? [])].sort();
+    if (sorted.length > 0) index.sorted.set(parent, sorted);
+  }
+  return sorted;
 }
 
 /** A change to a namespace's ClassIndex, recorded at the commit point. */
@@ -28,94 +44,70 @@ export function applyIndexChange(index: ClassIndex, change: IndexChange): void {
   if ('wipe' in change) {
     index.parentOf.clear();
     index.children.clear();
+    index.sorted.clear();
     return;
   }
   const previous = index.parentOf.get(change.key);
-  if (previous !== undefined) index.children.get(previous)?.delete(change.key);
+  if (previous === change.parent) return; // an update in place: nobody's children change
+  if (previous !== undefined) {
+    index.children.get(previous)?.delete(change.key);
+    index.sorted.delete(previous);
+  }
   if (change.parent === null) {
     index.parentOf.delete(change.key);
     return;
   }
   index.parentOf.set(change.key, change.parent);
+  index.sorted.delete(change.parent);
   let siblings = index.children.get(change.parent);
   if (siblings === undefined) index.children.set(change.parent, (siblings = new Set()));
   siblings.add(change.key);
 }
 
-/**
- * Reads the records under a prefix as reads see them (text from disk, or a pending overlay
- * entry), copying the overlay in the tick it is called.
- */
-export type VisibleScan = (prefix: string) => Promise<Map<string, string | OverlayEntry>>;
+const classIndexKind: IndexKind<ClassIndex, IndexChange> = {
+  prefixOf: classPrefix,
+  derive(found, prefix) {
+    const index: ClassIndex = { parentOf: new Map(), children: new Map(), sorted: new Map() };
+    for (const [key, value] of found) {
+      const superclass =
+        typeof value === 'string'
+          ? superclassOfEncodedClass(value, key)
+          : (value.decoded as StoredClass).definition.superclass;
+      applyIndexChange(index, {
+        key: key.slice(prefix.length),
+        parent: superclassKeyOf({ superclass }) ?? '',
+      });
+    }
+    return index;
+  },
+  apply: applyIndexChange,
+};
 
-/**
- * The class indexes of every namespace used so far. Loaded once per namespace by a scan; commits
- * that race the scan are journaled and replayed on it.
- */
+/** The class indexes of every namespace used so far (namespace-indexes.ts: loading, journal). */
 export class ClassIndexes {
-  readonly #indexes = new Map<NamespaceKey, ClassIndex | Promise<ClassIndex>>();
-  readonly #journals = new Map<NamespaceKey, IndexChange[]>();
-  readonly #scan: VisibleScan;
+  readonly #indexes: NamespaceIndexes<ClassIndex, IndexChange>;
 
   constructor(scan: VisibleScan) {
-    this.#scan = scan;
+    this.#indexes = new NamespaceIndexes(classIndexKind, scan);
   }
 
   /** The namespace's ClassIndex, derived from its class records on first use. */
   of(namespace: NamespaceKey): ClassIndex | Promise<ClassIndex> {
-    const entry = this.#indexes.get(namespace);
-    if (entry !== undefined) return entry;
-    const journal: IndexChange[] = [];
-    this.#journals.set(namespace, journal);
-    const prefix = classPrefix(namespace);
-    // The scan copies the overlay in this tick; later commits land in the journal.
-    const loading = this.#scan(prefix).then(
-      (found) => {
-        const index: ClassIndex = { parentOf: new Map(), children: new Map() };
-        for (const [key, value] of found) {
-          const superclass =
-            typeof value === 'string'
-              ? superclassOfEncodedClass(value, key)
-              : (value.decoded as StoredClass).definition.superclass;
-          applyIndexChange(index, {
-            key: key.slice(prefix.length),
-            parent: superclassKeyOf({ superclass }) ?? '',
-          });
-        }
-        for (const change of journal) applyIndexChange(index, change);
-        this.#journals.delete(namespace);
-        if (this.#indexes.get(namespace) === loading) this.#indexes.set(namespace, index);
-        return index;
-      },
-      (error: unknown) => {
-        this.#journals.delete(namespace);
-        this.#indexes.delete(namespace);
-        throw error;
-      },
-    );
-    this.#indexes.set(namespace, loading);
-    return loading;
+    return this.#indexes.of(namespace);
   }
 
   /** Records the index change a write makes, at its commit point. */
   noteWrite(write: StoreWrite): void {
     if (write.op === 'putClass') {
       const parent = superclassKeyOf(write.definition) ?? '';
-      this.#note(write.namespace, { key: classKey(write.definition.name), parent });
+      this.#indexes.note(write.namespace, { key: classKey(write.definition.name), parent });
     } else if (write.op === 'deleteClass')
-      this.#note(write.namespace, { key: write.className, parent: null });
-    else if (write.op === 'deleteNamespace') this.#note(write.namespace, { wipe: true });
-  }
-
-  #note(namespace: NamespaceKey, change: IndexChange): void {
-    const index = this.#indexes.get(namespace);
-    if (index instanceof Promise) this.#journals.get(namespace)?.push(change);
-    else if (index !== undefined) applyIndexChange(index, change);
+      this.#indexes.note(write.namespace, { key: write.className, parent: null });
+    else if (write.op === 'deleteNamespace') this.#indexes.note(write.namespace, { wipe: true });
   }
 
   /** Forgets every index (closed, or failed: they are derived again from the disk). */
   clear(): void {
     this.#indexes.clear();
-    this.#journals.clear();
   }
 }

@@ -31,6 +31,7 @@ export const classRecordKey = (ns: NamespaceKey, name: ClassKey): string => `c!$
 export const qualifierPrefix = (ns: NamespaceKey): string => `q!${ns}!`;
 export const qualifierKey = (ns: NamespaceKey, name: string): string =>
   `q!${ns}!${name.toLowerCase()}`;
+export const instanceNamespacePrefix = (ns: NamespaceKey): string => `o!${ns}!`;
 export const instancePrefix = (ns: NamespaceKey, className: ClassKey): string =>
   `o!${ns}!${className}!`;
 export const instanceRecordKey = (ns: NamespaceKey, className: ClassKey, key: string): string =>

@@ -53,7 +53,8 @@ import {
   qualifierPrefix,
   REVISIONS_KEY,
 } from './keys';
-import { ClassIndexes } from './class-index';
+import { ClassIndexes, sortedChildren } from './class-index';
+import { InstanceIndexes } from './instance-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
 import { RecordCache } from './record-cache';
@@ -75,6 +76,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   readonly #overlay = new Overlay();
   readonly #cache = new RecordCache();
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
+  readonly #instanceIndexes = new InstanceIndexes((prefix) => this.#scan(prefix));
   readonly #commits: GroupCommit;
 
   constructor(location: string, options: ClassStoreOptions & { onBatch?: BatchObserver } = {}) {
@@ -134,6 +136,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
     this.#overlay.clear();
     this.#cache.clear();
     this.#classIndexes.clear();
+    this.#instanceIndexes.clear();
   }
 
   /** The database, for reads that may resume after a close or a failure: refused then. */
@@ -267,10 +270,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
     namespace: NamespaceKey,
     parent: ClassKey | null,
   ): Promise<readonly ClassKey[]> {
-    const index = await this.#classIndexes.of(namespace);
-    return [...(index.children.get(parent ?? '') ?? [])].sort((a, b) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    ) as ClassKey[];
+    return sortedChildren(await this.#classIndexes.of(namespace), parent ?? '') as ClassKey[];
   }
 
   protected async _listQualifiers(
@@ -291,18 +291,25 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
     );
   }
 
-  protected _getInstance(
+  protected async _getInstance(
     namespace: NamespaceKey,
     className: ClassKey,
     key: string,
   ): Promise<StoredInstance | undefined> {
-    return this.#get(instanceRecordKey(namespace, className, key), decodeInstance);
+    const recordKey = instanceRecordKey(namespace, className, key);
+    if (this.#overlay.pending(recordKey) === undefined && !this.#cache.has(recordKey)) {
+      const index = await this.#instanceIndexes.of(namespace);
+      if (index.get(className)?.has(key) !== true) return undefined;
+    }
+    return this.#get(recordKey, decodeInstance);
   }
 
   protected async _listInstances(
     namespace: NamespaceKey,
     className: ClassKey,
   ): Promise<readonly InstanceEntry[]> {
+    // Most classes hold no instance: the index answers that without a LevelDB iterator.
+    if (!(await this.#instanceIndexes.of(namespace)).has(className)) return [];
     const prefix = instancePrefix(namespace, className);
     return [...(await this.#scan(prefix)).entries()].map(([key, value]) => ({
       key: key.slice(prefix.length),
@@ -312,8 +319,8 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   }
 
   protected async _countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
-    // Values are read by the scan but never decoded; the update gate asks this per subclass.
-    return (await this.#scan(instancePrefix(namespace, className))).size;
+    // The update gate asks this per subclass: answered from the index, no LevelDB read.
+    return (await this.#instanceIndexes.of(namespace)).get(className)?.size ?? 0;
   }
 
   // ---- commits -------------------------------------------------------------------------------
@@ -341,7 +348,10 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   }
 
   protected _applyCommit({ writes, planned, events, logged }: PlannedCommit): Promise<void> {
-    for (const { write } of writes) this.#classIndexes.noteWrite(write);
+    for (const { write } of writes) {
+      this.#classIndexes.noteWrite(write);
+      this.#instanceIndexes.noteWrite(write);
+    }
     const steps: PendingStep[] = [];
     for (const plan of planned) {
       for (const step of plan) {
@@ -365,6 +375,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
     this.#overlay.clear();
     this.#cache.clear();
     this.#classIndexes.clear();
+    this.#instanceIndexes.clear();
   }
 }
 

@@ -75,6 +75,25 @@ async function sendAll<T>(
   }
 }
 
+/**
+ * Sends each page's items as the service produces them, each once the last was taken (back
+ * pressure reaches the service: the next page is read only then); once the call is cancelled it
+ * stops, and leaving the loop stops the service's work.
+ */
+async function sendPages<Item, T>(
+  ctx: OperationContext,
+  out: StreamOut<T>,
+  pages: AsyncIterable<readonly Item[]>,
+  toMessage: (item: Item) => T,
+): Promise<void> {
+  for await (const page of pages) {
+    for (const item of page) {
+      if (ctx.signal.aborted) return;
+      await out.send(toMessage(item));
+    }
+  }
+}
+
 function unary<Req, Res>(run: UnaryOperation<Req, Res>['run']): UnaryOperation<Req, Res> {
   return { kind: 'unary', run };
 }
@@ -146,9 +165,9 @@ function classOperations(
       return { deletedClasses: [...result.deletedClasses] };
     }),
     enumClasses: stream(async (ctx, request, accept, out) => {
-      const views = await service.enumClasses(request, ctx);
+      const pages = await service.enumClasses(request, ctx);
       accept();
-      await sendAll(ctx, out, views.map(classViewToProto));
+      await sendPages(ctx, out, pages, classViewToProto);
       return undefined;
     }, true),
   };
