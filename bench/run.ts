@@ -12,7 +12,7 @@ import { buildLoadgen, INSTALL_HINT, useLoadgen } from './loadgen';
 import { cleanupSync, installCleanup, runningChildren } from './procs';
 import { addRow, formatTable, rows } from './report';
 import { benchBig } from './scenarios/big';
-import type { BenchOptions } from './scenarios/common';
+import { L1_CASES, type BenchOptions, type L1Case } from './scenarios/common';
 import { benchDeep } from './scenarios/deep';
 import { benchLatency } from './scenarios/latency';
 import { benchReads } from './scenarios/reads';
@@ -46,6 +46,8 @@ const USAGE = `usage: npm run bench -- [options]
   --seconds S         measured seconds per round (default 1.5)
   --classes N         classes stored for R3 and P4 (default 20000; the rows' goals are for 100000)
   --soak-minutes M    M1's soak (default 1; the row's goal is for 10)
+  --l1-cases CASES    L1's heavy calls on its own server, comma-separated: d1,cim,force (default all;
+                      R3's enumeration is L1's fourth case, run with R3)
   --legacy            also the old in-process grpc-js benches (bench/put-class-async.ts, schema-load.ts)
 `;
 
@@ -59,6 +61,7 @@ function options(): { bench: BenchOptions; only: Set<string>; legacy: boolean } 
       seconds: { type: 'string' },
       classes: { type: 'string' },
       'soak-minutes': { type: 'string' },
+      'l1-cases': { type: 'string' },
       legacy: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -88,11 +91,21 @@ function options(): { bench: BenchOptions; only: Set<string>; legacy: boolean } 
       seconds: number(values.seconds, 1.5, 0.2, 60),
       bigClasses: Math.round(number(values.classes, 20_000, 1000, 1_000_000)),
       soakMinutes: number(values['soak-minutes'], 1, 0.5, 60),
+      l1Cases: l1Cases(values['l1-cases']),
       etcd: etcdInstalled(),
     },
     only,
     legacy: values.legacy === true,
   };
+}
+
+function l1Cases(text: string | undefined): ReadonlySet<L1Case> {
+  if (text === undefined) return new Set(L1_CASES);
+  const cases = text.split(',').map((c) => c.trim().toLowerCase());
+  for (const c of cases)
+    if (!(L1_CASES as readonly string[]).includes(c))
+      throw new Error(`unknown L1 case ${c}\n${USAGE}`);
+  return new Set(cases as L1Case[]);
 }
 
 function version(command: string, args: string[]): string {

@@ -11,6 +11,7 @@ import { WbemService } from './service/wbem-service';
 import type { ClassStore } from './store/class-store';
 import type { EtcdClassStoreOptions } from './store/etcd/etcd-class-store';
 import { openStore } from './server-store';
+import { applyServerHeapPolicy } from './server-heap';
 import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
@@ -218,6 +219,7 @@ function grpcServerOf(
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  applyServerHeapPolicy();
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
   const metricsServer = await checkBeforeCreating(options, metrics);
@@ -228,9 +230,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let connectionAges: ConnectionAges | undefined;
   let http: HttpListener | undefined;
   try {
-    const health = new ObservedHealth(
-      Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])),
-    );
+    const health = notServingYet();
     const service = await buildService(options, store, logger, health);
     // A replica over a shared store catches up before each call, on either port.
     const callEnv = service.catchUp === undefined ? env : { ...env, beforeCall: service.catchUp };
@@ -276,6 +276,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await store.close();
     throw error;
   }
+}
+
+/** Every health service NOT_SERVING, until the server is ready. */
+function notServingYet(): ObservedHealth {
+  return new ObservedHealth(
+    Object.fromEntries(HEALTH_SERVICES.map((name) => [name, 'NOT_SERVING' as const])),
+  );
 }
 
 /** A shared store (etcd) that stops answering: NOT_SERVING until it answers again. */

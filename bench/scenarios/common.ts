@@ -18,9 +18,15 @@ export interface BenchOptions {
   /** Classes stored for R3 and P4. */
   readonly bigClasses: number;
   readonly soakMinutes: number;
+  /** L1's heavy calls to run (`--l1-cases`). */
+  readonly l1Cases: ReadonlySet<L1Case>;
   /** Whether etcd (Debian's etcd-server) can be started. */
   readonly etcd: boolean;
 }
+
+/** L1's heavy calls on its own server: D1's chain, the CIM 2.41 CompileMof, the FORCE update. */
+export const L1_CASES = ['d1', 'cim', 'force'] as const;
+export type L1Case = (typeof L1_CASES)[number];
 
 /** Seconds of calls before each round's window (connections, JIT), not counted. */
 export const WARMUP = 0.3;

@@ -137,36 +137,41 @@ export function reportProbes(label: string, outcome: ProbeOutcome): void {
   });
 }
 
-export async function benchLatency(_o: BenchOptions): Promise<void> {
+export async function benchLatency(o: BenchOptions): Promise<void> {
   console.log(
     `\nL1 health Check and GetClass latency (probes at ${PROBE_RATE}/s each, own processes) while one heavy call runs`,
   );
   const server = await freshWbemd('l1', true);
   try {
     await addProbeClass(server);
-    const fanOut = await oneWrite(
-      server,
-      'CompileMof',
-      compileMofRequest(fanOutMof('Force_', 10_000)),
-    );
-    console.log(
-      `  setup: a root class and 10,000 subclasses by one CompileMof in ${ms(fanOut.latencyUs.max)}`,
-    );
-
-    const d1 = await withProbes(server, () =>
-      oneWrite(server, 'CompileMof', compileMofRequest(chainMof('L1Chain_C', 2000))),
-    );
-    reportProbes('D1 (2,000-class chain CompileMof)', d1);
-
-    const cim = await withProbes(server, () =>
-      oneWrite(server, 'CompileMof', compileMofRequest(cimSources(), { dmtf: true })),
-    );
-    reportProbes('CIM 2.41 CompileMof', cim);
-
-    const force = await withProbes(server, () =>
-      oneWrite(server, 'PutClassAsync', forceUpdateRequest('Force_')),
-    );
-    reportProbes('FORCE over 10,000 subclasses', force);
+    if (o.l1Cases.has('force')) {
+      const fanOut = await oneWrite(
+        server,
+        'CompileMof',
+        compileMofRequest(fanOutMof('Force_', 10_000)),
+      );
+      console.log(
+        `  setup: a root class and 10,000 subclasses by one CompileMof in ${ms(fanOut.latencyUs.max)}`,
+      );
+    }
+    if (o.l1Cases.has('d1')) {
+      const d1 = await withProbes(server, () =>
+        oneWrite(server, 'CompileMof', compileMofRequest(chainMof('L1Chain_C', 2000))),
+      );
+      reportProbes('D1 (2,000-class chain CompileMof)', d1);
+    }
+    if (o.l1Cases.has('cim')) {
+      const cim = await withProbes(server, () =>
+        oneWrite(server, 'CompileMof', compileMofRequest(cimSources(), { dmtf: true })),
+      );
+      reportProbes('CIM 2.41 CompileMof', cim);
+    }
+    if (o.l1Cases.has('force')) {
+      const force = await withProbes(server, () =>
+        oneWrite(server, 'PutClassAsync', forceUpdateRequest('Force_')),
+      );
+      reportProbes('FORCE over 10,000 subclasses', force);
+    }
   } finally {
     await server.stop();
   }

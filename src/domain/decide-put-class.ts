@@ -19,7 +19,8 @@ import { checkClassName, classKey, findNamed, sameName, type ClassKey } from './
 import type { PutClassFlags, PutMode, UpdateMode } from './put-class-flags';
 import { deriveClass } from './resolve-class';
 import { samePropertyAs, strip } from './strip-definition';
-import { checkChildren, conflictsWithChildren } from './subclass-rules';
+import { finish, type Steps } from './steps';
+import { checkChildrenInSteps, conflictsWithChildrenInSteps } from './subclass-rules';
 import { checkAgainstSuperclass, resolveSuperclass } from './superclass-rules';
 import { WbemError } from './wbem-status';
 
@@ -70,6 +71,17 @@ export interface PutClassDecisionInput {
 }
 
 export function decidePutClass(input: PutClassDecisionInput, world: ClassWorld): PutClassPlan {
+  return finish(decidePutClassInSteps(input, world));
+}
+
+/**
+ * decidePutClass as steps (steps.ts): one per subclass checked, so the service can let the event
+ * loop turn while an update is judged against 10,000 subclasses (issue #13, L1).
+ */
+export function* decidePutClassInSteps(
+  input: PutClassDecisionInput,
+  world: ClassWorld,
+): Steps<PutClassPlan> {
   const { definition, flags } = input;
   const rules = input.rules ?? 'wmi';
   checkIsClass(definition); // step 6 (C1)
@@ -104,7 +116,7 @@ export function decidePutClass(input: PutClassDecisionInput, world: ClassWorld):
       unchanged: false,
     };
   // step 13 (§6.4, M3): the update-mode gate.
-  return decideUpdate(existing, stored, parent, world, flags.update);
+  return yield* decideUpdate(existing, stored, parent, world, flags.update);
 }
 
 function checkIsClass(definition: ClassDefinition): void {
@@ -138,17 +150,17 @@ function checkExistence(
 }
 
 /** §3.3 step 13: the update-mode gate over subclasses and instances, then the update's plan. */
-function decideUpdate(
+function* decideUpdate(
   existing: ClassDefinition,
   stored: ClassDefinition,
   parent: ResolvedClass | undefined,
   world: ClassWorld,
   update: UpdateMode,
-): PutClassPlan {
+): Steps<PutClassPlan> {
   const important = isImportantChange(existing, stored);
   let childRewrites: ClassDefinition[] = [];
   if (world.hasSubclasses) {
-    childRewrites = checkSubclasses(existing, stored, parent, important, world, update);
+    childRewrites = yield* checkSubclasses(existing, stored, parent, important, world, update);
   } else {
     checkInstances(existing, important, world, false); // no subclasses: only the class's own instances matter
   }
@@ -167,14 +179,14 @@ function decideUpdate(
  * The gate when the class has subclasses, in D39's order: COMPATIBLE's CLASS_HAS_CHILDREN, then
  * instances (M10), then SAFE's UPDATE_* conflicts or FORCE's rewrites. Returns the rewrites.
  */
-function checkSubclasses(
+function* checkSubclasses(
   existing: ClassDefinition,
   stored: ClassDefinition,
   parent: ResolvedClass | undefined,
   important: boolean,
   world: ClassWorld,
   update: UpdateMode,
-): ClassDefinition[] {
+): Steps<ClassDefinition[]> {
   // What the children inherited (approximated over the requested superclass when it changes)
   // and what they would inherit. A non-important change can still conflict with a child
   // (a new DisableOverride qualifier it overrides: scenarios 80/81), so conflicts are checked
@@ -183,7 +195,7 @@ function checkSubclasses(
   const after = deriveClass(parent, stored);
   if (
     update === 'compatible' &&
-    (important || conflictsWithChildren(after, before, world.descendants))
+    (important || (yield* conflictsWithChildrenInSteps(after, before, world.descendants)))
   ) {
     throw new WbemError(
       'WBEM_E_CLASS_HAS_CHILDREN',
@@ -193,7 +205,7 @@ function checkSubclasses(
   checkInstances(existing, important, world, propertyLayoutDiffers(before, after));
   let childRewrites: ClassDefinition[] = [];
   if (update !== 'compatible')
-    childRewrites = checkChildren(after, before, world.descendants, update);
+    childRewrites = yield* checkChildrenInSteps(after, before, world.descendants, update);
   for (const child of childRewrites) {
     // pragma classflags("forceupdate"): "If the child class has instances, the update fails".
     const count = world.instanceCounts.get(classKey(child.name)) ?? 0;

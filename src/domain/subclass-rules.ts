@@ -15,6 +15,7 @@ import {
 } from './class-model';
 import { sameSignature } from './class-rules';
 import { findNamed } from './names';
+import type { Steps } from './steps';
 import { isKey, propagatedOnly } from './superclass-rules';
 import { sameValue } from './value-rules';
 import { WbemError } from './wbem-status';
@@ -23,13 +24,14 @@ import { WbemError } from './wbem-status';
  * §6.4 SAFE conflicts and FORCE rewrites against every descendant. SAFE throws the specific
  * UPDATE_* code; FORCE returns the rewritten children (the parent wins: the child's conflicting
  * local element is removed; a removed base member a child overrides stays the child's own).
+ * One step per descendant (steps.ts).
  */
-export function checkChildren(
+export function* checkChildrenInSteps(
   after: ResolvedClass,
   before: ResolvedClass,
   descendants: readonly ClassDefinition[],
   mode: 'safe' | 'force',
-): ClassDefinition[] {
+): Steps<ClassDefinition[]> {
   const keysBefore = keyNames(before);
   const keysAfter = keyNames(after);
   if (keysBefore !== keysAfter) {
@@ -42,6 +44,7 @@ export function checkChildren(
   for (const child of descendants) {
     const rewrite = checkChild(child, after, before, mode);
     if (rewrite !== undefined) rewrites.push(rewrite);
+    yield;
   }
   return rewrites;
 }
@@ -171,13 +174,13 @@ function checkChildMethods(
 }
 
 /** Whether SAFE mode would refuse the change for a descendant (COMPATIBLE then refuses it too). */
-export function conflictsWithChildren(
+export function* conflictsWithChildrenInSteps(
   after: ResolvedClass,
   before: ResolvedClass,
   descendants: readonly ClassDefinition[],
-): boolean {
+): Steps<boolean> {
   try {
-    checkChildren(after, before, descendants, 'safe');
+    yield* checkChildrenInSteps(after, before, descendants, 'safe');
     return false;
   } catch (error) {
     if (error instanceof WbemError) return true;

@@ -22,6 +22,7 @@ import { deriveClass } from '../domain/resolve-class';
 import { findSystemClass, systemSubclasses } from '../domain/system-classes';
 import { WbemError } from '../domain/wbem-status';
 import type { ClassStore } from '../store/class-store';
+import { TimeSlicer } from './time-slice';
 
 export interface ClassReader {
   getClass(namespace: NamespaceKey, key: ClassKey): Promise<ClassDefinition | undefined>;
@@ -199,7 +200,9 @@ export class ClassLoader {
       hasSubclasses = (await reader.listSubclasses(ns, key)).length > 0;
       if (hasSubclasses) descendants = await this.loadDescendants(ns, key, reader);
       // Only an update's gate reads them (§6.4, M10); a create never pays for the counts.
+      const slicer = new TimeSlicer();
       for (const definition of [existing, ...descendants]) {
+        await slicer.tick();
         const count = await this.#store.countInstances(ns, classKey(definition.name));
         if (count > 0) instanceCounts.set(classKey(definition.name), count);
       }
@@ -254,7 +257,10 @@ export class ClassLoader {
     return chain;
   }
 
-  /** Every stored subclass of `parent`, breadth-first (parents before children). */
+  /**
+   * Every stored subclass of `parent`, breadth-first (parents before children). In slices: the
+   * reads may all be answered from memory, as microtasks that never let the event loop turn.
+   */
   async loadDescendants(
     ns: NamespaceKey,
     parent: ClassKey,
@@ -262,9 +268,11 @@ export class ClassLoader {
   ): Promise<ClassDefinition[]> {
     const found: ClassDefinition[] = [];
     const queue: ClassKey[] = [parent];
+    const slicer = new TimeSlicer();
     for (let index = 0; index < queue.length; index++) {
       const current = queue[index] as ClassKey;
       for (const child of await reader.listSubclasses(ns, current)) {
+        await slicer.tick();
         const definition = await reader.getClass(ns, child);
         if (definition === undefined) continue; // index ahead of a concurrent delete; nothing to check
         found.push(definition);

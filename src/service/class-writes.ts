@@ -7,6 +7,7 @@ import type { ClientContext } from '../domain/client-context';
 import type { ClassDefinition } from '../domain/class-model';
 import type { ClassWorld, PutClassPlan } from '../domain/decide-put-class';
 import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
+import { finish, type Steps } from '../domain/steps';
 import type { ChangeEventInfo, StoreWrite } from '../store/class-store';
 import type { OperationContext } from './operation-context';
 import type { ChangeReportView } from './views';
@@ -82,6 +83,16 @@ export function putClassWrites(
   world: ClassWorld,
   change: OperationChange,
 ): StoreWrite[] {
+  return finish(putClassWritesInSteps(namespace, plan, world, change));
+}
+
+/** putClassWrites as steps (domain/steps.ts), one per descendant: a FORCE over 10,000 subclasses. */
+export function* putClassWritesInSteps(
+  namespace: NamespaceKey,
+  plan: PutClassPlan,
+  world: ClassWorld,
+  change: OperationChange,
+): Steps<StoreWrite[]> {
   const derivation = world.ancestors === 'missing' ? [] : world.ancestors.map((c) => c.name);
   const writes: StoreWrite[] = [
     {
@@ -98,9 +109,14 @@ export function putClassWrites(
   // before the update no longer matches). A non-important update changes no subclass's layout.
   const rederived = plan.kind === 'update' && plan.important ? world.descendants : [];
   if (plan.childRewrites.length === 0 && rederived.length === 0) return writes;
-  const derivations = descendantDerivations(plan.definition, derivation, world.descendants);
+  const derivations = yield* descendantDerivationsInSteps(
+    plan.definition,
+    derivation,
+    world.descendants,
+  );
   const rewritten = new Map(plan.childRewrites.map((c) => [classKey(c.name), c]));
   for (const child of world.descendants) {
+    yield;
     const key = classKey(child.name);
     const definition = rewritten.get(key) ?? (rederived.length > 0 ? child : undefined);
     if (definition === undefined) continue;
@@ -124,9 +140,19 @@ export function descendantDerivations(
   rootDerivation: readonly string[],
   descendants: readonly ClassDefinition[],
 ): Map<ClassKey, readonly string[]> {
+  return finish(descendantDerivationsInSteps(root, rootDerivation, descendants));
+}
+
+/** descendantDerivations as steps, one per descendant. */
+function* descendantDerivationsInSteps(
+  root: ClassDefinition,
+  rootDerivation: readonly string[],
+  descendants: readonly ClassDefinition[],
+): Steps<Map<ClassKey, readonly string[]>> {
   const derivations = new Map<ClassKey, readonly string[]>([[classKey(root.name), rootDerivation]]);
   const names = new Map<ClassKey, string>([[classKey(root.name), root.name]]);
   for (const descendant of descendants) {
+    yield;
     const parent = superclassKeyOf(descendant);
     const parentDerivation = parent === null ? undefined : derivations.get(parent);
     if (parent === null || parentDerivation === undefined) continue;

@@ -9,20 +9,21 @@ import { requireObject } from '../domain/arguments';
 import { checkClientContext, classRulesOf, type ClientContext } from '../domain/client-context';
 import {
   checkExpectedRevision,
-  decidePutClass,
+  decidePutClassInSteps,
   type ClassWorld,
   type PutClassPlan,
 } from '../domain/decide-put-class';
 import { classKey } from '../domain/names';
 import { formatClassPath, formatNamespace } from '../domain/namespace-path';
 import { parsePutClassFlags, type PutClassFlags } from '../domain/put-class-flags';
-import { changeInfo, changeReport, putClassWrites, subclassStages } from './class-writes';
+import { changeInfo, changeReport, putClassWritesInSteps, subclassStages } from './class-writes';
 import type { WriteFence } from '../store/class-store';
 import type { BoundNamespace } from './namespace-table';
 import { ObjectSink, StagedProgress, type Outcome, type SinkPort } from './object-sink';
 import type { OperationContext } from './operation-context';
 import { retryOnConflict } from './optimistic';
 import type { ServiceEnv } from './service-env';
+import { finishInSlices, TimeSlicer } from './time-slice';
 import type { AcceptedPutClass, PutClassCall, PutClassInput } from './wbem-service-api';
 
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
@@ -184,14 +185,19 @@ async function decideOnce(
   const world = await env.classes.loadWorld(bound.key, definition);
   await checkRevision(env, request, world);
   progress.finish(PUT_STAGE.loaded);
-  const plan = decidePutClass({ definition, flags, rules: classRulesOf(context) }, world);
+  // An update is judged against every subclass (10,000 under a FORCE): in slices (issue #13, L1).
+  const slicer = new TimeSlicer();
+  const plan = await finishInSlices(
+    decidePutClassInSteps({ definition, flags, rules: classRulesOf(context) }, world),
+    slicer,
+  );
   progress.finish(PUT_STAGE.checked);
   // The subclass stages are known once the decision is made, before the first event goes out.
   for (const stage of subclassStages(plan, world)) progress.finish(stage);
   const path = formatClassPath(env.serverName, namespace.elements, plan.definition.name);
   const commit = request.validateOnly
     ? undefined
-    : await commitPlan(env, request, { plan, world, fence }, ctx);
+    : await commitPlan(env, request, { plan, world, fence }, ctx, slicer);
   return { plan, world, path, commit };
 }
 
@@ -216,12 +222,16 @@ async function commitPlan(
   request: CheckedPutClass,
   decided: { readonly plan: PutClassPlan; readonly world: ClassWorld; readonly fence: WriteFence },
   ctx: OperationContext,
+  slicer: TimeSlicer,
 ): Promise<Committed> {
   const { bound, context } = request;
   const { plan, world, fence } = decided;
+  const writes = await finishInSlices(
+    putClassWritesInSteps(bound.key, plan, world, changeInfo(context, ctx)),
+    slicer,
+  );
   // The last point where a cancel means "nothing written" (§4.4, Recommendation).
   ctx.signal.throwIfAborted();
-  const writes = putClassWrites(bound.key, plan, world, changeInfo(context, ctx));
   // The commit point: visible from here on, and it stands whatever the client does next.
   const { committed, durable } = env.store.commitIf(fence, writes);
   const revision = await committed;

@@ -5,6 +5,7 @@
  * loop turn; a slice ends with a macrotask (setImmediate).
  */
 import { performance } from 'node:perf_hooks';
+import type { Steps } from '../domain/steps';
 
 /** Work between two yields to the event loop, in milliseconds. */
 export const SLICE_MS = 10;
@@ -19,5 +20,20 @@ export class TimeSlicer {
     if (performance.now() - this.#since < this.sliceMs) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.#since = performance.now();
+  }
+}
+
+/**
+ * Runs a pure computation written as steps (domain/steps.ts) to its end, letting the event loop
+ * turn whenever a slice has run its time, and returns what it computed.
+ */
+export async function finishInSlices<T>(
+  steps: Steps<T>,
+  slicer: TimeSlicer = new TimeSlicer(),
+): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    await slicer.tick();
   }
 }

@@ -10,6 +10,8 @@ import { schemaSources } from '../helpers/cim-schema';
 import { RecordingPort } from '../helpers/recording-port';
 import { classKey, type NamespaceKey } from '../../src/domain/names';
 import type { AcceptedPutClass } from '../../src/service/wbem-service-api';
+import type { ClassStore } from '../../src/store/class-store';
+import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 
 const CHAIN = 2000;
 
@@ -85,6 +87,91 @@ test('CompileMof of the CIM schema lets the event loop turn before it ends', asy
     expect(outcome.ok).toBe(true);
   });
   expect(ran).toBe(true);
+}, 120_000);
+
+const SUBCLASSES = 10_000;
+const FORCE = 0x40;
+
+/**
+ * Counts the event loop's turns (a setImmediate that schedules itself) and notes the count at each
+ * read of the store and at the commit: a turn between the last read and the commit happened while
+ * the update was being decided and its writes built.
+ */
+function turnCountingStore(inner: ClassStore): {
+  store: ClassStore;
+  start(): void;
+  stop(): void;
+  readonly atLastRead: number;
+  readonly atCommit: number | undefined;
+} {
+  let turns = 0;
+  let counting = false;
+  let atLastRead = 0;
+  let atCommit: number | undefined;
+  const turn = (): void => {
+    turns++;
+    if (counting) setImmediate(turn);
+  };
+  const noted = new Set(['getClass', 'listSubclasses', 'countInstances']);
+  const store = new Proxy(inner, {
+    get(target, name) {
+      const value: unknown = Reflect.get(target, name, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      return (...args: unknown[]) => {
+        if (counting && typeof name === 'string' && noted.has(name)) atLastRead = turns;
+        if (counting && name === 'commitIf') atCommit = turns;
+        return method.apply(target, args);
+      };
+    },
+  });
+  return {
+    store,
+    start() {
+      counting = true;
+      setImmediate(turn);
+    },
+    stop() {
+      counting = false;
+    },
+    get atLastRead() {
+      return atLastRead;
+    },
+    get atCommit() {
+      return atCommit;
+    },
+  };
+}
+
+test('a FORCE update over 10,000 subclasses lets the event loop turn while it loads them and while it decides', async () => {
+  const counting = turnCountingStore(new MemoryClassStore());
+  const fixture = await serviceFixture(counting.store);
+  const namespace = 'root\\cimv2' as NamespaceKey;
+  const root = cls('Force_Base', '', [prop('Id', CIM_TYPE.STRING, { qualifiers: [key] })]);
+  // Straight into the store: each subclass declares Z as a string, which the update makes uint32.
+  await fixture.store.commit(
+    [
+      root,
+      ...Array.from({ length: SUBCLASSES }, (_, i) =>
+        cls(`Force_Sub${i}`, 'Force_Base', [prop('Z'), prop(`Q${i}`, CIM_TYPE.UINT32)]),
+      ),
+    ].map((definition) => ({
+      op: 'putClass',
+      namespace,
+      definition,
+      previousSuperclass: undefined,
+    })),
+  );
+  const updated = cls('Force_Base', '', [...root.properties, prop('Z', CIM_TYPE.UINT32)]);
+  counting.start();
+  const { outcome } = await fixture.put(updated, FORCE);
+  counting.stop();
+  expect(outcome.ok).toBe(true);
+  // All rewritten in the one commit: the string Z is gone from every subclass.
+  const last = await fixture.store.getClass(namespace, classKey(`Force_Sub${SUBCLASSES - 1}`));
+  expect(last?.properties.map((p) => p.name)).toEqual([`Q${SUBCLASSES - 1}`]);
+  expect(counting.atLastRead).toBeGreaterThan(0); // turned while loading the subclasses
+  expect(counting.atCommit).toBeGreaterThan(counting.atLastRead); // and while deciding
 }, 120_000);
 
 const WIDE = 2000;
