@@ -137,6 +137,20 @@ describe('EnumClasses as a stream of pages', () => {
     });
     expect(store.reads).toBe(reads);
   });
+
+  test('a store failure after the first page ends the enumeration with a WbemError, not an uncaught one', async () => {
+    const f = await wideTree();
+    const pages = await f.service.enumClasses(
+      { namespace: 'root/cimv2', superclass: 'P', deep: false, localOnly: false },
+      ctx(),
+    );
+    const iterator = pages[Symbol.asyncIterator]();
+    expect((await iterator.next()).done).toBe(false);
+    await f.store.close();
+    const failure = await rejected(WbemError, iterator.next());
+    expect(failure.status).toMatch(/^WBEM_E_/);
+    expect(failure.subject).toMatchObject({ namespace: 'root/cimv2', className: 'P' });
+  });
 });
 
 describe('an enumeration across concurrent writes (D75)', () => {

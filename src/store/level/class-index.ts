@@ -11,27 +11,27 @@ import type { StoreWrite } from '../class-store';
 import { classPrefix } from './keys';
 import { NamespaceIndexes, type IndexKind, type VisibleScan } from './namespace-indexes';
 import { superclassOfEncodedClass, type StoredClass } from './record-codec';
+import { SortedChildren } from './sorted-children';
 
 /** Classes of one namespace: each class's superclass key ('' for a root class), and the reverse. */
 export interface ClassIndex {
   readonly parentOf: Map<string, string>;
   readonly children: Map<string, Set<string>>;
-  /**
-   * `children` in key order, kept until they change: sorting 100,000 root classes takes about
-   * 100 ms, too long for every enumeration (and for the event loop) to pay it.
-   */
-  readonly sorted: Map<string, readonly string[]>;
+  /** `children` in key order, for the parents read so far (sorted-children.ts). */
+  readonly sorted: Map<string, SortedChildren>;
 }
 
-/** The children of `parent` ('' = the root classes) in key order (cached until they change). */
+const NO_CHILDREN: readonly string[] = [];
+
+/** The children of `parent` ('' = the root classes) in key order. */
 export function sortedChildren(index: ClassIndex, parent: string): readonly string[] {
+  const children = index.children.get(parent);
   let sorted = index.sorted.get(parent);
   if (sorted === undefined) {
-    // The default order compares UTF-16 code units, as `<` does, and is faster than a comparator.
-    sorted = [...(index.children.get(parent) ?? [])].sort();
-    if (sorted.length > 0) index.sorted.set(parent, sorted);
+    if (children === undefined || children.size === 0) return NO_CHILDREN; // a leaf: keep nothing
+    index.sorted.set(parent, (sorted = new SortedChildren()));
   }
-  return sorted;
+  return sorted.read(children ?? new Set());
 }
 
 /** A change to a namespace's ClassIndex, recorded at the commit point. */
@@ -51,14 +51,14 @@ export function applyIndexChange(index: ClassIndex, change: IndexChange): void {
   if (previous === change.parent) return; // an update in place: nobody's children change
   if (previous !== undefined) {
     index.children.get(previous)?.delete(change.key);
-    index.sorted.delete(previous);
+    index.sorted.get(previous)?.remove(change.key);
   }
   if (change.parent === null) {
     index.parentOf.delete(change.key);
     return;
   }
   index.parentOf.set(change.key, change.parent);
-  index.sorted.delete(change.parent);
+  index.sorted.get(change.parent)?.add(change.key);
   let siblings = index.children.get(change.parent);
   if (siblings === undefined) index.children.set(change.parent, (siblings = new Set()));
   siblings.add(change.key);
