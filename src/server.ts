@@ -11,7 +11,6 @@ import { WbemService } from './service/wbem-service';
 import type { ClassStore } from './store/class-store';
 import type { EtcdClassStoreOptions } from './store/etcd/etcd-class-store';
 import { openStore } from './server-store';
-import { applyServerHeapPolicy } from './server-heap';
 import { AccessPolicy, type AclEntry } from './domain/access';
 import { Authenticator, type TokenEntry } from './transport/grpc/authenticate';
 import { addReflection } from './transport/grpc/reflection';
@@ -219,7 +218,6 @@ function grpcServerOf(
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  applyServerHeapPolicy();
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = options.metricsListen === undefined ? undefined : new WbemdMetrics();
   const metricsServer = await checkBeforeCreating(options, metrics);

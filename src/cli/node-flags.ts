@@ -9,8 +9,8 @@
  * default, a scavenge ran every ~35 ms at 64 calls in flight and copied (then promoted) what the
  * calls still held. Four times rarer scavenges cost ~25% less GC time in all and gave +2.4% to +9.6%
  * PutClassAsync throughput in alternating A/B runs (docs/performance.md), for up to ~96 MB more
- * memory under load (V8 shrinks it again when idle). The old generation's growth is set by the
- * server itself at run time (src/server-heap.ts; NODE_OPTIONS refuses that flag).
+ * memory under load (V8 shrinks it again when idle). A smaller heap at more CPU per call is an
+ * operator's choice (docs/configuration.md, "A smaller memory budget").
  *
  * --v8-pool-size=2: two V8 helper threads (parallel and concurrent GC, background compilation)
  * instead of Node's fixed four. All of wbemd's JavaScript runs on the main thread; on the one or
