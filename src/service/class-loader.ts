@@ -113,6 +113,29 @@ export class StagedClasses implements ClassReader {
   }
 }
 
+/**
+ * Resolved classes (and chains) kept per namespace. Beyond it the oldest go first: a repository of
+ * 100,000 classes would otherwise keep every class it ever returned resolved (≈ 1 GB of heap after
+ * one deep enumeration, against ≈ 340 MB at this bound; docs/performance.md). An enumeration
+ * resolves a class right after its parent's level, so its parent is among the newest entries.
+ */
+export const CLASS_CACHE_LIMIT = 20_000;
+
+/** A Map that forgets its oldest entry once it holds `limit` (insertion order; reads cost nothing). */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (this.size >= this.limit && !this.has(key)) {
+      const oldest = this.keys().next();
+      if (oldest.done !== true) this.delete(oldest.value);
+    }
+    return super.set(key, value);
+  }
+}
+
 export class ClassLoader {
   /** The store plus the built-in system classes: what every operation but a CompileMof reads. */
   readonly reader: ClassReader;
@@ -129,7 +152,10 @@ export class ClassLoader {
    */
   #revision: bigint;
 
-  constructor(store: ClassStore) {
+  constructor(
+    store: ClassStore,
+    private readonly cacheLimit: number = CLASS_CACHE_LIMIT,
+  ) {
     this.#store = store;
     this.reader = storeReader(store);
     this.#revision = store.revision;
@@ -145,7 +171,7 @@ export class ClassLoader {
       this.#resolved.clear();
     }
     let cache = caches.get(ns);
-    if (cache === undefined) caches.set(ns, (cache = new Map<ClassKey, T>()));
+    if (cache === undefined) caches.set(ns, (cache = new BoundedMap<ClassKey, T>(this.cacheLimit)));
     return cache;
   }
 
