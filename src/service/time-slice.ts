@@ -1,27 +1,11 @@
 /**
- * Long CPU work (a deep enumeration, a big CompileMof) cut into slices, so that one call never
- * holds the event loop for more than about a slice: health checks, other calls and timers run in
- * between (issue #13). The store's reads may all resolve as microtasks, which never let the event
- * loop turn; a slice ends with a macrotask (setImmediate).
+ * The service's side of slicing long CPU work (issue #13): the slicer itself is shared with the
+ * store's loops (src/store/time-slices.ts), plus running a pure computation written as steps.
  */
-import { performance } from 'node:perf_hooks';
 import type { Steps } from '../domain/steps';
+import { TimeSlicer } from '../store/time-slices';
 
-/** Work between two yields to the event loop, in milliseconds. */
-export const SLICE_MS = 10;
-
-export class TimeSlicer {
-  #since = performance.now();
-
-  constructor(private readonly sliceMs: number = SLICE_MS) {}
-
-  /** Yields to the event loop when the current slice has run its time; cheap otherwise. */
-  async tick(): Promise<void> {
-    if (performance.now() - this.#since < this.sliceMs) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.#since = performance.now();
-  }
-}
+export { SLICE_MS, TimeSlicer } from '../store/time-slices';
 
 /**
  * Runs a pure computation written as steps (domain/steps.ts) to its end, letting the event loop

@@ -1,19 +1,24 @@
 /**
- * A big commit's CPU work cut into slices (issue #13: no call holds the event loop for more than
- * about a slice). The service's TimeSlicer does the same for its loops; the store may not import
- * the service, hence this one for the store's own loops.
+ * Long CPU work (a deep enumeration, a big CompileMof, a big commit) cut into slices, so that one
+ * call never holds the event loop for more than about a slice: health checks, other calls and
+ * timers run in between (issue #13). Reads may all resolve as microtasks, which never let the
+ * event loop turn; a slice ends with a macrotask (setImmediate). The one slicer of the store's
+ * loops and the service's (src/service/time-slice.ts re-exports it): the store may not import the
+ * service.
  */
 import { performance } from 'node:perf_hooks';
 
 /** Work between two yields to the event loop, in milliseconds. */
-const SLICE_MS = 10;
+export const SLICE_MS = 10;
 
-/** Yields to the event loop (a macrotask: timers and I/O run) once a slice has run its time. */
-export class StoreSlicer {
+export class TimeSlicer {
   #since = performance.now();
 
+  constructor(private readonly sliceMs: number = SLICE_MS) {}
+
+  /** Yields to the event loop when the current slice has run its time; cheap otherwise. */
   async tick(): Promise<void> {
-    if (performance.now() - this.#since < SLICE_MS) return;
+    if (performance.now() - this.#since < this.sliceMs) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.#since = performance.now();
   }
@@ -21,7 +26,7 @@ export class StoreSlicer {
 
 /** `items.map(step)`, yielding to the event loop between slices. */
 export async function mapInSlices<T, R>(items: readonly T[], step: (item: T) => R): Promise<R[]> {
-  const slicer = new StoreSlicer();
+  const slicer = new TimeSlicer();
   const results: R[] = [];
   for (const item of items) {
     await slicer.tick();

@@ -36,7 +36,7 @@ import {
 import type { Overlay, PendingStep } from './overlay';
 import { encodeRevisions, revisionOfEncodedClass } from './record-codec';
 import { bytes, type Op } from './write-plan';
-import { StoreSlicer } from '../time-slices';
+import { TimeSlicer } from '../time-slices';
 
 /** A commit made visible, waiting for a synced batch. */
 export interface QueuedCommit {
@@ -162,7 +162,7 @@ export class GroupCommit {
       // ≈ 11.7 against ≈ 3.5 µs of main-thread work per operation (micro-benchmark,
       // docs/performance.md).
       const chained = db.batch();
-      const slicer = batch.size >= SLICED_BATCH_OPS ? new StoreSlicer() : undefined;
+      const slicer = batch.size >= SLICED_BATCH_OPS ? new TimeSlicer() : undefined;
       for (const op of batch.values()) {
         if (slicer !== undefined) await slicer.tick();
         if (op.type === 'put') chained.put(op.key, op.value, BYTES_VALUE);
@@ -249,7 +249,7 @@ class BatchBuilder {
 
   async build(group: readonly QueuedCommit[]): Promise<Map<string, Op>> {
     const steps = group.reduce((sum, commit) => sum + commit.steps.length, 0);
-    const slicer = steps >= SLICED_BATCH_OPS ? new StoreSlicer() : undefined;
+    const slicer = steps >= SLICED_BATCH_OPS ? new TimeSlicer() : undefined;
     for (const commit of group) {
       for (const step of commit.steps) {
         if (slicer !== undefined) await slicer.tick();
