@@ -2,25 +2,12 @@
  * The class loader's caches are bounded (CLASS_CACHE_LIMIT): beyond the limit the oldest resolved
  * classes are read again from the store, the newest are still answered from memory.
  */
-import type { ClassDefinition } from '../../src/domain/class-model';
-import { classKey, type ClassKey, type NamespaceKey } from '../../src/domain/names';
+import { classKey, type NamespaceKey } from '../../src/domain/names';
 import { ClassLoader } from '../../src/service/class-loader';
-import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
+import { CountingStore } from '../helpers/counting-store';
 import { cls } from './fixtures';
 
 const NS = 'root\\cimv2' as NamespaceKey;
-
-/** Counts the class reads that reach the store. */
-class CountingStore extends MemoryClassStore {
-  reads = 0;
-  override getClass(
-    namespace: NamespaceKey,
-    className: ClassKey,
-  ): Promise<ClassDefinition | undefined> {
-    this.reads++;
-    return super.getClass(namespace, className);
-  }
-}
 
 test('a bounded resolved-class cache reads the oldest classes again, answers the newest from memory, and still derives a child from its cached parent', async () => {
   const store = new CountingStore();

@@ -4,29 +4,17 @@
  * page, cancellation, and what an enumeration returns across concurrent writes (D75).
  */
 import type { ClassDefinition } from '../../src/domain/class-model';
-import { classKey, type ClassKey, type NamespaceKey } from '../../src/domain/names';
+import { classKey, type NamespaceKey } from '../../src/domain/names';
 import { ENUM_PAGE } from '../../src/service/class-enumeration';
 import type { ClassView } from '../../src/service/views';
 import type { StoreWrite } from '../../src/store/class-store';
-import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
+import { CountingStore } from '../helpers/counting-store';
 import { WbemError } from '../../src/domain/wbem-status';
 import { rejected } from '../helpers/expect-thrown';
 import { allClasses, cls, ctx, serviceFixture, str, type ServiceFixture } from './fixtures';
 
 const NS = 'root\\cimv2' as NamespaceKey;
 const WIDE = ENUM_PAGE * 2 + 44;
-
-/** Counts the class reads that reach the store. */
-class CountingStore extends MemoryClassStore {
-  reads = 0;
-  override getClass(
-    namespace: NamespaceKey,
-    className: ClassKey,
-  ): Promise<ClassDefinition | undefined> {
-    this.reads++;
-    return super.getClass(namespace, className);
-  }
-}
 
 const child = (i: number): string => `P${String(i).padStart(4, '0')}`;
 
