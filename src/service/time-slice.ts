@@ -30,6 +30,12 @@ export function finishSoon<T>(steps: Steps<T>, slicer: TimeSlicer): T | Promise<
   for (;;) {
     const step = steps.next();
     if (step.done === true) return step.value;
-    if (slicer.due()) return finishInSlices(steps, slicer);
+    if (slicer.due()) return continueInSlices(steps, slicer);
   }
+}
+
+/** The rest of finishSoon's steps, after a turn of the event loop. */
+async function continueInSlices<T>(steps: Steps<T>, slicer: TimeSlicer): Promise<T> {
+  await slicer.tick();
+  return finishInSlices(steps, slicer);
 }
