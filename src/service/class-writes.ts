@@ -83,32 +83,65 @@ export function putClassWrites(
   world: ClassWorld,
   change: OperationChange,
 ): StoreWrite[] {
-  return finish(putClassWritesInSteps(namespace, plan, world, change));
+  const writes = putClassWritesInSteps(namespace, plan, world, change);
+  return Array.isArray(writes) ? writes : finish(writes);
 }
 
-/** putClassWrites as steps (domain/steps.ts), one per descendant: a FORCE over 10,000 subclasses. */
-export function* putClassWritesInSteps(
+/** The class's own write: created, or modified with the stored class as PreviousClass. */
+function classWrite(
+  namespace: NamespaceKey,
+  plan: PutClassPlan,
+  derivation: readonly string[],
+  change: OperationChange,
+): StoreWrite {
+  // Field by field rather than a spread of `change`: this runs for every PutClass.
+  return {
+    op: 'putClass',
+    namespace,
+    definition: plan.definition,
+    previousSuperclass: plan.previous === undefined ? undefined : superclassKeyOf(plan.previous),
+    event: {
+      context: change.context,
+      operationId: change.operationId,
+      timeCreated: change.timeCreated,
+      derivation,
+      previous: plan.previous,
+    },
+  };
+}
+
+/**
+ * putClassWrites, as steps (domain/steps.ts) when subclasses are written too, one per descendant
+ * (a FORCE over 10,000 subclasses); at once for a class without any (every create), which then
+ * takes no generator (W1: the create path's generators cost more than its plain calls).
+ */
+export function putClassWritesInSteps(
   namespace: NamespaceKey,
   plan: PutClassPlan,
   world: ClassWorld,
   change: OperationChange,
-): Steps<StoreWrite[]> {
+): StoreWrite[] | Steps<StoreWrite[]> {
   const derivation = world.ancestors === 'missing' ? [] : world.ancestors.map((c) => c.name);
-  const writes: StoreWrite[] = [
-    {
-      op: 'putClass',
-      namespace,
-      definition: plan.definition,
-      previousSuperclass: plan.previous === undefined ? undefined : superclassKeyOf(plan.previous),
-      event: { ...change, derivation, previous: plan.previous },
-    },
-  ];
+  const writes: StoreWrite[] = [classWrite(namespace, plan, derivation, change)];
   // M7: an important update re-derives every subclass, and each raises its own modification
   // event (§9 [I], scenario 77); FORCE's rewrites are among them. A re-derived subclass is written
   // again as stored, so its revision moves with what it now inherits (an expected_revision taken
   // before the update no longer matches). A non-important update changes no subclass's layout.
   const rederived = plan.kind === 'update' && plan.important ? world.descendants : [];
   if (plan.childRewrites.length === 0 && rederived.length === 0) return writes;
+  return descendantWritesInSteps(namespace, plan, world, change, derivation, writes);
+}
+
+/** `writes` (the class's) followed by its descendants' writes, one step per descendant. */
+function* descendantWritesInSteps(
+  namespace: NamespaceKey,
+  plan: PutClassPlan,
+  world: ClassWorld,
+  change: OperationChange,
+  derivation: readonly string[],
+  writes: StoreWrite[],
+): Steps<StoreWrite[]> {
+  const rederived = plan.kind === 'update' && plan.important ? world.descendants : [];
   const derivations = yield* descendantDerivationsInSteps(
     plan.definition,
     derivation,

@@ -69,6 +69,8 @@ export class ObjectSink {
   }
 }
 
+const NOTHING_TO_SEND = Promise.resolve();
+
 /**
  * Progress as named stages (PutClassAsync's, D8 and D49): each event is numbered by the stages
  * finished so far, out of those finished plus those still planned. A stage learnt on the way (a
@@ -99,11 +101,16 @@ export class StagedProgress {
   }
 
   /** Sends one progress event per stage finished since the last report. */
-  async report(): Promise<void> {
+  report(): Promise<void> {
     if (!this.#sink.sendStatus) {
-      this.#reported = this.#finished.length; // nothing to send: skip the sink's per-event promise work
-      return;
+      // Nothing to send: no promise of its own either (three reports a PutClass, W1).
+      this.#reported = this.#finished.length;
+      return NOTHING_TO_SEND;
     }
+    return this.#send();
+  }
+
+  async #send(): Promise<void> {
     const total = this.#finished.length + this.#planned.length;
     for (; this.#reported < this.#finished.length; this.#reported++) {
       const stage = this.#finished[this.#reported] as string;

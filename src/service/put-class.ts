@@ -23,7 +23,7 @@ import { ObjectSink, StagedProgress, type Outcome, type SinkPort } from './objec
 import type { OperationContext } from './operation-context';
 import { retryOnConflict } from './optimistic';
 import type { ServiceEnv } from './service-env';
-import { finishInSlices, TimeSlicer } from './time-slice';
+import { finishInSlices, finishSoon, TimeSlicer } from './time-slice';
 import type { AcceptedPutClass, PutClassCall, PutClassInput } from './wbem-service-api';
 
 /** The stages PutClassAsync reports with WBEM_FLAG_SEND_STATUS, one per real step. */
@@ -183,14 +183,17 @@ async function decideOnce(
   const fence = await env.store.beginRead([bound.key]);
   const namespace = env.namespaces.require(bound.key, request.subject.namespace);
   const world = await env.classes.loadWorld(bound.key, definition);
-  await checkRevision(env, request, world);
+  const expected = request.expectedRevision;
+  if (expected !== undefined) await checkRevision(env, request, world, expected);
   progress.finish(PUT_STAGE.loaded);
   // An update is judged against every subclass (10,000 under a FORCE): in slices (issue #13, L1).
+  // A create takes no step: decided at once, without a promise to wait for.
   const slicer = new TimeSlicer();
-  const plan = await finishInSlices(
+  const decision = finishSoon(
     decidePutClassInSteps({ definition, flags, rules: classRulesOf(context) }, world),
     slicer,
   );
+  const plan = decision instanceof Promise ? await decision : decision;
   progress.finish(PUT_STAGE.checked);
   // The subclass stages are known once the decision is made, before the first event goes out.
   for (const stage of subclassStages(plan, world)) progress.finish(stage);
@@ -206,14 +209,14 @@ async function checkRevision(
   env: ServiceEnv,
   request: CheckedPutClass,
   world: ClassWorld,
+  expected: bigint,
 ): Promise<void> {
-  if (request.expectedRevision === undefined) return;
   const { bound, definition } = request;
   const current =
     world.existing === undefined
       ? undefined
       : await env.store.getClassRevision(bound.key, classKey(definition.name));
-  checkExpectedRevision(definition.name, request.expectedRevision, current);
+  checkExpectedRevision(definition.name, expected, current);
 }
 
 /** Writes the plan, if nothing under the fence moved: the commit point. */
@@ -226,10 +229,8 @@ async function commitPlan(
 ): Promise<Committed> {
   const { bound, context } = request;
   const { plan, world, fence } = decided;
-  const writes = await finishInSlices(
-    putClassWritesInSteps(bound.key, plan, world, changeInfo(context, ctx)),
-    slicer,
-  );
+  const steps = putClassWritesInSteps(bound.key, plan, world, changeInfo(context, ctx));
+  const writes = Array.isArray(steps) ? steps : await finishInSlices(steps, slicer);
   // The last point where a cancel means "nothing written" (§4.4, Recommendation).
   ctx.signal.throwIfAborted();
   // The commit point: visible from here on, and it stands whatever the client does next.

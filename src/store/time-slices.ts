@@ -16,9 +16,14 @@ export class TimeSlicer {
 
   constructor(private readonly sliceMs: number = SLICE_MS) {}
 
+  /** The current slice has run its time: the next tick yields. */
+  due(): boolean {
+    return performance.now() - this.#since >= this.sliceMs;
+  }
+
   /** Yields to the event loop when the current slice has run its time; cheap otherwise. */
   async tick(): Promise<void> {
-    if (performance.now() - this.#since < this.sliceMs) return;
+    if (!this.due()) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.#since = performance.now();
   }

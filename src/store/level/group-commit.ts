@@ -115,7 +115,9 @@ export class GroupCommit {
   /** Queues a visible commit; the promise resolves once a synced batch holds it. */
   enqueue(commit: Omit<QueuedCommit, 'resolve' | 'reject'>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ ...commit, resolve, reject });
+      // Field by field rather than a spread: this runs for every commit.
+      const { steps, events, logged, revisions } = commit;
+      this.#queue.push({ steps, events, logged, revisions, resolve, reject });
       this.#flushing ??= this.#flush();
     });
   }
@@ -253,20 +255,25 @@ class BatchBuilder {
     for (const commit of group) {
       for (const step of commit.steps) {
         if (slicer !== undefined) await slicer.tick();
-        if (step.kind === 'op') await this.#addOp(step);
-        else for (const prefix of step.prefixes) await this.#addWipe(prefix);
+        if (step.kind === 'wipe') {
+          for (const prefix of step.prefixes) await this.#addWipe(prefix);
+          continue;
+        }
+        // Only a step that replaces a class record may need a read (a create's never does).
+        if (step.history) this.#keepHistory(await this.#currentValue(step.op.key));
+        this.#addOp(step.op);
       }
     }
     this.#addRecords(group);
     return this.#ops;
   }
 
-  async #addOp(step: Extract<PendingStep, { kind: 'op' }>): Promise<void> {
-    const { op } = step;
-    if (step.history)
-      this.#keepHistory(
-        this.#written.has(op.key) ? this.#written.get(op.key) : await this.#db.get(op.key),
-      );
+  /** A class record's value as the group leaves it so far, else as on disk. */
+  #currentValue(key: string): Buffer | null | undefined | Promise<string | undefined> {
+    return this.#written.has(key) ? this.#written.get(key) : this.#db.get(key);
+  }
+
+  #addOp(op: Op): void {
     this.#ops.set(op.key, op);
     if (op.key.startsWith(CLASS_RECORDS))
       this.#written.set(op.key, op.type === 'put' ? op.value : null);

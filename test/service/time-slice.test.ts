@@ -1,0 +1,34 @@
+/**
+ * finishSoon (src/service/time-slice.ts): steps that end within the current slice are finished at
+ * once, without a promise (a create's decision, W1); steps that run past it continue after a turn
+ * of the event loop, as finishInSlices does.
+ */
+import type { Steps } from '../../src/domain/steps';
+import { finishSoon, TimeSlicer } from '../../src/service/time-slice';
+
+/** `count` steps, noting in `log` when each runs; returns `count`. */
+function* counted(count: number, log: string[]): Steps<number> {
+  for (let i = 1; i <= count; i++) {
+    log.push(`step ${i}`);
+    yield;
+  }
+  return count;
+}
+
+test('steps that end within the slice are finished at once, without a promise', () => {
+  const log: string[] = [];
+  const result = finishSoon(counted(3, log), new TimeSlicer(60_000));
+  expect(result).toBe(3);
+  expect(log).toEqual(['step 1', 'step 2', 'step 3']);
+});
+
+test('steps that run past the slice let the event loop turn before the next step', async () => {
+  const log: string[] = [];
+  setImmediate(() => log.push('macrotask'));
+  // A slice of 0 ms is over after the first step.
+  const result = finishSoon(counted(3, log), new TimeSlicer(0));
+  expect(result).toBeInstanceOf(Promise);
+  await expect(result).resolves.toBe(3);
+  expect(log.slice(0, 2)).toEqual(['step 1', 'macrotask']);
+  expect(log.filter((entry) => entry.startsWith('step'))).toEqual(['step 1', 'step 2', 'step 3']);
+});
