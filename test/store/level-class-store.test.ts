@@ -135,6 +135,65 @@ describe('LevelClassStore specifics', () => {
     }
   });
 
+  test('a class record once durable is read without a LevelDB get (write-through), unless a later wipe covers it', async () => {
+    const store = new LevelClassStore(dir);
+    await store.open();
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    ]);
+    const names = ['A', 'B', 'C'];
+    await store.commit(
+      names.map((name, i) => ({
+        op: 'putClass' as const,
+        namespace: NS,
+        definition: cls(name, i === 0 ? '' : (names[i - 1] as string)),
+        previousSuperclass: undefined,
+      })),
+    );
+    const read: string[] = [];
+    const prototype = Level.prototype as unknown as {
+      get: (this: Level<string, string>, key: string) => Promise<string | undefined>;
+    };
+    const original = prototype.get;
+    prototype.get = function spied(this: Level<string, string>, key: string) {
+      read.push(key);
+      return original.call(this, key);
+    };
+    try {
+      for (const name of names) expect((await store.getClass(NS, classKey(name)))?.name).toBe(name);
+      expect(read.filter((key) => key.startsWith('c!'))).toEqual([]);
+      // A class written, then its namespace wiped, both in one synced batch: gone, not cached.
+      await Promise.all([
+        store.commit([
+          { op: 'putClass', namespace: NS, definition: cls('D'), previousSuperclass: undefined },
+        ]),
+        store.commit([{ op: 'deleteNamespace', namespace: NS }]),
+      ]);
+      expect(await store.getClass(NS, classKey('D'))).toBeUndefined();
+      expect(await store.getClass(NS, classKey('A'))).toBeUndefined();
+      // Recreated after the wipe in one batch: that write is what reads see.
+      await Promise.all([
+        store.commit([{ op: 'deleteNamespace', namespace: NS }]),
+        store.commit([
+          { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+          { op: 'putClass', namespace: NS, definition: cls('E'), previousSuperclass: undefined },
+        ]),
+      ]);
+      read.length = 0;
+      expect((await store.getClass(NS, classKey('E')))?.name).toBe('E');
+      expect(read.filter((key) => key.startsWith('c!'))).toEqual([]);
+    } finally {
+      prototype.get = original;
+    }
+    await store.close();
+    // And on disk as read back after a reopen.
+    const again = new LevelClassStore(dir);
+    await again.open();
+    expect((await again.getClass(NS, classKey('E')))?.name).toBe('E');
+    expect(await again.getClass(NS, classKey('D'))).toBeUndefined();
+    await again.close();
+  });
+
   test('a second store on the same directory fails with STORE_LOCKED', async () => {
     const first = new LevelClassStore(dir);
     await first.open();

@@ -66,8 +66,12 @@ export type { BatchObserver, LevelStoreStats } from './group-commit';
 export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   readonly #location: string;
   #db: Level<string, string> | undefined;
-  readonly #overlay = new Overlay();
   readonly #cache = new RecordCache();
+  // A class record just made durable is kept decoded (write-through): the first read after a
+  // CompileMof or PutClass (an enumeration of what it wrote) finds it without a LevelDB get.
+  readonly #overlay = new Overlay((key, decoded) => {
+    if (key.startsWith(CLASS_RECORDS)) this.#cache.remember(key, decoded);
+  });
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
   readonly #instanceIndexes = new InstanceIndexes((prefix) => this.#scan(prefix));
   readonly #commits: GroupCommit;

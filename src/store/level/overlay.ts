@@ -32,11 +32,23 @@ function latestWipe(wipes: readonly Wipe[], key: string): number | undefined {
   return latest;
 }
 
+/** A record that became durable as the latest write of its key (Overlay's `onSettled`). */
+export type SettledRecord = (key: string, decoded: Decoded) => void;
+
 export class Overlay {
   readonly #entries = new Map<string, OverlayEntry>();
+  /**
+   * Told of each record leaving the overlay as its key's latest value (no later write, no later
+   * pending wipe over it): what a read would now find on disk, already decoded.
+   */
+  readonly #onSettled: SettledRecord | undefined;
   /** Pending wipes of whole namespaces (deleteNamespace), newest last. */
   readonly #wipes: Wipe[] = [];
   #seq = 0;
+
+  constructor(onSettled?: SettledRecord) {
+    this.#onSettled = onSettled;
+  }
 
   /** Moves with every change made visible: a disk read that sees it unchanged read no stale value. */
   get generation(): number {
@@ -96,7 +108,12 @@ export class Overlay {
   settle(steps: readonly PendingStep[]): void {
     for (const step of steps) {
       if (step.kind === 'op') {
-        if (this.#entries.get(step.op.key)?.seq === step.seq) this.#entries.delete(step.op.key);
+        const entry = this.#entries.get(step.op.key);
+        if (entry?.seq !== step.seq) continue;
+        this.#entries.delete(step.op.key);
+        const wipe = latestWipe(this.#wipes, step.op.key);
+        if (entry.decoded !== null && (wipe === undefined || wipe < step.seq))
+          this.#onSettled?.(step.op.key, entry.decoded);
       } else {
         const at = this.#wipes.findIndex((w) => w.seq === step.seq);
         if (at >= 0) this.#wipes.splice(at, 1);
