@@ -32,21 +32,24 @@ function latestWipe(wipes: readonly Wipe[], key: string): number | undefined {
   return latest;
 }
 
-/** A record that became durable as the latest write of its key (Overlay's `onSettled`). */
-export type SettledRecord = (key: string, decoded: Decoded) => void;
+/**
+ * Told of each record of a commit of at least `minSteps` steps that leaves the overlay as its
+ * key's latest value (no later write, no later pending wipe over it): what a read would now find
+ * on disk, already decoded.
+ */
+export interface SettledRecords {
+  readonly minSteps: number;
+  settled(key: string, decoded: Decoded): void;
+}
 
 export class Overlay {
   readonly #entries = new Map<string, OverlayEntry>();
-  /**
-   * Told of each record leaving the overlay as its key's latest value (no later write, no later
-   * pending wipe over it): what a read would now find on disk, already decoded.
-   */
-  readonly #onSettled: SettledRecord | undefined;
+  readonly #onSettled: SettledRecords | undefined;
   /** Pending wipes of whole namespaces (deleteNamespace), newest last. */
   readonly #wipes: Wipe[] = [];
   #seq = 0;
 
-  constructor(onSettled?: SettledRecord) {
+  constructor(onSettled?: SettledRecords) {
     this.#onSettled = onSettled;
   }
 
@@ -106,14 +109,15 @@ export class Overlay {
 
   /** The steps are durable: the overlay keeps only what was written again after them. */
   settle(steps: readonly PendingStep[]): void {
+    const told = this.#onSettled !== undefined && steps.length >= this.#onSettled.minSteps;
     for (const step of steps) {
       if (step.kind === 'op') {
         const entry = this.#entries.get(step.op.key);
         if (entry?.seq !== step.seq) continue;
         this.#entries.delete(step.op.key);
         const wipe = latestWipe(this.#wipes, step.op.key);
-        if (entry.decoded !== null && (wipe === undefined || wipe < step.seq))
-          this.#onSettled?.(step.op.key, entry.decoded);
+        if (told && entry.decoded !== null && (wipe === undefined || wipe < step.seq))
+          this.#onSettled?.settled(step.op.key, entry.decoded);
       } else {
         const at = this.#wipes.findIndex((w) => w.seq === step.seq);
         if (at >= 0) this.#wipes.splice(at, 1);
