@@ -54,6 +54,7 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 
 /** Whether `b` encodes as `a` did (the class's own fields come from the same resolved object). */
 function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
+  if (a === b) return true; // the service hands out one view per class (service/classes.ts)
   return (
     a.path === b.path &&
     a.namespace === b.namespace &&
