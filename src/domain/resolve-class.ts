@@ -94,7 +94,7 @@ function resolveMethod(
 const extendedFrom = new WeakMap<readonly string[], readonly string[]>();
 
 function derivationBelow(parent: ResolvedClass): readonly string[] {
-  const derivation = [parent.name, ...parent.derivation];
+  const derivation = [parent.name].concat(parent.derivation);
   extendedFrom.set(derivation, parent.derivation);
   return derivation;
 }
