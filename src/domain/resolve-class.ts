@@ -87,6 +87,36 @@ function resolveMethod(
 }
 
 /**
+ * Each __DERIVATION list deriveClass made as a parent's name and the parent's list: that list. An
+ * encoder that already holds the parent's list encoded reuses it without comparing a deep chain's
+ * names one by one (extendsDerivation).
+ */
+const extendedFrom = new WeakMap<readonly string[], readonly string[]>();
+
+function derivationBelow(parent: ResolvedClass): readonly string[] {
+  const derivation = [parent.name].concat(parent.derivation);
+  extendedFrom.set(derivation, parent.derivation);
+  return derivation;
+}
+
+/**
+ * Whether `derivation` is `parentName` followed by `parentDerivation`: at once when deriveClass made
+ * it from that list, else name by name.
+ */
+export function extendsDerivation(
+  derivation: readonly string[],
+  parentName: string,
+  parentDerivation: readonly string[],
+): boolean {
+  if (derivation[0] !== parentName) return false;
+  if (extendedFrom.get(derivation) === parentDerivation) return true;
+  if (derivation.length !== parentDerivation.length + 1) return false;
+  for (let i = 0; i < parentDerivation.length; i++)
+    if (derivation[i + 1] !== parentDerivation[i]) return false;
+  return true;
+}
+
+/**
  * One derivation step: `definition` on top of its resolved superclass (undefined for a root class).
  * `derivation` is the class's __DERIVATION, its ancestors nearest first (by default the parent's
  * name and derivation).
@@ -94,7 +124,7 @@ function resolveMethod(
 export function deriveClass(
   parent: ResolvedClass | undefined,
   definition: ClassDefinition,
-  derivation: readonly string[] = parent === undefined ? [] : [parent.name, ...parent.derivation],
+  derivation: readonly string[] = parent === undefined ? [] : derivationBelow(parent),
 ): ResolvedClass {
   const properties: ResolvedProperty[] = [];
   for (const inheritedProperty of parent?.properties ?? []) {

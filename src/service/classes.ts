@@ -107,17 +107,37 @@ function localViewOf(resolved: ResolvedClass): ResolvedClass {
   return local;
 }
 
+/**
+ * The views of each resolved class, made once per namespace record: an enumeration returns the
+ * same view objects every time while the class loader keeps the class, so neither its system
+ * properties (the __PATH text among them) nor the transport's check that its cached bytes still
+ * describe them is redone per class and call.
+ */
+interface ViewsOf {
+  readonly namespace: NamespaceRecord;
+  full?: ClassView;
+  local?: ClassView;
+}
+const viewsOf = new WeakMap<ResolvedClass, ViewsOf>();
+
 function classView(
   env: ServiceEnv,
   namespace: NamespaceRecord,
   resolved: ResolvedClass,
   localOnly: boolean,
 ): ClassView {
+  let views = viewsOf.get(resolved);
+  if (views?.namespace !== namespace) viewsOf.set(resolved, (views = { namespace }));
+  const made = localOnly ? views.local : views.full;
+  if (made !== undefined) return made;
   // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
-  return {
+  const view = {
     class: localOnly ? localViewOf(resolved) : resolved,
     system: env.systemProperties(namespace, resolved, 1, resolved.name, propertyCount(resolved)),
   };
+  if (localOnly) views.local = view;
+  else views.full = view;
+  return view;
 }
 
 export async function deleteClass(

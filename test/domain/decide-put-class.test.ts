@@ -15,6 +15,7 @@ import { classKey } from '../../src/domain/names';
 import { parsePutClassFlags } from '../../src/domain/put-class-flags';
 import {
   deriveClass,
+  extendsDerivation,
   localView,
   propertyCount,
   resolveClass,
@@ -674,6 +675,33 @@ describe('resolveClass', () => {
     );
     expect(resolved.superclass).toBe('L38');
     expect(resolved.dynasty).toBe('A');
+  });
+});
+
+describe('extendsDerivation', () => {
+  const A = cls('A', '');
+  const B = cls('B', 'A');
+  const C = cls('C', 'B');
+
+  test('a list deriveClass made from a parent extends that parent’s list', () => {
+    const a = deriveClass(undefined, A);
+    const b = deriveClass(a, B);
+    const c = deriveClass(b, C);
+    expect(extendsDerivation(c.derivation, 'B', b.derivation)).toBe(true);
+    expect(extendsDerivation(b.derivation, 'A', a.derivation)).toBe(true);
+    // Another first name, another parent list (even one with the same names), or another depth.
+    expect(extendsDerivation(c.derivation, 'X', b.derivation)).toBe(false);
+    expect(extendsDerivation(c.derivation, 'B', ['X'])).toBe(false);
+    expect(extendsDerivation(c.derivation, 'B', ['A', 'Z'])).toBe(false);
+    expect(extendsDerivation(c.derivation, 'B', [...b.derivation])).toBe(true);
+  });
+
+  test('a list made elsewhere is compared name by name', () => {
+    expect(extendsDerivation(['B', 'A'], 'B', ['A'])).toBe(true);
+    expect(extendsDerivation(['B', 'A', 'R'], 'B', ['A'])).toBe(false);
+    expect(extendsDerivation(['B', 'X'], 'B', ['A'])).toBe(false);
+    expect(extendsDerivation(['B'], 'B', [])).toBe(true);
+    expect(extendsDerivation([], 'B', [])).toBe(false);
   });
 });
 

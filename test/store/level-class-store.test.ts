@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
-import { StoreError, type ClassStore } from '../../src/store/class-store';
+import { StoreError, type ClassStore, type StoreWrite } from '../../src/store/class-store';
 import { Level } from 'level';
 import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { failingWrites, patchBatchWrite } from '../helpers/level-faults';
@@ -133,6 +133,68 @@ describe('LevelClassStore specifics', () => {
       expect(JSON.stringify(JSON.parse(text))).toBe(text);
       expect(decodeClass(text, 'c!x')).toEqual({ definition, revision: 42n });
     }
+  });
+
+  test('the class records of a big commit are read without a LevelDB get once durable (write-through), unless a later wipe covers them', async () => {
+    const store = new LevelClassStore(dir);
+    await store.open();
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    ]);
+    // A chain of 70 classes in one commit (as a CompileMof writes it), and one class alone.
+    const chain = (prefix: string): StoreWrite[] =>
+      Array.from({ length: 70 }, (_, i) => ({
+        op: 'putClass' as const,
+        namespace: NS,
+        definition: cls(`${prefix}${i}`, i === 0 ? '' : `${prefix}${i - 1}`),
+        previousSuperclass: undefined,
+      }));
+    await store.commit(chain('A'));
+    await store.commit([
+      { op: 'putClass', namespace: NS, definition: cls('Lone'), previousSuperclass: undefined },
+    ]);
+    const read: string[] = [];
+    const prototype = Level.prototype as unknown as {
+      get: (this: Level<string, string>, key: string) => Promise<string | undefined>;
+    };
+    const original = prototype.get;
+    prototype.get = function spied(this: Level<string, string>, key: string) {
+      read.push(key);
+      return original.call(this, key);
+    };
+    const classReads = (): string[] => read.filter((key) => key.startsWith('c!'));
+    try {
+      for (let i = 0; i < 70; i++)
+        expect((await store.getClass(NS, classKey(`A${i}`)))?.name).toBe(`A${i}`);
+      expect(classReads()).toEqual([]);
+      // A small commit's record is read from disk (the first time).
+      expect((await store.getClass(NS, classKey('Lone')))?.name).toBe('Lone');
+      expect(classReads()).toEqual([`c!${NS}!lone`]);
+      // Classes written, then their namespace wiped, both in one synced batch: gone, not cached.
+      await Promise.all([
+        store.commit(chain('B')),
+        store.commit([{ op: 'deleteNamespace', namespace: NS }]),
+      ]);
+      expect(await store.getClass(NS, classKey('B0'))).toBeUndefined();
+      expect(await store.getClass(NS, classKey('A0'))).toBeUndefined();
+      // Written again after the wipe in one batch: that write is what reads see.
+      await Promise.all([
+        store.commit([{ op: 'deleteNamespace', namespace: NS }]),
+        store.commit(chain('C')),
+      ]);
+      read.length = 0;
+      expect((await store.getClass(NS, classKey('C69')))?.name).toBe('C69');
+      expect(classReads()).toEqual([]);
+    } finally {
+      prototype.get = original;
+    }
+    await store.close();
+    // And on disk as read back after a reopen.
+    const again = new LevelClassStore(dir);
+    await again.open();
+    expect((await again.getClass(NS, classKey('C69')))?.name).toBe('C69');
+    expect(await again.getClass(NS, classKey('B0'))).toBeUndefined();
+    await again.close();
   });
 
   test('a second store on the same directory fails with STORE_LOCKED', async () => {

@@ -63,11 +63,23 @@ import { mapInSlices } from '../time-slices';
 
 export type { BatchObserver, LevelStoreStats } from './group-commit';
 
+/** A commit of at least this many steps keeps its class records in the record cache once durable. */
+const WRITE_THROUGH_MIN_STEPS = 64;
+
 export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   readonly #location: string;
   #db: Level<string, string> | undefined;
-  readonly #overlay = new Overlay();
   readonly #cache = new RecordCache();
+  // The class records of a big commit (a CompileMof of many classes) are kept decoded once
+  // durable (write-through): the enumeration that usually follows a schema load finds them without
+  // a LevelDB get each. Not those of small commits: kept, a stream of single creates (PutClass)
+  // nobody reads would fill the cache and the old generation with records that died young before.
+  readonly #overlay = new Overlay({
+    minSteps: WRITE_THROUGH_MIN_STEPS,
+    settled: (key, decoded) => {
+      if (key.startsWith(CLASS_RECORDS)) this.#cache.remember(key, decoded);
+    },
+  });
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
   readonly #instanceIndexes = new InstanceIndexes((prefix) => this.#scan(prefix));
   readonly #commits: GroupCommit;

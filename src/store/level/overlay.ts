@@ -32,11 +32,26 @@ function latestWipe(wipes: readonly Wipe[], key: string): number | undefined {
   return latest;
 }
 
+/**
+ * Told of each record of a commit of at least `minSteps` steps that leaves the overlay as its
+ * key's latest value (no later write, no later pending wipe over it): what a read would now find
+ * on disk, already decoded.
+ */
+export interface SettledRecords {
+  readonly minSteps: number;
+  settled(key: string, decoded: Decoded): void;
+}
+
 export class Overlay {
   readonly #entries = new Map<string, OverlayEntry>();
+  readonly #onSettled: SettledRecords | undefined;
   /** Pending wipes of whole namespaces (deleteNamespace), newest last. */
   readonly #wipes: Wipe[] = [];
   #seq = 0;
+
+  constructor(onSettled?: SettledRecords) {
+    this.#onSettled = onSettled;
+  }
 
   /** Moves with every change made visible: a disk read that sees it unchanged read no stale value. */
   get generation(): number {
@@ -94,9 +109,15 @@ export class Overlay {
 
   /** The steps are durable: the overlay keeps only what was written again after them. */
   settle(steps: readonly PendingStep[]): void {
+    const told = this.#onSettled !== undefined && steps.length >= this.#onSettled.minSteps;
     for (const step of steps) {
       if (step.kind === 'op') {
-        if (this.#entries.get(step.op.key)?.seq === step.seq) this.#entries.delete(step.op.key);
+        const entry = this.#entries.get(step.op.key);
+        if (entry?.seq !== step.seq) continue;
+        this.#entries.delete(step.op.key);
+        const wipe = latestWipe(this.#wipes, step.op.key);
+        if (told && entry.decoded !== null && (wipe === undefined || wipe < step.seq))
+          this.#onSettled?.settled(step.op.key, entry.decoded);
       } else {
         const at = this.#wipes.findIndex((w) => w.seq === step.seq);
         if (at >= 0) this.#wipes.splice(at, 1);

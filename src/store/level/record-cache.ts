@@ -1,6 +1,8 @@
 /**
- * Decoded records read from disk, so a hot class is decoded once. Dropped when written; never
- * filled across a concurrent write (the reader compares the overlay's generation).
+ * Decoded records read from disk, so a hot class is decoded once, and the class records of a big
+ * commit once durable (level-class-store.ts: write-through). Dropped when written; never filled
+ * across a concurrent write (the reader compares the overlay's generation; a settled record is
+ * its key's latest write).
  */
 import type { Decoded } from './write-plan';
 

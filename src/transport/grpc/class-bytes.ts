@@ -12,8 +12,9 @@ import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { ClassObject, SystemProperties } from '../../../generated/wbem/v1/cim';
 import { GetClassResponse } from '../../../generated/wbem/v1/services';
 import type { ResolvedClass } from '../../domain/class-model';
+import { extendsDerivation } from '../../domain/resolve-class';
 import type { ClassView, SystemPropertiesView } from '../../service/views';
-import { classViewToProto } from './codec';
+import { classMembersToProto } from './codec';
 
 /** A class view's encoded ClassObject, and what it was encoded from. */
 interface EncodedClass {
@@ -43,16 +44,17 @@ function fieldHeader(field: number, length: number): Uint8Array {
   return new BinaryWriter().uint32(tagOf(field)).uint32(length).finish();
 }
 
-/** Whether `a`, from its `from`-th name on, holds the names of `b`. */
-function sameNames(a: readonly string[], b: readonly string[], from = 0): boolean {
-  if (a === b && from === 0) return true;
-  if (a.length - from !== b.length) return false;
-  for (let i = 0; i < b.length; i++) if (a[i + from] !== b[i]) return false;
+/** Whether `a` holds the names of `b`. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
 /** Whether `b` encodes as `a` did (the class's own fields come from the same resolved object). */
 function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
+  if (a === b) return true; // the service hands out one view per class (service/classes.ts)
   return (
     a.path === b.path &&
     a.namespace === b.namespace &&
@@ -80,8 +82,7 @@ function encodeDerivation(
   if (
     parent !== undefined &&
     first !== undefined &&
-    first === parent.system.className &&
-    sameNames(names, parent.system.derivation, 1)
+    extendsDerivation(names, parent.system.className, parent.system.derivation)
   ) {
     const head = new BinaryWriter().uint32(tagOf(DERIVATION_FIELD)).string(first).finish();
     return [head, parent.derivation];
@@ -91,10 +92,13 @@ function encodeDerivation(
   return [writer.finish()];
 }
 
+/** SystemProperties with every field at its default, which ts-proto's encode leaves out. */
+const NO_SYSTEM = SystemProperties.fromPartial({});
+
 function encodeClass(view: ClassView, parent: EncodedClass | undefined): EncodedClass {
-  const body = ClassObject.encode({ ...classViewToProto(view), system: undefined }).finish();
+  const body = ClassObject.encode(classMembersToProto(view.class)).finish();
   const s = view.system;
-  const none = SystemProperties.fromPartial({});
+  const none = NO_SYSTEM;
   // SystemProperties' fields in order, each written only when not its default, as ts-proto does:
   // those before __DERIVATION, its entries, those after.
   const before = SystemProperties.encode({

@@ -162,17 +162,21 @@ function systemToProto(system: SystemPropertiesView): NonNullable<ClassObject['s
   };
 }
 
-/** A class as reads return it: resolved members with origins, plus the system properties. */
-export function classViewToProto(view: ClassView): ClassObject {
-  const resolved: ResolvedClass = view.class;
+/** A class's resolved members with origins, without its system properties. */
+export function classMembersToProto(resolved: ResolvedClass): ClassObject {
   return {
     className: resolved.name,
     superclass: resolved.superclass,
     qualifiers: resolved.qualifiers.map(qualifierToProto),
     properties: resolved.properties.map((p) => propertyToProto(p, p)),
     methods: resolved.methods.map((m) => methodToProto(m, m)),
-    system: systemToProto(view.system),
+    system: undefined,
   };
+}
+
+/** A class as reads return it: resolved members with origins, plus the system properties. */
+export function classViewToProto(view: ClassView): ClassObject {
+  return { ...classMembersToProto(view.class), system: systemToProto(view.system) };
 }
 
 /** An instance as reads return it: every property with its value, origin and ToInstance qualifiers. */
