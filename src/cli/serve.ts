@@ -23,6 +23,7 @@ import {
   type TlsFiles,
 } from './config';
 import { routeGrpcLogs } from './grpc-log';
+import { applyServerHeapPolicy } from './heap-policy';
 import { wbemdVersion } from './version';
 
 export const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [options]
@@ -133,6 +134,7 @@ export async function serve(args: readonly string[]): Promise<number> {
   const { logger, destination } = serverLogger(config.logLevel);
   routeGrpcLogs(logger);
   let server: RunningServer;
+  applyServerHeapPolicy();
   try {
     server = await startServer(serverOptions(config, tls, logger));
   } catch (error) {

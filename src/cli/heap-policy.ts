@@ -1,0 +1,85 @@
+/**
+ * The server's memory budget (docs/performance.md, "Memory budget"): how far V8 lets the old
+ * generation grow past what its last full GC left live, set again after each full GC.
+ *
+ * V8 lets the old generation grow to up to 4× its live size before the next full GC. Under write
+ * load a server promotes a steady stream of short-lived call state, so with ≈ 50 MB live (M1's
+ * 5,000 classes read and written) the old generation filled with garbage up to ≈ 200 MB. A fixed
+ * smaller factor (`--heap-growing-percent=50`) bounded that, but made a full GC come after every
+ * ≈ 10 MB promoted for a server with little live data (R1: 21 MB live, GetClass at 1.8× the CPU).
+ * So the headroom is additive: after each full GC the factor is set to what lets the old
+ * generation grow by OLD_GENERATION_HEADROOM_MB past the live size, and left to V8's own dynamic
+ * factor (up to 4×) while that gives less (a live heap under a third of the headroom).
+ *
+ * `--heap-growing-percent` is read at every full GC, so it can be set at run time; NODE_OPTIONS
+ * does not accept it. A value given on node's command line is kept, and no policy runs.
+ */
+import {
+  constants,
+  PerformanceObserver,
+  type NodeGCPerformanceDetail,
+  type PerformanceEntry,
+} from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+
+/** How far past its live size the old generation may grow between full GCs. */
+export const OLD_GENERATION_HEADROOM_MB = 64;
+
+/** V8's largest dynamic factor: below it the policy leaves the factor to V8. */
+const V8_MAX_FACTOR = 4;
+
+const FLAG = '--heap-growing-percent';
+
+/** The V8 heap spaces that make up the old generation (the young generation's are `new_*`). */
+function oldGenerationBytes(): number {
+  let bytes = 0;
+  for (const space of getHeapSpaceStatistics())
+    if (!space.space_name.startsWith('new_')) bytes += space.space_used_size;
+  return bytes;
+}
+
+/** The percent that lets `liveBytes` grow by `headroomBytes`; 0 (V8's own factor) when V8 allows that already. */
+export function growingPercentFor(liveBytes: number, headroomBytes: number): number {
+  if (liveBytes * (V8_MAX_FACTOR - 1) <= headroomBytes) return 0;
+  return Math.max(1, Math.round((headroomBytes / liveBytes) * 100));
+}
+
+/** A 'gc' entry of a full GC (mark-compact). */
+function isMajorGc(entry: PerformanceEntry): boolean {
+  const { detail } = entry as PerformanceEntry & { readonly detail?: NodeGCPerformanceDetail };
+  return detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+}
+
+/** Whether node was started with its own growth factor. */
+function givenOnCommandLine(execArgv: readonly string[]): boolean {
+  return execArgv.some((arg) => arg === FLAG || arg.startsWith(`${FLAG}=`));
+}
+
+/**
+ * Starts the policy for this process (`wbemd serve`): after each full GC, the growth allowed until
+ * the next one. Returns what stops it.
+ */
+export function applyServerHeapPolicy(
+  headroomMb: number = OLD_GENERATION_HEADROOM_MB,
+  execArgv: readonly string[] = process.execArgv,
+): () => void {
+  if (givenOnCommandLine(execArgv)) return () => undefined;
+  const headroomBytes = headroomMb * 1024 * 1024;
+  let applied = 0;
+  const adapt = (): void => {
+    const percent = growingPercentFor(oldGenerationBytes(), headroomBytes);
+    if (percent === applied) return;
+    applied = percent;
+    setFlagsFromString(`${FLAG}=${percent}`);
+  };
+  const observer = new PerformanceObserver((list) => {
+    if (list.getEntries().some(isMajorGc)) adapt();
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  adapt();
+  return () => {
+    observer.disconnect();
+    if (applied !== 0) setFlagsFromString(`${FLAG}=0`);
+    applied = 0;
+  };
+}
