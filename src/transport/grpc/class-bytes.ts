@@ -27,6 +27,17 @@ interface EncodedClass {
 }
 
 /**
+ * What a child's encoding reads of its parent's (encodeDerivation): the parent's name, its
+ * derivation names and their encoded bytes. Kept per level of an enumeration apart from the
+ * parent's whole bytes, which a wide level would otherwise keep whole (100,000 root classes:
+ * the whole answer, ≈ 230 MB, until the call ends).
+ */
+interface ParentEntry {
+  readonly system: { readonly className: string; readonly derivation: readonly string[] };
+  readonly derivation: Uint8Array;
+}
+
+/**
  * Keyed by the view's class: the resolved class, or the local view the service keeps for it
  * (service/classes.ts). Dropped with it, so a write leaves nothing stale here to expire.
  */
@@ -74,7 +85,7 @@ function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
  */
 function encodeDerivation(
   names: readonly string[],
-  parent: EncodedClass | undefined,
+  parent: ParentEntry | undefined,
 ): readonly Uint8Array[] {
   const first = names[0];
   if (
@@ -91,7 +102,7 @@ function encodeDerivation(
   return [writer.finish()];
 }
 
-function encodeClass(view: ClassView, parent: EncodedClass | undefined): EncodedClass {
+function encodeClass(view: ClassView, parent: ParentEntry | undefined): EncodedClass {
   const body = ClassObject.encode({ ...classViewToProto(view), system: undefined }).finish();
   const s = view.system;
   const none = SystemProperties.fromPartial({});
@@ -127,7 +138,7 @@ function encodeClass(view: ClassView, parent: EncodedClass | undefined): Encoded
 }
 
 /** The view's encoded ClassObject, from the cache when this class was encoded before. */
-function encodedClass(view: ClassView, parent?: EncodedClass): EncodedClass {
+function encodedClass(view: ClassView, parent?: ParentEntry): EncodedClass {
   const cached = encodedClasses.get(view.class);
   if (cached !== undefined && sameSystem(cached.system, view.system)) return cached;
   const encoded = encodeClass(view, parent);
@@ -136,15 +147,33 @@ function encodedClass(view: ClassView, parent?: EncodedClass): EncodedClass {
 }
 
 /**
+ * What a child needs of `encoded` as its parent, or undefined when that saves nothing (a root
+ * class: its children's derivation is one name). A short derivation is copied out, so the level
+ * does not keep the class's bytes (nor the pool slab they share); a long one (a deep chain's,
+ * most of the bytes) is a view of them.
+ */
+function parentEntry(encoded: EncodedClass): ParentEntry | undefined {
+  const derivation = encoded.derivation;
+  if (derivation.length === 0) return undefined;
+  const short = derivation.length * 4 < encoded.bytes.length;
+  const { className, derivation: names } = encoded.system;
+  return {
+    system: { className, derivation: names },
+    derivation: short ? Buffer.from(derivation) : derivation,
+  };
+}
+
+/**
  * Encodes the classes of one enumeration: a class whose parent came earlier in it (breadth-first
  * order) gets its __DERIVATION entries from the parent's bytes.
  */
 export class ClassObjectEncoder {
   /**
-   * The classes encoded so far, by depth (the length of their derivation). An enumeration is
-   * breadth-first, so a class's parent is one level up: two levels are kept, not the whole answer.
+   * The classes encoded so far that a child may read (parentEntry), by depth (the length of their
+   * derivation). An enumeration is breadth-first, so a class's parent is one level up: two levels
+   * are kept, not the whole answer.
    */
-  readonly #levels = new Map<number, Map<string, EncodedClass>>();
+  readonly #levels = new Map<number, Map<string, ParentEntry>>();
 
   encode(view: ClassView): Buffer {
     const depth = view.system.derivation.length;
@@ -154,10 +183,11 @@ export class ClassObjectEncoder {
     const encoded = encodedClass(view, parent);
     let level = this.#levels.get(depth);
     if (level === undefined) {
-      this.#levels.set(depth, (level = new Map<string, EncodedClass>()));
+      this.#levels.set(depth, (level = new Map<string, ParentEntry>()));
       this.#levels.delete(depth - 2);
     }
-    level.set(view.system.className, encoded);
+    const entry = parentEntry(encoded);
+    if (entry !== undefined) level.set(view.system.className, entry);
     return encoded.bytes;
   }
 }
