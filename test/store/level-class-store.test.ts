@@ -135,6 +135,31 @@ describe('LevelClassStore specifics', () => {
     }
   });
 
+  test('a read hinted as a scan is decoded from disk and not kept; other reads are decoded once', async () => {
+    const writer = new LevelClassStore(dir);
+    await writer.open();
+    await writer.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+      { op: 'putClass', namespace: NS, definition: cls('Hot'), previousSuperclass: undefined },
+      { op: 'putClass', namespace: NS, definition: cls('Once'), previousSuperclass: undefined },
+    ]);
+    await writer.close();
+    const store = new LevelClassStore(dir); // reads from disk, nothing in its overlay
+    await store.open();
+    const scan = { scan: true };
+    const once = await store.getClass(NS, classKey('Once'), scan);
+    expect(once).toEqual(cls('Once'));
+    // Not kept: each read decodes anew, and a plain read after it is not answered from a cache.
+    expect(await store.getClass(NS, classKey('Once'), scan)).not.toBe(once);
+    const plain = await store.getClass(NS, classKey('Once'));
+    expect(plain).not.toBe(once);
+    // A plain read is kept, and a scan is answered from what is kept.
+    expect(await store.getClass(NS, classKey('Once'))).toBe(plain);
+    const hot = await store.getClass(NS, classKey('Hot'));
+    expect(await store.getClass(NS, classKey('Hot'), scan)).toBe(hot);
+    await store.close();
+  });
+
   test('a second store on the same directory fails with STORE_LOCKED', async () => {
     const first = new LevelClassStore(dir);
     await first.open();

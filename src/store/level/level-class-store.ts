@@ -27,6 +27,7 @@ import {
   type ClassEventRecord,
   type InstanceEntry,
   type NamespaceRecord,
+  type ReadHint,
 } from '../class-store';
 import { eventEntriesOf, unpackEvent, type PackedEvent } from './event-codec';
 import {
@@ -142,9 +143,11 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
 
   // ---- reads ---------------------------------------------------------------------------------
 
+  /** `keep`: whether what is decoded from disk goes into the record cache (not for a scan). */
   async #get<T extends Decoded>(
     key: string,
     decode: (text: string, key: string) => T,
+    keep = true,
   ): Promise<T | undefined> {
     const db = this.#readyDb();
     const pending = this.#overlay.pending(key);
@@ -157,7 +160,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
     if (text === undefined) return undefined;
     const decoded = decode(text, key);
     // A commit that happened while we read may have replaced the value: don't cache what may be stale.
-    if (generation === this.#overlay.generation) this.#cache.remember(key, decoded);
+    if (keep && generation === this.#overlay.generation) this.#cache.remember(key, decoded);
     return decoded;
   }
 
@@ -183,8 +186,9 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   protected async _getClass(
     namespace: NamespaceKey,
     className: ClassKey,
+    hint?: ReadHint,
   ): Promise<ClassDefinition | undefined> {
-    return (await this.#getStoredClass(namespace, className))?.definition;
+    return (await this.#getStoredClass(namespace, className, hint?.scan !== true))?.definition;
   }
 
   protected async _getClassRevision(
@@ -197,13 +201,14 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   async #getStoredClass(
     namespace: NamespaceKey,
     className: ClassKey,
+    keep = true,
   ): Promise<StoredClass | undefined> {
     const key = classRecordKey(namespace, className);
     if (this.#overlay.pending(key) === undefined && !this.#cache.has(key)) {
       const index = await this.#classIndexes.of(namespace);
       if (!index.parentOf.has(className)) return undefined;
     }
-    return this.#get(key, decodeClass);
+    return this.#get(key, decodeClass, keep);
   }
 
   protected async _readEvents(
