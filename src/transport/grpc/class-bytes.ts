@@ -49,9 +49,26 @@ const OBJECT_FIELD = 1;
 const LENGTH_DELIMITED = 2;
 const tagOf = (field: number): number => (field << 3) | LENGTH_DELIMITED;
 
+/**
+ * One writer for every encoding here (each is synchronous): `finish()` copies the bytes out and
+ * keeps the writer's buffer, where a new BinaryWriter per message starts at 128 bytes and grows
+ * by doubling, a fresh zeroed array each time (~10% of a cold 100,000-class enumeration's CPU,
+ * docs/performance.md). Replaced after a message bigger than SCRATCH_LIMIT, so one huge class
+ * does not stay allocated.
+ */
+let scratch = new BinaryWriter();
+const SCRATCH_LIMIT = 64 * 1024;
+
+/** The bytes written to the shared writer, which is then empty again. */
+function finished(used: BinaryWriter): Uint8Array {
+  const bytes = used.finish();
+  if (bytes.length > SCRATCH_LIMIT) scratch = new BinaryWriter();
+  return bytes;
+}
+
 /** A length-delimited field's tag and length, as ts-proto writes them before the bytes. */
 function fieldHeader(field: number, length: number): Uint8Array {
-  return new BinaryWriter().uint32(tagOf(field)).uint32(length).finish();
+  return finished(scratch.uint32(tagOf(field)).uint32(length));
 }
 
 /** Whether `a`, from its `from`-th name on, holds the names of `b`. */
@@ -94,36 +111,48 @@ function encodeDerivation(
     first === parent.system.className &&
     sameNames(names, parent.system.derivation, 1)
   ) {
-    const head = new BinaryWriter().uint32(tagOf(DERIVATION_FIELD)).string(first).finish();
+    const head = finished(scratch.uint32(tagOf(DERIVATION_FIELD)).string(first));
     return [head, parent.derivation];
   }
-  const writer = new BinaryWriter();
-  for (const name of names) writer.uint32(tagOf(DERIVATION_FIELD)).string(name);
-  return [writer.finish()];
+  const entries = scratch;
+  for (const name of names) entries.uint32(tagOf(DERIVATION_FIELD)).string(name);
+  return [finished(entries)];
 }
 
 function encodeClass(view: ClassView, parent: ParentEntry | undefined): EncodedClass {
-  const body = ClassObject.encode({ ...classViewToProto(view), system: undefined }).finish();
+  const body = finished(
+    ClassObject.encode({ ...classViewToProto(view), system: undefined }, scratch),
+  );
   const s = view.system;
   const none = SystemProperties.fromPartial({});
   // SystemProperties' fields in order, each written only when not its default, as ts-proto does:
   // those before __DERIVATION, its entries, those after.
-  const before = SystemProperties.encode({
-    ...none,
-    genus: s.genus,
-    class: s.className,
-    superclass: s.superclass,
-    dynasty: s.dynasty,
-  }).finish();
+  const before = finished(
+    SystemProperties.encode(
+      {
+        ...none,
+        genus: s.genus,
+        class: s.className,
+        superclass: s.superclass,
+        dynasty: s.dynasty,
+      },
+      scratch,
+    ),
+  );
   const derivation = encodeDerivation(s.derivation, parent);
-  const after = SystemProperties.encode({
-    ...none,
-    server: s.server,
-    namespace: s.namespace,
-    path: s.path,
-    relpath: s.relpath,
-    propertyCount: s.propertyCount,
-  }).finish();
+  const after = finished(
+    SystemProperties.encode(
+      {
+        ...none,
+        server: s.server,
+        namespace: s.namespace,
+        path: s.path,
+        relpath: s.relpath,
+        propertyCount: s.propertyCount,
+      },
+      scratch,
+    ),
+  );
   const derivationLength = derivation.reduce((sum, part) => sum + part.length, 0);
   const systemLength = before.length + derivationLength + after.length;
   const bytes = Buffer.concat([
