@@ -58,6 +58,7 @@ import { ClassIndexes, sortedChildren } from './class-index';
 import { InstanceIndexes } from './instance-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
+import { ReadBatch } from './read-batch';
 import { RecordCache } from './record-cache';
 import { preparedCommit, type Decoded, type PlannedCommit } from './write-plan';
 import { mapInSlices } from '../time-slices';
@@ -69,6 +70,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   #db: Level<string, string> | undefined;
   readonly #overlay = new Overlay();
   readonly #cache = new RecordCache();
+  readonly #reads = new ReadBatch();
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
   readonly #instanceIndexes = new InstanceIndexes((prefix) => this.#scan(prefix));
   readonly #commits: GroupCommit;
@@ -156,7 +158,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached as T;
     const generation = this.#overlay.generation;
-    const text = await db.get(key);
+    const text = await this.#reads.get(db, key);
     if (text === undefined) return undefined;
     const decoded = decode(text, key);
     // A commit that happened while we read may have replaced the value: don't cache what may be stale.
