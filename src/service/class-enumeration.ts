@@ -60,18 +60,29 @@ export async function* classPages(
   const returned = new Set<ClassKey | null>([start]);
   // Parents whose children are still to list, in the order they were returned (breadth-first).
   const parents: (ClassKey | null)[] = [start];
+  // Classes listed so far: once more than the loader's cache holds, the rest is a scan (resolve):
+  // a FIFO cache that a one-pass enumeration overfills would only lose its hot set.
+  let listed = 0;
   // Cached now, the start's chain is not walked again by each class of the first page.
   if (start !== null) await env.classes.resolve(bound.key, start);
   for (let next = 0; next < parents.length; next++) {
     await slicer.tick();
     ctx.signal.throwIfAborted();
     const children = await env.classes.reader.listSubclasses(bound.key, parents[next] ?? null);
+    listed += children.length;
+    const scan = listed > env.classes.cacheLimit;
+    // A scan did not keep the parent: cached again now, not read by each child of a page at once.
+    const parent = parents[next] ?? null;
+    if (scan && parent !== null && children.length > 0)
+      await env.classes.resolve(bound.key, parent);
     for (let from = 0; from < children.length; from += ENUM_PAGE) {
       await slicer.tick();
       ctx.signal.throwIfAborted();
       const keys = children.slice(from, from + ENUM_PAGE).filter((key) => !returned.has(key));
       // A page's reads at once (their parents are resolved and cached: one read each).
-      const resolved = await Promise.all(keys.map((key) => env.classes.resolve(bound.key, key)));
+      const resolved = await Promise.all(
+        keys.map((key) => env.classes.resolve(bound.key, key, undefined, scan)),
+      );
       const page: ClassView[] = [];
       for (const [index, found] of resolved.entries()) {
         // Deleted since it was listed, or moved under a class not returned yet (it comes there).

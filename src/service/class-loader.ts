@@ -21,11 +21,15 @@ import {
 import { deriveClass } from '../domain/resolve-class';
 import { findSystemClass, systemSubclasses } from '../domain/system-classes';
 import { WbemError } from '../domain/wbem-status';
-import type { ClassStore } from '../store/class-store';
+import type { ClassStore, ReadHint } from '../store/class-store';
 import { TimeSlicer } from './time-slice';
 
 export interface ClassReader {
-  getClass(namespace: NamespaceKey, key: ClassKey): Promise<ClassDefinition | undefined>;
+  getClass(
+    namespace: NamespaceKey,
+    key: ClassKey,
+    hint?: ReadHint,
+  ): Promise<ClassDefinition | undefined>;
   /** Direct subclasses of `parent` (null = the top level). */
   listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]>;
   /** Whether what it reads may be cached across operations (staged classes may never be written). */
@@ -38,8 +42,8 @@ export interface ClassReader {
  */
 export function storeReader(store: ClassStore): ClassReader {
   return {
-    getClass: async (namespace, key) =>
-      findSystemClass(key) ?? (await store.getClass(namespace, key)),
+    getClass: async (namespace, key, hint) =>
+      findSystemClass(key) ?? (await store.getClass(namespace, key, hint)),
     listSubclasses: async (namespace, parent) => {
       const system = systemSubclasses(parent);
       const stored = await store.listSubclasses(namespace, parent);
@@ -91,8 +95,14 @@ export class StagedClasses implements ClassReader {
     return caches;
   }
 
-  async getClass(namespace: NamespaceKey, key: ClassKey): Promise<ClassDefinition | undefined> {
-    return this.#staged.get(namespace)?.get(key) ?? (await this.store.getClass(namespace, key));
+  async getClass(
+    namespace: NamespaceKey,
+    key: ClassKey,
+    hint?: ReadHint,
+  ): Promise<ClassDefinition | undefined> {
+    return (
+      this.#staged.get(namespace)?.get(key) ?? (await this.store.getClass(namespace, key, hint))
+    );
   }
 
   async listSubclasses(
@@ -120,6 +130,8 @@ export class StagedClasses implements ClassReader {
  * resolves a class right after its parent's level, so its parent is among the newest entries.
  */
 export const CLASS_CACHE_LIMIT = 20_000;
+
+const SCAN: ReadHint = { scan: true };
 
 /** A Map that forgets its oldest entry once it holds `limit` (insertion order; reads cost nothing). */
 class BoundedMap<K, V> extends Map<K, V> {
@@ -154,7 +166,8 @@ export class ClassLoader {
 
   constructor(
     store: ClassStore,
-    private readonly cacheLimit: number = CLASS_CACHE_LIMIT,
+    /** Resolved classes (and chains) kept per namespace; a bigger enumeration scans (resolve). */
+    readonly cacheLimit: number = CLASS_CACHE_LIMIT,
   ) {
     this.#store = store;
     this.reader = storeReader(store);
@@ -312,11 +325,18 @@ export class ClassLoader {
    * The class resolved, or undefined when it (or a class on its chain) does not exist. Its local
    * definition is applied on top of the nearest cached resolved ancestor, so resolving a class whose
    * parent is cached costs one read and one derivation step, whatever the depth.
+   *
+   * `scan`: the class is read once by a pass over more classes than the cache holds (a big
+   * enumeration). Neither it nor its record is kept: a FIFO cache filled by such a pass only loses
+   * its hot set and never hits, and what it keeps dies after surviving young-generation GCs, the
+   * costliest garbage (docs/performance.md, R3). Ancestors derived on the way are still cached:
+   * they have subclasses (this one), which the pass reaches next.
    */
   async resolve(
     ns: NamespaceKey,
     key: ClassKey,
     reader: ClassReader = this.reader,
+    scan = false,
   ): Promise<ResolvedClass | undefined> {
     const slot = this.#cachesFor(reader, ns);
     const cache = slot?.caches.resolved;
@@ -328,7 +348,8 @@ export class ClassLoader {
     let next: ClassKey | null = key;
     while (next !== null && base === undefined && !seen.has(next)) {
       seen.add(next); // defensive: stored data is acyclic, never loop on damage
-      const definition = await reader.getClass(ns, next);
+      const once = scan && next === key;
+      const definition = await reader.getClass(ns, next, once ? SCAN : undefined);
       if (definition === undefined) return undefined;
       pending.push(definition);
       next = superclassKeyOf(definition);
@@ -338,7 +359,7 @@ export class ClassLoader {
     for (let index = pending.length - 1; index >= 0; index--) {
       const definition = pending[index] as ClassDefinition;
       resolved = deriveClass(resolved, definition);
-      if (cache !== undefined && slot?.current() === true)
+      if (cache !== undefined && slot?.current() === true && !(scan && index === 0))
         cache.set(classKey(definition.name), resolved);
     }
     return resolved;

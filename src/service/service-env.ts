@@ -54,6 +54,8 @@ export interface WbemServiceOptions {
   readonly accessPolicy?: AccessPolicy;
   /** The most live events a WatchClassEvents client may fall behind before its watch ends (WBEM_E_QUEUE_OVERFLOW). Default 1024. */
   readonly watchQueueLimit?: number;
+  /** Resolved classes the class loader keeps per namespace (default CLASS_CACHE_LIMIT). */
+  readonly classCacheLimit?: number;
 }
 
 /** The properties a class or an instance's system properties are computed from. */
@@ -104,7 +106,7 @@ export class ServiceEnv {
     this.watchQueueLimit = options.watchQueueLimit ?? DEFAULT_WATCH_QUEUE_LIMIT;
     const serverName = options.serverName.toLowerCase();
     this.namespaces = new NamespaceTable((machine) => machine.toLowerCase() === serverName);
-    this.classes = new ClassLoader(options.store);
+    this.classes = new ClassLoader(options.store, options.classCacheLimit);
   }
 
   /** The namespace table is loaded: calls may be served. */

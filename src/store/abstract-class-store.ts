@@ -33,6 +33,7 @@ import {
   type InstanceEntry,
   type NamespaceChange,
   type NamespaceRecord,
+  type ReadHint,
   type StoreWrite,
   type WriteFence,
 } from './class-store';
@@ -128,22 +129,19 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
     await this._close();
   }
 
+  // The reads: refused while not open or once failed, else the adapter's.
   getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {
     return this.#refusal() ?? this._getNamespace(namespace);
   }
-
   listNamespaces(): Promise<readonly NamespaceRecord[]> {
     return this.#refusal() ?? this._listNamespaces();
   }
-
-  getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined> {
-    return this.#refusal() ?? this._getClass(namespace, className);
+  getClass(ns: NamespaceKey, key: ClassKey, hint?: ReadHint): Promise<ClassDefinition | undefined> {
+    return this.#refusal() ?? this._getClass(ns, key, hint);
   }
-
   getClassRevision(namespace: NamespaceKey, className: ClassKey): Promise<bigint | undefined> {
     return this.#refusal() ?? this._getClassRevision(namespace, className);
   }
-
   listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
     return this.#refusal() ?? this._listSubclasses(namespace, parent);
   }
@@ -353,6 +351,7 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
   protected abstract _getClass(
     namespace: NamespaceKey,
     className: ClassKey,
+    hint?: ReadHint,
   ): Promise<ClassDefinition | undefined>;
   protected abstract _getClassRevision(
     namespace: NamespaceKey,

@@ -164,6 +164,15 @@ export interface InstanceEntry {
   readonly instance: StoredInstance;
 }
 
+/**
+ * How a read is used, for what an adapter keeps. `scan`: one pass over more classes than a cache
+ * holds (a big enumeration), each read once: keeping what it decoded would only push out what is
+ * read often and make garbage that outlives young-generation GCs (docs/performance.md, R3).
+ */
+export interface ReadHint {
+  readonly scan?: boolean;
+}
+
 export interface ClassStore {
   /** Opens (creating when absent). STORE_LOCKED when another process holds the data directory. */
   open(): Promise<void>;
@@ -182,7 +191,11 @@ export interface ClassStore {
   listNamespaces(): Promise<readonly NamespaceRecord[]>;
 
   /** The stored definition (local members), looked up by folded name. */
-  getClass(namespace: NamespaceKey, className: ClassKey): Promise<ClassDefinition | undefined>;
+  getClass(
+    namespace: NamespaceKey,
+    className: ClassKey,
+    hint?: ReadHint,
+  ): Promise<ClassDefinition | undefined>;
   /**
    * The class's mod revision: the store revision of its last write (LEGACY_CLASS_REVISION for a
    * class written before revisions existed); undefined when there is no such class.

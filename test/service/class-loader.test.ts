@@ -1,11 +1,13 @@
 /**
  * The class loader's caches are bounded (CLASS_CACHE_LIMIT): beyond the limit the oldest resolved
- * classes are read again from the store, the newest are still answered from memory.
+ * classes are read again from the store, the newest are still answered from memory. A scan (an
+ * enumeration bigger than the bound) neither fills them nor pushes out what they hold.
  */
 import { classKey, type NamespaceKey } from '../../src/domain/names';
 import { ClassLoader } from '../../src/service/class-loader';
+import { WbemService } from '../../src/service/wbem-service';
 import { CountingStore } from '../helpers/counting-store';
-import { cls } from './fixtures';
+import { allClasses, cls, ctx } from './fixtures';
 
 const NS = 'root\\cimv2' as NamespaceKey;
 
@@ -39,5 +41,77 @@ test('a bounded resolved-class cache reads the oldest classes again, answers the
   expect(store.reads).toBe(31);
   await loader.resolve(NS, classKey('R0')); // evicted long ago: read again
   expect(store.reads).toBe(32);
+  await store.close();
+});
+
+test('a class resolved by a scan is not kept, the ancestors derived on its way are', async () => {
+  const store = new CountingStore();
+  await store.open();
+  await store.commit([
+    { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    { op: 'putClass', namespace: NS, definition: cls('Base'), previousSuperclass: undefined },
+    {
+      op: 'putClass',
+      namespace: NS,
+      definition: cls('Mid', 'Base'),
+      previousSuperclass: undefined,
+    },
+    {
+      op: 'putClass',
+      namespace: NS,
+      definition: cls('Leaf', 'Mid'),
+      previousSuperclass: undefined,
+    },
+  ]);
+  const loader = new ClassLoader(store, 10);
+  const leaf = await loader.resolve(NS, classKey('Leaf'), loader.reader, true);
+  expect(leaf?.derivation).toEqual(['Mid', 'Base']);
+  expect(store.reads).toBe(3);
+  // Its ancestors were kept (one read for the leaf again); the leaf itself was not.
+  const again = await loader.resolve(NS, classKey('Leaf'), loader.reader, true);
+  expect(again).not.toBe(leaf);
+  expect(again).toEqual(leaf);
+  expect(store.reads).toBe(4);
+  await loader.resolve(NS, classKey('Mid'));
+  expect(store.reads).toBe(4);
+  await store.close();
+});
+
+test('an enumeration bigger than the cache reads each class once (a parent twice) and leaves the cached classes in place', async () => {
+  const store = new CountingStore();
+  await store.open();
+  const service = new WbemService({ store, serverName: 'TESTHOST', classCacheLimit: 10 });
+  await service.initialize();
+  // Hot → 40 roots R0 … R39; R0 → C0 … C4.
+  await store.commit([
+    { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    { op: 'putClass', namespace: NS, definition: cls('Hot'), previousSuperclass: undefined },
+    ...Array.from({ length: 40 }, (_, i) => ({
+      op: 'putClass' as const,
+      namespace: NS,
+      definition: cls(`R${String(i).padStart(2, '0')}`),
+      previousSuperclass: undefined,
+    })),
+    ...Array.from({ length: 5 }, (_, i) => ({
+      op: 'putClass' as const,
+      namespace: NS,
+      definition: cls(`C${i}`, 'R00'),
+      previousSuperclass: undefined,
+    })),
+  ]);
+  const hot = await service.getClass('root/cimv2', 'Hot', false, ctx());
+  const reads = store.reads;
+  const listed = await allClasses(
+    service.enumClasses(
+      { namespace: 'root/cimv2', superclass: '', deep: true, localOnly: false },
+      ctx(),
+    ),
+  );
+  expect(listed.filter((view) => !view.class.name.startsWith('__'))).toHaveLength(46);
+  // 45 classes read once (Hot is cached), R00 again when its first child is resolved (then kept
+  // for the others).
+  expect(store.reads - reads).toBe(46);
+  const after = await service.getClass('root/cimv2', 'Hot', false, ctx());
+  expect(after.class).toBe(hot.class); // still cached: the enumeration pushed nothing out
   await store.close();
 });

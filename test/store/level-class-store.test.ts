@@ -153,14 +153,20 @@ describe('LevelClassStore specifics', () => {
     await store.commit([
       { op: 'putClass', namespace: NS, definition: cls('Lone'), previousSuperclass: undefined },
     ]);
+    // Reads go out as `get` or, batched (read-batch.ts), as `getMany`: both are watched.
     const read: string[] = [];
     const prototype = Level.prototype as unknown as {
       get: (this: Level<string, string>, key: string) => Promise<string | undefined>;
+      getMany: (this: Level<string, string>, keys: string[]) => Promise<(string | undefined)[]>;
     };
-    const original = prototype.get;
+    const original = { get: prototype.get, getMany: prototype.getMany };
     prototype.get = function spied(this: Level<string, string>, key: string) {
       read.push(key);
-      return original.call(this, key);
+      return original.get.call(this, key);
+    };
+    prototype.getMany = function spiedMany(this: Level<string, string>, keys: string[]) {
+      read.push(...keys);
+      return original.getMany.call(this, keys);
     };
     const classReads = (): string[] => read.filter((key) => key.startsWith('c!'));
     try {
@@ -186,7 +192,8 @@ describe('LevelClassStore specifics', () => {
       expect((await store.getClass(NS, classKey('C69')))?.name).toBe('C69');
       expect(classReads()).toEqual([]);
     } finally {
-      prototype.get = original;
+      prototype.get = original.get;
+      prototype.getMany = original.getMany;
     }
     await store.close();
     // And on disk as read back after a reopen.
@@ -195,6 +202,31 @@ describe('LevelClassStore specifics', () => {
     expect((await again.getClass(NS, classKey('C69')))?.name).toBe('C69');
     expect(await again.getClass(NS, classKey('B0'))).toBeUndefined();
     await again.close();
+  });
+
+  test('a read hinted as a scan is decoded from disk and not kept; other reads are decoded once', async () => {
+    const writer = new LevelClassStore(dir);
+    await writer.open();
+    await writer.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+      { op: 'putClass', namespace: NS, definition: cls('Hot'), previousSuperclass: undefined },
+      { op: 'putClass', namespace: NS, definition: cls('Once'), previousSuperclass: undefined },
+    ]);
+    await writer.close();
+    const store = new LevelClassStore(dir); // reads from disk, nothing in its overlay
+    await store.open();
+    const scan = { scan: true };
+    const once = await store.getClass(NS, classKey('Once'), scan);
+    expect(once).toEqual(cls('Once'));
+    // Not kept: each read decodes anew, and a plain read after it is not answered from a cache.
+    expect(await store.getClass(NS, classKey('Once'), scan)).not.toBe(once);
+    const plain = await store.getClass(NS, classKey('Once'));
+    expect(plain).not.toBe(once);
+    // A plain read is kept, and a scan is answered from what is kept.
+    expect(await store.getClass(NS, classKey('Once'))).toBe(plain);
+    const hot = await store.getClass(NS, classKey('Hot'));
+    expect(await store.getClass(NS, classKey('Hot'), scan)).toBe(hot);
+    await store.close();
   });
 
   test('a second store on the same directory fails with STORE_LOCKED', async () => {

@@ -27,6 +27,7 @@ import {
   type ClassEventRecord,
   type InstanceEntry,
   type NamespaceRecord,
+  type ReadHint,
 } from '../class-store';
 import { eventEntriesOf, unpackEvent, type PackedEvent } from './event-codec';
 import {
@@ -57,6 +58,7 @@ import { ClassIndexes, sortedChildren } from './class-index';
 import { InstanceIndexes } from './instance-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
+import { ReadBatch } from './read-batch';
 import { RecordCache } from './record-cache';
 import { preparedCommit, type Decoded, type PlannedCommit } from './write-plan';
 import { mapInSlices } from '../time-slices';
@@ -80,6 +82,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
       if (key.startsWith(CLASS_RECORDS)) this.#cache.remember(key, decoded);
     },
   });
+  readonly #reads = new ReadBatch();
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
   readonly #instanceIndexes = new InstanceIndexes((prefix) => this.#scan(prefix));
   readonly #commits: GroupCommit;
@@ -154,9 +157,11 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
 
   // ---- reads ---------------------------------------------------------------------------------
 
+  /** `keep`: whether what is decoded from disk goes into the record cache (not for a scan). */
   async #get<T extends Decoded>(
     key: string,
     decode: (text: string, key: string) => T,
+    keep = true,
   ): Promise<T | undefined> {
     const db = this.#readyDb();
     const pending = this.#overlay.pending(key);
@@ -165,11 +170,11 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached as T;
     const generation = this.#overlay.generation;
-    const text = await db.get(key);
+    const text = await this.#reads.get(db, key);
     if (text === undefined) return undefined;
     const decoded = decode(text, key);
     // A commit that happened while we read may have replaced the value: don't cache what may be stale.
-    if (generation === this.#overlay.generation) this.#cache.remember(key, decoded);
+    if (keep && generation === this.#overlay.generation) this.#cache.remember(key, decoded);
     return decoded;
   }
 
@@ -195,8 +200,9 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   protected async _getClass(
     namespace: NamespaceKey,
     className: ClassKey,
+    hint?: ReadHint,
   ): Promise<ClassDefinition | undefined> {
-    return (await this.#getStoredClass(namespace, className))?.definition;
+    return (await this.#getStoredClass(namespace, className, hint?.scan !== true))?.definition;
   }
 
   protected async _getClassRevision(
@@ -209,13 +215,14 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   async #getStoredClass(
     namespace: NamespaceKey,
     className: ClassKey,
+    keep = true,
   ): Promise<StoredClass | undefined> {
     const key = classRecordKey(namespace, className);
     if (this.#overlay.pending(key) === undefined && !this.#cache.has(key)) {
       const index = await this.#classIndexes.of(namespace);
       if (!index.parentOf.has(className)) return undefined;
     }
-    return this.#get(key, decodeClass);
+    return this.#get(key, decodeClass, keep);
   }
 
   protected async _readEvents(

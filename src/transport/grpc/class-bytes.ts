@@ -28,6 +28,17 @@ interface EncodedClass {
 }
 
 /**
+ * What a child's encoding reads of its parent's (encodeDerivation): the parent's name, its
+ * derivation names and their encoded bytes. Kept per level of an enumeration apart from the
+ * parent's whole bytes, which a wide level would otherwise keep whole (100,000 root classes:
+ * the whole answer, ≈ 230 MB, until the call ends).
+ */
+interface ParentEntry {
+  readonly system: { readonly className: string; readonly derivation: readonly string[] };
+  readonly derivation: Uint8Array;
+}
+
+/**
  * Keyed by the view's class: the resolved class, or the local view the service keeps for it
  * (service/classes.ts). Dropped with it, so a write leaves nothing stale here to expire.
  */
@@ -39,9 +50,26 @@ const OBJECT_FIELD = 1;
 const LENGTH_DELIMITED = 2;
 const tagOf = (field: number): number => (field << 3) | LENGTH_DELIMITED;
 
+/**
+ * One writer for every encoding here (each is synchronous): `finish()` copies the bytes out and
+ * keeps the writer's buffer, where a new BinaryWriter per message starts at 128 bytes and grows
+ * by doubling, a fresh zeroed array each time (~10% of a cold 100,000-class enumeration's CPU,
+ * docs/performance.md). Replaced after a message bigger than SCRATCH_LIMIT, so one huge class
+ * does not stay allocated.
+ */
+let scratch = new BinaryWriter();
+const SCRATCH_LIMIT = 64 * 1024;
+
+/** The bytes written to the shared writer, which is then empty again. */
+function finished(used: BinaryWriter): Uint8Array {
+  const bytes = used.finish();
+  if (bytes.length > SCRATCH_LIMIT) scratch = new BinaryWriter();
+  return bytes;
+}
+
 /** A length-delimited field's tag and length, as ts-proto writes them before the bytes. */
 function fieldHeader(field: number, length: number): Uint8Array {
-  return new BinaryWriter().uint32(tagOf(field)).uint32(length).finish();
+  return finished(scratch.uint32(tagOf(field)).uint32(length));
 }
 
 /** Whether `a` holds the names of `b`. */
@@ -76,7 +104,7 @@ function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
  */
 function encodeDerivation(
   names: readonly string[],
-  parent: EncodedClass | undefined,
+  parent: ParentEntry | undefined,
 ): readonly Uint8Array[] {
   const first = names[0];
   if (
@@ -84,39 +112,49 @@ function encodeDerivation(
     first !== undefined &&
     extendsDerivation(names, parent.system.className, parent.system.derivation)
   ) {
-    const head = new BinaryWriter().uint32(tagOf(DERIVATION_FIELD)).string(first).finish();
+    const head = finished(scratch.uint32(tagOf(DERIVATION_FIELD)).string(first));
     return [head, parent.derivation];
   }
-  const writer = new BinaryWriter();
-  for (const name of names) writer.uint32(tagOf(DERIVATION_FIELD)).string(name);
-  return [writer.finish()];
+  const entries = scratch;
+  for (const name of names) entries.uint32(tagOf(DERIVATION_FIELD)).string(name);
+  return [finished(entries)];
 }
 
 /** SystemProperties with every field at its default, which ts-proto's encode leaves out. */
 const NO_SYSTEM = SystemProperties.fromPartial({});
 
-function encodeClass(view: ClassView, parent: EncodedClass | undefined): EncodedClass {
-  const body = ClassObject.encode(classMembersToProto(view.class)).finish();
+function encodeClass(view: ClassView, parent: ParentEntry | undefined): EncodedClass {
+  const body = finished(ClassObject.encode(classMembersToProto(view.class), scratch));
   const s = view.system;
   const none = NO_SYSTEM;
   // SystemProperties' fields in order, each written only when not its default, as ts-proto does:
   // those before __DERIVATION, its entries, those after.
-  const before = SystemProperties.encode({
-    ...none,
-    genus: s.genus,
-    class: s.className,
-    superclass: s.superclass,
-    dynasty: s.dynasty,
-  }).finish();
+  const before = finished(
+    SystemProperties.encode(
+      {
+        ...none,
+        genus: s.genus,
+        class: s.className,
+        superclass: s.superclass,
+        dynasty: s.dynasty,
+      },
+      scratch,
+    ),
+  );
   const derivation = encodeDerivation(s.derivation, parent);
-  const after = SystemProperties.encode({
-    ...none,
-    server: s.server,
-    namespace: s.namespace,
-    path: s.path,
-    relpath: s.relpath,
-    propertyCount: s.propertyCount,
-  }).finish();
+  const after = finished(
+    SystemProperties.encode(
+      {
+        ...none,
+        server: s.server,
+        namespace: s.namespace,
+        path: s.path,
+        relpath: s.relpath,
+        propertyCount: s.propertyCount,
+      },
+      scratch,
+    ),
+  );
   const derivationLength = derivation.reduce((sum, part) => sum + part.length, 0);
   const systemLength = before.length + derivationLength + after.length;
   const bytes = Buffer.concat([
@@ -131,12 +169,36 @@ function encodeClass(view: ClassView, parent: EncodedClass | undefined): Encoded
 }
 
 /** The view's encoded ClassObject, from the cache when this class was encoded before. */
-function encodedClass(view: ClassView, parent?: EncodedClass): EncodedClass {
+function encodedClass(view: ClassView, parent?: ParentEntry): EncodedClass {
   const cached = encodedClasses.get(view.class);
   if (cached !== undefined && sameSystem(cached.system, view.system)) return cached;
-  const encoded = encodeClass(view, parent);
+  let encoded: EncodedClass;
+  try {
+    encoded = encodeClass(view, parent);
+  } catch (error) {
+    // What was written before the throw must not become the start of the next message.
+    scratch = new BinaryWriter();
+    throw error;
+  }
   encodedClasses.set(view.class, encoded);
   return encoded;
+}
+
+/**
+ * What a child needs of `encoded` as its parent, or undefined when that saves nothing (a root
+ * class: its children's derivation is one name). A short derivation is copied out, so the level
+ * does not keep the class's bytes (nor the pool slab they share); a long one (a deep chain's,
+ * most of the bytes) is a view of them.
+ */
+function parentEntry(encoded: EncodedClass): ParentEntry | undefined {
+  const derivation = encoded.derivation;
+  if (derivation.length === 0) return undefined;
+  const short = derivation.length * 4 < encoded.bytes.length;
+  const { className, derivation: names } = encoded.system;
+  return {
+    system: { className, derivation: names },
+    derivation: short ? Buffer.from(derivation) : derivation,
+  };
 }
 
 /**
@@ -145,10 +207,11 @@ function encodedClass(view: ClassView, parent?: EncodedClass): EncodedClass {
  */
 export class ClassObjectEncoder {
   /**
-   * The classes encoded so far, by depth (the length of their derivation). An enumeration is
-   * breadth-first, so a class's parent is one level up: two levels are kept, not the whole answer.
+   * The classes encoded so far that a child may read (parentEntry), by depth (the length of their
+   * derivation). An enumeration is breadth-first, so a class's parent is one level up: two levels
+   * are kept, not the whole answer.
    */
-  readonly #levels = new Map<number, Map<string, EncodedClass>>();
+  readonly #levels = new Map<number, Map<string, ParentEntry>>();
 
   encode(view: ClassView): Buffer {
     const depth = view.system.derivation.length;
@@ -158,10 +221,11 @@ export class ClassObjectEncoder {
     const encoded = encodedClass(view, parent);
     let level = this.#levels.get(depth);
     if (level === undefined) {
-      this.#levels.set(depth, (level = new Map<string, EncodedClass>()));
+      this.#levels.set(depth, (level = new Map<string, ParentEntry>()));
       this.#levels.delete(depth - 2);
     }
-    level.set(view.system.className, encoded);
+    const entry = parentEntry(encoded);
+    if (entry !== undefined) level.set(view.system.className, entry);
     return encoded.bytes;
   }
 }
