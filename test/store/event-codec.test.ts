@@ -1,4 +1,9 @@
-import { DerivationTexts, encodeEventBody } from '../../src/store/level/event-codec';
+import {
+  DerivationTexts,
+  encodeEventBatch,
+  encodeEventBatchInSlices,
+  encodeEventBody,
+} from '../../src/store/level/event-codec';
 import type { ClassEventRecord } from '../../src/store/class-store';
 import type { NamespaceKey } from '../../src/domain/names';
 
@@ -49,5 +54,25 @@ describe('DerivationTexts: the __DERIVATION lists of one commit, as JSON.stringi
       );
       derivation = [`C${i}`, ...derivation];
     }
+  });
+});
+
+describe('encodeEventBatchInSlices: a log record written entry by entry', () => {
+  it('gives the bytes of the record as one string, and yields between entries', async () => {
+    const entries = [
+      { revision: 41n, body: '["root\\cimv2","c","a",null,[],null,"op","1"]' },
+      { revision: 42n, body: '["root\\cimv2","c","ünï\u2028code 😀",null,["a"],null,"op","1"]' },
+      { revision: 1234567890123n, body: '["x","m","b",null,["Ä","a"],null,"op2","2"]' },
+    ];
+    let ticks = 0;
+    const tick = async (): Promise<void> => {
+      ticks++;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    };
+    const sliced = await encodeEventBatchInSlices(entries, tick);
+    expect(sliced.equals(Buffer.from(encodeEventBatch(entries), 'utf8'))).toBe(true);
+    expect(ticks).toBeGreaterThanOrEqual(entries.length);
+    const one = await encodeEventBatchInSlices(entries.slice(0, 1), tick);
+    expect(one.toString('utf8')).toBe(encodeEventBatch(entries.slice(0, 1)));
   });
 });
