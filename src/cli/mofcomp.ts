@@ -164,10 +164,27 @@ function includeReader(
   };
 }
 
-/** A message that starts with a source's name, with that name replaced by its path on disk. */
-function locator(diskPaths: ReadonlyMap<string, string>): (message: string) => string {
-  return (message) => {
-    for (const [name, diskPath] of diskPaths)
+/**
+ * Where each source was read from, and `locate`: a message that starts with a source's name, with
+ * that name replaced by its path on disk (the first source, in reading order, that it starts with).
+ */
+class SourcePaths {
+  readonly #diskPaths = new Map<string, string>();
+  /** Whether a source's name holds a colon: only then can a message start with more than one. */
+  #colonInName = false;
+
+  set(name: string, diskPath: string): void {
+    this.#diskPaths.set(name, diskPath);
+    if (name.includes(':')) this.#colonInName = true;
+  }
+
+  readonly locate = (message: string): string => {
+    // One look-up, not a scan of every source per message (CIM 2.41: 1,438 classes, 1,400 files).
+    const colon = message.indexOf(':');
+    const named =
+      this.#colonInName || colon < 0 ? undefined : this.#diskPaths.get(message.slice(0, colon));
+    if (named !== undefined) return `${named}${message.slice(colon)}`;
+    for (const [name, diskPath] of this.#diskPaths)
       if (message.startsWith(`${name}:`)) return `${diskPath}${message.slice(name.length)}`;
     return message;
   };
@@ -180,8 +197,8 @@ function compileFiles(run: MofcompRun, err: NodeJS.WriteStream): Compiled | numb
   const files: CheckedFile[] = [];
   for (const file of run.files) {
     const sources: { name: string; text: string }[] = [];
-    const diskPaths = new Map<string, string>();
-    const locate = locator(diskPaths);
+    const diskPaths = new SourcePaths();
+    const { locate } = diskPaths;
     try {
       const read = includeReader(dirname(file), run.includeDirs, (name, text, diskPath) => {
         sources.push({ name, text });

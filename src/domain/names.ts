@@ -29,9 +29,19 @@ export function namespaceKeyOf(elements: readonly string[]): NamespaceKey {
   return fold(elements.join('\\')) as NamespaceKey;
 }
 
+/** A UTF-16 unit with A-Z folded to a-z (every other unit as it is). */
+const foldAscii = (unit: number): number => (unit >= 65 && unit <= 90 ? unit + 32 : unit);
+
 /** Case-insensitive equality without allocating (hot: the rules compare names pairwise). */
 export function sameName(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
+  if (a.length === 0) return true;
+  // The last units first: names of one family share long prefixes (CIM_, a chain's C1000 … C1999)
+  // and differ at the end. Two ASCII last units that differ after folding decide it: each
+  // lowercases to itself alone, so the folded names would end differently.
+  const endA = foldAscii(a.charCodeAt(a.length - 1));
+  const endB = foldAscii(b.charCodeAt(b.length - 1));
+  if (endA !== endB && endA < 128 && endB < 128) return false;
   for (let i = 0; i < a.length; i++) {
     let x = a.charCodeAt(i);
     let y = b.charCodeAt(i);

@@ -225,7 +225,10 @@ export class ClassLoader {
     let ancestors: ClassWorld['ancestors'] = [];
     let superclass: ResolvedClass | undefined;
     if (definition.superclass !== '') {
-      const chain = await this.loadChain(ns, classKey(definition.superclass), key, reader);
+      // Only a class that exists can be on its superclass's chain (a circular update): a create
+      // need not look for itself along the chain, d name comparisons per level of a deep chain.
+      const stopAt = existing === undefined ? undefined : key;
+      const chain = await this.loadChain(ns, classKey(definition.superclass), stopAt, reader);
       ancestors = chain ?? 'missing';
       // A chain that reaches the class itself (it ends there) is circular: the rules refuse it.
       const end = chain?.[chain.length - 1];

@@ -43,16 +43,96 @@ function unpackContext(packed: unknown): ClientContext | undefined {
  * readable for as long as the entry lives (the LevelDB store copies a class record it replaces to
  * a history record, see there).
  */
-export const encodeEventBody = (event: ClassEventRecord, targetRef?: string): string =>
+export const encodeEventBody = (
+  event: ClassEventRecord,
+  targetRef?: string,
+  derivations?: DerivationTexts,
+): string =>
   `[${JSON.stringify(event.namespace)},"${KIND_CODES[event.kind]}",${JSON.stringify(targetRef ?? packClass(event.target))},${JSON.stringify(
     event.previous === undefined ? null : packClass(event.previous),
-  )},${JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]`;
+  )},${derivations?.text(event.derivation) ?? JSON.stringify(event.derivation)},${JSON.stringify(packContext(event.context))},${JSON.stringify(event.operationId)},"${event.timeCreated}"]`;
+
+/**
+ * The JSON text of the __DERIVATION lists of one commit's entries. A class's list is its parent's
+ * name, then its parent's list: a chain of n classes committed together holds O(n²) names, and
+ * encoding each list anew was most of the cost of committing a deep chain. A list whose rest is a
+ * list encoded before (the same name strings, compared by identity: the loader hands every class
+ * of a chain the same ancestor objects) is its first name's text joined to that list's text: a
+ * copy of flat text instead of JSON.stringify's escaping of every name again; the same bytes.
+ */
+export class DerivationTexts {
+  /** The last list encoded that starts with a name, and its text without the opening bracket. */
+  readonly #byFirstName = new Map<
+    string,
+    { readonly list: readonly string[]; readonly tail: string }
+  >();
+
+  text(list: readonly string[]): string {
+    const [first] = list;
+    if (first === undefined) return '[]';
+    const above = list.length > 1 ? this.#byFirstName.get(list[1] as string) : undefined;
+    const tail =
+      above === undefined || !isRestOf(above.list, list)
+        ? JSON.stringify(list).slice(1)
+        : flat(`${JSON.stringify(first)},${above.tail}`);
+    this.#byFirstName.set(first, { list, tail });
+    return `[${tail}`;
+  }
+}
+
+/**
+ * `text` flattened now. V8 keeps a joined string as a rope of its parts; reading one unit makes it
+ * one flat string, so the next list copies flat text, and writing the record does not walk ropes
+ * as deep as the chain (measured: that walk cost more than the JSON.stringify it replaced, in one
+ * stretch of the event loop).
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
+}
+
+/** Whether `rest` is `list` without its first element. */
+function isRestOf(rest: readonly string[], list: readonly string[]): boolean {
+  if (rest.length !== list.length - 1) return false;
+  for (let index = 0; index < rest.length; index++)
+    if (rest[index] !== list[index + 1]) return false;
+  return true;
+}
 
 /** A log record holding the entries of one synced batch: `[[revision, body], …]` in revision order. */
 export const encodeEventBatch = (
   entries: readonly { readonly revision: bigint; readonly body: string }[],
 ): string =>
   `{"v":${SCHEMA_VERSION},"events":[${entries.map((entry) => `["${entry.revision}",${entry.body}]`).join(',')}]}`;
+
+/**
+ * encodeEventBatch's text as UTF-8 bytes, written entry by entry with `tick` awaited between: a
+ * commit of a deep chain logs tens of megabytes (every class's __DERIVATION), whose one string and
+ * one conversion held the event loop for 100 ms and more. Each part starts and ends with ASCII,
+ * so the parts' bytes end to end are the whole text's.
+ */
+export async function encodeEventBatchInSlices(
+  entries: readonly { readonly revision: bigint; readonly body: string }[],
+  tick: () => Promise<void>,
+): Promise<Buffer> {
+  const head = `{"v":${SCHEMA_VERSION},"events":[`;
+  const parts = entries.map(
+    (entry, index) => `${index === 0 ? '' : ','}["${entry.revision}",${entry.body}]`,
+  );
+  let total = Buffer.byteLength(head) + 2;
+  for (const part of parts) {
+    await tick();
+    total += Buffer.byteLength(part);
+  }
+  const out = Buffer.allocUnsafe(total);
+  let offset = out.write(head, 0);
+  for (const part of parts) {
+    await tick();
+    offset += out.write(part, offset);
+  }
+  out.write(']}', offset);
+  return out;
+}
 
 /** One log entry, still packed. */
 export interface PackedEvent {

@@ -23,7 +23,7 @@
  */
 import type { Level } from 'level';
 import { StoreError, type ClassEventRecord } from '../class-store';
-import { encodeEventBatch } from './event-codec';
+import { encodeEventBatch, encodeEventBatchInSlices } from './event-codec';
 import {
   CLASS_RECORDS,
   END,
@@ -264,7 +264,7 @@ class BatchBuilder {
         this.#addOp(step.op);
       }
     }
-    this.#addRecords(group);
+    await this.#addRecords(group, slicer);
     return this.#ops;
   }
 
@@ -298,11 +298,16 @@ class BatchBuilder {
    * One log record per batch, keyed by its last revision, and one revisions record, as of its
    * last commit: a crash keeps them with the changes they describe, or none of it.
    */
-  #addRecords(group: readonly QueuedCommit[]): void {
+  async #addRecords(group: readonly QueuedCommit[], slicer?: TimeSlicer): Promise<void> {
     const entries = group.flatMap((commit) => commit.logged);
     const lastEntry = entries[entries.length - 1];
     if (lastEntry !== undefined)
-      this.#put(eventKey(lastEntry.revision), bytes(encodeEventBatch(entries)));
+      this.#put(
+        eventKey(lastEntry.revision),
+        slicer === undefined
+          ? bytes(encodeEventBatch(entries))
+          : await encodeEventBatchInSlices(entries, () => slicer.tick()),
+      );
     const last = group[group.length - 1];
     if (last !== undefined) {
       const { revision, firstRetained } = last.revisions;

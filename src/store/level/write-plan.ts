@@ -27,7 +27,7 @@ import {
   encodeQualifierDeclaration,
   type StoredClass,
 } from './record-codec';
-import { encodeEventBody } from './event-codec';
+import { DerivationTexts, encodeEventBody } from './event-codec';
 
 /**
  * A put's value is its record's UTF-8 bytes, made at the commit point: the encoded text (a tree
@@ -132,6 +132,8 @@ export function preparedCommit(writes: readonly RevisedWrite[]): {
     events: [] as ClassEventRecord[],
     logged: [] as { revision: bigint; body: string }[],
   };
+  // Shared by the entries of a commit of several classes (a CompileMof): one list is text once.
+  const derivations = writes.length > 1 ? new DerivationTexts() : undefined;
   const add = ({ write, revision, event }: RevisedWrite): void => {
     if (event !== undefined) {
       commit.events.push(event);
@@ -142,6 +144,7 @@ export function preparedCommit(writes: readonly RevisedWrite[]): {
         body: encodeEventBody(
           event,
           write.op === 'putClass' ? classKey(write.definition.name) : undefined,
+          derivations,
         ),
       });
     }
