@@ -225,8 +225,7 @@ export class ClassLoader {
     let ancestors: ClassWorld['ancestors'] = [];
     let superclass: ResolvedClass | undefined;
     if (definition.superclass !== '') {
-      // Only a class that exists can be on its superclass's chain (a circular update): a create
-      // need not look for itself along the chain, d name comparisons per level of a deep chain.
+      // Only an existing class can be on its superclass's chain (a circular update): not a create.
       const stopAt = existing === undefined ? undefined : key;
       const chain = await this.loadChain(ns, classKey(definition.superclass), stopAt, reader);
       ancestors = chain ?? 'missing';
