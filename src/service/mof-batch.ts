@@ -15,7 +15,7 @@ import type { PutClassFlags } from '../domain/put-class-flags';
 import { WbemError } from '../domain/wbem-status';
 import { typedLiteral, type MofInstance } from '../mof/parser';
 import type { StoreWrite } from '../store/class-store';
-import type { StagedClasses } from './class-loader';
+import type { StagedClasses } from './class-reader';
 import { changeInfo, putClassWrites, type OperationChange } from './class-writes';
 import { findInstance } from './instances';
 import type { BoundNamespace } from './namespace-table';

@@ -234,11 +234,16 @@ async function commitPlan(
   // The last point where a cancel means "nothing written" (§4.4, Recommendation).
   ctx.signal.throwIfAborted();
   // The commit point: visible from here on, and it stands whatever the client does next.
+  const before = env.store.revision;
   const { committed, durable } = env.store.commitIf(fence, writes);
+  const after = env.store.revision; // moved already when the commit point was reached at once
   const revision = await committed;
-  env.classes.forgetChains(bound.key, [
-    plan.definition.name,
-    ...plan.childRewrites.map((c) => c.name),
-  ]);
+  if (plan.kind === 'create' && plan.childRewrites.length === 0)
+    env.classes.keepThroughCreate(before, after);
+  else
+    env.classes.forgetChains(bound.key, [
+      plan.definition.name,
+      ...plan.childRewrites.map((c) => c.name),
+    ]);
   return { durable, revision };
 }

@@ -7,7 +7,7 @@ import { classKey, type NamespaceKey } from '../../src/domain/names';
 import { ClassLoader } from '../../src/service/class-loader';
 import { WbemService } from '../../src/service/wbem-service';
 import { CountingStore } from '../helpers/counting-store';
-import { allClasses, cls, ctx } from './fixtures';
+import { allClasses, cls, ctx, prop, serviceFixture } from './fixtures';
 
 const NS = 'root\\cimv2' as NamespaceKey;
 
@@ -113,5 +113,29 @@ test('an enumeration bigger than the cache reads each class once (a parent twice
   expect(store.reads - reads).toBe(46);
   const after = await service.getClass('root/cimv2', 'Hot', false, ctx());
   expect(after.class).toBe(hot.class); // still cached: the enumeration pushed nothing out
+  await store.close();
+});
+
+test('a PutClass create keeps the resolved classes cached, an update drops them, and both are read correctly after', async () => {
+  const store = new CountingStore();
+  const f = await serviceFixture(store);
+  expect((await f.put(cls('Base', '', [prop('A', 8)]))).outcome.ok).toBe(true);
+  expect((await f.put(cls('Mid', 'Base', [prop('B', 8)]))).outcome.ok).toBe(true);
+  await f.service.getClass('root/cimv2', 'Mid', false, ctx()); // Base and Mid resolved, cached
+  const reads = store.reads;
+  // A create of a subclass of Mid: its superclass comes from the cache, and stays there.
+  expect((await f.put(cls('Leaf', 'Mid', [prop('C', 8)]))).outcome.ok).toBe(true);
+  const afterCreate = store.reads;
+  await f.service.getClass('root/cimv2', 'Mid', false, ctx());
+  expect(store.reads).toBe(afterCreate); // still cached: nothing read
+  const leaf = await f.service.getClass('root/cimv2', 'Leaf', false, ctx());
+  expect(leaf.class.properties.map((p) => p.name)).toEqual(['A', 'B', 'C']);
+  expect(afterCreate - reads).toBeGreaterThan(0); // the create itself looked for Leaf
+  // An update of Base (a new property; FORCE, since it has subclasses) drops the caches: Mid and
+  // Leaf are derived again with it.
+  const FORCE = 0x40;
+  expect((await f.put(cls('Base', '', [prop('A', 8), prop('Z', 8)]), FORCE)).outcome.ok).toBe(true);
+  const updatedLeaf = await f.service.getClass('root/cimv2', 'Leaf', false, ctx());
+  expect(updatedLeaf.class.properties.map((p) => p.name).sort()).toEqual(['A', 'B', 'C', 'Z']);
   await store.close();
 });

@@ -7,7 +7,7 @@ import type { CompileMofInput } from '../../src/service/wbem-service-api';
 import { WbemError } from '../../src/domain/wbem-status';
 import { thrown } from '../helpers/expect-thrown';
 import { schemaSources } from '../helpers/cim-schema';
-import { StagedClasses } from '../../src/service/class-loader';
+import { StagedClasses } from '../../src/service/class-reader';
 import { RecordingPort } from '../helpers/recording-port';
 import { ctx, failureOf, serviceFixture, type ServiceFixture, allClasses } from './fixtures';
 
