@@ -15,27 +15,18 @@ export async function finishInSlices<T>(
   steps: Steps<T>,
   slicer: TimeSlicer = new TimeSlicer(),
 ): Promise<T> {
-  for (;;) {
-    const step = steps.next();
-    if (step.done === true) return step.value;
-    await slicer.tick();
-  }
+  return finishSoon(steps, slicer);
 }
 
 /**
  * finishInSlices without a promise when the steps end within the current slice (a create's
- * decision takes no step at all); a promise only once a slice has run its time.
+ * decision takes no step at all); a promise only once a slice has run its time, the rest of the
+ * steps then running after a turn of the event loop.
  */
 export function finishSoon<T>(steps: Steps<T>, slicer: TimeSlicer): T | Promise<T> {
   for (;;) {
     const step = steps.next();
     if (step.done === true) return step.value;
-    if (slicer.due()) return continueInSlices(steps, slicer);
+    if (slicer.due()) return slicer.tick().then(() => finishSoon(steps, slicer));
   }
-}
-
-/** The rest of finishSoon's steps, after a turn of the event loop. */
-async function continueInSlices<T>(steps: Steps<T>, slicer: TimeSlicer): Promise<T> {
-  await slicer.tick();
-  return finishInSlices(steps, slicer);
 }

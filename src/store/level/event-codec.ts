@@ -5,6 +5,7 @@
 import type { ClassDefinition } from '../../domain/class-model';
 import type { ClientContext } from '../../domain/client-context';
 import type { NamespaceKey } from '../../domain/names';
+import { extendsDerivation } from '../../domain/resolve-class';
 import { StoreError, type ClassEventRecord } from '../class-store';
 import {
   corrupt,
@@ -72,7 +73,7 @@ export class DerivationTexts {
     if (first === undefined) return '[]';
     const above = list.length > 1 ? this.#byFirstName.get(list[1] as string) : undefined;
     const tail =
-      above === undefined || !isRestOf(above.list, list)
+      above === undefined || !extendsDerivation(list, first, above.list)
         ? JSON.stringify(list).slice(1)
         : flat(`${JSON.stringify(first)},${above.tail}`);
     this.#byFirstName.set(first, { list, tail });
@@ -91,19 +92,16 @@ function flat(text: string): string {
   return text;
 }
 
-/** Whether `rest` is `list` without its first element. */
-function isRestOf(rest: readonly string[], list: readonly string[]): boolean {
-  if (rest.length !== list.length - 1) return false;
-  for (let index = 0; index < rest.length; index++)
-    if (rest[index] !== list[index + 1]) return false;
-  return true;
-}
+type LoggedEntry = { readonly revision: bigint; readonly body: string };
+
+/** A log record's text: BATCH_HEAD, the entries' texts joined by commas, BATCH_END. */
+const BATCH_HEAD = `{"v":${SCHEMA_VERSION},"events":[`;
+const BATCH_END = ']}';
+const entryText = (entry: LoggedEntry): string => `["${entry.revision}",${entry.body}]`;
 
 /** A log record holding the entries of one synced batch: `[[revision, body], …]` in revision order. */
-export const encodeEventBatch = (
-  entries: readonly { readonly revision: bigint; readonly body: string }[],
-): string =>
-  `{"v":${SCHEMA_VERSION},"events":[${entries.map((entry) => `["${entry.revision}",${entry.body}]`).join(',')}]}`;
+export const encodeEventBatch = (entries: readonly LoggedEntry[]): string =>
+  `${BATCH_HEAD}${entries.map(entryText).join(',')}${BATCH_END}`;
 
 /**
  * encodeEventBatch's text as UTF-8 bytes, written entry by entry with `tick` awaited between: a
@@ -112,25 +110,22 @@ export const encodeEventBatch = (
  * so the parts' bytes end to end are the whole text's.
  */
 export async function encodeEventBatchInSlices(
-  entries: readonly { readonly revision: bigint; readonly body: string }[],
+  entries: readonly LoggedEntry[],
   tick: () => Promise<void>,
 ): Promise<Buffer> {
-  const head = `{"v":${SCHEMA_VERSION},"events":[`;
-  const parts = entries.map(
-    (entry, index) => `${index === 0 ? '' : ','}["${entry.revision}",${entry.body}]`,
-  );
-  let total = Buffer.byteLength(head) + 2;
+  const parts = entries.map((entry, index) => `${index === 0 ? '' : ','}${entryText(entry)}`);
+  let total = Buffer.byteLength(BATCH_HEAD) + Buffer.byteLength(BATCH_END);
   for (const part of parts) {
     await tick();
     total += Buffer.byteLength(part);
   }
   const out = Buffer.allocUnsafe(total);
-  let offset = out.write(head, 0);
+  let offset = out.write(BATCH_HEAD, 0);
   for (const part of parts) {
     await tick();
     offset += out.write(part, offset);
   }
-  out.write(']}', offset);
+  out.write(BATCH_END, offset);
   return out;
 }
 

@@ -115,8 +115,9 @@ export class Overlay {
         const entry = this.#entries.get(step.op.key);
         if (entry?.seq !== step.seq) continue;
         this.#entries.delete(step.op.key);
+        if (!told || entry.decoded === null) continue;
         const wipe = latestWipe(this.#wipes, step.op.key);
-        if (told && entry.decoded !== null && (wipe === undefined || wipe < step.seq))
+        if (wipe === undefined || wipe < step.seq)
           this.#onSettled?.settled(step.op.key, entry.decoded);
       } else {
         const at = this.#wipes.findIndex((w) => w.seq === step.seq);

@@ -126,13 +126,12 @@ const NO_SYSTEM = SystemProperties.fromPartial({});
 function encodeClass(view: ClassView, parent: ParentEntry | undefined): EncodedClass {
   const body = finished(ClassObject.encode(classMembersToProto(view.class), scratch));
   const s = view.system;
-  const none = NO_SYSTEM;
   // SystemProperties' fields in order, each written only when not its default, as ts-proto does:
   // those before __DERIVATION, its entries, those after.
   const before = finished(
     SystemProperties.encode(
       {
-        ...none,
+        ...NO_SYSTEM,
         genus: s.genus,
         class: s.className,
         superclass: s.superclass,
@@ -145,7 +144,7 @@ function encodeClass(view: ClassView, parent: ParentEntry | undefined): EncodedC
   const after = finished(
     SystemProperties.encode(
       {
-        ...none,
+        ...NO_SYSTEM,
         server: s.server,
         namespace: s.namespace,
         path: s.path,
