@@ -4,8 +4,13 @@
  * `stream` (/bench.Bare/Stream): a server-streaming RPC answering one message and OK, the shape of
  * PutClassAsync. `unary` (/bench.Bare/Unary): a unary no-op answering REPLY_BYTES bytes (the bench
  * passes the size of the real GetClass response, so the two carry the same bytes).
+ * `replay FILE` (/bench.Bare/Replay): a server-streaming RPC answering, whatever the request, the
+ * messages recorded in FILE (`bench/recorded-stream.ts`), written as wbemd writes a stream: one
+ * `write` a message, waiting for 'drain' when it returns false. It is the transport's floor for
+ * an enumeration: grpc-js framing and Node's HTTP/2 sending the very bytes wbemd sends.
  * The bench starts each as its own process, so its CPU time is its own.
  */
+import { once } from 'node:events';
 import {
   Server,
   ServerCredentials,
@@ -13,6 +18,7 @@ import {
   type ServerUnaryCall,
   type ServerWritableStream,
 } from '@grpc/grpc-js';
+import { readRecordedStream } from './recorded-stream';
 
 const raw = {
   requestSerialize: (value: Buffer): Buffer => value,
@@ -24,12 +30,40 @@ const raw = {
 export const BARE_SERVICE = {
   stream: { path: '/bench.Bare/Stream', requestStream: false, responseStream: true, ...raw },
   unary: { path: '/bench.Bare/Unary', requestStream: false, responseStream: false, ...raw },
+  replay: { path: '/bench.Bare/Replay', requestStream: false, responseStream: true, ...raw },
 } as const;
+
+async function replay(call: ServerWritableStream<Buffer, Buffer>, messages: readonly Buffer[]) {
+  let cancelled = false;
+  call.once('cancelled', () => (cancelled = true));
+  for (const message of messages) {
+    if (cancelled) return;
+    if (!call.write(message)) await once(call, 'drain');
+  }
+  call.end();
+}
+
+function serveReplay(server: Server, file: string): void {
+  const messages = readRecordedStream(file);
+  server.addService(
+    { replay: BARE_SERVICE.replay },
+    { replay: (call: ServerWritableStream<Buffer, Buffer>) => void replay(call, messages) },
+  );
+}
 
 function main(): void {
   const mode = process.argv[2] ?? 'stream';
-  const reply = Buffer.alloc(Number(process.argv[3] ?? 48), 1);
   const server = new Server();
+  if (mode === 'replay') serveReplay(server, process.argv[3] ?? '');
+  else addAnswering(server, mode, Buffer.alloc(Number(process.argv[3] ?? 48), 1));
+  server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => {
+    if (error) throw error;
+    console.log(`listening on 127.0.0.1:${port}`);
+  });
+  process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
+}
+
+function addAnswering(server: Server, mode: string, reply: Buffer): void {
   server.addService(
     mode === 'unary' ? { unary: BARE_SERVICE.unary } : { stream: BARE_SERVICE.stream },
     mode === 'unary'
@@ -44,11 +78,6 @@ function main(): void {
           },
         },
   );
-  server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => {
-    if (error) throw error;
-    console.log(`listening on 127.0.0.1:${port}`);
-  });
-  process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
 }
 
 if (require.main === module) main();

@@ -8,6 +8,7 @@ import { runLoad, type LoadgenResult } from '../loadgen';
 import { addRow, judge, median } from '../report';
 import { chainMof, compileMofRequest, enumClassesRequest, WBEM } from '../requests';
 import { alternate, freshWbemd, ms, oneWrite, x, type BenchOptions } from './common';
+import { replayOf, replayRound } from './floor';
 
 const SIZES = [500, 1000, 2000] as const;
 /** t(2n) / t(n) at most this for "linear" (quadratic would give 4). */
@@ -104,8 +105,51 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
         goal: `linear (≤ ${LINEAR}×)`,
         status: judge(e2 / e1, LINEAR),
       });
+      for (const n of [1000, 2000] as const)
+        await benchD2Floor(rounds, server, n, enumClassesRequest(`${prefixes.get(n) ?? ''}0`));
     }
   } finally {
     await server.stop();
+  }
+}
+
+/**
+ * D2's chain enumerated again (warm: its classes resolved and encoded by the first call) in rounds
+ * alternating with the transport's floor, a bare grpc-js server replaying the same messages; one
+ * call a round, each by its own load generator on a fresh connection, as D2's own calls.
+ */
+async function benchD2Floor(
+  rounds: number,
+  server: { address: string; pid: number },
+  levels: number,
+  request: Uint8Array,
+): Promise<void> {
+  const replay = await replayOf(server, `${WBEM}EnumClasses`, request);
+  try {
+    const spec = { stream: true, request, inflight: 1, count: 1, timeoutSec: TIMEOUT_SEC } as const;
+    const [warm, bare] = await alternate(Math.max(rounds, 3), [
+      () =>
+        runLoad({
+          ...spec,
+          addr: server.address,
+          method: `${WBEM}EnumClasses`,
+          pids: [server.pid],
+        }),
+      () => replayRound(replay, spec),
+    ]);
+    const line = (rs: readonly LoadgenResult[] | undefined): string =>
+      `${ms(time(rs))} (${(rs ?? []).map((r) => ms(r.latencyUs.max)).join(', ')}; server CPU ${(cpu(rs) * 1e3).toFixed(0)} ms)`;
+    console.log(
+      `  ${levels} levels again (warm) ${line(warm)}; the floor, bare grpc-js replaying its ${replay.messages} messages (${(replay.bytes / 1e6).toFixed(1)} MB): ${line(bare)}`,
+    );
+    addRow({
+      id: 'D2',
+      figure: `${levels.toLocaleString('en')}-level chain again (warm) / floor: bare grpc-js replaying it`,
+      measured: `${ms(time(warm))} / ${ms(time(bare))}`,
+      goal: '–',
+      status: 'info',
+    });
+  } finally {
+    await replay.stop();
   }
 }
