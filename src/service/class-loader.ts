@@ -337,8 +337,11 @@ export class ClassLoader {
     for (const [ns, resolved] of namespaces) {
       const cache = caches.get(ns) as Map<ClassKey, ResolvedClass>;
       this.#resolved.set(ns, cache);
-      // A class cached already keeps its object (and the encoded bytes kept with it).
-      for (const [key, value] of resolved) if (!cache.has(key)) cache.set(key, value);
+      // A class cached already keeps its object (and the encoded bytes kept with it). Of a compile
+      // bigger than the bound only the newest fit: the older are not set only to be pushed out.
+      let older = resolved.size - this.cacheLimit;
+      for (const [key, value] of resolved)
+        if (older-- <= 0 && !cache.has(key)) cache.set(key, value);
     }
     return true;
   }

@@ -97,3 +97,20 @@ test('after a compile that updates a class, its subclasses are read as updated',
     ['Ex_V', 2],
   ]);
 });
+
+test('of a compile bigger than the cache, the newest classes it resolved are kept', async () => {
+  const store = new CountingStore();
+  await store.open();
+  const service = new WbemService({ store, serverName: 'TESTHOST', classCacheLimit: 10 });
+  await service.initialize();
+  const outcome = await service
+    .beginCompileMof(input(chain('Ex_B', 30)), ctx(), new RecordingPort())
+    .run();
+  expect(outcome.ok).toBe(true);
+  const reads = store.reads;
+  await service.getClass('root/cimv2', 'Ex_B28', false, ctx()); // the last class resolved: kept
+  expect(store.reads - reads).toBe(0);
+  await service.getClass('root/cimv2', 'Ex_B0', false, ctx()); // pushed out by the bound
+  expect(store.reads - reads).toBe(1);
+  await store.close();
+});
