@@ -306,6 +306,46 @@ export class ClassLoader {
       this.#revision = after;
   }
 
+  /**
+   * After a CompileMof's commit point, reached at `revision` with no write after it: the classes it
+   * resolved in each namespace it wrote go into that namespace's cache. Those are its own caches
+   * (class-reader.ts: the store as it read it under the namespaces' locks and fence, plus its
+   * stages), so they hold what the store now holds, and the enumeration that usually follows a
+   * schema load does not derive every class again (D2). `createdSince`: the compile only created
+   * classes and took its fence at that revision; the namespace's own cache, when it has been
+   * current since then, stays too (nothing but those creates changed the namespace, and a new
+   * class is on no cached chain). Every other cache is dropped, as the moved revision would drop
+   * it at the next read; chains are not kept (a write rebuilds what it needs). False (nothing
+   * done) when the store has moved past `revision`, or no namespace's classes were written.
+   */
+  adoptResolved(
+    revision: bigint,
+    namespaces: readonly (readonly [NamespaceKey, ReadonlyMap<ClassKey, ResolvedClass>])[],
+    createdSince?: bigint,
+  ): boolean {
+    if (namespaces.length === 0 || this.#store.revision !== revision) return false;
+    const keep = createdSince !== undefined && this.#revision >= createdSince;
+    const caches = new Map<NamespaceKey, Map<ClassKey, ResolvedClass>>();
+    for (const [ns] of namespaces) {
+      const cache = keep ? this.#resolved.get(ns) : undefined;
+      caches.set(ns, cache ?? new BoundedMap<ClassKey, ResolvedClass>(this.cacheLimit));
+    }
+    this.#generation++;
+    this.#chains.clear();
+    this.#resolved.clear();
+    this.#revision = revision;
+    for (const [ns, resolved] of namespaces) {
+      const cache = caches.get(ns) as Map<ClassKey, ResolvedClass>;
+      this.#resolved.set(ns, cache);
+      // A class cached already keeps its object (and the encoded bytes kept with it). Of a compile
+      // bigger than the bound only the newest fit: the older are not set only to be pushed out.
+      let older = resolved.size - this.cacheLimit;
+      for (const [key, value] of resolved)
+        if (older-- <= 0 && !cache.has(key)) cache.set(key, value);
+    }
+    return true;
+  }
+
   /** Drops every cached chain and resolved class of the deleted namespaces. */
   forgetNamespaces(namespaces: readonly NamespaceKey[]): void {
     this.#generation++;

@@ -213,11 +213,12 @@ async function runCompile(
     try {
       ({ batch, committed } = await retryOnConflict(async () => {
         const fence = await env.store.beginRead(scopes);
+        const readAt = env.store.revision;
         // A decision made again after a conflict reports no progress a second time.
         const judged = await judgeAll(env, compiled, ctx, attempt++ === 0 ? sink : undefined);
         return {
           batch: judged,
-          committed: await commitBatch(env, compiled, { judged, fence }, ctx),
+          committed: await commitBatch(env, compiled, { judged, fence, readAt }, ctx),
         };
       }));
     } finally {
@@ -269,7 +270,11 @@ async function judgeAll(
 async function commitBatch(
   env: ServiceEnv,
   compiled: CompiledMof,
-  { judged: batch, fence }: { readonly judged: MofBatch; readonly fence: WriteFence },
+  {
+    judged: batch,
+    fence,
+    readAt,
+  }: { readonly judged: MofBatch; readonly fence: WriteFence; readonly readAt: bigint },
   ctx: OperationContext,
 ): Promise<{ readonly durable: Promise<void>; readonly revision: bigint }> {
   ctx.signal.throwIfAborted(); // the last point where a cancel means "nothing written"
@@ -280,7 +285,11 @@ async function commitBatch(
   const durable = commit.durable;
   for (const { bound, declaration } of compiled.declarations)
     env.namespaces.declareQualifier(bound.key, declaration);
-  for (const [namespace, names] of batch.written) env.classes.forgetChains(namespace, names);
+  // What the compile resolved is what the store now holds: kept, not derived again by the next
+  // read; unless a write came after it, which drops the caches as any write does.
+  const createdSince = batch.createdOnly ? readAt : undefined;
+  if (!env.classes.adoptResolved(revision, batch.resolvedClasses(), createdSince))
+    for (const [namespace, names] of batch.written) env.classes.forgetChains(namespace, names);
   return { durable, revision };
 }
 

@@ -4,12 +4,12 @@
  * stored or compiled above (D30) and judged against the instances before it, then the qualifier
  * declarations. All of them go in one atomic commit (compile-mof.ts).
  */
-import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
+import type { ClassDefinition, QualifierDeclaration, ResolvedClass } from '../domain/class-model';
 import { classRulesOf, type ClassRules, type ClientContext } from '../domain/client-context';
 import { decidePutClass } from '../domain/decide-put-class';
 import { decideInstanceWrite, prepareInstance } from '../domain/decide-put-instance';
 import type { InstancePropertyInput } from '../domain/instance-model';
-import { classKey, findNamed, type NamespaceKey } from '../domain/names';
+import { classKey, findNamed, type ClassKey, type NamespaceKey } from '../domain/names';
 import { formatNamespace, isLocaleNamespace } from '../domain/namespace-path';
 import type { PutClassFlags } from '../domain/put-class-flags';
 import { WbemError } from '../domain/wbem-status';
@@ -65,6 +65,7 @@ export class MofBatch {
   readonly #rules: ClassRules;
   readonly #change: OperationChange;
   #classCount = 0;
+  #createdOnly = true;
   #firstFailure: WbemError | undefined;
 
   /** Built under the namespace locks: the change's TIME_CREATED is taken here. */
@@ -81,6 +82,16 @@ export class MofBatch {
     return this.#classCount;
   }
 
+  /** Whether every class written is a new one (no update, no subclass rewritten). */
+  get createdOnly(): boolean {
+    return this.#createdOnly;
+  }
+
+  /** The classes this compile resolved in each namespace it writes (its own caches). */
+  resolvedClasses(): [NamespaceKey, ReadonlyMap<ClassKey, ResolvedClass>][] {
+    return [...this.written.keys()].map((ns) => [ns, this.#classes.cachesOf(ns).resolved]);
+  }
+
   /** With continue_on_error: the first item that failed, which the final status reports. */
   get firstFailure(): WbemError | undefined {
     return this.#firstFailure;
@@ -95,6 +106,7 @@ export class MofBatch {
         world,
       );
       this.#classes.stage(bound.key, plan.definition, plan.kind === 'update');
+      if (plan.kind === 'update' || plan.childRewrites.length > 0) this.#createdOnly = false;
       for (const child of plan.childRewrites) this.#classes.stage(bound.key, child, true);
       this.writes.push(...putClassWrites(bound.key, plan, world, this.#change));
       this.#classCount++;
