@@ -4,8 +4,8 @@
  * requests of every shape, and for thousands of damaged ones, the input or the refusal is the
  * reference's to the last field and word.
  */
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { CimType, type ClassObject, type Value } from '../../generated/wbem/v1/cim';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { CimType, type ClassObject, Value } from '../../generated/wbem/v1/cim';
 import { PutClassRequest } from '../../generated/wbem/v1/services';
 import { twoKilobyteClass } from '../../bench/put-class-async';
 import { WbemError } from '../../src/domain/wbem-status';
@@ -140,6 +140,15 @@ const TAKEN: [string, Buffer][] = [
       }),
     }),
   ],
+  [
+    'a context (mofcomp --dmtf)',
+    encode({
+      object: cls('Ex_A', 'Ex_Base'),
+      flags: 2,
+      context: { values: { __wbemd_DMTFRules: { kind: { $case: 'boolean', boolean: true } } } },
+    }),
+  ],
+  ['an empty context', encode({ object: cls('Ex_A'), context: { values: {} } })],
   ['no object', encode({})],
   ['an empty request', Buffer.alloc(0)],
   ['embedded objects 10 deep', encode({ object: nested(10) })],
@@ -154,7 +163,27 @@ const TAKEN: [string, Buffer][] = [
 
 /** Requests it gives up on; the reference decides them. */
 const GIVEN_UP: [string, Buffer][] = [
-  ['a context', encode({ object: cls('Ex_A'), context: { values: { x: v.string('y') } } })],
+  [
+    'a context entry the reference would refuse, replaced by a later one',
+    withContext(
+      entry(key('x'), value(v.array([v.array([])]))),
+      entry(key('x'), value(v.string('y'))),
+    ),
+  ],
+  [
+    'a context entry the reference would refuse, named __proto__',
+    withContext(entry(key('__proto__'), value(v.array([{}])))),
+  ],
+  [
+    'a context entry with an unknown field',
+    withContext(
+      Buffer.concat([
+        entry(key('x')),
+        Buffer.from(new BinaryWriter().tag(3, 0).uint32(1).finish()),
+      ]),
+    ),
+  ],
+  ['a context value nested too deep', withContext(entry(key('x'), value(v.object(nested(40)))))],
   ['negative flags', encode({ object: cls('Ex_A'), flags: -1 })],
   [
     'a uint64 above 2^49',
@@ -188,6 +217,34 @@ const GIVEN_UP: [string, Buffer][] = [
   ['truncated', encode({ object: cls('Ex_Truncated') }).subarray(0, -2)],
 ];
 
+/** A length-delimited field by hand. */
+function field(fieldNo: number, bytes: Uint8Array): Buffer {
+  return Buffer.from(
+    new BinaryWriter().tag(fieldNo, WireType.LengthDelimited).bytes(bytes).finish(),
+  );
+}
+
+/** Context.ValuesEntry's fields, by hand, in any order and number. */
+function key(name: string): Buffer {
+  return Buffer.from(new BinaryWriter().tag(1, WireType.LengthDelimited).string(name).finish());
+}
+
+function value(cimValue: Value): Buffer {
+  return field(2, Value.encode(cimValue).finish());
+}
+
+function entry(...parts: Buffer[]): Buffer {
+  return field(1, Buffer.concat(parts));
+}
+
+/** A PutClassRequest of a small class with a context (field 4) of these entries, after it. */
+function withContext(...entries: Buffer[]): Buffer {
+  return Buffer.concat([
+    encode({ object: cls('Ex_A'), flags: 2 }),
+    field(4, Buffer.concat(entries)),
+  ]);
+}
+
 function nested(depth: number): ClassObject {
   let object = cls('Ex_Leaf');
   for (let level = 1; level < depth; level++)
@@ -218,6 +275,109 @@ test.each(TAKEN)('%s: read in one pass, the same input as the reference', (_labe
 test.each(GIVEN_UP)('%s: given up, decoded by the reference', (_label, bytes) => {
   expect(decodePutClassInOnePass(bytes)).toBeUndefined();
   expect(outcome(decodePutClass(bytes))).toStrictEqual(outcome(reference(bytes)));
+});
+
+/**
+ * Contexts built by hand in the shapes a map field's wire form allows, which ts-proto stores in a
+ * plain object: the one-pass reader must give the same names, values and order.
+ */
+const CONTEXTS: [string, Buffer][] = [
+  [
+    'duplicate names: the last value wins, where the first one was',
+    withContext(
+      entry(key('b'), value(v.string('1'))),
+      entry(key('a'), value(v.string('2'))),
+      entry(key('b'), value(v.string('3'))),
+    ),
+  ],
+  ['an entry without a name: the empty name', withContext(entry(value(v.string('x'))))],
+  [
+    'an entry without a value: dropped, an earlier value of its name kept',
+    withContext(entry(key('k'), value(v.string('kept'))), entry(key('k')), entry(key('gone'))),
+  ],
+  ['an empty entry', withContext(entry())],
+  ['a value with no kind: null', withContext(entry(key('k'), value({})))],
+  [
+    'value before name, fields twice: the last of each',
+    withContext(entry(value(v.string('first')), key('a'), value(v.sint(-5n)), key('b'))),
+  ],
+  [
+    '__proto__ and index-like names among others',
+    withContext(
+      entry(key('b'), value(v.string('b'))),
+      entry(key('10'), value(v.uint(10n))),
+      entry(key('__proto__'), value(v.string('p'))),
+      entry(key('a'), value(v.string('a'))),
+      entry(key('0'), value(v.uint(0n))),
+      entry(key('__proto__'), value({})),
+      entry(key('kind'), value(v.string('k'))),
+      entry(key('decoded'), value(v.string('d'))),
+      entry(key('constructor'), value(v.string('c'))),
+      entry(key('01'), value(v.string('not an index'))),
+      entry(key('4294967295'), value(v.string('not an index either'))),
+    ),
+  ],
+  [
+    'two contexts: the later replaces the earlier',
+    Buffer.concat([
+      withContext(entry(key('first'), value(v.string('1')))),
+      field(4, entry(key('second'), value(v.string('2')))),
+    ]),
+  ],
+  [
+    'a context before the object, values of every kind',
+    Buffer.concat([
+      field(
+        4,
+        Buffer.concat([
+          entry(key('__wbemd_DMTFRules'), value({ kind: { $case: 'boolean', boolean: false } })),
+          entry(key('__CorrelationId'), value(v.string('Größe 🙂'))),
+          entry(key('r'), value(v.real(-0))),
+          entry(key('o'), value(v.object(everyShape()))),
+          entry(key('arr'), value(v.array([v.uint(1n), v.string('x')]))),
+        ]),
+      ),
+      encode({ object: cls('Ex_A') }),
+    ]),
+  ],
+];
+
+/** The context's entries in order (toStrictEqual compares Maps without their order). */
+function contextEntries(decoded: unknown): unknown {
+  if (decoded instanceof MalformedRequest) return decoded;
+  const { context } = decoded as { context?: ReadonlyMap<string, unknown> };
+  return context === undefined ? undefined : [...context];
+}
+
+test.each(CONTEXTS)('context, %s: read in one pass, as ts-proto decodes it', (_label, bytes) => {
+  const expected = reference(bytes);
+  expect(expected).not.toBeInstanceOf(MalformedRequest);
+  expect(decodePutClassInOnePass(bytes)).toBeDefined();
+  expect(decodePutClass(bytes)).toStrictEqual(expected);
+  expect(contextEntries(decodePutClass(bytes))).toStrictEqual(contextEntries(expected));
+});
+
+test('the context cases exercise what they are named for', () => {
+  const names = (label: string): unknown[] => {
+    const bytes = CONTEXTS.find(([l]) => l.startsWith(label))?.[1] ?? Buffer.alloc(0);
+    return (contextEntries(reference(bytes)) as [string, unknown][]).map(([name]) => name);
+  };
+  // ts-proto's plain object: index-like names first, __proto__ not a name, duplicates in place.
+  expect(names('__proto__')).toStrictEqual([
+    '0',
+    '10',
+    'b',
+    'a',
+    'kind',
+    'decoded',
+    'constructor',
+    '01',
+    '4294967295',
+  ]);
+  expect(names('duplicate')).toStrictEqual(['b', 'a']);
+  expect(names('an entry without a value')).toStrictEqual(['k']);
+  expect(names('an empty entry')).toStrictEqual([]);
+  expect(names('an entry without a name')).toStrictEqual(['']);
 });
 
 test('the cases cover both a refusal and an input the reference decodes', () => {

@@ -4,8 +4,8 @@
  * it) builds every class twice; for W1's 2 KB class that was ≈ 24 KB of the ≈ 81 KB a call
  * allocated (docs/performance.md, "What survives a scavenge under W1").
  *
- * It reads only the shapes a well-formed request takes, and gives up on anything else: a context,
- * an unknown field or wire type, a varint longer than it reads, a field that runs past its
+ * It reads only the shapes a well-formed request takes, and gives up on anything else: an unknown
+ * field or wire type, a varint longer than it reads, a field that runs past its
  * message, nesting deeper than FAST_MESSAGE_DEPTH, a value from-proto.ts would refuse. A request
  * it gives up on is decoded the reference way, which decides what it is (the refusal and its
  * words, or the input). So what it returns is always what the reference gives for the same
@@ -19,7 +19,9 @@ import type {
   PropertyDef,
   QualifierDef,
 } from '../../domain/class-model';
+import type { ClientContext } from '../../domain/client-context';
 import type { PutClassInput } from '../../service/wbem-service-api';
+import { readContext } from './context-decoding';
 import { giveUp, WireCursor } from './wire-cursor';
 
 /**
@@ -317,6 +319,7 @@ function putClassFields(c: WireCursor, end: number): PutClassInput {
   let namespace = '';
   let definition: ClassDefinition | undefined;
   let flags = 0;
+  let clientContext: ClientContext | undefined;
   let validateOnly = false;
   let expectedRevision: bigint | undefined;
   while (c.pos < end) {
@@ -330,6 +333,10 @@ function putClassFields(c: WireCursor, end: number): PutClassInput {
       case 24:
         flags = c.smallInt(end);
         break;
+      case 34:
+        // A later context replaces an earlier one, as in the generated decoder (no merge).
+        clientContext = readContext(c, c.fieldEnd(end), value);
+        break;
       case 40:
         validateOnly = c.bool(end);
         break;
@@ -337,14 +344,14 @@ function putClassFields(c: WireCursor, end: number): PutClassInput {
         expectedRevision = c.uint64(end);
         break;
       default:
-        giveUp(); // a context (4) among them: its map is the reference's to read
+        giveUp();
     }
   }
   if (c.pos !== end) giveUp();
   // The same shapes as wbem-services-definition.ts's putClassInput.
   return expectedRevision === undefined
-    ? { namespace, definition, flags, context: undefined, validateOnly }
-    : { namespace, definition, flags, context: undefined, validateOnly, expectedRevision };
+    ? { namespace, definition, flags, context: clientContext, validateOnly }
+    : { namespace, definition, flags, context: clientContext, validateOnly, expectedRevision };
 }
 
 /**
