@@ -28,6 +28,7 @@
 import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-model';
 import type { StoredInstance } from '../../domain/instance-model';
 import { LEGACY_CLASS_REVISION, StoreError, type NamespaceRecord } from '../class-store';
+import { parseClassRecord } from './class-record-parser';
 import { packClass, packValue, unpackClass, unpackValue } from './packed-form';
 
 /** Bump with a migration (or a reader of the old form) when the stored shape changes. */
@@ -89,6 +90,12 @@ export function superclassOfEncodedClass(text: string, key: string): string {
 }
 
 export function decodeClass(text: string, key: string): StoredClass {
+  // What JSON.stringify wrote, read in one pass; anything else as before.
+  const plain = parseClassRecord(text);
+  if (plain !== undefined) {
+    const revision = plain.revision === null ? LEGACY_CLASS_REVISION : BigInt(plain.revision);
+    return { definition: plain.definition, revision };
+  }
   const envelope = readEnvelope(text, key);
   try {
     const definition = unpackClass(envelope.body);
