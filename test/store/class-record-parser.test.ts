@@ -1,16 +1,16 @@
 /**
- * The one-pass class record reader (src/store/level/class-record-parser.ts) gives exactly what
- * `unpackClass(JSON.parse(text).body)` gives (the reading it replaces, still the fallback): over
- * every class of CIM Schema 2.41 and over definitions with every value kind, escapes, non-ASCII
- * text, lone surrogates and numbers at their edges; it leaves to the old reading every record
- * that is not plainly JSON.stringify's form (version 1 records are), and decodeClass reports a
- * damaged record as before.
+ * The one-pass class record reader (src/store/level/class-record-parser.ts, what a scan reads
+ * records with) gives exactly what `unpackClass(JSON.parse(text).body)` gives (the reading it
+ * replaces, still the fallback): over every class of CIM Schema 2.41 and over definitions with
+ * every value kind, escapes, non-ASCII text, lone surrogates and numbers at their edges; it leaves
+ * to the old reading every record that is not plainly JSON.stringify's form (version 1 records
+ * are), and decodeScannedClass reports a damaged record as before.
  */
 import type { CimValue, ClassDefinition } from '../../src/domain/class-model';
 import { compileMof } from '../../src/mof/parser';
 import { LEGACY_CLASS_REVISION, StoreError } from '../../src/store/class-store';
 import { parseClassRecord } from '../../src/store/level/class-record-parser';
-import { decodeClass, encodeClass } from '../../src/store/level/record-codec';
+import { decodeClass, decodeScannedClass, encodeClass } from '../../src/store/level/record-codec';
 import { unpackClass } from '../../src/store/level/packed-form';
 import { CIM_SCHEMA_ENTRY, readSchemaFile } from '../helpers/cim-schema';
 
@@ -130,7 +130,7 @@ test('a version 1 record (no revision) is read, with the legacy revision', () =>
     .replace('{"v":2', '{"v":1')
     .replace(/,"r":"1"}$/, '}');
   expect(parseClassRecord(text)).toEqual({ definition: byJsonParse(text), revision: null });
-  expect(decodeClass(text, 'c!x')).toEqual({ definition, revision: LEGACY_CLASS_REVISION });
+  expect(decodeScannedClass(text, 'c!x')).toEqual({ definition, revision: LEGACY_CLASS_REVISION });
 });
 
 test('what is not plainly written is left to JSON.parse, which reads it the same', () => {
@@ -163,7 +163,7 @@ test('a damaged record is refused as before: STORE_CORRUPT_RECORD', () => {
     expect(parseClassRecord(record)).toBeUndefined();
     let thrown: unknown;
     try {
-      decodeClass(record, 'c!x');
+      decodeScannedClass(record, 'c!x');
     } catch (error) {
       thrown = error;
     }

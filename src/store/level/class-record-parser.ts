@@ -5,7 +5,9 @@
  * store, docs/performance.md, R3). It accepts only what `JSON.stringify` writes for the forms of
  * packed-form.ts, with the types those forms have; anything else (whitespace, another order, a
  * damaged record) gives `undefined`, and the record is read by JSON.parse and unpackClass as
- * before, with their errors. A string with an escape is read by JSON.parse alone.
+ * before, with their errors. A string with an escape is read by JSON.parse alone. Its strings are
+ * slices of the text, which V8 keeps whole while any lives: used for scans only
+ * (record-codec.ts, decodeScannedClass), whose reads nothing keeps.
  */
 import type {
   CimValue,

@@ -89,13 +89,20 @@ export function superclassOfEncodedClass(text: string, key: string): string {
   return head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1];
 }
 
-export function decodeClass(text: string, key: string): StoredClass {
-  // What JSON.stringify wrote, read in one pass; anything else as before.
+/**
+ * A class record read by a scan (nothing will keep what it gives): in one pass
+ * (class-record-parser.ts), else as decodeClass. The parser's strings are slices of the record's
+ * text (V8 keeps the whole text alive while any of them lives), ~4 KB a class more than
+ * JSON.parse's when kept, so a record that is cached is read by decodeClass.
+ */
+export function decodeScannedClass(text: string, key: string): StoredClass {
   const plain = parseClassRecord(text);
-  if (plain !== undefined) {
-    const revision = plain.revision === null ? LEGACY_CLASS_REVISION : BigInt(plain.revision);
-    return { definition: plain.definition, revision };
-  }
+  if (plain === undefined) return decodeClass(text, key);
+  const revision = plain.revision === null ? LEGACY_CLASS_REVISION : BigInt(plain.revision);
+  return { definition: plain.definition, revision };
+}
+
+export function decodeClass(text: string, key: string): StoredClass {
   const envelope = readEnvelope(text, key);
   try {
     const definition = unpackClass(envelope.body);
