@@ -143,7 +143,7 @@ function encodeClass(view: ClassView, parent: ParentEntry | undefined): EncodedC
 
 /** The view's encoded ClassObject, from the cache when this class was encoded before. */
 function encodedClass(view: ClassView, parent?: ParentEntry): EncodedClass {
-  const cached = encodedClasses.get(view.class);
+  const cached = view.transient === true ? undefined : encodedClasses.get(view.class);
   if (cached !== undefined && sameSystem(cached.system, view.system)) return cached;
   let encoded: EncodedClass;
   try {
@@ -153,7 +153,8 @@ function encodedClass(view: ClassView, parent?: ParentEntry): EncodedClass {
     writer.reset();
     throw error;
   }
-  encodedClasses.set(view.class, encoded);
+  // A transient view's class is read once (a scan): an entry would only keep it alive longer.
+  if (view.transient !== true) encodedClasses.set(view.class, encoded);
   return encoded;
 }
 
