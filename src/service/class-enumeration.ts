@@ -52,7 +52,7 @@ export async function* classPages(
   input: EnumClassesInput,
   start: ClassKey | null,
   ctx: OperationContext,
-  toView: (resolved: ResolvedClass) => ClassView,
+  toView: (resolved: ResolvedClass, transient: boolean) => ClassView,
 ): ClassPages {
   const slicer = new TimeSlicer();
   // The classes returned so far: none twice (a class moved meanwhile may be listed again), and a
@@ -90,7 +90,7 @@ export async function* classPages(
         const key = keys[index] as ClassKey;
         returned.add(key);
         if (input.deep) parents.push(key);
-        page.push(toView(found));
+        page.push(toView(found, scan));
       }
       if (page.length > 0) yield page;
     }

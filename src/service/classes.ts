@@ -75,8 +75,10 @@ export async function enumClasses(
   env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumClasses');
   const subject = { namespace: input.namespace, className: input.superclass };
   const start = await env.guard(ctx, subject, () => enumerationStart(env, bound, input.superclass));
-  const pages = classPages(env, bound, input, start, ctx, (resolved) =>
-    classView(env, bound.record, resolved, input.localOnly),
+  const pages = classPages(env, bound, input, start, ctx, (resolved, transient) =>
+    transient
+      ? transientView(env, bound.record, resolved, input.localOnly)
+      : classView(env, bound.record, resolved, input.localOnly),
   );
   return guardedPages(env, ctx, subject, pages);
 }
@@ -138,6 +140,20 @@ function classView(
   if (localOnly) views.local = view;
   else views.full = view;
   return view;
+}
+
+/** A view of a class read by a scan (nothing keeps it): made for this read, nothing memoized. */
+function transientView(
+  env: ServiceEnv,
+  namespace: NamespaceRecord,
+  resolved: ResolvedClass,
+  localOnly: boolean,
+): ClassView {
+  return {
+    class: localOnly ? localView(resolved) : resolved,
+    system: env.systemProperties(namespace, resolved, 1, resolved.name, propertyCount(resolved)),
+    transient: true,
+  };
 }
 
 export async function deleteClass(

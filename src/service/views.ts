@@ -42,6 +42,13 @@ export interface SystemPropertiesView {
 export interface ClassView {
   readonly class: ResolvedClass;
   readonly system: SystemPropertiesView;
+  /**
+   * Made for one read of a class that nothing keeps (a big enumeration's scan): keep nothing keyed
+   * by it. A WeakMap entry's value outlives young-generation GCs while its key is young, so a
+   * cached view or encoding of each of 100,000 classes made every class survive to the old
+   * generation (docs/performance.md, R3).
+   */
+  readonly transient?: true;
 }
 
 export interface NamespaceView {

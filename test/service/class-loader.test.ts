@@ -6,6 +6,9 @@
 import { classKey, type NamespaceKey } from '../../src/domain/names';
 import { ClassLoader } from '../../src/service/class-loader';
 import { WbemService } from '../../src/service/wbem-service';
+import { ClassObjectEncoder } from '../../src/transport/grpc/class-bytes';
+import { classViewToProto } from '../../src/transport/grpc/codec';
+import { ClassObject } from '../../generated/wbem/v1/cim';
 import { CountingStore } from '../helpers/counting-store';
 import { allClasses, cls, ctx, prop, serviceFixture } from './fixtures';
 
@@ -113,6 +116,21 @@ test('an enumeration bigger than the cache reads each class once (a parent twice
   expect(store.reads - reads).toBe(46);
   const after = await service.getClass('root/cimv2', 'Hot', false, ctx());
   expect(after.class).toBe(hot.class); // still cached: the enumeration pushed nothing out
+  // What a scan read is transient (nothing keeps it); its bytes are still ts-proto's, both views.
+  expect(listed.filter((view) => view.transient === true).length).toBeGreaterThan(40);
+  for (const localOnly of [false, true]) {
+    const views = await allClasses(
+      service.enumClasses(
+        { namespace: 'root/cimv2', superclass: '', deep: true, localOnly },
+        ctx(),
+      ),
+    );
+    const encoder = new ClassObjectEncoder();
+    for (const view of views) {
+      const expected = Buffer.from(ClassObject.encode(classViewToProto(view)).finish());
+      expect(encoder.encode(view).equals(expected)).toBe(true);
+    }
+  }
   await store.close();
 });
 

@@ -32,6 +32,7 @@ import {
 import { eventEntriesOf, unpackEvent, type PackedEvent } from './event-codec';
 import {
   decodeClass,
+  decodeScannedClass,
   decodeInstance,
   decodeNamespace,
   decodeQualifierDeclaration,
@@ -222,7 +223,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
       const index = await this.#classIndexes.of(namespace);
       if (!index.parentOf.has(className)) return undefined;
     }
-    return this.#get(key, decodeClass, keep);
+    return this.#get(key, keep ? decodeClass : decodeScannedClass, keep);
   }
 
   protected async _readEvents(

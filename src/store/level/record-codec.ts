@@ -28,6 +28,7 @@
 import type { ClassDefinition, QualifierDeclaration } from '../../domain/class-model';
 import type { StoredInstance } from '../../domain/instance-model';
 import { LEGACY_CLASS_REVISION, StoreError, type NamespaceRecord } from '../class-store';
+import { parseClassRecord } from './class-record-parser';
 import { packClass, packValue, unpackClass, unpackValue } from './packed-form';
 
 /** Bump with a migration (or a reader of the old form) when the stored shape changes. */
@@ -86,6 +87,19 @@ export function superclassOfEncodedClass(text: string, key: string): string {
   const head = CLASS_HEAD.exec(text);
   if (head === null || head[1] === undefined) return decodeClass(text, key).definition.superclass;
   return head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1];
+}
+
+/**
+ * A class record read by a scan (nothing will keep what it gives): in one pass
+ * (class-record-parser.ts), else as decodeClass. The parser's strings are slices of the record's
+ * text (V8 keeps the whole text alive while any of them lives), ~4 KB a class more than
+ * JSON.parse's when kept, so a record that is cached is read by decodeClass.
+ */
+export function decodeScannedClass(text: string, key: string): StoredClass {
+  const plain = parseClassRecord(text);
+  if (plain === undefined) return decodeClass(text, key);
+  const revision = plain.revision === null ? LEGACY_CLASS_REVISION : BigInt(plain.revision);
+  return { definition: plain.definition, revision };
 }
 
 export function decodeClass(text: string, key: string): StoredClass {

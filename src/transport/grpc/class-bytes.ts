@@ -4,17 +4,17 @@
  * loader's cache (service/class-loader.ts) hands out the same object until a write — here or, on
  * a shared store, anywhere — drops it, so a cache hit in the service is a hit for the bytes, and
  * the service's invalidation is the only one. The bytes are exactly ts-proto's encoding of
- * `classViewToProto(view)` (codec.ts), which still makes every miss's members; a response is
- * assembled from its fields' bytes (protobuf messages concatenate). test/e2e/encoded-reads.test.ts
+ * `classViewToProto(view)` (codec.ts), written straight from the view on a miss
+ * (class-members-bytes.ts, no proto objects); a response is assembled from its fields' bytes
+ * (protobuf messages concatenate). test/e2e/encoded-reads.test.ts
  * compares what clients receive with ts-proto's encoding, byte for byte.
  */
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { ClassObject, SystemProperties } from '../../../generated/wbem/v1/cim';
 import { GetClassResponse } from '../../../generated/wbem/v1/services';
 import type { ResolvedClass } from '../../domain/class-model';
 import { extendsDerivation } from '../../domain/resolve-class';
 import type { ClassView, SystemPropertiesView } from '../../service/views';
-import { classMembersToProto } from './codec';
+import { writeClassMembers, writeString } from './class-members-bytes';
+import { WireWriter } from './wire-writer';
 
 /** A class view's encoded ClassObject, and what it was encoded from. */
 interface EncodedClass {
@@ -49,27 +49,21 @@ const DERIVATION_FIELD = 5;
 const OBJECT_FIELD = 1;
 const LENGTH_DELIMITED = 2;
 const tagOf = (field: number): number => (field << 3) | LENGTH_DELIMITED;
+/** SystemProperties' two int32 fields (1 and 10), varints. */
+const GENUS_TAG = 1 << 3;
+const PROPERTY_COUNT_TAG = 10 << 3;
 
 /**
- * One writer for every encoding here (each is synchronous): `finish()` copies the bytes out and
- * keeps the writer's buffer, where a new BinaryWriter per message starts at 128 bytes and grows
- * by doubling, a fresh zeroed array each time (~10% of a cold 100,000-class enumeration's CPU,
- * docs/performance.md). Replaced after a message bigger than SCRATCH_LIMIT, so one huge class
- * does not stay allocated.
+ * One writer for every ClassObject (each encoding is synchronous), written straight from the view
+ * (class-members-bytes.ts): it keeps its buffer from message to message, where a new writer per
+ * message grew by doubling into fresh arrays (~10% of a cold 100,000-class enumeration's CPU,
+ * docs/performance.md), and building ts-proto's objects to encode them cost a fifth.
  */
-let scratch = new BinaryWriter();
-const SCRATCH_LIMIT = 64 * 1024;
-
-/** The bytes written to the shared writer, which is then empty again. */
-function finished(used: BinaryWriter): Uint8Array {
-  const bytes = used.finish();
-  if (bytes.length > SCRATCH_LIMIT) scratch = new BinaryWriter();
-  return bytes;
-}
+const writer = new WireWriter();
 
 /** A length-delimited field's tag and length, as ts-proto writes them before the bytes. */
 function fieldHeader(field: number, length: number): Uint8Array {
-  return finished(scratch.uint32(tagOf(field)).uint32(length));
+  return writer.uint32(tagOf(field)).uint32(length).finish();
 }
 
 /** Whether `a` holds the names of `b`. */
@@ -102,84 +96,65 @@ function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
  * chain's answer carries O(n²) names; when the parent was encoded in the same enumeration, a
  * class's entries are its parent's name and the parent's entries (bytes, not names encoded again).
  */
-function encodeDerivation(
+function writeDerivation(
+  w: WireWriter,
   names: readonly string[],
   parent: ParentEntry | undefined,
-): readonly Uint8Array[] {
+): void {
   const first = names[0];
   if (
     parent !== undefined &&
     first !== undefined &&
     extendsDerivation(names, parent.system.className, parent.system.derivation)
   ) {
-    const head = finished(scratch.uint32(tagOf(DERIVATION_FIELD)).string(first));
-    return [head, parent.derivation];
+    w.uint32(tagOf(DERIVATION_FIELD)).string(first).raw(parent.derivation);
+    return;
   }
-  const entries = scratch;
-  for (const name of names) entries.uint32(tagOf(DERIVATION_FIELD)).string(name);
-  return [finished(entries)];
+  for (const name of names) w.uint32(tagOf(DERIVATION_FIELD)).string(name);
 }
 
-/** SystemProperties with every field at its default, which ts-proto's encode leaves out. */
-const NO_SYSTEM = SystemProperties.fromPartial({});
-
+/**
+ * The class's ClassObject in one pass: its members (class-members-bytes.ts), then its system
+ * properties, ts-proto's fields in order, each left out at its default: those before
+ * __DERIVATION, its entries, those after.
+ */
 function encodeClass(view: ClassView, parent: ParentEntry | undefined): EncodedClass {
-  const body = finished(ClassObject.encode(classMembersToProto(view.class), scratch));
+  const w = writer;
+  writeClassMembers(w, view.class);
   const s = view.system;
-  // SystemProperties' fields in order, each written only when not its default, as ts-proto does:
-  // those before __DERIVATION, its entries, those after.
-  const before = finished(
-    SystemProperties.encode(
-      {
-        ...NO_SYSTEM,
-        genus: s.genus,
-        class: s.className,
-        superclass: s.superclass,
-        dynasty: s.dynasty,
-      },
-      scratch,
-    ),
-  );
-  const derivation = encodeDerivation(s.derivation, parent);
-  const after = finished(
-    SystemProperties.encode(
-      {
-        ...NO_SYSTEM,
-        server: s.server,
-        namespace: s.namespace,
-        path: s.path,
-        relpath: s.relpath,
-        propertyCount: s.propertyCount,
-      },
-      scratch,
-    ),
-  );
-  const derivationLength = derivation.reduce((sum, part) => sum + part.length, 0);
-  const systemLength = before.length + derivationLength + after.length;
-  const bytes = Buffer.concat([
-    body,
-    fieldHeader(SYSTEM_FIELD, systemLength),
-    before,
-    ...derivation,
-    after,
-  ]);
-  const start = bytes.length - after.length - derivationLength;
+  const at = w.uint32(tagOf(SYSTEM_FIELD)).begin();
+  w.uint32(GENUS_TAG).int32(s.genus); // 1 or 2, never the default 0
+  writeString(w, 2, s.className);
+  writeString(w, 3, s.superclass);
+  writeString(w, 4, s.dynasty);
+  const derivationAt = w.length;
+  writeDerivation(w, s.derivation, parent);
+  const derivationLength = w.length - derivationAt;
+  writeString(w, 6, s.server);
+  writeString(w, 7, s.namespace);
+  writeString(w, 8, s.path);
+  writeString(w, 9, s.relpath);
+  if (s.propertyCount !== 0) w.uint32(PROPERTY_COUNT_TAG).int32(s.propertyCount);
+  const afterLength = w.length - derivationAt - derivationLength;
+  const bytes = w.end(at).finish();
+  const start = bytes.length - afterLength - derivationLength;
   return { system: s, bytes, derivation: bytes.subarray(start, start + derivationLength) };
 }
 
 /** The view's encoded ClassObject, from the cache when this class was encoded before. */
 function encodedClass(view: ClassView, parent?: ParentEntry): EncodedClass {
-  const cached = encodedClasses.get(view.class);
+  const cached = view.transient === true ? undefined : encodedClasses.get(view.class);
   if (cached !== undefined && sameSystem(cached.system, view.system)) return cached;
   let encoded: EncodedClass;
   try {
     encoded = encodeClass(view, parent);
   } catch (error) {
     // What was written before the throw must not become the start of the next message.
-    scratch = new BinaryWriter();
+    writer.reset();
     throw error;
   }
-  encodedClasses.set(view.class, encoded);
+  // A transient view's class is read once (a scan): an entry would only keep it alive longer.
+  if (view.transient !== true) encodedClasses.set(view.class, encoded);
   return encoded;
 }
 
