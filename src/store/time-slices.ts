@@ -11,6 +11,24 @@ import { performance } from 'node:perf_hooks';
 /** Work between two yields to the event loop, in milliseconds. */
 export const SLICE_MS = 10;
 
+/**
+ * Work the process runs between two slices of long work, after the yield, in its own turn of the
+ * event loop (the server's young-generation collection, src/cli/heap-policy.ts); true when it did
+ * something, so that the next slice waits for one more turn.
+ */
+export type BetweenSlices = () => boolean;
+
+let betweenSlices: BetweenSlices | undefined;
+
+/** Sets (or, with undefined, removes) the process's work between slices; returns the one it replaced. */
+export function setBetweenSlices(work: BetweenSlices | undefined): BetweenSlices | undefined {
+  const before = betweenSlices;
+  betweenSlices = work;
+  return before;
+}
+
+const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class TimeSlicer {
   #since = performance.now();
 
@@ -24,7 +42,8 @@ export class TimeSlicer {
   /** Yields to the event loop when the current slice has run its time; cheap otherwise. */
   async tick(): Promise<void> {
     if (!this.due()) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
+    if (betweenSlices?.() === true) await nextTurn();
     this.#since = performance.now();
   }
 }
