@@ -41,16 +41,26 @@ export class TimeSlicer {
 
   /** Yields to the event loop when the current slice has run its time; cheap otherwise. */
   async tick(): Promise<void> {
-    if (!this.due()) return;
+    if (this.due()) await this.endSlice();
+  }
+
+  /**
+   * Yields to the event loop now, whatever the slice has left: before a step that is one long
+   * stretch by itself (a commit point, a put of megabytes), so that it is not added to the slice.
+   */
+  async endSlice(): Promise<void> {
     await nextTurn();
     if (betweenSlices?.() === true) await nextTurn();
     this.#since = performance.now();
   }
 }
 
-/** `items.map(step)`, yielding to the event loop between slices. */
-export async function mapInSlices<T, R>(items: readonly T[], step: (item: T) => R): Promise<R[]> {
-  const slicer = new TimeSlicer();
+/** `items.map(step)`, yielding to the event loop between slices (of `slicer`, if given). */
+export async function mapInSlices<T, R>(
+  items: readonly T[],
+  step: (item: T) => R,
+  slicer: TimeSlicer = new TimeSlicer(),
+): Promise<R[]> {
   const results: R[] = [];
   for (const item of items) {
     await slicer.tick();

@@ -61,7 +61,7 @@ import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
 import { ReadBatch } from './read-batch';
 import { RecordCache } from './record-cache';
 import { preparedCommit, type Decoded, type PlannedCommit } from './write-plan';
-import { mapInSlices } from '../time-slices';
+import { mapInSlices, type TimeSlicer } from '../time-slices';
 
 export type { BatchObserver, LevelStoreStats } from './group-commit';
 
@@ -347,9 +347,10 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   /** A big commit's records encoded a slice at a time (AbstractClassStore#commitIfInSlices). */
   protected override async _prepareCommitInSlices(
     writes: readonly RevisedWrite[],
+    slicer: TimeSlicer,
   ): Promise<PlannedCommit> {
     const prepared = preparedCommit(writes);
-    await mapInSlices(writes, prepared.add);
+    await mapInSlices(writes, prepared.add, slicer);
     return prepared.commit;
   }
 
