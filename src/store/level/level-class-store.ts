@@ -78,9 +78,9 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   // nobody reads would fill the cache and the old generation with records that died young before.
   readonly #overlay = new Overlay({
     minSteps: WRITE_THROUGH_MIN_STEPS,
-    settled: (key, decoded) => {
-      if (key.startsWith(CLASS_RECORDS)) this.#cache.remember(key, decoded);
-    },
+    settled: (key, decoded) =>
+      key.startsWith(CLASS_RECORDS) ? this.#cache.remember(key, decoded) : this.#cache.forget(key),
+    left: (key) => this.#cache.forget(key),
   });
   readonly #reads = new ReadBatch();
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
@@ -363,8 +363,8 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
     for (const plan of planned) {
       for (const step of plan) {
         steps.push(this.#overlay.makeVisible(step));
+        // A record written is dropped from the cache once it leaves the overlay (overlay.ts).
         if (step.kind === 'wipe') this.#cache.forgetUnder(step.prefixes);
-        else this.#cache.forget(step.op.key);
       }
     }
     return this.#commits.enqueue({
