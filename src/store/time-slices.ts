@@ -32,7 +32,16 @@ const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediat
 export class TimeSlicer {
   #since = performance.now();
 
-  constructor(private readonly sliceMs: number = SLICE_MS) {}
+  /**
+   * `retaining`: the work keeps what it allocates until it ends (a CompileMof, a FORCE, a commit),
+   * so the work between slices (the server's young collection) runs at its slices' ends; not for
+   * work that streams what it makes (an enumeration): collected early, its pages in flight were
+   * promoted, and the old generation's collections grew longer (L1 during R3).
+   */
+  constructor(
+    private readonly sliceMs: number = SLICE_MS,
+    private readonly retaining: boolean = true,
+  ) {}
 
   /** The current slice has run its time: the next tick yields. */
   due(): boolean {
@@ -50,7 +59,7 @@ export class TimeSlicer {
    */
   async endSlice(): Promise<void> {
     await nextTurn();
-    if (betweenSlices?.() === true) await nextTurn();
+    if (this.retaining && betweenSlices?.() === true) await nextTurn();
     this.#since = performance.now();
   }
 }

@@ -65,7 +65,10 @@ describe("the server's old-generation headroom (src/cli/heap-policy.ts)", () => 
  * slice of long work: how many young-generation GCs ran across that slice's end, and whether
  * the process's own global got a gc().
  */
-function youngGcsAcrossSliceEnd(thresholdMb: number | undefined): {
+function youngGcsAcrossSliceEnd(
+  thresholdMb: number | undefined,
+  garbageFirst = false,
+): {
   young: number;
   globalGc: boolean;
 } {
@@ -80,9 +83,22 @@ function youngGcsAcrossSliceEnd(thresholdMb: number | undefined): {
       for (const e of list.getEntries())
         if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MINOR) starts.push(e.startTime);
     }).observe({ entryTypes: ['gc'] });
+    // Work that keeps nothing it allocates (its own frame gone before the slice ends).
+    const garbage = () => {
+      const made = [];
+      for (let i = 0; i < 40000; i++) made.push({ i, pair: [i, String(i)] });
+      return made.length;
+    };
     const keep = [];
-    for (let i = 0; i < 40000; i++) keep.push({ i, pair: [i, String(i)] });
     (async () => {
+      if (${JSON.stringify(garbageFirst)}) {
+        // Two slices of it: the first collection also finds what the start left young.
+        for (let slice = 0; slice < 2; slice++) {
+          garbage();
+          await new TimeSlicer(0).tick();
+        }
+      }
+      for (let i = 0; i < 40000; i++) keep.push({ i, pair: [i, String(i)] });
       const from = performance.now();
       await new TimeSlicer(0).tick();
       const to = performance.now();
@@ -103,6 +119,10 @@ function youngGcsAcrossSliceEnd(thresholdMb: number | undefined): {
 describe('the young generation between slices of long work (collectYoungBetweenSlices)', () => {
   test('is collected at the end of a slice once it holds the threshold, in a turn of its own', () => {
     expect(youngGcsAcrossSliceEnd(1)).toMatchObject({ young: 1, globalGc: false });
+  });
+
+  test('is left to V8 for a while after a collection that found mostly garbage', () => {
+    expect(youngGcsAcrossSliceEnd(1, true).young).toBe(0);
   });
 
   test('is left to V8 below the threshold, and without the policy', () => {

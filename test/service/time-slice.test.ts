@@ -55,6 +55,18 @@ describe('the work between slices (setBetweenSlices, src/store/time-slices.ts)',
     ]);
   });
 
+  test('does not run for work that streams what it makes (a slicer that is not retaining)', async () => {
+    let runs = 0;
+    setBetweenSlices(() => {
+      runs++;
+      return true;
+    });
+    await expect(finishSoon(counted(3, []), new TimeSlicer(0, false))).resolves.toBe(3);
+    expect(runs).toBe(0);
+    await expect(finishSoon(counted(3, []), new TimeSlicer(0))).resolves.toBe(3);
+    expect(runs).toBeGreaterThan(0);
+  });
+
   test('does not run while a slice has time left', () => {
     let runs = 0;
     setBetweenSlices(() => {
