@@ -1,6 +1,7 @@
 /**
  * The server's memory budget (docs/performance.md, "Memory budget"): how far V8 lets the old
- * generation grow past what its last full GC left live, set again after each full GC.
+ * generation grow past what its last full GC left live, set again after each full GC. And, for
+ * the event loop's sake, when the young generation is collected during long work (at the end).
  *
  * V8 lets the old generation grow to up to 4× its live size before the next full GC. Under write
  * load a server promotes a steady stream of short-lived call state, so with ≈ 50 MB live (M1's
@@ -21,6 +22,8 @@ import {
   type PerformanceEntry,
 } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { setBetweenSlices } from '../store/time-slices';
 
 /** How far past its live size the old generation may grow between full GCs. */
 export const OLD_GENERATION_HEADROOM_MB = 64;
@@ -81,5 +84,70 @@ export function applyServerHeapPolicy(
     observer.disconnect();
     if (applied !== 0) setFlagsFromString(`${FLAG}=0`);
     applied = 0;
+  };
+}
+
+/** A young generation holding at least this much is collected between two slices of long work. */
+export const YOUNG_COLLECTION_MB = 4;
+
+/** A collection that left less than this share of the young generation… */
+const LOW_SURVIVAL = 0.25;
+/** …leaves the next this many slice ends to V8. */
+const SKIPPED_AFTER_LOW_SURVIVAL = 16;
+
+function youngGenerationBytes(): number {
+  for (const space of getHeapSpaceStatistics())
+    if (space.space_name === 'new_space') return space.space_used_size;
+  return 0;
+}
+
+type Collect = (options: { readonly type: 'minor' }) => void;
+
+/**
+ * V8's gc(), taken from a context of its own: the process's global gets none (unless node was
+ * started with --expose-gc). Undefined if this V8 does not hand it out.
+ */
+function minorCollector(execArgv: readonly string[]): Collect | undefined {
+  const given = execArgv.some((arg) => arg === '--expose-gc' || arg === '--expose_gc');
+  if (!given) setFlagsFromString('--expose-gc');
+  try {
+    const gc: unknown = runInNewContext('typeof gc === "function" ? gc : undefined');
+    return typeof gc === 'function' ? (gc as Collect) : undefined;
+  } finally {
+    if (!given) setFlagsFromString('--no-expose-gc');
+  }
+}
+
+/**
+ * Long work (a big CompileMof, a FORCE update over thousands of subclasses) keeps nearly all it
+ * allocates until it ends, so a scavenge in the middle of it copies nearly a whole semi-space
+ * (32 MB, `--max-semi-space-size`): 15-45 ms, added to the slice it lands in. Collected between
+ * two slices once it holds `thresholdMb`, the young generation is never that full: a scavenge
+ * copies a few MB, in a turn of the event loop of its own (src/store/time-slices.ts). Work that is
+ * not sliced (every small call) is left to V8. Returns what stops it.
+ */
+export function collectYoungBetweenSlices(
+  thresholdMb: number = YOUNG_COLLECTION_MB,
+  execArgv: readonly string[] = process.execArgv,
+): () => void {
+  const collect = minorCollector(execArgv);
+  if (collect === undefined) return () => undefined;
+  const threshold = thresholdMb * 1024 * 1024;
+  let skip = 0;
+  const previous = setBetweenSlices(() => {
+    if (skip > 0) {
+      skip--;
+      return false;
+    }
+    const before = youngGenerationBytes();
+    if (before < threshold) return false;
+    collect({ type: 'minor' });
+    // What survived once is still young: when little did, the work makes garbage (a streamed
+    // enumeration), whose scavenges are short wherever they come: V8's own for a while.
+    if (youngGenerationBytes() < before * LOW_SURVIVAL) skip = SKIPPED_AFTER_LOW_SURVIVAL;
+    return true;
+  });
+  return () => {
+    setBetweenSlices(previous);
   };
 }

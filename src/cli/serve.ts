@@ -23,7 +23,7 @@ import {
   type TlsFiles,
 } from './config';
 import { routeGrpcLogs } from './grpc-log';
-import { applyServerHeapPolicy } from './heap-policy';
+import { applyServerHeapPolicy, collectYoungBetweenSlices } from './heap-policy';
 import { wbemdVersion } from './version';
 
 export const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [options]
@@ -135,6 +135,7 @@ export async function serve(args: readonly string[]): Promise<number> {
   routeGrpcLogs(logger);
   let server: RunningServer;
   applyServerHeapPolicy();
+  collectYoungBetweenSlices();
   try {
     server = await startServer(serverOptions(config, tls, logger));
   } catch (error) {

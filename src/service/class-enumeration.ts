@@ -19,7 +19,7 @@ import { WbemError } from '../domain/wbem-status';
 import type { BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
 import type { ServiceEnv } from './service-env';
-import { TimeSlicer } from './time-slice';
+import { SLICE_MS, TimeSlicer } from './time-slice';
 import type { ClassPages, ClassView } from './views';
 import type { EnumClassesInput } from './wbem-service-api';
 
@@ -54,7 +54,8 @@ export async function* classPages(
   ctx: OperationContext,
   toView: (resolved: ResolvedClass, transient: boolean) => ClassView,
 ): ClassPages {
-  const slicer = new TimeSlicer();
+  // Streamed: what a slice makes is sent and dropped (no young collection between slices).
+  const slicer = new TimeSlicer(SLICE_MS, false);
   // The classes returned so far: none twice (a class moved meanwhile may be listed again), and a
   // class is returned only after its superclass. Keys only: a few MB for 100,000 classes.
   const returned = new Set<ClassKey | null>([start]);

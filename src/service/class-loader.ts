@@ -217,6 +217,8 @@ export class ClassLoader {
     const slicer = new TimeSlicer();
     for (let index = 0; index < queue.length; index++) {
       const current = queue[index] as ClassKey;
+      // Here too: 10,000 leaves under one class are 10,000 listings with no child between them.
+      await slicer.tick();
       for (const child of await reader.listSubclasses(ns, current)) {
         await slicer.tick();
         const definition = await reader.getClass(ns, child);

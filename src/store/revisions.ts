@@ -1,6 +1,7 @@
 /** Revisions as the embedded stores assign them at the commit point, and retention arithmetic. */
 import { changeEventRecord } from './change-events';
 import type { ClassEventRecord, StoreWrite } from './class-store';
+import { mapInSlices, type TimeSlicer } from './time-slices';
 
 /** A write with what the commit point gave it. */
 export interface RevisedWrite {
@@ -28,6 +29,23 @@ export function firstRetainedAt(
   return first > firstRetained ? first : firstRetained;
 }
 
+/** What assigns a commit's revisions, write by write, after `revision`. */
+function reviser(revision: bigint): {
+  readonly revise: (write: StoreWrite) => RevisedWrite;
+  readonly last: () => bigint;
+} {
+  let last = revision;
+  return {
+    revise: (write) => {
+      if (write.op !== 'putClass' && write.op !== 'deleteClass')
+        return { write, revision: 0n, event: undefined };
+      last += 1n;
+      return { write, revision: last, event: changeEventRecord(write, last) };
+    },
+    last: () => last,
+  };
+}
+
 /**
  * Gives each class write of a commit the next revision after `revision`, in order, with its log
  * record; `last` is the last revision given (`revision` when none was).
@@ -36,12 +54,18 @@ export function assignRevisions(
   writes: readonly StoreWrite[],
   revision: bigint,
 ): { readonly revised: RevisedWrite[]; readonly last: bigint } {
-  let last = revision;
-  const revised = writes.map((write): RevisedWrite => {
-    if (write.op !== 'putClass' && write.op !== 'deleteClass')
-      return { write, revision: 0n, event: undefined };
-    last += 1n;
-    return { write, revision: last, event: changeEventRecord(write, last) };
-  });
-  return { revised, last };
+  const { revise, last } = reviser(revision);
+  const revised = writes.map(revise);
+  return { revised, last: last() };
+}
+
+/** assignRevisions in `slicer`'s slices (a commit of 10,001 writes: ≈ 6-10 ms at once). */
+export async function assignRevisionsInSlices(
+  writes: readonly StoreWrite[],
+  revision: bigint,
+  slicer: TimeSlicer,
+): Promise<{ readonly revised: RevisedWrite[]; readonly last: bigint }> {
+  const { revise, last } = reviser(revision);
+  const revised = await mapInSlices(writes, revise, slicer);
+  return { revised, last: last() };
 }

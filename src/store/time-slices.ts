@@ -11,10 +11,37 @@ import { performance } from 'node:perf_hooks';
 /** Work between two yields to the event loop, in milliseconds. */
 export const SLICE_MS = 10;
 
+/**
+ * Work the process runs between two slices of long work, after the yield, in its own turn of the
+ * event loop (the server's young-generation collection, src/cli/heap-policy.ts); true when it did
+ * something, so that the next slice waits for one more turn.
+ */
+export type BetweenSlices = () => boolean;
+
+let betweenSlices: BetweenSlices | undefined;
+
+/** Sets (or, with undefined, removes) the process's work between slices; returns the one it replaced. */
+export function setBetweenSlices(work: BetweenSlices | undefined): BetweenSlices | undefined {
+  const before = betweenSlices;
+  betweenSlices = work;
+  return before;
+}
+
+const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class TimeSlicer {
   #since = performance.now();
 
-  constructor(private readonly sliceMs: number = SLICE_MS) {}
+  /**
+   * `retaining`: the work keeps what it allocates until it ends (a CompileMof, a FORCE, a commit),
+   * so the work between slices (the server's young collection) runs at its slices' ends; not for
+   * work that streams what it makes (an enumeration): collected early, its pages in flight were
+   * promoted, and the old generation's collections grew longer (L1 during R3).
+   */
+  constructor(
+    private readonly sliceMs: number = SLICE_MS,
+    private readonly retaining: boolean = true,
+  ) {}
 
   /** The current slice has run its time: the next tick yields. */
   due(): boolean {
@@ -23,15 +50,26 @@ export class TimeSlicer {
 
   /** Yields to the event loop when the current slice has run its time; cheap otherwise. */
   async tick(): Promise<void> {
-    if (!this.due()) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.due()) await this.endSlice();
+  }
+
+  /**
+   * Yields to the event loop now, whatever the slice has left: before a step that is one long
+   * stretch by itself (a commit point, a put of megabytes), so that it is not added to the slice.
+   */
+  async endSlice(): Promise<void> {
+    await nextTurn();
+    if (this.retaining && betweenSlices?.() === true) await nextTurn();
     this.#since = performance.now();
   }
 }
 
-/** `items.map(step)`, yielding to the event loop between slices. */
-export async function mapInSlices<T, R>(items: readonly T[], step: (item: T) => R): Promise<R[]> {
-  const slicer = new TimeSlicer();
+/** `items.map(step)`, yielding to the event loop between slices (of `slicer`, if given). */
+export async function mapInSlices<T, R>(
+  items: readonly T[],
+  step: (item: T) => R,
+  slicer: TimeSlicer = new TimeSlicer(),
+): Promise<R[]> {
   const results: R[] = [];
   for (const item of items) {
     await slicer.tick();

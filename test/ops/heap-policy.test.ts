@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { growingPercentFor, OLD_GENERATION_HEADROOM_MB } from '../../src/cli/heap-policy';
+import { SERVER_NODE_FLAGS } from '../../src/cli/node-flags';
 
 const MB = 1024 * 1024;
 /** The built policy (`npm run build` first): V8's flags are set in a child process, never in jest's. */
 const BUILT = resolve(__dirname, '..', '..', 'dist', 'src', 'cli', 'heap-policy.js');
+const BUILT_SLICES = resolve(__dirname, '..', '..', 'dist', 'src', 'store', 'time-slices.js');
 
 /**
  * A child node that holds ≈ 40 MB live, starts the policy, and runs two full GCs; returns V8's own
@@ -54,5 +56,77 @@ describe("the server's old-generation headroom (src/cli/heap-policy.ts)", () => 
     const limits = limitsInChild(['--heap-growing-percent=20']);
     expect(limits.length).toBeGreaterThan(0);
     for (const { factor } of limits) expect(factor).toBeCloseTo(1.2, 5);
+  });
+});
+
+/**
+ * A child node with the server's flags that fills its young generation with ≈ 3 MB it keeps,
+ * starts `collectYoungBetweenSlices(thresholdMb)` unless thresholdMb is undefined, then ends one
+ * slice of long work: how many young-generation GCs ran across that slice's end, and whether
+ * the process's own global got a gc().
+ */
+function youngGcsAcrossSliceEnd(
+  thresholdMb: number | undefined,
+  garbageFirst = false,
+): {
+  young: number;
+  globalGc: boolean;
+} {
+  const script = `
+    const { collectYoungBetweenSlices } = require(${JSON.stringify(BUILT)});
+    const { TimeSlicer } = require(${JSON.stringify(BUILT_SLICES)});
+    const { PerformanceObserver, constants } = require('node:perf_hooks');
+    const threshold = ${JSON.stringify(thresholdMb ?? null)};
+    if (threshold !== null) collectYoungBetweenSlices(threshold);
+    const starts = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MINOR) starts.push(e.startTime);
+    }).observe({ entryTypes: ['gc'] });
+    // Work that keeps nothing it allocates (its own frame gone before the slice ends).
+    const garbage = () => {
+      const made = [];
+      for (let i = 0; i < 40000; i++) made.push({ i, pair: [i, String(i)] });
+      return made.length;
+    };
+    const keep = [];
+    (async () => {
+      if (${JSON.stringify(garbageFirst)}) {
+        // Two slices of it: the first collection also finds what the start left young.
+        for (let slice = 0; slice < 2; slice++) {
+          garbage();
+          await new TimeSlicer(0).tick();
+        }
+      }
+      for (let i = 0; i < 40000; i++) keep.push({ i, pair: [i, String(i)] });
+      const from = performance.now();
+      await new TimeSlicer(0).tick();
+      const to = performance.now();
+      setTimeout(() => {
+        const young = starts.filter((t) => t >= from && t <= to).length;
+        console.log(JSON.stringify({ young, globalGc: typeof globalThis.gc === 'function', kept: keep.length }));
+      }, 100);
+    })();`;
+  // No scavenge V8 schedules itself as a task (at 80% of the young generation's current size),
+  // which could run in the same turns.
+  const flags = [...SERVER_NODE_FLAGS, '--no-minor-gc-task'];
+  const out = execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' });
+  const result = JSON.parse(out.trim()) as { young: number; globalGc: boolean; kept: number };
+  expect(result.kept).toBe(40000);
+  return result;
+}
+
+describe('the young generation between slices of long work (collectYoungBetweenSlices)', () => {
+  test('is collected at the end of a slice once it holds the threshold, in a turn of its own', () => {
+    expect(youngGcsAcrossSliceEnd(1)).toMatchObject({ young: 1, globalGc: false });
+  });
+
+  test('is left to V8 for a while after a collection that found mostly garbage', () => {
+    expect(youngGcsAcrossSliceEnd(1, true).young).toBe(0);
+  });
+
+  test('is left to V8 below the threshold, and without the policy', () => {
+    expect(youngGcsAcrossSliceEnd(1000).young).toBe(0);
+    expect(youngGcsAcrossSliceEnd(undefined).young).toBe(0);
   });
 });

@@ -103,11 +103,14 @@ function turnCountingStore(inner: ClassStore): {
   stop(): void;
   readonly atLastRead: number;
   readonly atCommit: number | undefined;
+  /** The turns counted at each listing of a class other than the root's subclasses. */
+  readonly atLeafListings: readonly number[];
 } {
   let turns = 0;
   let counting = false;
   let atLastRead = 0;
   let atCommit: number | undefined;
+  const atLeafListings: number[] = [];
   const turn = (): void => {
     turns++;
     if (counting) setImmediate(turn);
@@ -121,6 +124,8 @@ function turnCountingStore(inner: ClassStore): {
       return (...args: unknown[]) => {
         if (counting && typeof name === 'string' && noted.has(name)) atLastRead = turns;
         if (counting && name === 'commitIf') atCommit = turns;
+        if (counting && name === 'listSubclasses' && args[1] !== classKey('Force_Base'))
+          atLeafListings.push(turns);
         return method.apply(target, args);
       };
     },
@@ -140,10 +145,13 @@ function turnCountingStore(inner: ClassStore): {
     get atCommit() {
       return atCommit;
     },
+    get atLeafListings() {
+      return atLeafListings;
+    },
   };
 }
 
-test('a FORCE update over 10,000 subclasses lets the event loop turn while it loads them and while it decides', async () => {
+test('a FORCE update over 10,000 subclasses lets the event loop turn while it loads them, lists theirs, and decides', async () => {
   const counting = turnCountingStore(new MemoryClassStore());
   const fixture = await serviceFixture(counting.store);
   const namespace = 'root\\cimv2' as NamespaceKey;
@@ -171,6 +179,10 @@ test('a FORCE update over 10,000 subclasses lets the event loop turn while it lo
   const last = await fixture.store.getClass(namespace, classKey(`Force_Sub${SUBCLASSES - 1}`));
   expect(last?.properties.map((p) => p.name)).toEqual([`Q${SUBCLASSES - 1}`]);
   expect(counting.atLastRead).toBeGreaterThan(0); // turned while loading the subclasses
+  // and while listing the subclasses' own subclasses (none: 10,000 listings, no read between)
+  const leaves = counting.atLeafListings;
+  expect(leaves.length).toBeGreaterThanOrEqual(SUBCLASSES);
+  expect(leaves[leaves.length - 1]).toBeGreaterThan(leaves[0] ?? Infinity);
   expect(counting.atCommit).toBeGreaterThan(counting.atLastRead); // and while deciding
 }, 120_000);
 

@@ -5,6 +5,7 @@
  */
 import type { Steps } from '../../src/domain/steps';
 import { finishSoon, TimeSlicer } from '../../src/service/time-slice';
+import { setBetweenSlices } from '../../src/store/time-slices';
 
 /** `count` steps, noting in `log` when each runs; returns `count`. */
 function* counted(count: number, log: string[]): Steps<number> {
@@ -31,4 +32,48 @@ test('steps that run past the slice let the event loop turn before the next step
   await expect(result).resolves.toBe(3);
   expect(log.slice(0, 2)).toEqual(['step 1', 'macrotask']);
   expect(log.filter((entry) => entry.startsWith('step'))).toEqual(['step 1', 'step 2', 'step 3']);
+});
+
+describe('the work between slices (setBetweenSlices, src/store/time-slices.ts)', () => {
+  afterEach(() => setBetweenSlices(undefined));
+
+  test('runs after the yield, and when it did something the next slice waits one more turn', async () => {
+    const log: string[] = [];
+    setBetweenSlices(() => {
+      log.push('between');
+      setImmediate(() => log.push('turn after the work'));
+      return true;
+    });
+    setImmediate(() => log.push('turn before the work'));
+    await finishSoon(counted(2, log), new TimeSlicer(0));
+    expect(log.slice(0, 5)).toEqual([
+      'step 1',
+      'turn before the work',
+      'between',
+      'turn after the work',
+      'step 2',
+    ]);
+  });
+
+  test('does not run for work that streams what it makes (a slicer that is not retaining)', async () => {
+    let runs = 0;
+    setBetweenSlices(() => {
+      runs++;
+      return true;
+    });
+    await expect(finishSoon(counted(3, []), new TimeSlicer(0, false))).resolves.toBe(3);
+    expect(runs).toBe(0);
+    await expect(finishSoon(counted(3, []), new TimeSlicer(0))).resolves.toBe(3);
+    expect(runs).toBeGreaterThan(0);
+  });
+
+  test('does not run while a slice has time left', () => {
+    let runs = 0;
+    setBetweenSlices(() => {
+      runs++;
+      return false;
+    });
+    expect(finishSoon(counted(3, []), new TimeSlicer(60_000))).toBe(3);
+    expect(runs).toBe(0);
+  });
 });

@@ -204,6 +204,66 @@ describe('LevelClassStore specifics', () => {
     await again.close();
   });
 
+  test('a cached record is never read once written again: while the write is pending, nor once it is durable', async () => {
+    const store = new LevelClassStore(dir);
+    await store.open();
+    const described = (text: string) =>
+      cls('Kept', '', {
+        qualifiers: [{ name: 'Description', value: { kind: 'string', value: text }, flavor: 0 }],
+      });
+    const putKept = (text: string): StoreWrite => ({
+      op: 'putClass',
+      namespace: NS,
+      definition: described(text),
+      previousSuperclass: undefined,
+    });
+    const instance = (value: string) => ({
+      className: 'Kept',
+      values: [{ name: 'K', value: { kind: 'string' as const, value } }],
+    });
+    const putInstance = (value: string): StoreWrite => ({
+      op: 'putInstance',
+      namespace: NS,
+      className: classKey('Kept'),
+      key: '"k"',
+      instance: instance(value),
+    });
+    const bigChain: StoreWrite[] = Array.from({ length: 70 }, (_, i) => ({
+      op: 'putClass' as const,
+      namespace: NS,
+      definition: cls(`Big${i}`),
+      previousSuperclass: undefined,
+    }));
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+      putKept('one'),
+      putInstance('one'),
+    ]);
+    // Read, so both are cached; then written again, small commits and a big one (write-through).
+    expect(await store.getClass(NS, classKey('Kept'))).toEqual(described('one'));
+    expect(await store.getInstance(NS, classKey('Kept'), '"k"')).toEqual(instance('one'));
+    for (const [text, writes] of [
+      ['two', [putKept('two'), putInstance('two')]],
+      ['three', [putKept('three'), putInstance('three'), ...bigChain]],
+    ] as const) {
+      const durable = store.commit(writes);
+      expect(await store.getClass(NS, classKey('Kept'))).toEqual(described(text));
+      expect(await store.getInstance(NS, classKey('Kept'), '"k"')).toEqual(instance(text));
+      await durable;
+      expect(await store.getClass(NS, classKey('Kept'))).toEqual(described(text));
+      expect(await store.getInstance(NS, classKey('Kept'), '"k"')).toEqual(instance(text));
+    }
+    const deleted = store.commit([
+      { op: 'deleteInstance', namespace: NS, className: classKey('Kept'), key: '"k"' },
+      { op: 'deleteClass', namespace: NS, className: classKey('Kept'), superclass: null },
+    ]);
+    expect(await store.getClass(NS, classKey('Kept'))).toBeUndefined();
+    await deleted;
+    expect(await store.getClass(NS, classKey('Kept'))).toBeUndefined();
+    expect(await store.getInstance(NS, classKey('Kept'), '"k"')).toBeUndefined();
+    await store.close();
+  });
+
   test('a read hinted as a scan is decoded from disk and not kept; other reads are decoded once', async () => {
     const writer = new LevelClassStore(dir);
     await writer.open();

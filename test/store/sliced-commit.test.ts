@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import type { ClassDefinition } from '../../src/domain/class-model';
 import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { StoreError, type StoreWrite } from '../../src/store/class-store';
+import { Level } from 'level';
 import { LevelClassStore } from '../../src/store/level/level-class-store';
+import { assignRevisions, assignRevisionsInSlices } from '../../src/store/revisions';
+import { TimeSlicer } from '../../src/store/time-slices';
 
 const NS = namespaceKeyOf(['root', 'cimv2']);
 const ELSEWHERE = namespaceKeyOf(['root', 'other']);
@@ -109,4 +112,86 @@ describe('a big commitIf on LevelDB', () => {
     await handle.durable;
     expect((await store.listClasses(NS)).length).toBe(CLASSES);
   }, 60_000);
+
+  test('reaches its commit point in a turn of the event loop of its own, even when preparing took less than a slice', async () => {
+    const base = store.revision;
+    // Small classes, just enough to be prepared in slices: all of it fits in one slice.
+    const small = Array.from({ length: 64 }, (_, i) =>
+      put(NS, { ...bigClass(i), name: `Ex_Small${i}`, properties: [] }),
+    );
+    const handle = store.commitIf(await store.beginRead([NS]), small);
+    const atMacrotask = await new Promise<bigint>((resolve) =>
+      setImmediate(() => resolve(store.revision)),
+    );
+    expect(atMacrotask).toBe(base);
+    expect(await handle.committed).toBe(base + 64n);
+  });
+
+  test('hands a put of megabytes to the batch at the start of a turn of its own', async () => {
+    // A chained batch's put, wherever classic-level defines it: each put's size is logged with
+    // the event loop's turns counted so far.
+    const puts: { bytes: number; turn: number }[] = [];
+    let turns = 0;
+    let counting = true;
+    const turn = (): void => {
+      turns++;
+      if (counting) setImmediate(turn);
+    };
+    const db = new Level<string, string>(`${dir}-batch`);
+    await db.open();
+    const batch = db.batch();
+    let proto: object | null = Object.getPrototypeOf(batch) as object | null;
+    while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'put'))
+      proto = Object.getPrototypeOf(proto) as object | null;
+    await batch.close();
+    await db.close();
+    await rm(`${dir}-batch`, { recursive: true, force: true });
+    if (proto === null) throw new Error('no put on the chained batch');
+    const original = (proto as { put: (...args: unknown[]) => unknown }).put;
+    const spy = jest.spyOn(proto as { put: (...args: unknown[]) => unknown }, 'put');
+    spy.mockImplementation(function (this: unknown, ...args: unknown[]) {
+      const value = args[1];
+      puts.push({ bytes: Buffer.isBuffer(value) ? value.length : 0, turn: turns });
+      return original.apply(this, args);
+    });
+    try {
+      // 300 classes (a batch built in slices), the last one with a description of 2 MB.
+      const huge = { ...bigClass(299), name: 'Ex_Huge' };
+      const writes = [
+        ...Array.from({ length: 299 }, (_, i) => put(NS, { ...bigClass(i), properties: [] })),
+        put(NS, {
+          ...huge,
+          qualifiers: [
+            {
+              name: 'Description',
+              value: { kind: 'string', value: 'x'.repeat(2 * 1024 * 1024) },
+              flavor: 0,
+            },
+          ],
+        }),
+      ];
+      setImmediate(turn);
+      await store.commit(writes);
+    } finally {
+      counting = false;
+      spy.mockRestore();
+    }
+    const big = puts.findIndex((p) => p.bytes >= 2 * 1024 * 1024);
+    expect(big).toBeGreaterThan(0);
+    expect(puts[big]?.turn).toBeGreaterThan(puts[big - 1]?.turn ?? Infinity);
+  }, 60_000);
+});
+
+test("a big commit's revisions are given in slices, the same as at once", async () => {
+  const writes = bigWrites();
+  let settled = false;
+  const sliced = assignRevisionsInSlices(writes, 7n, new TimeSlicer(0)).finally(
+    () => (settled = true),
+  );
+  const atMacrotask = await new Promise<boolean>((resolve) => setImmediate(() => resolve(settled)));
+  expect(atMacrotask).toBe(false);
+  const { revised, last } = await sliced;
+  const atOnce = assignRevisions(writes, 7n);
+  expect(last).toBe(atOnce.last);
+  expect(revised).toEqual(atOnce.revised);
 });

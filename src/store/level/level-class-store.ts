@@ -62,7 +62,7 @@ import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
 import { ReadBatch } from './read-batch';
 import { RecordCache } from './record-cache';
 import { preparedCommit, type Decoded, type PlannedCommit } from './write-plan';
-import { mapInSlices } from '../time-slices';
+import { mapInSlices, type TimeSlicer } from '../time-slices';
 
 export type { BatchObserver, LevelStoreStats } from './group-commit';
 
@@ -79,9 +79,9 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   // nobody reads would fill the cache and the old generation with records that died young before.
   readonly #overlay = new Overlay({
     minSteps: WRITE_THROUGH_MIN_STEPS,
-    settled: (key, decoded) => {
-      if (key.startsWith(CLASS_RECORDS)) this.#cache.remember(key, decoded);
-    },
+    settled: (key, decoded) =>
+      key.startsWith(CLASS_RECORDS) ? this.#cache.remember(key, decoded) : this.#cache.forget(key),
+    left: (key) => this.#cache.forget(key), // a written record: once the overlay stops answering
   });
   readonly #reads = new ReadBatch();
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
@@ -348,9 +348,10 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
   /** A big commit's records encoded a slice at a time (AbstractClassStore#commitIfInSlices). */
   protected override async _prepareCommitInSlices(
     writes: readonly RevisedWrite[],
+    slicer: TimeSlicer,
   ): Promise<PlannedCommit> {
     const prepared = preparedCommit(writes);
-    await mapInSlices(writes, prepared.add);
+    await mapInSlices(writes, prepared.add, slicer);
     return prepared.commit;
   }
 
@@ -364,7 +365,6 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
       for (const step of plan) {
         steps.push(this.#overlay.makeVisible(step));
         if (step.kind === 'wipe') this.#cache.forgetUnder(step.prefixes);
-        else this.#cache.forget(step.op.key);
       }
     }
     return this.#commits.enqueue({

@@ -1,8 +1,9 @@
 /**
  * Decoded records read from disk, so a hot class is decoded once, and the class records of a big
- * commit once durable (level-class-store.ts: write-through). Dropped when written; never filled
- * across a concurrent write (the reader compares the overlay's generation; a settled record is
- * its key's latest write).
+ * commit once durable (level-class-store.ts: write-through). Dropped (or replaced) when a write of
+ * its key leaves the overlay, which answers for the key until then; never filled across a
+ * concurrent write (the reader compares the overlay's generation; a settled record is its key's
+ * latest write).
  */
 import type { Decoded } from './write-plan';
 
