@@ -104,6 +104,30 @@ export const encodeEventBatch = (entries: readonly LoggedEntry[]): string =>
   `${BATCH_HEAD}${entries.map(entryText).join(',')}${BATCH_END}`;
 
 /**
+ * A sliced batch's log entries as several log records of about `maxChars` each (an entry bigger
+ * than that is a record by itself), in revision order. A record is keyed by its last revision and
+ * a reader takes any record's entries from where it asks (level-class-store.ts, _readEvents), so
+ * several records per batch read as one; but LevelDB copies each put whole, in one stretch of the
+ * event loop: a deep chain's one record of 30 MB cost 35-46 ms there (docs/performance.md, L1).
+ */
+export function logRecordsOf(entries: readonly LoggedEntry[], maxChars: number): LoggedEntry[][] {
+  const records: LoggedEntry[][] = [];
+  let record: LoggedEntry[] = [];
+  let chars = 0;
+  for (const entry of entries) {
+    if (record.length > 0 && chars + entry.body.length > maxChars) {
+      records.push(record);
+      record = [];
+      chars = 0;
+    }
+    record.push(entry);
+    chars += entry.body.length;
+  }
+  if (record.length > 0) records.push(record);
+  return records;
+}
+
+/**
  * encodeEventBatch's text as UTF-8 bytes, written entry by entry with `tick` awaited between: a
  * commit of a deep chain logs tens of megabytes (every class's __DERIVATION), whose one string and
  * one conversion held the event loop for 100 ms and more. Each part starts and ends with ASCII,

@@ -23,7 +23,7 @@
  */
 import type { Level } from 'level';
 import { StoreError, type ClassEventRecord } from '../class-store';
-import { encodeEventBatch, encodeEventBatchInSlices } from './event-codec';
+import { encodeEventBatch, encodeEventBatchInSlices, logRecordsOf } from './event-codec';
 import {
   CLASS_RECORDS,
   END,
@@ -92,6 +92,9 @@ const TRIM_EVERY = 1024n;
  * dozen, is done at once).
  */
 const SLICED_BATCH_OPS = 256;
+
+/** A sliced batch's log entries go into records of about this many characters (logRecordsOf). */
+const LOG_RECORD_CHARS = 512 * 1024;
 
 /** A value at least this big is handed to a sliced batch at the start of a turn of its own. */
 const BIG_VALUE_BYTES = 1024 * 1024;
@@ -306,8 +309,9 @@ class BatchBuilder {
   }
 
   /**
-   * One log record per batch, keyed by its last revision, and one revisions record, as of its
-   * last commit: a crash keeps them with the changes they describe, or none of it.
+   * The batch's log records (one, or for a sliced batch one per ~512 KB of entries), each keyed by
+   * its last revision, and one revisions record, as of its last commit: a crash keeps them with
+   * the changes they describe, or none of it.
    */
   async #addRecords(group: readonly QueuedCommit[], slicer?: TimeSlicer): Promise<void> {
     // The revisions record first, the log record last: LevelDB's batch is one growing buffer, and
@@ -320,13 +324,18 @@ class BatchBuilder {
     }
     const entries = group.flatMap((commit) => commit.logged);
     const lastEntry = entries[entries.length - 1];
-    if (lastEntry !== undefined)
+    if (lastEntry === undefined) return;
+    if (slicer === undefined) {
+      this.#put(eventKey(lastEntry.revision), bytes(encodeEventBatch(entries)));
+      return;
+    }
+    for (const record of logRecordsOf(entries, LOG_RECORD_CHARS)) {
+      const last = record[record.length - 1] as (typeof record)[number];
       this.#put(
-        eventKey(lastEntry.revision),
-        slicer === undefined
-          ? bytes(encodeEventBatch(entries))
-          : await encodeEventBatchInSlices(entries, () => slicer.tick()),
+        eventKey(last.revision),
+        await encodeEventBatchInSlices(record, () => slicer.tick()),
       );
+    }
   }
 
   /** Copies a class record about to be replaced or deleted to h!<its revision>. */
