@@ -33,18 +33,17 @@ function writeRecordedStream(file: string, messages: readonly Buffer[]): number 
   return messages.reduce((sum, message) => sum + message.length, 0);
 }
 
-/** Calls a server-streaming `method` once and records every message it answers into `file`. */
-export async function recordStream(
+/** Calls a server-streaming `method` once with `request` and returns every message it answers. */
+export async function readServerStream(
   address: string,
   method: string,
   request: Uint8Array,
-  file: string,
-): Promise<{ messages: number; bytes: number }> {
+): Promise<Buffer[]> {
   const client = new Client(address, credentials.createInsecure(), {
     'grpc.max_receive_message_length': -1,
   });
   try {
-    const messages = await new Promise<Buffer[]>((resolve, reject) => {
+    return await new Promise<Buffer[]>((resolve, reject) => {
       const received: Buffer[] = [];
       const call = client.makeServerStreamRequest(
         method,
@@ -57,8 +56,18 @@ export async function recordStream(
       call.on('error', reject);
       call.on('end', () => resolve(received));
     });
-    return { messages: messages.length, bytes: writeRecordedStream(file, messages) };
   } finally {
     client.close();
   }
+}
+
+/** Calls a server-streaming `method` once and records every message it answers into `file`. */
+export async function recordStream(
+  address: string,
+  method: string,
+  request: Uint8Array,
+  file: string,
+): Promise<{ messages: number; bytes: number }> {
+  const messages = await readServerStream(address, method, request);
+  return { messages: messages.length, bytes: writeRecordedStream(file, messages) };
 }

@@ -4,33 +4,15 @@
  * (bench/recorded-stream.ts), replayed by the built `bench/bare-server.js replay`, and both
  * answers are read by one client and compared message by message, byte for byte.
  */
-import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startNodeServer, type ChildServer } from '../../bench/child-server';
-import { recordStream, readRecordedStream } from '../../bench/recorded-stream';
+import { readRecordedStream, readServerStream, recordStream } from '../../bench/recorded-stream';
 import { chainMof, compileMofRequest, enumClassesRequest, WBEM } from '../../bench/requests';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 
 const BARE_SERVER = resolve(__dirname, '../../dist/bench/bare-server.js');
-
-function readStream(address: string, method: string, request: Uint8Array): Promise<Buffer[]> {
-  const client = new Client(address, credentials.createInsecure());
-  return new Promise<Buffer[]>((done, fail) => {
-    const messages: Buffer[] = [];
-    const call = client.makeServerStreamRequest(
-      method,
-      (value: Uint8Array) => Buffer.from(value),
-      (value: Buffer) => value,
-      request,
-      new Metadata(),
-    );
-    call.on('data', (message: Buffer) => messages.push(message));
-    call.on('error', fail);
-    call.on('end', () => done(messages));
-  }).finally(() => client.close());
-}
 
 describe('the bench replays an enumeration byte for byte', () => {
   let wbemd: TestServer;
@@ -40,7 +22,7 @@ describe('the bench replays an enumeration byte for byte', () => {
   beforeAll(async () => {
     wbemd = await startTestServer();
     dir = await mkdtemp(join(tmpdir(), 'wbemd-replay-'));
-    const compiled = await readStream(
+    const compiled = await readServerStream(
       wbemd.server.address,
       `${WBEM}CompileMof`,
       compileMofRequest(chainMof('Replay_C', 40)),
@@ -58,14 +40,14 @@ describe('the bench replays an enumeration byte for byte', () => {
     const request = enumClassesRequest('Replay_C0');
     const file = join(dir, 'stream.bin');
     const recorded = await recordStream(wbemd.server.address, `${WBEM}EnumClasses`, request, file);
-    const direct = await readStream(wbemd.server.address, `${WBEM}EnumClasses`, request);
+    const direct = await readServerStream(wbemd.server.address, `${WBEM}EnumClasses`, request);
     expect(recorded.messages).toBe(39); // the subclasses of Replay_C0
     expect(direct).toHaveLength(39);
     expect(readRecordedStream(file)).toEqual(direct);
     expect(recorded.bytes).toBe(direct.reduce((sum, message) => sum + message.length, 0));
 
     bare = await startNodeServer(BARE_SERVER, ['replay', file]);
-    const replayed = await readStream(bare.address, '/bench.Bare/Replay', request);
+    const replayed = await readServerStream(bare.address, '/bench.Bare/Replay', request);
     expect(replayed).toEqual(direct);
   });
 });
