@@ -49,6 +49,7 @@ export type { EtcdTlsFiles } from './etcd-records';
 import { classifyEtcdError } from './etcd-errors';
 import { planTxn, txnOps, type TxnPlan } from './etcd-txn';
 import { EventTrimmer } from './etcd-retention';
+import { EtcdAvailability } from './etcd-availability';
 import { EtcdView } from './etcd-view';
 
 export interface EtcdClassStoreOptions extends ClassStoreOptions {
@@ -78,9 +79,11 @@ export class EtcdClassStore extends AbstractClassStore<never> {
   readonly #trimmer: EventTrimmer;
   #client: Etcd3 | undefined;
   #view: EtcdView | undefined;
-  #available = true;
-  #probe: NodeJS.Timeout | undefined;
-  readonly #availability = new Set<(available: boolean) => void>();
+  readonly #availability = new EtcdAvailability(
+    () => this.#view?.connected !== false,
+    () => (this.isOpen ? this.#get(this.#keys.last()) : Promise.resolve()),
+    PROBE_INTERVAL_MS,
+  );
   readonly #namespaceListeners = new Set<(changes: readonly NamespaceChange[]) => void>();
 
   constructor(options: EtcdClassStoreOptions) {
@@ -119,8 +122,7 @@ export class EtcdClassStore extends AbstractClassStore<never> {
   }
 
   protected async _close(): Promise<void> {
-    clearTimeout(this.#probe);
-    this.#probe = undefined;
+    this.#availability.stop();
     await this.#view?.stop().catch(() => undefined);
     this.#view = undefined;
     this.#client?.close();
@@ -128,8 +130,7 @@ export class EtcdClassStore extends AbstractClassStore<never> {
   }
 
   override onAvailability(listener: (available: boolean) => void): () => void {
-    this.#availability.add(listener);
-    return () => this.#availability.delete(listener);
+    return this.#availability.listen(listener);
   }
 
   override onNamespaceChanges(listener: (changes: readonly NamespaceChange[]) => void): () => void {
@@ -357,34 +358,13 @@ export class EtcdClassStore extends AbstractClassStore<never> {
     if (client === undefined) throw new StoreError('STORE_NOT_OPEN', 'the class store is not open');
     try {
       const result = await run(client, new Date(Date.now() + this.#timeoutMs));
-      this.#setAvailable(true);
+      this.#availability.answered(true);
       return result;
     } catch (error) {
       const failure = classifyEtcdError(error, what);
-      if (failure.unreachable) this.#setAvailable(false);
+      if (failure.unreachable) this.#availability.answered(false);
       throw failure.error;
     }
-  }
-
-  #setAvailable(available: boolean): void {
-    if (available === this.#available) return;
-    this.#available = available;
-    for (const listener of this.#availability) listener(available);
-    if (!available) this.#scheduleProbe();
-  }
-
-  /** While etcd is unavailable, a cheap read now and then tells when it is back. */
-  #scheduleProbe(): void {
-    if (this.#probe !== undefined || !this.isOpen) return;
-    this.#probe = setTimeout(() => {
-      this.#probe = undefined;
-      if (this.#available || !this.isOpen) return;
-      this.#get(this.#keys.last()).then(
-        () => undefined,
-        () => this.#scheduleProbe(),
-      );
-    }, PROBE_INTERVAL_MS);
-    this.#probe.unref();
   }
 
   #viewSink() {
@@ -394,7 +374,8 @@ export class EtcdClassStore extends AbstractClassStore<never> {
       publishNamespaceChanges: (changes: readonly NamespaceChange[]) => {
         for (const listener of this.#namespaceListeners) listener(changes);
       },
-      failed: () => this.#setAvailable(false),
+      failed: () => this.#availability.answered(false),
+      reconnected: () => this.#availability.update(),
     };
   }
 }

@@ -20,6 +20,8 @@ export interface ViewSink {
   publishNamespaceChanges(changes: readonly NamespaceChange[]): void;
   /** The watch failed for good (e.g. its start revision was compacted): the view is stale. */
   failed(error: Error): void;
+  /** The watch is connected again after losing its member (etcd-availability.ts). */
+  reconnected(): void;
 }
 
 /** How long the read after a lost watch connection may take before etcd counts as unavailable. */
@@ -32,6 +34,7 @@ interface Waiter {
 
 export class EtcdView {
   #seen: bigint;
+  #connected = true;
   #watcher: Watcher | undefined;
   #waiters: Waiter[] = [];
 
@@ -49,6 +52,11 @@ export class EtcdView {
     return this.#seen;
   }
 
+  /** False from the watch losing its member until it is connected again. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
   async start(client: Etcd3): Promise<void> {
     const watcher = await client
       .watch()
@@ -62,7 +70,14 @@ export class EtcdView {
     watcher.on('error', (error: Error) => this.sink.failed(error));
     // A replica that serves no call would not notice etcd going away (health would stay
     // SERVING): when the watch loses its member, ask etcd once; no answer = unavailable.
-    watcher.on('disconnected', () => this.#probe(client));
+    watcher.on('disconnected', () => {
+      this.#connected = false;
+      this.#probe(client);
+    });
+    watcher.on('connected', () => {
+      this.#connected = true;
+      this.sink.reconnected();
+    });
     this.#watcher = watcher;
   }
 
