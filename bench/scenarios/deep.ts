@@ -68,6 +68,8 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
         status: judge(t2 / t1, LINEAR),
       });
     }
+    /** EnumClasses deep from the top of the first chain of `n` classes compiled. */
+    const fromTop = (n: number): Uint8Array => enumClassesRequest(`${prefixes.get(n) ?? ''}0`);
     if (only('D2')) {
       console.log(
         `\nD2 EnumClasses deep from the top of a chain of ${SIZES.join(', ')} levels, 1 in flight (${rounds} alternating round${rounds > 1 ? 's' : ''} of one call)`,
@@ -77,7 +79,7 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
           addr: server.address,
           method: `${WBEM}EnumClasses`,
           stream: true,
-          request: enumClassesRequest(`${prefixes.get(n) ?? ''}0`),
+          request: fromTop(n),
           inflight: 1,
           count: 1,
           timeoutSec: TIMEOUT_SEC,
@@ -107,8 +109,7 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
         goal: `linear (≤ ${LINEAR}×)`,
         status: judge(e2 / e1, LINEAR),
       });
-      for (const n of [1000, 2000] as const)
-        await benchD2Floor(rounds, server, n, enumClassesRequest(`${prefixes.get(n) ?? ''}0`));
+      for (const n of [1000, 2000] as const) await benchD2Floor(rounds, server, n, fromTop(n));
     }
   } finally {
     await server.stop();

@@ -123,14 +123,19 @@ export function putClassWritesInSteps(
 ): StoreWrite[] | Steps<StoreWrite[]> {
   const derivation = world.ancestors === 'missing' ? [] : world.ancestors.map((c) => c.name);
   const writes: StoreWrite[] = [classWrite(namespace, plan, derivation, change)];
-  // M7: an important update re-derives every subclass, and each raises its own modification
-  // event (§9 [I], scenario 77); FORCE's rewrites are among them. A re-derived subclass is written
-  // again as stored, so its revision moves with what it now inherits (an expected_revision taken
-  // before the update no longer matches). A non-important update changes no subclass's layout.
-  const rederived = plan.kind === 'update' && plan.important ? world.descendants : [];
-  if (plan.childRewrites.length === 0 && rederived.length === 0) return writes;
+  const rederived = rederivesSubclasses(plan) && world.descendants.length > 0;
+  if (plan.childRewrites.length === 0 && !rederived) return writes;
   return descendantWritesInSteps(namespace, plan, world, change, derivation, writes);
 }
+
+/**
+ * M7: an important update re-derives every subclass, and each raises its own modification event
+ * (§9 [I], scenario 77); FORCE's rewrites are among them. A re-derived subclass is written again
+ * as stored, so its revision moves with what it now inherits (an expected_revision taken before
+ * the update no longer matches). A non-important update changes no subclass's layout.
+ */
+const rederivesSubclasses = (plan: PutClassPlan): boolean =>
+  plan.kind === 'update' && plan.important;
 
 /** `writes` (the class's) followed by its descendants' writes, one step per descendant. */
 function* descendantWritesInSteps(
@@ -141,7 +146,7 @@ function* descendantWritesInSteps(
   derivation: readonly string[],
   writes: StoreWrite[],
 ): Steps<StoreWrite[]> {
-  const rederived = plan.kind === 'update' && plan.important ? world.descendants : [];
+  const rederived = rederivesSubclasses(plan);
   const derivations = yield* descendantDerivationsInSteps(
     plan.definition,
     derivation,
@@ -151,7 +156,7 @@ function* descendantWritesInSteps(
   for (const child of world.descendants) {
     yield;
     const key = classKey(child.name);
-    const definition = rewritten.get(key) ?? (rederived.length > 0 ? child : undefined);
+    const definition = rewritten.get(key) ?? (rederived ? child : undefined);
     if (definition === undefined) continue;
     writes.push({
       op: 'putClass',

@@ -132,11 +132,7 @@ function classView(
   if (views?.namespace !== namespace) viewsOf.set(resolved, (views = { namespace }));
   const made = localOnly ? views.local : views.full;
   if (made !== undefined) return made;
-  // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
-  const view = {
-    class: localOnly ? localViewOf(resolved) : resolved,
-    system: env.systemProperties(namespace, resolved, 1, resolved.name, propertyCount(resolved)),
-  };
+  const view = newView(env, namespace, resolved, localOnly ? localViewOf(resolved) : resolved);
   if (localOnly) views.local = view;
   else views.full = view;
   return view;
@@ -149,11 +145,26 @@ function transientView(
   resolved: ResolvedClass,
   localOnly: boolean,
 ): ClassView {
-  return {
-    class: localOnly ? localView(resolved) : resolved,
-    system: env.systemProperties(namespace, resolved, 1, resolved.name, propertyCount(resolved)),
-    transient: true,
-  };
+  return newView(env, namespace, resolved, localOnly ? localView(resolved) : resolved, true);
+}
+
+/** `shown` (the class, or its local members) with the class's system properties. */
+function newView(
+  env: ServiceEnv,
+  namespace: NamespaceRecord,
+  resolved: ResolvedClass,
+  shown: ResolvedClass,
+  transient = false,
+): ClassView {
+  // __PROPERTY_COUNT describes the class (inherited members included), whatever view is returned.
+  const system = env.systemProperties(
+    namespace,
+    resolved,
+    1,
+    resolved.name,
+    propertyCount(resolved),
+  );
+  return transient ? { class: shown, system, transient } : { class: shown, system };
 }
 
 export async function deleteClass(

@@ -178,8 +178,9 @@ export class GroupCommit {
       const chained = db.batch();
       for (const op of batch.values()) {
         if (slicer !== undefined) {
-          // A put of megabytes (a deep chain's log record: tens of MB) is one native copy, and
-          // the batch's buffer grows with it: a stretch by itself, which no slice should add to.
+          // A put of megabytes (a class record that big, or one log entry: a sliced batch's log
+          // records are ~512 KB each) is one native copy, and the batch's buffer grows with it: a
+          // stretch by itself, which no slice should add to.
           if (op.type === 'put' && op.value.length >= BIG_VALUE_BYTES) await slicer.endSlice();
           else await slicer.tick();
         }
@@ -330,9 +331,9 @@ class BatchBuilder {
       return;
     }
     for (const record of logRecordsOf(entries, LOG_RECORD_CHARS)) {
-      const last = record[record.length - 1] as (typeof record)[number];
+      const lastInRecord = record[record.length - 1] as (typeof record)[number];
       this.#put(
-        eventKey(last.revision),
+        eventKey(lastInRecord.revision),
         await encodeEventBatchInSlices(record, () => slicer.tick()),
       );
     }

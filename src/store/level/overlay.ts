@@ -120,8 +120,12 @@ export class Overlay {
         if (entry?.seq !== step.seq) continue;
         this.#entries.delete(step.op.key);
         if (onSettled === undefined) continue;
-        const wipe = told && entry.decoded !== null ? latestWipe(this.#wipes, step.op.key) : -1;
-        if (told && entry.decoded !== null && (wipe === undefined || wipe < step.seq))
+        // Settled unless a wipe pending after it covers the key (-1: no pending wipe does).
+        if (
+          told &&
+          entry.decoded !== null &&
+          (latestWipe(this.#wipes, step.op.key) ?? -1) < step.seq
+        )
           onSettled.settled(step.op.key, entry.decoded);
         else onSettled.left(step.op.key);
       } else {

@@ -174,7 +174,11 @@ export function classMembersToProto(resolved: ResolvedClass): ClassObject {
   };
 }
 
-/** A class as reads return it: resolved members with origins, plus the system properties. */
+/**
+ * A class as reads return it: resolved members with origins, plus the system properties. Reads no
+ * longer build it (class-bytes.ts writes the same bytes straight from the view): it is the
+ * reference those bytes are tested against (test/e2e/encoded-reads.test.ts).
+ */
 export function classViewToProto(view: ClassView): ClassObject {
   return { ...classMembersToProto(view.class), system: systemToProto(view.system) };
 }
