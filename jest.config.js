@@ -9,6 +9,9 @@ const project = (name, extra = {}) => ({
   displayName: name,
   testEnvironment: 'node',
   transform,
+  // src/ names a lazily loaded module by its built name (`import('./x.js')`, as node16 resolution
+  // requires); under Jest the module is the .ts source beside it.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
   ...extra,
 });

@@ -4,7 +4,7 @@
  * turned into the StartError that `wbemd serve` exits with.
  */
 import { StoreError, type ClassStore } from './store/class-store';
-import { EtcdClassStore, type EtcdClassStoreOptions } from './store/etcd/etcd-class-store';
+import type { EtcdClassStoreOptions } from './store/etcd/etcd-class-store';
 import { LevelClassStore } from './store/level/level-class-store';
 import type { WbemdMetrics } from './transport/metrics';
 import { StartError } from './startup';
@@ -23,23 +23,33 @@ export async function openStore(
   metrics: WbemdMetrics | undefined,
   metricsServer: { close(): Promise<void> } | undefined,
 ): Promise<ClassStore> {
-  const retention =
-    options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention };
-  const store =
-    options.store ??
-    (options.etcd === undefined
-      ? new LevelClassStore(options.dataDir ?? './data', {
-          ...(metrics === undefined ? {} : { onBatch: metrics.storeBatch }),
-          ...retention,
-        })
-      : new EtcdClassStore({ ...options.etcd, ...retention }));
+  const store = options.store ?? (await newStore(options, metrics));
   try {
     await store.open();
   } catch (error) {
     await metricsServer?.close();
-    throw store instanceof EtcdClassStore ? etcdStartError(error, options.etcd) : error;
+    throw options.store === undefined && options.etcd !== undefined
+      ? etcdStartError(error, options.etcd)
+      : error;
   }
   return store;
+}
+
+async function newStore(
+  options: StoreChoice,
+  metrics: WbemdMetrics | undefined,
+): Promise<ClassStore> {
+  const retention =
+    options.eventRetention === undefined ? {} : { eventRetention: options.eventRetention };
+  if (options.etcd === undefined)
+    return new LevelClassStore(options.dataDir ?? './data', {
+      ...(metrics === undefined ? {} : { onBatch: metrics.storeBatch }),
+      ...retention,
+    });
+  // Loaded only for etcd: etcd3 brings its own grpc-js and parses its .proto files at load, most
+  // of what a LevelDB server's modules cost to load (docs/performance.md, "A server's start").
+  const { EtcdClassStore } = await import('./store/etcd/etcd-class-store.js');
+  return new EtcdClassStore({ ...options.etcd, ...retention });
 }
 
 /** etcd unreachable may pass (exit 1); TLS files that cannot be read will not (exit 2). */
