@@ -104,7 +104,7 @@ export class LogRecordWriter {
     return this.#references > 0 ? LOG_REFERENCES_VERSION : SCHEMA_VERSION;
   }
 
-  /** The entry's text in this record, `["<revision>",<body>]`; it becomes entry `count`. */
+  /** The entry's text in this record, `["<revision>",<body>]`, as the record's next entry. */
   entryText(entry: LoggedEntry): string {
     const list = entry.derivation;
     const index = this.#count++;
