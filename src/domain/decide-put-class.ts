@@ -30,7 +30,9 @@ export interface ClassWorld {
   /**
    * The requested superclass's chain, nearest first, as stored; 'missing' when a named superclass
    * (or one of its ancestors) is absent; [] for a root class. A chain that reaches the class
-   * itself means the derivation would be circular.
+   * itself means the derivation would be circular. For a create given `superclass`, it may hold
+   * only the nearest (the superclass as stored): the rest is read only to resolve the superclass
+   * or, on update, to find the class on its own chain.
    */
   readonly ancestors: readonly ClassDefinition[] | 'missing';
   /**

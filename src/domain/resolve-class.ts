@@ -93,9 +93,22 @@ function resolveMethod(
  */
 const extendedFrom = new WeakMap<readonly string[], readonly string[]>();
 
-function derivationBelow(parent: ResolvedClass): readonly string[] {
-  const derivation = [parent.name].concat(parent.derivation);
-  extendedFrom.set(derivation, parent.derivation);
+/** Each resolved class's derivationBelow, made once: its subclasses and their events share it. */
+const madeBelow = new WeakMap<ResolvedClass, readonly string[]>();
+
+/**
+ * The __DERIVATION of a subclass of `parent`: its name, then its list. One list per parent, not
+ * per subclass: a CompileMof of an n-class chain made one for a class's event and another when the
+ * class was resolved for its subclass, each O(depth), O(n²) names alive until the commit
+ * (docs/performance.md, D1). Lists are never changed once made.
+ */
+export function derivationBelow(parent: ResolvedClass): readonly string[] {
+  let derivation = madeBelow.get(parent);
+  if (derivation === undefined) {
+    derivation = [parent.name].concat(parent.derivation);
+    extendedFrom.set(derivation, parent.derivation);
+    madeBelow.set(parent, derivation);
+  }
   return derivation;
 }
 

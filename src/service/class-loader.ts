@@ -129,7 +129,12 @@ export class ClassLoader {
     const existing = await reader.getClass(ns, key);
     let ancestors: ClassWorld['ancestors'] = [];
     let superclass: ResolvedClass | undefined;
-    if (definition.superclass !== '') {
+    const created =
+      existing === undefined && definition.superclass !== ''
+        ? await this.#createdUnder(ns, classKey(definition.superclass), reader)
+        : undefined;
+    if (created !== undefined) ({ ancestors, superclass } = created);
+    else if (definition.superclass !== '') {
       // Only an existing class can be on its superclass's chain (a circular update): not a create.
       const stopAt = existing === undefined ? undefined : key;
       const chain = await this.loadChain(ns, classKey(definition.superclass), stopAt, reader);
@@ -161,6 +166,26 @@ export class ClassLoader {
       descendants,
       instanceCounts,
     };
+  }
+
+  /**
+   * A create's superclass resolved, and as `ancestors` its chain when cached, else its stored
+   * definition alone: the rules read no more of a new class's chain when given the superclass
+   * resolved (ClassWorld). A chain compiled at once copied each class's chain from its parent's,
+   * O(depth) a class and O(n²) alive until the commit (docs/performance.md, D1). Undefined when the
+   * superclass does not resolve: the caller loads the chain, which says what is missing.
+   */
+  async #createdUnder(
+    ns: NamespaceKey,
+    superKey: ClassKey,
+    reader: ClassReader,
+  ): Promise<{ ancestors: readonly ClassDefinition[]; superclass: ResolvedClass } | undefined> {
+    const superclass = await this.resolve(ns, superKey, reader);
+    if (superclass === undefined) return undefined;
+    const cached = this.#cachesFor(reader, ns)?.caches.chains.get(superKey);
+    if (cached !== undefined) return { ancestors: cached, superclass };
+    const nearest = await reader.getClass(ns, superKey);
+    return nearest === undefined ? undefined : { ancestors: [nearest], superclass };
   }
 
   /**

@@ -7,6 +7,7 @@ import type { ClientContext } from '../domain/client-context';
 import type { ClassDefinition } from '../domain/class-model';
 import type { ClassWorld, PutClassPlan } from '../domain/decide-put-class';
 import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
+import { derivationBelow } from '../domain/resolve-class';
 import { finish, type Steps } from '../domain/steps';
 import type { ChangeEventInfo, StoreWrite } from '../store/class-store';
 import type { OperationContext } from './operation-context';
@@ -121,7 +122,14 @@ export function putClassWritesInSteps(
   world: ClassWorld,
   change: OperationChange,
 ): StoreWrite[] | Steps<StoreWrite[]> {
-  const derivation = world.ancestors === 'missing' ? [] : world.ancestors.map((c) => c.name);
+  // The superclass's list for its subclasses when the loader resolved it (shared with the class's
+  // own resolved form, and O(1) for the log record to refer to), else the chain's names.
+  const derivation =
+    world.superclass !== undefined
+      ? derivationBelow(world.superclass)
+      : world.ancestors === 'missing'
+        ? []
+        : world.ancestors.map((c) => c.name);
   const writes: StoreWrite[] = [classWrite(namespace, plan, derivation, change)];
   const rederived = rederivesSubclasses(plan) && world.descendants.length > 0;
   if (plan.childRewrites.length === 0 && !rederived) return writes;

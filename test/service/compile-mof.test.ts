@@ -7,7 +7,7 @@ import type { CompileMofInput } from '../../src/service/wbem-service-api';
 import { WbemError } from '../../src/domain/wbem-status';
 import { thrown } from '../helpers/expect-thrown';
 import { schemaSources } from '../helpers/cim-schema';
-import { StagedClasses } from '../../src/service/class-reader';
+import { StagedClasses, type ReaderCaches } from '../../src/service/class-reader';
 import { RecordingPort } from '../helpers/recording-port';
 import { ctx, failureOf, serviceFixture, type ServiceFixture, allClasses } from './fixtures';
 
@@ -418,6 +418,31 @@ describe('a chain compiled in one MOF', () => {
     // A walk to the root per class made it about n / 2 (150 at 300 levels).
     expect(deep).toBeLessThanOrEqual(4);
     expect(deep).toBeLessThanOrEqual(shallow + 0.5);
+  });
+
+  test('a chain compiled at once holds no chain per class: O(n) classes cached, not O(n²)', async () => {
+    const fixture = await serviceFixture();
+    const chains = new Set<ReaderCaches['chains']>();
+    const cachesOf = StagedClasses.prototype.cachesOf;
+    const spy = jest.spyOn(StagedClasses.prototype, 'cachesOf').mockImplementation(function (
+      this: StagedClasses,
+      namespace,
+    ) {
+      const caches = cachesOf.call(this, namespace);
+      chains.add(caches.chains);
+      return caches;
+    });
+    try {
+      const { outcome } = await compile(fixture, input({ 'a.mof': chain('Ex_M', 300) }));
+      expect(outcome.ok).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(chains.size).toBeGreaterThan(0);
+    // Each class's chain copied from its parent's held 300 × 299 / 2 = 44,850 entries.
+    let held = 0;
+    for (const cache of chains) for (const list of cache.values()) held += list.length;
+    expect(held).toBeLessThan(4 * 300);
   });
 
   test('the deepest class resolves with every level of the chain', async () => {

@@ -10,29 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { namespaceKeyOf } from '../../src/domain/names';
 import type { StoreWrite } from '../../src/store/class-store';
-import { encodeEventBatch, logRecordsOf } from '../../src/store/level/event-codec';
 import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { cls } from './class-store.contract';
 
 const NS = namespaceKeyOf(['root', 'cimv2']);
-
-describe('logRecordsOf', () => {
-  const entry = (revision: number, chars: number) => ({
-    revision: BigInt(revision),
-    body: 'x'.repeat(chars),
-  });
-
-  test('cuts the entries in order into records of at most the size, an oversized entry alone', () => {
-    const entries = [entry(1, 40), entry(2, 40), entry(3, 30), entry(4, 250), entry(5, 10)];
-    const records = logRecordsOf(entries, 100);
-    expect(records.map((r) => r.map((e) => Number(e.revision)))).toEqual([[1, 2], [3], [4], [5]]);
-    expect(records.flat()).toEqual(entries);
-    expect(logRecordsOf([], 100)).toEqual([]);
-    expect(logRecordsOf(entries, 1_000)).toEqual([entries]);
-    // Each record is a whole log record of its own entries.
-    expect(encodeEventBatch(records[0] ?? [])).toBe(encodeEventBatch(entries.slice(0, 2)));
-  });
-});
 
 describe('a big commit logs several records and reads back whole', () => {
   let dir: string;

@@ -23,7 +23,12 @@
  */
 import type { Level } from 'level';
 import { StoreError, type ClassEventRecord } from '../class-store';
-import { encodeEventBatch, encodeEventBatchInSlices, logRecordsOf } from './event-codec';
+import {
+  encodeEventBatch,
+  encodeLogRecordInSlices,
+  logRecordsOf,
+  type LoggedEntry,
+} from './event-codec';
 import {
   CLASS_RECORDS,
   END,
@@ -43,8 +48,8 @@ export interface QueuedCommit {
   readonly steps: readonly PendingStep[];
   /** Its log records, published once the batch is synced. */
   readonly events: readonly ClassEventRecord[];
-  /** The same, encoded: the entries of the batch's one log record. */
-  readonly logged: readonly { readonly revision: bigint; readonly body: string }[];
+  /** The same, encoded but for their derivations, which their log record writes (event-codec.ts). */
+  readonly logged: readonly LoggedEntry[];
   /** The store revision and first retained revision once this commit is applied (the revisions record). */
   readonly revisions: { readonly revision: bigint; readonly firstRetained: bigint };
   readonly resolve: () => void;
@@ -330,13 +335,9 @@ class BatchBuilder {
       this.#put(eventKey(lastEntry.revision), bytes(encodeEventBatch(entries)));
       return;
     }
-    for (const record of logRecordsOf(entries, LOG_RECORD_CHARS)) {
-      const lastInRecord = record[record.length - 1] as (typeof record)[number];
-      this.#put(
-        eventKey(lastInRecord.revision),
-        await encodeEventBatchInSlices(record, () => slicer.tick()),
-      );
-    }
+    const tick = (): Promise<void> => slicer.tick();
+    for (const record of await logRecordsOf(entries, LOG_RECORD_CHARS, tick))
+      this.#put(eventKey(record.lastRevision), await encodeLogRecordInSlices(record, tick));
   }
 
   /** Copies a class record about to be replaced or deleted to h!<its revision>. */

@@ -14,14 +14,23 @@
  *   instance   [className, [[propertyName, value], …]]
  *   value      null | [kind, payload]: kinds b s u r S d R c o a; sint/uint payloads are decimal
  *              strings (64-bit exact); a real that JSON cannot hold (NaN, ±Infinity, -0) is a string.
- *   event      [namespace, kind (c|m|d), target class, previous class | null, derivation[],
+ *   event      [namespace, kind (c|m|d), target class, previous class | null, derivation,
  *              context [[name, value], …] | null, operationId, timeCreated (decimal)]
+ *   derivation [name, …] the class's __DERIVATION, nearest ancestor first; or, in a log record of
+ *              version 3 only, [name, …, k] (the last item a number): those names, then the
+ *              derivation of entry k of the same log record (k counts its entries from 0, k below
+ *              the entry's own index). A chain's class logs [parent, k] instead of its whole list.
+ *   log record {"v":2|3,"events":[[revision (decimal), event], …]}, keyed by its last revision
  *   revisions  [store revision, first retained revision] (decimal strings)
  *
  * Versions: 2 added the class record's mod revision as a decimal string `r` after the body
  * (`{"v":2,"body":[…],"r":"42"}`), the event log and the revisions record. Version 1 records
  * (namespaces, qualifier declarations and classes without `r`) have the same bodies and are still
- * read: their classes report LEGACY_CLASS_REVISION. Nothing is rewritten on open.
+ * read: their classes report LEGACY_CLASS_REVISION. Nothing is rewritten on open. Version 3 is
+ * written only for a log record that holds a derivation reference (above); every other record,
+ * and a log record without one, is still written as version 2, so a version that reads 1 and 2
+ * only reads them all and refuses (STORE_CORRUPT_RECORD) just the log records it would misread
+ * (docs/decisions.md, D78).
  *
  * Values and classes are packed by packed-form.ts, log records by event-codec.ts.
  */
@@ -33,8 +42,15 @@ import { packClass, packValue, unpackClass, unpackValue } from './packed-form';
 
 /** Bump with a migration (or a reader of the old form) when the stored shape changes. */
 export const SCHEMA_VERSION = 2;
+/** A log record holding a derivation reference (see the header); only log records are written so. */
+export const LOG_REFERENCES_VERSION = 3;
 /** Versions still read (see the header). */
 const READABLE_VERSIONS: readonly unknown[] = [1, 2];
+/** Versions a log record is read in. */
+export const LOG_READABLE_VERSIONS: readonly unknown[] = [
+  ...READABLE_VERSIONS,
+  LOG_REFERENCES_VERSION,
+];
 
 interface Envelope {
   readonly v?: unknown;
@@ -45,17 +61,21 @@ interface Envelope {
   readonly events?: unknown;
 }
 
-export function readEnvelope(text: string, what: string): Envelope {
+export function readEnvelope(
+  text: string,
+  what: string,
+  readable: readonly unknown[] = READABLE_VERSIONS,
+): Envelope {
   let envelope: Envelope;
   try {
     envelope = JSON.parse(text) as Envelope;
   } catch (cause) {
     throw new StoreError('STORE_CORRUPT_RECORD', `${what}: not a readable record`, { cause });
   }
-  if (!READABLE_VERSIONS.includes(envelope.v)) {
+  if (!readable.includes(envelope.v)) {
     throw new StoreError(
       'STORE_CORRUPT_RECORD',
-      `${what}: schema version ${String(envelope.v)} is not one of ${READABLE_VERSIONS.join(', ')}`,
+      `${what}: schema version ${String(envelope.v)} is not one of ${readable.join(', ')}`,
     );
   }
   return envelope;

@@ -27,7 +27,7 @@ import {
   encodeQualifierDeclaration,
   type StoredClass,
 } from './record-codec';
-import { DerivationTexts, encodeEventBody } from './event-codec';
+import { loggedEntry, type LoggedEntry } from './event-codec';
 
 /**
  * A put's value is its record's UTF-8 bytes, made at the commit point: the encoded text (a tree
@@ -118,7 +118,7 @@ export interface PlannedCommit {
   readonly writes: readonly RevisedWrite[];
   readonly planned: readonly PlannedStep[][];
   readonly events: readonly ClassEventRecord[];
-  readonly logged: readonly { readonly revision: bigint; readonly body: string }[];
+  readonly logged: readonly LoggedEntry[];
 }
 
 /** A commit's planned steps and log entries, filled one write at a time (`add`). */
@@ -130,23 +130,21 @@ export function preparedCommit(writes: readonly RevisedWrite[]): {
     writes,
     planned: [] as PlannedStep[][],
     events: [] as ClassEventRecord[],
-    logged: [] as { revision: bigint; body: string }[],
+    logged: [] as LoggedEntry[],
   };
-  // Shared by the entries of a commit of several classes (a CompileMof): one list is text once.
-  const derivations = writes.length > 1 ? new DerivationTexts() : undefined;
   const add = ({ write, revision, event }: RevisedWrite): void => {
     if (event !== undefined) {
       commit.events.push(event);
       // A put's entry names its target by reference: the class record written with it (one copy
       // of the class per create instead of two; group-commit.ts says how the reference stays good).
-      commit.logged.push({
-        revision,
-        body: encodeEventBody(
+      // Its derivation is written with its log record (event-codec.ts, LogRecordWriter).
+      commit.logged.push(
+        loggedEntry(
+          revision,
           event,
           write.op === 'putClass' ? classKey(write.definition.name) : undefined,
-          derivations,
         ),
-      });
+      );
     }
     commit.planned.push(planWrite(write, revision, event));
   };
