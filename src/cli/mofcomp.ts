@@ -176,7 +176,8 @@ function compileFiles(run: MofcompRun, err: NodeJS.WriteStream): Compiled | numb
     const { locate } = diskPaths;
     try {
       const read = includeReader(dirname(file), run.includeDirs, (name, text, diskPath) => {
-        sources.push({ name, text });
+        // A file included twice is one source: CompileMof refuses a source sent twice.
+        if (!sources.some((source) => source.name === name)) sources.push({ name, text });
         diskPaths.set(name, diskPath);
       });
       const unit = compileMof(basename(file), read);

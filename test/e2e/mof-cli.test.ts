@@ -232,6 +232,20 @@ test("mofcomp --atomic sends the file uncompiled, yet a compile error reads as t
   );
   expect(read.end?.code).toBe(5); // NOT_FOUND
 
+  // A file included twice (here into two namespaces) is sent once: CompileMof refuses a source sent twice.
+  const twice = join(scratch, 'atomic-twice.mof');
+  await writeFile(
+    twice,
+    '#pragma include ("inc/twice.mof")\n#pragma namespace ("root/default")\n#pragma include ("inc/twice.mof")\n',
+  );
+  await writeFile(join(scratch, 'inc', 'twice.mof'), 'class Ex_AtTwice { [Key] string Id; };\n');
+  const both = await wbemd(['mofcomp', '--server', t.server.address, '--atomic', twice]);
+  expect(both.stderr).toBe('');
+  expect(both.stdout).toContain('2 of 2 classes written to root/cimv2 in one CompileMof\n');
+  const checked = await wbemd(['mofcomp', '--check', twice]);
+  expect(checked.stderr).toBe('');
+  expect(checked.stdout).toBe('2 classes compiled and checked; nothing sent (--check)\n');
+
   const missing = join(scratch, 'atomic-missing.mof');
   await writeFile(missing, 'class Ex_AtMiss { };\n#pragma include ("nowhere.mof")\n');
   const unreadable = await wbemd(['mofcomp', '--server', t.server.address, '--atomic', missing]);
