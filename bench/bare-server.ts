@@ -4,10 +4,12 @@
  * `stream` (/bench.Bare/Stream): a server-streaming RPC answering one message and OK, the shape of
  * PutClassAsync. `unary` (/bench.Bare/Unary): a unary no-op answering REPLY_BYTES bytes (the bench
  * passes the size of the real GetClass response, so the two carry the same bytes).
- * `replay FILE` (/bench.Bare/Replay): a server-streaming RPC answering, whatever the request, the
- * messages recorded in FILE (`bench/recorded-stream.ts`), written as wbemd writes a stream: one
- * `write` a message, waiting for 'drain' when it returns false. It is the transport's floor for
- * an enumeration: grpc-js framing and Node's HTTP/2 sending the very bytes wbemd sends.
+ * `replay FILE [PATH]` (/bench.Bare/Replay, or PATH): a server-streaming RPC answering, whatever
+ * the request, the messages recorded in FILE (`bench/recorded-stream.ts`), written as wbemd writes
+ * a stream: one `write` a message, waiting for 'drain' when it returns false. It is the transport's
+ * floor for an enumeration: grpc-js framing and Node's HTTP/2 sending the very bytes wbemd sends;
+ * with PATH `/wbem.v1.WbemServices/PutClassAsync` and a recorded final status, P3's floor server
+ * (every call answered as wbemd answers a class it wrote, `bench/bare-mofcomp.ts` its client).
  * The bench starts each as its own process, so its CPU time is its own.
  */
 import { once } from 'node:events';
@@ -43,10 +45,10 @@ async function replay(call: ServerWritableStream<Buffer, Buffer>, messages: read
   call.end();
 }
 
-function serveReplay(server: Server, file: string): void {
+function serveReplay(server: Server, file: string, path: string = BARE_SERVICE.replay.path): void {
   const messages = readRecordedStream(file);
   server.addService(
-    { replay: BARE_SERVICE.replay },
+    { replay: { ...BARE_SERVICE.replay, path } },
     { replay: (call: ServerWritableStream<Buffer, Buffer>) => void replay(call, messages) },
   );
 }
@@ -54,7 +56,7 @@ function serveReplay(server: Server, file: string): void {
 function main(): void {
   const mode = process.argv[2] ?? 'stream';
   const server = new Server();
-  if (mode === 'replay') serveReplay(server, process.argv[3] ?? '');
+  if (mode === 'replay') serveReplay(server, process.argv[3] ?? '', process.argv[4]);
   else addAnswering(server, mode, Buffer.alloc(Number(process.argv[3] ?? 48), 1));
   server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => {
     if (error) throw error;

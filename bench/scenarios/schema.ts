@@ -2,7 +2,8 @@
  * P3: the whole CIM Schema 2.41 into a fresh server by the command a user runs, `wbemd mofcomp
  * --dmtf` (PutClassAsync per class, dependency order) and `wbemd mofcomp --dmtf --atomic` (one
  * CompileMof), in alternating rounds, each into a fresh server. Wall time of the command,
- * including its Node start and the local compile.
+ * including its Node start and the local compile. Beside them, in the same rounds, the floor of
+ * `--dmtf` (schema-floor.ts): a bare grpc-js client and server doing only what cannot be avoided.
  */
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { cpuSeconds, endedChildrenCpuSeconds, spawnTracked } from '../procs';
 import { addRow, judge, median } from '../report';
 import { CIM_ENTRY, CIM_ROOT } from '../requests';
 import { alternate, freshWbemd, type BenchOptions } from './common';
+import { floorRun, recordClassAnswer, reportFloor, type FloorLoad } from './schema-floor';
 
 interface Load {
   readonly ms: number;
@@ -58,10 +60,15 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
   console.log(
     `\nP3 whole CIM 2.41 into a fresh server: \`wbemd mofcomp --dmtf\` and \`--dmtf --atomic\` (${rounds} alternating rounds, a fresh server each)`,
   );
-  const [plain, atomic] = await alternate(rounds, [() => mofcomp(false), () => mofcomp(true)]);
+  const answer = await recordClassAnswer();
+  const [plain, atomic, floor] = (await alternate<Load | FloorLoad>(rounds, [
+    () => mofcomp(false),
+    () => mofcomp(true),
+    () => floorRun(answer),
+  ]).finally(() => answer.remove())) as [Load[], Load[], FloorLoad[]];
   for (const [label, loads, limit] of [
-    ['mofcomp --dmtf', plain ?? [], 1500],
-    ['mofcomp --dmtf --atomic', atomic ?? [], 1000],
+    ['mofcomp --dmtf', plain, 1500],
+    ['mofcomp --dmtf --atomic', atomic, 1000],
   ] as const) {
     const t = median(loads.map((l) => l.ms));
     const classes = loads[0]?.classes ?? NaN;
@@ -83,4 +90,5 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
       status: judge((t * 1e3) / classes, 300),
     });
   }
+  reportFloor(floor);
 }

@@ -7,6 +7,7 @@ import type { Context } from '../../generated/wbem/v1/cim';
 import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
 import type {
   ObjectSinkEvent,
+  Progress,
   SetStatus,
   WbemServicesClient,
 } from '../../generated/wbem/v1/services';
@@ -115,12 +116,12 @@ type SinkOutcome =
  */
 function sinkOutcome(
   call: ClientReadableStream<ObjectSinkEvent>,
-  onProgress: () => void = () => undefined,
+  onProgress: (progress: Progress) => void = () => undefined,
 ): Promise<SinkOutcome> {
   return new Promise((resolvePromise) => {
     let final: SetStatus | undefined;
     call.on('data', (event: ObjectSinkEvent) => {
-      if (event.event?.$case === 'progress') onProgress();
+      if (event.event?.$case === 'progress') onProgress(event.event.progress);
       else if (event.event?.$case === 'status') final = event.event.status;
     });
     const fromFinal = (status: SetStatus): SinkOutcome =>
@@ -170,7 +171,7 @@ async function putOne(
 
 const SEND_STATUS = 0x80;
 
-/** One CompileMof: the server's all-or-nothing write; progress events drive `onProgress`. */
+/** One CompileMof: the server's all-or-nothing write; each progress event goes to `onProgress`. */
 export async function compileAtomically(
   client: WbemServicesClient,
   request: {
@@ -180,7 +181,7 @@ export async function compileAtomically(
     context: Context | undefined;
     continueOnError: boolean;
   },
-  onProgress: () => void,
+  onProgress: (progress: Progress) => void,
 ): Promise<string | undefined> {
   const outcome = await sinkOutcome(
     client.compileMof(

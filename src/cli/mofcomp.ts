@@ -2,9 +2,10 @@
  * `wbemd mofcomp [--server HOST:PORT] [-N NAMESPACE] [flags] FILE…`: compiles MOF locally
  * (following #pragma include), then puts the classes through PutClassAsync in dependency order,
  * with a bounded window of calls in flight. Nothing is sent when any file fails to compile.
+ * `--atomic` sends the file and its includes to the server's CompileMof uncompiled instead: the
+ * server compiles them, and writes nothing unless all of them compile and pass the rules (D29).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { Context } from '../../generated/wbem/v1/cim';
 import type { WbemServicesClient } from '../../generated/wbem/v1/services';
 import { DMTF_RULES } from '../domain/client-context';
@@ -15,8 +16,9 @@ import { connectToServer, parseClientCommand } from './client-command';
 import { contextFromProto } from '../transport/grpc/from-proto';
 import type { CheckedFile } from './mof-check';
 import { memberPosition } from './mof-positions';
+import { includeReader, scanSources, SourcePaths } from './mof-sources';
 import { compileAtomically, dependencyPlan, putAll } from './mofcomp-send';
-import { progressReporter, type ProgressReporter } from './progress';
+import { progressReporter } from './progress';
 
 export { dependencyPlan, putAll };
 
@@ -47,17 +49,34 @@ export async function mofcomp(
 ): Promise<number> {
   const run = parseMofcompArgs(args, out, err);
   if (typeof run === 'number') return run;
+  if (run.atomic && !run.check) {
+    // --atomic: the server compiles the file and writes nothing unless all of it compiles, so it is
+    // sent as the include scan finds it, not compiled here first (D29); only a failure compiles it
+    // here, to report a compile error exactly as when nothing was sent.
+    const scanned = scanSources(run.files[0] as string, run.includeDirs);
+    if (scanned !== undefined)
+      return withClient(run, (client) => sendAtomically(client, run, scanned, undefined, out, err));
+  }
   // 1. Compile everything locally: a file that does not compile means nothing is sent.
   const compiled = compileFiles(run, err);
   if (typeof compiled === 'number') return compiled;
   if (run.check) return checkCompiled(run, compiled, out, err);
-  // 2. Put them in dependency order, `window` at a time.
+  // 2. Put them in dependency order, `window` at a time (or --atomic: one CompileMof).
+  const [file] = compiled.files;
+  return withClient(run, (client) =>
+    run.atomic && file !== undefined
+      ? sendAtomically(client, run, file, compiled, out, err)
+      : sendByClass(client, run, compiled, out, err),
+  );
+}
+
+async function withClient(
+  run: MofcompRun,
+  send: (client: WbemServicesClient) => Promise<number>,
+): Promise<number> {
   const client = connectToServer(run.server);
   try {
-    const progress = progressReporter(out, compiled.classes.length + compiled.instanceCount);
-    return run.atomic
-      ? await sendAtomically(client, run, compiled, progress, out, err)
-      : await sendByClass(client, run, compiled, progress, out, err);
+    return await send(client);
   } finally {
     client.close();
   }
@@ -146,50 +165,6 @@ function parseMofcompArgs(
   };
 }
 
-/**
- * Where an include is read from: the including file's directory (the compiler has joined it to
- * `path` already, relative to the entry's directory), then each -I directory in order.
- */
-function includeReader(
-  root: string,
-  includeDirs: readonly string[],
-  onRead: (name: string, text: string, diskPath: string) => void,
-): (path: string) => string {
-  return (path) => {
-    const candidates = [join(root, path), ...includeDirs.map((dir) => join(dir, path))];
-    const found = candidates.find((candidate) => existsSync(candidate)) ?? join(root, path);
-    const text = readFileSync(found, 'utf8');
-    onRead(path, text, found);
-    return text;
-  };
-}
-
-/**
- * Where each source was read from, and `locate`: a message that starts with a source's name, with
- * that name replaced by its path on disk (the first source, in reading order, that it starts with).
- */
-class SourcePaths {
-  readonly #diskPaths = new Map<string, string>();
-  /** Whether a source's name holds a colon: only then can a message start with more than one. */
-  #colonInName = false;
-
-  set(name: string, diskPath: string): void {
-    this.#diskPaths.set(name, diskPath);
-    if (name.includes(':')) this.#colonInName = true;
-  }
-
-  readonly locate = (message: string): string => {
-    // One look-up, not a scan of every source per message (CIM 2.41: 1,438 classes, 1,400 files).
-    const colon = message.indexOf(':');
-    const named =
-      this.#colonInName || colon < 0 ? undefined : this.#diskPaths.get(message.slice(0, colon));
-    if (named !== undefined) return `${named}${message.slice(colon)}`;
-    for (const [name, diskPath] of this.#diskPaths)
-      if (message.startsWith(`${name}:`)) return `${diskPath}${message.slice(name.length)}`;
-    return message;
-  };
-}
-
 /** Compiles every file (with its includes); returns exit status 1 when one does not compile. */
 function compileFiles(run: MofcompRun, err: NodeJS.WriteStream): Compiled | number {
   const classes: MofClass[] = [];
@@ -201,7 +176,8 @@ function compileFiles(run: MofcompRun, err: NodeJS.WriteStream): Compiled | numb
     const { locate } = diskPaths;
     try {
       const read = includeReader(dirname(file), run.includeDirs, (name, text, diskPath) => {
-        sources.push({ name, text });
+        // A file included twice is one source: CompileMof refuses a source sent twice.
+        if (!sources.some((source) => source.name === name)) sources.push({ name, text });
         diskPaths.set(name, diskPath);
       });
       const unit = compileMof(basename(file), read);
@@ -259,37 +235,55 @@ async function checkCompiled(
   return failures.length === 0 ? 0 : 1;
 }
 
-/** --atomic: one CompileMof, and its report. */
+/**
+ * --atomic: one CompileMof of `file`'s sources, and its report. `compiled` is the command's own
+ * compile of them, if it made one; without it the counts come from the server's progress events
+ * (one a class, then one an instance: `instance of …`), and a failure compiles here first, so
+ * that a compile error reads as the command's own (`file:line:column: reason`, exit status 1).
+ */
 async function sendAtomically(
   client: WbemServicesClient,
   run: MofcompRun,
-  { classes, instanceCount, files }: Compiled,
-  progress: ProgressReporter,
+  file: CheckedFile,
+  compiled: Compiled | undefined,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
 ): Promise<number> {
   const { namespace, flags, context, continueOnError } = run;
-  const [file] = files;
-  const sources = file?.sources ?? [];
+  let progress =
+    compiled === undefined
+      ? undefined
+      : progressReporter(out, compiled.classes.length + compiled.instanceCount);
+  const counted = { classes: 0, instances: 0 };
   const failure = await compileAtomically(
     client,
-    { namespace, sources: [...sources], flags, context, continueOnError },
-    () => progress.step(),
+    { namespace, sources: [...file.sources], flags, context, continueOnError },
+    ({ total, message }) => {
+      progress ??= progressReporter(out, total);
+      if (message.startsWith('instance of ')) counted.instances++;
+      else counted.classes++;
+      progress.step();
+    },
   );
-  progress.done();
   if (failure !== undefined) {
+    const known = compiled ?? compileFiles(run, err);
+    if (typeof known === 'number') return known;
+    (progress ?? progressReporter(out, known.classes.length + known.instanceCount)).done();
     // The server names positions relative to the entry file; name them as the user did.
-    const texts = new Map(sources.map((source) => [source.name, source.text]));
-    err.write(`${file === undefined ? failure : file.locate(memberPosition(failure, texts))}\n`);
+    const texts = new Map(file.sources.map((source) => [source.name, source.text]));
+    err.write(`${file.locate(memberPosition(failure, texts))}\n`);
     out.write(
-      `0 of ${classes.length} classes written to ${namespace} (--atomic: all or nothing)\n`,
+      `0 of ${known.classes.length} classes written to ${namespace} (--atomic: all or nothing)\n`,
     );
     return 1;
   }
+  (progress ?? progressReporter(out, 0)).done();
+  const classes = compiled?.classes.length ?? counted.classes;
+  const instances = compiled?.instanceCount ?? counted.instances;
   const andInstances =
-    instanceCount > 0 ? ` and ${instanceCount} instance${instanceCount === 1 ? '' : 's'}` : '';
+    instances > 0 ? ` and ${instances} instance${instances === 1 ? '' : 's'}` : '';
   out.write(
-    `${classes.length} of ${classes.length} classes${andInstances} written to ${namespace} in one CompileMof\n`,
+    `${classes} of ${classes} classes${andInstances} written to ${namespace} in one CompileMof\n`,
   );
   return 0;
 }
@@ -299,11 +293,11 @@ async function sendByClass(
   client: WbemServicesClient,
   run: MofcompRun,
   { classes }: Compiled,
-  progress: ProgressReporter,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
 ): Promise<number> {
   const { namespace, flags, context, window, continueOnError } = run;
+  const progress = progressReporter(out, classes.length);
   const result = await putAll(
     client,
     dependencyPlan(classes),

@@ -167,6 +167,14 @@ function* compileFile(
   state.includes.stack.pop();
 }
 
+/**
+ * The file `#pragma include("value")` in `from` names: relative to `from`'s directory, `\\` read as
+ * `/`, normalized (what the compiler asks `readSource` for).
+ */
+export function includedPath(from: string, value: string): string {
+  return posix.normalize(posix.join(posix.dirname(from), value.replace(/\\/g, '/')));
+}
+
 /** What a qualifier is used on, as DSP0004 names scopes. */
 type ScopeElement =
   'class' | 'association' | 'indication' | 'property' | 'reference' | 'method' | 'parameter';
@@ -287,11 +295,7 @@ class Parser {
     this.#punct(')');
     switch (name) {
       case 'include':
-        yield* compileFile(
-          this.state,
-          posix.normalize(posix.join(posix.dirname(this.path), value.replace(/\\/g, '/'))),
-          at,
-        );
+        yield* compileFile(this.state, includedPath(this.path, value), at);
         return;
       case 'namespace':
         this.state.namespace = value;

@@ -4,7 +4,7 @@
  */
 import { Metadata } from '@grpc/grpc-js';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -205,4 +205,53 @@ test('mofcomp --atomic: one CompileMof, all or nothing; instances are refused be
     ),
   );
   expect(instance.end).toBeUndefined();
+});
+
+test("mofcomp --atomic sends the file uncompiled, yet a compile error reads as the command's own: its file, line and column, exit 1, nothing written", async () => {
+  await mkdir(join(scratch, 'inc'));
+  const main = join(scratch, 'atomic-main.mof');
+  const included = join(scratch, 'inc', 'broken.mof');
+  await writeFile(
+    main,
+    'class Ex_AtMain { [Key] string Id; };\n#pragma include ("inc/broken.mof")\n',
+  );
+  await writeFile(included, 'class Ex_AtInc {\n  string P\n};\n');
+  for (const build of ['--atomic', '--check']) {
+    const syntax = await wbemd(['mofcomp', '--server', t.server.address, build, main]);
+    expect(syntax.code).toBe(1);
+    expect(syntax.stderr).toBe(`${included}:3:1: expected ";", found "}"\n`);
+    expect(syntax.stdout).toBe('');
+  }
+  const read = await unary((cb) =>
+    t.client.getClass(
+      { namespace: 'root/cimv2', className: 'Ex_AtMain', localOnly: true, asMof: false },
+      new Metadata(),
+      deadline(),
+      cb,
+    ),
+  );
+  expect(read.end?.code).toBe(5); // NOT_FOUND
+
+  // A file included twice (here into two namespaces) is sent once: CompileMof refuses a source sent twice.
+  const twice = join(scratch, 'atomic-twice.mof');
+  await writeFile(
+    twice,
+    '#pragma include ("inc/twice.mof")\n#pragma namespace ("root/default")\n#pragma include ("inc/twice.mof")\n',
+  );
+  await writeFile(join(scratch, 'inc', 'twice.mof'), 'class Ex_AtTwice { [Key] string Id; };\n');
+  const both = await wbemd(['mofcomp', '--server', t.server.address, '--atomic', twice]);
+  expect(both.stderr).toBe('');
+  expect(both.stdout).toContain('2 of 2 classes written to root/cimv2 in one CompileMof\n');
+  const checked = await wbemd(['mofcomp', '--check', twice]);
+  expect(checked.stderr).toBe('');
+  expect(checked.stdout).toBe('2 classes compiled and checked; nothing sent (--check)\n');
+
+  const missing = join(scratch, 'atomic-missing.mof');
+  await writeFile(missing, 'class Ex_AtMiss { };\n#pragma include ("nowhere.mof")\n');
+  const unreadable = await wbemd(['mofcomp', '--server', t.server.address, '--atomic', missing]);
+  expect(unreadable.code).toBe(1);
+  expect(unreadable.stderr).toMatch(
+    /^.*atomic-missing\.mof:2:1: cannot read "nowhere\.mof": .*ENOENT.*\n$/,
+  );
+  expect(unreadable.stdout).toBe('');
 });

@@ -1,0 +1,147 @@
+/**
+ * P3's floor for `wbemd mofcomp --dmtf`: how fast a grpc-js mofcomp could load CIM 2.41 if the
+ * server cost nothing but grpc-js. wbemd's answer to one class's PutClassAsync (its final
+ * SetStatus) is recorded once; a bare grpc-js server (`bare-server.ts replay FILE PATH`, the same
+ * method path) answers every call with it; `bare-mofcomp.ts` in its own process does what the
+ * command cannot avoid — Node's start, the cold compile, the requests encoded as the command
+ * encodes them — and sends them with a bare grpc-js client, 16 in flight, in the command's
+ * dependency order. Its wall time, its CPU and the bare server's CPU are the floor.
+ */
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { WbemServicesService } from '../../generated/wbem/v1/services';
+import { compileMof } from '../../src/mof/parser';
+import { definitionToProto } from '../../src/transport/grpc/codec';
+import { startNodeServer } from '../child-server';
+import {
+  cpuSeconds,
+  endedChildrenCpuSeconds,
+  makeTempDir,
+  removeTempDir,
+  spawnTracked,
+} from '../procs';
+import { recordStream } from '../recorded-stream';
+import { addRow, median } from '../report';
+import { CIM_ENTRY, CIM_ROOT, DMTF_CONTEXT, NAMESPACE, WBEM } from '../requests';
+import { freshWbemd } from './common';
+
+const PUT_CLASS_ASYNC = `${WBEM}PutClassAsync`;
+
+export interface RecordedAnswer {
+  readonly file: string;
+  readonly bytes: number;
+  remove(): void;
+}
+
+/** wbemd's answer to the PutClassAsync of CIM_ManagedElement (`--dmtf`, a fresh server). */
+export async function recordClassAnswer(): Promise<RecordedAnswer> {
+  const dir = makeTempDir('wbemd-bench-p3-floor-');
+  const wbemd = await freshWbemd('p3-record');
+  try {
+    const core = join(CIM_ROOT, 'Core');
+    const unit = compileMof('CIM_ManagedElement.mof', (path) =>
+      readFileSync(join(core, path), 'utf8'),
+    );
+    const [root] = unit.classes;
+    if (root === undefined) throw new Error('CIM_ManagedElement.mof holds no class');
+    const request = WbemServicesService.putClassAsync.requestSerialize({
+      namespace: NAMESPACE,
+      object: definitionToProto(root.definition),
+      flags: 0,
+      context: DMTF_CONTEXT,
+    });
+    const file = join(dir, 'put-class-answer.bin');
+    const recorded = await recordStream(wbemd.address, PUT_CLASS_ASYNC, request, file);
+    if (recorded.messages !== 1)
+      throw new Error(`PutClassAsync answered ${recorded.messages} messages, not one final status`);
+    return { file, bytes: recorded.bytes, remove: () => removeTempDir(dir) };
+  } catch (error) {
+    removeTempDir(dir);
+    throw error;
+  } finally {
+    await wbemd.stop();
+  }
+}
+
+interface Phase {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+export interface FloorLoad {
+  readonly ms: number;
+  readonly clientCpuSec: number;
+  readonly serverCpuSec: number;
+  readonly classes: number;
+  readonly requestBytes: number;
+  readonly beforeScriptMs: number;
+  readonly phases: Readonly<Record<'modules' | 'compile' | 'encode' | 'send', Phase>>;
+}
+
+/** One run of the bare client against a fresh bare server answering with `answer`. */
+export async function floorRun(answer: RecordedAnswer): Promise<FloorLoad> {
+  const server = await startNodeServer(resolve(__dirname, '../bare-server.js'), [
+    'replay',
+    answer.file,
+    PUT_CLASS_ASYNC,
+  ]);
+  try {
+    const args = [
+      resolve(__dirname, '../bare-mofcomp.js'),
+      server.address,
+      PUT_CLASS_ASYNC,
+      join(CIM_ROOT, CIM_ENTRY),
+    ];
+    const cpuAt = cpuSeconds(server.pid);
+    const clientAt = endedChildrenCpuSeconds();
+    const started = process.hrtime.bigint();
+    // As the bench runs the command: node with no flags of its own.
+    const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const serverCpuSec = cpuSeconds(server.pid) - cpuAt;
+    const clientCpuSec = endedChildrenCpuSeconds() - clientAt;
+    if (code !== 0) throw new Error(`bare-mofcomp failed (${code}): ${out.slice(-500)}`);
+    const result = JSON.parse(out) as Omit<FloorLoad, 'ms' | 'clientCpuSec' | 'serverCpuSec'> & {
+      answered: number;
+    };
+    if (result.answered !== result.classes)
+      throw new Error(`bare-mofcomp: ${result.answered} answers to ${result.classes} calls`);
+    return { ...result, ms, clientCpuSec, serverCpuSec };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The floor's rows (info: the row's goal is the command's) and where its time went. */
+export function reportFloor(loads: readonly FloorLoad[]): void {
+  if (loads.length === 0) return;
+  const med = (pick: (load: FloorLoad) => number): number => median(loads.map(pick));
+  const phase = (name: keyof FloorLoad['phases']): string =>
+    `${name} ${med((l) => l.phases[name].ms).toFixed(0)} ms (CPU ${med((l) => l.phases[name].cpuMs).toFixed(0)} ms)`;
+  const t = med((l) => l.ms);
+  console.log(
+    `  floor: bare grpc-js client → bare server ${loads.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t.toFixed(0)} ms, ${loads[0]?.classes} calls, ${((loads[0]?.requestBytes ?? 0) / 1e6).toFixed(2)} MB; the client's CPU ${med((l) => l.clientCpuSec).toFixed(2)} s, the bare server's ${med((l) => l.serverCpuSec).toFixed(2)} s, ${((med((l) => l.serverCpuSec) * 1e6) / (loads[0]?.classes ?? NaN)).toFixed(0)} µs a call)`,
+  );
+  console.log(
+    `    client: Node's start to the script ${med((l) => l.beforeScriptMs).toFixed(0)} ms, ${phase('modules')}, ${phase('compile')}, ${phase('encode')}, ${phase('send')}`,
+  );
+  addRow({
+    id: 'P3',
+    figure: 'floor of --dmtf: bare grpc-js client and server',
+    measured: `${(t / 1e3).toFixed(2)} s`,
+    goal: '(≤ 1.5 s)',
+    status: 'info',
+  });
+  addRow({
+    id: 'P3',
+    figure: `floor: its send alone (${loads[0]?.classes} calls)`,
+    measured: `${med((l) => l.phases.send.ms).toFixed(0)} ms, client CPU ${med((l) => l.phases.send.cpuMs).toFixed(0)} ms`,
+    goal: '–',
+    status: 'info',
+  });
+}
