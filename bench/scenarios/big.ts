@@ -4,13 +4,15 @@
  * cancelled 5 s after the fast reads' first class came) whose RSS growth shows whether the server
  * streams with back pressure or buffers the whole answer. L1 during a fast R3. P4 (first, on the
  * store as filled): create rate with the big store ÷ with 1,000 classes stored, alternating rounds
- * on two servers.
+ * on two servers. R3's floor: the same answer recorded once and replayed by a bare grpc-js server
+ * (floor.ts), in rounds alternating with wbemd's enumeration.
  */
 import { expectNoErrors, runLoad, type LoadgenResult } from '../loadgen';
 import { cpuSeconds, memoryMb, resetPeakRss, sleep } from '../procs';
 import { addRow, detail, judge, median, pool } from '../report';
 import { enumClassesRequest, FLAG, putClassRequest, WBEM } from '../requests';
 import { alternate, freshWbemd, ms, WARMUP, x, type BenchOptions, type Wbemd } from './common';
+import { replayOf, replayRound } from './floor';
 import { addProbeClass, reportProbes, withProbes } from './latency';
 
 const SMALL = 1000;
@@ -18,6 +20,8 @@ const SLOW_READ_SEC = 5;
 const IDLE_SEC = 2;
 /** The store size R3's and P4's goals are for. */
 const FULL = 100_000;
+/** R3's floor: rounds alternating with wbemd's enumeration (a call each). */
+const FLOOR_ROUNDS = 3;
 
 export async function benchBig(o: BenchOptions, only: (id: string) => boolean): Promise<void> {
   const put = putClassRequest('Big_C', FLAG.CREATE_ONLY);
@@ -119,6 +123,7 @@ export async function benchBig(o: BenchOptions, only: (id: string) => boolean): 
         goal: '≤ 5 s',
         status: full ? judge(t, 5e6) : 'partial',
       });
+      await benchR3Floor(big, stored.get(big) ?? 0);
 
       const rssBefore = memoryMb(big.pid).rss;
       resetPeakRss(big.pid);
@@ -179,5 +184,51 @@ export async function benchBig(o: BenchOptions, only: (id: string) => boolean): 
     }
   } finally {
     await Promise.all([big.stop(), small?.stop()]);
+  }
+}
+
+/**
+ * R3 in rounds alternating with its floor: wbemd's answer recorded once (an unmeasured call) and
+ * replayed by a bare grpc-js server to the same load generator, one call a round each.
+ */
+async function benchR3Floor(big: Wbemd, classes: number): Promise<void> {
+  const request = enumClassesRequest('');
+  const replay = await replayOf(big, `${WBEM}EnumClasses`, request);
+  try {
+    const spec = { stream: true, request, count: 1, timeoutSec: 300 } as const;
+    console.log(
+      `  the floor: a bare grpc-js server replaying the same ${replay.messages} messages (${(replay.bytes / 1e6).toFixed(0)} MB), ${FLOOR_ROUNDS} rounds alternating with wbemd's enumeration of ${classes}`,
+    );
+    await replayRound(replay, spec); // unmeasured: the bare server is a fresh process
+    const [enums, bares] = await alternate(FLOOR_ROUNDS, [
+      async () => {
+        const r = await runLoad({
+          ...spec,
+          addr: big.address,
+          method: `${WBEM}EnumClasses`,
+          pids: [big.pid],
+        });
+        expectNoErrors('EnumClasses', r);
+        return r;
+      },
+      () => replayRound(replay, spec),
+    ]);
+    const time = (rs: readonly LoadgenResult[] | undefined): string =>
+      ms(median((rs ?? []).map((r) => r.latencyUs.max)));
+    const cpu = (rs: readonly LoadgenResult[] | undefined): string =>
+      median((rs ?? []).map((r) => r.servers[0]?.cpuSec ?? NaN)).toFixed(2);
+    const line = (rs: readonly LoadgenResult[] | undefined): string =>
+      `${time(rs)} (${(rs ?? []).map((r) => ms(r.latencyUs.max)).join(', ')}), server CPU ${cpu(rs)} s a call, peak RSS ${(Math.max(...(rs ?? []).map((r) => r.servers[0]?.hwmKb ?? NaN)) / 1024).toFixed(0)} MB`;
+    console.log(`    wbemd: ${line(enums)}`);
+    console.log(`    floor: ${line(bares)}`);
+    addRow({
+      id: 'R3',
+      figure: 'floor: bare grpc-js replaying the same messages / wbemd, same rounds',
+      measured: `${time(bares)} (CPU ${cpu(bares)} s) / ${time(enums)} (CPU ${cpu(enums)} s)`,
+      goal: '–',
+      status: 'info',
+    });
+  } finally {
+    await replay.stop();
   }
 }

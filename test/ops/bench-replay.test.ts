@@ -4,7 +4,7 @@
  * (bench/recorded-stream.ts), replayed by the built `bench/bare-server.js replay`, and both
  * answers are read by one client and compared message by message, byte for byte.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startNodeServer, type ChildServer } from '../../bench/child-server';
@@ -49,5 +49,29 @@ describe('the bench replays an enumeration byte for byte', () => {
     bare = await startNodeServer(BARE_SERVER, ['replay', file]);
     const replayed = await readServerStream(bare.address, '/bench.Bare/Replay', request);
     expect(replayed).toEqual(direct);
+  });
+
+  it('reads back a recording whose messages and lengths straddle the chunks it is read by', async () => {
+    // The reader takes the file by 1 MiB chunks: a message larger than a chunk, an empty one, and
+    // lengths cut across a chunk's end must come back whole and in order.
+    const sizes = [0, 3, (1 << 20) - 9, 2, 1, 2 * (1 << 20) + 5, 0, 700, (1 << 20) - 3, 1, 0];
+    const messages = sizes.map((size, i) => Buffer.alloc(size, i + 1));
+    const file = join(dir, 'straddling.bin');
+    await writeFile(
+      file,
+      Buffer.concat(
+        messages.flatMap((message) => {
+          const length = Buffer.alloc(4);
+          length.writeUInt32BE(message.length);
+          return [length, message];
+        }),
+      ),
+    );
+    const read = readRecordedStream(file);
+    // Lengths, then the bytes (jest's toEqual over megabytes of Buffers takes minutes).
+    expect(read.map((message) => message.length)).toEqual(sizes);
+    expect(read.every((message, i) => message.equals(messages[i] ?? Buffer.alloc(0)))).toBe(true);
+    await writeFile(file, Buffer.concat([Buffer.from([0, 0, 0, 9]), Buffer.alloc(5)]));
+    expect(() => readRecordedStream(file)).toThrow(/ends inside a message/);
   });
 });
