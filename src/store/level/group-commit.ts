@@ -153,7 +153,9 @@ export class GroupCommit {
         const batch = await new BatchBuilder(db, this.#host).build(group, slicer);
         const syncMs = await this.#write(db, batch, group, slicer);
         if (syncMs === undefined) return;
-        await this.#settle(group, slicer);
+        // Durable now: the overlay keeps only what was written again after this group.
+        if (slicer === undefined) for (const { steps } of group) this.#host.overlay.settle(steps);
+        else await this.#settleInSlices(group, slicer);
         this.#acknowledge(group, batch.size, syncMs);
         // After the acknowledgements, which it is no part of: trimming is cleanup outside any batch.
         if (this.#host.firstRetainedRevision() - this.#trimmedBelow >= TRIM_EVERY)
@@ -207,16 +209,12 @@ export class GroupCommit {
   }
 
   /**
-   * The group is durable: the overlay keeps only what was written again after it. A big group is
-   * settled in slices (10,000 records handed to the record cache are ≈ 10 ms): until a record is
+   * A big group is durable: the overlay keeps only what was written again after it, settled in
+   * slices (10,000 records handed to the record cache are ≈ 10 ms): until a record is
    * settled the overlay answers its reads with the same value as the disk now would.
    */
-  async #settle(group: readonly QueuedCommit[], slicer: TimeSlicer | undefined): Promise<void> {
+  async #settleInSlices(group: readonly QueuedCommit[], slicer: TimeSlicer): Promise<void> {
     for (const { steps } of group) {
-      if (slicer === undefined) {
-        this.#host.overlay.settle(steps);
-        continue;
-      }
       for (let from = 0; from < steps.length; from += SETTLED_PER_TICK) {
         await slicer.tick();
         this.#host.overlay.settle(steps, from, Math.min(steps.length, from + SETTLED_PER_TICK));

@@ -83,6 +83,7 @@ export class LevelClassStore extends AbstractClassStore<LayeredCommit> {
       key.startsWith(CLASS_RECORDS) ? this.#cache.remember(key, decoded) : this.#cache.forget(key),
     left: (key) => this.#cache.forget(key), // a written record: once the overlay stops answering
   });
+  readonly #forgetUnder = (prefixes: readonly string[]): void => this.#cache.forgetUnder(prefixes);
   readonly #reads = new ReadBatch();
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
   readonly #instanceIndexes = new InstanceIndexes((prefix) => this.#scan(prefix));
@@ -362,9 +363,7 @@ export class LevelClassStore extends AbstractClassStore<LayeredCommit> {
       this.#classIndexes.noteWrite(write);
       this.#instanceIndexes.noteWrite(write);
     }
-    const steps = this.#overlay.makeCommitVisible(planned, layer, (prefixes) =>
-      this.#cache.forgetUnder(prefixes),
-    );
+    const steps = this.#overlay.makeCommitVisible(planned, layer, this.#forgetUnder);
     return this.#commits.enqueue({
       steps,
       events,
