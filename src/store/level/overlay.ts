@@ -270,6 +270,8 @@ export class Overlay {
   /** Forgets every pending change (closed, or failed: the disk is the only truth). */
   clear(): void {
     this.#entries.clear();
+    // Emptied too: a step still holds its layer.
+    for (const layer of this.#layers) layer.clear();
     this.#layers.length = 0;
     this.#wipes.length = 0;
   }
