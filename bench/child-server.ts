@@ -22,12 +22,15 @@ const STOP_MS = 15_000;
 export async function startChildServer(
   command: string,
   args: readonly string[],
+  /** Sees every line of the server's stdout (e.g. V8's --trace-gc-nvp output). */
+  onLine?: (line: string) => void,
 ): Promise<ChildServer> {
   // The server's JSON logs are produced (their cost is part of the figure) but not shown.
   const child: ChildProcess = spawnTracked(command, args, { stdio: ['ignore', 'pipe', 'ignore'] });
   if (child.stdout === null || child.pid === undefined) throw new Error(`${command} did not start`);
   const pid = child.pid;
   const lines = createInterface({ input: child.stdout });
+  if (onLine !== undefined) lines.on('line', onLine);
   const address = await new Promise<string>((resolvePromise, reject) => {
     child.once('exit', (code) =>
       reject(new Error(`${command} ${args.join(' ')} exited with ${code} before listening`)),

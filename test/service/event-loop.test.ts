@@ -253,6 +253,33 @@ test('DeleteClass of a root with 2,000 subclasses and their instances lets the e
   expect(ran).toBe(true);
 }, 120_000);
 
+test("CompileMof's compile starts in a turn of the event loop after the one its request came in", async () => {
+  const fixture = await serviceFixture();
+  // Rejected by its first step (a syntax error): settled in the request's turn if compiled there,
+  // before a macrotask queued before the call.
+  let settled = false;
+  const atNextTurn = new Promise<boolean>((resolve) => setImmediate(() => resolve(settled)));
+  const outcome = fixture.service
+    .acceptCompileMof(
+      {
+        namespace: 'root/cimv2',
+        sources: [{ name: 'bad.mof', text: 'class {' }],
+        flags: 2,
+        context: undefined,
+        continueOnError: false,
+      },
+      ctx(),
+      new RecordingPort(),
+    )
+    .then(
+      () => 'accepted',
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    )
+    .finally(() => (settled = true));
+  expect(await atNextTurn).toBe(false);
+  expect(await outcome).toMatch(/bad\.mof:1/);
+});
+
 test("CompileMof's compile of the MOF itself (acceptCompileMof, before the call is accepted) lets the event loop turn", async () => {
   const fixture = await serviceFixture();
   let accepted: AcceptedPutClass | undefined;

@@ -3,6 +3,7 @@
  * once, without a promise (a create's decision, W1); steps that run past it continue after a turn
  * of the event loop, as finishInSlices does.
  */
+import { readFile } from 'node:fs';
 import type { Steps } from '../../src/domain/steps';
 import { finishSoon, TimeSlicer } from '../../src/service/time-slice';
 import { setBetweenSlices } from '../../src/store/time-slices';
@@ -32,6 +33,23 @@ test('steps that run past the slice let the event loop turn before the next step
   await expect(result).resolves.toBe(3);
   expect(log.slice(0, 2)).toEqual(['step 1', 'macrotask']);
   expect(log.filter((entry) => entry.startsWith('step'))).toEqual(['step 1', 'step 2', 'step 3']);
+});
+
+test('a slice that ends in an I/O callback lets timers run before the next slice', async () => {
+  const log: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    readFile(__filename, () => {
+      // In libuv's poll phase now; the timer is due before the slice ends.
+      setTimeout(() => log.push('timer'), 0);
+      const until = performance.now() + 3;
+      while (performance.now() < until);
+      new TimeSlicer(0).endSlice().then(() => {
+        log.push('next slice');
+        resolve();
+      }, reject);
+    });
+  });
+  expect(log).toEqual(['timer', 'next slice']);
 });
 
 describe('the work between slices (setBetweenSlices, src/store/time-slices.ts)', () => {

@@ -11,6 +11,7 @@ import { classKey, namespaceKeyOf } from '../../src/domain/names';
 import { StoreError, type StoreWrite } from '../../src/store/class-store';
 import { Level } from 'level';
 import { LevelClassStore } from '../../src/store/level/level-class-store';
+import { Overlay } from '../../src/store/level/overlay';
 import { assignRevisions, assignRevisionsInSlices } from '../../src/store/revisions';
 import { TimeSlicer } from '../../src/store/time-slices';
 
@@ -179,6 +180,109 @@ describe('a big commitIf on LevelDB', () => {
     const big = puts.findIndex((p) => p.bytes >= 2 * 1024 * 1024);
     expect(big).toBeGreaterThan(0);
     expect(puts[big]?.turn).toBeGreaterThan(puts[big - 1]?.turn ?? Infinity);
+  }, 60_000);
+
+  test('makes a big commit visible at its commit point as one layer, not entry by entry', async () => {
+    const one = jest.spyOn(Overlay.prototype, 'makeVisible');
+    try {
+      const handle = store.commitIf(await store.beginRead([NS]), bigWrites());
+      const last = await handle.committed;
+      expect(one).not.toHaveBeenCalled();
+      // Visible before it is durable: read from the layer, listed with the disk's (nothing yet).
+      expect(await store.getClass(NS, classKey('Ex_Big5'))).toEqual(bigClass(5));
+      expect((await store.listClasses(NS)).length).toBe(CLASSES);
+      // A later write over one of its records wins over the layer, pending and once durable.
+      const changed = { ...bigClass(5), properties: [] };
+      const later = store.commit([put(NS, changed)]);
+      expect(await store.getClass(NS, classKey('Ex_Big5'))).toEqual(changed);
+      expect(await store.getClassRevision(NS, classKey('Ex_Big5'))).toBe(last + 1n);
+      await handle.durable;
+      await later;
+      expect(await store.getClass(NS, classKey('Ex_Big5'))).toEqual(changed);
+      expect(await store.getClass(NS, classKey('Ex_Big6'))).toEqual(bigClass(6));
+    } finally {
+      one.mockRestore();
+    }
+    await store.close();
+    store = new LevelClassStore(dir);
+    await store.open();
+    expect((await store.listClasses(NS)).length).toBe(CLASSES);
+    expect((await store.getClass(NS, classKey('Ex_Big5')))?.properties).toEqual([]);
+  }, 60_000);
+
+  test('a layer prepared before something else became visible is not added: step by step then', async () => {
+    // A write that takes no revision (a namespace record) elsewhere, made visible while the layer
+    // was prepared: the big commit still commits, each of its records once.
+    const original = Overlay.prototype.prepareLayer;
+    const prepare = jest.spyOn(Overlay.prototype, 'prepareLayer');
+    let meanwhile: Promise<void> | undefined;
+    prepare.mockImplementation(function (this: Overlay, ...args) {
+      const layer = original.apply(this, args);
+      meanwhile = store.commit([
+        { op: 'putNamespace', namespace: ELSEWHERE, record: { elements: ['root', 'other'] } },
+      ]);
+      return layer;
+    });
+    const one = jest.spyOn(Overlay.prototype, 'makeVisible');
+    try {
+      const base = store.revision;
+      const handle = store.commitIf(await store.beginRead([NS]), bigWrites());
+      expect(await handle.committed).toBe(base + BigInt(CLASSES));
+      expect(one).toHaveBeenCalledTimes(1 + CLASSES);
+      await handle.durable;
+      await meanwhile;
+    } finally {
+      prepare.mockRestore();
+      one.mockRestore();
+    }
+    expect((await store.listClasses(NS)).length).toBe(CLASSES);
+    expect(await store.getClass(NS, classKey('Ex_Big9'))).toEqual(bigClass(9));
+  }, 60_000);
+
+  test("settles a big commit's records in slices once durable, then publishes and resolves", async () => {
+    // Each settle of a part takes 2 ms here: a commit settled in parts spans more than one slice
+    // (10 ms), so the event loop turns between its first part and its last; settled at once, not.
+    let turns = 0;
+    let counting = true;
+    const turn = (): void => {
+      turns++;
+      if (counting) setImmediate(turn);
+    };
+    const parts: { turn: number; from: number; to: number; of: number }[] = [];
+    const original = Overlay.prototype.settle;
+    const spy = jest.spyOn(Overlay.prototype, 'settle');
+    spy.mockImplementation(function (this: Overlay, steps, from = 0, to = steps.length) {
+      if (steps.length >= CLASSES) {
+        parts.push({ turn: turns, from, to, of: steps.length });
+        const until = performance.now() + 2;
+        while (performance.now() < until);
+      }
+      original.call(this, steps, from, to);
+    });
+    const heard: bigint[] = [];
+    const unsubscribe = store.onDurableEvents((events) =>
+      heard.push(...events.map((e) => e.revision)),
+    );
+    try {
+      setImmediate(turn);
+      const handle = store.commitIf(await store.beginRead([NS]), bigWrites());
+      const last = await handle.committed;
+      await handle.durable;
+      expect(heard[heard.length - 1]).toBe(last);
+    } finally {
+      counting = false;
+      spy.mockRestore();
+      unsubscribe();
+    }
+    const first = parts[0];
+    const final = parts[parts.length - 1];
+    expect(first?.from).toBe(0);
+    expect(final?.to).toBe(final?.of);
+    expect(final?.turn).toBeGreaterThan(first?.turn ?? Infinity);
+    // Every step settled exactly once, in order.
+    parts.forEach((part, i) => expect(part.from).toBe(i === 0 ? 0 : parts[i - 1]?.to));
+    // And the overlay let go of them: the records are read from disk (and cache) as written.
+    expect(await store.getClass(NS, classKey('Ex_Big7'))).toEqual(bigClass(7));
   }, 60_000);
 });
 

@@ -58,10 +58,10 @@ import {
 import { ClassIndexes, sortedChildren } from './class-index';
 import { InstanceIndexes } from './instance-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
-import { Overlay, type OverlayEntry, type PendingStep } from './overlay';
+import { Overlay, type LayeredCommit, type OverlayEntry } from './overlay';
 import { ReadBatch } from './read-batch';
 import { RecordCache } from './record-cache';
-import { preparedCommit, type Decoded, type PlannedCommit } from './write-plan';
+import { preparedCommit, type Decoded } from './write-plan';
 import { mapInSlices, type TimeSlicer } from '../time-slices';
 
 export type { BatchObserver, LevelStoreStats } from './group-commit';
@@ -69,7 +69,7 @@ export type { BatchObserver, LevelStoreStats } from './group-commit';
 /** A commit of at least this many steps keeps its class records in the record cache once durable. */
 const WRITE_THROUGH_MIN_STEPS = 64;
 
-export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
+export class LevelClassStore extends AbstractClassStore<LayeredCommit> {
   readonly #location: string;
   #db: Level<string, string> | undefined;
   readonly #cache = new RecordCache();
@@ -83,6 +83,7 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
       key.startsWith(CLASS_RECORDS) ? this.#cache.remember(key, decoded) : this.#cache.forget(key),
     left: (key) => this.#cache.forget(key), // a written record: once the overlay stops answering
   });
+  readonly #forgetUnder = (prefixes: readonly string[]): void => this.#cache.forgetUnder(prefixes);
   readonly #reads = new ReadBatch();
   readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
   readonly #instanceIndexes = new InstanceIndexes((prefix) => this.#scan(prefix));
@@ -338,35 +339,31 @@ export class LevelClassStore extends AbstractClassStore<PlannedCommit> {
 
   // ---- commits -------------------------------------------------------------------------------
 
-  protected _prepareCommit(writes: readonly RevisedWrite[]): PlannedCommit {
+  protected _prepareCommit(writes: readonly RevisedWrite[]): LayeredCommit {
     // Encode everything first: a write that cannot be encoded leaves nothing visible.
     const prepared = preparedCommit(writes);
     for (const write of writes) prepared.add(write);
     return prepared.commit;
   }
 
-  /** A big commit's records encoded a slice at a time (AbstractClassStore#commitIfInSlices). */
+  /** A big commit's records encoded, and made one overlay layer, in slices (commitIfInSlices). */
   protected override async _prepareCommitInSlices(
     writes: readonly RevisedWrite[],
     slicer: TimeSlicer,
-  ): Promise<PlannedCommit> {
+  ): Promise<LayeredCommit> {
     const prepared = preparedCommit(writes);
     await mapInSlices(writes, prepared.add, slicer);
-    return prepared.commit;
+    const { commit } = prepared;
+    const layer = await this.#overlay.prepareLayer(commit.planned, () => slicer.tick());
+    return layer === undefined ? commit : { ...commit, layer };
   }
 
-  protected _applyCommit({ writes, planned, events, logged }: PlannedCommit): Promise<void> {
+  protected _applyCommit({ writes, planned, events, logged, layer }: LayeredCommit): Promise<void> {
     for (const { write } of writes) {
       this.#classIndexes.noteWrite(write);
       this.#instanceIndexes.noteWrite(write);
     }
-    const steps: PendingStep[] = [];
-    for (const plan of planned) {
-      for (const step of plan) {
-        steps.push(this.#overlay.makeVisible(step));
-        if (step.kind === 'wipe') this.#cache.forgetUnder(step.prefixes);
-      }
-    }
+    const steps = this.#overlay.makeCommitVisible(planned, layer, this.#forgetUnder);
     return this.#commits.enqueue({
       steps,
       events,
