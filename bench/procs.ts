@@ -5,6 +5,7 @@
  * leaves nothing behind.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -94,6 +95,37 @@ export function endedChildrenCpuSeconds(): number {
   const text = readFileSync('/proc/self/stat', 'latin1');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** A Node script run as a child to its end: its exit code, output, wall time and CPU. */
+export interface TimedRun {
+  readonly code: number | null;
+  /** stdout and stderr, as they came. */
+  readonly out: string;
+  readonly ms: number;
+  /** The child's own CPU (all threads, once ended). */
+  readonly clientCpuSec: number;
+  /** `serverPid`'s CPU over the same time. */
+  readonly serverCpuSec: number;
+}
+
+/** Runs `node ARGS` (no flags of its own, as a user runs a command) against the server `serverPid`. */
+export async function timedNodeRun(args: readonly string[], serverPid: number): Promise<TimedRun> {
+  const cpuAt = cpuSeconds(serverPid);
+  const clientAt = endedChildrenCpuSeconds();
+  const started = process.hrtime.bigint();
+  const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return {
+    code,
+    out,
+    ms: Number(process.hrtime.bigint() - started) / 1e6,
+    serverCpuSec: cpuSeconds(serverPid) - cpuAt,
+    clientCpuSec: endedChildrenCpuSeconds() - clientAt,
+  };
 }
 
 /** VmRSS and VmHWM (peak) of a process, in MB. */

@@ -7,20 +7,13 @@
  * encodes them — and sends them with a bare grpc-js client, 16 in flight, in the command's
  * dependency order. Its wall time, its CPU and the bare server's CPU are the floor.
  */
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WbemServicesService } from '../../generated/wbem/v1/services';
 import { compileMof } from '../../src/mof/parser';
 import { definitionToProto } from '../../src/transport/grpc/codec';
 import { startNodeServer } from '../child-server';
-import {
-  cpuSeconds,
-  endedChildrenCpuSeconds,
-  makeTempDir,
-  removeTempDir,
-  spawnTracked,
-} from '../procs';
+import { makeTempDir, removeTempDir, timedNodeRun } from '../procs';
 import { recordStream } from '../recorded-stream';
 import { addRow, median } from '../report';
 import { CIM_ENTRY, CIM_ROOT, DMTF_CONTEXT, NAMESPACE, WBEM } from '../requests';
@@ -93,18 +86,7 @@ export async function floorRun(answer: RecordedAnswer): Promise<FloorLoad> {
       PUT_CLASS_ASYNC,
       join(CIM_ROOT, CIM_ENTRY),
     ];
-    const cpuAt = cpuSeconds(server.pid);
-    const clientAt = endedChildrenCpuSeconds();
-    const started = process.hrtime.bigint();
-    // As the bench runs the command: node with no flags of its own.
-    const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const serverCpuSec = cpuSeconds(server.pid) - cpuAt;
-    const clientCpuSec = endedChildrenCpuSeconds() - clientAt;
+    const { code, out, ms, serverCpuSec, clientCpuSec } = await timedNodeRun(args, server.pid);
     if (code !== 0) throw new Error(`bare-mofcomp failed (${code}): ${out.slice(-500)}`);
     const result = JSON.parse(out) as Omit<FloorLoad, 'ms' | 'clientCpuSec' | 'serverCpuSec'> & {
       answered: number;

@@ -5,9 +5,8 @@
  * including its Node start and the local compile. Beside them, in the same rounds, the floor of
  * `--dmtf` (schema-floor.ts): a bare grpc-js client and server doing only what cannot be avoided.
  */
-import { once } from 'node:events';
 import { join, resolve } from 'node:path';
-import { cpuSeconds, endedChildrenCpuSeconds, spawnTracked } from '../procs';
+import { timedNodeRun } from '../procs';
 import { addRow, judge, median } from '../report';
 import { CIM_ENTRY, CIM_ROOT } from '../requests';
 import { alternate, freshWbemd, type BenchOptions } from './common';
@@ -33,23 +32,13 @@ async function mofcomp(atomic: boolean): Promise<Load> {
       ...(atomic ? ['--atomic'] : []),
       join(CIM_ROOT, CIM_ENTRY),
     ];
-    const cpuAt = cpuSeconds(server.pid);
-    const clientAt = endedChildrenCpuSeconds();
-    const started = process.hrtime.bigint();
-    const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-    const serverCpuSec = cpuSeconds(server.pid) - cpuAt;
-    const clientCpuSec = endedChildrenCpuSeconds() - clientAt;
+    const { code, out, ms, serverCpuSec, clientCpuSec } = await timedNodeRun(args, server.pid);
     const match = /(\d+) of (\d+) classes/.exec(out);
     if (code !== 0 || match === null || match[1] !== match[2])
       throw new Error(
         `wbemd mofcomp ${atomic ? '--atomic ' : ''}failed (${code}): ${out.slice(-500)}`,
       );
-    return { ms: elapsed, classes: Number(match[1]), serverCpuSec, clientCpuSec };
+    return { ms, classes: Number(match[1]), serverCpuSec, clientCpuSec };
   } finally {
     await server.stop();
   }
