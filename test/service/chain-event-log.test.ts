@@ -14,8 +14,7 @@ import type { ClassEventView } from '../../src/service/views';
 import { eventKey, REVISIONS_KEY } from '../../src/store/level/keys';
 import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { encodeRevisions } from '../../src/store/level/record-codec';
-import { RecordingPort } from '../helpers/recording-port';
-import { ctx, serviceFixture, type ServiceFixture } from './fixtures';
+import { compileSource, ctx, serviceFixture, type ServiceFixture } from './fixtures';
 
 const CIMV2 = namespaceKeyOf(['root', 'cimv2']);
 const PREFIX = 'Ex_EventLogChainLevel';
@@ -34,18 +33,11 @@ const derivationOf = (i: number): string[] =>
   Array.from({ length: i }, (_, j) => `${PREFIX}${i - 1 - j}`);
 
 async function compileChain(fixture: ServiceFixture, n: number): Promise<void> {
-  const accepted = fixture.service.beginCompileMof(
-    {
-      namespace: 'root/cimv2',
-      sources: [{ name: 'chain.mof', text: chainMof(n) }],
-      flags: 0,
-      context: undefined,
-      continueOnError: false,
-    },
-    ctx(),
-    new RecordingPort(),
-  );
-  expect((await accepted.run()).ok).toBe(true);
+  const outcome = await compileSource(fixture, 'root/cimv2', {
+    name: 'chain.mof',
+    text: chainMof(n),
+  });
+  expect(outcome.ok).toBe(true);
 }
 
 /** The bytes of every log record in a closed store's directory. */

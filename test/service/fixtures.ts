@@ -69,6 +69,21 @@ export interface ServiceFixture {
   ): Promise<{ outcome: Outcome; port: RecordingPort }>;
 }
 
+/** Runs a CompileMof of one MOF source into `namespace` (no flags, no context) to its end. */
+export function compileSource(
+  fixture: ServiceFixture,
+  namespace: string,
+  source: { readonly name: string; readonly text: string },
+): Promise<Outcome> {
+  return fixture.service
+    .beginCompileMof(
+      { namespace, sources: [source], flags: 0, context: undefined, continueOnError: false },
+      ctx(),
+      new RecordingPort(),
+    )
+    .run();
+}
+
 export async function serviceFixture(
   store: ClassStore = new MemoryClassStore(),
 ): Promise<ServiceFixture> {

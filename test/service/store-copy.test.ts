@@ -21,8 +21,7 @@ import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { MemoryClassStore } from '../../src/store/memory/memory-class-store';
 import { etcdTool, startEtcdCluster, type EtcdCluster } from '../helpers/etcd-cluster';
 import { describeWithTool } from '../helpers/external-tools';
-import { RecordingPort } from '../helpers/recording-port';
-import { cls, ctx, serviceFixture } from './fixtures';
+import { cls, compileSource, ctx, serviceFixture } from './fixtures';
 
 const QUALIFIERS =
   'Qualifier Key : boolean = false, Scope(property, reference), Flavor(DisableOverride, ToSubclass);\n' +
@@ -57,20 +56,8 @@ async function writeSource(dir: string, extra = ''): Promise<void> {
   const fixture = await serviceFixture(new LevelClassStore(dir));
   await fixture.service.createNamespace('root', 'Extra', ctx());
   for (const namespace of ['root/cimv2', 'root/Extra']) {
-    const accepted = fixture.service.beginCompileMof(
-      {
-        namespace,
-        sources: [
-          { name: 'a.mof', text: QUALIFIERS + SCHEMA + (namespace === 'root/Extra' ? extra : '') },
-        ],
-        flags: 0,
-        context: undefined,
-        continueOnError: false,
-      },
-      ctx(),
-      new RecordingPort(),
-    );
-    expect((await accepted.run()).ok).toBe(true);
+    const text = QUALIFIERS + SCHEMA + (namespace === 'root/Extra' ? extra : '');
+    expect((await compileSource(fixture, namespace, { name: 'a.mof', text })).ok).toBe(true);
   }
   await fixture.store.close();
 }
