@@ -221,10 +221,9 @@ export interface PackedEvent {
  */
 export function eventEntriesOf(text: string, key: string): PackedEvent[] {
   const envelope = readEnvelope(text, key, LOG_READABLE_VERSIONS);
-  const damaged = (): StoreError =>
-    new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`);
   const check = (body: unknown): unknown[] => {
-    if (!Array.isArray(body) || body.length !== 8 || typeof body[0] !== 'string') throw damaged();
+    if (!Array.isArray(body) || body.length !== 8 || typeof body[0] !== 'string')
+      throw damagedEventRecord(key);
     return body;
   };
   try {
@@ -254,9 +253,16 @@ export function eventEntriesOf(text: string, key: string): PackedEvent[] {
     });
   } catch (cause) {
     if (cause instanceof StoreError) throw cause;
-    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`, { cause });
+    throw damagedEventRecord(key, cause);
   }
 }
+
+const damagedEventRecord = (key: string, cause?: unknown): StoreError =>
+  new StoreError(
+    'STORE_CORRUPT_RECORD',
+    `${key}: damaged event record`,
+    cause === undefined ? undefined : { cause },
+  );
 
 const targetRefOf = (body: unknown[]): string | undefined =>
   typeof body[2] === 'string' ? body[2] : undefined;
@@ -311,6 +317,6 @@ export function unpackEvent(
       timeCreated: BigInt(timeCreated),
     };
   } catch (cause) {
-    throw new StoreError('STORE_CORRUPT_RECORD', `${key}: damaged event record`, { cause });
+    throw damagedEventRecord(key, cause);
   }
 }
