@@ -171,17 +171,18 @@ function compileFiles(run: MofcompRun, err: NodeJS.WriteStream): Compiled | numb
   let instanceCount = 0;
   const files: CheckedFile[] = [];
   for (const file of run.files) {
-    const sources: { name: string; text: string }[] = [];
+    // By name, in reading order: a file included twice is one source (CompileMof refuses a source
+    // sent twice), and 1,441 files are not each compared with all before them.
+    const texts = new Map<string, string>();
     const diskPaths = new SourcePaths();
     const { locate } = diskPaths;
     try {
       const read = includeReader(dirname(file), run.includeDirs, (name, text, diskPath) => {
-        // A file included twice is one source: CompileMof refuses a source sent twice.
-        if (!sources.some((source) => source.name === name)) sources.push({ name, text });
+        if (!texts.has(name)) texts.set(name, text);
         diskPaths.set(name, diskPath);
       });
       const unit = compileMof(basename(file), read);
-      files.push({ sources, locate });
+      files.push({ sources: [...texts].map(([name, text]) => ({ name, text })), locate });
       const [instance] = unit.instances;
       if (instance !== undefined && !run.atomic && !run.check) {
         // Instance values are typed by their classes, which may be on the server: CompileMof does that.
