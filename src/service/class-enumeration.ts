@@ -80,10 +80,8 @@ export async function* classPages(
       await slicer.tick();
       ctx.signal.throwIfAborted();
       const keys = children.slice(from, from + ENUM_PAGE).filter((key) => !returned.has(key));
-      // A page's reads at once (their parents are resolved and cached: one read each).
-      const resolved = await Promise.all(
-        keys.map((key) => env.classes.resolve(bound.key, key, undefined, scan)),
-      );
+      // A page is one store read, its classes derived from their parents (resolved and cached).
+      const resolved = await env.classes.resolvePage(bound.key, keys, undefined, scan);
       const page: ClassView[] = [];
       for (const [index, found] of resolved.entries()) {
         // Deleted since it was listed, or moved under a class not returned yet (it comes there).

@@ -20,6 +20,7 @@ import { deriveClass } from '../domain/resolve-class';
 import { WbemError } from '../domain/wbem-status';
 import type { ClassStore, ReadHint } from '../store/class-store';
 import { StagedClasses, storeReader, type ClassReader, type ReaderCaches } from './class-reader';
+import { BoundedMap } from './bounded-map';
 import { TimeSlicer } from './time-slice';
 
 /** The caches a read goes through, and whether what it read may be kept in them now. */
@@ -35,23 +36,7 @@ interface CacheSlot {
  * resolves a class right after its parent's level, so its parent is among the newest entries.
  */
 export const CLASS_CACHE_LIMIT = 20_000;
-
 const SCAN: ReadHint = { scan: true };
-
-/** A Map that forgets its oldest entry once it holds `limit` (insertion order; reads cost nothing). */
-class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly limit: number) {
-    super();
-  }
-
-  override set(key: K, value: V): this {
-    if (this.size >= this.limit && !this.has(key)) {
-      const oldest = this.keys().next();
-      if (oldest.done !== true) this.delete(oldest.value);
-    }
-    return super.set(key, value);
-  }
-}
 
 export class ClassLoader {
   /** The store plus the built-in system classes: what every operation but a CompileMof reads. */
@@ -297,6 +282,37 @@ export class ClassLoader {
         cache.set(classKey(definition.name), resolved);
     }
     return resolved;
+  }
+
+  /**
+   * Classes resolved as `resolve` resolves each, for an enumeration's page: one read of those not
+   * cached (ClassReader.getClasses), each derived from its parent's cached resolved form (classPages
+   * caches parents first; one that is not, a class moved meanwhile, is resolved as `resolve` would).
+   */
+  async resolvePage(
+    ns: NamespaceKey,
+    keys: readonly ClassKey[],
+    reader: ClassReader = this.reader,
+    scan = false,
+  ): Promise<(ResolvedClass | undefined)[]> {
+    const slot = this.#cachesFor(reader, ns);
+    const cache = slot?.caches.resolved;
+    const found = keys.map((key) => cache?.get(key));
+    const missing = keys.filter((_, index) => found[index] === undefined);
+    const definitions = await reader.getClasses(ns, missing, scan ? SCAN : undefined);
+    let read = 0;
+    for (const [index, key] of keys.entries()) {
+      if (found[index] !== undefined) continue;
+      const definition = definitions[read++];
+      if (definition === undefined) continue;
+      const parent = superclassKeyOf(definition);
+      let base = parent === null ? undefined : cache?.get(parent);
+      if (parent !== null) base ??= await this.resolve(ns, parent, reader);
+      if (parent !== null && base === undefined) continue; // a class on its chain is gone
+      const resolved = (found[index] = deriveClass(base, definition));
+      if (!scan && slot?.current() === true) cache?.set(key, resolved);
+    }
+    return found;
   }
 
   /** The class resolved (from the store or a CompileMof's staged classes); WBEM_E_INVALID_CLASS when it does not exist. */

@@ -7,7 +7,7 @@
 import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
 import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
 import { findSystemClass, systemSubclasses } from '../domain/system-classes';
-import type { ClassStore, ReadHint } from '../store/class-store';
+import type { ClassPage, ClassStore, ReadHint } from '../store/class-store';
 
 export interface ClassReader {
   getClass(
@@ -15,6 +15,12 @@ export interface ClassReader {
     key: ClassKey,
     hint?: ReadHint,
   ): Promise<ClassDefinition | undefined>;
+  /** getClass of each of `keys`, read at once (ClassStore.getClasses). */
+  getClasses(
+    namespace: NamespaceKey,
+    keys: readonly ClassKey[],
+    hint?: ReadHint,
+  ): Promise<ClassPage>;
   /** Direct subclasses of `parent` (null = the top level). */
   listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]>;
   /** Whether what it reads may be cached across operations (staged classes may never be written). */
@@ -29,6 +35,13 @@ export function storeReader(store: ClassStore): ClassReader {
   return {
     getClass: async (namespace, key, hint) =>
       findSystemClass(key) ?? (await store.getClass(namespace, key, hint)),
+    getClasses: async (namespace, keys, hint) => {
+      const system = keys.map((key) => findSystemClass(key));
+      const asked = keys.filter((_, index) => system[index] === undefined);
+      const stored = await store.getClasses(namespace, asked, hint);
+      let next = 0;
+      return system.map((found) => found ?? stored[next++]);
+    },
     listSubclasses: async (namespace, parent) => {
       const system = systemSubclasses(parent);
       const stored = await store.listSubclasses(namespace, parent);
@@ -82,6 +95,16 @@ export class StagedClasses implements ClassReader {
     return (
       this.#staged.get(namespace)?.get(key) ?? (await this.store.getClass(namespace, key, hint))
     );
+  }
+
+  async getClasses(
+    namespace: NamespaceKey,
+    keys: readonly ClassKey[],
+    hint?: ReadHint,
+  ): Promise<ClassPage> {
+    const stored = await this.store.getClasses(namespace, keys, hint);
+    const staged = this.#staged.get(namespace);
+    return keys.map((key, index) => staged?.get(key) ?? stored[index]);
   }
 
   async listSubclasses(

@@ -27,6 +27,7 @@ import {
   NAMESPACE_TREE,
   StoreError,
   type ClassEventRecord,
+  type ClassPage,
   type ClassStore,
   type CommitHandle,
   type FenceScope,
@@ -48,7 +49,6 @@ import { TimeSlicer } from './time-slices';
 import { failedCommit, publishEvents, type DurableEventsListener } from './commit-outcomes';
 
 export { failedCommit, type DurableEventsListener } from './commit-outcomes';
-
 export type { RevisedWrite } from './revisions';
 
 export interface ClassStoreOptions {
@@ -123,21 +123,21 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
   getClass(ns: NamespaceKey, key: ClassKey, hint?: ReadHint): Promise<ClassDefinition | undefined> {
     return this.#refusal() ?? this._getClass(ns, key, hint);
   }
+  getClasses(ns: NamespaceKey, keys: readonly ClassKey[], hint?: ReadHint): Promise<ClassPage> {
+    return this.#refusal() ?? this._getClasses(ns, keys, hint);
+  }
   getClassRevision(namespace: NamespaceKey, className: ClassKey): Promise<bigint | undefined> {
     return this.#refusal() ?? this._getClassRevision(namespace, className);
   }
   listSubclasses(namespace: NamespaceKey, parent: ClassKey | null): Promise<readonly ClassKey[]> {
     return this.#refusal() ?? this._listSubclasses(namespace, parent);
   }
-
   listClasses(namespace: NamespaceKey): Promise<readonly ClassDefinition[]> {
     return this.#refusal() ?? this._listClasses(namespace);
   }
-
   listQualifiers(namespace: NamespaceKey): Promise<readonly QualifierDeclaration[]> {
     return this.#refusal() ?? this._listQualifiers(namespace);
   }
-
   getInstance(
     namespace: NamespaceKey,
     className: ClassKey,
@@ -145,15 +145,12 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
   ): Promise<StoredInstance | undefined> {
     return this.#refusal() ?? this._getInstance(namespace, className, key);
   }
-
   listInstances(namespace: NamespaceKey, className: ClassKey): Promise<readonly InstanceEntry[]> {
     return this.#refusal() ?? this._listInstances(namespace, className);
   }
-
   countInstances(namespace: NamespaceKey, className: ClassKey): Promise<number> {
     return this.#refusal() ?? this._countInstances(namespace, className);
   }
-
   readEvents(
     namespace: NamespaceKey,
     afterRevision: bigint,
@@ -342,6 +339,14 @@ export abstract class AbstractClassStore<Prepared> implements ClassStore {
     className: ClassKey,
     hint?: ReadHint,
   ): Promise<ClassDefinition | undefined>;
+  /** Each class as _getClass reads it, at once (etcd, memory); LevelDB: one getMany. */
+  protected _getClasses(
+    ns: NamespaceKey,
+    keys: readonly ClassKey[],
+    hint?: ReadHint,
+  ): Promise<ClassPage> {
+    return Promise.all(keys.map((key) => this._getClass(ns, key, hint)));
+  }
   protected abstract _getClassRevision(
     namespace: NamespaceKey,
     className: ClassKey,

@@ -173,6 +173,9 @@ export interface ReadHint {
   readonly scan?: boolean;
 }
 
+/** Classes read at once, in the order asked for: undefined where there is no such class. */
+export type ClassPage = readonly (ClassDefinition | undefined)[];
+
 export interface ClassStore {
   /** Opens (creating when absent). STORE_LOCKED when another process holds the data directory. */
   open(): Promise<void>;
@@ -196,6 +199,15 @@ export interface ClassStore {
     className: ClassKey,
     hint?: ReadHint,
   ): Promise<ClassDefinition | undefined>;
+  /**
+   * The stored definitions of `classNames`, in their order (undefined where there is none): what
+   * getClass returns for each, read at once (an enumeration's page: one LevelDB `getMany`).
+   */
+  getClasses(
+    namespace: NamespaceKey,
+    classNames: readonly ClassKey[],
+    hint?: ReadHint,
+  ): Promise<ClassPage>;
   /**
    * The class's mod revision: the store revision of its last write (LEGACY_CLASS_REVISION for a
    * class written before revisions existed); undefined when there is no such class.

@@ -81,6 +81,10 @@ export class GatedStore implements ClassStore {
     await this.#pass('getClass');
     return this.inner.getClass(ns, name);
   };
+  getClasses: ClassStore['getClasses'] = async (ns, names, hint) => {
+    await this.#pass('getClass');
+    return this.inner.getClasses(ns, names, hint);
+  };
   listSubclasses: ClassStore['listSubclasses'] = (ns, parent) =>
     this.inner.listSubclasses(ns, parent);
   listClasses: ClassStore['listClasses'] = (ns) => this.inner.listClasses(ns);

@@ -157,3 +157,50 @@ test('a PutClass create keeps the resolved classes cached, an update drops them,
   expect(updatedLeaf.class.properties.map((p) => p.name).sort()).toEqual(['A', 'B', 'C', 'Z']);
   await store.close();
 });
+
+test('a scanned enumeration reads each page of classes with one store read, derived from their cached parents', async () => {
+  const store = new CountingStore();
+  await store.open();
+  const service = new WbemService({ store, serverName: 'TESTHOST', classCacheLimit: 10 });
+  await service.initialize();
+  // Top → 300 subclasses S000 … S299, each with its own property; S000 → two leaves.
+  const many = 300;
+  await store.commit([
+    { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+    {
+      op: 'putClass',
+      namespace: NS,
+      definition: cls('Top', '', [prop('T', 8)]),
+      previousSuperclass: undefined,
+    },
+    ...Array.from({ length: many }, (_, i) => ({
+      op: 'putClass' as const,
+      namespace: NS,
+      definition: cls(`S${String(i).padStart(3, '0')}`, 'Top', [prop(`P${i}`, 19)]),
+      previousSuperclass: undefined,
+    })),
+    ...['L0', 'L1'].map((name) => ({
+      op: 'putClass' as const,
+      namespace: NS,
+      definition: cls(name, 'S000'),
+      previousSuperclass: undefined,
+    })),
+  ]);
+  const calls = store.calls;
+  const listed = await allClasses(
+    service.enumClasses(
+      { namespace: 'root/cimv2', superclass: 'Top', deep: true, localOnly: false },
+      ctx(),
+    ),
+  );
+  expect(listed.map((view) => view.class.name)).toHaveLength(many + 2);
+  const s007 = listed.find((view) => view.class.name === 'S007');
+  expect(s007?.class.properties.map((p) => p.name)).toEqual(['T', 'P7']);
+  expect(listed.filter((view) => view.transient === true).length).toBe(many + 2);
+  // Top checked by enumerationStart, then resolved (two reads); its 300 subclasses in pages of 128:
+  // three reads; S000 resolved again before its children (a scan kept it not): one read; its two
+  // leaves: one page. Not one read a class.
+  expect(store.pages).toEqual([128, 128, many - 256, 2]);
+  expect(store.calls - calls).toBe(2 + 3 + 1 + 1);
+  await store.close();
+});

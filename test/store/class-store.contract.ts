@@ -251,6 +251,33 @@ export function describeClassStoreContract(
       await durable;
     });
 
+    test('getClasses reads what getClass reads for each class, in the order asked: durable, just written, deleted, missing, read again', async () => {
+      await store.commit([
+        { op: 'putClass', namespace: NS, definition: tricky, previousSuperclass: undefined },
+        { op: 'putClass', namespace: NS, definition: cls('A'), previousSuperclass: undefined },
+        { op: 'putClass', namespace: NS, definition: cls('B', 'A'), previousSuperclass: undefined },
+      ]);
+      if (fixture.reopen) store = await fixture.reopen(); // from disk, nothing cached
+      const names = ['b', 'nope', 'ex_tricky', 'a', 'b'].map((name) => classKey(name));
+      const first = await store.getClasses(NS, names, { scan: true });
+      expect(first).toEqual([cls('B', 'A'), undefined, tricky, cls('A'), cls('B', 'A')]);
+      // A write visible (not yet durable on an embedded store) and a delete, then a page again.
+      const durable = store.commit([
+        { op: 'putClass', namespace: NS, definition: cls('C', 'A'), previousSuperclass: undefined },
+        { op: 'deleteClass', namespace: NS, className: classKey('B'), superclass: classKey('A') },
+      ]);
+      if (fixture.shared === true) await durable;
+      const later = ['c', 'b', 'a'].map((name) => classKey(name));
+      expect(await store.getClasses(NS, later)).toEqual([cls('C', 'A'), undefined, cls('A')]);
+      expect(await store.getClasses(NS_A, later)).toEqual([undefined, undefined, undefined]);
+      expect(await store.getClasses(NS, [])).toEqual([]);
+      await durable;
+      for (const name of ['c', 'b', 'a', 'ex_tricky'])
+        expect(await store.getClasses(NS, [classKey(name)])).toEqual([
+          await store.getClass(NS, classKey(name)),
+        ]);
+    });
+
     test('the display spelling is kept and replaced by a later put', async () => {
       await store.commit([
         {

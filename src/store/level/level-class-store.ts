@@ -22,9 +22,9 @@ import {
   type StoreRevisions,
 } from '../abstract-class-store';
 import {
-  LEGACY_CLASS_REVISION,
   StoreError,
   type ClassEventRecord,
+  type ClassPage,
   type InstanceEntry,
   type NamespaceRecord,
   type ReadHint,
@@ -36,7 +36,6 @@ import {
   decodeInstance,
   decodeNamespace,
   decodeQualifierDeclaration,
-  decodeRevisions,
   revisionOfEncodedClass,
   type StoredClass,
 } from './record-codec';
@@ -53,13 +52,13 @@ import {
   NAMESPACE_RECORDS,
   namespaceRecordKey,
   qualifierPrefix,
-  REVISIONS_KEY,
 } from './keys';
 import { ClassIndexes, sortedChildren } from './class-index';
 import { InstanceIndexes } from './instance-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type LayeredCommit, type OverlayEntry } from './overlay';
 import { ReadBatch } from './read-batch';
+import { readClassPage, readRevisions } from './class-reads';
 import { RecordCache } from './record-cache';
 import { preparedCommit, type Decoded } from './write-plan';
 import { mapInSlices, type TimeSlicer } from '../time-slices';
@@ -205,6 +204,17 @@ export class LevelClassStore extends AbstractClassStore<LayeredCommit> {
     hint?: ReadHint,
   ): Promise<ClassDefinition | undefined> {
     return (await this.#getStoredClass(namespace, className, hint?.scan !== true))?.definition;
+  }
+
+  /** Once the class index is loaded, the page's records at once (class-reads.ts). */
+  protected override async _getClasses(
+    ns: NamespaceKey,
+    keys: readonly ClassKey[],
+    hint?: ReadHint,
+  ): Promise<ClassPage> {
+    const index = await this.#classIndexes.of(ns);
+    const layers = { overlay: this.#overlay, cache: this.#cache };
+    return readClassPage(this.#readyDb(), layers, index, ns, keys, hint?.scan !== true);
   }
 
   protected async _getClassRevision(
@@ -381,17 +391,4 @@ export class LevelClassStore extends AbstractClassStore<LayeredCommit> {
     this.#classIndexes.clear();
     this.#instanceIndexes.clear();
   }
-}
-
-/** The revisions a store holds: its revisions record, or those of a store written before it. */
-async function readRevisions(db: Level<string, string>): Promise<StoreRevisions> {
-  const revisions = await db.get(REVISIONS_KEY);
-  if (revisions !== undefined) return decodeRevisions(revisions, REVISIONS_KEY);
-  // A new store, or one written before revisions: its classes (if any) are LEGACY_CLASS_REVISION,
-  // and no event of them was ever logged.
-  let hasClasses = false;
-  for await (const _key of db.keys({ gte: CLASS_RECORDS, lt: CLASS_RECORDS + END, limit: 1 }))
-    hasClasses = true;
-  const revision = hasClasses ? LEGACY_CLASS_REVISION : 0n;
-  return { revision, firstRetained: revision + 1n };
 }

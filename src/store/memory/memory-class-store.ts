@@ -16,6 +16,7 @@ import {
 import {
   StoreError,
   type ClassEventRecord,
+  type ClassPage,
   type InstanceEntry,
   type NamespaceRecord,
   type StoreWrite,
@@ -67,6 +68,14 @@ export class MemoryClassStore extends AbstractClassStore<readonly RevisedWrite[]
     className: ClassKey,
   ): Promise<ClassDefinition | undefined> {
     return this.#namespaces.get(namespace)?.classes.get(className)?.definition;
+  }
+
+  protected override async _getClasses(
+    namespace: NamespaceKey,
+    classNames: readonly ClassKey[],
+  ): Promise<ClassPage> {
+    const classes = this.#namespaces.get(namespace)?.classes;
+    return classNames.map((className) => classes?.get(className)?.definition);
   }
 
   protected async _getClassRevision(
