@@ -71,12 +71,15 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
       goal: `≤ ${limit / 1e3} s`,
       status: judge(t, limit),
     });
+    // The issue's "a class" is the server's CPU a class (its "today" column: 1.9 / 1.1 ms server
+    // CPU a class); the wall a class is only the row's wall time divided, judged above already.
+    const serverUsPerClass = (median(loads.map((l) => l.serverCpuSec)) * 1e6) / classes;
     addRow({
       id: 'P3',
-      figure: `${label}, a class`,
-      measured: `${((t * 1e3) / classes).toFixed(0)} µs`,
+      figure: `${label}, server CPU a class`,
+      measured: `${serverUsPerClass.toFixed(0)} µs (wall ${((t * 1e3) / classes).toFixed(0)} µs)`,
       goal: '≤ 300 µs',
-      status: judge((t * 1e3) / classes, 300),
+      status: judge(serverUsPerClass, 300),
     });
   }
   reportFloor(floor);
