@@ -47,8 +47,13 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
       return r;
     };
     console.log(
-      `\nD1 CompileMof of a chain, each class a subclass of the last: ${SIZES.join(', ')} classes (${rounds} alternating round${rounds > 1 ? 's' : ''})`,
+      `\nD1 CompileMof of a chain, each class a subclass of the last: ${SIZES.join(', ')} classes (${rounds} alternating round${rounds > 1 ? 's' : ''}, after one unmeasured round)`,
     );
+    // Unmeasured first: a fresh server's first CompileMofs run while V8 compiles and optimises
+    // their code (≈ 3× a warm call's CPU, over the first four or five calls whatever their size),
+    // a cost of the server's start, not of a chain's depth, that landed on the first two rounds
+    // and so on the 2,000-level median (docs/performance.md, D1). As the paired rows' warm-up pair.
+    await alternate(1, SIZES.map(compile));
     const compiled = await alternate(rounds, SIZES.map(compile));
     console.log(growth('CompileMof', compiled));
     if (only('D1')) {

@@ -230,9 +230,24 @@ export interface ResolvedClass {
   readonly properties: readonly ResolvedProperty[];
   readonly methods: readonly ResolvedMethod[];
   /** __DERIVATION: ancestors' names as stored, immediate parent first. */
-  readonly derivation: readonly string[];
+  readonly derivation: Derivation;
   /** __DYNASTY: the top-most ancestor, or the class itself. */
   readonly dynasty: string;
+}
+
+/**
+ * A __DERIVATION: ancestors' names, immediate parent first. Either the list itself, or — for a
+ * class derived from its resolved parent — a link to that parent (its name, then its own
+ * derivation), made into a list only when read (`derivationNames`, domain/resolve-class.ts). A
+ * chain of n classes resolved one below the other then holds n links instead of n²/2 names
+ * (docs/performance.md, D1; D79). `length` is the list's length either way.
+ */
+export type Derivation = readonly string[] | DerivationBelow;
+
+/** The derivation of a subclass of `below`: below's name, then below's derivation. */
+export interface DerivationBelow {
+  readonly below: { readonly name: string; readonly derivation: Derivation };
+  readonly length: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type ResolvedClass,
   type ResolvedProperty,
 } from './class-model';
+import { derivationNames } from './resolve-class';
 import { hasTrue } from './class-rules';
 import type { InstanceLocation, InstancePath, PathKey } from './instance-model';
 import {
@@ -268,7 +269,7 @@ export function isSingleton(resolved: ResolvedClass): boolean {
  */
 function keyRootOf(resolved: ResolvedClass, keys: readonly ResolvedProperty[]): string {
   // __DERIVATION is nearest first; depth 0 = the top-most ancestor.
-  const lineage = [...resolved.derivation].reverse().concat(resolved.name);
+  const lineage = [...derivationNames(resolved.derivation)].reverse().concat(resolved.name);
   let root = keys[0]?.classOrigin ?? resolved.name;
   let rootDepth = -1;
   for (const key of keys) {

@@ -5,6 +5,8 @@
 import {
   FLAVOR,
   type ClassDefinition,
+  type Derivation,
+  type DerivationBelow,
   type MethodDef,
   type PropertyDef,
   type QualifierDef,
@@ -86,46 +88,84 @@ function resolveMethod(
   };
 }
 
-/**
- * Each __DERIVATION list deriveClass made as a parent's name and the parent's list: that list. An
- * encoder that already holds the parent's list encoded reuses it without comparing a deep chain's
- * names one by one (extendsDerivation).
- */
-const extendedFrom = new WeakMap<readonly string[], readonly string[]>();
-
 /** Each resolved class's derivationBelow, made once: its subclasses and their events share it. */
-const madeBelow = new WeakMap<ResolvedClass, readonly string[]>();
+const madeBelow = new WeakMap<ResolvedClass, DerivationBelow>();
+
+/** The lists derivationNames made of links, once each (a link is shared by a parent's children). */
+const namesOfLink = new WeakMap<DerivationBelow, readonly string[]>();
+
+const isList = (derivation: Derivation): derivation is readonly string[] =>
+  Array.isArray(derivation);
 
 /**
- * The __DERIVATION of a subclass of `parent`: its name, then its list. One list per parent, not
- * per subclass: a CompileMof of an n-class chain made one for a class's event and another when the
- * class was resolved for its subclass, each O(depth), O(n²) names alive until the commit
- * (docs/performance.md, D1). Lists are never changed once made.
+ * The __DERIVATION of a subclass of `parent`: its name, then its list, as a link to `parent` (no
+ * names copied). One link per parent, not per subclass, so a class's own resolved form and its
+ * event share one object, which the log writer and the encoder compare by identity. A list per
+ * class, each copying its parent's, kept O(n²) names of an n-class chain alive through its
+ * CompileMof and in the resolved classes it hands over (docs/performance.md, D1).
  */
-export function derivationBelow(parent: ResolvedClass): readonly string[] {
+export function derivationBelow(parent: ResolvedClass): DerivationBelow {
   let derivation = madeBelow.get(parent);
   if (derivation === undefined) {
-    derivation = [parent.name].concat(parent.derivation);
-    extendedFrom.set(derivation, parent.derivation);
+    derivation = { below: parent, length: parent.derivation.length + 1 };
     madeBelow.set(parent, derivation);
   }
   return derivation;
 }
 
 /**
- * Whether `derivation` is `parentName` followed by `parentDerivation`: at once when deriveClass made
- * it from that list, else name by name.
+ * The derivation as a list of names: a link is followed up to the first list (or a link made into
+ * one before) in a loop, so a deep chain does not recurse; the list is kept with the link.
+ */
+export function derivationNames(derivation: Derivation): readonly string[] {
+  if (isList(derivation)) return derivation;
+  const made = namesOfLink.get(derivation);
+  if (made !== undefined) return made;
+  const names: string[] = [];
+  let at: Derivation = derivation;
+  while (!isList(at)) {
+    const known = namesOfLink.get(at);
+    if (known !== undefined) {
+      at = known;
+      break;
+    }
+    names.push(at.below.name);
+    at = at.below.derivation;
+  }
+  for (const name of at) names.push(name);
+  namesOfLink.set(derivation, names);
+  return names;
+}
+
+/** The immediate parent's name: the derivation's first name (undefined for a root class). */
+export function derivationFirst(derivation: Derivation): string | undefined {
+  return isList(derivation) ? derivation[0] : derivation.below.name;
+}
+
+/** Whether two derivations hold the same names (at once when they are one object). */
+export function sameDerivation(a: Derivation, b: Derivation): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  const [x, y] = [derivationNames(a), derivationNames(b)];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/**
+ * Whether `derivation` is `parentName` followed by `parentDerivation`: at once when it is a link to
+ * a class with that derivation (derivationBelow), else name by name.
  */
 export function extendsDerivation(
-  derivation: readonly string[],
+  derivation: Derivation,
   parentName: string,
-  parentDerivation: readonly string[],
+  parentDerivation: Derivation,
 ): boolean {
-  if (derivation[0] !== parentName) return false;
-  if (extendedFrom.get(derivation) === parentDerivation) return true;
+  if (derivationFirst(derivation) !== parentName) return false;
   if (derivation.length !== parentDerivation.length + 1) return false;
-  for (let i = 0; i < parentDerivation.length; i++)
-    if (derivation[i + 1] !== parentDerivation[i]) return false;
+  if (!isList(derivation) && derivation.below.derivation === parentDerivation) return true;
+  const names = derivationNames(derivation);
+  const parentNames = derivationNames(parentDerivation);
+  for (let i = 0; i < parentNames.length; i++) if (names[i + 1] !== parentNames[i]) return false;
   return true;
 }
 
@@ -137,7 +177,7 @@ export function extendsDerivation(
 export function deriveClass(
   parent: ResolvedClass | undefined,
   definition: ClassDefinition,
-  derivation: readonly string[] = parent === undefined ? [] : derivationBelow(parent),
+  derivation: Derivation = parent === undefined ? [] : derivationBelow(parent),
 ): ResolvedClass {
   const properties: ResolvedProperty[] = [];
   for (const inheritedProperty of parent?.properties ?? []) {
@@ -186,7 +226,7 @@ export function deriveClass(
 }
 
 /** What an intermediate level of resolveClass carries as its derivation: it is never returned. */
-const UNREAD_DERIVATION: readonly string[] = Object.freeze([]);
+const UNREAD_DERIVATION: Derivation = Object.freeze([]);
 
 /**
  * chain = the class's ancestors and the class, top-most first, the class last. Only the class's

@@ -5,7 +5,8 @@
  * the client falls too far behind.
  */
 import { WBEM_RIGHT } from '../domain/access';
-import type { ClassDefinition } from '../domain/class-model';
+import type { ClassDefinition, Derivation } from '../domain/class-model';
+import { derivationNames } from '../domain/resolve-class';
 import { classKey, isIdentifier, preview, type ClassKey } from '../domain/names';
 import { formatNamespace } from '../domain/namespace-path';
 import { WbemError } from '../domain/wbem-status';
@@ -130,17 +131,14 @@ function eventView(
   namespace: NamespaceRecord,
   record: ClassEventRecord,
 ): ClassEventView {
-  const classView = (
-    definition: ClassDefinition,
-    derivation: readonly string[],
-  ): EventClassView => ({
+  const classView = (definition: ClassDefinition, derivation: Derivation): EventClassView => ({
     definition,
     system: env.systemProperties(
       namespace,
       {
         name: definition.name,
         superclass: definition.superclass,
-        dynasty: derivation[derivation.length - 1] ?? definition.name,
+        dynasty: derivationNames(derivation)[derivation.length - 1] ?? definition.name,
         derivation,
       },
       1,
@@ -150,7 +148,7 @@ function eventView(
   });
   const previous = record.previous;
   // The recorded chain is the target's; a modification that moved the class keeps only the old parent.
-  const previousDerivation =
+  const previousDerivation: Derivation =
     previous === undefined || classKey(previous.superclass) === classKey(record.target.superclass)
       ? record.derivation
       : previous.superclass === ''

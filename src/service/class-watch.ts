@@ -14,6 +14,7 @@
  * retains it, loses nothing). Writers never wait for a watcher.
  */
 import { classKey, type ClassKey, type NamespaceKey } from '../domain/names';
+import { derivationNames } from '../domain/resolve-class';
 import { WbemError } from '../domain/wbem-status';
 import type { ClassEventRecord, ClassStore } from '../store/class-store';
 
@@ -134,7 +135,7 @@ export class ClassWatcher<View> {
     if (isa === undefined) return true;
     return (
       classKey(record.target.name) === isa ||
-      record.derivation.some((name) => classKey(name) === isa)
+      derivationNames(record.derivation).some((name) => classKey(name) === isa)
     );
   }
 

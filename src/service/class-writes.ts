@@ -4,10 +4,10 @@
  * of validate_only (D48). The service only sequences them.
  */
 import type { ClientContext } from '../domain/client-context';
-import type { ClassDefinition } from '../domain/class-model';
+import type { ClassDefinition, Derivation } from '../domain/class-model';
 import type { ClassWorld, PutClassPlan } from '../domain/decide-put-class';
 import { classKey, superclassKeyOf, type ClassKey, type NamespaceKey } from '../domain/names';
-import { derivationBelow } from '../domain/resolve-class';
+import { derivationBelow, derivationNames } from '../domain/resolve-class';
 import { finish, type Steps } from '../domain/steps';
 import type { ChangeEventInfo, StoreWrite } from '../store/class-store';
 import type { OperationContext } from './operation-context';
@@ -92,7 +92,7 @@ export function putClassWrites(
 function classWrite(
   namespace: NamespaceKey,
   plan: PutClassPlan,
-  derivation: readonly string[],
+  derivation: Derivation,
   change: OperationChange,
 ): StoreWrite {
   // Field by field rather than a spread of `change`: this runs for every PutClass.
@@ -122,9 +122,9 @@ export function putClassWritesInSteps(
   world: ClassWorld,
   change: OperationChange,
 ): StoreWrite[] | Steps<StoreWrite[]> {
-  // The superclass's list for its subclasses when the loader resolved it (shared with the class's
-  // own resolved form, and O(1) for the log record to refer to), else the chain's names.
-  const derivation =
+  // A link to the superclass when the loader resolved it (shared with the class's own resolved
+  // form, and O(1) for the log record to refer to), else the chain's names.
+  const derivation: Derivation =
     world.superclass !== undefined
       ? derivationBelow(world.superclass)
       : world.ancestors === 'missing'
@@ -133,7 +133,14 @@ export function putClassWritesInSteps(
   const writes: StoreWrite[] = [classWrite(namespace, plan, derivation, change)];
   const rederived = rederivesSubclasses(plan) && world.descendants.length > 0;
   if (plan.childRewrites.length === 0 && !rederived) return writes;
-  return descendantWritesInSteps(namespace, plan, world, change, derivation, writes);
+  return descendantWritesInSteps(
+    namespace,
+    plan,
+    world,
+    change,
+    derivationNames(derivation),
+    writes,
+  );
 }
 
 /**

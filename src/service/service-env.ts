@@ -6,6 +6,7 @@
  * shares: lifecycle check, authorization, the one catch-all, the correlation log line, the
  * system properties of what it returns. The per-call part is the OperationContext (`ctx`).
  */
+import type { Derivation } from '../domain/class-model';
 import { AccessPolicy } from '../domain/access';
 import { correlationIdOf, type ClientContext } from '../domain/client-context';
 import { formatClassPath, formatNamespace } from '../domain/namespace-path';
@@ -63,7 +64,7 @@ export interface SystemPropertiesSource {
   readonly name: string;
   readonly superclass: string;
   readonly dynasty: string;
-  readonly derivation: readonly string[];
+  readonly derivation: Derivation;
 }
 
 const DEFAULT_WATCH_QUEUE_LIMIT = 1024;

@@ -3,7 +3,7 @@
  * Apart from the call inputs (wbem-service-api.ts) so that the sink and the codec can name them
  * without importing the service's surface.
  */
-import type { ClassDefinition, ResolvedClass } from '../domain/class-model';
+import type { ClassDefinition, Derivation, ResolvedClass } from '../domain/class-model';
 import type { InstanceView } from '../domain/instance-view';
 import type { ClientContext } from './operation-context';
 
@@ -28,7 +28,7 @@ export interface SystemPropertiesView {
   readonly className: string;
   readonly superclass: string;
   readonly dynasty: string;
-  readonly derivation: readonly string[];
+  readonly derivation: Derivation;
   readonly server: string;
   /** `root\cimv2` */
   readonly namespace: string;

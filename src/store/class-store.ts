@@ -15,7 +15,7 @@
  * this store sees the writes; `commitIf` applies only if nothing under its fence changed since
  * `beginRead` (optimistic concurrency, for decisions shared by several replicas).
  */
-import type { ClassDefinition, QualifierDeclaration } from '../domain/class-model';
+import type { ClassDefinition, Derivation, QualifierDeclaration } from '../domain/class-model';
 import type { StoredInstance } from '../domain/instance-model';
 import type { ClientContext } from '../domain/client-context';
 import type { ClassKey, NamespaceKey } from '../domain/names';
@@ -31,7 +31,7 @@ export interface NamespaceRecord {
  */
 export interface ChangeEventInfo {
   /** The target's superclass chain, immediate parent first (kept so an ISA filter still works once the classes are gone). */
-  readonly derivation: readonly string[];
+  readonly derivation: Derivation;
   /** The writer's pCtx, forwarded unchanged. */
   readonly context: ClientContext | undefined;
   /** The writing call's wbem-operation-id. */

@@ -4,6 +4,7 @@
  * every class rule of the domain meets the real workload.
  */
 import { DMTF_RULES } from '../../src/domain/client-context';
+import { derivationNames } from '../../src/domain/resolve-class';
 import { compileMof } from '../../src/mof/parser';
 import { CIM_SCHEMA_ENTRY, readSchemaFile } from '../helpers/cim-schema';
 import { ctx, serviceFixture, allClasses } from './fixtures';
@@ -44,7 +45,10 @@ test('with __wbemd_DMTFRules in the context, all of CIM Schema 2.41 loads with z
   ).filter((view) => !view.class.name.startsWith('__'));
   expect(all.length).toBe(unit.classes.length);
   const policy = await fixture.service.getClass('root/cimv2', 'CIM_PolicyInSystem', false, ctx());
-  expect(policy.system.derivation).toEqual(['CIM_HostedDependency', 'CIM_Dependency']);
+  expect(derivationNames(policy.system.derivation)).toEqual([
+    'CIM_HostedDependency',
+    'CIM_Dependency',
+  ]);
 });
 
 test('all of CIM Schema 2.41 but the C6 conflict loads, and resolves as the MOF says', async () => {
@@ -63,7 +67,7 @@ test('all of CIM Schema 2.41 but the C6 conflict loads, and resolves as the MOF 
     false,
     ctx(),
   );
-  expect(computerSystem.system.derivation).toEqual([
+  expect(derivationNames(computerSystem.system.derivation)).toEqual([
     'CIM_System',
     'CIM_EnabledLogicalElement',
     'CIM_LogicalElement',

@@ -3,10 +3,10 @@
  * records of about 512 KB (record-codec.ts has the entry form and the envelope). Within a record
  * an entry's derivation may refer to an earlier entry's (LogRecordWriter), so a chain logs O(n).
  */
-import type { ClassDefinition } from '../../domain/class-model';
+import type { ClassDefinition, Derivation } from '../../domain/class-model';
 import type { ClientContext } from '../../domain/client-context';
 import type { NamespaceKey } from '../../domain/names';
-import { extendsDerivation } from '../../domain/resolve-class';
+import { derivationFirst, derivationNames, extendsDerivation } from '../../domain/resolve-class';
 import { StoreError, type ClassEventRecord } from '../class-store';
 import {
   corrupt,
@@ -53,7 +53,7 @@ function unpackContext(packed: unknown): ClientContext | undefined {
  */
 export const encodeEventBody = (event: ClassEventRecord, targetRef?: string): string => {
   const { head, derivation, tail } = loggedEntry(0n, event, targetRef);
-  return `${head}${JSON.stringify(derivation)}${tail}`;
+  return `${head}${JSON.stringify(derivationNames(derivation))}${tail}`;
 };
 
 /**
@@ -64,7 +64,7 @@ export interface LoggedEntry {
   readonly revision: bigint;
   /** `[namespace,kind,target,previous,` */
   readonly head: string;
-  readonly derivation: readonly string[];
+  readonly derivation: Derivation;
   /** `,context,operationId,"timeCreated"]` */
   readonly tail: string;
 }
@@ -92,10 +92,7 @@ export const loggedEntry = (
  */
 export class LogRecordWriter {
   /** Per first name: the last entry of this record whose derivation starts with it. */
-  readonly #byFirstName = new Map<
-    string,
-    { readonly index: number; readonly list: readonly string[] }
-  >();
+  readonly #byFirstName = new Map<string, { readonly index: number; readonly list: Derivation }>();
   #count = 0;
   #references = 0;
 
@@ -108,19 +105,24 @@ export class LogRecordWriter {
   entryText(entry: LoggedEntry): string {
     const list = entry.derivation;
     const index = this.#count++;
-    const [first] = list;
+    const first = derivationFirst(list);
     let derivation: string | undefined;
-    if (first !== undefined && list.length > 1) {
-      const above = this.#byFirstName.get(list[1] as string);
+    const second = list.length > 1 ? secondName(list) : undefined;
+    if (first !== undefined && second !== undefined) {
+      const above = this.#byFirstName.get(second);
       if (above !== undefined && extendsDerivation(list, first, above.list)) {
         derivation = `[${JSON.stringify(first)},${above.index}]`;
         this.#references++;
       }
     }
     if (first !== undefined) this.#byFirstName.set(first, { index, list });
-    return `["${entry.revision}",${entry.head}${derivation ?? JSON.stringify(list)}${entry.tail}]`;
+    return `["${entry.revision}",${entry.head}${derivation ?? JSON.stringify(derivationNames(list))}${entry.tail}]`;
   }
 }
+
+/** A derivation's second name (its grandparent), without making a link into a list. */
+const secondName = (derivation: Derivation): string | undefined =>
+  'below' in derivation ? derivationFirst(derivation.below.derivation) : derivation[1];
 
 /** A log record's text: its head, the entries' texts joined by commas, RECORD_END. */
 const recordHead = (version: number): string => `{"v":${version},"events":[`;

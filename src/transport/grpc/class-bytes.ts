@@ -10,8 +10,13 @@
  * compares what clients receive with ts-proto's encoding, byte for byte.
  */
 import { GetClassResponse } from '../../../generated/wbem/v1/services';
-import type { ResolvedClass } from '../../domain/class-model';
-import { extendsDerivation } from '../../domain/resolve-class';
+import type { Derivation, ResolvedClass } from '../../domain/class-model';
+import {
+  derivationFirst,
+  derivationNames,
+  extendsDerivation,
+  sameDerivation,
+} from '../../domain/resolve-class';
 import type { ClassView, SystemPropertiesView } from '../../service/views';
 import { writeClassMembers, writeString } from './class-members-bytes';
 import { WireWriter } from './wire-writer';
@@ -34,7 +39,7 @@ interface EncodedClass {
  * the whole answer, ≈ 230 MB, until the call ends).
  */
 interface ParentEntry {
-  readonly system: { readonly className: string; readonly derivation: readonly string[] };
+  readonly system: { readonly className: string; readonly derivation: Derivation };
   readonly derivation: Uint8Array;
 }
 
@@ -66,14 +71,6 @@ function fieldHeader(field: number, length: number): Uint8Array {
   return writer.uint32(tagOf(field)).uint32(length).finish();
 }
 
-/** Whether `a` holds the names of `b`. */
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Whether `b` encodes as `a` did (the class's own fields come from the same resolved object). */
 function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
   if (a === b) return true; // the service hands out one view per class (service/classes.ts)
@@ -87,7 +84,7 @@ function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
     a.superclass === b.superclass &&
     a.dynasty === b.dynasty &&
     a.propertyCount === b.propertyCount &&
-    sameNames(a.derivation, b.derivation)
+    sameDerivation(a.derivation, b.derivation)
   );
 }
 
@@ -98,19 +95,19 @@ function sameSystem(a: SystemPropertiesView, b: SystemPropertiesView): boolean {
  */
 function writeDerivation(
   w: WireWriter,
-  names: readonly string[],
+  derivation: Derivation,
   parent: ParentEntry | undefined,
 ): void {
-  const first = names[0];
+  const first = derivationFirst(derivation);
   if (
     parent !== undefined &&
     first !== undefined &&
-    extendsDerivation(names, parent.system.className, parent.system.derivation)
+    extendsDerivation(derivation, parent.system.className, parent.system.derivation)
   ) {
     w.uint32(tagOf(DERIVATION_FIELD)).string(first).raw(parent.derivation);
     return;
   }
-  for (const name of names) w.uint32(tagOf(DERIVATION_FIELD)).string(name);
+  for (const name of derivationNames(derivation)) w.uint32(tagOf(DERIVATION_FIELD)).string(name);
 }
 
 /**
@@ -189,7 +186,7 @@ export class ClassObjectEncoder {
 
   encode(view: ClassView): Buffer {
     const depth = view.system.derivation.length;
-    const parentName = view.system.derivation[0];
+    const parentName = derivationFirst(view.system.derivation);
     const parent =
       parentName === undefined ? undefined : this.#levels.get(depth - 1)?.get(parentName);
     const encoded = encodedClass(view, parent);

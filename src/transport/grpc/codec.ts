@@ -33,6 +33,7 @@ import type {
   ResolvedQualifier,
 } from '../../domain/class-model';
 import type { ClientContext } from '../../domain/client-context';
+import { derivationNames } from '../../domain/resolve-class';
 import { toSignedHresult } from '../../domain/wbem-status';
 import type { SinkEvent } from '../../service/object-sink';
 import type {
@@ -153,7 +154,7 @@ function systemToProto(system: SystemPropertiesView): NonNullable<ClassObject['s
     class: system.className,
     superclass: system.superclass,
     dynasty: system.dynasty,
-    derivation: [...system.derivation],
+    derivation: [...derivationNames(system.derivation)],
     server: system.server,
     namespace: system.namespace,
     path: system.path,
