@@ -25,6 +25,8 @@ interface EncodedClass {
   readonly derivation: Buffer;
   /** The last GetClassResponse without MOF made from it (holding `bytes`), and its revision. */
   readonly response?: { readonly revision: bigint; readonly bytes: Buffer };
+  /** What a child reads of it (parentEntry), made once for a kept class: its bytes live anyway. */
+  asParent?: ParentEntry;
 }
 
 /**
@@ -162,12 +164,12 @@ function encodedClass(view: ClassView, parent?: ParentEntry): EncodedClass {
  * What a child needs of `encoded` as its parent, or undefined when that saves nothing (a root
  * class: its children's derivation is one name). A short derivation is copied out, so the level
  * does not keep the class's bytes (nor the pool slab they share); a long one (a deep chain's,
- * most of the bytes) is a view of them.
+ * most of the bytes), or one of a `kept` class (its bytes are cached anyway), is a view of them.
  */
-function parentEntry(encoded: EncodedClass): ParentEntry | undefined {
+function parentEntry(encoded: EncodedClass, kept: boolean): ParentEntry | undefined {
   const derivation = encoded.derivation;
   if (derivation.length === 0) return undefined;
-  const short = derivation.length * 4 < encoded.bytes.length;
+  const short = !kept && derivation.length * 4 < encoded.bytes.length;
   const { className, derivation: names } = encoded.system;
   return {
     system: { className, derivation: names },
@@ -198,7 +200,11 @@ export class ClassObjectEncoder {
       this.#levels.set(depth, (level = new Map<string, ParentEntry>()));
       this.#levels.delete(depth - 2);
     }
-    const entry = parentEntry(encoded);
+    // A kept class's entry is made once: a warm enumeration copies nothing for it.
+    const entry =
+      view.transient === true
+        ? parentEntry(encoded, false)
+        : (encoded.asParent ??= parentEntry(encoded, true));
     if (entry !== undefined) level.set(view.system.className, entry);
     return encoded.bytes;
   }

@@ -20,9 +20,13 @@ import {
 import { contextFromProto, instanceFromProto } from './from-proto';
 import type { HandlerRequest, ResponseOf, MethodKey } from './wbem-services-definition';
 
-/** Where a server stream's messages go: resolves when the next may be sent; never rejects. */
+/**
+ * Where a server stream's messages go. `send` returns undefined when the next may be sent at once
+ * (no promise to make and await for each of an enumeration's thousands of messages), else a
+ * promise that resolves when it may; it never rejects.
+ */
 export interface StreamOut<T> {
-  send(message: T): Promise<void>;
+  send(message: T): Promise<void> | undefined;
 }
 
 /** Sends the response headers of an accepted stream, plus any the operation adds. */
@@ -71,7 +75,8 @@ async function sendAll<T>(
 ): Promise<void> {
   for (const item of items) {
     if (ctx.signal.aborted) return;
-    await out.send(item);
+    const taken = out.send(item);
+    if (taken !== undefined) await taken;
   }
 }
 
@@ -89,7 +94,8 @@ async function sendPages<Item, T>(
   for await (const page of pages) {
     for (const item of page) {
       if (ctx.signal.aborted) return;
-      await out.send(toMessage(item));
+      const taken = out.send(toMessage(item));
+      if (taken !== undefined) await taken;
     }
   }
 }
@@ -113,7 +119,7 @@ function sinkOperations(
     putClassAsync: stream(async (ctx, input, accept, out) => {
       const accepted = service.beginPutClass(input, ctx, {
         method: 'PutClassAsync',
-        port: { send: (event) => out.send(sinkEventToProto(event, 'PutClassAsync')) },
+        port: { send: async (event) => out.send(sinkEventToProto(event, 'PutClassAsync')) },
       });
       accept(); // accepted: headers go out now, then the sink's events
       const outcome = await accepted.run();
@@ -135,7 +141,7 @@ function sinkOperations(
       const accepted = await service.acceptCompileMof(
         { namespace, sources, flags, context: contextFromProto(context), continueOnError },
         ctx,
-        { send: (event) => out.send(sinkEventToProto(event, 'CompileMof')) },
+        { send: async (event) => out.send(sinkEventToProto(event, 'CompileMof')) },
       );
       accept();
       const outcome = await accepted.run();
@@ -254,7 +260,7 @@ export function wbemOperations(service: WbemServiceApi): WbemOperations {
       const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
       // The revision the watch starts from: a client may list, then watch with it as since_revision.
       accept({ 'wbem-revision': watch.revision.toString() });
-      return watch.run({ send: (event) => out.send(classEventToProto(event)) });
+      return watch.run({ send: async (event) => out.send(classEventToProto(event)) });
     }, true),
   };
 }
