@@ -46,6 +46,9 @@ interface ParentEntry {
  */
 const encodedClasses = new WeakMap<ResolvedClass, EncodedClass>();
 
+/** Each page's messages (ClassObjectEncoder.encodePage), dropped with the page. */
+const encodedPages = new WeakMap<readonly ClassView[], readonly Buffer[]>();
+
 const SYSTEM_FIELD = 6;
 const DERIVATION_FIELD = 5;
 const OBJECT_FIELD = 1;
@@ -188,6 +191,19 @@ export class ClassObjectEncoder {
    * are kept, not the whole answer.
    */
   readonly #levels = new Map<number, Map<string, ParentEntry>>();
+
+  /**
+   * The messages of a page. A page the service replays (a kept answer, service/enumeration-cache.ts,
+   * hands out the same arrays) gets the messages made for it the first time: nothing is looked up
+   * per class. A scan's page (transient views) is not kept.
+   */
+  encodePage(page: readonly ClassView[]): readonly Buffer[] {
+    const kept = encodedPages.get(page);
+    if (kept !== undefined) return kept;
+    const messages = page.map((view) => this.encode(view));
+    if (!page.some((view) => view.transient === true)) encodedPages.set(page, messages);
+    return messages;
+  }
 
   encode(view: ClassView): Buffer {
     const depth = view.system.derivation.length;

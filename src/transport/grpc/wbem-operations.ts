@@ -81,22 +81,19 @@ async function sendAll<T>(
 }
 
 /**
- * Sends each page's items as the service produces them, each once the last was taken (back
- * pressure reaches the service: the next page is read only then); once the call is cancelled it
- * stops, and leaving the loop stops the service's work.
+ * Sends each page's messages as the service produces the pages, each once the last was taken
+ * (back pressure reaches the service: the next page is read only then); once the call is
+ * cancelled it stops, and leaving the loop stops the service's work.
  */
 async function sendPages<Item, T>(
   ctx: OperationContext,
   out: StreamOut<T>,
   pages: AsyncIterable<readonly Item[]>,
-  toMessage: (item: Item) => T,
+  toMessages: (page: readonly Item[]) => readonly T[],
 ): Promise<void> {
   for await (const page of pages) {
-    for (const item of page) {
-      if (ctx.signal.aborted) return;
-      const taken = out.send(toMessage(item));
-      if (taken !== undefined) await taken;
-    }
+    if (ctx.signal.aborted) return;
+    await sendAll(ctx, out, toMessages(page));
   }
 }
 
@@ -172,7 +169,7 @@ function classOperations(
       const pages = await service.enumClasses(request, ctx);
       accept();
       const encoder = new ClassObjectEncoder();
-      await sendPages(ctx, out, pages, (view) => encoder.encode(view));
+      await sendPages(ctx, out, pages, (page) => encoder.encodePage(page));
       return undefined;
     }, true),
   };
