@@ -46,7 +46,7 @@ interface ParentEntry {
  */
 const encodedClasses = new WeakMap<ResolvedClass, EncodedClass>();
 
-/** Each page's messages (ClassObjectEncoder.encodePage), dropped with the page. */
+/** Each page's messages (ClassObjectEncoder.keepPage), dropped with the page. */
 const encodedPages = new WeakMap<readonly ClassView[], readonly Buffer[]>();
 
 const SYSTEM_FIELD = 6;
@@ -193,16 +193,18 @@ export class ClassObjectEncoder {
   readonly #levels = new Map<number, Map<string, ParentEntry>>();
 
   /**
-   * The messages of a page. A page the service replays (a kept answer, service/enumeration-cache.ts,
-   * hands out the same arrays) gets the messages made for it the first time: nothing is looked up
-   * per class. A scan's page (transient views) is not kept.
+   * The messages made for `page` when it was sent before: a page the service replays (a kept
+   * answer, service/enumeration-cache.ts, hands out the same arrays) costs one lookup, not one
+   * per class.
    */
-  encodePage(page: readonly ClassView[]): readonly Buffer[] {
-    const kept = encodedPages.get(page);
-    if (kept !== undefined) return kept;
-    const messages = page.map((view) => this.encode(view));
-    if (!page.some((view) => view.transient === true)) encodedPages.set(page, messages);
-    return messages;
+  keptPage(page: readonly ClassView[]): readonly Buffer[] | undefined {
+    return encodedPages.get(page);
+  }
+
+  /** Keeps `page`'s messages with it (dropped with it); not a scan's page (transient views). */
+  keepPage(page: readonly ClassView[], messages: readonly Buffer[]): void {
+    if (messages.length === page.length && !page.some((view) => view.transient === true))
+      encodedPages.set(page, messages);
   }
 
   encode(view: ClassView): Buffer {

@@ -8,6 +8,7 @@ import { storedDefinitionOf } from '../../domain/resolve-class';
 import type { WbemError } from '../../domain/wbem-status';
 import { writeMof } from '../../mof/writer';
 import type { OperationContext } from '../../service/operation-context';
+import type { ClassPages } from '../../service/views';
 import type { WbemServiceApi } from '../../service/wbem-service-api';
 import { ClassObjectEncoder, getClassResponseBytes } from './class-bytes';
 import {
@@ -81,19 +82,33 @@ async function sendAll<T>(
 }
 
 /**
- * Sends each page's messages as the service produces the pages, each once the last was taken
- * (back pressure reaches the service: the next page is read only then); once the call is
- * cancelled it stops, and leaving the loop stops the service's work.
+ * Sends each page's classes as the service produces the pages, each once the last was taken
+ * (back pressure reaches the service: the next page is read only then), each encoded just before
+ * it is sent (a page's encoding is not one stretch of the event loop); a page sent before (a kept
+ * answer) is sent as its messages were made. Once the call is cancelled it stops, and leaving the
+ * loop stops the service's work.
  */
-async function sendPages<Item, T>(
+async function sendClassPages(
   ctx: OperationContext,
-  out: StreamOut<T>,
-  pages: AsyncIterable<readonly Item[]>,
-  toMessages: (page: readonly Item[]) => readonly T[],
+  out: StreamOut<Buffer>,
+  pages: ClassPages,
+  encoder: ClassObjectEncoder,
 ): Promise<void> {
   for await (const page of pages) {
-    if (ctx.signal.aborted) return;
-    await sendAll(ctx, out, toMessages(page));
+    const kept = encoder.keptPage(page);
+    if (kept !== undefined) {
+      await sendAll(ctx, out, kept);
+      continue;
+    }
+    const messages: Buffer[] = [];
+    for (const view of page) {
+      if (ctx.signal.aborted) return;
+      const message = encoder.encode(view);
+      messages.push(message);
+      const taken = out.send(message);
+      if (taken !== undefined) await taken;
+    }
+    encoder.keepPage(page, messages);
   }
 }
 
@@ -168,8 +183,7 @@ function classOperations(
     enumClasses: stream(async (ctx, request, accept, out) => {
       const pages = await service.enumClasses(request, ctx);
       accept();
-      const encoder = new ClassObjectEncoder();
-      await sendPages(ctx, out, pages, (page) => encoder.encodePage(page));
+      await sendClassPages(ctx, out, pages, new ClassObjectEncoder());
       return undefined;
     }, true),
   };
