@@ -63,11 +63,20 @@ export function findSystemClass(key: ClassKey): ClassDefinition | undefined {
   return BY_KEY.get(key);
 }
 
-/** The system classes directly below `parent` (null = the top level), in name order. */
-export function systemSubclasses(parent: ClassKey | null): ClassKey[] {
-  return SYSTEM_CLASSES.filter((definition) => superclassKeyOf(definition) === parent)
-    .map((definition) => classKey(definition.name))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+/** The system classes below each parent ('' for the top level), in name order, made once. */
+const SUBCLASSES = new Map<ClassKey | '', readonly ClassKey[]>();
+for (const definition of SYSTEM_CLASSES) {
+  const parent = superclassKeyOf(definition) ?? '';
+  SUBCLASSES.set(parent, [...(SUBCLASSES.get(parent) ?? []), classKey(definition.name)].sort());
+}
+const NONE: readonly ClassKey[] = [];
+
+/**
+ * The system classes directly below `parent` (null = the top level), in name order: asked for
+ * every class an enumeration returns, so a lookup.
+ */
+export function systemSubclasses(parent: ClassKey | null): readonly ClassKey[] {
+  return SUBCLASSES.get(parent ?? '') ?? NONE;
 }
 
 /** Names beginning with `_` are the system's (§5.6): no user class can have one. */

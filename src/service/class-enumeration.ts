@@ -14,7 +14,7 @@
  * what compaction frees.
  */
 import type { ResolvedClass } from '../domain/class-model';
-import { classKey, preview, superclassKeyOf, type ClassKey } from '../domain/names';
+import { classKey, preview, sameName, superclassKeyOf, type ClassKey } from '../domain/names';
 import { WbemError } from '../domain/wbem-status';
 import type { BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
@@ -67,17 +67,18 @@ export async function* classPages(
   // Cached now, the start's chain is not walked again by each class of the first page.
   if (start !== null) await env.classes.resolve(bound.key, start);
   for (let next = 0; next < parents.length; next++) {
-    await slicer.tick();
+    // Not `await slicer.tick()`: a promise for each of thousands of parents, most of them leaves.
+    if (slicer.due()) await slicer.endSlice();
     ctx.signal.throwIfAborted();
-    const children = await env.classes.reader.listSubclasses(bound.key, parents[next] ?? null);
+    const parent = parents[next] ?? null;
+    const children = await env.classes.reader.listSubclasses(bound.key, parent);
+    if (children.length === 0) continue;
     listed += children.length;
     const scan = listed > env.classes.cacheLimit;
     // A scan did not keep the parent: cached again now, not read by each child of a page at once.
-    const parent = parents[next] ?? null;
-    if (scan && parent !== null && children.length > 0)
-      await env.classes.resolve(bound.key, parent);
+    if (scan && parent !== null) await env.classes.resolve(bound.key, parent);
     for (let from = 0; from < children.length; from += ENUM_PAGE) {
-      await slicer.tick();
+      if (slicer.due()) await slicer.endSlice();
       ctx.signal.throwIfAborted();
       const keys = children.slice(from, from + ENUM_PAGE).filter((key) => !returned.has(key));
       // A page is one store read, its classes derived from their parents (resolved and cached).
@@ -85,7 +86,7 @@ export async function* classPages(
       const page: ClassView[] = [];
       for (const [index, found] of resolved.entries()) {
         // Deleted since it was listed, or moved under a class not returned yet (it comes there).
-        if (found === undefined || !returned.has(superclassKeyOf(found))) continue;
+        if (found === undefined || !superclassReturned(found, parent, returned)) continue;
         const key = keys[index] as ClassKey;
         returned.add(key);
         if (input.deep) parents.push(key);
@@ -94,4 +95,17 @@ export async function* classPages(
       if (page.length > 0) yield page;
     }
   }
+}
+
+/**
+ * Whether `found`'s superclass was returned: at once when it is still `parent`, whose children
+ * were listed (every class but a moved one; no key made), else by its key.
+ */
+function superclassReturned(
+  found: ResolvedClass,
+  parent: ClassKey | null,
+  returned: ReadonlySet<ClassKey | null>,
+): boolean {
+  if (parent === null ? found.superclass === '' : sameName(found.superclass, parent)) return true;
+  return returned.has(superclassKeyOf(found));
 }

@@ -16,6 +16,7 @@ import { WbemError } from '../domain/wbem-status';
 import type { NamespaceRecord, StoreWrite, WriteFence } from '../store/class-store';
 import { classPages, enumerationStart } from './class-enumeration';
 import { changeInfo, descendantDerivations } from './class-writes';
+import { enumerationKey, keepingAnswer, keptAnswer } from './enumeration-cache';
 import type { BoundNamespace } from './namespace-table';
 import type { OperationContext } from './operation-context';
 import { retryOnConflict } from './optimistic';
@@ -75,12 +76,15 @@ export async function enumClasses(
   env.authorize(ctx, bound, WBEM_RIGHT.WBEM_ENABLE, 'EnumClasses');
   const subject = { namespace: input.namespace, className: input.superclass };
   const start = await env.guard(ctx, subject, () => enumerationStart(env, bound, input.superclass));
+  const key = enumerationKey(bound, start, input);
+  const kept = keptAnswer(env, bound, key);
+  if (kept !== undefined) return kept;
   const pages = classPages(env, bound, input, start, ctx, (resolved, transient) =>
     transient
       ? transientView(env, bound.record, resolved, input.localOnly)
       : classView(env, bound.record, resolved, input.localOnly),
   );
-  return guardedPages(env, ctx, subject, pages);
+  return guardedPages(env, ctx, subject, keepingAnswer(env, bound, key, pages));
 }
 
 async function* guardedPages(

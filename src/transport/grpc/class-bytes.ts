@@ -30,6 +30,8 @@ interface EncodedClass {
   readonly derivation: Buffer;
   /** The last GetClassResponse without MOF made from it (holding `bytes`), and its revision. */
   readonly response?: { readonly revision: bigint; readonly bytes: Buffer };
+  /** What a child reads of it (parentEntry), made once for a kept class: its bytes live anyway. */
+  asParent?: ParentEntry;
 }
 
 /**
@@ -48,6 +50,9 @@ interface ParentEntry {
  * (service/classes.ts). Dropped with it, so a write leaves nothing stale here to expire.
  */
 const encodedClasses = new WeakMap<ResolvedClass, EncodedClass>();
+
+/** Each page's messages (ClassObjectEncoder.keepPage), dropped with the page. */
+const encodedPages = new WeakMap<readonly ClassView[], readonly Buffer[]>();
 
 const SYSTEM_FIELD = 6;
 const DERIVATION_FIELD = 5;
@@ -159,12 +164,12 @@ function encodedClass(view: ClassView, parent?: ParentEntry): EncodedClass {
  * What a child needs of `encoded` as its parent, or undefined when that saves nothing (a root
  * class: its children's derivation is one name). A short derivation is copied out, so the level
  * does not keep the class's bytes (nor the pool slab they share); a long one (a deep chain's,
- * most of the bytes) is a view of them.
+ * most of the bytes), or one of a `kept` class (its bytes are cached anyway), is a view of them.
  */
-function parentEntry(encoded: EncodedClass): ParentEntry | undefined {
+function parentEntry(encoded: EncodedClass, kept: boolean): ParentEntry | undefined {
   const derivation = encoded.derivation;
   if (derivation.length === 0) return undefined;
-  const short = derivation.length * 4 < encoded.bytes.length;
+  const short = !kept && derivation.length * 4 < encoded.bytes.length;
   const { className, derivation: names } = encoded.system;
   return {
     system: { className, derivation: names },
@@ -184,6 +189,21 @@ export class ClassObjectEncoder {
    */
   readonly #levels = new Map<number, Map<string, ParentEntry>>();
 
+  /**
+   * The messages made for `page` when it was sent before: a page the service replays (a kept
+   * answer, service/enumeration-cache.ts, hands out the same arrays) costs one lookup, not one
+   * per class.
+   */
+  keptPage(page: readonly ClassView[]): readonly Buffer[] | undefined {
+    return encodedPages.get(page);
+  }
+
+  /** Keeps `page`'s messages with it (dropped with it); not a scan's page (transient views). */
+  keepPage(page: readonly ClassView[], messages: readonly Buffer[]): void {
+    if (messages.length === page.length && !page.some((view) => view.transient === true))
+      encodedPages.set(page, messages);
+  }
+
   encode(view: ClassView): Buffer {
     const depth = view.system.derivation.length;
     const parentName = derivationFirst(view.system.derivation);
@@ -195,7 +215,11 @@ export class ClassObjectEncoder {
       this.#levels.set(depth, (level = new Map<string, ParentEntry>()));
       this.#levels.delete(depth - 2);
     }
-    const entry = parentEntry(encoded);
+    // A kept class's entry is made once: a warm enumeration copies nothing for it.
+    const entry =
+      view.transient === true
+        ? parentEntry(encoded, false)
+        : (encoded.asParent ??= parentEntry(encoded, true));
     if (entry !== undefined) level.set(view.system.className, entry);
     return encoded.bytes;
   }

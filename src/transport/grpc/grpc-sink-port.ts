@@ -8,6 +8,7 @@ import type { ObjectSinkEvent } from '../../../generated/wbem/v1/services';
 import type { SinkEvent, SinkPort } from '../../service/object-sink';
 import type { CancellationSignal } from '../../service/operation-context';
 import { sinkEventToProto } from './codec';
+import type { StreamOut } from './wbem-operations';
 
 export function grpcSinkPort<Req>(
   call: ServerWritableStream<Req, ObjectSinkEvent>,
@@ -26,20 +27,34 @@ export function streamPort<Req, Item, Message>(
   signal: CancellationSignal,
   toMessage: (item: Item) => Message,
 ): { send(item: Item): Promise<void> } {
-  return { send: (item) => writeWithBackPressure(call, signal, () => toMessage(item)) };
+  return {
+    send: (item) => writeWithBackPressure(call, signal, () => toMessage(item)) ?? DONE,
+  };
 }
 
+/** A server stream's StreamOut: a promise only when the message must wait for 'drain'. */
+export function streamOut<Req, Message>(
+  call: ServerWritableStream<Req, Message>,
+  signal: CancellationSignal,
+): StreamOut<Message> {
+  return { send: (message) => writeWithBackPressure(call, signal, () => message) };
+}
+
+const DONE: Promise<void> = Promise.resolve();
+
 /**
- * Writes one message, then waits for 'drain' when the stream's buffer is full; once the client is
- * gone (cancelled, closed) the message is dropped. Every server-stream write goes through here.
+ * Writes one message; when the stream's buffer is then full, returns what resolves on 'drain'
+ * (undefined when the next message may be written at once: no promise per message). Once the
+ * client is gone (cancelled, closed) the message is dropped. Every server-stream write goes
+ * through here.
  */
-export async function writeWithBackPressure<Req, T>(
+export function writeWithBackPressure<Req, T>(
   call: ServerWritableStream<Req, T>,
   signal: CancellationSignal,
   message: () => T,
-): Promise<void> {
-  if (call.cancelled || signal.aborted) return;
-  if (!call.write(message())) await drained(call, signal);
+): Promise<void> | undefined {
+  if (call.cancelled || signal.aborted) return undefined;
+  return call.write(message()) ? undefined : drained(call, signal);
 }
 
 /** Resolves on 'drain', or as soon as the call is cancelled or closed. */

@@ -8,6 +8,7 @@ import { storedDefinitionOf } from '../../domain/resolve-class';
 import type { WbemError } from '../../domain/wbem-status';
 import { writeMof } from '../../mof/writer';
 import type { OperationContext } from '../../service/operation-context';
+import type { ClassPages } from '../../service/views';
 import type { WbemServiceApi } from '../../service/wbem-service-api';
 import { ClassObjectEncoder, getClassResponseBytes } from './class-bytes';
 import {
@@ -20,9 +21,13 @@ import {
 import { contextFromProto, instanceFromProto } from './from-proto';
 import type { HandlerRequest, ResponseOf, MethodKey } from './wbem-services-definition';
 
-/** Where a server stream's messages go: resolves when the next may be sent; never rejects. */
+/**
+ * Where a server stream's messages go. `send` returns undefined when the next may be sent at once
+ * (no promise to make and await for each of an enumeration's thousands of messages), else a
+ * promise that resolves when it may; it never rejects.
+ */
 export interface StreamOut<T> {
-  send(message: T): Promise<void>;
+  send(message: T): Promise<void> | undefined;
 }
 
 /** Sends the response headers of an accepted stream, plus any the operation adds. */
@@ -71,26 +76,39 @@ async function sendAll<T>(
 ): Promise<void> {
   for (const item of items) {
     if (ctx.signal.aborted) return;
-    await out.send(item);
+    const taken = out.send(item);
+    if (taken !== undefined) await taken;
   }
 }
 
 /**
- * Sends each page's items as the service produces them, each once the last was taken (back
- * pressure reaches the service: the next page is read only then); once the call is cancelled it
- * stops, and leaving the loop stops the service's work.
+ * Sends each page's classes as the service produces the pages, each once the last was taken
+ * (back pressure reaches the service: the next page is read only then), each encoded just before
+ * it is sent (a page's encoding is not one stretch of the event loop); a page sent before (a kept
+ * answer) is sent as its messages were made. Once the call is cancelled it stops, and leaving the
+ * loop stops the service's work.
  */
-async function sendPages<Item, T>(
+async function sendClassPages(
   ctx: OperationContext,
-  out: StreamOut<T>,
-  pages: AsyncIterable<readonly Item[]>,
-  toMessage: (item: Item) => T,
+  out: StreamOut<Buffer>,
+  pages: ClassPages,
+  encoder: ClassObjectEncoder,
 ): Promise<void> {
   for await (const page of pages) {
-    for (const item of page) {
-      if (ctx.signal.aborted) return;
-      await out.send(toMessage(item));
+    const kept = encoder.keptPage(page);
+    if (kept !== undefined) {
+      await sendAll(ctx, out, kept);
+      continue;
     }
+    const messages: Buffer[] = [];
+    for (const view of page) {
+      if (ctx.signal.aborted) return;
+      const message = encoder.encode(view);
+      messages.push(message);
+      const taken = out.send(message);
+      if (taken !== undefined) await taken;
+    }
+    encoder.keepPage(page, messages);
   }
 }
 
@@ -113,7 +131,7 @@ function sinkOperations(
     putClassAsync: stream(async (ctx, input, accept, out) => {
       const accepted = service.beginPutClass(input, ctx, {
         method: 'PutClassAsync',
-        port: { send: (event) => out.send(sinkEventToProto(event, 'PutClassAsync')) },
+        port: { send: async (event) => out.send(sinkEventToProto(event, 'PutClassAsync')) },
       });
       accept(); // accepted: headers go out now, then the sink's events
       const outcome = await accepted.run();
@@ -135,7 +153,7 @@ function sinkOperations(
       const accepted = await service.acceptCompileMof(
         { namespace, sources, flags, context: contextFromProto(context), continueOnError },
         ctx,
-        { send: (event) => out.send(sinkEventToProto(event, 'CompileMof')) },
+        { send: async (event) => out.send(sinkEventToProto(event, 'CompileMof')) },
       );
       accept();
       const outcome = await accepted.run();
@@ -165,8 +183,7 @@ function classOperations(
     enumClasses: stream(async (ctx, request, accept, out) => {
       const pages = await service.enumClasses(request, ctx);
       accept();
-      const encoder = new ClassObjectEncoder();
-      await sendPages(ctx, out, pages, (view) => encoder.encode(view));
+      await sendClassPages(ctx, out, pages, new ClassObjectEncoder());
       return undefined;
     }, true),
   };
@@ -254,7 +271,7 @@ export function wbemOperations(service: WbemServiceApi): WbemOperations {
       const watch = service.watchClassEvents({ namespace, className, sinceRevision }, ctx);
       // The revision the watch starts from: a client may list, then watch with it as since_revision.
       accept({ 'wbem-revision': watch.revision.toString() });
-      return watch.run({ send: (event) => out.send(classEventToProto(event)) });
+      return watch.run({ send: async (event) => out.send(classEventToProto(event)) });
     }, true),
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import type { WbemServiceApi } from '../../service/wbem-service-api';
-import { streamPort } from './grpc-sink-port';
+import { streamOut } from './grpc-sink-port';
 import { methodNameOf } from './registration';
 import { wireSchema } from './request-decoding';
 import { serveStream, serveUnary, type CallEnv } from './serve';
@@ -35,13 +35,7 @@ function handlerOf(method: string, operation: AnyOperation, env: CallEnv): unkno
       method,
       env,
       call,
-      (ctx, request, accept) =>
-        operation.run(
-          ctx,
-          request,
-          accept,
-          streamPort(call, ctx.signal, (m: unknown) => m),
-        ),
+      (ctx, request, accept) => operation.run(ctx, request, accept, streamOut(call, ctx.signal)),
       { endsBeforeConnectionAge: operation.longLived },
     );
 }
