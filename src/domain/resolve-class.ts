@@ -142,6 +142,11 @@ export function derivationFirst(derivation: Derivation): string | undefined {
   return isList(derivation) ? derivation[0] : derivation.below.name;
 }
 
+/** The grandparent's name: the derivation's second name, without making a link into a list. */
+export function derivationSecond(derivation: Derivation): string | undefined {
+  return isList(derivation) ? derivation[1] : derivationFirst(derivation.below.derivation);
+}
+
 /** Whether two derivations hold the same names (at once when they are one object). */
 export function sameDerivation(a: Derivation, b: Derivation): boolean {
   if (a === b) return true;

@@ -6,7 +6,12 @@
 import type { ClassDefinition, Derivation } from '../../domain/class-model';
 import type { ClientContext } from '../../domain/client-context';
 import type { NamespaceKey } from '../../domain/names';
-import { derivationFirst, derivationNames, extendsDerivation } from '../../domain/resolve-class';
+import {
+  derivationFirst,
+  derivationNames,
+  derivationSecond,
+  extendsDerivation,
+} from '../../domain/resolve-class';
 import { StoreError, type ClassEventRecord } from '../class-store';
 import {
   corrupt,
@@ -107,7 +112,7 @@ export class LogRecordWriter {
     const index = this.#count++;
     const first = derivationFirst(list);
     let derivation: string | undefined;
-    const second = list.length > 1 ? secondName(list) : undefined;
+    const second = list.length > 1 ? derivationSecond(list) : undefined;
     if (first !== undefined && second !== undefined) {
       const above = this.#byFirstName.get(second);
       if (above !== undefined && extendsDerivation(list, first, above.list)) {
@@ -119,10 +124,6 @@ export class LogRecordWriter {
     return `["${entry.revision}",${entry.head}${derivation ?? JSON.stringify(derivationNames(list))}${entry.tail}]`;
   }
 }
-
-/** A derivation's second name (its grandparent), without making a link into a list. */
-const secondName = (derivation: Derivation): string | undefined =>
-  'below' in derivation ? derivationFirst(derivation.below.derivation) : derivation[1];
 
 /** A log record's text: its head, the entries' texts joined by commas, RECORD_END. */
 const recordHead = (version: number): string => `{"v":${version},"events":[`;
