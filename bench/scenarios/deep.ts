@@ -2,9 +2,7 @@
  * D1: CompileMof of a chain C0 … C(n-1), each class a subclass of the one before, at 500, 1,000
  * and 2,000 classes in alternating rounds (linear: twice the classes, twice the time). D2:
  * EnumClasses deep from the top of a chain of each size, 1 in flight, one call a round (today's
- * calls take seconds to a minute; --slow-rounds gives more rounds): after one unmeasured
- * enumeration of the warm-up round's chains, the first measured round's chains, so round 1 is the
- * first enumeration of those classes after their compile, and later rounds are warm.
+ * calls take seconds to a minute; --slow-rounds gives more rounds).
  */
 import { runLoad, type LoadgenResult } from '../loadgen';
 import { addRow, judge, median } from '../report';
@@ -17,10 +15,6 @@ const SIZES = [500, 1000, 2000] as const;
 const LINEAR = 2.5;
 /** Calls the bare replay server answers before its measured rounds (its JIT, not its network). */
 const FLOOR_WARMUP_CALLS = 5;
-/** D2 warms the server's enumeration code on the warm-up round's chains (D1's first compiles)… */
-const WARMUP_CHAIN = 0;
-/** … and measures the first enumeration of the first measured round's chains. */
-const MEASURED_CHAIN = 1;
 /** The longest one call may take before it counts as failed. */
 const TIMEOUT_SEC = 300;
 
@@ -43,14 +37,13 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
   try {
     const rounds = o.slowRounds;
     let serial = 0;
-    /** Each size's chains, in the order compiled: [0] the warm-up round's, [1] the first measured round's. */
-    const prefixes = new Map<number, string[]>();
+    const prefixes = new Map<number, string>();
     const compile = (n: number) => async (): Promise<LoadgenResult> => {
       const prefix = `Chain${n}_${serial++}_C`;
       const r = await oneWrite(server, 'CompileMof', compileMofRequest(chainMof(prefix, n)), {
         timeoutSec: TIMEOUT_SEC,
       });
-      prefixes.set(n, [...(prefixes.get(n) ?? []), prefix]);
+      if (!prefixes.has(n)) prefixes.set(n, prefix);
       return r;
     };
     console.log(
@@ -80,37 +73,24 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
         status: judge(t2 / t1, LINEAR),
       });
     }
-    /** EnumClasses deep from the top of the `nth` chain of `n` classes compiled. */
-    const fromTop = (n: number, nth = MEASURED_CHAIN): Uint8Array =>
-      enumClassesRequest(`${prefixes.get(n)?.[nth] ?? ''}0`);
+    /** EnumClasses deep from the top of the first chain of `n` classes compiled. */
+    const fromTop = (n: number): Uint8Array => enumClassesRequest(`${prefixes.get(n) ?? ''}0`);
     if (only('D2')) {
       console.log(
-        `\nD2 EnumClasses deep from the top of a chain of ${SIZES.join(', ')} levels, 1 in flight (${rounds} alternating round${rounds > 1 ? 's' : ''} of one call; round 1 is the first enumeration of the first measured round's chains, after one unmeasured enumeration of the warm-up round's)`,
+        `\nD2 EnumClasses deep from the top of a chain of ${SIZES.join(', ')} levels, 1 in flight (${rounds} alternating round${rounds > 1 ? 's' : ''} of one call)`,
       );
-      const enumerate = (n: number, nth?: number) => async (): Promise<LoadgenResult> =>
+      const enumerate = (n: number) => async (): Promise<LoadgenResult> =>
         runLoad({
           addr: server.address,
           method: `${WBEM}EnumClasses`,
           stream: true,
-          request: fromTop(n, nth),
+          request: fromTop(n),
           inflight: 1,
           count: 1,
           timeoutSec: TIMEOUT_SEC,
           pids: [server.pid],
         });
-      // Unmeasured first, as D1's warm-up round: a server's first enumerations run while V8
-      // compiles the enumeration and encoding code (TurboFan on its helper threads: ≈ 45% of the
-      // first 2,000-level call's server CPU), a cost of the process's start, not of a chain's depth
-      // (docs/performance.md, D2). The measured chains' classes are still enumerated for the first
-      // time since their compile: resolved, their 36.8 MB encoded, the GC that starts.
-      await alternate(
-        1,
-        SIZES.map((n) => enumerate(n, WARMUP_CHAIN)),
-      );
-      const listed = await alternate(
-        rounds,
-        SIZES.map((n) => enumerate(n)),
-      );
+      const listed = await alternate(rounds, SIZES.map(enumerate));
       console.log(growth('EnumClasses', listed));
       const [e1, e2] = [time(listed[1]), time(listed[2])];
       addRow({
