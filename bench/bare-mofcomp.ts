@@ -4,7 +4,8 @@
  * It does what the command does before and while it sends, and nothing else: its Node start, the
  * cold compile of ENTRY (the command's compiler), each class's PutClassAsync request encoded as
  * the command encodes it (`--dmtf`: the DMTF context; flags 0), then the requests sent by a bare
- * grpc-js client (bytes passed through, no ts-proto on the answer), `--window` (16) in flight, in
+ * grpc-js client (bytes passed through, no ts-proto on the answer), `--window` (the command's
+ * default, DEFAULT_WINDOW) in flight, in
  * the command's dependency order: a class starts once its superclass's call has ended. METHOD is
  * the path to call (the bare server's replay of wbemd's answer, `bare-server.ts replay FILE
  * PATH`). It prints one JSON line: each phase's wall time and this process's CPU (all threads).
@@ -45,12 +46,12 @@ async function main(): Promise<void> {
   const [address, method, entry] = args;
   if (address === undefined || method === undefined || entry === undefined)
     throw new Error('usage: bare-mofcomp ADDRESS METHOD ENTRY [--window N] [--options JSON]');
-  const window = Number(option(args, '--window') ?? 16);
   const channelOptions = JSON.parse(option(args, '--options') ?? '{}') as ChannelOptions;
   const mark = phases();
   // The modules the command loads for this work (its compiler, codec and generated messages).
   const { compileMof } = await import('../src/mof/parser.js');
-  const { dependencyPlan } = await import('../src/cli/mofcomp-send.js');
+  const { DEFAULT_WINDOW, dependencyPlan } = await import('../src/cli/mofcomp-send.js');
+  const window = Number(option(args, '--window') ?? DEFAULT_WINDOW);
   const { definitionToProto } = await import('../src/transport/grpc/codec.js');
   const { WbemServicesService } = await import('../generated/wbem/v1/services.js');
   const { DMTF_CONTEXT, NAMESPACE } = await import('./requests.js');

@@ -17,7 +17,7 @@ import { contextFromProto } from '../transport/grpc/from-proto';
 import type { CheckedFile } from './mof-check';
 import { memberPosition } from './mof-positions';
 import { includeReader, scanSources, SourcePaths } from './mof-sources';
-import { compileAtomically, dependencyPlan, putAll } from './mofcomp-send';
+import { compileAtomically, DEFAULT_WINDOW, dependencyPlan, putAll } from './mofcomp-send';
 import { progressReporter } from './progress';
 
 export { dependencyPlan, putAll };
@@ -34,7 +34,7 @@ export const MOFCOMP_USAGE = `usage: wbemd mofcomp [--server HOST:PORT] [-N NAME
   --continue          go on after a failed class (its subclasses are skipped)
   --atomic            one CompileMof call instead: all classes (and instances) or none (one FILE only);
                       needed for MOF with "instance of"
-  --window N          calls in flight (default 16)
+  --window N          calls in flight (default 64)
   -I, --include DIR   also look for #pragma include files in DIR (after the including file's
                       directory; repeatable, searched in order)
   --check             compile and apply the class rules here, with no server; send nothing
@@ -138,7 +138,7 @@ function parseMofcompArgs(
     err.write('wbemd mofcomp: --atomic compiles one FILE (with its includes)\n');
     return 2;
   }
-  const window = values.window === undefined ? 16 : Number(values.window);
+  const window = values.window === undefined ? DEFAULT_WINDOW : Number(values.window);
   if (!Number.isInteger(window) || window < 1 || window > 1024) {
     err.write('wbemd mofcomp: --window must be an integer from 1 to 1024\n');
     return 2;
