@@ -167,7 +167,8 @@ export function startLoad(spec: LoadSpec): RunningLoad {
       if (line === '{"phase":"measuring"}') onMeasuring();
       else if (line.startsWith('{')) parsed = JSON.parse(line) as Omit<LoadgenResult, 'latencies'>;
     });
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the result line may still be unread in stdout when the process exits.
+    child.once('close', (code) => {
       onMeasuring();
       if (code !== 0 || parsed === undefined) {
         reject(new Error(`loadgen ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));

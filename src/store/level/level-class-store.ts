@@ -58,6 +58,7 @@ import { InstanceIndexes } from './instance-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type LayeredCommit, type OverlayEntry } from './overlay';
 import { ReadBatch } from './read-batch';
+import { LEVELDB_MEMORY } from './leveldb-memory';
 import { readClassPage, readRevisions } from './class-reads';
 import { RecordCache } from './record-cache';
 import { preparedCommit, type Decoded } from './write-plan';
@@ -118,7 +119,10 @@ export class LevelClassStore extends AbstractClassStore<LayeredCommit> {
   }
 
   async #openDatabase(): Promise<Level<string, string>> {
-    const db = new Level<string, string>(this.#location, { valueEncoding: 'utf8' });
+    const db = new Level<string, string>(this.#location, {
+      valueEncoding: 'utf8',
+      ...LEVELDB_MEMORY,
+    });
     try {
       await db.open();
       return db;
