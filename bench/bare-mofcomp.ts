@@ -5,10 +5,10 @@
  * cold compile of ENTRY (the command's compiler), each class's PutClassAsync request encoded as
  * the command encodes it (`--dmtf`: the DMTF context; flags 0), then the requests sent by a bare
  * grpc-js client (bytes passed through, no ts-proto on the answer), `--window` (the command's
- * default, DEFAULT_WINDOW) in flight, in
- * the command's dependency order: a class starts once its superclass's call has ended. METHOD is
- * the path to call (the bare server's replay of wbemd's answer, `bare-server.ts replay FILE
- * PATH`). It prints one JSON line: each phase's wall time and this process's CPU (all threads).
+ * default, DEFAULT_WINDOW) in flight, in the command's dependency order: a class starts once its
+ * superclass's call has ended. METHOD is the path to call (the bare server's replay of wbemd's
+ * answer, `bare-server.ts replay FILE PATH`). It prints one JSON line: each phase's wall time and
+ * this process's CPU (all threads).
  */
 import { Client, credentials, Metadata, type ChannelOptions } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
