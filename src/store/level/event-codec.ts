@@ -112,7 +112,7 @@ export class LogRecordWriter {
     const index = this.#count++;
     const first = derivationFirst(list);
     let derivation: string | undefined;
-    const second = list.length > 1 ? derivationSecond(list) : undefined;
+    const second = derivationSecond(list);
     if (first !== undefined && second !== undefined) {
       const above = this.#byFirstName.get(second);
       if (above !== undefined && extendsDerivation(list, first, above.list)) {
