@@ -4,8 +4,9 @@
  * SetStatus) is recorded once; a bare grpc-js server (`bare-server.ts replay FILE PATH`, the same
  * method path) answers every call with it; `bare-mofcomp.ts` in its own process does what the
  * command cannot avoid — Node's start, the cold compile, the requests encoded as the command
- * encodes them — and sends them with a bare grpc-js client, as many in flight as the command's default window, in
- * the command's dependency order. Its wall time, its CPU and the bare server's CPU are the floor.
+ * encodes them — and sends them with a bare grpc-js client, as many in flight as the command's
+ * default window, in the command's dependency order. Its wall time, its CPU and the bare server's
+ * CPU are the floor.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
