@@ -90,7 +90,7 @@ export async function benchWrites(o: BenchOptions, only: (id: string) => boolean
   try {
     if (only('W1')) {
       console.log(
-        `\nW1 PutClassAsync create, ${put.bytes.length}-byte request, durable, 64 in flight, vs a bare grpc-js stream server (${o.rounds} alternating rounds of ${o.seconds} s)`,
+        `\nW1 PutClassAsync create, ${put.bytes.length}-byte request, durable, 64 in flight, vs a bare grpc-js stream server; the floor: the skeleton (${o.rounds} alternating rounds of ${o.seconds} s)`,
       );
       // warm them up
       await alternate(1, [
@@ -169,7 +169,7 @@ interface LoneRounds {
 async function benchLoneWrite(o: BenchOptions, lone: LoneRounds): Promise<void> {
   const put = putClassRequest('Bench_C', FLAG.CREATE_ONLY);
   console.log(
-    `\nW2 PutClassAsync create at 1 in flight vs etcd Put (fsync), same client; the floor: bare grpc-js stream at 1 in flight + LevelDB synced batch alone`,
+    `\nW2 PutClassAsync create at 1 in flight vs etcd Put (fsync), same client; the floors: bare grpc-js stream + LevelDB synced batch alone, and the skeleton`,
   );
   if (!o.etcd) {
     console.log(`  skipped: ${ETCD} is not installed (${INSTALL_HINT})`);
