@@ -2,9 +2,11 @@
  * The transport's floor for an enumeration (R2, D2): wbemd's answer recorded once, then replayed
  * by a bare grpc-js server (`bare-server.ts replay`) to the same load generator with the same
  * request, in rounds alternating with wbemd's. Whatever wbemd does, it cannot send the same
- * messages faster than grpc-js and Node's HTTP/2 send them with nothing else to do.
+ * messages faster than grpc-js and Node's HTTP/2 send them with nothing else to do. A first call
+ * (D2) has its own floor: the same replay as the first call of a fresh bare server process.
  */
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startNodeServer, type ChildServer } from '../child-server';
 import { expectNoErrors, runLoad, type LoadSpec, type LoadgenResult } from '../loadgen';
 import { makeTempDir, removeTempDir } from '../procs';
@@ -17,30 +19,95 @@ export interface ReplayServer extends ChildServer {
   readonly bytes: number;
 }
 
+/** An answer recorded to a file, from which bare servers replaying it are started. */
+export interface RecordedAnswer {
+  readonly file: string;
+  readonly messages: number;
+  readonly bytes: number;
+  remove(): void;
+}
+
+/** Records `method`'s answer to `request` from `source` into a temp file. */
+export async function recordAnswer(
+  source: { readonly address: string },
+  method: string,
+  request: Uint8Array,
+): Promise<RecordedAnswer> {
+  const dir = makeTempDir('wbemd-bench-replay-');
+  try {
+    const file = join(dir, 'stream.bin');
+    return {
+      file,
+      ...(await recordStream(source.address, method, request, file)),
+      remove: () => removeTempDir(dir),
+    };
+  } catch (error) {
+    removeTempDir(dir);
+    throw error;
+  }
+}
+
+const startReplay = (answer: RecordedAnswer): Promise<ChildServer> =>
+  startNodeServer(resolve(__dirname, '../bare-server.js'), ['replay', answer.file]);
+
 /** Records `method`'s answer to `request` from `source` and starts a bare server replaying it. */
 export async function replayOf(
   source: { readonly address: string },
   method: string,
   request: Uint8Array,
 ): Promise<ReplayServer> {
-  const dir = makeTempDir('wbemd-bench-replay-');
+  const answer = await recordAnswer(source, method, request);
   try {
-    const file = join(dir, 'stream.bin');
-    const recorded = await recordStream(source.address, method, request, file);
-    const server = await startNodeServer(resolve(__dirname, '../bare-server.js'), ['replay', file]);
+    const server = await startReplay(answer);
     return {
-      ...recorded,
+      messages: answer.messages,
+      bytes: answer.bytes,
       address: server.address,
       pid: server.pid,
       async stop() {
         await server.stop();
-        removeTempDir(dir);
+        answer.remove();
       },
     };
   } catch (error) {
-    removeTempDir(dir);
+    answer.remove();
     throw error;
   }
+}
+
+/** How long a fresh replay server is left idle before its call (its start's own work done). */
+const SETTLE_MS = 300;
+
+/**
+ * The first call of a fresh bare server replaying `answer` (started for it, stopped after): the
+ * floor of a server's first enumeration, grpc-js's send path run cold, its copies in new memory.
+ */
+export async function freshReplayCall(
+  answer: RecordedAnswer,
+  spec: Omit<LoadSpec, 'addr' | 'method' | 'pids'>,
+): Promise<LoadgenResult> {
+  const server = await startReplay(answer);
+  try {
+    await delay(SETTLE_MS);
+    const r = await runLoad({
+      ...spec,
+      addr: server.address,
+      method: REPLAY_METHOD,
+      pids: [server.pid],
+    });
+    return checkedReplay(r, answer.messages);
+  } finally {
+    await server.stop();
+  }
+}
+
+function checkedReplay(r: LoadgenResult, messages: number): LoadgenResult {
+  expectNoErrors('bare replay', r);
+  if (r.messages !== r.calls * messages)
+    throw new Error(
+      `bare replay sent ${r.messages} messages in ${r.calls} calls, not ${messages} a call`,
+    );
+  return r;
 }
 
 /** One measured round of `spec` against the replaying server: the same calls, the bare answer. */
@@ -54,10 +121,5 @@ export async function replayRound(
     method: REPLAY_METHOD,
     pids: [replay.pid],
   });
-  expectNoErrors('bare replay', r);
-  if (r.messages !== r.calls * replay.messages)
-    throw new Error(
-      `bare replay sent ${r.messages} messages in ${r.calls} calls, not ${replay.messages} a call`,
-    );
-  return r;
+  return checkedReplay(r, replay.messages);
 }
