@@ -10,7 +10,14 @@ import { runLoad, type LoadgenResult } from '../loadgen';
 import { addRow, judge, median } from '../report';
 import { chainMof, compileMofRequest, enumClassesRequest, WBEM } from '../requests';
 import { alternate, freshWbemd, ms, oneWrite, x, type BenchOptions } from './common';
-import { freshReplayCall, recordAnswer, replayOf, replayRound, type RecordedAnswer } from './floor';
+import {
+  freshReplayCall,
+  recordAnswer,
+  replayOf,
+  replayRound,
+  type FirstCall,
+  type RecordedAnswer,
+} from './floor';
 
 const SIZES = [500, 1000, 2000] as const;
 /** The chains whose first enumeration has a floor row (the goals' two). */
@@ -125,9 +132,9 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
           pids: [server.pid],
         });
       const spec = { stream: true, inflight: 1, count: 1, timeoutSec: TIMEOUT_SEC } as const;
-      const freshBare = (n: number) => (): Promise<LoadgenResult> =>
+      const freshBare = (n: number) => (): Promise<FirstCall> =>
         freshReplayCall(firstAnswers.get(n) as RecordedAnswer, { ...spec, request: fromTop(n) });
-      const [l500, l1000, l2000, ...bare] = await alternate(rounds, [
+      const [l500, l1000, l2000, ...bare] = await alternate<LoadgenResult>(rounds, [
         ...SIZES.map(enumerate),
         ...FLOOR_LEVELS.map(freshBare),
       ]);
@@ -155,7 +162,7 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
         goal: `linear (≤ ${LINEAR}×)`,
         status: judge(e2 / e1, LINEAR),
       });
-      firstCallFloor(bare);
+      firstCallFloor(bare as FirstCall[][]); // the sides after SIZES are freshBare's
       for (const n of FLOOR_LEVELS) {
         const answer = firstAnswers.get(n) as RecordedAnswer;
         await benchD2Floor(rounds, server, n, fromTop(n), answer);
@@ -168,12 +175,14 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
 }
 
 /** The floor of D2's first calls: each round's fresh bare server, its first call. */
-function firstCallFloor(bare: readonly LoadgenResult[][]): void {
-  const each = (rs: readonly LoadgenResult[] | undefined): string =>
+function firstCallFloor(bare: readonly FirstCall[][]): void {
+  const mainMs = (rs: readonly FirstCall[] | undefined): string =>
+    (median((rs ?? []).map((r) => r.mainThreadSec)) * 1e3).toFixed(0);
+  const each = (rs: readonly FirstCall[] | undefined): string =>
     (rs ?? [])
       .map(
         (r) =>
-          `${ms(r.latencyUs.max)} (CPU ${((r.servers[0]?.cpuSec ?? NaN) * 1e3).toFixed(0)} ms)`,
+          `${ms(r.latencyUs.max)} (CPU ${((r.servers[0]?.cpuSec ?? NaN) * 1e3).toFixed(0)} ms, main thread ${(r.mainThreadSec * 1e3).toFixed(0)} ms)`,
       )
       .join(', ');
   console.log(
@@ -182,7 +191,7 @@ function firstCallFloor(bare: readonly LoadgenResult[][]): void {
   addRow({
     id: 'D2',
     figure: 'floor of a first call: a fresh bare grpc-js server replaying 1,000 / 2,000 levels',
-    measured: `${ms(time(bare[0]))} / ${ms(time(bare[1]))}`,
+    measured: `${ms(time(bare[0]))} / ${ms(time(bare[1]))} (main thread ${mainMs(bare[0])} / ${mainMs(bare[1])} ms)`,
     goal: '–',
     status: 'info',
   });

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startNodeServer, type ChildServer } from '../child-server';
 import { expectNoErrors, runLoad, type LoadSpec, type LoadgenResult } from '../loadgen';
-import { makeTempDir, removeTempDir } from '../procs';
+import { mainThreadCpuSeconds, makeTempDir, removeTempDir } from '../procs';
 import { recordStream } from '../recorded-stream';
 
 export const REPLAY_METHOD = '/bench.Bare/Replay';
@@ -78,24 +78,33 @@ export async function replayOf(
 /** How long a fresh replay server is left idle before its call (its start's own work done). */
 const SETTLE_MS = 300;
 
+/** A fresh replay server's first call, and how long its main thread ran meanwhile. */
+export interface FirstCall extends LoadgenResult {
+  /** The main thread's CPU from before the load generator started to after it ended. */
+  readonly mainThreadSec: number;
+}
+
 /**
  * The first call of a fresh bare server replaying `answer` (started for it, stopped after): the
  * floor of a server's first enumeration, grpc-js's send path run cold, its copies in new memory.
+ * The call's wall time is at least its main thread's CPU, whatever the machine's load.
  */
 export async function freshReplayCall(
   answer: RecordedAnswer,
   spec: Omit<LoadSpec, 'addr' | 'method' | 'pids'>,
-): Promise<LoadgenResult> {
+): Promise<FirstCall> {
   const server = await startReplay(answer);
   try {
     await delay(SETTLE_MS);
+    const before = mainThreadCpuSeconds(server.pid);
     const r = await runLoad({
       ...spec,
       addr: server.address,
       method: REPLAY_METHOD,
       pids: [server.pid],
     });
-    return checkedReplay(r, answer.messages);
+    const mainThreadSec = mainThreadCpuSeconds(server.pid) - before;
+    return { ...checkedReplay(r, answer.messages), mainThreadSec };
   } finally {
     await server.stop();
   }
