@@ -132,11 +132,16 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
           pids: [server.pid],
         });
       const spec = { stream: true, inflight: 1, count: 1, timeoutSec: TIMEOUT_SEC } as const;
-      const freshBare = (n: number) => (): Promise<FirstCall> =>
-        freshReplayCall(firstAnswers.get(n) as RecordedAnswer, { ...spec, request: fromTop(n) });
+      const freshBare = (n: number, built: boolean) => (): Promise<FirstCall> =>
+        freshReplayCall(
+          firstAnswers.get(n) as RecordedAnswer,
+          { ...spec, request: fromTop(n) },
+          built,
+        );
       const [l500, l1000, l2000, ...bare] = await alternate<LoadgenResult>(rounds, [
         ...SIZES.map(enumerate),
-        ...FLOOR_LEVELS.map(freshBare),
+        ...FLOOR_LEVELS.map((n) => freshBare(n, false)),
+        ...FLOOR_LEVELS.map((n) => freshBare(n, true)),
       ]);
       const listed = [l500, l1000, l2000] as LoadgenResult[][];
       console.log(growth('EnumClasses', listed));
@@ -174,7 +179,10 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
   }
 }
 
-/** The floor of D2's first calls: each round's fresh bare server, its first call. */
+/**
+ * The floor of D2's first calls: each round's fresh bare servers, their first call; `bare` holds
+ * the replaying servers' calls (one list per FLOOR_LEVELS), then the building ones'.
+ */
 function firstCallFloor(bare: readonly FirstCall[][]): void {
   const mainMs = (rs: readonly FirstCall[] | undefined): string =>
     (median((rs ?? []).map((r) => r.mainThreadSec)) * 1e3).toFixed(0);
@@ -185,15 +193,22 @@ function firstCallFloor(bare: readonly FirstCall[][]): void {
           `${ms(r.latencyUs.max)} (CPU ${((r.servers[0]?.cpuSec ?? NaN) * 1e3).toFixed(0)} ms, main thread ${(r.mainThreadSec * 1e3).toFixed(0)} ms)`,
       )
       .join(', ');
-  console.log(
-    `  the floor of a first call, a fresh bare grpc-js server's first call replaying the same answer: ${FLOOR_LEVELS.map((n, i) => `${n}: ${each(bare[i])}`).join('   ')}`,
-  );
-  addRow({
-    id: 'D2',
-    figure: 'floor of a first call: a fresh bare grpc-js server replaying 1,000 / 2,000 levels',
-    measured: `${ms(time(bare[0]))} / ${ms(time(bare[1]))} (main thread ${mainMs(bare[0])} / ${mainMs(bare[1])} ms)`,
-    goal: '–',
-    status: 'info',
+  const kinds = [
+    ['replaying the same answer', 'replaying'],
+    ['building it (each message copied into new memory, kept) and replaying it', 'building'],
+  ] as const;
+  kinds.forEach(([what, short], k) => {
+    const [a, b] = [bare[2 * k], bare[2 * k + 1]];
+    console.log(
+      `  the floor of a first call, a fresh bare grpc-js server's first call ${what}: ${FLOOR_LEVELS[0]}: ${each(a)}   ${FLOOR_LEVELS[1]}: ${each(b)}`,
+    );
+    addRow({
+      id: 'D2',
+      figure: `floor of a first call: a fresh bare grpc-js server ${short}, 1,000 / 2,000 levels`,
+      measured: `${ms(time(a))} / ${ms(time(b))} (main thread ${mainMs(a)} / ${mainMs(b)} ms)`,
+      goal: '–',
+      status: 'info',
+    });
   });
 }
 

@@ -47,8 +47,11 @@ export async function recordAnswer(
   }
 }
 
-const startReplay = (answer: RecordedAnswer): Promise<ChildServer> =>
-  startNodeServer(resolve(__dirname, '../bare-server.js'), ['replay', answer.file]);
+const startReplay = (answer: RecordedAnswer, built = false): Promise<ChildServer> =>
+  startNodeServer(resolve(__dirname, '../bare-server.js'), [
+    built ? 'replay-built' : 'replay',
+    answer.file,
+  ]);
 
 /** Records `method`'s answer to `request` from `source` and starts a bare server replaying it. */
 export async function replayOf(
@@ -87,13 +90,16 @@ export interface FirstCall extends LoadgenResult {
 /**
  * The first call of a fresh bare server replaying `answer` (started for it, stopped after): the
  * floor of a server's first enumeration, grpc-js's send path run cold, its copies in new memory.
- * The call's wall time is at least its main thread's CPU, whatever the machine's load.
+ * `built`: each message copied into new memory first and kept (`bare-server.ts replay-built`), the
+ * least a server that builds its answer adds. The call's wall time is at least its main thread's
+ * CPU, whatever the machine's load.
  */
 export async function freshReplayCall(
   answer: RecordedAnswer,
   spec: Omit<LoadSpec, 'addr' | 'method' | 'pids'>,
+  built = false,
 ): Promise<FirstCall> {
-  const server = await startReplay(answer);
+  const server = await startReplay(answer, built);
   try {
     await delay(SETTLE_MS);
     const before = mainThreadCpuSeconds(server.pid);
