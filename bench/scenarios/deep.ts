@@ -4,7 +4,8 @@
  * EnumClasses deep from the top of a chain of each size, 1 in flight, one call a round (today's
  * calls take seconds to a minute; --slow-rounds gives more rounds). In D2's rounds, alternating with
  * its calls, the floor of a first call: a fresh bare grpc-js server's first call replaying the
- * same answer (recorded beforehand from a server of its own, so D2's first call stays the first).
+ * same answer (recorded beforehand from a server of its own, so D2's first call stays the first),
+ * and the same when the bare server first copies each message into new memory and keeps it.
  */
 import { runLoad, type LoadgenResult } from '../loadgen';
 import { addRow, judge, median } from '../report';
@@ -131,6 +132,9 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
           timeoutSec: TIMEOUT_SEC,
           pids: [server.pid],
         });
+      for (const n of FLOOR_LEVELS)
+        if (prefixes.get(n) !== chainPrefix(n, SIZES.indexOf(n)))
+          throw new Error(`D2's ${n}-level chain is not the one its first-call floor recorded`);
       const spec = { stream: true, inflight: 1, count: 1, timeoutSec: TIMEOUT_SEC } as const;
       const freshBare = (n: number, built: boolean) => (): Promise<FirstCall> =>
         freshReplayCall(
