@@ -10,6 +10,8 @@
  * floor for an enumeration: grpc-js framing and Node's HTTP/2 sending the very bytes wbemd sends;
  * with PATH `/wbem.v1.WbemServices/PutClassAsync` and a recorded final status, P3's floor server
  * (every call answered as wbemd answers a class it wrote, `bench/bare-mofcomp.ts` its client).
+ * `replay-built FILE`: the same, but each message is first copied into new memory and the copies
+ * are kept until the next call, as wbemd builds and keeps an answer (D2's floor of a first call).
  * The bench starts each as its own process, so its CPU time is its own.
  */
 import { once } from 'node:events';
@@ -35,21 +37,38 @@ export const BARE_SERVICE = {
   replay: { path: '/bench.Bare/Replay', requestStream: false, responseStream: true, ...raw },
 } as const;
 
-async function replay(call: ServerWritableStream<Buffer, Buffer>, messages: readonly Buffer[]) {
+/** The messages a `replay-built` server made in its last call, kept as wbemd keeps an answer. */
+const lastBuilt: { messages: readonly Buffer[] } = { messages: [] };
+
+async function replay(
+  call: ServerWritableStream<Buffer, Buffer>,
+  messages: readonly Buffer[],
+  build: boolean,
+) {
   let cancelled = false;
   call.once('cancelled', () => (cancelled = true));
-  for (const message of messages) {
+  const made: Buffer[] = [];
+  for (const recorded of messages) {
     if (cancelled) return;
+    // Building the answer at its least: new memory, first touched by one copy, kept.
+    const message = build ? Buffer.from(recorded) : recorded;
+    if (build) made.push(message);
     if (!call.write(message)) await once(call, 'drain');
   }
+  if (build) lastBuilt.messages = made;
   call.end();
 }
 
-function serveReplay(server: Server, file: string, path: string = BARE_SERVICE.replay.path): void {
+function serveReplay(
+  server: Server,
+  file: string,
+  path: string = BARE_SERVICE.replay.path,
+  build = false,
+): void {
   const messages = readRecordedStream(file);
   server.addService(
     { replay: { ...BARE_SERVICE.replay, path } },
-    { replay: (call: ServerWritableStream<Buffer, Buffer>) => void replay(call, messages) },
+    { replay: (call: ServerWritableStream<Buffer, Buffer>) => void replay(call, messages, build) },
   );
 }
 
@@ -57,6 +76,7 @@ function main(): void {
   const mode = process.argv[2] ?? 'stream';
   const server = new Server();
   if (mode === 'replay') serveReplay(server, process.argv[3] ?? '', process.argv[4]);
+  else if (mode === 'replay-built') serveReplay(server, process.argv[3] ?? '', undefined, true);
   else addAnswering(server, mode, Buffer.alloc(Number(process.argv[3] ?? 48), 1));
   server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => {
     if (error) throw error;

@@ -90,6 +90,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Time the process's main thread has run, in seconds (/proc/PID/task/PID/schedstat, in ns). */
+export function mainThreadCpuSeconds(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'latin1').split(' ')[0]) / 1e9;
+}
+
 /** CPU seconds of this process's children that have ended and been waited for (cutime+cstime). */
 export function endedChildrenCpuSeconds(): number {
   const text = readFileSync('/proc/self/stat', 'latin1');

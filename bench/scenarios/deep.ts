@@ -2,15 +2,27 @@
  * D1: CompileMof of a chain C0 … C(n-1), each class a subclass of the one before, at 500, 1,000
  * and 2,000 classes in alternating rounds (linear: twice the classes, twice the time). D2:
  * EnumClasses deep from the top of a chain of each size, 1 in flight, one call a round (today's
- * calls take seconds to a minute; --slow-rounds gives more rounds).
+ * calls take seconds to a minute; --slow-rounds gives more rounds). In D2's rounds, alternating with
+ * its calls, the floor of a first call: a fresh bare grpc-js server's first call replaying the
+ * same answer (recorded beforehand from a server of its own, so D2's first call stays the first),
+ * and the same when the bare server first copies each message into new memory and keeps it.
  */
 import { runLoad, type LoadgenResult } from '../loadgen';
 import { addRow, judge, median } from '../report';
 import { chainMof, compileMofRequest, enumClassesRequest, WBEM } from '../requests';
 import { alternate, freshWbemd, ms, oneWrite, x, type BenchOptions } from './common';
-import { replayOf, replayRound } from './floor';
+import {
+  freshReplayCall,
+  recordAnswer,
+  replayOf,
+  replayRound,
+  type FirstCall,
+  type RecordedAnswer,
+} from './floor';
 
 const SIZES = [500, 1000, 2000] as const;
+/** The chains whose first enumeration has a floor row (the goals' two). */
+const FLOOR_LEVELS = [1000, 2000] as const;
 /** t(2n) / t(n) at most this for "linear" (quadratic would give 4). */
 const LINEAR = 2.5;
 /** Calls the bare replay server answers before its measured rounds (its JIT, not its network). */
@@ -32,14 +44,44 @@ function growth(label: string, results: LoadgenResult[][]): string {
     .replace(/^/, `  ${label} `);
 }
 
+/** The class names of the `serial`th chain compiled (D2 enumerates the warm-up round's). */
+const chainPrefix = (n: number, serial: number): string => `Chain${n}_${serial}_C`;
+
+/**
+ * The answers D2's first calls will get, recorded before D2's server starts: a server of their own
+ * compiles the same chains under the same names (the warm-up round's: serial = index in SIZES) and
+ * enumerates each once. D2's server never enumerates before its measured calls.
+ */
+async function recordFirstAnswers(): Promise<Map<number, RecordedAnswer>> {
+  const answers = new Map<number, RecordedAnswer>();
+  const recorder = await freshWbemd('d-record');
+  try {
+    for (const n of FLOOR_LEVELS) {
+      const prefix = chainPrefix(n, SIZES.indexOf(n));
+      await oneWrite(recorder, 'CompileMof', compileMofRequest(chainMof(prefix, n)), {
+        timeoutSec: TIMEOUT_SEC,
+      });
+      const request = enumClassesRequest(`${prefix}0`);
+      answers.set(n, await recordAnswer(recorder, `${WBEM}EnumClasses`, request));
+    }
+    return answers;
+  } catch (error) {
+    for (const answer of answers.values()) answer.remove();
+    throw error;
+  } finally {
+    await recorder.stop();
+  }
+}
+
 export async function benchDeep(o: BenchOptions, only: (id: string) => boolean): Promise<void> {
+  const firstAnswers = only('D2') ? await recordFirstAnswers() : new Map<number, RecordedAnswer>();
   const server = await freshWbemd('d');
   try {
     const rounds = o.slowRounds;
     let serial = 0;
     const prefixes = new Map<number, string>();
     const compile = (n: number) => async (): Promise<LoadgenResult> => {
-      const prefix = `Chain${n}_${serial++}_C`;
+      const prefix = chainPrefix(n, serial++);
       const r = await oneWrite(server, 'CompileMof', compileMofRequest(chainMof(prefix, n)), {
         timeoutSec: TIMEOUT_SEC,
       });
@@ -90,7 +132,22 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
           timeoutSec: TIMEOUT_SEC,
           pids: [server.pid],
         });
-      const listed = await alternate(rounds, SIZES.map(enumerate));
+      for (const n of FLOOR_LEVELS)
+        if (prefixes.get(n) !== chainPrefix(n, SIZES.indexOf(n)))
+          throw new Error(`D2's ${n}-level chain is not the one its first-call floor recorded`);
+      const spec = { stream: true, inflight: 1, count: 1, timeoutSec: TIMEOUT_SEC } as const;
+      const freshBare = (n: number, built: boolean) => (): Promise<FirstCall> =>
+        freshReplayCall(
+          firstAnswers.get(n) as RecordedAnswer,
+          { ...spec, request: fromTop(n) },
+          built,
+        );
+      const [l500, l1000, l2000, ...bare] = await alternate<LoadgenResult>(rounds, [
+        ...SIZES.map(enumerate),
+        ...FLOOR_LEVELS.map((n) => freshBare(n, false)),
+        ...FLOOR_LEVELS.map((n) => freshBare(n, true)),
+      ]);
+      const listed = [l500, l1000, l2000] as LoadgenResult[][];
       console.log(growth('EnumClasses', listed));
       const [e1, e2] = [time(listed[1]), time(listed[2])];
       addRow({
@@ -114,11 +171,49 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
         goal: `linear (≤ ${LINEAR}×)`,
         status: judge(e2 / e1, LINEAR),
       });
-      for (const n of [1000, 2000] as const) await benchD2Floor(rounds, server, n, fromTop(n));
+      firstCallFloor(bare as FirstCall[][]); // the sides after SIZES are freshBare's
+      for (const n of FLOOR_LEVELS) {
+        const answer = firstAnswers.get(n) as RecordedAnswer;
+        await benchD2Floor(rounds, server, n, fromTop(n), answer);
+      }
     }
   } finally {
     await server.stop();
+    for (const answer of firstAnswers.values()) answer.remove();
   }
+}
+
+/**
+ * The floor of D2's first calls: each round's fresh bare servers, their first call; `bare` holds
+ * the replaying servers' calls (one list per FLOOR_LEVELS), then the building ones'.
+ */
+function firstCallFloor(bare: readonly FirstCall[][]): void {
+  const mainMs = (rs: readonly FirstCall[] | undefined): string =>
+    (median((rs ?? []).map((r) => r.mainThreadSec)) * 1e3).toFixed(0);
+  const each = (rs: readonly FirstCall[] | undefined): string =>
+    (rs ?? [])
+      .map(
+        (r) =>
+          `${ms(r.latencyUs.max)} (CPU ${((r.servers[0]?.cpuSec ?? NaN) * 1e3).toFixed(0)} ms, main thread ${(r.mainThreadSec * 1e3).toFixed(0)} ms)`,
+      )
+      .join(', ');
+  const kinds = [
+    ['replaying the same answer', 'replaying'],
+    ['building it (each message copied into new memory, kept) and replaying it', 'building'],
+  ] as const;
+  kinds.forEach(([what, short], k) => {
+    const [a, b] = [bare[2 * k], bare[2 * k + 1]];
+    console.log(
+      `  the floor of a first call, a fresh bare grpc-js server's first call ${what}: ${FLOOR_LEVELS[0]}: ${each(a)}   ${FLOOR_LEVELS[1]}: ${each(b)}`,
+    );
+    addRow({
+      id: 'D2',
+      figure: `floor of a first call: a fresh bare grpc-js server ${short}, 1,000 / 2,000 levels`,
+      measured: `${ms(time(a))} / ${ms(time(b))} (main thread ${mainMs(a)} / ${mainMs(b)} ms)`,
+      goal: '–',
+      status: 'info',
+    });
+  });
 }
 
 /**
@@ -131,9 +226,14 @@ async function benchD2Floor(
   server: { address: string; pid: number },
   levels: number,
   request: Uint8Array,
+  firstAnswer: RecordedAnswer,
 ): Promise<void> {
   const replay = await replayOf(server, `${WBEM}EnumClasses`, request);
   try {
+    if (replay.messages !== firstAnswer.messages || replay.bytes !== firstAnswer.bytes)
+      throw new Error(
+        `D2's ${levels}-level answer (${replay.messages} messages, ${replay.bytes} bytes) is not the one its first-call floor replayed (${firstAnswer.messages}, ${firstAnswer.bytes})`,
+      );
     const spec = { stream: true, request, inflight: 1, count: 1, timeoutSec: TIMEOUT_SEC } as const;
     // Unmeasured calls first: the bare server is a fresh process, wbemd's code has run for minutes.
     await replayRound(replay, { ...spec, count: FLOOR_WARMUP_CALLS });

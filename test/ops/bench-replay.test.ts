@@ -1,8 +1,10 @@
 /**
  * The bench's transport floor for R2 and D2 (bench/scenarios/floor.ts) is only a floor if the
  * bare server sends exactly what wbemd sent: an enumeration of a real server is recorded
- * (bench/recorded-stream.ts), replayed by the built `bench/bare-server.js replay`, and both
- * answers are read by one client and compared message by message, byte for byte.
+ * (bench/recorded-stream.ts), replayed by the built `bench/bare-server.js replay` (and `replay-built`,
+ * D2's floor of a first call), and both answers are read by one client and compared message by
+ * message, byte for byte. D2's first-call floor records its answers from a server of their own
+ * that compiles the same chain under the same names: that server must answer the same bytes.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,6 +51,31 @@ describe('the bench replays an enumeration byte for byte', () => {
     bare = await startNodeServer(BARE_SERVER, ['replay', file]);
     const replayed = await readServerStream(bare.address, '/bench.Bare/Replay', request);
     expect(replayed).toEqual(direct);
+    await bare.stop();
+
+    // Built: each message copied into new memory (and kept) before it is written; twice, the
+    // second call replacing the first's copies.
+    bare = await startNodeServer(BARE_SERVER, ['replay-built', file]);
+    for (let call = 0; call < 2; call++)
+      expect(await readServerStream(bare.address, '/bench.Bare/Replay', request)).toEqual(direct);
+  });
+
+  it('another server compiling the same chain under the same names answers the same bytes', async () => {
+    const other = await startTestServer();
+    try {
+      await readServerStream(
+        other.server.address,
+        `${WBEM}CompileMof`,
+        compileMofRequest(chainMof('Replay_C', 40)),
+      );
+      const request = enumClassesRequest('Replay_C0');
+      const direct = await readServerStream(wbemd.server.address, `${WBEM}EnumClasses`, request);
+      const elsewhere = await readServerStream(other.server.address, `${WBEM}EnumClasses`, request);
+      expect(direct).toHaveLength(39);
+      expect(elsewhere).toEqual(direct);
+    } finally {
+      await other.close();
+    }
   });
 
   it('reads back a recording whose messages and lengths straddle the chunks it is read by', async () => {
