@@ -55,10 +55,12 @@ export function parseClientCommand<O extends Options>(
   return parsed;
 }
 
-/** `--server` (env WBEMD_SERVER; default 127.0.0.1:50051), plaintext as the server's loopback default. */
+/** `--server`, else env WBEMD_SERVER, else 127.0.0.1:50051. */
+export function serverAddress(server: string | undefined): string {
+  return server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051';
+}
+
+/** A client of `--server` (serverAddress), plaintext as the server's loopback default. */
 export function connectToServer(server: string | undefined): WbemServicesClient {
-  return new WbemServicesClient(
-    server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051',
-    credentials.createInsecure(),
-  );
+  return new WbemServicesClient(serverAddress(server), credentials.createInsecure());
 }

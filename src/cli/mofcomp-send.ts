@@ -5,15 +5,18 @@
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import type { Context } from '../../generated/wbem/v1/cim';
 import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
-import type {
+import {
   ObjectSinkEvent,
-  Progress,
-  SetStatus,
-  WbemServicesClient,
+  PutClassRequest,
+  WbemServicesService,
+  type Progress,
+  type SetStatus,
+  type WbemServicesClient,
 } from '../../generated/wbem/v1/services';
 import { classKey } from '../domain/names';
 import type { MofClass } from '../mof/parser';
 import { definitionToProto } from '../transport/grpc/codec';
+import type { CallEnd, H2Channel } from './grpc-h2';
 
 interface PlannedClass {
   readonly mofClass: MofClass;
@@ -58,9 +61,24 @@ interface PutOptions {
   readonly continueOnError: boolean;
 }
 
+/** One class's PutClassAsync, sent and read to its end. */
+export type ClassSender = (request: PutClassRequest) => Promise<SinkOutcome>;
+
+/** PutClassAsync through grpc-js's generated client (a server address only grpc-js can dial). */
+export function grpcJsSender(client: WbemServicesClient): ClassSender {
+  return (request) => sinkOutcome(client.putClassAsync(request, new Metadata()));
+}
+
+/** PutClassAsync written to an HTTP/2 session directly (grpc-h2.ts; D81): the same request bytes. */
+export function h2Sender(channel: H2Channel): ClassSender {
+  const { path } = WbemServicesService.putClassAsync;
+  return async (request) =>
+    outcomeOfCall(await channel.serverStream(path, PutClassRequest.encode(request).finish()));
+}
+
 /** Runs the plan: each class once everything it waits for succeeded; at most `window` at a time. */
 export async function putAll(
-  client: WbemServicesClient,
+  send: ClassSender,
   plan: readonly PlannedClass[],
   options: PutOptions,
   onDone: () => void,
@@ -87,7 +105,7 @@ export async function putAll(
         if (!item.after.every((dependency) => state[dependency] === 'ok')) continue;
         state[index] = 'running';
         running++;
-        void putOne(client, item.mofClass, options).then((failure) => {
+        void putOne(send, item.mofClass, options).then((failure) => {
           running--;
           if (failure === undefined) {
             state[index] = 'ok';
@@ -115,7 +133,7 @@ function where(mofClass: MofClass): string {
 }
 
 /** How an object-sink stream ended: success, or the WbemStatus name and the reason. */
-type SinkOutcome =
+export type SinkOutcome =
   { readonly ok: true } | { readonly ok: false; readonly status: string; readonly reason: string };
 
 /**
@@ -134,10 +152,6 @@ function sinkOutcome(
       if (event.event?.$case === 'progress') onProgress(event.event.progress);
       else if (event.event?.$case === 'status') final = event.event.status;
     });
-    const fromFinal = (status: SetStatus): SinkOutcome =>
-      status.hresult === WbemStatus.WBEM_S_NO_ERROR
-        ? { ok: true }
-        : { ok: false, status: wbemStatusToJSON(status.hresult), reason: status.param };
     call.on('error', (error: Error & { details?: string; metadata?: Metadata }) => {
       if (final !== undefined) return resolvePromise(fromFinal(final));
       const name = error.metadata?.get('wbem-status')[0];
@@ -157,24 +171,42 @@ function sinkOutcome(
   });
 }
 
+function fromFinal(status: SetStatus): SinkOutcome {
+  return status.hresult === WbemStatus.WBEM_S_NO_ERROR
+    ? { ok: true }
+    : { ok: false, status: wbemStatusToJSON(status.hresult), reason: status.param };
+}
+
+/**
+ * The same reading as sinkOutcome's, of a call that has ended (grpc-h2.ts): the final SetStatus
+ * if one came, whatever the gRPC status; else a non-OK status with the WbemStatus its trailers
+ * name; else an OK stream without a final status, a failure too.
+ */
+function outcomeOfCall(end: CallEnd): SinkOutcome {
+  let final: SetStatus | undefined;
+  for (const message of end.messages) {
+    const { event } = ObjectSinkEvent.decode(message);
+    if (event?.$case === 'status') final = event.status;
+  }
+  if (final !== undefined) return fromFinal(final);
+  if (end.code === 0) return { ok: false, status: '', reason: 'no final status' };
+  const name = end.metadata['wbem-status'];
+  return { ok: false, status: typeof name === 'string' ? name : '', reason: end.details };
+}
+
 /** One PutClassAsync; resolves with a failure line, or undefined on success. */
 async function putOne(
-  client: WbemServicesClient,
+  send: ClassSender,
   mofClass: MofClass,
   options: PutOptions,
 ): Promise<string | undefined> {
   const namespace = mofClass.namespace === '' ? options.namespace : mofClass.namespace;
-  const outcome = await sinkOutcome(
-    client.putClassAsync(
-      {
-        namespace,
-        object: definitionToProto(mofClass.definition),
-        flags: options.flags,
-        ...(options.context === undefined ? {} : { context: options.context }),
-      },
-      new Metadata(),
-    ),
-  );
+  const outcome = await send({
+    namespace,
+    object: definitionToProto(mofClass.definition),
+    flags: options.flags,
+    ...(options.context === undefined ? {} : { context: options.context }),
+  });
   if (outcome.ok) return undefined;
   return `${where(mofClass)}: class ${mofClass.definition.name}: ${outcome.status === '' ? '' : `${outcome.status}: `}${outcome.reason}`;
 }

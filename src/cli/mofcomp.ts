@@ -12,12 +12,21 @@ import { DMTF_RULES } from '../domain/client-context';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofClass } from '../mof/parser';
 import { valueToProto } from '../transport/grpc/codec';
-import { connectToServer, parseClientCommand } from './client-command';
+import { connectToServer, parseClientCommand, serverAddress } from './client-command';
+import { dialsItself, H2Channel } from './grpc-h2';
 import { contextFromProto } from '../transport/grpc/from-proto';
 import type { CheckedFile } from './mof-check';
 import { memberPosition } from './mof-positions';
 import { includeReader, scanSources, SourcePaths } from './mof-sources';
-import { compileAtomically, DEFAULT_WINDOW, dependencyPlan, putAll } from './mofcomp-send';
+import {
+  compileAtomically,
+  DEFAULT_WINDOW,
+  dependencyPlan,
+  grpcJsSender,
+  h2Sender,
+  putAll,
+  type ClassSender,
+} from './mofcomp-send';
 import { progressReporter } from './progress';
 
 export { dependencyPlan, putAll };
@@ -63,11 +72,27 @@ export async function mofcomp(
   if (run.check) return checkCompiled(run, compiled, out, err);
   // 2. Put them in dependency order, `window` at a time (or --atomic: one CompileMof).
   const [file] = compiled.files;
-  return withClient(run, (client) =>
-    run.atomic && file !== undefined
-      ? sendAtomically(client, run, file, compiled, out, err)
-      : sendByClass(client, run, compiled, out, err),
-  );
+  if (run.atomic && file !== undefined)
+    return withClient(run, (client) => sendAtomically(client, run, file, compiled, out, err));
+  return withSender(run, (send) => sendByClass(send, run, compiled, out, err));
+}
+
+/**
+ * The PutClassAsync calls go straight to an HTTP/2 session (grpc-h2.ts, D81) when the address is
+ * HOST:PORT, through grpc-js's client for any other target.
+ */
+async function withSender(
+  run: MofcompRun,
+  send: (sender: ClassSender) => Promise<number>,
+): Promise<number> {
+  const address = serverAddress(run.server);
+  if (!dialsItself(address)) return withClient(run, (client) => send(grpcJsSender(client)));
+  const channel = new H2Channel(address);
+  try {
+    return await send(h2Sender(channel));
+  } finally {
+    channel.close();
+  }
 }
 
 async function withClient(
@@ -291,7 +316,7 @@ async function sendAtomically(
 
 /** One PutClassAsync per class, in dependency order, and the report. */
 async function sendByClass(
-  client: WbemServicesClient,
+  send: ClassSender,
   run: MofcompRun,
   { classes }: Compiled,
   out: NodeJS.WriteStream,
@@ -300,7 +325,7 @@ async function sendByClass(
   const { namespace, flags, context, window, continueOnError } = run;
   const progress = progressReporter(out, classes.length);
   const result = await putAll(
-    client,
+    send,
     dependencyPlan(classes),
     { namespace, flags, context, window, continueOnError },
     () => progress.step(),

@@ -1,0 +1,122 @@
+/**
+ * `wbemd mofcomp` sends its PutClassAsync calls straight to an HTTP/2 session (src/cli/grpc-h2.ts,
+ * D81) instead of through grpc-js's client. Each outcome the command reports — written, a rule's
+ * failure in the final SetStatus, a call refused at once with its WbemStatus in the trailers, a
+ * stream of progress events before its status — must read the same from both, against a real
+ * server; a server that is not there is a failure with the connection's error.
+ */
+import { createServer } from 'node:net';
+import { DMTF_RULES } from '../../src/domain/client-context';
+import { compileMof } from '../../src/mof/parser';
+import { valueToProto } from '../../src/transport/grpc/codec';
+import { definitionToProto } from '../../src/transport/grpc/codec';
+import { dialsItself, H2Channel } from '../../src/cli/grpc-h2';
+import { grpcJsSender, h2Sender, type ClassSender } from '../../src/cli/mofcomp-send';
+import type { PutClassRequest } from '../../generated/wbem/v1/services';
+import { startTestServer, type TestServer } from '../helpers/test-server';
+
+let t: TestServer;
+let channel: H2Channel;
+beforeAll(async () => {
+  t = await startTestServer();
+  channel = new H2Channel(t.server.address);
+});
+afterAll(async () => {
+  channel.close();
+  await t.close();
+});
+
+const SEND_STATUS = 0x80;
+const CREATE_ONLY = 2;
+const UPDATE_ONLY = 1;
+
+/** The classes of `mof`, each as the command's request for it. */
+function requests(mof: string, flags = 0, namespace = 'root/cimv2'): PutClassRequest[] {
+  return compileMof('test.mof', () => mof).classes.map((c) => ({
+    namespace,
+    object: definitionToProto(c.definition),
+    flags,
+    context: { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } },
+  }));
+}
+
+/** Sends `mof`'s classes one after the other, with the names given a suffix of the sender's own. */
+async function outcomes(send: ClassSender, mof: string, flags?: number, namespace?: string) {
+  const results = [];
+  for (const request of requests(mof, flags, namespace)) results.push(await send(request));
+  return results;
+}
+
+/** The same MOF through both senders (each its own class names), outcomes side by side. */
+async function both(mof: (suffix: string) => string, flags?: number, namespace?: string) {
+  return {
+    grpcJs: await outcomes(grpcJsSender(t.client), mof('Js'), flags, namespace),
+    h2: await outcomes(h2Sender(channel), mof('H2'), flags, namespace),
+  };
+}
+
+test('written, a rule failure in the final status, and a missing superclass read the same', async () => {
+  const { grpcJs, h2 } = await both(
+    (s) =>
+      `class Ex_${s}A { [Key] string Id; };\n` +
+      `class Ex_${s}B : Ex_${s}A { [Key] string More; };\n` +
+      `class Ex_${s}C : Ex_${s}Missing { };\n`,
+  );
+  expect(grpcJs[0]).toEqual({ ok: true });
+  expect(grpcJs[1]).toMatchObject({ ok: false, status: 'WBEM_E_CANNOT_CHANGE_KEY_INHERITANCE' });
+  expect(grpcJs[2]).toMatchObject({ ok: false, status: 'WBEM_E_INVALID_SUPERCLASS' });
+  expect(h2).toEqual(
+    grpcJs.map((o) => (o.ok ? o : { ...o, reason: o.reason.replaceAll('Js', 'H2') })),
+  );
+});
+
+test('progress events before the final status (several messages in one call) read the same', async () => {
+  const { grpcJs, h2 } = await both((s) => `class Ex_${s}P { string P; };\n`, SEND_STATUS);
+  expect(grpcJs).toEqual([{ ok: true }]);
+  expect(h2).toEqual(grpcJs);
+});
+
+test('calls refused at once (flags in conflict, an unknown namespace) read the same', async () => {
+  const conflict = await both((s) => `class Ex_${s}F { };\n`, CREATE_ONLY | UPDATE_ONLY);
+  expect(conflict.grpcJs[0]).toMatchObject({ ok: false, status: 'WBEM_E_INVALID_PARAMETER' });
+  expect(conflict.h2).toEqual(conflict.grpcJs);
+  const nowhere = await both((s) => `class Ex_${s}N { };\n`, 0, 'root/nowhere');
+  expect(nowhere.grpcJs[0]).toMatchObject({ ok: false, status: 'WBEM_E_INVALID_NAMESPACE' });
+  expect(nowhere.h2).toEqual(nowhere.grpcJs);
+});
+
+test('64 calls at once on one session all end, each with its own outcome', async () => {
+  const mof = Array.from({ length: 64 }, (_, i) => `class Ex_Many${i} { string P${i}; };\n`);
+  const send = h2Sender(channel);
+  const results = await Promise.all(requests(mof.join('')).map((request) => send(request)));
+  expect(results).toEqual(mof.map(() => ({ ok: true })));
+  const again = await Promise.all(requests(mof.join(''), CREATE_ONLY).map((r) => send(r)));
+  expect(again.every((o) => !o.ok && o.status === 'WBEM_E_ALREADY_EXISTS')).toBe(true);
+});
+
+test('a server that is not there: every call fails with the connection error', async () => {
+  const port = await new Promise<number>((resolvePort) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+  const nowhere = new H2Channel(`127.0.0.1:${port}`);
+  try {
+    const [outcome] = await outcomes(h2Sender(nowhere), 'class Ex_Gone { };\n');
+    expect(outcome).toEqual({
+      ok: false,
+      status: '',
+      reason: expect.stringContaining('ECONNREFUSED'),
+    });
+  } finally {
+    nowhere.close();
+  }
+});
+
+test('only HOST:PORT is dialled here; any other grpc-js target goes to grpc-js', () => {
+  for (const address of ['127.0.0.1:50051', 'localhost:1', '[::1]:50051', 'db-1.example:443'])
+    expect(dialsItself(address)).toBe(true);
+  for (const address of ['dns:///localhost:50051', 'unix:/tmp/wbemd.sock', 'localhost', '::1:5'])
+    expect(dialsItself(address)).toBe(false);
+});
