@@ -2,21 +2,13 @@
  * How `wbemd mofcomp` sends compiled classes: PutClassAsync per class in dependency order with a
  * bounded window of calls in flight, or one CompileMof (--atomic).
  */
-import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import type { Context } from '../../generated/wbem/v1/cim';
 import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
-import {
-  ObjectSinkEvent,
-  PutClassRequest,
-  WbemServicesService,
-  type Progress,
-  type SetStatus,
-  type WbemServicesClient,
-} from '../../generated/wbem/v1/services';
 import { classKey } from '../domain/names';
 import type { MofClass } from '../mof/parser';
 import { definitionToProto } from '../transport/grpc/codec';
 import type { CallEnd, H2Channel } from './grpc-h2';
+import { encodeClassPut, finalStatusOf, type ClassPut, type FinalStatus } from './put-class-codec';
 
 interface PlannedClass {
   readonly mofClass: MofClass;
@@ -62,18 +54,14 @@ interface PutOptions {
 }
 
 /** One class's PutClassAsync, sent and read to its end. */
-export type ClassSender = (request: PutClassRequest) => Promise<SinkOutcome>;
+export type ClassSender = (request: ClassPut) => Promise<SinkOutcome>;
 
-/** PutClassAsync through grpc-js's generated client (a server address only grpc-js can dial). */
-export function grpcJsSender(client: WbemServicesClient): ClassSender {
-  return (request) => sinkOutcome(client.putClassAsync(request, new Metadata()));
-}
+const PUT_CLASS_ASYNC = '/wbem.v1.WbemServices/PutClassAsync';
 
 /** PutClassAsync written to an HTTP/2 session directly (grpc-h2.ts; D81): the same request bytes. */
 export function h2Sender(channel: H2Channel): ClassSender {
-  const { path } = WbemServicesService.putClassAsync;
   return async (request) =>
-    outcomeOfCall(await channel.serverStream(path, PutClassRequest.encode(request).finish()));
+    outcomeOfCall(await channel.serverStream(PUT_CLASS_ASYNC, encodeClassPut(request)));
 }
 
 /** Runs the plan: each class once everything it waits for succeeded; at most `window` at a time. */
@@ -136,58 +124,21 @@ function where(mofClass: MofClass): string {
 export type SinkOutcome =
   { readonly ok: true } | { readonly ok: false; readonly status: string; readonly reason: string };
 
-/**
- * Reads one object-sink stream (PutClassAsync, CompileMof) to its end. A failure ends with the
- * final SetStatus, then a non-OK gRPC status ('error'); a call rejected at once has only the gRPC
- * status, whose trailers carry the same WbemStatus. A stream that ends without a final status is
- * a failure too.
- */
-function sinkOutcome(
-  call: ClientReadableStream<ObjectSinkEvent>,
-  onProgress: (progress: Progress) => void = () => undefined,
-): Promise<SinkOutcome> {
-  return new Promise((resolvePromise) => {
-    let final: SetStatus | undefined;
-    call.on('data', (event: ObjectSinkEvent) => {
-      if (event.event?.$case === 'progress') onProgress(event.event.progress);
-      else if (event.event?.$case === 'status') final = event.event.status;
-    });
-    call.on('error', (error: Error & { details?: string; metadata?: Metadata }) => {
-      if (final !== undefined) return resolvePromise(fromFinal(final));
-      const name = error.metadata?.get('wbem-status')[0];
-      resolvePromise({
-        ok: false,
-        status: typeof name === 'string' ? name : '',
-        reason: error.details ?? error.message,
-      });
-    });
-    call.on('end', () =>
-      resolvePromise(
-        final === undefined
-          ? { ok: false, status: '', reason: 'no final status' }
-          : fromFinal(final),
-      ),
-    );
-  });
-}
-
-function fromFinal(status: SetStatus): SinkOutcome {
+/** A final SetStatus as the outcome mofcomp reports. */
+export function fromFinal(status: FinalStatus): SinkOutcome {
   return status.hresult === WbemStatus.WBEM_S_NO_ERROR
     ? { ok: true }
     : { ok: false, status: wbemStatusToJSON(status.hresult), reason: status.param };
 }
 
 /**
- * The same reading as sinkOutcome's, of a call that has ended (grpc-h2.ts): the final SetStatus
+ * The same reading as mofcomp-grpc.ts's sinkOutcome, of a call that has ended (grpc-h2.ts): the final SetStatus
  * if one came, whatever the gRPC status; else a non-OK status with the WbemStatus its trailers
  * name; else an OK stream without a final status, a failure too.
  */
 function outcomeOfCall(end: CallEnd): SinkOutcome {
-  let final: SetStatus | undefined;
-  for (const message of end.messages) {
-    const { event } = ObjectSinkEvent.decode(message);
-    if (event?.$case === 'status') final = event.status;
-  }
+  let final: FinalStatus | undefined;
+  for (const message of end.messages) final = finalStatusOf(message) ?? final;
   if (final !== undefined) return fromFinal(final);
   if (end.code === 0) return { ok: false, status: '', reason: 'no final status' };
   const name = end.metadata['wbem-status'];
@@ -209,36 +160,4 @@ async function putOne(
   });
   if (outcome.ok) return undefined;
   return `${where(mofClass)}: class ${mofClass.definition.name}: ${outcome.status === '' ? '' : `${outcome.status}: `}${outcome.reason}`;
-}
-
-const SEND_STATUS = 0x80;
-
-/** One CompileMof: the server's all-or-nothing write; each progress event goes to `onProgress`. */
-export async function compileAtomically(
-  client: WbemServicesClient,
-  request: {
-    namespace: string;
-    sources: { name: string; text: string }[];
-    flags: number;
-    context: Context | undefined;
-    continueOnError: boolean;
-  },
-  onProgress: (progress: Progress) => void,
-): Promise<string | undefined> {
-  const outcome = await sinkOutcome(
-    client.compileMof(
-      {
-        namespace: request.namespace,
-        sources: request.sources,
-        flags: request.flags | SEND_STATUS,
-        continueOnError: request.continueOnError,
-        ...(request.context === undefined ? {} : { context: request.context }),
-      },
-      new Metadata(),
-    ),
-    onProgress,
-  );
-  return outcome.ok
-    ? undefined
-    : `${outcome.reason}${outcome.status === '' ? '' : ` (${outcome.status})`}`;
 }

@@ -5,14 +5,18 @@
  * stream of progress events before its status — must read the same from both, against a real
  * server; a server that is not there is a failure with the connection's error.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { DMTF_RULES } from '../../src/domain/client-context';
 import { compileMof } from '../../src/mof/parser';
 import { valueToProto } from '../../src/transport/grpc/codec';
 import { definitionToProto } from '../../src/transport/grpc/codec';
 import { dialsItself, H2Channel } from '../../src/cli/grpc-h2';
-import { grpcJsSender, h2Sender, type ClassSender } from '../../src/cli/mofcomp-send';
-import type { PutClassRequest } from '../../generated/wbem/v1/services';
+import { grpcJsSender } from '../../src/cli/mofcomp-grpc';
+import { h2Sender, type ClassSender } from '../../src/cli/mofcomp-send';
+import { encodeClassPut, finalStatusOf, type ClassPut } from '../../src/cli/put-class-codec';
+import { ObjectSinkEvent, PutClassRequest } from '../../generated/wbem/v1/services';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 
 let t: TestServer;
@@ -31,7 +35,7 @@ const CREATE_ONLY = 2;
 const UPDATE_ONLY = 1;
 
 /** The classes of `mof`, each as the command's request for it. */
-function requests(mof: string, flags = 0, namespace = 'root/cimv2'): PutClassRequest[] {
+function requests(mof: string, flags = 0, namespace = 'root/cimv2'): ClassPut[] {
   return compileMof('test.mof', () => mof).classes.map((c) => ({
     namespace,
     object: definitionToProto(c.definition),
@@ -119,4 +123,68 @@ test('only HOST:PORT is dialled here; any other grpc-js target goes to grpc-js',
     expect(dialsItself(address)).toBe(true);
   for (const address of ['dns:///localhost:50051', 'unix:/tmp/wbemd.sock', 'localhost', '::1:5'])
     expect(dialsItself(address)).toBe(false);
+});
+
+test("a class put's bytes are PutClassRequest.encode's, for every class of CIM 2.41", () => {
+  const root = join(__dirname, '../../schemas/cim-schema-2.41/DMTF');
+  const unit = compileMof('cim_schema_2.41.0.mof', (path) =>
+    readFileSync(join(root, path), 'utf8'),
+  );
+  expect(unit.classes.length).toBe(1438);
+  const context = requests('class Ex_C { };\n')[0]?.context;
+  const differing: string[] = [];
+  for (const [index, mofClass] of unit.classes.entries()) {
+    const request: ClassPut = {
+      namespace: index % 3 === 0 ? '' : 'root/cimv2',
+      object: definitionToProto(mofClass.definition),
+      flags: index % 2 === 0 ? 0 : CREATE_ONLY | 0x20,
+      ...(index % 5 === 0 || context === undefined ? {} : { context }),
+    };
+    const ours = Buffer.from(encodeClassPut(request));
+    if (!ours.equals(PutClassRequest.encode(request).finish()))
+      differing.push(mofClass.definition.name);
+  }
+  expect(differing).toEqual([]);
+});
+
+test("an answer's final status reads as ObjectSinkEvent.decode reads it", () => {
+  const events: ObjectSinkEvent[] = [
+    { event: { $case: 'status', status: { hresult: 0, param: 'root/cimv2:Ex_A', revision: 7n } } },
+    {
+      event: {
+        $case: 'status',
+        status: {
+          hresult: -2147217406,
+          param: 'no such class — ü',
+          revision: 0n,
+          extendedStatus: {
+            description: 'x',
+            operation: 'PutClass',
+            parameterInfo: 'Ex',
+            providerName: 'wbemd',
+            statusCode: -2147217406,
+          },
+        },
+      },
+    },
+    { event: { $case: 'progress', progress: { current: 1, total: 2, message: 'Ex_A' } } },
+    { event: undefined },
+  ];
+  for (const event of events) {
+    const bytes = ObjectSinkEvent.encode(event).finish();
+    const decoded = ObjectSinkEvent.decode(bytes).event;
+    const expected =
+      decoded?.$case === 'status'
+        ? { hresult: decoded.status.hresult, param: decoded.status.param }
+        : undefined;
+    expect(finalStatusOf(bytes)).toEqual(expected);
+  }
+  // A oneof's last field is its value: a progress after a status is a progress.
+  const both = Buffer.concat(events.slice(0, 3).map((e) => ObjectSinkEvent.encode(e).finish()));
+  expect(ObjectSinkEvent.decode(both).event?.$case).toBe('progress');
+  expect(finalStatusOf(both)).toBeUndefined();
+  const last = Buffer.concat(
+    [events[2], events[1]].map((e) => ObjectSinkEvent.encode(e!).finish()),
+  );
+  expect(finalStatusOf(last)).toEqual({ hresult: -2147217406, param: 'no such class — ü' });
 });
