@@ -52,10 +52,15 @@ async function main(): Promise<void> {
   const { compileMof } = await import('../src/mof/parser.js');
   const { DEFAULT_WINDOW, dependencyPlan } = await import('../src/cli/mofcomp-send.js');
   const window = Number(option(args, '--window') ?? DEFAULT_WINDOW);
-  const { definitionToProto } = await import('../src/transport/grpc/codec.js');
+  const { definitionToProto, valueToProto } = await import('../src/transport/grpc/codec.js');
   const { encodeClassPut } = await import('../src/cli/put-class-codec.js');
   const { H2Channel } = await import('../src/cli/grpc-h2.js');
-  const { DMTF_CONTEXT, NAMESPACE } = await import('./requests.js');
+  // The context as the command builds it (bench/requests.ts would load grpc-js, which the
+  // command does not).
+  const { DMTF_RULES } = await import('../src/domain/client-context.js');
+  const dmtfContext = {
+    values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} },
+  };
   mark('modules');
   const root = dirname(entry);
   const unit = compileMof(basename(entry), (path) => readFileSync(join(root, path), 'utf8'));
@@ -64,10 +69,10 @@ async function main(): Promise<void> {
   // The command's own encoder (the generated PutClassRequest.encode's bytes).
   const requests = plan.map(({ mofClass }) =>
     encodeClassPut({
-      namespace: NAMESPACE,
+      namespace: 'root/cimv2',
       object: definitionToProto(mofClass.definition),
       flags: 0,
-      context: DMTF_CONTEXT,
+      context: dmtfContext,
     }),
   );
   mark('encode');
