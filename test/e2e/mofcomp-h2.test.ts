@@ -5,9 +5,15 @@
  * stream of progress events before its status — must read the same from both, against a real
  * server; a server that is not there is a failure with the connection's error.
  */
+import { Metadata } from '@grpc/grpc-js';
+import { execFile } from 'node:child_process';
+import { createServer as createHttp2Server, type ServerHttp2Session } from 'node:http2';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { DMTF_RULES } from '../../src/domain/client-context';
 import { compileMof } from '../../src/mof/parser';
 import { valueToProto } from '../../src/transport/grpc/codec';
@@ -18,6 +24,7 @@ import { h2Sender, type ClassSender } from '../../src/cli/mofcomp-send';
 import { encodeClassPut, finalStatusOf, type ClassPut } from '../../src/cli/put-class-codec';
 import { ObjectSinkEvent, PutClassRequest } from '../../generated/wbem/v1/services';
 import { startTestServer, type TestServer } from '../helpers/test-server';
+import { deadline } from '../helpers/transcript';
 
 let t: TestServer;
 let channel: H2Channel;
@@ -188,3 +195,132 @@ test("an answer's final status reads as ObjectSinkEvent.decode reads it", () => 
   );
   expect(finalStatusOf(last)).toEqual({ hresult: -2147217406, param: 'no such class — ü' });
 });
+
+const WBEMD = resolve(__dirname, '..', '..', 'bin', 'wbemd.js');
+
+/** `classes` generated classes, a chain every 10 (the window waits on superclasses as with a schema). */
+function chains(classes: number): string {
+  return Array.from({ length: classes }, (_, i) =>
+    i % 10 === 0
+      ? `class Ex_G${i} { [Key] string Id; };\n`
+      : `class Ex_G${i} : Ex_G${i - 1} { string P${i}; };\n`,
+  ).join('');
+}
+
+/** `wbemd mofcomp` as a user runs it (a child process), of `mof`, into the server at `address`. */
+async function mofcompInto(address: string, mof: string, args: string[] = []) {
+  const dir = await mkdtemp(join(tmpdir(), 'wbemd-h2-'));
+  try {
+    const file = join(dir, 'many.mof');
+    await writeFile(file, mof);
+    return await promisify(execFile)(
+      process.execPath,
+      [WBEMD, 'mofcomp', '--server', address, ...args, file],
+      { maxBuffer: 64 * 1024 * 1024 },
+    ).then(
+      (result) => ({ code: 0, ...result }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The names of the Ex_G classes `server` holds. */
+function generatedClasses(server: TestServer): Promise<string[]> {
+  return new Promise((resolveNames, reject) => {
+    const names: string[] = [];
+    const call = server.client.enumClasses(
+      { namespace: 'root/cimv2', superclass: '', deep: true, localOnly: false },
+      new Metadata(),
+      deadline(60_000),
+    );
+    call.on('data', (object: { className: string }) => {
+      if (object.className.startsWith('Ex_G')) names.push(object.className);
+    });
+    call.on('error', reject);
+    call.on('end', () => resolveNames(names));
+  });
+}
+
+test("a server's GOAWAY at its maximum connection age: the next calls go to a new connection, every class is written", async () => {
+  // GOAWAY 225-275 ms after each connection opened; a run of 3,000 classes lasts seconds.
+  const aged = await startTestServer({
+    grpcOptions: { 'grpc.max_connection_age_ms': 250, 'grpc.max_connection_age_grace_ms': 20_000 },
+  });
+  try {
+    const started = Date.now();
+    const load = await mofcompInto(aged.server.address, chains(3000));
+    expect(load.stderr).toBe('');
+    expect(load.code).toBe(0);
+    expect(load.stdout).toContain('3000 of 3000 classes written to root/cimv2\n');
+    expect(Date.now() - started).toBeGreaterThan(1000); // several connection ages
+    expect((await generatedClasses(aged)).length).toBe(3000);
+  } finally {
+    await aged.close();
+  }
+}, 120_000);
+
+test('--window 64 against a server that allows 8 streams a connection: every class is written', async () => {
+  const narrow = await startTestServer({ grpcOptions: { 'grpc.max_concurrent_streams': 8 } });
+  try {
+    const load = await mofcompInto(narrow.server.address, chains(1000), ['--window', '64']);
+    expect(load.stderr).toBe('');
+    expect(load.code).toBe(0);
+    expect(load.stdout).toContain('1000 of 1000 classes written to root/cimv2\n');
+    expect((await generatedClasses(narrow)).length).toBe(1000);
+  } finally {
+    await narrow.close();
+  }
+}, 120_000);
+
+test('a server that drops the connection mid-run: each call in flight is a failure line, only the acknowledged ones are written', async () => {
+  // An HTTP/2 server of its own: it answers the first 5 calls (a final status of success), holds
+  // the next ones, and destroys the connection when the 20th arrives.
+  const sessions = new Set<ServerHttp2Session>();
+  let calls = 0;
+  const dropping = createHttp2Server();
+  dropping.on('session', (session) => sessions.add(session));
+  dropping.on('stream', (stream) => {
+    stream.resume();
+    calls++;
+    if (calls === 20) stream.session?.destroy();
+    if (calls > 5) return;
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc' },
+      { waitForTrailers: true },
+    );
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    const event = ObjectSinkEvent.encode({
+      event: { $case: 'status', status: { hresult: 0, param: '', revision: 1n } },
+    }).finish();
+    const frame = Buffer.alloc(5 + event.length);
+    frame.writeUInt32BE(event.length, 1);
+    frame.set(event, 5);
+    stream.end(frame);
+  });
+  await new Promise<void>((listening) => dropping.listen(0, '127.0.0.1', listening));
+  const address = dropping.address();
+  try {
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const mof = Array.from({ length: 20 }, (_, i) => `class Ex_D${i} { };\n`).join('');
+    const load = await mofcompInto(`127.0.0.1:${port}`, mof, ['--window', '64']);
+    expect(load.code).toBe(1);
+    expect(load.stdout).toContain('5 of 20 classes written to root/cimv2, 15 failed\n');
+    const failed = load.stderr.split('\n').filter((line) => line !== '');
+    expect(failed).toHaveLength(15);
+    // The calls held when the connection went: each its own line. Node closes their streams with
+    // NO_ERROR before it tells the session is gone, so they read as grpc-js's INTERNAL "Call ended
+    // without gRPC status" does.
+    const held = Array.from(
+      { length: 15 },
+      (_, i) => `:${i + 6}:1: class Ex_D${i + 5}: the call ended without a gRPC status`,
+    );
+    expect(failed.map((line) => line.slice(line.lastIndexOf('.mof') + 4)).sort()).toEqual(
+      held.sort(),
+    );
+  } finally {
+    for (const session of sessions) session.destroy();
+    await new Promise((closed) => dropping.close(closed));
+  }
+}, 60_000);
