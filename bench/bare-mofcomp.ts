@@ -1,17 +1,18 @@
 /**
- * P3's floor for `wbemd mofcomp --dmtf`: what a grpc-js mofcomp cannot avoid, in its own process.
- *   node bare-mofcomp.js ADDRESS METHOD ENTRY [--window N] [--options JSON]
+ * P3's floor for `wbemd mofcomp --dmtf`: what the command cannot avoid, in its own process.
+ *   node bare-mofcomp.js ADDRESS METHOD ENTRY [--window N]
  * It does what the command does before and while it sends, and nothing else: its Node start, the
  * cold compile of ENTRY (the command's compiler), each class's PutClassAsync request encoded as
- * the command encodes it (`--dmtf`: the DMTF context; flags 0), then the requests sent by a bare
- * grpc-js client (bytes passed through, no ts-proto on the answer), `--window` (the command's
- * default, DEFAULT_WINDOW) in flight, in the command's dependency order: a class starts once its
- * superclass's call has ended. METHOD is the path to call (the bare server's replay of wbemd's
- * answer, `bare-server.ts replay FILE PATH`). It prints one JSON line: each phase's wall time and
- * this process's CPU (all threads).
+ * the command encodes it (`--dmtf`: the DMTF context; flags 0; src/cli/put-class-codec.ts), then
+ * the requests written to one HTTP/2 session by the command's own sender (src/cli/grpc-h2.ts, D81;
+ * the answers only counted, not decoded), `--window` (the command's default, DEFAULT_WINDOW) in
+ * flight, in the command's dependency order: a class starts once its superclass's call has ended.
+ * METHOD is the path to call (the bare server's replay of wbemd's answer, `bare-server.ts replay
+ * FILE PATH`). It prints one JSON line: each phase's wall time and this process's CPU (all
+ * threads). Until 2026-12-03 (05:00) the command and this floor sent through a bare grpc-js client.
  */
-import { Client, credentials, Metadata, type ChannelOptions } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import type { H2Channel } from '../src/cli/grpc-h2';
 import { basename, dirname, join } from 'node:path';
 
 const startedAt = performance.now();
@@ -45,41 +46,45 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const [address, method, entry] = args;
   if (address === undefined || method === undefined || entry === undefined)
-    throw new Error('usage: bare-mofcomp ADDRESS METHOD ENTRY [--window N] [--options JSON]');
-  const channelOptions = JSON.parse(option(args, '--options') ?? '{}') as ChannelOptions;
+    throw new Error('usage: bare-mofcomp ADDRESS METHOD ENTRY [--window N]');
   const mark = phases();
   // The modules the command loads for this work (its compiler, codec and generated messages).
   const { compileMof } = await import('../src/mof/parser.js');
   const { DEFAULT_WINDOW, dependencyPlan } = await import('../src/cli/mofcomp-send.js');
   const window = Number(option(args, '--window') ?? DEFAULT_WINDOW);
-  const { definitionToProto } = await import('../src/transport/grpc/codec.js');
-  const { WbemServicesService } = await import('../generated/wbem/v1/services.js');
-  const { DMTF_CONTEXT, NAMESPACE } = await import('./requests.js');
+  const { definitionToProto, valueToProto } = await import('../src/transport/grpc/codec.js');
+  const { encodeClassPut } = await import('../src/cli/put-class-codec.js');
+  const { H2Channel } = await import('../src/cli/grpc-h2.js');
+  // The context as the command builds it (bench/requests.ts would load grpc-js, which the
+  // command does not).
+  const { DMTF_RULES } = await import('../src/domain/client-context.js');
+  const dmtfContext = {
+    values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} },
+  };
   mark('modules');
   const root = dirname(entry);
   const unit = compileMof(basename(entry), (path) => readFileSync(join(root, path), 'utf8'));
   const plan = dependencyPlan(unit.classes);
   mark('compile');
-  // The generated client's own serializer, as the command's calls use it.
-  const { requestSerialize } = WbemServicesService.putClassAsync;
+  // The command's own encoder (the generated PutClassRequest.encode's bytes).
   const requests = plan.map(({ mofClass }) =>
-    requestSerialize({
-      namespace: NAMESPACE,
+    encodeClassPut({
+      namespace: 'root/cimv2',
       object: definitionToProto(mofClass.definition),
       flags: 0,
-      context: DMTF_CONTEXT,
+      context: dmtfContext,
     }),
   );
   mark('encode');
-  const client = new Client(address, credentials.createInsecure(), channelOptions);
+  const channel = new H2Channel(address);
   const { answered, bytes } = await sendAll(
-    client,
+    channel,
     method,
     requests,
     plan.map((item) => item.after),
     window,
   );
-  client.close();
+  channel.close();
   mark('send');
   const total = process.cpuUsage(cpuAtStart);
   console.log(
@@ -99,9 +104,9 @@ async function main(): Promise<void> {
 
 /** Each request once everything it waits for has ended, `window` at a time; every call must end OK. */
 function sendAll(
-  client: Client,
+  channel: H2Channel,
   method: string,
-  requests: readonly Buffer[],
+  requests: readonly Uint8Array[],
   after: readonly (readonly number[])[],
   window: number,
 ): Promise<{ answered: number; bytes: number }> {
@@ -118,19 +123,10 @@ function sendAll(
         if (!(after[index] ?? []).every((dependency) => done[dependency] === true)) continue;
         started[index] = true;
         running++;
-        const call = client.makeServerStreamRequest(
-          method,
-          (value: Buffer) => value,
-          (value: Buffer) => value,
-          requests[index] as Buffer,
-          new Metadata(),
-        );
-        call.on('data', (message: Buffer) => {
-          answered++;
-          bytes += message.length;
-        });
-        call.on('error', reject);
-        call.on('end', () => {
+        void channel.serverStream(method, requests[index] as Uint8Array).then((end) => {
+          if (end.code !== 0) return reject(new Error(`call ${index}: ${end.code} ${end.details}`));
+          answered += end.messages.length;
+          for (const message of end.messages) bytes += message.length;
           running--;
           done[index] = true;
           pump();

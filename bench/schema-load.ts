@@ -12,6 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { WbemStatus } from '../generated/wbem/v1/status';
 import { WbemServicesClient, type ObjectSinkEvent } from '../generated/wbem/v1/services';
 import { dependencyPlan, putAll } from '../src/cli/mofcomp';
+import { grpcJsSender } from '../src/cli/mofcomp-grpc';
 import { DMTF_RULES } from '../src/domain/client-context';
 import { compileMof } from '../src/mof/parser';
 import { WbemService } from '../src/service/wbem-service';
@@ -96,7 +97,7 @@ export async function benchSchemaLoad(): Promise<void> {
     const started = process.hrtime.bigint();
     const unit = compileMof(ENTRY, (path) => readFileSync(join(ROOT, path), 'utf8'));
     const result = await putAll(
-      client,
+      grpcJsSender(client),
       dependencyPlan(unit.classes),
       {
         namespace: 'root/cimv2',

@@ -1,11 +1,12 @@
 /**
- * P3's floor for `wbemd mofcomp --dmtf`: how fast a grpc-js mofcomp could load CIM 2.41 if the
- * server cost nothing but grpc-js. wbemd's answer to one class's PutClassAsync (its final
+ * P3's floor for `wbemd mofcomp --dmtf`: how fast the command could load CIM 2.41 if the server
+ * cost nothing but grpc-js. wbemd's answer to one class's PutClassAsync (its final
  * SetStatus) is recorded once; a bare grpc-js server (`bare-server.ts replay FILE PATH`, the same
  * method path) answers every call with it; `bare-mofcomp.ts` in its own process does what the
  * command cannot avoid — Node's start, the cold compile, the requests encoded as the command
- * encodes them — and sends them with a bare grpc-js client, as many in flight as the command's
- * default window, in the command's dependency order. Its wall time, its CPU and the bare server's
+ * encodes them — and sends them with the command's own HTTP/2 sender (src/cli/grpc-h2.ts; a bare
+ * grpc-js client until 2026-12-03), as many in flight as the command's default window, in the
+ * command's dependency order. Its wall time, its CPU and the bare server's
  * CPU are the floor.
  */
 import { readFileSync } from 'node:fs';
@@ -108,14 +109,14 @@ export function reportFloor(loads: readonly FloorLoad[]): void {
     `${name} ${med((l) => l.phases[name].ms).toFixed(0)} ms (CPU ${med((l) => l.phases[name].cpuMs).toFixed(0)} ms)`;
   const t = med((l) => l.ms);
   console.log(
-    `  floor: bare grpc-js client → bare server ${loads.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t.toFixed(0)} ms, ${loads[0]?.classes} calls, ${((loads[0]?.requestBytes ?? 0) / 1e6).toFixed(2)} MB; the client's CPU ${med((l) => l.clientCpuSec).toFixed(2)} s, the bare server's ${med((l) => l.serverCpuSec).toFixed(2)} s, ${((med((l) => l.serverCpuSec) * 1e6) / (loads[0]?.classes ?? NaN)).toFixed(0)} µs a call)`,
+    `  floor: the command's HTTP/2 sender (bare-mofcomp) → bare grpc-js server ${loads.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t.toFixed(0)} ms, ${loads[0]?.classes} calls, ${((loads[0]?.requestBytes ?? 0) / 1e6).toFixed(2)} MB; the client's CPU ${med((l) => l.clientCpuSec).toFixed(2)} s, the bare server's ${med((l) => l.serverCpuSec).toFixed(2)} s, ${((med((l) => l.serverCpuSec) * 1e6) / (loads[0]?.classes ?? NaN)).toFixed(0)} µs a call)`,
   );
   console.log(
     `    client: Node's start to the script ${med((l) => l.beforeScriptMs).toFixed(0)} ms, ${phase('modules')}, ${phase('compile')}, ${phase('encode')}, ${phase('send')}`,
   );
   addRow({
     id: 'P3',
-    figure: 'floor of --dmtf: bare grpc-js client and server',
+    figure: "floor of --dmtf: the command's HTTP/2 sender, bare server",
     measured: `${(t / 1e3).toFixed(2)} s`,
     goal: '(≤ 1.5 s)',
     status: 'info',

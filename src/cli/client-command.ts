@@ -1,10 +1,9 @@
 /**
  * What the client commands (`mofcomp`, `mofgen`) share: the options every one of them takes,
- * argument parsing with the usual exits (usage error 2, --help 0), and the connection.
+ * argument parsing with the usual exits (usage error 2, --help 0), and the server's address
+ * (grpc-client.ts connects to it: grpc-js is loaded only by the commands that use it).
  */
-import { credentials } from '@grpc/grpc-js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { WbemServicesClient } from '../../generated/wbem/v1/services';
 
 /** Options every client command takes. */
 export const CLIENT_OPTIONS = {
@@ -55,10 +54,7 @@ export function parseClientCommand<O extends Options>(
   return parsed;
 }
 
-/** `--server` (env WBEMD_SERVER; default 127.0.0.1:50051), plaintext as the server's loopback default. */
-export function connectToServer(server: string | undefined): WbemServicesClient {
-  return new WbemServicesClient(
-    server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051',
-    credentials.createInsecure(),
-  );
+/** `--server`, else env WBEMD_SERVER, else 127.0.0.1:50051. */
+export function serverAddress(server: string | undefined): string {
+  return server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051';
 }

@@ -18,8 +18,14 @@ export function includeReader(
   onRead: (name: string, text: string, diskPath: string) => void,
 ): (path: string) => string {
   return (path) => {
-    const candidates = [join(root, path), ...includeDirs.map((dir) => join(dir, path))];
-    const found = candidates.find((candidate) => existsSync(candidate)) ?? join(root, path);
+    const first = join(root, path);
+    // With no -I directory there is nothing to choose: read it (or fail) without a stat first.
+    const found =
+      includeDirs.length === 0
+        ? first
+        : ([first, ...includeDirs.map((dir) => join(dir, path))].find((candidate) =>
+            existsSync(candidate),
+          ) ?? first);
     const text = readFileSync(found, 'utf8');
     onRead(path, text, found);
     return text;

@@ -2,18 +2,13 @@
  * How `wbemd mofcomp` sends compiled classes: PutClassAsync per class in dependency order with a
  * bounded window of calls in flight, or one CompileMof (--atomic).
  */
-import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import type { Context } from '../../generated/wbem/v1/cim';
 import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
-import type {
-  ObjectSinkEvent,
-  Progress,
-  SetStatus,
-  WbemServicesClient,
-} from '../../generated/wbem/v1/services';
 import { classKey } from '../domain/names';
 import type { MofClass } from '../mof/parser';
 import { definitionToProto } from '../transport/grpc/codec';
+import type { CallEnd, H2Channel } from './grpc-h2';
+import { encodeClassPut, finalStatusOf, type ClassPut, type FinalStatus } from './put-class-codec';
 
 interface PlannedClass {
   readonly mofClass: MofClass;
@@ -58,9 +53,20 @@ interface PutOptions {
   readonly continueOnError: boolean;
 }
 
+/** One class's PutClassAsync, sent and read to its end. */
+export type ClassSender = (request: ClassPut) => Promise<SinkOutcome>;
+
+const PUT_CLASS_ASYNC = '/wbem.v1.WbemServices/PutClassAsync';
+
+/** PutClassAsync written to an HTTP/2 session directly (grpc-h2.ts; D81): the same request bytes. */
+export function h2Sender(channel: H2Channel): ClassSender {
+  return async (request) =>
+    outcomeOfCall(await channel.serverStream(PUT_CLASS_ASYNC, encodeClassPut(request)));
+}
+
 /** Runs the plan: each class once everything it waits for succeeded; at most `window` at a time. */
 export async function putAll(
-  client: WbemServicesClient,
+  send: ClassSender,
   plan: readonly PlannedClass[],
   options: PutOptions,
   onDone: () => void,
@@ -87,7 +93,7 @@ export async function putAll(
         if (!item.after.every((dependency) => state[dependency] === 'ok')) continue;
         state[index] = 'running';
         running++;
-        void putOne(client, item.mofClass, options).then((failure) => {
+        void putOne(send, item.mofClass, options).then((failure) => {
           running--;
           if (failure === undefined) {
             state[index] = 'ok';
@@ -115,98 +121,43 @@ function where(mofClass: MofClass): string {
 }
 
 /** How an object-sink stream ended: success, or the WbemStatus name and the reason. */
-type SinkOutcome =
+export type SinkOutcome =
   { readonly ok: true } | { readonly ok: false; readonly status: string; readonly reason: string };
 
+/** A final SetStatus as the outcome mofcomp reports. */
+export function fromFinal(status: FinalStatus): SinkOutcome {
+  return status.hresult === WbemStatus.WBEM_S_NO_ERROR
+    ? { ok: true }
+    : { ok: false, status: wbemStatusToJSON(status.hresult), reason: status.param };
+}
+
 /**
- * Reads one object-sink stream (PutClassAsync, CompileMof) to its end. A failure ends with the
- * final SetStatus, then a non-OK gRPC status ('error'); a call rejected at once has only the gRPC
- * status, whose trailers carry the same WbemStatus. A stream that ends without a final status is
- * a failure too.
+ * The same reading as mofcomp-grpc.ts's sinkOutcome, of a call that has ended (grpc-h2.ts): the final SetStatus
+ * if one came, whatever the gRPC status; else a non-OK status with the WbemStatus its trailers
+ * name; else an OK stream without a final status, a failure too.
  */
-function sinkOutcome(
-  call: ClientReadableStream<ObjectSinkEvent>,
-  onProgress: (progress: Progress) => void = () => undefined,
-): Promise<SinkOutcome> {
-  return new Promise((resolvePromise) => {
-    let final: SetStatus | undefined;
-    call.on('data', (event: ObjectSinkEvent) => {
-      if (event.event?.$case === 'progress') onProgress(event.event.progress);
-      else if (event.event?.$case === 'status') final = event.event.status;
-    });
-    const fromFinal = (status: SetStatus): SinkOutcome =>
-      status.hresult === WbemStatus.WBEM_S_NO_ERROR
-        ? { ok: true }
-        : { ok: false, status: wbemStatusToJSON(status.hresult), reason: status.param };
-    call.on('error', (error: Error & { details?: string; metadata?: Metadata }) => {
-      if (final !== undefined) return resolvePromise(fromFinal(final));
-      const name = error.metadata?.get('wbem-status')[0];
-      resolvePromise({
-        ok: false,
-        status: typeof name === 'string' ? name : '',
-        reason: error.details ?? error.message,
-      });
-    });
-    call.on('end', () =>
-      resolvePromise(
-        final === undefined
-          ? { ok: false, status: '', reason: 'no final status' }
-          : fromFinal(final),
-      ),
-    );
-  });
+function outcomeOfCall(end: CallEnd): SinkOutcome {
+  let final: FinalStatus | undefined;
+  for (const message of end.messages) final = finalStatusOf(message) ?? final;
+  if (final !== undefined) return fromFinal(final);
+  if (end.code === 0) return { ok: false, status: '', reason: 'no final status' };
+  const name = end.metadata['wbem-status'];
+  return { ok: false, status: typeof name === 'string' ? name : '', reason: end.details };
 }
 
 /** One PutClassAsync; resolves with a failure line, or undefined on success. */
 async function putOne(
-  client: WbemServicesClient,
+  send: ClassSender,
   mofClass: MofClass,
   options: PutOptions,
 ): Promise<string | undefined> {
   const namespace = mofClass.namespace === '' ? options.namespace : mofClass.namespace;
-  const outcome = await sinkOutcome(
-    client.putClassAsync(
-      {
-        namespace,
-        object: definitionToProto(mofClass.definition),
-        flags: options.flags,
-        ...(options.context === undefined ? {} : { context: options.context }),
-      },
-      new Metadata(),
-    ),
-  );
+  const outcome = await send({
+    namespace,
+    object: definitionToProto(mofClass.definition),
+    flags: options.flags,
+    ...(options.context === undefined ? {} : { context: options.context }),
+  });
   if (outcome.ok) return undefined;
   return `${where(mofClass)}: class ${mofClass.definition.name}: ${outcome.status === '' ? '' : `${outcome.status}: `}${outcome.reason}`;
-}
-
-const SEND_STATUS = 0x80;
-
-/** One CompileMof: the server's all-or-nothing write; each progress event goes to `onProgress`. */
-export async function compileAtomically(
-  client: WbemServicesClient,
-  request: {
-    namespace: string;
-    sources: { name: string; text: string }[];
-    flags: number;
-    context: Context | undefined;
-    continueOnError: boolean;
-  },
-  onProgress: (progress: Progress) => void,
-): Promise<string | undefined> {
-  const outcome = await sinkOutcome(
-    client.compileMof(
-      {
-        namespace: request.namespace,
-        sources: request.sources,
-        flags: request.flags | SEND_STATUS,
-        continueOnError: request.continueOnError,
-        ...(request.context === undefined ? {} : { context: request.context }),
-      },
-      new Metadata(),
-    ),
-    onProgress,
-  );
-  return outcome.ok
-    ? undefined
-    : `${outcome.reason}${outcome.status === '' ? '' : ` (${outcome.status})`}`;
 }

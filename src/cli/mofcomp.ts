@@ -8,16 +8,18 @@
 import { basename, dirname } from 'node:path';
 import type { Context } from '../../generated/wbem/v1/cim';
 import type { WbemServicesClient } from '../../generated/wbem/v1/services';
+import type * as grpcCalls from './mofcomp-grpc';
 import { DMTF_RULES } from '../domain/client-context';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofClass } from '../mof/parser';
 import { valueToProto } from '../transport/grpc/codec';
-import { connectToServer, parseClientCommand } from './client-command';
+import { parseClientCommand, serverAddress } from './client-command';
+import { dialsItself, H2Channel } from './grpc-h2';
 import { contextFromProto } from '../transport/grpc/from-proto';
 import type { CheckedFile } from './mof-check';
 import { memberPosition } from './mof-positions';
 import { includeReader, scanSources, SourcePaths } from './mof-sources';
-import { compileAtomically, DEFAULT_WINDOW, dependencyPlan, putAll } from './mofcomp-send';
+import { DEFAULT_WINDOW, dependencyPlan, h2Sender, putAll, type ClassSender } from './mofcomp-send';
 import { progressReporter } from './progress';
 
 export { dependencyPlan, putAll };
@@ -55,7 +57,7 @@ export async function mofcomp(
     // here, to report a compile error exactly as when nothing was sent.
     const scanned = scanSources(run.files[0] as string, run.includeDirs);
     if (scanned !== undefined)
-      return withClient(run, (client) => sendAtomically(client, run, scanned, undefined, out, err));
+      return withClient(run, (grpc) => sendAtomically(grpc, run, scanned, undefined, out, err));
   }
   // 1. Compile everything locally: a file that does not compile means nothing is sent.
   const compiled = compileFiles(run, err);
@@ -63,20 +65,45 @@ export async function mofcomp(
   if (run.check) return checkCompiled(run, compiled, out, err);
   // 2. Put them in dependency order, `window` at a time (or --atomic: one CompileMof).
   const [file] = compiled.files;
-  return withClient(run, (client) =>
-    run.atomic && file !== undefined
-      ? sendAtomically(client, run, file, compiled, out, err)
-      : sendByClass(client, run, compiled, out, err),
-  );
+  if (run.atomic && file !== undefined)
+    return withClient(run, (grpc) => sendAtomically(grpc, run, file, compiled, out, err));
+  return withSender(run, (send) => sendByClass(send, run, compiled, out, err));
+}
+
+/**
+ * The PutClassAsync calls go straight to an HTTP/2 session (grpc-h2.ts, D81) when the address is
+ * HOST:PORT, through grpc-js's client for any other target.
+ */
+async function withSender(
+  run: MofcompRun,
+  send: (sender: ClassSender) => Promise<number>,
+): Promise<number> {
+  const address = serverAddress(run.server);
+  if (!dialsItself(address))
+    return withClient(run, ({ client, calls }) => send(calls.grpcJsSender(client)));
+  const channel = new H2Channel(address);
+  try {
+    return await send(h2Sender(channel));
+  } finally {
+    channel.close();
+  }
+}
+
+/** grpc-js's client of the server, and the calls made through it. */
+interface GrpcConnection {
+  readonly client: WbemServicesClient;
+  readonly calls: typeof grpcCalls;
 }
 
 async function withClient(
   run: MofcompRun,
-  send: (client: WbemServicesClient) => Promise<number>,
+  send: (grpc: GrpcConnection) => Promise<number>,
 ): Promise<number> {
-  const client = connectToServer(run.server);
+  // Loaded only here: grpc-js and the generated services are ≈ 50 ms of the command's start.
+  const calls = await import('./mofcomp-grpc.js');
+  const client = calls.connectToServer(run.server);
   try {
-    return await send(client);
+    return await send({ client, calls });
   } finally {
     client.close();
   }
@@ -243,7 +270,7 @@ async function checkCompiled(
  * that a compile error reads as the command's own (`file:line:column: reason`, exit status 1).
  */
 async function sendAtomically(
-  client: WbemServicesClient,
+  { client, calls }: GrpcConnection,
   run: MofcompRun,
   file: CheckedFile,
   compiled: Compiled | undefined,
@@ -256,7 +283,7 @@ async function sendAtomically(
       ? undefined
       : progressReporter(out, compiled.classes.length + compiled.instanceCount);
   const counted = { classes: 0, instances: 0 };
-  const failure = await compileAtomically(
+  const failure = await calls.compileAtomically(
     client,
     { namespace, sources: [...file.sources], flags, context, continueOnError },
     ({ total, message }) => {
@@ -291,7 +318,7 @@ async function sendAtomically(
 
 /** One PutClassAsync per class, in dependency order, and the report. */
 async function sendByClass(
-  client: WbemServicesClient,
+  send: ClassSender,
   run: MofcompRun,
   { classes }: Compiled,
   out: NodeJS.WriteStream,
@@ -300,7 +327,7 @@ async function sendByClass(
   const { namespace, flags, context, window, continueOnError } = run;
   const progress = progressReporter(out, classes.length);
   const result = await putAll(
-    client,
+    send,
     dependencyPlan(classes),
     { namespace, flags, context, window, continueOnError },
     () => progress.step(),

@@ -7,7 +7,8 @@
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { type WbemServicesClient, type GetClassResponse } from '../../generated/wbem/v1/services';
-import { connectToServer, parseClientCommand } from './client-command';
+import { parseClientCommand } from './client-command';
+import { connectToServer } from './grpc-client';
 import {
   exportClasses,
   exportInstances,

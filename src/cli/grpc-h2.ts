@@ -1,0 +1,244 @@
+/**
+ * Server-streaming gRPC calls written to one of Node's own HTTP/2 sessions, without grpc-js's call
+ * stack: what `wbemd mofcomp` sends its PutClassAsync calls with (D81). grpc-js wraps each call in
+ * resolving, retrying, load-balancing and subchannel calls, interceptors, filters and metadata
+ * objects; for CIM 2.41's 1,438 calls that cost the command ≈ 0.3 ms of CPU a call more than the
+ * same request bytes written here (docs/performance.md, P3, 2026-12-03), CPU that the server it
+ * shares a 2-core host with does not get. The wire is gRPC's over HTTP/2 (PROTOCOL-HTTP2.md): the
+ * same method path and length-prefixed message, plaintext, as the command's grpc-js channel.
+ */
+import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+
+/** gRPC status codes this client gives itself (a status the server sent is passed on as sent). */
+const UNKNOWN = 2;
+const INTERNAL = 13;
+const UNAVAILABLE = 14;
+
+/** How a call ended: the messages it answered, its gRPC status and the metadata that came with it. */
+export interface CallEnd {
+  readonly messages: readonly Buffer[];
+  readonly code: number;
+  /** grpc-message, percent-decoded as grpc-js decodes it. */
+  readonly details: string;
+  /** The trailers (or, for a call refused at once, the headers) that carried the status. */
+  readonly metadata: IncomingHttpHeaders;
+}
+
+/**
+ * Whether this client dials `address` itself: HOST:PORT with a host name, an IPv4 address or a
+ * bracketed IPv6 one. Any other target (grpc-js's `dns:`, `unix:`, `ipv4:` schemes, a host
+ * without a port) goes to grpc-js, which knows how to resolve it.
+ */
+export function dialsItself(address: string): boolean {
+  return /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(address);
+}
+
+/** One HTTP/2 session and what this client knows of it. */
+interface Connection {
+  readonly session: ClientHttp2Session;
+  /** The session's own error (refused, reset), which says more than its streams' "canceled". */
+  failure: Error | undefined;
+  connected: boolean;
+  /** The server sent GOAWAY, or the session closed: new calls go to a new session. */
+  draining: boolean;
+}
+
+/** A call refused before the server saw it (RST_STREAM REFUSED_STREAM) is sent again, this often. */
+const REFUSED_RETRIES = 3;
+
+/**
+ * HTTP/2 connections to a gRPC server, plaintext; calls run concurrently on the current one. As
+ * grpc-js's channel does, a new call goes to a new connection once the current one has received
+ * GOAWAY (the server's maximum connection age, a graceful drain) or has closed; calls in flight
+ * end on the old one, which closes when they have. A connection that never connected stays: its
+ * calls fail with its error, and nothing is dialled again.
+ */
+export class H2Channel {
+  readonly #address: string;
+  #current: Connection;
+  #closed = false;
+
+  constructor(address: string) {
+    this.#address = address;
+    this.#current = this.#open();
+  }
+
+  #open(): Connection {
+    // As grpc-js's channel: no limit on the session's memory (Node's degrades badly at its limit).
+    const session = connect(`http://${this.#address}`, {
+      maxSessionMemory: Number.MAX_SAFE_INTEGER,
+      settings: { enablePush: false },
+    });
+    const connection: Connection = {
+      session,
+      failure: undefined,
+      connected: false,
+      draining: false,
+    };
+    session.on('connect', () => {
+      connection.connected = true;
+    });
+    session.on('error', (error: Error) => {
+      connection.failure = error;
+    });
+    // Node closes the session itself on a GOAWAY (NO_ERROR: its open streams run to their end).
+    session.on('goaway', () => {
+      connection.draining = true;
+    });
+    session.on('close', () => {
+      connection.draining = true;
+    });
+    return connection;
+  }
+
+  /** The connection a new call goes to. */
+  #connection(): Connection {
+    const current = this.#current;
+    const gone = current.draining || current.session.closed || current.session.destroyed;
+    if (!gone || !current.connected || this.#closed) return current;
+    // Node's session.close() lets the old session's streams end first, then closes it.
+    current.session.close();
+    this.#current = this.#open();
+    return this.#current;
+  }
+
+  /** A server-streaming call of `path` with one request message; resolves when it has ended. */
+  async serverStream(path: string, request: Uint8Array): Promise<CallEnd> {
+    const frame = Buffer.allocUnsafe(5 + request.length);
+    frame[0] = 0; // not compressed
+    frame.writeUInt32BE(request.length, 1);
+    frame.set(request, 5);
+    for (let attempt = 0; ; attempt++) {
+      const { end, refused } = await this.#call(this.#connection(), path, frame);
+      // Refused unseen (e.g. beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS before the client
+      // had its SETTINGS): safe to send again, as grpc-js's transparent retry does.
+      if (!refused || attempt >= REFUSED_RETRIES) return end;
+    }
+  }
+
+  #call(
+    connection: Connection,
+    path: string,
+    frame: Buffer,
+  ): Promise<{ end: CallEnd; refused: boolean }> {
+    return new Promise((resolveEnd) => {
+      const reader = new MessageReader();
+      let head: IncomingHttpHeaders | undefined;
+      let trailers: IncomingHttpHeaders | undefined;
+      let failure: Error | undefined;
+      let stream;
+      try {
+        stream = connection.session.request({
+          ':method': 'POST',
+          ':path': path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+      } catch (error) {
+        // The session is closed or destroyed already (its connection failed).
+        const cause = error instanceof Error ? error : new Error(String(error));
+        const end = ending(connection, reader, undefined, undefined, cause);
+        return resolveEnd({ end, refused: false });
+      }
+      stream.on('response', (headers: IncomingHttpHeaders) => {
+        head = headers;
+      });
+      stream.on('trailers', (headers: IncomingHttpHeaders) => {
+        trailers = headers;
+      });
+      stream.on('data', (chunk: Buffer) => reader.push(chunk));
+      stream.on('error', (error: Error) => {
+        failure = error;
+      });
+      stream.on('close', () => {
+        const refused = head === undefined && stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
+        resolveEnd({ end: ending(connection, reader, head, trailers, failure), refused });
+      });
+      stream.end(frame);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#current.session.close();
+  }
+}
+
+function ending(
+  connection: Connection,
+  reader: MessageReader,
+  head: IncomingHttpHeaders | undefined,
+  trailers: IncomingHttpHeaders | undefined,
+  failure: Error | undefined,
+): CallEnd {
+  const messages = reader.messages;
+  // A call refused at once sends its status in its only headers (gRPC's trailers-only answer).
+  const status = trailers ?? (head?.['grpc-status'] === undefined ? undefined : head);
+  const broken = reader.broken ?? (reader.partial ? 'a message cut short' : undefined);
+  if (broken !== undefined) return ended(messages, INTERNAL, broken, status ?? {});
+  if (status !== undefined) {
+    const code = Number(status['grpc-status']);
+    return ended(messages, Number.isInteger(code) ? code : UNKNOWN, details(status), status);
+  }
+  // The connection's own error (refused, reset) says more than its streams' "canceled".
+  if (connection.failure !== undefined)
+    return ended(messages, UNAVAILABLE, `no connection: ${connection.failure.message}`, {});
+  const cause = failure?.cause;
+  if (failure !== undefined)
+    return ended(
+      messages,
+      UNAVAILABLE,
+      cause instanceof Error ? cause.message : failure.message,
+      {},
+    );
+  // Node gives :status as a number, though typed as a header string.
+  const http = Number(head?.[':status'] ?? 200);
+  return http === 200
+    ? ended(messages, INTERNAL, 'the call ended without a gRPC status', head ?? {})
+    : ended(messages, UNKNOWN, `HTTP status ${http}`, head ?? {});
+}
+
+function ended(
+  messages: readonly Buffer[],
+  code: number,
+  text: string,
+  metadata: IncomingHttpHeaders,
+): CallEnd {
+  return { messages, code, details: text, metadata };
+}
+
+/** grpc-message, percent-decoded with decodeURI as grpc-js does (kept as sent if malformed). */
+function details(status: IncomingHttpHeaders): string {
+  const message = status['grpc-message'];
+  const text = typeof message === 'string' ? message : '';
+  try {
+    return decodeURI(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Splits the DATA of a call into its length-prefixed messages, whatever the chunks' bounds. */
+class MessageReader {
+  readonly messages: Buffer[] = [];
+  broken: string | undefined;
+  #pending: Buffer | undefined;
+
+  /** Whether the DATA ended inside a message. */
+  get partial(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  push(chunk: Buffer): void {
+    let rest = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+    while (rest.length >= 5 && this.broken === undefined) {
+      const length = rest.readUInt32BE(1);
+      if (rest.length < 5 + length) break;
+      // Nothing here asks for compression (no grpc-accept-encoding), so a server sends none.
+      if (rest[0] !== 0) this.broken = 'a compressed message, which was not asked for';
+      else this.messages.push(rest.subarray(5, 5 + length));
+      rest = rest.subarray(5 + length);
+    }
+    this.#pending = rest.length === 0 ? undefined : rest;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * `wbemd mofcomp`'s calls through grpc-js: `--atomic`'s one CompileMof, and PutClassAsync for a
+ * server address only grpc-js dials (D81). Loaded only then: grpc-js and the generated services
+ * module are ≈ 50 ms of the command's start.
+ */
+import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
+import type { Context } from '../../generated/wbem/v1/cim';
+import type {
+  ObjectSinkEvent,
+  Progress,
+  SetStatus,
+  WbemServicesClient,
+} from '../../generated/wbem/v1/services';
+import { fromFinal, type ClassSender, type SinkOutcome } from './mofcomp-send';
+
+export { connectToServer } from './grpc-client';
+
+/** PutClassAsync through grpc-js's generated client (a server address only grpc-js can dial). */
+export function grpcJsSender(client: WbemServicesClient): ClassSender {
+  return (request) => sinkOutcome(client.putClassAsync(request, new Metadata()));
+}
+
+/**
+ * Reads one object-sink stream (PutClassAsync, CompileMof) to its end. A failure ends with the
+ * final SetStatus, then a non-OK gRPC status ('error'); a call rejected at once has only the gRPC
+ * status, whose trailers carry the same WbemStatus. A stream that ends without a final status is
+ * a failure too.
+ */
+function sinkOutcome(
+  call: ClientReadableStream<ObjectSinkEvent>,
+  onProgress: (progress: Progress) => void = () => undefined,
+): Promise<SinkOutcome> {
+  return new Promise((resolvePromise) => {
+    let final: SetStatus | undefined;
+    call.on('data', (event: ObjectSinkEvent) => {
+      if (event.event?.$case === 'progress') onProgress(event.event.progress);
+      else if (event.event?.$case === 'status') final = event.event.status;
+    });
+    call.on('error', (error: Error & { details?: string; metadata?: Metadata }) => {
+      if (final !== undefined) return resolvePromise(fromFinal(final));
+      const name = error.metadata?.get('wbem-status')[0];
+      resolvePromise({
+        ok: false,
+        status: typeof name === 'string' ? name : '',
+        reason: error.details ?? error.message,
+      });
+    });
+    call.on('end', () =>
+      resolvePromise(
+        final === undefined
+          ? { ok: false, status: '', reason: 'no final status' }
+          : fromFinal(final),
+      ),
+    );
+  });
+}
+
+const SEND_STATUS = 0x80;
+
+/** One CompileMof: the server's all-or-nothing write; each progress event goes to `onProgress`. */
+export async function compileAtomically(
+  client: WbemServicesClient,
+  request: {
+    namespace: string;
+    sources: { name: string; text: string }[];
+    flags: number;
+    context: Context | undefined;
+    continueOnError: boolean;
+  },
+  onProgress: (progress: Progress) => void,
+): Promise<string | undefined> {
+  const outcome = await sinkOutcome(
+    client.compileMof(
+      {
+        namespace: request.namespace,
+        sources: request.sources,
+        flags: request.flags | SEND_STATUS,
+        continueOnError: request.continueOnError,
+        ...(request.context === undefined ? {} : { context: request.context }),
+      },
+      new Metadata(),
+    ),
+    onProgress,
+  );
+  return outcome.ok
+    ? undefined
+    : `${outcome.reason}${outcome.status === '' ? '' : ` (${outcome.status})`}`;
+}
