@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
-import { spawnTracked } from './procs';
+import { makeTempDir, removeTempDir, spawnTracked } from './procs';
 
 export interface ChildServer {
   readonly address: string;
@@ -76,4 +76,26 @@ export function startWbemd(
     dataDir,
     ...extraArgs,
   ]);
+}
+
+/** The same server, owning `dir`: the directory is removed once the server has stopped. */
+export function owningDir(server: ChildServer, dir: string): ChildServer {
+  return {
+    address: server.address,
+    pid: server.pid,
+    async stop() {
+      await server.stop();
+      removeTempDir(dir);
+    },
+  };
+}
+
+/**
+ * bench/skeleton-server.ts (W1's and W2's floor) over a fresh temp data dir; `without` names the
+ * parts left out (bench/skeleton-parts.ts), none for the floor itself.
+ */
+export async function startSkeleton(without: readonly string[] = []): Promise<ChildServer> {
+  const dir = makeTempDir('wbemd-bench-skeleton-');
+  const args = without.length === 0 ? [dir] : [dir, '--without', without.join(',')];
+  return owningDir(await startNodeServer(resolve(__dirname, 'skeleton-server.js'), args), dir);
 }

@@ -7,12 +7,11 @@
  * prints each server's CPU per call and p50. The variants break wbemd's contract: they say what
  * the contract costs, not what a server may do. Not part of `npm run bench` (docs/performance.md).
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startNodeServer, type ChildServer } from './child-server';
+import { startSkeleton, type ChildServer } from './child-server';
 import { etcdInstalled, startEtcd } from './etcd';
 import { buildLoadgen, expectNoErrors, runLoad, useLoadgen, type LoadgenResult } from './loadgen';
-import { installCleanup, makeTempDir, removeTempDir } from './procs';
+import { installCleanup } from './procs';
 import { detail, pool } from './report';
 import { ETCD_PUT, FLAG, putClassRequest, WBEM } from './requests';
 import { alternate, bareServer, freshWbemd, WARMUP } from './scenarios/common';
@@ -34,20 +33,6 @@ interface Side {
   readonly method: string;
 }
 
-async function skeleton(without: string): Promise<ChildServer> {
-  const dir = makeTempDir('wbemd-bench-skeleton-');
-  const args = without === '' ? [dir] : [dir, '--without', without];
-  const server = await startNodeServer(resolve(__dirname, 'skeleton-server.js'), args);
-  return {
-    address: server.address,
-    pid: server.pid,
-    async stop() {
-      await server.stop();
-      removeTempDir(dir);
-    },
-  };
-}
-
 async function main(): Promise<void> {
   installCleanup();
   const { values } = parseArgs({
@@ -66,7 +51,11 @@ async function main(): Promise<void> {
     { label: 'bare grpc-js stream', server: await bareServer('stream'), method: '' },
   ];
   for (const [label, without] of VARIANTS)
-    sides.push({ label, server: await skeleton(without), method: `${WBEM}PutClassAsync` });
+    sides.push({
+      label,
+      server: await startSkeleton(without === '' ? [] : without.split(',')),
+      method: `${WBEM}PutClassAsync`,
+    });
   const etcd = etcdInstalled() ? await startEtcd() : undefined;
   let serial = 0;
   const round = (side: Side, inflight: number, seconds: number) => async () => {

@@ -8,10 +8,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startNodeServer, type ChildServer } from '../child-server';
+import { owningDir, startNodeServer, type ChildServer } from '../child-server';
 import { startEtcdCluster, type EtcdCluster } from '../etcd';
 import { expectNoErrors, INSTALL_HINT, runLoad, type LoadgenResult } from '../loadgen';
-import { makeTempDir, removeTempDir } from '../procs';
+import { makeTempDir } from '../procs';
 import { addRow, pool, type Pooled } from '../report';
 import {
   FLAG,
@@ -38,14 +38,7 @@ async function etcdWbemd(endpoints: readonly string[], prefix: string): Promise<
     '--config',
     config,
   ]);
-  return {
-    address: server.address,
-    pid: server.pid,
-    async stop() {
-      await server.stop();
-      removeTempDir(dir);
-    },
-  };
+  return owningDir(server, dir);
 }
 
 /** One deployment under test: where the load goes and whose CPU counts. */

@@ -8,7 +8,7 @@
  * wbemd's contract, as `info` rows.
  */
 import { resolve } from 'node:path';
-import { startNodeServer, type ChildServer } from '../child-server';
+import { startSkeleton, type ChildServer } from '../child-server';
 import { ETCD } from '../etcd';
 import { startEtcd } from '../etcd';
 import type { SyncProbeResult } from '../leveldb-sync';
@@ -28,25 +28,11 @@ import { alternate, bareServer, freshWbemd, WARMUP, x, type BenchOptions } from 
 /** Calls that warm a server up before W2 when W1 did not run first. */
 const WARM_CALLS = 10_000;
 
-/** bench/skeleton-server.ts over a fresh temp data dir, removed when stopped. */
-async function skeletonServer(): Promise<ChildServer> {
-  const dir = makeTempDir('wbemd-bench-skeleton-');
-  const server = await startNodeServer(resolve(__dirname, '../skeleton-server.js'), [dir]);
-  return {
-    address: server.address,
-    pid: server.pid,
-    async stop() {
-      await server.stop();
-      removeTempDir(dir);
-    },
-  };
-}
-
 export async function benchWrites(o: BenchOptions, only: (id: string) => boolean): Promise<void> {
   const put = putClassRequest('Bench_C', FLAG.CREATE_ONLY);
   const wbemd = await freshWbemd('w');
   const bare = await bareServer('stream');
-  const skeleton = await skeletonServer();
+  const skeleton = await startSkeleton();
   let serial = 0;
   const putRound =
     (server: ChildServer, inflight: number, seconds: number, count?: number) =>
