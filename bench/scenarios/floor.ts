@@ -78,6 +78,18 @@ export async function replayOf(
   }
 }
 
+/** A bare server replaying an answer recorded before; the answer's file stays the caller's. */
+export async function replayServer(answer: RecordedAnswer, built = false): Promise<ReplayServer> {
+  const server = await startReplay(answer, built);
+  return {
+    messages: answer.messages,
+    bytes: answer.bytes,
+    address: server.address,
+    pid: server.pid,
+    stop: () => server.stop(),
+  };
+}
+
 /** How long a fresh replay server is left idle before its call (its start's own work done). */
 const SETTLE_MS = 300;
 
