@@ -50,17 +50,12 @@ async function main(): Promise<void> {
   const mark = phases();
   // The modules the command loads for this work (its compiler, codec and generated messages).
   const { compileMof } = await import('../src/mof/parser.js');
-  const { DEFAULT_WINDOW, dependencyPlan } = await import('../src/cli/mofcomp-send.js');
+  const { DEFAULT_WINDOW, dependencyPlan, DMTF_CONTEXT } =
+    await import('../src/cli/mofcomp-send.js');
   const window = Number(option(args, '--window') ?? DEFAULT_WINDOW);
-  const { definitionToProto, valueToProto } = await import('../src/transport/grpc/codec.js');
+  const { definitionToProto } = await import('../src/transport/grpc/codec.js');
   const { encodeClassPut } = await import('../src/cli/put-class-codec.js');
   const { H2Channel } = await import('../src/cli/grpc-h2.js');
-  // The context as the command builds it (bench/requests.ts would load grpc-js, which the
-  // command does not).
-  const { DMTF_RULES } = await import('../src/domain/client-context.js');
-  const dmtfContext = {
-    values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} },
-  };
   mark('modules');
   const root = dirname(entry);
   const unit = compileMof(basename(entry), (path) => readFileSync(join(root, path), 'utf8'));
@@ -72,7 +67,7 @@ async function main(): Promise<void> {
       namespace: 'root/cimv2',
       object: definitionToProto(mofClass.definition),
       flags: 0,
-      context: dmtfContext,
+      context: DMTF_CONTEXT,
     }),
   );
   mark('encode');

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { CimType, type ClassObject, type Context } from '../generated/wbem/v1/cim';
+import { CimType, type ClassObject } from '../generated/wbem/v1/cim';
 import { WbemStatus } from '../generated/wbem/v1/status';
 import {
   CompileMofRequest,
@@ -15,8 +15,7 @@ import {
   PutClassRequest,
   type MofSource,
 } from '../generated/wbem/v1/services';
-import { DMTF_RULES } from '../src/domain/client-context';
-import { valueToProto } from '../src/transport/grpc/codec';
+import { DMTF_CONTEXT } from '../src/cli/mofcomp-send';
 import { twoKilobyteClass } from './put-class-async';
 
 export const WBEM = '/wbem.v1.WbemServices/';
@@ -24,9 +23,8 @@ export const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
 export const ETCD_PUT = '/etcdserverpb.KV/Put';
 export const NAMESPACE = 'root/cimv2';
 export const FLAG = { CREATE_OR_UPDATE: 0, CREATE_ONLY: 2, FORCE: 0x40 } as const;
-export const DMTF_CONTEXT: Context = {
-  values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} },
-};
+/** The context `wbemd mofcomp --dmtf` sends (the command's own). */
+export { DMTF_CONTEXT };
 
 /** A request with the places where loadgen writes each call's serial number. */
 export interface Patched {

@@ -12,19 +12,16 @@ import { join, relative, resolve } from 'node:path';
 import { WbemStatus } from '../generated/wbem/v1/status';
 import { WbemServicesClient, type ObjectSinkEvent } from '../generated/wbem/v1/services';
 import { dependencyPlan, putAll } from '../src/cli/mofcomp';
+import { DMTF_CONTEXT } from '../src/cli/mofcomp-send';
 import { grpcJsSender } from '../src/cli/mofcomp-grpc';
 import { DMTF_RULES } from '../src/domain/client-context';
 import { compileMof } from '../src/mof/parser';
 import { WbemService } from '../src/service/wbem-service';
 import { LevelClassStore } from '../src/store/level/level-class-store';
-import { valueToProto } from '../src/transport/grpc/codec';
 import { startWbemd } from './child-server';
 
 const ROOT = resolve(__dirname, '../../schemas/cim-schema-2.41/DMTF');
 const ENTRY = 'cim_schema_2.41.0.mof';
-const DMTF_CONTEXT = {
-  values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} },
-};
 
 function schemaSources(): { name: string; text: string }[] {
   const walk = (dir: string): string[] =>

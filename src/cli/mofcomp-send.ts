@@ -4,11 +4,17 @@
  */
 import type { Context } from '../../generated/wbem/v1/cim';
 import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
+import { DMTF_RULES } from '../domain/client-context';
 import { classKey } from '../domain/names';
 import type { MofClass } from '../mof/parser';
-import { definitionToProto } from '../transport/grpc/codec';
+import { definitionToProto, valueToProto } from '../transport/grpc/codec';
 import type { CallEnd, H2Channel } from './grpc-h2';
 import { encodeClassPut, finalStatusOf, type ClassPut, type FinalStatus } from './put-class-codec';
+
+/** The context `--dmtf` sends: DSP0004's class rules where WMI is stricter (__wbemd_DMTFRules). */
+export const DMTF_CONTEXT: Context = {
+  values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} },
+};
 
 interface PlannedClass {
   readonly mofClass: MofClass;

@@ -9,17 +9,22 @@ import { basename, dirname } from 'node:path';
 import type { Context } from '../../generated/wbem/v1/cim';
 import type { WbemServicesClient } from '../../generated/wbem/v1/services';
 import type * as grpcCalls from './mofcomp-grpc';
-import { DMTF_RULES } from '../domain/client-context';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofClass } from '../mof/parser';
-import { valueToProto } from '../transport/grpc/codec';
 import { parseClientCommand, serverAddress } from './client-command';
 import { dialsItself, H2Channel } from './grpc-h2';
 import { contextFromProto } from '../transport/grpc/from-proto';
 import type { CheckedFile } from './mof-check';
 import { memberPosition } from './mof-positions';
 import { includeReader, scanSources, SourcePaths } from './mof-sources';
-import { DEFAULT_WINDOW, dependencyPlan, h2Sender, putAll, type ClassSender } from './mofcomp-send';
+import {
+  DEFAULT_WINDOW,
+  dependencyPlan,
+  DMTF_CONTEXT,
+  h2Sender,
+  putAll,
+  type ClassSender,
+} from './mofcomp-send';
 import { progressReporter } from './progress';
 
 export { dependencyPlan, putAll };
@@ -180,10 +185,7 @@ function parseMofcompArgs(
       (values['update-only'] === true ? FLAG.UPDATE_ONLY : 0) |
       (values.safe === true ? FLAG.SAFE : 0) |
       (values.force === true ? FLAG.FORCE : 0),
-    context:
-      values.dmtf === true
-        ? { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } }
-        : undefined,
+    context: values.dmtf === true ? DMTF_CONTEXT : undefined,
     window,
     atomic: values.atomic === true,
     continueOnError: values.continue === true,

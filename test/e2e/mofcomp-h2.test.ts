@@ -14,13 +14,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { DMTF_RULES } from '../../src/domain/client-context';
 import { compileMof } from '../../src/mof/parser';
-import { valueToProto } from '../../src/transport/grpc/codec';
 import { definitionToProto } from '../../src/transport/grpc/codec';
 import { dialsItself, H2Channel } from '../../src/cli/grpc-h2';
 import { grpcJsSender } from '../../src/cli/mofcomp-grpc';
-import { h2Sender, type ClassSender } from '../../src/cli/mofcomp-send';
+import { DMTF_CONTEXT, h2Sender, type ClassSender } from '../../src/cli/mofcomp-send';
 import { encodeClassPut, finalStatusOf, type ClassPut } from '../../src/cli/put-class-codec';
 import { ObjectSinkEvent, PutClassRequest } from '../../generated/wbem/v1/services';
 import { startTestServer, type TestServer } from '../helpers/test-server';
@@ -47,7 +45,7 @@ function requests(mof: string, flags = 0, namespace = 'root/cimv2'): ClassPut[] 
     namespace,
     object: definitionToProto(c.definition),
     flags,
-    context: { values: { [DMTF_RULES]: valueToProto({ kind: 'boolean', value: true }) ?? {} } },
+    context: DMTF_CONTEXT,
   }));
 }
 
