@@ -61,12 +61,9 @@ export async function replayOf(
 ): Promise<ReplayServer> {
   const answer = await recordAnswer(source, method, request);
   try {
-    const server = await startReplay(answer);
+    const server = await replayServer(answer);
     return {
-      messages: answer.messages,
-      bytes: answer.bytes,
-      address: server.address,
-      pid: server.pid,
+      ...server,
       async stop() {
         await server.stop();
         answer.remove();

@@ -6,8 +6,7 @@
  * command cannot avoid — Node's start, the cold compile, the requests encoded as the command
  * encodes them — and sends them with the command's own HTTP/2 sender (src/cli/grpc-h2.ts; a bare
  * grpc-js client until 2026-12-03), as many in flight as the command's default window, in the
- * command's dependency order. Its wall time, its CPU and the bare server's
- * CPU are the floor.
+ * command's dependency order. Its wall time, its CPU and the bare server's CPU are the floor.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
