@@ -13,7 +13,8 @@ import { etcdInstalled, startEtcd } from './etcd';
 import { buildLoadgen, expectNoErrors, runLoad, useLoadgen, type LoadgenResult } from './loadgen';
 import { installCleanup } from './procs';
 import { detail, pool } from './report';
-import { ETCD_PUT, FLAG, putClassRequest, WBEM } from './requests';
+import { FLAG, putClassRequest, WBEM } from './requests';
+import { loneEtcdPuts } from './scenarios/writes';
 import { alternate, bareServer, freshWbemd, WARMUP } from './scenarios/common';
 
 const VARIANTS: readonly (readonly [string, string])[] = [
@@ -77,16 +78,7 @@ async function main(): Promise<void> {
   };
   const etcdRound = (seconds: number) => async (): Promise<LoadgenResult> => {
     if (etcd === undefined) throw new Error('no etcd');
-    const r = await runLoad({
-      addr: etcd.address,
-      method: ETCD_PUT,
-      etcdPut: { keyPrefix: 'bench/', valueSize: put.bytes.length },
-      serialStart: serial,
-      inflight: 1,
-      seconds,
-      warmup: WARMUP,
-      pids: [etcd.pid],
-    });
+    const r = await loneEtcdPuts(etcd, put.bytes.length, serial, seconds);
     serial = r.serialNext;
     return r;
   };

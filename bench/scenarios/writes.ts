@@ -28,6 +28,25 @@ import { alternate, bareServer, freshWbemd, WARMUP, x, type BenchOptions } from 
 /** Calls that warm a server up before W2 when W1 did not run first. */
 const WARM_CALLS = 10_000;
 
+/** W2's reference: etcd Puts of `valueSize`-byte values at 1 in flight for `seconds`. */
+export function loneEtcdPuts(
+  etcd: { readonly address: string; readonly pid: number },
+  valueSize: number,
+  serialStart: number,
+  seconds: number,
+): Promise<LoadgenResult> {
+  return runLoad({
+    addr: etcd.address,
+    method: ETCD_PUT,
+    etcdPut: { keyPrefix: 'bench/', valueSize },
+    serialStart,
+    inflight: 1,
+    seconds,
+    warmup: WARMUP,
+    pids: [etcd.pid],
+  });
+}
+
 export async function benchWrites(o: BenchOptions, only: (id: string) => boolean): Promise<void> {
   const put = putClassRequest('Bench_C', FLAG.CREATE_ONLY);
   const wbemd = await freshWbemd('w');
@@ -171,16 +190,7 @@ async function benchLoneWrite(o: BenchOptions, lone: LoneRounds): Promise<void> 
   const etcd = await startEtcd();
   let etcdSerial = 0;
   const etcdRound = async (): Promise<LoadgenResult> => {
-    const r = await runLoad({
-      addr: etcd.address,
-      method: ETCD_PUT,
-      etcdPut: { keyPrefix: 'bench/', valueSize: put.bytes.length },
-      serialStart: etcdSerial,
-      inflight: 1,
-      seconds: o.seconds,
-      warmup: WARMUP,
-      pids: [etcd.pid],
-    });
+    const r = await loneEtcdPuts(etcd, put.bytes.length, etcdSerial, o.seconds);
     etcdSerial = r.serialNext;
     expectNoErrors('etcd Put', r);
     return r;
