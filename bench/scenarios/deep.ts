@@ -16,8 +16,8 @@ import {
   recordAnswer,
   replayOf,
   replayRound,
-  replayServer,
   type FirstCall,
+  type TimedCall,
   type RecordedAnswer,
 } from './floor';
 
@@ -186,12 +186,13 @@ export async function benchDeep(o: BenchOptions, only: (id: string) => boolean):
 
 /**
  * The floor of D2's first calls: each round's fresh bare servers, their first call; `bare` holds
- * the replaying servers' calls (one list per FLOOR_LEVELS), then the building ones'.
+ * the replaying servers' calls (one list per FLOOR_LEVELS), then the building ones'. The replaying
+ * servers' next calls are the floor of D2's later rounds, which replay the answer round 1 kept.
  */
 function firstCallFloor(bare: readonly FirstCall[][]): void {
-  const mainMs = (rs: readonly FirstCall[] | undefined): string =>
+  const mainMs = (rs: readonly TimedCall[] | undefined): string =>
     (median((rs ?? []).map((r) => r.mainThreadSec)) * 1e3).toFixed(0);
-  const each = (rs: readonly FirstCall[] | undefined): string =>
+  const each = (rs: readonly TimedCall[] | undefined): string =>
     (rs ?? [])
       .map(
         (r) =>
@@ -199,31 +200,39 @@ function firstCallFloor(bare: readonly FirstCall[][]): void {
       )
       .join(', ');
   const kinds = [
-    ['replaying the same answer', 'replaying'],
-    ['building it (each message copied into new memory, kept) and replaying it', 'building'],
+    ['first call replaying the same answer', 'first call, replaying', 0, -1],
+    [
+      'first call building it (each message copied into new memory, kept) and replaying it',
+      'first call, building',
+      1,
+      -1,
+    ],
+    ['second call replaying the same answer', 'second call, replaying', 0, 0],
+    ['third call replaying the same answer', 'third call, replaying', 0, 1],
   ] as const;
-  kinds.forEach(([what, short], k) => {
-    const [a, b] = [bare[2 * k], bare[2 * k + 1]];
+  for (const [what, short, k, later] of kinds) {
+    const [a, b] = [bare[2 * k], bare[2 * k + 1]].map((rs) =>
+      later < 0 ? rs : rs?.map((r) => r.later[later] as TimedCall),
+    );
     console.log(
-      `  the floor of a first call, a fresh bare grpc-js server's first call ${what}: ${FLOOR_LEVELS[0]}: ${each(a)}   ${FLOOR_LEVELS[1]}: ${each(b)}`,
+      `  the floor, a fresh bare grpc-js server's ${what}: ${FLOOR_LEVELS[0]}: ${each(a)}   ${FLOOR_LEVELS[1]}: ${each(b)}`,
     );
     addRow({
       id: 'D2',
-      figure: `floor of a first call: a fresh bare grpc-js server ${short}, 1,000 / 2,000 levels`,
+      figure: `floor: a fresh bare grpc-js server's ${short}, 1,000 / 2,000 levels`,
       measured: `${ms(time(a))} / ${ms(time(b))} (main thread ${mainMs(a)} / ${mainMs(b)} ms)`,
       goal: '–',
       status: 'info',
     });
-  });
+  }
 }
 
 /**
- * D2's chain enumerated again (warm: its classes resolved and encoded by the first call) in rounds
- * alternating with the transport's floor, a bare grpc-js server replaying the same messages, and
- * with a warm bare server that copies each message into new memory first and keeps the copies
- * (`replay-built`): what a warm process pays for a *new* answer of that size, the floor of D2's
- * later rounds (a new chain's first enumeration in a process that has enumerated before). One call
- * a round, each by its own load generator on a fresh connection, as D2's own calls.
+ * D2's chain enumerated again (warm: its answer kept by the first call, replayed; after the
+ * measured rounds, whose later rounds are the same replay in a process that made the answer
+ * moments before) in rounds alternating with the transport's floor, a warm bare grpc-js server
+ * replaying the same messages. One call a round, each by its own load generator on a fresh
+ * connection, as D2's own calls.
  */
 async function benchD2Floor(
   rounds: number,
@@ -233,10 +242,6 @@ async function benchD2Floor(
   firstAnswer: RecordedAnswer,
 ): Promise<void> {
   const replay = await replayOf(server, `${WBEM}EnumClasses`, request);
-  const building = await replayServer(firstAnswer, true).catch(async (error: unknown) => {
-    await replay.stop();
-    throw error;
-  });
   try {
     if (replay.messages !== firstAnswer.messages || replay.bytes !== firstAnswer.bytes)
       throw new Error(
@@ -245,8 +250,7 @@ async function benchD2Floor(
     const spec = { stream: true, request, inflight: 1, count: 1, timeoutSec: TIMEOUT_SEC } as const;
     // Unmeasured calls first: the bare server is a fresh process, wbemd's code has run for minutes.
     await replayRound(replay, { ...spec, count: FLOOR_WARMUP_CALLS });
-    await replayRound(building, { ...spec, count: FLOOR_WARMUP_CALLS });
-    const [warm, bare, built] = await alternate(Math.max(rounds, 3), [
+    const [warm, bare] = await alternate(Math.max(rounds, 3), [
       () =>
         runLoad({
           ...spec,
@@ -255,21 +259,20 @@ async function benchD2Floor(
           pids: [server.pid],
         }),
       () => replayRound(replay, spec),
-      () => replayRound(building, spec),
     ]);
     const line = (rs: readonly LoadgenResult[] | undefined): string =>
       `${ms(time(rs))} (${(rs ?? []).map((r) => ms(r.latencyUs.max)).join(', ')}; server CPU ${(cpu(rs) * 1e3).toFixed(0)} ms)`;
     console.log(
-      `  ${levels} levels again (warm) ${line(warm)}; the floor, bare grpc-js replaying its ${replay.messages} messages (${(replay.bytes / 1e6).toFixed(1)} MB): ${line(bare)}; a warm bare server building them: ${line(built)}`,
+      `  ${levels} levels again (warm) ${line(warm)}; the floor, a warm bare grpc-js server replaying its ${replay.messages} messages (${(replay.bytes / 1e6).toFixed(1)} MB): ${line(bare)}`,
     );
     addRow({
       id: 'D2',
-      figure: `${levels.toLocaleString('en')}-level chain again (warm) / floor: bare grpc-js replaying it / a warm bare server building it`,
-      measured: `${ms(time(warm))} / ${ms(time(bare))} / ${ms(time(built))}`,
+      figure: `${levels.toLocaleString('en')}-level chain again (warm) / floor: a warm bare grpc-js server replaying it`,
+      measured: `${ms(time(warm))} / ${ms(time(bare))}`,
       goal: '–',
       status: 'info',
     });
   } finally {
-    await Promise.all([replay.stop(), building.stop()]);
+    await replay.stop();
   }
 }

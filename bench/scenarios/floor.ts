@@ -76,8 +76,8 @@ export async function replayOf(
 }
 
 /** A bare server replaying an answer recorded before; the answer's file stays the caller's. */
-export async function replayServer(answer: RecordedAnswer, built = false): Promise<ReplayServer> {
-  const server = await startReplay(answer, built);
+async function replayServer(answer: RecordedAnswer): Promise<ReplayServer> {
+  const server = await startReplay(answer);
   return {
     messages: answer.messages,
     bytes: answer.bytes,
@@ -90,17 +90,31 @@ export async function replayServer(answer: RecordedAnswer, built = false): Promi
 /** How long a fresh replay server is left idle before its call (its start's own work done). */
 const SETTLE_MS = 300;
 
-/** A fresh replay server's first call, and how long its main thread ran meanwhile. */
-export interface FirstCall extends LoadgenResult {
+/** A call of a bare replay server, and how long the server's main thread ran meanwhile. */
+export interface TimedCall extends LoadgenResult {
   /** The main thread's CPU from before the load generator started to after it ended. */
   readonly mainThreadSec: number;
 }
 
+/** Calls a fresh replay server answers after its first (`FirstCall.later`; deep.ts reports both). */
+export const LATER_CALLS = 2;
+
+/** A fresh replay server's first call, then its next ones of the same answer. */
+export interface FirstCall extends TimedCall {
+  /**
+   * The same server's next LATER_CALLS calls: a process sending this answer again after its
+   * first send's memory was freed and while its JIT still warms up, as D2's rounds 2 and 3 replay
+   * the answer round 1 made and kept.
+   */
+  readonly later: readonly TimedCall[];
+}
+
 /**
  * The first call of a fresh bare server replaying `answer` (started for it, stopped after): the
- * floor of a server's first enumeration, grpc-js's send path run cold, its copies in new memory.
+ * floor of a server's first enumeration, grpc-js's send path run cold, its copies in new memory;
+ * then its next calls, the floor of the same answer sent again soon after (D2's later rounds).
  * `built`: each message copied into new memory first and kept (`bare-server.ts replay-built`), the
- * least a server that builds its answer adds. The call's wall time is at least its main thread's
+ * least a server that builds its answer adds. A call's wall time is at least its main thread's
  * CPU, whatever the machine's load.
  */
 export async function freshReplayCall(
@@ -109,8 +123,7 @@ export async function freshReplayCall(
   built = false,
 ): Promise<FirstCall> {
   const server = await startReplay(answer, built);
-  try {
-    await delay(SETTLE_MS);
+  const timedCall = async (): Promise<TimedCall> => {
     const before = mainThreadCpuSeconds(server.pid);
     const r = await runLoad({
       ...spec,
@@ -120,6 +133,13 @@ export async function freshReplayCall(
     });
     const mainThreadSec = mainThreadCpuSeconds(server.pid) - before;
     return { ...checkedReplay(r, answer.messages), mainThreadSec };
+  };
+  try {
+    await delay(SETTLE_MS);
+    const first = await timedCall();
+    const later: TimedCall[] = [];
+    for (let i = 0; i < LATER_CALLS; i++) later.push(await timedCall());
+    return { ...first, later };
   } finally {
     await server.stop();
   }
