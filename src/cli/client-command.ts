@@ -1,16 +1,89 @@
 /**
  * What the client commands (`mofcomp`, `mofgen`) share: the options every one of them takes,
- * argument parsing with the usual exits (usage error 2, --help 0), and the server's address
- * (grpc-client.ts connects to it: grpc-js is loaded only by the commands that use it).
+ * argument parsing with the usual exits (usage error 2, --help 0), and the server they talk to
+ * with its token and TLS, as the client subcommands take them (docs/cli.md; grpc-client.ts and
+ * grpc-h2.ts connect: grpc-js is loaded only by the commands that use it).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Options every client command takes. */
 export const CLIENT_OPTIONS = {
   server: { type: 'string' },
   namespace: { type: 'string', short: 'N' },
+  token: { type: 'string' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  tls: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** The usage lines of CLIENT_OPTIONS' connection options, for each command's usage text. */
+export const CONNECTION_USAGE = `  --server HOST:PORT  the wbemd server (env WBEMD_SERVER; default 127.0.0.1:50051)
+  --token TOKEN       bearer token, sent as authorization: Bearer (env WBEMD_TOKEN)
+  --ca FILE           trust this CA certificate (PEM) and connect with TLS
+  --cert FILE         client certificate (PEM) for mutual TLS; with --key FILE, its key
+  --tls               connect with TLS, trusting the system's roots
+`;
+
+/** The server a client command talks to, and how. */
+export interface ServerTarget {
+  readonly address: string;
+  /** Sent as `authorization: Bearer …` on every call. */
+  readonly token?: string;
+  /** TLS, with the PEM files' contents (a CA to trust, a client certificate); absent: plaintext. */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+}
+
+interface ConnectionValues {
+  readonly server?: string | undefined;
+  readonly token?: string | undefined;
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+  readonly tls?: boolean | undefined;
+}
+
+/**
+ * The server the parsed options name: `--server` (else env WBEMD_SERVER), `--token` (else env
+ * WBEMD_TOKEN), TLS when `--tls`, `--ca` or `--cert` is given. Returns the exit status when they
+ * cannot be used: 2 for `--cert` without `--key` (or the other way round), 1 for a file that
+ * cannot be read; the reason is written to `err`.
+ */
+export function serverTarget(
+  command: string,
+  values: ConnectionValues,
+  err: NodeJS.WritableStream,
+): ServerTarget | number {
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    err.write(`wbemd ${command}: --cert and --key go together\n`);
+    return 2;
+  }
+  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  for (const [part, what] of [
+    ['ca', 'CA certificate'],
+    ['cert', 'client certificate'],
+    ['key', 'client key'],
+  ] as const) {
+    const path = values[part];
+    if (path === undefined) continue;
+    try {
+      tls[part] = readFileSync(path);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      err.write(`wbemd ${command}: cannot read the ${what} ${path}: ${reason}\n`);
+      return 1;
+    }
+  }
+  const token = values.token ?? (process.env.WBEMD_TOKEN || undefined);
+  const secure = values.tls === true || tls.ca !== undefined || tls.cert !== undefined;
+  return {
+    address: serverAddress(values.server),
+    ...(token === undefined ? {} : { token }),
+    ...(secure ? { tls } : {}),
+  };
+}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -54,7 +127,7 @@ export function parseClientCommand<O extends Options>(
   return parsed;
 }
 
-/** `--server`, else env WBEMD_SERVER, else 127.0.0.1:50051. */
-export function serverAddress(server: string | undefined): string {
-  return server ?? process.env.WBEMD_SERVER ?? '127.0.0.1:50051';
+/** `--server`, else env WBEMD_SERVER (unless empty), else 127.0.0.1:50051. */
+function serverAddress(server: string | undefined): string {
+  return server ?? (process.env.WBEMD_SERVER || undefined) ?? '127.0.0.1:50051';
 }

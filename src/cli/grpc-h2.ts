@@ -5,9 +5,16 @@
  * objects; for CIM 2.41's 1,438 calls that cost the command ≈ 0.3 ms of CPU a call more than the
  * same request bytes written here (docs/performance.md, P3, 2026-12-03), CPU that the server it
  * shares a 2-core host with does not get. The wire is gRPC's over HTTP/2 (PROTOCOL-HTTP2.md): the
- * same method path and length-prefixed message, plaintext, as the command's grpc-js channel.
+ * same method path and length-prefixed message as the command's grpc-js channel, plaintext or
+ * over TLS (ALPN h2), with the same headers (a bearer token) on every call.
  */
-import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import {
+  connect,
+  constants,
+  type ClientHttp2Session,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
 
 /** gRPC status codes this client gives itself (a status the server sent is passed on as sent). */
 const UNKNOWN = 2;
@@ -46,6 +53,14 @@ interface Connection {
 /** A call refused before the server saw it (RST_STREAM REFUSED_STREAM) is sent again, this often. */
 const REFUSED_RETRIES = 3;
 
+/** How a channel reaches its server besides the address. */
+export interface H2ChannelOptions {
+  /** TLS (PEM contents: a CA to trust instead of the system's roots, a client certificate). */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  /** Headers sent with every call (`authorization`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /**
  * HTTP/2 connections to a gRPC server, plaintext; calls run concurrently on the current one. As
  * grpc-js's channel does, a new call goes to a new connection once the current one has received
@@ -55,19 +70,24 @@ const REFUSED_RETRIES = 3;
  */
 export class H2Channel {
   readonly #address: string;
+  readonly #options: H2ChannelOptions;
   #current: Connection;
   #closed = false;
 
-  constructor(address: string) {
+  constructor(address: string, options: H2ChannelOptions = {}) {
     this.#address = address;
+    this.#options = options;
     this.#current = this.#open();
   }
 
   #open(): Connection {
+    const tls = this.#options.tls;
     // As grpc-js's channel: no limit on the session's memory (Node's degrades badly at its limit).
-    const session = connect(`http://${this.#address}`, {
+    // Over TLS Node offers ALPN h2 and checks the server's certificate against the host's name.
+    const session = connect(`${tls === undefined ? 'http' : 'https'}://${this.#address}`, {
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
       settings: { enablePush: false },
+      ...tls,
     });
     const connection: Connection = {
       session,
@@ -128,12 +148,14 @@ export class H2Channel {
       let failure: Error | undefined;
       let stream;
       try {
-        stream = connection.session.request({
+        const headers: OutgoingHttpHeaders = {
+          ...this.#options.headers,
           ':method': 'POST',
           ':path': path,
           'content-type': 'application/grpc',
           te: 'trailers',
-        });
+        };
+        stream = connection.session.request(headers);
       } catch (error) {
         // The session is closed or destroyed already (its connection failed).
         const cause = error instanceof Error ? error : new Error(String(error));

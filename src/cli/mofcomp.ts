@@ -11,7 +11,12 @@ import type { WbemServicesClient } from '../../generated/wbem/v1/services';
 import type * as grpcCalls from './mofcomp-grpc';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofClass } from '../mof/parser';
-import { parseClientCommand, serverAddress } from './client-command';
+import {
+  CONNECTION_USAGE,
+  parseClientCommand,
+  serverTarget,
+  type ServerTarget,
+} from './client-command';
 import { dialsItself, H2Channel } from './grpc-h2';
 import { contextFromProto } from '../transport/grpc/from-proto';
 import type { CheckedFile } from './mof-check';
@@ -31,8 +36,7 @@ export { dependencyPlan, putAll };
 
 export const MOFCOMP_USAGE = `usage: wbemd mofcomp [--server HOST:PORT] [-N NAMESPACE] [options] FILE...
 
-  --server HOST:PORT  the wbemd server (env WBEMD_SERVER; default 127.0.0.1:50051)
-  -N, --namespace NS  target namespace (default root/cimv2; #pragma namespace overrides it)
+${CONNECTION_USAGE}  -N, --namespace NS  target namespace (default root/cimv2; #pragma namespace overrides it)
   --create-only       WBEM_FLAG_CREATE_ONLY: fail on a class that exists
   --update-only       WBEM_FLAG_UPDATE_ONLY: fail on a class that does not exist
   --safe              WBEM_FLAG_UPDATE_SAFE_MODE
@@ -83,10 +87,13 @@ async function withSender(
   run: MofcompRun,
   send: (sender: ClassSender) => Promise<number>,
 ): Promise<number> {
-  const address = serverAddress(run.server);
+  const { address, token, tls } = run.target;
   if (!dialsItself(address))
     return withClient(run, ({ client, calls }) => send(calls.grpcJsSender(client)));
-  const channel = new H2Channel(address);
+  const channel = new H2Channel(address, {
+    ...(tls === undefined ? {} : { tls }),
+    ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
+  });
   try {
     return await send(h2Sender(channel));
   } finally {
@@ -106,7 +113,7 @@ async function withClient(
 ): Promise<number> {
   // Loaded only here: grpc-js and the generated services are ≈ 50 ms of the command's start.
   const calls = await import('./mofcomp-grpc.js');
-  const client = calls.connectToServer(run.server);
+  const client = calls.connectToServer(run.target);
   try {
     return await send({ client, calls });
   } finally {
@@ -117,7 +124,7 @@ async function withClient(
 /** The command line, checked. */
 interface MofcompRun {
   readonly files: readonly string[];
-  readonly server: string | undefined;
+  readonly target: ServerTarget;
   readonly namespace: string;
   readonly flags: number;
   readonly context: Context | undefined;
@@ -175,9 +182,11 @@ function parseMofcompArgs(
     err.write('wbemd mofcomp: --window must be an integer from 1 to 1024\n');
     return 2;
   }
+  const target = serverTarget('mofcomp', values, err);
+  if (typeof target === 'number') return target;
   return {
     files: positionals,
-    server: values.server,
+    target,
     namespace: values.namespace ?? 'root/cimv2',
     // Flag conflicts (CREATE_ONLY with UPDATE_ONLY, two modes) are the server's to refuse, with its HRESULT.
     flags:

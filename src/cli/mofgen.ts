@@ -7,7 +7,7 @@
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { type WbemServicesClient, type GetClassResponse } from '../../generated/wbem/v1/services';
-import { parseClientCommand } from './client-command';
+import { CONNECTION_USAGE, parseClientCommand, serverTarget } from './client-command';
 import { connectToServer } from './grpc-client';
 import {
   exportClasses,
@@ -18,8 +18,7 @@ import {
 
 export const MOFGEN_USAGE = `usage: wbemd mofgen [--server HOST:PORT] -N NAMESPACE [-o FILE] [CLASS...]
 
-  --server HOST:PORT  the wbemd server (env WBEMD_SERVER; default 127.0.0.1:50051)
-  -N, --namespace NS  the namespace to export (default root/cimv2)
+${CONNECTION_USAGE}  -N, --namespace NS  the namespace to export (default root/cimv2)
   -o, --output FILE   write there instead of standard output
   CLASS...            these classes only (default: every class, parents first, then the
                       static instances)
@@ -41,7 +40,9 @@ export async function mofgen(
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const namespace = values.namespace ?? 'root/cimv2';
-  const client = connectToServer(values.server);
+  const target = serverTarget('mofgen', values, err);
+  if (typeof target === 'number') return target;
+  const client = connectToServer(target);
   try {
     const text =
       positionals.length > 0
