@@ -10,6 +10,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 /** Options every client command takes. */
 export const CLIENT_OPTIONS = {
   server: { type: 'string' },
+  address: { type: 'string' },
   namespace: { type: 'string', short: 'N' },
   token: { type: 'string' },
   ca: { type: 'string' },
@@ -20,7 +21,8 @@ export const CLIENT_OPTIONS = {
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 /** The usage lines of CLIENT_OPTIONS' connection options, for each command's usage text. */
-export const CONNECTION_USAGE = `  --server HOST:PORT  the wbemd server (env WBEMD_SERVER; default 127.0.0.1:50051)
+export const CONNECTION_USAGE = `  --server HOST:PORT  the wbemd server, also --address (env WBEMD_ADDRESS, then WBEMD_SERVER;
+                      default 127.0.0.1:50051)
   --token TOKEN       bearer token, sent as authorization: Bearer (env WBEMD_TOKEN)
   --ca FILE           trust this CA certificate (PEM) and connect with TLS
   --cert FILE         client certificate (PEM) for mutual TLS; with --key FILE, its key
@@ -38,6 +40,7 @@ export interface ServerTarget {
 
 interface ConnectionValues {
   readonly server?: string | undefined;
+  readonly address?: string | undefined;
   readonly token?: string | undefined;
   readonly ca?: string | undefined;
   readonly cert?: string | undefined;
@@ -46,7 +49,8 @@ interface ConnectionValues {
 }
 
 /**
- * The server the parsed options name: `--server` (else env WBEMD_SERVER), `--token` (else env
+ * The server the parsed options name: `--server` or `--address` (else env WBEMD_ADDRESS, then
+ * WBEMD_SERVER, as the client subcommands read them), `--token` (else env
  * WBEMD_TOKEN), TLS when `--tls`, `--ca` or `--cert` is given. Returns the exit status when they
  * cannot be used: 2 for `--cert` without `--key` (or the other way round), 1 for a file that
  * cannot be read; the reason is written to `err`.
@@ -79,7 +83,7 @@ export function serverTarget(
   const token = values.token ?? (process.env.WBEMD_TOKEN || undefined);
   const secure = values.tls === true || tls.ca !== undefined || tls.cert !== undefined;
   return {
-    address: serverAddress(values.server),
+    address: serverAddress(values.address ?? values.server),
     ...(token === undefined ? {} : { token }),
     ...(secure ? { tls } : {}),
   };
@@ -127,7 +131,12 @@ export function parseClientCommand<O extends Options>(
   return parsed;
 }
 
-/** `--server`, else env WBEMD_SERVER (unless empty), else 127.0.0.1:50051. */
-function serverAddress(server: string | undefined): string {
-  return server ?? (process.env.WBEMD_SERVER || undefined) ?? '127.0.0.1:50051';
+/** The address given, else env WBEMD_ADDRESS, then WBEMD_SERVER (unless empty), else 127.0.0.1:50051. */
+function serverAddress(given: string | undefined): string {
+  return (
+    given ??
+    (process.env.WBEMD_ADDRESS || undefined) ??
+    (process.env.WBEMD_SERVER || undefined) ??
+    '127.0.0.1:50051'
+  );
 }

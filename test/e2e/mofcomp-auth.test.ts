@@ -28,7 +28,10 @@ function wbemd(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Ru
     execFile(
       process.execPath,
       [BIN, ...args],
-      { env: { ...process.env, WBEMD_SERVER: '', WBEMD_TOKEN: '', ...env }, timeout: 60_000 },
+      {
+        env: { ...process.env, WBEMD_ADDRESS: '', WBEMD_SERVER: '', WBEMD_TOKEN: '', ...env },
+        timeout: 60_000,
+      },
       (error, stdout, stderr) =>
         done({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
     );
@@ -69,11 +72,13 @@ describe('a server that wants a bearer token', () => {
     expect(refused.stderr).toMatch(/class Auth_Gadget: not sent, a class it depends on failed/);
   });
 
-  test('mofcomp --token, mofgen with WBEMD_TOKEN: written and read back', async () => {
+  test('mofcomp --token, mofgen with WBEMD_TOKEN and WBEMD_ADDRESS: written and read back', async () => {
     const sent = await wbemd(['mofcomp', ...at, '--token', 'mof-secret', mof]);
     expect(sent).toMatchObject({ code: 0, stderr: '' });
-    const back = await wbemd(['mofgen', ...at, 'Auth_Widget', 'Auth_Gadget'], {
+    // The address as the client subcommands take it too: WBEMD_ADDRESS (or --address).
+    const back = await wbemd(['mofgen', 'Auth_Widget', 'Auth_Gadget'], {
       WBEMD_TOKEN: 'mof-secret',
+      WBEMD_ADDRESS: guarded.server.address,
     });
     expect(back.code).toBe(0);
     expect(back.stdout).toMatch(/class Auth_Widget\b/);
@@ -91,7 +96,8 @@ describe('a server that wants a bearer token', () => {
     expect(made).toMatchObject({ code: 0, stderr: expect.not.stringMatching(/WBEM_E/) as unknown });
     const back = await wbemd([
       'mofgen',
-      ...at,
+      '--address',
+      guarded.server.address,
       '--token',
       'mof-secret',
       '-N',
