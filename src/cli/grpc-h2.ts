@@ -48,10 +48,18 @@ interface Connection {
   connected: boolean;
   /** The server sent GOAWAY, or the session closed: new calls go to a new session. */
   draining: boolean;
+  /** Calls that ended with no status, waiting to learn whether the connection is going. */
+  readonly statusless: Set<() => void>;
 }
 
 /** A call refused before the server saw it (RST_STREAM REFUSED_STREAM) is sent again, this often. */
 const REFUSED_RETRIES = 3;
+
+/**
+ * How long a call that ended with no status and no error waits for its connection's GOAWAY or end
+ * before it reads as a call without a status (a connection that stays up, a broken server).
+ */
+const STATUSLESS_WAIT_MS = 1_000;
 
 /** How a channel reaches its server besides the address. */
 export interface H2ChannelOptions {
@@ -94,6 +102,11 @@ export class H2Channel {
       failure: undefined,
       connected: false,
       draining: false,
+      statusless: new Set(),
+    };
+    const going = (): void => {
+      connection.draining = true;
+      for (const settle of connection.statusless) settle();
     };
     session.on('connect', () => {
       connection.connected = true;
@@ -102,12 +115,8 @@ export class H2Channel {
       connection.failure = error;
     });
     // Node closes the session itself on a GOAWAY (NO_ERROR: its open streams run to their end).
-    session.on('goaway', () => {
-      connection.draining = true;
-    });
-    session.on('close', () => {
-      connection.draining = true;
-    });
+    session.on('goaway', going);
+    session.on('close', going);
     return connection;
   }
 
@@ -174,7 +183,21 @@ export class H2Channel {
       });
       stream.on('close', () => {
         const refused = head === undefined && stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
-        resolveEnd({ end: ending(connection, reader, head, trailers, failure), refused });
+        const end = (): void =>
+          resolveEnd({ end: ending(connection, reader, head, trailers, failure), refused });
+        // A stream that closes with no status and no error of its own may be one of a connection
+        // that is going: Node closes such streams (NO_ERROR) before it reports the server's GOAWAY
+        // or the session's end. It is read once the session has said so (or has not, in time).
+        if (head?.['grpc-status'] !== undefined || trailers !== undefined || failure !== undefined)
+          return end();
+        if (refused || connection.draining) return end();
+        const settle = (): void => {
+          clearTimeout(timer);
+          connection.statusless.delete(settle);
+          end();
+        };
+        const timer = setTimeout(settle, STATUSLESS_WAIT_MS);
+        connection.statusless.add(settle);
       });
       stream.end(frame);
     });
@@ -203,16 +226,20 @@ function ending(
     return ended(messages, Number.isInteger(code) ? code : UNKNOWN, details(status), status);
   }
   // The connection's own error (refused, reset) says more than its streams' "canceled".
-  if (connection.failure !== undefined)
-    return ended(messages, UNAVAILABLE, `no connection: ${connection.failure.message}`, {});
-  const cause = failure?.cause;
-  if (failure !== undefined)
+  const cause = connection.failure ?? failure;
+  const reason = cause?.cause instanceof Error ? cause.cause.message : cause?.message;
+  if (!connection.connected)
+    return ended(messages, UNAVAILABLE, `no connection: ${reason ?? 'closed'}`, {});
+  // A connection lost mid-call closes its streams either with NO_ERROR or with the socket's error
+  // (ECONNRESET), as the timing of the server's close falls; the session is closing by then.
+  if (connection.draining || connection.session.closed || connection.session.destroyed)
     return ended(
       messages,
       UNAVAILABLE,
-      cause instanceof Error ? cause.message : failure.message,
+      `connection lost${reason === undefined ? '' : `: ${reason}`}`,
       {},
     );
+  if (failure !== undefined) return ended(messages, UNAVAILABLE, reason ?? failure.message, {});
   // Node gives :status as a number, though typed as a header string.
   const http = Number(head?.[':status'] ?? 200);
   return http === 200
