@@ -3,13 +3,14 @@
  * subcommand, JSON output parsed, errors shown once with their status, hresult and hint, the exit
  * codes of docs/cli.md, and an unreachable server as exactly one line.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sha256Hex } from '../../src/transport/grpc/authenticate';
 import { describeWithTool, runsCleanly } from '../helpers/external-tools';
 import { makeTestPki, type TestPki } from '../helpers/test-pki';
+import { runWbemd } from '../helpers/wbemd-cli';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 
 const OPENSSL = {
@@ -22,23 +23,7 @@ const BIN = resolve(__dirname, '../../bin/wbemd.js');
 // Each run starts a Node process (~1 s on a busy machine); a test makes up to a dozen.
 jest.setTimeout(120_000);
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function wbemd(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, WBEMD_ADDRESS: '', WBEMD_SERVER: '', ...env }, timeout: 30_000 },
-      (error, stdout, stderr) =>
-        done({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
-    );
-  });
-}
+const wbemd = runWbemd;
 
 let env: TestServer;
 let dir: string;

@@ -4,39 +4,19 @@
  * `--ca`, `--cert`/`--key`, `--tls`. Both of mofcomp's ways of sending (its own HTTP/2 sender for
  * PutClassAsync, grpc-js for `--atomic`'s CompileMof) and mofgen's grpc-js reads.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sha256Hex } from '../../src/transport/grpc/authenticate';
 import { describeWithTool } from '../helpers/external-tools';
 import { makeTestPki, OPENSSL, type TestPki } from '../helpers/test-pki';
+import { runWbemd } from '../helpers/wbemd-cli';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 
-const BIN = resolve(__dirname, '../../bin/wbemd.js');
 // Each run starts a Node process (~1 s on a busy machine).
 jest.setTimeout(120_000);
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function wbemd(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: { ...process.env, WBEMD_ADDRESS: '', WBEMD_SERVER: '', WBEMD_TOKEN: '', ...env },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) =>
-        done({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
-    );
-  });
-}
+const wbemd = runWbemd;
 
 let dir: string;
 let mof: string;

@@ -7,7 +7,11 @@
  */
 import { Metadata } from '@grpc/grpc-js';
 import { execFile } from 'node:child_process';
-import { createServer as createHttp2Server, type ServerHttp2Session } from 'node:http2';
+import {
+  createServer as createHttp2Server,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -272,6 +276,19 @@ test('--window 64 against a server that allows 8 streams a connection: every cla
   }
 }, 120_000);
 
+/** Answers a PutClassAsync on a hand-made HTTP/2 server: a final SetStatus of success, status 0. */
+function answerSuccess(stream: ServerHttp2Stream): void {
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  const event = ObjectSinkEvent.encode({
+    event: { $case: 'status', status: { hresult: 0, param: '', revision: 1n } },
+  }).finish();
+  const frame = Buffer.alloc(5 + event.length);
+  frame.writeUInt32BE(event.length, 1);
+  frame.set(event, 5);
+  stream.end(frame);
+}
+
 test('a server that ends a call without a status and stays up: that call is a failure line of its own', async () => {
   // An HTTP/2 server of its own: class Ex_S1's call gets a 200 and an empty end, no trailers.
   const sessions = new Set<ServerHttp2Session>();
@@ -281,19 +298,11 @@ test('a server that ends a call without a status and stays up: that call is a fa
     let body = Buffer.alloc(0);
     stream.on('data', (chunk: Buffer) => (body = Buffer.concat([body, chunk])));
     stream.on('end', () => {
-      stream.respond(
-        { ':status': 200, 'content-type': 'application/grpc' },
-        { waitForTrailers: true },
-      );
-      if (body.includes('Ex_S1')) return void stream.end();
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      const event = ObjectSinkEvent.encode({
-        event: { $case: 'status', status: { hresult: 0, param: '', revision: 1n } },
-      }).finish();
-      const frame = Buffer.alloc(5 + event.length);
-      frame.writeUInt32BE(event.length, 1);
-      frame.set(event, 5);
-      stream.end(frame);
+      if (body.includes('Ex_S1')) {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+        return void stream.end();
+      }
+      answerSuccess(stream);
     });
   });
   await new Promise<void>((listening) => statusless.listen(0, '127.0.0.1', listening));
@@ -324,19 +333,7 @@ test('a server that drops the connection mid-run: each call in flight is a failu
     stream.resume();
     calls++;
     if (calls === 20) stream.session?.destroy();
-    if (calls > 5) return;
-    stream.respond(
-      { ':status': 200, 'content-type': 'application/grpc' },
-      { waitForTrailers: true },
-    );
-    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-    const event = ObjectSinkEvent.encode({
-      event: { $case: 'status', status: { hresult: 0, param: '', revision: 1n } },
-    }).finish();
-    const frame = Buffer.alloc(5 + event.length);
-    frame.writeUInt32BE(event.length, 1);
-    frame.set(event, 5);
-    stream.end(frame);
+    if (calls <= 5) answerSuccess(stream);
   });
   await new Promise<void>((listening) => dropping.listen(0, '127.0.0.1', listening));
   const address = dropping.address();
