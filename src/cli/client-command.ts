@@ -89,6 +89,11 @@ export function serverTarget(
   };
 }
 
+/** The headers every call to `target` carries: its token as `authorization: Bearer …`. */
+export function callHeaders(target: ServerTarget): Readonly<Record<string, string>> {
+  return target.token === undefined ? {} : { authorization: `Bearer ${target.token}` };
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**

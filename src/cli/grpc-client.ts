@@ -1,31 +1,28 @@
 /** grpc-js's client of the server a client command names (`mofgen`; `mofcomp --atomic`). */
-import { credentials, InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { WbemServicesClient } from '../../generated/wbem/v1/services';
-import type { ServerTarget } from './client-command';
+import { resolveConnection } from '../client/connection';
+import { callHeaders, type ServerTarget } from './client-command';
 
-/** A client of `target`: plaintext unless it names TLS; its token on every call. */
+/** A client of `target`: plaintext unless it names TLS (credentials as WbemClient builds them). */
 export function connectToServer(target: ServerTarget): WbemServicesClient {
-  const channel =
-    target.tls === undefined
-      ? credentials.createInsecure()
-      : credentials.createSsl(
-          target.tls.ca ?? null,
-          target.tls.key ?? null,
-          target.tls.cert ?? null,
-        );
-  const token = target.token;
+  const { credentials } = resolveConnection({
+    address: target.address,
+    ...(target.tls === undefined ? {} : { tls: target.tls }),
+  });
+  const headers = Object.entries(callHeaders(target));
   // An interceptor, not call credentials: grpc-js sends those over TLS only, and a loopback server
   // that requires a token may well be plaintext.
-  const interceptors = token === undefined ? [] : [bearer(token)];
-  return new WbemServicesClient(target.address, channel, { interceptors });
+  const interceptors = headers.length === 0 ? [] : [withHeaders(headers)];
+  return new WbemServicesClient(target.address, credentials, { interceptors });
 }
 
-/** Adds `authorization: Bearer TOKEN` to every call's metadata. */
-function bearer(token: string): Interceptor {
+/** Adds `headers` to every call's metadata. */
+function withHeaders(headers: readonly (readonly [string, string])[]): Interceptor {
   return (options, nextCall) =>
     new InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {
-        metadata.set('authorization', `Bearer ${token}`);
+        for (const [name, value] of headers) metadata.set(name, value);
         next(metadata, listener);
       },
     });

@@ -70,11 +70,11 @@ export interface H2ChannelOptions {
 }
 
 /**
- * HTTP/2 connections to a gRPC server, plaintext; calls run concurrently on the current one. As
- * grpc-js's channel does, a new call goes to a new connection once the current one has received
- * GOAWAY (the server's maximum connection age, a graceful drain) or has closed; calls in flight
- * end on the old one, which closes when they have. A connection that never connected stays: its
- * calls fail with its error, and nothing is dialled again.
+ * HTTP/2 connections to a gRPC server, plaintext or TLS; calls run concurrently on the current
+ * one. As grpc-js's channel does, a new call goes to a new connection once the current one has
+ * received GOAWAY (the server's maximum connection age, a graceful drain) or has closed; calls in
+ * flight end on the old one, which closes when they have. A connection that never connected
+ * stays: its calls fail with its error, and nothing is dialled again.
  */
 export class H2Channel {
   readonly #address: string;

@@ -12,6 +12,7 @@ import type * as grpcCalls from './mofcomp-grpc';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofClass } from '../mof/parser';
 import {
+  callHeaders,
   CONNECTION_USAGE,
   parseClientCommand,
   serverTarget,
@@ -87,12 +88,12 @@ async function withSender(
   run: MofcompRun,
   send: (sender: ClassSender) => Promise<number>,
 ): Promise<number> {
-  const { address, token, tls } = run.target;
+  const { address, tls } = run.target;
   if (!dialsItself(address))
     return withClient(run, ({ client, calls }) => send(calls.grpcJsSender(client)));
   const channel = new H2Channel(address, {
     ...(tls === undefined ? {} : { tls }),
-    ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
+    headers: callHeaders(run.target),
   });
   try {
     return await send(h2Sender(channel));
