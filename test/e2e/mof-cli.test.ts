@@ -3,18 +3,15 @@
  * the whole CIM Schema 2.41 in, out as MOF, and in again into another namespace, identical.
  */
 import { Metadata } from '@grpc/grpc-js';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import type { ClassObject } from '../../generated/wbem/v1/cim';
 import { CIM_SCHEMA_ENTRY, CIM_SCHEMA_ROOT } from '../helpers/cim-schema';
+import { runWbemd } from '../helpers/wbemd-cli';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { deadline, unary } from '../helpers/transcript';
 
-const run = promisify(execFile);
-const WBEMD = resolve(__dirname, '..', '..', 'bin', 'wbemd.js');
 const SCHEMA = join(CIM_SCHEMA_ROOT, CIM_SCHEMA_ENTRY);
 
 let t: TestServer;
@@ -28,11 +25,7 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-const wbemd = (args: string[]) =>
-  run(process.execPath, [WBEMD, ...args], { maxBuffer: 64 * 1024 * 1024 }).then(
-    (result) => ({ code: 0, ...result }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+const wbemd = runWbemd;
 
 function enumAll(namespace: string): Promise<ClassObject[]> {
   return new Promise((resolvePromise, reject) => {

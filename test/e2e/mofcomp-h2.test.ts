@@ -6,7 +6,6 @@
  * server; a server that is not there is a failure with the connection's error.
  */
 import { Metadata } from '@grpc/grpc-js';
-import { execFile } from 'node:child_process';
 import {
   createServer as createHttp2Server,
   type ServerHttp2Session,
@@ -16,8 +15,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { compileMof } from '../../src/mof/parser';
 import { definitionToProto } from '../../src/transport/grpc/codec';
 import { dialsItself, H2Channel } from '../../src/cli/grpc-h2';
@@ -27,6 +25,7 @@ import { encodeClassPut, finalStatusOf, type ClassPut } from '../../src/cli/put-
 import { ObjectSinkEvent, PutClassRequest } from '../../generated/wbem/v1/services';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { deadline } from '../helpers/transcript';
+import { runWbemd } from '../helpers/wbemd-cli';
 
 let t: TestServer;
 let channel: H2Channel;
@@ -198,8 +197,6 @@ test("an answer's final status reads as ObjectSinkEvent.decode reads it", () => 
   expect(finalStatusOf(last)).toEqual({ hresult: -2147217406, param: 'no such class — ü' });
 });
 
-const WBEMD = resolve(__dirname, '..', '..', 'bin', 'wbemd.js');
-
 /** `classes` generated classes, a chain every 10 (the window waits on superclasses as with a schema). */
 function chains(classes: number): string {
   return Array.from({ length: classes }, (_, i) =>
@@ -215,14 +212,7 @@ async function mofcompInto(address: string, mof: string, args: string[] = []) {
   try {
     const file = join(dir, 'many.mof');
     await writeFile(file, mof);
-    return await promisify(execFile)(
-      process.execPath,
-      [WBEMD, 'mofcomp', '--server', address, ...args, file],
-      { maxBuffer: 64 * 1024 * 1024 },
-    ).then(
-      (result) => ({ code: 0, ...result }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
+    return await runWbemd(['mofcomp', '--server', address, ...args, file]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -22,6 +22,8 @@ export function runWbemd(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
       {
         env: { ...process.env, WBEMD_ADDRESS: '', WBEMD_SERVER: '', WBEMD_TOKEN: '', ...env },
         timeout: 60_000,
+        // mofcomp's progress lines for thousands of classes, mofgen's export of a schema.
+        maxBuffer: 64 * 1024 * 1024,
       },
       (error, stdout, stderr) =>
         done({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
