@@ -90,11 +90,6 @@ export function applyServerHeapPolicy(
 /** A young generation holding at least this much is collected between two slices of long work. */
 export const YOUNG_COLLECTION_MB = 4;
 
-/** A collection that left less than this share of the young generation… */
-const LOW_SURVIVAL = 0.25;
-/** …leaves the next this many slice ends to V8. */
-const SKIPPED_AFTER_LOW_SURVIVAL = 16;
-
 function youngGenerationBytes(): number {
   for (const space of getHeapSpaceStatistics())
     if (space.space_name === 'new_space') return space.space_used_size;
@@ -133,18 +128,14 @@ export function collectYoungBetweenSlices(
   const collect = minorCollector(execArgv);
   if (collect === undefined) return () => undefined;
   const threshold = thresholdMb * 1024 * 1024;
-  let skip = 0;
+  // Every slice end, also after a collection that found mostly garbage: long work turns from
+  // garbage (a MOF's tokens, a chain's listings) to what it keeps (the parsed classes, a commit's
+  // records) from one slice to the next, and a semi-space filled in between is V8's to copy
+  // (25-56 ms, the longest stretches of L1's heavy calls while those slice ends were skipped).
+  // A collection of garbage costs about a millisecond. Streamed work opts out (its slicer).
   const previous = setBetweenSlices(() => {
-    if (skip > 0) {
-      skip--;
-      return false;
-    }
-    const before = youngGenerationBytes();
-    if (before < threshold) return false;
+    if (youngGenerationBytes() < threshold) return false;
     collect({ type: 'minor' });
-    // What survived once is still young: when little did, the work makes garbage (a streamed
-    // enumeration), whose scavenges are short wherever they come: V8's own for a while.
-    if (youngGenerationBytes() < before * LOW_SURVIVAL) skip = SKIPPED_AFTER_LOW_SURVIVAL;
     return true;
   });
   return () => {
