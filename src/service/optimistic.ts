@@ -9,8 +9,14 @@
 import { WbemError } from '../domain/wbem-status';
 import { StoreError } from '../store/class-store';
 
-/** Attempts of one decision before it gives up (every one of them lost a race). */
-export const MAX_DECISION_ATTEMPTS = 5;
+/**
+ * Attempts of one decision before it gives up (every one of them lost a race). Two replicas
+ * writing into one namespace without pause lose about every other race, so 5 gave up on 2-4% of
+ * such calls (bench E1: 12-32 a run); 10 give up on well under 1% (1-3 a run), at the same rate
+ * of commits, since the fence lets one commit through at a time whatever the losers do
+ * (docs/performance.md, "E1: ten attempts of a decision").
+ */
+export const MAX_DECISION_ATTEMPTS = 10;
 
 /** Runs `attempt` again while its fenced commit meets a concurrent one; other failures pass. */
 export async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {

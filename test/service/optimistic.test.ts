@@ -59,6 +59,16 @@ test(`${MAX_DECISION_ATTEMPTS} conflicts in a row: WBEM_E_SERVER_TOO_BUSY, nothi
   });
 });
 
+test('ten attempts (D70): nine conflicts in a row, and the tenth attempt commits', async () => {
+  expect(MAX_DECISION_ATTEMPTS).toBe(10);
+  const { store, commits } = conflictingStore(MAX_DECISION_ATTEMPTS - 1);
+  const f = await serviceFixture(store);
+  const { outcome } = await f.put(cls('Ex_Tenth'));
+  expect(outcome.ok).toBe(true);
+  expect(commits()).toBe(MAX_DECISION_ATTEMPTS);
+  expect(f.changes.map((c) => c.target.name)).toEqual(['Ex_Tenth']);
+});
+
 test('the embedded stores check their fences for real: a commit in between is a conflict', async () => {
   const store = new MemoryClassStore();
   await store.open();
