@@ -6,20 +6,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sha256Hex } from '../../src/transport/grpc/authenticate';
-import { describeWithTool, runsCleanly } from '../helpers/external-tools';
-import { makeTestPki, type TestPki } from '../helpers/test-pki';
-import { runWbemd } from '../helpers/wbemd-cli';
+import { describeWithTool } from '../helpers/external-tools';
+import { makeTestPki, OPENSSL, type TestPki } from '../helpers/test-pki';
+import { runWbemd, WBEMD_BIN } from '../helpers/wbemd-cli';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 
-const OPENSSL = {
-  name: 'openssl (makes the test certificates)',
-  available: runsCleanly('openssl', ['version']),
-  install: 'apt-get install openssl',
-};
-
-const BIN = resolve(__dirname, '../../bin/wbemd.js');
 // Each run starts a Node process (~1 s on a busy machine); a test makes up to a dozen.
 jest.setTimeout(120_000);
 
@@ -217,7 +210,7 @@ test('instance put (NAME=VALUE typed by the class), get, enum, delete', async ()
 });
 
 test('watch: streams class events as JSON lines until SIGINT, then exits 0', async () => {
-  const child = spawn(process.execPath, [BIN, 'watch', '-o', 'json', ...at], {
+  const child = spawn(process.execPath, [WBEMD_BIN, 'watch', '-o', 'json', ...at], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -249,7 +242,7 @@ test('watch: streams class events as JSON lines until SIGINT, then exits 0', asy
   const revision = Number(events[0].revision);
   const replay = spawn(
     process.execPath,
-    [BIN, 'watch', '--since-revision', String(revision - 1), ...at],
+    [WBEMD_BIN, 'watch', '--since-revision', String(revision - 1), ...at],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
   let replayed = '';

@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 
-const BIN = resolve(__dirname, '../../bin/wbemd.js');
+/** The built command's entry point, for tests that spawn it themselves (a long-running `watch`). */
+export const WBEMD_BIN = resolve(__dirname, '../../bin/wbemd.js');
 
 export interface CliRun {
   readonly code: number;
@@ -18,7 +19,7 @@ export function runWbemd(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [BIN, ...args],
+      [WBEMD_BIN, ...args],
       {
         env: { ...process.env, WBEMD_ADDRESS: '', WBEMD_SERVER: '', WBEMD_TOKEN: '', ...env },
         timeout: 60_000,
