@@ -4,8 +4,10 @@ Generates its stubs from generated/descriptor_set.binpb into a temp dir (protoc 
 Debian's grpc_tools rejects proto3 `optional`, and the descriptor set needs no proto files), runs
 a scenario against ADDRESS and prints one JSON transcript per call on stdout.
 """
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -17,6 +19,8 @@ DESCRIPTORS = os.path.join(ROOT, "generated", "descriptor_set.binpb")
 
 def load_stubs():
     out = tempfile.mkdtemp(prefix="wbemd-py-")
+    # The modules are loaded once imported; the generated files are not needed after the run.
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
     files = ["google/protobuf/any.proto", "google/rpc/status.proto", "google/rpc/error_details.proto",
              "wbem/v1/cim.proto", "wbem/v1/status.proto", "wbem/v1/services.proto"]
     # Not grpc/health: generating it into the path would shadow the `grpc` package.
