@@ -16,6 +16,14 @@ describe('the Node flags wbemd serve runs with', () => {
     );
   });
 
+  test('the documented ways of starting it give them too: the container command and NODE_OPTIONS', () => {
+    const deployment = readFileSync(resolve(ROOT, 'docs', 'deployment.md'), 'utf8');
+    const container = SERVER_NODE_FLAGS.map((flag) => `"${flag}"`).join(', ');
+    expect(deployment).toContain(`command: ["node", ${container}, "bin/wbemd.js", "serve"]`);
+    const configuration = readFileSync(resolve(ROOT, 'docs', 'configuration.md'), 'utf8');
+    expect(configuration).toContain(`NODE_OPTIONS="${SERVER_NODE_FLAGS.join(' ')}" wbemd serve`);
+  });
+
   test('the wbemd executable keeps a portable shebang (flags come from NODE_OPTIONS there)', () => {
     const [shebang] = readFileSync(resolve(ROOT, 'bin', 'wbemd.js'), 'utf8').split('\n');
     expect(shebang).toBe('#!/usr/bin/env node');
