@@ -36,6 +36,35 @@ describeClassStoreContract('LevelClassStore', async (options = {}) => {
 
 const NS = namespaceKeyOf(['root', 'cimv2']);
 
+/**
+ * Watches the keys LevelDB is asked for: reads go out as `get` or, batched (read-batch.ts), as
+ * `getMany`. `restore` puts both back.
+ */
+function watchLevelReads(): { read: string[]; classReads: () => string[]; restore: () => void } {
+  const read: string[] = [];
+  const prototype = Level.prototype as unknown as {
+    get: (this: Level<string, string>, key: string) => Promise<string | undefined>;
+    getMany: (this: Level<string, string>, keys: string[]) => Promise<(string | undefined)[]>;
+  };
+  const original = { get: prototype.get, getMany: prototype.getMany };
+  prototype.get = function spied(this: Level<string, string>, key: string) {
+    read.push(key);
+    return original.get.call(this, key);
+  };
+  prototype.getMany = function spiedMany(this: Level<string, string>, keys: string[]) {
+    read.push(...keys);
+    return original.getMany.call(this, keys);
+  };
+  return {
+    read,
+    classReads: () => read.filter((key) => key.startsWith('c!')),
+    restore: () => {
+      prototype.get = original.get;
+      prototype.getMany = original.getMany;
+    },
+  };
+}
+
 describe('LevelClassStore specifics', () => {
   let dir: string;
   beforeEach(async () => {
@@ -153,22 +182,7 @@ describe('LevelClassStore specifics', () => {
     await store.commit([
       { op: 'putClass', namespace: NS, definition: cls('Lone'), previousSuperclass: undefined },
     ]);
-    // Reads go out as `get` or, batched (read-batch.ts), as `getMany`: both are watched.
-    const read: string[] = [];
-    const prototype = Level.prototype as unknown as {
-      get: (this: Level<string, string>, key: string) => Promise<string | undefined>;
-      getMany: (this: Level<string, string>, keys: string[]) => Promise<(string | undefined)[]>;
-    };
-    const original = { get: prototype.get, getMany: prototype.getMany };
-    prototype.get = function spied(this: Level<string, string>, key: string) {
-      read.push(key);
-      return original.get.call(this, key);
-    };
-    prototype.getMany = function spiedMany(this: Level<string, string>, keys: string[]) {
-      read.push(...keys);
-      return original.getMany.call(this, keys);
-    };
-    const classReads = (): string[] => read.filter((key) => key.startsWith('c!'));
+    const { read, classReads, restore } = watchLevelReads();
     try {
       for (let i = 0; i < 70; i++)
         expect((await store.getClass(NS, classKey(`A${i}`)))?.name).toBe(`A${i}`);
@@ -192,8 +206,7 @@ describe('LevelClassStore specifics', () => {
       expect((await store.getClass(NS, classKey('C69')))?.name).toBe('C69');
       expect(classReads()).toEqual([]);
     } finally {
-      prototype.get = original.get;
-      prototype.getMany = original.getMany;
+      restore();
     }
     await store.close();
     // And on disk as read back after a reopen.
@@ -262,6 +275,58 @@ describe('LevelClassStore specifics', () => {
     expect(await store.getClass(NS, classKey('Kept'))).toBeUndefined();
     expect(await store.getInstance(NS, classKey('Kept'), '"k"')).toBeUndefined();
     await store.close();
+  });
+
+  test('a small commit replaces the cached record of its key once durable (no LevelDB get after an update); a key not cached stays uncached', async () => {
+    const store = new LevelClassStore(dir);
+    await store.open();
+    const described = (name: string, text: string) =>
+      cls(name, '', {
+        qualifiers: [{ name: 'Description', value: { kind: 'string', value: text }, flavor: 0 }],
+      });
+    const put = (name: string, text: string): StoreWrite => ({
+      op: 'putClass',
+      namespace: NS,
+      definition: described(name, text),
+      previousSuperclass: undefined,
+    });
+    await store.commit([
+      { op: 'putNamespace', namespace: NS, record: { elements: ['root', 'cimv2'] } },
+      put('Hot', 'one'),
+      put('Cold', 'one'),
+    ]);
+    expect(await store.getClass(NS, classKey('Hot'))).toEqual(described('Hot', 'one'));
+    const { read, classReads, restore } = watchLevelReads();
+    try {
+      // Updated in two small commits, one after the other: each read after it is durable is
+      // answered from the record the write left, not from disk. (Only the reads: the commit reads
+      // the record it replaces for its history copy, group-commit.ts.)
+      for (const text of ['two', 'three']) {
+        await store.commit([put('Hot', text)]);
+        read.length = 0;
+        expect(await store.getClass(NS, classKey('Hot'))).toEqual(described('Hot', text));
+        expect(classReads()).toEqual([]);
+      }
+      // Never read, then updated: not kept by the write, so its first read is a get.
+      await store.commit([put('Cold', 'two')]);
+      read.length = 0;
+      expect(await store.getClass(NS, classKey('Cold'))).toEqual(described('Cold', 'two'));
+      expect(classReads()).toEqual([`c!${NS}!cold`]);
+      // Deleted once cached: gone, and not read back from a cache.
+      await store.commit([
+        { op: 'deleteClass', namespace: NS, className: classKey('Hot'), superclass: null },
+      ]);
+      expect(await store.getClass(NS, classKey('Hot'))).toBeUndefined();
+    } finally {
+      restore();
+    }
+    await store.close();
+    // What the cache answered is what is on disk.
+    const again = new LevelClassStore(dir);
+    await again.open();
+    expect(await again.getClass(NS, classKey('Hot'))).toBeUndefined();
+    expect(await again.getClass(NS, classKey('Cold'))).toEqual(described('Cold', 'two'));
+    await again.close();
   });
 
   test('a read hinted as a scan is decoded from disk and not kept; other reads are decoded once', async () => {

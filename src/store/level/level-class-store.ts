@@ -73,15 +73,17 @@ export class LevelClassStore extends AbstractClassStore<LayeredCommit> {
   readonly #location: string;
   #db: Level<string, string> | undefined;
   readonly #cache = new RecordCache();
-  // The class records of a big commit (a CompileMof of many classes) are kept decoded once
-  // durable (write-through): the enumeration that usually follows a schema load finds them without
-  // a LevelDB get each. Not those of small commits: kept, a stream of single creates (PutClass)
-  // nobody reads would fill the cache and the old generation with records that died young before.
+  // Once durable, a written record replaces its key's cached one (write-through): the next read of
+  // a class just updated is no LevelDB get and decode. A record not cached before is kept only from
+  // a big commit's classes (a CompileMof), which the enumeration that usually follows reads; a
+  // stream of single creates (PutClass) nobody reads would fill the cache and the old generation.
   readonly #overlay = new Overlay({
     minSteps: WRITE_THROUGH_MIN_STEPS,
-    settled: (key, decoded) =>
-      key.startsWith(CLASS_RECORDS) ? this.#cache.remember(key, decoded) : this.#cache.forget(key),
-    left: (key) => this.#cache.forget(key), // a written record: once the overlay stops answering
+    settled: (key, decoded, big) => {
+      if (big && key.startsWith(CLASS_RECORDS)) this.#cache.remember(key, decoded);
+      else this.#cache.replace(key, decoded);
+    },
+    left: (key) => this.#cache.forget(key), // deleted or wiped: once the overlay stops answering
   });
   readonly #forgetUnder = (prefixes: readonly string[]): void => this.#cache.forgetUnder(prefixes);
   readonly #reads = new ReadBatch();

@@ -54,15 +54,16 @@ function latestWipe(wipes: readonly Wipe[], key: string): number | undefined {
 }
 
 /**
- * Told of each record that leaves the overlay as its key's latest value (no later write): for a
- * commit of at least `minSteps` steps with no later pending wipe over it, `settled`, what a read
- * would now find on disk, already decoded; for any other, `left`. (The LevelDB store's record
- * cache drops or replaces the key then, not at the commit point: until then the overlay answers
- * every read of it, and the commit point of 10,000 writes was that much shorter.)
+ * Told of each record that leaves the overlay as its key's latest value (no later write): a put
+ * with no later pending wipe over it is `settled`, what a read would now find on disk, already
+ * decoded (`big`: from a commit of at least `minSteps` steps); a delete, or a put a later wipe
+ * covers, has `left`. (The LevelDB store's record cache drops or replaces the key then, not at the
+ * commit point: until then the overlay answers every read of it, and the commit point of 10,000
+ * writes was that much shorter.)
  */
 export interface SettledRecords {
   readonly minSteps: number;
-  settled(key: string, decoded: Decoded): void;
+  settled(key: string, decoded: Decoded, big: boolean): void;
   left(key: string): void;
 }
 
@@ -235,7 +236,7 @@ export class Overlay {
    */
   settle(steps: readonly PendingStep[], from = 0, to = steps.length): void {
     const onSettled = this.#onSettled;
-    const told = onSettled !== undefined && steps.length >= onSettled.minSteps;
+    const big = onSettled !== undefined && steps.length >= onSettled.minSteps;
     for (let i = from; i < to; i++) {
       const step = steps[i] as PendingStep;
       if (step.kind === 'op') {
@@ -248,12 +249,8 @@ export class Overlay {
         if (this.#layers.length > 0 && this.#newest(step.op.key) !== undefined) continue;
         if (onSettled === undefined) continue;
         // Settled unless a wipe pending after it covers the key (-1: no pending wipe does).
-        if (
-          told &&
-          entry.decoded !== null &&
-          (latestWipe(this.#wipes, step.op.key) ?? -1) < step.seq
-        )
-          onSettled.settled(step.op.key, entry.decoded);
+        if (entry.decoded !== null && (latestWipe(this.#wipes, step.op.key) ?? -1) < step.seq)
+          onSettled.settled(step.op.key, entry.decoded, big);
         else onSettled.left(step.op.key);
       } else {
         const at = this.#wipes.findIndex((w) => w.seq === step.seq);

@@ -1,9 +1,9 @@
 /**
  * Decoded records read from disk, so a hot class is decoded once, and the class records of a big
- * commit once durable (level-class-store.ts: write-through). Dropped (or replaced) when a write of
- * its key leaves the overlay, which answers for the key until then; never filled across a
- * concurrent write (the reader compares the overlay's generation; a settled record is its key's
- * latest write).
+ * commit once durable (level-class-store.ts: write-through). Replaced (or dropped, for a delete)
+ * when a write of its key leaves the overlay, which answers for the key until then; never filled
+ * across a concurrent write (the reader compares the overlay's generation; a settled record is its
+ * key's latest write).
  */
 import type { Decoded } from './write-plan';
 
@@ -27,6 +27,11 @@ export class RecordCache {
       if (oldest.done !== true) this.#records.delete(oldest.value);
     }
     this.#records.set(key, decoded);
+  }
+
+  /** Replaces a key's record if it is kept (a key not kept stays so: nobody read it). */
+  replace(key: string, decoded: Decoded): void {
+    if (this.#records.has(key)) this.#records.set(key, decoded);
   }
 
   forget(key: string): void {
