@@ -27,8 +27,10 @@ export function strip(
   parent: ResolvedClass | undefined,
   dropAmended: boolean,
 ): ClassDefinition {
-  const properties = stripProperties(definition, parent, dropAmended);
-  const methods = stripMethods(definition, parent, dropAmended);
+  // Lists of exactly their members (`slice`): one filled by `push` keeps spare capacity, and the
+  // stored form outlives the call, kept in the store's record cache once written.
+  const properties = stripProperties(definition, parent, dropAmended).slice();
+  const methods = stripMethods(definition, parent, dropAmended).slice();
   return {
     name: definition.name,
     superclass: definition.superclass,

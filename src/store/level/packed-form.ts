@@ -10,9 +10,13 @@ import type {
   PropertyDef,
   QualifierDef,
 } from '../../domain/class-model';
+import { NameTable } from '../../domain/names';
 import { StoreError } from '../class-store';
 
 export type Packed = unknown[];
+
+/** Member and qualifier names, one string each: decoded records are kept (names.ts). */
+const NAMES = new NameTable();
 
 export function packValue(value: CimValue | null): Packed | null {
   if (value === null) return null;
@@ -95,7 +99,7 @@ export function unpackValue(packed: unknown): CimValue | null {
 const packQualifier = (q: QualifierDef): Packed => [q.name, packValue(q.value), q.flavor];
 function unpackQualifier(packed: unknown): QualifierDef {
   const [name, value, flavor] = packed as [string, unknown, number];
-  return { name, value: unpackValue(value), flavor };
+  return { name: NAMES.shared(name), value: unpackValue(value), flavor };
 }
 
 const packProperty = (p: PropertyDef): Packed => [
@@ -118,7 +122,7 @@ function unpackProperty(packed: unknown): PropertyDef {
     string,
   ];
   return {
-    name,
+    name: NAMES.shared(name),
     type,
     array: array === 1,
     value: unpackValue(value),
@@ -150,7 +154,7 @@ function unpackParameter(packed: unknown): ParameterDef {
     unknown[],
   ];
   return {
-    name,
+    name: NAMES.shared(name),
     type,
     array: array === 1,
     referenceClass,
@@ -175,7 +179,7 @@ function unpackMethod(packed: unknown): MethodDef {
     unknown[],
   ];
   return {
-    name,
+    name: NAMES.shared(name),
     returnType,
     parameters: parameters.map(unpackParameter),
     qualifiers: qualifiers.map(unpackQualifier),

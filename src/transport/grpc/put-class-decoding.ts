@@ -20,6 +20,7 @@ import type {
   QualifierDef,
 } from '../../domain/class-model';
 import type { ClientContext } from '../../domain/client-context';
+import { NameTable } from '../../domain/names';
 import type { PutClassInput } from '../../service/wbem-service-api';
 import { readContext } from './context-decoding';
 import { giveUp, WireCursor } from './wire-cursor';
@@ -74,6 +75,19 @@ function value(c: WireCursor, end: number, depth: number): CimValue | null {
   return c.closed(end, decoded);
 }
 
+/** Member and qualifier names, one string each: the stored definition keeps them (names.ts). */
+const NAMES = new NameTable();
+
+/**
+ * An array of exactly its elements: one filled by `push` keeps spare capacity (V8 grows it to 17
+ * slots at the first push), and a class's arrays outlive the call: the stored definition is kept
+ * in the store's record cache once written (10 MB more live heap under M1's load without this,
+ * docs/performance.md).
+ */
+function fitted<T>(items: T[]): T[] {
+  return items.length === 0 ? items : items.slice();
+}
+
 /** `wbem.v1.ValueArray`; an element without a value, or itself an array, is the reference's to refuse. */
 function valueArray(c: WireCursor, end: number, depth: number): CimValue[] {
   const elements: CimValue[] = [];
@@ -83,7 +97,7 @@ function valueArray(c: WireCursor, end: number, depth: number): CimValue[] {
     if (element === null || element.kind === 'array') giveUp();
     elements.push(element);
   }
-  return c.closed(end, elements);
+  return c.closed(end, fitted(elements));
 }
 
 function qualifier(c: WireCursor, end: number, depth: number): QualifierDef {
@@ -94,7 +108,7 @@ function qualifier(c: WireCursor, end: number, depth: number): QualifierDef {
   while (c.pos < end) {
     switch (c.tag()) {
       case 10:
-        name = c.string(end);
+        name = NAMES.shared(c.string(end));
         break;
       case 18:
         decodedValue = value(c, c.fieldEnd(end), depth + 1);
@@ -122,14 +136,14 @@ function property(c: WireCursor, end: number, depth: number): PropertyDef {
   let type = 0;
   let array = false;
   let decodedValue: CimValue | null = null;
-  const qualifiers: QualifierDef[] = [];
+  const pushed: QualifierDef[] = [];
   let referenceClass = '';
   let embeddedClass = '';
   let propagated = false;
   while (c.pos < end) {
     switch (c.tag()) {
       case 10:
-        name = c.string(end);
+        name = NAMES.shared(c.string(end));
         break;
       case 16:
         type = c.smallInt(end);
@@ -141,7 +155,7 @@ function property(c: WireCursor, end: number, depth: number): PropertyDef {
         decodedValue = value(c, c.fieldEnd(end), depth + 1);
         break;
       case 42:
-        pushQualifier(c, end, depth, qualifiers);
+        pushQualifier(c, end, depth, pushed);
         break;
       case 50:
         referenceClass = c.string(end);
@@ -160,6 +174,7 @@ function property(c: WireCursor, end: number, depth: number): PropertyDef {
     }
   }
   if (c.pos !== end) giveUp();
+  const qualifiers = fitted(pushed);
   // The same two literal shapes as from-proto.ts's propertyFromProto.
   return propagated
     ? {
@@ -187,7 +202,7 @@ function parameter(c: WireCursor, end: number, depth: number): ParameterDef {
   while (c.pos < end) {
     switch (c.tag()) {
       case 10:
-        name = c.string(end);
+        name = NAMES.shared(c.string(end));
         break;
       case 16:
         type = c.smallInt(end);
@@ -222,7 +237,7 @@ function parameter(c: WireCursor, end: number, depth: number): ParameterDef {
     embeddedClass,
     in: isIn,
     out: isOut,
-    qualifiers,
+    qualifiers: fitted(qualifiers),
   });
 }
 
@@ -235,7 +250,7 @@ function method(c: WireCursor, end: number, depth: number): MethodDef {
   while (c.pos < end) {
     switch (c.tag()) {
       case 10:
-        name = c.string(end);
+        name = NAMES.shared(c.string(end));
         break;
       case 16:
         returnType = c.smallInt(end);
@@ -258,8 +273,14 @@ function method(c: WireCursor, end: number, depth: number): MethodDef {
   }
   if (c.pos !== end) giveUp();
   return propagated
-    ? { name, returnType, parameters, qualifiers, propagated: true }
-    : { name, returnType, parameters, qualifiers };
+    ? {
+        name,
+        returnType,
+        parameters: fitted(parameters),
+        qualifiers: fitted(qualifiers),
+        propagated: true,
+      }
+    : { name, returnType, parameters: fitted(parameters), qualifiers: fitted(qualifiers) };
 }
 
 /** `wbem.v1.SystemProperties`: only `genus` is input; the rest is read past. */
@@ -310,9 +331,10 @@ function classObject(c: WireCursor, end: number, depth: number): ClassDefinition
     }
   }
   if (c.pos !== end) giveUp();
+  // Properties and methods are not fitted here: the stored form lists them anew (strip-definition.ts).
   return genus !== 0
-    ? { name, superclass, qualifiers, properties, methods, genus }
-    : { name, superclass, qualifiers, properties, methods };
+    ? { name, superclass, qualifiers: fitted(qualifiers), properties, methods, genus }
+    : { name, superclass, qualifiers: fitted(qualifiers), properties, methods };
 }
 
 function putClassFields(c: WireCursor, end: number): PutClassInput {
