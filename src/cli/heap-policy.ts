@@ -25,8 +25,15 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { setBetweenSlices } from '../store/time-slices';
 
-/** How far past its live size the old generation may grow between full GCs. */
-export const OLD_GENERATION_HEADROOM_MB = 64;
+/**
+ * How far past its live size the old generation may grow between full GCs. 64 until the M1 soak
+ * showed what fills it: call state the transport promotes whatever wbemd does (a bare grpc-js
+ * server promotes ≈ 4.8 KB a unary call), and the peaks were the floating garbage of one full GC
+ * times the factor set for the next. 32 MB: M1 ≈ 28 MB lower at its median and 68 MB at its peak
+ * in same-time runs, for ≈ 7% more CPU under M1's load, W1 +1% (noise), R1, R3 and P3 unchanged
+ * (docs/performance.md, "M1: what is promoted, where the peaks come from").
+ */
+export const OLD_GENERATION_HEADROOM_MB = 32;
 
 /** V8's largest dynamic factor: below it the policy leaves the factor to V8. */
 const V8_MAX_FACTOR = 4;
