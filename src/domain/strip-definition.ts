@@ -5,6 +5,7 @@
  * WbemError; never touches storage.
  */
 import {
+  fitted,
   FLAVOR,
   type ClassDefinition,
   type MethodDef,
@@ -27,10 +28,8 @@ export function strip(
   parent: ResolvedClass | undefined,
   dropAmended: boolean,
 ): ClassDefinition {
-  // Lists of exactly their members (`slice`): one filled by `push` keeps spare capacity, and the
-  // stored form outlives the call, kept in the store's record cache once written.
-  const properties = stripProperties(definition, parent, dropAmended).slice();
-  const methods = stripMethods(definition, parent, dropAmended).slice();
+  const properties = fitted(stripProperties(definition, parent, dropAmended));
+  const methods = fitted(stripMethods(definition, parent, dropAmended));
   return {
     name: definition.name,
     superclass: definition.superclass,

@@ -11,13 +11,14 @@
  * words, or the input). So what it returns is always what the reference gives for the same
  * bytes, and every refusal is the reference's (test/transport/put-class-decoding.test.ts).
  */
-import type {
-  CimValue,
-  ClassDefinition,
-  MethodDef,
-  ParameterDef,
-  PropertyDef,
-  QualifierDef,
+import {
+  fitted,
+  type CimValue,
+  type ClassDefinition,
+  type MethodDef,
+  type ParameterDef,
+  type PropertyDef,
+  type QualifierDef,
 } from '../../domain/class-model';
 import type { ClientContext } from '../../domain/client-context';
 import { NameTable } from '../../domain/names';
@@ -77,16 +78,6 @@ function value(c: WireCursor, end: number, depth: number): CimValue | null {
 
 /** Member and qualifier names, one string each: the stored definition keeps them (names.ts). */
 const NAMES = new NameTable();
-
-/**
- * An array of exactly its elements: one filled by `push` keeps spare capacity (V8 grows it to 17
- * slots at the first push), and a class's arrays outlive the call: the stored definition is kept
- * in the store's record cache once written (10 MB more live heap under M1's load without this,
- * docs/performance.md).
- */
-function fitted<T>(items: T[]): T[] {
-  return items.length === 0 ? items : items.slice();
-}
 
 /** `wbem.v1.ValueArray`; an element without a value, or itself an array, is the reference's to refuse. */
 function valueArray(c: WireCursor, end: number, depth: number): CimValue[] {
