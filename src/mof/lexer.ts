@@ -3,6 +3,7 @@
  * (decimal, hex, binary, octal and real numbers, strings with escapes, char16), punctuation,
  * `#pragma`, `$alias`; `//` and block comments are skipped. Every token knows where it starts.
  */
+import { NameTable } from '../domain/names';
 
 export interface MofPosition {
   readonly file: string;
@@ -41,6 +42,12 @@ export type MofToken =
   | { readonly kind: 'pragma'; readonly at: MofPosition }
   | { readonly kind: 'punct'; readonly text: string; readonly at: MofPosition }
   | { readonly kind: 'end'; readonly at: MofPosition };
+
+/**
+ * Identifiers and aliases as strings of their own, one for each distinct name: a compiled class
+ * keeps its names, and a name sliced from the source would keep the whole source alive.
+ */
+const IDENTIFIERS = new NameTable();
 
 const PUNCTUATION = new Set(['{', '}', '(', ')', '[', ']', ';', ',', ':', '=']);
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
@@ -107,7 +114,11 @@ export class MofLexer {
       while (i < source.length && isIdentPart(source[i] as string)) i++;
       if (i === start + 1) this.#fail('an alias needs a name after "$"', start);
       this.#i = i;
-      return { kind: 'alias', text: source.slice(start + 1, i), at: this.#at(start) };
+      return {
+        kind: 'alias',
+        text: IDENTIFIERS.shared(source.slice(start + 1, i)),
+        at: this.#at(start),
+      };
     }
     if (
       isDigit(c) ||
@@ -124,7 +135,11 @@ export class MofLexer {
       let i = start + 1;
       while (i < source.length && isIdentPart(source[i] as string)) i++;
       this.#i = i;
-      return { kind: 'identifier', text: source.slice(start, i), at: this.#at(start) };
+      return {
+        kind: 'identifier',
+        text: IDENTIFIERS.shared(source.slice(start, i)),
+        at: this.#at(start),
+      };
     }
     if (PUNCTUATION.has(c)) {
       this.#i++;

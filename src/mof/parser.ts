@@ -20,6 +20,7 @@ import {
   type QualifierDeclaration,
   type QualifierDef,
 } from '../domain/class-model';
+import { unsliced } from '../domain/names';
 import { MofError, MofLexer, type MofPosition, type MofToken } from './lexer';
 import { checkInclusion, countCharacters, type IncludeBudget } from './limits';
 
@@ -269,9 +270,16 @@ class Parser {
     const token = this.#peek();
     if (token.kind !== 'string')
       this.#fail(`expected ${what} (a string), found ${describe(token)}`);
-    let value = '';
-    while (this.#peek().kind === 'string') value += (this.#next() as { value: string }).value;
-    return value;
+    const pieces: string[] = [];
+    while (this.#peek().kind === 'string') {
+      const { value } = this.#next() as { value: string };
+      if (value !== '') pieces.push(value);
+    }
+    // A string of its own, not pieces of the source: a compiled class keeps its values (a
+    // Description is mostly a few adjacent literals), and a slice would keep the whole source
+    // alive. Joining two or more pieces copies them (joined with an empty one, a piece came back
+    // as itself); a lone piece is copied by unsliced().
+    return pieces.length > 1 ? pieces.join('') : unsliced(pieces[0] ?? '');
   }
 
   // ---- productions -----------------------------------------------------------------------------
