@@ -1,7 +1,8 @@
 /**
  * L1's long main-thread stretches, between builds: `node dist/bench/stretches.js [--cases
- * cim,force,d1] [--rounds N] [--cpu-prof DIR] [--node-flag F]… [--stdout FILE] DIR_A [DIR_B …]` runs L1's heavy calls (with its
- * probes) on a wbemd of each built checkout, whole runs alternating between the builds, each
+ * cim,force,d1,r3] [--classes N] [--rounds N] [--cpu-prof DIR] [--node-flag F]… [--stdout FILE]
+ * DIR_A [DIR_B …]` runs L1's heavy calls (with its probes; `r3`: EnumClasses deep over N created
+ * classes, default 100,000) on a wbemd of each built checkout, whole runs alternating between the builds, each
  * server started with bench/stretch-preload.js. Per heavy call it prints the main thread's CPU
  * stretches of over 20 and over 30 ms, the longest ones, the GC pauses among them, and the probes'
  * p99. Main-thread CPU, unlike wall time, does not grow when other tenants take the machine.
@@ -10,9 +11,19 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
 import { startChildServer } from './child-server';
-import { buildLoadgen, useLoadgen } from './loadgen';
+import { buildLoadgen, expectNoErrors, runLoad, useLoadgen } from './loadgen';
 import { freePort, installCleanup, makeTempDir, removeTempDir } from './procs';
-import { chainMof, cimSources, compileMofRequest, fanOutMof, forceUpdateRequest } from './requests';
+import {
+  chainMof,
+  cimSources,
+  compileMofRequest,
+  enumClassesRequest,
+  fanOutMof,
+  FLAG,
+  forceUpdateRequest,
+  putClassRequest,
+  WBEM,
+} from './requests';
 import { oneWrite, type Wbemd } from './scenarios/common';
 import { addProbeClass, withProbes } from './scenarios/latency';
 
@@ -25,12 +36,14 @@ interface Stretch {
   readonly flags?: number;
 }
 
-const CASES = ['d1', 'cim', 'force'] as const;
+const CASES = ['d1', 'cim', 'force', 'r3'] as const;
 type Case = (typeof CASES)[number];
 
 interface Options {
   readonly cases: readonly Case[];
   readonly rounds: number;
+  /** How many classes `r3` creates before it enumerates them. */
+  readonly classes: number;
   /** Where --cpu-prof profiles and the stretch logs are kept (else they are removed). */
   readonly cpuProf?: string;
   /** More node flags for the servers (e.g. --trace-gc-nvp). */
@@ -43,6 +56,7 @@ interface Options {
 function options(argv: readonly string[]): Options {
   let cases: Case[] = ['cim', 'force'];
   let rounds = 2;
+  let classes = 100_000;
   let cpuProf: string | undefined;
   let stdout: string | undefined;
   const nodeFlags: string[] = [];
@@ -51,6 +65,7 @@ function options(argv: readonly string[]): Options {
     const arg = argv[i] ?? '';
     if (arg === '--cases') cases = (argv[++i] ?? '').split(',') as Case[];
     else if (arg === '--rounds') rounds = Number(argv[++i]);
+    else if (arg === '--classes') classes = Number(argv[++i]);
     else if (arg === '--cpu-prof') cpuProf = resolve(argv[++i] ?? '.');
     else if (arg === '--node-flag') nodeFlags.push(argv[++i] ?? '');
     else if (arg === '--stdout') stdout = resolve(argv[++i] ?? '.');
@@ -58,13 +73,14 @@ function options(argv: readonly string[]): Options {
   }
   if (dirs.length === 0 || cases.some((c) => !CASES.includes(c))) {
     console.error(
-      'usage: stretches.js [--cases cim,force,d1] [--rounds N] [--cpu-prof DIR] [--node-flag F]… [--stdout FILE] DIR…',
+      'usage: stretches.js [--cases cim,force,d1,r3] [--classes N] [--rounds N] [--cpu-prof DIR] [--node-flag F]… [--stdout FILE] DIR…',
     );
     process.exit(2);
   }
   return {
     cases,
     rounds,
+    classes,
     nodeFlags,
     dirs,
     ...(cpuProf === undefined ? {} : { cpuProf }),
@@ -112,7 +128,34 @@ async function startWithPreload(dir: string, log: string, o: Options): Promise<W
   };
 }
 
-function heavyCall(server: Wbemd, c: Case): Promise<unknown> {
+/** R3's store: `count` classes of 2 KB, created at 64 in flight as R3's fill creates them. */
+async function fillForR3(server: Wbemd, count: number): Promise<void> {
+  const put = putClassRequest('Big_C', FLAG.CREATE_ONLY);
+  const r = await runLoad({
+    addr: server.address,
+    method: `${WBEM}PutClassAsync`,
+    stream: true,
+    request: put.bytes,
+    patches: put.patches,
+    inflight: 64,
+    count,
+  });
+  expectNoErrors('PutClassAsync', r);
+}
+
+async function heavyCall(server: Wbemd, c: Case): Promise<unknown> {
+  if (c === 'r3') {
+    const r = await runLoad({
+      addr: server.address,
+      method: `${WBEM}EnumClasses`,
+      stream: true,
+      request: enumClassesRequest(''),
+      count: 1,
+      timeoutSec: 300,
+    });
+    expectNoErrors('EnumClasses', r);
+    return r;
+  }
   if (c === 'd1')
     return oneWrite(server, 'CompileMof', compileMofRequest(chainMof(`S${Date.now()}_C`, 2000)));
   if (c === 'cim')
@@ -131,6 +174,7 @@ async function runBuild(dir: string, o: Options): Promise<void> {
     await addProbeClass(server);
     if (cases.includes('force'))
       await oneWrite(server, 'CompileMof', compileMofRequest(fanOutMof('Force_', 10_000)));
+    if (cases.includes('r3')) await fillForR3(server, o.classes);
     for (const c of cases) {
       let start = 0;
       let end = 0;
