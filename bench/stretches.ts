@@ -11,19 +11,10 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
 import { startChildServer } from './child-server';
-import { buildLoadgen, expectNoErrors, runLoad, useLoadgen } from './loadgen';
+import { buildLoadgen, useLoadgen } from './loadgen';
 import { freePort, installCleanup, makeTempDir, removeTempDir } from './procs';
-import {
-  chainMof,
-  cimSources,
-  compileMofRequest,
-  enumClassesRequest,
-  fanOutMof,
-  FLAG,
-  forceUpdateRequest,
-  putClassRequest,
-  WBEM,
-} from './requests';
+import { chainMof, cimSources, compileMofRequest, fanOutMof, forceUpdateRequest } from './requests';
+import { createBigClasses, enumerateAll } from './scenarios/big';
 import { oneWrite, type Wbemd } from './scenarios/common';
 import { addProbeClass, withProbes } from './scenarios/latency';
 
@@ -128,34 +119,8 @@ async function startWithPreload(dir: string, log: string, o: Options): Promise<W
   };
 }
 
-/** R3's store: `count` classes of 2 KB, created at 64 in flight as R3's fill creates them. */
-async function fillForR3(server: Wbemd, count: number): Promise<void> {
-  const put = putClassRequest('Big_C', FLAG.CREATE_ONLY);
-  const r = await runLoad({
-    addr: server.address,
-    method: `${WBEM}PutClassAsync`,
-    stream: true,
-    request: put.bytes,
-    patches: put.patches,
-    inflight: 64,
-    count,
-  });
-  expectNoErrors('PutClassAsync', r);
-}
-
 async function heavyCall(server: Wbemd, c: Case): Promise<unknown> {
-  if (c === 'r3') {
-    const r = await runLoad({
-      addr: server.address,
-      method: `${WBEM}EnumClasses`,
-      stream: true,
-      request: enumClassesRequest(''),
-      count: 1,
-      timeoutSec: 300,
-    });
-    expectNoErrors('EnumClasses', r);
-    return r;
-  }
+  if (c === 'r3') return enumerateAll(server);
   if (c === 'd1')
     return oneWrite(server, 'CompileMof', compileMofRequest(chainMof(`S${Date.now()}_C`, 2000)));
   if (c === 'cim')
@@ -174,7 +139,7 @@ async function runBuild(dir: string, o: Options): Promise<void> {
     await addProbeClass(server);
     if (cases.includes('force'))
       await oneWrite(server, 'CompileMof', compileMofRequest(fanOutMof('Force_', 10_000)));
-    if (cases.includes('r3')) await fillForR3(server, o.classes);
+    if (cases.includes('r3')) await createBigClasses(server, { count: o.classes });
     for (const c of cases) {
       let start = 0;
       let end = 0;

@@ -23,8 +23,34 @@ const FULL = 100_000;
 /** R3's floor: rounds alternating with wbemd's enumeration (a call each). */
 const FLOOR_ROUNDS = 3;
 
-export async function benchBig(o: BenchOptions, only: (id: string) => boolean): Promise<void> {
+/**
+ * R3's and P4's writes: creates of 2 KB classes `Big_C<serial>` from `serialStart` at 64 in flight,
+ * `count` of them, or for `seconds` after a warm-up.
+ */
+export async function createBigClasses(
+  server: Wbemd,
+  spec: { count?: number; seconds?: number },
+  serialStart = 0,
+): Promise<LoadgenResult> {
   const put = putClassRequest('Big_C', FLAG.CREATE_ONLY);
+  const r = await runLoad({
+    addr: server.address,
+    method: `${WBEM}PutClassAsync`,
+    stream: true,
+    request: put.bytes,
+    patches: put.patches,
+    serialStart,
+    inflight: 64,
+    pids: [server.pid],
+    ...(spec.count === undefined
+      ? { seconds: spec.seconds ?? 1, warmup: WARMUP }
+      : { count: spec.count }),
+  });
+  expectNoErrors('PutClassAsync', r);
+  return r;
+}
+
+export async function benchBig(o: BenchOptions, only: (id: string) => boolean): Promise<void> {
   const full = o.bigClasses >= FULL;
   const big = await freshWbemd('big', true);
   const small = only('P4') ? await freshWbemd('small', true) : undefined;
@@ -34,20 +60,7 @@ export async function benchBig(o: BenchOptions, only: (id: string) => boolean): 
     server: Wbemd,
     spec: { count?: number; seconds?: number },
   ): Promise<LoadgenResult> => {
-    const r = await runLoad({
-      addr: server.address,
-      method: `${WBEM}PutClassAsync`,
-      stream: true,
-      request: put.bytes,
-      patches: put.patches,
-      serialStart: serials.get(server) ?? 0,
-      inflight: 64,
-      pids: [server.pid],
-      ...(spec.count === undefined
-        ? { seconds: spec.seconds ?? 1, warmup: WARMUP }
-        : { count: spec.count }),
-    });
-    expectNoErrors('PutClassAsync', r);
+    const r = await createBigClasses(server, spec, serials.get(server) ?? 0);
     serials.set(server, r.serialNext);
     // Every call started was a successful create (no errors), counted or not.
     stored.set(server, r.serialNext);
@@ -93,16 +106,7 @@ export async function benchBig(o: BenchOptions, only: (id: string) => boolean): 
       const before = memoryMb(big.pid).rss;
       const peakKnown = resetPeakRss(big.pid);
       for (let round = 0; round < o.slowRounds; round++) {
-        const r = await runLoad({
-          addr: big.address,
-          method: `${WBEM}EnumClasses`,
-          stream: true,
-          request: enumClassesRequest(''),
-          count: 1,
-          timeoutSec: 300,
-          pids: [big.pid],
-        });
-        expectNoErrors('EnumClasses', r);
+        const r = await enumerateAll(big, [big.pid]);
         fast.push(r);
         peaks.push(r.servers[0]?.hwmKb ?? NaN);
       }
@@ -167,18 +171,7 @@ export async function benchBig(o: BenchOptions, only: (id: string) => boolean): 
 
       if (only('L1')) {
         await addProbeClass(big);
-        const probed = await withProbes(big, async () => {
-          const r = await runLoad({
-            addr: big.address,
-            method: `${WBEM}EnumClasses`,
-            stream: true,
-            request: enumClassesRequest(''),
-            count: 1,
-            timeoutSec: 300,
-          });
-          expectNoErrors('EnumClasses', r);
-          return r;
-        });
+        const probed = await withProbes(big, () => enumerateAll(big));
         reportProbes(`R3 (EnumClasses of ${stored.get(big)})`, probed);
       }
     }
@@ -191,6 +184,24 @@ export async function benchBig(o: BenchOptions, only: (id: string) => boolean): 
  * R3 in rounds alternating with its floor: wbemd's answer recorded once (an unmeasured call) and
  * replayed by a bare grpc-js server to the same load generator, one call a round each.
  */
+/** One EnumClasses deep of the whole namespace, 1 in flight; `pids` are the servers to measure. */
+export async function enumerateAll(
+  server: Wbemd,
+  pids: readonly number[] = [],
+): Promise<LoadgenResult> {
+  const r = await runLoad({
+    addr: server.address,
+    method: `${WBEM}EnumClasses`,
+    stream: true,
+    request: enumClassesRequest(''),
+    count: 1,
+    timeoutSec: 300,
+    pids,
+  });
+  expectNoErrors('EnumClasses', r);
+  return r;
+}
+
 async function benchR3Floor(big: Wbemd, classes: number): Promise<void> {
   const request = enumClassesRequest('');
   const replay = await replayOf(big, `${WBEM}EnumClasses`, request);
