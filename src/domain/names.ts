@@ -70,8 +70,13 @@ export function findNamed<T extends { readonly name: string }>(
  * One string for each distinct member or qualifier name among the class definitions a process
  * keeps: thousands of classes name the same qualifiers (`Description` was 85,000 copies, 2.7 MB,
  * under M1's load) and often the same properties, and a decoder makes a new string at each
- * occurrence. Bounded: emptied when full, so unique names cost at most `limit` entries.
+ * occurrence. Bounded: emptied when full, so unique names cost at most `limit` entries, and a
+ * name longer than LONGEST_SHARED is copied but not kept, so an entry is small whatever a request
+ * or a MOF file holds (a 4 MB name is refused by the rules, after the decoder has read it).
  */
+/** The longest name a NameTable keeps: real names are far shorter (CIM's longest are ≈ 60). */
+export const LONGEST_SHARED = 256;
+
 export class NameTable {
   readonly #names = new Map<string, string>();
   readonly #limit: number;
@@ -85,6 +90,7 @@ export class NameTable {
    * a string of its own: a name cut from a larger text must not keep that text alive.
    */
   shared(name: string): string {
+    if (name.length > LONGEST_SHARED) return unsliced(name);
     const known = this.#names.get(name);
     if (known !== undefined) return known;
     if (this.#names.size >= this.#limit) this.#names.clear();

@@ -7,7 +7,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { unsliced, NameTable } from '../../src/domain/names';
+import { LONGEST_SHARED, unsliced, NameTable } from '../../src/domain/names';
 import { compileMof, type MofUnit } from '../../src/mof/parser';
 
 setFlagsFromString('--expose-gc');
@@ -58,6 +58,17 @@ describe('unsliced and NameTable', () => {
   test('unsliced keeps every UTF-16 unit, unpaired surrogates included', () => {
     for (const text of ['', 'a', 'Description', 'é ünïcode ☺ 𝄞', '\ud800 lone \udfff', '\u0000x'])
       expect(unsliced(text)).toBe(text);
+  });
+
+  test('a NameTable does not keep names longer than LONGEST_SHARED', () => {
+    const names = new NameTable();
+    const before = heapUsed();
+    const longName = (i: number): string => `${'n'.repeat(256 * 1024)}${i}`;
+    for (let i = 0; i < 64; i++) expect(names.shared(longName(i))).toBe(longName(i));
+    // Kept, the 64 names would be 16 MB.
+    expect(heapUsed() - before).toBeLessThan(COMMENT_CHARACTERS / 4);
+    const short = 'x'.repeat(LONGEST_SHARED);
+    expect(names.shared(short)).toBe(short);
   });
 
   test('a NameTable gives one string for each distinct name, equal to it', () => {
