@@ -119,7 +119,7 @@ async function startWithPreload(dir: string, log: string, o: Options): Promise<W
   };
 }
 
-async function heavyCall(server: Wbemd, c: Case): Promise<unknown> {
+function heavyCall(server: Wbemd, c: Case): Promise<unknown> {
   if (c === 'r3') return enumerateAll(server);
   if (c === 'd1')
     return oneWrite(server, 'CompileMof', compileMofRequest(chainMof(`S${Date.now()}_C`, 2000)));

@@ -180,10 +180,6 @@ export async function benchBig(o: BenchOptions, only: (id: string) => boolean): 
   }
 }
 
-/**
- * R3 in rounds alternating with its floor: wbemd's answer recorded once (an unmeasured call) and
- * replayed by a bare grpc-js server to the same load generator, one call a round each.
- */
 /** One EnumClasses deep of the whole namespace, 1 in flight; `pids` are the servers to measure. */
 export async function enumerateAll(
   server: Wbemd,
@@ -202,6 +198,10 @@ export async function enumerateAll(
   return r;
 }
 
+/**
+ * R3 in rounds alternating with its floor: wbemd's answer recorded once (an unmeasured call) and
+ * replayed by a bare grpc-js server to the same load generator, one call a round each.
+ */
 async function benchR3Floor(big: Wbemd, classes: number): Promise<void> {
   const request = enumClassesRequest('');
   const replay = await replayOf(big, `${WBEM}EnumClasses`, request);

@@ -66,6 +66,9 @@ export function findNamed<T extends { readonly name: string }>(
   return undefined;
 }
 
+/** The longest name a NameTable keeps: real names are far shorter (CIM's longest are ≈ 60). */
+export const LONGEST_SHARED = 256;
+
 /**
  * One string for each distinct member or qualifier name among the class definitions a process
  * keeps: thousands of classes name the same qualifiers (`Description` was 85,000 copies, 2.7 MB,
@@ -74,9 +77,6 @@ export function findNamed<T extends { readonly name: string }>(
  * name longer than LONGEST_SHARED is copied but not kept, so an entry is small whatever a request
  * or a MOF file holds (a 4 MB name is refused by the rules, after the decoder has read it).
  */
-/** The longest name a NameTable keeps: real names are far shorter (CIM's longest are ≈ 60). */
-export const LONGEST_SHARED = 256;
-
 export class NameTable {
   readonly #names = new Map<string, string>();
   readonly #limit: number;
