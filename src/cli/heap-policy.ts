@@ -1,7 +1,8 @@
 /**
  * The server's memory budget (docs/performance.md, "Memory budget"): how far V8 lets the old
- * generation grow past what its last full GC left live, set again after each full GC. And, for
- * the event loop's sake, when the young generation is collected during long work (at the end).
+ * generation grow past what its last full GC left live, set again after each full GC, and no
+ * allocation site pretenured (`stopPretenuring`, D82). And, for the event loop's sake, when the
+ * young generation is collected during long work (at the end).
  *
  * V8 lets the old generation grow to up to 4× its live size before the next full GC. Under write
  * load a server promotes a steady stream of short-lived call state, so with ≈ 50 MB live (M1's
@@ -92,6 +93,27 @@ export function applyServerHeapPolicy(
     if (applied !== 0) setFlagsFromString(`${FLAG}=0`);
     applied = 0;
   };
+}
+
+/** The V8 flag, both forms, as node's command line may give it (V8 also reads `_` for `-`). */
+const PRETENURING_FLAGS = ['--allocation-site-pretenuring', '--no-allocation-site-pretenuring'];
+
+/**
+ * Turns off V8's allocation-site pretenuring for this process (`wbemd serve`), unless node's
+ * command line gives the flag either way. V8 watches each allocation site's objects at young
+ * collections: a site whose objects it finds ≥ 85% alive is "tenured" and from then on allocates
+ * in the old generation, for the life of the process. A server's sites serve calls of every size:
+ * in 6 of 53 server processes measured, young collections that landed while an EnumClasses page
+ * was being resolved (its 128 classes all alive) tenured several sites, and from then on every
+ * enumeration promoted nearly all it allocated (the record parser's, `deriveClass`'s objects): a
+ * full GC every ≈ 150 ms, scavenges of ≈ 10 ms, 6.5–9.7 CPU-s an enumeration of 100,000 classes
+ * (median 8.2) against 3.5–4.7 in most processes (docs/performance.md, "R3: pretenured
+ * enumerations"). NODE_OPTIONS does not accept the flag, and V8 reads it at every young
+ * collection, so it is set here, at run time.
+ */
+export function stopPretenuring(execArgv: readonly string[] = process.execArgv): void {
+  const given = execArgv.some((arg) => PRETENURING_FLAGS.includes(arg.replaceAll('_', '-')));
+  if (!given) setFlagsFromString('--no-allocation-site-pretenuring');
 }
 
 /** A young generation holding at least this much is collected between two slices of long work. */

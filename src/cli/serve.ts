@@ -23,7 +23,7 @@ import {
   type TlsFiles,
 } from './config';
 import { routeGrpcLogs } from './grpc-log';
-import { applyServerHeapPolicy, collectYoungBetweenSlices } from './heap-policy';
+import { applyServerHeapPolicy, collectYoungBetweenSlices, stopPretenuring } from './heap-policy';
 import { wbemdVersion } from './version';
 
 export const SERVE_USAGE = `usage: wbemd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [options]
@@ -136,6 +136,7 @@ export async function serve(args: readonly string[]): Promise<number> {
   let server: RunningServer;
   applyServerHeapPolicy();
   collectYoungBetweenSlices();
+  stopPretenuring();
   try {
     server = await startServer(serverOptions(config, tls, logger));
   } catch (error) {

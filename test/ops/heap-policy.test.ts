@@ -130,3 +130,39 @@ describe('the young generation between slices of long work (collectYoungBetweenS
     expect(youngGcsAcrossSliceEnd(undefined).young).toBe(0);
   });
 });
+
+/**
+ * A child node (the server's flags plus `extraFlags`) that keeps every object one allocation site
+ * makes, so V8's pretenuring feedback finds them all alive, after `stopPretenuring()` when
+ * `stop`; returns how many sites V8 decided to tenure (`--trace-pretenuring-statistics`).
+ */
+function tenuredSites(stop: boolean, extraFlags: readonly string[] = []): number {
+  const script = `
+    const { stopPretenuring } = require(${JSON.stringify(BUILT)});
+    if (${JSON.stringify(stop)}) stopPretenuring();
+    const keep = [];
+    const make = (i) => ({ i, pair: [i, i + 1] });
+    for (let i = 0; i < 2000000; i++) keep.push(make(i));
+    console.log('kept ' + keep.length);`;
+  const flags = [...SERVER_NODE_FLAGS, ...extraFlags, '--trace-pretenuring-statistics'];
+  const out = execFileSync(process.execPath, [...flags, '-e', script], {
+    encoding: 'utf8',
+    maxBuffer: 64 * MB,
+  });
+  expect(out).toContain('kept 2000000');
+  return [...out.matchAll(/=> tenure$/gm)].length;
+}
+
+describe("V8's allocation-site pretenuring (stopPretenuring)", () => {
+  test('V8 tenures a site whose objects all survive, without the policy', () => {
+    expect(tenuredSites(false)).toBeGreaterThan(0);
+  });
+
+  test('is off once the policy ran: no site is tenured', () => {
+    expect(tenuredSites(true)).toBe(0);
+  });
+
+  test('a --allocation-site-pretenuring given on the command line is kept', () => {
+    expect(tenuredSites(true, ['--allocation-site-pretenuring'])).toBeGreaterThan(0);
+  });
+});
