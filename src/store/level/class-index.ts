@@ -6,7 +6,7 @@
  * LevelDB write per class instead of a record plus an index entry (the per-operation cost of a
  * LevelDB batch dominated), and an index that cannot disagree with the records.
  */
-import { classKey, superclassKeyOf, type NamespaceKey } from '../../domain/names';
+import { classKey, superclassKeyOf, unsliced, type NamespaceKey } from '../../domain/names';
 import type { StoreWrite } from '../class-store';
 import { classPrefix } from './keys';
 import { NamespaceIndexes, type IndexKind, type VisibleScan } from './namespace-indexes';
@@ -64,15 +64,14 @@ export function applyIndexChange(index: ClassIndex, change: IndexChange): void {
   siblings.add(change.key);
 }
 
-const classIndexKind: IndexKind<ClassIndex, IndexChange> = {
+const classIndexKind: IndexKind<ClassIndex, IndexChange, string> = {
   prefixOf: classPrefix,
+  reduce: (key, text) => unsliced(superclassOfEncodedClass(text, key)),
   derive(found, prefix) {
     const index: ClassIndex = { parentOf: new Map(), children: new Map(), sorted: new Map() };
     for (const [key, value] of found) {
       const superclass =
-        typeof value === 'string'
-          ? superclassOfEncodedClass(value, key)
-          : (value.decoded as StoredClass).definition.superclass;
+        typeof value === 'string' ? value : (value.decoded as StoredClass).definition.superclass;
       applyIndexChange(index, {
         key: key.slice(prefix.length),
         parent: superclassKeyOf({ superclass }) ?? '',
@@ -85,7 +84,7 @@ const classIndexKind: IndexKind<ClassIndex, IndexChange> = {
 
 /** The class indexes of every namespace used so far (namespace-indexes.ts: loading, journal). */
 export class ClassIndexes {
-  readonly #indexes: NamespaceIndexes<ClassIndex, IndexChange>;
+  readonly #indexes: NamespaceIndexes<ClassIndex, IndexChange, string>;
 
   constructor(scan: VisibleScan) {
     this.#indexes = new NamespaceIndexes(classIndexKind, scan);

@@ -18,8 +18,10 @@ type InstanceChange =
   | { readonly className: string; readonly key: string; readonly present: boolean }
   | { readonly wipe: true };
 
-const instanceIndexKind: IndexKind<InstanceIndex, InstanceChange> = {
+const instanceIndexKind: IndexKind<InstanceIndex, InstanceChange, null> = {
   prefixOf: instanceNamespacePrefix,
+  // The keys say it all: nothing of a record is kept.
+  reduce: () => null,
   derive(found, prefix) {
     const index: InstanceIndex = new Map();
     for (const recordKey of found.keys()) {
@@ -48,7 +50,7 @@ function add(index: InstanceIndex, className: string, key: string): void {
 }
 
 export class InstanceIndexes {
-  readonly #indexes: NamespaceIndexes<InstanceIndex, InstanceChange>;
+  readonly #indexes: NamespaceIndexes<InstanceIndex, InstanceChange, null>;
 
   constructor(scan: VisibleScan) {
     this.#indexes = new NamespaceIndexes(instanceIndexKind, scan);

@@ -57,6 +57,7 @@ import { ClassIndexes, sortedChildren } from './class-index';
 import { InstanceIndexes } from './instance-index';
 import { GroupCommit, type BatchObserver, type LevelStoreStats } from './group-commit';
 import { Overlay, type LayeredCommit, type OverlayEntry } from './overlay';
+import type { VisibleScan } from './namespace-indexes';
 import { ReadBatch } from './read-batch';
 import { LEVELDB_MEMORY } from './leveldb-memory';
 import { readClassPage, readRevisions } from './class-reads';
@@ -87,8 +88,11 @@ export class LevelClassStore extends AbstractClassStore<LayeredCommit> {
   });
   readonly #forgetUnder = (prefixes: readonly string[]): void => this.#cache.forgetUnder(prefixes);
   readonly #reads = new ReadBatch();
-  readonly #classIndexes = new ClassIndexes((prefix) => this.#scan(prefix));
-  readonly #instanceIndexes = new InstanceIndexes((prefix) => this.#scan(prefix));
+  /** The records under a prefix as reads see them (Overlay.scan), each as `reduce` keeps it. */
+  readonly #visible: VisibleScan = async (prefix, reduce) =>
+    this.#overlay.scan(prefix, this.#readyDb().iterator({ gte: prefix, lt: prefix + END }), reduce);
+  readonly #classIndexes = new ClassIndexes(this.#visible);
+  readonly #instanceIndexes = new InstanceIndexes(this.#visible);
   readonly #commits: GroupCommit;
 
   constructor(location: string, options: ClassStoreOptions & { onBatch?: BatchObserver } = {}) {
@@ -185,13 +189,9 @@ export class LevelClassStore extends AbstractClassStore<LayeredCommit> {
     return decoded;
   }
 
-  /**
-   * Keys and values under a prefix as reads see them (Overlay.scan: the iterator is created, and
-   * the overlay copied, in the tick of the call). Refused as a rejection, as every read is.
-   */
-  async #scan(prefix: string): Promise<Map<string, string | OverlayEntry>> {
-    const db = this.#readyDb();
-    return this.#overlay.scan(prefix, db.iterator({ gte: prefix, lt: prefix + END }));
+  /** Keys and values under a prefix as reads see them (#visible), the values from disk as text. */
+  #scan(prefix: string): Promise<Map<string, string | OverlayEntry>> {
+    return this.#visible(prefix, (_key, text) => text);
   }
 
   protected _getNamespace(namespace: NamespaceKey): Promise<NamespaceRecord | undefined> {

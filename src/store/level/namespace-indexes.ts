@@ -9,26 +9,34 @@ import type { NamespaceKey } from '../../domain/names';
 import type { OverlayEntry } from './overlay';
 
 /**
- * Reads the records under a prefix as reads see them (text from disk, or a pending overlay
- * entry), copying the overlay in the tick it is called.
+ * Reads the records under a prefix as reads see them (what `reduce` keeps of the text from disk,
+ * or a pending overlay entry), copying the overlay in the tick it is called.
  */
-export type VisibleScan = (prefix: string) => Promise<Map<string, string | OverlayEntry>>;
+export type VisibleScan = <Found>(
+  prefix: string,
+  reduce: (key: string, text: string) => Found,
+) => Promise<Map<string, Found | OverlayEntry>>;
 
 /** How one kind of index is derived from records and changed by writes. */
-export interface IndexKind<Index, Change> {
+export interface IndexKind<Index, Change, Found> {
   /** The key prefix of the namespace's records the index is derived from. */
   prefixOf(namespace: NamespaceKey): string;
+  /**
+   * What the index needs of a record read from disk, taken as the scan reads it: the scan holds
+   * that, not the record's text. Its own copy (a slice of the text would keep the text alive).
+   */
+  readonly reduce: (key: string, text: string) => Found;
   /** The index of the records found under the prefix (keys with the prefix). */
-  derive(found: Map<string, string | OverlayEntry>, prefix: string): Index;
+  derive(found: Map<string, Found | OverlayEntry>, prefix: string): Index;
   apply(index: Index, change: Change): void;
 }
 
-export class NamespaceIndexes<Index, Change> {
+export class NamespaceIndexes<Index, Change, Found> {
   readonly #indexes = new Map<NamespaceKey, Index | Promise<Index>>();
   readonly #journals = new Map<NamespaceKey, Change[]>();
 
   constructor(
-    private readonly kind: IndexKind<Index, Change>,
+    private readonly kind: IndexKind<Index, Change, Found>,
     private readonly scan: VisibleScan,
   ) {}
 
@@ -39,7 +47,7 @@ export class NamespaceIndexes<Index, Change> {
     const journal: Change[] = [];
     this.#journals.set(namespace, journal);
     const prefix = this.kind.prefixOf(namespace);
-    const loading = this.scan(prefix).then(
+    const loading = this.scan(prefix, this.kind.reduce).then(
       (found) => {
         const index = this.kind.derive(found, prefix);
         for (const change of journal) this.kind.apply(index, change);

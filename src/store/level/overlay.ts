@@ -192,21 +192,24 @@ export class Overlay {
   }
 
   /**
-   * Keys and values under a prefix: the disk's, then the overlay's changes on top. The overlay is
-   * copied in the same tick as the caller created `disk` (an iterator, which reads a snapshot): a
-   * flush finishing during the scan removes overlay entries the snapshot predates.
+   * Keys and values under a prefix: the disk's, each reduced by `reduce` as it is read (what the
+   * caller keeps of a record, not the record: an index of 100,000 classes needs their superclass
+   * names, not 240 MB of record text held at once), then the overlay's changes on top. The overlay
+   * is copied in the same tick as the caller created `disk` (an iterator, which reads a snapshot):
+   * a flush finishing during the scan removes overlay entries the snapshot predates.
    */
-  async scan(
+  async scan<Found>(
     prefix: string,
     disk: AsyncIterable<[string, string]>,
-  ): Promise<Map<string, string | OverlayEntry>> {
+    reduce: (key: string, text: string) => Found,
+  ): Promise<Map<string, Found | OverlayEntry>> {
     const overlay = this.#entriesUnder(prefix);
     const wipes = this.#wipes.filter((w) =>
       w.prefixes.some((p) => p.startsWith(prefix) || prefix.startsWith(p)),
     );
-    const result = new Map<string, string | OverlayEntry>();
+    const result = new Map<string, Found | OverlayEntry>();
     for await (const [key, value] of disk) {
-      if (latestWipe(wipes, key) === undefined) result.set(key, value);
+      if (latestWipe(wipes, key) === undefined) result.set(key, reduce(key, value));
     }
     for (const [key, entry] of overlay) {
       const wiped = latestWipe(wipes, key);
