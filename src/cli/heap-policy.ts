@@ -107,7 +107,7 @@ const PRETENURING_FLAGS = ['--allocation-site-pretenuring', '--no-allocation-sit
  * was being resolved (its 128 classes all alive) tenured several sites, and from then on every
  * enumeration promoted nearly all it allocated (the record parser's, `deriveClass`'s objects): a
  * full GC every ≈ 150 ms, scavenges of ≈ 10 ms, 6.5–9.7 CPU-s an enumeration of 100,000 classes
- * (median 8.2) against 3.5–4.7 in most processes (docs/performance.md, "R3: pretenured
+ * (median 8.2) against a median of 4.5 in the other processes (docs/performance.md, "R3: pretenured
  * enumerations"). NODE_OPTIONS does not accept the flag, and V8 reads it at every young
  * collection, so it is set here, at run time.
  */
