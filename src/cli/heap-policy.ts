@@ -61,9 +61,13 @@ function isMajorGc(entry: PerformanceEntry): boolean {
   return detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
 }
 
-/** Whether node was started with its own growth factor. */
-function givenOnCommandLine(execArgv: readonly string[]): boolean {
-  return execArgv.some((arg) => arg === FLAG || arg.startsWith(`${FLAG}=`));
+/**
+ * Whether node's command line sets the V8 flag `flag` (`--name`) in any form V8 reads: `--name`,
+ * `--name=…` or `--no-name`, with `_` for `-`.
+ */
+function givenOnCommandLine(execArgv: readonly string[], flag: string): boolean {
+  const forms = [flag, `--no-${flag.slice(2)}`];
+  return execArgv.some((arg) => forms.includes(arg.replaceAll('_', '-').split('=')[0] ?? ''));
 }
 
 /**
@@ -74,7 +78,7 @@ export function applyServerHeapPolicy(
   headroomMb: number = OLD_GENERATION_HEADROOM_MB,
   execArgv: readonly string[] = process.execArgv,
 ): () => void {
-  if (givenOnCommandLine(execArgv)) return () => undefined;
+  if (givenOnCommandLine(execArgv, FLAG)) return () => undefined;
   const headroomBytes = headroomMb * 1024 * 1024;
   let applied = 0;
   const adapt = (): void => {
@@ -95,8 +99,7 @@ export function applyServerHeapPolicy(
   };
 }
 
-/** The V8 flag, both forms, as node's command line may give it (V8 also reads `_` for `-`). */
-const PRETENURING_FLAGS = ['--allocation-site-pretenuring', '--no-allocation-site-pretenuring'];
+const PRETENURING = '--allocation-site-pretenuring';
 
 /**
  * Turns off V8's allocation-site pretenuring for this process (`wbemd serve`), unless node's
@@ -112,8 +115,8 @@ const PRETENURING_FLAGS = ['--allocation-site-pretenuring', '--no-allocation-sit
  * collection, so it is set here, at run time.
  */
 export function stopPretenuring(execArgv: readonly string[] = process.execArgv): void {
-  const given = execArgv.some((arg) => PRETENURING_FLAGS.includes(arg.replaceAll('_', '-')));
-  if (!given) setFlagsFromString('--no-allocation-site-pretenuring');
+  if (!givenOnCommandLine(execArgv, PRETENURING))
+    setFlagsFromString('--no-allocation-site-pretenuring');
 }
 
 /** A young generation holding at least this much is collected between two slices of long work. */

@@ -57,6 +57,12 @@ describe("the server's old-generation headroom (src/cli/heap-policy.ts)", () => 
     expect(limits.length).toBeGreaterThan(0);
     for (const { factor } of limits) expect(factor).toBeCloseTo(1.2, 5);
   });
+
+  test('… also in the form with underscores, which V8 reads the same', () => {
+    const limits = limitsInChild(['--heap_growing_percent=20']);
+    expect(limits.length).toBeGreaterThan(0);
+    for (const { factor } of limits) expect(factor).toBeCloseTo(1.2, 5);
+  });
 });
 
 /**
