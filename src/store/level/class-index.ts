@@ -40,6 +40,11 @@ export type IndexChange =
   | { readonly key: string; readonly parent: null }
   | { readonly wipe: true };
 
+/** A class's parent as the index files it: its superclass's key, '' for a root class. */
+function parentKeyOf(superclass: string): string {
+  return superclassKeyOf({ superclass }) ?? '';
+}
+
 export function applyIndexChange(index: ClassIndex, change: IndexChange): void {
   if ('wipe' in change) {
     index.parentOf.clear();
@@ -66,16 +71,17 @@ export function applyIndexChange(index: ClassIndex, change: IndexChange): void {
 
 const classIndexKind: IndexKind<ClassIndex, IndexChange, string> = {
   prefixOf: classPrefix,
-  reduce: (key, text) => unsliced(superclassOfEncodedClass(text, key)),
+  // The parent's key, what the index keeps ('' for a root class); folding leaves an already
+  // folded name as it is, so the copy is made here.
+  reduce: (key, text) => unsliced(parentKeyOf(superclassOfEncodedClass(text, key))),
   derive(found, prefix) {
     const index: ClassIndex = { parentOf: new Map(), children: new Map(), sorted: new Map() };
     for (const [key, value] of found) {
-      const superclass =
-        typeof value === 'string' ? value : (value.decoded as StoredClass).definition.superclass;
-      applyIndexChange(index, {
-        key: key.slice(prefix.length),
-        parent: superclassKeyOf({ superclass }) ?? '',
-      });
+      const parent =
+        typeof value === 'string'
+          ? value
+          : parentKeyOf((value.decoded as StoredClass).definition.superclass);
+      applyIndexChange(index, { key: key.slice(prefix.length), parent });
     }
     return index;
   },
@@ -98,7 +104,7 @@ export class ClassIndexes {
   /** Records the index change a write makes, at its commit point. */
   noteWrite(write: StoreWrite): void {
     if (write.op === 'putClass') {
-      const parent = superclassKeyOf(write.definition) ?? '';
+      const parent = parentKeyOf(write.definition.superclass);
       this.#indexes.note(write.namespace, { key: classKey(write.definition.name), parent });
     } else if (write.op === 'deleteClass')
       this.#indexes.note(write.namespace, { key: write.className, parent: null });
