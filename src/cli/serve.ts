@@ -144,8 +144,7 @@ export async function serve(args: readonly string[]): Promise<number> {
     destination.flushSync();
     return code;
   }
-  announce(server, tls !== undefined, logger);
-  await runUntilSignal(server, logger, loadConfig);
+  await serveUntilSignal(server, tls !== undefined, logger, loadConfig);
   return EXIT.stopped;
 }
 
@@ -214,11 +213,25 @@ function logStartFailure(logger: Logger, error: unknown): number {
 }
 
 /**
- * Serves until SIGTERM/SIGINT, then stops gracefully. SIGHUP: tokens and ACL are read again; a
- * configuration that does not validate is logged and the running one kept. TLS certificates and
- * addresses need a restart.
+ * Announces the server and serves until SIGTERM/SIGINT, then stops gracefully. SIGHUP: tokens and
+ * ACL are read again; a configuration that does not validate is logged and the running one kept.
+ * TLS certificates and addresses need a restart.
  */
-async function runUntilSignal(
+async function serveUntilSignal(
+  running: RunningServer,
+  tls: boolean,
+  logger: Logger,
+  loadConfig: () => ServeConfig,
+): Promise<void> {
+  // The handlers go in before the line that says we serve: a supervisor may send SIGTERM the
+  // moment it reads that line, and without a handler SIGTERM kills the process.
+  const stopped = untilSignal(running, logger, loadConfig);
+  announce(running, tls, logger);
+  await stopped;
+}
+
+/** Installs the signal handlers now; the promise settles once a SIGTERM/SIGINT stop is done. */
+function untilSignal(
   running: RunningServer,
   logger: Logger,
   loadConfig: () => ServeConfig,
@@ -238,7 +251,7 @@ async function runUntilSignal(
     }
   };
   process.on('SIGHUP', onHangup);
-  await new Promise<void>((resolve) => {
+  return new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, 'shutting down');
       process.off('SIGTERM', onSignal);
