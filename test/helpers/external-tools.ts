@@ -5,10 +5,30 @@
  */
 import { spawnSync } from 'node:child_process';
 
-/** Whether `command args…` runs and exits 0 (e.g. a version probe or an import check). */
-export function runsCleanly(command: string, args: readonly string[]): boolean {
-  const probe = spawnSync(command, args, { stdio: 'ignore', timeout: 20_000 });
-  return probe.error === undefined && probe.status === 0;
+/**
+ * Whether `command args…` runs and exits 0 (e.g. a version probe or an import check). A probe
+ * that fails while the command exists is tried again: once, chromium's `--version` failed while
+ * the suites started, and the suite was skipped as not installed (a failure under CI). The last
+ * failure's reason goes out as a warning; a command that does not exist is simply not installed.
+ */
+export function runsCleanly(command: string, args: readonly string[], attempts = 3): boolean {
+  let reason = '';
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const probe = spawnSync(command, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 20_000,
+    });
+    if (probe.error === undefined && probe.status === 0) return true;
+    if (probe.error !== undefined) {
+      reason = probe.error.message;
+      if ('code' in probe.error && probe.error.code === 'ENOENT') return false; // not installed
+    } else {
+      const stderr = probe.stderr.toString().trim().slice(0, 300);
+      reason = `exit ${String(probe.status)}, signal ${String(probe.signal)}: ${stderr}`;
+    }
+  }
+  process.emitWarning(`probe failed: ${command} ${args.join(' ')}: ${reason}`);
+  return false;
 }
 
 /**
