@@ -5,15 +5,17 @@
  */
 import { spawnSync } from 'node:child_process';
 
+const PROBE_ATTEMPTS = 3;
+
 /**
  * Whether `command args…` runs and exits 0 (e.g. a version probe or an import check). A probe
  * that fails while the command exists is tried again: once, chromium's `--version` failed while
  * the suites started, and the suite was skipped as not installed (a failure under CI). The last
  * failure's reason goes out as a warning; a command that does not exist is simply not installed.
  */
-export function runsCleanly(command: string, args: readonly string[], attempts = 3): boolean {
+export function runsCleanly(command: string, args: readonly string[]): boolean {
   let reason = '';
-  for (let attempt = 1; attempt <= attempts; attempt++) {
+  for (let attempt = 1; attempt <= PROBE_ATTEMPTS; attempt++) {
     const probe = spawnSync(command, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: 20_000,
