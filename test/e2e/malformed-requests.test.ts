@@ -21,6 +21,12 @@ const UNDECODABLE: readonly [string, (method: RawMethod) => Buffer][] = [
   ['a tag of wire type 7, which does not exist', () => hex('0f01')],
   ['a fixed32 field of three bytes', () => hex('0d000000')],
   ['a varint that never ends', () => hex('08ffffffffffffffffffff')],
+  // Past DECODE_ALONE_BYTES: the documents' requests are decoded in a turn of their own, and refused alike.
+  [
+    'a valid request, then an unknown field announcing 1.2 MB and holding 1.1 MB',
+    (method) =>
+      Buffer.concat([VALID[method.key][1], hex('7a809f49'), Buffer.alloc(1_100_000, 0x61)]),
+  ],
 ];
 
 let t: TestServer;

@@ -6,7 +6,7 @@
 import { CimType } from '../../generated/wbem/v1/cim';
 import { DeleteClassRequest, PutClassRequest } from '../../generated/wbem/v1/services';
 import { nestingDepth } from '../../src/domain/limits';
-import { MalformedRequest } from '../../src/transport/grpc/request-decoding';
+import { MalformedRequest, requestOf } from '../../src/transport/grpc/request-decoding';
 import { WBEM_SERVICES } from '../../src/transport/grpc/wbem-services-definition';
 import { MAX_MESSAGE_DEPTH } from '../../src/transport/grpc/wire-scan';
 import { WbemError } from '../../src/domain/wbem-status';
@@ -17,8 +17,7 @@ const decodePutClass = WBEM_SERVICES.putClass.requestDeserialize;
 
 /** The depth of embedded objects in the decoded class's one property default. */
 function decodedDepth(bytes: Buffer): number {
-  const decoded = decodePutClass(bytes);
-  if (decoded instanceof MalformedRequest) throw decoded.failure;
+  const decoded = requestOf(decodePutClass(bytes));
   const value = decoded.definition?.properties[0]?.value;
   if (value === undefined || value === null) throw new Error('no default value');
   return nestingDepth(value);

@@ -8,6 +8,7 @@
 import type { BinaryReader } from '@bufbuild/protobuf/wire';
 import { readFileSync } from 'node:fs';
 import { WbemError } from '../../domain/wbem-status';
+import { TimeSlicer } from '../../service/time-slice';
 import { BufferReader, TS_PROTO_MAX_DEPTH } from './buffer-reader';
 import { findDescriptorSet } from './reflection';
 import { scanNesting, WireSchema } from './wire-scan';
@@ -18,8 +19,36 @@ export class MalformedRequest {
   constructor(readonly failure: unknown) {}
 }
 
+/**
+ * A request of DECODE_ALONE_BYTES or more, not yet decoded: grpc-js calls the deserializer in the
+ * turn in which it joined the message's frames, and for a CompileMof of the CIM schema (4 MB) the
+ * join and the decode together held the event loop 40–55 ms on a 2-core host (L1, issue #13).
+ * `withRequest` decodes it in a turn of its own.
+ */
+export class LargeRequest<T> {
+  #bytes: Buffer | undefined;
+
+  constructor(
+    bytes: Buffer,
+    private readonly deserialize: (bytes: Buffer) => T | MalformedRequest,
+  ) {
+    this.#bytes = bytes;
+  }
+
+  /** The request, decoded once: grpc-js keeps `call.request` for the whole call, not its bytes. */
+  decode(): T | MalformedRequest {
+    const bytes = this.#bytes;
+    if (bytes === undefined) throw new Error('a large request is decoded once');
+    this.#bytes = undefined;
+    return this.deserialize(bytes);
+  }
+}
+
+/** Requests this large are decoded in a turn of their own (≈ 2 ms a MB of text to decode). */
+export const DECODE_ALONE_BYTES = 1024 * 1024;
+
 /** What a handler's `call.request` holds: the decoded request, or why there is none. */
-export type Decoded<T> = T | MalformedRequest;
+export type Decoded<T> = T | MalformedRequest | LargeRequest<T>;
 
 /** The part of a ts-proto message's functions that decodes one from a reader. */
 export interface MessageDecoder<T> {
@@ -82,7 +111,7 @@ export function totalDeserializer<T, U>(
   messageName: string,
   message: MessageDecoder<T>,
   convert: (request: T) => U,
-): (bytes: Buffer) => Decoded<U> {
+): (bytes: Buffer) => U | MalformedRequest {
   return (bytes) => {
     const reader = new BufferReader(bytes);
     let request: T | MalformedRequest;
@@ -100,8 +129,40 @@ export function totalDeserializer<T, U>(
   };
 }
 
-/** The request, or the failure that ends the call (thrown into the serve path, which ends it). */
+/** `deserialize`, left for later (LargeRequest) when the request is DECODE_ALONE_BYTES or more. */
+export function decodingLargeAlone<T>(
+  deserialize: (bytes: Buffer) => T | MalformedRequest,
+): (bytes: Buffer) => Decoded<T> {
+  return (bytes) =>
+    bytes.length >= DECODE_ALONE_BYTES ? new LargeRequest(bytes, deserialize) : deserialize(bytes);
+}
+
+/**
+ * The request, decoded now if it was large, or the failure that ends the call (thrown into the
+ * serve path, which ends it).
+ */
 export function requestOf<T>(decoded: Decoded<T>): T {
-  if (decoded instanceof MalformedRequest) throw decoded.failure;
-  return decoded;
+  const request = decoded instanceof LargeRequest ? decoded.decode() : decoded;
+  if (request instanceof MalformedRequest) throw request.failure;
+  return request;
+}
+
+/**
+ * `use(request)`; a large request is decoded first in a turn of its own, with another turn before
+ * `use` starts (the call's own work then starts a slice of its own). Rejects with the failure
+ * that ends the call when the request did not decode.
+ */
+export function withRequest<T, R>(
+  decoded: Decoded<T>,
+  use: (request: T) => Promise<R>,
+): Promise<R> {
+  if (!(decoded instanceof LargeRequest)) return use(requestOf(decoded));
+  const slicer = new TimeSlicer();
+  return slicer
+    .endSlice()
+    .then(() => requestOf(decoded.decode()))
+    .then(async (request) => {
+      await slicer.endSlice();
+      return use(request);
+    });
 }

@@ -25,7 +25,7 @@ import { admit, unauthenticated, type Admission } from './admission';
 import type { Authenticator } from './authenticate';
 import { CallCancellation, createOperationContext, type AnyCall } from './call-context';
 import { connectionRecycled, type ConnectionAges } from './connection-ages';
-import { requestOf, type Decoded } from './request-decoding';
+import { withRequest, type Decoded } from './request-decoding';
 import { SUCCESS_TRAILERS, toStatusObject } from './status-map';
 
 /**
@@ -132,7 +132,7 @@ export function serveUnary<Req, Res>(
   call.sendMetadata(acceptedHeaders(ctx));
   // Deliberately not awaited (grpc-js ignores a handler's return value); both outcomes end here.
   void (env.beforeCall?.() ?? Promise.resolve())
-    .then(() => body(ctx, requestOf(call.request)))
+    .then(() => withRequest(call.request, (request) => body(ctx, request)))
     .then(
       (response) => {
         finish(env, record, Code.OK, 'WBEM_S_NO_ERROR');
@@ -219,6 +219,6 @@ export function serveStream<Req, Res>(
       ? endAtConnectionHorizon(env, call, ctx, close)
       : () => undefined;
   void (env.beforeCall?.() ?? Promise.resolve())
-    .then(() => body(ctx, requestOf(call.request), accept))
+    .then(() => withRequest(call.request, (request) => body(ctx, request, accept)))
     .then(close, (failure: unknown) => close(asWbemError(failure, ctx, env.log, method)));
 }

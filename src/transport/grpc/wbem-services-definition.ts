@@ -23,7 +23,13 @@ import {
 import type { PutClassInput } from '../../service/wbem-service-api';
 import { contextFromProto, classFromProto } from './from-proto';
 import { decodePutClassInOnePass } from './put-class-decoding';
-import { asIs, totalDeserializer, type Decoded } from './request-decoding';
+import {
+  asIs,
+  decodingLargeAlone,
+  totalDeserializer,
+  type Decoded,
+  type MalformedRequest,
+} from './request-decoding';
 
 type GeneratedDefinition = typeof WbemServicesService;
 export type MethodKey = keyof GeneratedDefinition;
@@ -84,9 +90,16 @@ const decodePutClassByReference = totalDeserializer(
  * whatever that pass gives up on is decoded the reference way, which gives the same input or
  * the refusal.
  */
-export const decodePutClass = (bytes: Buffer): Decoded<PutClassInput> =>
-  decodePutClassInOnePass(bytes) ?? decodePutClassByReference(bytes);
+export const decodePutClass = decodingLargeAlone(
+  (bytes: Buffer): PutClassInput | MalformedRequest =>
+    decodePutClassInOnePass(bytes) ?? decodePutClassByReference(bytes),
+);
 
+/**
+ * The requests that carry documents (classes, instances, MOF sources) may be megabytes: those are
+ * decoded in a turn of their own when they are (request-decoding.ts, LargeRequest). The others
+ * hold names and flags.
+ */
 export const REQUEST_DESERIALIZERS: {
   readonly [K in MethodKey]: (bytes: Buffer) => Decoded<HandlerRequest[K]>;
 } = {
@@ -106,8 +119,12 @@ export const REQUEST_DESERIALIZERS: {
     asIs,
   ),
   enumNamespaces: totalDeserializer('wbem.v1.EnumNamespacesRequest', EnumNamespacesRequest, asIs),
-  compileMof: totalDeserializer('wbem.v1.CompileMofRequest', CompileMofRequest, asIs),
-  putInstance: totalDeserializer('wbem.v1.PutInstanceRequest', PutInstanceRequest, asIs),
+  compileMof: decodingLargeAlone(
+    totalDeserializer('wbem.v1.CompileMofRequest', CompileMofRequest, asIs),
+  ),
+  putInstance: decodingLargeAlone(
+    totalDeserializer('wbem.v1.PutInstanceRequest', PutInstanceRequest, asIs),
+  ),
   getInstance: totalDeserializer('wbem.v1.GetInstanceRequest', GetInstanceRequest, asIs),
   deleteInstance: totalDeserializer('wbem.v1.DeleteInstanceRequest', DeleteInstanceRequest, asIs),
   enumInstances: totalDeserializer('wbem.v1.EnumInstancesRequest', EnumInstancesRequest, asIs),

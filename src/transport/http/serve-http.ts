@@ -22,7 +22,7 @@ import {
   DEADLINE_PASSED,
   traceOfHeader,
 } from '../grpc/call-context';
-import { requestOf } from '../grpc/request-decoding';
+import { withRequest } from '../grpc/request-decoding';
 import { asWbemError, type CallEnv } from '../grpc/serve';
 import { errorInfoOf, GRPC_CODE, statusHeaders } from '../grpc/status-map';
 import type { StreamOperation, UnaryOperation } from '../grpc/wbem-operations';
@@ -147,7 +147,9 @@ export function serveUnaryHttp<Req, Res>(
     let response: Message;
     try {
       await env.beforeCall?.();
-      response = bridge.response(await operation.run(ctx, requestOf(bridge.request(request))));
+      response = bridge.response(
+        await withRequest(bridge.request(request), (decoded) => operation.run(ctx, decoded)),
+      );
     } catch (failure) {
       const error = asWbemError(failure, ctx, env.log, method);
       finish(env, record, GRPC_CODE[error.status], error.status);
@@ -182,7 +184,9 @@ export function serveStreamHttp<Req, Res>(
       if (headers !== undefined) setAll(hctx.responseHeader, headers);
     };
     const ended = (env.beforeCall?.() ?? Promise.resolve())
-      .then(() => operation.run(ctx, requestOf(bridge.request(request)), accept, out))
+      .then(() =>
+        withRequest(bridge.request(request), (decoded) => operation.run(ctx, decoded, accept, out)),
+      )
       .catch((failure: unknown) => asWbemError(failure, ctx, env.log, method))
       .then((error) => {
         finish(
