@@ -159,6 +159,36 @@ describe('HTTP listener', () => {
     expect(info.reason).toBe('WBEM_E_NOT_FOUND');
   });
 
+  test('a CompileMof and a PutClassAsync of more than a megabyte (decoded in a turn of its own) are served', async () => {
+    await start();
+    const comment = `// ${'x'.repeat(1_200_000)}\n`;
+    const compiled = await connectStream('CompileMof', {
+      namespace: 'root/cimv2',
+      sources: [{ name: 'big.mof', text: `${comment}class Ex_Big { [Key] string Id; };\n` }],
+    });
+    expect(compiled.end.error).toBeUndefined();
+    expect(compiled.end.metadata).toMatchObject({ 'wbem-status': ['WBEM_S_NO_ERROR'] });
+    const got = await postJson('GetClass', { namespace: 'root/cimv2', class_name: 'Ex_Big' });
+    expect(got.status).toBe(200);
+
+    const big = widgetJson('Ex_BigDefault');
+    // Two strings: one value may hold at most 1,048,576 characters.
+    for (const name of ['Note', 'Memo'])
+      (big.properties as Record<string, unknown>[]).push({
+        name,
+        type: 'CIM_STRING',
+        value: { string: 'n'.repeat(600_000) },
+      });
+    const { messages, end } = await connectStream('PutClassAsync', {
+      namespace: 'root/cimv2',
+      object: big,
+    });
+    expect(messages.at(-1)).toMatchObject({
+      status: { param: '\\\\TESTHOST\\root\\cimv2:Ex_BigDefault' },
+    });
+    expect(end.error).toBeUndefined();
+  });
+
   test("PutClassAsync over a Connect JSON stream: the sink's progress events, then one final SetStatus", async () => {
     await start();
     const { messages, end } = await connectStream('PutClassAsync', {
