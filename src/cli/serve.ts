@@ -133,19 +133,86 @@ export async function serve(args: readonly string[]): Promise<number> {
   }
   const { logger, destination } = serverLogger(config.logLevel);
   routeGrpcLogs(logger);
-  let server: RunningServer;
   applyServerHeapPolicy();
   collectYoungBetweenSlices();
   stopPretenuring();
+  return startAndServe(
+    serverOptions(config, tls, logger),
+    tls !== undefined,
+    logger,
+    () => {
+      destination.flushSync();
+    },
+    loadConfig,
+  );
+}
+
+/**
+ * Starts the server and serves until a signal; the exit status. A signal while it starts stops it
+ * as soon as it is up (signalsWhileStarting); a start that fails is logged. `flush` writes the log
+ * lines still buffered.
+ */
+async function startAndServe(
+  options: ServerOptions,
+  tls: boolean,
+  logger: Logger,
+  flush: () => void,
+  loadConfig: () => ServeConfig,
+): Promise<number> {
+  const starting = signalsWhileStarting();
+  // Written at once (debug level: a refused start stays one line at info): from here a signal is
+  // held until the server is up.
+  logger.debug({ listen: options.listen }, 'starting');
+  flush();
+  let server: RunningServer;
   try {
-    server = await startServer(serverOptions(config, tls, logger));
+    server = await startServer(options);
   } catch (error) {
+    starting.release();
     const code = logStartFailure(logger, error);
-    destination.flushSync();
+    flush();
     return code;
   }
-  await serveUntilSignal(server, tls !== undefined, logger, loadConfig);
+  starting.release();
+  const early = starting.received();
+  if (early !== undefined) {
+    logger.info({ signal: early }, 'shutting down: signalled while starting');
+    await server.stop().catch((error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+    });
+    return EXIT.stopped;
+  }
+  await serveUntilSignal(server, tls, logger, loadConfig);
   return EXIT.stopped;
+}
+
+/**
+ * SIGTERM and SIGINT while the server starts (the store opening, the ports binding) are noted, and
+ * the server is stopped as soon as it is up, as after the start: without a handler their default
+ * action would kill the process with its store half open. SIGHUP is ignored until then (the
+ * configuration it would reload is being read). `release` removes the handlers; serveUntilSignal
+ * installs its own in the same turn, so no signal falls between.
+ */
+function signalsWhileStarting(): {
+  received: () => NodeJS.Signals | undefined;
+  release: () => void;
+} {
+  let first: NodeJS.Signals | undefined;
+  const note = (signal: NodeJS.Signals): void => {
+    first ??= signal;
+  };
+  const ignore = (): void => undefined;
+  process.on('SIGTERM', note);
+  process.on('SIGINT', note);
+  process.on('SIGHUP', ignore);
+  return {
+    received: () => first,
+    release: () => {
+      process.off('SIGTERM', note);
+      process.off('SIGINT', note);
+      process.off('SIGHUP', ignore);
+    },
+  };
 }
 
 /** What is served where: the side listeners in the log, the gRPC address as the one stdout line. */

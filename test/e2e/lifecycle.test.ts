@@ -366,4 +366,50 @@ describe('external clients and the command line', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  // `--log-level debug` writes `starting` at once, when the start-up handlers are in, before the
+  // store opens and the ports bind; the signal is sent as that line is read. Without those
+  // handlers SIGTERM's default action killed the process then.
+  test('a SIGTERM while the server starts stops it once it is up: exit 0, no listening line, "stopped" logged', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-cli-'));
+    let unannounced = 0;
+    try {
+      for (let start = 0; start < 5; start++) {
+        const child = spawn(
+          process.execPath,
+          [
+            join(ROOT, 'bin', 'wbemd.js'),
+            'serve',
+            '--listen',
+            '127.0.0.1:0',
+            '--data',
+            dataDir,
+            '--log-level',
+            'debug',
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          if (!stderr.includes('"msg":"starting"') && chunk.includes('"msg":"starting"'))
+            child.kill('SIGTERM');
+          stderr += chunk;
+        });
+        const exited = once(child, 'exit');
+        const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+        expect({ start, code, signal }).toEqual({ start, code: 0, signal: null });
+        expect(stderr).toContain('"msg":"stopped"');
+        if (!stdout.includes('listening on')) {
+          unannounced++;
+          expect(stderr).toContain('"msg":"shutting down: signalled while starting"');
+        }
+      }
+      // A start can beat the poll; most are signalled while starting.
+      expect(unannounced).toBeGreaterThanOrEqual(3);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
