@@ -7,11 +7,11 @@
  * seed, method and body, and `WBEMD_FUZZ_SEED=<seed> npx jest test/e2e/fuzz.test.ts` replays it.
  */
 import { credentials, Metadata, status as Code, type Client } from '@grpc/grpc-js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CimType } from '../../generated/wbem/v1/cim';
 import {
@@ -28,6 +28,7 @@ import { GRPC_CODE } from '../../src/transport/grpc/status-map';
 import { rawClient, WBEM_METHODS, type RawMethod } from '../helpers/raw-client';
 import { callEnd, deadline, flatten, type CallEnd } from '../helpers/transcript';
 import { VALID_REQUESTS } from '../helpers/valid-requests';
+import { spawnServe } from '../helpers/wbemd-process';
 import { cls, keyed, p, q } from './fixtures';
 
 const SEED = Number(process.env.WBEMD_FUZZ_SEED ?? 0x12_0c0de);
@@ -239,20 +240,8 @@ interface ChildServer {
 }
 
 async function startChild(dataDir: string): Promise<ChildServer> {
-  const child = spawn(
-    process.execPath,
-    [
-      resolve(__dirname, '../../bin/wbemd.js'),
-      'serve',
-      '--listen',
-      '127.0.0.1:0',
-      '--data',
-      dataDir,
-      '--log-level',
-      'silent',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawnServe(dataDir, ['--log-level', 'silent']);
+  child.stderr.pipe(process.stderr);
   const lines = createInterface({ input: child.stdout });
   const [first] = (await once(lines, 'line')) as [string];
   const address = /^listening on (\S+)$/.exec(first)?.[1];

@@ -1,5 +1,5 @@
 import { credentials, Metadata, status as Code, type ClientReadableStream } from '@grpc/grpc-js';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { WbemStatus } from '../../generated/wbem/v1/status';
 import { startServer } from '../../src/server';
 import { LevelClassStore } from '../../src/store/level/level-class-store';
 import { GatedStore } from '../helpers/gated-store';
+import { spawnServe } from '../helpers/wbemd-process';
 import { failingWrites } from '../helpers/level-faults';
 import { deadline, failureOf, transcript, unary } from '../helpers/transcript';
 import { keyed, SEND_STATUS } from './fixtures';
@@ -312,11 +313,7 @@ describe('external clients and the command line', () => {
 
   test('wbemd serve prints one listening line, serves, and exits 0 on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-cli-'));
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'bin', 'wbemd.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnServe(dataDir);
     child.stderr.resume();
     const lines = createInterface({ input: child.stdout });
     const [first] = (await once(lines, 'line')) as [string];
@@ -347,11 +344,7 @@ describe('external clients and the command line', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'wbemd-cli-'));
     try {
       for (let start = 0; start < 5; start++) {
-        const child = spawn(
-          process.execPath,
-          [join(ROOT, 'bin', 'wbemd.js'), 'serve', '--listen', '127.0.0.1:0', '--data', dataDir],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
+        const child = spawnServe(dataDir);
         let stderr = '';
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
         const exited = once(child, 'exit');
@@ -375,20 +368,7 @@ describe('external clients and the command line', () => {
     let unannounced = 0;
     try {
       for (let start = 0; start < 5; start++) {
-        const child = spawn(
-          process.execPath,
-          [
-            join(ROOT, 'bin', 'wbemd.js'),
-            'serve',
-            '--listen',
-            '127.0.0.1:0',
-            '--data',
-            dataDir,
-            '--log-level',
-            'debug',
-          ],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
+        const child = spawnServe(dataDir, ['--log-level', 'debug']);
         let stdout = '';
         let stderr = '';
         child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -4,12 +4,13 @@
  * gives the address; stderr (JSON logs) is kept for failure messages. A process exit kills any
  * child still running, so a failed test leaves none behind.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 
 const WBEMD = resolve(__dirname, '..', '..', 'bin', 'wbemd.js');
 
@@ -24,20 +25,43 @@ export interface WbemdProcess {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
+const runningChildren = new Set<ChildProcess>();
 let hooked = false;
+
+/** Kills the children still running when the test process exits (once installed). */
+function killOnExit(child: ChildProcess): void {
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', () => {
+      for (const running of runningChildren) running.kill('SIGKILL');
+    });
+  }
+  runningChildren.add(child);
+  child.once('exit', () => runningChildren.delete(child));
+}
+
+/**
+ * `wbemd serve --listen 127.0.0.1:0 --data DIR …args`, as it is: for tests that read its output
+ * and signal it themselves. Killed if the test process exits first.
+ */
+export function spawnServe(
+  dataDir: string,
+  args: readonly string[] = [],
+): ChildProcessByStdio<null, Readable, Readable> {
+  const child = spawn(
+    process.execPath,
+    [WBEMD, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  killOnExit(child);
+  return child;
+}
 
 /** Starts `wbemd serve --listen 127.0.0.1:0 --config FILE` with `config` written to FILE. */
 export async function startWbemdProcess(
   config: Record<string, unknown>,
   args: readonly string[] = [],
 ): Promise<WbemdProcess> {
-  if (!hooked) {
-    hooked = true;
-    process.on('exit', () => {
-      for (const child of running) child.kill('SIGKILL');
-    });
-  }
   const dir = mkdtempSync(join(tmpdir(), 'wbemd-process-'));
   const file = join(dir, 'wbemd.json');
   writeFileSync(file, JSON.stringify(config));
@@ -46,8 +70,7 @@ export async function startWbemdProcess(
     [WBEMD, 'serve', '--listen', '127.0.0.1:0', '--config', file, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  killOnExit(child);
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
