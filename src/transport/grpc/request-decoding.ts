@@ -22,7 +22,7 @@ export class MalformedRequest {
 /**
  * A request of DECODE_ALONE_BYTES or more, not yet decoded: grpc-js calls the deserializer in the
  * turn in which it joined the message's frames, and for a CompileMof of the CIM schema (4 MB) the
- * join and the decode together held the event loop 40–55 ms on a 2-core host (L1, issue #13).
+ * join and the decode together held the event loop 35–55 ms on a 2-core host (L1, issue #13).
  * `withRequest` decodes it in a turn of its own.
  */
 export class LargeRequest<T> {
