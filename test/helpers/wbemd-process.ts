@@ -48,11 +48,14 @@ export function spawnServe(
   dataDir: string,
   args: readonly string[] = [],
 ): ChildProcessByStdio<null, Readable, Readable> {
-  const child = spawn(
-    process.execPath,
-    [WBEMD, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  return spawnListening(['--data', dataDir, ...args]);
+}
+
+/** `wbemd serve --listen 127.0.0.1:0 …args`, its output piped, killed if the test process exits first. */
+function spawnListening(args: readonly string[]): ChildProcessByStdio<null, Readable, Readable> {
+  const child = spawn(process.execPath, [WBEMD, 'serve', '--listen', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   killOnExit(child);
   return child;
 }
@@ -65,15 +68,10 @@ export async function startWbemdProcess(
   const dir = mkdtempSync(join(tmpdir(), 'wbemd-process-'));
   const file = join(dir, 'wbemd.json');
   writeFileSync(file, JSON.stringify(config));
-  const child = spawn(
-    process.execPath,
-    [WBEMD, 'serve', '--listen', '127.0.0.1:0', '--config', file, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  killOnExit(child);
+  const child = spawnListening(['--config', file, ...args]);
   let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-20_000);
   });
   const lines = createInterface({ input: child.stdout });
