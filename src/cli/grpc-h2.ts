@@ -131,14 +131,21 @@ export class H2Channel {
     return this.#current;
   }
 
-  /** A server-streaming call of `path` with one request message; resolves when it has ended. */
-  async serverStream(path: string, request: Uint8Array): Promise<CallEnd> {
+  /**
+   * A server-streaming call of `path` with one request message; resolves when it has ended.
+   * `onMessage` sees each message as it arrives (a CompileMof's progress events), before the end.
+   */
+  async serverStream(
+    path: string,
+    request: Uint8Array,
+    onMessage?: (message: Buffer) => void,
+  ): Promise<CallEnd> {
     const frame = Buffer.allocUnsafe(5 + request.length);
     frame[0] = 0; // not compressed
     frame.writeUInt32BE(request.length, 1);
     frame.set(request, 5);
     for (let attempt = 0; ; attempt++) {
-      const { end, refused } = await this.#call(this.#connection(), path, frame);
+      const { end, refused } = await this.#call(this.#connection(), path, frame, onMessage);
       // Refused unseen (e.g. beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS before the client
       // had its SETTINGS): safe to send again, as grpc-js's transparent retry does.
       if (!refused || attempt >= REFUSED_RETRIES) return end;
@@ -149,9 +156,10 @@ export class H2Channel {
     connection: Connection,
     path: string,
     frame: Buffer,
+    onMessage: ((message: Buffer) => void) | undefined,
   ): Promise<{ end: CallEnd; refused: boolean }> {
     return new Promise((resolveEnd) => {
-      const reader = new MessageReader();
+      const reader = new MessageReader(onMessage);
       let head: IncomingHttpHeaders | undefined;
       let trailers: IncomingHttpHeaders | undefined;
       let failure: Error | undefined;
@@ -273,6 +281,8 @@ class MessageReader {
   broken: string | undefined;
   #pending: Buffer | undefined;
 
+  constructor(private readonly onMessage: ((message: Buffer) => void) | undefined) {}
+
   /** Whether the DATA ended inside a message. */
   get partial(): boolean {
     return this.#pending !== undefined;
@@ -285,7 +295,11 @@ class MessageReader {
       if (rest.length < 5 + length) break;
       // Nothing here asks for compression (no grpc-accept-encoding), so a server sends none.
       if (rest[0] !== 0) this.broken = 'a compressed message, which was not asked for';
-      else this.messages.push(rest.subarray(5, 5 + length));
+      else {
+        const message = rest.subarray(5, 5 + length);
+        this.messages.push(message);
+        this.onMessage?.(message);
+      }
       rest = rest.subarray(5 + length);
     }
     this.#pending = rest.length === 0 ? undefined : rest;

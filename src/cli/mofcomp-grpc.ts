@@ -1,17 +1,23 @@
 /**
- * `wbemd mofcomp`'s calls through grpc-js: `--atomic`'s one CompileMof, and PutClassAsync for a
- * server address only grpc-js dials (D81). Loaded only then: grpc-js and the generated services
- * module are ≈ 50 ms of the command's start.
+ * `wbemd mofcomp`'s calls through grpc-js, for a server address only grpc-js dials (D81): its
+ * PutClassAsync calls and `--atomic`'s one CompileMof. Loaded only then: grpc-js and the generated
+ * services module are ≈ 50 ms of the command's start.
  */
 import { Metadata, type ClientReadableStream } from '@grpc/grpc-js';
-import type { Context } from '../../generated/wbem/v1/cim';
 import type {
   ObjectSinkEvent,
   Progress,
   SetStatus,
   WbemServicesClient,
 } from '../../generated/wbem/v1/services';
-import { fromFinal, type ClassSender, type SinkOutcome } from './mofcomp-send';
+import {
+  failureOf,
+  fromFinal,
+  SEND_STATUS,
+  type ClassSender,
+  type MofCompiler,
+  type SinkOutcome,
+} from './mofcomp-send';
 
 export { connectToServer } from './grpc-client';
 
@@ -55,34 +61,22 @@ function sinkOutcome(
   });
 }
 
-const SEND_STATUS = 0x80;
-
-/** One CompileMof: the server's all-or-nothing write; each progress event goes to `onProgress`. */
-export async function compileAtomically(
-  client: WbemServicesClient,
-  request: {
-    namespace: string;
-    sources: { name: string; text: string }[];
-    flags: number;
-    context: Context | undefined;
-    continueOnError: boolean;
-  },
-  onProgress: (progress: Progress) => void,
-): Promise<string | undefined> {
-  const outcome = await sinkOutcome(
-    client.compileMof(
-      {
-        namespace: request.namespace,
-        sources: request.sources,
-        flags: request.flags | SEND_STATUS,
-        continueOnError: request.continueOnError,
-        ...(request.context === undefined ? {} : { context: request.context }),
-      },
-      new Metadata(),
-    ),
-    onProgress,
-  );
-  return outcome.ok
-    ? undefined
-    : `${outcome.reason}${outcome.status === '' ? '' : ` (${outcome.status})`}`;
+/** CompileMof through grpc-js's generated client (a server address only grpc-js can dial). */
+export function grpcJsCompiler(client: WbemServicesClient): MofCompiler {
+  return async (request, onProgress) =>
+    failureOf(
+      await sinkOutcome(
+        client.compileMof(
+          {
+            namespace: request.namespace,
+            sources: [...request.sources],
+            flags: request.flags | SEND_STATUS,
+            continueOnError: request.continueOnError,
+            ...(request.context === undefined ? {} : { context: request.context }),
+          },
+          new Metadata(),
+        ),
+        onProgress,
+      ),
+    );
 }

@@ -8,6 +8,12 @@ import { DMTF_RULES } from '../domain/client-context';
 import { classKey } from '../domain/names';
 import type { MofClass } from '../mof/parser';
 import { definitionToProto, valueToProto } from '../transport/grpc/codec';
+import {
+  encodeCompileMof,
+  progressOf,
+  type CompileMofPut,
+  type ProgressEvent,
+} from './compile-mof-codec';
 import type { CallEnd, H2Channel } from './grpc-h2';
 import { encodeClassPut, finalStatusOf, type ClassPut, type FinalStatus } from './put-class-codec';
 
@@ -68,6 +74,39 @@ const PUT_CLASS_ASYNC = '/wbem.v1.WbemServices/PutClassAsync';
 export function h2Sender(channel: H2Channel): ClassSender {
   return async (request) =>
     outcomeOfCall(await channel.serverStream(PUT_CLASS_ASYNC, encodeClassPut(request)));
+}
+
+/**
+ * `--atomic`'s one CompileMof, each progress event to `onProgress`; resolves with the failure
+ * (its reason and WbemStatus), or undefined when every class was written.
+ */
+export type MofCompiler = (
+  request: CompileMofPut,
+  onProgress: (progress: ProgressEvent) => void,
+) => Promise<string | undefined>;
+
+const COMPILE_MOF = '/wbem.v1.WbemServices/CompileMof';
+
+/** WBEM_FLAG_SEND_STATUS: `--atomic` reports the server's progress. */
+export const SEND_STATUS = 0x80;
+
+/** CompileMof written to an HTTP/2 session directly, as h2Sender's calls are. */
+export function h2Compiler(channel: H2Channel): MofCompiler {
+  return async (request, onProgress) => {
+    const bytes = encodeCompileMof({ ...request, flags: request.flags | SEND_STATUS });
+    const end = await channel.serverStream(COMPILE_MOF, bytes, (message) => {
+      const progress = progressOf(message);
+      if (progress !== undefined) onProgress(progress);
+    });
+    return failureOf(outcomeOfCall(end));
+  };
+}
+
+/** A failed outcome as mofcomp reports it (`reason (WBEM_E_…)`); undefined for success. */
+export function failureOf(outcome: SinkOutcome): string | undefined {
+  return outcome.ok
+    ? undefined
+    : `${outcome.reason}${outcome.status === '' ? '' : ` (${outcome.status})`}`;
 }
 
 /** Runs the plan: each class once everything it waits for succeeded; at most `window` at a time. */

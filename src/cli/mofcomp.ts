@@ -7,8 +7,6 @@
  */
 import { basename, dirname } from 'node:path';
 import type { Context } from '../../generated/wbem/v1/cim';
-import type { WbemServicesClient } from '../../generated/wbem/v1/services';
-import type * as grpcCalls from './mofcomp-grpc';
 import { MofError } from '../mof/lexer';
 import { compileMof, type MofClass } from '../mof/parser';
 import {
@@ -27,9 +25,11 @@ import {
   DEFAULT_WINDOW,
   dependencyPlan,
   DMTF_CONTEXT,
+  h2Compiler,
   h2Sender,
   putAll,
   type ClassSender,
+  type MofCompiler,
 } from './mofcomp-send';
 import { progressReporter } from './progress';
 
@@ -67,7 +67,7 @@ export async function mofcomp(
     // here, to report a compile error exactly as when nothing was sent.
     const scanned = scanSources(run.files[0] as string, run.includeDirs);
     if (scanned !== undefined)
-      return withClient(run, (grpc) => sendAtomically(grpc, run, scanned, undefined, out, err));
+      return withCalls(run, (calls) => sendAtomically(calls, run, scanned, undefined, out, err));
   }
   // 1. Compile everything locally: a file that does not compile means nothing is sent.
   const compiled = compileFiles(run, err);
@@ -76,47 +76,49 @@ export async function mofcomp(
   // 2. Put them in dependency order, `window` at a time (or --atomic: one CompileMof).
   const [file] = compiled.files;
   if (run.atomic && file !== undefined)
-    return withClient(run, (grpc) => sendAtomically(grpc, run, file, compiled, out, err));
-  return withSender(run, (send) => sendByClass(send, run, compiled, out, err));
+    return withCalls(run, (calls) => sendAtomically(calls, run, file, compiled, out, err));
+  return withCalls(run, (calls) => sendByClass(calls.putClass, run, compiled, out, err));
+}
+
+/** The two calls mofcomp makes. */
+interface MofcompCalls {
+  readonly putClass: ClassSender;
+  readonly compileMof: MofCompiler;
 }
 
 /**
- * The PutClassAsync calls go straight to an HTTP/2 session (grpc-h2.ts, D81) when the address is
- * HOST:PORT, through grpc-js's client for any other target.
+ * The calls go straight to an HTTP/2 session (grpc-h2.ts, D81) when the address is HOST:PORT,
+ * through grpc-js's client for any other target.
  */
-async function withSender(
+async function withCalls(
   run: MofcompRun,
-  send: (sender: ClassSender) => Promise<number>,
+  use: (calls: MofcompCalls) => Promise<number>,
 ): Promise<number> {
   const { address, tls } = run.target;
-  if (!dialsItself(address))
-    return withClient(run, ({ client, calls }) => send(calls.grpcJsSender(client)));
+  if (!dialsItself(address)) return withGrpcJs(run, use);
   const channel = new H2Channel(address, {
     ...(tls === undefined ? {} : { tls }),
     headers: callHeaders(run.target),
   });
   try {
-    return await send(h2Sender(channel));
+    return await use({ putClass: h2Sender(channel), compileMof: h2Compiler(channel) });
   } finally {
     channel.close();
   }
 }
 
-/** grpc-js's client of the server, and the calls made through it. */
-interface GrpcConnection {
-  readonly client: WbemServicesClient;
-  readonly calls: typeof grpcCalls;
-}
-
-async function withClient(
+async function withGrpcJs(
   run: MofcompRun,
-  send: (grpc: GrpcConnection) => Promise<number>,
+  use: (calls: MofcompCalls) => Promise<number>,
 ): Promise<number> {
   // Loaded only here: grpc-js and the generated services are ≈ 50 ms of the command's start.
-  const calls = await import('./mofcomp-grpc.js');
-  const client = calls.connectToServer(run.target);
+  const grpc = await import('./mofcomp-grpc.js');
+  const client = grpc.connectToServer(run.target);
   try {
-    return await send({ client, calls });
+    return await use({
+      putClass: grpc.grpcJsSender(client),
+      compileMof: grpc.grpcJsCompiler(client),
+    });
   } finally {
     client.close();
   }
@@ -282,7 +284,7 @@ async function checkCompiled(
  * that a compile error reads as the command's own (`file:line:column: reason`, exit status 1).
  */
 async function sendAtomically(
-  { client, calls }: GrpcConnection,
+  { compileMof }: MofcompCalls,
   run: MofcompRun,
   file: CheckedFile,
   compiled: Compiled | undefined,
@@ -295,9 +297,8 @@ async function sendAtomically(
       ? undefined
       : progressReporter(out, compiled.classes.length + compiled.instanceCount);
   const counted = { classes: 0, instances: 0 };
-  const failure = await calls.compileAtomically(
-    client,
-    { namespace, sources: [...file.sources], flags, context, continueOnError },
+  const failure = await compileMof(
+    { namespace, sources: file.sources, flags, context, continueOnError },
     ({ total, message }) => {
       progress ??= progressReporter(out, total);
       if (message.startsWith('instance of ')) counted.instances++;

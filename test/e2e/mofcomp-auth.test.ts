@@ -1,8 +1,8 @@
 /**
  * `wbemd mofcomp` and `wbemd mofgen` against a server that wants a token or mutual TLS, with the
  * connection options the client subcommands take (docs/cli.md): `--token` (env WBEMD_TOKEN),
- * `--ca`, `--cert`/`--key`, `--tls`. Both of mofcomp's ways of sending (its own HTTP/2 sender for
- * PutClassAsync, grpc-js for `--atomic`'s CompileMof) and mofgen's grpc-js reads.
+ * `--ca`, `--cert`/`--key`, `--tls`. mofcomp's own HTTP/2 sender (its PutClassAsync calls and
+ * `--atomic`'s CompileMof) and mofgen's grpc-js reads.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,7 +69,7 @@ describe('a server that wants a bearer token', () => {
     expect(anonymous.stderr).toMatch(/^wbemd mofgen: WBEM_E_ACCESS_DENIED: /);
   });
 
-  test('mofcomp --atomic (grpc-js) with WBEMD_TOKEN, into another namespace', async () => {
+  test('mofcomp --atomic with WBEMD_TOKEN, into another namespace', async () => {
     const made = await wbemd(['mofcomp', ...at, '-N', 'root/default', '--atomic', mof], {
       WBEMD_TOKEN: 'mof-secret',
     });
