@@ -1,4 +1,5 @@
 import { MessageQueue } from '../../src/transport/http/message-queue';
+import { PROGRESS_BACKLOG } from '../../src/transport/grpc/wbem-operations';
 
 /** Whether `promise` settled by the time queued callbacks ran. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
@@ -46,4 +47,19 @@ test('close ends the iteration after the messages still pending', async () => {
   const seen: number[] = [];
   for await (const message of queue.messages()) seen.push(message);
   expect(seen).toEqual([1, 2]);
+});
+
+test('a progress event is taken at once while fewer than the backlog wait; past it, it waits like any message', async () => {
+  const queue = new MessageQueue<number>();
+  const sends = Array.from({ length: PROGRESS_BACKLOG + 1 }, (_, i) => queue.send(i, true));
+  const early = await Promise.all(sends.slice(0, PROGRESS_BACKLOG).map((send) => settled(send)));
+  expect(early.every((done) => done)).toBe(true);
+  const last = sends[PROGRESS_BACKLOG] as Promise<void>;
+  expect(await settled(last)).toBe(false);
+  expect(await settled(queue.send(-1))).toBe(false); // not a progress event: it waits
+  queue.close();
+  const seen: number[] = [];
+  for await (const message of queue.messages()) seen.push(message);
+  expect(seen).toEqual([...Array.from({ length: PROGRESS_BACKLOG + 1 }, (_, i) => i), -1]);
+  expect(await settled(last)).toBe(true);
 });

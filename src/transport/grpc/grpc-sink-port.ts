@@ -6,21 +6,23 @@
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { CancellationSignal } from '../../service/operation-context';
-import type { StreamOut } from './wbem-operations';
+import { PROGRESS_BACKLOG, type StreamOut } from './wbem-operations';
 
 /**
  * A server stream's StreamOut: writes one message and, when the stream's buffer is then full,
  * returns what resolves on 'drain' (undefined when the next may be written at once: no promise
- * per message). Once the client is gone (cancelled, closed) the message is dropped.
+ * per message); a progress event, only once PROGRESS_BACKLOG messages wait in it. Once the client
+ * is gone (cancelled, closed) the message is dropped.
  */
 export function streamOut<Req, Message>(
   call: ServerWritableStream<Req, Message>,
   signal: CancellationSignal,
 ): StreamOut<Message> {
   return {
-    send: (message) => {
+    send: (message, progress = false) => {
       if (call.cancelled || signal.aborted) return undefined;
-      return call.write(message) ? undefined : drained(call, signal);
+      if (call.write(message)) return undefined;
+      return progress && call.writableLength < PROGRESS_BACKLOG ? undefined : drained(call, signal);
     },
   };
 }

@@ -1,10 +1,11 @@
 /**
  * A server stream's messages, from the operation (which sends) to Connect's async iterable (which
  * writes): `send` resolves once the message was taken for writing, so a slow client slows the
- * operation down as the gRPC transport's back-pressure does. It never rejects; once the client is
- * gone (`drop`) messages are dropped, as on a cancelled gRPC stream.
+ * operation down as the gRPC transport's back-pressure does (a progress event at once, up to a
+ * backlog, as there). It never rejects; once the client is gone (`drop`) messages are dropped, as
+ * on a cancelled gRPC stream.
  */
-import type { StreamOut } from '../grpc/wbem-operations';
+import { PROGRESS_BACKLOG, type StreamOut } from '../grpc/wbem-operations';
 
 interface Pending<T> {
   readonly message: T;
@@ -17,8 +18,14 @@ export class MessageQueue<T> implements StreamOut<T> {
   #closed = false;
   #dropped = false;
 
-  send(message: T): Promise<void> {
+  /** A progress event (StreamOut) is taken at once while fewer than PROGRESS_BACKLOG wait. */
+  send(message: T, progress = false): Promise<void> {
     if (this.#dropped || this.#closed) return Promise.resolve();
+    if (progress && this.#pending.length < PROGRESS_BACKLOG) {
+      this.#pending.push({ message, taken: () => undefined });
+      this.#wakeUp();
+      return Promise.resolve();
+    }
     return new Promise((taken) => {
       this.#pending.push({ message, taken });
       this.#wakeUp();
