@@ -1,12 +1,13 @@
 /**
- * The messages of `wbemd mofcomp --atomic`'s one CompileMof call, written to an HTTP/2 session
- * (grpc-h2.ts, D81) as the PutClassAsync calls are. The request carries the whole MOF: for CIM 2.41
- * 1,441 sources, ≈ 4 MB. The generated encoder writes each source's text into a chunk of its own,
- * then copies the chunks into a buffer it grows by doubling (≈ 55 ms of the command's CPU for CIM
- * 2.41, with the server idle); here the sizes are counted first and each text is written once into
- * one buffer. The bytes are CompileMofRequest.encode's (test/e2e/mofcomp-h2.test.ts compares them).
+ * The request of `wbemd mofcomp --atomic`'s one CompileMof call, written to an HTTP/2 session
+ * (grpc-h2.ts, D81) as the PutClassAsync calls are (its answers are read by sink-event-codec.ts).
+ * It carries the whole MOF: for CIM 2.41 1,441 sources, ≈ 4 MB. The generated encoder writes each
+ * source's text into a chunk of its own, then copies the chunks into a buffer it grows by doubling
+ * (≈ 55 ms of the command's CPU for CIM 2.41, with the server idle); here the sizes are counted
+ * first and each text is written once into one buffer. The bytes are CompileMofRequest.encode's
+ * (test/e2e/mofcomp-atomic-h2.test.ts compares them).
  */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { Context } from '../../generated/wbem/v1/cim';
 
 /** What `--atomic` puts in a CompileMofRequest. */
@@ -80,44 +81,4 @@ function writeVarint(out: Buffer, at: number, value: number): number {
   }
   out[i++] = rest;
   return i;
-}
-
-/** A Progress event's fields. */
-export interface ProgressEvent {
-  readonly current: number;
-  readonly total: number;
-  readonly message: string;
-}
-
-/**
- * The Progress of an ObjectSinkEvent, or undefined for any other event (a SetStatus). As the
- * generated decoder's oneof, the last of `progress` (1) and `status` (2) in the bytes is the event.
- */
-export function progressOf(bytes: Uint8Array): ProgressEvent | undefined {
-  const reader = new BinaryReader(bytes);
-  let progress: ProgressEvent | undefined;
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    if (tag === 10) progress = readProgress(reader, reader.uint32());
-    else {
-      if (tag >>> 3 === 2) progress = undefined;
-      reader.skip(tag & 7);
-    }
-  }
-  return progress;
-}
-
-function readProgress(reader: BinaryReader, length: number): ProgressEvent {
-  const end = reader.pos + length;
-  let current = 0;
-  let total = 0;
-  let message = '';
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag === 8) current = reader.uint32();
-    else if (tag === 16) total = reader.uint32();
-    else if (tag === 26) message = reader.string();
-    else reader.skip(tag & 7);
-  }
-  return { current, total, message };
 }

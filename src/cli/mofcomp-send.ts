@@ -8,14 +8,15 @@ import { DMTF_RULES } from '../domain/client-context';
 import { classKey } from '../domain/names';
 import type { MofClass } from '../mof/parser';
 import { definitionToProto, valueToProto } from '../transport/grpc/codec';
-import {
-  encodeCompileMof,
-  progressOf,
-  type CompileMofPut,
-  type ProgressEvent,
-} from './compile-mof-codec';
+import { encodeCompileMof, type CompileMofPut } from './compile-mof-codec';
 import type { CallEnd, H2Channel } from './grpc-h2';
-import { encodeClassPut, finalStatusOf, type ClassPut, type FinalStatus } from './put-class-codec';
+import { encodeClassPut, type ClassPut } from './put-class-codec';
+import {
+  finalStatusOf,
+  progressOf,
+  type FinalStatus,
+  type ProgressEvent,
+} from './sink-event-codec';
 
 /** The context `--dmtf` sends: DSP0004's class rules where WMI is stricter (__wbemd_DMTFRules). */
 export const DMTF_CONTEXT: Context = {
