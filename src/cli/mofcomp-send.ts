@@ -110,56 +110,129 @@ export function failureOf(outcome: SinkOutcome): string | undefined {
     : `${outcome.reason}${outcome.status === '' ? '' : ` (${outcome.status})`}`;
 }
 
-/** Runs the plan: each class once everything it waits for succeeded; at most `window` at a time. */
+/**
+ * Runs the plan: each class once everything it waits for succeeded; at most `window` at a time,
+ * in plan order among those ready. A class's turn comes from its dependencies' outcomes (a count of
+ * those not yet written, a list of who waits for each), not from a scan of the plan: a scan per
+ * outcome made a chain of n classes n²/2 checks (a 20,000-level chain: 2.2 s of the command's CPU).
+ */
 export async function putAll(
   send: ClassSender,
   plan: readonly PlannedClass[],
   options: PutOptions,
   onDone: () => void,
 ): Promise<{ written: number; failures: string[]; skipped: number }> {
-  const state = plan.map(() => 'waiting');
+  const state = plan.map((): 'waiting' | 'running' | 'ok' | 'failed' => 'waiting');
+  const unwritten = plan.map((item) => item.after.length);
+  const { waitingFor, ready } = dependents(plan);
   const failures: string[] = [];
   let written = 0;
   let stopped = false;
-  let next = 0; // classes before `next` have all been started or settled
+  let running = 0;
+  // With --continue, what waits for a failed class fails too, in plan order, without being sent.
+  const failWaiting = (failed: number): void => {
+    const failing = new IndexHeap(waitingFor[failed]);
+    while (failing.size > 0) {
+      const index = failing.pop();
+      const item = plan[index] as PlannedClass;
+      if (state[index] !== 'waiting') continue;
+      state[index] = 'failed';
+      failures.push(
+        `${where(item.mofClass)}: class ${item.mofClass.definition.name}: not sent, a class it depends on failed`,
+      );
+      onDone();
+      for (const next of waitingFor[index] ?? []) failing.push(next);
+    }
+  };
   return new Promise((resolvePromise) => {
-    let running = 0;
     const pump = (): void => {
-      for (let index = next; index < plan.length && running < options.window && !stopped; index++) {
-        if (state[index] !== 'waiting') continue;
-        const item = plan[index] as PlannedClass;
-        if (item.after.some((dependency) => state[dependency] === 'failed')) {
-          state[index] = 'failed';
-          failures.push(
-            `${where(item.mofClass)}: class ${item.mofClass.definition.name}: not sent, a class it depends on failed`,
-          );
-          onDone();
-          continue;
-        }
-        if (!item.after.every((dependency) => state[dependency] === 'ok')) continue;
+      while (running < options.window && !stopped && ready.size > 0) {
+        const index = ready.pop();
         state[index] = 'running';
         running++;
-        void putOne(send, item.mofClass, options).then((failure) => {
+        void putOne(send, (plan[index] as PlannedClass).mofClass, options).then((failure) => {
           running--;
           if (failure === undefined) {
             state[index] = 'ok';
             written++;
+            for (const next of waitingFor[index] ?? [])
+              if (--(unwritten[next] as number) === 0 && state[next] === 'waiting')
+                ready.push(next);
           } else {
             state[index] = 'failed';
             failures.push(failure);
-            if (!options.continueOnError) stopped = true;
           }
           onDone();
+          if (failure !== undefined && !options.continueOnError) stopped = true;
+          else if (failure !== undefined) failWaiting(index);
           pump();
         });
       }
-      while (next < plan.length && state[next] !== 'waiting') next++;
-      if (running === 0 && (stopped || next >= plan.length)) {
+      if (running === 0 && (stopped || ready.size === 0))
         resolvePromise({ written, failures, skipped: state.filter((s) => s === 'waiting').length });
-      }
     };
     pump();
   });
+}
+
+/** Who waits for each class of the plan, and the classes that wait for none. */
+function dependents(plan: readonly PlannedClass[]): {
+  readonly waitingFor: readonly number[][];
+  readonly ready: IndexHeap;
+} {
+  const waitingFor: number[][] = plan.map(() => []);
+  const ready = new IndexHeap();
+  for (const [index, item] of plan.entries()) {
+    for (const dependency of item.after) waitingFor[dependency]?.push(index);
+    if (item.after.length === 0) ready.push(index);
+  }
+  return { waitingFor, ready };
+}
+
+/** Plan indexes, smallest first (a binary heap). */
+class IndexHeap {
+  readonly #items: number[] = [];
+
+  constructor(indexes: readonly number[] = []) {
+    for (const index of indexes) this.push(index);
+  }
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  push(index: number): void {
+    const items = this.#items;
+    let at = items.push(index) - 1;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if ((items[parent] as number) <= index) break;
+      items[at] = items[parent] as number;
+      at = parent;
+    }
+    items[at] = index;
+  }
+
+  /** The smallest index (the heap is not empty). */
+  pop(): number {
+    const items = this.#items;
+    const top = items[0] as number;
+    const last = items.pop() as number;
+    if (items.length === 0) return top;
+    let at = 0;
+    for (;;) {
+      const left = 2 * at + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child =
+        right < items.length && (items[right] as number) < (items[left] as number) ? right : left;
+      if ((items[child] as number) >= last) break;
+      items[at] = items[child] as number;
+      at = child;
+    }
+    items[at] = last;
+    return top;
+  }
 }
 
 function where(mofClass: MofClass): string {
