@@ -15,7 +15,8 @@ const UINT32_MAX = 0xffffffff;
 /** Shorter strings are copied in a loop, longer ones by Buffer.write (faster from ~20 chars). */
 const SHORT_STRING = 24;
 
-function varintSize(value: number): number {
+/** How many bytes a uint32 varint of `value` takes. */
+export function varintSize(value: number): number {
   if (value < 0x80) return 1;
   if (value < 0x4000) return 2;
   if (value < 0x200000) return 3;
