@@ -13,7 +13,6 @@ import type {
 import {
   failureOf,
   fromFinal,
-  SEND_STATUS,
   type ClassSender,
   type MofCompiler,
   type SinkOutcome,
@@ -70,7 +69,7 @@ export function grpcJsCompiler(client: WbemServicesClient): MofCompiler {
           {
             namespace: request.namespace,
             sources: [...request.sources],
-            flags: request.flags | SEND_STATUS,
+            flags: request.flags,
             continueOnError: request.continueOnError,
             ...(request.context === undefined ? {} : { context: request.context }),
           },

@@ -78,8 +78,9 @@ export function h2Sender(channel: H2Channel): ClassSender {
 }
 
 /**
- * `--atomic`'s one CompileMof, each progress event to `onProgress`; resolves with the failure
- * (its reason and WbemStatus), or undefined when every class was written.
+ * `--atomic`'s one CompileMof, sent as given (the caller sets SEND_STATUS), each progress event to
+ * `onProgress`; resolves with the failure (its reason and WbemStatus), or undefined when every
+ * class was written.
  */
 export type MofCompiler = (
   request: CompileMofPut,
@@ -88,14 +89,10 @@ export type MofCompiler = (
 
 const COMPILE_MOF = '/wbem.v1.WbemServices/CompileMof';
 
-/** WBEM_FLAG_SEND_STATUS: `--atomic` reports the server's progress. */
-export const SEND_STATUS = 0x80;
-
 /** CompileMof written to an HTTP/2 session directly, as h2Sender's calls are. */
 export function h2Compiler(channel: H2Channel): MofCompiler {
   return async (request, onProgress) => {
-    const bytes = encodeCompileMof({ ...request, flags: request.flags | SEND_STATUS });
-    const end = await channel.serverStream(COMPILE_MOF, bytes, (message) => {
+    const end = await channel.serverStream(COMPILE_MOF, encodeCompileMof(request), (message) => {
       const progress = progressOf(message);
       if (progress !== undefined) onProgress(progress);
     });

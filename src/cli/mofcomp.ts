@@ -52,7 +52,14 @@ ${CONNECTION_USAGE}  -N, --namespace NS  target namespace (default root/cimv2; #
   --check             compile and apply the class rules here, with no server; send nothing
 `;
 
-const FLAG = { CREATE_ONLY: 2, UPDATE_ONLY: 1, SAFE: 0x20, FORCE: 0x40 } as const;
+/** `SEND_STATUS`: `--atomic` asks for the server's progress (to report it and count what was written). */
+const FLAG = {
+  CREATE_ONLY: 2,
+  UPDATE_ONLY: 1,
+  SAFE: 0x20,
+  FORCE: 0x40,
+  SEND_STATUS: 0x80,
+} as const;
 
 export async function mofcomp(
   args: readonly string[],
@@ -298,7 +305,7 @@ async function sendAtomically(
       : progressReporter(out, compiled.classes.length + compiled.instanceCount);
   const counted = { classes: 0, instances: 0 };
   const failure = await compileMof(
-    { namespace, sources: file.sources, flags, context, continueOnError },
+    { namespace, sources: file.sources, flags: flags | FLAG.SEND_STATUS, context, continueOnError },
     ({ total, message }) => {
       progress ??= progressReporter(out, total);
       if (message.startsWith('instance of ')) counted.instances++;

@@ -107,6 +107,9 @@ test('a progress event reads as ObjectSinkEvent.decode reads it; a status is not
   });
 });
 
+/** WBEM_FLAG_SEND_STATUS, which `wbemd mofcomp --atomic` sets: a progress event a class. */
+const SEND_STATUS = 0x80;
+
 /** One CompileMof of `mof` through `compile`: its failure (or undefined) and its progress events. */
 async function compileWith(
   compile: MofCompiler,
@@ -118,7 +121,7 @@ async function compileWith(
     {
       namespace: 'root/cimv2',
       sources: [{ name: 'main.mof', text: mof }],
-      flags: 0,
+      flags: SEND_STATUS,
       context: undefined,
       continueOnError: false,
       ...options,
@@ -157,7 +160,7 @@ test("a rule's failure, a call refused at once and a syntax error read the same"
   const nowhere = await both((s) => `class Ex_${s}N { };\n`, { namespace: 'root/nowhere' });
   expect(nowhere.grpcJs.failure).toMatch(/\(WBEM_E_INVALID_NAMESPACE\)$/);
   expect(nowhere.h2).toEqual(nowhere.grpcJs);
-  const conflict = await both((s) => `class Ex_${s}F { };\n`, { flags: 3 });
+  const conflict = await both((s) => `class Ex_${s}F { };\n`, { flags: SEND_STATUS | 3 });
   expect(conflict.grpcJs.failure).toMatch(/\(WBEM_E_INVALID_PARAMETER\)$/);
   expect(conflict.h2).toEqual(conflict.grpcJs);
   const syntax = await both((s) => `class Ex_${s}S {\n  string P\n};\n`);
