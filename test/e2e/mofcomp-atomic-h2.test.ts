@@ -5,16 +5,16 @@
  * generated decoder reads them, and every outcome (written with its progress, a rule's failure in
  * the final status, a call refused at once, a syntax error) must read the same from both senders.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { encodeCompileMof, type CompileMofPut } from '../../src/cli/compile-mof-codec';
 import { progressOf } from '../../src/cli/sink-event-codec';
 import { H2Channel } from '../../src/cli/grpc-h2';
 import { grpcJsCompiler } from '../../src/cli/mofcomp-grpc';
 import { DMTF_CONTEXT, h2Compiler, type MofCompiler } from '../../src/cli/mofcomp-send';
 import { CompileMofRequest, ObjectSinkEvent } from '../../generated/wbem/v1/services';
+import { schemaSources } from '../helpers/cim-schema';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { runWbemd } from '../helpers/wbemd-cli';
 
@@ -24,23 +24,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const CIM_ROOT = join(__dirname, '../../schemas/cim-schema-2.41/DMTF');
-
-function cimSources(): { name: string; text: string }[] {
-  const sources: { name: string; text: string }[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else sources.push({ name: relative(CIM_ROOT, path), text: readFileSync(path, 'utf8') });
-    }
-  };
-  walk(CIM_ROOT);
-  return sources;
-}
-
 test("the request's bytes are CompileMofRequest.encode's: CIM 2.41, every optional field set or not, any text", () => {
-  const cim = cimSources();
+  const cim = schemaSources();
   expect(cim.length).toBeGreaterThan(1400);
   const odd = [
     { name: 'ü/ä.mof', text: 'class Ex_Ü { string P = "€ 𝄞 \uD800 \uDC00"; };\n' },
