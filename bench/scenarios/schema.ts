@@ -2,15 +2,24 @@
  * P3: the whole CIM Schema 2.41 into a fresh server by the command a user runs, `wbemd mofcomp
  * --dmtf` (PutClassAsync per class, dependency order) and `wbemd mofcomp --dmtf --atomic` (one
  * CompileMof), in alternating rounds, each into a fresh server. Wall time of the command,
- * including its Node start and the local compile. Beside them, in the same rounds, the floor of
- * `--dmtf` (schema-floor.ts): a bare grpc-js client and server doing only what cannot be avoided.
+ * including its Node start and the local compile. Beside them, in the same rounds, the floors of
+ * `--dmtf` (schema-floor.ts): the command's unavoidable work against a bare grpc-js server
+ * replaying wbemd's answer, and against the skeleton, which makes each class durable (wbemd's
+ * contract) and does nothing else.
  */
 import { join, resolve } from 'node:path';
 import { timedNodeRun } from '../procs';
 import { addRow, judge, median } from '../report';
 import { CIM_ENTRY, CIM_ROOT } from '../requests';
 import { alternate, freshWbemd, type BenchOptions } from './common';
-import { floorRun, recordClassAnswer, reportFloor, type FloorLoad } from './schema-floor';
+import {
+  contractFloorRun,
+  floorRun,
+  recordClassAnswer,
+  reportContractFloor,
+  reportFloor,
+  type FloorLoad,
+} from './schema-floor';
 
 interface Load {
   readonly ms: number;
@@ -50,11 +59,12 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
     `\nP3 whole CIM 2.41 into a fresh server: \`wbemd mofcomp --dmtf\` and \`--dmtf --atomic\` (${rounds} alternating rounds, a fresh server each)`,
   );
   const answer = await recordClassAnswer();
-  const [plain, atomic, floor] = (await alternate<Load | FloorLoad>(rounds, [
+  const [plain, atomic, floor, contractFloor] = (await alternate<Load | FloorLoad>(rounds, [
     () => mofcomp(false),
     () => mofcomp(true),
     () => floorRun(answer),
-  ]).finally(() => answer.remove())) as [Load[], Load[], FloorLoad[]];
+    contractFloorRun,
+  ]).finally(() => answer.remove())) as [Load[], Load[], FloorLoad[], FloorLoad[]];
   for (const [label, loads, limit] of [
     ['mofcomp --dmtf', plain, 1500],
     ['mofcomp --dmtf --atomic', atomic, 1000],
@@ -83,4 +93,5 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
     });
   }
   reportFloor(floor);
+  reportContractFloor(contractFloor, median(plain.map((l) => l.ms)));
 }
