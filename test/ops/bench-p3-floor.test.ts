@@ -1,16 +1,18 @@
 /**
- * P3's floor (bench/scenarios/schema-floor.ts) is only a floor if its client sends what the command
- * sends and its server answers as wbemd answers: the built `bench/bare-mofcomp.js` loads a small
- * MOF into a real wbemd (every class written, subclasses after their superclasses), and the bare
- * server replaying a recorded PutClassAsync answer under wbemd's method path answers the same
- * bytes wbemd answered.
+ * P3's floors (bench/scenarios/schema-floor.ts) are only floors if their client sends what the
+ * command sends and their servers answer as wbemd answers: the built `bench/bare-mofcomp.js` loads
+ * a small MOF into a real wbemd (every class written, subclasses after their superclasses), the
+ * bare server replaying a recorded PutClassAsync answer under wbemd's method path answers the same
+ * bytes wbemd answered, and the skeleton (the floor with wbemd's contract) makes every class the
+ * client sends durable before it answers.
  */
 import { Metadata } from '@grpc/grpc-js';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Level } from 'level';
 import { WbemServicesService } from '../../generated/wbem/v1/services';
 import { startNodeServer, type ChildServer } from '../../bench/child-server';
 import { readRecordedStream, readServerStream, recordStream } from '../../bench/recorded-stream';
@@ -21,10 +23,12 @@ import { deadline, unary } from '../helpers/transcript';
 const run = promisify(execFile);
 const BARE_SERVER = resolve(__dirname, '../../dist/bench/bare-server.js');
 const BARE_MOFCOMP = resolve(__dirname, '../../dist/bench/bare-mofcomp.js');
+const SKELETON = resolve(__dirname, '../../dist/bench/skeleton-server.js');
 const PUT_CLASS_ASYNC = `${WBEM}PutClassAsync`;
 
 let wbemd: TestServer;
 let bare: ChildServer | undefined;
+let skeleton: ChildServer | undefined;
 let dir: string;
 
 beforeAll(async () => {
@@ -34,6 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bare?.stop();
+  await skeleton?.stop();
   await wbemd.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -106,4 +111,23 @@ test('the bare server answers PutClassAsync with the bytes wbemd answered', asyn
 
   const entry = await chainMof('Floor_D', 20);
   expect(await floorRun(bare.address, entry, 4)).toMatchObject({ classes: 20, answered: 20 });
+});
+
+test('the floor with the contract: the skeleton answers every class the floor client sends, each durable', async () => {
+  const data = join(dir, 'skeleton');
+  await mkdir(data);
+  skeleton = await startNodeServer(SKELETON, [data]);
+  const entry = await chainMof('Floor_S', 30);
+  expect(await floorRun(skeleton.address, entry, 8)).toMatchObject({ classes: 30, answered: 30 });
+
+  await skeleton.stop();
+  skeleton = undefined;
+  const db = new Level<string, Buffer>(join(data, 'db'), { valueEncoding: 'buffer' });
+  try {
+    const keys = await db.keys({ gte: 'c!root/cimv2!floor_s', lt: 'c!root/cimv2!floor_t' }).all();
+    expect(keys).toHaveLength(30);
+    expect(keys).toContain('c!root/cimv2!floor_s29');
+  } finally {
+    await db.close();
+  }
 });
