@@ -117,15 +117,31 @@ async function bareMofcompRun(server: ChildServer): Promise<FloorLoad> {
   }
 }
 
+/** The median over `loads` of what `pick` reads from each. */
+function medianOf(loads: readonly FloorLoad[], pick: (load: FloorLoad) => number): number {
+  return median(loads.map(pick));
+}
+
+/**
+ * The rounds' wall times, then `(median …${about}; the client's CPU …, the ${server}'s …, … µs a
+ * call)`: the part of a floor's line both floors print.
+ */
+function roundsAndCpu(loads: readonly FloorLoad[], server: string, about = ''): string {
+  const serverCpuSec = medianOf(loads, (l) => l.serverCpuSec);
+  const perCall = (serverCpuSec * 1e6) / (loads[0]?.classes ?? NaN);
+  return `${loads.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${medianOf(loads, (l) => l.ms).toFixed(0)} ms${about}; the client's CPU ${medianOf(loads, (l) => l.clientCpuSec).toFixed(2)} s, the ${server}'s ${serverCpuSec.toFixed(2)} s, ${perCall.toFixed(0)} µs a call)`;
+}
+
 /** The floor's rows (info: the row's goal is the command's) and where its time went. */
 export function reportFloor(loads: readonly FloorLoad[]): void {
   if (loads.length === 0) return;
-  const med = (pick: (load: FloorLoad) => number): number => median(loads.map(pick));
+  const med = (pick: (load: FloorLoad) => number): number => medianOf(loads, pick);
   const phase = (name: keyof FloorLoad['phases']): string =>
     `${name} ${med((l) => l.phases[name].ms).toFixed(0)} ms (CPU ${med((l) => l.phases[name].cpuMs).toFixed(0)} ms)`;
   const t = med((l) => l.ms);
+  const sent = `, ${loads[0]?.classes} calls, ${((loads[0]?.requestBytes ?? 0) / 1e6).toFixed(2)} MB`;
   console.log(
-    `  floor: the command's HTTP/2 sender (bare-mofcomp) → bare grpc-js server ${loads.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t.toFixed(0)} ms, ${loads[0]?.classes} calls, ${((loads[0]?.requestBytes ?? 0) / 1e6).toFixed(2)} MB; the client's CPU ${med((l) => l.clientCpuSec).toFixed(2)} s, the bare server's ${med((l) => l.serverCpuSec).toFixed(2)} s, ${((med((l) => l.serverCpuSec) * 1e6) / (loads[0]?.classes ?? NaN)).toFixed(0)} µs a call)`,
+    `  floor: the command's HTTP/2 sender (bare-mofcomp) → bare grpc-js server ${roundsAndCpu(loads, 'bare server', sent)}`,
   );
   console.log(
     `    client: Node's start to the script ${med((l) => l.beforeScriptMs).toFixed(0)} ms, ${phase('modules')}, ${phase('compile')}, ${phase('encode')}, ${phase('send')}`,
@@ -149,11 +165,9 @@ export function reportFloor(loads: readonly FloorLoad[]): void {
 /** The floor with wbemd's contract (info), beside wbemd's `--dmtf` in the same rounds. */
 export function reportContractFloor(loads: readonly FloorLoad[], wbemdMs: number): void {
   if (loads.length === 0) return;
-  const med = (pick: (load: FloorLoad) => number): number => median(loads.map(pick));
-  const t = med((l) => l.ms);
-  const perCall = (med((l) => l.serverCpuSec) * 1e6) / (loads[0]?.classes ?? NaN);
+  const t = medianOf(loads, (l) => l.ms);
   console.log(
-    `  floor with wbemd's contract: the same sender → the skeleton (each class decoded and made durable, no logic) ${loads.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t.toFixed(0)} ms; the client's CPU ${med((l) => l.clientCpuSec).toFixed(2)} s, the skeleton's ${med((l) => l.serverCpuSec).toFixed(2)} s, ${perCall.toFixed(0)} µs a call)`,
+    `  floor with wbemd's contract: the same sender → the skeleton (each class decoded and made durable, no logic) ${roundsAndCpu(loads, 'skeleton')}`,
   );
   addRow({
     id: 'P3',
