@@ -83,11 +83,24 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** The fields of /proc/PID/stat after the command's name: state is [0], minflt [7], utime [11]. */
+function statFields(pid: number | 'self'): string[] {
+  const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime+stime of a process, all its threads, in seconds (/proc/PID/stat, USER_HZ = 100). */
 export function cpuSeconds(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Minor page faults of a process, all its threads (/proc/PID/stat minflt): each is a page the
+ * process touched for the first time. What one costs depends on the machine (first-touch.ts).
+ */
+export function minorFaults(pid: number): number {
+  return Number(statFields(pid)[7]);
 }
 
 /** Time the process's main thread has run, in seconds (/proc/PID/task/PID/schedstat, in ns). */
@@ -97,9 +110,13 @@ export function mainThreadCpuSeconds(pid: number): number {
 
 /** CPU seconds of this process's children that have ended and been waited for (cutime+cstime). */
 export function endedChildrenCpuSeconds(): number {
-  const text = readFileSync('/proc/self/stat', 'latin1');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields('self');
   return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** Minor page faults of this process's children that have ended and been waited for (cminflt). */
+function endedChildrenMinorFaults(): number {
+  return Number(statFields('self')[8]);
 }
 
 /** A Node script run as a child to its end: its exit code, output, wall time and CPU. */
@@ -112,12 +129,17 @@ export interface TimedRun {
   readonly clientCpuSec: number;
   /** `serverPid`'s CPU over the same time. */
   readonly serverCpuSec: number;
+  /** The child's minor page faults (all threads, once ended), and `serverPid`'s over the same time. */
+  readonly clientFaults: number;
+  readonly serverFaults: number;
 }
 
 /** Runs `node ARGS` (no flags of its own, as a user runs a command) against the server `serverPid`. */
 export async function timedNodeRun(args: readonly string[], serverPid: number): Promise<TimedRun> {
   const cpuAt = cpuSeconds(serverPid);
   const clientAt = endedChildrenCpuSeconds();
+  const faultsAt = minorFaults(serverPid);
+  const clientFaultsAt = endedChildrenMinorFaults();
   const started = process.hrtime.bigint();
   const child = spawnTracked(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -130,6 +152,8 @@ export async function timedNodeRun(args: readonly string[], serverPid: number): 
     ms: Number(process.hrtime.bigint() - started) / 1e6,
     serverCpuSec: cpuSeconds(serverPid) - cpuAt,
     clientCpuSec: endedChildrenCpuSeconds() - clientAt,
+    serverFaults: minorFaults(serverPid) - faultsAt,
+    clientFaults: endedChildrenMinorFaults() - clientFaultsAt,
   };
 }
 
