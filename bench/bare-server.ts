@@ -9,7 +9,8 @@
  * a stream: one `write` a message, waiting for 'drain' when it returns false. It is the transport's
  * floor for an enumeration: grpc-js framing and Node's HTTP/2 sending the very bytes wbemd sends;
  * with PATH `/wbem.v1.WbemServices/PutClassAsync` and a recorded final status, P3's floor server
- * (every call answered as wbemd answers a class it wrote, `bench/bare-mofcomp.ts` its client).
+ * (every call answered as wbemd answers a class it wrote, `bench/bare-mofcomp.ts` its client);
+ * with PATH `/wbem.v1.WbemServices/CompileMof` and wbemd's recorded answer, `--atomic`'s floor.
  * `replay-built FILE`: the same, but each message is first copied into new memory and the copies
  * are kept until the next call, as wbemd builds and keeps an answer (D2's floor of a first call).
  * The bench starts each as its own process, so its CPU time is its own.
@@ -74,7 +75,8 @@ function serveReplay(
 
 function main(): void {
   const mode = process.argv[2] ?? 'stream';
-  const server = new Server();
+  // wbemd's own limit (src/server.ts): a replayed CompileMof takes CIM 2.41's 4 MB request.
+  const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   if (mode === 'replay') serveReplay(server, process.argv[3] ?? '', process.argv[4]);
   else if (mode === 'replay-built') serveReplay(server, process.argv[3] ?? '', undefined, true);
   else addAnswering(server, mode, Buffer.alloc(Number(process.argv[3] ?? 48), 1));

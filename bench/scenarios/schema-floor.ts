@@ -20,6 +20,7 @@ import { WbemServicesService } from '../../generated/wbem/v1/services';
 import { compileMof } from '../../src/mof/parser';
 import { definitionToProto } from '../../src/transport/grpc/codec';
 import { startNodeServer, startSkeleton, type ChildServer } from '../child-server';
+import { faultsAndCost, type FirstTouch } from '../first-touch';
 import { makeTempDir, removeTempDir, timedNodeRun } from '../procs';
 import { recordStream } from '../recorded-stream';
 import { addRow, median } from '../report';
@@ -73,6 +74,9 @@ export interface FloorLoad {
   readonly ms: number;
   readonly clientCpuSec: number;
   readonly serverCpuSec: number;
+  /** Minor page faults of the server over the run, and of the client. */
+  readonly serverFaults: number;
+  readonly clientFaults: number;
   readonly classes: number;
   readonly requestBytes: number;
   readonly beforeScriptMs: number;
@@ -104,14 +108,14 @@ async function bareMofcompRun(server: ChildServer): Promise<FloorLoad> {
       PUT_CLASS_ASYNC,
       join(CIM_ROOT, CIM_ENTRY),
     ];
-    const { code, out, ms, serverCpuSec, clientCpuSec } = await timedNodeRun(args, server.pid);
+    const { code, out, ...measured } = await timedNodeRun(args, server.pid);
     if (code !== 0) throw new Error(`bare-mofcomp failed (${code}): ${out.slice(-500)}`);
-    const result = JSON.parse(out) as Omit<FloorLoad, 'ms' | 'clientCpuSec' | 'serverCpuSec'> & {
+    const result = JSON.parse(out) as Omit<FloorLoad, keyof typeof measured> & {
       answered: number;
     };
     if (result.answered !== result.classes)
       throw new Error(`bare-mofcomp: ${result.answered} answers to ${result.classes} calls`);
-    return { ...result, ms, clientCpuSec, serverCpuSec };
+    return { ...result, ...measured };
   } finally {
     await server.stop();
   }
@@ -163,11 +167,20 @@ export function reportFloor(loads: readonly FloorLoad[]): void {
 }
 
 /** The floor with wbemd's contract (info), beside wbemd's `--dmtf` in the same rounds. */
-export function reportContractFloor(loads: readonly FloorLoad[], wbemdMs: number): void {
+export function reportContractFloor(
+  loads: readonly FloorLoad[],
+  wbemdMs: number,
+  touch: FirstTouch,
+): void {
   if (loads.length === 0) return;
   const t = medianOf(loads, (l) => l.ms);
   console.log(
     `  floor with wbemd's contract: the same sender → the skeleton (each class decoded and made durable, no logic) ${roundsAndCpu(loads, 'skeleton')}`,
+  );
+  const faults = (pick: (load: FloorLoad) => number): string =>
+    faultsAndCost(medianOf(loads, pick), touch);
+  console.log(
+    `    page faults: the skeleton ${faults((l) => l.serverFaults)}, the client ${faults((l) => l.clientFaults)}`,
   );
   addRow({
     id: 'P3',

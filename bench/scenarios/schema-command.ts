@@ -1,0 +1,119 @@
+/**
+ * P3's runs of the command a user runs, `wbemd mofcomp --dmtf [--atomic]` of CIM 2.41, against a
+ * server: a fresh wbemd, or for `--atomic`'s floor a bare grpc-js server (`bare-server.ts replay`)
+ * answering the one CompileMof with wbemd's recorded answer (a progress event a class, then the
+ * final status). The floor is what `--atomic` costs whatever the server does: the command (Node's
+ * start, reading and sending 4 MB of MOF, reading 1,439 answers) and grpc-js receiving the request.
+ */
+import { join, resolve } from 'node:path';
+import { encodeCompileMof } from '../../src/cli/compile-mof-codec';
+import { scanSources } from '../../src/cli/mof-sources';
+import { startNodeServer, type ChildServer } from '../child-server';
+import { makeTempDir, removeTempDir, timedNodeRun } from '../procs';
+import { recordStream } from '../recorded-stream';
+import { CIM_ENTRY, CIM_ROOT, DMTF_CONTEXT, NAMESPACE, WBEM } from '../requests';
+import { freshWbemd } from './common';
+import type { RecordedAnswer } from './schema-floor';
+
+export const COMPILE_MOF = `${WBEM}CompileMof`;
+
+/** WBEM_FLAG_SEND_STATUS: what `--atomic` adds to the flags, for the progress it reports. */
+const SEND_STATUS = 0x80;
+
+export interface CommandLoad {
+  readonly ms: number;
+  readonly classes: number;
+  readonly serverCpuSec: number;
+  /** The mofcomp command's own CPU (its process, once ended). */
+  readonly clientCpuSec: number;
+  /** Minor page faults of the server over the run, and of the command. */
+  readonly serverFaults: number;
+  readonly clientFaults: number;
+}
+
+/** `wbemd mofcomp --dmtf [--atomic]` of CIM 2.41 against `server`, which it stops. */
+async function commandRun(server: ChildServer, atomic: boolean): Promise<CommandLoad> {
+  try {
+    const args = [
+      resolve(__dirname, '../../../bin/wbemd.js'),
+      'mofcomp',
+      '--server',
+      server.address,
+      '--dmtf',
+      ...(atomic ? ['--atomic'] : []),
+      join(CIM_ROOT, CIM_ENTRY),
+    ];
+    const run = await timedNodeRun(args, server.pid);
+    const match = /(\d+) of (\d+) classes/.exec(run.out);
+    if (run.code !== 0 || match === null || match[1] !== match[2])
+      throw new Error(
+        `wbemd mofcomp ${atomic ? '--atomic ' : ''}failed (${run.code}): ${run.out.slice(-500)}`,
+      );
+    const { ms, serverCpuSec, clientCpuSec, serverFaults, clientFaults } = run;
+    return {
+      ms,
+      classes: Number(match[1]),
+      serverCpuSec,
+      clientCpuSec,
+      serverFaults,
+      clientFaults,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The command into a fresh wbemd. */
+export async function mofcompRun(atomic: boolean): Promise<CommandLoad> {
+  return commandRun(await freshWbemd('p3'), atomic);
+}
+
+/**
+ * Records the answer of the wbemd at `address` to the CompileMof `wbemd mofcomp --dmtf --atomic
+ * ENTRY` sends (its sources found by the command's include scan, SEND_STATUS set) into `file`.
+ */
+export async function recordCompileMofAnswer(
+  address: string,
+  entry: string,
+  file: string,
+): Promise<{ readonly messages: number; readonly bytes: number }> {
+  const scanned = scanSources(entry, []);
+  if (scanned === undefined) throw new Error(`the include scan of ${entry} failed`);
+  const request = encodeCompileMof({
+    namespace: NAMESPACE,
+    sources: scanned.sources,
+    flags: SEND_STATUS,
+    context: DMTF_CONTEXT,
+    continueOnError: false,
+  });
+  const recorded = await recordStream(address, COMPILE_MOF, request, file);
+  // A progress event a class, then the final status (the command checks it is a success).
+  if (recorded.messages < 2) throw new Error(`CompileMof answered ${recorded.messages} messages`);
+  return recorded;
+}
+
+/** wbemd's answer to `--atomic`'s CompileMof of CIM 2.41, from a fresh server. */
+export async function recordCompileAnswer(): Promise<RecordedAnswer> {
+  const dir = makeTempDir('wbemd-bench-p3-atomic-');
+  const wbemd = await freshWbemd('p3-record-atomic');
+  try {
+    const file = join(dir, 'compile-mof-answer.bin');
+    const { bytes } = await recordCompileMofAnswer(wbemd.address, join(CIM_ROOT, CIM_ENTRY), file);
+    return { file, bytes, remove: () => removeTempDir(dir) };
+  } catch (error) {
+    removeTempDir(dir);
+    throw error;
+  } finally {
+    await wbemd.stop();
+  }
+}
+
+/** `--atomic`'s floor: the command against a fresh bare server replaying `answer`. */
+export async function atomicFloorRun(answer: RecordedAnswer): Promise<CommandLoad> {
+  const server = await startNodeServer(resolve(__dirname, '../bare-server.js'), [
+    'replay',
+    answer.file,
+    COMPILE_MOF,
+  ]);
+  return commandRun(server, true);
+}
