@@ -7,6 +7,7 @@
  * figure turns a process's fault count into time, so a fresh process's figures can be read.
  */
 import { performance } from 'node:perf_hooks';
+import { median } from './report';
 
 const PAGE_BYTES = 4096;
 /** Above glibc's largest mmap threshold (32 MB): always a mapping of its own, never reused heap. */
@@ -45,6 +46,26 @@ export function measureFirstTouch(): FirstTouch {
 }
 
 /** `N (≈ T ms)`: a count of page faults with what they cost at the measured first touch. */
-export function faultsAndCost(faults: number, touch: FirstTouch): string {
+function faultsAndCost(faults: number, touch: FirstTouch): string {
   return `${faults.toLocaleString('en')} (≈ ${((faults * touch.firstUs) / 1000).toFixed(0)} ms)`;
+}
+
+/** The page faults of a run's two processes, as its loads measured them. */
+export interface RunFaults {
+  readonly serverFaults: number;
+  readonly clientFaults: number;
+}
+
+/**
+ * `page faults: SERVER N (≈ T ms), CLIENT N (≈ T ms)`: the medians over the rounds, with what they
+ * cost at the measured first touch (an indented line under a row's figures).
+ */
+export function faultsLine(
+  loads: readonly RunFaults[],
+  names: { readonly server: string; readonly client: string },
+  touch: FirstTouch,
+): string {
+  const faults = (pick: (load: RunFaults) => number): string =>
+    faultsAndCost(median(loads.map(pick)), touch);
+  return `    page faults: ${names.server} ${faults((l) => l.serverFaults)}, ${names.client} ${faults((l) => l.clientFaults)}`;
 }

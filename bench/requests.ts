@@ -22,7 +22,12 @@ export const WBEM = '/wbem.v1.WbemServices/';
 export const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
 export const ETCD_PUT = '/etcdserverpb.KV/Put';
 export const NAMESPACE = 'root/cimv2';
-export const FLAG = { CREATE_OR_UPDATE: 0, CREATE_ONLY: 2, FORCE: 0x40 } as const;
+export const FLAG = {
+  CREATE_OR_UPDATE: 0,
+  CREATE_ONLY: 2,
+  FORCE: 0x40,
+  SEND_STATUS: 0x80,
+} as const;
 /** The context `wbemd mofcomp --dmtf` sends (the command's own). */
 export { DMTF_CONTEXT };
 

@@ -10,16 +10,13 @@ import { join, resolve } from 'node:path';
 import { encodeCompileMof } from '../../src/cli/compile-mof-codec';
 import { scanSources } from '../../src/cli/mof-sources';
 import { startNodeServer, type ChildServer } from '../child-server';
-import { makeTempDir, removeTempDir, timedNodeRun } from '../procs';
+import { timedNodeRun } from '../procs';
 import { recordStream } from '../recorded-stream';
-import { CIM_ENTRY, CIM_ROOT, DMTF_CONTEXT, NAMESPACE, WBEM } from '../requests';
+import { CIM_ENTRY, CIM_ROOT, DMTF_CONTEXT, FLAG, NAMESPACE, WBEM } from '../requests';
 import { freshWbemd } from './common';
-import type { RecordedAnswer } from './schema-floor';
+import { recordFromFreshWbemd, type RecordedAnswer } from './schema-floor';
 
 export const COMPILE_MOF = `${WBEM}CompileMof`;
-
-/** WBEM_FLAG_SEND_STATUS: what `--atomic` adds to the flags, for the progress it reports. */
-const SEND_STATUS = 0x80;
 
 export interface CommandLoad {
   readonly ms: number;
@@ -111,7 +108,7 @@ export async function recordCompileMofAnswer(
   const request = encodeCompileMof({
     namespace: NAMESPACE,
     sources: scanned.sources,
-    flags: SEND_STATUS,
+    flags: FLAG.SEND_STATUS, // what `--atomic` adds, for the progress it reports
     context: DMTF_CONTEXT,
     continueOnError: false,
   });
@@ -122,19 +119,10 @@ export async function recordCompileMofAnswer(
 }
 
 /** wbemd's answer to `--atomic`'s CompileMof of CIM 2.41, from a fresh server. */
-export async function recordCompileAnswer(): Promise<RecordedAnswer> {
-  const dir = makeTempDir('wbemd-bench-p3-atomic-');
-  const wbemd = await freshWbemd('p3-record-atomic');
-  try {
-    const file = join(dir, 'compile-mof-answer.bin');
-    const { bytes } = await recordCompileMofAnswer(wbemd.address, join(CIM_ROOT, CIM_ENTRY), file);
-    return { file, bytes, remove: () => removeTempDir(dir) };
-  } catch (error) {
-    removeTempDir(dir);
-    throw error;
-  } finally {
-    await wbemd.stop();
-  }
+export function recordCompileAnswer(): Promise<RecordedAnswer> {
+  return recordFromFreshWbemd('p3-atomic', (address, file) =>
+    recordCompileMofAnswer(address, join(CIM_ROOT, CIM_ENTRY), file),
+  );
 }
 
 /** `--atomic`'s floor: the command against a fresh bare server replaying `answer`. */

@@ -20,7 +20,7 @@ import { WbemServicesService } from '../../generated/wbem/v1/services';
 import { compileMof } from '../../src/mof/parser';
 import { definitionToProto } from '../../src/transport/grpc/codec';
 import { startNodeServer, startSkeleton, type ChildServer } from '../child-server';
-import { faultsAndCost, type FirstTouch } from '../first-touch';
+import { faultsLine, type FirstTouch } from '../first-touch';
 import { makeTempDir, removeTempDir, timedNodeRun } from '../procs';
 import { recordStream } from '../recorded-stream';
 import { addRow, median } from '../report';
@@ -35,11 +35,31 @@ export interface RecordedAnswer {
   remove(): void;
 }
 
-/** wbemd's answer to the PutClassAsync of CIM_ManagedElement (`--dmtf`, a fresh server). */
-export async function recordClassAnswer(): Promise<RecordedAnswer> {
-  const dir = makeTempDir('wbemd-bench-p3-floor-');
-  const wbemd = await freshWbemd('p3-record');
+/**
+ * An answer of a fresh wbemd, recorded into a temp file by `record(address, file)` (which checks
+ * it), kept until `remove()`.
+ */
+export async function recordFromFreshWbemd(
+  name: string,
+  record: (address: string, file: string) => Promise<{ readonly bytes: number }>,
+): Promise<RecordedAnswer> {
+  const dir = makeTempDir(`wbemd-bench-${name}-`);
+  const wbemd = await freshWbemd(`${name}-record`);
   try {
+    const file = join(dir, 'answer.bin');
+    const { bytes } = await record(wbemd.address, file);
+    return { file, bytes, remove: () => removeTempDir(dir) };
+  } catch (error) {
+    removeTempDir(dir);
+    throw error;
+  } finally {
+    await wbemd.stop();
+  }
+}
+
+/** wbemd's answer to the PutClassAsync of CIM_ManagedElement (`--dmtf`, a fresh server). */
+export function recordClassAnswer(): Promise<RecordedAnswer> {
+  return recordFromFreshWbemd('p3-floor', async (address, file) => {
     const core = join(CIM_ROOT, 'Core');
     const unit = compileMof('CIM_ManagedElement.mof', (path) =>
       readFileSync(join(core, path), 'utf8'),
@@ -52,17 +72,11 @@ export async function recordClassAnswer(): Promise<RecordedAnswer> {
       flags: 0,
       context: DMTF_CONTEXT,
     });
-    const file = join(dir, 'put-class-answer.bin');
-    const recorded = await recordStream(wbemd.address, PUT_CLASS_ASYNC, request, file);
+    const recorded = await recordStream(address, PUT_CLASS_ASYNC, request, file);
     if (recorded.messages !== 1)
       throw new Error(`PutClassAsync answered ${recorded.messages} messages, not one final status`);
-    return { file, bytes: recorded.bytes, remove: () => removeTempDir(dir) };
-  } catch (error) {
-    removeTempDir(dir);
-    throw error;
-  } finally {
-    await wbemd.stop();
-  }
+    return recorded;
+  });
 }
 
 interface Phase {
@@ -177,11 +191,7 @@ export function reportContractFloor(
   console.log(
     `  floor with wbemd's contract: the same sender → the skeleton (each class decoded and made durable, no logic) ${roundsAndCpu(loads, 'skeleton')}`,
   );
-  const faults = (pick: (load: FloorLoad) => number): string =>
-    faultsAndCost(medianOf(loads, pick), touch);
-  console.log(
-    `    page faults: the skeleton ${faults((l) => l.serverFaults)}, the client ${faults((l) => l.clientFaults)}`,
-  );
+  console.log(faultsLine(loads, { server: 'the skeleton', client: 'the client' }, touch));
   addRow({
     id: 'P3',
     figure: "floor of --dmtf with wbemd's contract: the command's sender, the skeleton",

@@ -11,7 +11,7 @@
  * page faults are read too, with what a first touch costs on this machine (first-touch.ts): a
  * fresh process touches every page it uses for the first time.
  */
-import { faultsAndCost, measureFirstTouch, type FirstTouch } from '../first-touch';
+import { faultsLine, measureFirstTouch, type FirstTouch } from '../first-touch';
 import { addRow, judge, median } from '../report';
 import { alternate, type BenchOptions } from './common';
 import {
@@ -30,11 +30,9 @@ import {
   type FloorLoad,
 } from './schema-floor';
 
-/** `page faults: the server's …, the command's …`, medians, with what they cost here. */
-function faultsLine(loads: readonly CommandLoad[], server: string, touch: FirstTouch): string {
-  const faults = (pick: (load: CommandLoad) => number): string =>
-    faultsAndCost(median(loads.map(pick)), touch);
-  return `    page faults: ${server} ${faults((l) => l.serverFaults)}, the command ${faults((l) => l.clientFaults)}`;
+/** A P3 run's faults line: `server` and the command. */
+function faultsOf(loads: readonly CommandLoad[], server: string, touch: FirstTouch): string {
+  return faultsLine(loads, { server, client: 'the command' }, touch);
 }
 
 export async function benchSchema(o: BenchOptions): Promise<void> {
@@ -80,7 +78,7 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
     console.log(
       `  ${label.padEnd(24)} ${loads.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t.toFixed(0)} ms, ${classes} classes, server CPU ${median(loads.map((l) => l.serverCpuSec)).toFixed(2)} s, mofcomp's own CPU ${median(loads.map((l) => l.clientCpuSec)).toFixed(2)} s)`,
     );
-    console.log(faultsLine(loads, 'the server', touch));
+    console.log(faultsOf(loads, 'the server', touch));
     addRow({
       id: 'P3',
       figure: label,
@@ -115,7 +113,7 @@ function reportWarmAtomic(runs: readonly [CommandLoad, CommandLoad][], touch: Fi
   console.log(
     `  --atomic into a warm server (one server, CIM 2.41 into root/cimv2 first, then into two new namespaces): its second load ${second.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t(second).toFixed(0)} ms, server CPU ${cpu(second)} s), its third ${third.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t(third).toFixed(0)} ms, server CPU ${cpu(third)} s)`,
   );
-  console.log(faultsLine(third, 'the server (third load)', touch));
+  console.log(faultsOf(third, 'the server (third load)', touch));
   addRow({
     id: 'P3',
     figure: '--atomic into a warm server: its second / third load of CIM 2.41',
@@ -136,7 +134,7 @@ function reportAtomicFloor(
   console.log(
     `  floor of --atomic: the command → a bare grpc-js server replaying wbemd's answer ${loads.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t.toFixed(0)} ms; the command's CPU ${median(loads.map((l) => l.clientCpuSec)).toFixed(2)} s, the bare server's ${median(loads.map((l) => l.serverCpuSec)).toFixed(2)} s)`,
   );
-  console.log(faultsLine(loads, 'the bare server', touch));
+  console.log(faultsOf(loads, 'the bare server', touch));
   addRow({
     id: 'P3',
     figure: "floor of --atomic: the command, a bare server replaying wbemd's answer",
