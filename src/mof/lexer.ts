@@ -49,6 +49,10 @@ export type MofToken =
  */
 const IDENTIFIERS = new NameTable();
 
+/** A string literal's characters up to its next quote, backslash or line end (sticky: from lastIndex). */
+const STRING_RUN = /[^"\\\n]*/y;
+/** An identifier's characters after its first (isIdentPart's, as a sticky pattern). */
+const IDENTIFIER_REST = /[A-Za-z0-9_\u0080-\uffff]*/y;
 const PUNCTUATION = new Set(['{', '}', '(', ')', '[', ']', ';', ',', ':', '=']);
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   b: '\b',
@@ -132,8 +136,9 @@ export class MofLexer {
       return token;
     }
     if (isIdentStart(c)) {
-      let i = start + 1;
-      while (i < source.length && isIdentPart(source[i] as string)) i++;
+      IDENTIFIER_REST.lastIndex = start + 1;
+      IDENTIFIER_REST.test(source);
+      const i = IDENTIFIER_REST.lastIndex;
       this.#i = i;
       return {
         kind: 'identifier',
@@ -156,33 +161,38 @@ export class MofLexer {
     throw new MofError(reason, this.#at(offset));
   }
 
-  /** White space, line ends (counted), `//` and block comments. */
+  /**
+   * White space, line ends (counted), `//` and block comments. A comment's end is found by
+   * indexOf, not a character at a time: in a fresh server that loop runs interpreted at first
+   * (a comment and a string are most of a MOF file's characters: docs/performance.md, P3).
+   */
   #skipSpaceAndComments(): void {
     const { source } = this;
     const length = source.length;
     let i = this.#i;
     while (i < length) {
-      const c = source[i] as string;
-      if (c === '\n') {
+      const c = source.charCodeAt(i);
+      if (c === 0x0a) {
         i++;
         this.#line++;
         this.#lineStart = i;
-      } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+      } else if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0c || c === 0x0b) {
         i++;
-      } else if (c === '/' && source[i + 1] === '/') {
-        while (i < length && source[i] !== '\n') i++;
-      } else if (c === '/' && source[i + 1] === '*') {
-        const opened = this.#at(i);
-        i += 2;
-        while (i < length && !(source[i] === '*' && source[i + 1] === '/')) {
-          if (source[i] === '\n') {
-            this.#line++;
-            this.#lineStart = i + 1;
-          }
-          i++;
+      } else if (c === 0x2f && source.charCodeAt(i + 1) === 0x2f) {
+        const lineEnd = source.indexOf('\n', i);
+        i = lineEnd < 0 ? length : lineEnd;
+      } else if (c === 0x2f && source.charCodeAt(i + 1) === 0x2a) {
+        const close = source.indexOf('*/', i + 2);
+        if (close < 0) throw new MofError('unterminated comment', this.#at(i));
+        for (
+          let n = source.indexOf('\n', i);
+          n >= 0 && n < close;
+          n = source.indexOf('\n', n + 1)
+        ) {
+          this.#line++;
+          this.#lineStart = n + 1;
         }
-        if (i >= length) throw new MofError('unterminated comment', opened);
-        i += 2;
+        i = close + 2;
       } else {
         break;
       }
@@ -201,19 +211,20 @@ export class MofLexer {
     let value = '';
     let run = i;
     for (;;) {
+      // To the next quote, backslash or line end in one step (see #skipSpaceAndComments).
+      STRING_RUN.lastIndex = i;
+      STRING_RUN.test(source);
+      i = STRING_RUN.lastIndex;
       const code = source.charCodeAt(i);
       if (code === 0x22) break; // "
-      if (code === 0x0a || i >= source.length) this.#fail('unterminated string', start);
-      if (code === 0x5c) {
-        value += source.slice(run, i);
-        const at = i;
-        const [decoded, next] = readEscape(source, i, () => this.#fail('bad escape sequence', at));
-        value += decoded;
-        i = next;
-        run = i;
-        continue;
-      }
-      i++;
+      // Else a backslash, a line end, or the end of the input.
+      if (code !== 0x5c) this.#fail('unterminated string', start);
+      value += source.slice(run, i);
+      const at = i;
+      const [decoded, next] = readEscape(source, i, () => this.#fail('bad escape sequence', at));
+      value += decoded;
+      i = next;
+      run = i;
     }
     value += source.slice(run, i);
     this.#i = i + 1;
