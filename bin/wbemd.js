@@ -10,14 +10,17 @@ if (!existsSync(main)) {
   process.stderr.write('wbemd: not built yet; run `npm run build` (or `npm start`) first\n');
   process.exit(1);
 }
-require(main)
-  .main(process.argv.slice(2))
-  .then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
+const cli = require(main);
+const argv = process.argv.slice(2);
+cli.main(argv).then(
+  (code) => {
+    process.exitCode = code;
+    // Done, its output written: no need to wait for its connection's close (src/cli/main.ts).
+    const written = process.stdout.writableLength === 0 && process.stderr.writableLength === 0;
+    if (written && cli.endsWhenResolved(argv)) process.exit(code);
+  },
+  (error) => {
+    process.stderr.write(`wbemd: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -19,6 +19,18 @@ async function usage(): Promise<string> {
   return `${serve.SERVE_USAGE}\n${mofcomp.MOFCOMP_USAGE}\n${mofgen.MOFGEN_USAGE}\n${store.STORE_USAGE}\n${client.CLIENT_USAGE}`;
 }
 
+/**
+ * Whether the process may end as soon as `main(argv)` has resolved, without waiting for the event
+ * loop to empty: `wbemd mofcomp`, whose calls have all ended by then. What is left is its HTTP/2
+ * session's close and, on a natural exit, the teardown of its heap: ≈ 12 ms of the command in
+ * P3's rounds (docs/performance.md, P3, 2026-12-04), nothing the server waits for. The caller
+ * checks that stdout and stderr have nothing pending first (on Linux their writes to files, pipes
+ * and terminals are synchronous; elsewhere a pipe's may not be).
+ */
+export function endsWhenResolved(argv: readonly string[]): boolean {
+  return argv[0] === 'mofcomp';
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
