@@ -9,9 +9,11 @@
  * against a bare server replaying wbemd's answer to its CompileMof; and `--atomic` into a server
  * that has loaded CIM 2.41 before (what the row costs once the server is warm). Each process's
  * page faults are read too, with what a first touch costs on this machine (first-touch.ts): a
- * fresh process touches every page it uses for the first time.
+ * fresh process touches every page it uses for the first time. And what a Node start costs here,
+ * with and without the host's NODE_EXTRA_CA_CERTS (node-start.ts): every command timed starts one.
  */
 import { faultsLine, measureFirstTouch, type FirstTouch } from '../first-touch';
+import { measureNodeStart, nodeStartLine } from '../node-start';
 import { addRow, judge, median } from '../report';
 import { alternate, type BenchOptions } from './common';
 import {
@@ -44,6 +46,7 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
   console.log(
     `  this machine: a 4 KB page's first touch ${touch.firstUs.toFixed(2)} µs, a write to it again ${touch.againUs.toFixed(3)} µs`,
   );
+  console.log(nodeStartLine(measureNodeStart()));
   const answer = await recordClassAnswer();
   const compileAnswer = await recordCompileAnswer().catch(async (error: unknown) => {
     answer.remove();
