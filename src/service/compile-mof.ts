@@ -121,9 +121,11 @@ function* compileSteps(
     return yield* compileMofSteps(
       entry,
       (path) => {
-        const text = byName.get(path);
-        if (text === undefined) throw new Error('not among the sources sent');
-        return text;
+        // Read now, as the compile reaches the file: a transport may hand a text over still as
+        // the request's bytes (transport/grpc/compile-mof-decoding.ts).
+        const source = byName.get(path);
+        if (source === undefined) throw new Error('not among the sources sent');
+        return source.text;
       },
       declared,
     );
@@ -139,10 +141,10 @@ function* compileSteps(
 /** The sources by normalized name, and the entry's: none, or one sent twice, is WBEM_E_INVALID_PARAMETER. */
 function sourcesByName(sources: readonly MofSourceInput[]): {
   readonly entry: string;
-  readonly byName: ReadonlyMap<string, string>;
+  readonly byName: ReadonlyMap<string, MofSourceInput>;
 } {
   const entry = requireObject(sources[0], 'the MOF source (sources)');
-  const byName = new Map<string, string>();
+  const byName = new Map<string, MofSourceInput>();
   for (const source of sources) {
     const name = normalizeSourceName(source.name);
     if (byName.has(name))
@@ -150,7 +152,7 @@ function sourcesByName(sources: readonly MofSourceInput[]): {
         'WBEM_E_INVALID_PARAMETER',
         `MOF source "${preview(source.name)}" was sent twice`,
       );
-    byName.set(name, source.text);
+    byName.set(name, source);
   }
   return { entry: normalizeSourceName(entry.name), byName };
 }

@@ -35,6 +35,10 @@ export interface PutClassInput {
 export interface MofSourceInput {
   /** How `#pragma include` names it, relative to the first source. */
   readonly name: string;
+  /**
+   * The MOF. It may be made as it is read (the gRPC transport decodes it from the request's bytes
+   * then): the compile reads each source's once, when it reaches the file.
+   */
   readonly text: string;
 }
 

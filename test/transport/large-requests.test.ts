@@ -13,7 +13,10 @@ import {
   totalDeserializer,
   withRequest,
 } from '../../src/transport/grpc/request-decoding';
-import { REQUEST_DESERIALIZERS } from '../../src/transport/grpc/wbem-services-definition';
+import {
+  compileMofInput,
+  REQUEST_DESERIALIZERS,
+} from '../../src/transport/grpc/wbem-services-definition';
 import { WbemError } from '../../src/domain/wbem-status';
 
 function compileMofBytes(textLength: number): Buffer {
@@ -38,7 +41,11 @@ test('a small request is decoded at once; a large one is left for later, and dec
   const bytes = compileMofBytes(DECODE_ALONE_BYTES);
   const large = REQUEST_DESERIALIZERS.compileMof(bytes);
   expect(large).toBeInstanceOf(LargeRequest);
-  expect(requestOf(large)).toEqual(CompileMofRequest.decode(bytes));
+  // The service's input, its sources' texts read (they are made as they are read).
+  const { sources, ...rest } = requestOf(large);
+  expect({ ...rest, sources: sources.map(({ name, text }) => ({ name, text })) }).toStrictEqual(
+    compileMofInput(CompileMofRequest.decode(bytes)),
+  );
 });
 
 test('withRequest decodes a large request after a turn, and starts the operation a turn later', async () => {

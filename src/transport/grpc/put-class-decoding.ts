@@ -23,7 +23,7 @@ import {
 import type { ClientContext } from '../../domain/client-context';
 import { NameTable } from '../../domain/names';
 import type { PutClassInput } from '../../service/wbem-service-api';
-import { readContext } from './context-decoding';
+import { readContext, type ValueReader } from './context-decoding';
 import { giveUp, WireCursor } from './wire-cursor';
 
 /**
@@ -78,6 +78,9 @@ function value(c: WireCursor, end: number, depth: number): CimValue | null {
 
 /** Member and qualifier names, one string each: the stored definition keeps them (names.ts). */
 const NAMES = new NameTable();
+
+/** The one-pass reader of `wbem.v1.Value`, for the other one-pass decoders' contexts. */
+export const readValue: ValueReader = value;
 
 /** `wbem.v1.ValueArray`; an element without a value, or itself an array, is the reference's to refuse. */
 function valueArray(c: WireCursor, end: number, depth: number): CimValue[] {

@@ -170,14 +170,9 @@ function sinkOperations(
         report: changeReportToProto(outcome.report),
       };
     }),
-    compileMof: stream(async (ctx, request, accept, out) => {
-      const { namespace, sources, flags, context, continueOnError } = request;
+    compileMof: stream(async (ctx, input, accept, out) => {
       // Rejected at once (no headers, no events) until accepted, as PutClassAsync.
-      const accepted = await service.acceptCompileMof(
-        { namespace, sources, flags, context: contextFromProto(context), continueOnError },
-        ctx,
-        sinkPort(out, 'CompileMof'),
-      );
+      const accepted = await service.acceptCompileMof(input, ctx, sinkPort(out, 'CompileMof'));
       accept();
       const outcome = await accepted.run();
       return outcome.ok ? undefined : outcome.error;

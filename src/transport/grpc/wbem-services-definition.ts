@@ -20,7 +20,8 @@ import {
   WatchClassEventsRequest,
   WbemServicesService,
 } from '../../../generated/wbem/v1/services';
-import type { PutClassInput } from '../../service/wbem-service-api';
+import type { CompileMofInput, PutClassInput } from '../../service/wbem-service-api';
+import { decodeCompileMofInOnePass } from './compile-mof-decoding';
 import { contextFromProto, classFromProto } from './from-proto';
 import { decodePutClassInOnePass } from './put-class-decoding';
 import {
@@ -34,11 +35,16 @@ import {
 type GeneratedDefinition = typeof WbemServicesService;
 export type MethodKey = keyof GeneratedDefinition;
 
-/** What each handler finds in `call.request` once decoded: PutClass(Async) get the service's input. */
+/**
+ * What each handler finds in `call.request` once decoded: PutClass(Async) and CompileMof get the
+ * service's input.
+ */
 export type HandlerRequest = {
   readonly [K in MethodKey]: K extends 'putClass' | 'putClassAsync'
     ? PutClassInput
-    : ReturnType<GeneratedDefinition[K]['requestDeserialize']>;
+    : K extends 'compileMof'
+      ? CompileMofInput
+      : ReturnType<GeneratedDefinition[K]['requestDeserialize']>;
 };
 
 /**
@@ -95,6 +101,31 @@ export const decodePutClass = decodingLargeAlone(
     decodePutClassInOnePass(bytes) ?? decodePutClassByReference(bytes),
 );
 
+export function compileMofInput(request: CompileMofRequest): CompileMofInput {
+  return {
+    namespace: request.namespace,
+    sources: request.sources,
+    flags: request.flags,
+    context: contextFromProto(request.context),
+    continueOnError: request.continueOnError,
+  };
+}
+
+const decodeCompileMofByReference = totalDeserializer(
+  'wbem.v1.CompileMofRequest',
+  CompileMofRequest,
+  compileMofInput,
+);
+
+/**
+ * Well-formed requests are read in one pass, each source's text left as bytes until the compile
+ * reads it (compile-mof-decoding.ts); whatever that pass gives up on is decoded the reference way.
+ */
+export const decodeCompileMof = decodingLargeAlone(
+  (bytes: Buffer): CompileMofInput | MalformedRequest =>
+    decodeCompileMofInOnePass(bytes) ?? decodeCompileMofByReference(bytes),
+);
+
 /**
  * The requests that carry documents (classes, instances, MOF sources) may be megabytes: those are
  * decoded in a turn of their own when they are (request-decoding.ts, LargeRequest). The others
@@ -119,9 +150,7 @@ export const REQUEST_DESERIALIZERS: {
     asIs,
   ),
   enumNamespaces: totalDeserializer('wbem.v1.EnumNamespacesRequest', EnumNamespacesRequest, asIs),
-  compileMof: decodingLargeAlone(
-    totalDeserializer('wbem.v1.CompileMofRequest', CompileMofRequest, asIs),
-  ),
+  compileMof: decodeCompileMof,
   putInstance: decodingLargeAlone(
     totalDeserializer('wbem.v1.PutInstanceRequest', PutInstanceRequest, asIs),
   ),
