@@ -16,6 +16,7 @@ import {
   decodeCompileMof,
   WBEM_SERVICES,
 } from '../../src/transport/grpc/wbem-services-definition';
+import { damaged, random } from '../helpers/damaged-bytes';
 
 const reference = totalDeserializer(
   'wbem.v1.CompileMofRequest',
@@ -155,34 +156,6 @@ test('a text is read from the request bytes, the same on every read', () => {
   expect(source?.text).toBe('class Ex_D { string P = "\u00fc"; };');
   expect(source?.text).toBe(source?.text);
 });
-
-/** xorshift32: the same damaged requests every run. */
-function random(seed: number): (below: number) => number {
-  let state = seed;
-  return (below) => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) % below;
-  };
-}
-
-function damaged(bytes: Buffer, next: (below: number) => number): Buffer {
-  const copy = Buffer.from(bytes);
-  const at = next(copy.length);
-  switch (next(4)) {
-    case 0:
-      copy[at] = next(256);
-      return copy;
-    case 1:
-      return copy.subarray(0, at);
-    case 2:
-      return Buffer.concat([copy.subarray(0, at), Buffer.from([next(256)]), copy.subarray(at)]);
-    default:
-      copy[at] = (copy[at] ?? 0) ^ (1 << next(8));
-      return copy;
-  }
-}
 
 test('damaged requests: the same input or refusal as the reference, byte for byte', () => {
   const next = random(0x6d6f6663);

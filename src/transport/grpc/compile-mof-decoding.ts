@@ -16,7 +16,7 @@ import type { ClientContext } from '../../domain/client-context';
 import type { CompileMofInput, MofSourceInput } from '../../service/wbem-service-api';
 import { readContext } from './context-decoding';
 import { readValue } from './put-class-decoding';
-import { giveUp, WireCursor } from './wire-cursor';
+import { giveUp, readInOnePass, type WireCursor } from './wire-cursor';
 
 /** A MOF source whose text is decoded from the request's bytes each time it is read. */
 class SourceInBytes implements MofSourceInput {
@@ -100,10 +100,5 @@ function compileMofFields(c: WireCursor, end: number): CompileMofInput {
  * the reference way (see the header).
  */
 export function decodeCompileMofInOnePass(bytes: Buffer): CompileMofInput | undefined {
-  try {
-    return compileMofFields(new WireCursor(bytes), bytes.length);
-  } catch {
-    // GIVE_UP, or anything this reader did not foresee: the reference path decides either way.
-    return undefined;
-  }
+  return readInOnePass(bytes, compileMofFields);
 }

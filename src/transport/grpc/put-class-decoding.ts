@@ -24,7 +24,7 @@ import type { ClientContext } from '../../domain/client-context';
 import { NameTable } from '../../domain/names';
 import type { PutClassInput } from '../../service/wbem-service-api';
 import { readContext, type ValueReader } from './context-decoding';
-import { giveUp, WireCursor } from './wire-cursor';
+import { giveUp, readInOnePass, type WireCursor } from './wire-cursor';
 
 /**
  * Messages deep before giving up (to the reference path). Far below both of the reference's own
@@ -375,10 +375,5 @@ function putClassFields(c: WireCursor, end: number): PutClassInput {
  * decoded the reference way (see the header).
  */
 export function decodePutClassInOnePass(bytes: Buffer): PutClassInput | undefined {
-  try {
-    return putClassFields(new WireCursor(bytes), bytes.length);
-  } catch {
-    // GIVE_UP, or anything this reader did not foresee: the reference path decides either way.
-    return undefined;
-  }
+  return readInOnePass(bytes, putClassFields);
 }

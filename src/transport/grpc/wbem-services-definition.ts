@@ -92,13 +92,21 @@ const decodePutClassByReference = totalDeserializer(
 );
 
 /**
- * Well-formed requests are read in one pass straight into the input (put-class-decoding.ts);
- * whatever that pass gives up on is decoded the reference way, which gives the same input or
- * the refusal.
+ * Well-formed requests read in one pass straight into the service's input; whatever that pass
+ * gives up on decoded the reference way, which gives the same input or the refusal. Large ones
+ * (documents) in a turn of their own.
  */
-export const decodePutClass = decodingLargeAlone(
-  (bytes: Buffer): PutClassInput | MalformedRequest =>
-    decodePutClassInOnePass(bytes) ?? decodePutClassByReference(bytes),
+function inOnePassElseByReference<T>(
+  inOnePass: (bytes: Buffer) => T | undefined,
+  byReference: (bytes: Buffer) => T | MalformedRequest,
+): (bytes: Buffer) => Decoded<T> {
+  return decodingLargeAlone((bytes) => inOnePass(bytes) ?? byReference(bytes));
+}
+
+/** PutClass(Async): put-class-decoding.ts. */
+export const decodePutClass = inOnePassElseByReference(
+  decodePutClassInOnePass,
+  decodePutClassByReference,
 );
 
 export function compileMofInput(request: CompileMofRequest): CompileMofInput {
@@ -117,13 +125,10 @@ const decodeCompileMofByReference = totalDeserializer(
   compileMofInput,
 );
 
-/**
- * Well-formed requests are read in one pass, each source's text left as bytes until the compile
- * reads it (compile-mof-decoding.ts); whatever that pass gives up on is decoded the reference way.
- */
-export const decodeCompileMof = decodingLargeAlone(
-  (bytes: Buffer): CompileMofInput | MalformedRequest =>
-    decodeCompileMofInOnePass(bytes) ?? decodeCompileMofByReference(bytes),
+/** CompileMof: compile-mof-decoding.ts, each source's text left as bytes until it is read. */
+export const decodeCompileMof = inOnePassElseByReference(
+  decodeCompileMofInOnePass,
+  decodeCompileMofByReference,
 );
 
 /**

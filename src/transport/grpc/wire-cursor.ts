@@ -90,3 +90,18 @@ export class WireCursor {
     return BigInt(this.varint(end, 7));
   }
 }
+
+/**
+ * What `read` makes of a request's bytes, or undefined when it gave up (GIVE_UP, or anything it
+ * did not foresee): the reference decoder then decides what the bytes are.
+ */
+export function readInOnePass<T>(
+  bytes: Buffer,
+  read: (c: WireCursor, end: number) => T,
+): T | undefined {
+  try {
+    return read(new WireCursor(bytes), bytes.length);
+  } catch {
+    return undefined;
+  }
+}
