@@ -2,8 +2,13 @@
  * MOF tokens (DMTF DSP0221 / DSP0004 Annex A): identifiers, the literal forms of every CIM value
  * (decimal, hex, binary, octal and real numbers, strings with escapes, char16), punctuation,
  * `#pragma`, `$alias`; `//` and block comments are skipped. Every token knows where it starts.
+ *
+ * No regular expression runs on the source itself, nor on a view into it (a slice of 13 or more
+ * characters): V8 keeps the subject of the last successful match (for RegExp.lastMatch and $1),
+ * and a MOF source matched last stayed alive, all of it, until some other match ran
+ * (test/mof/source-retention.test.ts). Patterns run on short copies only.
  */
-import { NameTable } from '../domain/names';
+import { NameTable, unsliced } from '../domain/names';
 
 export interface MofPosition {
   readonly file: string;
@@ -49,10 +54,6 @@ export type MofToken =
  */
 const IDENTIFIERS = new NameTable();
 
-/** A string literal's characters up to its next quote, backslash or line end (sticky: from lastIndex). */
-const STRING_RUN = /[^"\\\n]*/y;
-/** An identifier's characters after its first (isIdentPart's, as a sticky pattern). */
-const IDENTIFIER_REST = /[A-Za-z0-9_\u0080-\uffff]*/y;
 const PUNCTUATION = new Set(['{', '}', '(', ')', '[', ']', ';', ',', ':', '=']);
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   b: '\b',
@@ -69,6 +70,13 @@ const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 const isIdentStart = (c: string): boolean =>
   (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c > '\u007f';
 const isIdentPart = (c: string): boolean => isIdentStart(c) || isDigit(c);
+/** isIdentPart on a UTF-16 unit. */
+const isIdentPartUnit = (unit: number): boolean =>
+  (unit >= 97 && unit <= 122) ||
+  (unit >= 65 && unit <= 90) ||
+  (unit >= 48 && unit <= 57) ||
+  unit === 95 ||
+  unit > 127;
 
 /** Every token of `source`, the closing `end` included. */
 export function tokenize(source: string, file: string): MofToken[] {
@@ -89,6 +97,13 @@ export class MofLexer {
   #i = 0;
   #line = 1;
   #lineStart = 0;
+  /**
+   * The next backslash and line end at or after where they were last looked for (the source's
+   * length if none): offsets only grow as the lexer reads, so a string literal's search for them
+   * resumes where the last one stopped instead of running ahead again at every literal.
+   */
+  #nextBackslash = -1;
+  #nextLineEnd = -1;
 
   constructor(
     private readonly source: string,
@@ -136,9 +151,8 @@ export class MofLexer {
       return token;
     }
     if (isIdentStart(c)) {
-      IDENTIFIER_REST.lastIndex = start + 1;
-      IDENTIFIER_REST.test(source);
-      const i = IDENTIFIER_REST.lastIndex;
+      let i = start + 1;
+      while (i < source.length && isIdentPartUnit(source.charCodeAt(i))) i++;
       this.#i = i;
       return {
         kind: 'identifier',
@@ -212,9 +226,9 @@ export class MofLexer {
     let run = i;
     for (;;) {
       // To the next quote, backslash or line end in one step (see #skipSpaceAndComments).
-      STRING_RUN.lastIndex = i;
-      STRING_RUN.test(source);
-      i = STRING_RUN.lastIndex;
+      if (this.#nextBackslash < i) this.#nextBackslash = indexOrEnd(source, '\\', i);
+      if (this.#nextLineEnd < i) this.#nextLineEnd = indexOrEnd(source, '\n', i);
+      i = Math.min(indexOrEnd(source, '"', i), this.#nextBackslash, this.#nextLineEnd);
       const code = source.charCodeAt(i);
       if (code === 0x22) break; // "
       // Else a backslash, a line end, or the end of the input.
@@ -253,6 +267,12 @@ export class MofLexer {
   }
 }
 
+/** The offset of the next `char` in `source` at or after `from`; the source's length if none. */
+function indexOrEnd(source: string, char: string, from: number): number {
+  const at = source.indexOf(char, from);
+  return at < 0 ? source.length : at;
+}
+
 /** `\n`, `\"`, `\x41`, `\X263A`… at source[i] === '\\'; returns the character and the next offset. */
 function readEscape(source: string, i: number, bad: () => never): [string, number] {
   const e = source[i + 1] ?? '';
@@ -272,7 +292,8 @@ function readNumber(
   position: MofPosition,
   bad: (reason: string) => never,
 ): MofToken {
-  const rest = source.slice(i, i + 80);
+  // A copy: the patterns below must not run on a view into the source (see the file's header).
+  const rest = unsliced(source.slice(i, i + 80));
   const real = /^[+-]?[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?/.exec(rest);
   if (real !== null) return { kind: 'real', value: Number(real[0]), text: real[0], at: position };
   const hex = /^([+-]?)0[xX]([0-9a-fA-F]+)/.exec(rest);
