@@ -69,8 +69,7 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
 const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 const isIdentStart = (c: string): boolean =>
   (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c > '\u007f';
-const isIdentPart = (c: string): boolean => isIdentStart(c) || isDigit(c);
-/** isIdentPart on a UTF-16 unit. */
+/** A character an identifier or alias goes on with (isIdentStart's, or a digit), as a UTF-16 unit. */
 const isIdentPartUnit = (unit: number): boolean =>
   (unit >= 97 && unit <= 122) ||
   (unit >= 65 && unit <= 90) ||
@@ -130,7 +129,7 @@ export class MofLexer {
     }
     if (c === '$') {
       let i = start + 1;
-      while (i < source.length && isIdentPart(source[i] as string)) i++;
+      while (i < source.length && isIdentPartUnit(source.charCodeAt(i))) i++;
       if (i === start + 1) this.#fail('an alias needs a name after "$"', start);
       this.#i = i;
       return {

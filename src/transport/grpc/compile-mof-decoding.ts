@@ -20,46 +20,43 @@ import { giveUp, readInOnePass, type WireCursor } from './wire-cursor';
 
 /** A MOF source whose text is decoded from the request's bytes each time it is read. */
 class SourceInBytes implements MofSourceInput {
-  readonly #bytes: Buffer;
-  readonly #start: number;
-  readonly #end: number;
+  readonly #text: Buffer;
 
   constructor(
     readonly name: string,
-    bytes: Buffer,
-    start: number,
-    end: number,
+    text: Buffer,
   ) {
-    this.#bytes = bytes;
-    this.#start = start;
-    this.#end = end;
+    this.#text = text;
   }
 
   get text(): string {
-    return this.#bytes.toString('utf8', this.#start, this.#end);
+    return this.#text.toString('utf8');
   }
 }
 
-/** `wbem.v1.MofSource`: its name, and where its text is. */
+/** A source sent without a text. */
+const EMPTY = Buffer.alloc(0);
+
+/** `wbem.v1.MofSource`: its name, and its text's bytes (a view into the request's). */
 function source(c: WireCursor, end: number): SourceInBytes {
   let name = '';
-  let textStart = 0;
-  let textEnd = 0;
+  let text: Buffer = EMPTY;
   while (c.pos < end) {
     switch (c.tag()) {
       case 10:
         name = c.string(end);
         break;
-      case 18:
-        textEnd = c.fieldEnd(end);
-        textStart = c.pos;
-        c.pos = textEnd;
+      case 18: {
+        const stop = c.fieldEnd(end);
+        text = c.bytes.subarray(c.pos, stop);
+        c.pos = stop;
         break;
+      }
       default:
         giveUp();
     }
   }
-  return c.closed(end, new SourceInBytes(name, c.bytes, textStart, textEnd));
+  return c.closed(end, new SourceInBytes(name, text));
 }
 
 function compileMofFields(c: WireCursor, end: number): CompileMofInput {
