@@ -40,9 +40,7 @@ export function measureFirstTouch(): FirstTouch {
     first.push(touchEachPage(fresh, 1));
     again.push(touchEachPage(fresh, 2));
   }
-  const middle = (values: number[]): number =>
-    values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-  return { firstUs: middle(first), againUs: middle(again) };
+  return { firstUs: median(first), againUs: median(again) };
 }
 
 /** `N (≈ T ms)`: a count of page faults with what they cost at the measured first touch. */
