@@ -6,7 +6,7 @@ import { type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
+import { SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../src/cli/node-flags';
 import { makeTempDir, removeTempDir, spawnTracked } from './procs';
 
 export interface ChildServer {
@@ -25,8 +25,12 @@ export async function startChildServer(
   /** Sees every line of the server's stdout (e.g. V8's --trace-gc-nvp output). */
   onLine?: (line: string) => void,
 ): Promise<ChildServer> {
-  // The server's JSON logs are produced (their cost is part of the figure) but not shown.
-  const child: ChildProcess = spawnTracked(command, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The server's JSON logs are produced (their cost is part of the figure) but not shown. Every
+  // server, wbemd or a reference, runs in the environment `npm start` gives wbemd.
+  const child: ChildProcess = spawnTracked(command, args, {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, ...SERVER_ENVIRONMENT },
+  });
   if (child.stdout === null || child.pid === undefined) throw new Error(`${command} did not start`);
   const pid = child.pid;
   const lines = createInterface({ input: child.stdout });

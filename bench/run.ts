@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
+import { SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../src/cli/node-flags';
 import { etcdInstalled } from './etcd';
 import { buildLoadgen, INSTALL_HINT, useLoadgen } from './loadgen';
 import { cleanupSync, installCleanup, runningChildren } from './procs';
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     `wbemd bench ${started.toISOString()} — rows ${[...only].join(',')}; ${bench.rounds} rounds of ${bench.seconds} s (slow rows ${bench.slowRounds}); R3/P4 ${bench.bigClasses} classes; M1 ${bench.soakMinutes} min`,
   );
   console.log(
-    `node ${process.version} (servers: ${SERVER_NODE_FLAGS.join(' ')}); ${version('go', ['version'])}; etcd ${bench.etcd ? version('etcd', ['--version']) : 'not installed'}; load average ${loadavg()
+    `node ${process.version} (servers: ${serverSetup()}); ${version('go', ['version'])}; etcd ${bench.etcd ? version('etcd', ['--version']) : 'not installed'}; load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
@@ -181,3 +181,9 @@ main().catch((error: unknown) => {
   cleanupSync();
   process.exitCode = 1;
 });
+
+/** How every server of the rows is started: its environment and its Node flags, as `npm start`'s. */
+function serverSetup(): string {
+  const environment = Object.entries(SERVER_ENVIRONMENT).map(([name, value]) => `${name}=${value}`);
+  return [...environment, ...SERVER_NODE_FLAGS].join(' ');
+}
