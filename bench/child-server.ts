@@ -4,6 +4,7 @@
  */
 import { type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVER_ENVIRONMENT, SERVER_NODE_FLAGS } from '../src/cli/node-flags';
@@ -24,12 +25,14 @@ export async function startChildServer(
   args: readonly string[],
   /** Sees every line of the server's stdout (e.g. V8's --trace-gc-nvp output). */
   onLine?: (line: string) => void,
+  /** Set in the server's environment: by default what `npm start` sets for wbemd. */
+  environment: Readonly<Record<string, string>> = SERVER_ENVIRONMENT,
 ): Promise<ChildServer> {
   // The server's JSON logs are produced (their cost is part of the figure) but not shown. Every
   // server, wbemd or a reference, runs in the environment `npm start` gives wbemd.
   const child: ChildProcess = spawnTracked(command, args, {
     stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, ...SERVER_ENVIRONMENT },
+    env: { ...process.env, ...environment },
   });
   if (child.stdout === null || child.pid === undefined) throw new Error(`${command} did not start`);
   const pid = child.pid;
@@ -102,4 +105,28 @@ export async function startSkeleton(without: readonly string[] = []): Promise<Ch
   const dir = makeTempDir('wbemd-bench-skeleton-');
   const args = without.length === 0 ? [dir] : [dir, '--without', without.join(',')];
   return owningDir(await startNodeServer(resolve(__dirname, 'skeleton-server.js'), args), dir);
+}
+
+/** How a checkout's `npm start` starts its wbemd: the variables it sets and the Node flags it gives. */
+export function npmStartOf(dir: string): {
+  readonly environment: Readonly<Record<string, string>>;
+  readonly flags: readonly string[];
+} {
+  const manifest = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  const start = manifest.scripts?.start ?? '';
+  const [, assignments = '', flags = ''] =
+    /((?:\b[A-Z_]+=\S+ )*)node ((?:--\S+ )*)bin\/wbemd\.js/.exec(start) ?? [];
+  const environment = Object.fromEntries(
+    words(assignments).map((word) => {
+      const at = word.indexOf('=');
+      return [word.slice(0, at), word.slice(at + 1)];
+    }),
+  );
+  return { environment, flags: words(flags) };
+}
+
+function words(text: string): string[] {
+  return text.split(' ').filter((word) => word !== '');
 }

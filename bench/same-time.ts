@@ -1,16 +1,15 @@
 /**
  * W1 between builds, same time: `node dist/bench/same-time.js DIR_A DIR_B [DIR…] [--sets N]
- * [--rounds N]` starts a wbemd of every checkout (each built: DIR/bin/wbemd.js, with the Node
- * flags of its own `npm start`), loads all of them at once with W1's request (PutClassAsync create
- * of a 2 KB class, durable, 64 in flight), each by its own load generator, and compares their
- * server CPU per call round by round. Machine drift hits every server of a round alike, which
+ * [--rounds N]` starts a wbemd of every checkout (each built: DIR/bin/wbemd.js, with the
+ * environment and Node flags of its own `npm start`), loads all of them at once with W1's request
+ * (PutClassAsync create of a 2 KB class, durable, 64 in flight), each by its own load generator,
+ * and compares their server CPU per call round by round. Machine drift hits every server of a round alike, which
  * alternating whole bench runs cannot promise: a few percent between two builds is visible here
  * and not in `npm run bench` (docs/performance.md, "Same-time pairs"). The start order rotates
  * from set to set, since the server started first tends to be favoured.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startChildServer, type ChildServer } from './child-server';
+import { npmStartOf, startChildServer, type ChildServer } from './child-server';
 import { buildLoadgen, expectNoErrors, startLoad, useLoadgen } from './loadgen';
 import { installCleanup, makeTempDir, removeTempDir } from './procs';
 import { FLAG, putClassRequest, WBEM } from './requests';
@@ -19,6 +18,7 @@ interface Build {
   readonly name: string;
   readonly bin: string;
   readonly flags: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
 }
 
 interface Running extends Build {
@@ -31,15 +31,9 @@ const WARM_SECONDS = 6;
 const ROUND_SECONDS = 2;
 const UNMEASURED_SECONDS = 0.3;
 
-/** The checkout's wbemd and the Node flags its `npm start` gives it. */
+/** The checkout's wbemd, and the environment and Node flags its `npm start` gives it. */
 function buildAt(dir: string): Build {
-  const root = resolve(dir);
-  const manifest = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
-    scripts?: Record<string, string>;
-  };
-  const start = manifest.scripts?.start ?? '';
-  const flags = /\bnode ((?:--\S+ )*)bin\/wbemd\.js/.exec(start)?.[1]?.trim().split(' ') ?? [];
-  return { name: dir, bin: resolve(root, 'bin/wbemd.js'), flags: flags.filter((f) => f !== '') };
+  return { name: dir, bin: resolve(dir, 'bin/wbemd.js'), ...npmStartOf(dir) };
 }
 
 function median(values: readonly number[]): number {
@@ -86,15 +80,12 @@ async function set(builds: readonly Build[], rounds: number): Promise<Map<string
   try {
     for (const build of builds) {
       const dataDir = makeTempDir('wbemd-same-time-');
-      const server = await startChildServer(process.execPath, [
-        ...build.flags,
-        build.bin,
-        'serve',
-        '--listen',
-        '127.0.0.1:0',
-        '--data',
-        dataDir,
-      ]);
+      const server = await startChildServer(
+        process.execPath,
+        [...build.flags, build.bin, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir],
+        undefined,
+        build.environment,
+      );
       servers.push({ ...build, server, dataDir, serial: 0 });
     }
     await round(servers, WARM_SECONDS);

@@ -2,15 +2,14 @@
  * L1's long main-thread stretches, between builds: `node dist/bench/stretches.js [--cases
  * cim,force,d1,r3] [--classes N] [--rounds N] [--cpu-prof DIR] [--node-flag F]… [--stdout FILE]
  * DIR_A [DIR_B …]` runs L1's heavy calls (with its probes; `r3`: EnumClasses deep over N created
- * classes, default 100,000) on a wbemd of each built checkout, whole runs alternating between the builds, each
- * server started with bench/stretch-preload.js. Per heavy call it prints the main thread's CPU
- * stretches of over 20 and over 30 ms, the longest ones, the GC pauses among them, and the probes'
- * p99. Main-thread CPU, unlike wall time, does not grow when other tenants take the machine.
+ * classes, default 100,000) on a wbemd of each built checkout, whole runs alternating between the
+ * builds, each server started as its checkout's `npm start` starts it (its environment and Node
+ * flags), with bench/stretch-preload.js. Per heavy call it prints the main thread's CPU stretches
+ * of over 20 and over 30 ms, the longest ones, the GC pauses among them, and the probes' p99. Main-thread CPU, unlike wall time, does not grow when other tenants take the machine.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SERVER_NODE_FLAGS } from '../src/cli/node-flags';
-import { startChildServer } from './child-server';
+import { npmStartOf, startChildServer } from './child-server';
 import { buildLoadgen, useLoadgen } from './loadgen';
 import { freePort, installCleanup, makeTempDir, removeTempDir } from './procs';
 import { chainMof, cimSources, compileMofRequest, fanOutMof, forceUpdateRequest } from './requests';
@@ -88,10 +87,11 @@ async function startWithPreload(dir: string, log: string, o: Options): Promise<W
       ? []
       : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, '--cpu-prof-interval=250'];
   const { stdout } = o;
+  const { environment, flags } = npmStartOf(dir);
   const server = await startChildServer(
     process.execPath,
     [
-      ...SERVER_NODE_FLAGS,
+      ...flags,
       ...o.nodeFlags,
       ...profile,
       '-r',
@@ -106,6 +106,7 @@ async function startWithPreload(dir: string, log: string, o: Options): Promise<W
       metrics,
     ],
     stdout === undefined ? undefined : (line) => appendFileSync(stdout, `${line}\n`),
+    environment,
   );
   return {
     address: server.address,
