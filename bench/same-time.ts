@@ -3,10 +3,10 @@
  * [--rounds N]` starts a wbemd of every checkout (each built: DIR/bin/wbemd.js, with the
  * environment and Node flags of its own `npm start`), loads all of them at once with W1's request
  * (PutClassAsync create of a 2 KB class, durable, 64 in flight), each by its own load generator,
- * and compares their server CPU per call round by round. Machine drift hits every server of a round alike, which
- * alternating whole bench runs cannot promise: a few percent between two builds is visible here
- * and not in `npm run bench` (docs/performance.md, "Same-time pairs"). The start order rotates
- * from set to set, since the server started first tends to be favoured.
+ * and compares their server CPU per call round by round. Machine drift hits every server of a
+ * round alike, which alternating whole bench runs cannot promise: a few percent between two builds
+ * is visible here and not in `npm run bench` (docs/performance.md, "Same-time pairs"). The start
+ * order rotates from set to set, since the server started first tends to be favoured.
  */
 import { resolve } from 'node:path';
 import { npmStartOf, startChildServer, type ChildServer } from './child-server';

@@ -5,7 +5,8 @@
  * classes, default 100,000) on a wbemd of each built checkout, whole runs alternating between the
  * builds, each server started as its checkout's `npm start` starts it (its environment and Node
  * flags), with bench/stretch-preload.js. Per heavy call it prints the main thread's CPU stretches
- * of over 20 and over 30 ms, the longest ones, the GC pauses among them, and the probes' p99. Main-thread CPU, unlike wall time, does not grow when other tenants take the machine.
+ * of over 20 and over 30 ms, the longest ones, the GC pauses among them, and the probes' p99.
+ * Main-thread CPU, unlike wall time, does not grow when other tenants take the machine.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
