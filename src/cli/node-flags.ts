@@ -34,9 +34,10 @@ export const SERVER_NODE_FLAGS: readonly string[] = [
  * docs/configuration.md) and the benchmark starts every server of its rows with it.
  *
  * GLIBC_TUNABLES=glibc.malloc.hugetlb=1: glibc's malloc asks the kernel for transparent huge pages
- * (madvise) on the memory it maps, where the host's transparent_hugepage setting is `madvise` (as
- * on Debian): a request's buffers, LevelDB's, the compilers' zones. A first touch of a 4 KB page
- * costs a page fault, 11–15 µs on the VMs this was measured on; a 2 MB page is one fault. Loading
+ * (madvise) on the memory its main arena maps, where the host's transparent_hugepage setting is
+ * `madvise` (as on Debian): what the main thread mallocs, request buffers and the batches handed to
+ * LevelDB (other threads' arenas are not advised). A first touch of a 4 KB page costs a page
+ * fault, 11–15 µs on the VMs this was measured on; a 2 MB page is one fault. Loading
  * CIM 2.41 with `--atomic` into a fresh server: ≈ 4,800 fewer faults (20.6k → 15.8k), the call
  * 7% shorter in eight alternating rounds, the RSS alike (docs/performance.md, "P3: huge pages for
  * malloc"). Without glibc (musl), or with transparent huge pages `never` or `always`, it changes
