@@ -4,7 +4,7 @@
  * answering the one CompileMof with wbemd's recorded answer (a progress event a class, then the
  * final status). The floor is what `--atomic` costs whatever the server does: the command (Node's
  * start, reading and sending 4 MB of MOF, reading 1,439 answers) and grpc-js receiving the request.
- * And `--atomic` into a server that has run it before: the row with the server warm.
+ * And each into a server that has run it before: the row with the server warm.
  */
 import { join, resolve } from 'node:path';
 import { encodeCompileMof } from '../../src/cli/compile-mof-codec';
@@ -73,20 +73,21 @@ export async function mofcompRun(atomic: boolean): Promise<CommandLoad> {
 }
 
 /**
- * `--atomic` into a server that has done it before: one fresh wbemd, `--atomic` into root/cimv2
- * (not counted), then into two namespaces of their own, each created first: its second and third
- * loads. What the row costs once the server's code is compiled and its memory in place.
+ * The command into a server that has done the same before: one fresh wbemd, the command into
+ * root/cimv2 (not counted), then into two namespaces of their own, each created first: its second
+ * and third loads. What the row costs once the server's code is compiled and its memory in place;
+ * beside the fresh server's figure, what a fresh process adds.
  */
-export async function warmAtomicRuns(): Promise<[CommandLoad, CommandLoad]> {
-  const server = await freshWbemd('p3-warm');
+export async function warmRuns(atomic: boolean): Promise<[CommandLoad, CommandLoad]> {
+  const server = await freshWbemd(atomic ? 'p3-warm-atomic' : 'p3-warm');
   try {
-    await command(server, true);
+    await command(server, atomic);
     const loads: CommandLoad[] = [];
     for (const namespace of ['root/p3warm2', 'root/p3warm3']) {
       const args = [WBEMD, 'namespace', 'create', namespace, '--server', server.address];
       const created = await timedNodeRun(args, server.pid);
       if (created.code !== 0) throw new Error(`namespace create ${namespace}: ${created.out}`);
-      loads.push(await command(server, true, namespace));
+      loads.push(await command(server, atomic, namespace));
     }
     return loads as [CommandLoad, CommandLoad];
   } finally {

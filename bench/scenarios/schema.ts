@@ -6,8 +6,8 @@
  * `--dmtf` (schema-floor.ts): the command's unavoidable work against a bare grpc-js server
  * replaying wbemd's answer, and against the skeleton, which makes each class durable (wbemd's
  * contract) and does nothing else; and `--atomic`'s floor (schema-command.ts): the command itself
- * against a bare server replaying wbemd's answer to its CompileMof; and `--atomic` into a server
- * that has loaded CIM 2.41 before (what the row costs once the server is warm). Each process's
+ * against a bare server replaying wbemd's answer to its CompileMof; and each into a server that
+ * has loaded CIM 2.41 before (what the row costs once the server is warm). Each process's
  * page faults are read too, with what a first touch costs on this machine (first-touch.ts): a
  * fresh process touches every page it uses for the first time. And what a Node start costs here,
  * with and without the host's NODE_EXTRA_CA_CERTS (node-start.ts): every command timed starts one.
@@ -20,7 +20,7 @@ import {
   atomicFloorRun,
   mofcompRun,
   recordCompileAnswer,
-  warmAtomicRuns,
+  warmRuns,
   type CommandLoad,
 } from './schema-command';
 import {
@@ -52,26 +52,27 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
     answer.remove();
     throw error;
   });
-  const [plain, atomic, floor, contractFloor, atomicFloor, warm] = (await alternate<
-    CommandLoad | FloorLoad | [CommandLoad, CommandLoad]
-  >(rounds, [
-    () => mofcompRun(false),
-    () => mofcompRun(true),
-    () => floorRun(answer),
-    contractFloorRun,
-    () => atomicFloorRun(compileAnswer),
-    warmAtomicRuns,
-  ]).finally(() => {
-    answer.remove();
-    compileAnswer.remove();
-  })) as [
-    CommandLoad[],
-    CommandLoad[],
-    FloorLoad[],
-    FloorLoad[],
-    CommandLoad[],
-    [CommandLoad, CommandLoad][],
-  ];
+  const [plain, atomic, floor, contractFloor, atomicFloor, warmPlain, warmAtomic] =
+    (await alternate<CommandLoad | FloorLoad | [CommandLoad, CommandLoad]>(rounds, [
+      () => mofcompRun(false),
+      () => mofcompRun(true),
+      () => floorRun(answer),
+      contractFloorRun,
+      () => atomicFloorRun(compileAnswer),
+      () => warmRuns(false),
+      () => warmRuns(true),
+    ]).finally(() => {
+      answer.remove();
+      compileAnswer.remove();
+    })) as [
+      CommandLoad[],
+      CommandLoad[],
+      FloorLoad[],
+      FloorLoad[],
+      CommandLoad[],
+      [CommandLoad, CommandLoad][],
+      [CommandLoad, CommandLoad][],
+    ];
   for (const [label, loads, limit] of [
     ['mofcomp --dmtf', plain, 1500],
     ['mofcomp --dmtf --atomic', atomic, 1000],
@@ -103,25 +104,31 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
   reportFloor(floor);
   reportContractFloor(contractFloor, median(plain.map((l) => l.ms)), touch);
   reportAtomicFloor(atomicFloor, median(atomic.map((l) => l.ms)), touch);
-  reportWarmAtomic(warm, touch);
+  reportWarm('--dmtf', warmPlain, 1500, touch);
+  reportWarm('--atomic', warmAtomic, 1000, touch);
 }
 
-/** `--atomic` into a server that has run it before (info): its second and third loads. */
-function reportWarmAtomic(runs: readonly [CommandLoad, CommandLoad][], touch: FirstTouch): void {
+/** `--dmtf` or `--atomic` into a server that has run it before (info): its second and third loads. */
+function reportWarm(
+  mode: '--dmtf' | '--atomic',
+  runs: readonly [CommandLoad, CommandLoad][],
+  limitMs: number,
+  touch: FirstTouch,
+): void {
   if (runs.length === 0) return;
   const [second, third] = [runs.map((r) => r[0]), runs.map((r) => r[1])];
   const t = (loads: readonly CommandLoad[]): number => median(loads.map((l) => l.ms));
   const cpu = (loads: readonly CommandLoad[]): string =>
     median(loads.map((l) => l.serverCpuSec)).toFixed(2);
   console.log(
-    `  --atomic into a warm server (one server, CIM 2.41 into root/cimv2 first, then into two new namespaces): its second load ${second.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t(second).toFixed(0)} ms, server CPU ${cpu(second)} s), its third ${third.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t(third).toFixed(0)} ms, server CPU ${cpu(third)} s)`,
+    `  ${mode} into a warm server (one server, CIM 2.41 into root/cimv2 first, then into two new namespaces): its second load ${second.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t(second).toFixed(0)} ms, server CPU ${cpu(second)} s), its third ${third.map((l) => `${l.ms.toFixed(0)} ms`).join(', ')} (median ${t(third).toFixed(0)} ms, server CPU ${cpu(third)} s)`,
   );
   console.log(faultsOf(third, 'the server (third load)', touch));
   addRow({
     id: 'P3',
-    figure: '--atomic into a warm server: its second / third load of CIM 2.41',
+    figure: `${mode} into a warm server: its second / third load of CIM 2.41`,
     measured: `${(t(second) / 1e3).toFixed(2)} / ${(t(third) / 1e3).toFixed(2)} s`,
-    goal: '(≤ 1 s)',
+    goal: `(≤ ${limitMs / 1e3} s)`,
     status: 'info',
   });
 }
