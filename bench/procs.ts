@@ -129,6 +129,8 @@ export interface TimedRun {
   readonly clientCpuSec: number;
   /** `serverPid`'s CPU over the same time. */
   readonly serverCpuSec: number;
+  /** Of it, the time `serverPid`'s main thread ran (its JavaScript, its GC pauses). */
+  readonly serverMainCpuSec: number;
   /** The child's minor page faults (all threads, once ended), and `serverPid`'s over the same time. */
   readonly clientFaults: number;
   readonly serverFaults: number;
@@ -137,6 +139,7 @@ export interface TimedRun {
 /** Runs `node ARGS` (no flags of its own, as a user runs a command) against the server `serverPid`. */
 export async function timedNodeRun(args: readonly string[], serverPid: number): Promise<TimedRun> {
   const cpuAt = cpuSeconds(serverPid);
+  const mainAt = mainThreadCpuSeconds(serverPid);
   const clientAt = endedChildrenCpuSeconds();
   const faultsAt = minorFaults(serverPid);
   const clientFaultsAt = endedChildrenMinorFaults();
@@ -151,6 +154,7 @@ export async function timedNodeRun(args: readonly string[], serverPid: number): 
     out,
     ms: Number(process.hrtime.bigint() - started) / 1e6,
     serverCpuSec: cpuSeconds(serverPid) - cpuAt,
+    serverMainCpuSec: mainThreadCpuSeconds(serverPid) - mainAt,
     clientCpuSec: endedChildrenCpuSeconds() - clientAt,
     serverFaults: minorFaults(serverPid) - faultsAt,
     clientFaults: endedChildrenMinorFaults() - clientFaultsAt,

@@ -22,6 +22,8 @@ export interface CommandLoad {
   readonly ms: number;
   readonly classes: number;
   readonly serverCpuSec: number;
+  /** Of it, the server's main thread's. */
+  readonly serverMainCpuSec: number;
   /** The mofcomp command's own CPU (its process, once ended). */
   readonly clientCpuSec: number;
   /** Minor page faults of the server over the run, and of the command. */
@@ -54,8 +56,16 @@ async function command(
     throw new Error(
       `wbemd mofcomp ${atomic ? '--atomic ' : ''}failed (${run.code}): ${run.out.slice(-500)}`,
     );
-  const { ms, serverCpuSec, clientCpuSec, serverFaults, clientFaults } = run;
-  return { ms, classes: Number(match[1]), serverCpuSec, clientCpuSec, serverFaults, clientFaults };
+  const { ms, serverCpuSec, serverMainCpuSec, clientCpuSec, serverFaults, clientFaults } = run;
+  return {
+    ms,
+    classes: Number(match[1]),
+    serverCpuSec,
+    serverMainCpuSec,
+    clientCpuSec,
+    serverFaults,
+    clientFaults,
+  };
 }
 
 /** The command against `server`, which it stops. */
