@@ -108,10 +108,12 @@ export async function startSkeleton(without: readonly string[] = []): Promise<Ch
 }
 
 /** How a checkout's `npm start` starts its wbemd: the variables it sets and the Node flags it gives. */
-export function npmStartOf(dir: string): {
+export interface NpmStart {
   readonly environment: Readonly<Record<string, string>>;
   readonly flags: readonly string[];
-} {
+}
+
+export function npmStartOf(dir: string): NpmStart {
   const manifest = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as {
     scripts?: Record<string, string>;
   };

@@ -136,6 +136,9 @@ export interface TimedRun {
   readonly serverFaults: number;
 }
 
+/** What a timed run measured: its wall time, the child's and the server's CPU and faults. */
+export type RunFigures = Omit<TimedRun, 'code' | 'out'>;
+
 /** Runs `node ARGS` (no flags of its own, as a user runs a command) against the server `serverPid`. */
 export async function timedNodeRun(args: readonly string[], serverPid: number): Promise<TimedRun> {
   const cpuAt = cpuSeconds(serverPid);

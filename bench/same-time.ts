@@ -9,16 +9,15 @@
  * order rotates from set to set, since the server started first tends to be favoured.
  */
 import { resolve } from 'node:path';
-import { npmStartOf, startChildServer, type ChildServer } from './child-server';
+import { npmStartOf, startChildServer, type ChildServer, type NpmStart } from './child-server';
 import { buildLoadgen, expectNoErrors, startLoad, useLoadgen } from './loadgen';
 import { installCleanup, makeTempDir, removeTempDir } from './procs';
 import { FLAG, putClassRequest, WBEM } from './requests';
 
-interface Build {
+/** A checkout's wbemd, started as its `npm start` starts it. */
+interface Build extends NpmStart {
   readonly name: string;
   readonly bin: string;
-  readonly flags: readonly string[];
-  readonly environment: Readonly<Record<string, string>>;
 }
 
 interface Running extends Build {

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { encodeCompileMof } from '../../src/cli/compile-mof-codec';
 import { scanSources } from '../../src/cli/mof-sources';
 import { startNodeServer, type ChildServer } from '../child-server';
-import { timedNodeRun } from '../procs';
+import { timedNodeRun, type RunFigures } from '../procs';
 import { recordStream } from '../recorded-stream';
 import { CIM_ENTRY, CIM_ROOT, DMTF_CONTEXT, FLAG, NAMESPACE, WBEM } from '../requests';
 import { freshWbemd } from './common';
@@ -18,17 +18,9 @@ import { recordFromFreshWbemd, type RecordedAnswer } from './schema-floor';
 
 export const COMPILE_MOF = `${WBEM}CompileMof`;
 
-export interface CommandLoad {
-  readonly ms: number;
+/** One run of the command (the client: the mofcomp command), and how many classes it wrote. */
+export interface CommandLoad extends RunFigures {
   readonly classes: number;
-  readonly serverCpuSec: number;
-  /** Of it, the server's main thread's. */
-  readonly serverMainCpuSec: number;
-  /** The mofcomp command's own CPU (its process, once ended). */
-  readonly clientCpuSec: number;
-  /** Minor page faults of the server over the run, and of the command. */
-  readonly serverFaults: number;
-  readonly clientFaults: number;
 }
 
 const WBEMD = resolve(__dirname, '../../../bin/wbemd.js');
@@ -50,22 +42,13 @@ async function command(
     ...(atomic ? ['--atomic'] : []),
     join(CIM_ROOT, CIM_ENTRY),
   ];
-  const run = await timedNodeRun(args, server.pid);
-  const match = /(\d+) of (\d+) classes/.exec(run.out);
-  if (run.code !== 0 || match === null || match[1] !== match[2])
+  const { code, out, ...measured } = await timedNodeRun(args, server.pid);
+  const match = /(\d+) of (\d+) classes/.exec(out);
+  if (code !== 0 || match === null || match[1] !== match[2])
     throw new Error(
-      `wbemd mofcomp ${atomic ? '--atomic ' : ''}failed (${run.code}): ${run.out.slice(-500)}`,
+      `wbemd mofcomp ${atomic ? '--atomic ' : ''}failed (${code}): ${out.slice(-500)}`,
     );
-  const { ms, serverCpuSec, serverMainCpuSec, clientCpuSec, serverFaults, clientFaults } = run;
-  return {
-    ms,
-    classes: Number(match[1]),
-    serverCpuSec,
-    serverMainCpuSec,
-    clientCpuSec,
-    serverFaults,
-    clientFaults,
-  };
+  return { ...measured, classes: Number(match[1]) };
 }
 
 /** The command against `server`, which it stops. */

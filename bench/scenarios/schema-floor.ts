@@ -21,7 +21,7 @@ import { compileMof } from '../../src/mof/parser';
 import { definitionToProto } from '../../src/transport/grpc/codec';
 import { startNodeServer, startSkeleton, type ChildServer } from '../child-server';
 import { faultsLine, type FirstTouch } from '../first-touch';
-import { makeTempDir, removeTempDir, timedNodeRun } from '../procs';
+import { makeTempDir, removeTempDir, timedNodeRun, type RunFigures } from '../procs';
 import { recordStream } from '../recorded-stream';
 import { addRow, median } from '../report';
 import { CIM_ENTRY, CIM_ROOT, DMTF_CONTEXT, NAMESPACE, WBEM } from '../requests';
@@ -84,15 +84,8 @@ interface Phase {
   readonly cpuMs: number;
 }
 
-export interface FloorLoad {
-  readonly ms: number;
-  readonly clientCpuSec: number;
-  readonly serverCpuSec: number;
-  /** Of it, the server's main thread's. */
-  readonly serverMainCpuSec: number;
-  /** Minor page faults of the server over the run, and of the client. */
-  readonly serverFaults: number;
-  readonly clientFaults: number;
+/** One run of bare-mofcomp (the client), with what it printed of its own phases. */
+export interface FloorLoad extends RunFigures {
   readonly classes: number;
   readonly requestBytes: number;
   readonly beforeScriptMs: number;
@@ -138,7 +131,7 @@ async function bareMofcompRun(server: ChildServer): Promise<FloorLoad> {
 }
 
 /** The median over `loads` of what `pick` reads from each. */
-function medianOf(loads: readonly FloorLoad[], pick: (load: FloorLoad) => number): number {
+function medianOf<T extends RunFigures>(loads: readonly T[], pick: (load: T) => number): number {
   return median(loads.map(pick));
 }
 
@@ -182,27 +175,21 @@ export function reportFloor(loads: readonly FloorLoad[]): void {
   });
 }
 
-/** The medians of wbemd's `--dmtf` runs that its floor with the contract is compared with. */
-export interface WbemdDmtf {
-  readonly ms: number;
-  readonly serverCpuSec: number;
-  readonly serverMainCpuSec: number;
-}
-
 /**
- * The floor with wbemd's contract (info), beside wbemd's `--dmtf` in the same rounds: how much
+ * The floor with wbemd's contract (info), beside wbemd's `--dmtf` runs of the same rounds: how much
  * longer wbemd took, and how much more CPU its server spent on its main thread and on its other
  * threads (V8's compiler and GC helpers, libuv's LevelDB writes) than the skeleton.
  */
 export function reportContractFloor(
   loads: readonly FloorLoad[],
-  wbemd: WbemdDmtf,
+  wbemd: readonly RunFigures[],
   touch: FirstTouch,
 ): void {
   if (loads.length === 0) return;
   const t = medianOf(loads, (l) => l.ms);
-  const main = medianOf(loads, (l) => l.serverMainCpuSec);
-  const others = medianOf(loads, (l) => l.serverCpuSec - l.serverMainCpuSec);
+  const main = (runs: readonly RunFigures[]): number => medianOf(runs, (l) => l.serverMainCpuSec);
+  const others = (runs: readonly RunFigures[]): number =>
+    medianOf(runs, (l) => l.serverCpuSec - l.serverMainCpuSec);
   const plus = (seconds: number): string =>
     `${seconds >= 0 ? '+' : '−'}${Math.abs(seconds).toFixed(2)} s`;
   console.log(
@@ -212,7 +199,7 @@ export function reportContractFloor(
   addRow({
     id: 'P3',
     figure: "floor of --dmtf with wbemd's contract: the command's sender, the skeleton",
-    measured: `${(t / 1e3).toFixed(2)} s (wbemd ${(wbemd.ms / t).toFixed(2)}× it; its server's main thread ${plus(wbemd.serverMainCpuSec - main)}, its other threads ${plus(wbemd.serverCpuSec - wbemd.serverMainCpuSec - others)})`,
+    measured: `${(t / 1e3).toFixed(2)} s (wbemd ${(medianOf(wbemd, (l) => l.ms) / t).toFixed(2)}× it; its server's main thread ${plus(main(wbemd) - main(loads))}, its other threads ${plus(others(wbemd) - others(loads))})`,
     goal: '(≤ 1.5 s)',
     status: 'info',
   });

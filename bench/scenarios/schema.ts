@@ -102,15 +102,7 @@ export async function benchSchema(o: BenchOptions): Promise<void> {
     });
   }
   reportFloor(floor);
-  reportContractFloor(
-    contractFloor,
-    {
-      ms: median(plain.map((l) => l.ms)),
-      serverCpuSec: median(plain.map((l) => l.serverCpuSec)),
-      serverMainCpuSec: median(plain.map((l) => l.serverMainCpuSec)),
-    },
-    touch,
-  );
+  reportContractFloor(contractFloor, plain, touch);
   reportAtomicFloor(atomicFloor, median(atomic.map((l) => l.ms)), touch);
   reportWarm('--dmtf', warmPlain, 1500, touch);
   reportWarm('--atomic', warmAtomic, 1000, touch);
