@@ -53,7 +53,6 @@ async function main(): Promise<void> {
   const { DEFAULT_WINDOW, dependencyPlan, DMTF_CONTEXT } =
     await import('../src/cli/mofcomp-send.js');
   const window = Number(option(args, '--window') ?? DEFAULT_WINDOW);
-  const { definitionToProto } = await import('../src/transport/grpc/codec.js');
   const { encodeClassPut } = await import('../src/cli/put-class-codec.js');
   const { H2Channel } = await import('../src/cli/grpc-h2.js');
   mark('modules');
@@ -65,7 +64,7 @@ async function main(): Promise<void> {
   const requests = plan.map(({ mofClass }) =>
     encodeClassPut({
       namespace: 'root/cimv2',
-      object: definitionToProto(mofClass.definition),
+      definition: mofClass.definition,
       flags: 0,
       context: DMTF_CONTEXT,
     }),

@@ -10,6 +10,7 @@ import type {
   SetStatus,
   WbemServicesClient,
 } from '../../generated/wbem/v1/services';
+import { definitionToProto } from '../transport/grpc/codec';
 import {
   failureOf,
   fromFinal,
@@ -22,7 +23,10 @@ export { connectToServer } from './grpc-client';
 
 /** PutClassAsync through grpc-js's generated client (a server address only grpc-js can dial). */
 export function grpcJsSender(client: WbemServicesClient): ClassSender {
-  return (request) => sinkOutcome(client.putClassAsync(request, new Metadata()));
+  return ({ definition, ...request }) =>
+    sinkOutcome(
+      client.putClassAsync({ ...request, object: definitionToProto(definition) }, new Metadata()),
+    );
 }
 
 /**

@@ -7,7 +7,7 @@ import { WbemStatus, wbemStatusToJSON } from '../../generated/wbem/v1/status';
 import { DMTF_RULES } from '../domain/client-context';
 import { classKey } from '../domain/names';
 import type { MofClass } from '../mof/parser';
-import { definitionToProto, valueToProto } from '../transport/grpc/codec';
+import { valueToProto } from '../transport/grpc/codec';
 import { encodeCompileMof, type CompileMofPut } from './compile-mof-codec';
 import type { CallEnd, H2Channel } from './grpc-h2';
 import { encodeClassPut, type ClassPut } from './put-class-codec';
@@ -272,7 +272,7 @@ async function putOne(
   const namespace = mofClass.namespace === '' ? options.namespace : mofClass.namespace;
   const outcome = await send({
     namespace,
-    object: definitionToProto(mofClass.definition),
+    definition: mofClass.definition,
     flags: options.flags,
     ...(options.context === undefined ? {} : { context: options.context }),
   });

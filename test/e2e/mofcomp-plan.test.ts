@@ -15,7 +15,7 @@ function recordingSender(failing: ReadonlySet<string> = new Set()) {
   const sent: string[] = [];
   const written = new Set<string>();
   const send = async (request: ClassPut): Promise<SinkOutcome> => {
-    const name = request.object.className;
+    const name = request.definition.name;
     sent.push(name);
     // Answered a turn later, so calls overlap as far as the window lets them.
     await new Promise((resolve) => setImmediate(resolve));
@@ -47,9 +47,9 @@ test('each class after the classes it waits for were written; in plan order amon
   const checked = {
     ...recorder,
     send: async (request: ClassPut) => {
-      const parent = superclass[request.object.className];
+      const parent = superclass[request.definition.name];
       if (parent !== undefined && !recorder.written.has(parent))
-        early.push(request.object.className);
+        early.push(request.definition.name);
       return recorder.send(request);
     },
   };

@@ -65,7 +65,7 @@ function valueBytes(w: WireWriter, value: CimValue): void {
       return;
     case 'object': {
       const at = w.uint32(tag(9, 2)).begin();
-      definitionBytes(w, value.value);
+      writeDefinition(w, value.value);
       w.end(at);
       return;
     }
@@ -156,8 +156,11 @@ function methodBytes(
   boolField(w, 6, propagated);
 }
 
-/** A plain definition (an embedded object's value): no origins, nothing propagated. */
-function definitionBytes(w: WireWriter, d: ClassDefinition): void {
+/**
+ * A plain definition's ClassObject fields 1–5 (an embedded object's value, a class `wbemd mofcomp`
+ * puts): no origins, nothing propagated; the bytes of `ClassObject.encode(definitionToProto(d))`.
+ */
+export function writeDefinition(w: WireWriter, d: ClassDefinition): void {
   writeString(w, 1, d.name);
   writeString(w, 2, d.superclass);
   qualifiersField(w, 3, d.qualifiers);
