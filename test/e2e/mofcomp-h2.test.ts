@@ -157,6 +157,24 @@ test("a class put's bytes are PutClassRequest.encode's, for every class of CIM 2
   expect(differing).toEqual([]);
 });
 
+test('a request that cannot be encoded throws, and the next is encoded whole', () => {
+  const [fits] = requests('class Ex_Big { sint64 P = 1; };\n');
+  if (fits === undefined) throw new Error('the class did not compile');
+  const [property] = fits.definition.properties;
+  if (property === undefined) throw new Error('the class has no property');
+  const tooLarge: ClassPut = {
+    ...fits,
+    definition: {
+      ...fits.definition,
+      properties: [{ ...property, value: { kind: 'sint', value: 1n << 70n } }],
+    },
+  };
+  expect(() => encodeClassPut(tooLarge)).toThrow(/too large/);
+  const { definition, ...fields } = fits;
+  const generated = { ...fields, object: definitionToProto(definition) };
+  expect(encodeClassPut(fits).equals(PutClassRequest.encode(generated).finish())).toBe(true);
+});
+
 test("an answer's final status reads as ObjectSinkEvent.decode reads it", () => {
   const events: ObjectSinkEvent[] = [
     { event: { $case: 'status', status: { hresult: 0, param: 'root/cimv2:Ex_A', revision: 7n } } },
