@@ -2,9 +2,9 @@
  * The request of `wbemd mofcomp`'s PutClassAsync calls (its answers are read by
  * sink-event-codec.ts): the compiled class written straight to bytes by the server's writer for
  * plain definitions (class-members-bytes.ts), without building the generated messages first.
- * Building them and running the generated encoders was ≈ 0.13 s of the command's CPU for CIM 2.41
- * and ≈ 80 ms of its compiler's, in a process that lives for one load (docs/performance.md,
- * "P3: the command's requests written straight to bytes"). generated/wbem/v1/services is not
+ * Encoding CIM 2.41's 1,438 requests in a fresh process took 81–89 ms that way and takes 55–73 ms
+ * this way; the command's CPU in `--dmtf` is ≈ 40–90 ms less (docs/performance.md, "P3: the
+ * command's requests written straight to bytes"). generated/wbem/v1/services is not
  * imported: it loads grpc-js (its client constructor), ≈ 50 ms of the command's start, which the
  * calls written to HTTP/2 directly (grpc-h2.ts, D81) do not need. Only the fields mofcomp sends are
  * written, in the generated encoder's order and form, so the bytes are PutClassRequest.encode's
